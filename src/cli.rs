@@ -1,0 +1,288 @@
+//! Command-line types (clap derive) and nothing else. Doc comments here are the single source
+//! for `--help`, the man page and shell completions. Commands never see these types directly:
+//! [`crate::settings`] resolves them into plain settings first.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success (for `plan --detailed-exitcode`: no changes)
+  1  error before or instead of any change: invalid manifest, bad flags, auth,
+     unreachable portal, stale saved plan
+  2  `plan --detailed-exitcode`: changes pending
+  3  `apply` finished but one or more items failed (the report lists them)
+
+The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
+Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";
+
+/// Keep ONLYOFFICE DocSpace rooms and room membership as code.
+///
+/// Write rooms and their invitees in a YAML manifest; `plan` shows what would change on the
+/// portal, `apply` makes it so, and re-running is always safe.
+#[derive(Debug, Parser)]
+#[command(name = "docspace-provision", version, about, long_about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Portal to talk to: `https://HOST`, `http://127.0.0.1:PORT` (plain HTTP only to loopback),
+    /// or `sandbox:PATH` for the embedded emulator keeping its state in the JSON file PATH.
+    #[arg(long, env = "DOCSPACE_URL", global = true, value_name = "URL")]
+    pub portal: Option<String>,
+
+    /// Read the API key from this file (first line). Otherwise DOCSPACE_API_KEY is used.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Trust this PEM certificate (or bundle) in addition to the system roots, for self-hosted
+    /// portals behind a private CA.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Allow plain `http://` to a host that is not loopback. The API key then crosses the network
+    /// unencrypted: use only on a trusted network.
+    #[arg(long, global = true)]
+    pub insecure_http: bool,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colours. `NO_COLOR` in the environment is honoured under `auto`.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests offline: structure, names, role rules. No network.
+    ///
+    /// Every problem is reported in one run, each pointing at file:line:column.
+    ///
+    /// Example: docspace-provision validate rooms.yaml teams/
+    Validate(ValidateArgs),
+
+    /// Show what `apply` would change on the portal, without changing anything.
+    ///
+    /// Example: docspace-provision plan rooms.yaml --format markdown --detailed-exitcode
+    Plan(PlanArgs),
+
+    /// Make the portal match the manifests: create rooms, set settings, invite, change roles,
+    /// remove (with `members: exact`), archive.
+    ///
+    /// Example: docspace-provision apply rooms.yaml --auto-approve --report report.json
+    Apply(ApplyArgs),
+
+    /// Write a manifest describing the live portal (to adopt existing rooms).
+    ///
+    /// Example: docspace-provision export --out rooms.yaml
+    Export(ExportArgs),
+
+    /// Run the embedded DocSpace-compatible API on loopback, for trying manifests and tests.
+    ///
+    /// Example: docspace-provision sandbox --listen 127.0.0.1:8092 --state sandbox.json
+    Sandbox(SandboxArgs),
+
+    /// Print the JSON Schema (draft-07) of the manifest format, for editors.
+    ///
+    /// Example: docspace-provision schema > manifest.schema.json
+    Schema,
+
+    /// Print a shell completion script.
+    ///
+    /// Example: docspace-provision completions bash > ~/.local/share/bash-completion/completions/docspace-provision
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) to stdout.
+    ///
+    /// Example: docspace-provision man > docspace-provision.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Manifest files or directories of `*.yaml` / `*.yml` files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Manifest files or directories of `*.yaml` / `*.yml` files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Save the plan to this file for `apply --plan`.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Exit 2 when there are changes, 0 when there are none (1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Manifest files or directories of `*.yaml` / `*.yml` files.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "plan",
+        conflicts_with = "plan"
+    )]
+    pub files: Vec<PathBuf>,
+
+    /// Apply a plan saved by `plan --out` instead of planning anew. Rooms that changed since
+    /// are skipped as stale.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How many rooms to work on at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    pub parallelism: u16,
+
+    /// Write the JSON report of every item to this file.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+
+    /// Output format of the summary on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Allow removals beyond the guard (more than 25% of a room's members, or a room manager).
+    #[arg(long)]
+    pub allow_removals: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only rooms with this exact title (repeat for several).
+    #[arg(long, value_name = "TITLE")]
+    pub room: Vec<String>,
+
+    /// Write the manifest here instead of stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    pub out: Option<PathBuf>,
+
+    /// Compare the export with this file: print the diff and exit 2 when they differ.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on. Only loopback unless --allow-remote is given.
+    #[arg(long, default_value = "127.0.0.1:8092", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// JSON file holding the sandbox state; created with demo users when missing.
+    #[arg(long, default_value = "sandbox.json", value_name = "FILE")]
+    pub state: PathBuf,
+
+    /// API key clients must send (`sk-` + 64 hex). A random one is generated when omitted.
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Fault injection and limits for the sandbox (all off by default).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FaultArgs {
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+
+    /// Fraction (0..1) of requests answered 429 with Retry-After.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub error_rate_429: f64,
+
+    /// Fraction (0..1) of requests answered 500.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub error_rate_500: f64,
+
+    /// Fraction (0..1) of requests answered 503.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub error_rate_503: f64,
+
+    /// Fraction (0..1) of writes that are performed and then answered 504 or dropped.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub commit_then_fail_rate: f64,
+
+    /// Emails the share call rejects (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_name = "EMAIL")]
+    pub reject_email: Vec<String>,
+
+    /// Enable a rate limiter shaped like the real one.
+    #[arg(long)]
+    pub rate_limit: bool,
+
+    /// Requests per minute allowed by the rate limiter.
+    #[arg(long, default_value_t = 1500, value_name = "N")]
+    pub rate_limit_per_minute: u32,
+
+    /// Concurrent GETs allowed by the rate limiter.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_concurrent_reads: u32,
+
+    /// Concurrent writes allowed by the rate limiter.
+    #[arg(long, default_value_t = 15, value_name = "N")]
+    pub max_concurrent_writes: u32,
+
+    /// Seed for the fault RNG so runs repeat.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

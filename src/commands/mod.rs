@@ -1,0 +1,73 @@
+//! One module per subcommand. Each takes resolved settings and the [`Printer`] and returns an
+//! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
+
+mod schema;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
+use crate::printer::Printer;
+
+/// Runs a parsed command line to completion.
+pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args.files, &printer),
+        Command::Schema => schema::run(&printer),
+        Command::Completions(args) => completions(args.shell, &printer),
+        Command::Man => man(&printer),
+        Command::Plan(_) | Command::Apply(_) | Command::Export(_) | Command::Sandbox(_) => {
+            Err(miette::miette!("this command is not implemented yet"))
+        }
+    };
+    match result {
+        Ok(status) => status,
+        Err(report) => {
+            printer.stderr(&printer.render_diagnostic(report.as_ref()));
+            ExitStatus::Error
+        }
+    }
+}
+
+/// Sets up `tracing` on stderr according to `-v` / `-q`. `RUST_LOG` overrides.
+pub fn init_logging(printer: &Printer) {
+    let level = match (printer.quiet(), printer.verbose()) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("docspace_provision={level}"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(printer.color_stderr())
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn completions(shell: clap_complete::Shell, printer: &Printer) -> miette::Result<ExitStatus> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "docspace-provision", &mut buf);
+    printer
+        .stdout(&String::from_utf8_lossy(&buf))
+        .map_err(|e| miette::miette!("cannot write to stdout: {e}"))?;
+    Ok(ExitStatus::Success)
+}
+
+fn man(printer: &Printer) -> miette::Result<ExitStatus> {
+    use clap::CommandFactory;
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut buf)
+        .map_err(|e| miette::miette!("cannot render the man page: {e}"))?;
+    printer
+        .stdout(&String::from_utf8_lossy(&buf))
+        .map_err(|e| miette::miette!("cannot write to stdout: {e}"))?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,1 @@
+//! The DocSpace REST client (wire types, HTTP, retries, pacing).

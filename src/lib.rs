@@ -1,0 +1,28 @@
+//! docspace-provision: ONLYOFFICE DocSpace rooms and room membership as code.
+//!
+//! Data flows one way (DESIGN.md section 4):
+//!
+//! ```text
+//! files --manifest (parse, validate)--> Desired --+
+//!                                                 +--plan (pure diff)--> Plan --render--> text|json|markdown
+//! portal --state (read over docspace)--> Observed-+                       |
+//!                                                                         +--apply--> Report --render
+//! ```
+//!
+//! - [`manifest`]: the user-facing YAML, the only place YAML is parsed; located diagnostics.
+//! - [`model`]: span-free vocabulary (room types, access levels, the server's role tables).
+//! - [`docspace`]: the HTTP client for the DocSpace API (retries, pacing, wire types).
+//! - [`sandbox`]: the embedded DocSpace-compatible emulator.
+//! - [`commands`]: one module per subcommand; [`printer`] is the only writer to the terminal.
+
+pub mod cli;
+pub mod commands;
+pub mod docspace;
+pub mod exit;
+pub mod manifest;
+pub mod model;
+pub mod printer;
+pub mod sandbox;
+pub mod settings;
+
+pub use exit::ExitStatus;

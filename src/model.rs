@@ -1,0 +1,416 @@
+//! The span-free domain vocabulary shared by every stage of the pipeline: room types, access
+//! levels, user types, and the server's rules that connect them.
+//!
+//! Everything here mirrors `docspace-api.md` section 4 (enums) and section 6.3 (which access
+//! values each room type and each kind of subject accepts). The wire always carries integers;
+//! names exist only for people (manifests, plans, reports).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A DocSpace room type (`roomType` on the wire, docspace-api.md section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoomType {
+    /// 1, "Form filling room".
+    FormFilling,
+    /// 2, "Collaboration room" (`EditingRoom`).
+    Collaboration,
+    /// 5, "Custom room".
+    Custom,
+    /// 6, "Public room".
+    Public,
+    /// 8, "Virtual data room".
+    VirtualDataRoom,
+    /// 9, "AI room". Seen on live portals; not manageable from a manifest.
+    Ai,
+}
+
+impl RoomType {
+    /// Every type a manifest may name, in documentation order.
+    pub const MANIFEST: [RoomType; 5] = [
+        RoomType::Collaboration,
+        RoomType::FormFilling,
+        RoomType::Custom,
+        RoomType::Public,
+        RoomType::VirtualDataRoom,
+    ];
+
+    /// The integer the server uses.
+    pub fn wire(self) -> i64 {
+        match self {
+            RoomType::FormFilling => 1,
+            RoomType::Collaboration => 2,
+            RoomType::Custom => 5,
+            RoomType::Public => 6,
+            RoomType::VirtualDataRoom => 8,
+            RoomType::Ai => 9,
+        }
+    }
+
+    /// The type for a wire integer, if it is one the tool knows.
+    pub fn from_wire(value: i64) -> Option<RoomType> {
+        Some(match value {
+            1 => RoomType::FormFilling,
+            2 => RoomType::Collaboration,
+            5 => RoomType::Custom,
+            6 => RoomType::Public,
+            8 => RoomType::VirtualDataRoom,
+            9 => RoomType::Ai,
+            _ => return None,
+        })
+    }
+
+    /// The manifest (kebab-case) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoomType::FormFilling => "form-filling",
+            RoomType::Collaboration => "collaboration",
+            RoomType::Custom => "custom",
+            RoomType::Public => "public",
+            RoomType::VirtualDataRoom => "virtual-data-room",
+            RoomType::Ai => "ai",
+        }
+    }
+
+    /// DocSpace's own enum member name.
+    pub fn docspace_name(self) -> &'static str {
+        match self {
+            RoomType::FormFilling => "FillingFormsRoom",
+            RoomType::Collaboration => "EditingRoom",
+            RoomType::Custom => "CustomRoom",
+            RoomType::Public => "PublicRoom",
+            RoomType::VirtualDataRoom => "VirtualDataRoom",
+            RoomType::Ai => "AiRoom",
+        }
+    }
+
+    /// Parses a manifest spelling: the kebab-case name or DocSpace's own name, any case.
+    /// AI rooms are not accepted: they live under AI agents and the tool does not manage them.
+    pub fn parse_manifest(text: &str) -> Option<RoomType> {
+        let key = normalise_name(text);
+        RoomType::MANIFEST.into_iter().find(|t| {
+            key == normalise_name(t.name())
+                || key == normalise_name(t.docspace_name())
+                || t.aliases().iter().any(|a| key == normalise_name(a))
+        })
+    }
+
+    /// Extra spellings people use (UI names).
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            RoomType::FormFilling => &["form-filling-room", "filling-forms", "forms"],
+            RoomType::Collaboration => &["collaboration-room", "editing"],
+            RoomType::Custom => &["custom-room"],
+            RoomType::Public => &["public-room"],
+            RoomType::VirtualDataRoom => &["vdr"],
+            RoomType::Ai => &[],
+        }
+    }
+
+    /// Access levels a *user* may hold in a room of this type (docspace-api.md 6.3, check 1).
+    pub fn user_roles(self) -> &'static [Access] {
+        use Access::*;
+        match self {
+            RoomType::FormFilling => &[RoomManager, ContentCreator, FillForms, None],
+            RoomType::Collaboration => &[RoomManager, ContentCreator, Editing, Read, None],
+            RoomType::Custom => &[
+                RoomManager,
+                ContentCreator,
+                Editing,
+                Review,
+                Comment,
+                Read,
+                None,
+            ],
+            RoomType::Public => &[RoomManager, ContentCreator, None],
+            RoomType::VirtualDataRoom => {
+                &[RoomManager, ContentCreator, Editing, Read, FillForms, None]
+            }
+            RoomType::Ai => &[RoomManager, ContentCreator, Read, None],
+        }
+    }
+
+    /// Access levels a *group* may hold: the user table without `RoomManager`.
+    pub fn group_roles(self) -> Vec<Access> {
+        self.user_roles()
+            .iter()
+            .copied()
+            .filter(|a| *a != Access::RoomManager)
+            .collect()
+    }
+
+    /// Whether `access` is allowed for this room type and kind of subject.
+    pub fn allows(self, access: Access, subject: SubjectKind) -> bool {
+        match subject {
+            SubjectKind::User => self.user_roles().contains(&access),
+            SubjectKind::Group => {
+                access != Access::RoomManager && self.user_roles().contains(&access)
+            }
+        }
+    }
+}
+
+impl fmt::Display for RoomType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a share subject is a user (by id or email) or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubjectKind {
+    User,
+    Group,
+}
+
+/// A member access level (`FileShare`, docspace-api.md section 4). Only the values valid for
+/// room members exist here; `ReadWrite`, `Restrict`, `Varies` and `CustomFilter` are refused at
+/// parse time (the synthetic owner row's `1` is modelled as the owner, not as an access).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// 0: no access; sending it removes the member.
+    None,
+    /// 2: viewer.
+    Read,
+    /// 5
+    Review,
+    /// 6
+    Comment,
+    /// 7
+    FillForms,
+    /// 9 (was `RoomAdmin` before v3.0).
+    RoomManager,
+    /// 10
+    Editing,
+    /// 11 (was `Collaborator`, briefly `PowerUser`).
+    ContentCreator,
+}
+
+/// Why a spelling of an access level was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessParseError {
+    /// A real `FileShare` value that rooms never accept; the payload is a hint.
+    NotARoomRole { hint: &'static str },
+    /// Not a known name at all.
+    Unknown,
+}
+
+impl Access {
+    /// All member access levels, most powerful first (used for help texts and schemas).
+    pub const ALL: [Access; 8] = [
+        Access::RoomManager,
+        Access::ContentCreator,
+        Access::Editing,
+        Access::Review,
+        Access::Comment,
+        Access::FillForms,
+        Access::Read,
+        Access::None,
+    ];
+
+    /// The integer the server uses. Always send this, never a name (docspace-api.md 6.4).
+    pub fn wire(self) -> i64 {
+        match self {
+            Access::None => 0,
+            Access::Read => 2,
+            Access::Review => 5,
+            Access::Comment => 6,
+            Access::FillForms => 7,
+            Access::RoomManager => 9,
+            Access::Editing => 10,
+            Access::ContentCreator => 11,
+        }
+    }
+
+    /// The access for a wire integer, when it is a member role.
+    pub fn from_wire(value: i64) -> Option<Access> {
+        Some(match value {
+            0 => Access::None,
+            2 => Access::Read,
+            5 => Access::Review,
+            6 => Access::Comment,
+            7 => Access::FillForms,
+            9 => Access::RoomManager,
+            10 => Access::Editing,
+            11 => Access::ContentCreator,
+            _ => return None,
+        })
+    }
+
+    /// The manifest (kebab-case) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::None => "none",
+            Access::Read => "read",
+            Access::Review => "review",
+            Access::Comment => "comment",
+            Access::FillForms => "fill-forms",
+            Access::RoomManager => "room-manager",
+            Access::Editing => "editing",
+            Access::ContentCreator => "content-creator",
+        }
+    }
+
+    /// DocSpace's current enum member name.
+    pub fn docspace_name(self) -> &'static str {
+        match self {
+            Access::None => "None",
+            Access::Read => "Read",
+            Access::Review => "Review",
+            Access::Comment => "Comment",
+            Access::FillForms => "FillForms",
+            Access::RoomManager => "RoomManager",
+            Access::Editing => "Editing",
+            Access::ContentCreator => "ContentCreator",
+        }
+    }
+
+    /// Older names the server used before the 2024 renames (docspace-api.md section 4).
+    fn legacy_names(self) -> &'static [&'static str] {
+        match self {
+            Access::RoomManager => &["RoomAdmin"],
+            Access::ContentCreator => &["Collaborator", "PowerUser"],
+            _ => &[],
+        }
+    }
+
+    /// Parses a manifest spelling: kebab-case, DocSpace names and legacy names, any case.
+    pub fn parse_manifest(text: &str) -> Result<Access, AccessParseError> {
+        let key = normalise_name(text);
+        if let Some(found) = Access::ALL.into_iter().find(|a| {
+            key == normalise_name(a.name())
+                || key == normalise_name(a.docspace_name())
+                || a.legacy_names().iter().any(|l| key == normalise_name(l))
+        }) {
+            return Ok(found);
+        }
+        let hint = match key.as_str() {
+            "readwrite" | "fullaccess" => {
+                "`ReadWrite` is not a room role; use `editing` for people who edit documents"
+            }
+            "restrict" | "deny" => {
+                "`Restrict` is not valid in rooms; use `none` to ensure a person has no access"
+            }
+            "varies" | "customfilter" => {
+                "this value is display-only and cannot be granted in a room"
+            }
+            _ => return Err(AccessParseError::Unknown),
+        };
+        Err(AccessParseError::NotARoomRole { hint })
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The portal-wide type of a user account (docspace-api.md section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserType {
+    DocSpaceAdmin,
+    RoomAdmin,
+    User,
+    Guest,
+}
+
+impl UserType {
+    /// Whether a user of this type may be given `access` at all (docspace-api.md 6.3, check 2).
+    /// Only DocSpace admins and room admins can be room managers.
+    pub fn allows(self, access: Access) -> bool {
+        match self {
+            UserType::DocSpaceAdmin | UserType::RoomAdmin => true,
+            UserType::User | UserType::Guest => access != Access::RoomManager,
+        }
+    }
+}
+
+/// Lower-cases and strips `-`, `_` and spaces so `room-manager`, `RoomManager` and
+/// `ROOM_MANAGER` compare equal.
+fn normalise_name(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Characters the server replaces with `_` when it stores a room title (docspace-api.md 5.1).
+pub const TITLE_REPLACED_CHARS: [char; 11] =
+    ['\t', '*', '+', ':', '"', '<', '>', '?', '|', '\\', '/'];
+
+/// The longest room title the server accepts.
+pub const TITLE_MAX_CHARS: usize = 170;
+
+/// The title as the server will store it: trimmed, and `\t * + : " < > ? | \ /` replaced by `_`.
+/// Rooms are matched by this form so that a manifest title with a `:` finds its room.
+pub fn sanitize_title(title: &str) -> String {
+    title
+        .trim()
+        .chars()
+        .map(|c| {
+            // Lone surrogates cannot occur in a Rust `str`, so only the listed characters apply.
+            if TITLE_REPLACED_CHARS.contains(&c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The canonical form of an email for comparisons: trimmed and lower-cased.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_names_round_trip_and_legacy_names_parse() {
+        for a in Access::ALL {
+            assert_eq!(Access::parse_manifest(a.name()), Ok(a));
+            assert_eq!(Access::parse_manifest(a.docspace_name()), Ok(a));
+            assert_eq!(Access::from_wire(a.wire()), Some(a));
+        }
+        assert_eq!(Access::parse_manifest("RoomAdmin"), Ok(Access::RoomManager));
+        assert_eq!(Access::parse_manifest("roomadmin"), Ok(Access::RoomManager));
+        assert_eq!(
+            Access::parse_manifest("COLLABORATOR"),
+            Ok(Access::ContentCreator)
+        );
+        assert!(matches!(
+            Access::parse_manifest("ReadWrite"),
+            Err(AccessParseError::NotARoomRole { .. })
+        ));
+        assert_eq!(
+            Access::parse_manifest("owner"),
+            Err(AccessParseError::Unknown)
+        );
+    }
+
+    #[test]
+    fn role_tables_match_the_server() {
+        use Access::*;
+        assert!(RoomType::Collaboration.allows(Editing, SubjectKind::User));
+        assert!(!RoomType::Collaboration.allows(Review, SubjectKind::User));
+        assert!(!RoomType::Collaboration.allows(RoomManager, SubjectKind::Group));
+        assert!(RoomType::FormFilling.allows(FillForms, SubjectKind::Group));
+        assert!(!RoomType::Public.allows(Read, SubjectKind::User));
+        assert!(RoomType::VirtualDataRoom.allows(FillForms, SubjectKind::User));
+        assert_eq!(RoomType::Custom.group_roles().len(), 6);
+    }
+
+    #[test]
+    fn titles_are_sanitised_like_the_server() {
+        assert_eq!(sanitize_title("  a:b/c*d  "), "a_b_c_d");
+        assert_eq!(sanitize_title("Plain"), "Plain");
+    }
+}

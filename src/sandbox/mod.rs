@@ -1,0 +1,1 @@
+//! The embedded DocSpace-compatible emulator.
