@@ -2,7 +2,7 @@
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
 mod schema;
-mod validate;
+pub(crate) mod validate;
 
 use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;

@@ -1,0 +1,165 @@
+//! The desired state read from manifests: plain values the planner diffs against the portal.
+//! Each room and invitee remembers where it was written ([`Origin`]) so that checks needing
+//! the portal (unknown group, room-manager for a guest) can still point at the line.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Access, RoomType, SubjectKind};
+
+use super::source::SourceFile;
+use super::yaml::Span;
+
+/// Where something was written: an index into [`Desired::files`] and a byte span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: usize,
+    pub span: Span,
+}
+
+/// `defaults:` of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Defaults {
+    /// Email existing users when they are added (the server emails new guests regardless).
+    pub notify: bool,
+    /// Note included in notifications.
+    pub message: Option<String>,
+    /// Language of invitation emails, e.g. `en-US`.
+    pub culture: Option<String>,
+}
+
+/// How unlisted members are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MembersMode {
+    /// Never remove members the manifest does not list.
+    #[default]
+    Additive,
+    /// Remove members not listed (never the owner, never the key's own user).
+    Exact,
+}
+
+/// Whether the room should be active or archived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoomState {
+    #[default]
+    Present,
+    Archived,
+}
+
+/// A room quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quota {
+    Unlimited,
+    Bytes(u64),
+}
+
+impl Quota {
+    /// The value sent to the server: bytes, or `-1` for unlimited (docspace-api.md 5.4).
+    pub fn wire(self) -> i64 {
+        match self {
+            Quota::Unlimited => -1,
+            Quota::Bytes(b) => i64::try_from(b).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Human form: `unlimited`, `10 GiB`, `1500 bytes`.
+    pub fn human(self) -> String {
+        match self {
+            Quota::Unlimited => "unlimited".into(),
+            Quota::Bytes(b) => {
+                const UNITS: [(&str, u64); 4] = [
+                    ("TiB", 1 << 40),
+                    ("GiB", 1 << 30),
+                    ("MiB", 1 << 20),
+                    ("KiB", 1 << 10),
+                ];
+                for (name, size) in UNITS {
+                    if b >= size && b % size == 0 {
+                        return format!("{} {name}", b / size);
+                    }
+                }
+                format!("{b} bytes")
+            }
+        }
+    }
+}
+
+/// Who an invitee is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    /// An email, lower-cased (the server compares emails case-insensitively).
+    Email(String),
+    /// A group name as written (matched case-insensitively against the portal's groups).
+    Group(String),
+}
+
+impl Subject {
+    pub fn kind(&self) -> SubjectKind {
+        match self {
+            Subject::Email(_) => SubjectKind::User,
+            Subject::Group(_) => SubjectKind::Group,
+        }
+    }
+
+    /// The text shown to people: the email or the group name.
+    pub fn label(&self) -> &str {
+        match self {
+            Subject::Email(e) | Subject::Group(e) => e,
+        }
+    }
+}
+
+/// One invitee of a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredInvitee {
+    pub subject: Subject,
+    pub access: Access,
+    pub origin: Origin,
+}
+
+/// One room of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredRoom {
+    /// The title as the server will store it (trimmed and sanitised, docspace-api.md 5.1).
+    pub title: String,
+    pub room_type: RoomType,
+    /// A pinned room id (`id:`), which also allows renames.
+    pub id: Option<i64>,
+    /// When given, the exact tag set.
+    pub tags: Option<BTreeSet<String>>,
+    pub quota: Option<Quota>,
+    pub deny_download: Option<bool>,
+    pub members: MembersMode,
+    pub state: RoomState,
+    pub invitees: Vec<DesiredInvitee>,
+    /// Where the room's `title` was written.
+    pub origin: Origin,
+}
+
+/// Everything the manifests ask for, merged from all files.
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    pub files: Vec<SourceFile>,
+    pub defaults: Defaults,
+    pub rooms: Vec<DesiredRoom>,
+}
+
+impl Desired {
+    /// A hash of every manifest's text, in order, for saved plans.
+    pub fn manifest_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for f in &self.files {
+            h.update(f.name.as_bytes());
+            h.update([0]);
+            h.update(f.text.as_bytes());
+            h.update([0]);
+        }
+        format!("sha256:{:x}", h.finalize())
+    }
+}

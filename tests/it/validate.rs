@@ -1,0 +1,233 @@
+//! `validate` through the real binary: every kind of mistake gets a located, helpful
+//! diagnostic (snapshotted), exit 1, and all mistakes of a run are shown at once.
+
+use std::io::Write;
+
+use crate::common::{run, scrub};
+
+/// Runs `validate` on one fixture and snapshots exit code and stderr.
+fn snapshot_fixture(name: &str) {
+    let path = format!("tests/fixtures/invalid/{name}.yaml");
+    let out = run(["validate", &path]);
+    assert_eq!(out.stdout, "", "validate writes nothing to stdout");
+    insta::assert_snapshot!(
+        format!("validate_{name}"),
+        format!("exit code: {}\n{}", out.code, out.stderr)
+    );
+}
+
+macro_rules! fixture_tests {
+    ($($name:ident => $code:expr),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                snapshot_fixture(stringify!($name));
+                let out = run(["validate", concat!("tests/fixtures/invalid/", stringify!($name), ".yaml")]);
+                assert_eq!(out.code, $code, "{}", out.stderr);
+            }
+        )*
+    };
+}
+
+fixture_tests! {
+    unknown_key => 1,
+    wrong_type => 1,
+    duplicate_key => 1,
+    yaml11_boolean => 1,
+    empty_title => 1,
+    long_title => 1,
+    title_replaced_chars => 0,
+    duplicate_room => 1,
+    email_and_group => 1,
+    no_subject => 1,
+    bad_email => 1,
+    duplicate_invitee => 1,
+    access_not_allowed => 1,
+    group_room_manager => 1,
+    readwrite => 1,
+    unknown_access => 1,
+    access_number => 1,
+    unknown_room_type => 1,
+    bad_quota => 1,
+    no_version => 1,
+    unsupported_version => 1,
+    tabs => 1,
+    syntax_error => 1,
+    bad_culture => 1,
+    missing_type_and_access => 1,
+    bad_members_and_state => 1,
+    several_mistakes => 1,
+    alias_bomb => 1,
+    deep_nesting => 1,
+}
+
+#[test]
+fn several_mistakes_are_all_reported_with_their_lines() {
+    let out = run(["validate", "tests/fixtures/invalid/several_mistakes.yaml"]);
+    assert_eq!(out.code, 1);
+    for location in [
+        "several_mistakes.yaml:4:11",  // notify: yes
+        "several_mistakes.yaml:7:11",  // colaboration
+        "several_mistakes.yaml:11:16", // carol@example
+        "several_mistakes.yaml:14:17", // group room-manager
+        "several_mistakes.yaml:17:12", // quota: lots
+        "several_mistakes.yaml:20:17", // editing in a form-filling room
+    ] {
+        assert!(
+            out.stderr.contains(location),
+            "missing {location} in:\n{}",
+            out.stderr
+        );
+    }
+    assert!(
+        out.stderr.contains("error: 6 errors; nothing was changed"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn every_example_validates() {
+    let mut examples: Vec<_> = std::fs::read_dir("examples")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 2);
+    for example in &examples {
+        let text = std::fs::read_to_string(example).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../schemas/manifest.schema.json"),
+            "{} must start with the schema modeline",
+            example.display()
+        );
+        let out = run(["validate".as_ref(), example.as_os_str()]);
+        assert_eq!(out.code, 0, "{}: {}", example.display(), out.stderr);
+    }
+    // All together too, as the README shows (`validate examples/*.yaml`).
+    let mut args = vec!["validate".to_string()];
+    args.extend(examples.iter().map(|p| p.display().to_string()));
+    let out = run(&args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_directory_is_expanded_and_rooms_merge_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "version: 1\nrooms:\n  - title: Sales\n    type: collaboration\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("team")).unwrap();
+    std::fs::write(
+        dir.path().join("team/b.yml"),
+        "version: 1\nrooms:\n  - title: Legal\n    type: custom\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a manifest").unwrap();
+    let out = run(["validate".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("2 manifest files valid: 2 rooms"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_room_defined_in_two_files_names_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(
+        &a,
+        "version: 1\nrooms:\n  - title: Sales\n    type: collaboration\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        "version: 1\nrooms:\n  - type: custom\n    title: sales\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(
+        "validate_duplicate_room_across_files",
+        scrub(&out.stderr, dir.path())
+    );
+}
+
+#[test]
+fn unreadable_inputs_get_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    std::fs::write(p("empty.yaml"), "").unwrap();
+    std::fs::write(p("blank.yaml"), "  \n\n").unwrap();
+    std::fs::write(p("binary.yaml"), [0x7f, b'E', b'L', b'F', 0, 1, 2, 0]).unwrap();
+    std::fs::write(
+        p("latin1.yaml"),
+        b"version: 1\nrooms:\n  - title: Caf\xe9\n",
+    )
+    .unwrap();
+    std::fs::create_dir(p("empty_dir")).unwrap();
+    // A sparse file over the size cap: refused before reading, so it costs nothing.
+    let big = std::fs::File::create(p("huge.yaml")).unwrap();
+    big.set_len(101 * 1024 * 1024).unwrap();
+    drop(big);
+    let mut outputs = String::new();
+    for name in [
+        "missing.yaml",
+        "empty.yaml",
+        "blank.yaml",
+        "binary.yaml",
+        "latin1.yaml",
+        "empty_dir",
+        "huge.yaml",
+    ] {
+        let out = run(["validate".as_ref(), p(name).as_os_str()]);
+        assert_eq!(out.code, 1, "{name}: {}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{name}: {}", out.stderr);
+        outputs.push_str(&format!("--- {name}\n{}", scrub(&out.stderr, dir.path())));
+    }
+    insta::assert_snapshot!("validate_unreadable_inputs", outputs);
+}
+
+#[test]
+fn a_fifo_or_stdin_device_is_refused_without_hanging() {
+    let out = run(["validate", "/dev/null"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+}
+
+#[test]
+fn a_large_manifest_is_within_the_parser_budget() {
+    // 2,000 rooms x 10 invitees in the test; the benchmark covers 10,000 and 50,000.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, "version: 1\nrooms:").unwrap();
+    for r in 0..2000 {
+        writeln!(
+            f,
+            "  - title: Room {r}\n    type: collaboration\n    invitees:"
+        )
+        .unwrap();
+        for i in 0..10 {
+            writeln!(
+                f,
+                "      - email: user{i}.room{r}@example.com\n        access: editing"
+            )
+            .unwrap();
+        }
+    }
+    drop(f);
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("2000 rooms, 20000 invitees"),
+        "{}",
+        out.stderr
+    );
+}
