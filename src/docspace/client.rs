@@ -454,7 +454,12 @@ impl Client {
             CallClass::IdempotentWrite,
         )
         .json(&KEEP_OPERATION)?;
-        self.fetch_envelope::<Value>(call).await.map(|_| ())
+        match self.fetch_envelope::<Value>(call).await {
+            Ok(_) => Ok(()),
+            // A retry after a timeout that finds the room gone means the first attempt did it.
+            Err(e) if e.is_not_found() && e.attempts() > 1 => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Polls until the room answers 404.
@@ -835,29 +840,43 @@ fn classify(err: &reqwest::Error, call: &Call) -> ApiError {
 }
 
 fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>) {
-    let mut innermost: Option<String> = None;
-    let mut tls = false;
-    let mut refused = false;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                refused = true;
-            }
-            // io::Error::source skips the error it wraps; look inside explicitly.
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                tls = true;
-            }
+    /// What the error chain says, gathered by [`walk`].
+    #[derive(Default)]
+    struct Found {
+        innermost: Option<String>,
+        tls: bool,
+        refused: bool,
+    }
+    // `io::Error::source` skips the error it wraps, and hyper nests io errors (an `Other`
+    // around an `InvalidData` around the `rustls::Error`), so descend through `get_ref` too.
+    fn walk(e: &(dyn std::error::Error + 'static), found: &mut Found, depth: usize) {
+        if depth > 16 {
+            return;
         }
         if e.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
+            found.tls = true;
         }
-        innermost = Some(e.to_string());
-        source = e.source();
+        found.innermost = Some(e.to_string());
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                found.refused = true;
+            }
+            if let Some(inner) = io.get_ref() {
+                walk(inner, found, depth + 1);
+                return;
+            }
+        }
+        if let Some(next) = e.source() {
+            walk(next, found, depth + 1);
+        }
     }
+    let mut found = Found::default();
+    walk(err, &mut found, 0);
+    let Found {
+        innermost,
+        tls,
+        refused,
+    } = found;
     // The outermost reqwest message names the URL; keep only a cause below it.
     let cause = innermost.filter(|c| !c.contains("://"));
     let kind = if tls {

@@ -1095,3 +1095,48 @@ async fn client_implements_the_trait_with_send_futures() {
     let handle = tokio::spawn(async move { titles(&c).await });
     assert_eq!(handle.await.unwrap(), vec!["A".to_string()]);
 }
+
+#[tokio::test]
+async fn tls_failure_is_classed_as_tls_with_ca_cert_help() {
+    // https:// to a plain-HTTP listener: the handshake fails inside rustls.
+    let server = MockServer::start().await;
+    let base = server.uri().replace("http://", "https://");
+    let c = Client::new(config(&base)).unwrap();
+    let err = c.me().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
+    assert_eq!(err.attempts(), 1, "a TLS failure is not retried");
+    assert!(err.help().unwrap().to_string().contains("--ca-cert"));
+    assert_no_key(&err);
+}
+
+#[tokio::test]
+async fn delete_retried_after_a_timeout_accepts_the_404_it_caused() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ok(json!({"id": "op"})).set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(fail(404, "The required folder was not found"))
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server.uri());
+    cfg.timeout = Duration::from_millis(300);
+    let c = Client::new(cfg).unwrap();
+    c.delete_room(7).await.unwrap();
+    assert_eq!(received(&server).await.len(), 2);
+    // A first-attempt 404 is still an error: the room was never there.
+    let server2 = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(fail(404, "The required folder was not found"))
+        .mount(&server2)
+        .await;
+    assert!(
+        client(&server2)
+            .delete_room(7)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
