@@ -1140,3 +1140,46 @@ async fn delete_retried_after_a_timeout_accepts_the_404_it_caused() {
             .is_not_found()
     );
 }
+
+#[tokio::test]
+async fn write_concurrency_is_capped() {
+    // 6 writes taking 200 ms each through 2 write slots need at least 3 rounds.
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ok(room(7, "X")).set_delay(Duration::from_millis(200)))
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server.uri());
+    cfg.max_concurrent_writes = 2;
+    let c = Client::new(cfg).unwrap();
+    let started = Instant::now();
+    let calls = (0..6).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move { c.update_room(i, &UpdateRoomRequest::default()).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap().unwrap();
+    }
+    assert!(started.elapsed() >= Duration::from_millis(590));
+    assert_eq!(c.stats().puts, 6);
+}
+
+#[tokio::test]
+async fn the_pacer_spaces_requests_at_the_configured_rate() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok(room(7, "X")))
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server.uri());
+    cfg.requests_per_second = 10.0;
+    cfg.burst = 1;
+    let c = Client::new(cfg).unwrap();
+    let started = Instant::now();
+    for _ in 0..5 {
+        c.get_room(7).await.unwrap();
+    }
+    // 5 requests at 10/s with no burst: the last leaves 400 ms after the first.
+    assert!(started.elapsed() >= Duration::from_millis(390));
+    assert_eq!(c.stats().requests, 5);
+}
