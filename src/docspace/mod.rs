@@ -1,1 +1,89 @@
-//! The DocSpace REST client (wire types, HTTP, retries, pacing).
+//! The DocSpace REST client: wire types ([`wire`]), the HTTP client with retries and pacing
+//! ([`client`]), the retry rule and pacer ([`policy`]), and the error type ([`error`]).
+//!
+//! Everything that talks HTTP to a portal sits behind [`DocSpaceApi`], so code that reads the
+//! portal's state or applies a plan can be tested against an in-memory fake. The facts behind
+//! each quirk handled here are in `docspace-api.md`; comments name its sections.
+
+pub mod client;
+pub mod error;
+pub mod policy;
+pub mod wire;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use client::{Client, ClientConfig, ClientStats, PAGE_SIZE, SearchArea};
+pub use error::{ApiError, ErrorKind, NetworkKind};
+pub use policy::CallClass;
+pub use wire::{
+    CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto, Invitation, RoomDto,
+    RoomsPage, ShareDto, ShareRequest, ShareResponse, UpdateRoomRequest, UserDto, UserRefDto,
+    ValidationProblem,
+};
+
+/// The DocSpace calls the tool makes. [`Client`] implements it over HTTP; tests implement it
+/// in memory. Semantics (paging, retries, `None` for an unknown email) are those documented
+/// on the [`Client`] methods of the same name.
+pub trait DocSpaceApi: Send + Sync {
+    /// The key owner's profile.
+    fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send;
+    /// All rooms in `area` (all pages), optionally narrowed by the server's title search.
+    fn list_rooms(
+        &self,
+        area: SearchArea,
+        filter_value: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<RoomDto>, ApiError>> + Send;
+    fn get_room(&self, id: i64) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;
+    /// Not idempotent; a failure may be ambiguous ([`ApiError::is_ambiguous`]).
+    fn create_room(
+        &self,
+        request: &CreateRoomRequest,
+    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;
+    fn update_room(
+        &self,
+        id: i64,
+        request: &UpdateRoomRequest,
+    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;
+    fn archive_room(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send;
+    fn unarchive_room(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send;
+    /// Polls until the room is archived (`true`) or active (`false`).
+    fn wait_room_state(
+        &self,
+        id: i64,
+        archived: bool,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;
+    fn delete_room(&self, id: i64) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// Polls until the room answers 404.
+    fn wait_room_deleted(
+        &self,
+        id: i64,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// Every member row (owner row included), all pages.
+    fn get_share(
+        &self,
+        room_id: i64,
+    ) -> impl Future<Output = Result<Vec<ShareDto>, ApiError>> + Send;
+    fn set_share(
+        &self,
+        room_id: i64,
+        request: &ShareRequest,
+    ) -> impl Future<Output = Result<ShareResponse, ApiError>> + Send;
+    /// `None` when the portal has no user with this email.
+    fn user_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<UserDto>, ApiError>> + Send;
+    /// Every account, pending invitees included.
+    fn list_people(&self) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send;
+    fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send;
+    fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send;
+}

@@ -1,0 +1,984 @@
+//! The HTTP client for the DocSpace API: one `reqwest` client per run, the key as a bearer
+//! header, retries with backoff and jitter, concurrency caps and pacing, envelope decoding,
+//! paging.
+//!
+//! Invariants:
+//! - The API key is exposed exactly once, when the `Authorization` header value is built; that
+//!   value is marked sensitive so `reqwest`/`http` never print it. Nothing else stores or logs
+//!   the key (tracing lines carry method, path, status and time only).
+//! - Every request carries a [`CallClass`]; whether it is retried is decided in
+//!   [`super::policy`], never here ad hoc.
+//! - A 2xx is a success only when its envelope does not say `status: 1` (docspace-api.md 3.3).
+//! - Lists are read with explicit page size, offset and (for rooms) sort order, and paging
+//!   stops on an empty page even if the server's `total` says otherwise (3.1).
+
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::error::{ApiError, ErrorKind, NetworkKind};
+use super::policy::{self, CallClass, Pacer};
+use super::wire::{
+    CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto, ROOT_FOLDER_ARCHIVE,
+    ROOT_FOLDER_ROOMS, RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse,
+    UpdateRoomRequest, UserDto, ValidationProblem,
+};
+
+/// The page size used for every list (the server allows 1..100, section 1).
+pub const PAGE_SIZE: i64 = 100;
+
+/// A hard stop for paging loops against a misbehaving server (100,000 pages of 100).
+const MAX_PAGES: usize = 100_000;
+
+/// Which rooms `list_rooms` returns (`searchArea`, section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SearchArea {
+    /// 0: active rooms.
+    Active,
+    /// 1: archived rooms.
+    Archive,
+    /// 2: active and archived.
+    Any,
+}
+
+impl SearchArea {
+    pub fn wire(self) -> i64 {
+        match self {
+            SearchArea::Active => 0,
+            SearchArea::Archive => 1,
+            SearchArea::Any => 2,
+        }
+    }
+}
+
+/// Everything the client needs; [`ClientConfig::new`] fills the defaults.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The portal, e.g. `https://acme.onlyoffice.com` (a path prefix is kept).
+    pub base_url: Url,
+    pub api_key: SecretString,
+    /// Extra trusted roots (PEM bundle) for self-hosted portals with a private CA.
+    pub ca_cert: Option<PathBuf>,
+    pub user_agent: String,
+    /// Whole-request timeout (connect, send, read the body).
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt (so up to `max_retries + 1` requests per call).
+    pub max_retries: usize,
+    /// First backoff delay; doubles per retry, plus jitter of up to the same amount.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` (or rate-limit reset) the client waits for; longer ones (the
+    /// server's daily limits, section 9) fail the call at once.
+    pub max_retry_after: Duration,
+    /// Requests in flight: the server allows 50 GETs and 15 writes per user (section 9).
+    pub max_concurrent_reads: usize,
+    pub max_concurrent_writes: usize,
+    /// Sustained requests per second across the client (`<= 0` for no limit). The default 20
+    /// stays under the server's 1500 per minute.
+    pub requests_per_second: f64,
+    /// How many requests may go at once before the sustained rate applies.
+    pub burst: u32,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: Url, api_key: SecretString) -> ClientConfig {
+        ClientConfig {
+            base_url,
+            api_key,
+            ca_cert: None,
+            user_agent: concat!("docspace-provision/", env!("CARGO_PKG_VERSION")).to_string(),
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 4,
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+            max_concurrent_reads: 30,
+            max_concurrent_writes: 10,
+            requests_per_second: 20.0,
+            burst: 10,
+        }
+    }
+}
+
+/// A snapshot of the client's counters (for benchmarks and `-v` summaries).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ClientStats {
+    /// Logical API calls (one per page of a list; retries not counted).
+    pub calls: u64,
+    /// HTTP requests actually sent (calls + retries that reached the wire).
+    pub requests: u64,
+    /// Retries scheduled after a failed attempt.
+    pub retries: u64,
+    /// 429 answers seen.
+    pub rate_limited: u64,
+    /// Logical calls by method.
+    pub gets: u64,
+    pub posts: u64,
+    pub puts: u64,
+    pub deletes: u64,
+}
+
+impl ClientStats {
+    /// Logical writes (POST + PUT + DELETE).
+    pub fn writes(&self) -> u64 {
+        self.posts + self.puts + self.deletes
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    calls: AtomicU64,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+    gets: AtomicU64,
+    posts: AtomicU64,
+    puts: AtomicU64,
+    deletes: AtomicU64,
+}
+
+/// The DocSpace client. Cheap to clone: all clones share one connection pool, one set of
+/// semaphores, one pacer and one set of counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `base_url` without a trailing slash; API paths start with `/`.
+    base: String,
+    auth: HeaderValue,
+    reads: Semaphore,
+    writes: Semaphore,
+    pacer: Pacer,
+    backoff: ExponentialBuilder,
+    max_retry_after: Duration,
+    counters: Counters,
+    seeds: RandomState,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.inner.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One logical call, replayable for retries.
+struct Call {
+    method: Method,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    class: CallClass,
+}
+
+impl Call {
+    fn new(method: Method, path: impl Into<String>, class: CallClass) -> Call {
+        Call {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            class,
+        }
+    }
+
+    fn query(mut self, key: &'static str, value: impl ToString) -> Call {
+        self.query.push((key, value.to_string()));
+        self
+    }
+
+    fn json(mut self, body: &impl Serialize) -> Result<Call, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            ApiError::new(ErrorKind::Config, self.method.as_str(), &self.path)
+                .with_message(format!("cannot encode the request body: {e}"))
+        })?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+
+    fn error(&self, kind: ErrorKind) -> ApiError {
+        ApiError::new(kind, self.method.as_str(), &self.path)
+    }
+}
+
+/// Body of archive, unarchive and delete: the server wants a JSON body (5.5, 5.6), and
+/// `deleteAfter: false` keeps the operation result around for polling.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteAfter {
+    delete_after: bool,
+}
+
+const KEEP_OPERATION: DeleteAfter = DeleteAfter {
+    delete_after: false,
+};
+
+impl Client {
+    /// Builds the client. Fails only on local problems (unreadable CA file, a key that cannot
+    /// be a header value); nothing is sent.
+    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        // reqwest is built with `rustls-no-provider`: the process must pick a crypto provider
+        // once. A second install (another client in the same process) fails harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let config_error =
+            |msg: String| ApiError::new(ErrorKind::Config, "-", "-").with_message(msg);
+
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose_secret()))
+            .map_err(|_| {
+                config_error(
+                    "the API key contains characters that cannot be sent in an HTTP header"
+                        .to_string(),
+                )
+            })?;
+        auth.set_sensitive(true);
+
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout.min(config.timeout));
+        if let Some(path) = &config.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                config_error(format!(
+                    "cannot read the CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+                config_error(format!(
+                    "{} is not a PEM certificate bundle",
+                    path.display()
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(config_error(format!(
+                    "{} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+
+        let backoff = ExponentialBuilder::new()
+            .with_min_delay(config.min_backoff)
+            .with_max_delay(config.max_backoff.max(config.min_backoff))
+            .with_max_times(config.max_retries)
+            .with_jitter();
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base: config.base_url.as_str().trim_end_matches('/').to_string(),
+                auth,
+                reads: Semaphore::new(config.max_concurrent_reads.max(1)),
+                writes: Semaphore::new(config.max_concurrent_writes.max(1)),
+                pacer: Pacer::new(config.requests_per_second, config.burst.max(1)),
+                backoff,
+                max_retry_after: config.max_retry_after,
+                counters: Counters::default(),
+                seeds: RandomState::new(),
+            }),
+        })
+    }
+
+    /// The portal URL the client talks to (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ClientStats {
+            calls: get(&c.calls),
+            requests: get(&c.requests),
+            retries: get(&c.retries),
+            rate_limited: get(&c.rate_limited),
+            gets: get(&c.gets),
+            posts: get(&c.posts),
+            puts: get(&c.puts),
+            deletes: get(&c.deletes),
+        }
+    }
+
+    // ---- API calls -------------------------------------------------------------------------
+
+    /// The key owner's profile (`GET /api/2.0/people/@self`): the smoke test for key and scopes.
+    pub async fn me(&self) -> Result<UserDto, ApiError> {
+        let call = Call::new(Method::GET, "/api/2.0/people/@self", CallClass::Read);
+        self.fetch(call).await
+    }
+
+    /// All rooms in `area`, optionally narrowed by the server's title search. The search is a
+    /// substring or full-text match (5.3): callers must re-check exact titles.
+    pub async fn list_rooms(
+        &self,
+        area: SearchArea,
+        filter_value: Option<&str>,
+    ) -> Result<Vec<RoomDto>, ApiError> {
+        let mut rooms = Vec::new();
+        let mut start: i64 = 0;
+        for _ in 0..MAX_PAGES {
+            let mut call = Call::new(Method::GET, "/api/2.0/files/rooms", CallClass::Read)
+                .query("searchArea", area.wire());
+            if let Some(filter) = filter_value {
+                call = call.query("filterValue", filter);
+            }
+            // 5.3: without an explicit sort the user's saved default applies, which can change
+            // between pages; pass both (passing sortBy also saves it as the user's default).
+            let call = call
+                .query("count", PAGE_SIZE)
+                .query("startIndex", start)
+                .query("sortBy", "DateAndTimeCreation")
+                .query("sortOrder", 0);
+            let page: RoomsPage = self.fetch(call).await?;
+            // 3.1: rooms page inside `response`; the envelope has no total.
+            if page.folders.is_empty() {
+                return Ok(rooms);
+            }
+            start += page.folders.len() as i64;
+            rooms.extend(page.folders);
+            if start >= page.total {
+                return Ok(rooms);
+            }
+        }
+        Err(self.paging_runaway("/api/2.0/files/rooms"))
+    }
+
+    /// One room (`GET /api/2.0/files/rooms/{id}`).
+    pub async fn get_room(&self, id: i64) -> Result<RoomDto, ApiError> {
+        let call = Call::new(
+            Method::GET,
+            format!("/api/2.0/files/rooms/{id}"),
+            CallClass::Read,
+        );
+        self.fetch(call).await
+    }
+
+    /// Creates a room. Not idempotent (titles are not unique, 5.1): retried only when the
+    /// request provably did not run; otherwise a failure may be [`ApiError::is_ambiguous`].
+    pub async fn create_room(&self, request: &CreateRoomRequest) -> Result<RoomDto, ApiError> {
+        let call =
+            Call::new(Method::POST, "/api/2.0/files/rooms", CallClass::Create).json(request)?;
+        self.fetch(call).await
+    }
+
+    /// Changes title, tags (replacing the set), quota or deny-download (5.4).
+    pub async fn update_room(
+        &self,
+        id: i64,
+        request: &UpdateRoomRequest,
+    ) -> Result<RoomDto, ApiError> {
+        let call = Call::new(
+            Method::PUT,
+            format!("/api/2.0/files/rooms/{id}"),
+            CallClass::IdempotentWrite,
+        )
+        .json(request)?;
+        self.fetch(call).await
+    }
+
+    /// Starts moving the room to the Archive (5.5). Poll with [`Client::wait_room_state`].
+    pub async fn archive_room(&self, id: i64) -> Result<FileOperationDto, ApiError> {
+        self.room_operation(id, "archive").await
+    }
+
+    /// Starts moving the room back from the Archive (5.5).
+    pub async fn unarchive_room(&self, id: i64) -> Result<FileOperationDto, ApiError> {
+        self.room_operation(id, "unarchive").await
+    }
+
+    async fn room_operation(&self, id: i64, action: &str) -> Result<FileOperationDto, ApiError> {
+        let call = Call::new(
+            Method::PUT,
+            format!("/api/2.0/files/rooms/{id}/{action}"),
+            CallClass::IdempotentWrite,
+        )
+        .json(&KEEP_OPERATION)?;
+        self.fetch(call).await
+    }
+
+    /// Polls the room until it is archived (`rootFolderType` 20) or active (14), with backoff,
+    /// and returns it. Section 8: polling the room is more robust than the operation.
+    pub async fn wait_room_state(
+        &self,
+        id: i64,
+        archived: bool,
+        timeout: Duration,
+    ) -> Result<RoomDto, ApiError> {
+        let want = if archived {
+            ROOT_FOLDER_ARCHIVE
+        } else {
+            ROOT_FOLDER_ROOMS
+        };
+        let state = if archived { "archived" } else { "active" };
+        self.poll(id, timeout, state, |room| {
+            (room.as_ref().ok()?.root_folder_type == Some(want)).then_some(())
+        })
+        .await
+        .map(|r| r.expect("poll returns a room when the room matched"))
+    }
+
+    /// Deletes a room permanently (5.6). The pre-checks are synchronous (404, 403); the
+    /// deletion itself runs in the background: confirm with [`Client::wait_room_deleted`]. The
+    /// operation object the server returns may be another one of the caller's, so it is
+    /// not returned.
+    pub async fn delete_room(&self, id: i64) -> Result<(), ApiError> {
+        let call = Call::new(
+            Method::DELETE,
+            format!("/api/2.0/files/rooms/{id}"),
+            CallClass::IdempotentWrite,
+        )
+        .json(&KEEP_OPERATION)?;
+        match self.fetch_envelope::<Value>(call).await {
+            Ok(_) => Ok(()),
+            // A retry after a timeout that finds the room gone means the first attempt did it.
+            Err(e) if e.is_not_found() && e.attempts() > 1 => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Polls until the room answers 404.
+    pub async fn wait_room_deleted(&self, id: i64, timeout: Duration) -> Result<(), ApiError> {
+        self.poll(id, timeout, "deleted", |room| match room {
+            Err(e) if e.is_not_found() => Some(()),
+            _ => None,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Polls `get_room` until `done` says so. `done` sees each result; a result it does not
+    /// accept that is an error ends the wait with that error.
+    async fn poll(
+        &self,
+        id: i64,
+        timeout: Duration,
+        state: &str,
+        done: impl Fn(&Result<RoomDto, ApiError>) -> Option<()>,
+    ) -> Result<Option<RoomDto>, ApiError> {
+        let deadline = Instant::now() + timeout;
+        let mut delay = Duration::from_millis(200);
+        loop {
+            let result = self.get_room(id).await;
+            if done(&result).is_some() {
+                return Ok(result.ok());
+            }
+            result?;
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ApiError::new(
+                    ErrorKind::WaitTimeout,
+                    "GET",
+                    format!("/api/2.0/files/rooms/{id}"),
+                )
+                .with_message(format!(
+                    "room {id} was not {state} after {} s",
+                    timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(delay.min(deadline - now)).await;
+            delay = (delay * 3 / 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// Every member row of a room, owner row included (6.1), all pages.
+    pub async fn get_share(&self, room_id: i64) -> Result<Vec<ShareDto>, ApiError> {
+        let path = format!("/api/2.0/files/rooms/{room_id}/share");
+        // filterType 0: users and groups, not links (section 4, ShareFilterType).
+        self.fetch_all(&path, &[("filterType", "0".to_string())])
+            .await
+    }
+
+    /// Invites, changes or removes members in one call (6.2). Idempotent on the server: the
+    /// same access again is skipped, removing a non-member is a no-op.
+    pub async fn set_share(
+        &self,
+        room_id: i64,
+        request: &ShareRequest,
+    ) -> Result<ShareResponse, ApiError> {
+        let call = Call::new(
+            Method::PUT,
+            format!("/api/2.0/files/rooms/{room_id}/share"),
+            CallClass::IdempotentWrite,
+        )
+        .json(request)?;
+        self.fetch(call).await
+    }
+
+    /// The user with this email, or `None` when the portal has none (section 7). The email is
+    /// sent lower-cased because the server matches with SQL equality.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
+        let call = Call::new(Method::GET, "/api/2.0/people/email", CallClass::Read)
+            .query("email", email.trim().to_lowercase());
+        match self.fetch(call).await {
+            Ok(user) => Ok(Some(user)),
+            // Section 7: an unknown email is 404 with a JSON message ("The user could not be
+            // found"). An unknown or suspended portal is also 404 but with an empty body
+            // (2.2): that must stay an error, or every invitee would look new.
+            Err(e) if e.is_not_found() && e.message().is_some() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every account, pending invitees included (`GET /people/filter`, area 0 = all; the plain
+    /// `GET /people` lists active users only, section 7).
+    pub async fn list_people(&self) -> Result<Vec<UserDto>, ApiError> {
+        self.fetch_all("/api/2.0/people/filter", &[("area", "0".to_string())])
+            .await
+    }
+
+    /// Every group (`GET /api/2.0/group`).
+    pub async fn list_groups(&self) -> Result<Vec<GroupDto>, ApiError> {
+        self.fetch_all("/api/2.0/group", &[]).await
+    }
+
+    /// One group by id.
+    pub async fn get_group(&self, id: &str) -> Result<GroupDto, ApiError> {
+        let call = Call::new(Method::GET, format!("/api/2.0/group/{id}"), CallClass::Read);
+        self.fetch(call).await
+    }
+
+    // ---- machinery -------------------------------------------------------------------------
+
+    /// Reads every page of a list whose envelope carries `total` (share list, people, groups;
+    /// 3.1). Stops when the offset reaches `total`, on an empty page, or - without a total -
+    /// on a short page. Offsets advance by the items actually received, because the share
+    /// list's envelope `count` can even be negative.
+    async fn fetch_all<T: DeserializeOwned + Send>(
+        &self,
+        path: &str,
+        extra: &[(&'static str, String)],
+    ) -> Result<Vec<T>, ApiError> {
+        let mut items = Vec::new();
+        let mut start: i64 = 0;
+        for _ in 0..MAX_PAGES {
+            let mut call = Call::new(Method::GET, path, CallClass::Read);
+            for (k, v) in extra {
+                call = call.query(k, v);
+            }
+            let call = call.query("count", PAGE_SIZE).query("startIndex", start);
+            let envelope: Envelope<Vec<T>> = self.fetch_envelope(call).await?;
+            let page = envelope.response.unwrap_or_default();
+            let received = page.len() as i64;
+            if received == 0 {
+                return Ok(items);
+            }
+            start += received;
+            items.extend(page);
+            let done = match envelope.total {
+                Some(total) => start >= total,
+                None => received < PAGE_SIZE,
+            };
+            if done {
+                return Ok(items);
+            }
+        }
+        Err(self.paging_runaway(path))
+    }
+
+    fn paging_runaway(&self, path: &str) -> ApiError {
+        ApiError::new(ErrorKind::Decode, "GET", path)
+            .with_message(format!("paging did not end after {MAX_PAGES} pages"))
+    }
+
+    /// A call whose envelope must carry a payload.
+    async fn fetch<T: DeserializeOwned + Send>(&self, call: Call) -> Result<T, ApiError> {
+        let method = call.method.clone();
+        let path = call.path.clone();
+        self.fetch_envelope(call).await?.response.ok_or_else(|| {
+            ApiError::new(ErrorKind::Decode, method.as_str(), path)
+                .with_message("the response has no payload")
+        })
+    }
+
+    /// Runs a call with the retry policy of its class and decodes the envelope.
+    async fn fetch_envelope<T: DeserializeOwned + Send>(
+        &self,
+        call: Call,
+    ) -> Result<Envelope<T>, ApiError> {
+        let counters = &self.inner.counters;
+        counters.calls.fetch_add(1, Ordering::Relaxed);
+        let by_method = match call.method {
+            Method::GET => &counters.gets,
+            Method::POST => &counters.posts,
+            Method::PUT => &counters.puts,
+            _ => &counters.deletes,
+        };
+        by_method.fetch_add(1, Ordering::Relaxed);
+
+        let attempts = AtomicU32::new(0);
+        let class = call.class;
+        let max_retry_after = self.inner.max_retry_after;
+        // A fresh jitter seed per call (backon's default seed is fixed without its `std`
+        // feature, which would make every client back off in lockstep).
+        let seed = self.inner.seeds.hash_one(Instant::now());
+        let backoff = self.inner.backoff.with_jitter_seed(seed);
+
+        let result = (|| async {
+            attempts.fetch_add(1, Ordering::Relaxed);
+            self.attempt::<T>(&call).await
+        })
+        .retry(backoff)
+        .when(|e: &ApiError| policy::should_retry(class, e))
+        .adjust(|e: &ApiError, next: Option<Duration>| {
+            let next = next?;
+            // Section 9: honour Retry-After; a very long one (a daily limit) ends the call.
+            match e.retry_after() {
+                Some(wait) if wait > max_retry_after => None,
+                Some(wait) => Some(wait.max(Duration::from_millis(1))),
+                None => Some(next),
+            }
+        })
+        .notify(|e: &ApiError, wait: Duration| {
+            counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                method = %call.method,
+                path = %call.path,
+                error = ?e.kind(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying docspace request"
+            );
+        })
+        .await;
+
+        result.map_err(|e| {
+            let e = e.with_attempts(attempts.load(Ordering::Relaxed));
+            if policy::outcome_unknown(class, &e) {
+                e.into_ambiguous()
+            } else {
+                e
+            }
+        })
+    }
+
+    /// One HTTP attempt: concurrency cap, pacer, send, rate-limit headers, decode.
+    async fn attempt<T: DeserializeOwned>(&self, call: &Call) -> Result<Envelope<T>, ApiError> {
+        let inner = &self.inner;
+        let semaphore = if call.class.is_write() {
+            &inner.writes
+        } else {
+            &inner.reads
+        };
+        let _permit = semaphore.acquire().await.map_err(|_| {
+            call.error(ErrorKind::Config)
+                .with_message("client shut down")
+        })?;
+        inner.pacer.wait().await;
+        inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+
+        let url = format!("{}{}", inner.base, call.path);
+        let mut request = inner
+            .http
+            .request(call.method.clone(), url)
+            .header(AUTHORIZATION, inner.auth.clone())
+            .header(ACCEPT, "application/json");
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+
+        let started = Instant::now();
+        let response = request.send().await.map_err(|e| classify(&e, call))?;
+        let status = response.status();
+        let retry_after = self.observe_rate_limits(status, response.headers());
+        let body = response.bytes().await.map_err(|e| classify(&e, call))?;
+        tracing::debug!(
+            method = %call.method,
+            path = %call.path,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "docspace request"
+        );
+        decode(call, status, &body, retry_after)
+    }
+
+    /// Reads `Retry-After` and `X-RateLimit-*` and holds the pacer accordingly (section 9).
+    /// Returns the `Retry-After` of this answer, if any.
+    fn observe_rate_limits(&self, status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+        let now = SystemTime::now();
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let retry_after =
+            text(RETRY_AFTER.as_str()).and_then(|v| policy::parse_retry_after(v, now));
+        let window = policy::rate_limit_wait(
+            text("x-ratelimit-remaining"),
+            text("x-ratelimit-reset"),
+            now,
+        );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.inner
+                .counters
+                .rate_limited
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        // The whole client pauses, not just this call: the window is per user (section 9).
+        let pause = match (status == StatusCode::TOO_MANY_REQUESTS, retry_after) {
+            (true, Some(wait)) => Some(wait.max(window.unwrap_or_default())),
+            _ => window,
+        };
+        if let Some(wait) = pause.filter(|w| *w <= self.inner.max_retry_after) {
+            self.inner.pacer.block_until(Instant::now() + wait);
+        }
+        // A 429 without Retry-After but with an exhausted window waits for the reset.
+        retry_after.or(if status == StatusCode::TOO_MANY_REQUESTS {
+            window
+        } else {
+            None
+        })
+    }
+}
+
+/// Turns an HTTP answer into an envelope or an error.
+fn decode<T: DeserializeOwned>(
+    call: &Call,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> Result<Envelope<T>, ApiError> {
+    let method = call.method.as_str();
+    if !status.is_success() {
+        // Bodies of errors: JSON (3.2, 3.3), empty (auth failures, 2.2) or proxy HTML (502).
+        let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+        let mut err = ApiError::from_status(status.as_u16(), method, &call.path)
+            .with_retry_after(retry_after);
+        if let Some(message) = error_message(&parsed.error, parsed.response.as_ref()) {
+            err = err.with_message(message);
+        }
+        return Err(err);
+    }
+
+    let envelope: Envelope<Value> = serde_json::from_slice(body).map_err(|e| {
+        call.error(ErrorKind::Decode)
+            .with_status(status.as_u16())
+            .with_message(format!("the body is not a DocSpace JSON envelope ({e})"))
+    })?;
+    if envelope.status == 1 {
+        // 3.3: a failure inside a 2xx (validation problems, errors some endpoints wrap).
+        let code = u16::try_from(envelope.status_code)
+            .ok()
+            .filter(|c| *c >= 400);
+        let kind = code.map_or(ErrorKind::Failed, ErrorKind::from_status);
+        let mut err = call
+            .error(kind)
+            .with_status(code.unwrap_or(status.as_u16()));
+        if let Some(message) = error_message(&envelope.error, envelope.response.as_ref()) {
+            err = err.with_message(message);
+        }
+        return Err(err);
+    }
+    let response = match envelope.response {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(serde_json::from_value(value).map_err(|e| {
+            call.error(ErrorKind::Decode)
+                .with_status(status.as_u16())
+                .with_message(format!("unexpected payload: {e}"))
+        })?),
+    };
+    Ok(Envelope {
+        response,
+        count: envelope.count,
+        total: envelope.total,
+        status: envelope.status,
+        status_code: envelope.status_code,
+        error: None,
+    })
+}
+
+/// `error.message`, else the validation problem's field errors (3.3).
+fn error_message(
+    error: &Option<super::wire::ErrorDetail>,
+    response: Option<&Value>,
+) -> Option<String> {
+    if let Some(message) = error
+        .as_ref()
+        .and_then(|e| e.message.clone())
+        .filter(|m| !m.trim().is_empty())
+    {
+        return Some(message);
+    }
+    let problem: ValidationProblem = serde_json::from_value(response?.clone()).ok()?;
+    problem.summary()
+}
+
+/// Classes a transport failure. Never keeps the `reqwest::Error` itself: its Display can hold
+/// the full URL, and the classification is all a caller acts on.
+fn classify(err: &reqwest::Error, call: &Call) -> ApiError {
+    let (kind, cause) = classify_parts(err);
+    let e = call.error(kind);
+    match cause {
+        Some(cause) => e.with_message(cause),
+        None => e,
+    }
+}
+
+fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>) {
+    /// What the error chain says, gathered by [`walk`].
+    #[derive(Default)]
+    struct Found {
+        innermost: Option<String>,
+        tls: bool,
+        refused: bool,
+    }
+    // `io::Error::source` skips the error it wraps, and hyper nests io errors (an `Other`
+    // around an `InvalidData` around the `rustls::Error`), so descend through `get_ref` too.
+    fn walk(e: &(dyn std::error::Error + 'static), found: &mut Found, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            found.tls = true;
+        }
+        found.innermost = Some(e.to_string());
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                found.refused = true;
+            }
+            if let Some(inner) = io.get_ref() {
+                walk(inner, found, depth + 1);
+                return;
+            }
+        }
+        if let Some(next) = e.source() {
+            walk(next, found, depth + 1);
+        }
+    }
+    let mut found = Found::default();
+    walk(err, &mut found, 0);
+    let Found {
+        innermost,
+        tls,
+        refused,
+    } = found;
+    // The outermost reqwest message names the URL; keep only a cause below it.
+    let cause = innermost.filter(|c| !c.contains("://"));
+    let kind = if tls {
+        ErrorKind::Tls
+    } else if err.is_connect() {
+        if refused {
+            ErrorKind::Network(NetworkKind::Refused)
+        } else {
+            ErrorKind::Network(NetworkKind::Connect)
+        }
+    } else if err.is_timeout() {
+        ErrorKind::Network(NetworkKind::Timeout)
+    } else {
+        ErrorKind::Network(NetworkKind::Other)
+    };
+    (kind, cause)
+}
+
+// The trait impl lives next to the inherent methods it forwards to.
+impl super::DocSpaceApi for Client {
+    fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send {
+        Client::me(self)
+    }
+    fn list_rooms(
+        &self,
+        area: SearchArea,
+        filter_value: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<RoomDto>, ApiError>> + Send {
+        Client::list_rooms(self, area, filter_value)
+    }
+    fn get_room(&self, id: i64) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
+        Client::get_room(self, id)
+    }
+    fn create_room(
+        &self,
+        request: &CreateRoomRequest,
+    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
+        Client::create_room(self, request)
+    }
+    fn update_room(
+        &self,
+        id: i64,
+        request: &UpdateRoomRequest,
+    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
+        Client::update_room(self, id, request)
+    }
+    fn archive_room(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send {
+        Client::archive_room(self, id)
+    }
+    fn unarchive_room(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send {
+        Client::unarchive_room(self, id)
+    }
+    fn wait_room_state(
+        &self,
+        id: i64,
+        archived: bool,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
+        Client::wait_room_state(self, id, archived, timeout)
+    }
+    fn delete_room(&self, id: i64) -> impl Future<Output = Result<(), ApiError>> + Send {
+        Client::delete_room(self, id)
+    }
+    fn wait_room_deleted(
+        &self,
+        id: i64,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        Client::wait_room_deleted(self, id, timeout)
+    }
+    fn get_share(
+        &self,
+        room_id: i64,
+    ) -> impl Future<Output = Result<Vec<ShareDto>, ApiError>> + Send {
+        Client::get_share(self, room_id)
+    }
+    fn set_share(
+        &self,
+        room_id: i64,
+        request: &ShareRequest,
+    ) -> impl Future<Output = Result<ShareResponse, ApiError>> + Send {
+        Client::set_share(self, room_id, request)
+    }
+    fn user_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<UserDto>, ApiError>> + Send {
+        Client::user_by_email(self, email)
+    }
+    fn list_people(&self) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        Client::list_people(self)
+    }
+    fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send {
+        Client::list_groups(self)
+    }
+    fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        Client::get_group(self, id)
+    }
+}

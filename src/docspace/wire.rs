@@ -1,0 +1,503 @@
+//! Serde types for the DocSpace JSON wire format (docspace-api.md sections 3 to 8).
+//!
+//! Invariants:
+//! - Property names are camelCase; unknown fields are ignored, so newer servers that add fields
+//!   keep working. The server omits null properties (3.1), so every field that is not always
+//!   present is an `Option` or has a default; explicit `null` is accepted where a collection is
+//!   expected and read as empty.
+//! - Enums travel as integers in both directions (`roomType`, `access`): a string the server
+//!   cannot parse silently becomes "remove" (6.4), so request types hold `i64`, never names.
+//! - Request types skip `None` fields, because the server treats a present field as "apply
+//!   this" (5.4: only non-null fields are applied).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::model::UserType;
+
+/// Reads an explicit `null` as the type's default (the server omits nulls, but proxies and
+/// older builds have been seen to send them; an empty list is the safe reading).
+fn null_default<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
+}
+
+/// The success envelope every controller result is wrapped in (3.1).
+///
+/// `status == 1` means failure even inside a 2xx (3.3); the client checks that before it
+/// looks at `response`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<T> {
+    pub response: Option<T>,
+    #[serde(default)]
+    pub count: Option<i64>,
+    /// Only set by endpoints that page with an envelope total (share list, people, groups).
+    #[serde(default)]
+    pub total: Option<i64>,
+    /// 0 ok, 1 error.
+    #[serde(default)]
+    pub status: i64,
+    #[serde(default)]
+    pub status_code: i64,
+    /// Present on exception responses (3.2).
+    #[serde(default)]
+    pub error: Option<ErrorDetail>,
+}
+
+/// The error body of an exception response (3.2). Only `message` is relied on; `type`,
+/// `stack` and `hresult` are server internals.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub error: Option<ErrorDetail>,
+    #[serde(default)]
+    pub response: Option<serde_json::Value>,
+    #[serde(default)]
+    pub status: Option<i64>,
+    #[serde(default)]
+    pub status_code: Option<i64>,
+}
+
+/// `error` inside an exception response.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// The framework's validation-problem object, sent in `response` with `status: 1` (3.3).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationProblem {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub status: Option<i64>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub errors: BTreeMap<String, Vec<String>>,
+}
+
+impl ValidationProblem {
+    /// One line naming every rejected field: `Title: too long; Count: out of range`.
+    /// Falls back to the problem title when the map is empty.
+    pub fn summary(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(field, msgs)| {
+                let text = msgs
+                    .iter()
+                    .map(|m| m.trim())
+                    .filter(|m| !m.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if text.is_empty() {
+                    field.clone()
+                } else {
+                    format!("{field}: {text}")
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            self.title.clone().filter(|t| !t.trim().is_empty())
+        } else {
+            Some(parts.join("; "))
+        }
+    }
+}
+
+/// `createdBy` / `updatedBy` on a room (5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRefDto {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// A room (folder object, 5.2).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomDto {
+    pub id: i64,
+    /// The title as stored: already sanitised by the server (5.1).
+    #[serde(default)]
+    pub title: String,
+    /// `RoomType` int; `None` for plain folders.
+    #[serde(default)]
+    pub room_type: Option<i64>,
+    /// 14 active, 20 archived (5.2).
+    #[serde(default)]
+    pub root_folder_type: Option<i64>,
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    #[serde(default)]
+    pub root_folder_id: Option<i64>,
+    /// Newest first on the wire; compare as a set.
+    #[serde(default, deserialize_with = "null_default")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub deny_download: Option<bool>,
+    #[serde(default)]
+    pub private: Option<bool>,
+    #[serde(default)]
+    pub indexing: Option<bool>,
+    /// Only when the portal has room quotas and the caller may edit the room (5.2).
+    #[serde(default)]
+    pub quota_limit: Option<i64>,
+    #[serde(default)]
+    pub is_custom_quota: Option<bool>,
+    #[serde(default)]
+    pub created_by: Option<UserRefDto>,
+    /// Date strings as sent (the SDK's date model is wrong for the wire, 10 "Client").
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub updated: Option<String>,
+    /// PascalCase action names (`Read`, `EditRoom`, `EditAccess`, ...) to booleans.
+    #[serde(default, deserialize_with = "null_default")]
+    pub security: BTreeMap<String, bool>,
+}
+
+/// `rootFolderType` of an active room.
+pub const ROOT_FOLDER_ROOMS: i64 = 14;
+/// `rootFolderType` of an archived room.
+pub const ROOT_FOLDER_ARCHIVE: i64 = 20;
+
+impl RoomDto {
+    /// Whether the room sits in the Archive section (5.2: `rootFolderType` 20).
+    pub fn is_archived(&self) -> bool {
+        self.root_folder_type == Some(ROOT_FOLDER_ARCHIVE)
+    }
+}
+
+/// `response` of `GET /files/rooms`: paging lives inside it, not in the envelope (3.1).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomsPage {
+    #[serde(default, deserialize_with = "null_default")]
+    pub folders: Vec<RoomDto>,
+    #[serde(default)]
+    pub start_index: i64,
+    #[serde(default)]
+    pub count: i64,
+    #[serde(default)]
+    pub total: i64,
+}
+
+/// A user profile (EmployeeFullDto, section 7). Share responses carry trimmed copies (only `id`
+/// on PUT share), so everything but `id` defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDto {
+    /// A uuid.
+    pub id: String,
+    /// Empty when the server did not send it.
+    #[serde(default)]
+    pub email: String,
+    /// HTML-encoded by the server; empty when not sent.
+    #[serde(default)]
+    pub display_name: String,
+    /// EmployeeStatus: 1 Active, 2 Terminated, 4 Pending.
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// EmployeeActivationStatus: 0 NotActivated, 1 Activated, 2 Pending.
+    #[serde(default)]
+    pub activation_status: Option<i64>,
+    /// DocSpace admin and not owner.
+    #[serde(default)]
+    pub is_admin: bool,
+    #[serde(default)]
+    pub is_owner: bool,
+    #[serde(default)]
+    pub is_room_admin: bool,
+    /// User type "User".
+    #[serde(default)]
+    pub is_collaborator: bool,
+    /// Guest.
+    #[serde(default)]
+    pub is_visitor: bool,
+}
+
+impl UserDto {
+    /// The portal-wide type, derived as section 7 says: owner/admin, then room admin, then
+    /// user (`isCollaborator`), then guest (`isVisitor`). A profile with none of the flags
+    /// (trimmed copies) reads as `User`, the server's default type for an ordinary account.
+    pub fn user_type(&self) -> UserType {
+        if self.is_owner || self.is_admin {
+            UserType::DocSpaceAdmin
+        } else if self.is_room_admin {
+            UserType::RoomAdmin
+        } else if self.is_collaborator {
+            UserType::User
+        } else if self.is_visitor {
+            UserType::Guest
+        } else {
+            UserType::User
+        }
+    }
+
+    /// Invited by email and not yet registered (6.5: `activationStatus` 2 or `status` 4).
+    pub fn is_pending(&self) -> bool {
+        self.activation_status == Some(2) || self.status == Some(4)
+    }
+}
+
+/// A group as listed by `GET /group` (section 7).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupDto {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub members_count: Option<i64>,
+}
+
+/// `sharedToGroup` on a share row (6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRefDto {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// One row of a room's share list (FileShareDto, 6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareDto {
+    /// FileShare int; the synthetic owner row has 1 (ReadWrite).
+    pub access: i64,
+    #[serde(default)]
+    pub shared_to_user: Option<UserDto>,
+    #[serde(default)]
+    pub shared_to_group: Option<GroupRefDto>,
+    /// 0 user, 2 group, 1/3/4 links.
+    #[serde(default)]
+    pub subject_type: Option<i64>,
+    /// True only on the synthetic owner row, which must never be diffed or removed.
+    #[serde(default)]
+    pub is_owner: bool,
+    #[serde(default)]
+    pub is_locked: bool,
+    #[serde(default)]
+    pub can_edit_access: bool,
+}
+
+/// Body of `POST /files/rooms` (5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRoomRequest {
+    pub title: String,
+    /// Always the integer (section 4).
+    pub room_type: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Bytes; `-1` unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_download: Option<bool>,
+}
+
+/// Body of `PUT /files/rooms/{id}` (5.4): only present fields are applied.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRoomRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Replaces the whole tag set; `Some(vec![])` clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// `-1` unlimited, `-2` portal default, else bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_download: Option<bool>,
+}
+
+/// Body of `PUT /files/rooms/{id}/share` (6.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareRequest {
+    pub invitations: Vec<Invitation>,
+    pub notify: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub culture: Option<String>,
+    pub force: bool,
+}
+
+/// One entry of a share request: a user or group `id`, or an `email` (6.2, 6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// FileShare int, always (6.4).
+    pub access: i64,
+}
+
+impl Invitation {
+    /// An invitation (or removal, with access 0) by user or group id.
+    pub fn by_id(id: impl Into<String>, access: i64) -> Invitation {
+        Invitation {
+            id: Some(id.into()),
+            email: None,
+            access,
+        }
+    }
+
+    /// An invitation by email (validated by the server as a guest, 6.3).
+    pub fn by_email(email: impl Into<String>, access: i64) -> Invitation {
+        Invitation {
+            id: None,
+            email: Some(email.into()),
+            access,
+        }
+    }
+}
+
+/// Response of `PUT /files/rooms/{id}/share` (RoomSecurityDto, 6.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareResponse {
+    /// Current shares of the ids sent; email invitees are not included.
+    #[serde(default, deserialize_with = "null_default")]
+    pub members: Vec<ShareDto>,
+    /// First soft failure (an invitee that could not be created, ...).
+    #[serde(default)]
+    pub warning: Option<String>,
+    /// 0 none; 1 FormRoleBlockingDeletion, in which case nothing was applied.
+    #[serde(default)]
+    pub error: i64,
+}
+
+/// A long-running file operation (archive, unarchive, delete; section 8).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileOperationDto {
+    #[serde(default)]
+    pub id: String,
+    /// FileOperationType int. The key is capitalised on the wire (section 8).
+    #[serde(default, rename = "Operation", alias = "operation")]
+    pub operation: Option<i64>,
+    #[serde(default)]
+    pub progress: Option<i64>,
+    /// Failure message; null or empty when fine.
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub finished: bool,
+    /// DistributedTaskStatus int.
+    #[serde(default)]
+    pub status: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn create_request_skips_nulls_and_sends_ints() {
+        let req = CreateRoomRequest {
+            title: "X".into(),
+            room_type: 2,
+            tags: None,
+            quota: None,
+            deny_download: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&req).unwrap(),
+            json!({"title": "X", "roomType": 2})
+        );
+    }
+
+    #[test]
+    fn share_request_shape() {
+        let req = ShareRequest {
+            invitations: vec![
+                Invitation::by_id("u1", 10),
+                Invitation::by_email("a@b.c", 2),
+            ],
+            notify: false,
+            message: None,
+            culture: Some("en-US".into()),
+            force: false,
+        };
+        assert_eq!(
+            serde_json::to_value(&req).unwrap(),
+            json!({"invitations": [{"id": "u1", "access": 10}, {"email": "a@b.c", "access": 2}],
+                   "notify": false, "culture": "en-US", "force": false})
+        );
+    }
+
+    #[test]
+    fn room_decodes_with_unknown_fields_and_nulls() {
+        let room: RoomDto = serde_json::from_value(json!({
+            "id": 4821, "title": "Acme", "roomType": 8, "rootFolderType": 20,
+            "tags": null, "security": {"Read": true, "EditRoom": false},
+            "createdBy": {"id": "u", "displayName": "Ops", "hasAvatar": false},
+            "logo": {"color": "ffffff"}, "quotaLimit": -1
+        }))
+        .unwrap();
+        assert!(room.is_archived());
+        assert!(room.tags.is_empty());
+        assert_eq!(room.security.get("Read"), Some(&true));
+        assert_eq!(room.quota_limit, Some(-1));
+    }
+
+    #[test]
+    fn user_type_and_pending() {
+        let mut u: UserDto = serde_json::from_value(json!({"id": "x"})).unwrap();
+        assert_eq!(u.user_type(), UserType::User);
+        assert!(!u.is_pending());
+        u.is_visitor = true;
+        u.activation_status = Some(2);
+        assert_eq!(u.user_type(), UserType::Guest);
+        assert!(u.is_pending());
+        u.is_room_admin = true;
+        assert_eq!(u.user_type(), UserType::RoomAdmin);
+        u.is_owner = true;
+        assert_eq!(u.user_type(), UserType::DocSpaceAdmin);
+        let p: UserDto = serde_json::from_value(json!({"id": "y", "status": 4})).unwrap();
+        assert!(p.is_pending());
+    }
+
+    #[test]
+    fn operation_key_is_capitalised() {
+        let op: FileOperationDto = serde_json::from_value(json!({
+            "id": "c4", "Operation": 0, "progress": 0, "error": null, "finished": false, "status": 1
+        }))
+        .unwrap();
+        assert_eq!(op.operation, Some(0));
+        assert!(!op.finished);
+    }
+
+    #[test]
+    fn validation_problem_summary() {
+        let p: ValidationProblem = serde_json::from_value(json!({
+            "title": "One or more validation errors occurred.", "status": 400,
+            "errors": {"Title": ["The field Title must be a string with a maximum length of 170."],
+                       "Count": ["out of range"]}
+        }))
+        .unwrap();
+        assert_eq!(
+            p.summary().unwrap(),
+            "Count: out of range; Title: The field Title must be a string with a maximum length of 170."
+        );
+    }
+}
