@@ -21,8 +21,10 @@ pub mod docspace;
 pub mod exit;
 pub mod manifest;
 pub mod model;
+pub mod plan;
 pub mod printer;
 pub mod sandbox;
 pub mod settings;
+pub mod state;
 
 pub use exit::ExitStatus;

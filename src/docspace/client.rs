@@ -552,6 +552,17 @@ impl Client {
             .await
     }
 
+    /// One page of people (`count=100` from `start`) and the envelope `total`, so a caller
+    /// can choose between listing everyone and per-email lookups (DESIGN.md section 7).
+    pub async fn people_page(&self, start: i64) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
+        let call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read)
+            .query("area", "0")
+            .query("count", PAGE_SIZE)
+            .query("startIndex", start);
+        let envelope: Envelope<Vec<UserDto>> = self.fetch_envelope(call).await?;
+        Ok((envelope.response.unwrap_or_default(), envelope.total))
+    }
+
     /// Every group (`GET /api/2.0/group`).
     pub async fn list_groups(&self) -> Result<Vec<GroupDto>, ApiError> {
         self.fetch_all("/api/2.0/group", &[]).await
@@ -974,6 +985,12 @@ impl super::DocSpaceApi for Client {
     }
     fn list_people(&self) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
         Client::list_people(self)
+    }
+    fn people_page(
+        &self,
+        start: i64,
+    ) -> impl Future<Output = Result<(Vec<UserDto>, Option<i64>), ApiError>> + Send {
+        Client::people_page(self, start)
     }
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send {
         Client::list_groups(self)

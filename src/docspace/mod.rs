@@ -84,6 +84,10 @@ pub trait DocSpaceApi: Send + Sync {
     ) -> impl Future<Output = Result<Option<UserDto>, ApiError>> + Send;
     /// Every account, pending invitees included.
     fn list_people(&self) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send;
+    fn people_page(
+        &self,
+        start: i64,
+    ) -> impl Future<Output = Result<(Vec<UserDto>, Option<i64>), ApiError>> + Send;
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send;
     fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send;
 }

@@ -1,0 +1,737 @@
+//! The pure diff: (desired, observed) -> [`Plan`]. No I/O. Each change is an [`Item`] with a
+//! stable key (room title + subject) so plans, reports and re-runs line up; output order is
+//! deterministic (rooms and items sorted by key).
+//!
+//! Per room, items run in this order: create or unarchive, settings, one share batch
+//! (invite / change access / remove), archive. Unarchive comes before settings because the
+//! server refuses edits to archived rooms (docspace-api.md 5.4).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::{
+    Desired, DesiredRoom, MembersMode, Origin, Problem, Quota, RoomState, Subject,
+};
+use crate::model::{Access, RoomType, SubjectKind, UserType};
+use crate::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom};
+
+/// The version of the plan / saved-plan JSON.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What an item does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    CreateRoom,
+    Unarchive,
+    UpdateRoom,
+    Invite,
+    ChangeAccess,
+    Remove,
+    Archive,
+}
+
+impl Action {
+    /// Execution order within a room.
+    pub fn order(self) -> u8 {
+        match self {
+            Action::CreateRoom | Action::Unarchive => 0,
+            Action::UpdateRoom => 1,
+            Action::Invite | Action::ChangeAccess | Action::Remove => 2,
+            Action::Archive => 3,
+        }
+    }
+
+    pub fn is_share(self) -> bool {
+        matches!(self, Action::Invite | Action::ChangeAccess | Action::Remove)
+    }
+}
+
+/// Who a share item is for, as the share call needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Target {
+    /// An existing account, by id.
+    User {
+        id: String,
+        email: String,
+    },
+    /// No account yet: invited by email, which creates a pending guest (docspace-api.md 6.5).
+    NewGuest {
+        email: String,
+    },
+    Group {
+        id: String,
+        name: String,
+    },
+}
+
+impl Target {
+    pub fn label(&self) -> &str {
+        match self {
+            Target::User { email, .. } | Target::NewGuest { email } => email,
+            Target::Group { name, .. } => name,
+        }
+    }
+}
+
+/// One setting that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    /// Human form of the live value (`None` when the room does not exist yet).
+    pub from: Option<String>,
+    pub to: String,
+}
+
+/// The settings a create or update sends.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoomSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_download: Option<bool>,
+}
+
+/// One planned change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// `room title` or `room title / subject`: stable across plan, report and re-runs.
+    pub key: String,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// The access to set (`none` for removals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// The live access before the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_access: Option<Access>,
+    /// Settings changes (create_room, update_room).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+
+impl Item {
+    /// The subject label (email or group), where relevant.
+    pub fn subject(&self) -> Option<&str> {
+        self.target.as_ref().map(Target::label)
+    }
+}
+
+/// Whether a room is created, changed or left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomChange {
+    Create,
+    Update,
+    Unchanged,
+}
+
+/// Everything planned for one room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPlan {
+    pub title: String,
+    #[serde(rename = "type")]
+    pub room_type: RoomType,
+    /// The live room id (`None` when it is to be created).
+    pub room_id: Option<i64>,
+    pub change: RoomChange,
+    /// Settings a create sends (only for `create`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<RoomSettings>,
+    /// Settings an update sends (only when settings differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<RoomSettings>,
+    /// Fingerprint of the observed room when planned (see [`state::fingerprint`]).
+    pub fingerprint: String,
+    /// Members before the plan (for the removal guard).
+    pub members_before: usize,
+    pub items: Vec<Item>,
+}
+
+/// Invitation settings from the manifest defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShareSettings {
+    pub notify: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub culture: Option<String>,
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub rooms_to_create: usize,
+    pub rooms_to_update: usize,
+    pub rooms_unchanged: usize,
+    pub invitations: usize,
+    pub new_guests: usize,
+    pub access_changes: usize,
+    pub removals: usize,
+    pub archives: usize,
+    pub unarchives: usize,
+}
+
+impl Summary {
+    pub fn has_changes(&self) -> bool {
+        self.rooms_to_create + self.rooms_to_update > 0
+    }
+}
+
+/// A whole plan. Also the saved-plan format (`plan --out`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub portal: String,
+    /// Hash of the manifests' text (saved plans).
+    pub manifest_hash: String,
+    pub share: ShareSettings,
+    pub rooms: Vec<RoomPlan>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+}
+
+/// Problems that need the portal to see, located in the manifest. Any error here stops the
+/// run before a change.
+pub type PortalProblems = Vec<Problem>;
+
+/// Diffs desired against observed. Returns the plan, or the located problems that forbid one.
+pub fn diff(
+    desired: &Desired,
+    observed: &Observed,
+    manifest_hash: String,
+) -> Result<Plan, PortalProblems> {
+    let mut problems = Vec::new();
+    let mut rooms = Vec::with_capacity(desired.rooms.len());
+    for room in &desired.rooms {
+        match plan_room(desired, observed, room, &mut problems) {
+            Some(p) => rooms.push(p),
+            None => continue,
+        }
+    }
+    if problems.iter().any(Problem::is_error) {
+        return Err(problems);
+    }
+    rooms.sort_by(|a, b| a.title.cmp(&b.title));
+    let summary = summarise(&rooms);
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        portal: observed.portal.clone(),
+        manifest_hash,
+        share: ShareSettings {
+            notify: desired.defaults.notify,
+            message: desired.defaults.message.clone(),
+            culture: desired.defaults.culture.clone(),
+        },
+        rooms,
+        summary,
+    })
+}
+
+fn summarise(rooms: &[RoomPlan]) -> Summary {
+    let mut s = Summary::default();
+    for r in rooms {
+        match r.change {
+            RoomChange::Create => s.rooms_to_create += 1,
+            RoomChange::Update => s.rooms_to_update += 1,
+            RoomChange::Unchanged => s.rooms_unchanged += 1,
+        }
+        for i in &r.items {
+            match i.action {
+                Action::Invite => {
+                    s.invitations += 1;
+                    if matches!(i.target, Some(Target::NewGuest { .. })) {
+                        s.new_guests += 1;
+                    }
+                }
+                Action::ChangeAccess => s.access_changes += 1,
+                Action::Remove => s.removals += 1,
+                Action::Archive => s.archives += 1,
+                Action::Unarchive => s.unarchives += 1,
+                Action::CreateRoom | Action::UpdateRoom => {}
+            }
+        }
+    }
+    s
+}
+
+fn locate(
+    desired: &Desired,
+    origin: Origin,
+    code: &'static str,
+    message: String,
+    label: &str,
+    help: String,
+) -> Problem {
+    Problem::error(code, message)
+        .at(&desired.files[origin.file], origin.span, label)
+        .with_help(help)
+}
+
+/// Finds the live room for a manifest room (DESIGN.md section 4, identity).
+fn find_room<'a>(
+    desired: &Desired,
+    observed: &'a Observed,
+    room: &DesiredRoom,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<&'a ObservedRoom>, ()> {
+    let live = match room.id {
+        Some(id) => match observed.rooms.iter().find(|r| r.id == id) {
+            Some(r) => Some(r),
+            None => {
+                problems.push(locate(
+                    desired,
+                    room.origin,
+                    "portal::pinned_id_missing",
+                    format!("room `{}` is pinned to id {id}, but the portal has no room {id} that this key can see", room.title),
+                    "pinned room",
+                    "check the id (it is in the room's URL), or remove `id:` to match by title".into(),
+                ));
+                return Err(());
+            }
+        },
+        None => {
+            let candidates: Vec<&ObservedRoom> = observed
+                .rooms
+                .iter()
+                .filter(|r| r.title == room.title)
+                .collect();
+            match candidates.as_slice() {
+                [] => None,
+                [one] => Some(*one),
+                many => {
+                    let ids: Vec<String> = many.iter().map(|r| r.id.to_string()).collect();
+                    problems.push(locate(
+                        desired,
+                        room.origin,
+                        "portal::ambiguous_title",
+                        format!(
+                            "{} rooms on the portal are titled `{}` (ids {})",
+                            many.len(),
+                            room.title,
+                            ids.join(", ")
+                        ),
+                        "ambiguous title",
+                        format!(
+                            "pin the room you mean with `id: {}` (or another of the ids above)",
+                            many[0].id
+                        ),
+                    ));
+                    return Err(());
+                }
+            }
+        }
+    };
+    if let Some(live) = live {
+        if live.room_type != Some(room.room_type) {
+            let live_type = live.room_type.map_or_else(
+                || format!("type {}", live.raw_room_type.unwrap_or_default()),
+                |t| t.to_string(),
+            );
+            problems.push(locate(
+                desired,
+                room.origin,
+                "portal::room_type_differs",
+                format!("room `{}` (id {}) is a {live_type} room on the portal, not {}", room.title, live.id, room.room_type),
+                "type differs",
+                format!("DocSpace cannot change a room's type: write `type: {live_type}`, or give the new room another title"),
+            ));
+            return Err(());
+        }
+    }
+    Ok(live)
+}
+
+fn plan_room(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    problems: &mut Vec<Problem>,
+) -> Option<RoomPlan> {
+    let live = find_room(desired, observed, room, problems).ok()?;
+    let members: &[ObservedMember] = live
+        .and_then(|r| observed.members.get(&r.id))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let fingerprint = state::fingerprint(live, live.map(|_| members));
+    let key = room.title.clone();
+    let mut items = Vec::new();
+
+    // Resolve every invitee first, so that portal problems are all reported.
+    let targets: Vec<Option<Target>> = room
+        .invitees
+        .iter()
+        .map(|inv| resolve(desired, observed, room, inv, problems))
+        .collect();
+
+    let (create, update) = match live {
+        None => {
+            let settings = RoomSettings {
+                title: Some(room.title.clone()),
+                tags: room.tags.as_ref().map(|t| t.iter().cloned().collect()),
+                quota: room.quota.map(Quota::wire),
+                deny_download: room.deny_download,
+            };
+            let mut changes = vec![FieldChange {
+                field: "type".into(),
+                from: None,
+                to: room.room_type.to_string(),
+            }];
+            changes.extend(describe(&settings, None));
+            items.push(Item {
+                key: key.clone(),
+                action: Action::CreateRoom,
+                target: None,
+                access: None,
+                from_access: None,
+                changes,
+            });
+            (Some(settings), None)
+        }
+        Some(live) => {
+            if live.archived && room.state == RoomState::Present {
+                items.push(simple(&key, Action::Unarchive));
+            }
+            if live.archived && room.state == RoomState::Archived {
+                // An archived room cannot be edited or shared (5.4); it is left as it is.
+                return Some(RoomPlan {
+                    title: room.title.clone(),
+                    room_type: room.room_type,
+                    room_id: Some(live.id),
+                    change: RoomChange::Unchanged,
+                    create: None,
+                    update: None,
+                    fingerprint,
+                    members_before: count_members(members),
+                    items: Vec::new(),
+                });
+            }
+            let update = settings_update(room, live);
+            if let Some(u) = &update {
+                items.push(Item {
+                    key: key.clone(),
+                    action: Action::UpdateRoom,
+                    target: None,
+                    access: None,
+                    from_access: None,
+                    changes: describe(u, Some(live)),
+                });
+            }
+            (None, update)
+        }
+    };
+
+    // Share changes.
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    for (inv, target) in room.invitees.iter().zip(targets) {
+        let Some(target) = target else { continue };
+        let current = match &target {
+            Target::User { id, .. } => members
+                .iter()
+                .find(|m| matches!(&m.subject, MemberSubject::User(u) if &u.id == id)),
+            Target::Group { id, .. } => members
+                .iter()
+                .find(|m| matches!(&m.subject, MemberSubject::Group(g) if &g.id == id)),
+            Target::NewGuest { .. } => None,
+        };
+        listed.insert(member_key(&target));
+        let item_key = format!("{key} / {}", target.label());
+        match current {
+            Some(m) if m.is_owner || is_me(observed, m) => {
+                // The owner and the key's own user cannot be re-shared; nothing to do.
+                continue;
+            }
+            Some(m) if inv.access == Access::None => items.push(Item {
+                key: item_key,
+                action: Action::Remove,
+                target: Some(target),
+                access: Some(Access::None),
+                from_access: m.access,
+                changes: Vec::new(),
+            }),
+            Some(m) if m.access == Some(inv.access) => {}
+            Some(m) => items.push(Item {
+                key: item_key,
+                action: Action::ChangeAccess,
+                target: Some(target),
+                access: Some(inv.access),
+                from_access: m.access,
+                changes: Vec::new(),
+            }),
+            None if inv.access == Access::None => {}
+            None => items.push(Item {
+                key: item_key,
+                action: Action::Invite,
+                target: Some(target),
+                access: Some(inv.access),
+                from_access: None,
+                changes: Vec::new(),
+            }),
+        }
+    }
+    if room.members == MembersMode::Exact {
+        for m in members {
+            // Rows without a member role (the owner's ReadWrite) are not removable.
+            if m.is_owner || is_me(observed, m) || m.access.is_none() {
+                continue;
+            }
+            let target = match &m.subject {
+                MemberSubject::User(u) => Target::User {
+                    id: u.id.clone(),
+                    email: u.email.clone(),
+                },
+                MemberSubject::Group(g) => Target::Group {
+                    id: g.id.clone(),
+                    name: g.name.clone(),
+                },
+            };
+            if listed.contains(&member_key(&target)) {
+                continue;
+            }
+            items.push(Item {
+                key: format!("{key} / {}", target.label()),
+                action: Action::Remove,
+                target: Some(target),
+                access: Some(Access::None),
+                from_access: m.access,
+                changes: Vec::new(),
+            });
+        }
+    }
+    if room.state == RoomState::Archived {
+        items.push(simple(&key, Action::Archive));
+    }
+
+    items.sort_by(|a, b| {
+        a.action
+            .order()
+            .cmp(&b.action.order())
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let change = match (live, items.is_empty()) {
+        (None, _) => RoomChange::Create,
+        (Some(_), true) => RoomChange::Unchanged,
+        (Some(_), false) => RoomChange::Update,
+    };
+    Some(RoomPlan {
+        title: room.title.clone(),
+        room_type: room.room_type,
+        room_id: live.map(|r| r.id),
+        change,
+        create,
+        update,
+        fingerprint,
+        members_before: count_members(members),
+        items,
+    })
+}
+
+/// Members that count for the removal guard: everyone but the owner row.
+fn count_members(members: &[ObservedMember]) -> usize {
+    members.iter().filter(|m| !m.is_owner).count()
+}
+
+fn simple(key: &str, action: Action) -> Item {
+    Item {
+        key: key.to_string(),
+        action,
+        target: None,
+        access: None,
+        from_access: None,
+        changes: Vec::new(),
+    }
+}
+
+fn member_key(t: &Target) -> String {
+    match t {
+        Target::User { id, .. } => format!("u:{id}"),
+        Target::Group { id, .. } => format!("g:{id}"),
+        Target::NewGuest { email } => format!("e:{email}"),
+    }
+}
+
+fn is_me(observed: &Observed, m: &ObservedMember) -> bool {
+    matches!((&m.subject, &observed.me), (MemberSubject::User(u), Some(me)) if u.id == me.id)
+}
+
+/// Resolves an invitee to a share target and checks the rules that need the portal: unknown
+/// groups, room-manager only for DocSpace admins and room admins (never for a new guest,
+/// whom the server validates as a guest, 6.3), terminated accounts.
+fn resolve(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    inv: &crate::manifest::DesiredInvitee,
+    problems: &mut Vec<Problem>,
+) -> Option<Target> {
+    match &inv.subject {
+        Subject::Group(name) => match observed.groups.get(&name.to_lowercase()) {
+            Some(g) => Some(Target::Group {
+                id: g.id.clone(),
+                name: g.name.clone(),
+            }),
+            None => {
+                problems.push(locate(
+                    desired,
+                    inv.origin,
+                    "portal::unknown_group",
+                    format!("the portal has no group named `{name}`"),
+                    "unknown group",
+                    "group names are matched case-insensitively; create the group in DocSpace first, or fix the name".into(),
+                ));
+                None
+            }
+        },
+        Subject::Email(email) => match observed.users.get(email) {
+            Some(u) => {
+                if u.terminated {
+                    problems.push(locate(
+                        desired,
+                        inv.origin,
+                        "portal::terminated_user",
+                        format!("`{email}` is a disabled account on the portal"),
+                        "disabled account",
+                        "DocSpace silently skips disabled accounts; re-enable the account or remove the invitee".into(),
+                    ));
+                    return None;
+                }
+                if !u.user_type.allows(inv.access) {
+                    problems.push(locate(
+                        desired,
+                        inv.origin,
+                        "portal::role_not_allowed_for_user_type",
+                        format!("`{email}` is a {} and cannot be a room manager", user_type_name(u.user_type)),
+                        "not a room admin",
+                        "only DocSpace admins and room admins can manage rooms; change the person's type in DocSpace, or use `content-creator`".into(),
+                    ));
+                    return None;
+                }
+                Some(Target::User {
+                    id: u.id.clone(),
+                    email: email.clone(),
+                })
+            }
+            None => {
+                if inv.access == Access::RoomManager {
+                    problems.push(locate(
+                        desired,
+                        inv.origin,
+                        "portal::room_manager_for_new_guest",
+                        format!("`{email}` has no account on the portal, so would be invited as a guest, and guests cannot be room managers"),
+                        "new guest",
+                        "create the account as a room admin first (then it is invited by id), or use `content-creator`".into(),
+                    ));
+                    return None;
+                }
+                if !room.room_type.allows(inv.access, SubjectKind::User) {
+                    return None;
+                }
+                Some(Target::NewGuest {
+                    email: email.clone(),
+                })
+            }
+        },
+    }
+}
+
+fn user_type_name(t: UserType) -> &'static str {
+    match t {
+        UserType::DocSpaceAdmin => "DocSpace admin",
+        UserType::RoomAdmin => "room admin",
+        UserType::User => "user",
+        UserType::Guest => "guest",
+    }
+}
+
+/// The settings a live room must change to match the manifest (`None` when it matches).
+fn settings_update(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomSettings> {
+    let mut u = RoomSettings::default();
+    if room.id.is_some() && live.title != room.title {
+        u.title = Some(room.title.clone());
+    }
+    if let Some(tags) = &room.tags {
+        if *tags != live.tags {
+            u.tags = Some(tags.iter().cloned().collect());
+        }
+    }
+    if let Some(q) = room.quota {
+        // `quotaLimit` is only reported when room quotas are enabled (5.2): without it,
+        // the quota cannot be compared and is not re-sent on every run.
+        if let Some(current) = live.quota {
+            if current != q.wire() {
+                u.quota = Some(q.wire());
+            }
+        }
+    }
+    if let Some(d) = room.deny_download {
+        if live.deny_download != Some(d) {
+            u.deny_download = Some(d);
+        }
+    }
+    (u != RoomSettings::default()).then_some(u)
+}
+
+fn quota_human(q: i64) -> String {
+    if q < 0 {
+        Quota::Unlimited.human()
+    } else {
+        Quota::Bytes(q as u64).human()
+    }
+}
+
+fn tags_human(t: &[String]) -> String {
+    format!("[{}]", t.join(", "))
+}
+
+/// Human "field: from -> to" lines for settings.
+fn describe(s: &RoomSettings, live: Option<&ObservedRoom>) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    if let Some(t) = &s.title {
+        if live.is_some() {
+            out.push(FieldChange {
+                field: "title".into(),
+                from: live.map(|l| l.title.clone()),
+                to: t.clone(),
+            });
+        }
+    }
+    if let Some(t) = &s.tags {
+        out.push(FieldChange {
+            field: "tags".into(),
+            from: live.map(|l| tags_human(&l.tags.iter().cloned().collect::<Vec<_>>())),
+            to: tags_human(t),
+        });
+    }
+    if let Some(q) = s.quota {
+        out.push(FieldChange {
+            field: "quota".into(),
+            from: live.and_then(|l| l.quota).map(quota_human),
+            to: quota_human(q),
+        });
+    }
+    if let Some(d) = s.deny_download {
+        out.push(FieldChange {
+            field: "deny_download".into(),
+            from: live.map(|l| l.deny_download.unwrap_or(false).to_string()),
+            to: d.to_string(),
+        });
+    }
+    out
+}
+
+/// Invitees per room for reporting "checked" counts.
+pub fn invitee_count(desired: &Desired) -> usize {
+    desired.rooms.iter().map(|r| r.invitees.len()).sum()
+}

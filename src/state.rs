@@ -1,0 +1,387 @@
+//! Reads the live portal into [`Observed`]: the rooms the manifest names, their members, and
+//! the people and groups the manifest mentions, with as few calls as possible
+//! (DESIGN.md section 7): one paged room listing, one paged member read per matched room,
+//! people either listed or looked up per email (whichever needs fewer calls, and none for
+//! emails already seen among members), groups listed only when a group is not already
+//! visible in a member list.
+//!
+//! Reading never writes. Identity problems (ambiguous titles, a pinned id that does not
+//! exist, a room type that differs) are not decided here: [`crate::plan`] reports them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::docspace::{ApiError, DocSpaceApi, GroupDto, RoomDto, SearchArea, ShareDto, UserDto};
+use crate::manifest::{Desired, Subject};
+use crate::model::{self, Access, RoomType, UserType};
+
+/// `rootFolderType` of an archived room (docspace-api.md 5.2).
+const ARCHIVED_FOLDER_TYPE: i64 = 20;
+
+/// A room as the portal has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedRoom {
+    pub id: i64,
+    pub title: String,
+    /// `None` when the portal reports a type this tool does not know.
+    pub room_type: Option<RoomType>,
+    pub raw_room_type: Option<i64>,
+    pub archived: bool,
+    pub tags: BTreeSet<String>,
+    /// `quotaLimit`, when the portal reports it (-1 unlimited).
+    pub quota: Option<i64>,
+    pub deny_download: Option<bool>,
+}
+
+/// A person as the portal has them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedUser {
+    pub id: String,
+    /// Lower-cased.
+    pub email: String,
+    pub user_type: UserType,
+    /// Invited by email, not registered yet.
+    pub pending: bool,
+    /// Terminated (disabled) accounts: the share call silently skips them (6.2).
+    pub terminated: bool,
+}
+
+impl ObservedUser {
+    fn from_dto(u: &UserDto) -> ObservedUser {
+        ObservedUser {
+            id: u.id.clone(),
+            email: model::normalise_email(&u.email),
+            user_type: u.user_type(),
+            pending: u.is_pending(),
+            terminated: u.status == Some(2),
+        }
+    }
+}
+
+/// A group as the portal has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedGroup {
+    pub id: String,
+    pub name: String,
+}
+
+/// Who a member row is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum MemberSubject {
+    User(ObservedUser),
+    Group(ObservedGroup),
+}
+
+/// One row of a room's member list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedMember {
+    pub subject: MemberSubject,
+    /// `None` for values that are not member roles (the owner row's 1 = ReadWrite).
+    pub access: Option<Access>,
+    pub raw_access: i64,
+    pub is_owner: bool,
+    pub can_edit_access: bool,
+}
+
+impl ObservedMember {
+    /// The member's email or group name, as shown in plans.
+    pub fn label(&self) -> &str {
+        match &self.subject {
+            MemberSubject::User(u) => &u.email,
+            MemberSubject::Group(g) => &g.name,
+        }
+    }
+}
+
+/// What the portal looks like, as far as the manifest cares.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Observed {
+    /// The portal's base URL (for plans and reports).
+    pub portal: String,
+    /// The API key's own user (never removed).
+    pub me: Option<ObservedUser>,
+    /// Every room the key can see, active and archived.
+    pub rooms: Vec<ObservedRoom>,
+    /// Members of the rooms the manifest matched, by room id.
+    pub members: BTreeMap<i64, Vec<ObservedMember>>,
+    /// Manifest emails resolved to accounts (lower-cased email -> user). Missing: no account.
+    pub users: BTreeMap<String, ObservedUser>,
+    /// Manifest group names resolved (lower-cased name -> group). Missing: no such group.
+    pub groups: BTreeMap<String, ObservedGroup>,
+}
+
+impl ObservedRoom {
+    pub fn from_dto(r: &RoomDto) -> ObservedRoom {
+        ObservedRoom {
+            id: r.id,
+            title: r.title.clone(),
+            room_type: r.room_type.and_then(RoomType::from_wire),
+            raw_room_type: r.room_type,
+            archived: r.root_folder_type == Some(ARCHIVED_FOLDER_TYPE),
+            tags: r.tags.iter().cloned().collect(),
+            quota: r.quota_limit,
+            deny_download: r.deny_download,
+        }
+    }
+}
+
+impl ObservedMember {
+    pub fn from_dto(s: &ShareDto) -> Option<ObservedMember> {
+        // Link rows (subjectType 1/3/4) are not members (6.1).
+        let subject = if let Some(g) = &s.shared_to_group {
+            MemberSubject::Group(ObservedGroup {
+                id: g.id.clone(),
+                name: g.name.clone(),
+            })
+        } else if let Some(u) = &s.shared_to_user {
+            MemberSubject::User(ObservedUser::from_dto(u))
+        } else {
+            return None;
+        };
+        Some(ObservedMember {
+            subject,
+            access: Access::from_wire(s.access),
+            raw_access: s.access,
+            is_owner: s.is_owner,
+            can_edit_access: s.can_edit_access,
+        })
+    }
+}
+
+/// A stable fingerprint of one room's observed state (its settings and sorted members), for
+/// saved plans: `apply --plan` refuses a room whose fingerprint changed since planning.
+pub fn fingerprint(room: Option<&ObservedRoom>, members: Option<&[ObservedMember]>) -> String {
+    let mut h = Sha256::new();
+    match room {
+        None => h.update(b"absent"),
+        Some(r) => {
+            h.update(serde_json::to_vec(r).unwrap_or_default());
+            let mut rows: Vec<String> = members
+                .unwrap_or_default()
+                .iter()
+                .map(|m| {
+                    let id = match &m.subject {
+                        MemberSubject::User(u) => format!("u:{}:{}", u.id, u.pending),
+                        MemberSubject::Group(g) => format!("g:{}", g.id),
+                    };
+                    format!("{id}={}:{}", m.raw_access, m.is_owner)
+                })
+                .collect();
+            rows.sort();
+            for row in rows {
+                h.update(row.as_bytes());
+                h.update(b"\n");
+            }
+        }
+    }
+    format!("{:x}", h.finalize())[..16].to_string()
+}
+
+/// How many member lists are read at once.
+const MEMBER_READ_CONCURRENCY: usize = 16;
+
+/// Reads what the manifest needs from the portal.
+pub async fn read<A: DocSpaceApi>(
+    api: &A,
+    portal: &str,
+    desired: &Desired,
+) -> Result<Observed, ApiError> {
+    let me = api.me().await?;
+    let rooms: Vec<ObservedRoom> = api
+        .list_rooms(SearchArea::Any, None)
+        .await?
+        .iter()
+        .filter(|r| r.room_type.is_some())
+        .map(ObservedRoom::from_dto)
+        .collect();
+    let mut observed = Observed {
+        portal: portal.to_string(),
+        me: Some(ObservedUser::from_dto(&me)),
+        rooms,
+        ..Observed::default()
+    };
+
+    // Rooms a pinned id names but the listing did not show (e.g. in another section) are
+    // fetched one by one; a 404 leaves them missing and the planner reports it.
+    let listed: HashSet<i64> = observed.rooms.iter().map(|r| r.id).collect();
+    for id in desired.rooms.iter().filter_map(|r| r.id) {
+        if !listed.contains(&id) {
+            match api.get_room(id).await {
+                Ok(r) => observed.rooms.push(ObservedRoom::from_dto(&r)),
+                Err(e) if e.is_not_found() || e.http_status() == Some(403) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    let matched = matched_room_ids(desired, &observed.rooms);
+    let member_lists: Vec<(i64, Vec<ObservedMember>)> = stream::iter(matched)
+        .map(|id| async move {
+            let rows = api.get_share(id).await?;
+            Ok::<_, ApiError>((
+                id,
+                rows.iter().filter_map(ObservedMember::from_dto).collect(),
+            ))
+        })
+        .buffer_unordered(MEMBER_READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    observed.members = member_lists.into_iter().collect();
+
+    resolve_people(api, desired, &mut observed).await?;
+    resolve_groups(api, desired, &mut observed).await?;
+    Ok(observed)
+}
+
+/// The ids of live rooms that manifest rooms match (by pinned id, else by exact stored title).
+/// Ambiguous titles match every candidate here so their members are known; the planner then
+/// refuses them.
+pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i64> {
+    let mut by_title: HashMap<&str, Vec<i64>> = HashMap::new();
+    for r in rooms {
+        by_title.entry(r.title.as_str()).or_default().push(r.id);
+    }
+    let mut ids = BTreeSet::new();
+    for room in &desired.rooms {
+        match room.id {
+            Some(id) => {
+                if rooms.iter().any(|r| r.id == id) {
+                    ids.insert(id);
+                }
+            }
+            None => {
+                if let Some(found) = by_title.get(room.title.as_str()) {
+                    ids.extend(found.iter().copied());
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// Resolves every manifest email to an account, or to "no account" (a new guest).
+async fn resolve_people<A: DocSpaceApi>(
+    api: &A,
+    desired: &Desired,
+    observed: &mut Observed,
+) -> Result<(), ApiError> {
+    let wanted: BTreeSet<&str> = desired
+        .rooms
+        .iter()
+        .flat_map(|r| r.invitees.iter())
+        .filter_map(|i| match &i.subject {
+            Subject::Email(e) => Some(e.as_str()),
+            Subject::Group(_) => None,
+        })
+        .collect();
+    // Emails already seen in member lists cost nothing more.
+    let mut known: BTreeMap<String, ObservedUser> = BTreeMap::new();
+    for m in observed.members.values().flatten() {
+        if let MemberSubject::User(u) = &m.subject {
+            known.insert(u.email.clone(), u.clone());
+        }
+    }
+    if let Some(me) = &observed.me {
+        known.insert(me.email.clone(), me.clone());
+    }
+    let mut missing: Vec<&str> = Vec::new();
+    for email in &wanted {
+        match known.get(*email) {
+            Some(u) => {
+                observed.users.insert(email.to_string(), u.clone());
+            }
+            None => missing.push(email),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // One lookup is cheaper than any listing; otherwise read the first page of people to
+    // learn the total, and then take whichever of "list the rest" and "look up the rest"
+    // needs fewer calls.
+    if missing.len() > 1 {
+        let (first, total) = api.people_page(0).await?;
+        let mut people: Vec<UserDto> = first;
+        for u in &people {
+            let u = ObservedUser::from_dto(u);
+            if wanted.contains(u.email.as_str()) {
+                observed.users.insert(u.email.clone(), u);
+            }
+        }
+        missing.retain(|e| !observed.users.contains_key(*e));
+        let pages_left = total.map_or(i64::MAX, |t| ((t - people.len() as i64).max(0) + 99) / 100);
+        if missing.is_empty() || pages_left == 0 {
+            return Ok(());
+        }
+        if (pages_left as usize) < missing.len() {
+            people = api.list_people().await?;
+            for u in &people {
+                let u = ObservedUser::from_dto(u);
+                if wanted.contains(u.email.as_str()) {
+                    observed.users.insert(u.email.clone(), u);
+                }
+            }
+            return Ok(());
+        }
+    }
+    let found: Vec<(String, Option<UserDto>)> = stream::iter(missing)
+        .map(|email| async move {
+            Ok::<_, ApiError>((email.to_string(), api.user_by_email(email).await?))
+        })
+        .buffer_unordered(MEMBER_READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    for (email, user) in found {
+        if let Some(u) = user {
+            observed.users.insert(email, ObservedUser::from_dto(&u));
+        }
+    }
+    Ok(())
+}
+
+/// Resolves manifest group names (case-insensitively), listing groups only when a name is not
+/// already visible in a member list.
+async fn resolve_groups<A: DocSpaceApi>(
+    api: &A,
+    desired: &Desired,
+    observed: &mut Observed,
+) -> Result<(), ApiError> {
+    let wanted: BTreeSet<String> = desired
+        .rooms
+        .iter()
+        .flat_map(|r| r.invitees.iter())
+        .filter_map(|i| match &i.subject {
+            Subject::Group(g) => Some(g.to_lowercase()),
+            Subject::Email(_) => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    for m in observed.members.values().flatten() {
+        if let MemberSubject::Group(g) = &m.subject {
+            let key = g.name.to_lowercase();
+            if wanted.contains(&key) {
+                observed.groups.insert(key, g.clone());
+            }
+        }
+    }
+    if wanted.iter().all(|w| observed.groups.contains_key(w)) {
+        return Ok(());
+    }
+    let groups: Vec<GroupDto> = api.list_groups().await?;
+    for g in groups {
+        let key = g.name.to_lowercase();
+        if wanted.contains(&key) {
+            observed.groups.entry(key).or_insert(ObservedGroup {
+                id: g.id,
+                name: g.name,
+            });
+        }
+    }
+    Ok(())
+}
