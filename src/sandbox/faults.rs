@@ -1,6 +1,7 @@
 //! Injected failures and the rate limiter, all off by default (`FaultArgs`).
 //!
-//! - Latency: every `/api` request waits `--latency-ms` first.
+//! - Latency: every `/api` request waits `--latency-ms` (after auth and the limiter, so it
+//!   counts as time in flight).
 //! - Error rates: a request is answered 429 (with `Retry-After` and `X-RateLimit-*`), 500 (error
 //!   envelope) or 503 (an HTML page, as a reverse proxy would send, docspace-api.md 3.3) before
 //!   reaching auth or the handler, so nothing is changed.
@@ -99,13 +100,20 @@ fn is_read(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
-/// Latency, injected error answers and commit-then-fail.
-pub async fn inject(State(app): State<Shared>, request: Request, next: Next) -> Response {
+/// Injected latency. Runs inside the rate limiter so that, like server processing time, it
+/// keeps requests in flight and the concurrency caps bind.
+pub(crate) async fn latency(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    let ms = app.faults.args.latency_ms;
+    if ms > 0 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    next.run(request).await
+}
+
+/// Injected error answers and commit-then-fail.
+pub(crate) async fn inject(State(app): State<Shared>, request: Request, next: Next) -> Response {
     let faults = &app.faults;
     let args = &faults.args;
-    if args.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(args.latency_ms)).await;
-    }
     let roll = faults.roll();
     let mut threshold = args.error_rate_429;
     if roll.error < threshold {
@@ -243,7 +251,11 @@ impl Drop for Slot<'_> {
 }
 
 /// The rate limiter (runs after auth, like the real per-user limiter).
-pub async fn rate_limit(State(app): State<Shared>, request: Request, next: Next) -> Response {
+pub(crate) async fn rate_limit(
+    State(app): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(limiter) = &app.faults.limiter else {
         return next.run(request).await;
     };

@@ -13,9 +13,9 @@
 //! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiter.
 //! - [`stats`]: call counters behind `GET /__sandbox/stats`.
 //!
-//! Request path (outer to inner): stats -> latency -> injected 429/500/503 -> auth (401) ->
-//! rate limiter -> envelope -> handler; then commit-then-fail may replace a write's answer.
-//! The `/__sandbox` routes bypass all of it.
+//! Request path (outer to inner): stats -> injected 429/500/503 -> auth (401) -> rate limiter
+//! -> latency -> envelope -> handler; on the way out commit-then-fail may replace a write's
+//! answer. The `/__sandbox` routes and unknown paths bypass all of it.
 
 mod envelope;
 mod faults;
@@ -169,6 +169,7 @@ fn build_router(app: Shared) -> Router {
         // Innermost first. Route layers run after routing, so every layer knows the matched
         // route pattern (for stats) and unknown paths get a plain 404 untouched by faults.
         .route_layer(middleware::from_fn(envelope::wrap))
+        .route_layer(middleware::from_fn_with_state(app.clone(), faults::latency))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
             faults::rate_limit,
