@@ -232,8 +232,9 @@ pub struct SandboxArgs {
     pub faults: FaultArgs,
 }
 
-/// Fault injection and limits for the sandbox (all off by default).
-#[derive(Debug, Clone, Default, Args)]
+/// Fault injection and limits for the sandbox (all off by default). `Default` matches the
+/// command-line defaults.
+#[derive(Debug, Clone, Args)]
 pub struct FaultArgs {
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
@@ -278,6 +279,30 @@ pub struct FaultArgs {
     /// Seed for the fault RNG so runs repeat.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub seed: u64,
+
+    /// How long archive, unarchive and delete operations take before they finish, in
+    /// milliseconds.
+    #[arg(long, default_value_t = 200, value_name = "MS")]
+    pub operation_delay_ms: u64,
+}
+
+impl Default for FaultArgs {
+    fn default() -> FaultArgs {
+        FaultArgs {
+            latency_ms: 0,
+            error_rate_429: 0.0,
+            error_rate_500: 0.0,
+            error_rate_503: 0.0,
+            commit_then_fail_rate: 0.0,
+            reject_email: Vec::new(),
+            rate_limit: false,
+            rate_limit_per_minute: 1500,
+            max_concurrent_reads: 50,
+            max_concurrent_writes: 15,
+            seed: 0,
+            operation_delay_ms: 200,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes resolved settings and the [`Printer`] and returns an
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
+mod sandbox;
 mod schema;
 pub(crate) mod validate;
 
@@ -15,7 +16,8 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Schema => schema::run(&printer),
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
-        Command::Plan(_) | Command::Apply(_) | Command::Export(_) | Command::Sandbox(_) => {
+        Command::Sandbox(args) => sandbox::run(args, &printer),
+        Command::Plan(_) | Command::Apply(_) | Command::Export(_) => {
             Err(miette::miette!("this command is not implemented yet"))
         }
     };

@@ -1,1 +1,309 @@
-//! The embedded DocSpace-compatible emulator.
+//! The embedded DocSpace-compatible emulator ("sandbox", DESIGN.md section 6).
+//!
+//! An axum server that answers the part of the DocSpace REST API this tool uses, copying the
+//! real server's envelopes, integer enums, paging quirks, role tables and error codes as
+//! documented in `docspace-api.md` (its section 10 "Emulator" checklist is the spec). Behaviour
+//! that docs could not confirm is marked as a guess in `docs/sandbox.md`.
+//!
+//! Layout:
+//! - [`state`]: the portal state and its crash-safe JSON file.
+//! - [`envelope`]: response envelopes, error mapping, query/body parsing.
+//! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
+//! - `rooms`, `share`, `people`: the route handlers.
+//! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiter.
+//! - [`stats`]: call counters behind `GET /__sandbox/stats`.
+//!
+//! Request path (outer to inner): stats -> injected 429/500/503 -> auth (401) -> rate limiter
+//! -> latency -> envelope -> handler; on the way out commit-then-fail may replace a write's
+//! answer. The `/__sandbox` routes and unknown paths bypass all of it.
+
+mod envelope;
+mod faults;
+mod people;
+mod render;
+mod rooms;
+mod share;
+pub mod state;
+mod stats;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use rand::TryRngCore;
+use tokio::sync::{Mutex, oneshot};
+
+use crate::cli::FaultArgs;
+use envelope::{ApiError, ApiResult};
+use state::PortalState;
+
+/// Everything needed to run a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The JSON state file; created with the demo seed when missing.
+    pub state_path: PathBuf,
+    /// The key clients must send as `Authorization: Bearer <key>`.
+    pub api_key: String,
+    pub faults: FaultArgs,
+}
+
+/// A fresh API key in the real format: `sk-` + 64 lowercase hex characters (docspace-api.md 2.1).
+pub fn generate_api_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .unwrap_or_else(|_| {
+            // No OS entropy: fall back to a v4 uuid pair (still random, from a different source).
+            let a = uuid::Uuid::new_v4();
+            let b = uuid::Uuid::new_v4();
+            bytes[..16].copy_from_slice(a.as_bytes());
+            bytes[16..].copy_from_slice(b.as_bytes());
+        });
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sk-{hex}")
+}
+
+/// Whether `key` looks like a real API key (`sk-` + 64 lowercase hex).
+pub fn is_valid_api_key(key: &str) -> bool {
+    key.strip_prefix("sk-").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Shared server state: the portal behind one lock, plus the fault and stats machinery.
+pub(crate) struct App {
+    portal: Mutex<PortalState>,
+    state_path: PathBuf,
+    api_key: String,
+    faults: faults::Faults,
+    stats: stats::Stats,
+    /// How long archive/unarchive/delete operations take to finish.
+    operation_delay: Duration,
+    /// The room list's saved sort (5.3: passing `sortBy` saves it as the user's default).
+    /// Kept in memory only.
+    room_sort: std::sync::Mutex<(String, i64)>,
+}
+
+pub(crate) type Shared = Arc<App>;
+
+impl App {
+    /// Reads the portal under the lock.
+    pub(crate) async fn read<T>(&self, f: impl FnOnce(&PortalState) -> T) -> T {
+        let guard = self.portal.lock().await;
+        f(&guard)
+    }
+
+    /// Mutates the portal and persists it before returning, whatever `f` answered: the real
+    /// server has no transactions (6.2), so partial changes before an error stay.
+    pub(crate) async fn write<T>(
+        &self,
+        f: impl FnOnce(&mut PortalState) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut guard = self.portal.lock().await;
+        let result = f(&mut guard);
+        let bytes = serde_json::to_vec(&*guard)
+            .map_err(|e| ApiError::Internal(format!("cannot encode sandbox state: {e}")))?;
+        let path = self.state_path.clone();
+        // Blocking file I/O off the async workers; the lock is held until the file is replaced
+        // so the file order matches the response order.
+        tokio::task::spawn_blocking(move || state::write_atomically(&path, &bytes))
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot save sandbox state: {e}")))?
+            .map_err(|e| ApiError::Internal(format!("cannot save sandbox state: {e}")))?;
+        drop(guard);
+        result
+    }
+
+    /// Finishes an operation after the configured delay, in the background (section 8).
+    pub(crate) fn finish_later(self: &Arc<Self>, op_id: uuid::Uuid) {
+        let app = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(app.operation_delay).await;
+            let _ = app
+                .write(|s| {
+                    s.complete_operation(op_id);
+                    Ok(())
+                })
+                .await;
+        });
+    }
+}
+
+fn build_router(app: Shared) -> Router {
+    let api = Router::new()
+        .route("/api/2.0/files/rooms", post(rooms::create).get(rooms::list))
+        .route(
+            "/api/2.0/files/rooms/{id}",
+            get(rooms::get_one).put(rooms::update).delete(rooms::delete),
+        )
+        .route("/api/2.0/files/rooms/{id}/archive", put(rooms::archive))
+        .route("/api/2.0/files/rooms/{id}/unarchive", put(rooms::unarchive))
+        .route(
+            "/api/2.0/files/rooms/{id}/tags",
+            put(rooms::add_tags).delete(rooms::remove_tags),
+        )
+        .route("/api/2.0/files/tags", get(rooms::list_tags))
+        .route("/api/2.0/files/fileops", get(rooms::fileops))
+        .route(
+            "/api/2.0/files/rooms/{id}/share",
+            get(share::list).put(share::set),
+        )
+        .route("/api/2.0/people", get(people::active))
+        .route("/api/2.0/people/@self", get(people::me))
+        .route("/api/2.0/people/email", get(people::by_email))
+        .route("/api/2.0/people/filter", get(people::filter))
+        .route("/api/2.0/people/{id}", get(people::by_id))
+        .route("/api/2.0/group", get(people::groups))
+        .route("/api/2.0/group/{id}", get(people::group_by_id))
+        // Innermost first. Route layers run after routing, so every layer knows the matched
+        // route pattern (for stats) and unknown paths get a plain 404 untouched by faults.
+        .route_layer(middleware::from_fn(envelope::wrap))
+        .route_layer(middleware::from_fn_with_state(app.clone(), faults::latency))
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            faults::rate_limit,
+        ))
+        .route_layer(middleware::from_fn_with_state(app.clone(), auth))
+        .route_layer(middleware::from_fn_with_state(app.clone(), faults::inject))
+        .route_layer(middleware::from_fn_with_state(app.clone(), stats::count));
+    Router::new()
+        .merge(stats::routes())
+        .merge(api)
+        .with_state(app)
+}
+
+/// Bearer API-key auth (2.1): anything but `Bearer <the key>` is a 401 with an empty body.
+async fn auth(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    let ok = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|key| key.trim() == app.api_key);
+    if ok {
+        next.run(request).await
+    } else {
+        ApiError::Unauthorized.into_response()
+    }
+}
+
+/// Runs a sandbox on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: SandboxConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let path = config.state_path.clone();
+    let portal = tokio::task::spawn_blocking(move || state::load_or_seed(&path))
+        .await
+        .map_err(std::io::Error::other)??;
+    let app = Arc::new(App {
+        portal: Mutex::new(portal),
+        state_path: config.state_path,
+        api_key: config.api_key,
+        operation_delay: Duration::from_millis(config.faults.operation_delay_ms),
+        faults: faults::Faults::new(config.faults),
+        stats: stats::Stats::default(),
+        room_sort: std::sync::Mutex::new(("DateAndTime".to_string(), 1)),
+    });
+    axum::serve(listener, build_router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A sandbox running on the current tokio runtime (see [`start_in_process`]). Stops when
+/// [`SandboxHandle::stop`] is called or when dropped.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    /// `http://127.0.0.1:PORT/`
+    pub base_url: url::Url,
+    /// The key the in-process client must send.
+    pub api_key: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl SandboxHandle {
+    /// The socket address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        let host = self.base_url.host_str().unwrap_or("127.0.0.1");
+        let port = self.base_url.port().unwrap_or(80);
+        SocketAddr::new(host.parse().unwrap_or([127, 0, 0, 1].into()), port)
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and waits for the server to end.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts a sandbox on `127.0.0.1:0` in the current tokio runtime with a fresh API key, for
+/// `--portal sandbox:PATH` and tests. The state file is loaded (or seeded) before this returns,
+/// so a bad state file is reported here.
+pub async fn start_in_process(
+    state_path: &Path,
+    faults: FaultArgs,
+) -> std::io::Result<SandboxHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let api_key = generate_api_key();
+    // Load once up front so errors surface to the caller rather than inside the task.
+    let path = state_path.to_path_buf();
+    tokio::task::spawn_blocking(move || state::load_or_seed(&path).map(drop))
+        .await
+        .map_err(std::io::Error::other)??;
+    let config = SandboxConfig {
+        state_path: state_path.to_path_buf(),
+        api_key: api_key.clone(),
+        faults,
+    };
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(config, listener, async move {
+        let _ = rx.await;
+    }));
+    let base_url = url::Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;
+    Ok(SandboxHandle {
+        base_url,
+        api_key,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_have_the_real_format() {
+        let key = generate_api_key();
+        assert!(is_valid_api_key(&key), "{key}");
+        assert_ne!(key, generate_api_key());
+        assert!(!is_valid_api_key("sk-ABC"));
+    }
+}

@@ -3,5 +3,6 @@
 
 mod client;
 mod common;
+mod sandbox;
 mod schema;
 mod validate;

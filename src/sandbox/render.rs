@@ -1,0 +1,295 @@
+//! Wire shapes: turns stored state into the JSON objects the real server sends (camelCase,
+//! integer enums, nulls omitted, dates with 7 fractional digits). Pure functions of the state.
+
+use chrono::{DateTime, Timelike, Utc};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::state::{
+    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share, User,
+};
+use crate::model::UserType;
+
+/// `2025-06-02T09:14:03.0000000Z`: the server's date format (section 1).
+pub fn date(at: DateTime<Utc>) -> String {
+    format!(
+        "{}.{:07}Z",
+        at.format("%Y-%m-%dT%H:%M:%S"),
+        at.nanosecond() % 1_000_000_000 / 100
+    )
+}
+
+/// `rootFolderType`: 14 VirtualRooms for active rooms, 20 Archive (5.2).
+pub fn root_folder_type(room: &Room) -> i64 {
+    if room.archived { 20 } else { 14 }
+}
+
+/// EmployeeFullDto (section 7).
+pub fn user_full(state: &PortalState, user: &User) -> Value {
+    let groups: Vec<Value> = state
+        .groups
+        .iter()
+        .filter(|g| g.members.contains(&user.id))
+        .map(|g| group_summary(state, g))
+        .collect();
+    json!({
+        "id": user.id,
+        "displayName": user.display_name(),
+        "email": user.email,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "userName": user.user_name,
+        "status": user.status,
+        "activationStatus": user.activation_status,
+        // isAdmin is "DocSpace admin and not owner" (section 7).
+        "isAdmin": user.user_type == UserType::DocSpaceAdmin && !user.is_owner,
+        "isOwner": user.is_owner,
+        "isRoomAdmin": user.user_type == UserType::RoomAdmin,
+        "isCollaborator": user.user_type == UserType::User,
+        "isVisitor": user.user_type == UserType::Guest,
+        "isLDAP": false,
+        "isSSO": false,
+        "groups": groups,
+        "cultureName": user.culture_name,
+        "registrationDate": date(user.registration_date),
+        "profileUrl": format!("/accounts/people/{}", user.id),
+        "avatar": "/static/images/default_user_photo_size_82-82.png",
+        "hasAvatar": false,
+        "isAnonim": false,
+    })
+}
+
+/// EmployeeDto: the short profile used in `createdBy` and group members.
+pub fn user_short(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "displayName": user.display_name(),
+        "avatarSmall": "/static/images/default_user_photo_size_32-32.png",
+        "profileUrl": format!("/accounts/people/{}", user.id),
+        "hasAvatar": false,
+        "isAnonim": false,
+    })
+}
+
+/// GroupSummaryDto as it appears in a profile's `groups`: `manager` is the manager's user name.
+fn group_summary(state: &PortalState, group: &Group) -> Value {
+    let mut v = json!({ "id": group.id, "name": group.name });
+    if let Some(m) = group.manager.and_then(|m| state.user(m)) {
+        v["manager"] = json!(m.user_name);
+    }
+    v
+}
+
+/// GroupDto (section 7); members only with `includeMembers=true`.
+pub fn group(state: &PortalState, group: &Group, include_members: bool) -> Value {
+    let mut v = json!({
+        "id": group.id,
+        "name": group.name,
+        "membersCount": group.members.len(),
+        "isLDAP": false,
+        "isSystem": false,
+        "category": "00000000-0000-0000-0000-000000000000",
+        "shared": false,
+    });
+    if let Some(m) = group.manager.and_then(|m| state.user(m)) {
+        v["manager"] = user_short(m);
+    }
+    if include_members {
+        v["members"] = group
+            .members
+            .iter()
+            .filter_map(|id| state.user(*id))
+            .map(user_short)
+            .collect();
+    }
+    v
+}
+
+/// The folder/room object (5.2) as seen by the key's user, who owns every room here.
+pub fn room(state: &PortalState, room: &Room) -> Value {
+    let creator = state
+        .user(room.created_by)
+        .map(user_short)
+        .unwrap_or(Value::Null);
+    let editable = !room.archived;
+    let parent = if room.archived {
+        ARCHIVE_FOLDER_ID
+    } else {
+        ROOMS_FOLDER_ID
+    };
+    let mut security = Map::new();
+    for (action, allowed) in [
+        ("Read", true),
+        ("Create", editable),
+        ("Delete", true),
+        ("EditRoom", editable),
+        ("Rename", editable),
+        ("CopyTo", editable),
+        ("Copy", true),
+        ("MoveTo", editable),
+        ("Move", true),
+        ("Pin", true),
+        ("Mute", true),
+        ("EditAccess", editable),
+        ("Duplicate", true),
+        ("Download", true),
+        ("CopySharedLink", editable),
+        ("ChangeOwner", editable),
+        ("IndexExport", true),
+    ] {
+        security.insert(action.to_string(), Value::Bool(allowed));
+    }
+    strip_nulls(json!({
+        "id": room.id,
+        "title": room.title,
+        "roomType": room.room_type,
+        "rootFolderType": root_folder_type(room),
+        "parentId": parent,
+        "rootFolderId": parent,
+        "fileEntryType": 1,
+        "tags": room.tags,
+        "private": room.private,
+        "indexing": room.indexing,
+        "denyDownload": room.deny_download,
+        "pinned": false,
+        "mute": false,
+        "inRoom": true,
+        "createdBy": creator,
+        "updatedBy": creator,
+        "created": date(room.created),
+        "updated": date(room.updated),
+        // Portal default quota is "unlimited" in the sandbox (a guess for a fresh portal).
+        "quotaLimit": room.quota.unwrap_or(-1),
+        "isCustomQuota": room.quota.is_some(),
+        "usedSpace": 0,
+        "security": security,
+        "filesCount": 0,
+        "foldersCount": 0,
+        "new": 0,
+        "logo": {
+            "original": "", "large": "", "medium": "", "small": "",
+            "color": room.color,
+            "cover": room.cover,
+        },
+    }))
+}
+
+/// The `current` folder of a room listing (5.3; shape partly a guess).
+pub fn section(archived: bool) -> Value {
+    if archived {
+        json!({ "id": ARCHIVE_FOLDER_ID, "title": "Archive", "rootFolderType": 20, "fileEntryType": 1 })
+    } else {
+        json!({ "id": ROOMS_FOLDER_ID, "title": "Rooms", "rootFolderType": 14, "fileEntryType": 1 })
+    }
+}
+
+/// FileShareDto for a stored share (6.1).
+pub fn share(state: &PortalState, room: &Room, share: &Share) -> Option<Value> {
+    let editable = !room.archived && share.subject != state.key_user;
+    let (subject_type, key, subject) = if share.is_group {
+        let g = state.group(share.subject)?;
+        let mut v = json!({ "id": g.id, "name": g.name });
+        if let Some(m) = g.manager.and_then(|m| state.user(m)) {
+            v["manager"] = user_short(m);
+        }
+        (2, "sharedToGroup", v)
+    } else {
+        (
+            0,
+            "sharedToUser",
+            user_full(state, state.user(share.subject)?),
+        )
+    };
+    Some(share_row(
+        share.access,
+        subject_type,
+        key,
+        subject,
+        false,
+        share.subject == state.key_user,
+        editable,
+    ))
+}
+
+/// The synthetic owner row: access 1 (ReadWrite), `isOwner`, not editable (6.1).
+pub fn owner_row(state: &PortalState, owner: &User) -> Value {
+    share_row(
+        1,
+        0,
+        "sharedToUser",
+        user_full(state, owner),
+        true,
+        false,
+        false,
+    )
+}
+
+fn share_row(
+    access: i64,
+    subject_type: i64,
+    key: &str,
+    subject: Value,
+    is_owner: bool,
+    is_locked: bool,
+    can_edit: bool,
+) -> Value {
+    let mut v = json!({
+        "access": access,
+        "sharedTo": subject.clone(),
+        "isLocked": is_locked,
+        "isOwner": is_owner,
+        "canEditAccess": can_edit,
+        "canEditInternal": false,
+        "canEditDenyDownload": false,
+        "canEditExpirationDate": false,
+        "canRevoke": false,
+        "subjectType": subject_type,
+    });
+    v[key] = subject;
+    v
+}
+
+/// FileOperationDto (section 8): note the capitalised `Operation` key.
+pub fn operation(op: &Operation) -> Value {
+    json!({
+        "id": op.id.to_string(),
+        "Operation": op.kind,
+        "progress": if op.finished { 100 } else { 0 },
+        "error": op.error,
+        "processed": if op.finished { "1" } else { "0" },
+        "finished": op.finished,
+        "status": if !op.finished { 1 } else if op.error.is_empty() { 2 } else { 4 },
+    })
+}
+
+/// A fresh operation id.
+pub fn new_operation_id() -> Uuid {
+    Uuid::new_v4()
+}
+
+/// Removes `null` members recursively (the server omits null properties, 3.1).
+pub fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_have_seven_fractional_digits() {
+        let at = Utc.with_ymd_and_hms(2025, 6, 2, 9, 14, 3).unwrap()
+            + chrono::Duration::nanoseconds(123_456_789);
+        assert_eq!(date(at), "2025-06-02T09:14:03.1234567Z");
+    }
+}

@@ -1,0 +1,439 @@
+//! Room members: `GET` and `PUT /api/2.0/files/rooms/{id}/share` (docspace-api.md 6.1-6.6).
+//!
+//! The role rules are the crate's own tables ([`RoomType::allows`], [`UserType::allows`]); this
+//! module adds only the wire-level parts: parsing `access` like the server (6.4), processing
+//! invitations one by one without a transaction (6.2), creating pending guests for unknown
+//! emails (6.5), and the listing order with its synthetic owner row (6.1).
+
+use std::cmp::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Shared;
+use super::envelope::{
+    ApiError, ApiResult, FOLDER_NOT_FOUND, Params, ROLE_NOT_AVAILABLE, Reply, dotnet_len,
+    parse_body,
+};
+use super::render;
+use super::state::{
+    ACTIVATION_PENDING, PortalState, STATUS_PENDING, STATUS_TERMINATED, Share, User,
+};
+use crate::model::{Access, RoomType, SubjectKind, UserType};
+
+/// `FileShare` member names as the server's generated parser knows them (current names only,
+/// case-sensitive; section 4 and 6.4).
+const FILE_SHARE_NAMES: [(&str, i64); 12] = [
+    ("None", 0),
+    ("ReadWrite", 1),
+    ("Read", 2),
+    ("Restrict", 3),
+    ("Varies", 4),
+    ("Review", 5),
+    ("Comment", 6),
+    ("FillForms", 7),
+    ("CustomFilter", 8),
+    ("RoomManager", 9),
+    ("Editing", 10),
+    ("ContentCreator", 11),
+];
+
+/// The warning for an invitee the server could not create (6.5). The exact text is a guess.
+pub const INVITEE_REJECTED: &str = "The email is linked to another account";
+
+/// 6.4: numbers are used as they are; strings are current member names (case-sensitive) or
+/// numeric strings; anything else (old names, lowercase, null, bools) silently becomes 0.
+pub fn parse_access(value: Option<&Value>) -> i64 {
+    match value {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) => FILE_SHARE_NAMES
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, v)| *v)
+            .or_else(|| s.parse::<i64>().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Both checks of 6.3 for one subject; `None` user type means a group.
+fn role_allowed(room_type: RoomType, access: i64, user_type: Option<UserType>) -> bool {
+    let Some(access) = Access::from_wire(access) else {
+        // 1, 3, 4, 8 and undefined ints are never member roles.
+        return false;
+    };
+    let kind = if user_type.is_some() {
+        SubjectKind::User
+    } else {
+        SubjectKind::Group
+    };
+    if !room_type.allows(access, kind) {
+        return false;
+    }
+    match user_type {
+        None => true,
+        Some(t) => {
+            // Guests in AI rooms additionally cannot be content creators (6.3).
+            let ai_guest = room_type == RoomType::Ai
+                && t == UserType::Guest
+                && access == Access::ContentCreator;
+            t.allows(access) && !ai_guest
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Invitation {
+    id: Option<Value>,
+    email: Option<String>,
+    access: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShareRequest {
+    invitations: Option<Vec<Invitation>>,
+    culture: Option<String>,
+}
+
+/// A loose address check in the spirit of .NET's `[EmailAddress]`: one `@` with text on both
+/// sides and no whitespace.
+fn looks_like_email(email: &str) -> bool {
+    let mut parts = email.split('@');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(local), Some(domain), None)
+            if !local.is_empty() && !domain.is_empty() && !email.chars().any(char::is_whitespace)
+    )
+}
+
+/// What an invitation's `id` field held.
+fn parse_id(value: Option<&Value>) -> ApiResult<Option<Uuid>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => match Uuid::parse_str(s) {
+            Ok(id) if id.is_nil() => Ok(None),
+            Ok(id) => Ok(Some(id)),
+            Err(_) => Err(ApiError::validation(
+                "invitations[0].id",
+                format!("The JSON value '{s}' could not be converted to System.Guid."),
+            )),
+        },
+        Some(_) => Err(ApiError::validation(
+            "invitations[0].id",
+            "The JSON value could not be converted to System.Guid.",
+        )),
+    }
+}
+
+/// Sets `subject`'s access; same access is a no-op, 0 removes (6.2).
+fn apply_share(shares: &mut Vec<Share>, subject: Uuid, is_group: bool, access: i64) {
+    match shares.iter().position(|s| s.subject == subject) {
+        Some(i) if access == 0 => {
+            shares.remove(i);
+        }
+        Some(i) => shares[i].access = access,
+        None if access == 0 => {}
+        None => shares.push(Share {
+            subject,
+            is_group,
+            access,
+        }),
+    }
+}
+
+/// A pending guest for an unknown email (6.5 step 3).
+fn create_invitee(s: &mut PortalState, email: &str, culture: &str) -> Uuid {
+    let local = email.split('@').next().unwrap_or(email).to_string();
+    let mut user_name = local.clone();
+    let mut n = 1;
+    while s.users.iter().any(|u| u.user_name == user_name) {
+        user_name = format!("{local}{n}");
+        n += 1;
+    }
+    let id = Uuid::new_v4();
+    s.users.push(User {
+        id,
+        email: email.trim().to_string(),
+        first_name: String::new(),
+        last_name: String::new(),
+        user_name,
+        user_type: UserType::Guest,
+        is_owner: false,
+        status: STATUS_PENDING,
+        activation_status: ACTIVATION_PENDING,
+        culture_name: culture.to_string(),
+        registration_date: Utc::now(),
+    });
+    id
+}
+
+pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let room_id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+    let req: ShareRequest = parse_body(&body)?;
+    let invitations = req.invitations.unwrap_or_default();
+    // Attribute validation runs on the whole request before anything happens (3.3).
+    let mut parsed = Vec::with_capacity(invitations.len());
+    for inv in &invitations {
+        let id = parse_id(inv.id.as_ref())?;
+        if let Some(email) = inv.email.as_deref().filter(|e| !e.is_empty())
+            && (dotnet_len(email) > 255 || !looks_like_email(email.trim()))
+        {
+            return Err(ApiError::validation(
+                "Email",
+                "The Email field is not a valid e-mail address.",
+            ));
+        }
+        parsed.push((
+            id,
+            inv.email.clone().filter(|e| !e.trim().is_empty()),
+            parse_access(inv.access.as_ref()),
+        ));
+    }
+    let culture = req.culture.unwrap_or_else(|| "en-US".to_string());
+    let faults = &app.faults;
+    app.write(|s| {
+        let room = s
+            .room(room_id)
+            .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+        // Members of an archived room cannot be changed (no EditAccess right; guess: 403).
+        if room.archived {
+            return Err(ApiError::Security);
+        }
+        if parsed.is_empty() {
+            return Ok(Reply::new(json!({ "error": 0 })));
+        }
+        let owner = room.created_by;
+        let room_type = RoomType::from_wire(room.room_type)
+            .ok_or_else(|| ApiError::Internal("room of unknown type".to_string()))?;
+        let mut warning: Option<String> = None;
+        let mut sent_ids: Vec<Uuid> = Vec::new();
+        // Sequential, no transaction: an invalid entry fails the request after the earlier
+        // ones were applied (and persisted by `write`), as the real server does (6.2).
+        for (id, email, access) in &parsed {
+            let (subject, is_group) = if let Some(id) = id {
+                if !sent_ids.contains(id) {
+                    sent_ids.push(*id);
+                }
+                let user_type = if s.group(*id).is_some() {
+                    None
+                } else {
+                    match s.user(*id) {
+                        // Terminated users are skipped silently (6.2).
+                        Some(u) if u.status == STATUS_TERMINATED => continue,
+                        Some(u) => Some(u.user_type),
+                        // Ids the caller cannot see are dropped silently (6.2).
+                        None => continue,
+                    }
+                };
+                // Guess: the owner's own (synthetic) row cannot be changed; skipped silently.
+                if *id == owner {
+                    continue;
+                }
+                if !role_allowed(room_type, *access, user_type) {
+                    return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
+                }
+                (*id, user_type.is_none())
+            } else if let Some(email) = email {
+                // The email path only handles non-zero access: removal by email does nothing.
+                if *access == 0 {
+                    continue;
+                }
+                // Email invitations are validated as Guest, whoever owns the email (6.3).
+                if !role_allowed(room_type, *access, Some(UserType::Guest)) {
+                    return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
+                }
+                let existing = s.user_by_email(email).map(|u| (u.id, u.status));
+                match existing {
+                    Some((_, STATUS_TERMINATED)) => continue,
+                    Some((uid, _)) if uid == owner => continue,
+                    Some((uid, _)) => (uid, false),
+                    None if faults.rejects_email(email) => {
+                        // Creating the invitee failed: skip the entry, keep the first warning.
+                        warning.get_or_insert_with(|| INVITEE_REJECTED.to_string());
+                        continue;
+                    }
+                    None => (create_invitee(s, email, &culture), false),
+                }
+            } else {
+                // Neither id nor email: nothing to do (guess).
+                continue;
+            };
+            let room = s
+                .room_mut(room_id)
+                .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+            let before = room
+                .shares
+                .iter()
+                .find(|x| x.subject == subject)
+                .map(|x| x.access);
+            if before != Some(*access) {
+                apply_share(&mut room.shares, subject, is_group, *access);
+                room.updated = Utc::now();
+            }
+        }
+        // `members` = current shares of the ids sent; email invitees are not included (6.2).
+        let room = s
+            .room(room_id)
+            .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+        let members: Vec<Value> = sent_ids
+            .iter()
+            .filter_map(|id| room.shares.iter().find(|x| x.subject == *id))
+            .filter_map(|x| render::share(s, room, x))
+            .collect();
+        let mut out = json!({ "members": members, "error": 0 });
+        if let Some(w) = warning {
+            out["warning"] = Value::String(w);
+        }
+        Ok(Reply::new(out))
+    })
+    .await
+}
+
+/// Listing buckets after the owner row (6.1): room managers, groups, users, guests, pending.
+fn bucket(s: &PortalState, share: &Share) -> u8 {
+    if share.is_group {
+        return 1;
+    }
+    match s.user(share.subject) {
+        Some(u) if u.is_pending() => 4,
+        Some(_) if share.access == Access::RoomManager.wire() => 0,
+        Some(u) if u.user_type == UserType::Guest => 3,
+        _ => 2,
+    }
+}
+
+/// Within a bucket: by access, most powerful first (a guess for "by access"), then by name;
+/// pending users by email (6.1).
+fn access_rank(access: i64) -> usize {
+    Access::from_wire(access)
+        .and_then(|a| Access::ALL.iter().position(|x| *x == a))
+        .unwrap_or(usize::MAX)
+}
+
+fn sort_name(s: &PortalState, share: &Share) -> String {
+    if share.is_group {
+        return s
+            .group(share.subject)
+            .map(|g| g.name.to_lowercase())
+            .unwrap_or_default();
+    }
+    match s.user(share.subject) {
+        Some(u) if u.is_pending() => u.email.to_lowercase(),
+        Some(u) => u.display_name().to_lowercase(),
+        None => String::new(),
+    }
+}
+
+fn user_matches(u: &User, filter: &str) -> bool {
+    [&u.first_name, &u.last_name, &u.email]
+        .iter()
+        .any(|f| f.to_lowercase().contains(filter))
+}
+
+pub async fn list(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -> ApiResult {
+    let room_id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+    let params = Params::from_query(uri.query());
+    let (start, count) = params.paging()?;
+    let filter_type = params.int("filterType")?.unwrap_or(0);
+    let filter = params.text("filterValue").map(str::to_lowercase);
+    app.read(|s| {
+        let room = s
+            .room(room_id)
+            .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+        let (users, groups) = match filter_type {
+            0 => (true, true),
+            16 => (true, false),
+            32 => (false, true),
+            // Link filters: the sandbox models no links, so nothing matches.
+            _ => (false, false),
+        };
+        let mut rows: Vec<Value> = Vec::new();
+        // The owner row is synthesised first and counts in `total` (6.1).
+        if users
+            && let Some(owner) = s.user(room.created_by)
+            && filter.as_ref().is_none_or(|f| user_matches(owner, f))
+        {
+            rows.push(render::owner_row(s, owner));
+        }
+        let mut shares: Vec<&Share> = room
+            .shares
+            .iter()
+            .filter(|x| if x.is_group { groups } else { users })
+            .filter(|x| match &filter {
+                None => true,
+                Some(f) if x.is_group => s
+                    .group(x.subject)
+                    .is_some_and(|g| g.name.to_lowercase().contains(f)),
+                Some(f) => s.user(x.subject).is_some_and(|u| user_matches(u, f)),
+            })
+            .collect();
+        shares.sort_by(|a, b| {
+            bucket(s, a)
+                .cmp(&bucket(s, b))
+                .then(access_rank(a.access).cmp(&access_rank(b.access)))
+                .then_with(|| sort_name(s, a).cmp(&sort_name(s, b)))
+                .then_with(|| a.subject.cmp(&b.subject))
+                .then(Ordering::Equal)
+        });
+        rows.extend(shares.iter().filter_map(|x| render::share(s, room, x)));
+        let total = rows.len() as i64;
+        let page: Vec<Value> = rows
+            .into_iter()
+            .skip(start as usize)
+            .take(count as usize)
+            .collect();
+        // Envelope count = min(total - startIndex, count): negative past the end (3.1).
+        Ok(Reply::new(Value::Array(page))
+            .count((total - start).min(count))
+            .total(total))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_strings_parse_like_the_server() {
+        assert_eq!(parse_access(Some(&json!("Editing"))), 10);
+        assert_eq!(parse_access(Some(&json!("editing"))), 0);
+        assert_eq!(parse_access(Some(&json!("RoomAdmin"))), 0);
+        assert_eq!(parse_access(Some(&json!("ReadWrite"))), 1);
+        assert_eq!(parse_access(Some(&json!("9"))), 9);
+        assert_eq!(parse_access(Some(&json!(true))), 0);
+        assert_eq!(parse_access(None), 0);
+    }
+
+    #[test]
+    fn both_role_checks_apply() {
+        assert!(role_allowed(
+            RoomType::Collaboration,
+            9,
+            Some(UserType::RoomAdmin)
+        ));
+        assert!(!role_allowed(
+            RoomType::Collaboration,
+            9,
+            Some(UserType::User)
+        ));
+        assert!(!role_allowed(RoomType::Collaboration, 9, None));
+        assert!(!role_allowed(
+            RoomType::Custom,
+            1,
+            Some(UserType::RoomAdmin)
+        ));
+        assert!(!role_allowed(RoomType::Ai, 11, Some(UserType::Guest)));
+        assert!(role_allowed(RoomType::Ai, 11, Some(UserType::User)));
+    }
+}

@@ -1,0 +1,397 @@
+//! The sandbox's portal state and its JSON file.
+//!
+//! Invariants:
+//! - The file is only ever replaced whole: the new content goes to a temporary file in the same
+//!   directory, is fsynced, then renamed over the old one (and the directory is fsynced), so a
+//!   crash or `kill -9` leaves either the old or the new state, never a torn file.
+//! - Callers hold the one state lock while they mutate *and* persist, so the file always holds a
+//!   state some response was (or was about to be) computed from, and a write is on disk before
+//!   its response is sent.
+//! - One sandbox per state file: two processes sharing a file would overwrite each other.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::UserType;
+
+/// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
+pub const ROOMS_FOLDER_ID: i64 = 1;
+/// Id of the "Archive" section folder (parent of archived rooms). A guess, like the above.
+pub const ARCHIVE_FOLDER_ID: i64 = 2;
+/// First id handed to a created room.
+const FIRST_ROOM_ID: i64 = 1001;
+
+/// `EmployeeStatus` values (docspace-api.md section 4).
+pub const STATUS_ACTIVE: i64 = 1;
+pub const STATUS_TERMINATED: i64 = 2;
+pub const STATUS_PENDING: i64 = 4;
+/// `EmployeeActivationStatus` values.
+pub const ACTIVATION_ACTIVATED: i64 = 1;
+pub const ACTIVATION_PENDING: i64 = 2;
+
+/// Everything the sandbox knows. Serialised as the state file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PortalState {
+    /// Format of this file, bumped on incompatible changes.
+    pub version: u32,
+    /// The user the API key acts as (the DocSpace owner in the demo seed).
+    pub key_user: Uuid,
+    pub next_room_id: i64,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub rooms: Vec<Room>,
+    /// Portal-wide tag names, in creation order (docspace-api.md 5.7: tags are portal-wide).
+    pub tags: Vec<String>,
+    /// Archive / unarchive / delete operations, newest last. Pending ones are finished on load.
+    #[serde(default)]
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub user_name: String,
+    pub user_type: UserType,
+    pub is_owner: bool,
+    pub status: i64,
+    pub activation_status: i64,
+    pub culture_name: String,
+    pub registration_date: DateTime<Utc>,
+}
+
+impl User {
+    /// `displayName`: "First Last", falling back to the email (docspace-api.md 6.5).
+    pub fn display_name(&self) -> String {
+        let name = format!("{} {}", self.first_name, self.last_name);
+        let name = name.trim();
+        if name.is_empty() {
+            self.email.clone()
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Invited by email and not registered yet.
+    pub fn is_pending(&self) -> bool {
+        self.status == STATUS_PENDING
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Group {
+    pub id: Uuid,
+    pub name: String,
+    pub manager: Option<Uuid>,
+    pub members: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Room {
+    pub id: i64,
+    /// Stored (sanitised) title. Not unique.
+    pub title: String,
+    pub room_type: i64,
+    pub archived: bool,
+    /// Newest first.
+    pub tags: Vec<String>,
+    pub deny_download: bool,
+    pub private: bool,
+    pub indexing: bool,
+    pub color: String,
+    pub cover: Option<String>,
+    /// `None` = portal default; `Some(-1)` = unlimited; else bytes.
+    pub quota: Option<i64>,
+    pub created_by: Uuid,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub shares: Vec<Share>,
+}
+
+/// A stored share. The owner has none: their row is synthesised (docspace-api.md 6.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Share {
+    pub subject: Uuid,
+    pub is_group: bool,
+    pub access: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: Uuid,
+    /// `FileOperationType`: 0 Move (archive/unarchive), 2 Delete.
+    pub kind: i64,
+    pub room_id: i64,
+    pub action: OperationAction,
+    pub finished: bool,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperationAction {
+    Archive,
+    Unarchive,
+    Delete,
+}
+
+impl PortalState {
+    /// The demo portal: an owner, one user of each type, a pending guest and two groups, all on
+    /// `sandbox.test` (a reserved TLD, so no mail can ever reach anyone).
+    pub fn seed() -> PortalState {
+        let now = Utc::now();
+        let user = |n: u128, email: &str, first: &str, last: &str, t: UserType| User {
+            id: Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0000 | n),
+            email: email.to_string(),
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            user_name: email.split('@').next().unwrap_or(email).to_string(),
+            user_type: t,
+            is_owner: false,
+            status: STATUS_ACTIVE,
+            activation_status: ACTIVATION_ACTIVATED,
+            culture_name: "en-US".to_string(),
+            registration_date: now,
+        };
+        let mut owner = user(
+            1,
+            "admin@sandbox.test",
+            "Sandbox",
+            "Owner",
+            UserType::DocSpaceAdmin,
+        );
+        owner.is_owner = true;
+        let users = vec![
+            owner,
+            user(
+                2,
+                "dana.admin@sandbox.test",
+                "Dana",
+                "Admin",
+                UserType::DocSpaceAdmin,
+            ),
+            user(
+                3,
+                "rick.roomadmin@sandbox.test",
+                "Rick",
+                "Roomadmin",
+                UserType::RoomAdmin,
+            ),
+            user(4, "uma.user@sandbox.test", "Uma", "User", UserType::User),
+            user(5, "gus.guest@sandbox.test", "Gus", "Guest", UserType::Guest),
+            user(
+                6,
+                "mia.marketing@sandbox.test",
+                "Mia",
+                "Marketing",
+                UserType::User,
+            ),
+            user(
+                7,
+                "sam.sales@sandbox.test",
+                "Sam",
+                "Sales",
+                UserType::RoomAdmin,
+            ),
+        ];
+        let id = |n: u128| Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0000 | n);
+        let groups = vec![
+            Group {
+                id: Uuid::from_u128(0x6e0f_0000_0000_4000_8000_0000_0000_0001),
+                name: "Marketing".to_string(),
+                manager: Some(id(6)),
+                members: vec![id(6), id(4)],
+            },
+            Group {
+                id: Uuid::from_u128(0x6e0f_0000_0000_4000_8000_0000_0000_0002),
+                name: "Sales".to_string(),
+                manager: Some(id(7)),
+                members: vec![id(7), id(3), id(5)],
+            },
+        ];
+        PortalState {
+            version: 1,
+            key_user: id(1),
+            next_room_id: FIRST_ROOM_ID,
+            users,
+            groups,
+            rooms: Vec::new(),
+            tags: Vec::new(),
+            operations: Vec::new(),
+        }
+    }
+
+    pub fn user(&self, id: Uuid) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn group(&self, id: Uuid) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        let email = crate::model::normalise_email(email);
+        self.users
+            .iter()
+            .find(|u| crate::model::normalise_email(&u.email) == email)
+    }
+
+    pub fn room(&self, id: i64) -> Option<&Room> {
+        self.rooms.iter().find(|r| r.id == id)
+    }
+
+    pub fn room_mut(&mut self, id: i64) -> Option<&mut Room> {
+        self.rooms.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Adds tag names to the portal-wide list (tags are created on the fly, 5.1).
+    pub fn register_tags(&mut self, names: &[String]) {
+        for name in names {
+            if !self.tags.contains(name) {
+                self.tags.push(name.clone());
+            }
+        }
+    }
+
+    /// Applies the effect of a finished operation.
+    pub fn complete_operation(&mut self, op_id: Uuid) {
+        let Some(op) = self.operations.iter().find(|o| o.id == op_id).cloned() else {
+            return;
+        };
+        if op.finished {
+            return;
+        }
+        let now = Utc::now();
+        let mut error = String::new();
+        match op.action {
+            OperationAction::Archive | OperationAction::Unarchive => {
+                match self.room_mut(op.room_id) {
+                    Some(room) => {
+                        room.archived = op.action == OperationAction::Archive;
+                        room.updated = now;
+                    }
+                    None => error = "The required folder was not found".to_string(),
+                }
+            }
+            OperationAction::Delete => {
+                let before = self.rooms.len();
+                self.rooms.retain(|r| r.id != op.room_id);
+                if self.rooms.len() == before {
+                    error = "The required folder was not found".to_string();
+                }
+            }
+        }
+        if let Some(op) = self.operations.iter_mut().find(|o| o.id == op_id) {
+            op.finished = true;
+            op.error = error;
+        }
+    }
+
+    /// Finishes every pending operation (used on load: a sandbox that stopped mid-operation
+    /// would otherwise leave it pending forever).
+    pub fn complete_pending_operations(&mut self) {
+        let pending: Vec<Uuid> = self
+            .operations
+            .iter()
+            .filter(|o| !o.finished)
+            .map(|o| o.id)
+            .collect();
+        for id in pending {
+            self.complete_operation(id);
+        }
+    }
+}
+
+/// Reads the state file, or seeds and writes it when missing.
+pub fn load_or_seed(path: &Path) -> std::io::Result<PortalState> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let mut state: PortalState = serde_json::from_slice(&bytes).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} is not a sandbox state file: {e}", path.display()),
+                )
+            })?;
+            state.complete_pending_operations();
+            Ok(state)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let state = PortalState::seed();
+            write_atomically(
+                path,
+                &serde_json::to_vec(&state).map_err(std::io::Error::other)?,
+            )?;
+            Ok(state)
+        }
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!("cannot read {}: {e}", path.display()),
+        )),
+    }
+}
+
+/// The temporary file a new state is written to before the rename. A fixed name next to the
+/// state file: a crash can leave it behind, and the next write simply reuses it.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sandbox.json".to_string());
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Replaces `path` with `bytes` so that a crash at any point leaves the old or the new content.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    // Make the rename itself durable (power loss); a plain crash is already safe here.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_round_trips_and_is_written_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let seeded = load_or_seed(&path).unwrap();
+        assert!(path.exists());
+        let again = load_or_seed(&path).unwrap();
+        assert_eq!(seeded.users.len(), again.users.len());
+        assert_eq!(again.groups.len(), 2);
+        assert!(again.user(again.key_user).unwrap().is_owner);
+    }
+
+    #[test]
+    fn garbage_state_is_an_error_not_a_reseed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, b"{not json").unwrap();
+        let err = load_or_seed(&path).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    }
+}
