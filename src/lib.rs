@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod printer;
+pub mod render;
 pub mod sandbox;
 pub mod settings;
 pub mod state;

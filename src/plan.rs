@@ -115,6 +115,19 @@ pub struct Item {
     /// Settings changes (create_room, update_room).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
+    /// Why a removal happens: `access: none` in the manifest, or `members: exact`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RemovalReason>,
+}
+
+/// Why a member is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// The manifest says `access: none`.
+    AccessNone,
+    /// Not listed in a `members: exact` room.
+    NotListed,
 }
 
 impl Item {
@@ -397,6 +410,7 @@ fn plan_room(
                 access: None,
                 from_access: None,
                 changes,
+                reason: None,
             });
             (Some(settings), None)
         }
@@ -427,6 +441,7 @@ fn plan_room(
                     access: None,
                     from_access: None,
                     changes: describe(u, Some(live)),
+                    reason: None,
                 });
             }
             (None, update)
@@ -460,6 +475,7 @@ fn plan_room(
                 access: Some(Access::None),
                 from_access: m.access,
                 changes: Vec::new(),
+                reason: Some(RemovalReason::AccessNone),
             }),
             Some(m) if m.access == Some(inv.access) => {}
             Some(m) => items.push(Item {
@@ -469,6 +485,7 @@ fn plan_room(
                 access: Some(inv.access),
                 from_access: m.access,
                 changes: Vec::new(),
+                reason: None,
             }),
             None if inv.access == Access::None => {}
             None => items.push(Item {
@@ -478,6 +495,7 @@ fn plan_room(
                 access: Some(inv.access),
                 from_access: None,
                 changes: Vec::new(),
+                reason: None,
             }),
         }
     }
@@ -507,6 +525,7 @@ fn plan_room(
                 access: Some(Access::None),
                 from_access: m.access,
                 changes: Vec::new(),
+                reason: Some(RemovalReason::NotListed),
             });
         }
     }
@@ -551,6 +570,7 @@ fn simple(key: &str, action: Action) -> Item {
         access: None,
         from_access: None,
         changes: Vec::new(),
+        reason: None,
     }
 }
 

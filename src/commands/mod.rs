@@ -1,6 +1,8 @@
 //! One module per subcommand. Each takes resolved settings and the [`Printer`] and returns an
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
+pub(crate) mod plan;
+pub(crate) mod portal;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;
@@ -17,7 +19,21 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
-        Command::Plan(_) | Command::Apply(_) | Command::Export(_) => {
+        Command::Plan(args) => crate::settings::portal_settings(&cli.global)
+            .map_err(miette::Report::new)
+            .and_then(|portal| {
+                plan::run(
+                    plan::PlanSettings {
+                        files: args.files,
+                        out: args.out,
+                        format: args.format,
+                        detailed_exitcode: args.detailed_exitcode,
+                    },
+                    &portal,
+                    &printer,
+                )
+            }),
+        Command::Apply(_) | Command::Export(_) => {
             Err(miette::miette!("this command is not implemented yet"))
         }
     };

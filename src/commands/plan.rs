@@ -1,0 +1,127 @@
+//! `plan`: read the manifests and the portal, diff, and render the plan. Never writes to the
+//! portal: only GET requests are made.
+
+use std::path::{Path, PathBuf};
+
+use miette::IntoDiagnostic;
+
+use crate::cli::PlanFormat;
+use crate::exit::ExitStatus;
+use crate::manifest::{Desired, Problems};
+use crate::plan::{self, Plan};
+use crate::printer::Printer;
+use crate::render;
+use crate::settings::PortalSettings;
+use crate::state::{self, Observed};
+
+use super::portal::{self, Portal};
+use super::validate;
+
+/// Settings of one `plan` run.
+pub struct PlanSettings {
+    pub files: Vec<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub format: PlanFormat,
+    pub detailed_exitcode: bool,
+}
+
+pub fn run(
+    settings: PlanSettings,
+    portal_settings: &PortalSettings,
+    printer: &Printer,
+) -> miette::Result<ExitStatus> {
+    let Some(desired) = validate::load(&settings.files, printer) else {
+        return Ok(ExitStatus::Error);
+    };
+    let rt = portal::runtime()?;
+    rt.block_on(async {
+        let portal = portal::open(portal_settings).await?;
+        let prepared = prepare(desired, &portal, printer).await;
+        portal.close().await;
+        let Some(prepared) = prepared? else {
+            return Ok(ExitStatus::Error);
+        };
+        let plan = prepared.plan;
+        if let Some(out) = &settings.out {
+            save(&plan, out)?;
+            printer.status(&format!(
+                "Saved the plan to {}; apply it with `apply --plan {}`.\n",
+                out.display(),
+                out.display()
+            ));
+        }
+        let text = match settings.format {
+            PlanFormat::Text => render::plan::text(&plan, printer.color_stdout()),
+            PlanFormat::Json => render::plan::json(&plan),
+            PlanFormat::Markdown => render::plan::markdown(&plan),
+        };
+        printer.stdout(&text).into_diagnostic()?;
+        Ok(if settings.detailed_exitcode && plan.has_changes() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        })
+    })
+}
+
+/// What `plan` and `apply` both need: the desired state, the portal as read, and the plan.
+#[allow(dead_code)] // `apply` uses every field.
+pub struct Prepared {
+    pub desired: Desired,
+    pub observed: Observed,
+    pub plan: Plan,
+}
+
+/// Reads the portal and diffs. `Ok(None)` means problems were found and printed (exit 1).
+pub async fn prepare(
+    desired: Desired,
+    portal: &Portal,
+    printer: &Printer,
+) -> miette::Result<Option<Prepared>> {
+    printer.status(&format!("Reading {} ...\n", portal.display));
+    let observed = state::read(&portal.client, &portal.display, &desired).await?;
+    match plan::diff(&desired, &observed, desired.manifest_hash()) {
+        Ok(plan) => Ok(Some(Prepared {
+            desired,
+            observed,
+            plan,
+        })),
+        Err(problems) => {
+            validate::report(&Problems(problems), printer);
+            Ok(None)
+        }
+    }
+}
+
+/// Writes a saved plan (JSON) atomically.
+pub fn save(plan: &Plan, path: &Path) -> miette::Result<()> {
+    let text = serde_json::to_string_pretty(plan).into_diagnostic()?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text + "\n")
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .into_diagnostic()
+        .map_err(|e| e.wrap_err(format!("cannot write the plan to {}", path.display())))
+}
+
+/// Reads a saved plan, refusing other format versions.
+#[allow(dead_code)] // used by `apply --plan`.
+pub fn load_saved(path: &Path) -> miette::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .into_diagnostic()
+        .map_err(|e| e.wrap_err(format!("cannot read the saved plan {}", path.display())))?;
+    let plan: Plan = serde_json::from_str(&text).into_diagnostic().map_err(|e| {
+        e.wrap_err(format!(
+            "{} is not a saved plan of this tool",
+            path.display()
+        ))
+    })?;
+    if plan.format_version != plan::FORMAT_VERSION {
+        miette::bail!(
+            "{} has plan format version {}, this release reads {}",
+            path.display(),
+            plan.format_version,
+            plan::FORMAT_VERSION
+        );
+    }
+    Ok(plan)
+}
