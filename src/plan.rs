@@ -347,13 +347,14 @@ fn find_room<'a>(
             }
         }
     };
-    if let Some(live) = live {
-        if live.room_type != Some(room.room_type) {
-            let live_type = live.room_type.map_or_else(
-                || format!("type {}", live.raw_room_type.unwrap_or_default()),
-                |t| t.to_string(),
-            );
-            problems.push(locate(
+    if let Some(live) = live
+        && live.room_type != Some(room.room_type)
+    {
+        let live_type = live.room_type.map_or_else(
+            || format!("type {}", live.raw_room_type.unwrap_or_default()),
+            |t| t.to_string(),
+        );
+        problems.push(locate(
                 desired,
                 room.origin,
                 "portal::room_type_differs",
@@ -361,8 +362,7 @@ fn find_room<'a>(
                 "type differs",
                 format!("DocSpace cannot change a room's type: write `type: {live_type}`, or give the new room another title"),
             ));
-            return Err(());
-        }
+        return Err(());
     }
     Ok(live)
 }
@@ -681,24 +681,24 @@ fn settings_update(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomSettin
     if room.id.is_some() && live.title != room.title {
         u.title = Some(room.title.clone());
     }
-    if let Some(tags) = &room.tags {
-        if *tags != live.tags {
-            u.tags = Some(tags.iter().cloned().collect());
-        }
+    if let Some(tags) = &room.tags
+        && *tags != live.tags
+    {
+        u.tags = Some(tags.iter().cloned().collect());
     }
     if let Some(q) = room.quota {
         // `quotaLimit` is only reported when room quotas are enabled (5.2): without it,
         // the quota cannot be compared and is not re-sent on every run.
-        if let Some(current) = live.quota {
-            if current != q.wire() {
-                u.quota = Some(q.wire());
-            }
+        if let Some(current) = live.quota
+            && current != q.wire()
+        {
+            u.quota = Some(q.wire());
         }
     }
-    if let Some(d) = room.deny_download {
-        if live.deny_download != Some(d) {
-            u.deny_download = Some(d);
-        }
+    if let Some(d) = room.deny_download
+        && live.deny_download != Some(d)
+    {
+        u.deny_download = Some(d);
     }
     (u != RoomSettings::default()).then_some(u)
 }
@@ -718,14 +718,14 @@ fn tags_human(t: &[String]) -> String {
 /// Human "field: from -> to" lines for settings.
 fn describe(s: &RoomSettings, live: Option<&ObservedRoom>) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    if let Some(t) = &s.title {
-        if live.is_some() {
-            out.push(FieldChange {
-                field: "title".into(),
-                from: live.map(|l| l.title.clone()),
-                to: t.clone(),
-            });
-        }
+    if let Some(t) = &s.title
+        && live.is_some()
+    {
+        out.push(FieldChange {
+            field: "title".into(),
+            from: live.map(|l| l.title.clone()),
+            to: t.clone(),
+        });
     }
     if let Some(t) = &s.tags {
         out.push(FieldChange {

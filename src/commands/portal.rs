@@ -20,10 +20,10 @@ pub struct Portal {
 impl Portal {
     /// Stops the in-process sandbox (if any) gracefully, so its state file is complete.
     pub async fn close(self) {
-        if let Some(s) = self.sandbox {
-            if let Err(e) = s.stop().await {
-                tracing::warn!("the sandbox did not stop cleanly: {e}");
-            }
+        if let Some(s) = self.sandbox
+            && let Err(e) = s.stop().await
+        {
+            tracing::warn!("the sandbox did not stop cleanly: {e}");
         }
     }
 }

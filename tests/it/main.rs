@@ -3,6 +3,7 @@
 
 mod client;
 mod common;
+mod plan;
 mod sandbox;
 mod schema;
 mod validate;

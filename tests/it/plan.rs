@@ -1,0 +1,420 @@
+//! `plan` through the real binary against a sandbox started in this test process: text, JSON
+//! and Markdown plans for the situations reviewers meet, `--detailed-exitcode`, saved plans,
+//! and proof that planning never writes.
+
+use docspace_provision::sandbox::{self, SandboxHandle};
+use serde_json::{Value, json};
+
+use crate::common::{bin, run_cmd};
+
+const UMA: &str = "5a4db0c5-0000-4000-8000-000000000004";
+const RICK: &str = "5a4db0c5-0000-4000-8000-000000000003";
+const MARKETING: &str = "6e0f0000-0000-4000-8000-000000000001";
+
+/// A sandbox with the demo seed, and an HTTP client to arrange its state by hand.
+struct Portal {
+    handle: SandboxHandle,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+impl Portal {
+    async fn start() -> Portal {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let handle = sandbox::start_in_process(&path, Default::default())
+            .await
+            .unwrap();
+        Portal {
+            handle,
+            http: reqwest::Client::new(),
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.handle.base_url.as_str().trim_end_matches('/'),
+            path
+        )
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.handle.api_key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap()
+    }
+
+    async fn create_room(&self, title: &str, room_type: i64) -> i64 {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/api/2.0/files/rooms",
+                Some(json!({"title": title, "roomType": room_type})),
+            )
+            .await;
+        v["response"]["id"].as_i64().unwrap()
+    }
+
+    async fn share(&self, room: i64, invitations: Value) {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}/share"),
+            Some(json!({"invitations": invitations, "notify": false})),
+        )
+        .await;
+    }
+
+    async fn stats(&self) -> Value {
+        self.http
+            .get(self.url("/__sandbox/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Writes a manifest and runs `plan` on it with extra arguments.
+    fn plan(&self, manifest: &str, extra: &[&str]) -> crate::common::Run {
+        let path = self.dir.join("rooms.yaml");
+        std::fs::write(&path, manifest).unwrap();
+        let mut cmd = bin();
+        cmd.arg("plan")
+            .arg(&path)
+            .arg("--portal")
+            .arg(self.handle.base_url.as_str())
+            .args(extra)
+            .env("DOCSPACE_API_KEY", &self.handle.api_key);
+        tokio::task::block_in_place(|| run_cmd(&mut cmd))
+    }
+
+    /// The three renderings of one plan, as one snapshot text with ports and ids scrubbed.
+    fn all_formats(&self, manifest: &str) -> (i32, String) {
+        let mut out = String::new();
+        let mut code = 0;
+        for format in ["text", "json", "markdown"] {
+            let run = self.plan(manifest, &["--format", format, "--detailed-exitcode"]);
+            code = run.code;
+            out.push_str(&format!("--- {format} (exit {})\n{}", run.code, run.stdout));
+            if run.code == 1 {
+                out.push_str(&run.stderr);
+            }
+        }
+        (code, self.scrub(&out))
+    }
+
+    /// Replaces the ephemeral port and the temporary directory so snapshots are stable.
+    fn scrub(&self, text: &str) -> String {
+        let port = self.handle.base_url.port().unwrap().to_string();
+        text.replace(&format!(":{port}"), ":PORT")
+            .replace(&self.dir.display().to_string(), "[TMP]")
+    }
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({filters => vec![
+        (r#""fingerprint": "[0-9a-f]{16}""#, r#""fingerprint": "[FP]""#),
+        (r#""manifest_hash": "sha256:[0-9a-f]{64}""#, r#""manifest_hash": "[HASH]""#),
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
+    ]}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+const TEAM: &str = "version: 1
+rooms:
+  - title: Team Room
+    type: collaboration
+    tags: [team]
+    invitees:
+      - email: Uma.User@sandbox.test
+        access: editing
+      - email: rick.roomadmin@sandbox.test
+        access: room-manager
+      - email: new.person@example.com
+        access: read
+      - group: marketing
+        access: read
+  - title: Forms
+    type: form-filling
+    invitees:
+      - email: gus.guest@sandbox.test
+        access: fill-forms
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_portal_shows_creates_and_plan_never_writes() {
+    let portal = Portal::start().await;
+    let (code, text) = portal.all_formats(TEAM);
+    assert_eq!(code, 2, "{text}");
+    snapshot("plan_empty_portal", &text);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0, "plan must not write: {stats}");
+    assert!(stats["reads"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn portal_in_sync_has_no_changes_and_exit_0() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Team Room", 2).await;
+    portal
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}"),
+            Some(json!({"tags": ["team"]})),
+        )
+        .await;
+    portal
+        .share(
+            room,
+            json!([
+                {"id": UMA, "access": 10},
+                {"id": RICK, "access": 9},
+                {"email": "new.person@example.com", "access": 2},
+                {"id": MARKETING, "access": 2},
+            ]),
+        )
+        .await;
+    let forms = portal.create_room("Forms", 1).await;
+    portal
+        .share(
+            forms,
+            json!([{"email": "gus.guest@sandbox.test", "access": 7}]),
+        )
+        .await;
+    let (code, text) = portal.all_formats(TEAM);
+    assert_eq!(code, 0, "{text}");
+    snapshot("plan_in_sync", &text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_by_hand_shows_changed_role_and_missing_member() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Team Room", 2).await;
+    portal
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}"),
+            Some(json!({"tags": ["old"]})),
+        )
+        .await;
+    // Uma was made a viewer by hand; Rick was removed by hand; the pending guest and the
+    // group are still there.
+    portal
+        .share(
+            room,
+            json!([
+                {"id": UMA, "access": 2},
+                {"email": "new.person@example.com", "access": 2},
+                {"id": MARKETING, "access": 2},
+            ]),
+        )
+        .await;
+    let forms = portal.create_room("Forms", 1).await;
+    portal
+        .share(
+            forms,
+            json!([{"email": "gus.guest@sandbox.test", "access": 7}]),
+        )
+        .await;
+    let (code, text) = portal.all_formats(TEAM);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("~ Uma.User@sandbox.test: read -> editing")
+            || text.contains("~ uma.user@sandbox.test: read -> editing"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ invite rick.roomadmin@sandbox.test as room-manager"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("new.person@example.com as read"),
+        "a pending invitation counts as a member:\n{text}"
+    );
+    snapshot("plan_drift", &text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_invitation_counts_as_a_member() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Guests", 2).await;
+    portal
+        .share(
+            room,
+            json!([{"email": "pending.one@example.com", "access": 2}]),
+        )
+        .await;
+    let manifest = "version: 1
+rooms:
+  - title: Guests
+    type: collaboration
+    invitees:
+      - email: PENDING.ONE@example.com
+        access: read
+";
+    let (code, text) = portal.all_formats(manifest);
+    assert_eq!(code, 0, "{text}");
+    snapshot("plan_pending_invitation", &text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambiguous_title_is_a_located_error_listing_the_ids() {
+    let portal = Portal::start().await;
+    portal.create_room("Twins", 2).await;
+    portal.create_room("Twins", 2).await;
+    let manifest = "version: 1
+rooms:
+  - title: Twins
+    type: collaboration
+";
+    let run = portal.plan(manifest, &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    snapshot("plan_ambiguous_title", &portal.scrub(&run.stderr));
+    assert!(run.stderr.contains("ids 1001, 1002"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_exact_shows_removals_but_never_the_owner() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Board", 5).await;
+    portal
+        .share(room, json!([{"id": UMA, "access": 6}, {"id": RICK, "access": 9}, {"id": MARKETING, "access": 2}]))
+        .await;
+    let manifest = "version: 1
+rooms:
+  - title: Board
+    type: custom
+    members: exact
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: room-manager
+      - email: former@example.com
+        access: none
+";
+    let (code, text) = portal.all_formats(manifest);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains(
+            "- remove uma.user@sandbox.test (was comment; not in the manifest, members: exact)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("- remove group Marketing (was read; not in the manifest, members: exact)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("remove admin@sandbox.test"),
+        "the owner is never removed:\n{text}"
+    );
+    snapshot("plan_members_exact", &text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn portal_checks_are_located() {
+    let portal = Portal::start().await;
+    let manifest = "version: 1
+rooms:
+  - title: Checks
+    type: collaboration
+    invitees:
+      - email: uma.user@sandbox.test
+        access: room-manager
+      - email: stranger@example.com
+        access: room-manager
+      - group: Nobody Here
+        access: read
+";
+    let run = portal.plan(manifest, &[]);
+    assert_eq!(run.code, 1);
+    snapshot("plan_portal_checks", &portal.scrub(&run.stderr));
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_plan_holds_hash_and_fingerprints() {
+    let portal = Portal::start().await;
+    let out = portal.dir.join("plan.json");
+    let run = portal.plan(TEAM, &["--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(saved["format_version"], 1);
+    assert!(
+        saved["manifest_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(
+        saved["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["fingerprint"].as_str().unwrap().len() == 16)
+    );
+}
+
+#[test]
+fn markdown_is_summarised_under_the_comment_limit() {
+    use docspace_provision::plan::{
+        Action, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary, Target,
+    };
+    use docspace_provision::render::plan::{MARKDOWN_LIMIT, markdown};
+    let rooms: Vec<RoomPlan> = (0..2000)
+        .map(|i| RoomPlan {
+            title: format!("Room {i:04}"),
+            room_type: docspace_provision::model::RoomType::Collaboration,
+            room_id: None,
+            change: RoomChange::Create,
+            create: None,
+            update: None,
+            fingerprint: "0".repeat(16),
+            members_before: 0,
+            items: (0..5)
+                .map(|j| Item {
+                    key: format!("Room {i:04} / user{j}@example.com"),
+                    action: Action::Invite,
+                    target: Some(Target::NewGuest {
+                        email: format!("user{j}@example.com"),
+                    }),
+                    access: Some(docspace_provision::model::Access::Read),
+                    from_access: None,
+                    changes: vec![],
+                    reason: None,
+                })
+                .collect(),
+        })
+        .collect();
+    let plan = Plan {
+        format_version: 1,
+        portal: "https://portal.example.com".into(),
+        manifest_hash: String::new(),
+        share: ShareSettings::default(),
+        rooms,
+        summary: Summary {
+            rooms_to_create: 2000,
+            invitations: 10_000,
+            new_guests: 10_000,
+            ..Summary::default()
+        },
+    };
+    let md = markdown(&plan);
+    assert!(md.len() < MARKDOWN_LIMIT, "{}", md.len());
+    assert!(md.contains("Plan: 2000 rooms to create"));
+    assert!(md.contains("more changed rooms not shown"));
+}
