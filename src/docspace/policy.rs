@@ -40,7 +40,14 @@ impl CallClass {
 pub fn should_retry(class: CallClass, err: &ApiError) -> bool {
     let status = err.http_status();
     match class {
-        CallClass::Read | CallClass::IdempotentWrite => {
+        // A GET has no effect, so a 500 is retried too: a transient server error must not
+        // fail a whole unattended run (issue 5: 10% random 5xx must converge in two applies).
+        // Writes keep the documented set (DESIGN.md section 5).
+        CallClass::Read => {
+            matches!(err.kind(), ErrorKind::Network(_))
+                || matches!(status, Some(429 | 500 | 502 | 503 | 504))
+        }
+        CallClass::IdempotentWrite => {
             matches!(err.kind(), ErrorKind::Network(_))
                 || matches!(status, Some(429 | 502 | 503 | 504))
         }
@@ -199,7 +206,15 @@ mod tests {
                 &err(ErrorKind::from_status(s), Some(s))
             ));
         }
-        for s in [400, 401, 403, 404, 500] {
+        assert!(should_retry(
+            CallClass::Read,
+            &err(ErrorKind::from_status(500), Some(500))
+        ));
+        assert!(!should_retry(
+            CallClass::IdempotentWrite,
+            &err(ErrorKind::from_status(500), Some(500))
+        ));
+        for s in [400, 401, 403, 404] {
             assert!(!should_retry(
                 CallClass::Read,
                 &err(ErrorKind::from_status(s), Some(s))

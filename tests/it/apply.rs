@@ -1,0 +1,509 @@
+//! `apply` through the real binary against a sandbox started in this test process (with fault
+//! injection where a test needs it): reaching the manifest's state, zero writes on a re-run,
+//! per-item failures, the confirmation rule, the removal guard, stale saved plans, dependency
+//! skips and convergence under random faults without duplicate rooms.
+
+use docspace_provision::cli::FaultArgs;
+use docspace_provision::sandbox::{self, SandboxHandle};
+use serde_json::{Value, json};
+
+use crate::common::{Run, bin, run_cmd};
+
+const UMA: &str = "5a4db0c5-0000-4000-8000-000000000004";
+const DANA: &str = "5a4db0c5-0000-4000-8000-000000000002";
+const GUS: &str = "5a4db0c5-0000-4000-8000-000000000005";
+const MARKETING: &str = "6e0f0000-0000-4000-8000-000000000001";
+
+struct Portal {
+    handle: SandboxHandle,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+impl Portal {
+    async fn start() -> Portal {
+        Portal::with(FaultArgs {
+            operation_delay_ms: 20,
+            ..FaultArgs::default()
+        })
+        .await
+    }
+
+    async fn with(faults: FaultArgs) -> Portal {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let handle = sandbox::start_in_process(&dir.path().join("state.json"), faults)
+            .await
+            .unwrap();
+        Portal {
+            handle,
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.handle.base_url.as_str().trim_end_matches('/'),
+            path
+        )
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.handle.api_key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap()
+    }
+
+    async fn create_room(&self, title: &str, room_type: i64) -> i64 {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/api/2.0/files/rooms",
+                Some(json!({"title": title, "roomType": room_type})),
+            )
+            .await;
+        v["response"]["id"].as_i64().unwrap()
+    }
+
+    async fn share(&self, room: i64, invitations: Value) {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}/share"),
+            Some(json!({"invitations": invitations, "notify": false})),
+        )
+        .await;
+    }
+
+    async fn stats(&self) -> Value {
+        self.http
+            .get(self.url("/__sandbox/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn reset_stats(&self) {
+        self.http
+            .post(self.url("/__sandbox/stats/reset"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The sandbox's state file (rooms with their shares), read without going through the
+    /// (possibly faulty) API.
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.dir.join("state.json")).unwrap())
+            .unwrap()
+    }
+
+    fn manifest(&self, text: &str) -> std::path::PathBuf {
+        let path = self.dir.join("rooms.yaml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs the binary against this sandbox with `args`.
+    fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = bin();
+        cmd.args(args)
+            .arg("--portal")
+            .arg(self.handle.base_url.as_str())
+            .env("DOCSPACE_API_KEY", &self.handle.api_key);
+        tokio::task::block_in_place(|| run_cmd(&mut cmd))
+    }
+
+    /// `apply FILE --auto-approve --report R` plus `extra`; returns the run and the report.
+    fn apply(&self, manifest: &std::path::Path, extra: &[&str]) -> (Run, Value) {
+        let report = self.dir.join("report.json");
+        let _ = std::fs::remove_file(&report);
+        let mut args = vec![
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--report",
+            report.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let run = self.run(&args);
+        let value = std::fs::read_to_string(&report)
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap_or(Value::Null);
+        (run, value)
+    }
+}
+
+fn entries(report: &Value) -> &Vec<Value> {
+    report["entries"].as_array().expect("a report with entries")
+}
+
+fn find<'a>(report: &'a Value, action: &str, subject: Option<&str>) -> &'a Value {
+    entries(report)
+        .iter()
+        .find(|e| e["action"] == action && subject.is_none_or(|s| e["subject"] == s))
+        .unwrap_or_else(|| panic!("no {action} {subject:?} in {report:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_reaches_the_state_and_a_second_apply_writes_nothing() {
+    let portal = Portal::start().await;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rooms.yaml");
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(find(&report, "create_room", None)["status"], "applied");
+    let invite = find(&report, "invite", Some("example.user@mail.com"));
+    assert_eq!(invite["status"], "applied");
+    assert_eq!(invite["access"], "editing");
+    assert!(report["room_id"].is_null() && invite["room_id"].is_i64());
+    assert!(run.stdout.contains("applied"), "{}", run.stdout);
+
+    let plan = portal.run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&manifest, &["--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        entries(&report).iter().all(|e| e["status"] == "unchanged"),
+        "{report:#}"
+    );
+    let stdout: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(stdout["summary"]["unchanged"], 1);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0, "a re-run must not write: {stats}");
+}
+
+#[test]
+fn apply_on_the_embedded_sandbox_needs_no_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let portal = format!("sandbox:{}", dir.path().join("s.json").display());
+    let run = crate::common::run([
+        "apply",
+        "examples/rooms.yaml",
+        "--portal",
+        &portal,
+        "--auto-approve",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Plan: 1 room to create"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_email_fails_alone_with_the_servers_warning() {
+    let portal = Portal::with(FaultArgs {
+        reject_email: vec!["bad@example.com".into()],
+        operation_delay_ms: 20,
+        ..FaultArgs::default()
+    })
+    .await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Mixed
+    type: collaboration
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: good@example.com
+        access: read
+      - email: bad@example.com
+        access: read
+      - group: Marketing
+        access: read
+",
+    );
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let failed: Vec<&Value> = entries(&report)
+        .iter()
+        .filter(|e| e["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{report:#}");
+    assert_eq!(failed[0]["subject"], "bad@example.com");
+    let message = failed[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("dropped by the server without an error; server warning:"),
+        "{message}"
+    );
+    assert_eq!(report["summary"]["applied"], 4, "{report:#}");
+    assert!(run.stdout.contains("bad@example.com"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_terminal_auto_approve_is_required_and_nothing_is_written() {
+    let portal = Portal::start().await;
+    let run = portal.run(&["apply", "examples/rooms.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_removal_guard_needs_allow_removals() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Board", 5).await;
+    portal
+        .share(
+            room,
+            json!([{"id": UMA, "access": 6}, {"id": GUS, "access": 2},
+                   {"id": DANA, "access": 10}, {"id": MARKETING, "access": 2}]),
+        )
+        .await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Board
+    type: custom
+    members: exact
+    invitees:
+      - email: uma.user@sandbox.test
+        access: comment
+      - email: gus.guest@sandbox.test
+        access: read
+",
+    );
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let removals: Vec<&Value> = entries(&report)
+        .iter()
+        .filter(|e| e["action"] == "remove")
+        .collect();
+    assert_eq!(removals.len(), 2, "{report:#}");
+    for r in &removals {
+        assert_eq!(r["status"], "skipped");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-removals"),
+            "{r}"
+        );
+    }
+    assert_eq!(report["allow_removals"], false);
+
+    let (run, report) = portal.apply(&manifest, &["--allow-removals"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(report["allow_removals"], true);
+    assert!(
+        entries(&report)
+            .iter()
+            .filter(|e| e["action"] == "remove")
+            .all(|e| e["status"] == "applied"),
+        "{report:#}"
+    );
+    let plan = portal.run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_room_of_a_saved_plan_is_skipped() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Changing", 2).await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Changing
+    type: collaboration
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+  - title: Fresh
+    type: collaboration
+    invitees:
+      - email: gus.guest@sandbox.test
+        access: read
+",
+    );
+    let saved = portal.dir.join("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // Someone changes the room by hand after planning.
+    portal.share(room, json!([{"id": DANA, "access": 2}])).await;
+
+    let report_path = portal.dir.join("report.json");
+    let run = portal.run(&[
+        "apply",
+        "--plan",
+        saved.to_str().unwrap(),
+        "--auto-approve",
+        "--report",
+        report_path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let stale = find(&report, "invite", Some("uma.user@sandbox.test"));
+    assert_eq!(stale["status"], "skipped");
+    assert_eq!(
+        stale["error"]["message"],
+        "stale: the room changed since the plan was made; run plan again"
+    );
+    assert_eq!(find(&report, "create_room", None)["status"], "applied");
+    assert_eq!(
+        find(&report, "invite", Some("gus.guest@sandbox.test"))["status"],
+        "applied"
+    );
+
+    // Every room stale: exit 1.
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0);
+    portal.share(room, json!([{"id": GUS, "access": 2}])).await;
+    let writes_before = portal.stats().await["writes"].as_u64().unwrap();
+    let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("run plan again"), "{}", run.stderr);
+    assert_eq!(portal.stats().await["writes"], writes_before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_that_cannot_be_created_skips_its_invitations() {
+    let portal = Portal::start().await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Refused
+    type: collaboration
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: someone@example.com
+        access: read
+",
+    );
+    let saved = portal.dir.join("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // A create the server refuses (an invalid quota is a 400 in the sandbox): edit the saved
+    // plan, which is the only way past the manifest's own validation.
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    value["rooms"][0]["create"]["quota"] = json!(-5);
+    std::fs::write(&saved, value.to_string()).unwrap();
+
+    let report_path = portal.dir.join("report.json");
+    let run = portal.run(&[
+        "apply",
+        "--plan",
+        saved.to_str().unwrap(),
+        "--auto-approve",
+        "--report",
+        report_path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let create = find(&report, "create_room", None);
+    assert_eq!(create["status"], "failed");
+    assert_eq!(create["error"]["http_status"], 400);
+    for e in entries(&report).iter().filter(|e| e["action"] == "invite") {
+        assert_eq!(e["status"], "skipped");
+        assert_eq!(e["error"]["message"], "room was not created");
+    }
+    assert_eq!(
+        portal.stats().await["routes"]["PUT /api/2.0/files/rooms/{id}/share"],
+        Value::Null
+    );
+}
+
+/// The issue asks for 200 rooms x 10 invitees; that size runs in the benchmark
+/// (`examples/bench_apply.rs`). 40 x 5 keeps this test quick with the same fault mix.
+#[tokio::test(flavor = "multi_thread")]
+async fn random_faults_converge_within_two_applies_without_duplicates() {
+    let portal = Portal::with(FaultArgs {
+        error_rate_500: 0.05,
+        error_rate_503: 0.05,
+        error_rate_429: 0.0,
+        commit_then_fail_rate: 0.03,
+        seed: 7,
+        operation_delay_ms: 20,
+        ..FaultArgs::default()
+    })
+    .await;
+    let rooms = 40;
+    let invitees = 5;
+    let mut text = String::from("version: 1\nrooms:\n");
+    for r in 0..rooms {
+        text.push_str(&format!(
+            "  - title: Load {r:03}\n    type: collaboration\n    invitees:\n"
+        ));
+        for i in 0..invitees {
+            text.push_str(&format!(
+                "      - email: guest{r:03}.{i}@example.com\n        access: read\n"
+            ));
+        }
+    }
+    let manifest = portal.manifest(&text);
+    let (first, _) = portal.apply(&manifest, &[]);
+    assert!(first.code == 0 || first.code == 3, "{}", first.stderr);
+    let (second, report) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}\n{report:#}", second.stderr);
+    // Check the result without faults: stop the faulty sandbox and plan against the embedded
+    // one on the same state file.
+    let state = portal.state();
+    let dir = portal.dir.clone();
+    let Portal { handle, _dir, .. } = portal;
+    handle.stop().await.unwrap();
+    let embedded = format!("sandbox:{}", dir.join("state.json").display());
+    let plan = tokio::task::block_in_place(|| {
+        crate::common::run([
+            "plan",
+            manifest.to_str().unwrap(),
+            "--portal",
+            &embedded,
+            "--detailed-exitcode",
+        ])
+    });
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    let rooms_now = state["rooms"].as_array().unwrap();
+    let mut titles: Vec<&str> = rooms_now
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    titles.sort();
+    let before = titles.len();
+    titles.dedup();
+    assert_eq!(before, titles.len(), "duplicate rooms: {titles:?}");
+    assert_eq!(titles.len(), rooms);
+    for r in rooms_now {
+        assert_eq!(
+            r["shares"].as_array().unwrap().len(),
+            invitees,
+            "room {} lost an invitee",
+            r["title"]
+        );
+    }
+}
