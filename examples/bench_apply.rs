@@ -1,3 +1,5 @@
+#![allow(clippy::print_stdout)] // a benchmark prints its numbers
+
 //! Benchmark (not a test): a cold `apply` of N rooms x 10 invitees against the in-process
 //! sandbox with 20 ms latency per request and its rate limiter on at the real defaults
 //! (1500/min, 15 concurrent writes, 50 concurrent reads), beside a naive sequential baseline
