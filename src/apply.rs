@@ -577,3 +577,166 @@ async fn apply_share<A: DocSpaceApi>(
         .map(|r| r.unwrap_or_else(|| Err(err(None, DROPPED))))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RoomType;
+    use crate::plan::RoomChange;
+    use crate::state::{ObservedGroup, ObservedUser};
+
+    fn removal(n: usize, from: Access) -> Item {
+        Item {
+            key: format!("R / u{n}"),
+            action: Action::Remove,
+            target: Some(Target::User {
+                id: format!("u{n}"),
+                email: format!("u{n}@x.test"),
+            }),
+            access: Some(Access::None),
+            from_access: Some(from),
+            changes: Vec::new(),
+            reason: None,
+        }
+    }
+
+    fn room(members_before: usize, items: Vec<Item>) -> RoomPlan {
+        RoomPlan {
+            title: "R".into(),
+            room_type: RoomType::Custom,
+            room_id: Some(1),
+            change: RoomChange::Update,
+            create: None,
+            update: None,
+            fingerprint: String::new(),
+            members_before,
+            items,
+        }
+    }
+
+    #[test]
+    fn guard_refuses_more_than_a_quarter_of_four_or_more() {
+        // 1 of 4 = 25%: allowed.
+        assert!(
+            guarded_removals(&room(4, vec![removal(1, Access::Read)]))
+                .0
+                .is_empty()
+        );
+        // 2 of 4: refused, with the flag named.
+        let (refused, why) = guarded_removals(&room(
+            4,
+            vec![removal(1, Access::Read), removal(2, Access::Read)],
+        ));
+        assert_eq!(refused, vec![0, 1]);
+        assert!(why.unwrap().contains("--allow-removals"));
+        // Small rooms: the share rule does not apply.
+        assert!(
+            guarded_removals(&room(
+                3,
+                vec![removal(1, Access::Read), removal(2, Access::Read)]
+            ))
+            .0
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn guard_refuses_any_room_manager() {
+        let (refused, why) = guarded_removals(&room(10, vec![removal(1, Access::RoomManager)]));
+        assert_eq!(refused, vec![0]);
+        assert!(why.unwrap().contains("room manager"));
+    }
+
+    fn member(subject: MemberSubject, access: Access) -> ObservedMember {
+        ObservedMember {
+            subject,
+            access: Some(access),
+            raw_access: access.wire(),
+            is_owner: false,
+            can_edit_access: true,
+        }
+    }
+
+    fn user(id: &str, email: &str) -> MemberSubject {
+        MemberSubject::User(ObservedUser {
+            id: id.into(),
+            email: email.into(),
+            user_type: crate::model::UserType::Guest,
+            pending: true,
+            terminated: false,
+        })
+    }
+
+    #[test]
+    fn read_back_matches_ids_emails_and_groups() {
+        let members = vec![
+            member(user("u1", "a@x.test"), Access::Editing),
+            member(user("u2", "new@x.test"), Access::Read),
+            member(
+                MemberSubject::Group(ObservedGroup {
+                    id: "g1".into(),
+                    name: "G".into(),
+                }),
+                Access::Read,
+            ),
+        ];
+        let item = |action, target, access| Item {
+            key: "k".into(),
+            action,
+            target: Some(target),
+            access: Some(access),
+            from_access: None,
+            changes: Vec::new(),
+            reason: None,
+        };
+        let by_id = Target::User {
+            id: "u1".into(),
+            email: "a@x.test".into(),
+        };
+        assert!(satisfied(
+            &item(Action::Invite, by_id.clone(), Access::Editing),
+            &members
+        ));
+        assert!(!satisfied(
+            &item(Action::ChangeAccess, by_id.clone(), Access::Read),
+            &members
+        ));
+        assert!(!satisfied(
+            &item(Action::Remove, by_id, Access::None),
+            &members
+        ));
+        let guest = Target::NewGuest {
+            email: "New@X.test".into(),
+        };
+        assert!(satisfied(
+            &item(Action::Invite, guest, Access::Read),
+            &members
+        ));
+        let missing = Target::NewGuest {
+            email: "gone@x.test".into(),
+        };
+        assert!(!satisfied(
+            &item(Action::Invite, missing.clone(), Access::Read),
+            &members
+        ));
+        assert!(satisfied(
+            &item(Action::Remove, missing, Access::None),
+            &members
+        ));
+        let group = Target::Group {
+            id: "g1".into(),
+            name: "G".into(),
+        };
+        assert!(satisfied(
+            &item(Action::Invite, group, Access::Read),
+            &members
+        ));
+    }
+
+    #[test]
+    fn a_room_without_items_is_one_unchanged_entry() {
+        let entries = skip_room(&room(2, Vec::new()), Some(1), INTERRUPTED);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].status, Status::Unchanged);
+    }
+}
