@@ -507,3 +507,28 @@ async fn random_faults_converge_within_two_applies_without_duplicates() {
         );
     }
 }
+
+/// Every write is performed and then answered 504 or by a dropped connection: the create is
+/// ambiguous, the room is found by re-listing and adopted (never created twice), and the
+/// share batch is confirmed by reading the members back.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambiguous_create_is_adopted_not_repeated() {
+    let portal = Portal::with(FaultArgs {
+        commit_then_fail_rate: 1.0,
+        operation_delay_ms: 20,
+        ..FaultArgs::default()
+    })
+    .await;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rooms.yaml");
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{report:#}", run.stderr);
+    assert_eq!(find(&report, "create_room", None)["status"], "applied");
+    assert_eq!(find(&report, "invite", None)["status"], "applied");
+    let state = portal.state();
+    assert_eq!(state["rooms"].as_array().unwrap().len(), 1, "{state:#}");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms"],
+        1,
+        "the create must not be repeated"
+    );
+}
