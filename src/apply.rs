@@ -213,6 +213,18 @@ async fn run_room<A: DocSpaceApi>(
     if room.items.is_empty() {
         return vec![unchanged(room)];
     }
+    // A consistent plan has an id for every room it does not create; a hand-edited saved plan
+    // might not, and no step can run without one.
+    if room.room_id.is_none() && room.items[0].action != Action::CreateRoom {
+        return room
+            .items
+            .iter()
+            .map(|item| {
+                let e = err(None, "the plan has no room id and does not create the room");
+                entry(room, None, item, Status::Failed, Some(e))
+            })
+            .collect();
+    }
     let mut out = Vec::with_capacity(room.items.len());
     let mut room_id = room.room_id;
 

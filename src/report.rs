@@ -136,9 +136,10 @@ impl Report {
         }
     }
 
-    /// 3 when any item failed, else 0 (DESIGN.md section 2).
+    /// 3 when any item failed or the run was interrupted (items were left undone), else 0
+    /// (DESIGN.md section 2).
     pub fn exit_status(&self) -> ExitStatus {
-        if self.summary.failed > 0 {
+        if self.summary.failed > 0 || self.interrupted {
             ExitStatus::ItemsFailed
         } else {
             ExitStatus::Success

@@ -256,6 +256,9 @@ fn confirm(printer: &Printer) -> miette::Result<bool> {
     Ok(line.trim() == "yes")
 }
 
+/// How many rooms of a saved plan are re-read at once.
+const RECHECK_CONCURRENCY: usize = 8;
+
 /// Re-reads the rooms a saved plan touches and returns (ids of rooms that exist now, titles of
 /// rooms whose fingerprint changed). Only rooms with items are checked: the others are not
 /// written to.
@@ -263,43 +266,55 @@ async fn recheck<A: DocSpaceApi>(
     api: &A,
     plan: &Plan,
 ) -> miette::Result<(HashSet<i64>, HashSet<String>)> {
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let checked: Vec<(Vec<i64>, Option<String>)> =
+        stream::iter(plan.rooms.iter().filter(|r| !r.items.is_empty()))
+            .map(|room| async move {
+                let mut known = Vec::new();
+                let now = match room.room_id {
+                    Some(id) => match api.get_room(id).await {
+                        Ok(dto) => {
+                            known.push(dto.id);
+                            let observed = ObservedRoom::from_dto(&dto);
+                            let members: Vec<ObservedMember> = api
+                                .get_share(id)
+                                .await?
+                                .iter()
+                                .filter_map(ObservedMember::from_dto)
+                                .collect();
+                            state::fingerprint(Some(&observed), Some(&members))
+                        }
+                        Err(e) if e.is_not_found() || e.http_status() == Some(403) => {
+                            state::fingerprint(None, None)
+                        }
+                        Err(e) => return Err(e.into()),
+                    },
+                    None => {
+                        // Planned as a create: stale if a room with that exact title appeared since.
+                        let listed = api.list_rooms(SearchArea::Any, Some(&room.title)).await?;
+                        known.extend(listed.iter().map(|r| r.id));
+                        match listed
+                            .iter()
+                            .find(|r| r.title == room.title && r.room_type.is_some())
+                        {
+                            Some(dto) => {
+                                state::fingerprint(Some(&ObservedRoom::from_dto(dto)), Some(&[]))
+                            }
+                            None => state::fingerprint(None, None),
+                        }
+                    }
+                };
+                let stale = (now != room.fingerprint).then(|| room.title.clone());
+                Ok::<_, miette::Report>((known, stale))
+            })
+            .buffer_unordered(RECHECK_CONCURRENCY)
+            .try_collect()
+            .await?;
     let mut known = HashSet::new();
     let mut stale = HashSet::new();
-    for room in plan.rooms.iter().filter(|r| !r.items.is_empty()) {
-        let now = match room.room_id {
-            Some(id) => match api.get_room(id).await {
-                Ok(dto) => {
-                    known.insert(dto.id);
-                    let observed = ObservedRoom::from_dto(&dto);
-                    let members: Vec<ObservedMember> = api
-                        .get_share(id)
-                        .await?
-                        .iter()
-                        .filter_map(ObservedMember::from_dto)
-                        .collect();
-                    state::fingerprint(Some(&observed), Some(&members))
-                }
-                Err(e) if e.is_not_found() || e.http_status() == Some(403) => {
-                    state::fingerprint(None, None)
-                }
-                Err(e) => return Err(e.into()),
-            },
-            None => {
-                // Planned as a create: stale if a room with that exact title appeared since.
-                let listed = api.list_rooms(SearchArea::Any, Some(&room.title)).await?;
-                known.extend(listed.iter().map(|r| r.id));
-                match listed
-                    .iter()
-                    .find(|r| r.title == room.title && r.room_type.is_some())
-                {
-                    Some(dto) => state::fingerprint(Some(&ObservedRoom::from_dto(dto)), Some(&[])),
-                    None => state::fingerprint(None, None),
-                }
-            }
-        };
-        if now != room.fingerprint {
-            stale.insert(room.title.clone());
-        }
+    for (ids, title) in checked {
+        known.extend(ids);
+        stale.extend(title);
     }
     Ok((known, stale))
 }

@@ -532,3 +532,78 @@ async fn an_ambiguous_create_is_adopted_not_repeated() {
         "the create must not be repeated"
     );
 }
+
+/// Ctrl-C (SIGINT) after the first room was created: running rooms finish, rooms not started
+/// are skipped as interrupted, the report is still written, and the exit code is 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_new_rooms_and_still_writes_the_report() {
+    let portal = Portal::with(FaultArgs {
+        latency_ms: 40,
+        operation_delay_ms: 20,
+        ..FaultArgs::default()
+    })
+    .await;
+    let mut text = String::from("version: 1\nrooms:\n");
+    for r in 0..30 {
+        text.push_str(&format!(
+            "  - title: Slow {r:02}\n    type: collaboration\n    invitees:\n      - email: slow{r:02}@example.com\n        access: read\n"
+        ));
+    }
+    let manifest = portal.manifest(&text);
+    let report_path = portal.dir.join("report.json");
+    let mut child = bin()
+        .args([
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            "--report",
+            report_path.to_str().unwrap(),
+            "--portal",
+            portal.handle.base_url.as_str(),
+        ])
+        .env("DOCSPACE_API_KEY", &portal.handle.api_key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first create: by then the signal handler is installed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let stats = portal.stats().await;
+        if stats["routes"]["POST /api/2.0/files/rooms"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no create: {stats}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let all = entries(&report);
+    assert_eq!(all.len(), 60, "every item is reported");
+    let skipped = all
+        .iter()
+        .filter(|e| e["status"] == "skipped" && e["error"]["message"] == "interrupted")
+        .count();
+    assert!(skipped > 0 && skipped < 60, "{report:#}");
+    // Rooms are never left half done: a room's items are all applied or all skipped.
+    for pair in all.chunks(2) {
+        assert_eq!(pair[0]["room"], pair[1]["room"]);
+        assert_eq!(pair[0]["status"], pair[1]["status"], "{pair:#?}");
+    }
+}
