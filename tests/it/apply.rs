@@ -551,7 +551,7 @@ async fn ctrl_c_stops_new_rooms_and_still_writes_the_report() {
     }
     let manifest = portal.manifest(&text);
     let report_path = portal.dir.join("report.json");
-    let mut child = bin()
+    let child = bin()
         .args([
             "apply",
             manifest.to_str().unwrap(),
