@@ -607,3 +607,40 @@ async fn ctrl_c_stops_new_rooms_and_still_writes_the_report() {
         assert_eq!(pair[0]["status"], pair[1]["status"], "{pair:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archive_and_unarchive_wait_for_the_new_state() {
+    let portal = Portal::start().await;
+    let room = |state: &str| {
+        format!(
+            "version: 1
+rooms:
+  - title: Shelf
+    type: custom
+    state: {state}
+    invitees:
+      - email: uma.user@sandbox.test
+        access: read
+"
+        )
+    };
+    let manifest = portal.manifest(&room("archived"));
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for action in ["create_room", "invite", "archive"] {
+        assert_eq!(
+            find(&report, action, None)["status"],
+            "applied",
+            "{report:#}"
+        );
+    }
+    let plan = portal.run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+
+    let manifest = portal.manifest(&room("present"));
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(find(&report, "unarchive", None)["status"], "applied");
+    let plan = portal.run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+}
