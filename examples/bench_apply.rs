@@ -8,6 +8,10 @@
 //! Prints numbers, asserts nothing. `BENCH_ROOMS` (default 1000) sets N for the apply;
 //! `BENCH_BASELINE_ROOMS` (default N) sets how many rooms the baseline does, since it is slow.
 //!
+//! `BENCH_FAULT_ROOMS=200` instead runs the fault scenario: N rooms x 10 invitees
+//! against 5% 500s, 5% 503s, 3% commit-then-fail (seed 7), applied twice, then reports
+//! whether the portal matches the manifest, duplicate titles and missing invitees.
+//!
 //!     cargo run --release --example bench_apply
 //!     BENCH_ROOMS=100 cargo run --example bench_apply
 
@@ -172,8 +176,96 @@ async fn bench_baseline(rooms: usize) -> Duration {
     wall
 }
 
+/// Two applies under random faults, then a fault-free check of the result.
+async fn bench_faults(rooms: usize) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("state.json");
+    let handle = sandbox::start_in_process(
+        &path,
+        FaultArgs {
+            error_rate_500: 0.05,
+            error_rate_503: 0.05,
+            commit_then_fail_rate: 0.03,
+            seed: 7,
+            latency_ms: 20,
+            operation_delay_ms: 20,
+            ..FaultArgs::default()
+        },
+    )
+    .await
+    .expect("the sandbox starts");
+    let api = client(&handle);
+    let mut problems = Problems::default();
+    let desired = manifest::load_sources(
+        vec![SourceFile::new("bench.yaml", manifest(rooms))],
+        &mut problems,
+    );
+    let started = Instant::now();
+    for run in 1..=2 {
+        let observed = match state::read(&api, "bench", &desired).await {
+            Ok(o) => o,
+            Err(e) => {
+                println!("faults: apply {run}: the read phase failed: {e}");
+                continue;
+            }
+        };
+        let plan = plan::diff(&desired, &observed, desired.manifest_hash()).expect("a plan");
+        let known: HashSet<i64> = observed.rooms.iter().map(|r| r.id).collect();
+        let entries = apply::execute(
+            &api,
+            &plan,
+            &known,
+            &Options::default(),
+            &AtomicBool::new(false),
+            &|_| {},
+        )
+        .await;
+        let c = report::Counts::of(&entries);
+        println!(
+            "faults: apply {run}: applied {} failed {} skipped {} unchanged {}",
+            c.applied, c.failed, c.skipped, c.unchanged
+        );
+    }
+    let wall = started.elapsed();
+    let _ = handle.stop().await;
+    // Check without faults on the same state file.
+    let handle = sandbox::start_in_process(&path, FaultArgs::default())
+        .await
+        .expect("the sandbox restarts");
+    let api = client(&handle);
+    let observed = state::read(&api, "bench", &desired).await.expect("reads");
+    let plan = plan::diff(&desired, &observed, desired.manifest_hash()).expect("a plan");
+    let listed = api
+        .list_rooms(docspace_provision::docspace::SearchArea::Any, None)
+        .await
+        .expect("rooms");
+    let mut titles: Vec<&str> = listed.iter().map(|r| r.title.as_str()).collect();
+    titles.sort_unstable();
+    let all = titles.len();
+    titles.dedup();
+    println!(
+        "faults: {rooms} rooms x {INVITEES} invitees, two applies in {:.1}s: portal matches the manifest: {}; rooms {all}, duplicate titles {}; invitations still missing {}",
+        wall.as_secs_f64(),
+        !plan.has_changes(),
+        all - titles.len(),
+        plan.summary.invitations,
+    );
+    let _ = handle.stop().await;
+}
+
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(rooms) = std::env::var("BENCH_FAULT_ROOMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(bench_faults(rooms));
+        return;
+    }
     let rooms = env_usize("BENCH_ROOMS", 1000);
     let baseline_rooms = env_usize("BENCH_BASELINE_ROOMS", rooms);
     let rt = tokio::runtime::Builder::new_multi_thread()
