@@ -6,7 +6,7 @@
 //! did not change since planning (the others are skipped as stale); a plan with no changes
 //! makes no write call at all.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -80,7 +80,7 @@ async fn run_with_portal(
                 return Ok(ExitStatus::Error);
             };
             let known: HashSet<i64> = prepared.observed.rooms.iter().map(|r| r.id).collect();
-            (prepared.plan, known, HashSet::new())
+            (prepared.plan, known, BTreeSet::new())
         }
         None => {
             let path = settings.plan.as_ref().expect("files or --plan");
@@ -133,9 +133,9 @@ async fn run_with_portal(
         }
     }
 
+    // The text plan ends with the summary line ("No changes. ..." when there are none).
     printer.stderr(&render::plan::text(&plan, printer.color_stderr()));
     if !plan.has_changes() {
-        printer.status(&format!("{}\n", render::plan::summary_line(&plan.summary)));
         let report = Report::new(
             portal.display.clone(),
             started_at,
@@ -265,7 +265,7 @@ const RECHECK_CONCURRENCY: usize = 8;
 async fn recheck<A: DocSpaceApi>(
     api: &A,
     plan: &Plan,
-) -> miette::Result<(HashSet<i64>, HashSet<String>)> {
+) -> miette::Result<(HashSet<i64>, BTreeSet<String>)> {
     use futures::stream::{self, StreamExt, TryStreamExt};
     let checked: Vec<(Vec<i64>, Option<String>)> =
         stream::iter(plan.rooms.iter().filter(|r| !r.items.is_empty()))
@@ -311,7 +311,7 @@ async fn recheck<A: DocSpaceApi>(
             .try_collect()
             .await?;
     let mut known = HashSet::new();
-    let mut stale = HashSet::new();
+    let mut stale = BTreeSet::new();
     for (ids, title) in checked {
         known.extend(ids);
         stale.extend(title);
