@@ -221,6 +221,16 @@ async fn bench_faults(rooms: usize) {
         )
         .await;
         let c = report::Counts::of(&entries);
+        for e in entries
+            .iter()
+            .filter(|e| e.status == report::Status::Failed)
+            .take(3)
+        {
+            println!(
+                "faults: apply {run}: e.g. {} {:?}: {:?}",
+                e.key, e.action, e.error
+            );
+        }
         println!(
             "faults: apply {run}: applied {} failed {} skipped {} unchanged {}",
             c.applied, c.failed, c.skipped, c.unchanged

@@ -387,17 +387,49 @@ async fn create<A: DocSpaceApi>(
         quota: s.quota,
         deny_download: s.deny_download,
     };
-    let first = match api.create_room(&request).await {
-        Ok(r) => return Ok(r.id),
-        Err(e) => e,
-    };
-    if !first.is_ambiguous() {
-        return Err(api_err(&first));
+    let mut attempt = 1;
+    loop {
+        let first = match api.create_room(&request).await {
+            Ok(r) => return Ok(r.id),
+            Err(e) => e,
+        };
+        if !first.is_ambiguous() {
+            return Err(api_err(&first));
+        }
+        match reconcile(api, room, &title, known_room_ids, &first).await? {
+            Some(id) => return Ok(id),
+            // Not blind: the re-list proved the room absent, and the server itself answered
+            // with an error status (its handler had finished), so nothing is still in flight.
+            // Timeouts, dropped connections and 504 (a gateway gave up, the backend may still
+            // be working) are never retried.
+            None if attempt < CREATE_ATTEMPTS
+                && matches!(first.http_status(), Some(500 | 502 | 503)) =>
+            {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500 * attempt as u64)).await;
+            }
+            None => return Err(api_err(&first)),
+        }
     }
+}
+
+/// How often a create is sent when the server answers 500/502/503 and re-listing proves the
+/// room absent.
+const CREATE_ATTEMPTS: usize = 3;
+
+/// After an ambiguous create failure: the id of the room it created, if re-listing shows
+/// exactly one new room with the exact title and type; `None` if none; an error if several.
+async fn reconcile<A: DocSpaceApi>(
+    api: &A,
+    room: &RoomPlan,
+    title: &str,
+    known_room_ids: &HashSet<i64>,
+    first: &ApiError,
+) -> Result<Option<i64>, EntryError> {
     // The create may have run. The title search is a substring match (5.3): re-check the
     // exact title and type, and ignore rooms that existed before this run.
     let listed = api
-        .list_rooms(SearchArea::Any, Some(&title))
+        .list_rooms(SearchArea::Any, Some(title))
         .await
         .map_err(|e| {
             err(
@@ -421,9 +453,9 @@ async fn create<A: DocSpaceApi>(
             tracing::info!(
                 "room `{title}`: the create answered an error but the room exists (id {id}); adopting it"
             );
-            Ok(*id)
+            Ok(Some(*id))
         }
-        [] => Err(api_err(&first)),
+        [] => Ok(None),
         many => Err(err(
             first.http_status(),
             format!(
