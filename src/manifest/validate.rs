@@ -178,11 +178,7 @@ impl Cx<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut p = Problem::error(code, message).at(self.file, span, label);
-        if let Some(h) = help {
-            p = p.with_help(h);
-        }
-        self.problems.push(p);
+        self.emit(Problem::error(code, message), span, label, help);
     }
 
     fn warning(
@@ -193,7 +189,18 @@ impl Cx<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut p = Problem::warning(code, message).at(self.file, span, label);
+        self.emit(Problem::warning(code, message), span, label, help);
+    }
+
+    /// Locates a problem at `span` in this file and records it.
+    fn emit(
+        &mut self,
+        problem: Problem,
+        span: Span,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let mut p = problem.at(self.file, span, label);
         if let Some(h) = help {
             p = p.with_help(h);
         }
