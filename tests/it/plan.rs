@@ -418,3 +418,21 @@ fn markdown_is_summarised_under_the_comment_limit() {
     assert!(md.contains("Plan: 2000 rooms to create"));
     assert!(md.contains("more changed rooms not shown"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_key_is_one_clear_message_without_the_key() {
+    let portal = Portal::start().await;
+    let path = portal.dir.join("rooms.yaml");
+    std::fs::write(&path, TEAM).unwrap();
+    let secret = format!("sk-{}", "ab".repeat(32));
+    let mut cmd = bin();
+    cmd.arg("plan")
+        .arg(&path)
+        .arg("--portal")
+        .arg(portal.handle.base_url.as_str())
+        .env("DOCSPACE_API_KEY", &secret);
+    let run = tokio::task::block_in_place(|| run_cmd(&mut cmd));
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains(&secret) && !run.stdout.contains(&secret));
+    snapshot("plan_wrong_key", &portal.scrub(&run.stderr));
+}
