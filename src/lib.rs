@@ -15,6 +15,7 @@
 //! - [`sandbox`]: the embedded DocSpace-compatible emulator.
 //! - [`commands`]: one module per subcommand; [`printer`] is the only writer to the terminal.
 
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod docspace;
@@ -24,6 +25,7 @@ pub mod model;
 pub mod plan;
 pub mod printer;
 pub mod render;
+pub mod report;
 pub mod sandbox;
 pub mod settings;
 pub mod state;

@@ -253,7 +253,7 @@ pub fn diff(
     })
 }
 
-fn summarise(rooms: &[RoomPlan]) -> Summary {
+pub fn summarise(rooms: &[RoomPlan]) -> Summary {
     let mut s = Summary::default();
     for r in rooms {
         match r.change {

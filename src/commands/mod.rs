@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes resolved settings and the [`Printer`] and returns an
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
+pub(crate) mod apply;
 pub(crate) mod plan;
 pub(crate) mod portal;
 mod sandbox;
@@ -33,9 +34,24 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                     &printer,
                 )
             }),
-        Command::Apply(_) | Command::Export(_) => {
-            Err(miette::miette!("this command is not implemented yet"))
-        }
+        Command::Apply(args) => crate::settings::portal_settings(&cli.global)
+            .map_err(miette::Report::new)
+            .and_then(|portal| {
+                apply::run(
+                    apply::ApplySettings {
+                        files: args.files,
+                        plan: args.plan,
+                        auto_approve: args.auto_approve,
+                        parallelism: usize::from(args.parallelism),
+                        report: args.report,
+                        format: args.format,
+                        allow_removals: args.allow_removals,
+                    },
+                    &portal,
+                    &printer,
+                )
+            }),
+        Command::Export(_) => Err(miette::miette!("this command is not implemented yet")),
     };
     match result {
         Ok(status) => status,

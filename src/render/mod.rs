@@ -2,3 +2,4 @@
 //! decide anything.
 
 pub mod plan;
+pub mod report;

@@ -1,0 +1,579 @@
+//! The executor of `apply`: runs a [`Plan`] against a portal and returns one report
+//! [`Entry`] per item.
+//!
+//! Rooms run concurrently (at most `parallelism` at once; the client paces calls further),
+//! each room's items in plan order: create or unarchive, settings, ONE share batch, read-back
+//! verification, archive. An item failure never stops other rooms; items that depend on a
+//! failed one are `skipped` with the reason.
+//!
+//! Rules that come from the server's behaviour (docspace-api.md):
+//! - A room is never created twice: titles are not unique and there is no idempotency key
+//!   (5.1, 9). After an ambiguous create failure (timeout, 5xx) the rooms are re-listed by
+//!   title and a new room with the exact title and type is adopted.
+//! - The share call can drop an invitee without an error (a `warning` at most, 6.2, 6.5), so
+//!   every requested member is verified by reading the room's members back.
+//! - The share call is not transactional: an invalid entry fails the request (403) after
+//!   earlier entries were applied (6.2). After a refused batch the members are re-read and each
+//!   still-missing item is sent on its own, so one bad invitee does not block the others.
+//! - Access values are always sent as integers (6.4).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+
+use crate::docspace::{
+    ApiError, CreateRoomRequest, DocSpaceApi, Invitation, SearchArea, ShareRequest,
+    UpdateRoomRequest,
+};
+use crate::model::Access;
+use crate::plan::{Action, Item, Plan, RoomPlan, ShareSettings, Target};
+use crate::report::{Entry, EntryError, Status};
+use crate::state::{MemberSubject, ObservedMember};
+
+/// Removals beyond this share of a room's members need `--allow-removals`.
+pub const REMOVAL_GUARD_SHARE: f64 = 0.25;
+/// The share guard only applies to rooms with at least this many members.
+pub const REMOVAL_GUARD_MIN_MEMBERS: usize = 4;
+
+/// Message of a member item the read-back did not confirm.
+pub const DROPPED: &str = "dropped by the server without an error";
+/// Message of the items of a room that could not be created.
+pub const NOT_CREATED: &str = "room was not created";
+/// Message of the items of rooms not started because of Ctrl-C.
+pub const INTERRUPTED: &str = "interrupted";
+/// Message of the items of a room whose saved-plan fingerprint changed.
+pub const STALE: &str = "stale: the room changed since the plan was made; run plan again";
+
+/// How to run a plan.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Rooms worked on at once.
+    pub parallelism: usize,
+    /// Override the removal guard.
+    pub allow_removals: bool,
+    /// How long to wait for an archive / unarchive operation to finish (5.5).
+    pub state_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            parallelism: 8,
+            allow_removals: false,
+            state_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Runs every room of `plan`. `known_room_ids` are the ids of rooms that existed before the
+/// run (to tell a room we created in an ambiguous failure from an old one); `interrupted`
+/// stops new rooms from starting; `on_room_done` is called once per finished room.
+pub async fn execute<A: DocSpaceApi>(
+    api: &A,
+    plan: &Plan,
+    known_room_ids: &HashSet<i64>,
+    options: &Options,
+    interrupted: &AtomicBool,
+    on_room_done: &(dyn Fn(&RoomPlan) + Sync),
+) -> Vec<Entry> {
+    let parallelism = options.parallelism.max(1);
+    let per_room: Vec<Vec<Entry>> = stream::iter(plan.rooms.iter())
+        .map(|room| async move {
+            // Checked when the room is about to start: futures are created lazily by
+            // `buffer_unordered`, so rooms not yet started after Ctrl-C end up here.
+            let entries = if interrupted.load(Ordering::SeqCst) {
+                skip_room(room, room.room_id, INTERRUPTED)
+            } else {
+                run_room(api, &plan.share, room, known_room_ids, options).await
+            };
+            on_room_done(room);
+            entries
+        })
+        .buffer_unordered(parallelism)
+        .collect()
+        .await;
+    per_room.into_iter().flatten().collect()
+}
+
+/// Every item of `room` as skipped with `message` (or one `unchanged` entry when it has none).
+pub fn skip_room(room: &RoomPlan, room_id: Option<i64>, message: &str) -> Vec<Entry> {
+    if room.items.is_empty() {
+        return vec![unchanged(room)];
+    }
+    room.items
+        .iter()
+        .map(|item| {
+            entry(
+                room,
+                room_id,
+                item,
+                Status::Skipped,
+                Some(err(None, message)),
+            )
+        })
+        .collect()
+}
+
+/// A room with no items gets one `unchanged` entry (action `update_room`), so every managed
+/// room appears in the report.
+fn unchanged(room: &RoomPlan) -> Entry {
+    Entry {
+        room: room.title.clone(),
+        room_id: room.room_id,
+        key: room.title.clone(),
+        action: Action::UpdateRoom,
+        subject: None,
+        access: None,
+        status: Status::Unchanged,
+        error: None,
+    }
+}
+
+fn entry(
+    room: &RoomPlan,
+    room_id: Option<i64>,
+    item: &Item,
+    status: Status,
+    error: Option<EntryError>,
+) -> Entry {
+    Entry {
+        room: room.title.clone(),
+        room_id,
+        key: item.key.clone(),
+        action: item.action,
+        subject: item.subject().map(str::to_string),
+        access: item.access,
+        status,
+        error,
+    }
+}
+
+fn err(http_status: Option<u16>, message: impl Into<String>) -> EntryError {
+    EntryError {
+        http_status,
+        message: message.into(),
+    }
+}
+
+fn api_err(e: &ApiError) -> EntryError {
+    EntryError {
+        http_status: e.http_status(),
+        message: e
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.to_string()),
+    }
+}
+
+/// Which removal items of `room` the guard refuses (indices into `room.items`), with the
+/// reason. Empty when the guard lets them through.
+pub fn guarded_removals(room: &RoomPlan) -> (Vec<usize>, Option<String>) {
+    let removals: Vec<usize> = room
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.action == Action::Remove)
+        .map(|(n, _)| n)
+        .collect();
+    if removals.is_empty() {
+        return (Vec::new(), None);
+    }
+    let managers = removals
+        .iter()
+        .any(|&n| room.items[n].from_access == Some(Access::RoomManager));
+    let too_many = room.members_before >= REMOVAL_GUARD_MIN_MEMBERS
+        && removals.len() as f64 > REMOVAL_GUARD_SHARE * room.members_before as f64;
+    let reason = match (managers, too_many) {
+        (false, false) => return (Vec::new(), None),
+        (true, _) => "the removals include a room manager".to_string(),
+        (false, true) => format!(
+            "{} of {} members would be removed (more than 25%)",
+            removals.len(),
+            room.members_before
+        ),
+    };
+    (
+        removals,
+        Some(format!(
+            "refused by the removal guard: {reason}; pass --allow-removals to remove them"
+        )),
+    )
+}
+
+/// Runs one room's items in order.
+async fn run_room<A: DocSpaceApi>(
+    api: &A,
+    share: &ShareSettings,
+    room: &RoomPlan,
+    known_room_ids: &HashSet<i64>,
+    options: &Options,
+) -> Vec<Entry> {
+    if room.items.is_empty() {
+        return vec![unchanged(room)];
+    }
+    let mut out = Vec::with_capacity(room.items.len());
+    let mut room_id = room.room_id;
+
+    let (guarded, guard_reason) = if options.allow_removals {
+        (Vec::new(), None)
+    } else {
+        guarded_removals(room)
+    };
+    let guarded: HashSet<usize> = guarded.into_iter().collect();
+    let mut share_items: Vec<&Item> = Vec::new();
+    let mut archive: Option<&Item> = None;
+
+    for (n, item) in room.items.iter().enumerate() {
+        if guarded.contains(&n) {
+            let msg = guard_reason
+                .as_deref()
+                .unwrap_or("refused by the removal guard");
+            out.push(entry(
+                room,
+                room_id,
+                item,
+                Status::Skipped,
+                Some(err(None, msg)),
+            ));
+            continue;
+        }
+        match item.action {
+            Action::CreateRoom => match create(api, room, known_room_ids).await {
+                Ok(id) => {
+                    room_id = Some(id);
+                    out.push(entry(room, room_id, item, Status::Applied, None));
+                }
+                Err(e) => {
+                    out.push(entry(room, None, item, Status::Failed, Some(e)));
+                    skip_rest(room, None, n, &guarded, NOT_CREATED, &mut out);
+                    return out;
+                }
+            },
+            Action::Unarchive => {
+                let id = room_id.expect("an unarchived room exists");
+                let result = match api.unarchive_room(id).await {
+                    Ok(_) => api.wait_room_state(id, false, options.state_timeout).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(_) => out.push(entry(room, room_id, item, Status::Applied, None)),
+                    Err(e) => {
+                        // The server refuses edits to archived rooms (5.4): nothing else can run.
+                        out.push(entry(
+                            room,
+                            room_id,
+                            item,
+                            Status::Failed,
+                            Some(api_err(&e)),
+                        ));
+                        skip_rest(
+                            room,
+                            room_id,
+                            n,
+                            &guarded,
+                            "room is still archived",
+                            &mut out,
+                        );
+                        return out;
+                    }
+                }
+            }
+            Action::UpdateRoom => {
+                let id = room_id.expect("the room exists after create");
+                let s = room.update.clone().unwrap_or_default();
+                let request = UpdateRoomRequest {
+                    title: s.title,
+                    tags: s.tags,
+                    quota: s.quota,
+                    deny_download: s.deny_download,
+                };
+                match api.update_room(id, &request).await {
+                    Ok(_) => out.push(entry(room, room_id, item, Status::Applied, None)),
+                    Err(e) => out.push(entry(
+                        room,
+                        room_id,
+                        item,
+                        Status::Failed,
+                        Some(api_err(&e)),
+                    )),
+                }
+            }
+            Action::Invite | Action::ChangeAccess | Action::Remove => share_items.push(item),
+            Action::Archive => archive = Some(item),
+        }
+    }
+
+    if !share_items.is_empty() {
+        let id = room_id.expect("the room exists after create");
+        let results = apply_share(api, share, id, &share_items).await;
+        for (item, result) in share_items.iter().zip(results) {
+            match result {
+                Ok(()) => out.push(entry(room, room_id, item, Status::Applied, None)),
+                Err(e) => out.push(entry(room, room_id, item, Status::Failed, Some(e))),
+            }
+        }
+    }
+
+    if let Some(item) = archive {
+        // Archive runs even when some member items failed: they are reported, and archiving
+        // is what the manifest asks for the room as a whole.
+        let id = room_id.expect("an archived room exists");
+        let result = match api.archive_room(id).await {
+            Ok(_) => api.wait_room_state(id, true, options.state_timeout).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(_) => out.push(entry(room, room_id, item, Status::Applied, None)),
+            Err(e) => out.push(entry(
+                room,
+                room_id,
+                item,
+                Status::Failed,
+                Some(api_err(&e)),
+            )),
+        }
+    }
+    out
+}
+
+/// Marks every item after index `after` (not already guarded) skipped.
+fn skip_rest(
+    room: &RoomPlan,
+    room_id: Option<i64>,
+    after: usize,
+    guarded: &HashSet<usize>,
+    message: &str,
+    out: &mut Vec<Entry>,
+) {
+    for (n, item) in room.items.iter().enumerate().skip(after + 1) {
+        if !guarded.contains(&n) {
+            out.push(entry(
+                room,
+                room_id,
+                item,
+                Status::Skipped,
+                Some(err(None, message)),
+            ));
+        }
+    }
+}
+
+/// Creates the room, reconciling after an ambiguous failure (5.1, DESIGN.md section 5).
+async fn create<A: DocSpaceApi>(
+    api: &A,
+    room: &RoomPlan,
+    known_room_ids: &HashSet<i64>,
+) -> Result<i64, EntryError> {
+    let s = room.create.clone().unwrap_or_default();
+    let title = s.title.unwrap_or_else(|| room.title.clone());
+    let request = CreateRoomRequest {
+        title: title.clone(),
+        room_type: room.room_type.wire(),
+        tags: s.tags,
+        quota: s.quota,
+        deny_download: s.deny_download,
+    };
+    let first = match api.create_room(&request).await {
+        Ok(r) => return Ok(r.id),
+        Err(e) => e,
+    };
+    if !first.is_ambiguous() {
+        return Err(api_err(&first));
+    }
+    // The create may have run. The title search is a substring match (5.3): re-check the
+    // exact title and type, and ignore rooms that existed before this run.
+    let listed = api
+        .list_rooms(SearchArea::Any, Some(&title))
+        .await
+        .map_err(|e| {
+            err(
+                first.http_status(),
+                format!(
+                    "the create failed ambiguously ({first}) and the rooms could not be re-listed to check: {e}"
+                ),
+            )
+        })?;
+    let candidates: Vec<i64> = listed
+        .iter()
+        .filter(|r| {
+            r.title == title
+                && r.room_type == Some(room.room_type.wire())
+                && !known_room_ids.contains(&r.id)
+        })
+        .map(|r| r.id)
+        .collect();
+    match candidates.as_slice() {
+        [id] => {
+            tracing::info!(
+                "room `{title}`: the create answered an error but the room exists (id {id}); adopting it"
+            );
+            Ok(*id)
+        }
+        [] => Err(api_err(&first)),
+        many => Err(err(
+            first.http_status(),
+            format!(
+                "the create failed ambiguously and several new rooms titled `{title}` exist (ids {}); pin one with `id:` and delete the others",
+                many.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+fn invitation(item: &Item) -> Invitation {
+    let access = item.access.unwrap_or(Access::None).wire();
+    match item.target.as_ref().expect("member items have a target") {
+        Target::User { id, .. } | Target::Group { id, .. } => Invitation::by_id(id.clone(), access),
+        // Email only for accounts that do not exist yet (6.5); removals always go by id (6.2).
+        Target::NewGuest { email } => Invitation::by_email(email.clone(), access),
+    }
+}
+
+fn request(share: &ShareSettings, invitations: Vec<Invitation>) -> ShareRequest {
+    ShareRequest {
+        invitations,
+        notify: share.notify,
+        message: share.message.clone(),
+        culture: share.culture.clone(),
+        force: false,
+    }
+}
+
+/// Whether `members` (as read back) show the item done.
+fn satisfied(item: &Item, members: &[ObservedMember]) -> bool {
+    let target = item.target.as_ref().expect("member items have a target");
+    let row = members.iter().find(|m| {
+        !m.is_owner
+            && match (&m.subject, target) {
+                (MemberSubject::User(u), Target::User { id, .. }) => &u.id == id,
+                (MemberSubject::User(u), Target::NewGuest { email }) => {
+                    u.email == email.to_lowercase()
+                }
+                (MemberSubject::Group(g), Target::Group { id, .. }) => &g.id == id,
+                _ => false,
+            }
+    });
+    match item.action {
+        Action::Remove => row.is_none(),
+        _ => row.is_some_and(|m| m.access == item.access),
+    }
+}
+
+async fn read_members<A: DocSpaceApi>(api: &A, id: i64) -> Result<Vec<ObservedMember>, ApiError> {
+    Ok(api
+        .get_share(id)
+        .await?
+        .iter()
+        .filter_map(ObservedMember::from_dto)
+        .collect())
+}
+
+fn dropped(warning: Option<&str>) -> EntryError {
+    match warning {
+        Some(w) if !w.is_empty() => err(None, format!("{DROPPED}; server warning: {w}")),
+        _ => err(None, DROPPED),
+    }
+}
+
+/// One share batch for all member items of a room, verified by a read-back; after a refused
+/// batch, the still-missing items one by one. Returns one result per item, in order.
+async fn apply_share<A: DocSpaceApi>(
+    api: &A,
+    share: &ShareSettings,
+    room_id: i64,
+    items: &[&Item],
+) -> Vec<Result<(), EntryError>> {
+    let batch = request(share, items.iter().map(|i| invitation(i)).collect());
+    let batch_result = api.set_share(room_id, &batch).await;
+    let warning = match &batch_result {
+        // error 1 (FormRoleBlockingDeletion): nothing was applied (6.2); treat as refused.
+        Ok(r) if r.error == 0 => Some(r.warning.clone()),
+        _ => None,
+    };
+    let members = match read_members(api, room_id).await {
+        Ok(m) => m,
+        Err(e) => {
+            let e = api_err(&e);
+            return items
+                .iter()
+                .map(|_| {
+                    Err(err(
+                        e.http_status,
+                        format!("could not read the members back to verify: {}", e.message),
+                    ))
+                })
+                .collect();
+        }
+    };
+    if let Some(warning) = warning {
+        return items
+            .iter()
+            .map(|i| {
+                if satisfied(i, &members) {
+                    Ok(())
+                } else {
+                    Err(dropped(warning.as_deref()))
+                }
+            })
+            .collect();
+    }
+
+    // The batch was refused (or blocked): earlier entries may have been applied (6.2).
+    tracing::info!("room {room_id}: the share batch was refused; sending the rest one by one");
+    let mut results: Vec<Option<Result<(), EntryError>>> = items
+        .iter()
+        .map(|i| satisfied(i, &members).then_some(Ok(())))
+        .collect();
+    let mut warnings: HashMap<usize, Option<String>> = HashMap::new();
+    for (n, item) in items.iter().enumerate() {
+        if results[n].is_some() {
+            continue;
+        }
+        match api
+            .set_share(room_id, &request(share, vec![invitation(item)]))
+            .await
+        {
+            Ok(r) if r.error != 0 => {
+                results[n] = Some(Err(err(
+                    None,
+                    "the server refused the removal: the member holds form-filling roles (error 1)",
+                )))
+            }
+            Ok(r) => {
+                warnings.insert(n, r.warning);
+            }
+            Err(e) => results[n] = Some(Err(api_err(&e))),
+        }
+    }
+    if !warnings.is_empty() {
+        match read_members(api, room_id).await {
+            Ok(members) => {
+                for (n, warning) in warnings {
+                    results[n] = Some(if satisfied(items[n], &members) {
+                        Ok(())
+                    } else {
+                        Err(dropped(warning.as_deref()))
+                    });
+                }
+            }
+            Err(e) => {
+                let e = api_err(&e);
+                for n in warnings.into_keys() {
+                    results[n] = Some(Err(err(
+                        e.http_status,
+                        format!("could not read the members back to verify: {}", e.message),
+                    )));
+                }
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(err(None, DROPPED))))
+        .collect()
+}
