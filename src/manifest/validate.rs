@@ -101,7 +101,11 @@ fn check_duplicates(desired: &Desired, idents: &[RoomIdent], problems: &mut Prob
     let mut by_id: HashMap<i64, &RoomIdent> = HashMap::new();
     for room in idents {
         let key = room.title.to_lowercase();
-        if let Some(first) = by_title.get(&key) {
+        // Two rooms may share a title when both pin different ids: DocSpace allows duplicate
+        // titles (docspace-api.md 5.1) and `export` writes such portals that way.
+        let both_pinned =
+            |first: &RoomIdent| matches!((first.id, room.id), (Some(a), Some(b)) if a != b);
+        if let Some(first) = by_title.get(&key).filter(|f| !both_pinned(f)) {
             problems.push(twice(
                 desired,
                 "manifest::duplicate_room",

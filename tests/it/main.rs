@@ -1,8 +1,10 @@
 //! The one integration-test binary: each module drives the real binary or the library against
 //! servers it starts itself on 127.0.0.1.
 
+mod ci_examples;
 mod client;
 mod common;
+mod export;
 mod plan;
 mod sandbox;
 mod schema;
