@@ -52,17 +52,17 @@ pub fn manifest(observed: &Observed) -> String {
             let tags: Vec<String> = room.tags.iter().map(|t| quote(t)).collect();
             let _ = writeln!(out, "    tags: [{}]", tags.join(", "));
         }
-        if room.custom_quota {
-            if let Some(q) = room.quota {
-                let quota = match q {
-                    q if q < 0 => "unlimited".to_string(),
-                    q => match Quota::Bytes(q as u64).human() {
-                        h if h.ends_with("bytes") => q.to_string(),
-                        h => h.replace(' ', ""),
-                    },
-                };
-                let _ = writeln!(out, "    quota: {quota}");
-            }
+        if room.custom_quota
+            && let Some(q) = room.quota
+        {
+            let quota = match q {
+                q if q < 0 => "unlimited".to_string(),
+                q => match Quota::Bytes(q as u64).human() {
+                    h if h.ends_with("bytes") => q.to_string(),
+                    h => h.replace(' ', ""),
+                },
+            };
+            let _ = writeln!(out, "    quota: {quota}");
         }
         if room.deny_download == Some(true) {
             out.push_str("    deny_download: true\n");
@@ -76,7 +76,7 @@ pub fn manifest(observed: &Observed) -> String {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let mut rows: Vec<&ObservedMember> = members.iter().filter(|m| !m.is_owner).collect();
-        rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        rows.sort_by_key(|a| sort_key(a));
         if rows.is_empty() {
             continue;
         }

@@ -254,7 +254,7 @@ pub async fn read_all<A: DocSpaceApi>(
         .await?
         .iter()
         .filter(|r| r.room_type.is_some())
-        .filter(|r| titles.is_empty() || titles.iter().any(|t| *t == r.title))
+        .filter(|r| titles.is_empty() || titles.contains(&r.title))
         .map(ObservedRoom::from_dto)
         .collect();
     let member_lists: Vec<(i64, Vec<ObservedMember>)> = stream::iter(rooms.iter().map(|r| r.id))
