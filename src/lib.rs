@@ -20,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod docspace;
 pub mod exit;
+pub mod export;
 pub mod manifest;
 pub mod model;
 pub mod plan;

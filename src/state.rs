@@ -33,6 +33,9 @@ pub struct ObservedRoom {
     pub tags: BTreeSet<String>,
     /// `quotaLimit`, when the portal reports it (-1 unlimited).
     pub quota: Option<i64>,
+    /// `isCustomQuota`: the room has its own quota rather than the portal default.
+    #[serde(default)]
+    pub custom_quota: bool,
     pub deny_download: Option<bool>,
 }
 
@@ -124,6 +127,7 @@ impl ObservedRoom {
             archived: r.root_folder_type == Some(ARCHIVED_FOLDER_TYPE),
             tags: r.tags.iter().cloned().collect(),
             quota: r.quota_limit,
+            custom_quota: r.is_custom_quota.unwrap_or(false),
             deny_download: r.deny_download,
         }
     }
@@ -235,6 +239,42 @@ pub async fn read<A: DocSpaceApi>(
     resolve_people(api, desired, &mut observed).await?;
     resolve_groups(api, desired, &mut observed).await?;
     Ok(observed)
+}
+
+/// Reads every room the key can see (or only those with the given exact titles) with all
+/// their members, for `export`.
+pub async fn read_all<A: DocSpaceApi>(
+    api: &A,
+    portal: &str,
+    titles: &[String],
+) -> Result<Observed, ApiError> {
+    let me = api.me().await?;
+    let rooms: Vec<ObservedRoom> = api
+        .list_rooms(SearchArea::Any, None)
+        .await?
+        .iter()
+        .filter(|r| r.room_type.is_some())
+        .filter(|r| titles.is_empty() || titles.contains(&r.title))
+        .map(ObservedRoom::from_dto)
+        .collect();
+    let member_lists: Vec<(i64, Vec<ObservedMember>)> = stream::iter(rooms.iter().map(|r| r.id))
+        .map(|id| async move {
+            let rows = api.get_share(id).await?;
+            Ok::<_, ApiError>((
+                id,
+                rows.iter().filter_map(ObservedMember::from_dto).collect(),
+            ))
+        })
+        .buffer_unordered(MEMBER_READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(Observed {
+        portal: portal.to_string(),
+        me: Some(ObservedUser::from_dto(&me)),
+        rooms,
+        members: member_lists.into_iter().collect(),
+        ..Observed::default()
+    })
 }
 
 /// The ids of live rooms that manifest rooms match (by pinned id, else by exact stored title).

@@ -2,6 +2,7 @@
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
 pub(crate) mod apply;
+mod export;
 pub(crate) mod plan;
 pub(crate) mod portal;
 mod sandbox;
@@ -51,7 +52,19 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                     &printer,
                 )
             }),
-        Command::Export(_) => Err(miette::miette!("this command is not implemented yet")),
+        Command::Export(args) => crate::settings::portal_settings(&cli.global)
+            .map_err(miette::Report::new)
+            .and_then(|portal| {
+                export::run(
+                    export::ExportSettings {
+                        rooms: args.room,
+                        out: args.out,
+                        check: args.check,
+                    },
+                    &portal,
+                    &printer,
+                )
+            }),
     };
     match result {
         Ok(status) => status,

@@ -101,7 +101,11 @@ fn check_duplicates(desired: &Desired, idents: &[RoomIdent], problems: &mut Prob
     let mut by_id: HashMap<i64, &RoomIdent> = HashMap::new();
     for room in idents {
         let key = room.title.to_lowercase();
-        if let Some(first) = by_title.get(&key) {
+        // Two rooms may share a title when both pin different ids: DocSpace allows duplicate
+        // titles (docspace-api.md 5.1) and `export` writes such portals that way.
+        let both_pinned =
+            |first: &RoomIdent| matches!((first.id, room.id), (Some(a), Some(b)) if a != b);
+        if let Some(first) = by_title.get(&key).filter(|f| !both_pinned(f)) {
             problems.push(twice(
                 desired,
                 "manifest::duplicate_room",
@@ -178,11 +182,7 @@ impl Cx<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut p = Problem::error(code, message).at(self.file, span, label);
-        if let Some(h) = help {
-            p = p.with_help(h);
-        }
-        self.problems.push(p);
+        self.emit(Problem::error(code, message), span, label, help);
     }
 
     fn warning(
@@ -193,7 +193,18 @@ impl Cx<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut p = Problem::warning(code, message).at(self.file, span, label);
+        self.emit(Problem::warning(code, message), span, label, help);
+    }
+
+    /// Locates a problem at `span` in this file and records it.
+    fn emit(
+        &mut self,
+        problem: Problem,
+        span: Span,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let mut p = problem.at(self.file, span, label);
         if let Some(h) = help {
             p = p.with_help(h);
         }

@@ -89,25 +89,23 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         with_snippet: false,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
-    let spanned: Spanned<RawNode> =
-        serde_saphyr::from_str_with_options(text, options).map_err(|err| {
-            let span = err.location().and_then(|loc| {
-                let s = loc.span();
-                let offset = s.byte_offset()? as usize;
-                let len = s.byte_len().unwrap_or(0) as usize;
-                Some(Span { offset, len })
-            });
-            let span = span.or_else(|| {
-                err.location()
-                    .filter(|l| l.line() > 0)
-                    .map(|l| line_col_to_span(text, l.line() as usize, l.column() as usize))
-            });
-            ParseError {
-                message: clean_message(&err.to_string()),
-                span,
-            }
-        })?;
-    Ok(into_node(spanned))
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| {
+        let span = err.location().and_then(|loc| {
+            let s = loc.span();
+            let offset = s.byte_offset()? as usize;
+            let len = s.byte_len().unwrap_or(0) as usize;
+            Some(Span { offset, len })
+        });
+        let span = span.or_else(|| {
+            err.location()
+                .filter(|l| l.line() > 0)
+                .map(|l| line_col_to_span(text, l.line() as usize, l.column() as usize))
+        });
+        ParseError {
+            message: clean_message(&err.to_string()),
+            span,
+        }
+    })
 }
 
 /// Converts a 1-based line/column (in characters) to a byte span of length one.
@@ -143,43 +141,23 @@ fn clean_message(message: &str) -> String {
     }
 }
 
-/// The deserialisation shape: a value whose children carry spans.
-#[derive(Debug)]
-enum RawNode {
-    Null,
-    Bool(bool),
-    Int(i128),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Spanned<RawNode>>),
-    Map(Vec<(Spanned<RawNode>, Spanned<RawNode>)>),
+/// Nodes deserialise through `Spanned` so every child records its own location; the tree
+/// is built in one pass, without an intermediate copy.
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = Spanned::<Value>::deserialize(deserializer)?;
+        let span = s.referenced.span();
+        Ok(Node {
+            span: Span {
+                offset: span.byte_offset().unwrap_or(0) as usize,
+                len: span.byte_len().unwrap_or(0) as usize,
+            },
+            value: s.value,
+        })
+    }
 }
 
-fn into_node(s: Spanned<RawNode>) -> Node {
-    let loc = s.referenced;
-    let span = loc.span();
-    let span = Span {
-        offset: span.byte_offset().unwrap_or(0) as usize,
-        len: span.byte_len().unwrap_or(0) as usize,
-    };
-    let value = match s.value {
-        RawNode::Null => Value::Null,
-        RawNode::Bool(b) => Value::Bool(b),
-        RawNode::Int(i) => Value::Int(i),
-        RawNode::Float(f) => Value::Float(f),
-        RawNode::Str(t) => Value::Str(t),
-        RawNode::Seq(items) => Value::Seq(items.into_iter().map(into_node).collect()),
-        RawNode::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (into_node(k), into_node(v)))
-                .collect(),
-        ),
-    };
-    Node { span, value }
-}
-
-impl<'de> Deserialize<'de> for RawNode {
+impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(RawVisitor)
     }
@@ -188,61 +166,61 @@ impl<'de> Deserialize<'de> for RawNode {
 struct RawVisitor;
 
 impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawNode;
+    type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
-    fn visit_none<E: de::Error>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Null)
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
-        RawNode::deserialize(d)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawNode, E> {
-        Ok(RawNode::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNode, E> {
-        Ok(RawNode::Int(v.into()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v.into()))
     }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawNode, E> {
-        Ok(RawNode::Int(v))
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        Ok(Value::Int(v))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
-        Ok(RawNode::Int(v.into()))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Int(v.into()))
     }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawNode, E> {
-        Ok(i128::try_from(v).map_or(RawNode::Float(v as f64), RawNode::Int))
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(i128::try_from(v).map_or(Value::Float(v as f64), Value::Int))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
-        Ok(RawNode::Float(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNode, E> {
-        Ok(RawNode::Str(v.to_string()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_string()))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<RawNode, E> {
-        Ok(RawNode::Str(v))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
     }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<RawNode, E> {
-        Ok(RawNode::Str(String::from_utf8_lossy(v).into_owned()))
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = seq.next_element::<Spanned<RawNode>>()? {
+        while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
         }
-        Ok(RawNode::Seq(items))
+        Ok(Value::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
-            let value = map.next_value::<Spanned<RawNode>>()?;
+        while let Some(key) = map.next_key::<Node>()? {
+            let value = map.next_value::<Node>()?;
             entries.push((key, value));
         }
-        Ok(RawNode::Map(entries))
+        Ok(Value::Map(entries))
     }
 }
 

@@ -1184,3 +1184,28 @@ async fn the_pacer_spaces_requests_at_the_configured_rate() {
     assert!(started.elapsed() >= Duration::from_millis(390));
     assert_eq!(c.stats().requests, 5);
 }
+
+#[tokio::test]
+async fn people_page_reads_one_page_and_the_total() {
+    let server = MockServer::start().await;
+    let first: Vec<Value> = (0..100)
+        .map(|i| user(&format!("u{i}"), &format!("u{i}@x.test")))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/filter"))
+        .and(query_param("startIndex", "0"))
+        .respond_with(ok_total(json!(first), 4321))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (people, total) = client(&server).people_page(0).await.unwrap();
+    assert_eq!(people.len(), 100);
+    assert_eq!(total, Some(4321));
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        query(&reqs[0]),
+        pairs(&[("area", "0"), ("count", "100"), ("startIndex", "0")])
+    );
+    assert_headers(&server).await;
+}

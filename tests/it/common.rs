@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: run the real binary, capture its output.
 
 use std::path::Path;
+
+use docspace_provision::sandbox::{self, SandboxHandle};
+use serde_json::{Value, json};
 use std::process::Command;
 
 /// What one run of the binary produced.
@@ -47,4 +50,129 @@ pub fn run_cmd(cmd: &mut Command) -> Run {
 /// Replaces a temporary directory's path with `[TMP]` so snapshots are stable.
 pub fn scrub(text: &str, tmp: &Path) -> String {
     text.replace(&tmp.display().to_string(), "[TMP]")
+}
+
+/// A sandbox with the demo seed, and an HTTP client to arrange its state by hand.
+pub struct Portal {
+    pub handle: SandboxHandle,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    pub dir: std::path::PathBuf,
+}
+
+impl Portal {
+    pub async fn start() -> Portal {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let handle = sandbox::start_in_process(&path, Default::default())
+            .await
+            .unwrap();
+        Portal {
+            handle,
+            http: reqwest::Client::new(),
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.handle.base_url.as_str().trim_end_matches('/'),
+            path
+        )
+    }
+
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.handle.api_key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap()
+    }
+
+    pub async fn create_room(&self, title: &str, room_type: i64) -> i64 {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/api/2.0/files/rooms",
+                Some(json!({"title": title, "roomType": room_type})),
+            )
+            .await;
+        v["response"]["id"].as_i64().unwrap()
+    }
+
+    pub async fn share(&self, room: i64, invitations: Value) {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}/share"),
+            Some(json!({"invitations": invitations, "notify": false})),
+        )
+        .await;
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.http
+            .get(self.url("/__sandbox/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Writes a manifest and runs `plan` on it with extra arguments.
+    pub fn plan(&self, manifest: &str, extra: &[&str]) -> Run {
+        let path = self.dir.join("rooms.yaml");
+        std::fs::write(&path, manifest).unwrap();
+        let mut cmd = bin();
+        cmd.arg("plan")
+            .arg(&path)
+            .arg("--portal")
+            .arg(self.handle.base_url.as_str())
+            .args(extra)
+            .env("DOCSPACE_API_KEY", &self.handle.api_key);
+        tokio::task::block_in_place(|| run_cmd(&mut cmd))
+    }
+
+    /// The three renderings of one plan, as one snapshot text with ports and ids scrubbed.
+    pub fn all_formats(&self, manifest: &str) -> (i32, String) {
+        let mut out = String::new();
+        let mut code = 0;
+        for format in ["text", "json", "markdown"] {
+            let run = self.plan(manifest, &["--format", format, "--detailed-exitcode"]);
+            code = run.code;
+            out.push_str(&format!("--- {format} (exit {})\n{}", run.code, run.stdout));
+            if run.code == 1 {
+                out.push_str(&run.stderr);
+            }
+        }
+        (code, self.scrub(&out))
+    }
+
+    /// Replaces the ephemeral port and the temporary directory so snapshots are stable.
+    pub fn scrub(&self, text: &str) -> String {
+        let port = self.handle.base_url.port().unwrap().to_string();
+        text.replace(&format!(":{port}"), ":PORT")
+            .replace(&self.dir.display().to_string(), "[TMP]")
+    }
+}
+
+impl Portal {
+    /// Runs the binary against this portal (`--portal URL`, key in the environment).
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = bin();
+        cmd.args(args)
+            .arg("--portal")
+            .arg(self.handle.base_url.as_str())
+            .env("DOCSPACE_API_KEY", &self.handle.api_key);
+        tokio::task::block_in_place(|| run_cmd(&mut cmd))
+    }
 }

@@ -2,8 +2,10 @@
 //! servers it starts itself on 127.0.0.1.
 
 mod apply;
+mod ci_examples;
 mod client;
 mod common;
+mod export;
 mod plan;
 mod sandbox;
 mod schema;

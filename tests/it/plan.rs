@@ -2,127 +2,13 @@
 //! and Markdown plans for the situations reviewers meet, `--detailed-exitcode`, saved plans,
 //! and proof that planning never writes.
 
-use docspace_provision::sandbox::{self, SandboxHandle};
 use serde_json::{Value, json};
 
-use crate::common::{bin, run_cmd};
+use crate::common::{Portal, bin, run_cmd};
 
 const UMA: &str = "5a4db0c5-0000-4000-8000-000000000004";
 const RICK: &str = "5a4db0c5-0000-4000-8000-000000000003";
 const MARKETING: &str = "6e0f0000-0000-4000-8000-000000000001";
-
-/// A sandbox with the demo seed, and an HTTP client to arrange its state by hand.
-struct Portal {
-    handle: SandboxHandle,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    dir: std::path::PathBuf,
-}
-
-impl Portal {
-    async fn start() -> Portal {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        let handle = sandbox::start_in_process(&path, Default::default())
-            .await
-            .unwrap();
-        Portal {
-            handle,
-            http: reqwest::Client::new(),
-            dir: dir.path().to_path_buf(),
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}{}",
-            self.handle.base_url.as_str().trim_end_matches('/'),
-            path
-        )
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.handle.api_key);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().await.unwrap()
-    }
-
-    async fn create_room(&self, title: &str, room_type: i64) -> i64 {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/api/2.0/files/rooms",
-                Some(json!({"title": title, "roomType": room_type})),
-            )
-            .await;
-        v["response"]["id"].as_i64().unwrap()
-    }
-
-    async fn share(&self, room: i64, invitations: Value) {
-        self.call(
-            reqwest::Method::PUT,
-            &format!("/api/2.0/files/rooms/{room}/share"),
-            Some(json!({"invitations": invitations, "notify": false})),
-        )
-        .await;
-    }
-
-    async fn stats(&self) -> Value {
-        self.http
-            .get(self.url("/__sandbox/stats"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// Writes a manifest and runs `plan` on it with extra arguments.
-    fn plan(&self, manifest: &str, extra: &[&str]) -> crate::common::Run {
-        let path = self.dir.join("rooms.yaml");
-        std::fs::write(&path, manifest).unwrap();
-        let mut cmd = bin();
-        cmd.arg("plan")
-            .arg(&path)
-            .arg("--portal")
-            .arg(self.handle.base_url.as_str())
-            .args(extra)
-            .env("DOCSPACE_API_KEY", &self.handle.api_key);
-        tokio::task::block_in_place(|| run_cmd(&mut cmd))
-    }
-
-    /// The three renderings of one plan, as one snapshot text with ports and ids scrubbed.
-    fn all_formats(&self, manifest: &str) -> (i32, String) {
-        let mut out = String::new();
-        let mut code = 0;
-        for format in ["text", "json", "markdown"] {
-            let run = self.plan(manifest, &["--format", format, "--detailed-exitcode"]);
-            code = run.code;
-            out.push_str(&format!("--- {format} (exit {})\n{}", run.code, run.stdout));
-            if run.code == 1 {
-                out.push_str(&run.stderr);
-            }
-        }
-        (code, self.scrub(&out))
-    }
-
-    /// Replaces the ephemeral port and the temporary directory so snapshots are stable.
-    fn scrub(&self, text: &str) -> String {
-        let port = self.handle.base_url.port().unwrap().to_string();
-        text.replace(&format!(":{port}"), ":PORT")
-            .replace(&self.dir.display().to_string(), "[TMP]")
-    }
-}
 
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({filters => vec![
@@ -417,4 +303,22 @@ fn markdown_is_summarised_under_the_comment_limit() {
     assert!(md.len() < MARKDOWN_LIMIT, "{}", md.len());
     assert!(md.contains("Plan: 2000 rooms to create"));
     assert!(md.contains("more changed rooms not shown"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_key_is_one_clear_message_without_the_key() {
+    let portal = Portal::start().await;
+    let path = portal.dir.join("rooms.yaml");
+    std::fs::write(&path, TEAM).unwrap();
+    let secret = format!("sk-{}", "ab".repeat(32));
+    let mut cmd = bin();
+    cmd.arg("plan")
+        .arg(&path)
+        .arg("--portal")
+        .arg(portal.handle.base_url.as_str())
+        .env("DOCSPACE_API_KEY", &secret);
+    let run = tokio::task::block_in_place(|| run_cmd(&mut cmd));
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains(&secret) && !run.stdout.contains(&secret));
+    snapshot("plan_wrong_key", &portal.scrub(&run.stderr));
 }

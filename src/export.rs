@@ -1,0 +1,176 @@
+//! The live portal as a canonical manifest (`export`): rooms sorted by title (then id), each
+//! pinned with `id:`, people sorted by email, then groups by name; pending invitations marked
+//! by a comment; the schema modeline on top. No timestamps, so `export --check` can compare.
+//!
+//! The output is written by hand rather than by a YAML serialiser so it can carry comments;
+//! every string that is not plainly safe is written as a JSON string, which is also a valid
+//! YAML double-quoted scalar.
+
+use std::fmt::Write;
+
+use crate::manifest::Quota;
+use crate::model::{RoomType, SubjectKind};
+use crate::state::{MemberSubject, Observed, ObservedMember};
+
+/// Renders the observed portal as a manifest.
+pub fn manifest(observed: &Observed) -> String {
+    let mut out = String::new();
+    out.push_str("# yaml-language-server: $schema=manifest.schema.json\n");
+    out.push_str("# (write the schema next to this file with: docspace-provision schema > manifest.schema.json)\n");
+    let _ = writeln!(
+        out,
+        "# Exported from {} by docspace-provision.",
+        observed.portal
+    );
+    out.push_str("version: 1\n");
+    let mut rooms: Vec<_> = observed.rooms.iter().collect();
+    rooms.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
+    let manageable: Vec<_> = rooms
+        .iter()
+        .filter(|r| r.room_type.is_some_and(|t| RoomType::MANIFEST.contains(&t)))
+        .collect();
+    if manageable.is_empty() {
+        out.push_str("rooms: []\n");
+    } else {
+        out.push_str("rooms:\n");
+    }
+    for room in &rooms {
+        let Some(room_type) = room.room_type.filter(|t| RoomType::MANIFEST.contains(t)) else {
+            let _ = writeln!(
+                out,
+                "  # skipped room {} (id {}): its type ({}) is not managed by this tool",
+                quote(&room.title),
+                room.id,
+                room.raw_room_type.unwrap_or_default()
+            );
+            continue;
+        };
+        let _ = writeln!(out, "  - title: {}", quote(&room.title));
+        let _ = writeln!(out, "    type: {}", room_type.name());
+        let _ = writeln!(out, "    id: {}", room.id);
+        if !room.tags.is_empty() {
+            let tags: Vec<String> = room.tags.iter().map(|t| quote(t)).collect();
+            let _ = writeln!(out, "    tags: [{}]", tags.join(", "));
+        }
+        if room.custom_quota
+            && let Some(q) = room.quota
+        {
+            let quota = match q {
+                q if q < 0 => "unlimited".to_string(),
+                q => match Quota::Bytes(q as u64).human() {
+                    h if h.ends_with("bytes") => q.to_string(),
+                    h => h.replace(' ', ""),
+                },
+            };
+            let _ = writeln!(out, "    quota: {quota}");
+        }
+        if room.deny_download == Some(true) {
+            out.push_str("    deny_download: true\n");
+        }
+        if room.archived {
+            out.push_str("    state: archived\n");
+        }
+        let members = observed
+            .members
+            .get(&room.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut rows: Vec<&ObservedMember> = members.iter().filter(|m| !m.is_owner).collect();
+        rows.sort_by_key(|a| sort_key(a));
+        if rows.is_empty() {
+            continue;
+        }
+        out.push_str("    invitees:\n");
+        for m in rows {
+            let kind = match m.subject {
+                MemberSubject::User(_) => SubjectKind::User,
+                MemberSubject::Group(_) => SubjectKind::Group,
+            };
+            let Some(access) = m.access.filter(|a| room_type.allows(*a, kind)) else {
+                let _ = writeln!(
+                    out,
+                    "      # skipped {} (access {} is not valid for it in a {} room)",
+                    quote(m.label()),
+                    m.raw_access,
+                    room_type
+                );
+                continue;
+            };
+            match &m.subject {
+                MemberSubject::User(u) => {
+                    if u.email.is_empty() {
+                        let _ = writeln!(out, "      # skipped user {} (no email address)", u.id);
+                        continue;
+                    }
+                    let comment = if u.pending {
+                        "  # pending invitation (not registered yet)"
+                    } else {
+                        ""
+                    };
+                    let _ = writeln!(out, "      - email: {}{comment}", quote(&u.email));
+                }
+                MemberSubject::Group(g) => {
+                    let _ = writeln!(out, "      - group: {}", quote(&g.name));
+                }
+            }
+            let _ = writeln!(out, "        access: {}", access.name());
+        }
+    }
+    out
+}
+
+/// People first (by email), then groups (by name).
+fn sort_key(m: &ObservedMember) -> (u8, String) {
+    match &m.subject {
+        MemberSubject::User(u) => (0, u.email.clone()),
+        MemberSubject::Group(g) => (1, g.name.to_lowercase()),
+    }
+}
+
+/// A YAML scalar for `text`: plain when it is unambiguously a string, else a JSON string.
+fn quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-' | '@' | '(' | ')')
+        })
+        && !text.starts_with([' ', '-', '.', '@'])
+        && !text.ends_with(' ')
+        && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "unlimited"
+        );
+    if plain && text != "unlimited" {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).expect("strings serialise")
+    }
+}
+
+/// A unified diff of two texts (for `export --check`), empty when they are equal.
+pub fn diff(old_name: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, "portal (export)")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_yaml_strings_strings() {
+        assert_eq!(quote("Project Collaboration"), "Project Collaboration");
+        assert_eq!(quote("Q3: Plans"), "\"Q3: Plans\"");
+        assert_eq!(quote("yes"), "\"yes\"");
+        assert_eq!(quote("2026"), "\"2026\"");
+        assert_eq!(quote("a #b"), "\"a #b\"");
+        assert_eq!(quote("unlimited"), "\"unlimited\"");
+        assert_eq!(quote("x@y.z"), "x@y.z");
+    }
+}
