@@ -30,6 +30,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -84,6 +85,12 @@ pub fn is_valid_api_key(key: &str) -> bool {
 /// Shared server state: the portal behind one lock, plus the fault and stats machinery.
 pub(crate) struct App {
     portal: Mutex<PortalState>,
+    /// Mutations made to `portal` so far (bumped under its lock).
+    version: AtomicU64,
+    /// The highest `version` known to be in the state file.
+    persisted: AtomicU64,
+    /// Held by the one task writing the state file (group commit, see [`App::write`]).
+    flush: Mutex<()>,
     state_path: PathBuf,
     api_key: String,
     faults: faults::Faults,
@@ -106,23 +113,48 @@ impl App {
 
     /// Mutates the portal and persists it before returning, whatever `f` answered: the real
     /// server has no transactions (6.2), so partial changes before an error stay.
+    ///
+    /// Group commit: the mutation is made under the portal lock, which is then released; the
+    /// response waits until a snapshot that includes it is in the state file. One task writes
+    /// at a time, and each write covers every mutation made before its snapshot, so concurrent
+    /// writers share one file replacement instead of queueing for one each. A response is
+    /// still never sent before its change is durable.
     pub(crate) async fn write<T>(
         &self,
         f: impl FnOnce(&mut PortalState) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut guard = self.portal.lock().await;
-        let result = f(&mut guard);
-        let bytes = serde_json::to_vec(&*guard)
-            .map_err(|e| ApiError::Internal(format!("cannot encode sandbox state: {e}")))?;
-        let path = self.state_path.clone();
-        // Blocking file I/O off the async workers; the lock is held until the file is replaced
-        // so the file order matches the response order.
-        tokio::task::spawn_blocking(move || state::write_atomically(&path, &bytes))
-            .await
-            .map_err(|e| ApiError::Internal(format!("cannot save sandbox state: {e}")))?
-            .map_err(|e| ApiError::Internal(format!("cannot save sandbox state: {e}")))?;
-        drop(guard);
+        let (result, mine) = {
+            let mut guard = self.portal.lock().await;
+            let result = f(&mut guard);
+            (result, self.version.fetch_add(1, Ordering::SeqCst) + 1)
+        };
+        self.persist_up_to(mine).await?;
         result
+    }
+
+    /// Waits until the state file holds every mutation up to `version`, writing it if no other
+    /// task is already doing so.
+    async fn persist_up_to(&self, version: u64) -> ApiResult<()> {
+        let save_error = |e: String| ApiError::Internal(format!("cannot save sandbox state: {e}"));
+        while self.persisted.load(Ordering::SeqCst) < version {
+            let _flush = self.flush.lock().await;
+            if self.persisted.load(Ordering::SeqCst) >= version {
+                break;
+            }
+            let (bytes, snapshot) = {
+                let guard = self.portal.lock().await;
+                let bytes = serde_json::to_vec(&*guard).map_err(|e| save_error(e.to_string()))?;
+                (bytes, self.version.load(Ordering::SeqCst))
+            };
+            let path = self.state_path.clone();
+            // Blocking file I/O off the async workers.
+            tokio::task::spawn_blocking(move || state::write_atomically(&path, &bytes))
+                .await
+                .map_err(|e| save_error(e.to_string()))?
+                .map_err(|e| save_error(e.to_string()))?;
+            self.persisted.store(snapshot, Ordering::SeqCst);
+        }
+        Ok(())
     }
 
     /// Finishes an operation after the configured delay, in the background (section 8).
@@ -210,6 +242,9 @@ pub async fn serve(
         .map_err(std::io::Error::other)??;
     let app = Arc::new(App {
         portal: Mutex::new(portal),
+        version: AtomicU64::new(0),
+        persisted: AtomicU64::new(0),
+        flush: Mutex::new(()),
         state_path: config.state_path,
         api_key: config.api_key,
         operation_delay: Duration::from_millis(config.faults.operation_delay_ms),
