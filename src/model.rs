@@ -346,7 +346,15 @@ fn normalised_chars(text: &str) -> impl Iterator<Item = char> + '_ {
 /// `key == normalise_name(known)` for an already normalised `key`, without allocating:
 /// parsing runs once per invitee, so a String per candidate name was most of `validate`.
 fn matches_name(key: &str, known: &str) -> bool {
-    key.chars().eq(normalised_chars(known))
+    if known.is_ascii() {
+        // The same comparison byte-wise: for ASCII, `char::to_lowercase` is the ASCII one.
+        key.bytes().eq(known
+            .bytes()
+            .filter(|b| !matches!(b, b'-' | b'_' | b' '))
+            .map(|b| b.to_ascii_lowercase()))
+    } else {
+        key.chars().eq(normalised_chars(known))
+    }
 }
 
 /// Characters the server replaces with `_` when it stores a room title (docspace-api.md 5.1).
