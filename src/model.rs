@@ -91,9 +91,9 @@ impl RoomType {
     pub fn parse_manifest(text: &str) -> Option<RoomType> {
         let key = normalise_name(text);
         RoomType::MANIFEST.into_iter().find(|t| {
-            key == normalise_name(t.name())
-                || key == normalise_name(t.docspace_name())
-                || t.aliases().iter().any(|a| key == normalise_name(a))
+            matches_name(&key, t.name())
+                || matches_name(&key, t.docspace_name())
+                || t.aliases().iter().any(|a| matches_name(&key, a))
         })
     }
 
@@ -282,9 +282,9 @@ impl Access {
     pub fn parse_manifest(text: &str) -> Result<Access, AccessParseError> {
         let key = normalise_name(text);
         if let Some(found) = Access::ALL.into_iter().find(|a| {
-            key == normalise_name(a.name())
-                || key == normalise_name(a.docspace_name())
-                || a.legacy_names().iter().any(|l| key == normalise_name(l))
+            matches_name(&key, a.name())
+                || matches_name(&key, a.docspace_name())
+                || a.legacy_names().iter().any(|l| matches_name(&key, l))
         }) {
             return Ok(found);
         }
@@ -334,10 +334,27 @@ impl UserType {
 /// Lower-cases and strips `-`, `_` and spaces so `room-manager`, `RoomManager` and
 /// `ROOM_MANAGER` compare equal.
 fn normalise_name(text: &str) -> String {
+    normalised_chars(text).collect()
+}
+
+fn normalised_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
         .filter(|c| !matches!(c, '-' | '_' | ' '))
         .flat_map(char::to_lowercase)
-        .collect()
+}
+
+/// `key == normalise_name(known)` for an already normalised `key`, without allocating:
+/// parsing runs once per invitee, so a String per candidate name was most of `validate`.
+fn matches_name(key: &str, known: &str) -> bool {
+    if known.is_ascii() {
+        // The same comparison byte-wise: for ASCII, `char::to_lowercase` is the ASCII one.
+        key.bytes().eq(known
+            .bytes()
+            .filter(|b| !matches!(b, b'-' | b'_' | b' '))
+            .map(|b| b.to_ascii_lowercase()))
+    } else {
+        key.chars().eq(normalised_chars(known))
+    }
 }
 
 /// Characters the server replaces with `_` when it stores a room title (docspace-api.md 5.1).

@@ -276,8 +276,14 @@ impl Cx<'_> {
     }
 
     fn string(&mut self, what: &str, node: &Node) -> Option<String> {
+        self.str_ref(what, node).map(str::to_owned)
+    }
+
+    /// As [`Cx::string`], borrowed from the tree: most values are only inspected, and a
+    /// copy per scalar was a measurable share of validating a large manifest.
+    fn str_ref<'n>(&mut self, what: &str, node: &'n Node) -> Option<&'n str> {
         match &node.value {
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(s),
             _ => {
                 self.wrong_type(what, "a string", node);
                 None
@@ -496,7 +502,7 @@ impl Cx<'_> {
     }
 
     fn title(&mut self, node: &Node) -> Option<String> {
-        let raw = self.string("title", node)?;
+        let raw = self.str_ref("title", node)?;
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             self.error(
@@ -536,12 +542,12 @@ impl Cx<'_> {
     }
 
     fn room_type(&mut self, node: &Node) -> Option<RoomType> {
-        let text = self.string("type", node)?;
-        if let Some(t) = RoomType::parse_manifest(&text) {
+        let text = self.str_ref("type", node)?;
+        if let Some(t) = RoomType::parse_manifest(text) {
             return Some(t);
         }
         let names: Vec<&str> = RoomType::MANIFEST.iter().map(|t| t.name()).collect();
-        let help = match did_you_mean(&text, &names) {
+        let help = match did_you_mean(text, &names) {
             Some(s) => format!("did you mean `{s}`? Room types: {}", names.join(", ")),
             None => format!("room types: {}", names.join(", ")),
         };
@@ -556,7 +562,7 @@ impl Cx<'_> {
     }
 
     fn choice(&mut self, node: &Node, what: &str, options: &[&str]) -> Option<usize> {
-        let text = self.string(what, node)?;
+        let text = self.str_ref(what, node)?;
         if let Some(i) = options
             .iter()
             .position(|o| o.eq_ignore_ascii_case(text.trim()))
@@ -571,7 +577,7 @@ impl Cx<'_> {
             ),
             node.span,
             "unknown value",
-            did_you_mean(&text, options).map(|s| format!("did you mean `{s}`?")),
+            did_you_mean(text, options).map(|s| format!("did you mean `{s}`?")),
         );
         None
     }
@@ -698,11 +704,11 @@ impl Cx<'_> {
         let mut ok = true;
         for (name, _, value) in &entries {
             match *name {
-                "email" => match self.string("email", value) {
+                "email" => match self.str_ref("email", value) {
                     Some(e) => email = Some((e, value.span)),
                     None => ok = false,
                 },
-                "group" => match self.string("group", value) {
+                "group" => match self.str_ref("group", value) {
                     Some(g) if !g.trim().is_empty() => {
                         group = Some((g.trim().to_string(), value.span))
                     }
@@ -755,7 +761,7 @@ impl Cx<'_> {
                 return None;
             }
             (Some((e, span)), None) => {
-                let normal = model::normalise_email(&e);
+                let normal = model::normalise_email(e);
                 if let Err(why) = check_email(&normal) {
                     self.error(
                         "manifest::email",
@@ -832,7 +838,7 @@ impl Cx<'_> {
 
     fn access(&mut self, node: &Node) -> Option<Access> {
         let text = match &node.value {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) => s.as_str(),
             Value::Int(i) => {
                 let hint = i64::try_from(*i)
                     .ok()
@@ -853,7 +859,7 @@ impl Cx<'_> {
                 return None;
             }
         };
-        match Access::parse_manifest(&text) {
+        match Access::parse_manifest(text) {
             Ok(a) => Some(a),
             Err(AccessParseError::NotARoomRole { hint }) => {
                 self.error(
@@ -867,7 +873,7 @@ impl Cx<'_> {
             }
             Err(AccessParseError::Unknown) => {
                 let names: Vec<&str> = Access::ALL.iter().map(|a| a.name()).collect();
-                let help = match did_you_mean(&text, &names) {
+                let help = match did_you_mean(text, &names) {
                     Some(s) => format!("did you mean `{s}`? Access levels: {}", names.join(", ")),
                     None => format!("access levels: {}", names.join(", ")),
                 };
