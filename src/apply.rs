@@ -202,6 +202,24 @@ pub fn guarded_removals(room: &RoomPlan) -> (Vec<usize>, Option<String>) {
     )
 }
 
+/// Archives or unarchives a room and waits until it shows the new state: both run as
+/// background operations on the server (5.5).
+async fn set_archived<A: DocSpaceApi>(
+    api: &A,
+    id: i64,
+    archived: bool,
+    options: &Options,
+) -> Result<(), ApiError> {
+    if archived {
+        api.archive_room(id).await?;
+    } else {
+        api.unarchive_room(id).await?;
+    }
+    api.wait_room_state(id, archived, options.state_timeout)
+        .await?;
+    Ok(())
+}
+
 /// Runs one room's items in order.
 async fn run_room<A: DocSpaceApi>(
     api: &A,
@@ -265,10 +283,7 @@ async fn run_room<A: DocSpaceApi>(
             },
             Action::Unarchive => {
                 let id = room_id.expect("an unarchived room exists");
-                let result = match api.unarchive_room(id).await {
-                    Ok(_) => api.wait_room_state(id, false, options.state_timeout).await,
-                    Err(e) => Err(e),
-                };
+                let result = set_archived(api, id, false, options).await;
                 match result {
                     Ok(_) => out.push(entry(room, room_id, item, Status::Applied, None)),
                     Err(e) => {
@@ -332,10 +347,7 @@ async fn run_room<A: DocSpaceApi>(
         // Archive runs even when some member items failed: they are reported, and archiving
         // is what the manifest asks for the room as a whole.
         let id = room_id.expect("an archived room exists");
-        let result = match api.archive_room(id).await {
-            Ok(_) => api.wait_room_state(id, true, options.state_timeout).await,
-            Err(e) => Err(e),
-        };
+        let result = set_archived(api, id, true, options).await;
         match result {
             Ok(_) => out.push(entry(room, room_id, item, Status::Applied, None)),
             Err(e) => out.push(entry(

@@ -223,7 +223,19 @@ pub async fn read<A: DocSpaceApi>(
     }
 
     let matched = matched_room_ids(desired, &observed.rooms);
-    let member_lists: Vec<(i64, Vec<ObservedMember>)> = stream::iter(matched)
+    observed.members = read_members(api, matched).await?;
+
+    resolve_people(api, desired, &mut observed).await?;
+    resolve_groups(api, desired, &mut observed).await?;
+    Ok(observed)
+}
+
+/// Reads the member lists of `ids`, a few rooms at a time (one paged call per room).
+async fn read_members<A: DocSpaceApi>(
+    api: &A,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<BTreeMap<i64, Vec<ObservedMember>>, ApiError> {
+    stream::iter(ids)
         .map(|id| async move {
             let rows = api.get_share(id).await?;
             Ok::<_, ApiError>((
@@ -233,12 +245,7 @@ pub async fn read<A: DocSpaceApi>(
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)
         .try_collect()
-        .await?;
-    observed.members = member_lists.into_iter().collect();
-
-    resolve_people(api, desired, &mut observed).await?;
-    resolve_groups(api, desired, &mut observed).await?;
-    Ok(observed)
+        .await
 }
 
 /// Reads every room the key can see (or only those with the given exact titles) with all
@@ -257,22 +264,12 @@ pub async fn read_all<A: DocSpaceApi>(
         .filter(|r| titles.is_empty() || titles.contains(&r.title))
         .map(ObservedRoom::from_dto)
         .collect();
-    let member_lists: Vec<(i64, Vec<ObservedMember>)> = stream::iter(rooms.iter().map(|r| r.id))
-        .map(|id| async move {
-            let rows = api.get_share(id).await?;
-            Ok::<_, ApiError>((
-                id,
-                rows.iter().filter_map(ObservedMember::from_dto).collect(),
-            ))
-        })
-        .buffer_unordered(MEMBER_READ_CONCURRENCY)
-        .try_collect()
-        .await?;
+    let members = read_members(api, rooms.iter().map(|r| r.id)).await?;
     Ok(Observed {
         portal: portal.to_string(),
         me: Some(ObservedUser::from_dto(&me)),
         rooms,
-        members: member_lists.into_iter().collect(),
+        members,
         ..Observed::default()
     })
 }

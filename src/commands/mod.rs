@@ -21,50 +21,44 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
-        Command::Plan(args) => crate::settings::portal_settings(&cli.global)
-            .map_err(miette::Report::new)
-            .and_then(|portal| {
-                plan::run(
-                    plan::PlanSettings {
-                        files: args.files,
-                        out: args.out,
-                        format: args.format,
-                        detailed_exitcode: args.detailed_exitcode,
-                    },
-                    &portal,
-                    &printer,
-                )
-            }),
-        Command::Apply(args) => crate::settings::portal_settings(&cli.global)
-            .map_err(miette::Report::new)
-            .and_then(|portal| {
-                apply::run(
-                    apply::ApplySettings {
-                        files: args.files,
-                        plan: args.plan,
-                        auto_approve: args.auto_approve,
-                        parallelism: usize::from(args.parallelism),
-                        report: args.report,
-                        format: args.format,
-                        allow_removals: args.allow_removals,
-                    },
-                    &portal,
-                    &printer,
-                )
-            }),
-        Command::Export(args) => crate::settings::portal_settings(&cli.global)
-            .map_err(miette::Report::new)
-            .and_then(|portal| {
-                export::run(
-                    export::ExportSettings {
-                        rooms: args.room,
-                        out: args.out,
-                        check: args.check,
-                    },
-                    &portal,
-                    &printer,
-                )
-            }),
+        Command::Plan(args) => with_portal(&cli.global, |portal| {
+            plan::run(
+                plan::PlanSettings {
+                    files: args.files,
+                    out: args.out,
+                    format: args.format,
+                    detailed_exitcode: args.detailed_exitcode,
+                },
+                portal,
+                &printer,
+            )
+        }),
+        Command::Apply(args) => with_portal(&cli.global, |portal| {
+            apply::run(
+                apply::ApplySettings {
+                    files: args.files,
+                    plan: args.plan,
+                    auto_approve: args.auto_approve,
+                    parallelism: usize::from(args.parallelism),
+                    report: args.report,
+                    format: args.format,
+                    allow_removals: args.allow_removals,
+                },
+                portal,
+                &printer,
+            )
+        }),
+        Command::Export(args) => with_portal(&cli.global, |portal| {
+            export::run(
+                export::ExportSettings {
+                    rooms: args.room,
+                    out: args.out,
+                    check: args.check,
+                },
+                portal,
+                &printer,
+            )
+        }),
     };
     match result {
         Ok(status) => status,
@@ -73,6 +67,15 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
             ExitStatus::Error
         }
     }
+}
+
+/// Resolves the portal settings, then runs a command that needs them.
+fn with_portal(
+    global: &crate::cli::GlobalArgs,
+    command: impl FnOnce(&crate::settings::PortalSettings) -> miette::Result<ExitStatus>,
+) -> miette::Result<ExitStatus> {
+    let portal = crate::settings::portal_settings(global).map_err(miette::Report::new)?;
+    command(&portal)
 }
 
 /// Sets up `tracing` on stderr according to `-v` / `-q`. `RUST_LOG` overrides.
