@@ -78,6 +78,13 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
                     .to_string(),
             ),
         )
+    } else if lower.contains("documents") {
+        // The budget allows one document per file (`max_documents: 1`).
+        (
+            "yaml::several_documents",
+            "a manifest file holds one YAML document, this one has several (`---`)".to_string(),
+            Some("put each document in a file of its own; several files are merged".to_string()),
+        )
     } else if lower.contains("budget")
         || lower.contains("alias")
         || lower.contains("depth")

@@ -302,6 +302,30 @@ impl Cx<'_> {
     }
 
     fn document(&mut self, root: &Node) -> (Option<(Span, Defaults)>, Vec<DesiredRoom>) {
+        if !matches!(root.value, Value::Map(_)) {
+            let (message, help) = match root.value {
+                Value::Null => (
+                    "the manifest holds no settings (only comments or an empty document)"
+                        .to_string(),
+                    "a manifest starts with `version: 1` and a `rooms:` list; see examples/rooms.yaml",
+                ),
+                _ => (
+                    format!(
+                        "the manifest must be a mapping with `version` and `rooms`, found {}",
+                        root.value.kind()
+                    ),
+                    "start the file with `version: 1`, then `rooms:` with the list of rooms under it",
+                ),
+            };
+            self.error(
+                "manifest::not_a_manifest",
+                message,
+                root.span,
+                "not a manifest",
+                Some(help.into()),
+            );
+            return (None, Vec::new());
+        }
         let Some(entries) = self.mapping(root, "the manifest", TOP_KEYS) else {
             return (None, Vec::new());
         };

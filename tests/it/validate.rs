@@ -59,6 +59,9 @@ fixture_tests! {
     several_mistakes => 1,
     alias_bomb => 1,
     deep_nesting => 1,
+    several_documents => 1,
+    only_comments => 1,
+    top_level_list => 1,
 }
 
 #[test]
