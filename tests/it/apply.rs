@@ -644,3 +644,60 @@ rooms:
     let plan = portal.run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}", plan.stdout);
 }
+
+/// Runs `apply` on a pseudo-terminal (`script` from bsdutils, part of every Debian system),
+/// answering the prompt with `answer`.
+fn apply_on_a_terminal(state: &std::path::Path, answer: &str) -> crate::common::Run {
+    let cmd = format!(
+        "{} apply examples/rooms.yaml --portal sandbox:{} --color never",
+        env!("CARGO_BIN_EXE_docspace-provision"),
+        state.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DOCSPACE_URL")
+        .env_remove("DOCSPACE_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    crate::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let no = apply_on_a_terminal(&state, "no");
+    assert!(
+        no.stdout
+            .contains("Apply these changes? Type 'yes' to continue:"),
+        "{}",
+        no.stdout
+    );
+    assert!(no.stdout.contains("nothing was changed"), "{}", no.stdout);
+    assert_eq!(no.code, 1);
+    let yes = apply_on_a_terminal(&state, "yes");
+    assert_eq!(yes.code, 0, "{}", yes.stdout);
+    assert!(yes.stdout.contains("applied         2"), "{}", yes.stdout);
+    // The first answer really changed nothing: the second run had the whole plan to apply.
+    assert!(
+        yes.stdout.contains("Plan: 1 room to create"),
+        "{}",
+        yes.stdout
+    );
+}
