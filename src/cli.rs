@@ -12,7 +12,7 @@ Exit codes:
   0  success (for `plan --detailed-exitcode`: no changes)
   1  error before or instead of any change: invalid manifest, bad flags, auth,
      unreachable portal, stale saved plan
-  2  `plan --detailed-exitcode`: changes pending
+  2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs
   3  `apply` finished but one or more items failed (the report lists them)
 
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
