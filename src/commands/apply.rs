@@ -134,7 +134,13 @@ async fn run_with_portal(
     }
 
     // The text plan ends with the summary line ("No changes. ..." when there are none).
-    printer.stderr(&render::plan::text(&plan, printer.color_stderr()));
+    // `-q` hides it, unless a person is about to be asked to confirm it.
+    let plan_text = render::plan::text(&plan, printer.color_stderr());
+    if settings.auto_approve {
+        printer.status(&plan_text);
+    } else {
+        printer.stderr(&plan_text);
+    }
     if !plan.has_changes() {
         let report = Report::new(
             portal.display.clone(),
