@@ -6,7 +6,7 @@
 //! (invite / change access / remove), archive. Unarchive comes before settings because the
 //! server refuses edits to archived rooms (docspace-api.md 5.4).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -228,8 +228,14 @@ pub fn diff(
 ) -> Result<Plan, PortalProblems> {
     let mut problems = Vec::new();
     let mut rooms = Vec::with_capacity(desired.rooms.len());
+    // Pinned ids claim their live rooms first, so a title match cannot take the same room.
+    let pinned: HashMap<i64, &DesiredRoom> = desired
+        .rooms
+        .iter()
+        .filter_map(|r| r.id.map(|id| (id, r)))
+        .collect();
     for room in &desired.rooms {
-        match plan_room(desired, observed, room, &mut problems) {
+        match plan_room(desired, observed, room, &pinned, &mut problems) {
             Some(p) => rooms.push(p),
             None => continue,
         }
@@ -298,6 +304,7 @@ fn find_room<'a>(
     desired: &Desired,
     observed: &'a Observed,
     room: &DesiredRoom,
+    pinned: &HashMap<i64, &DesiredRoom>,
     problems: &mut Vec<Problem>,
 ) -> Result<Option<&'a ObservedRoom>, ()> {
     let live = match room.id {
@@ -323,7 +330,25 @@ fn find_room<'a>(
                 .collect();
             match candidates.as_slice() {
                 [] => None,
-                [one] => Some(*one),
+                [one] => {
+                    // The live room is already another manifest room's by `id:`: managing it
+                    // twice would fight over it on every run.
+                    if let Some(owner) = pinned.get(&one.id) {
+                        problems.push(locate(
+                            desired,
+                            room.origin,
+                            "portal::room_claimed_twice",
+                            format!(
+                                "room `{}` matches room id {} by title, but room `{}` already pins that id",
+                                room.title, one.id, owner.title
+                            ),
+                            "same live room",
+                            "one live room can be managed by one manifest entry: merge the two, or give this one another title".into(),
+                        ));
+                        return Err(());
+                    }
+                    Some(*one)
+                }
                 many => {
                     let ids: Vec<String> = many.iter().map(|r| r.id.to_string()).collect();
                     problems.push(locate(
@@ -371,9 +396,10 @@ fn plan_room(
     desired: &Desired,
     observed: &Observed,
     room: &DesiredRoom,
+    pinned: &HashMap<i64, &DesiredRoom>,
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
-    let live = find_room(desired, observed, room, problems).ok()?;
+    let live = find_room(desired, observed, room, pinned, problems).ok()?;
     let members: &[ObservedMember] = live
         .and_then(|r| observed.members.get(&r.id))
         .map(Vec::as_slice)
@@ -463,6 +489,14 @@ fn plan_room(
         };
         listed.insert(member_key(&target));
         let item_key = format!("{key} / {}", target.label());
+        // A room the tool creates is owned by the key's user, who then shows only in the
+        // synthetic owner row (6.1): inviting them is meaningless and the read-back could
+        // never confirm it.
+        let targets_me =
+            matches!((&target, &observed.me), (Target::User { id, .. }, Some(me)) if *id == me.id);
+        if live.is_none() && targets_me {
+            continue;
+        }
         match current {
             Some(m) if m.is_owner || is_me(observed, m) => {
                 // The owner and the key's own user cannot be re-shared; nothing to do.

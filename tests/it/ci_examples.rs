@@ -122,7 +122,11 @@ fn completions_man_version_and_help_examples() {
 #[test]
 fn usage_errors_exit_1_not_2() {
     // 2 means "changes pending" to pipelines; a typo in a drift check must not look like drift.
-    for args in [vec!["plan", "--bogus", "x.yaml"], vec!["plan", "x.yaml", "--format", "xml"], vec![]] {
+    for args in [
+        vec!["plan", "--bogus", "x.yaml"],
+        vec!["plan", "x.yaml", "--format", "xml"],
+        vec![],
+    ] {
         let out = run(&args);
         assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
         assert!(!out.stderr.is_empty());

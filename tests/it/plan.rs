@@ -322,3 +322,53 @@ async fn a_wrong_key_is_one_clear_message_without_the_key() {
     assert!(!run.stderr.contains(&secret) && !run.stdout.contains(&secret));
     snapshot("plan_wrong_key", &portal.scrub(&run.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_title_match_cannot_take_a_room_another_entry_pins() {
+    let portal = Portal::start().await;
+    portal.create_room("T_1", 2).await;
+    let manifest = "version: 1
+rooms:
+  - title: Alpha
+    type: collaboration
+    id: 1001
+  - title: T_1
+    type: collaboration
+";
+    let run = portal.plan(manifest, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "room `T_1` matches room id 1001 by title, but room `Alpha` already pins that id"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_keys_own_user_in_a_new_room_is_the_owner_not_an_invitation() {
+    let portal = Portal::start().await;
+    let manifest = "version: 1
+rooms:
+  - title: Mine
+    type: collaboration
+    invitees:
+      - email: admin@sandbox.test
+        access: editing
+      - email: uma.user@sandbox.test
+        access: editing
+";
+    let path = portal.dir.join("rooms.yaml");
+    std::fs::write(&path, manifest).unwrap();
+    let p = path.to_str().unwrap();
+    let plan = portal.run(&["plan", p]);
+    assert!(
+        !plan.stdout.contains("invite admin@sandbox.test"),
+        "{}",
+        plan.stdout
+    );
+    let apply = portal.run(&["apply", p, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_eq!(portal.run(&["plan", p, "--detailed-exitcode"]).code, 0);
+}
