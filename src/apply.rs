@@ -410,12 +410,11 @@ async fn create<A: DocSpaceApi>(
         }
         match reconcile(api, room, &title, known_room_ids, &first).await? {
             Some(id) => return Ok(id),
-            // Not blind: the re-list proved the room absent, and the server itself answered
-            // with an error status (its handler had finished), so nothing is still in flight.
-            // Timeouts, dropped connections and 504 (a gateway gave up, the backend may still
-            // be working) are never retried.
-            None if attempt < CREATE_ATTEMPTS
-                && matches!(first.http_status(), Some(500 | 502 | 503)) =>
+            // Not blind: the full re-list proved the room absent, and the answer shows that
+            // nothing is still in flight (see `provably_finished`). Timeouts, dropped
+            // connections, 502 and 504 (a gateway lost or gave up on the backend, which may
+            // still be working) are never re-sent.
+            None if attempt < CREATE_ATTEMPTS && provably_finished(&first) =>
             {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(500 * attempt as u64)).await;
@@ -425,8 +424,19 @@ async fn create<A: DocSpaceApi>(
     }
 }
 
-/// How often a create is sent when the server answers 500/502/503 and re-listing proves the
-/// room absent.
+/// Whether a failed create certainly finished on the server: a 500 carrying DocSpace's JSON
+/// error envelope (the application's own exception handler answered, 3.2), or a 503 (the
+/// reverse proxy did not pass the request on).
+fn provably_finished(e: &ApiError) -> bool {
+    match e.http_status() {
+        Some(500) => e.message().is_some(),
+        Some(503) => true,
+        _ => false,
+    }
+}
+
+/// How often a create is sent when the server answers an error that provably finished and
+/// re-listing proves the room absent.
 const CREATE_ATTEMPTS: usize = 3;
 
 /// After an ambiguous create failure: the id of the room it created, if re-listing shows
@@ -438,11 +448,30 @@ async fn reconcile<A: DocSpaceApi>(
     known_room_ids: &HashSet<i64>,
     first: &ApiError,
 ) -> Result<Option<i64>, EntryError> {
-    // The create may have run. The title search is a substring match (5.3): re-check the
-    // exact title and type, and ignore rooms that existed before this run.
-    let listed = api
-        .list_rooms(SearchArea::Any, Some(title))
-        .await
+    // The create may have run. The title search is cheap but may go through a full-text
+    // index that lags or matches differently (5.3): when it finds nothing, a full listing
+    // decides. Either way the exact title and type are re-checked, and rooms that existed
+    // before this run are ignored.
+    let relist = |filter: Option<&str>| {
+        let filter = filter.map(str::to_string);
+        async move { api.list_rooms(SearchArea::Any, filter.as_deref()).await }
+    };
+    let matches = |listed: &[crate::docspace::RoomDto]| -> Vec<i64> {
+        listed
+            .iter()
+            .filter(|r| {
+                r.title == title
+                    && r.room_type == Some(room.room_type.wire())
+                    && !known_room_ids.contains(&r.id)
+            })
+            .map(|r| r.id)
+            .collect()
+    };
+    let mut listed = relist(Some(title)).await;
+    if listed.as_ref().is_ok_and(|l| matches(l).is_empty()) {
+        listed = relist(None).await;
+    }
+    let listed = listed
         .map_err(|e| {
             err(
                 first.http_status(),
@@ -451,15 +480,7 @@ async fn reconcile<A: DocSpaceApi>(
                 ),
             )
         })?;
-    let candidates: Vec<i64> = listed
-        .iter()
-        .filter(|r| {
-            r.title == title
-                && r.room_type == Some(room.room_type.wire())
-                && !known_room_ids.contains(&r.id)
-        })
-        .map(|r| r.id)
-        .collect();
+    let candidates = matches(&listed);
     match candidates.as_slice() {
         [id] => {
             tracing::info!(

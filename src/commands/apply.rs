@@ -273,6 +273,15 @@ async fn recheck<A: DocSpaceApi>(
     plan: &Plan,
 ) -> miette::Result<(HashSet<i64>, BTreeSet<String>)> {
     use futures::stream::{self, StreamExt, TryStreamExt};
+    // Rooms planned as creates are checked against one full listing: a title search may go
+    // through the portal's full-text index, which can lag or not match exactly (5.3), and a
+    // room made by hand since the plan must not be created a second time.
+    let listing = if plan.rooms.iter().any(|r| r.room_id.is_none() && !r.items.is_empty()) {
+        api.list_rooms(SearchArea::Any, None).await?
+    } else {
+        Vec::new()
+    };
+    let listing = &listing;
     let checked: Vec<(Vec<i64>, Option<String>)> =
         stream::iter(plan.rooms.iter().filter(|r| !r.items.is_empty()))
             .map(|room| async move {
@@ -297,9 +306,8 @@ async fn recheck<A: DocSpaceApi>(
                     },
                     None => {
                         // Planned as a create: stale if a room with that exact title appeared since.
-                        let listed = api.list_rooms(SearchArea::Any, Some(&room.title)).await?;
-                        known.extend(listed.iter().map(|r| r.id));
-                        match listed
+                        known.extend(listing.iter().map(|r| r.id));
+                        match listing
                             .iter()
                             .find(|r| r.title == room.title && r.room_type.is_some())
                         {
