@@ -414,8 +414,7 @@ async fn create<A: DocSpaceApi>(
             // nothing is still in flight (see `provably_finished`). Timeouts, dropped
             // connections, 502 and 504 (a gateway lost or gave up on the backend, which may
             // still be working) are never re-sent.
-            None if attempt < CREATE_ATTEMPTS && provably_finished(&first) =>
-            {
+            None if attempt < CREATE_ATTEMPTS && provably_finished(&first) => {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(500 * attempt as u64)).await;
             }

@@ -136,10 +136,17 @@ impl Report {
         }
     }
 
-    /// 3 when any item failed or the run was interrupted (items were left undone), else 0
-    /// (DESIGN.md section 2).
+    /// 3 when any item failed, the run was interrupted, or a room of a saved plan was skipped
+    /// as stale (items were left undone that the approved plan promised), else 0 (DESIGN.md
+    /// section 2). Removal-guard skips do not fail the run: they are the guard working.
     pub fn exit_status(&self) -> ExitStatus {
-        if self.summary.failed > 0 || self.interrupted {
+        let stale = self.entries.iter().any(|e| {
+            e.status == Status::Skipped
+                && e.error
+                    .as_ref()
+                    .is_some_and(|err| err.message == crate::apply::STALE)
+        });
+        if self.summary.failed > 0 || self.interrupted || stale {
             ExitStatus::ItemsFailed
         } else {
             ExitStatus::Success

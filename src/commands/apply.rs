@@ -276,7 +276,11 @@ async fn recheck<A: DocSpaceApi>(
     // Rooms planned as creates are checked against one full listing: a title search may go
     // through the portal's full-text index, which can lag or not match exactly (5.3), and a
     // room made by hand since the plan must not be created a second time.
-    let listing = if plan.rooms.iter().any(|r| r.room_id.is_none() && !r.items.is_empty()) {
+    let listing = if plan
+        .rooms
+        .iter()
+        .any(|r| r.room_id.is_none() && !r.items.is_empty())
+    {
         api.list_rooms(SearchArea::Any, None).await?
     } else {
         Vec::new()
