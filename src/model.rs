@@ -364,6 +364,12 @@ pub const TITLE_REPLACED_CHARS: [char; 11] =
 /// The longest room title the server accepts.
 pub const TITLE_MAX_CHARS: usize = 170;
 
+/// A string's length as the server's length limits count it: .NET strings are UTF-16, so a
+/// character outside the Basic Multilingual Plane (an emoji) counts twice.
+pub fn server_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
 /// The title as the server will store it: trimmed, and `\t * + : " < > ? | \ /` replaced by `_`.
 /// Rooms are matched by this form so that a manifest title with a `:` finds its room.
 pub fn sanitize_title(title: &str) -> String {

@@ -538,17 +538,17 @@ impl Cx<'_> {
             );
             return None;
         }
-        let chars = trimmed.chars().count();
+        let chars = model::server_len(trimmed);
         if chars > model::TITLE_MAX_CHARS {
             self.error(
                 "manifest::long_title",
                 format!(
-                    "the room title has {chars} characters; DocSpace allows at most {}",
+                    "the room title is {chars} characters long as DocSpace counts them (UTF-16 units); the limit is {}",
                     model::TITLE_MAX_CHARS
                 ),
                 node.span,
                 "title too long",
-                Some("shorten the title".into()),
+                Some("shorten the title (the server counts UTF-16 units: an emoji counts as two)".into()),
             );
             return None;
         }
@@ -633,7 +633,7 @@ impl Cx<'_> {
                     "empty tag",
                     None,
                 );
-            } else if tag.chars().count() > TAG_MAX_CHARS {
+            } else if model::server_len(&tag) > TAG_MAX_CHARS {
                 ok = false;
                 self.error(
                     "manifest::long_tag",
@@ -1001,7 +1001,7 @@ pub fn parse_quota(text: &str) -> Option<Quota> {
 /// A deliberately plain email check: what the server's address validation would refuse
 /// (docspace-api.md 6.2: a bad email makes the whole share call fail with 400).
 pub fn check_email(email: &str) -> Result<(), &'static str> {
-    if email.chars().count() > EMAIL_MAX_CHARS {
+    if model::server_len(email) > EMAIL_MAX_CHARS {
         return Err("longer than 255 characters");
     }
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {

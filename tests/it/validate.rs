@@ -36,6 +36,7 @@ fixture_tests! {
     yaml11_boolean => 1,
     empty_title => 1,
     long_title => 1,
+    emoji_title => 1,
     title_replaced_chars => 0,
     duplicate_room => 1,
     email_and_group => 1,
