@@ -740,6 +740,7 @@ mod tests {
             user_type: crate::model::UserType::Guest,
             pending: true,
             terminated: false,
+            type_known: true,
         })
     }
 

@@ -14,7 +14,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::docspace::{ApiError, DocSpaceApi, GroupDto, RoomDto, SearchArea, ShareDto, UserDto};
+use crate::docspace::{
+    ApiError, DocSpaceApi, GroupDto, PAGE_SIZE, RoomDto, SearchArea, ShareDto, UserDto,
+};
 use crate::manifest::{Desired, Subject};
 use crate::model::{self, Access, RoomType, UserType};
 
@@ -50,6 +52,10 @@ pub struct ObservedUser {
     pub pending: bool,
     /// Terminated (disabled) accounts: the share call silently skips them (6.2).
     pub terminated: bool,
+    /// Whether the profile carried its type flags. Trimmed profiles (as in some share rows)
+    /// carry none and would read as `User`; they are looked up before the type is trusted.
+    #[serde(default)]
+    pub type_known: bool,
 }
 
 impl ObservedUser {
@@ -60,6 +66,11 @@ impl ObservedUser {
             user_type: u.user_type(),
             pending: u.is_pending(),
             terminated: u.status == Some(2),
+            type_known: u.is_owner
+                || u.is_admin
+                || u.is_room_admin
+                || u.is_collaborator
+                || u.is_visitor,
         }
     }
 }
@@ -315,10 +326,13 @@ async fn resolve_people<A: DocSpaceApi>(
             Subject::Group(_) => None,
         })
         .collect();
-    // Emails already seen in member lists cost nothing more.
+    // Emails already seen in member lists cost nothing more, when the row carried the
+    // profile's type flags (the room-manager check needs the type).
     let mut known: BTreeMap<String, ObservedUser> = BTreeMap::new();
     for m in observed.members.values().flatten() {
-        if let MemberSubject::User(u) = &m.subject {
+        if let MemberSubject::User(u) = &m.subject
+            && u.type_known
+        {
             known.insert(u.email.clone(), u.clone());
         }
     }
@@ -334,40 +348,59 @@ async fn resolve_people<A: DocSpaceApi>(
             None => missing.push(email),
         }
     }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    // One lookup is cheaper than any listing; otherwise read the first page of people to
-    // learn the total, and then take whichever of "list the rest" and "look up the rest"
-    // needs fewer calls.
-    if missing.len() > 1 {
-        let (first, total) = api.people_page(0).await?;
-        let mut people: Vec<UserDto> = first;
-        for u in &people {
+    let record = |observed: &mut Observed, people: &[UserDto]| {
+        for u in people {
             let u = ObservedUser::from_dto(u);
             if wanted.contains(u.email.as_str()) {
                 observed.users.insert(u.email.clone(), u);
             }
         }
-        missing.retain(|e| !observed.users.contains_key(*e));
-        let pages_left = total.map_or(i64::MAX, |t| ((t - people.len() as i64).max(0) + 99) / 100);
-        if missing.is_empty() || pages_left == 0 {
-            return Ok(());
-        }
-        if (pages_left as usize) < missing.len() {
-            people = api.list_people().await?;
-            for u in &people {
-                let u = ObservedUser::from_dto(u);
-                if wanted.contains(u.email.as_str()) {
-                    observed.users.insert(u.email.clone(), u);
+    };
+    // One lookup is cheaper than any listing; otherwise read the first page of people to
+    // learn the total, and then take whichever of "list the rest" and "look up the rest"
+    // needs fewer calls.
+    if missing.len() > 1 {
+        match api.people_page(0).await {
+            Ok((first, total)) => {
+                record(observed, &first);
+                missing.retain(|e| !observed.users.contains_key(*e));
+                let mut start = first.len() as i64;
+                let total = total.unwrap_or(i64::MAX);
+                let pages_left = ((total - start).max(0) as u64).div_ceil(PAGE_SIZE as u64);
+                if missing.is_empty() || pages_left == 0 || first.is_empty() {
+                    return Ok(());
+                }
+                if (pages_left as usize) < missing.len() {
+                    // Bounded like the client's own paging, against servers that never end.
+                    for _ in 0..100_000 {
+                        if start >= total {
+                            break;
+                        }
+                        let (page, _) = api.people_page(start).await?;
+                        if page.is_empty() {
+                            break;
+                        }
+                        start += page.len() as i64;
+                        record(observed, &page);
+                    }
+                    return Ok(());
                 }
             }
-            return Ok(());
+            // Callers of type User or Guest may not search people (docspace-api.md 7):
+            // look each email up instead.
+            Err(e) if e.http_status() == Some(403) => {}
+            Err(e) => return Err(e),
         }
     }
     let found: Vec<(String, Option<UserDto>)> = stream::iter(missing)
         .map(|email| async move {
-            Ok::<_, ApiError>((email.to_string(), api.user_by_email(email).await?))
+            match api.user_by_email(email).await {
+                Ok(user) => Ok((email.to_string(), user)),
+                // The caller may not view this account (7): to this key it has no account,
+                // and an email invitation reaches the existing user anyway (6.5).
+                Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
+                Err(e) => Err(e),
+            }
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)
         .try_collect()

@@ -9,4 +9,5 @@ mod export;
 mod plan;
 mod sandbox;
 mod schema;
+mod state;
 mod validate;

@@ -1,0 +1,148 @@
+//! Reading the portal (state.rs) against exact wiremock servers: the fallbacks for keys that
+//! may not search or view people, and trimmed profiles in share rows.
+
+use docspace_provision::docspace::{Client, ClientConfig};
+use docspace_provision::manifest::{self, SourceFile};
+use docspace_provision::{plan, state};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn client(server: &MockServer) -> Client {
+    let mut config = ClientConfig::new(
+        server.uri().parse().unwrap(),
+        SecretString::from(format!("sk-{}", "0".repeat(64))),
+    );
+    config.min_backoff = std::time::Duration::from_millis(5);
+    config.max_backoff = std::time::Duration::from_millis(20);
+    config.requests_per_second = 0.0;
+    Client::new(config).unwrap()
+}
+
+fn ok(response: Value, total: Option<i64>) -> ResponseTemplate {
+    let mut body =
+        json!({"response": response, "count": 1, "links": [], "status": 0, "statusCode": 200});
+    if let Some(t) = total {
+        body["total"] = json!(t);
+    }
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn profile(id: &str, email: &str, flag: &str) -> Value {
+    let mut u =
+        json!({"id": id, "email": email, "displayName": email, "status": 1, "activationStatus": 1});
+    u[flag] = json!(true);
+    u
+}
+
+fn desired(yaml: &str) -> manifest::Desired {
+    let mut problems = manifest::Problems::default();
+    let d = manifest::load_sources(vec![SourceFile::new("m.yaml", yaml)], &mut problems);
+    assert!(!problems.has_errors(), "{problems:?}");
+    d
+}
+
+async fn mount_basics(server: &MockServer, folders: Value) {
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/@self"))
+        .respond_with(ok(profile("me", "me@x.test", "isOwner"), None))
+        .mount(server)
+        .await;
+    let n = folders.as_array().unwrap().len();
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms"))
+        .respond_with(ok(
+            json!({"folders": folders, "files": [], "startIndex": 0, "count": n, "total": n}),
+            None,
+        ))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn people_search_forbidden_falls_back_to_lookups_and_hidden_accounts_are_new() {
+    let server = MockServer::start().await;
+    mount_basics(&server, json!([])).await;
+    // User-type keys may not search people (docspace-api.md 7).
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/filter"))
+        .respond_with(ResponseTemplate::new(403))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .and(query_param("email", "a@x.test"))
+        .respond_with(ok(profile("ua", "a@x.test", "isCollaborator"), None))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // An account the key may not view.
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .and(query_param("email", "b@x.test"))
+        .respond_with(ResponseTemplate::new(403))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let d = desired(
+        "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - email: a@x.test\n        access: editing\n      - email: b@x.test\n        access: read\n",
+    );
+    let observed = state::read(&client(&server), "mock", &d).await.unwrap();
+    assert_eq!(observed.users["a@x.test"].id, "ua");
+    assert!(!observed.users.contains_key("b@x.test"));
+    let plan = plan::diff(&d, &observed, String::new()).unwrap();
+    let json = serde_json::to_value(&plan).unwrap();
+    let targets: Vec<&Value> = json["rooms"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["target"])
+        .collect();
+    assert!(
+        targets.contains(&&json!({"kind": "user", "id": "ua", "email": "a@x.test"})),
+        "{targets:?}"
+    );
+    assert!(
+        targets.contains(&&json!({"kind": "new_guest", "email": "b@x.test"})),
+        "{targets:?}"
+    );
+}
+
+#[tokio::test]
+async fn trimmed_share_rows_are_looked_up_before_their_type_is_trusted() {
+    let server = MockServer::start().await;
+    mount_basics(
+        &server,
+        json!([{"id": 7, "title": "R", "roomType": 2, "rootFolderType": 14, "tags": []}]),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7/share"))
+        .respond_with(ok(
+            json!([
+                {"access": 1, "isOwner": true, "subjectType": 0, "sharedToUser": profile("me", "me@x.test", "isOwner")},
+                // A trimmed profile: no type flags, so it would read as a plain user.
+                {"access": 2, "isOwner": false, "canEditAccess": true, "subjectType": 0,
+                 "sharedToUser": {"id": "ra", "email": "ra@x.test", "displayName": "RA"}}
+            ]),
+            Some(2),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .and(query_param("email", "ra@x.test"))
+        .respond_with(ok(profile("ra", "ra@x.test", "isRoomAdmin"), None))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let d = desired(
+        "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - email: ra@x.test\n        access: room-manager\n",
+    );
+    let observed = state::read(&client(&server), "mock", &d).await.unwrap();
+    let plan =
+        plan::diff(&d, &observed, String::new()).expect("a room admin may be a room manager");
+    assert_eq!(plan.summary.access_changes, 1);
+}
