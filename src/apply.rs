@@ -210,10 +210,19 @@ async fn set_archived<A: DocSpaceApi>(
     archived: bool,
     options: &Options,
 ) -> Result<(), ApiError> {
-    if archived {
-        api.archive_room(id).await?;
+    let started = if archived {
+        api.archive_room(id).await.map(drop)
     } else {
-        api.unarchive_room(id).await?;
+        api.unarchive_room(id).await.map(drop)
+    };
+    if let Err(e) = started {
+        // A retried call may be refused because its first attempt already ran (the room is
+        // then already in the Archive, or back in Rooms): the room's state decides, not the
+        // error.
+        return match api.get_room(id).await {
+            Ok(room) if crate::state::ObservedRoom::from_dto(&room).archived == archived => Ok(()),
+            _ => Err(e),
+        };
     }
     api.wait_room_state(id, archived, options.state_timeout)
         .await?;

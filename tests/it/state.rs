@@ -146,3 +146,69 @@ async fn trimmed_share_rows_are_looked_up_before_their_type_is_trusted() {
         plan::diff(&d, &observed, String::new()).expect("a room admin may be a room manager");
     assert_eq!(plan.summary.access_changes, 1);
 }
+
+#[tokio::test]
+async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
+    use docspace_provision::plan::{
+        Action, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/7/archive"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"error": {"message": "Access denied"}, "status": 1, "statusCode": 403}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7"))
+        .respond_with(ok(
+            json!({"id": 7, "title": "R", "roomType": 2, "rootFolderType": 20}),
+            None,
+        ))
+        .mount(&server)
+        .await;
+    let room = RoomPlan {
+        title: "R".into(),
+        room_type: docspace_provision::model::RoomType::Collaboration,
+        room_id: Some(7),
+        change: RoomChange::Update,
+        create: None,
+        update: None,
+        fingerprint: String::new(),
+        members_before: 0,
+        items: vec![Item {
+            key: "R".into(),
+            action: Action::Archive,
+            target: None,
+            access: None,
+            from_access: None,
+            changes: vec![],
+            reason: None,
+        }],
+    };
+    let plan = Plan {
+        format_version: 1,
+        portal: "mock".into(),
+        manifest_hash: String::new(),
+        share: ShareSettings::default(),
+        rooms: vec![room],
+        summary: Summary::default(),
+    };
+    let entries = docspace_provision::apply::execute(
+        &client(&server),
+        &plan,
+        &Default::default(),
+        &Default::default(),
+        &std::sync::atomic::AtomicBool::new(false),
+        &|_| {},
+    )
+    .await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].status,
+        docspace_provision::report::Status::Applied,
+        "{entries:?}"
+    );
+}
