@@ -631,6 +631,22 @@ fn resolve(
     problems: &mut Vec<Problem>,
 ) -> Option<Target> {
     match &inv.subject {
+        Subject::Group(name) if observed.ambiguous_groups.contains_key(&name.to_lowercase()) => {
+            let ids = &observed.ambiguous_groups[&name.to_lowercase()];
+            problems.push(locate(
+                desired,
+                inv.origin,
+                "portal::ambiguous_group",
+                format!(
+                    "{} groups on the portal are named `{name}` when case is ignored (ids {})",
+                    ids.len(),
+                    ids.join(", ")
+                ),
+                "ambiguous group",
+                "rename one of the groups in DocSpace so that each name is unique".into(),
+            ));
+            None
+        }
         Subject::Group(name) => match observed.groups.get(&name.to_lowercase()) {
             Some(g) => Some(Target::Group {
                 id: g.id.clone(),

@@ -126,6 +126,10 @@ pub struct Observed {
     pub users: BTreeMap<String, ObservedUser>,
     /// Manifest group names resolved (lower-cased name -> group). Missing: no such group.
     pub groups: BTreeMap<String, ObservedGroup>,
+    /// Manifest group names that several portal groups match case-insensitively (lower-cased
+    /// name -> their ids): the planner refuses to guess.
+    #[serde(default)]
+    pub ambiguous_groups: BTreeMap<String, Vec<String>>,
 }
 
 impl ObservedRoom {
@@ -444,9 +448,20 @@ async fn resolve_groups<A: DocSpaceApi>(
         return Ok(());
     }
     let groups: Vec<GroupDto> = api.list_groups().await?;
+    let mut by_name: BTreeMap<String, Vec<GroupDto>> = BTreeMap::new();
     for g in groups {
         let key = g.name.to_lowercase();
         if wanted.contains(&key) {
+            by_name.entry(key).or_default().push(g);
+        }
+    }
+    for (key, mut found) in by_name {
+        if found.len() > 1 {
+            observed.groups.remove(&key);
+            observed
+                .ambiguous_groups
+                .insert(key, found.into_iter().map(|g| g.id).collect());
+        } else if let Some(g) = found.pop() {
             observed.groups.entry(key).or_insert(ObservedGroup {
                 id: g.id,
                 name: g.name,

@@ -212,3 +212,28 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         "{entries:?}"
     );
 }
+
+#[tokio::test]
+async fn two_groups_matching_a_name_are_refused_not_guessed() {
+    let server = MockServer::start().await;
+    mount_basics(&server, json!([])).await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/group"))
+        .respond_with(ok(
+            json!([{"id": "g1", "name": "Sales"}, {"id": "g2", "name": "sales"}]),
+            Some(2),
+        ))
+        .mount(&server)
+        .await;
+    let d = desired(
+        "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - group: SALES\n        access: read\n",
+    );
+    let observed = state::read(&client(&server), "mock", &d).await.unwrap();
+    let problems = plan::diff(&d, &observed, String::new()).expect_err("ambiguous group");
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].message.contains("ids g1, g2"),
+        "{}",
+        problems[0].message
+    );
+}
