@@ -154,12 +154,8 @@ async fn run_with_portal(
                 .collect(),
         );
         write_report(settings, &report, printer)?;
-        if settings.format == ReportFormat::Json {
-            printer
-                .stdout(&render::report::json(&report))
-                .into_diagnostic()?;
-        }
-        return Ok(ExitStatus::Success);
+        print_report(settings, &report, printer)?;
+        return Ok(report.exit_status());
     }
 
     if !settings.auto_approve && !confirm(printer)? {
@@ -218,11 +214,7 @@ async fn run_with_portal(
         entries,
     );
     write_report(settings, &report, printer)?;
-    let text = match settings.format {
-        ReportFormat::Text => render::report::text(&report),
-        ReportFormat::Json => render::report::json(&report),
-    };
-    printer.stdout(&text).into_diagnostic()?;
+    print_report(settings, &report, printer)?;
     let stats = portal.client.stats();
     tracing::info!(
         "{} calls ({} writes, {} retries, {} rate-limited)",
@@ -232,6 +224,19 @@ async fn run_with_portal(
         stats.rate_limited
     );
     Ok(report.exit_status())
+}
+
+/// The report on stdout, in the chosen format: scripts always get one, whatever happened.
+fn print_report(
+    settings: &ApplySettings,
+    report: &Report,
+    printer: &Printer,
+) -> miette::Result<()> {
+    let text = match settings.format {
+        ReportFormat::Text => render::report::text(report),
+        ReportFormat::Json => render::report::json(report),
+    };
+    printer.stdout(&text).into_diagnostic()
 }
 
 fn write_report(
