@@ -696,6 +696,7 @@ mod tests {
             fingerprint: String::new(),
             members_before,
             items,
+            note: None,
         }
     }
 

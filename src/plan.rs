@@ -166,6 +166,9 @@ pub struct RoomPlan {
     /// Members before the plan (for the removal guard).
     pub members_before: usize,
     pub items: Vec<Item>,
+    /// Something a reviewer should know about a room the plan leaves alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Invitation settings from the manifest defaults.
@@ -456,6 +459,9 @@ fn plan_room(
                     fingerprint,
                     members_before: count_members(members),
                     items: Vec::new(),
+                    note: Some(
+                        "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".into(),
+                    ),
                 });
             }
             let update = settings_update(room, live);
@@ -588,6 +594,7 @@ fn plan_room(
         fingerprint,
         members_before: count_members(members),
         items,
+        note: None,
     })
 }
 

@@ -176,6 +176,20 @@ pub fn text(plan: &Plan, color: bool) -> String {
             out.push('\n');
         }
     }
+    for room in plan
+        .rooms
+        .iter()
+        .filter(|r| r.change == RoomChange::Unchanged)
+    {
+        if let Some(note) = &room.note {
+            let _ = writeln!(
+                out,
+                "  = room \"{}\" (id {}): {note}",
+                room.title,
+                room.room_id.unwrap_or_default()
+            );
+        }
+    }
     let unchanged = plan.summary.rooms_unchanged;
     if unchanged > 0 {
         let _ = writeln!(

@@ -271,6 +271,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
             update: None,
             fingerprint: "0".repeat(16),
             members_before: 0,
+            note: None,
             items: (0..5)
                 .map(|j| Item {
                     key: format!("Room {i:04} / user{j}@example.com"),

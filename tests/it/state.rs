@@ -178,6 +178,7 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         update: None,
         fingerprint: String::new(),
         members_before: 0,
+        note: None,
         items: vec![Item {
             key: "R".into(),
             action: Action::Archive,
