@@ -4,148 +4,14 @@
 //! skips and convergence under random faults without duplicate rooms.
 
 use docspace_provision::cli::FaultArgs;
-use docspace_provision::sandbox::{self, SandboxHandle};
 use serde_json::{Value, json};
 
-use crate::common::{Run, bin, run_cmd};
+use crate::common::{Portal, bin};
 
 const UMA: &str = "5a4db0c5-0000-4000-8000-000000000004";
 const DANA: &str = "5a4db0c5-0000-4000-8000-000000000002";
 const GUS: &str = "5a4db0c5-0000-4000-8000-000000000005";
 const MARKETING: &str = "6e0f0000-0000-4000-8000-000000000001";
-
-struct Portal {
-    handle: SandboxHandle,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    dir: std::path::PathBuf,
-}
-
-impl Portal {
-    async fn start() -> Portal {
-        Portal::with(FaultArgs {
-            operation_delay_ms: 20,
-            ..FaultArgs::default()
-        })
-        .await
-    }
-
-    async fn with(faults: FaultArgs) -> Portal {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().unwrap();
-        let handle = sandbox::start_in_process(&dir.path().join("state.json"), faults)
-            .await
-            .unwrap();
-        Portal {
-            handle,
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
-            dir: dir.path().to_path_buf(),
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}{}",
-            self.handle.base_url.as_str().trim_end_matches('/'),
-            path
-        )
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.handle.api_key);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().await.unwrap()
-    }
-
-    async fn create_room(&self, title: &str, room_type: i64) -> i64 {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/api/2.0/files/rooms",
-                Some(json!({"title": title, "roomType": room_type})),
-            )
-            .await;
-        v["response"]["id"].as_i64().unwrap()
-    }
-
-    async fn share(&self, room: i64, invitations: Value) {
-        self.call(
-            reqwest::Method::PUT,
-            &format!("/api/2.0/files/rooms/{room}/share"),
-            Some(json!({"invitations": invitations, "notify": false})),
-        )
-        .await;
-    }
-
-    async fn stats(&self) -> Value {
-        self.http
-            .get(self.url("/__sandbox/stats"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn reset_stats(&self) {
-        self.http
-            .post(self.url("/__sandbox/stats/reset"))
-            .send()
-            .await
-            .unwrap();
-    }
-
-    /// The sandbox's state file (rooms with their shares), read without going through the
-    /// (possibly faulty) API.
-    fn state(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.dir.join("state.json")).unwrap())
-            .unwrap()
-    }
-
-    fn manifest(&self, text: &str) -> std::path::PathBuf {
-        let path = self.dir.join("rooms.yaml");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Runs the binary against this sandbox with `args`.
-    fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = bin();
-        cmd.args(args)
-            .arg("--portal")
-            .arg(self.handle.base_url.as_str())
-            .env("DOCSPACE_API_KEY", &self.handle.api_key);
-        tokio::task::block_in_place(|| run_cmd(&mut cmd))
-    }
-
-    /// `apply FILE --auto-approve --report R` plus `extra`; returns the run and the report.
-    fn apply(&self, manifest: &std::path::Path, extra: &[&str]) -> (Run, Value) {
-        let report = self.dir.join("report.json");
-        let _ = std::fs::remove_file(&report);
-        let mut args = vec![
-            "apply",
-            manifest.to_str().unwrap(),
-            "--auto-approve",
-            "--report",
-            report.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let run = self.run(&args);
-        let value = std::fs::read_to_string(&report)
-            .map(|t| serde_json::from_str(&t).unwrap())
-            .unwrap_or(Value::Null);
-        (run, value)
-    }
-}
 
 fn entries(report: &Value) -> &Vec<Value> {
     report["entries"].as_array().expect("a report with entries")

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use docspace_provision::cli::FaultArgs;
 use docspace_provision::sandbox::{self, SandboxHandle};
 use serde_json::{Value, json};
 use std::process::Command;
@@ -56,21 +57,30 @@ pub fn scrub(text: &str, tmp: &Path) -> String {
 pub struct Portal {
     pub handle: SandboxHandle,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
     pub dir: std::path::PathBuf,
 }
 
 impl Portal {
+    /// A sandbox without faults (archive operations finish after 20 ms).
     pub async fn start() -> Portal {
+        Portal::with(FaultArgs {
+            operation_delay_ms: 20,
+            ..FaultArgs::default()
+        })
+        .await
+    }
+
+    /// A sandbox with the given fault switches.
+    pub async fn with(faults: FaultArgs) -> Portal {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        let handle = sandbox::start_in_process(&path, Default::default())
+        let handle = sandbox::start_in_process(&dir.path().join("state.json"), faults)
             .await
             .unwrap();
         Portal {
             handle,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
             dir: dir.path().to_path_buf(),
             _dir: dir,
         }
@@ -174,5 +184,48 @@ impl Portal {
             .arg(self.handle.base_url.as_str())
             .env("DOCSPACE_API_KEY", &self.handle.api_key);
         tokio::task::block_in_place(|| run_cmd(&mut cmd))
+    }
+}
+
+impl Portal {
+    pub async fn reset_stats(&self) {
+        self.http
+            .post(self.url("/__sandbox/stats/reset"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The sandbox's state file (rooms with their shares), read without going through the
+    /// (possibly faulty) API.
+    pub fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.dir.join("state.json")).unwrap())
+            .unwrap()
+    }
+
+    /// Writes `text` as `rooms.yaml` in the test's directory.
+    pub fn manifest(&self, text: &str) -> std::path::PathBuf {
+        let path = self.dir.join("rooms.yaml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `apply FILE --auto-approve --report R` plus `extra`; returns the run and the report.
+    pub fn apply(&self, manifest: &std::path::Path, extra: &[&str]) -> (Run, Value) {
+        let report = self.dir.join("report.json");
+        let _ = std::fs::remove_file(&report);
+        let mut args = vec![
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--report",
+            report.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let run = self.run(&args);
+        let value = std::fs::read_to_string(&report)
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap_or(Value::Null);
+        (run, value)
     }
 }

@@ -148,5 +148,9 @@ rooms:
     let plan = portal.run(&["plan", e, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     // A room that stays archived is not compared, and the plan says so.
-    assert!(plan.stdout.contains("= room \"Archive me\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("= room \"Archive me\""),
+        "{}",
+        plan.stdout
+    );
 }
