@@ -80,6 +80,13 @@ pub async fn prepare(
 ) -> miette::Result<Option<Prepared>> {
     printer.status(&format!("Reading {} ...\n", portal.display));
     let observed = state::read(&portal.client, &portal.display, &desired).await?;
+    let stats = portal.client.stats();
+    tracing::info!(
+        "read the portal in {} calls ({} rooms visible, {} member lists)",
+        stats.calls,
+        observed.rooms.len(),
+        observed.members.len()
+    );
     match plan::diff(&desired, &observed, desired.manifest_hash()) {
         Ok(plan) => Ok(Some(Prepared {
             desired,
