@@ -98,17 +98,7 @@ async fn bench_apply(rooms: usize) {
         .await
         .expect("the portal reads");
     let read_time = started.elapsed();
-    let plan = plan::diff(&desired, &observed, desired.manifest_hash()).expect("a plan");
-    let known: HashSet<i64> = observed.rooms.iter().map(|r| r.id).collect();
-    let entries = apply::execute(
-        &api,
-        &plan,
-        &known,
-        &Options::default(),
-        &AtomicBool::new(false),
-        &|_| {},
-    )
-    .await;
+    let entries = plan_and_apply(&api, &desired, &observed).await;
     let wall = started.elapsed();
     let counts = report::Counts::of(&entries);
     let stats = api.stats();
@@ -209,17 +199,7 @@ async fn bench_faults(rooms: usize) {
                 continue;
             }
         };
-        let plan = plan::diff(&desired, &observed, desired.manifest_hash()).expect("a plan");
-        let known: HashSet<i64> = observed.rooms.iter().map(|r| r.id).collect();
-        let entries = apply::execute(
-            &api,
-            &plan,
-            &known,
-            &Options::default(),
-            &AtomicBool::new(false),
-            &|_| {},
-        )
-        .await;
+        let entries = plan_and_apply(&api, &desired, &observed).await;
         let c = report::Counts::of(&entries);
         for e in entries
             .iter()
@@ -261,6 +241,25 @@ async fn bench_faults(rooms: usize) {
         plan.summary.invitations,
     );
     let _ = handle.stop().await;
+}
+
+/// Diffs and applies exactly as the `apply` command does, with default options.
+async fn plan_and_apply(
+    api: &Client,
+    desired: &manifest::Desired,
+    observed: &state::Observed,
+) -> Vec<report::Entry> {
+    let plan = plan::diff(desired, observed, desired.manifest_hash()).expect("a plan");
+    let known: HashSet<i64> = observed.rooms.iter().map(|r| r.id).collect();
+    apply::execute(
+        api,
+        &plan,
+        &known,
+        &Options::default(),
+        &AtomicBool::new(false),
+        &|_| {},
+    )
+    .await
 }
 
 fn main() {

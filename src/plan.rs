@@ -808,7 +808,131 @@ fn describe(s: &RoomSettings, live: Option<&ObservedRoom>) -> Vec<FieldChange> {
     out
 }
 
-/// Invitees per room for reporting "checked" counts.
-pub fn invitee_count(desired: &Desired) -> usize {
-    desired.rooms.iter().map(|r| r.invitees.len()).sum()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{self, SourceFile};
+    use crate::state::{ObservedGroup, ObservedUser};
+
+    fn desired(yaml: &str) -> Desired {
+        let mut problems = manifest::Problems::default();
+        let d = manifest::load_sources(vec![SourceFile::new("m.yaml", yaml)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        d
+    }
+
+    fn user(id: &str, email: &str, user_type: UserType) -> ObservedUser {
+        ObservedUser {
+            id: id.into(),
+            email: email.into(),
+            user_type,
+            pending: false,
+            terminated: false,
+            type_known: true,
+        }
+    }
+
+    fn member(subject: MemberSubject, access: Access, is_owner: bool) -> ObservedMember {
+        ObservedMember {
+            subject,
+            access: if is_owner { None } else { Some(access) },
+            raw_access: if is_owner { 1 } else { access.wire() },
+            is_owner,
+            can_edit_access: !is_owner,
+        }
+    }
+
+    /// A portal with one collaboration room (id 5): owner `o`, the key's user `me` (a
+    /// DocSpace admin who is not the owner), a user and a group.
+    fn observed() -> Observed {
+        let me = user("me", "me@x.test", UserType::DocSpaceAdmin);
+        let members = vec![
+            member(
+                MemberSubject::User(user("o", "o@x.test", UserType::DocSpaceAdmin)),
+                Access::None,
+                true,
+            ),
+            member(MemberSubject::User(me.clone()), Access::RoomManager, false),
+            member(
+                MemberSubject::User(user("u", "u@x.test", UserType::User)),
+                Access::Read,
+                false,
+            ),
+            member(
+                MemberSubject::Group(ObservedGroup {
+                    id: "g".into(),
+                    name: "Sales".into(),
+                }),
+                Access::Read,
+                false,
+            ),
+        ];
+        Observed {
+            portal: "test".into(),
+            me: Some(me),
+            rooms: vec![ObservedRoom {
+                id: 5,
+                title: "R".into(),
+                room_type: Some(RoomType::Collaboration),
+                raw_room_type: Some(2),
+                archived: false,
+                tags: BTreeSet::new(),
+                quota: None,
+                custom_quota: false,
+                deny_download: None,
+            }],
+            members: [(5, members)].into_iter().collect(),
+            ..Observed::default()
+        }
+    }
+
+    #[test]
+    fn exact_never_removes_the_owner_or_the_keys_own_user() {
+        let d = desired(
+            "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    members: exact\n",
+        );
+        let plan = diff(&d, &observed(), String::new()).unwrap();
+        let removed: Vec<&str> = plan.rooms[0]
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Remove)
+            .filter_map(Item::subject)
+            .collect();
+        assert_eq!(removed, ["Sales", "u@x.test"]);
+        assert_eq!(plan.rooms[0].members_before, 3);
+    }
+
+    #[test]
+    fn additive_leaves_unlisted_members_and_none_removes() {
+        let mut o = observed();
+        o.users
+            .insert("u@x.test".into(), user("u", "u@x.test", UserType::User));
+        let d = desired(
+            "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - email: u@x.test\n        access: none\n",
+        );
+        let plan = diff(&d, &o, String::new()).unwrap();
+        let items = &plan.rooms[0].items;
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].action, Action::Remove);
+        assert_eq!(items[0].reason, Some(RemovalReason::AccessNone));
+    }
+
+    #[test]
+    fn a_changed_type_is_a_located_error() {
+        let d = desired("version: 1\nrooms:\n  - title: R\n    type: custom\n");
+        let problems = diff(&d, &observed(), String::new()).unwrap_err();
+        assert_eq!(problems[0].code, "portal::room_type_differs");
+        assert_eq!(problems[0].location.as_deref(), Some("m.yaml:3:12"));
+    }
+
+    #[test]
+    fn output_is_sorted_by_title_whatever_the_manifest_order() {
+        let d = desired(
+            "version: 1\nrooms:\n  - title: Zed\n    type: custom\n  - title: Alpha\n    type: custom\n",
+        );
+        let plan = diff(&d, &Observed::default(), String::new()).unwrap();
+        let titles: Vec<&str> = plan.rooms.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Alpha", "Zed"]);
+        assert_eq!(plan.summary.rooms_to_create, 2);
+    }
 }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::docspace::{
     ApiError, DocSpaceApi, GroupDto, PAGE_SIZE, RoomDto, SearchArea, ShareDto, UserDto,
 };
-use crate::manifest::{Desired, Subject};
+use crate::manifest::Desired;
 use crate::model::{self, Access, RoomType, UserType};
 
 /// `rootFolderType` of an archived room (docspace-api.md 5.2).
@@ -321,15 +321,7 @@ async fn resolve_people<A: DocSpaceApi>(
     desired: &Desired,
     observed: &mut Observed,
 ) -> Result<(), ApiError> {
-    let wanted: BTreeSet<&str> = desired
-        .rooms
-        .iter()
-        .flat_map(|r| r.invitees.iter())
-        .filter_map(|i| match &i.subject {
-            Subject::Email(e) => Some(e.as_str()),
-            Subject::Group(_) => None,
-        })
-        .collect();
+    let wanted = desired.emails();
     // Emails already seen in member lists cost nothing more, when the row carried the
     // profile's type flags (the room-manager check needs the type).
     let mut known: BTreeMap<String, ObservedUser> = BTreeMap::new();
@@ -424,15 +416,7 @@ async fn resolve_groups<A: DocSpaceApi>(
     desired: &Desired,
     observed: &mut Observed,
 ) -> Result<(), ApiError> {
-    let wanted: BTreeSet<String> = desired
-        .rooms
-        .iter()
-        .flat_map(|r| r.invitees.iter())
-        .filter_map(|i| match &i.subject {
-            Subject::Group(g) => Some(g.to_lowercase()),
-            Subject::Email(_) => None,
-        })
-        .collect();
+    let wanted = desired.group_names();
     if wanted.is_empty() {
         return Ok(());
     }

@@ -9,7 +9,7 @@ use crate::printer::Printer;
 pub fn run(files: &[PathBuf], printer: &Printer) -> miette::Result<ExitStatus> {
     match load(files, printer) {
         Some(desired) => {
-            let invitees: usize = desired.rooms.iter().map(|r| r.invitees.len()).sum();
+            let invitees = desired.invitee_count();
             printer.status(&format!(
                 "{} valid: {} {}, {} {}\n",
                 plural(desired.files.len(), "manifest file", "manifest files"),

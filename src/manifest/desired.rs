@@ -150,6 +150,37 @@ pub struct Desired {
 }
 
 impl Desired {
+    /// Invitees over all rooms.
+    pub fn invitee_count(&self) -> usize {
+        self.rooms.iter().map(|r| r.invitees.len()).sum()
+    }
+
+    /// Every invitee email (lower-cased), once.
+    pub fn emails(&self) -> BTreeSet<&str> {
+        self.invitees()
+            .filter_map(|s| match s {
+                Subject::Email(e) => Some(e.as_str()),
+                Subject::Group(_) => None,
+            })
+            .collect()
+    }
+
+    /// Every invitee group name, lower-cased (groups match case-insensitively), once.
+    pub fn group_names(&self) -> BTreeSet<String> {
+        self.invitees()
+            .filter_map(|s| match s {
+                Subject::Group(g) => Some(g.to_lowercase()),
+                Subject::Email(_) => None,
+            })
+            .collect()
+    }
+
+    fn invitees(&self) -> impl Iterator<Item = &Subject> {
+        self.rooms
+            .iter()
+            .flat_map(|r| r.invitees.iter().map(|i| &i.subject))
+    }
+
     /// A hash of every manifest's text, in order, for saved plans.
     pub fn manifest_hash(&self) -> String {
         use sha2::{Digest, Sha256};
