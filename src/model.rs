@@ -370,21 +370,26 @@ pub fn server_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
-/// The title as the server will store it: trimmed, and `\t * + : " < > ? | \ /` replaced by `_`.
-/// Rooms are matched by this form so that a manifest title with a `:` finds its room.
+/// The title as the server will store it: trimmed, then `\t * + : " < > ? | \ /` and every
+/// UTF-16 surrogate code unit replaced by `_` (docs/docspace-api.md, "Room titles").
+///
+/// The server's pattern is a .NET regex (`Global.cs` `InvalidTitleChars`,
+/// `[\t*\+:"<>?\|\\/\p{Cs}]`), and .NET strings are UTF-16: a character outside the Basic
+/// Multilingual Plane (an emoji such as 🚀) is a surrogate *pair*, so it becomes `__`. Rooms
+/// are matched by this form so that a manifest title with a `:` or an emoji finds its room.
 pub fn sanitize_title(title: &str) -> String {
-    title
-        .trim()
-        .chars()
-        .map(|c| {
-            // Lone surrogates cannot occur in a Rust `str`, so only the listed characters apply.
-            if TITLE_REPLACED_CHARS.contains(&c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(title.len());
+    for c in title.trim().chars() {
+        if TITLE_REPLACED_CHARS.contains(&c) {
+            out.push('_');
+        } else if c.len_utf16() == 2 {
+            // One underscore per surrogate code unit.
+            out.push_str("__");
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The canonical form of an email for comparisons: trimmed and lower-cased.
@@ -435,5 +440,9 @@ mod tests {
     fn titles_are_sanitised_like_the_server() {
         assert_eq!(sanitize_title("  a:b/c*d  "), "a_b_c_d");
         assert_eq!(sanitize_title("Plain"), "Plain");
+        // Outside the BMP: a surrogate pair, two underscores.
+        assert_eq!(sanitize_title("🚀 Launch"), "__ Launch");
+        assert_eq!(sanitize_title("Café 東京"), "Café 東京");
+        assert_eq!(sanitize_title("𠀀x"), "__x");
     }
 }
