@@ -228,7 +228,8 @@ async fn bench_faults(rooms: usize) {
     let listed = api
         .list_rooms(docspace_provision::docspace::SearchArea::Any, None)
         .await
-        .expect("rooms");
+        .expect("rooms")
+        .rooms;
     let mut titles: Vec<&str> = listed.iter().map(|r| r.title.as_str()).collect();
     titles.sort_unstable();
     let all = titles.len();

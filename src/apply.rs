@@ -211,20 +211,25 @@ async fn set_archived<A: DocSpaceApi>(
     options: &Options,
 ) -> Result<(), ApiError> {
     let started = if archived {
-        api.archive_room(id).await.map(drop)
+        api.archive_room(id).await
     } else {
-        api.unarchive_room(id).await.map(drop)
+        api.unarchive_room(id).await
     };
-    if let Err(e) = started {
-        // A retried call may be refused because its first attempt already ran (the room is
-        // then already in the Archive, or back in Rooms): the room's state decides, not the
-        // error.
-        return match api.get_room(id).await {
-            Ok(room) if crate::state::ObservedRoom::from_dto(&room).archived == archived => Ok(()),
-            _ => Err(e),
-        };
-    }
-    api.wait_room_state(id, archived, options.state_timeout)
+    let operation = match started {
+        Ok(op) => op,
+        Err(e) => {
+            // A retried call may be refused because its first attempt already ran (the room
+            // is then already in the Archive, or back in Rooms): the room's state decides, not
+            // the error.
+            return match api.get_room(id).await {
+                Ok(room) if crate::state::ObservedRoom::from_dto(&room).archived == archived => {
+                    Ok(())
+                }
+                _ => Err(e),
+            };
+        }
+    };
+    api.wait_room_state(id, Some(&operation), archived, options.state_timeout)
         .await?;
     Ok(())
 }
@@ -464,11 +469,12 @@ async fn reconcile<A: DocSpaceApi>(
         let filter = filter.map(str::to_string);
         async move { api.list_rooms(SearchArea::Any, filter.as_deref()).await }
     };
-    let matches = |listed: &[crate::docspace::RoomDto]| -> Vec<i64> {
+    let matches = |listed: &crate::docspace::RoomListing| -> Vec<i64> {
         listed
+            .rooms
             .iter()
             .filter(|r| {
-                r.title == title
+                crate::model::title_matches(&r.title, title)
                     && r.room_type == Some(room.room_type.wire())
                     && !known_room_ids.contains(&r.id)
             })
@@ -697,6 +703,7 @@ mod tests {
             members_before,
             items,
             note: None,
+            notes: Vec::new(),
         }
     }
 

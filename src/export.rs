@@ -116,6 +116,22 @@ pub fn manifest(observed: &Observed) -> String {
             let _ = writeln!(out, "        access: {}", access.name());
         }
     }
+    let mut connected: Vec<_> = observed.connected_rooms.iter().collect();
+    connected.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
+    for room in connected {
+        // Out of reach of the integer-id endpoints (docs/docspace-api.md, "Rooms in
+        // connected storage"): recorded so that a reader knows it exists, never managed.
+        let _ = writeln!(
+            out,
+            "  # skipped room {} (id {}{}): kept in connected storage, which this tool cannot manage",
+            quote(&room.title),
+            quote(&room.id),
+            room.provider
+                .as_deref()
+                .map(|p| format!(", {}", quote(p)))
+                .unwrap_or_default()
+        );
+    }
     out
 }
 

@@ -392,6 +392,14 @@ pub fn sanitize_title(title: &str) -> String {
     out
 }
 
+/// Whether a live room's title is the manifest room's `stored` title (already in the stored
+/// form, see [`sanitize_title`]). The live title is sanitised too before comparing: a portal
+/// that stored an emoji unchanged (a rule we read in the source but could not watch on a live
+/// server) still matches, instead of getting a duplicate room on every run.
+pub fn title_matches(live: &str, stored: &str) -> bool {
+    live == stored || sanitize_title(live) == stored
+}
+
 /// The canonical form of an email for comparisons: trimmed and lower-cased.
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -444,5 +452,8 @@ mod tests {
         assert_eq!(sanitize_title("🚀 Launch"), "__ Launch");
         assert_eq!(sanitize_title("Café 東京"), "Café 東京");
         assert_eq!(sanitize_title("𠀀x"), "__x");
+        assert!(title_matches("__ Launch", &sanitize_title("🚀 Launch")));
+        assert!(title_matches("🚀 Launch", &sanitize_title("🚀 Launch")));
+        assert!(!title_matches("Launch", &sanitize_title("🚀 Launch")));
     }
 }

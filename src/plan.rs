@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::manifest::{
     Desired, DesiredRoom, MembersMode, Origin, Problem, Quota, RoomState, Subject,
 };
-use crate::model::{Access, RoomType, SubjectKind, UserType};
+use crate::model::{self, Access, RoomType, SubjectKind, UserType};
 use crate::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom};
 
 /// The version of the plan / saved-plan JSON.
@@ -169,6 +169,29 @@ pub struct RoomPlan {
     /// Something a reviewer should know about a room the plan leaves alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Hints about the room's identity and settings (see [`RoomNote`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<RoomNote>,
+}
+
+/// Something a reviewer should know about a room's plan, beyond its items. Text is made in
+/// `render/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RoomNote {
+    /// A room with this title is kept in connected third-party storage, which the tool cannot
+    /// manage; it is not the manifest's room.
+    ConnectedNamesake {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
+    },
+    /// A planned create whose title is close to an existing room's (same but for case, or a
+    /// small edit such as a rename in the web UI): pin it with `id:` to adopt that room.
+    SimilarRoom { id: i64, title: String },
+    /// Tag names compare case-insensitively on the portal: asking for `requested` gives the
+    /// room the existing tag `existing`.
+    TagSpelling { requested: String, existing: String },
 }
 
 /// Invitation settings from the manifest defaults.
@@ -211,6 +234,13 @@ pub struct Plan {
     pub share: ShareSettings,
     pub rooms: Vec<RoomPlan>,
     pub summary: Summary,
+    /// Rooms in connected third-party storage on the portal: listed, never managed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unmanaged_connected_rooms: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Plan {
@@ -237,8 +267,10 @@ pub fn diff(
         .iter()
         .filter_map(|r| r.id.map(|id| (id, r)))
         .collect();
+    // The fuzzy title comparison is quadratic: only within a budget.
+    let fuzzy = desired.rooms.len().saturating_mul(observed.rooms.len()) <= SIMILARITY_BUDGET;
     for room in &desired.rooms {
-        match plan_room(desired, observed, room, &pinned, &mut problems) {
+        match plan_room(desired, observed, room, &pinned, fuzzy, &mut problems) {
             Some(p) => rooms.push(p),
             None => continue,
         }
@@ -259,6 +291,7 @@ pub fn diff(
         },
         rooms,
         summary,
+        unmanaged_connected_rooms: observed.connected_rooms.len(),
     })
 }
 
@@ -326,11 +359,13 @@ fn find_room<'a>(
             }
         },
         None => {
-            let candidates: Vec<&ObservedRoom> = observed
+            let mut candidates: Vec<&ObservedRoom> = observed
                 .rooms
                 .iter()
-                .filter(|r| r.title == room.title)
+                .filter(|r| model::title_matches(&r.title, &room.title))
                 .collect();
+            // Listing order is the key user's own sort preference: sort for stable messages.
+            candidates.sort_by_key(|r| r.id);
             match candidates.as_slice() {
                 [] => None,
                 [one] => {
@@ -400,6 +435,7 @@ fn plan_room(
     observed: &Observed,
     room: &DesiredRoom,
     pinned: &HashMap<i64, &DesiredRoom>,
+    fuzzy: bool,
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
     let live = find_room(desired, observed, room, pinned, problems).ok()?;
@@ -462,6 +498,7 @@ fn plan_room(
                     note: Some(
                         "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".into(),
                     ),
+                    notes: Vec::new(),
                 });
             }
             let update = settings_update(room, live);
@@ -595,7 +632,92 @@ fn plan_room(
         members_before: count_members(members),
         items,
         note: None,
+        notes: room_notes(observed, room, live, fuzzy),
     })
+}
+
+/// Identity and tag hints for one room (see [`RoomNote`]).
+fn room_notes(
+    observed: &Observed,
+    room: &DesiredRoom,
+    live: Option<&ObservedRoom>,
+    fuzzy: bool,
+) -> Vec<RoomNote> {
+    let mut notes = Vec::new();
+    if room.id.is_none() {
+        for c in &observed.connected_rooms {
+            if model::title_matches(&c.title, &room.title) {
+                notes.push(RoomNote::ConnectedNamesake {
+                    id: c.id.clone(),
+                    provider: c.provider.clone(),
+                });
+            }
+        }
+    }
+    if live.is_none() && room.id.is_none() {
+        notes.extend(similar_room(observed, room, fuzzy));
+    }
+    if let Some(tags) = &room.tags {
+        // The portal keeps one spelling per tag (its tag table compares case-insensitively),
+        // seen here on any listed room.
+        let live_tags = live.map(|l| &l.tags);
+        for tag in tags {
+            let existing = live_tags
+                .into_iter()
+                .flatten()
+                .chain(observed.rooms.iter().flat_map(|r| r.tags.iter()))
+                .find(|t| *t != tag && t.to_lowercase() == tag.to_lowercase());
+            if let Some(existing) = existing {
+                notes.push(RoomNote::TagSpelling {
+                    requested: tag.clone(),
+                    existing: existing.clone(),
+                });
+            }
+        }
+    }
+    notes
+}
+
+/// How many title comparisons (manifest rooms x portal rooms) the fuzzy part of
+/// [`similar_room`] may make in one plan, so that a first plan of 10,000 new rooms against a
+/// 10,000-room portal stays fast; beyond it only case and spacing differences are hinted.
+const SIMILARITY_BUDGET: usize = 2_000_000;
+
+/// An existing room whose title is the planned create's but for case and spacing, or (on
+/// portals small enough for the comparison budget) within a small edit of it.
+fn similar_room(observed: &Observed, room: &DesiredRoom, fuzzy: bool) -> Option<RoomNote> {
+    let fold = |t: &str| {
+        t.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let wanted = fold(&room.title);
+    let candidates = observed
+        .rooms
+        .iter()
+        .filter(|r| r.room_type == Some(room.room_type));
+    if let Some(r) = candidates
+        .clone()
+        .find(|r| fold(&model::sanitize_title(&r.title)) == wanted)
+    {
+        return Some(RoomNote::SimilarRoom {
+            id: r.id,
+            title: r.title.clone(),
+        });
+    }
+    // Short titles are too close to everything to hint about.
+    if !fuzzy || wanted.chars().count() < 6 {
+        return None;
+    }
+    candidates
+        .map(|r| (strsim::normalized_levenshtein(&wanted, &fold(&r.title)), r))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.id.cmp(&a.1.id)))
+        .map(|(_, r)| RoomNote::SimilarRoom {
+            id: r.id,
+            title: r.title.clone(),
+        })
 }
 
 /// Members that count for the removal guard: everyone but the owner row.
@@ -738,8 +860,13 @@ fn settings_update(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomSettin
     if room.id.is_some() && live.title != room.title {
         u.title = Some(room.title.clone());
     }
+    // Tag names compare case-insensitively on the portal (docs/docspace-api.md, "Tags"):
+    // `Acme` asked for where `acme` exists is `acme`, so a case difference is no change.
+    let folded = |set: &mut dyn Iterator<Item = &String>| -> BTreeSet<String> {
+        set.map(|t| t.to_lowercase()).collect()
+    };
     if let Some(tags) = &room.tags
-        && *tags != live.tags
+        && folded(&mut tags.iter()) != folded(&mut live.tags.iter())
     {
         u.tags = Some(tags.iter().cloned().collect());
     }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::docspace::{
-    ApiError, DocSpaceApi, GroupDto, PAGE_SIZE, RoomDto, SearchArea, ShareDto, UserDto,
+    ApiError, ConnectedRoomDto, DocSpaceApi, GroupDto, PAGE_SIZE, RoomDto, RoomListing, SearchArea,
+    ShareDto, UserDto,
 };
 use crate::manifest::Desired;
 use crate::model::{self, Access, RoomType, UserType};
@@ -39,6 +40,29 @@ pub struct ObservedRoom {
     #[serde(default)]
     pub custom_quota: bool,
     pub deny_download: Option<bool>,
+}
+
+/// A room in connected third-party storage (docs/docspace-api.md, "Rooms in connected
+/// storage").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedRoom {
+    /// The server's string id, e.g. `sbox-3-7`.
+    pub id: String,
+    pub title: String,
+    pub room_type: Option<RoomType>,
+    /// `Box`, `WebDav`, ... when the server says.
+    pub provider: Option<String>,
+}
+
+impl ConnectedRoom {
+    pub fn from_dto(r: &ConnectedRoomDto) -> ConnectedRoom {
+        ConnectedRoom {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            room_type: r.room_type.and_then(RoomType::from_wire),
+            provider: r.provider_key.clone().filter(|p| !p.trim().is_empty()),
+        }
+    }
 }
 
 /// A person as the portal has them.
@@ -120,6 +144,10 @@ pub struct Observed {
     pub me: Option<ObservedUser>,
     /// Every room the key can see, active and archived.
     pub rooms: Vec<ObservedRoom>,
+    /// Rooms kept in connected third-party storage (string ids): listed by the portal, but
+    /// out of reach of the endpoints the tool uses, so never managed, only reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connected_rooms: Vec<ConnectedRoom>,
     /// Members of the rooms the manifest matched, by room id.
     pub members: BTreeMap<i64, Vec<ObservedMember>>,
     /// Manifest emails resolved to accounts (lower-cased email -> user). Missing: no account.
@@ -210,17 +238,13 @@ pub async fn read<A: DocSpaceApi>(
     desired: &Desired,
 ) -> Result<Observed, ApiError> {
     let me = api.me().await?;
-    let rooms: Vec<ObservedRoom> = api
-        .list_rooms(SearchArea::Any, None)
-        .await?
-        .iter()
-        .filter(|r| r.room_type.is_some())
-        .map(ObservedRoom::from_dto)
-        .collect();
+    let listing = api.list_rooms(SearchArea::Any, None).await?;
+    let (rooms, connected_rooms) = observe_listing(&listing, |_| true);
     let mut observed = Observed {
         portal: portal.to_string(),
         me: Some(ObservedUser::from_dto(&me)),
         rooms,
+        connected_rooms,
         ..Observed::default()
     };
 
@@ -271,31 +295,53 @@ pub async fn read_all<A: DocSpaceApi>(
     titles: &[String],
 ) -> Result<Observed, ApiError> {
     let me = api.me().await?;
-    let rooms: Vec<ObservedRoom> = api
-        .list_rooms(SearchArea::Any, None)
-        .await?
-        .iter()
-        .filter(|r| r.room_type.is_some())
-        .filter(|r| titles.is_empty() || titles.contains(&r.title))
-        .map(ObservedRoom::from_dto)
-        .collect();
+    let listing = api.list_rooms(SearchArea::Any, None).await?;
+    let (rooms, connected_rooms) = observe_listing(&listing, |title| {
+        titles.is_empty() || titles.iter().any(|t| t == title)
+    });
     let members = read_members(api, rooms.iter().map(|r| r.id)).await?;
     Ok(Observed {
         portal: portal.to_string(),
         me: Some(ObservedUser::from_dto(&me)),
         rooms,
+        connected_rooms,
         members,
         ..Observed::default()
     })
+}
+
+/// The rooms (of a known kind: plain folders have no type) and connected-storage rooms of a
+/// listing whose title `keep` accepts.
+fn observe_listing(
+    listing: &RoomListing,
+    keep: impl Fn(&str) -> bool,
+) -> (Vec<ObservedRoom>, Vec<ConnectedRoom>) {
+    let rooms = listing
+        .rooms
+        .iter()
+        .filter(|r| r.room_type.is_some() && keep(&r.title))
+        .map(ObservedRoom::from_dto)
+        .collect();
+    let connected = listing
+        .connected
+        .iter()
+        .filter(|r| keep(&r.title))
+        .map(ConnectedRoom::from_dto)
+        .collect();
+    (rooms, connected)
 }
 
 /// The ids of live rooms that manifest rooms match (by pinned id, else by exact stored title).
 /// Ambiguous titles match every candidate here so their members are known; the planner then
 /// refuses them.
 pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i64> {
-    let mut by_title: HashMap<&str, Vec<i64>> = HashMap::new();
+    // Keyed by the stored form of the live title (see `model::title_matches`).
+    let mut by_title: HashMap<String, Vec<i64>> = HashMap::new();
     for r in rooms {
-        by_title.entry(r.title.as_str()).or_default().push(r.id);
+        by_title
+            .entry(model::sanitize_title(&r.title))
+            .or_default()
+            .push(r.id);
     }
     let mut ids = BTreeSet::new();
     for room in &desired.rooms {
@@ -388,14 +434,20 @@ async fn resolve_people<A: DocSpaceApi>(
             Err(e) => return Err(e),
         }
     }
+    // Looked up as the manifest spells the address (the client falls back to lower case):
+    // PostgreSQL installs compare emails case-sensitively.
+    let written = desired.written_emails();
     let found: Vec<(String, Option<UserDto>)> = stream::iter(missing)
-        .map(|email| async move {
-            match api.user_by_email(email).await {
-                Ok(user) => Ok((email.to_string(), user)),
-                // The caller may not view this account (7): to this key it has no account,
-                // and an email invitation reaches the existing user anyway (6.5).
-                Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
-                Err(e) => Err(e),
+        .map(|email| {
+            let as_written = written.get(email).copied().unwrap_or(email);
+            async move {
+                match api.user_by_email(as_written).await {
+                    Ok(user) => Ok((email.to_string(), user)),
+                    // The caller may not view this account (7): to this key it has no account,
+                    // and an email invitation reaches the existing user anyway (6.5).
+                    Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
+                    Err(e) => Err(e),
+                }
             }
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)

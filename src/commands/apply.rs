@@ -286,7 +286,7 @@ async fn recheck<A: DocSpaceApi>(
         .iter()
         .any(|r| r.room_id.is_none() && !r.items.is_empty())
     {
-        api.list_rooms(SearchArea::Any, None).await?
+        api.list_rooms(SearchArea::Any, None).await?.rooms
     } else {
         Vec::new()
     };
@@ -316,10 +316,10 @@ async fn recheck<A: DocSpaceApi>(
                     None => {
                         // Planned as a create: stale if a room with that exact title appeared since.
                         known.extend(listing.iter().map(|r| r.id));
-                        match listing
-                            .iter()
-                            .find(|r| r.title == room.title && r.room_type.is_some())
-                        {
+                        match listing.iter().find(|r| {
+                            crate::model::title_matches(&r.title, &room.title)
+                                && r.room_type.is_some()
+                        }) {
                             Some(dto) => {
                                 state::fingerprint(Some(&ObservedRoom::from_dto(dto)), Some(&[]))
                             }

@@ -34,7 +34,10 @@ pub fn run(
             let missing: Vec<&String> = settings
                 .rooms
                 .iter()
-                .filter(|t| !observed.rooms.iter().any(|r| &r.title == *t))
+                .filter(|t| {
+                    !observed.rooms.iter().any(|r| &r.title == *t)
+                        && !observed.connected_rooms.iter().any(|r| &r.title == *t)
+                })
                 .collect();
             if !missing.is_empty() {
                 let names: Vec<String> = missing.iter().map(|t| format!("`{t}`")).collect();

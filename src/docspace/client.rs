@@ -9,9 +9,12 @@
 //! - Every request carries a [`CallClass`]; whether it is retried is decided in
 //!   [`super::policy`], never here ad hoc.
 //! - A 2xx is a success only when its envelope does not say `status: 1` (docspace-api.md 3.3).
-//! - Lists are read with explicit page size, offset and (for rooms) sort order, and paging
-//!   stops on an empty page even if the server's `total` says otherwise (3.1).
+//! - Lists are read with explicit page size and offset, people in an explicit total order
+//!   (`sortBy=Email`), rooms without `sortBy` (the server would save it as the user's UI
+//!   preference); paging stops on an empty page even if the server's `total` says otherwise
+//!   (3.1).
 
+use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::BuildHasher;
@@ -33,9 +36,9 @@ use url::Url;
 use super::error::{ApiError, ErrorKind, NetworkKind};
 use super::policy::{self, CallClass, Pacer};
 use super::wire::{
-    CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto, ROOT_FOLDER_ARCHIVE,
-    ROOT_FOLDER_ROOMS, RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse,
-    UpdateRoomRequest, UserDto, ValidationProblem,
+    ConnectedRoomDto, CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto,
+    ListedRoom, ROOT_FOLDER_ARCHIVE, ROOT_FOLDER_ROOMS, RoomDto, RoomsPage, ShareDto, ShareRequest,
+    ShareResponse, UpdateRoomRequest, UserDto, ValidationProblem,
 };
 
 /// The page size used for every list (the server allows 1..100, section 1).
@@ -43,6 +46,38 @@ pub const PAGE_SIZE: i64 = 100;
 
 /// A hard stop for paging loops against a misbehaving server (100,000 pages of 100).
 const MAX_PAGES: usize = 100_000;
+
+/// How people are paged: by email, ascending. Without `sortBy` the server orders by status and
+/// first name only (`DbUserService`), and SQL OFFSET pages over ties overlap or skip once a
+/// portal has more than a page of accounts; a skipped person would be planned as a new guest.
+/// Email is unique per portal, so this order is total (docs/docspace-api.md, "Paging people").
+pub const PEOPLE_ORDER: [(&str, &str); 2] = [("sortBy", "Email"), ("sortOrder", "0")];
+
+fn people_query() -> Vec<(&'static str, String)> {
+    let mut q = vec![("area", "0".to_string())];
+    q.extend(PEOPLE_ORDER.iter().map(|(k, v)| (*k, v.to_string())));
+    q
+}
+
+/// Every room a listing returned: the rooms the tool can manage, and those kept in connected
+/// third-party storage, which it can only report (docs/docspace-api.md, "Rooms in connected
+/// storage").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoomListing {
+    pub rooms: Vec<RoomDto>,
+    pub connected: Vec<ConnectedRoomDto>,
+}
+
+impl RoomListing {
+    /// Rooms of both kinds.
+    pub fn len(&self) -> usize {
+        self.rooms.len() + self.connected.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Which rooms `list_rooms` returns (`searchArea`, section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -335,12 +370,52 @@ impl Client {
 
     /// All rooms in `area`, optionally narrowed by the server's title search. The search is a
     /// substring or full-text match (5.3): callers must re-check exact titles.
+    ///
+    /// No `sortBy` is sent: the server saves a passed `sortBy` as the key user's default sort
+    /// in the web UI (`FileStorageService` -> `SetDefaultOrder`), and a read must leave no
+    /// trace. Without it the user's saved order applies, which the server makes total with the
+    /// title as tie-break, so pages are stable while nothing changes. Rooms are still keyed by
+    /// id across pages: if a room is created or renamed mid-listing and pages overlap or skip,
+    /// the listing is read once more, and a second inconsistent read is an error rather than a
+    /// plan built on a partial view (a missed room would be planned as a create).
     pub async fn list_rooms(
         &self,
         area: SearchArea,
         filter_value: Option<&str>,
-    ) -> Result<Vec<RoomDto>, ApiError> {
-        let mut rooms = Vec::new();
+    ) -> Result<RoomListing, ApiError> {
+        let mut last = None;
+        for _ in 0..2 {
+            let (listing, consistent) = self.list_rooms_once(area, filter_value).await?;
+            if consistent {
+                return Ok(listing);
+            }
+            last = Some(listing);
+        }
+        let listing = last.unwrap_or_default();
+        Err(ApiError::new(
+            ErrorKind::Decode,
+            "GET",
+            "/api/2.0/files/rooms".to_string(),
+        )
+        .with_message(format!(
+            "the room listing changed while it was read, twice ({} distinct rooms, pages overlapped or skipped); run again",
+            listing.len()
+        )))
+    }
+
+    /// One pass over every page. `consistent` is false when a page repeated a room or the
+    /// `total` the server announced changed between pages (a room was created or removed
+    /// mid-listing, so offsets shifted and a room may have been skipped).
+    async fn list_rooms_once(
+        &self,
+        area: SearchArea,
+        filter_value: Option<&str>,
+    ) -> Result<(RoomListing, bool), ApiError> {
+        let mut listing = RoomListing::default();
+        let mut seen_int: HashSet<i64> = HashSet::new();
+        let mut seen_text: HashSet<String> = HashSet::new();
+        let mut consistent = true;
+        let mut first_total: Option<i64> = None;
         let mut start: i64 = 0;
         for _ in 0..MAX_PAGES {
             let mut call = Call::new(Method::GET, "/api/2.0/files/rooms", CallClass::Read)
@@ -348,22 +423,27 @@ impl Client {
             if let Some(filter) = filter_value {
                 call = call.query("filterValue", filter);
             }
-            // 5.3: without an explicit sort the user's saved default applies, which can change
-            // between pages; pass both (passing sortBy also saves it as the user's default).
-            let call = call
-                .query("count", PAGE_SIZE)
-                .query("startIndex", start)
-                .query("sortBy", "DateAndTimeCreation")
-                .query("sortOrder", 0);
+            let call = call.query("count", PAGE_SIZE).query("startIndex", start);
             let page: RoomsPage = self.fetch(call).await?;
             // 3.1: rooms page inside `response`; the envelope has no total.
+            if *first_total.get_or_insert(page.total) != page.total {
+                consistent = false;
+            }
             if page.folders.is_empty() {
-                return Ok(rooms);
+                return Ok((listing, consistent));
             }
             start += page.folders.len() as i64;
-            rooms.extend(page.folders);
+            for folder in page.folders {
+                let new = match folder {
+                    ListedRoom::Room(r) => seen_int.insert(r.id).then(|| listing.rooms.push(r)),
+                    ListedRoom::Connected(c) => seen_text
+                        .insert(c.id.clone())
+                        .then(|| listing.connected.push(c)),
+                };
+                consistent &= new.is_some();
+            }
             if start >= page.total {
-                return Ok(rooms);
+                return Ok((listing, consistent));
             }
         }
         Err(self.paging_runaway("/api/2.0/files/rooms"))
@@ -422,11 +502,21 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// Polls the room until it is archived (`rootFolderType` 20) or active (14), with backoff,
-    /// and returns it. Section 8: polling the room is more robust than the operation.
+    /// Waits until the room is archived (`rootFolderType` 20) or active (14), polling with
+    /// backoff, and returns it.
+    ///
+    /// The move runs as a background operation whose failure shows only in the operation's
+    /// `error` (docs/docspace-api.md, "Archive and unarchive"): the room just stays where it
+    /// was. So when the start call returned an operation id, each round also reads that
+    /// operation (`GET /files/fileops?id=`) and a non-empty `error` ends the wait at once as
+    /// a failure carrying the server's message. The room's own state stays the proof of
+    /// success. A key that may not read operations (no `files:read` scope) falls back to
+    /// watching the room alone. An operation that reports finished without an error while the
+    /// room has not moved is failed after a few more rounds rather than waited out.
     pub async fn wait_room_state(
         &self,
         id: i64,
+        operation: Option<&FileOperationDto>,
         archived: bool,
         timeout: Duration,
     ) -> Result<RoomDto, ApiError> {
@@ -436,11 +526,70 @@ impl Client {
             ROOT_FOLDER_ROOMS
         };
         let state = if archived { "archived" } else { "active" };
-        self.poll(id, timeout, state, |room| {
-            (room.as_ref().ok()?.root_folder_type == Some(want)).then_some(())
-        })
-        .await
-        .map(|r| r.expect("poll returns a room when the room matched"))
+        let verb = if archived { "archive" } else { "unarchive" };
+        let path = format!("/api/2.0/files/rooms/{id}");
+        let failed = |message: &str| {
+            ApiError::new(ErrorKind::Failed, "PUT", format!("{path}/{verb}")).with_message(format!(
+                "the portal could not {verb} room {id}: {}",
+                message.trim()
+            ))
+        };
+        let mut op_id = operation.map(|o| o.id.clone()).filter(|i| !i.is_empty());
+        if let Some(op) = operation
+            && let Some(e) = op.error.as_deref().filter(|e| !e.trim().is_empty())
+        {
+            return Err(failed(e));
+        }
+        let deadline = Instant::now() + timeout;
+        let mut delay = Duration::from_millis(200);
+        let mut rounds_after_finish = 0u32;
+        loop {
+            if let Some(op) = op_id.clone() {
+                match self.file_operation(&op).await {
+                    Ok(Some(found)) => {
+                        if let Some(e) = found.error.as_deref().filter(|e| !e.trim().is_empty()) {
+                            return Err(failed(e));
+                        }
+                        if found.finished {
+                            rounds_after_finish += 1;
+                        }
+                    }
+                    // Results are kept only while the server holds them; the room decides.
+                    Ok(None) => op_id = None,
+                    Err(e) if matches!(e.http_status(), Some(401 | 403 | 404)) => op_id = None,
+                    Err(e) => return Err(e),
+                }
+            }
+            let room = self.get_room(id).await?;
+            if room.root_folder_type == Some(want) {
+                return Ok(room);
+            }
+            if rounds_after_finish > 3 {
+                return Err(failed(&format!(
+                    "the operation finished without an error, but the room is still not {state}"
+                )));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(
+                    ApiError::new(ErrorKind::WaitTimeout, "GET", path).with_message(format!(
+                        "room {id} was not {state} after {} s",
+                        timeout.as_secs()
+                    )),
+                );
+            }
+            tokio::time::sleep(delay.min(deadline - now)).await;
+            delay = (delay * 3 / 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// One of the caller's background file operations by id (`GET /api/2.0/files/fileops?id=`,
+    /// which answers a list), or `None` when the server no longer holds it.
+    pub async fn file_operation(&self, id: &str) -> Result<Option<FileOperationDto>, ApiError> {
+        let call =
+            Call::new(Method::GET, "/api/2.0/files/fileops", CallClass::Read).query("id", id);
+        let ops: Vec<FileOperationDto> = self.fetch(call).await?;
+        Ok(ops.into_iter().find(|o| o.id == id))
     }
 
     /// Deletes a room permanently (5.6). The pre-checks are synchronous (404, 403); the
@@ -530,11 +679,33 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// The user with this email, or `None` when the portal has none (section 7). The email is
-    /// sent lower-cased because the server matches with SQL equality.
+    /// The user with this email, or `None` when the portal has none (section 7).
+    ///
+    /// The server matches with SQL equality, which folds case on MySQL installs but not on
+    /// PostgreSQL ones (docs/docspace-api.md, "Email case"). So the email is looked up as
+    /// written first and, when that finds nothing and the lower-cased form differs, lower-cased
+    /// (the form most accounts are stored in). Whatever comes back is accepted only when it
+    /// is the same address compared case-insensitively.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
-        let call = Call::new(Method::GET, "/api/2.0/people/email", CallClass::Read)
-            .query("email", email.trim().to_lowercase());
+        let written = email.trim();
+        let lower = written.to_lowercase();
+        let mut forms = vec![written.to_string()];
+        if lower != written {
+            forms.push(lower);
+        }
+        for form in forms {
+            if let Some(user) = self.user_by_exact_email(&form).await?
+                && user.email.trim().to_lowercase() == written.to_lowercase()
+            {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn user_by_exact_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
+        let call =
+            Call::new(Method::GET, "/api/2.0/people/email", CallClass::Read).query("email", email);
         match self.fetch(call).await {
             Ok(user) => Ok(Some(user)),
             // Section 7: an unknown email is 404 with a JSON message ("The user could not be
@@ -546,19 +717,22 @@ impl Client {
     }
 
     /// Every account, pending invitees included (`GET /people/filter`, area 0 = all; the plain
-    /// `GET /people` lists active users only, section 7).
+    /// `GET /people` lists active users only, section 7), in a total order (see
+    /// [`PEOPLE_ORDER`]).
     pub async fn list_people(&self) -> Result<Vec<UserDto>, ApiError> {
-        self.fetch_all("/api/2.0/people/filter", &[("area", "0".to_string())])
+        self.fetch_all("/api/2.0/people/filter", &people_query())
             .await
     }
 
-    /// One page of people (`count=100` from `start`) and the envelope `total`, so a caller
-    /// can choose between listing everyone and per-email lookups (DESIGN.md section 7).
+    /// One page of people (`count=100` from `start`, in a total order) and the envelope
+    /// `total`, so a caller can choose between listing everyone and per-email lookups
+    /// (DESIGN.md section 7).
     pub async fn people_page(&self, start: i64) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
-        let call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read)
-            .query("area", "0")
-            .query("count", PAGE_SIZE)
-            .query("startIndex", start);
+        let mut call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read);
+        for (k, v) in people_query() {
+            call = call.query(k, v);
+        }
+        let call = call.query("count", PAGE_SIZE).query("startIndex", start);
         let envelope: Envelope<Vec<UserDto>> = self.fetch_envelope(call).await?;
         Ok((envelope.response.unwrap_or_default(), envelope.total))
     }
@@ -915,7 +1089,7 @@ impl super::DocSpaceApi for Client {
         &self,
         area: SearchArea,
         filter_value: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<RoomDto>, ApiError>> + Send {
+    ) -> impl Future<Output = Result<RoomListing, ApiError>> + Send {
         Client::list_rooms(self, area, filter_value)
     }
     fn get_room(&self, id: i64) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
@@ -949,10 +1123,11 @@ impl super::DocSpaceApi for Client {
     fn wait_room_state(
         &self,
         id: i64,
+        operation: Option<&FileOperationDto>,
         archived: bool,
         timeout: Duration,
     ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
-        Client::wait_room_state(self, id, archived, timeout)
+        Client::wait_room_state(self, id, operation, archived, timeout)
     }
     fn delete_room(&self, id: i64) -> impl Future<Output = Result<(), ApiError>> + Send {
         Client::delete_room(self, id)

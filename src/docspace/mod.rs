@@ -13,13 +13,15 @@ pub mod wire;
 use std::future::Future;
 use std::time::Duration;
 
-pub use client::{Client, ClientConfig, ClientStats, PAGE_SIZE, SearchArea};
+pub use client::{
+    Client, ClientConfig, ClientStats, PAGE_SIZE, PEOPLE_ORDER, RoomListing, SearchArea,
+};
 pub use error::{ApiError, ErrorKind, NetworkKind};
 pub use policy::CallClass;
 pub use wire::{
-    CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto, Invitation, RoomDto,
-    RoomsPage, ShareDto, ShareRequest, ShareResponse, UpdateRoomRequest, UserDto, UserRefDto,
-    ValidationProblem,
+    ConnectedRoomDto, CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto,
+    Invitation, ListedRoom, RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse,
+    UpdateRoomRequest, UserDto, UserRefDto, ValidationProblem,
 };
 
 /// The DocSpace calls the tool makes. [`Client`] implements it over HTTP; tests implement it
@@ -28,12 +30,13 @@ pub use wire::{
 pub trait DocSpaceApi: Send + Sync {
     /// The key owner's profile.
     fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send;
-    /// All rooms in `area` (all pages), optionally narrowed by the server's title search.
+    /// All rooms in `area` (all pages), optionally narrowed by the server's title search;
+    /// rooms in connected storage apart.
     fn list_rooms(
         &self,
         area: SearchArea,
         filter_value: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<RoomDto>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<RoomListing, ApiError>> + Send;
     fn get_room(&self, id: i64) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;
     /// Not idempotent; a failure may be ambiguous ([`ApiError::is_ambiguous`]).
     fn create_room(
@@ -53,10 +56,12 @@ pub trait DocSpaceApi: Send + Sync {
         &self,
         id: i64,
     ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send;
-    /// Polls until the room is archived (`true`) or active (`false`).
+    /// Polls until the room is archived (`true`) or active (`false`); a failure the started
+    /// `operation` reports ends the wait as an error.
     fn wait_room_state(
         &self,
         id: i64,
+        operation: Option<&FileOperationDto>,
         archived: bool,
         timeout: Duration,
     ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;

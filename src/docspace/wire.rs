@@ -137,10 +137,12 @@ pub struct RoomDto {
     /// 14 active, 20 archived (5.2).
     #[serde(default)]
     pub root_folder_type: Option<i64>,
+    /// Section folder ids. Not used by the tool; kept loose (a number, or a string for
+    /// third-party folders) so that an unexpected shape never stops a run.
     #[serde(default)]
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<serde_json::Value>,
     #[serde(default)]
-    pub root_folder_id: Option<i64>,
+    pub root_folder_id: Option<serde_json::Value>,
     /// Newest first on the wire; compare as a set.
     #[serde(default, deserialize_with = "null_default")]
     pub tags: Vec<String>,
@@ -179,12 +181,73 @@ impl RoomDto {
     }
 }
 
+/// A room kept in connected third-party storage (Box, Dropbox, WebDAV, ...).
+///
+/// The server lists such rooms among the others but serialises them as `FolderDto<string>`:
+/// `id`, `parentId` and `rootFolderId` are JSON strings such as `"sbox-3-7"`
+/// (docs/docspace-api.md, "Rooms in connected storage"). The integer-id endpoints the tool
+/// uses (share, update, archive) do not reach them, so the tool only reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectedRoomDto {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub room_type: Option<i64>,
+    #[serde(default)]
+    pub root_folder_type: Option<i64>,
+    /// The storage provider (`Box`, `DropboxV2`, `WebDav`, ...), when the server says.
+    #[serde(default)]
+    pub provider_key: Option<String>,
+}
+
+/// One entry of the room listing: a room the tool can manage (integer id) or one in
+/// connected storage (string id).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListedRoom {
+    Room(RoomDto),
+    Connected(ConnectedRoomDto),
+}
+
+impl<'de> Deserialize<'de> for ListedRoom {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        // Decided by the JSON type of `id`: the only reliable mark of a third-party room.
+        let value = serde_json::Value::deserialize(de)?;
+        match value.get("id") {
+            Some(serde_json::Value::String(_)) => serde_json::from_value(value)
+                .map(ListedRoom::Connected)
+                .map_err(D::Error::custom),
+            Some(serde_json::Value::Number(_)) => serde_json::from_value(value)
+                .map(ListedRoom::Room)
+                .map_err(D::Error::custom),
+            Some(other) => Err(D::Error::custom(format!(
+                "a listed room's `id` is neither a number nor a string: {}",
+                truncate_json(other)
+            ))),
+            None => Err(D::Error::custom("a listed room has no `id`")),
+        }
+    }
+}
+
+/// A short form of an unexpected JSON value for an error message (bounded: it came from
+/// outside).
+fn truncate_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(60) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text,
+    }
+}
+
 /// `response` of `GET /files/rooms`: paging lives inside it, not in the envelope (3.1).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomsPage {
+    /// Rooms with integer ids and rooms in connected storage (string ids), in listing order.
     #[serde(default, deserialize_with = "null_default")]
-    pub folders: Vec<RoomDto>,
+    pub folders: Vec<ListedRoom>,
     #[serde(default)]
     pub start_index: i64,
     #[serde(default)]
@@ -458,6 +521,33 @@ mod tests {
         assert!(room.tags.is_empty());
         assert_eq!(room.security.get("Read"), Some(&true));
         assert_eq!(room.quota_limit, Some(-1));
+    }
+
+    #[test]
+    fn listing_reads_connected_storage_rooms_with_string_ids() {
+        let page: RoomsPage = serde_json::from_value(json!({
+            "folders": [
+                {"id": 7, "title": "Ours", "roomType": 2, "rootFolderType": 14, "parentId": 3},
+                {"id": "sbox-3-7", "title": "Box room", "roomType": 5, "parentId": "sbox-3",
+                 "rootFolderId": "sbox-3", "rootFolderType": 14, "providerKey": "Box"}
+            ],
+            "startIndex": 0, "count": 2, "total": 2
+        }))
+        .unwrap();
+        assert!(matches!(&page.folders[0], ListedRoom::Room(r) if r.id == 7));
+        match &page.folders[1] {
+            ListedRoom::Connected(c) => {
+                assert_eq!(c.id, "sbox-3-7");
+                assert_eq!(c.provider_key.as_deref(), Some("Box"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = serde_json::from_value::<RoomsPage>(json!({"folders": [{"id": true}]}));
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("neither a number nor a string")
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ impl Subject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredInvitee {
     pub subject: Subject,
+    /// The email as the manifest spells it (the subject holds it lower-cased). Looked up as
+    /// written first: PostgreSQL installs compare emails case-sensitively.
+    pub written_email: Option<String>,
     pub access: Access,
     pub origin: Origin,
 }
@@ -163,6 +166,18 @@ impl Desired {
                 Subject::Group(_) => None,
             })
             .collect()
+    }
+
+    /// Each invitee email (lower-cased) with its first spelling in the manifest.
+    pub fn written_emails(&self) -> std::collections::BTreeMap<&str, &str> {
+        let mut out = std::collections::BTreeMap::new();
+        for inv in self.rooms.iter().flat_map(|r| &r.invitees) {
+            if let Subject::Email(e) = &inv.subject {
+                out.entry(e.as_str())
+                    .or_insert_with(|| inv.written_email.as_deref().unwrap_or(e));
+            }
+        }
+        out
     }
 
     /// Every invitee group name, lower-cased (groups match case-insensitively), once.

@@ -758,6 +758,7 @@ impl Cx<'_> {
                 _ => unreachable!(),
             }
         }
+        let mut email_written: Option<String> = None;
         let subject = match (email, group) {
             (Some(_), Some((_, span))) => {
                 self.error(
@@ -785,6 +786,7 @@ impl Cx<'_> {
                 return None;
             }
             (Some((e, span)), None) => {
+                email_written = Some(e.to_string());
                 let normal = model::normalise_email(e);
                 if let Err(why) = check_email(&normal) {
                     self.error(
@@ -854,6 +856,10 @@ impl Cx<'_> {
             }
         }
         Some(DesiredInvitee {
+            written_email: match &subject.0 {
+                Subject::Email(_) => email_written.map(|e| e.trim().to_string()),
+                Subject::Group(_) => None,
+            },
             subject: subject.0,
             access,
             origin: self.origin(subject.1),

@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::plan::{Action, Item, Plan, RemovalReason, RoomChange, RoomPlan, Summary, Target};
+use crate::plan::{
+    Action, Item, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan, Summary, Target,
+};
 
 /// GitHub refuses comments over 65,536 characters; stay clearly below.
 pub const MARKDOWN_LIMIT: usize = 65_000;
@@ -155,7 +157,41 @@ fn room_block(room: &RoomPlan, color: bool) -> String {
             out.push_str(&format!("      {line}\n"));
         }
     }
+    for note in &room.notes {
+        out.push_str(&format!("      # {}\n", note_text(note)));
+    }
     out
+}
+
+/// A [`RoomNote`] for people.
+pub fn note_text(note: &RoomNote) -> String {
+    match note {
+        RoomNote::ConnectedNamesake { id, provider } => format!(
+            "a room with this title is kept in connected storage ({}id {id}); this tool cannot manage such rooms and does not touch it",
+            provider
+                .as_deref()
+                .map(|p| format!("{p}, "))
+                .unwrap_or_default()
+        ),
+        RoomNote::SimilarRoom { id, title } => format!(
+            "an existing room has a similar title: \"{title}\" (id {id}); if it is this room (renamed in the web UI), pin it with `id: {id}` to adopt it instead of creating another"
+        ),
+        RoomNote::TagSpelling {
+            requested,
+            existing,
+        } => format!(
+            "tag \"{requested}\" will take the portal's existing spelling \"{existing}\" (tag names are case-insensitive)"
+        ),
+    }
+}
+
+/// The line about rooms in connected storage, when the portal has any.
+pub fn connected_line(plan: &Plan) -> Option<String> {
+    match plan.unmanaged_connected_rooms {
+        0 => None,
+        1 => Some("Note: 1 room in connected storage is not managed (DocSpace's own API does not reach it by id).".into()),
+        n => Some(format!("Note: {n} rooms in connected storage are not managed (DocSpace's own API does not reach them by id).")),
+    }
 }
 
 /// The Terraform-like text plan.
@@ -189,6 +225,18 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 room.room_id.unwrap_or_default()
             );
         }
+        for note in &room.notes {
+            let _ = writeln!(
+                out,
+                "  = room \"{}\" (id {}): {}",
+                room.title,
+                room.room_id.unwrap_or_default(),
+                note_text(note)
+            );
+        }
+    }
+    if let Some(line) = connected_line(plan) {
+        let _ = writeln!(out, "{line}");
     }
     let unchanged = plan.summary.rooms_unchanged;
     if unchanged > 0 {
@@ -220,6 +268,9 @@ pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
     let _ = writeln!(head, "**{}**\n", summary_line(&plan.summary));
     let _ = writeln!(head, "Portal: `{}`\n", plan.portal);
+    if let Some(line) = connected_line(plan) {
+        let _ = writeln!(head, "{line}\n");
+    }
     let changed: Vec<&RoomPlan> = plan
         .rooms
         .iter()

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use docspace_provision::docspace::{
-    ApiError, Client, ClientConfig, CreateRoomRequest, DocSpaceApi, ErrorKind, Invitation,
-    NetworkKind, SearchArea, ShareRequest, UpdateRoomRequest,
+    ApiError, Client, ClientConfig, CreateRoomRequest, DocSpaceApi, ErrorKind, FileOperationDto,
+    Invitation, NetworkKind, SearchArea, ShareRequest, UpdateRoomRequest,
 };
 use miette::Diagnostic;
 use secrecy::SecretString;
@@ -140,7 +140,7 @@ async fn me_sends_bearer_key_and_accept_json() {
 }
 
 #[tokio::test]
-async fn list_rooms_pages_with_explicit_count_offset_and_sort() {
+async fn list_rooms_pages_with_explicit_count_and_offset_and_never_sends_sort_by() {
     let server = MockServer::start().await;
     for (start, n) in [(0, 100), (100, 100), (200, 50)] {
         let folders: Vec<Value> = (start..start + n)
@@ -162,7 +162,7 @@ async fn list_rooms_pages_with_explicit_count_offset_and_sort() {
         .await
         .unwrap();
     assert_eq!(rooms.len(), 250);
-    assert_eq!(rooms[249].id, 249);
+    assert_eq!(rooms.rooms[249].id, 249);
     let reqs = received(&server).await;
     assert_eq!(reqs.len(), 3);
     for (req, start) in reqs.iter().zip(["0", "100", "200"]) {
@@ -174,12 +174,219 @@ async fn list_rooms_pages_with_explicit_count_offset_and_sort() {
                 ("filterValue", "R"),
                 ("count", "100"),
                 ("startIndex", start),
-                ("sortBy", "DateAndTimeCreation"),
-                ("sortOrder", "0"),
             ])
         );
+        // A `sortBy` would be saved as the key user's default sort in the web UI.
+        assert!(!query(req).iter().any(|(k, _)| k == "sortBy"));
     }
     assert_headers(&server).await;
+}
+
+#[tokio::test]
+async fn list_rooms_keeps_connected_storage_rooms_apart() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms"))
+        .respond_with(ok(json!({
+            "folders": [
+                room(1, "Ours"),
+                {"id": "sbox-3-7", "title": "In Box", "roomType": 2, "parentId": "sbox-3",
+                 "rootFolderId": "sbox-3", "rootFolderType": 14, "providerKey": "Box",
+                 "providerItem": true},
+                room(2, "Also ours")
+            ],
+            "startIndex": 0, "count": 3, "total": 3
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let listing = client(&server)
+        .list_rooms(SearchArea::Any, None)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = listing.rooms.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(listing.connected.len(), 1);
+    assert_eq!(listing.connected[0].id, "sbox-3-7");
+    assert_eq!(listing.connected[0].provider_key.as_deref(), Some("Box"));
+}
+
+#[tokio::test]
+async fn list_rooms_reads_again_when_pages_overlap_and_fails_when_it_keeps_happening() {
+    // Page 2 repeats a room of page 1 (a room was added at the top between the two reads).
+    let server = MockServer::start().await;
+    let first: Vec<Value> = (0..100).map(|i| room(i, &format!("R{i}"))).collect();
+    let second: Vec<Value> = (99..150).map(|i| room(i, &format!("R{i}"))).collect();
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms"))
+        .and(query_param("startIndex", "0"))
+        .respond_with(ok(
+            json!({"folders": first, "startIndex": 0, "count": 100, "total": 151}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms"))
+        .and(query_param("startIndex", "100"))
+        .respond_with(ok(
+            json!({"folders": second, "startIndex": 100, "count": 51, "total": 151}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .list_rooms(SearchArea::Any, None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("changed while it was read"),
+        "{err}"
+    );
+    // Two full passes, then the error.
+    assert_eq!(received(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn people_are_paged_in_an_explicit_total_order() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/filter"))
+        .respond_with(ok_total(json!([]), 0))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    c.people_page(0).await.unwrap();
+    c.list_people().await.unwrap();
+    for req in received(&server).await {
+        let q = query(&req);
+        assert!(
+            q.contains(&("sortBy".to_string(), "Email".to_string())),
+            "{q:?}"
+        );
+        assert!(
+            q.contains(&("sortOrder".to_string(), "0".to_string())),
+            "{q:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn email_is_looked_up_as_written_then_lower_cased_and_matched_case_insensitively() {
+    // A PostgreSQL install: only the stored spelling matches.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .and(query_param("email", "Ann.Lee@Example.com"))
+        .respond_with(fail(404, "The user could not be found"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .and(query_param("email", "ann.lee@example.com"))
+        .respond_with(ok(json!({"id": "u-1", "email": "ann.lee@example.com"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let user = client(&server)
+        .user_by_email("Ann.Lee@Example.com")
+        .await
+        .unwrap()
+        .expect("found through the lower-cased form");
+    assert_eq!(user.id, "u-1");
+
+    // An answer for another address (a server that matched loosely) is not taken.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .respond_with(ok(
+            json!({"id": "u-2", "email": "someone.else@example.com"}),
+        ))
+        .mount(&server)
+        .await;
+    assert!(
+        client(&server)
+            .user_by_email("ann@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_refused_archive_fails_with_the_operation_error_without_waiting_out_the_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/fileops"))
+        .and(query_param("id", "op-1"))
+        .respond_with(ok(json!([
+            {"id": "op-0", "Operation": 0, "progress": 100, "error": "", "finished": true, "status": 2},
+            {"id": "op-1", "Operation": 0, "progress": 100,
+             "error": "You don't have enough permission to archive the room", "finished": true, "status": 4}
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7"))
+        .respond_with(ok(json!({"id": 7, "title": "X", "rootFolderType": 14})))
+        .mount(&server)
+        .await;
+    let op: FileOperationDto =
+        serde_json::from_value(json!({"id": "op-1", "Operation": 0, "finished": false})).unwrap();
+    let err = client(&server)
+        .wait_room_state(7, Some(&op), true, Duration::from_secs(120))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Failed);
+    let text = err.to_string();
+    assert!(text.contains("could not archive room 7"), "{text}");
+    assert!(text.contains("enough permission"), "{text}");
+    // One operation read was enough: no polling of the room until the timeout.
+    assert!(received(&server).await.len() <= 2);
+}
+
+#[tokio::test]
+async fn an_operation_that_finished_without_moving_the_room_fails_after_a_few_rounds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/fileops"))
+        .respond_with(ok(json!([
+            {"id": "op-1", "Operation": 0, "progress": 100, "finished": true, "status": 2}
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7"))
+        .respond_with(ok(json!({"id": 7, "title": "X", "rootFolderType": 20})))
+        .mount(&server)
+        .await;
+    let op: FileOperationDto = serde_json::from_value(json!({"id": "op-1"})).unwrap();
+    let err = client(&server)
+        .wait_room_state(7, Some(&op), false, Duration::from_secs(120))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("still not active"), "{err}");
+}
+
+#[tokio::test]
+async fn operations_unreadable_for_the_key_fall_back_to_watching_the_room() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/fileops"))
+        .respond_with(ResponseTemplate::new(403))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7"))
+        .respond_with(ok(json!({"id": 7, "title": "X", "rootFolderType": 20})))
+        .mount(&server)
+        .await;
+    let op: FileOperationDto = serde_json::from_value(json!({"id": "op-1"})).unwrap();
+    let room = client(&server)
+        .wait_room_state(7, Some(&op), true, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(room.is_archived());
 }
 
 #[tokio::test]
@@ -367,7 +574,7 @@ async fn wait_room_state_polls_until_archived() {
         .mount(&server)
         .await;
     let room = client(&server)
-        .wait_room_state(7, true, Duration::from_secs(10))
+        .wait_room_state(7, None, true, Duration::from_secs(10))
         .await
         .unwrap();
     assert!(room.is_archived());
@@ -383,7 +590,7 @@ async fn wait_room_state_times_out_with_a_clear_error() {
         .mount(&server)
         .await;
     let err = client(&server)
-        .wait_room_state(7, true, Duration::from_millis(300))
+        .wait_room_state(7, None, true, Duration::from_millis(300))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WaitTimeout);
@@ -525,8 +732,15 @@ async fn set_share_sends_integer_access_values() {
 }
 
 #[tokio::test]
-async fn user_by_email_lowercases_and_maps_404_to_none() {
+async fn user_by_email_tries_the_written_form_then_lower_case_and_maps_404_to_none() {
     let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .and(query_param("email", "Example.User@Mail.com"))
+        .respond_with(fail(404, "The user could not be found"))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/people/email"))
         .and(query_param("email", "example.user@mail.com"))
@@ -544,10 +758,16 @@ async fn user_by_email_lowercases_and_maps_404_to_none() {
     let c = client(&server);
     let found = c.user_by_email(" Example.User@Mail.com ").await.unwrap();
     assert_eq!(found.unwrap().id, "u9");
+    // Already lower case: one lookup.
     assert!(c.user_by_email("nobody@mail.com").await.unwrap().is_none());
     let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 3);
     assert_eq!(
         query(&reqs[0]),
+        pairs(&[("email", "Example.User@Mail.com")])
+    );
+    assert_eq!(
+        query(&reqs[1]),
         pairs(&[("email", "example.user@mail.com")])
     );
     assert_headers(&server).await;
@@ -599,7 +819,13 @@ async fn list_people_pages_all_areas_including_pending() {
     let reqs = received(&server).await;
     assert_eq!(
         query(&reqs[0]),
-        pairs(&[("area", "0"), ("count", "100"), ("startIndex", "0")])
+        pairs(&[
+            ("area", "0"),
+            ("count", "100"),
+            ("sortBy", "Email"),
+            ("sortOrder", "0"),
+            ("startIndex", "0")
+        ])
     );
     assert_headers(&server).await;
 }
@@ -1076,6 +1302,7 @@ async fn titles(api: &impl DocSpaceApi) -> Vec<String> {
     api.list_rooms(SearchArea::Active, None)
         .await
         .unwrap()
+        .rooms
         .into_iter()
         .map(|r| r.title)
         .collect()
@@ -1205,7 +1432,13 @@ async fn people_page_reads_one_page_and_the_total() {
     assert_eq!(reqs.len(), 1);
     assert_eq!(
         query(&reqs[0]),
-        pairs(&[("area", "0"), ("count", "100"), ("startIndex", "0")])
+        pairs(&[
+            ("area", "0"),
+            ("count", "100"),
+            ("sortBy", "Email"),
+            ("sortOrder", "0"),
+            ("startIndex", "0")
+        ])
     );
     assert_headers(&server).await;
 }

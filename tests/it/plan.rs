@@ -272,6 +272,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
             fingerprint: "0".repeat(16),
             members_before: 0,
             note: None,
+            notes: Vec::new(),
             items: (0..5)
                 .map(|j| Item {
                     key: format!("Room {i:04} / user{j}@example.com"),
@@ -293,6 +294,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
         manifest_hash: String::new(),
         share: ShareSettings::default(),
         rooms,
+        unmanaged_connected_rooms: 0,
         summary: Summary {
             rooms_to_create: 2000,
             invitations: 10_000,

@@ -179,6 +179,7 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         fingerprint: String::new(),
         members_before: 0,
         note: None,
+        notes: Vec::new(),
         items: vec![Item {
             key: "R".into(),
             action: Action::Archive,
@@ -196,6 +197,7 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         share: ShareSettings::default(),
         rooms: vec![room],
         summary: Summary::default(),
+        unmanaged_connected_rooms: 0,
     };
     let entries = docspace_provision::apply::execute(
         &client(&server),
