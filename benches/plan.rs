@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use docspace_provision::cli::FaultArgs;
 use docspace_provision::docspace::{
-    Client, ClientConfig, CreateRoomRequest, Invitation, ShareRequest,
+    Client, ClientConfig, CreateRoomRequest, DEFAULT_REQUESTS_PER_MINUTE, Invitation, ShareRequest,
 };
 use docspace_provision::manifest::{self, SourceFile};
 use docspace_provision::{plan, sandbox, state};
@@ -17,12 +17,12 @@ use secrecy::SecretString;
 
 const USERS: usize = 40;
 
-fn client(handle: &sandbox::SandboxHandle, rps: f64) -> Client {
+fn client(handle: &sandbox::SandboxHandle, rpm: u32) -> Client {
     let mut config = ClientConfig::new(
         handle.base_url.clone(),
         SecretString::from(handle.api_key.clone()),
     );
-    config.requests_per_second = rps;
+    config.requests_per_minute = rpm;
     Client::new(config).unwrap()
 }
 
@@ -56,7 +56,7 @@ async fn main() {
     let handle = sandbox::start_in_process(&path, FaultArgs::default())
         .await
         .unwrap();
-    let c = client(&handle, 0.0);
+    let c = client(&handle, 0);
     futures::stream::iter(0..rooms)
         .map(|r| {
             let c = c.clone();
@@ -113,8 +113,14 @@ async fn main() {
     );
     assert!(!problems.has_errors());
 
-    for (label, rps) in [("pacing off", 0.0), ("default pacing (20 req/s)", 20.0)] {
-        let c = client(&handle, rps);
+    for (label, rpm) in [
+        ("no client budget", 0),
+        (
+            "default budget (1400 per minute)",
+            DEFAULT_REQUESTS_PER_MINUTE,
+        ),
+    ] {
+        let c = client(&handle, rpm);
         let start = Instant::now();
         let observed = state::read(&c, "bench", &desired).await.unwrap();
         let plan = plan::diff(&desired, &observed, String::new()).unwrap();

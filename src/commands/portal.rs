@@ -60,7 +60,7 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
                 SecretString::from(handle.api_key.clone()),
             );
             // The in-process sandbox has no rate limiter; pacing would only slow it down.
-            config.requests_per_second = 0.0;
+            config.requests_per_minute = 0;
             let client = Client::new(config)?;
             Ok(Portal {
                 client,

@@ -123,12 +123,17 @@ pub struct ClientConfig {
     /// Requests in flight: the server allows 50 GETs and 15 writes per user (section 9).
     pub max_concurrent_reads: usize,
     pub max_concurrent_writes: usize,
-    /// Sustained requests per second across the client (`<= 0` for no limit). The default 20
-    /// stays under the server's 1500 per minute.
-    pub requests_per_second: f64,
-    /// How many requests may go at once before the sustained rate applies.
-    pub burst: u32,
+    /// Requests in any rolling minute across the client (`0` for no client-side budget).
+    /// The default [`DEFAULT_REQUESTS_PER_MINUTE`] stays a little under the server's 1,500 so
+    /// that the same account's browser sessions keep working during a run.
+    pub requests_per_minute: u32,
+    /// The longest response body read (bytes); a longer one fails the call. Generous: a page
+    /// of 100 rooms or 100 full profiles is well under a megabyte.
+    pub max_body_bytes: usize,
 }
+
+/// The client's default budget per rolling minute (the server allows 1,500, section 9).
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 1_400;
 
 impl ClientConfig {
     pub fn new(base_url: Url, api_key: SecretString) -> ClientConfig {
@@ -143,10 +148,11 @@ impl ClientConfig {
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
-            max_concurrent_reads: 30,
-            max_concurrent_writes: 10,
-            requests_per_second: 20.0,
-            burst: 10,
+            // A little under the server's 50 and 15 (section 9), for the same reason.
+            max_concurrent_reads: 40,
+            max_concurrent_writes: 12,
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            max_body_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -205,6 +211,7 @@ struct Inner {
     pacer: Pacer,
     backoff: ExponentialBuilder,
     max_retry_after: Duration,
+    max_body_bytes: usize,
     counters: Counters,
     seeds: RandomState,
 }
@@ -330,7 +337,8 @@ impl Client {
                 auth,
                 reads: Semaphore::new(config.max_concurrent_reads.max(1)),
                 writes: Semaphore::new(config.max_concurrent_writes.max(1)),
-                pacer: Pacer::new(config.requests_per_second, config.burst.max(1)),
+                pacer: Pacer::new(config.requests_per_minute),
+                max_body_bytes: config.max_body_bytes.max(1024),
                 backoff,
                 max_retry_after: config.max_retry_after,
                 counters: Counters::default(),
@@ -895,7 +903,7 @@ impl Client {
         let response = request.send().await.map_err(|e| classify(&e, call))?;
         let status = response.status();
         let retry_after = self.observe_rate_limits(status, response.headers());
-        let body = response.bytes().await.map_err(|e| classify(&e, call))?;
+        let body = self.read_body(call, response).await?;
         tracing::debug!(
             method = %call.method,
             path = %call.path,
@@ -904,6 +912,27 @@ impl Client {
             "docspace request"
         );
         decode(call, status, &body, retry_after)
+    }
+
+    /// Reads a response body up to the configured cap: a body is outside input, and an
+    /// endless one must fail the call, not exhaust the machine.
+    async fn read_body(
+        &self,
+        call: &Call,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ApiError> {
+        let cap = self.inner.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large(call, cap));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, call))? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large(call, cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// Reads `Retry-After` and `X-RateLimit-*` and holds the pacer accordingly (section 9).
@@ -939,6 +968,13 @@ impl Client {
             None
         })
     }
+}
+
+fn too_large(call: &Call, cap: usize) -> ApiError {
+    call.error(ErrorKind::Decode).with_message(format!(
+        "the response body is larger than {} MiB; refusing to read more",
+        cap / (1024 * 1024)
+    ))
 }
 
 /// Turns an HTTP answer into an envelope or an error.

@@ -14,7 +14,8 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use client::{
-    Client, ClientConfig, ClientStats, PAGE_SIZE, PEOPLE_ORDER, RoomListing, SearchArea,
+    Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE, PAGE_SIZE, PEOPLE_ORDER,
+    RoomListing, SearchArea,
 };
 pub use error::{ApiError, ErrorKind, NetworkKind};
 pub use policy::CallClass;

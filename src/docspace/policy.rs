@@ -6,9 +6,11 @@
 //!   connect failed (nothing was sent) or the server's rate limiter answered 429 (it rejects
 //!   before the handler runs). Everything else after sending may have created a room
 //!   (docspace-api.md 5.1: titles are not unique; section 9: no idempotency keys).
-//! - The pacer never lets the client exceed its configured sustained rate, and when the server
-//!   says its window is used up (`X-RateLimit-Remaining: 0`, or a 429), every request of the
-//!   client waits until the window resets, not just the one that saw it.
+//! - The pacer never lets the client send more than its budget in any rolling minute (shaped
+//!   like the server's sliding window), and when the server says its window is used up
+//!   (`X-RateLimit-Remaining: 0`, or a 429), every request of the client waits until the
+//!   window resets, not just the one that saw it.
+//! - Every duration read from a server header is capped ([`MAX_SERVER_WAIT`]).
 //! - These are pure functions or a mutex-guarded clock computation; no I/O except sleeping.
 
 use std::sync::Mutex;
@@ -40,16 +42,12 @@ impl CallClass {
 pub fn should_retry(class: CallClass, err: &ApiError) -> bool {
     let status = err.http_status();
     match class {
-        // A GET has no effect, so a 500 is retried too: a transient server error must not
-        // fail a whole unattended run (issue 5: 10% random 5xx must converge in two applies).
-        // Writes keep the documented set (DESIGN.md section 5).
-        CallClass::Read => {
+        // A GET has no effect and repeating an idempotent write (PUT share with the same
+        // access, PUT room settings, archive) changes nothing, so a 500 is retried too: a
+        // transient server error must not fail a whole unattended run.
+        CallClass::Read | CallClass::IdempotentWrite => {
             matches!(err.kind(), ErrorKind::Network(_))
                 || matches!(status, Some(429 | 500 | 502 | 503 | 504))
-        }
-        CallClass::IdempotentWrite => {
-            matches!(err.kind(), ErrorKind::Network(_))
-                || matches!(status, Some(429 | 502 | 503 | 504))
         }
         CallClass::Create => {
             matches!(
@@ -72,82 +70,105 @@ pub fn outcome_unknown(class: CallClass, err: &ApiError) -> bool {
         }
 }
 
+/// The longest wait a server-given duration (`Retry-After`, `X-RateLimit-Reset`) is read as.
+/// Headers are hostile input: `1e300` or a 24-digit number must not overflow a `Duration`.
+/// Anything this long is a daily limit to the caller anyway (see `max_retry_after`).
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(2 * 24 * 3600);
+
+/// Seconds as a `Duration`, capped at [`MAX_SERVER_WAIT`]; `None` for negative or NaN.
+fn capped_secs(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).map_or(MAX_SERVER_WAIT, |d| d.min(MAX_SERVER_WAIT)))
+}
+
 /// Parses `Retry-After`: delta seconds (what DocSpace sends, section 9) or an HTTP date.
+/// Capped at [`MAX_SERVER_WAIT`].
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_SERVER_WAIT));
     }
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return capped_secs(secs);
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(at.timestamp()).ok()?);
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_SERVER_WAIT),
+    )
 }
 
 /// How long until the server's window resets, from `X-RateLimit-Remaining` and
 /// `X-RateLimit-Reset`; `None` unless the remaining budget is zero. The reset is documented
 /// as unix seconds (section 9); small values are read as "seconds from now", which is what
-/// other rate limiters send.
+/// other rate limiters send. Capped at [`MAX_SERVER_WAIT`].
 pub fn rate_limit_wait(
     remaining: Option<&str>,
     reset: Option<&str>,
     now: SystemTime,
 ) -> Option<Duration> {
-    let remaining: i64 = remaining?.trim().parse().ok()?;
-    if remaining > 0 {
+    let remaining: f64 = remaining?.trim().parse().ok()?;
+    if remaining.is_nan() || remaining > 0.0 {
         return None;
     }
     let reset: f64 = reset?.trim().parse().ok()?;
     if !reset.is_finite() || reset < 0.0 {
-        return None;
+        return capped_secs(reset);
     }
     const EPOCH_THRESHOLD: f64 = 1_000_000_000.0;
     if reset >= EPOCH_THRESHOLD {
         let now_secs = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
-        Some(Duration::from_secs_f64((reset - now_secs).max(0.0)))
+        capped_secs((reset - now_secs).max(0.0))
     } else {
-        Some(Duration::from_secs_f64(reset))
+        capped_secs(reset)
     }
 }
 
-/// A shared pacer: a token bucket in GCRA form (one slot every `interval`, `burst` slots may
-/// be taken at once), plus a "blocked until" instant set from the server's rate-limit headers.
+/// The length of the server's sliding window (section 9: requests per minute).
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// A client-side budget shaped like the server's limiter: at most `per_minute` requests in
+/// any rolling [`WINDOW`], as fast as they come while the window has room, plus a "blocked
+/// until" instant set when the server says its window is spent (a 429).
+///
+/// Why hand-written rather than `governor`: governor models a token bucket (GCRA), which
+/// spreads requests evenly and so cannot let the first 1,400 of a run go at full speed the
+/// way the server's sliding window allows; and the client needs "everyone waits until the
+/// server's reset" on a 429, which is a few lines here. The server sends rate headers only on
+/// 429s (section 9), so the budget cannot wait for headers to slow it down: it counts itself.
 #[derive(Debug)]
 pub struct Pacer {
-    /// `None` = no sustained limit.
-    interval: Option<Duration>,
-    /// How far ahead of the steady schedule a caller may run (`interval * (burst - 1)`).
-    tolerance: Duration,
+    /// `None` = no client-side budget (the server's 429s still apply).
+    per_minute: Option<usize>,
     state: Mutex<PacerState>,
 }
 
 #[derive(Debug)]
 struct PacerState {
-    /// Theoretical arrival time of the next slot.
-    tat: Option<Instant>,
+    /// Send times of the requests in the current window, oldest first (at most
+    /// `per_minute` of them).
+    sent: std::collections::VecDeque<Instant>,
     blocked_until: Option<Instant>,
 }
 
 impl Pacer {
-    /// `per_second <= 0` disables the sustained limit (the server's headers still apply).
-    pub fn new(per_second: f64, burst: u32) -> Pacer {
-        let interval = (per_second > 0.0 && per_second.is_finite())
-            .then(|| Duration::from_secs_f64(1.0 / per_second));
-        let tolerance = interval.map_or(Duration::ZERO, |i| i * burst.saturating_sub(1));
+    /// `per_minute == 0` disables the budget.
+    pub fn new(per_minute: u32) -> Pacer {
         Pacer {
-            interval,
-            tolerance,
+            per_minute: (per_minute > 0).then_some(per_minute as usize),
             state: Mutex::new(PacerState {
-                tat: None,
+                sent: std::collections::VecDeque::new(),
                 blocked_until: None,
             }),
         }
     }
 
     /// Reserves the next slot and returns when the caller may send. The slot is taken even
-    /// if the caller then gives up, which only makes the pacer more conservative.
+    /// if the caller then gives up, which only makes the budget more conservative.
     pub fn reserve(&self, now: Instant) -> Instant {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut at = now;
@@ -158,11 +179,17 @@ impl Pacer {
                 state.blocked_until = None;
             }
         }
-        if let Some(interval) = self.interval {
-            let tat = state.tat.map_or(at, |t| t.max(at));
-            let earliest = tat.checked_sub(self.tolerance).unwrap_or(at);
-            at = at.max(earliest);
-            state.tat = Some(tat.max(at) + interval);
+        if let Some(limit) = self.per_minute {
+            // Slots whose window has passed by `at` are free again.
+            while state.sent.front().is_some_and(|t| *t + WINDOW <= at) {
+                state.sent.pop_front();
+            }
+            if state.sent.len() >= limit {
+                // The window is full: this request goes when the oldest one leaves it.
+                let oldest = state.sent.pop_front().unwrap_or(at);
+                at = at.max(oldest + WINDOW);
+            }
+            state.sent.push_back(at);
         }
         at
     }
@@ -210,8 +237,13 @@ mod tests {
             CallClass::Read,
             &err(ErrorKind::from_status(500), Some(500))
         ));
-        assert!(!should_retry(
+        // Repeating an idempotent write is harmless: a 500 is retried.
+        assert!(should_retry(
             CallClass::IdempotentWrite,
+            &err(ErrorKind::from_status(500), Some(500))
+        ));
+        assert!(!should_retry(
+            CallClass::Create,
             &err(ErrorKind::from_status(500), Some(500))
         ));
         for s in [400, 401, 403, 404] {
@@ -298,30 +330,63 @@ mod tests {
     }
 
     #[test]
-    fn pacer_allows_a_burst_then_spaces_requests() {
-        let pacer = Pacer::new(10.0, 3);
-        let t0 = Instant::now();
-        let slots: Vec<Duration> = (0..6).map(|_| pacer.reserve(t0) - t0).collect();
-        let ms: Vec<u128> = slots.iter().map(|d| d.as_millis()).collect();
-        // Three at once, then one every 100 ms.
-        assert_eq!(ms, vec![0, 0, 0, 100, 200, 300]);
-        // After a quiet second the bucket is full again.
-        let t1 = t0 + Duration::from_secs(2);
-        assert_eq!(pacer.reserve(t1), t1);
+    fn hostile_durations_are_capped_not_a_panic() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for v in [
+            "1e300",
+            "99999999999999999999999",
+            "inf",
+            "18446744073709551615",
+        ] {
+            assert_eq!(parse_retry_after(v, now), Some(MAX_SERVER_WAIT), "{v}");
+            assert_eq!(
+                rate_limit_wait(Some("0"), Some(v), now),
+                Some(MAX_SERVER_WAIT),
+                "{v}"
+            );
+        }
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(parse_retry_after("NaN", now), None);
+        assert_eq!(rate_limit_wait(Some("0"), Some("-1"), now), None);
+        assert_eq!(rate_limit_wait(Some("1e300"), Some("5"), now), None);
     }
 
     #[test]
-    fn pacer_sustained_rate_holds_over_many_requests() {
-        let pacer = Pacer::new(20.0, 5);
+    fn the_budget_lets_a_full_window_go_at_once_then_slides() {
+        let pacer = Pacer::new(3);
         let t0 = Instant::now();
-        let last = (0..1000).map(|_| pacer.reserve(t0)).last().unwrap();
-        // 1000 requests at 20/s with a burst of 5 need (1000 - 5) / 20 s.
-        assert_eq!((last - t0).as_millis(), 49_750);
+        let ms = |at: Instant, from: Instant| (at - from).as_millis();
+        // Three at once: the window has room.
+        for _ in 0..3 {
+            assert_eq!(pacer.reserve(t0), t0);
+        }
+        // The fourth waits for the first to leave the window.
+        assert_eq!(ms(pacer.reserve(t0), t0), 60_000);
+        // Later, requests spread as the window slides.
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(ms(pacer.reserve(t1), t0), 60_000);
+        assert_eq!(ms(pacer.reserve(t1), t0), 60_000);
+        assert_eq!(ms(pacer.reserve(t1), t0), 120_000);
+    }
+
+    #[test]
+    fn the_budget_never_exceeds_its_limit_in_any_window() {
+        let pacer = Pacer::new(100);
+        let t0 = Instant::now();
+        let times: Vec<Instant> = (0..1000)
+            .map(|i| pacer.reserve(t0 + Duration::from_millis(i * 7)))
+            .collect();
+        for (i, t) in times.iter().enumerate() {
+            let in_window = times[i..].iter().filter(|u| **u < *t + WINDOW).count();
+            assert!(in_window <= 100, "{in_window} requests in one window");
+        }
+        // 1000 requests at 100 per minute need nine further windows after the first.
+        assert_eq!((*times.last().unwrap() - t0).as_secs(), 9 * 60);
     }
 
     #[test]
     fn pacer_block_holds_everyone() {
-        let pacer = Pacer::new(0.0, 1);
+        let pacer = Pacer::new(0);
         let t0 = Instant::now();
         assert_eq!(pacer.reserve(t0), t0);
         pacer.block_until(t0 + Duration::from_secs(3));

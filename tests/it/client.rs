@@ -31,7 +31,7 @@ fn config(base: &str) -> ClientConfig {
     config.max_backoff = Duration::from_millis(40);
     config.max_retries = 3;
     config.timeout = Duration::from_secs(5);
-    config.requests_per_second = 0.0;
+    config.requests_per_minute = 0;
     config
 }
 
@@ -1393,23 +1393,83 @@ async fn write_concurrency_is_capped() {
 }
 
 #[tokio::test]
-async fn the_pacer_spaces_requests_at_the_configured_rate() {
+async fn the_budget_holds_requests_once_the_minute_is_spent() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ok(room(7, "X")))
         .mount(&server)
         .await;
     let mut cfg = config(&server.uri());
-    cfg.requests_per_second = 10.0;
-    cfg.burst = 1;
+    cfg.requests_per_minute = 3;
     let c = Client::new(cfg).unwrap();
-    let started = Instant::now();
-    for _ in 0..5 {
+    // A full window goes at once...
+    for _ in 0..3 {
         c.get_room(7).await.unwrap();
     }
-    // 5 requests at 10/s with no burst: the last leaves 400 ms after the first.
-    assert!(started.elapsed() >= Duration::from_millis(390));
-    assert_eq!(c.stats().requests, 5);
+    // ...and the next request waits for the window to slide (a minute): it has not been
+    // sent after a short while.
+    let fourth = tokio::time::timeout(Duration::from_millis(300), c.get_room(7)).await;
+    assert!(
+        fourth.is_err(),
+        "the fourth request went out inside the window"
+    );
+    assert_eq!(received(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn an_endless_body_fails_the_call_instead_of_filling_memory() {
+    let server = MockServer::start().await;
+    let huge = format!(
+        "{{\"response\": {{\"id\": 7, \"title\": \"{}\"}}, \"status\": 0}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server.uri());
+    cfg.max_body_bytes = 1024 * 1024;
+    let err = Client::new(cfg).unwrap().get_room(7).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+}
+
+#[tokio::test]
+async fn a_hostile_retry_after_does_not_panic_and_is_treated_as_a_long_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("Retry-After", "99999999999999999999999"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).get_room(7).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    // No retry: a wait that long is a daily limit, not something to sleep through.
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_share_put_is_retried_after_a_500() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(fail(500, "transient"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ok(json!({"members": [], "error": 0})))
+        .mount(&server)
+        .await;
+    let request = ShareRequest {
+        invitations: vec![Invitation::by_id("u1", 10)],
+        notify: false,
+        message: None,
+        culture: None,
+        force: false,
+    };
+    client(&server).set_share(7, &request).await.unwrap();
+    assert_eq!(received(&server).await.len(), 2);
 }
 
 #[tokio::test]

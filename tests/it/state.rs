@@ -16,7 +16,7 @@ fn client(server: &MockServer) -> Client {
     );
     config.min_backoff = std::time::Duration::from_millis(5);
     config.max_backoff = std::time::Duration::from_millis(20);
-    config.requests_per_second = 0.0;
+    config.requests_per_minute = 0;
     Client::new(config).unwrap()
 }
 
