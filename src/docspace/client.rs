@@ -130,6 +130,9 @@ pub struct ClientConfig {
     /// The longest response body read (bytes); a longer one fails the call. Generous: a page
     /// of 100 rooms or 100 full profiles is well under a megabyte.
     pub max_body_bytes: usize,
+    /// Whether plain `http://` to a host other than loopback is acceptable (`--insecure-http`):
+    /// the same rule as for `--portal` holds for redirect targets.
+    pub allow_insecure_http: bool,
 }
 
 /// The client's default budget per rolling minute (the server allows 1,500, section 9).
@@ -153,6 +156,7 @@ impl ClientConfig {
             max_concurrent_writes: 12,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             max_body_bytes: 32 * 1024 * 1024,
+            allow_insecure_http: false,
         }
     }
 }
@@ -212,6 +216,7 @@ struct Inner {
     backoff: ExponentialBuilder,
     max_retry_after: Duration,
     max_body_bytes: usize,
+    max_retries: usize,
     counters: Counters,
     seeds: RandomState,
 }
@@ -295,7 +300,11 @@ impl Client {
             })?;
         auth.set_sensitive(true);
 
+        let allow_insecure_http = config.allow_insecure_http;
         let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                redirect_decision(attempt, allow_insecure_http)
+            }))
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout.min(config.timeout));
@@ -339,6 +348,7 @@ impl Client {
                 writes: Semaphore::new(config.max_concurrent_writes.max(1)),
                 pacer: Pacer::new(config.requests_per_minute),
                 max_body_bytes: config.max_body_bytes.max(1024),
+                max_retries: config.max_retries,
                 backoff,
                 max_retry_after: config.max_retry_after,
                 counters: Counters::default(),
@@ -827,6 +837,7 @@ impl Client {
         let attempts = AtomicU32::new(0);
         let class = call.class;
         let max_retry_after = self.inner.max_retry_after;
+        let max_attempts = self.inner.max_retries + 1;
         // A fresh jitter seed per call (backon's default seed is fixed without its `std`
         // feature, which would make every client back off in lockstep).
         let seed = self.inner.seeds.hash_one(Instant::now());
@@ -849,6 +860,23 @@ impl Client {
         })
         .notify(|e: &ApiError, wait: Duration| {
             counters.retries.fetch_add(1, Ordering::Relaxed);
+            // A portal that does not answer must not mean minutes of silence: say so at the
+            // default verbosity. Other retries (429, 5xx) are routine and stay at debug.
+            if let ErrorKind::Network(kind) = e.kind() {
+                let what = match kind {
+                    NetworkKind::Timeout => "no answer from the portal",
+                    NetworkKind::Refused => "the portal refused the connection",
+                    _ => "the connection to the portal failed",
+                };
+                tracing::warn!(
+                    "{what} ({} {}); retrying in {:.1} s, attempt {} of {}",
+                    call.method,
+                    call.path,
+                    wait.as_secs_f64(),
+                    attempts.load(Ordering::Relaxed) + 1,
+                    max_attempts
+                );
+            }
             tracing::debug!(
                 method = %call.method,
                 path = %call.path,
@@ -900,7 +928,14 @@ impl Client {
         }
 
         let started = Instant::now();
-        let response = request.send().await.map_err(|e| classify(&e, call))?;
+        let response = request.send().await.map_err(|e| {
+            if e.is_redirect() {
+                // A refused redirect is a decision, not a transient failure: never retried.
+                redirect_error(&e, call)
+            } else {
+                classify(&e, call)
+            }
+        })?;
         let status = response.status();
         let retry_after = self.observe_rate_limits(status, response.headers());
         let body = self.read_body(call, response).await?;
@@ -968,6 +1003,55 @@ impl Client {
             None
         })
     }
+}
+
+/// The most redirects one request follows.
+const MAX_REDIRECTS: usize = 5;
+
+/// Redirects are followed only where `--portal` itself could point: a redirect to plain
+/// `http://` on a host that is not loopback would send the key unencrypted, so it is refused
+/// unless `--insecure-http` was given. (reqwest already drops the `Authorization` header when
+/// a redirect leaves the original host.)
+fn redirect_decision(
+    attempt: reqwest::redirect::Attempt<'_>,
+    allow_insecure_http: bool,
+) -> reqwest::redirect::Action {
+    if attempt.previous().len() >= MAX_REDIRECTS {
+        return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+    }
+    let url = attempt.url();
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => attempt.follow(),
+        "http" if loopback || allow_insecure_http => attempt.follow(),
+        scheme => {
+            let message = format!(
+                "refused a redirect to {scheme} on {}: plain HTTP is allowed only to loopback (pass --insecure-http to accept it)",
+                url.host_str().unwrap_or("?")
+            );
+            attempt.error(message)
+        }
+    }
+}
+
+fn redirect_error(err: &reqwest::Error, call: &Call) -> ApiError {
+    use std::error::Error as _;
+    let mut cause = None;
+    let mut next = err.source();
+    while let Some(e) = next {
+        cause = Some(e.to_string());
+        next = e.source();
+    }
+    call.error(ErrorKind::Config).with_message(
+        cause
+            .filter(|c| !c.contains("://"))
+            .unwrap_or_else(|| "a redirect was refused".to_string()),
+    )
 }
 
 fn too_large(call: &Call, cap: usize) -> ApiError {

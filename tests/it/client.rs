@@ -1502,3 +1502,46 @@ async fn people_page_reads_one_page_and_the_total() {
     );
     assert_headers(&server).await;
 }
+
+#[tokio::test]
+async fn a_portal_that_accepts_but_never_answers_fails_within_the_timeout() {
+    // Accepts connections and reads, never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut cfg = config(&format!("http://{addr}"));
+    cfg.timeout = Duration::from_millis(300);
+    cfg.max_retries = 1;
+    let started = Instant::now();
+    let err = Client::new(cfg).unwrap().get_room(7).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network(NetworkKind::Timeout));
+    assert_eq!(err.attempts(), 2);
+    assert!(err.to_string().contains("did not answer in time"), "{err}");
+    // Bounded: two attempts of 300 ms plus a short backoff, far from "minutes".
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[tokio::test]
+async fn a_redirect_to_plain_http_on_another_host_is_refused_not_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("Location", "http://portal.example.invalid/x"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).get_room(7).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("plain HTTP is allowed only to loopback"),
+        "{err}"
+    );
+    // Refused once, not retried.
+    assert_eq!(received(&server).await.len(), 1);
+    assert!(!err.to_string().contains(KEY));
+}
