@@ -558,8 +558,13 @@ impl Client {
         {
             return Err(failed(e));
         }
+        let started_finished = operation.is_some_and(|o| o.finished);
         let deadline = Instant::now() + timeout;
         let mut delay = Duration::from_millis(200);
+        // The server hands a finished operation out once and then forgets it
+        // (`FileOperationsManager.GetOperationResults` dequeues it), so "finished" is
+        // remembered here and counted in rounds of the room's state.
+        let mut seen_finished = started_finished;
         let mut rounds_after_finish = 0u32;
         loop {
             if let Some(op) = op_id.clone() {
@@ -568,9 +573,7 @@ impl Client {
                         if let Some(e) = found.error.as_deref().filter(|e| !e.trim().is_empty()) {
                             return Err(failed(e));
                         }
-                        if found.finished {
-                            rounds_after_finish += 1;
-                        }
+                        seen_finished |= found.finished;
                     }
                     // Results are kept only while the server holds them; the room decides.
                     Ok(None) => op_id = None,
@@ -581,6 +584,9 @@ impl Client {
             let room = self.get_room(id).await?;
             if room.root_folder_type == Some(want) {
                 return Ok(room);
+            }
+            if seen_finished {
+                rounds_after_finish += 1;
             }
             if rounds_after_finish > 3 {
                 return Err(failed(&format!(

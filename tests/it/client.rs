@@ -347,11 +347,18 @@ async fn a_refused_archive_fails_with_the_operation_error_without_waiting_out_th
 #[tokio::test]
 async fn an_operation_that_finished_without_moving_the_room_fails_after_a_few_rounds() {
     let server = MockServer::start().await;
+    // Handed out once, then forgotten, as the server does.
     Mock::given(method("GET"))
         .and(path("/api/2.0/files/fileops"))
         .respond_with(ok(json!([
             {"id": "op-1", "Operation": 0, "progress": 100, "finished": true, "status": 2}
         ])))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/fileops"))
+        .respond_with(ok(json!([])))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
