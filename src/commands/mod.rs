@@ -21,7 +21,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
-        Command::Plan(args) => with_portal(&cli.global, |portal| {
+        Command::Plan(args) => with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
             plan::run(
                 plan::PlanSettings {
                     files: args.files,
@@ -33,7 +33,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                 &printer,
             )
         }),
-        Command::Apply(args) => with_portal(&cli.global, |portal| {
+        Command::Apply(args) => with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
             apply::run(
                 apply::ApplySettings {
                     files: args.files,
@@ -48,7 +48,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                 &printer,
             )
         }),
-        Command::Export(args) => with_portal(&cli.global, |portal| {
+        Command::Export(args) => with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
             export::run(
                 export::ExportSettings {
                     rooms: args.room,
@@ -71,10 +71,10 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
 
 /// Resolves the portal settings, then runs a command that needs them.
 fn with_portal(
-    global: &crate::cli::GlobalArgs,
+    network: crate::cli::NetworkArgs,
     command: impl FnOnce(&crate::settings::PortalSettings) -> miette::Result<ExitStatus>,
 ) -> miette::Result<ExitStatus> {
-    let portal = crate::settings::portal_settings(global).map_err(miette::Report::new)?;
+    let portal = crate::settings::portal_settings(&network).map_err(miette::Report::new)?;
     command(&portal)
 }
 
@@ -92,11 +92,39 @@ pub fn init_logging(printer: &Printer) {
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr(Vec::new()))
         .with_ansi(printer.color_stderr())
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// A log line on its way to stderr: buffered, and written with the API key removed when the
+/// event is complete (log messages can quote the portal's error text).
+struct ScrubbedStderr(Vec<u8>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&self.0);
+        let text = crate::redact::scrub(&text);
+        let result = std::io::stderr().lock().write_all(text.as_bytes());
+        self.0.clear();
+        result
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 fn completions(shell: clap_complete::Shell, printer: &Printer) -> miette::Result<ExitStatus> {
