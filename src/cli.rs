@@ -18,6 +18,34 @@ Exit codes:
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
 Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";
 
+/// The exit codes as `(code, meaning)`, read from the `Exit codes:` part of the help text so
+/// that `--help` and the man page cannot disagree.
+pub fn exit_codes() -> Vec<(u8, String)> {
+    let mut codes: Vec<(u8, String)> = Vec::new();
+    let Some((_, rest)) = AFTER_HELP.split_once("Exit codes:\n") else {
+        return codes;
+    };
+    for line in rest.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        match trimmed.split_once("  ") {
+            Some((code, meaning)) if indent <= 2 && code.parse::<u8>().is_ok() => {
+                codes.push((code.parse().unwrap_or_default(), meaning.trim().to_string()));
+            }
+            _ => {
+                if let Some((_, meaning)) = codes.last_mut() {
+                    meaning.push(' ');
+                    meaning.push_str(trimmed);
+                }
+            }
+        }
+    }
+    codes
+}
+
 /// Keep ONLYOFFICE DocSpace rooms and room membership as code.
 ///
 /// Write rooms and their invitees in a YAML manifest; `plan` shows what would change on the

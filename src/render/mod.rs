@@ -33,9 +33,9 @@ fn is_hidden(c: char) -> bool {
         )
 }
 
-/// A storage size in the largest unit that states it exactly: binary units (`10 GiB`) first,
-/// then decimal ones as the manifest accepts them (`500 MB`, `1.5 KB`), `N bytes` below a
-/// kibibyte; otherwise an approximation in binary units (`≈ 9.31 GiB`). Negative means
+/// A storage size in the largest unit that states it exactly with at most three decimals:
+/// binary units (`10 GiB`, `1.5 GiB`) first, then decimal ones as the manifest accepts them
+/// (`500 MB`, `1.5 KB`), `N bytes` below a kibibyte; otherwise an approximation in binary units (`≈ 9.31 GiB`). Negative means
 /// unlimited (the server's `-1`).
 pub fn size_human(bytes: i64) -> String {
     const BINARY: [(&str, u64); 4] = [
@@ -53,24 +53,22 @@ pub fn size_human(bytes: i64) -> String {
     let Ok(b) = u64::try_from(bytes) else {
         return "unlimited".into();
     };
-    for (name, size) in BINARY {
-        if b >= size && b % size == 0 {
-            return format!("{} {name}", b / size);
-        }
-    }
-    // Decimal in the largest unit below the size, with up to three digits after the point,
-    // so `1.5 KB` and `500MB` read as written.
-    if let Some((name, size)) = DECIMAL.iter().find(|(_, size)| b >= *size).copied()
-        && b.checked_mul(1000).is_some_and(|m| m % size == 0)
-    {
-        let whole = b / size;
-        let frac = (b % size) * 1000 / size;
-        return if frac == 0 {
-            format!("{whole} {name}")
-        } else {
-            let frac = format!("{frac:03}");
-            format!("{whole}.{} {name}", frac.trim_end_matches('0'))
-        };
+    // The largest unit of each kind that states the size with up to three decimals; of the
+    // two, the one with fewer decimals (`500 MB`, not `488281.25 KiB`), binary on a tie.
+    let binary = BINARY
+        .iter()
+        .find(|(_, size)| b >= *size && b.checked_mul(1000).is_some_and(|m| m % size == 0))
+        .map(|(name, size)| with_decimals(b, *size, name));
+    let decimal = DECIMAL
+        .iter()
+        .find(|(_, size)| b >= *size)
+        .filter(|(_, size)| b.checked_mul(1000).is_some_and(|m| m % size == 0))
+        .map(|(name, size)| with_decimals(b, *size, name));
+    let decimals = |s: &String| s.split(' ').next().and_then(|n| n.split_once('.')).map_or(0, |(_, f)| f.len());
+    match (binary, decimal) {
+        (Some(bin), Some(dec)) => return if decimals(&dec) < decimals(&bin) { dec } else { bin },
+        (Some(one), None) | (None, Some(one)) => return one,
+        (None, None) => {}
     }
     if b < 1 << 10 {
         return format!("{b} bytes");
@@ -81,6 +79,18 @@ pub fn size_human(bytes: i64) -> String {
         .copied()
         .unwrap_or(("KiB", 1 << 10));
     format!("≈ {:.2} {name}", b as f64 / size as f64)
+}
+
+/// `b / size` with the (at most three) decimals it needs, known to be exact.
+fn with_decimals(b: u64, size: u64, name: &str) -> String {
+    let whole = b / size;
+    let frac = (b % size) * 1000 / size;
+    if frac == 0 {
+        format!("{whole} {name}")
+    } else {
+        let frac = format!("{frac:03}");
+        format!("{whole}.{} {name}", frac.trim_end_matches('0'))
+    }
 }
 
 /// Reads back the human quota strings the planner writes (`unlimited`, `10 GiB`,
@@ -114,6 +124,8 @@ mod tests {
         assert_eq!(size_human(500_000_000), "500 MB");
         assert_eq!(size_human(1500), "1.5 KB");
         assert_eq!(size_human(42), "42 bytes");
+        assert_eq!(size_human(1536 << 20), "1.5 GiB");
+        assert_eq!(size_human(1 << 20), "1 MiB");
         assert_eq!(size_human(10_000_000_001), "≈ 9.31 GiB");
         assert_eq!(size_human(0), "0 bytes");
         assert_eq!(parse_size_human("10 GiB"), Some(10 << 30));
