@@ -213,9 +213,10 @@ impl<'a> Deduped<'a> {
             }
             next = e.source();
         }
-        let causes = texts.into_iter().rev().fold(None, |next, text| {
-            Some(Box::new(Cause { text, next }))
-        });
+        let causes = texts
+            .into_iter()
+            .rev()
+            .fold(None, |next, text| Some(Box::new(Cause { text, next })));
         Deduped { inner, causes }
     }
 }
@@ -285,8 +286,7 @@ mod tests {
             .wrap_err("cannot read rooms.yaml: entity not found");
         let out = render_diagnostic(e.as_ref(), false);
         assert_eq!(out.matches("entity not found").count(), 1, "{out}");
-        let e = miette::Report::msg("entity not found")
-            .wrap_err("cannot read rooms.yaml");
+        let e = miette::Report::msg("entity not found").wrap_err("cannot read rooms.yaml");
         let out = render_diagnostic(e.as_ref(), false);
         assert!(out.contains("entity not found"), "{out}");
     }

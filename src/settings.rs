@@ -260,7 +260,11 @@ mod tests {
     fn key_characters() {
         assert!(check_key_characters("sk-0123abc", "f").is_ok());
         let e = check_key_characters("sk-01\u{200b}23", "f").unwrap_err();
-        assert!(e.to_string().contains("U+200B at character 6") || e.to_string().contains("(U+200B) at character 6"), "{e}");
+        assert!(
+            e.to_string().contains("U+200B at character 6")
+                || e.to_string().contains("(U+200B) at character 6"),
+            "{e}"
+        );
         assert!(check_key_characters("sk-01\u{7}", "f").is_err());
     }
 }

@@ -21,44 +21,50 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
-        Command::Plan(args) => with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
-            plan::run(
-                plan::PlanSettings {
-                    files: args.files,
-                    out: args.out,
-                    format: args.format,
-                    detailed_exitcode: args.detailed_exitcode,
-                },
-                portal,
-                &printer,
-            )
-        }),
-        Command::Apply(args) => with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
-            apply::run(
-                apply::ApplySettings {
-                    files: args.files,
-                    plan: args.plan,
-                    auto_approve: args.auto_approve,
-                    parallelism: usize::from(args.parallelism),
-                    report: args.report,
-                    format: args.format,
-                    allow_removals: args.allow_removals,
-                },
-                portal,
-                &printer,
-            )
-        }),
-        Command::Export(args) => with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
-            export::run(
-                export::ExportSettings {
-                    rooms: args.room,
-                    out: args.out,
-                    check: args.check,
-                },
-                portal,
-                &printer,
-            )
-        }),
+        Command::Plan(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                plan::run(
+                    plan::PlanSettings {
+                        files: args.files,
+                        out: args.out,
+                        format: args.format,
+                        detailed_exitcode: args.detailed_exitcode,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Apply(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                apply::run(
+                    apply::ApplySettings {
+                        files: args.files,
+                        plan: args.plan,
+                        auto_approve: args.auto_approve,
+                        parallelism: usize::from(args.parallelism),
+                        report: args.report,
+                        format: args.format,
+                        allow_removals: args.allow_removals,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Export(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                export::run(
+                    export::ExportSettings {
+                        rooms: args.room,
+                        out: args.out,
+                        check: args.check,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
     };
     match result {
         Ok(status) => status,
@@ -160,9 +166,7 @@ pub fn man_page() -> std::io::Result<String> {
     top.render_synopsis_section(&mut buf)?;
     top.render_description_section(&mut buf)?;
     top.render_options_section(&mut buf)?;
-    buf.extend_from_slice(
-        b".SH COMMANDS\nEvery command also accepts the options above.\n",
-    );
+    buf.extend_from_slice(b".SH COMMANDS\nEvery command also accepts the options above.\n");
     for sub in cmd.get_subcommands() {
         let name = format!("{} {}", cmd.get_name(), sub.get_name());
         buf.extend_from_slice(format!(".SS \"{}\"\n", roff_escape(&name)).as_bytes());

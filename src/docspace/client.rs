@@ -786,7 +786,6 @@ fn decode<T: DeserializeOwned>(
         return Err(err);
     }
 
-
     let envelope: Envelope<Value> = serde_json::from_slice(body).map_err(|e| {
         call.error(ErrorKind::Decode)
             .with_status(status.as_u16())

@@ -64,9 +64,20 @@ pub fn size_human(bytes: i64) -> String {
         .find(|(_, size)| b >= *size)
         .filter(|(_, size)| b.checked_mul(1000).is_some_and(|m| m % size == 0))
         .map(|(name, size)| with_decimals(b, *size, name));
-    let decimals = |s: &String| s.split(' ').next().and_then(|n| n.split_once('.')).map_or(0, |(_, f)| f.len());
+    let decimals = |s: &String| {
+        s.split(' ')
+            .next()
+            .and_then(|n| n.split_once('.'))
+            .map_or(0, |(_, f)| f.len())
+    };
     match (binary, decimal) {
-        (Some(bin), Some(dec)) => return if decimals(&dec) < decimals(&bin) { dec } else { bin },
+        (Some(bin), Some(dec)) => {
+            return if decimals(&dec) < decimals(&bin) {
+                dec
+            } else {
+                bin
+            };
+        }
         (Some(one), None) | (None, Some(one)) => return one,
         (None, None) => {}
     }

@@ -116,7 +116,12 @@ fn item_lines(item: &Item) -> Vec<(Sign, String)> {
         Action::CreateRoom => item
             .changes
             .iter()
-            .map(|c| (Sign::Add, format!("{}: {}", c.field, value(&c.field, &c.to))))
+            .map(|c| {
+                (
+                    Sign::Add,
+                    format!("{}: {}", c.field, value(&c.field, &c.to)),
+                )
+            })
             .collect(),
         Action::UpdateRoom => item
             .changes
@@ -160,7 +165,11 @@ fn item_lines(item: &Item) -> Vec<(Sign, String)> {
             };
             vec![(
                 Sign::Remove,
-                format!("remove {} (was {}; {why})", who(t), access(item.from_access)),
+                format!(
+                    "remove {} (was {}; {why})",
+                    who(t),
+                    access(item.from_access)
+                ),
             )]
         }
         Action::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
@@ -208,7 +217,8 @@ fn room_lines(room: &RoomPlan) -> ((Sign, String), Vec<(Sign, String)>) {
 
 fn room_block(room: &RoomPlan, color: bool) -> String {
     let ((sign, header), lines) = room_lines(room);
-    let line = |sign: Sign, text: &str| paint(color, sign.style(), &format!("{} {text}", sign.text()));
+    let line =
+        |sign: Sign, text: &str| paint(color, sign.style(), &format!("{} {text}", sign.text()));
     let mut out = format!("  {}\n", line(sign, &header));
     for (sign, text) in lines {
         out.push_str(&format!("      {}\n", line(sign, &text)));
@@ -250,11 +260,7 @@ fn code_span(text: &str) -> String {
     if !text.contains('`') {
         return format!("`{text}`");
     }
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let ticks = "`".repeat(longest + 1);
     format!("{ticks} {text} {ticks}")
 }

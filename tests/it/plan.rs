@@ -398,12 +398,16 @@ rooms:
     assert!(text.contains("+ quota: 1.5 GiB"), "{text}");
     // The JSON keeps the byte count programs read.
     assert!(text.contains(r#""quota": 500000000"#), "{text}");
-    assert!(text.contains(r#"+ room "Old Launch" (public, archived)"#), "{text}");
+    assert!(
+        text.contains(r#"+ room "Old Launch" (public, archived)"#),
+        "{text}"
+    );
     assert!(!text.contains("state: present -> archived"), "{text}");
     snapshot("plan_units_and_archived", &text);
 }
 
-const HOSTILE: &str = "Notes ```\n</details><img src=x onerror=alert(1)> @everyone \u{1b}[2J\u{202e}";
+const HOSTILE: &str =
+    "Notes ```\n</details><img src=x onerror=alert(1)> @everyone \u{1b}[2J\u{202e}";
 
 /// A plan with one room whose title and member came from an attacker (the portal or a
 /// contributed manifest).
@@ -461,13 +465,22 @@ fn nothing_from_the_manifest_or_portal_breaks_out_of_the_markdown_code_block() {
     // Newlines and terminal escapes are shown, not acted on: the block has exactly the
     // header and the one item, each starting with a diff sign.
     assert_eq!(inside.len(), 2, "{md}");
-    assert!(inside[0].starts_with("! room \"Notes ```\\u{a}</details>"), "{md}");
+    assert!(
+        inside[0].starts_with("! room \"Notes ```\\u{a}</details>"),
+        "{md}"
+    );
     assert!(inside[0].contains("\\u{1b}[2J\\u{202e}"), "{md}");
-    assert!(inside[1].starts_with("+     invite group ````\\u{a}# Approved"), "{md}");
+    assert!(
+        inside[1].starts_with("+     invite group ````\\u{a}# Approved"),
+        "{md}"
+    );
     assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'), "{md}");
     // The text plan escapes the same characters.
     let text = docspace_provision::render::plan::text(&hostile_plan(), false);
-    assert!(!text.contains('\u{1b}') && !text.contains("```\n<"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains("```\n<"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -475,7 +488,10 @@ async fn markdown_diff_lines_start_with_their_sign() {
     let portal = Portal::start().await;
     let room = portal.create_room("Board", 5).await;
     portal
-        .share(room, json!([{"id": UMA, "access": 6}, {"id": RICK, "access": 10}]))
+        .share(
+            room,
+            json!([{"id": UMA, "access": 6}, {"id": RICK, "access": 10}]),
+        )
         .await;
     let manifest = "version: 1
 rooms:
@@ -493,8 +509,17 @@ rooms:
     let run = portal.plan(manifest, &["--format", "markdown"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let md = run.stdout;
-    for line in ["! room \"Board\" (custom, id ", "!     rick.roomadmin@sandbox.test: ", "+     invite group Marketing as read", "-     remove uma.user@sandbox.test", "+ room \"Release ``` notes\" (custom)"] {
-        assert!(md.lines().any(|l| l.starts_with(line)), "no line starting {line:?}:\n{md}");
+    for line in [
+        "! room \"Board\" (custom, id ",
+        "!     rick.roomadmin@sandbox.test: ",
+        "+     invite group Marketing as read",
+        "-     remove uma.user@sandbox.test",
+        "+ room \"Release ``` notes\" (custom)",
+    ] {
+        assert!(
+            md.lines().any(|l| l.starts_with(line)),
+            "no line starting {line:?}:\n{md}"
+        );
     }
     assert!(md.contains("````diff\n+ room \"Release"), "{md}");
 }

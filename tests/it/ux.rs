@@ -25,8 +25,14 @@ fn a_portal_with_a_path_is_refused_with_the_address_alone() {
         assert_eq!(r.code, 1, "{url}: {}", r.stderr);
         out.push_str(&r.stderr);
     }
-    assert!(out.contains("help: use --portal https://portal.example.com\n"), "{out}");
-    assert!(out.contains("use --portal https://portal.example.com:8443\n"), "{out}");
+    assert!(
+        out.contains("help: use --portal https://portal.example.com\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("use --portal https://portal.example.com:8443\n"),
+        "{out}"
+    );
     snapshot("portal_with_path", &out);
 }
 
@@ -40,7 +46,11 @@ async fn https_to_a_plain_http_port_gets_a_hint_about_the_scheme() {
         .env("DOCSPACE_API_KEY", &portal.handle.api_key);
     let r = tokio::task::block_in_place(|| run_cmd(&mut cmd));
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("answered in plain HTTP, not TLS"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("answered in plain HTTP, not TLS"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("use http://"), "{}", r.stderr);
     // Not the generic advice about private certificate authorities.
     assert!(!r.stderr.contains("--ca-cert"), "{}", r.stderr);
@@ -61,7 +71,12 @@ fn a_repeated_cause_is_printed_once() {
     let r = run_cmd(&mut cmd);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let lower = r.stderr.to_lowercase();
-    assert_eq!(lower.matches("connection refused").count(), 1, "{}", r.stderr);
+    assert_eq!(
+        lower.matches("connection refused").count(),
+        1,
+        "{}",
+        r.stderr
+    );
 
     let r = run([
         "plan",
@@ -111,7 +126,14 @@ async fn a_key_echoed_by_the_server_is_never_printed() {
     std::fs::write(&key_file, format!("{key}\n")).unwrap();
     for args in [
         vec!["plan", "examples/rooms.yaml", "--format", "json", "-vv"],
-        vec!["apply", "examples/rooms.yaml", "--auto-approve", "--format", "json", "-vv"],
+        vec![
+            "apply",
+            "examples/rooms.yaml",
+            "--auto-approve",
+            "--format",
+            "json",
+            "-vv",
+        ],
         vec!["export", "-vv"],
     ] {
         let mut cmd = bin();
@@ -129,7 +151,8 @@ async fn a_key_echoed_by_the_server_is_never_printed() {
             r.stderr
         );
         assert!(
-            r.stderr.contains("Access denied for Authorization: [REDACTED]"),
+            r.stderr
+                .contains("Access denied for Authorization: [REDACTED]"),
             "{args:?}: {}",
             r.stderr
         );
@@ -137,7 +160,8 @@ async fn a_key_echoed_by_the_server_is_never_printed() {
     // The server did receive the key: it was only kept off the terminal.
     let requests = server.received_requests().await.unwrap();
     assert!(requests.iter().any(|r| {
-        r.headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {key}"))
+        r.headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(&format!("Bearer {key}"))
     }));
 }
 
@@ -166,7 +190,11 @@ async fn portal_text_holding_the_key_is_scrubbed_on_stdout() {
     ] {
         let r = portal.run(&args);
         assert!(r.code == 0 || r.code == 2, "{args:?}: {}", r.stderr);
-        assert!(r.stdout.contains("New [REDACTED]"), "{args:?}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("New [REDACTED]"),
+            "{args:?}: {}",
+            r.stdout
+        );
         assert!(
             !r.stdout.contains(&key) && !r.stderr.contains(&key),
             "{args:?}: {}\n{}",
@@ -208,7 +236,8 @@ async fn a_key_with_an_invisible_character_is_refused_before_it_is_sent() {
     let r = tokio::task::block_in_place(|| run_cmd(&mut cmd));
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("contains a non-ASCII or invisible character (U+200B) at character 11"),
+        r.stderr
+            .contains("contains a non-ASCII or invisible character (U+200B) at character 11"),
         "{}",
         r.stderr
     );
@@ -225,7 +254,8 @@ async fn a_key_with_an_invisible_character_is_refused_before_it_is_sent() {
     let r = tokio::task::block_in_place(|| run_cmd(&mut cmd));
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("DOCSPACE_API_KEY contains a control character (U+0007)"),
+        r.stderr
+            .contains("DOCSPACE_API_KEY contains a control character (U+0007)"),
         "{}",
         r.stderr
     );
@@ -246,10 +276,18 @@ fn portal_options_are_listed_only_by_commands_that_use_the_network() {
         for flag in ["--portal", "--api-key-file", "--ca-cert", "--insecure-http"] {
             assert!(!r.stdout.contains(flag), "{cmd} --help lists {flag}");
         }
-        assert!(r.stdout.contains("--color"), "{cmd} --help lacks the common options");
+        assert!(
+            r.stdout.contains("--color"),
+            "{cmd} --help lacks the common options"
+        );
     }
     // Offline commands refuse them rather than ignoring them.
-    let r = run(["validate", "examples/rooms.yaml", "--portal", "https://x.example.com"]);
+    let r = run([
+        "validate",
+        "examples/rooms.yaml",
+        "--portal",
+        "https://x.example.com",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
 
@@ -269,7 +307,9 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = r.stdout;
     let (head, commands) = page.split_once(".SH COMMANDS").expect("a COMMANDS section");
-    let (commands, tail) = commands.split_once(".SH \"EXIT STATUS\"").expect("exit codes");
+    let (commands, tail) = commands
+        .split_once(".SH \"EXIT STATUS\"")
+        .expect("exit codes");
     // The common options once, at the top; no portal options there.
     assert!(head.contains("\\-\\-color"), "{head}");
     assert!(!head.contains("\\-\\-portal"), "{head}");
@@ -292,12 +332,20 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
         ]
     );
     for section in &sections {
-        let network = ["plan", "apply", "export"]
-            .iter()
-            .any(|c| section.lines().next().unwrap().ends_with(&format!(" {c}\"")));
+        let network = ["plan", "apply", "export"].iter().any(|c| {
+            section
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(&format!(" {c}\""))
+        });
         assert_eq!(section.contains("\\-\\-portal"), network, "{section}");
     }
-    assert!(sections[1].contains("\\-\\-detailed\\-exitcode"), "{}", sections[1]);
+    assert!(
+        sections[1].contains("\\-\\-detailed\\-exitcode"),
+        "{}",
+        sections[1]
+    );
     assert!(sections[4].contains("\\-\\-listen"), "{}", sections[4]);
     for code in 0..=3 {
         assert!(tail.contains(&format!(".TP\n\\fB{code}\\fR\n")), "{tail}");
@@ -321,7 +369,8 @@ fn the_full_example_plans_cleanly_against_a_fresh_sandbox() {
     assert!(!r.stderr.contains('×'), "{}", r.stderr);
     assert!(r.stdout.contains("Plan: 5 rooms to create"), "{}", r.stdout);
     assert!(
-        r.stdout.contains("+ room \"Old Launch 2024\" (public, archived)"),
+        r.stdout
+            .contains("+ room \"Old Launch 2024\" (public, archived)"),
         "{}",
         r.stdout
     );
