@@ -206,11 +206,13 @@ impl ApiError {
         self
     }
 
-    /// The server's message (or a short cause); blank text is dropped and the API key is
-    /// removed (a server may quote the request's headers back).
+    /// The server's message (or a short cause); blank text is dropped, the API key is
+    /// removed (a server may quote the request's headers back), and control characters are
+    /// escaped so the message stays one line and cannot drive the terminal.
     pub fn with_message(mut self, message: impl Into<String>) -> ApiError {
         let message = message.into();
         let message = crate::redact::scrub(message.trim());
+        let message = crate::render::visible(message.trim());
         let message = message.trim();
         self.message = (!message.is_empty()).then(|| message.to_string());
         self
@@ -345,6 +347,18 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "cannot connect to the portal: connection refused (GET /x)"
+        );
+    }
+
+    #[test]
+    fn a_server_message_stays_one_line_without_terminal_controls() {
+        let e =
+            ApiError::from_status(400, "POST", "/r").with_message("bad title\n\u{1b}[2Jpwned\u{7}");
+        let text = e.to_string();
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
+        assert!(
+            text.contains("bad title\\u{a}\\u{1b}[2Jpwned\\u{7}"),
+            "{text}"
         );
     }
 
