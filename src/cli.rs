@@ -18,6 +18,34 @@ Exit codes:
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
 Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";
 
+/// The exit codes as `(code, meaning)`, read from the `Exit codes:` part of the help text so
+/// that `--help` and the man page cannot disagree.
+pub fn exit_codes() -> Vec<(u8, String)> {
+    let mut codes: Vec<(u8, String)> = Vec::new();
+    let Some((_, rest)) = AFTER_HELP.split_once("Exit codes:\n") else {
+        return codes;
+    };
+    for line in rest.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        match trimmed.split_once("  ") {
+            Some((code, meaning)) if indent <= 2 && code.parse::<u8>().is_ok() => {
+                codes.push((code.parse().unwrap_or_default(), meaning.trim().to_string()));
+            }
+            _ => {
+                if let Some((_, meaning)) = codes.last_mut() {
+                    meaning.push(' ');
+                    meaning.push_str(trimmed);
+                }
+            }
+        }
+    }
+    codes
+}
+
 /// Keep ONLYOFFICE DocSpace rooms and room membership as code.
 ///
 /// Write rooms and their invitees in a YAML manifest; `plan` shows what would change on the
@@ -28,32 +56,16 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    #[command(flatten)]
+    pub legacy_network: LegacyNetworkArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command accepts.
+/// Options every command accepts: how much to print and in what colours.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Portal to talk to: `https://HOST`, `http://127.0.0.1:PORT` (plain HTTP only to loopback),
-    /// or `sandbox:PATH` for the embedded emulator keeping its state in the JSON file PATH.
-    #[arg(long, env = "DOCSPACE_URL", global = true, value_name = "URL")]
-    pub portal: Option<String>,
-
-    /// Read the API key from this file (first line). Otherwise DOCSPACE_API_KEY is used.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub api_key_file: Option<PathBuf>,
-
-    /// Trust this PEM certificate (or bundle) in addition to the system roots, for self-hosted
-    /// portals behind a private CA.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub ca_cert: Option<PathBuf>,
-
-    /// Allow plain `http://` to a host that is not loopback. The API key then crosses the network
-    /// unencrypted: use only on a trusted network.
-    #[arg(long, global = true)]
-    pub insecure_http: bool,
-
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -65,6 +77,61 @@ pub struct GlobalArgs {
     /// When to use colours. `NO_COLOR` in the environment is honoured under `auto`.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// Where the portal is and how to reach it: only on the commands that talk to a portal
+/// (`plan`, `apply`, `export`), so the offline commands do not list options they ignore.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Portal options")]
+pub struct NetworkArgs {
+    /// Portal to talk to: `https://HOST`, `http://127.0.0.1:PORT` (plain HTTP only to loopback),
+    /// or `sandbox:PATH` for the embedded emulator keeping its state in the JSON file PATH.
+    /// The address only, without a path such as `/api/2.0`.
+    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
+    pub portal: Option<String>,
+
+    /// Read the API key from this file (first non-empty line; a UTF-8 byte order mark and
+    /// surrounding whitespace are ignored). Otherwise DOCSPACE_API_KEY is used.
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Trust this PEM certificate (or bundle) in addition to the system roots, for self-hosted
+    /// portals behind a private CA.
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Allow plain `http://` to a host that is not loopback. The API key then crosses the network
+    /// unencrypted: use only on a trusted network.
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+/// The portal options written before the subcommand (`docspace-provision --portal URL plan`),
+/// as releases before 0.2 accepted them. Hidden from help; the subcommand's own options are the
+/// documented place.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LegacyNetworkArgs {
+    #[arg(long = "portal", id = "legacy_portal", hide = true, value_name = "URL")]
+    pub portal: Option<String>,
+    #[arg(long = "api-key-file", id = "legacy_api_key_file", hide = true)]
+    pub api_key_file: Option<PathBuf>,
+    #[arg(long = "ca-cert", id = "legacy_ca_cert", hide = true)]
+    pub ca_cert: Option<PathBuf>,
+    #[arg(long = "insecure-http", id = "legacy_insecure_http", hide = true)]
+    pub insecure_http: bool,
+}
+
+impl NetworkArgs {
+    /// These options with any given before the subcommand taking precedence (an explicit
+    /// flag beats `DOCSPACE_URL`, which only the subcommand's `--portal` reads).
+    pub fn merged(self, legacy: &LegacyNetworkArgs) -> NetworkArgs {
+        NetworkArgs {
+            portal: legacy.portal.clone().or(self.portal),
+            api_key_file: legacy.api_key_file.clone().or(self.api_key_file),
+            ca_cert: legacy.ca_cert.clone().or(self.ca_cert),
+            insecure_http: legacy.insecure_http || self.insecure_http,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -151,6 +218,9 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none (1 on error).
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,6 +263,9 @@ pub struct ApplyArgs {
     /// Allow removals beyond the guard (more than 25% of a room's members, or a room manager).
     #[arg(long)]
     pub allow_removals: bool,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +281,9 @@ pub struct ExportArgs {
     /// Compare the export with this file: print the diff and exit 2 when they differ.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 #[derive(Debug, Args)]

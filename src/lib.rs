@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod printer;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod sandbox;

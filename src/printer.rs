@@ -1,5 +1,8 @@
 //! The one place that writes to the terminal. stdout carries data (plans, reports, exports,
 //! schemas); stderr carries progress, logs and diagnostics. Nothing else in the crate prints.
+//!
+//! Every write passes through [`crate::redact::scrub`] last, so text that came from the portal
+//! (error messages, titles, names) cannot put the API key on the terminal or into a pipe.
 
 use std::io::{self, IsTerminal, Write};
 
@@ -75,6 +78,7 @@ impl Printer {
 
     /// Writes data to stdout.
     pub fn stdout(&self, text: &str) -> io::Result<()> {
+        let text = crate::redact::scrub(text);
         let mut out = anstream::AutoStream::new(
             io::stdout().lock(),
             if self.color_stdout {
@@ -96,6 +100,7 @@ impl Printer {
 
     /// Writes to stderr whatever `--quiet` says (errors, warnings).
     pub fn stderr(&self, text: &str) {
+        let text = crate::redact::scrub(text);
         let mut err = anstream::AutoStream::new(
             io::stderr().lock(),
             if self.color_stderr {
@@ -133,8 +138,156 @@ pub fn render_diagnostic(diagnostic: &dyn miette::Diagnostic, color: bool) -> St
         .with_width(width)
         .with_context_lines(1);
     let mut out = String::new();
-    if handler.render_report(&mut out, diagnostic).is_err() {
+    let deduped = Deduped::new(diagnostic);
+    if handler.render_report(&mut out, &deduped).is_err() {
         out = format!("{diagnostic}\n");
     }
     out
+}
+
+/// Whether `cause` only repeats what `shown` already says, ignoring case and an `(os error N)`
+/// suffix: "connection refused" after "cannot connect: connection refused" adds nothing.
+pub fn repeats(shown: &str, cause: &str) -> bool {
+    let cause = strip_os_error(cause.trim()).trim().to_lowercase();
+    if cause.is_empty() {
+        return true;
+    }
+    let shown = shown.to_lowercase();
+    shown.contains(&cause) || strip_os_error(&shown).trim().ends_with(&cause)
+}
+
+/// `text` without a trailing `(os error N)`, which std adds to I/O errors.
+fn strip_os_error(text: &str) -> &str {
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => &text[..i],
+        _ => text,
+    }
+}
+
+/// A cause of a diagnostic, reduced to its text.
+#[derive(Debug)]
+struct Cause {
+    text: String,
+    next: Option<Box<Cause>>,
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.next.as_deref().map(|c| c as _)
+    }
+}
+
+/// A diagnostic whose cause chain leaves out links that repeat the text above them
+/// ("cannot read the key file k: No such file or directory" over "No such file or directory").
+/// Everything else (code, help, labels, source) is the wrapped diagnostic's.
+struct Deduped<'a> {
+    inner: &'a dyn miette::Diagnostic,
+    causes: Option<Box<Cause>>,
+}
+
+impl<'a> Deduped<'a> {
+    fn new(inner: &'a dyn miette::Diagnostic) -> Deduped<'a> {
+        let mut texts: Vec<String> = Vec::new();
+        let mut shown = inner.to_string();
+        // Inner diagnostics first (what miette itself follows), plain sources otherwise.
+        let mut next: Option<&dyn std::error::Error> = match inner.diagnostic_source() {
+            Some(d) => Some(d as &dyn std::error::Error),
+            None => inner.source().map(|e| e as &dyn std::error::Error),
+        };
+        let mut depth = 0;
+        while let Some(e) = next {
+            depth += 1;
+            if depth > 32 {
+                break;
+            }
+            let text = e.to_string();
+            if !repeats(&shown, &text) {
+                shown = text.clone();
+                texts.push(text);
+            }
+            next = e.source();
+        }
+        let causes = texts
+            .into_iter()
+            .rev()
+            .fold(None, |next, text| Some(Box::new(Cause { text, next })));
+        Deduped { inner, causes }
+    }
+}
+
+impl std::fmt::Debug for Deduped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.inner, f)
+    }
+}
+
+impl std::fmt::Display for Deduped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.inner, f)
+    }
+}
+
+impl std::error::Error for Deduped<'_> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.causes.as_deref().map(|c| c as _)
+    }
+}
+
+impl miette::Diagnostic for Deduped<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.help()
+    }
+    fn url<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.inner.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner.labels()
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        self.inner.related()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_ignores_case_and_os_error_suffix() {
+        assert!(repeats(
+            "cannot connect to the portal: connection refused",
+            "Connection refused (os error 111)"
+        ));
+        assert!(repeats(
+            "cannot read the API key file k: No such file or directory (os error 2)",
+            "No such file or directory (os error 2)"
+        ));
+        assert!(!repeats("cannot start the sandbox", "permission denied"));
+    }
+
+    #[test]
+    fn a_repeated_cause_is_rendered_once() {
+        let e = miette::Report::msg("entity not found")
+            .wrap_err("cannot read rooms.yaml: entity not found");
+        let out = render_diagnostic(e.as_ref(), false);
+        assert_eq!(out.matches("entity not found").count(), 1, "{out}");
+        let e = miette::Report::msg("entity not found").wrap_err("cannot read rooms.yaml");
+        let out = render_diagnostic(e.as_ref(), false);
+        assert!(out.contains("entity not found"), "{out}");
+    }
 }

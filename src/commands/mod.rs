@@ -21,44 +21,50 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
-        Command::Plan(args) => with_portal(&cli.global, |portal| {
-            plan::run(
-                plan::PlanSettings {
-                    files: args.files,
-                    out: args.out,
-                    format: args.format,
-                    detailed_exitcode: args.detailed_exitcode,
-                },
-                portal,
-                &printer,
-            )
-        }),
-        Command::Apply(args) => with_portal(&cli.global, |portal| {
-            apply::run(
-                apply::ApplySettings {
-                    files: args.files,
-                    plan: args.plan,
-                    auto_approve: args.auto_approve,
-                    parallelism: usize::from(args.parallelism),
-                    report: args.report,
-                    format: args.format,
-                    allow_removals: args.allow_removals,
-                },
-                portal,
-                &printer,
-            )
-        }),
-        Command::Export(args) => with_portal(&cli.global, |portal| {
-            export::run(
-                export::ExportSettings {
-                    rooms: args.room,
-                    out: args.out,
-                    check: args.check,
-                },
-                portal,
-                &printer,
-            )
-        }),
+        Command::Plan(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                plan::run(
+                    plan::PlanSettings {
+                        files: args.files,
+                        out: args.out,
+                        format: args.format,
+                        detailed_exitcode: args.detailed_exitcode,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Apply(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                apply::run(
+                    apply::ApplySettings {
+                        files: args.files,
+                        plan: args.plan,
+                        auto_approve: args.auto_approve,
+                        parallelism: usize::from(args.parallelism),
+                        report: args.report,
+                        format: args.format,
+                        allow_removals: args.allow_removals,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Export(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                export::run(
+                    export::ExportSettings {
+                        rooms: args.room,
+                        out: args.out,
+                        check: args.check,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
     };
     match result {
         Ok(status) => status,
@@ -71,10 +77,10 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
 
 /// Resolves the portal settings, then runs a command that needs them.
 fn with_portal(
-    global: &crate::cli::GlobalArgs,
+    network: crate::cli::NetworkArgs,
     command: impl FnOnce(&crate::settings::PortalSettings) -> miette::Result<ExitStatus>,
 ) -> miette::Result<ExitStatus> {
-    let portal = crate::settings::portal_settings(global).map_err(miette::Report::new)?;
+    let portal = crate::settings::portal_settings(&network).map_err(miette::Report::new)?;
     command(&portal)
 }
 
@@ -92,11 +98,39 @@ pub fn init_logging(printer: &Printer) {
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr(Vec::new()))
         .with_ansi(printer.color_stderr())
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// A log line on its way to stderr: buffered, and written with the API key removed when the
+/// event is complete (log messages can quote the portal's error text).
+struct ScrubbedStderr(Vec<u8>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&self.0);
+        let text = crate::redact::scrub(&text);
+        let result = std::io::stderr().lock().write_all(text.as_bytes());
+        self.0.clear();
+        result
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 fn completions(shell: clap_complete::Shell, printer: &Printer) -> miette::Result<ExitStatus> {
@@ -111,13 +145,77 @@ fn completions(shell: clap_complete::Shell, printer: &Printer) -> miette::Result
 }
 
 fn man(printer: &Printer) -> miette::Result<ExitStatus> {
-    use clap::CommandFactory;
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut buf)
-        .map_err(|e| miette::miette!("cannot render the man page: {e}"))?;
+    let page = man_page().map_err(|e| miette::miette!("cannot render the man page: {e}"))?;
     printer
-        .stdout(&String::from_utf8_lossy(&buf))
+        .stdout(&page)
         .map_err(|e| miette::miette!("cannot write to stdout: {e}"))?;
     Ok(ExitStatus::Success)
+}
+
+/// One man page for the whole tool: the common options, then a subsection per command with
+/// its description, synopsis and every option, then the exit codes and the environment. One
+/// page, because `man docspace-provision` is what people type, and the options a command takes
+/// differ (only the commands that talk to a portal take the portal options).
+pub fn man_page() -> std::io::Result<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let top = clap_mangen::Man::new(cmd.clone());
+    let mut buf = Vec::new();
+    top.render_title(&mut buf)?;
+    top.render_name_section(&mut buf)?;
+    top.render_synopsis_section(&mut buf)?;
+    top.render_description_section(&mut buf)?;
+    top.render_options_section(&mut buf)?;
+    buf.extend_from_slice(b".SH COMMANDS\nEvery command also accepts the options above.\n");
+    for sub in cmd.get_subcommands() {
+        let name = format!("{} {}", cmd.get_name(), sub.get_name());
+        buf.extend_from_slice(format!(".SS \"{}\"\n", roff_escape(&name)).as_bytes());
+        // The command alone (not built from the top), so the common options are not repeated
+        // under every command.
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name));
+        let mut part = Vec::new();
+        man.render_description_section(&mut part)?;
+        man.render_synopsis_section(&mut part)?;
+        man.render_options_section(&mut part)?;
+        // `.SS` does not nest: the sections of a command become bold paragraph headings.
+        for line in String::from_utf8_lossy(&part).lines() {
+            match line.strip_prefix(".SH ") {
+                Some("DESCRIPTION") => {}
+                Some(heading) => {
+                    let heading = heading.trim_matches('"');
+                    let heading = heading[..1].to_string() + &heading[1..].to_lowercase();
+                    buf.extend_from_slice(format!(".P\n\\fB{heading}:\\fR\n").as_bytes());
+                }
+                None => {
+                    buf.extend_from_slice(line.as_bytes());
+                    buf.push(b'\n');
+                }
+            }
+        }
+    }
+    buf.extend_from_slice(b".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in crate::cli::exit_codes() {
+        buf.extend_from_slice(
+            format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(&meaning)).as_bytes(),
+        );
+    }
+    buf.extend_from_slice(
+        b".SH ENVIRONMENT\n\
+.TP\n\\fBDOCSPACE_URL\\fR\nThe portal, when \\fB\\-\\-portal\\fR is not given.\n\
+.TP\n\\fBDOCSPACE_API_KEY\\fR\nThe API key, when \\fB\\-\\-api\\-key\\-file\\fR is not given. A key is never taken from a flag value.\n\
+.TP\n\\fBNO_COLOR\\fR\nNo colours under \\fB\\-\\-color auto\\fR.\n",
+    );
+    top.render_version_section(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Text made safe for a roff line: backslashes doubled as `\e`, and a leading `.` or `'`
+/// (which roff would read as a request) guarded.
+fn roff_escape(text: &str) -> String {
+    let text = text.replace('\\', "\\e").replace('-', "\\-");
+    if text.starts_with('.') || text.starts_with('\'') {
+        format!("\\&{text}")
+    } else {
+        text
+    }
 }

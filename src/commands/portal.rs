@@ -55,6 +55,7 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
                         path.display()
                     ))
                 })?;
+            crate::redact::register(&handle.api_key);
             let mut config = ClientConfig::new(
                 handle.base_url.clone(),
                 SecretString::from(handle.api_key.clone()),

@@ -1123,7 +1123,8 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-/// `error.message`, else the validation problem's field errors (3.3).
+/// `error.message`, else the validation problem's field errors (3.3), with the API key
+/// removed: a proxy or server that echoes the `Authorization` header puts it here.
 fn error_message(
     error: &Option<super::wire::ErrorDetail>,
     response: Option<&Value>,
@@ -1133,30 +1134,41 @@ fn error_message(
         .and_then(|e| e.message.clone())
         .filter(|m| !m.trim().is_empty())
     {
-        return Some(message);
+        return Some(crate::redact::scrub(&message).into_owned());
     }
     let problem: ValidationProblem = serde_json::from_value(response?.clone()).ok()?;
-    problem.summary()
+    problem
+        .summary()
+        .map(|s| crate::redact::scrub(&s).into_owned())
 }
 
 /// Classes a transport failure. Never keeps the `reqwest::Error` itself: its Display can hold
 /// the full URL, and the classification is all a caller acts on.
 fn classify(err: &reqwest::Error, call: &Call) -> ApiError {
-    let (kind, cause) = classify_parts(err);
-    let e = call.error(kind);
-    match cause {
-        Some(cause) => e.with_message(cause),
-        None => e,
+    let (kind, cause, plain_http) = classify_parts(err);
+    let mut e = call.error(kind);
+    if plain_http {
+        e = e
+            .with_message("the server answered in plain HTTP, not TLS")
+            .with_hint(
+                "this address speaks plain HTTP: use http:// for a loopback test server (such as the sandbox), or the portal's HTTPS port (443 unless it was changed)",
+            );
+    } else if let Some(cause) = cause {
+        e = e.with_message(crate::redact::scrub(&cause).into_owned());
     }
+    e
 }
 
-fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>) {
+/// The kind, the innermost cause, and whether the TLS handshake failed because the server
+/// answered in plain HTTP (its first bytes, `HTTP/1.1 400`, are no TLS record).
+fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
     /// What the error chain says, gathered by [`walk`].
     #[derive(Default)]
     struct Found {
         innermost: Option<String>,
         tls: bool,
         refused: bool,
+        plain_http: bool,
     }
     // `io::Error::source` skips the error it wraps, and hyper nests io errors (an `Other`
     // around an `InvalidData` around the `rustls::Error`), so descend through `get_ref` too.
@@ -1164,8 +1176,17 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>) {
         if depth > 16 {
             return;
         }
-        if e.downcast_ref::<rustls::Error>().is_some() {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             found.tls = true;
+            if matches!(
+                tls,
+                rustls::Error::InvalidMessage(
+                    rustls::InvalidMessage::InvalidContentType
+                        | rustls::InvalidMessage::UnknownProtocolVersion
+                )
+            ) {
+                found.plain_http = true;
+            }
         }
         found.innermost = Some(e.to_string());
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
@@ -1187,6 +1208,7 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>) {
         innermost,
         tls,
         refused,
+        plain_http,
     } = found;
     // The outermost reqwest message names the URL; keep only a cause below it.
     let cause = innermost.filter(|c| !c.contains("://"));
@@ -1203,7 +1225,7 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>) {
     } else {
         ErrorKind::Network(NetworkKind::Other)
     };
-    (kind, cause)
+    (kind, cause, plain_http)
 }
 
 // The trait impl lives next to the inherent methods it forwards to.

@@ -3,7 +3,9 @@
 //! Invariants:
 //! - An [`ApiError`] never holds the API key, a header, or a `reqwest::Error` (whose Display can
 //!   carry a full URL): only the method, the path, the HTTP status, the server's own message and
-//!   a short cause. Its `Debug` is therefore as safe to log as its `Display`.
+//!   a short cause. The server's message is passed through [`crate::redact::scrub`] on the way
+//!   in, since a server or proxy may echo the key. Its `Debug` is therefore as safe to log as
+//!   its `Display`.
 //! - `Display` is one line (what happened, the server's message, where), so the CLI edge can
 //!   print it once without a stack of wrapper text; the miette help line says what to check.
 //! - A create whose outcome cannot be known (timeout or 5xx after the request was sent) is
@@ -173,6 +175,9 @@ pub struct ApiError {
     attempts: u32,
     outcome_unknown: bool,
     retry_after: Option<Duration>,
+    /// A help line more specific than the kind's (e.g. a TLS failure that is really a plain
+    /// HTTP server on an `https://` address).
+    hint: Option<&'static str>,
 }
 
 impl ApiError {
@@ -187,6 +192,7 @@ impl ApiError {
             attempts: 1,
             outcome_unknown: false,
             retry_after: None,
+            hint: None,
         }
     }
 
@@ -200,11 +206,21 @@ impl ApiError {
         self
     }
 
-    /// The server's message (or a short cause); blank text is dropped.
+    /// The server's message (or a short cause); blank text is dropped, the API key is
+    /// removed (a server may quote the request's headers back), and control characters are
+    /// escaped so the message stays one line and cannot drive the terminal.
     pub fn with_message(mut self, message: impl Into<String>) -> ApiError {
         let message = message.into();
+        let message = crate::redact::scrub(message.trim());
+        let message = crate::render::visible(message.trim());
         let message = message.trim();
         self.message = (!message.is_empty()).then(|| message.to_string());
+        self
+    }
+
+    /// Replaces the kind's help line.
+    pub(crate) fn with_hint(mut self, hint: &'static str) -> ApiError {
+        self.hint = Some(hint);
         self
     }
 
@@ -272,8 +288,9 @@ impl fmt::Display for ApiError {
         let headline = self.kind.headline();
         f.write_str(headline)?;
         if let Some(msg) = &self.message {
-            // 403 bodies say "Access denied", which would only repeat the headline.
-            if !msg.eq_ignore_ascii_case(headline) {
+            // 403 bodies say "Access denied" and a refused connect says "Connection refused
+            // (os error 111)": both would only repeat the headline.
+            if !crate::printer::repeats(headline, msg) {
                 write!(f, ": {msg}")?;
             }
         }
@@ -305,8 +322,8 @@ impl Diagnostic for ApiError {
                 "the outcome is unknown: list the rooms on the portal before trying again, so nothing is created twice",
             ));
         }
-        self.kind
-            .help()
+        self.hint
+            .or_else(|| self.kind.help())
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
 }
@@ -325,6 +342,24 @@ mod tests {
         );
         let e = ApiError::from_status(403, "GET", "/x").with_message("Access denied");
         assert_eq!(e.to_string(), "access denied (GET /x, HTTP 403)");
+        let e = ApiError::new(ErrorKind::Network(NetworkKind::Refused), "GET", "/x")
+            .with_message("Connection refused (os error 111)");
+        assert_eq!(
+            e.to_string(),
+            "cannot connect to the portal: connection refused (GET /x)"
+        );
+    }
+
+    #[test]
+    fn a_server_message_stays_one_line_without_terminal_controls() {
+        let e =
+            ApiError::from_status(400, "POST", "/r").with_message("bad title\n\u{1b}[2Jpwned\u{7}");
+        let text = e.to_string();
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
+        assert!(
+            text.contains("bad title\\u{a}\\u{1b}[2Jpwned\\u{7}"),
+            "{text}"
+        );
     }
 
     #[test]

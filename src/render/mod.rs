@@ -3,3 +3,152 @@
 
 pub mod plan;
 pub mod report;
+
+use std::borrow::Cow;
+
+/// `text` with characters that would act on a terminal or a Markdown page instead of being
+/// shown (controls such as ESC, BEL and newlines; bidirectional overrides that reorder what
+/// follows) written as `\u{..}` escapes. Titles and names come from the manifest and the
+/// portal, so either can hold them.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// A storage size in the largest unit that states it exactly with at most three decimals:
+/// binary units (`10 GiB`, `1.5 GiB`) first, then decimal ones as the manifest accepts them
+/// (`500 MB`, `1.5 KB`), `N bytes` below a kibibyte; otherwise an approximation in binary units (`≈ 9.31 GiB`). Negative means
+/// unlimited (the server's `-1`).
+pub fn size_human(bytes: i64) -> String {
+    const BINARY: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    const DECIMAL: [(&str, u64); 4] = [
+        ("TB", 1_000_000_000_000),
+        ("GB", 1_000_000_000),
+        ("MB", 1_000_000),
+        ("KB", 1_000),
+    ];
+    let Ok(b) = u64::try_from(bytes) else {
+        return "unlimited".into();
+    };
+    // The largest unit of each kind that states the size with up to three decimals; of the
+    // two, the one with fewer decimals (`500 MB`, not `488281.25 KiB`), binary on a tie.
+    let binary = BINARY
+        .iter()
+        .find(|(_, size)| b >= *size && b.checked_mul(1000).is_some_and(|m| m % size == 0))
+        .map(|(name, size)| with_decimals(b, *size, name));
+    let decimal = DECIMAL
+        .iter()
+        .find(|(_, size)| b >= *size)
+        .filter(|(_, size)| b.checked_mul(1000).is_some_and(|m| m % size == 0))
+        .map(|(name, size)| with_decimals(b, *size, name));
+    let decimals = |s: &String| {
+        s.split(' ')
+            .next()
+            .and_then(|n| n.split_once('.'))
+            .map_or(0, |(_, f)| f.len())
+    };
+    match (binary, decimal) {
+        (Some(bin), Some(dec)) => {
+            return if decimals(&dec) < decimals(&bin) {
+                dec
+            } else {
+                bin
+            };
+        }
+        (Some(one), None) | (None, Some(one)) => return one,
+        (None, None) => {}
+    }
+    if b < 1 << 10 {
+        return format!("{b} bytes");
+    }
+    let (name, size) = BINARY
+        .iter()
+        .find(|(_, size)| b >= *size)
+        .copied()
+        .unwrap_or(("KiB", 1 << 10));
+    format!("≈ {:.2} {name}", b as f64 / size as f64)
+}
+
+/// `b / size` with the (at most three) decimals it needs, known to be exact.
+fn with_decimals(b: u64, size: u64, name: &str) -> String {
+    let whole = b / size;
+    let frac = (b % size) * 1000 / size;
+    if frac == 0 {
+        format!("{whole} {name}")
+    } else {
+        let frac = format!("{frac:03}");
+        format!("{whole}.{} {name}", frac.trim_end_matches('0'))
+    }
+}
+
+/// Reads back the human quota strings the planner writes (`unlimited`, `10 GiB`,
+/// `1500 bytes`), so renderers can restate them with [`size_human`]. `None` for anything else.
+pub fn parse_size_human(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("unlimited") {
+        return Some(-1);
+    }
+    let (number, unit) = text.split_once(' ')?;
+    let n: u64 = number.parse().ok()?;
+    let factor: u64 = match unit {
+        "bytes" | "byte" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        _ => return None,
+    };
+    i64::try_from(n.checked_mul(factor)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_in_the_unit_that_states_them() {
+        assert_eq!(size_human(-1), "unlimited");
+        assert_eq!(size_human(10 << 30), "10 GiB");
+        assert_eq!(size_human(500_000_000), "500 MB");
+        assert_eq!(size_human(1500), "1.5 KB");
+        assert_eq!(size_human(42), "42 bytes");
+        assert_eq!(size_human(1536 << 20), "1.5 GiB");
+        assert_eq!(size_human(1 << 20), "1 MiB");
+        assert_eq!(size_human(10_000_000_001), "≈ 9.31 GiB");
+        assert_eq!(size_human(0), "0 bytes");
+        assert_eq!(parse_size_human("10 GiB"), Some(10 << 30));
+        assert_eq!(parse_size_human("500000000 bytes"), Some(500_000_000));
+        assert_eq!(parse_size_human("unlimited"), Some(-1));
+        assert_eq!(parse_size_human("[a]"), None);
+    }
+
+    #[test]
+    fn hidden_characters_are_escaped() {
+        assert_eq!(visible("a\nb\u{1b}[31m"), "a\\u{a}b\\u{1b}[31m");
+        assert_eq!(visible("x\u{202e}y"), "x\\u{202e}y");
+        assert!(matches!(visible("Team Ä"), Cow::Borrowed(_)));
+    }
+}

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use super::visible;
 use crate::plan::{
     Action, Item, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan, Summary, Target,
 };
@@ -58,51 +59,100 @@ pub fn summary_line(s: &Summary) -> String {
     line
 }
 
-/// One line per item, with its sign: `+` add, `~` change, `-` remove.
-fn item_line(item: &Item, color: bool) -> Vec<String> {
+/// What a line of a plan does, shown as its first character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Add,
+    Change,
+    Remove,
+}
+
+impl Sign {
+    /// The sign in the text plan: `+`, `~`, `-` (as Terraform).
+    fn text(self) -> char {
+        match self {
+            Sign::Add => '+',
+            Sign::Change => '~',
+            Sign::Remove => '-',
+        }
+    }
+
+    /// The sign in the Markdown plan's `diff` block: `!` for a change, because diff
+    /// highlighters (GitHub's and GitLab's) colour `+`, `-` and `!` lines but not `~`.
+    fn markdown(self) -> char {
+        match self {
+            Sign::Change => '!',
+            other => other.text(),
+        }
+    }
+
+    fn style(self) -> Style {
+        match self {
+            Sign::Add => GREEN,
+            Sign::Change => YELLOW,
+            Sign::Remove => RED,
+        }
+    }
+}
+
+/// A settings value as shown: quotas restated in the unit that states them exactly (the plan
+/// carries `N bytes` for sizes such as 500MB), everything with hidden characters escaped.
+fn value(field: &str, text: &str) -> String {
+    if field == "quota"
+        && let Some(bytes) = super::parse_size_human(text)
+    {
+        return super::size_human(bytes);
+    }
+    visible(text).into_owned()
+}
+
+/// The lines of one item, each with its sign.
+fn item_lines(item: &Item) -> Vec<(Sign, String)> {
     let access =
         |a: Option<crate::model::Access>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
     let who = |t: &Target| match t {
-        Target::Group { name, .. } => format!("group {name}"),
-        Target::User { email, .. } | Target::NewGuest { email } => email.clone(),
+        Target::Group { name, .. } => format!("group {}", visible(name)),
+        Target::User { email, .. } | Target::NewGuest { email } => visible(email).into_owned(),
     };
     match item.action {
         Action::CreateRoom => item
             .changes
             .iter()
-            .map(|c| paint(color, GREEN, &format!("+ {}: {}", c.field, c.to)))
+            .map(|c| {
+                (
+                    Sign::Add,
+                    format!("{}: {}", c.field, value(&c.field, &c.to)),
+                )
+            })
             .collect(),
         Action::UpdateRoom => item
             .changes
             .iter()
             .map(|c| {
-                paint(
-                    color,
-                    YELLOW,
-                    &format!(
-                        "~ {}: {} -> {}",
-                        c.field,
-                        c.from.as_deref().unwrap_or("(unset)"),
-                        c.to
-                    ),
+                let from = c
+                    .from
+                    .as_deref()
+                    .map_or_else(|| "(unset)".to_string(), |f| value(&c.field, f));
+                (
+                    Sign::Change,
+                    format!("{}: {from} -> {}", c.field, value(&c.field, &c.to)),
                 )
             })
             .collect(),
         Action::Invite => {
             let t = item.target.as_ref().expect("invites have a target");
-            let mut line = format!("+ invite {} as {}", who(t), access(item.access));
+            let mut line = format!("invite {} as {}", who(t), access(item.access));
             if matches!(t, Target::NewGuest { .. }) {
                 line.push_str(" (new guest account, invitation email will be sent)");
             }
-            vec![paint(color, GREEN, &line)]
+            vec![(Sign::Add, line)]
         }
         Action::ChangeAccess => {
             let t = item.target.as_ref().expect("changes have a target");
-            vec![paint(
-                color,
-                YELLOW,
-                &format!(
-                    "~ {}: {} -> {}",
+            vec![(
+                Sign::Change,
+                format!(
+                    "{}: {} -> {}",
                     who(t),
                     access(item.from_access),
                     access(item.access)
@@ -115,34 +165,38 @@ fn item_line(item: &Item, color: bool) -> Vec<String> {
                 Some(RemovalReason::NotListed) => "not in the manifest, members: exact",
                 _ => "access: none",
             };
-            vec![paint(
-                color,
-                RED,
-                &format!(
-                    "- remove {} (was {}; {why})",
+            vec![(
+                Sign::Remove,
+                format!(
+                    "remove {} (was {}; {why})",
                     who(t),
                     access(item.from_access)
                 ),
             )]
         }
-        Action::Archive => vec![paint(color, YELLOW, "~ state: present -> archived")],
-        Action::Unarchive => vec![paint(color, YELLOW, "~ state: archived -> present")],
+        Action::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
+        Action::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
     }
 }
 
-fn room_header(room: &RoomPlan, color: bool) -> String {
+/// A room created archived: the archive step is part of the creation for a reader, not a
+/// change of a room that was never present.
+fn created_archived(room: &RoomPlan) -> bool {
+    room.change == RoomChange::Create && room.items.iter().any(|i| i.action == Action::Archive)
+}
+
+fn room_header(room: &RoomPlan) -> (Sign, String) {
+    let title = visible(&room.title);
     match room.change {
-        RoomChange::Create => paint(
-            color,
-            GREEN,
-            &format!("+ room \"{}\" ({})", room.title, room.room_type),
+        RoomChange::Create if created_archived(room) => (
+            Sign::Add,
+            format!("room \"{title}\" ({}, archived)", room.room_type),
         ),
-        _ => paint(
-            color,
-            YELLOW,
-            &format!(
-                "~ room \"{}\" ({}, id {})",
-                room.title,
+        RoomChange::Create => (Sign::Add, format!("room \"{title}\" ({})", room.room_type)),
+        _ => (
+            Sign::Change,
+            format!(
+                "room \"{title}\" ({}, id {})",
                 room.room_type,
                 room.room_id.unwrap_or_default()
             ),
@@ -150,12 +204,26 @@ fn room_header(room: &RoomPlan, color: bool) -> String {
     }
 }
 
+/// The header and item lines of one room; for a room created archived the archive item is
+/// said by the header.
+fn room_lines(room: &RoomPlan) -> ((Sign, String), Vec<(Sign, String)>) {
+    let archived = created_archived(room);
+    let lines = room
+        .items
+        .iter()
+        .filter(|i| !(archived && i.action == Action::Archive))
+        .flat_map(item_lines)
+        .collect();
+    (room_header(room), lines)
+}
+
 fn room_block(room: &RoomPlan, color: bool) -> String {
-    let mut out = format!("  {}\n", room_header(room, color));
-    for item in &room.items {
-        for line in item_line(item, color) {
-            out.push_str(&format!("      {line}\n"));
-        }
+    let ((sign, header), lines) = room_lines(room);
+    let line =
+        |sign: Sign, text: &str| paint(color, sign.style(), &format!("{} {text}", sign.text()));
+    let mut out = format!("  {}\n", line(sign, &header));
+    for (sign, text) in lines {
+        out.push_str(&format!("      {}\n", line(sign, &text)));
     }
     for note in &room.notes {
         out.push_str(&format!("      # {}\n", note_text(note)));
@@ -164,8 +232,10 @@ fn room_block(room: &RoomPlan, color: bool) -> String {
 }
 
 /// A [`RoomNote`] for people.
+/// Portal text in it (titles, tags, provider names) is made visible (control and direction
+/// characters escaped) like every other title.
 pub fn note_text(note: &RoomNote) -> String {
-    match note {
+    let text = match note {
         RoomNote::ConnectedNamesake { id, provider } => format!(
             "a room with this title is kept in connected storage ({}id {id}); this tool cannot manage such rooms and does not touch it",
             provider
@@ -182,7 +252,8 @@ pub fn note_text(note: &RoomNote) -> String {
         } => format!(
             "tag \"{requested}\" will take the portal's existing spelling \"{existing}\" (tag names are case-insensitive)"
         ),
-    }
+    };
+    visible(&text).into_owned()
 }
 
 /// The line about rooms in connected storage, when the portal has any.
@@ -194,6 +265,57 @@ pub fn connected_line(plan: &Plan) -> Option<String> {
     }
 }
 
+/// One room as the body of a Markdown `diff` block: the sign in column one (where diff
+/// highlighters look for it), the nesting after it.
+fn room_diff(room: &RoomPlan) -> String {
+    let ((sign, header), lines) = room_lines(room);
+    let mut out = format!("{} {header}\n", sign.markdown());
+    for (sign, text) in lines {
+        out.push_str(&format!("{}     {text}\n", sign.markdown()));
+    }
+    for note in &room.notes {
+        out.push_str(&format!("#     {}\n", note_text(note)));
+    }
+    out
+}
+
+/// A fenced code block that its content cannot close: the fence is longer than any run of
+/// backticks inside (CommonMark closes a fence only with one at least as long).
+fn fenced(info: &str, body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}{info}\n{body}{fence}\n")
+}
+
+/// An inline code span that its content cannot close (same rule as [`fenced`]).
+fn code_span(text: &str) -> String {
+    let text = visible(text);
+    if !text.contains('`') {
+        return format!("`{text}`");
+    }
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
+    format!("{ticks} {text} {ticks}")
+}
+
+/// The plan's summary with rooms created archived counted as creations only: their archive
+/// step is shown as part of the creation (`+ room "X" (public, archived)`), not as a change.
+fn shown_summary(plan: &Plan) -> Summary {
+    let mut s = plan.summary;
+    let created_archived = plan.rooms.iter().filter(|r| created_archived(r)).count();
+    s.archives = s.archives.saturating_sub(created_archived);
+    s
+}
+
 /// The Terraform-like text plan.
 pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
@@ -203,7 +325,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .filter(|r| r.change != RoomChange::Unchanged)
         .collect();
     if !changed.is_empty() {
-        out.push_str(&format!("Portal: {}\n\n", plan.portal));
+        out.push_str(&format!("Portal: {}\n\n", visible(&plan.portal)));
         out.push_str(
             "docspace-provision will make these changes (+ create, ~ change, - remove):\n\n",
         );
@@ -220,9 +342,10 @@ pub fn text(plan: &Plan, color: bool) -> String {
         if let Some(note) = &room.note {
             let _ = writeln!(
                 out,
-                "  = room \"{}\" (id {}): {note}",
-                room.title,
-                room.room_id.unwrap_or_default()
+                "  = room \"{}\" (id {}): {}",
+                visible(&room.title),
+                room.room_id.unwrap_or_default(),
+                visible(note)
             );
         }
         for note in &room.notes {
@@ -250,24 +373,48 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
         );
     }
-    out.push_str(&paint(color, BOLD, &summary_line(&plan.summary)));
+    out.push_str(&paint(color, BOLD, &summary_line(&shown_summary(plan))));
     out.push('\n');
     out
 }
 
-/// The versioned JSON plan (`format_version` 1): the same document `plan --out` saves.
+/// The versioned JSON plan (`format_version` 1): the same document `plan --out` saves, with
+/// the human `from` / `to` of quota changes restated in the unit that states them exactly
+/// (see [`super::size_human`]; the byte counts programs read are in `create` / `update`).
 pub fn json(plan: &Plan) -> String {
-    let mut text = serde_json::to_string_pretty(plan).expect("a plan always serialises");
+    let mut plan = plan.clone();
+    restate_sizes(&mut plan);
+    let mut text = serde_json::to_string_pretty(&plan).expect("a plan always serialises");
     text.push('\n');
     text
 }
 
+/// The quota `from` / `to` texts of `plan`, restated with [`super::size_human`].
+pub fn restate_sizes(plan: &mut Plan) {
+    for room in &mut plan.rooms {
+        for item in &mut room.items {
+            for change in item.changes.iter_mut().filter(|c| c.field == "quota") {
+                if let Some(b) = super::parse_size_human(&change.to) {
+                    change.to = super::size_human(b);
+                }
+                if let Some(b) = change.from.as_deref().and_then(super::parse_size_human) {
+                    change.from = Some(super::size_human(b));
+                }
+            }
+        }
+    }
+}
+
 /// Markdown for a pull-request comment: the summary first, then a `diff` block per room, and
 /// a note instead of the rooms that do not fit under [`MARKDOWN_LIMIT`].
+///
+/// Everything taken from the manifest or the portal (titles, emails, group names) is inside
+/// a code block that it cannot close (see [`fenced`]), with control and bidirectional
+/// characters escaped, so no title can add Markdown, HTML or @mentions to the comment.
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
-    let _ = writeln!(head, "**{}**\n", summary_line(&plan.summary));
-    let _ = writeln!(head, "Portal: `{}`\n", plan.portal);
+    let _ = writeln!(head, "**{}**\n", summary_line(&shown_summary(plan)));
+    let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(head, "{line}\n");
     }
@@ -279,15 +426,13 @@ pub fn markdown(plan: &Plan) -> String {
     if changed.is_empty() {
         return head;
     }
+    head.push_str("`+` create or invite, `!` change, `-` remove\n\n");
     let mut body = String::new();
     let mut shown = 0;
     // Leave room for the closing note.
     let budget = MARKDOWN_LIMIT - 400;
     for room in &changed {
-        let block = format!(
-            "```diff\n{}```\n\n",
-            room_block(room, false).replace("      ", "    ")
-        );
+        let block = fenced("diff", &room_diff(room)) + "\n";
         if head.len() + body.len() + block.len() > budget {
             break;
         }

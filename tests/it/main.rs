@@ -10,4 +10,5 @@ mod plan;
 mod sandbox;
 mod schema;
 mod state;
+mod ux;
 mod validate;

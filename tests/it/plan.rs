@@ -375,3 +375,153 @@ rooms:
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     assert_eq!(portal.run(&["plan", p, "--detailed-exitcode"]).code, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quotas_read_in_their_units_and_a_new_archived_room_reads_as_a_creation() {
+    let portal = Portal::start().await;
+    let manifest = "version: 1
+rooms:
+  - title: Decimal
+    type: custom
+    quota: 500MB
+  - title: Binary
+    type: custom
+    quota: 1.5GiB
+  - title: Old Launch
+    type: public
+    state: archived
+";
+    let (code, text) = portal.all_formats(manifest);
+    assert_eq!(code, 2, "{text}");
+    // 500MB is 500,000,000 bytes: the plan used to show `500000000 bytes` beside `GiB`.
+    assert!(!text.contains("bytes"), "{text}");
+    assert!(text.contains("+ quota: 500 MB"), "{text}");
+    assert!(text.contains(r#""to": "500 MB""#), "{text}");
+    assert!(text.contains("+ quota: 1.5 GiB"), "{text}");
+    // The JSON keeps the byte count programs read.
+    assert!(text.contains(r#""quota": 500000000"#), "{text}");
+    assert!(
+        text.contains(r#"+ room "Old Launch" (public, archived)"#),
+        "{text}"
+    );
+    assert!(!text.contains("state: present -> archived"), "{text}");
+    snapshot("plan_units_and_archived", &text);
+}
+
+const HOSTILE: &str =
+    "Notes ```\n</details><img src=x onerror=alert(1)> @everyone \u{1b}[2J\u{202e}";
+
+/// A plan with one room whose title and member came from an attacker (the portal or a
+/// contributed manifest).
+fn hostile_plan() -> docspace_provision::plan::Plan {
+    use docspace_provision::plan::{
+        Action, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary, Target,
+    };
+    Plan {
+        format_version: 1,
+        portal: "https://portal.example.com".into(),
+        manifest_hash: String::new(),
+        share: ShareSettings::default(),
+        rooms: vec![RoomPlan {
+            title: HOSTILE.into(),
+            room_type: docspace_provision::model::RoomType::Custom,
+            room_id: Some(7),
+            change: RoomChange::Update,
+            create: None,
+            update: None,
+            fingerprint: "0".repeat(16),
+            members_before: 1,
+            note: None,
+            items: vec![Item {
+                key: format!("{HOSTILE} / x"),
+                action: Action::Invite,
+                target: Some(Target::Group {
+                    id: "g".into(),
+                    name: "````\n# Approved".into(),
+                }),
+                access: Some(docspace_provision::model::Access::Read),
+                from_access: None,
+                changes: vec![],
+                reason: None,
+            }],
+        }],
+        summary: Summary {
+            rooms_to_update: 1,
+            invitations: 1,
+            ..Summary::default()
+        },
+    }
+}
+
+#[test]
+fn nothing_from_the_manifest_or_portal_breaks_out_of_the_markdown_code_block() {
+    let md = docspace_provision::render::plan::markdown(&hostile_plan());
+    // Everything after the legend is fenced; the fence is longer than any backtick run inside.
+    let body = md.split_once("`-` remove\n\n").unwrap().1;
+    let mut lines = body.lines();
+    let open = lines.next().unwrap();
+    assert_eq!(open, "`````diff", "{md}");
+    let fence = open.trim_end_matches("diff");
+    let inside: Vec<&str> = lines.by_ref().take_while(|l| *l != fence).collect();
+    assert!(lines.all(str::is_empty), "text after the block:\n{md}");
+    // Newlines and terminal escapes are shown, not acted on: the block has exactly the
+    // header and the one item, each starting with a diff sign.
+    assert_eq!(inside.len(), 2, "{md}");
+    assert!(
+        inside[0].starts_with("! room \"Notes ```\\u{a}</details>"),
+        "{md}"
+    );
+    assert!(inside[0].contains("\\u{1b}[2J\\u{202e}"), "{md}");
+    assert!(
+        inside[1].starts_with("+     invite group ````\\u{a}# Approved"),
+        "{md}"
+    );
+    assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'), "{md}");
+    // The text plan escapes the same characters.
+    let text = docspace_provision::render::plan::text(&hostile_plan(), false);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains("```\n<"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markdown_diff_lines_start_with_their_sign() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Board", 5).await;
+    portal
+        .share(
+            room,
+            json!([{"id": UMA, "access": 6}, {"id": RICK, "access": 10}]),
+        )
+        .await;
+    let manifest = "version: 1
+rooms:
+  - title: Board
+    type: custom
+    members: exact
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: read
+      - group: Marketing
+        access: read
+  - title: Release ``` notes
+    type: custom
+";
+    let run = portal.plan(manifest, &["--format", "markdown"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let md = run.stdout;
+    for line in [
+        "! room \"Board\" (custom, id ",
+        "!     rick.roomadmin@sandbox.test: ",
+        "+     invite group Marketing as read",
+        "-     remove uma.user@sandbox.test",
+        "+ room \"Release ``` notes\" (custom)",
+    ] {
+        assert!(
+            md.lines().any(|l| l.starts_with(line)),
+            "no line starting {line:?}:\n{md}"
+        );
+    }
+    assert!(md.contains("````diff\n+ room \"Release"), "{md}");
+}
