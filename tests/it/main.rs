@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod export;
 mod plan;
+mod real_portal;
 mod sandbox;
 mod schema;
 mod state;

@@ -432,6 +432,10 @@ fn hostile_plan() -> docspace_provision::plan::Plan {
             fingerprint: "0".repeat(16),
             members_before: 1,
             note: None,
+            notes: vec![docspace_provision::plan::RoomNote::SimilarRoom {
+                id: 8,
+                title: "```\n<details>".into(),
+            }],
             items: vec![Item {
                 key: format!("{HOSTILE} / x"),
                 action: Action::Invite,
@@ -450,6 +454,7 @@ fn hostile_plan() -> docspace_provision::plan::Plan {
             invitations: 1,
             ..Summary::default()
         },
+        unmanaged_connected_rooms: 0,
     }
 }
 
@@ -465,8 +470,12 @@ fn nothing_from_the_manifest_or_portal_breaks_out_of_the_markdown_code_block() {
     let inside: Vec<&str> = lines.by_ref().take_while(|l| *l != fence).collect();
     assert!(lines.all(str::is_empty), "text after the block:\n{md}");
     // Newlines and terminal escapes are shown, not acted on: the block has exactly the
-    // header and the one item, each starting with a diff sign.
-    assert_eq!(inside.len(), 2, "{md}");
+    // header, the one item (each starting with a diff sign) and the room's note.
+    assert_eq!(inside.len(), 3, "{md}");
+    assert!(
+        inside[2].starts_with("#     an existing room has a similar title: \"```\\u{a}<details>\""),
+        "{md}"
+    );
     assert!(
         inside[0].starts_with("! room \"Notes ```\\u{a}</details>"),
         "{md}"
