@@ -166,7 +166,9 @@ pub struct RoomPlan {
     /// Members before the plan (for the removal guard).
     pub members_before: usize,
     pub items: Vec<Item>,
-    /// Something a reviewer should know about a room the plan leaves alone.
+    /// Something a reviewer should know: about a room the plan leaves alone, or, on a room
+    /// with changes, that the removal guard would refuse its removals (set by the `plan` and
+    /// `apply` commands, which know `--allow-removals`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

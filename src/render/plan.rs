@@ -155,6 +155,10 @@ fn room_block(room: &RoomPlan, color: bool) -> String {
             out.push_str(&format!("      {line}\n"));
         }
     }
+    // A changed room's note is what a reviewer must know before apply (the removal guard).
+    if let Some(note) = &room.note {
+        out.push_str(&format!("      ! {note}\n"));
+    }
     out
 }
 
