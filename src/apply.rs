@@ -47,7 +47,7 @@ pub const INTERRUPTED: &str = "interrupted";
 /// Message of the items of a room that was running when the run was abandoned (a second
 /// Ctrl-C or SIGTERM, or calls still hanging when the grace time ran out).
 pub const ABANDONED: &str =
-    "interrupted while in flight: the outcome is unknown (the change may have been made); run plan to see";
+    "interrupted while its room was in progress: the outcome is unknown (the change may have been made); run plan to see";
 /// Message of the items of a room whose saved-plan fingerprint changed.
 pub const STALE: &str = "stale: the room changed since the plan was made; run plan again";
 

@@ -147,8 +147,30 @@ rooms:
         access: read
 ",
     );
+    // The plan already says which removals the guard will refuse, and the flag that allows
+    // them, in every format.
+    let plan = portal.run(&["plan", manifest.to_str().unwrap()]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "! removal guard: 2 of 4 members would be removed (more than 25%); apply skips these removals unless --allow-removals is given"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let json = portal.run(&["plan", manifest.to_str().unwrap(), "--format", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        json["rooms"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-removals"),
+        "{json:#}"
+    );
+
+    // Refused removals leave the portal different from the manifest: exit 3, not 0.
     let (run, report) = portal.apply(&manifest, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
     let removals: Vec<&Value> = entries(&report)
         .iter()
         .filter(|e| e["action"] == "remove")
@@ -168,6 +190,7 @@ rooms:
 
     let (run, report) = portal.apply(&manifest, &["--allow-removals"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("removal guard"), "{}", run.stderr);
     assert_eq!(report["allow_removals"], true);
     assert!(
         entries(&report)
