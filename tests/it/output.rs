@@ -41,15 +41,36 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// stderr with miette's line wrapping undone, so that a message can be searched whole.
+fn unwrapped(stderr: &str) -> String {
+    stderr.replace("\n  │ ", " ")
+}
+
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
 }
 
-/// Reads a FIFO on a thread until the writer closes it.
-fn drain(fifo: &Path) -> std::thread::JoinHandle<String> {
+/// Reads a FIFO on a thread until the writer closes it. A FIFO that was replaced by a regular
+/// file leaves the reader blocked forever on the old node: [`Drain::text`] then fails the test
+/// instead of hanging it.
+struct Drain(std::sync::mpsc::Receiver<String>);
+
+fn drain(fifo: &Path) -> Drain {
     let fifo = fifo.to_path_buf();
-    std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::fs::read_to_string(fifo).unwrap());
+    });
+    Drain(rx)
+}
+
+impl Drain {
+    fn text(self) -> String {
+        self.0
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("nothing was written to the FIFO (was it replaced?)")
+    }
 }
 
 /// A character device to write to: a fresh null device node in `dir` when `mknod` is allowed
@@ -115,7 +136,7 @@ async fn plan_out_writes_through_a_fifo_and_leaves_it_a_fifo() {
         fifo.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let saved: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    let saved: Value = serde_json::from_str(&reader.text()).unwrap();
     assert_eq!(saved["format_version"], 1);
     assert_eq!(saved["rooms"][0]["title"], "Output");
     let meta = std::fs::symlink_metadata(&fifo).unwrap();
@@ -138,14 +159,14 @@ async fn a_report_and_an_export_go_through_a_fifo_too() {
         fifo.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let report: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    let report: Value = serde_json::from_str(&reader.text()).unwrap();
     assert_eq!(report["summary"]["applied"], 2, "{report:#}");
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 
     let reader = drain(&fifo);
     let run = portal.run(&["export", "--out", fifo.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(reader.join().unwrap().contains("title: Output"));
+    assert!(reader.text().contains("title: Output"));
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
@@ -363,7 +384,8 @@ async fn an_impossible_report_path_is_refused_before_any_change() {
         ]);
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(
-            run.stderr.contains("cannot write the report to") && run.stderr.contains(reason),
+            unwrapped(&run.stderr).contains("cannot write the report to")
+                && unwrapped(&run.stderr).contains(reason),
             "{reason}: {}",
             run.stderr
         );
@@ -401,14 +423,16 @@ async fn impossible_plan_and_export_paths_are_refused_before_reading() {
         ]);
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(
-            run.stderr.contains("cannot write the plan to") && run.stderr.contains(reason),
+            unwrapped(&run.stderr).contains("cannot write the plan to")
+                && unwrapped(&run.stderr).contains(reason),
             "{reason}: {}",
             run.stderr
         );
         let run = portal.run(&["export", "--out", path.to_str().unwrap()]);
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(
-            run.stderr.contains("cannot write the export to") && run.stderr.contains(reason),
+            unwrapped(&run.stderr).contains("cannot write the export to")
+                && unwrapped(&run.stderr).contains(reason),
             "{reason}: {}",
             run.stderr
         );
