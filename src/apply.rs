@@ -46,8 +46,7 @@ pub const NOT_CREATED: &str = "room was not created";
 pub const INTERRUPTED: &str = "interrupted";
 /// Message of the items of a room that was running when the run was abandoned (a second
 /// Ctrl-C or SIGTERM, or calls still hanging when the grace time ran out).
-pub const ABANDONED: &str =
-    "interrupted while its room was in progress: the outcome is unknown (the change may have been made); run plan to see";
+pub const ABANDONED: &str = "interrupted while its room was in progress: the outcome is unknown (the change may have been made); run plan to see";
 /// Message of the items of a room whose saved-plan fingerprint changed.
 pub const STALE: &str = "stale: the room changed since the plan was made; run plan again";
 
@@ -497,14 +496,7 @@ async fn run_room<A: DocSpaceApi>(
                             Status::Failed,
                             Some(api_err(&e)),
                         ));
-                        skip_rest(
-                            room,
-                            room_id,
-                            n,
-                            &guarded,
-                            "room is still archived",
-                            out,
-                        );
+                        skip_rest(room, room_id, n, &guarded, "room is still archived", out);
                         return;
                     }
                 }
@@ -1010,6 +1002,147 @@ mod tests {
             &item(Action::Invite, group, Access::Read),
             &members
         ));
+    }
+
+    #[test]
+    fn the_plan_note_names_the_guard_and_the_flag() {
+        let note = guard_note(&room(
+            4,
+            vec![removal(1, Access::Read), removal(2, Access::Read)],
+        ))
+        .unwrap();
+        assert_eq!(
+            note,
+            "removal guard: 2 of 4 members would be removed (more than 25%); apply skips these removals unless --allow-removals is given"
+        );
+        assert!(guard_note(&room(4, vec![removal(1, Access::Read)])).is_none());
+    }
+
+    fn plan_of(rooms: Vec<RoomPlan>) -> Plan {
+        Plan {
+            format_version: 1,
+            portal: "p".into(),
+            manifest_hash: String::new(),
+            share: ShareSettings::default(),
+            summary: crate::plan::summarise(&rooms),
+            rooms,
+        }
+    }
+
+    #[test]
+    fn an_abandoned_run_still_accounts_for_every_item() {
+        let mut started = room(4, vec![removal(1, Access::Read), removal(2, Access::Read)]);
+        started.title = "Started".into();
+        let mut waiting = room(4, vec![removal(3, Access::Read)]);
+        waiting.title = "Waiting".into();
+        let plan = plan_of(vec![started, waiting]);
+        let journal = Journal::default();
+        journal.started(0);
+        RoomLog {
+            journal: &journal,
+            room: 0,
+        }
+        .push(entry(
+            &plan.rooms[0],
+            Some(1),
+            &plan.rooms[0].items[0],
+            Status::Applied,
+            None,
+        ));
+        let entries = journal.finish(&plan);
+        let summary: Vec<(&str, &str, Status, Option<&str>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.room.as_str(),
+                    e.key.as_str(),
+                    e.status,
+                    e.error.as_ref().map(|e| e.message.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("Started", "R / u2", Status::Failed, Some(ABANDONED)),
+                ("Started", "R / u1", Status::Applied, None),
+                ("Waiting", "R / u3", Status::Skipped, Some(INTERRUPTED)),
+            ]
+        );
+    }
+
+    fn live(archived: bool) -> ObservedRoom {
+        ObservedRoom {
+            id: 7,
+            title: "R".into(),
+            room_type: Some(RoomType::Custom),
+            raw_room_type: Some(RoomType::Custom.wire()),
+            archived,
+            tags: ["a".to_string()].into_iter().collect(),
+            quota: None,
+            custom_quota: false,
+            deny_download: Some(false),
+        }
+    }
+
+    #[test]
+    fn already_done_compares_each_item_with_the_live_room() {
+        let simple = |action| Item {
+            key: "R".into(),
+            action,
+            target: None,
+            access: None,
+            from_access: None,
+            changes: Vec::new(),
+            reason: None,
+        };
+        let invite = Item {
+            key: "R / u1".into(),
+            action: Action::Invite,
+            target: Some(Target::User {
+                id: "u1".into(),
+                email: "a@x.test".into(),
+            }),
+            access: Some(Access::Editing),
+            from_access: None,
+            changes: Vec::new(),
+            reason: None,
+        };
+        let mut r = room(
+            1,
+            vec![
+                simple(Action::UpdateRoom),
+                invite,
+                removal(2, Access::Read),
+                simple(Action::Archive),
+            ],
+        );
+        r.update = Some(RoomSettings {
+            tags: Some(vec!["a".into()]),
+            quota: Some(1024),
+            ..RoomSettings::default()
+        });
+        let members = vec![member(user("u1", "a@x.test"), Access::Editing)];
+        assert_eq!(
+            already_done(&r, Some((&live(true), &members))),
+            vec![true, true, true, true]
+        );
+        assert_eq!(
+            already_done(&r, Some((&live(false), &[]))),
+            vec![true, false, true, false]
+        );
+        r.update = Some(RoomSettings {
+            deny_download: Some(true),
+            ..RoomSettings::default()
+        });
+        assert!(!already_done(&r, Some((&live(true), &members)))[0]);
+        assert_eq!(already_done(&r, None), vec![false; 4]);
+        let mut other_type = live(true);
+        other_type.room_type = Some(RoomType::Collaboration);
+        assert_eq!(
+            already_done(&r, Some((&other_type, &members))),
+            vec![false; 4]
+        );
     }
 
     #[test]

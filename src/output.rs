@@ -87,8 +87,7 @@ impl OutputFile {
                 // needs nothing more). Root passes any permission check, so this is the only
                 // honest test.
                 let dir = parent_dir(&path);
-                let (tmp, file) =
-                    create_temp(&dir, &path, 0o600).map_err(|e| out.io_error(&e))?;
+                let (tmp, file) = create_temp(&dir, &path, 0o600).map_err(|e| out.io_error(&e))?;
                 drop(file);
                 let _ = fs::remove_file(tmp);
             }
@@ -213,9 +212,7 @@ impl OutputFile {
                     dir.display()
                 )),
             )),
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-                Err(self.not_a_directory(&path))
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => Err(self.not_a_directory(&path)),
             Err(e) => Err(self.io_error(&e)),
         }
     }
@@ -370,7 +367,10 @@ mod tests {
 
     #[test]
     fn process_streams_are_recognised() {
-        assert_eq!(process_stream(Path::new("/dev/stdout")), Some(Target::Stdout));
+        assert_eq!(
+            process_stream(Path::new("/dev/stdout")),
+            Some(Target::Stdout)
+        );
         assert_eq!(process_stream(Path::new("/dev/fd/2")), Some(Target::Stderr));
         assert_eq!(
             process_stream(Path::new("/proc/self/fd/1")),

@@ -215,9 +215,7 @@ impl Run<'_> {
                     "Re-reading the rooms of the plan on {} ...\n",
                     portal.display
                 ));
-                let Some(rechecked) = signals
-                    .or_interrupted(recheck(&portal.client, &plan))
-                    .await
+                let Some(rechecked) = signals.or_interrupted(recheck(&portal.client, &plan)).await
                 else {
                     return self.interrupted_before_change();
                 };
@@ -372,13 +370,14 @@ impl Run<'_> {
         let stop = async {
             signals.recv().await;
             interrupted.store(true, Ordering::SeqCst);
-            if let Some(bar) = &bar {
-                bar.suspend(|| {});
-            }
-            printer.stderr(&format!(
+            let message = format!(
                 "\nInterrupted: no new room will start; rooms in flight get {} s to finish (Ctrl-C again stops now).\n",
                 GRACE.as_secs()
-            ));
+            );
+            match &bar {
+                Some(bar) => bar.suspend(|| printer.stderr(&message)),
+                None => printer.stderr(&message),
+            }
             tokio::select! {
                 () = signals.recv() => {}
                 () = tokio::time::sleep(GRACE) => {}
@@ -428,10 +427,8 @@ impl Run<'_> {
             NewFileMode::Private,
             self.printer,
         )?;
-        self.printer.status(&format!(
-            "Wrote the report to {}.\n",
-            out.path().display()
-        ));
+        self.printer
+            .status(&format!("Wrote the report to {}.\n", out.path().display()));
         Ok(())
     }
 }
@@ -486,7 +483,9 @@ async fn recheck<A: DocSpaceApi>(
                 .collect::<Vec<ObservedMember>>(),
         )
     };
-    let checked: Vec<(Vec<i64>, Option<(usize, Live)>)> = stream::iter(
+    /// Per room: ids seen, and the room's index and live state when it changed.
+    type Checked = (Vec<i64>, Option<(usize, Live)>);
+    let checked: Vec<Checked> = stream::iter(
         plan.rooms
             .iter()
             .enumerate()

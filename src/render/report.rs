@@ -72,8 +72,10 @@ pub fn text(report: &Report, report_file: bool) -> String {
     }
     if report.interrupted {
         let skipped: Vec<&Entry> = report.entries.iter().filter(not_started).collect();
-        let rooms: BTreeSet<(&str, Option<i64>)> =
-            skipped.iter().map(|e| (e.room.as_str(), e.room_id)).collect();
+        let rooms: BTreeSet<(&str, Option<i64>)> = skipped
+            .iter()
+            .map(|e| (e.room.as_str(), e.room_id))
+            .collect();
         if skipped.is_empty() {
             out.push_str("Interrupted after every room had started.\n\n");
         } else {

@@ -337,7 +337,11 @@ rooms:
         again.stderr
     );
     assert!(!again.stderr.contains("changed since"), "{}", again.stderr);
-    assert!(again.stdout.contains("Already applied (4 items)"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("Already applied (4 items)"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(portal.stats().await["writes"], 0);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();

@@ -161,13 +161,23 @@ async fn a_report_and_an_export_go_through_a_fifo_too() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Value = serde_json::from_str(&reader.text()).unwrap();
     assert_eq!(report["summary"]["applied"], 2, "{report:#}");
-    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 
     let reader = drain(&fifo);
     let run = portal.run(&["export", "--out", fifo.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(reader.text().contains("title: Output"));
-    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,7 +206,10 @@ async fn a_character_device_is_written_through_not_replaced() {
     let run = portal.run(&["export", "--out", device.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let after = std::fs::metadata(&device).unwrap();
-    assert!(after.file_type().is_char_device(), "the device was replaced");
+    assert!(
+        after.file_type().is_char_device(),
+        "the device was replaced"
+    );
     assert_eq!((after.ino(), after.rdev()), (before.ino(), before.rdev()));
     assert!(leftovers(&portal.dir).is_empty());
 }
@@ -207,12 +220,7 @@ async fn plan_out_dev_stdout_writes_to_the_captured_stdout() {
     let manifest = portal.manifest(MANIFEST);
     // stdout is a pipe.
     let out = portal.run_with_stdout(
-        &[
-            "plan",
-            manifest.to_str().unwrap(),
-            "--out",
-            "/dev/stdout",
-        ],
+        &["plan", manifest.to_str().unwrap(), "--out", "/dev/stdout"],
         Stdio::piped(),
     );
     assert_eq!(out.status.code(), Some(0));
@@ -224,12 +232,7 @@ async fn plan_out_dev_stdout_writes_to_the_captured_stdout() {
     // land in it, one after the other; neither overwrites the other.
     let file = portal.dir.join("stdout.txt");
     let out = portal.run_with_stdout(
-        &[
-            "plan",
-            manifest.to_str().unwrap(),
-            "--out",
-            "/dev/stdout",
-        ],
+        &["plan", manifest.to_str().unwrap(), "--out", "/dev/stdout"],
         Stdio::from(std::fs::File::create(&file).unwrap()),
     );
     assert_eq!(out.status.code(), Some(0));
@@ -360,10 +363,7 @@ fn impossible_paths(dir: &Path) -> Vec<(PathBuf, &'static str)> {
     let subdir = dir.join("a-dir");
     std::fs::create_dir_all(&subdir).unwrap();
     vec![
-        (
-            dir.join("missing/out.json"),
-            "does not exist",
-        ),
+        (dir.join("missing/out.json"), "does not exist"),
         (file.join("out.json"), "is not a directory"),
         (subdir, "it is a directory"),
     ]
@@ -393,7 +393,12 @@ async fn an_impossible_report_path_is_refused_before_any_change() {
         assert_eq!(stats["writes"], 0, "the portal was changed: {stats}");
         assert_eq!(stats["total"], 0, "the portal was even read: {stats}");
     }
-    assert!(portal.run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"]).code == 2);
+    assert!(
+        portal
+            .run(&["plan", manifest.to_str().unwrap(), "--detailed-exitcode"])
+            .code
+            == 2
+    );
     let missing = portal.dir.join("missing/out.json");
     let run = portal.run(&[
         "apply",

@@ -31,7 +31,12 @@ fn rooms(n: usize) -> String {
 }
 
 /// Starts `apply MANIFEST --auto-approve --parallelism 1 --report REPORT` against `portal`.
-fn spawn_apply(portal: &str, key: &str, manifest: &std::path::Path, report: &std::path::Path) -> Child {
+fn spawn_apply(
+    portal: &str,
+    key: &str,
+    manifest: &std::path::Path,
+    report: &std::path::Path,
+) -> Child {
     bin()
         .args([
             "apply",
