@@ -4,7 +4,8 @@
 //! Rooms run concurrently (at most `parallelism` at once; the client paces calls further),
 //! each room's items in plan order: create or unarchive, settings, ONE share batch, read-back
 //! verification, archive. An item failure never stops other rooms; items that depend on a
-//! failed one are `skipped` with the reason.
+//! failed one are `skipped` with the reason. Outcomes go to a [`Journal`] as they happen, so
+//! that a run abandoned mid-way (a second Ctrl-C, a hanging portal) still reports every item.
 //!
 //! Rules that come from the server's behaviour (docspace-api.md):
 //! - A room is never created twice: titles are not unique and there is no idempotency key

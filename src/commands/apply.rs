@@ -3,8 +3,14 @@
 //!
 //! Safety rules (DESIGN.md sections 2 and 4): a person must confirm on a terminal; without a
 //! terminal `--auto-approve` is required; a saved plan applies only to rooms whose fingerprint
-//! did not change since planning (the others are skipped as stale); a plan with no changes
-//! makes no write call at all.
+//! did not change since planning (the others are skipped as stale, or reported as already
+//! applied when the portal shows their changes); a plan with no changes makes no write call at
+//! all; the `--report` path is checked before the portal is read.
+//!
+//! Signals: SIGINT and SIGTERM are handled from the start of the command. Before the first
+//! change they stop it at once (exit 1, nothing changed). During the run the first one stops
+//! new rooms; rooms in flight get [`GRACE`]; a second signal or the end of the grace time
+//! abandons their calls. Every item is reported either way (see [`apply::Journal`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
