@@ -4,7 +4,8 @@
 //! Rooms run concurrently (at most `parallelism` at once; the client paces calls further),
 //! each room's items in plan order: create or unarchive, settings, ONE share batch, read-back
 //! verification, archive. An item failure never stops other rooms; items that depend on a
-//! failed one are `skipped` with the reason.
+//! failed one are `skipped` with the reason. Outcomes go to a [`Journal`] as they happen, so
+//! that a run abandoned mid-way (a second Ctrl-C, a hanging portal) still reports every item.
 //!
 //! Rules that come from the server's behaviour (docspace-api.md):
 //! - A room is never created twice: titles are not unique and there is no idempotency key
@@ -18,6 +19,7 @@
 //! - Access values are always sent as integers (6.4).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -28,9 +30,9 @@ use crate::docspace::{
     UpdateRoomRequest,
 };
 use crate::model::Access;
-use crate::plan::{Action, Item, Plan, RoomPlan, ShareSettings, Target};
+use crate::plan::{Action, Item, Plan, RoomPlan, RoomSettings, ShareSettings, Target};
 use crate::report::{Entry, EntryError, Status};
-use crate::state::{MemberSubject, ObservedMember};
+use crate::state::{MemberSubject, ObservedMember, ObservedRoom};
 
 /// Removals beyond this share of a room's members need `--allow-removals`.
 pub const REMOVAL_GUARD_SHARE: f64 = 0.25;
@@ -41,8 +43,11 @@ pub const REMOVAL_GUARD_MIN_MEMBERS: usize = 4;
 pub const DROPPED: &str = "dropped by the server without an error";
 /// Message of the items of a room that could not be created.
 pub const NOT_CREATED: &str = "room was not created";
-/// Message of the items of rooms not started because of Ctrl-C.
+/// Message of the items of rooms not started because of Ctrl-C or SIGTERM.
 pub const INTERRUPTED: &str = "interrupted";
+/// Message of the items of a room that was running when the run was abandoned (a second
+/// Ctrl-C or SIGTERM, or calls still hanging when the grace time ran out).
+pub const ABANDONED: &str = "interrupted while its room was in progress: the outcome is unknown (the change may have been made); run plan to see";
 /// Message of the items of a room whose saved-plan fingerprint changed.
 pub const STALE: &str = "stale: the room changed since the plan was made; run plan again";
 
@@ -67,9 +72,10 @@ impl Default for Options {
     }
 }
 
-/// Runs every room of `plan`. `known_room_ids` are the ids of rooms that existed before the
-/// run (to tell a room we created in an ambiguous failure from an old one); `interrupted`
-/// stops new rooms from starting; `on_room_done` is called once per finished room.
+/// Runs every room of `plan` and returns one entry per item. `known_room_ids` are the ids of
+/// rooms that existed before the run (to tell a room we created in an ambiguous failure from
+/// an old one); `interrupted` stops new rooms from starting; `on_room_done` is called once per
+/// finished room.
 pub async fn execute<A: DocSpaceApi>(
     api: &A,
     plan: &Plan,
@@ -78,23 +84,122 @@ pub async fn execute<A: DocSpaceApi>(
     interrupted: &AtomicBool,
     on_room_done: &(dyn Fn(&RoomPlan) + Sync),
 ) -> Vec<Entry> {
+    let journal = Journal::default();
+    execute_into(
+        api,
+        plan,
+        known_room_ids,
+        options,
+        interrupted,
+        &journal,
+        on_room_done,
+    )
+    .await;
+    journal.finish(plan)
+}
+
+/// [`execute`], recording each item's outcome in `journal` as soon as it is known. The future
+/// may be dropped part-way (a second Ctrl-C, or calls hanging past the grace time):
+/// [`Journal::finish`] then still accounts for every item.
+pub async fn execute_into<A: DocSpaceApi>(
+    api: &A,
+    plan: &Plan,
+    known_room_ids: &HashSet<i64>,
+    options: &Options,
+    interrupted: &AtomicBool,
+    journal: &Journal,
+    on_room_done: &(dyn Fn(&RoomPlan) + Sync),
+) {
     let parallelism = options.parallelism.max(1);
-    let per_room: Vec<Vec<Entry>> = stream::iter(plan.rooms.iter())
-        .map(|room| async move {
+    stream::iter(plan.rooms.iter().enumerate())
+        .map(|(n, room)| async move {
+            let log = RoomLog { journal, room: n };
             // Checked when the room is about to start: futures are created lazily by
             // `buffer_unordered`, so rooms not yet started after Ctrl-C end up here.
-            let entries = if interrupted.load(Ordering::SeqCst) {
-                skip_room(room, room.room_id, INTERRUPTED)
+            if interrupted.load(Ordering::SeqCst) {
+                for e in skip_room(room, room.room_id, INTERRUPTED) {
+                    log.push(e);
+                }
             } else {
-                run_room(api, &plan.share, room, known_room_ids, options).await
-            };
+                journal.started(n);
+                run_room(api, &plan.share, room, known_room_ids, options, &log).await;
+            }
             on_room_done(room);
-            entries
         })
         .buffer_unordered(parallelism)
-        .collect()
+        .collect::<Vec<()>>()
         .await;
-    per_room.into_iter().flatten().collect()
+}
+
+/// The outcomes known so far, per room (by index in the plan).
+#[derive(Debug, Default)]
+pub struct Journal {
+    inner: Mutex<JournalInner>,
+}
+
+#[derive(Debug, Default)]
+struct JournalInner {
+    started: HashSet<usize>,
+    entries: Vec<(usize, Entry)>,
+}
+
+impl Journal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, JournalInner> {
+        // A panic elsewhere cannot leave the data half-written (each push is one call).
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn started(&self, room: usize) {
+        self.lock().started.insert(room);
+    }
+
+    /// Every item of `plan`, once: its recorded outcome; for an item without one (the run was
+    /// abandoned), `skipped` ([`INTERRUPTED`]) when its room never started, and `failed`
+    /// ([`ABANDONED`]) when its room was in flight, since the call may have reached the server.
+    pub fn finish(&self, plan: &Plan) -> Vec<Entry> {
+        let inner = std::mem::take(&mut *self.lock());
+        let mut by_room: HashMap<usize, Vec<Entry>> = HashMap::new();
+        for (n, e) in inner.entries {
+            by_room.entry(n).or_default().push(e);
+        }
+        let mut out = Vec::new();
+        for (n, room) in plan.rooms.iter().enumerate() {
+            let done = by_room.remove(&n).unwrap_or_default();
+            if !inner.started.contains(&n) && done.is_empty() {
+                out.extend(skip_room(room, room.room_id, INTERRUPTED));
+                continue;
+            }
+            let room_id = done.iter().find_map(|e| e.room_id).or(room.room_id);
+            for item in &room.items {
+                if !done
+                    .iter()
+                    .any(|e| e.key == item.key && e.action == item.action)
+                {
+                    out.push(entry(
+                        room,
+                        room_id,
+                        item,
+                        Status::Failed,
+                        Some(err(None, ABANDONED)),
+                    ));
+                }
+            }
+            out.extend(done);
+        }
+        out
+    }
+}
+
+/// Where one room's entries go.
+struct RoomLog<'a> {
+    journal: &'a Journal,
+    room: usize,
+}
+
+impl RoomLog<'_> {
+    fn push(&self, entry: Entry) {
+        self.journal.lock().entries.push((self.room, entry));
+    }
 }
 
 /// Every item of `room` as skipped with `message` (or one `unchanged` entry when it has none).
@@ -116,6 +221,72 @@ pub fn skip_room(room: &RoomPlan, room_id: Option<i64>, message: &str) -> Vec<En
         .collect()
 }
 
+/// Note of an item of a re-applied saved plan whose change the portal already shows.
+pub const ALREADY_APPLIED: &str =
+    "appears to be already applied: the portal already shows this change";
+
+/// For a room of a saved plan whose fingerprint changed: which items the portal already
+/// shows done (`live` is the room as re-read, `None` when it is gone). A plan applied before
+/// has every item done; a room changed by hand some or none.
+pub fn already_done(
+    room: &RoomPlan,
+    live: Option<(&ObservedRoom, &[ObservedMember])>,
+) -> Vec<bool> {
+    let Some((live, members)) = live else {
+        return vec![false; room.items.len()];
+    };
+    if live.room_type != Some(room.room_type) {
+        return vec![false; room.items.len()];
+    }
+    room.items
+        .iter()
+        .map(|item| match item.action {
+            Action::CreateRoom => {
+                let s = room.create.clone().unwrap_or_default();
+                crate::model::title_matches(&live.title, s.title.as_ref().unwrap_or(&room.title))
+                    && settings_shown(&s, live)
+            }
+            Action::UpdateRoom => settings_shown(&room.update.clone().unwrap_or_default(), live),
+            Action::Unarchive => !live.archived,
+            Action::Archive => live.archived,
+            Action::Invite | Action::ChangeAccess | Action::Remove => satisfied(item, members),
+        })
+        .collect()
+}
+
+/// Whether the live room shows every setting of `s`. A quota the portal does not report
+/// (room quotas disabled, 5.2) cannot be compared and counts as shown, as in the planner.
+fn settings_shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
+    s.title
+        .as_ref()
+        .is_none_or(|t| crate::model::title_matches(&live.title, t))
+        && s.tags
+            .as_ref()
+            .is_none_or(|t| crate::model::tags_match(t, &live.tags))
+        && s.quota.is_none_or(|q| live.quota.is_none_or(|l| l == q))
+        && s.deny_download
+            .is_none_or(|d| live.deny_download == Some(d))
+}
+
+/// The entries of a changed room of a saved plan: items the portal already shows are
+/// `unchanged` with [`ALREADY_APPLIED`]; the others are skipped as [`STALE`].
+pub fn recheck_entries(room: &RoomPlan, room_id: Option<i64>, done: &[bool]) -> Vec<Entry> {
+    room.items
+        .iter()
+        .zip(done)
+        .map(|(item, &done)| {
+            if done {
+                Entry {
+                    note: Some(ALREADY_APPLIED.to_string()),
+                    ..entry(room, room_id, item, Status::Unchanged, None)
+                }
+            } else {
+                entry(room, room_id, item, Status::Skipped, Some(err(None, STALE)))
+            }
+        })
+        .collect()
+}
+
 /// A room with no items gets one `unchanged` entry (action `update_room`), so every managed
 /// room appears in the report.
 fn unchanged(room: &RoomPlan) -> Entry {
@@ -128,6 +299,7 @@ fn unchanged(room: &RoomPlan) -> Entry {
         access: None,
         status: Status::Unchanged,
         error: None,
+        note: None,
     }
 }
 
@@ -147,6 +319,7 @@ fn entry(
         access: item.access,
         status,
         error,
+        note: None,
     }
 }
 
@@ -168,8 +341,35 @@ fn api_err(e: &ApiError) -> EntryError {
 }
 
 /// Which removal items of `room` the guard refuses (indices into `room.items`), with the
-/// reason. Empty when the guard lets them through.
+/// message their report entries carry. Empty when the guard lets them through.
 pub fn guarded_removals(room: &RoomPlan) -> (Vec<usize>, Option<String>) {
+    match guard(room) {
+        Some((removals, reason)) => (
+            removals,
+            Some(format!(
+                "refused by the removal guard: {reason}; pass --allow-removals to remove them"
+            )),
+        ),
+        None => (Vec::new(), None),
+    }
+}
+
+/// What the plan says about a room whose removals the guard would refuse (`None` when it
+/// would not): shown to a reviewer before `apply`, with the flag that allows them.
+pub fn guard_note(room: &RoomPlan) -> Option<String> {
+    let (removals, reason) = guard(room)?;
+    Some(format!(
+        "removal guard: {reason}; apply skips {} unless --allow-removals is given",
+        if removals.len() == 1 {
+            "this removal"
+        } else {
+            "these removals"
+        }
+    ))
+}
+
+/// The removal items the guard refuses and why, or `None`.
+fn guard(room: &RoomPlan) -> Option<(Vec<usize>, String)> {
     let removals: Vec<usize> = room
         .items
         .iter()
@@ -178,7 +378,7 @@ pub fn guarded_removals(room: &RoomPlan) -> (Vec<usize>, Option<String>) {
         .map(|(n, _)| n)
         .collect();
     if removals.is_empty() {
-        return (Vec::new(), None);
+        return None;
     }
     let managers = removals
         .iter()
@@ -186,7 +386,7 @@ pub fn guarded_removals(room: &RoomPlan) -> (Vec<usize>, Option<String>) {
     let too_many = room.members_before >= REMOVAL_GUARD_MIN_MEMBERS
         && removals.len() as f64 > REMOVAL_GUARD_SHARE * room.members_before as f64;
     let reason = match (managers, too_many) {
-        (false, false) => return (Vec::new(), None),
+        (false, false) => return None,
         (true, _) => "the removals include a room manager".to_string(),
         (false, true) => format!(
             "{} of {} members would be removed (more than 25%)",
@@ -194,12 +394,7 @@ pub fn guarded_removals(room: &RoomPlan) -> (Vec<usize>, Option<String>) {
             room.members_before
         ),
     };
-    (
-        removals,
-        Some(format!(
-            "refused by the removal guard: {reason}; pass --allow-removals to remove them"
-        )),
-    )
+    Some((removals, reason))
 }
 
 /// Archives or unarchives a room and waits until it shows the new state: both run as
@@ -241,23 +436,21 @@ async fn run_room<A: DocSpaceApi>(
     room: &RoomPlan,
     known_room_ids: &HashSet<i64>,
     options: &Options,
-) -> Vec<Entry> {
+    out: &RoomLog<'_>,
+) {
     if room.items.is_empty() {
-        return vec![unchanged(room)];
+        out.push(unchanged(room));
+        return;
     }
     // A consistent plan has an id for every room it does not create; a hand-edited saved plan
     // might not, and no step can run without one.
     if room.room_id.is_none() && room.items[0].action != Action::CreateRoom {
-        return room
-            .items
-            .iter()
-            .map(|item| {
-                let e = err(None, "the plan has no room id and does not create the room");
-                entry(room, None, item, Status::Failed, Some(e))
-            })
-            .collect();
+        for item in &room.items {
+            let e = err(None, "the plan has no room id and does not create the room");
+            out.push(entry(room, None, item, Status::Failed, Some(e)));
+        }
+        return;
     }
-    let mut out = Vec::with_capacity(room.items.len());
     let mut room_id = room.room_id;
 
     let (guarded, guard_reason) = if options.allow_removals {
@@ -269,18 +462,21 @@ async fn run_room<A: DocSpaceApi>(
     let mut share_items: Vec<&Item> = Vec::new();
     let mut archive: Option<&Item> = None;
 
+    // Guarded removals are skipped whatever happens to the rest of the room.
+    for &n in &guarded {
+        let msg = guard_reason
+            .as_deref()
+            .unwrap_or("refused by the removal guard");
+        out.push(entry(
+            room,
+            room_id,
+            &room.items[n],
+            Status::Skipped,
+            Some(err(None, msg)),
+        ));
+    }
     for (n, item) in room.items.iter().enumerate() {
         if guarded.contains(&n) {
-            let msg = guard_reason
-                .as_deref()
-                .unwrap_or("refused by the removal guard");
-            out.push(entry(
-                room,
-                room_id,
-                item,
-                Status::Skipped,
-                Some(err(None, msg)),
-            ));
             continue;
         }
         match item.action {
@@ -291,8 +487,8 @@ async fn run_room<A: DocSpaceApi>(
                 }
                 Err(e) => {
                     out.push(entry(room, None, item, Status::Failed, Some(e)));
-                    skip_rest(room, None, n, &guarded, NOT_CREATED, &mut out);
-                    return out;
+                    skip_rest(room, None, n, &guarded, NOT_CREATED, out);
+                    return;
                 }
             },
             Action::Unarchive => {
@@ -309,15 +505,8 @@ async fn run_room<A: DocSpaceApi>(
                             Status::Failed,
                             Some(api_err(&e)),
                         ));
-                        skip_rest(
-                            room,
-                            room_id,
-                            n,
-                            &guarded,
-                            "room is still archived",
-                            &mut out,
-                        );
-                        return out;
+                        skip_rest(room, room_id, n, &guarded, "room is still archived", out);
+                        return;
                     }
                 }
             }
@@ -373,7 +562,6 @@ async fn run_room<A: DocSpaceApi>(
             )),
         }
     }
-    out
 }
 
 /// Marks every item after index `after` (not already guarded) skipped.
@@ -383,7 +571,7 @@ fn skip_rest(
     after: usize,
     guarded: &HashSet<usize>,
     message: &str,
-    out: &mut Vec<Entry>,
+    out: &RoomLog<'_>,
 ) {
     for (n, item) in room.items.iter().enumerate().skip(after + 1) {
         if !guarded.contains(&n) {
@@ -825,6 +1013,148 @@ mod tests {
             &item(Action::Invite, group, Access::Read),
             &members
         ));
+    }
+
+    #[test]
+    fn the_plan_note_names_the_guard_and_the_flag() {
+        let note = guard_note(&room(
+            4,
+            vec![removal(1, Access::Read), removal(2, Access::Read)],
+        ))
+        .unwrap();
+        assert_eq!(
+            note,
+            "removal guard: 2 of 4 members would be removed (more than 25%); apply skips these removals unless --allow-removals is given"
+        );
+        assert!(guard_note(&room(4, vec![removal(1, Access::Read)])).is_none());
+    }
+
+    fn plan_of(rooms: Vec<RoomPlan>) -> Plan {
+        Plan {
+            format_version: 1,
+            portal: "p".into(),
+            manifest_hash: String::new(),
+            share: ShareSettings::default(),
+            summary: crate::plan::summarise(&rooms),
+            rooms,
+            unmanaged_connected_rooms: 0,
+        }
+    }
+
+    #[test]
+    fn an_abandoned_run_still_accounts_for_every_item() {
+        let mut started = room(4, vec![removal(1, Access::Read), removal(2, Access::Read)]);
+        started.title = "Started".into();
+        let mut waiting = room(4, vec![removal(3, Access::Read)]);
+        waiting.title = "Waiting".into();
+        let plan = plan_of(vec![started, waiting]);
+        let journal = Journal::default();
+        journal.started(0);
+        RoomLog {
+            journal: &journal,
+            room: 0,
+        }
+        .push(entry(
+            &plan.rooms[0],
+            Some(1),
+            &plan.rooms[0].items[0],
+            Status::Applied,
+            None,
+        ));
+        let entries = journal.finish(&plan);
+        let summary: Vec<(&str, &str, Status, Option<&str>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.room.as_str(),
+                    e.key.as_str(),
+                    e.status,
+                    e.error.as_ref().map(|e| e.message.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("Started", "R / u2", Status::Failed, Some(ABANDONED)),
+                ("Started", "R / u1", Status::Applied, None),
+                ("Waiting", "R / u3", Status::Skipped, Some(INTERRUPTED)),
+            ]
+        );
+    }
+
+    fn live(archived: bool) -> ObservedRoom {
+        ObservedRoom {
+            id: 7,
+            title: "R".into(),
+            room_type: Some(RoomType::Custom),
+            raw_room_type: Some(RoomType::Custom.wire()),
+            archived,
+            tags: ["a".to_string()].into_iter().collect(),
+            quota: None,
+            custom_quota: false,
+            deny_download: Some(false),
+        }
+    }
+
+    #[test]
+    fn already_done_compares_each_item_with_the_live_room() {
+        let simple = |action| Item {
+            key: "R".into(),
+            action,
+            target: None,
+            access: None,
+            from_access: None,
+            changes: Vec::new(),
+            reason: None,
+        };
+        let invite = Item {
+            key: "R / u1".into(),
+            action: Action::Invite,
+            target: Some(Target::User {
+                id: "u1".into(),
+                email: "a@x.test".into(),
+            }),
+            access: Some(Access::Editing),
+            from_access: None,
+            changes: Vec::new(),
+            reason: None,
+        };
+        let mut r = room(
+            1,
+            vec![
+                simple(Action::UpdateRoom),
+                invite,
+                removal(2, Access::Read),
+                simple(Action::Archive),
+            ],
+        );
+        r.update = Some(RoomSettings {
+            tags: Some(vec!["a".into()]),
+            quota: Some(1024),
+            ..RoomSettings::default()
+        });
+        let members = vec![member(user("u1", "a@x.test"), Access::Editing)];
+        assert_eq!(
+            already_done(&r, Some((&live(true), &members))),
+            vec![true, true, true, true]
+        );
+        assert_eq!(
+            already_done(&r, Some((&live(false), &[]))),
+            vec![true, false, true, false]
+        );
+        r.update = Some(RoomSettings {
+            deny_download: Some(true),
+            ..RoomSettings::default()
+        });
+        assert!(!already_done(&r, Some((&live(true), &members)))[0]);
+        assert_eq!(already_done(&r, None), vec![false; 4]);
+        let mut other_type = live(true);
+        other_type.room_type = Some(RoomType::Collaboration);
+        assert_eq!(
+            already_done(&r, Some((&other_type, &members))),
+            vec![false; 4]
+        );
     }
 
     #[test]

@@ -13,7 +13,8 @@ Exit codes:
   1  error before or instead of any change: invalid manifest, bad flags, auth,
      unreachable portal, stale saved plan
   2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs
-  3  `apply` finished but one or more items failed (the report lists them)
+  3  `apply` ran but the portal does not fully match: an item failed or was
+     skipped (stale saved plan, removal guard, Ctrl-C/SIGTERM); the report lists them
 
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
 Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";

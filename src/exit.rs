@@ -10,7 +10,9 @@ pub enum ExitStatus {
     Error,
     /// 2: `plan --detailed-exitcode` found changes; `export --check` found differences.
     Changes,
-    /// 3: `apply` finished but one or more items failed.
+    /// 3: `apply` ran but the portal does not fully match the plan: an item failed, or was
+    /// skipped (a dependency failed, the removal guard, a stale saved-plan room, Ctrl-C or
+    /// SIGTERM).
     ItemsFailed,
 }
 

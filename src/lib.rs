@@ -14,6 +14,8 @@
 //! - [`docspace`]: the HTTP client for the DocSpace API (retries, pacing, wire types).
 //! - [`sandbox`]: the embedded DocSpace-compatible emulator.
 //! - [`commands`]: one module per subcommand; [`printer`] is the only writer to the terminal.
+//! - [`output`]: the files the tool writes (plans, reports, exports): devices and FIFOs written
+//!   through, regular files replaced atomically with their permissions kept.
 
 pub mod apply;
 pub mod cli;
@@ -23,6 +25,7 @@ pub mod exit;
 pub mod export;
 pub mod manifest;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod printer;
 pub mod redact;

@@ -400,6 +400,18 @@ pub fn title_matches(live: &str, stored: &str) -> bool {
     live == stored || sanitize_title(live) == stored
 }
 
+/// Whether two tag sets are the same on the portal: tag names compare case-insensitively
+/// there (docs/docspace-api.md, "Tags"), so `Acme` asked for where `acme` exists is `acme`.
+pub fn tags_match<'a>(
+    a: impl IntoIterator<Item = &'a String>,
+    b: impl IntoIterator<Item = &'a String>,
+) -> bool {
+    let fold = |set: &mut dyn Iterator<Item = &'a String>| -> std::collections::BTreeSet<String> {
+        set.map(|t| t.to_lowercase()).collect()
+    };
+    fold(&mut a.into_iter()) == fold(&mut b.into_iter())
+}
+
 /// The canonical form of an email for comparisons: trimmed and lower-cased.
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()

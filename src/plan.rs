@@ -166,7 +166,9 @@ pub struct RoomPlan {
     /// Members before the plan (for the removal guard).
     pub members_before: usize,
     pub items: Vec<Item>,
-    /// Something a reviewer should know about a room the plan leaves alone.
+    /// Something a reviewer should know: about a room the plan leaves alone, or, on a room
+    /// with changes, that the removal guard would refuse its removals (set by the `plan` and
+    /// `apply` commands, which know `--allow-removals`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Hints about the room's identity and settings (see [`RoomNote`]).
@@ -860,13 +862,9 @@ fn settings_update(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomSettin
     if room.id.is_some() && live.title != room.title {
         u.title = Some(room.title.clone());
     }
-    // Tag names compare case-insensitively on the portal (docs/docspace-api.md, "Tags"):
-    // `Acme` asked for where `acme` exists is `acme`, so a case difference is no change.
-    let folded = |set: &mut dyn Iterator<Item = &String>| -> BTreeSet<String> {
-        set.map(|t| t.to_lowercase()).collect()
-    };
+    // A case difference in a tag is no change (see `model::tags_match`).
     if let Some(tags) = &room.tags
-        && folded(&mut tags.iter()) != folded(&mut live.tags.iter())
+        && !model::tags_match(tags, &live.tags)
     {
         u.tags = Some(tags.iter().cloned().collect());
     }

@@ -20,9 +20,11 @@ pub enum Status {
     /// The server refused the change, or dropped it silently (seen on read-back).
     Failed,
     /// Not attempted: a dependency failed, the removal guard refused it, the room was stale,
-    /// or the run was interrupted. `error.message` says which.
+    /// or the run was interrupted. `error.message` says which. The portal still differs
+    /// from what was planned, so the run exits 3.
     Skipped,
-    /// Nothing to do: the room already matched the manifest.
+    /// Nothing to do: the room already matched the manifest (or, for a saved plan, already
+    /// showed the planned change; `note` says so).
     Unchanged,
 }
 
@@ -63,6 +65,10 @@ pub struct Entry {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<EntryError>,
+    /// Why an item needed nothing although it was planned (added in 1.x, absent before): a
+    /// re-applied saved plan whose change the portal already shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Counts per status.
@@ -100,7 +106,7 @@ pub struct Report {
     pub finished_at: String,
     /// `--allow-removals` was given: the removal guard was overridden.
     pub allow_removals: bool,
-    /// Ctrl-C stopped the run before every room was started.
+    /// Ctrl-C or SIGTERM stopped the run before every room was finished.
     pub interrupted: bool,
     pub entries: Vec<Entry>,
     pub summary: Counts,
@@ -136,17 +142,13 @@ impl Report {
         }
     }
 
-    /// 3 when any item failed, the run was interrupted, or a room of a saved plan was skipped
-    /// as stale (items were left undone that the approved plan promised), else 0 (DESIGN.md
-    /// section 2). Removal-guard skips do not fail the run: they are the guard working.
+    /// 3 when any item failed or was skipped (a dependency failed, the removal guard refused
+    /// it, its saved-plan room was stale, or the run was interrupted: in each case the portal
+    /// still differs from what was planned); else 0 (DESIGN.md section 2). Decided from
+    /// statuses, never from message text: an interrupted run has an entry for every item it
+    /// left undone, and one interrupted after its last room finished left nothing undone.
     pub fn exit_status(&self) -> ExitStatus {
-        let stale = self.entries.iter().any(|e| {
-            e.status == Status::Skipped
-                && e.error
-                    .as_ref()
-                    .is_some_and(|err| err.message == crate::apply::STALE)
-        });
-        if self.summary.failed > 0 || self.interrupted || stale {
+        if self.summary.failed > 0 || self.summary.skipped > 0 {
             ExitStatus::ItemsFailed
         } else {
             ExitStatus::Success
@@ -172,6 +174,7 @@ mod tests {
             access: None,
             status,
             error: None,
+            note: None,
         }
     }
 
@@ -201,5 +204,27 @@ mod tests {
         );
         assert_eq!(r.summary.failed, 1);
         assert_eq!(r.exit_status(), ExitStatus::ItemsFailed);
+    }
+
+    #[test]
+    fn a_skipped_item_means_the_portal_still_differs() {
+        let report = |status| {
+            Report::new(
+                "p".into(),
+                chrono::Utc::now(),
+                false,
+                false,
+                vec![
+                    entry("A", "A", Action::UpdateRoom, Status::Applied),
+                    entry("A", "A / x", Action::Remove, status),
+                ],
+            )
+        };
+        assert_eq!(
+            report(Status::Skipped).exit_status(),
+            ExitStatus::ItemsFailed
+        );
+        assert_eq!(report(Status::Unchanged).exit_status(), ExitStatus::Success);
+        assert_eq!(report(Status::Applied).exit_status(), ExitStatus::Success);
     }
 }

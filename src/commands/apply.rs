@@ -3,14 +3,20 @@
 //!
 //! Safety rules (DESIGN.md sections 2 and 4): a person must confirm on a terminal; without a
 //! terminal `--auto-approve` is required; a saved plan applies only to rooms whose fingerprint
-//! did not change since planning (the others are skipped as stale); a plan with no changes
-//! makes no write call at all.
+//! did not change since planning (the others are skipped as stale, or reported as already
+//! applied when the portal shows their changes); a plan with no changes makes no write call at
+//! all; the `--report` path is checked before the portal is read.
+//!
+//! Signals: SIGINT and SIGTERM are handled from the start of the command. Before the first
+//! change they stop it at once (exit 1, nothing changed). During the run the first one stops
+//! new rooms; rooms in flight get [`GRACE`]; a second signal or the end of the grace time
+//! abandons their calls. Every item is reported either way (see [`apply::Journal`]).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
@@ -18,6 +24,7 @@ use crate::apply::{self, Options};
 use crate::cli::ReportFormat;
 use crate::docspace::{DocSpaceApi, SearchArea};
 use crate::exit::ExitStatus;
+use crate::output::{NewFileMode, OutputFile};
 use crate::plan::Plan;
 use crate::printer::Printer;
 use crate::render;
@@ -51,6 +58,12 @@ pub fn run(
             "apply needs confirmation but stdin/stderr is not a terminal; pass --auto-approve to apply without asking"
         );
     }
+    // An unwritable report is an error now, before the portal is changed, not after.
+    let report_out = settings
+        .report
+        .as_deref()
+        .map(|p| OutputFile::check(p, "the report"))
+        .transpose()?;
     let desired = match &settings.plan {
         Some(_) => None,
         None => match validate::load(&settings.files, printer) {
@@ -59,224 +72,400 @@ pub fn run(
         },
     };
     let rt = portal::runtime()?;
-    rt.block_on(async {
+    let result = rt.block_on(async {
+        // Registered before the first call: from here on Ctrl-C and SIGTERM are handled, not
+        // fatal, so that the report is written whatever phase they arrive in.
+        let mut signals = Signals::new()?;
         let portal = portal::open(portal_settings).await?;
-        let result = run_with_portal(&settings, desired, &portal, printer).await;
-        portal.close().await;
+        let run = Run {
+            settings: &settings,
+            report_out: report_out.as_ref(),
+            portal: &portal,
+            printer,
+            started_at: chrono::Utc::now(),
+        };
+        let result = run.go(desired, &mut signals).await;
+        // Bounded: after an abandoned run the in-process sandbox may still be serving the
+        // calls that were given up on.
+        if tokio::time::timeout(CLOSE_TIMEOUT, portal.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the sandbox did not stop in time");
+        }
         result
-    })
+    });
+    // Abandoned work (a blocked stdin read at the prompt, a DNS lookup) must not keep the
+    // process alive after the report is written.
+    rt.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
-async fn run_with_portal(
-    settings: &ApplySettings,
-    desired: Option<crate::manifest::Desired>,
-    portal: &Portal,
-    printer: &Printer,
-) -> miette::Result<ExitStatus> {
-    let started_at = chrono::Utc::now();
-    let (mut plan, known_ids, stale) = match desired {
-        Some(desired) => {
-            let Some(prepared) = plan_cmd::prepare(desired, portal, printer).await? else {
-                return Ok(ExitStatus::Error);
-            };
-            let known: HashSet<i64> = prepared.observed.rooms.iter().map(|r| r.id).collect();
-            (prepared.plan, known, BTreeSet::new())
+/// After the first Ctrl-C or SIGTERM, how long rooms in flight may take to finish before
+/// their calls are abandoned. Short enough for CI runners, which kill a job a few seconds
+/// after SIGTERM (Docker's default is 10 s); long enough for a healthy portal to finish the
+/// call in flight.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// How long stopping the in-process sandbox may take at the end.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// SIGINT (Ctrl-C) and SIGTERM (what CI runners send on cancel), handled alike.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> miette::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt()).into_diagnostic()?,
+                term: signal(SignalKind::terminate()).into_diagnostic()?,
+            })
         }
-        None => {
-            let path = settings.plan.as_ref().expect("files or --plan");
-            let plan = plan_cmd::load_saved(path)?;
-            if plan.portal != portal.display {
-                miette::bail!(
-                    "the saved plan {} is for {}, not {}",
-                    path.display(),
-                    plan.portal,
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Waits for the next signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            Some(()) = self.int.recv() => {}
+            Some(()) = self.term.recv() => {}
+            // Both streams closed (the runtime is going away): never a signal.
+            else => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Runs `work` unless a signal comes first (`None` then).
+    async fn or_interrupted<T>(&mut self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            value = work => Some(value),
+            () = self.recv() => None,
+        }
+    }
+}
+
+/// One `apply` run's fixed parts.
+struct Run<'a> {
+    settings: &'a ApplySettings,
+    report_out: Option<&'a OutputFile>,
+    portal: &'a Portal,
+    printer: &'a Printer,
+    started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Run<'_> {
+    fn report(&self, interrupted: bool, entries: Vec<Entry>) -> Report {
+        Report::new(
+            self.portal.display.clone(),
+            self.started_at,
+            self.settings.allow_removals,
+            interrupted,
+            entries,
+        )
+    }
+
+    /// A signal arrived before anything was changed: the report (when asked for) says so,
+    /// and the exit code is 1, as for any stop before a change.
+    fn interrupted_before_change(&self) -> miette::Result<ExitStatus> {
+        self.printer
+            .stderr("Interrupted before any change was made; nothing was changed.\n");
+        let report = self.report(true, Vec::new());
+        self.write_report(&report)?;
+        Ok(ExitStatus::Error)
+    }
+
+    async fn go(
+        &self,
+        desired: Option<crate::manifest::Desired>,
+        signals: &mut Signals,
+    ) -> miette::Result<ExitStatus> {
+        let (portal, printer, settings) = (self.portal, self.printer, self.settings);
+        let (mut plan, known_ids, changed) = match desired {
+            Some(desired) => {
+                let Some(prepared) = signals
+                    .or_interrupted(plan_cmd::prepare(desired, portal, printer))
+                    .await
+                else {
+                    return self.interrupted_before_change();
+                };
+                let Some(prepared) = prepared? else {
+                    return Ok(ExitStatus::Error);
+                };
+                let known: HashSet<i64> = prepared.observed.rooms.iter().map(|r| r.id).collect();
+                (prepared.plan, known, BTreeMap::new())
+            }
+            None => {
+                let path = settings.plan.as_ref().expect("files or --plan");
+                let plan = plan_cmd::load_saved(path)?;
+                if plan.portal != portal.display {
+                    miette::bail!(
+                        "the saved plan {} is for {}, not {}",
+                        path.display(),
+                        plan.portal,
+                        portal.display
+                    );
+                }
+                printer.status(&format!(
+                    "Re-reading the rooms of the plan on {} ...\n",
                     portal.display
+                ));
+                let Some(rechecked) = signals.or_interrupted(recheck(&portal.client, &plan)).await
+                else {
+                    return self.interrupted_before_change();
+                };
+                let (known, changed) = rechecked?;
+                (plan, known, changed)
+            }
+        };
+
+        // Rooms of a saved plan that changed since leave the plan: what the portal already
+        // shows is reported as already applied, the rest skipped as stale.
+        let mut set_aside: Vec<Entry> = Vec::new();
+        if !changed.is_empty() {
+            let mut stale_items = 0;
+            let mut index = 0;
+            plan.rooms.retain(|room| {
+                let n = index;
+                index += 1;
+                let Some(live) = changed.get(&n) else {
+                    return true;
+                };
+                let done = apply::already_done(
+                    room,
+                    live.as_ref().map(|(r, m)| (r, m.as_slice())),
                 );
-            }
-            printer.status(&format!(
-                "Re-reading the rooms of the plan on {} ...\n",
-                portal.display
-            ));
-            let (known, stale) = recheck(&portal.client, &plan).await?;
-            (plan, known, stale)
-        }
-    };
-
-    // Stale rooms leave the plan; their items are reported skipped.
-    let mut stale_entries: Vec<Entry> = Vec::new();
-    if !stale.is_empty() {
-        let changing = plan.rooms.iter().filter(|r| !r.items.is_empty()).count();
-        plan.rooms.retain(|room| {
-            if stale.contains(&room.title) {
-                stale_entries.extend(apply::skip_room(room, room.room_id, apply::STALE));
+                let room_id = live.as_ref().map(|(r, _)| r.id).or(room.room_id);
+                let applied = done.iter().filter(|d| **d).count();
+                stale_items += done.len() - applied;
+                let title = &room.title;
+                printer.stderr(&if applied == done.len() {
+                    format!(
+                        "note: room `{title}` appears to be already applied: the portal already shows the plan's changes\n"
+                    )
+                } else if applied > 0 {
+                    format!(
+                        "warning: room `{title}` changed since the plan was made ({applied} of {} changes appear to be already applied); the rest is skipped (run plan again)\n",
+                        done.len()
+                    )
+                } else {
+                    format!(
+                        "warning: room `{title}` changed since the plan was made; it will be skipped (run plan again)\n"
+                    )
+                });
+                set_aside.extend(apply::recheck_entries(room, room_id, &done));
                 false
-            } else {
-                true
+            });
+            plan.summary = crate::plan::summarise(&plan.rooms);
+            let left = plan.rooms.iter().filter(|r| !r.items.is_empty()).count();
+            if left == 0 {
+                let report = self.report(false, set_aside);
+                if stale_items > 0 {
+                    self.write_report(&report)?;
+                    miette::bail!(
+                        help = "run plan again and apply the new plan",
+                        "no room of the saved plan can be applied: every room changed since it was made"
+                    );
+                }
+                // Re-running an apply job that already went through is not a failure: the
+                // portal shows every change the approved plan makes.
+                printer.status(
+                    "The saved plan appears to be already applied: the portal shows every change it makes.\n",
+                );
+                return self.deliver(&report, false);
             }
-        });
-        for title in &stale {
-            printer.stderr(&format!(
-                "warning: room `{title}` changed since the plan was made; it will be skipped (run plan again)\n"
-            ));
         }
-        plan.summary = crate::plan::summarise(&plan.rooms);
-        if stale.len() >= changing {
-            let report = Report::new(
-                portal.display.clone(),
-                started_at,
-                settings.allow_removals,
-                false,
-                stale_entries,
-            );
-            write_report(settings, &report, printer)?;
-            miette::bail!("every room of the saved plan changed since it was made; run plan again");
-        }
-    }
 
-    // The text plan ends with the summary line ("No changes. ..." when there are none).
-    // `-q` hides it, unless a person is about to be asked to confirm it.
-    let plan_text = render::plan::text(&plan, printer.color_stderr());
-    if settings.auto_approve {
-        printer.status(&plan_text);
-    } else {
-        printer.stderr(&plan_text);
-    }
-    if !plan.has_changes() {
-        let report = Report::new(
-            portal.display.clone(),
-            started_at,
-            settings.allow_removals,
-            false,
-            plan.rooms
+        // The text plan ends with the summary line ("No changes. ..." when there are none).
+        // `-q` hides it, unless a person is about to be asked to confirm it.
+        plan_cmd::mark_guarded_removals(&mut plan, settings.allow_removals);
+        let plan_text = render::plan::text(&plan, printer.color_stderr());
+        if settings.auto_approve {
+            printer.status(&plan_text);
+        } else {
+            printer.stderr(&plan_text);
+        }
+        if !plan.has_changes() {
+            let entries = plan
+                .rooms
                 .iter()
                 .flat_map(|r| apply::skip_room(r, r.room_id, "no changes"))
-                .chain(stale_entries)
-                .collect(),
-        );
-        write_report(settings, &report, printer)?;
-        print_report(settings, &report, printer)?;
-        return Ok(report.exit_status());
-    }
-
-    if !settings.auto_approve && !confirm(printer)? {
-        printer.stderr("Apply cancelled; nothing was changed.\n");
-        return Ok(ExitStatus::Error);
-    }
-
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let flag = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::SeqCst);
-            }
-        })
-    };
-    printer.status("Applying; Ctrl-C stops starting new rooms.\n");
-    let bar = printer.progress_visible().then(|| {
-        let bar = indicatif::ProgressBar::new(plan.rooms.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let on_done = |room: &crate::plan::RoomPlan| {
-        if let Some(bar) = &bar {
-            bar.set_message(room.title.clone());
-            bar.inc(1);
+                .chain(set_aside)
+                .collect();
+            return self.deliver(&self.report(false, entries), false);
         }
-    };
-    let options = Options {
-        parallelism: settings.parallelism,
-        allow_removals: settings.allow_removals,
-        ..Options::default()
-    };
-    let mut entries = apply::execute(
-        &portal.client,
-        &plan,
-        &known_ids,
-        &options,
-        &interrupted,
-        &on_done,
-    )
-    .await;
-    watcher.abort();
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+
+        if !settings.auto_approve {
+            match signals.or_interrupted(confirm(printer)).await.transpose()? {
+                Some(true) => {}
+                Some(false) => {
+                    printer.stderr("Apply cancelled; nothing was changed.\n");
+                    return Ok(ExitStatus::Error);
+                }
+                None => return self.interrupted_before_change(),
+            }
+        }
+
+        let (entries, interrupted) = self.execute(&plan, &known_ids, signals).await;
+        let report = self.report(interrupted, entries.into_iter().chain(set_aside).collect());
+        let status = self.deliver(&report, true);
+        let stats = portal.client.stats();
+        tracing::info!(
+            "{} calls ({} writes, {} retries, {} rate-limited)",
+            stats.calls,
+            stats.writes(),
+            stats.retries,
+            stats.rate_limited
+        );
+        status
     }
-    entries.extend(stale_entries);
-    let report = Report::new(
-        portal.display.clone(),
-        started_at,
-        settings.allow_removals,
-        interrupted.load(Ordering::SeqCst),
-        entries,
-    );
-    write_report(settings, &report, printer)?;
-    print_report(settings, &report, printer)?;
-    let stats = portal.client.stats();
-    tracing::info!(
-        "{} calls ({} writes, {} retries, {} rate-limited)",
-        stats.calls,
-        stats.writes(),
-        stats.retries,
-        stats.rate_limited
-    );
-    Ok(report.exit_status())
+
+    /// Runs the plan. The first Ctrl-C or SIGTERM stops new rooms from starting and gives the
+    /// rooms in flight [`GRACE`] to finish; a second one, or the end of the grace time,
+    /// abandons them (their items are reported failed with an unknown outcome). Returns every
+    /// item's entry and whether the run was interrupted.
+    async fn execute(
+        &self,
+        plan: &Plan,
+        known_ids: &HashSet<i64>,
+        signals: &mut Signals,
+    ) -> (Vec<Entry>, bool) {
+        let printer = self.printer;
+        let interrupted = AtomicBool::new(false);
+        printer.status("Applying; Ctrl-C stops starting new rooms.\n");
+        let bar = printer.progress_visible().then(|| {
+            let bar = indicatif::ProgressBar::new(plan.rooms.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let on_done = |room: &crate::plan::RoomPlan| {
+            if let Some(bar) = &bar {
+                bar.set_message(room.title.clone());
+                bar.inc(1);
+            }
+        };
+        let options = Options {
+            parallelism: self.settings.parallelism,
+            allow_removals: self.settings.allow_removals,
+            ..Options::default()
+        };
+        let journal = apply::Journal::default();
+        let work = apply::execute_into(
+            &self.portal.client,
+            plan,
+            known_ids,
+            &options,
+            &interrupted,
+            &journal,
+            &on_done,
+        );
+        let stop = async {
+            signals.recv().await;
+            interrupted.store(true, Ordering::SeqCst);
+            let message = format!(
+                "\nInterrupted: no new room will start; rooms in flight get {} s to finish (Ctrl-C again stops now).\n",
+                GRACE.as_secs()
+            );
+            match &bar {
+                Some(bar) => bar.suspend(|| printer.stderr(&message)),
+                None => printer.stderr(&message),
+            }
+            tokio::select! {
+                () = signals.recv() => {}
+                () = tokio::time::sleep(GRACE) => {}
+            }
+        };
+        let abandoned = tokio::select! {
+            () = work => false,
+            () = stop => true,
+        };
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if abandoned {
+            printer.stderr(
+                "Stopped: calls still in flight were abandoned; their items are reported failed with an unknown outcome.\n",
+            );
+        }
+        (journal.finish(plan), interrupted.load(Ordering::SeqCst))
+    }
+
+    /// The report on stdout (scripts always get one, whatever happened), then in the
+    /// `--report` file. A report file that cannot be written after the portal was changed
+    /// exits 3, never 1: 1 promises that nothing was changed.
+    fn deliver(&self, report: &Report, changed: bool) -> miette::Result<ExitStatus> {
+        let text = match self.settings.format {
+            ReportFormat::Text => render::report::text(report, self.report_out.is_some()),
+            ReportFormat::Json => render::report::json(report),
+        };
+        self.printer.stdout(&text).into_diagnostic()?;
+        match self.write_report(report) {
+            Ok(()) => Ok(report.exit_status()),
+            Err(e) if changed => {
+                self.printer
+                    .stderr(&self.printer.render_diagnostic(e.as_ref()));
+                Ok(ExitStatus::ItemsFailed)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_report(&self, report: &Report) -> miette::Result<()> {
+        let Some(out) = self.report_out else {
+            return Ok(());
+        };
+        out.write(
+            &render::report::json(report),
+            NewFileMode::Private,
+            self.printer,
+        )?;
+        self.printer
+            .status(&format!("Wrote the report to {}.\n", out.path().display()));
+        Ok(())
+    }
 }
 
-/// The report on stdout, in the chosen format: scripts always get one, whatever happened.
-fn print_report(
-    settings: &ApplySettings,
-    report: &Report,
-    printer: &Printer,
-) -> miette::Result<()> {
-    let text = match settings.format {
-        ReportFormat::Text => render::report::text(report),
-        ReportFormat::Json => render::report::json(report),
-    };
-    printer.stdout(&text).into_diagnostic()
-}
-
-fn write_report(
-    settings: &ApplySettings,
-    report: &Report,
-    printer: &Printer,
-) -> miette::Result<()> {
-    let Some(path) = &settings.report else {
-        return Ok(());
-    };
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, render::report::json(report))
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .into_diagnostic()
-        .map_err(|e| e.wrap_err(format!("cannot write the report to {}", path.display())))?;
-    printer.status(&format!("Wrote the report to {}.\n", path.display()));
-    Ok(())
-}
-
-/// Asks on stderr, reads a line from stdin. Only `yes` confirms.
-fn confirm(printer: &Printer) -> miette::Result<bool> {
+/// Asks on stderr, reads a line from stdin. Only `yes` confirms. The read runs on a blocking
+/// thread so that a signal can interrupt the wait.
+async fn confirm(printer: &Printer) -> miette::Result<bool> {
     printer.stderr("\nApply these changes? Type 'yes' to continue: ");
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .into_diagnostic()?;
+    let line = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .into_diagnostic()?
+    .into_diagnostic()?;
     Ok(line.trim() == "yes")
 }
 
 /// How many rooms of a saved plan are re-read at once.
 const RECHECK_CONCURRENCY: usize = 8;
 
-/// Re-reads the rooms a saved plan touches and returns (ids of rooms that exist now, titles of
-/// rooms whose fingerprint changed). Only rooms with items are checked: the others are not
-/// written to.
+/// A room of a saved plan as re-read: `None` when it is gone (or not visible).
+type Live = Option<(ObservedRoom, Vec<ObservedMember>)>;
+
+/// Re-reads the rooms a saved plan touches and returns (ids of rooms that exist now, the rooms
+/// whose fingerprint changed by index in the plan, each with its live state). Only rooms with
+/// items are checked: the others are not written to.
 async fn recheck<A: DocSpaceApi>(
     api: &A,
     plan: &Plan,
-) -> miette::Result<(HashSet<i64>, BTreeSet<String>)> {
+) -> miette::Result<(HashSet<i64>, BTreeMap<usize, Live>)> {
     use futures::stream::{self, StreamExt, TryStreamExt};
     // Rooms planned as creates are checked against one full listing: a title search may go
     // through the portal's full-text index, which can lag or not match exactly (5.3), and a
@@ -291,53 +480,72 @@ async fn recheck<A: DocSpaceApi>(
         Vec::new()
     };
     let listing = &listing;
-    let checked: Vec<(Vec<i64>, Option<String>)> =
-        stream::iter(plan.rooms.iter().filter(|r| !r.items.is_empty()))
-            .map(|room| async move {
-                let mut known = Vec::new();
-                let now = match room.room_id {
-                    Some(id) => match api.get_room(id).await {
-                        Ok(dto) => {
-                            known.push(dto.id);
-                            let observed = ObservedRoom::from_dto(&dto);
-                            let members: Vec<ObservedMember> = api
-                                .get_share(id)
-                                .await?
-                                .iter()
-                                .filter_map(ObservedMember::from_dto)
-                                .collect();
-                            state::fingerprint(Some(&observed), Some(&members))
-                        }
-                        Err(e) if e.is_not_found() || e.http_status() == Some(403) => {
-                            state::fingerprint(None, None)
-                        }
-                        Err(e) => return Err(e.into()),
-                    },
-                    None => {
-                        // Planned as a create: stale if a room with that exact title appeared since.
-                        known.extend(listing.iter().map(|r| r.id));
-                        match listing.iter().find(|r| {
-                            crate::model::title_matches(&r.title, &room.title)
-                                && r.room_type.is_some()
-                        }) {
-                            Some(dto) => {
-                                state::fingerprint(Some(&ObservedRoom::from_dto(dto)), Some(&[]))
-                            }
-                            None => state::fingerprint(None, None),
+    let members_of = |id: i64| async move {
+        Ok::<_, miette::Report>(
+            api.get_share(id)
+                .await?
+                .iter()
+                .filter_map(ObservedMember::from_dto)
+                .collect::<Vec<ObservedMember>>(),
+        )
+    };
+    /// Per room: ids seen, and the room's index and live state when it changed.
+    type Checked = (Vec<i64>, Option<(usize, Live)>);
+    let checked: Vec<Checked> = stream::iter(
+        plan.rooms
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.items.is_empty()),
+    )
+    .map(|(n, room)| async move {
+        let mut known = Vec::new();
+        let (now, live) = match room.room_id {
+            Some(id) => match api.get_room(id).await {
+                Ok(dto) => {
+                    known.push(dto.id);
+                    let observed = ObservedRoom::from_dto(&dto);
+                    let members = members_of(id).await?;
+                    let now = state::fingerprint(Some(&observed), Some(&members));
+                    (now, Some((observed, members)))
+                }
+                Err(e) if e.is_not_found() || e.http_status() == Some(403) => {
+                    (state::fingerprint(None, None), None)
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => {
+                // Planned as a create: stale if a room with that exact title appeared since.
+                known.extend(listing.iter().map(|r| r.id));
+                match listing.iter().find(|r| {
+                    crate::model::title_matches(&r.title, &room.title) && r.room_type.is_some()
+                }) {
+                    Some(dto) => {
+                        let observed = ObservedRoom::from_dto(dto);
+                        let now = state::fingerprint(Some(&observed), Some(&[]));
+                        if now == room.fingerprint {
+                            (now, None)
+                        } else {
+                            // Read only when needed: to tell an earlier apply of this plan
+                            // from a room made by hand.
+                            let members = members_of(dto.id).await?;
+                            (now, Some((observed, members)))
                         }
                     }
-                };
-                let stale = (now != room.fingerprint).then(|| room.title.clone());
-                Ok::<_, miette::Report>((known, stale))
-            })
-            .buffer_unordered(RECHECK_CONCURRENCY)
-            .try_collect()
-            .await?;
+                    None => (state::fingerprint(None, None), None),
+                }
+            }
+        };
+        let changed = (now != room.fingerprint).then_some((n, live));
+        Ok::<_, miette::Report>((known, changed))
+    })
+    .buffer_unordered(RECHECK_CONCURRENCY)
+    .try_collect()
+    .await?;
     let mut known = HashSet::new();
-    let mut stale = BTreeSet::new();
-    for (ids, title) in checked {
+    let mut changed = BTreeMap::new();
+    for (ids, room) in checked {
         known.extend(ids);
-        stale.extend(title);
+        changed.extend(room);
     }
-    Ok((known, stale))
+    Ok((known, changed))
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use miette::IntoDiagnostic;
 
 use crate::exit::ExitStatus;
+use crate::output::{NewFileMode, OutputFile};
 use crate::printer::Printer;
 use crate::settings::PortalSettings;
 use crate::{export, state};
@@ -23,6 +24,12 @@ pub fn run(
     portal_settings: &PortalSettings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
+    // Checked before the portal is read: a run that cannot save its result should fail fast.
+    let out = settings
+        .out
+        .as_deref()
+        .map(|p| OutputFile::check(p, "the export"))
+        .transpose()?;
     let rt = portal::runtime()?;
     let text = rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
@@ -66,14 +73,12 @@ pub fn run(
         ));
         return Ok(ExitStatus::Changes);
     }
-    match &settings.out {
-        Some(path) => {
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &text)
-                .and_then(|()| std::fs::rename(&tmp, path))
-                .into_diagnostic()
-                .map_err(|e| e.wrap_err(format!("cannot write {}", path.display())))?;
-            printer.status(&format!("Wrote {}.\n", path.display()));
+    match &out {
+        // An export is meant to be committed: a new file gets the usual permissions; an
+        // existing one keeps its own.
+        Some(out) => {
+            out.write(&text, NewFileMode::Default, printer)?;
+            printer.status(&format!("Wrote {}.\n", out.path().display()));
         }
         None => printer.stdout(&text).into_diagnostic()?,
     }

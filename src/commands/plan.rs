@@ -8,6 +8,7 @@ use miette::IntoDiagnostic;
 use crate::cli::PlanFormat;
 use crate::exit::ExitStatus;
 use crate::manifest::{Desired, Problems};
+use crate::output::{NewFileMode, OutputFile};
 use crate::plan::{self, Plan};
 use crate::printer::Printer;
 use crate::render;
@@ -30,6 +31,12 @@ pub fn run(
     portal_settings: &PortalSettings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
+    // Checked before the portal is read: a run that cannot save its plan should fail fast.
+    let out = settings
+        .out
+        .as_deref()
+        .map(|p| OutputFile::check(p, "the plan"))
+        .transpose()?;
     let Some(desired) = validate::load(&settings.files, printer) else {
         return Ok(ExitStatus::Error);
     };
@@ -41,13 +48,14 @@ pub fn run(
         let Some(prepared) = prepared? else {
             return Ok(ExitStatus::Error);
         };
-        let plan = prepared.plan;
-        if let Some(out) = &settings.out {
-            save(&plan, out)?;
+        let mut plan = prepared.plan;
+        mark_guarded_removals(&mut plan, false);
+        if let Some(out) = &out {
+            save(&plan, out, printer)?;
             printer.status(&format!(
                 "Saved the plan to {}; apply it with `apply --plan {}`.\n",
-                out.display(),
-                out.display()
+                out.path().display(),
+                out.path().display()
             ));
         }
         let text = match settings.format {
@@ -100,14 +108,25 @@ pub async fn prepare(
     }
 }
 
-/// Writes a saved plan (JSON) atomically.
-pub fn save(plan: &Plan, path: &Path) -> miette::Result<()> {
+/// Writes a saved plan (JSON; a new file is 0600, as it names portal members).
+pub fn save(plan: &Plan, out: &OutputFile, printer: &Printer) -> miette::Result<()> {
     let text = serde_json::to_string_pretty(plan).into_diagnostic()?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text + "\n")
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .into_diagnostic()
-        .map_err(|e| e.wrap_err(format!("cannot write the plan to {}", path.display())))
+    out.write(&(text + "\n"), NewFileMode::Private, printer)?;
+    Ok(())
+}
+
+/// Notes, on each room whose removals the removal guard would refuse, why and which flag
+/// allows them, so that a reviewer sees it in the plan rather than as skipped items after
+/// `apply`. With `allow_removals` the notes are cleared (a saved plan may carry them). Only
+/// rooms with items are touched: the note of a room the plan leaves alone says something else.
+pub fn mark_guarded_removals(plan: &mut Plan, allow_removals: bool) {
+    for room in plan.rooms.iter_mut().filter(|r| !r.items.is_empty()) {
+        room.note = if allow_removals {
+            None
+        } else {
+            crate::apply::guard_note(room)
+        };
+    }
 }
 
 /// Reads a saved plan, refusing other format versions.

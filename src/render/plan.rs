@@ -228,6 +228,10 @@ fn room_block(room: &RoomPlan, color: bool) -> String {
     for note in &room.notes {
         out.push_str(&format!("      # {}\n", note_text(note)));
     }
+    // A changed room's note is what a reviewer must know before apply (the removal guard).
+    if let Some(note) = &room.note {
+        out.push_str(&format!("      ! {note}\n"));
+    }
     out
 }
 

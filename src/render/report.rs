@@ -1,19 +1,27 @@
-//! Reports for people (a line per failed or skipped item and a summary table) and for programs
-//! (versioned JSON).
+//! Reports for people (a line per failed or skipped item, one line for rooms an interruption
+//! left unstarted, and a summary table) and for programs (versioned JSON, every item).
 
 use std::fmt::Write;
 
-use crate::report::{Report, Status};
+use std::collections::BTreeSet;
+
+use crate::apply::{ALREADY_APPLIED, INTERRUPTED};
+use crate::report::{Entry, Report, Status};
 
 /// The text report: failed items (with the server's message), skipped items, then counts per
-/// status.
-pub fn text(report: &Report) -> String {
+/// status. Rooms not started because of an interruption are summed up in one line (a large
+/// run can leave thousands), as are items a re-applied saved plan found already done; the JSON
+/// report keeps every item. `report_file` says whether a `--report` file was written.
+pub fn text(report: &Report, report_file: bool) -> String {
     let mut out = String::new();
+    let not_started = |e: &&Entry| {
+        e.status == Status::Skipped && e.error.as_ref().is_some_and(|e| e.message == INTERRUPTED)
+    };
     for status in [Status::Failed, Status::Skipped] {
-        let rows: Vec<_> = report
+        let rows: Vec<&Entry> = report
             .entries
             .iter()
-            .filter(|e| e.status == status)
+            .filter(|e| e.status == status && !not_started(e))
             .collect();
         if rows.is_empty() {
             continue;
@@ -39,8 +47,50 @@ pub fn text(report: &Report) -> String {
         }
         out.push('\n');
     }
+    let already: Vec<&Entry> = report
+        .entries
+        .iter()
+        .filter(|e| e.status == Status::Unchanged && e.note.as_deref() == Some(ALREADY_APPLIED))
+        .collect();
+    if !already.is_empty() {
+        let rooms: BTreeSet<&str> = already.iter().map(|e| e.room.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "Already applied ({}): the portal already showed {} of the saved plan:",
+            count(already.len(), "item", "items"),
+            if already.len() == 1 {
+                "this change"
+            } else {
+                "these changes"
+            }
+        );
+        for room in rooms {
+            let n = already.iter().filter(|e| e.room == room).count();
+            let _ = writeln!(out, "  {room}: {}", count(n, "change", "changes"));
+        }
+        out.push('\n');
+    }
     if report.interrupted {
-        out.push_str("Interrupted: rooms not started were skipped.\n\n");
+        let skipped: Vec<&Entry> = report.entries.iter().filter(not_started).collect();
+        let rooms: BTreeSet<(&str, Option<i64>)> = skipped
+            .iter()
+            .map(|e| (e.room.as_str(), e.room_id))
+            .collect();
+        if skipped.is_empty() {
+            out.push_str("Interrupted after every room had started.\n\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "Interrupted: {} not started ({} skipped); {} lists each.\n",
+                count(rooms.len(), "room", "rooms"),
+                count(skipped.len(), "item", "items"),
+                if report_file {
+                    "the report file"
+                } else {
+                    "the JSON report (--report PATH or --format json)"
+                }
+            );
+        }
     }
     let s = &report.summary;
     let _ = writeln!(out, "{:<10} {:>6}", "status", "items");
@@ -55,7 +105,11 @@ pub fn text(report: &Report) -> String {
     out
 }
 
-fn action_name(e: &crate::report::Entry) -> String {
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn action_name(e: &Entry) -> String {
     serde_json::to_value(e.action)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -147,8 +147,30 @@ rooms:
         access: read
 ",
     );
+    // The plan already says which removals the guard will refuse, and the flag that allows
+    // them, in every format.
+    let plan = portal.run(&["plan", manifest.to_str().unwrap()]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "! removal guard: 2 of 4 members would be removed (more than 25%); apply skips these removals unless --allow-removals is given"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let json = portal.run(&["plan", manifest.to_str().unwrap(), "--format", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        json["rooms"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-removals"),
+        "{json:#}"
+    );
+
+    // Refused removals leave the portal different from the manifest: exit 3, not 0.
     let (run, report) = portal.apply(&manifest, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
     let removals: Vec<&Value> = entries(&report)
         .iter()
         .filter(|e| e["action"] == "remove")
@@ -168,6 +190,7 @@ rooms:
 
     let (run, report) = portal.apply(&manifest, &["--allow-removals"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("removal guard"), "{}", run.stderr);
     assert_eq!(report["allow_removals"], true);
     assert!(
         entries(&report)
@@ -249,6 +272,149 @@ rooms:
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("run plan again"), "{}", run.stderr);
     assert_eq!(portal.stats().await["writes"], writes_before);
+}
+
+/// Re-running an apply job with the same saved plan (a retried CI job) is not a failure:
+/// every room the plan changes already shows the change, so it says so and exits 0 without a
+/// write.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applied_twice_appears_to_be_already_applied() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Existing", 2).await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Existing
+    type: collaboration
+    tags: [team]
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+  - title: Fresh
+    type: collaboration
+    invitees:
+      - email: gus.guest@sandbox.test
+        access: read
+",
+    );
+    let saved = portal.dir.join("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let report_path = portal.dir.join("report.json");
+    let apply_saved = || {
+        portal.run(&[
+            "apply",
+            "--plan",
+            saved.to_str().unwrap(),
+            "--auto-approve",
+            "--report",
+            report_path.to_str().unwrap(),
+        ])
+    };
+    let first = apply_saved();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+
+    portal.reset_stats().await;
+    let again = apply_saved();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("note: room `Existing` appears to be already applied"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains(
+            "The saved plan appears to be already applied: the portal shows every change it makes."
+        ),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains("changed since"), "{}", again.stderr);
+    assert!(
+        again.stdout.contains("Already applied (4 items)"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(entries(&report).len(), 4, "{report:#}");
+    for e in entries(&report) {
+        assert_eq!(e["status"], "unchanged", "{e}");
+        assert_eq!(
+            e["note"],
+            "appears to be already applied: the portal already shows this change"
+        );
+    }
+    assert_eq!(find(&report, "update_room", None)["room_id"], room);
+}
+
+/// A room of a saved plan changed partly by hand: what the portal already shows is reported as
+/// already applied, the rest is stale (exit 3 since a fresh room was applied beside it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partly_applied_room_of_a_saved_plan_says_which_changes_are_there() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Partial", 2).await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Partial
+    type: collaboration
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: gus.guest@sandbox.test
+        access: read
+  - title: Fresh
+    type: collaboration
+",
+    );
+    let saved = portal.dir.join("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    portal.share(room, json!([{"id": UMA, "access": 10}])).await;
+    let report_path = portal.dir.join("report.json");
+    let run = portal.run(&[
+        "apply",
+        "--plan",
+        saved.to_str().unwrap(),
+        "--auto-approve",
+        "--report",
+        report_path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "room `Partial` changed since the plan was made (1 of 2 changes appear to be already applied); the rest is skipped"
+        ),
+        "{}",
+        run.stderr
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let uma = find(&report, "invite", Some("uma.user@sandbox.test"));
+    assert_eq!(uma["status"], "unchanged", "{uma}");
+    assert!(uma["note"].as_str().unwrap().contains("already applied"));
+    let gus = find(&report, "invite", Some("gus.guest@sandbox.test"));
+    assert_eq!(gus["status"], "skipped", "{gus}");
+    assert!(message_of(gus).starts_with("stale:"), "{gus}");
+    assert_eq!(find(&report, "create_room", None)["status"], "applied");
+}
+
+fn message_of(e: &Value) -> &str {
+    e["error"]["message"].as_str().unwrap_or("")
 }
 
 #[tokio::test(flavor = "multi_thread")]
