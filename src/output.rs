@@ -108,6 +108,11 @@ impl OutputFile {
         mode: NewFileMode,
         printer: &Printer,
     ) -> Result<(), OutputError> {
+        // Files outlive the run and travel (CI artifacts): text that came from the portal is
+        // scrubbed of the API key here too, not only on the terminal (stdout and stderr go
+        // through the printer, which scrubs).
+        let scrubbed = crate::redact::scrub(text);
+        let text: &str = &scrubbed;
         // Resolved again: the path may have changed since the check (a report file that
         // appeared, a link that was repointed).
         match self.resolve()? {

@@ -885,12 +885,9 @@ fn settings_update(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomSettin
     (u != RoomSettings::default()).then_some(u)
 }
 
+/// The human form of a quota, the same in the saved plan as on the terminal.
 fn quota_human(q: i64) -> String {
-    if q < 0 {
-        Quota::Unlimited.human()
-    } else {
-        Quota::Bytes(q as u64).human()
-    }
+    crate::render::size_human(q)
 }
 
 fn tags_human(t: &[String]) -> String {

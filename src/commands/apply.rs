@@ -354,7 +354,9 @@ impl Run<'_> {
         });
         let on_done = |room: &crate::plan::RoomPlan| {
             if let Some(bar) = &bar {
-                bar.set_message(room.title.clone());
+                bar.set_message(
+                    crate::redact::scrub(&crate::render::visible(&room.title)).into_owned(),
+                );
                 bar.inc(1);
             }
         };
