@@ -71,7 +71,9 @@ pub struct OpenState {
 pub fn open_state(path: &Path, requested: Option<String>) -> std::io::Result<OpenState> {
     let mut portal = state::load_or_seed(path)?;
     let stored = portal.api_key.clone().filter(|k| is_valid_api_key(k));
-    let api_key = requested.or(stored.clone()).unwrap_or_else(generate_api_key);
+    let api_key = requested
+        .or(stored.clone())
+        .unwrap_or_else(generate_api_key);
     if stored.as_deref() != Some(api_key.as_str()) {
         portal.api_key = Some(api_key.clone());
         let bytes = serde_json::to_vec(&portal).map_err(std::io::Error::other)?;

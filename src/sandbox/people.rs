@@ -95,9 +95,7 @@ impl PeopleOrder {
                 self.dir(self.text(&name_or_email(a, true), &name_or_email(b, true)))
             }),
             UserSort::Email => self.dir(self.text(&a.email, &b.email)),
-            UserSort::RegistrationDate => {
-                self.dir(a.registration_date.cmp(&b.registration_date))
-            }
+            UserSort::RegistrationDate => self.dir(a.registration_date.cmp(&b.registration_date)),
             UserSort::Type => {
                 // Owner, DocSpace admins, room admins, users, guests; then first name
                 // ascending whatever the direction.
@@ -112,7 +110,12 @@ impl PeopleOrder {
                     .then_with(|| self.text(&a.first_name, &b.first_name))
             }
             UserSort::Department => {
-                let groups = |u: &User| s.groups.iter().filter(|g| g.members.contains(&u.id)).count();
+                let groups = |u: &User| {
+                    s.groups
+                        .iter()
+                        .filter(|g| g.members.contains(&u.id))
+                        .count()
+                };
                 self.dir(groups(a).cmp(&groups(b)))
                     .then_with(|| self.dir(self.text(&a.first_name, &b.first_name)))
             }

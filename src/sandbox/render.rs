@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::rules::UserType;
 use super::state::{
-    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share,
-    ThirdPartyRoom, User,
+    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share, ThirdPartyRoom,
+    User,
 };
 
 /// `2025-06-02T09:14:03.0000000Z`: the server's date format (section 1).
@@ -150,7 +150,8 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
         "logo": {
             "original": "", "large": "", "medium": "", "small": "",
             "color": room.color,
-            "cover": room.cover,
+            // `Logo.Cover` is a `LogoCover` object; `data` (the cover's SVG) is left empty.
+            "cover": room.cover.as_ref().map(|c| json!({ "id": c, "data": "" })),
         },
     }))
 }

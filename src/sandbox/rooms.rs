@@ -118,18 +118,20 @@ fn parse_room_type(value: Option<&Value>) -> ApiResult<i64> {
         }
         Some(Value::String(s)) => {
             if let Ok(n) = s.trim().parse::<i64>() {
-                return rules::room_type(n).map(|t| t.wire).ok_or_else(|| unknown(s));
+                return rules::room_type(n)
+                    .map(|t| t.wire)
+                    .ok_or_else(|| unknown(s));
             }
             rules::ROOM_TYPES
                 .into_iter()
                 .find(|t| t.name.eq_ignore_ascii_case(s.trim()))
                 .map(|t| t.wire)
                 .ok_or_else(|| {
-                ApiError::validation(
-                    "roomType",
-                    format!("The JSON value '{s}' could not be converted to RoomType."),
-                )
-            })
+                    ApiError::validation(
+                        "roomType",
+                        format!("The JSON value '{s}' could not be converted to RoomType."),
+                    )
+                })
         }
         Some(_) => Err(ApiError::validation(
             "roomType",
@@ -345,9 +347,7 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
         None => None,
     };
     if let Some(order) = &requested {
-        let changed = app
-            .read(|s| s.saved_order(s.key_user) != *order)
-            .await;
+        let changed = app.read(|s| s.saved_order(s.key_user) != *order).await;
         if changed {
             let order = order.clone();
             app.write(|s| {
@@ -358,7 +358,9 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
         }
     }
     app.read(|s| {
-        let order = requested.clone().unwrap_or_else(|| s.saved_order(s.key_user));
+        let order = requested
+            .clone()
+            .unwrap_or_else(|| s.saved_order(s.key_user));
         let keep = |e: &Entry| {
             let area_ok = match area {
                 0 => !e.archived(),
@@ -579,10 +581,7 @@ pub async fn fileops_by_type(
         .or_else(|| kind.trim().parse::<i64>().ok())
         .filter(|n| (0..TYPES.len() as i64).contains(n))
         .ok_or_else(|| {
-            ApiError::validation(
-                "operationType",
-                format!("The value '{kind}' is not valid."),
-            )
+            ApiError::validation("operationType", format!("The value '{kind}' is not valid."))
         })?;
     if matches!(number, 5 | 6) {
         return Err(ApiError::Argument(

@@ -377,7 +377,9 @@ pub fn room_sort(text: &str) -> Option<&'static str> {
         .find(|n| n.eq_ignore_ascii_case(text))
         .or_else(|| {
             // The generated enum parser also takes the numeric value.
-            text.parse::<usize>().ok().and_then(|i| ROOM_SORTS.get(i).copied())
+            text.parse::<usize>()
+                .ok()
+                .and_then(|i| ROOM_SORTS.get(i).copied())
         })
 }
 
@@ -419,14 +421,38 @@ mod tests {
     #[test]
     fn role_tables() {
         use access::*;
-        assert!(role_allowed(2, ROOM_MANAGER, Subject::User(UserType::RoomAdmin)));
-        assert!(!role_allowed(2, ROOM_MANAGER, Subject::User(UserType::User)));
+        assert!(role_allowed(
+            2,
+            ROOM_MANAGER,
+            Subject::User(UserType::RoomAdmin)
+        ));
+        assert!(!role_allowed(
+            2,
+            ROOM_MANAGER,
+            Subject::User(UserType::User)
+        ));
         assert!(!role_allowed(2, ROOM_MANAGER, Subject::Group));
-        assert!(!role_allowed(5, READ_WRITE, Subject::User(UserType::RoomAdmin)));
-        assert!(!role_allowed(9, CONTENT_CREATOR, Subject::User(UserType::Guest)));
-        assert!(role_allowed(9, CONTENT_CREATOR, Subject::User(UserType::User)));
+        assert!(!role_allowed(
+            5,
+            READ_WRITE,
+            Subject::User(UserType::RoomAdmin)
+        ));
+        assert!(!role_allowed(
+            9,
+            CONTENT_CREATOR,
+            Subject::User(UserType::Guest)
+        ));
+        assert!(role_allowed(
+            9,
+            CONTENT_CREATOR,
+            Subject::User(UserType::User)
+        ));
         assert!(role_allowed(6, NONE, Subject::Group));
-        assert!(!role_allowed(6, READ, Subject::User(UserType::DocSpaceAdmin)));
+        assert!(!role_allowed(
+            6,
+            READ,
+            Subject::User(UserType::DocSpaceAdmin)
+        ));
     }
 
     #[test]

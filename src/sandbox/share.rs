@@ -21,10 +21,10 @@ use super::envelope::{
     parse_body,
 };
 use super::render;
+use super::rules::{self, Subject, UserType, access};
 use super::state::{
     ACTIVATION_PENDING, PortalState, STATUS_PENDING, STATUS_TERMINATED, Share, User,
 };
-use super::rules::{self, Subject, UserType, access};
 
 /// `FileShare` member names as the server's generated parser knows them (current names only,
 /// case-sensitive; section 4 and 6.4).

@@ -462,10 +462,7 @@ pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
                 current = if link.is_absolute() {
                     link
                 } else {
-                    current
-                        .parent()
-                        .map(|dir| dir.join(&link))
-                        .unwrap_or(link)
+                    current.parent().map(|dir| dir.join(&link)).unwrap_or(link)
                 };
             }
             Ok(meta) if meta.is_file() => return Ok(current),
