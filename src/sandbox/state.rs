@@ -439,7 +439,18 @@ pub fn load_or_seed(path: &Path) -> std::io::Result<PortalState> {
             write_atomically(
                 path,
                 &serde_json::to_vec(&state).map_err(std::io::Error::other)?,
-            )?;
+            )
+            .map_err(|e| {
+                let missing_dir = path
+                    .parent()
+                    .is_some_and(|d| !d.as_os_str().is_empty() && !d.exists());
+                let why = if missing_dir {
+                    "its directory does not exist".to_string()
+                } else {
+                    e.to_string()
+                };
+                std::io::Error::new(e.kind(), format!("cannot create {}: {why}", path.display()))
+            })?;
             Ok(state)
         }
         Err(e) => Err(std::io::Error::new(

@@ -63,10 +63,12 @@ fn an_unusable_state_file_fails_before_the_address_and_key_are_printed() {
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
 
+    let no_parent = dir.path().join("missing").join("state.json");
     for (path, says) in [
         (&bad_json, "is not a sandbox state file"),
         (&a_dir, "is a directory"),
         (&fifo, "not a regular file"),
+        (&no_parent, "cannot create"),
     ] {
         let (code, stdout, stderr) = run_to_exit(path);
         assert_eq!(code, Some(1), "{}: {stderr}", path.display());
