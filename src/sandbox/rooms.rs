@@ -539,9 +539,21 @@ pub async fn unarchive(
 }
 
 /// Permanent delete; active rooms can be deleted directly (unconfirmed, 5.6).
+///
+/// `VirtualRoomsController.DeleteRoom` answers with the *first* of the caller's delete
+/// operations (`GetOperationResults()` without an id), not necessarily the one it started, and
+/// that read dequeues every finished delete operation it reports. Emulated: the answer is the
+/// oldest delete operation still queued (usually this one).
 pub async fn delete(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let _: Value = parse_body(&body)?;
-    start_operation(app, &id, OperationAction::Delete).await
+    start_operation(app.clone(), &id, OperationAction::Delete).await?;
+    let listed = report_operations(&app, None, Some(2)).await?;
+    let first = listed
+        .response
+        .as_array()
+        .and_then(|ops| ops.first().cloned())
+        .unwrap_or(Value::Null);
+    Ok(Reply::new(first))
 }
 
 /// `GET /files/fileops[?id=]`: the caller's operations (`OperationController`,

@@ -806,3 +806,56 @@ fn the_sandbox_does_not_import_client_code() {
     }
     assert!(checked >= 9, "scanned {checked} files");
 }
+
+/// `DeleteRoom` answers with the caller's first delete operation, dequeuing the finished ones
+/// it reports: an unpolled finished delete is what the next delete returns.
+#[tokio::test]
+async fn delete_answers_with_the_first_queued_delete_operation() {
+    let sb = Sb::start().await;
+    let a = sb.create(json!({ "title": "A", "roomType": 2 })).await["id"]
+        .as_i64()
+        .unwrap();
+    let b = sb.create(json!({ "title": "B", "roomType": 2 })).await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, first) = sb
+        .call(
+            Method::DELETE,
+            &format!("/api/2.0/files/rooms/{a}"),
+            Some(json!({ "deleteAfter": false })),
+        )
+        .await;
+    let op_a = first["response"]["id"].as_str().unwrap().to_string();
+    assert_eq!(first["response"]["Operation"], 2);
+    // Wait for A to be gone without reading the operations.
+    for _ in 0..200 {
+        let (status, _) = sb
+            .call(Method::GET, &format!("/api/2.0/files/rooms/{a}"), None)
+            .await;
+        if status == 404 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, second) = sb
+        .call(
+            Method::DELETE,
+            &format!("/api/2.0/files/rooms/{b}"),
+            Some(json!({ "deleteAfter": false })),
+        )
+        .await;
+    assert_eq!(
+        second["response"]["id"],
+        op_a.as_str(),
+        "the older operation"
+    );
+    assert_eq!(second["response"]["finished"], true);
+    let gone = sb.get(&format!("/api/2.0/files/fileops?id={op_a}")).await;
+    assert_eq!(gone["response"], json!([]), "reported once, then dequeued");
+    let pending = sb.get("/api/2.0/files/fileops").await;
+    assert_eq!(
+        pending["response"].as_array().unwrap().len(),
+        1,
+        "B's delete"
+    );
+}
