@@ -108,6 +108,24 @@ pub fn group(state: &PortalState, group: &Group, include_members: bool) -> Value
     v
 }
 
+/// A room's tags as the server lists them: `FolderDtoHelper.GetAsync` orders them by the tag's
+/// id descending, i.e. the portal's newest tag first (not the order they were added to this
+/// room). Names the portal list does not hold (hand-written connected rooms) come last.
+fn ordered_tags(state: &PortalState, tags: &[String]) -> Vec<String> {
+    let mut out = tags.to_vec();
+    out.sort_by_key(|t| {
+        std::cmp::Reverse(
+            state
+                .tags
+                .iter()
+                .position(|p| p == t)
+                .map(|i| i + 1)
+                .unwrap_or(0),
+        )
+    });
+    out
+}
+
 /// The folder/room object (5.2) as seen by the key's user, who owns every room here.
 pub fn room(state: &PortalState, room: &Room) -> Value {
     let creator = state
@@ -128,7 +146,7 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
         "parentId": parent,
         "rootFolderId": parent,
         "fileEntryType": 1,
-        "tags": room.tags,
+        "tags": ordered_tags(state, &room.tags),
         "private": room.private,
         "indexing": room.indexing,
         "denyDownload": room.deny_download,
@@ -182,7 +200,7 @@ pub fn third_party_room(state: &PortalState, room: &ThirdPartyRoom) -> Value {
         "providerItem": true,
         "providerKey": room.provider,
         "providerId": room.provider_id,
-        "tags": room.tags,
+        "tags": ordered_tags(state, &room.tags),
         "private": false,
         "indexing": false,
         "denyDownload": false,

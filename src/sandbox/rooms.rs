@@ -645,7 +645,7 @@ pub async fn add_tags(State(app): State<Shared>, Path(id): Path<String>, body: B
         // Existing spellings win (`CustomTagsService.AddRoomTagsAsync`).
         let names = s.resolve_tags(&names);
         let room = editable_room(s, id)?;
-        // Tags are listed newest first (5.2).
+        // Stored order does not matter: rendering orders by the portal tag id.
         for name in &names {
             if !room.tags.iter().any(|t| same_tag(t, name)) {
                 room.tags.insert(0, name.clone());
