@@ -606,17 +606,26 @@ pub async fn fileops_by_type(
 }
 
 async fn report_operations(app: &Shared, wanted: Option<String>, kind: Option<i64>) -> ApiResult {
-    app.write(|s| {
-        let matches = |o: &Operation| {
-            wanted.as_ref().is_none_or(|w| o.id.to_string() == *w)
-                && kind.is_none_or(|k| o.kind == k)
-        };
+    let matches = |o: &Operation| {
+        wanted.as_ref().is_none_or(|w| o.id.to_string() == *w) && kind.is_none_or(|k| o.kind == k)
+    };
+    let list = |s: &PortalState| -> Value {
         let mut ops: Vec<&Operation> = s.operations.iter().filter(|o| matches(o)).collect();
         // Move (0) before Delete (2); the sort is stable, so each keeps its creation order.
         ops.sort_by_key(|o| o.kind != 0);
-        let out: Vec<Value> = ops.iter().map(|o| render::operation(o)).collect();
+        Value::Array(ops.iter().map(|o| render::operation(o)).collect())
+    };
+    // Only a read that reports a finished operation changes the queue (and the state file).
+    let dequeues = app
+        .read(|s| s.operations.iter().any(|o| o.finished && matches(o)))
+        .await;
+    if !dequeues {
+        return app.read(|s| Ok(Reply::new(list(s)))).await;
+    }
+    app.write(|s| {
+        let out = list(s);
         s.operations.retain(|o| !(o.finished && matches(o)));
-        Ok(Reply::new(Value::Array(out)))
+        Ok(Reply::new(out))
     })
     .await
 }
