@@ -6,6 +6,8 @@
 //! that docs could not confirm is marked as a guess in `docs/sandbox.md`.
 //!
 //! Layout:
+//! - [`rules`]: the server rules the sandbox emulates (titles, tags, emails, role tables,
+//!   sort orders), written from the server source and never borrowed from the client's code.
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
