@@ -220,7 +220,8 @@ pub struct SandboxArgs {
     #[arg(long, default_value = "sandbox.json", value_name = "FILE")]
     pub state: PathBuf,
 
-    /// API key clients must send (`sk-` + 64 hex). A random one is generated when omitted.
+    /// API key clients must send (`sk-` + 64 hex). Omitted: the key stored in the state file,
+    /// or a new random one; either way it is kept in the state file for the next start.
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
 
