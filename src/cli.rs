@@ -297,7 +297,8 @@ pub struct SandboxArgs {
     #[arg(long, default_value = "sandbox.json", value_name = "FILE")]
     pub state: PathBuf,
 
-    /// API key clients must send (`sk-` + 64 hex). A random one is generated when omitted.
+    /// API key clients must send (`sk-` + 64 hex). Omitted: the key stored in the state file,
+    /// or a new random one; either way it is kept in the state file for the next start.
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
 
@@ -310,8 +311,9 @@ pub struct SandboxArgs {
 }
 
 /// Fault injection and limits for the sandbox (all off by default). `Default` matches the
-/// command-line defaults.
+/// command-line defaults. `sandbox --help` lists these under their own heading.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Fault injection and server variants")]
 pub struct FaultArgs {
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
@@ -361,6 +363,16 @@ pub struct FaultArgs {
     /// milliseconds.
     #[arg(long, default_value_t = 200, value_name = "MS")]
     pub operation_delay_ms: u64,
+
+    /// Archive and unarchive of this room (id or title; repeat or comma-separate) fail inside
+    /// the background operation with the server's permission message; the room stays put.
+    #[arg(long, value_delimiter = ',', value_name = "ROOM")]
+    pub fail_archive: Vec<String>,
+
+    /// Compare emails case-sensitively, like DocSpace on PostgreSQL (default: MySQL, which
+    /// ignores case).
+    #[arg(long)]
+    pub case_sensitive_emails: bool,
 }
 
 impl Default for FaultArgs {
@@ -378,6 +390,8 @@ impl Default for FaultArgs {
             max_concurrent_writes: 15,
             seed: 0,
             operation_delay_ms: 200,
+            fail_archive: Vec::new(),
+            case_sensitive_emails: false,
         }
     }
 }

@@ -19,16 +19,25 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> miette::Result<ExitStatus> {
             args.listen
         ));
     }
-    let api_key = match args.api_key {
-        Some(key) if sandbox::is_valid_api_key(&key) => key,
+    let requested = match args.api_key {
+        Some(key) if sandbox::is_valid_api_key(&key) => Some(key),
         Some(_) => {
             return Err(miette!(
-                help = "omit --api-key to get a generated one",
+                help = "omit --api-key to reuse the key stored in the state file (or get a generated one)",
                 "--api-key must look like a DocSpace API key: `sk-` followed by 64 lowercase hex characters"
             ));
         }
-        None => sandbox::generate_api_key(),
+        None => None,
     };
+    // Read (or seed) the state file before binding or printing anything: a bad file must fail
+    // here, not after the address and key were handed to a script.
+    let opened = sandbox::open_state(&args.state, requested).map_err(|e| {
+        miette!(
+            help = "fix the file or point --state at another path; a missing file is created with the demo seed",
+            "cannot use the sandbox state file: {e}"
+        )
+    })?;
+    let api_key = opened.api_key.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -44,10 +53,9 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> miette::Result<ExitStatus> {
         let addr = listener.local_addr().into_diagnostic()?;
         let config = SandboxConfig {
             state_path: args.state.clone(),
-            api_key: api_key.clone(),
             faults: args.faults,
         };
-        let server = tokio::spawn(sandbox::serve(config, listener, shutdown_signal()));
+        let server = tokio::spawn(sandbox::serve(opened, config, listener, shutdown_signal()));
         printer
             .stdout(&format!(
                 "DOCSPACE_URL=http://{addr}\nDOCSPACE_API_KEY={api_key}\n"

@@ -33,7 +33,6 @@ use super::Shared;
 use super::envelope::{ApiError, render_error};
 use super::stats::Dropped;
 use crate::cli::FaultArgs;
-use crate::model::normalise_email;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
@@ -59,11 +58,7 @@ struct Roll {
 
 impl Faults {
     pub fn new(args: FaultArgs) -> Faults {
-        let reject_emails = args
-            .reject_email
-            .iter()
-            .map(|e| normalise_email(e))
-            .collect();
+        let reject_emails = args.reject_email.iter().map(|e| fault_key(e)).collect();
         let limiter = args.rate_limit.then(|| Limiter {
             per_minute: args.rate_limit_per_minute.max(1),
             max_reads: args.max_concurrent_reads.max(1),
@@ -80,10 +75,18 @@ impl Faults {
         }
     }
 
-    /// Whether the share call must fail to create an invitee for this email.
+    /// Whether the share call must fail to create an invitee for this email (matched ignoring
+    /// case and surrounding spaces: a test switch, not a server rule).
     pub fn rejects_email(&self, email: &str) -> bool {
-        let email = normalise_email(email);
-        self.reject_emails.contains(&email)
+        self.reject_emails.contains(&fault_key(email))
+    }
+
+    /// Whether `--fail-archive` names this room, by id or by stored title.
+    pub fn fails_archive(&self, id: i64, title: &str) -> bool {
+        self.args
+            .fail_archive
+            .iter()
+            .any(|r| r.trim() == id.to_string() || r.trim() == title)
     }
 
     fn roll(&self) -> Roll {
@@ -94,6 +97,11 @@ impl Faults {
             drop: rng.random::<bool>(),
         }
     }
+}
+
+/// How fault switches name emails: trimmed and lower-cased.
+fn fault_key(text: &str) -> String {
+    text.trim().to_lowercase()
 }
 
 fn is_read(method: &Method) -> bool {

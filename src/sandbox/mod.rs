@@ -6,6 +6,8 @@
 //! that docs could not confirm is marked as a guess in `docs/sandbox.md`.
 //!
 //! Layout:
+//! - [`rules`]: the server rules the sandbox emulates (titles, tags, emails, role tables,
+//!   sort orders), written from the server source and never borrowed from the client's code.
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
@@ -22,6 +24,7 @@ mod faults;
 mod people;
 mod render;
 mod rooms;
+pub mod rules;
 mod share;
 pub mod state;
 mod stats;
@@ -51,9 +54,34 @@ use state::PortalState;
 pub struct SandboxConfig {
     /// The JSON state file; created with the demo seed when missing.
     pub state_path: PathBuf,
+    pub faults: FaultArgs,
+}
+
+/// A state file that was read (or seeded) and holds the API key to serve with: the result of
+/// [`open_state`], made before anything is printed or bound so that a bad file fails first.
+#[derive(Debug)]
+pub struct OpenState {
+    portal: PortalState,
     /// The key clients must send as `Authorization: Bearer <key>`.
     pub api_key: String,
-    pub faults: FaultArgs,
+}
+
+/// Reads the state file (seeding it when missing) and settles the API key: `requested` when
+/// given, else the key stored in the file, else a new one. The key is written back to the file
+/// so that a restart on the same file keeps it (exported `DOCSPACE_API_KEY`s keep working).
+/// Writing here also proves the file can be replaced before the sandbox announces itself.
+pub fn open_state(path: &Path, requested: Option<String>) -> std::io::Result<OpenState> {
+    let mut portal = state::load_or_seed(path)?;
+    let stored = portal.api_key.clone().filter(|k| is_valid_api_key(k));
+    let api_key = requested
+        .or(stored.clone())
+        .unwrap_or_else(generate_api_key);
+    if stored.as_deref() != Some(api_key.as_str()) {
+        portal.api_key = Some(api_key.clone());
+        let bytes = serde_json::to_vec(&portal).map_err(std::io::Error::other)?;
+        state::write_atomically(path, &bytes)?;
+    }
+    Ok(OpenState { portal, api_key })
 }
 
 /// A fresh API key in the real format: `sk-` + 64 lowercase hex characters (docspace-api.md 2.1).
@@ -97,14 +125,20 @@ pub(crate) struct App {
     stats: stats::Stats,
     /// How long archive/unarchive/delete operations take to finish.
     operation_delay: Duration,
-    /// The room list's saved sort (5.3: passing `sortBy` saves it as the user's default).
-    /// Kept in memory only.
-    room_sort: std::sync::Mutex<(String, i64)>,
+    /// How email columns compare (`--case-sensitive-emails` emulates PostgreSQL installs).
+    emails: rules::EmailCollation,
+    /// Bumped per people listing, to order ties differently each time (see `people.rs`).
+    nonce: AtomicU64,
 }
 
 pub(crate) type Shared = Arc<App>;
 
 impl App {
+    /// A fresh value per call, for orders that must not be stable across requests.
+    pub(crate) fn next_nonce(&self) -> u64 {
+        self.nonce.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Reads the portal under the lock.
     pub(crate) async fn read<T>(&self, f: impl FnOnce(&PortalState) -> T) -> T {
         let guard = self.portal.lock().await;
@@ -187,6 +221,7 @@ fn build_router(app: Shared) -> Router {
         )
         .route("/api/2.0/files/tags", get(rooms::list_tags))
         .route("/api/2.0/files/fileops", get(rooms::fileops))
+        .route("/api/2.0/files/fileops/{kind}", get(rooms::fileops_by_type))
         .route(
             "/api/2.0/files/rooms/{id}/share",
             get(share::list).put(share::set),
@@ -230,27 +265,30 @@ async fn auth(State(app): State<Shared>, request: Request, next: Next) -> Respon
     }
 }
 
-/// Runs a sandbox on `listener` until `shutdown` resolves.
+/// Runs a sandbox on `listener` until `shutdown` resolves, serving the state `opened` from
+/// `config.state_path` by [`open_state`].
 pub async fn serve(
+    opened: OpenState,
     config: SandboxConfig,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let path = config.state_path.clone();
-    let portal = tokio::task::spawn_blocking(move || state::load_or_seed(&path))
-        .await
-        .map_err(std::io::Error::other)??;
     let app = Arc::new(App {
-        portal: Mutex::new(portal),
+        portal: Mutex::new(opened.portal),
         version: AtomicU64::new(0),
         persisted: AtomicU64::new(0),
         flush: Mutex::new(()),
         state_path: config.state_path,
-        api_key: config.api_key,
+        api_key: opened.api_key,
         operation_delay: Duration::from_millis(config.faults.operation_delay_ms),
+        emails: if config.faults.case_sensitive_emails {
+            rules::EmailCollation::CaseSensitive
+        } else {
+            rules::EmailCollation::CaseInsensitive
+        },
         faults: faults::Faults::new(config.faults),
         stats: stats::Stats::default(),
-        room_sort: std::sync::Mutex::new(("DateAndTime".to_string(), 1)),
+        nonce: AtomicU64::new(0),
     });
     axum::serve(listener, build_router(app))
         .with_graceful_shutdown(shutdown)
@@ -297,28 +335,26 @@ impl Drop for SandboxHandle {
     }
 }
 
-/// Starts a sandbox on `127.0.0.1:0` in the current tokio runtime with a fresh API key, for
-/// `--portal sandbox:PATH` and tests. The state file is loaded (or seeded) before this returns,
-/// so a bad state file is reported here.
+/// Starts a sandbox on `127.0.0.1:0` in the current tokio runtime, for `--portal sandbox:PATH`
+/// and tests, with the API key stored in the state file (a new one for a new file). The state
+/// file is loaded (or seeded) before this returns, so a bad state file is reported here.
 pub async fn start_in_process(
     state_path: &Path,
     faults: FaultArgs,
 ) -> std::io::Result<SandboxHandle> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let addr = listener.local_addr()?;
-    let api_key = generate_api_key();
-    // Load once up front so errors surface to the caller rather than inside the task.
     let path = state_path.to_path_buf();
-    tokio::task::spawn_blocking(move || state::load_or_seed(&path).map(drop))
+    let opened = tokio::task::spawn_blocking(move || open_state(&path, None))
         .await
         .map_err(std::io::Error::other)??;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let api_key = opened.api_key.clone();
     let config = SandboxConfig {
         state_path: state_path.to_path_buf(),
-        api_key: api_key.clone(),
         faults,
     };
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(config, listener, async move {
+    let task = tokio::spawn(serve(opened, config, listener, async move {
         let _ = rx.await;
     }));
     let base_url = url::Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;

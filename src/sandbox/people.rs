@@ -5,20 +5,134 @@ use axum::http::Uri;
 use serde_json::Value;
 use uuid::Uuid;
 
+use std::cmp::Ordering;
+
 use super::Shared;
 use super::envelope::{ApiError, ApiResult, Params, Reply, USER_NOT_FOUND};
 use super::render;
-use super::state::{PortalState, STATUS_ACTIVE, STATUS_TERMINATED, User};
-use crate::model::UserType;
+use super::rules::{EmailCollation, UserSort, UserType};
+use super::state::{PortalState, STATUS_ACTIVE, STATUS_PENDING, STATUS_TERMINATED, User};
 
 fn user_not_found() -> ApiError {
     ApiError::NotFound(USER_NOT_FOUND.to_string())
 }
 
-/// People sorted by display name (the real default sort is unconfirmed).
-fn sorted_users(s: &PortalState, keep: impl Fn(&User) -> bool) -> Vec<&User> {
+/// How people lists are ordered: `DbUserService.GetUsers` for a `UserSortType`, with
+/// `sortOrder` 0 ascending (the default) or 1 descending.
+///
+/// The server's orders are not total: the default (`FirstName`) orders by status (active,
+/// pending, others) and then by first name (email for pending users), so everyone called "Anna"
+/// ties, and a database returns ties in whatever order its plan produces — different pages may
+/// see them differently, so offset paging overlaps and skips. The sandbox reproduces that on
+/// purpose: ties are ordered by a hash that changes with every request. Only `sortBy=email`
+/// (emails are unique) gives a total order.
+struct PeopleOrder {
+    sort: UserSort,
+    asc: bool,
+    /// Changes per request; orders ties.
+    nonce: u64,
+    emails: EmailCollation,
+}
+
+impl PeopleOrder {
+    fn from_params(params: &Params, nonce: u64, emails: EmailCollation) -> ApiResult<PeopleOrder> {
+        let asc = match params.text("sortOrder") {
+            None => true,
+            Some(v) if v.eq_ignore_ascii_case("ascending") => true,
+            Some(v) if v.eq_ignore_ascii_case("descending") => false,
+            Some(_) => params.int("sortOrder")?.unwrap_or(0) == 0,
+        };
+        Ok(PeopleOrder {
+            sort: UserSort::parse(params.text("sortBy")),
+            asc,
+            nonce,
+            emails,
+        })
+    }
+
+    /// Text as the database compares it (the default MySQL collation ignores case).
+    fn text(&self, a: &str, b: &str) -> Ordering {
+        match self.emails {
+            EmailCollation::CaseSensitive => a.cmp(b),
+            EmailCollation::CaseInsensitive => a.to_lowercase().cmp(&b.to_lowercase()),
+        }
+    }
+
+    fn dir(&self, o: Ordering) -> Ordering {
+        if self.asc { o } else { o.reverse() }
+    }
+
+    /// A per-request shuffle key for ties (splitmix64 of the id and the nonce).
+    fn tie(&self, u: &User) -> u64 {
+        let (hi, lo) = u.id.as_u64_pair();
+        let mut z = hi ^ lo.rotate_left(17) ^ self.nonce.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn compare(&self, s: &PortalState, a: &User, b: &User) -> Ordering {
+        let status_rank = |u: &User| match u.status {
+            STATUS_ACTIVE => 0,
+            STATUS_PENDING => 1,
+            _ => 2,
+        };
+        let by_status = || status_rank(a).cmp(&status_rank(b));
+        let name_or_email = |u: &'_ User, last: bool| -> String {
+            if u.status == STATUS_PENDING {
+                u.email.clone()
+            } else if last {
+                u.last_name.clone()
+            } else {
+                u.first_name.clone()
+            }
+        };
+        let primary = match self.sort {
+            UserSort::FirstName | UserSort::DisplayName => by_status().then_with(|| {
+                self.dir(self.text(&name_or_email(a, false), &name_or_email(b, false)))
+            }),
+            UserSort::LastName => by_status().then_with(|| {
+                self.dir(self.text(&name_or_email(a, true), &name_or_email(b, true)))
+            }),
+            UserSort::Email => self.dir(self.text(&a.email, &b.email)),
+            UserSort::RegistrationDate => self.dir(a.registration_date.cmp(&b.registration_date)),
+            UserSort::Type => {
+                // Owner, DocSpace admins, room admins, users, guests; then first name
+                // ascending whatever the direction.
+                let rank = |u: &User| match (u.is_owner, u.user_type) {
+                    (true, _) => 0,
+                    (_, UserType::DocSpaceAdmin) => 1,
+                    (_, UserType::RoomAdmin) => 2,
+                    (_, UserType::User) => 3,
+                    (_, UserType::Guest) => 4,
+                };
+                self.dir(rank(a).cmp(&rank(b)))
+                    .then_with(|| self.text(&a.first_name, &b.first_name))
+            }
+            UserSort::Department => {
+                let groups = |u: &User| {
+                    s.groups
+                        .iter()
+                        .filter(|g| g.members.contains(&u.id))
+                        .count()
+                };
+                self.dir(groups(a).cmp(&groups(b)))
+                    .then_with(|| self.dir(self.text(&a.first_name, &b.first_name)))
+            }
+            // Nothing the sandbox tracks separates users here (no quotas, no inviters): all tie.
+            UserSort::UsedSpace | UserSort::CreatedBy => Ordering::Equal,
+        };
+        primary.then_with(|| self.tie(a).cmp(&self.tie(b)))
+    }
+}
+
+fn sorted_users<'a>(
+    s: &'a PortalState,
+    order: &PeopleOrder,
+    keep: impl Fn(&User) -> bool,
+) -> Vec<&'a User> {
     let mut users: Vec<&User> = s.users.iter().filter(|u| keep(u)).collect();
-    users.sort_by_key(|u| (u.display_name().to_lowercase(), u.id));
+    users.sort_by(|a, b| order.compare(s, a, b));
     users
 }
 
@@ -41,8 +155,9 @@ pub async fn by_id(State(app): State<Shared>, Path(id): Path<String>) -> ApiResu
     .await
 }
 
-/// `GET /people/email?email=`: case-insensitive match (depends on DB collation on the real
-/// server, typically case-insensitive; unconfirmed). Empty → 400.
+/// `GET /people/email?email=`: `UserManager.GetUserByEmailAsync`, a database comparison: it
+/// ignores case on MySQL installs (the default) and not on PostgreSQL ones
+/// (`--case-sensitive-emails`). Empty → 400.
 pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let email = params
@@ -51,8 +166,9 @@ pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
         .filter(|e| !e.is_empty())
         .ok_or_else(|| ApiError::Argument("Value cannot be null. (Parameter 'email')".into()))?
         .to_string();
+    let emails = app.emails;
     app.read(|s| {
-        let user = s.user_by_email(&email).ok_or_else(user_not_found)?;
+        let user = s.user_by_email(&email, emails).ok_or_else(user_not_found)?;
         Ok(Reply::new(render::user_full(s, user)))
     })
     .await
@@ -62,8 +178,9 @@ pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
 pub async fn active(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
+    let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
-        let users: Vec<Value> = sorted_users(s, |u| u.status == STATUS_ACTIVE)
+        let users: Vec<Value> = sorted_users(s, &order, |u| u.status == STATUS_ACTIVE)
             .into_iter()
             .skip(start as usize)
             .take(count as usize)
@@ -89,8 +206,9 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let area = params.int("area")?.unwrap_or(0);
     let status = params.int("employeeStatus")?;
     let activation = params.int("activationStatus")?;
+    let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
-        let matches = sorted_users(s, |u| {
+        let matches = sorted_users(s, &order, |u| {
             let fields = [
                 u.first_name.to_lowercase(),
                 u.last_name.to_lowercase(),

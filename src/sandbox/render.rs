@@ -5,10 +5,11 @@ use chrono::{DateTime, Timelike, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::rules::UserType;
 use super::state::{
-    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share, User,
+    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share, ThirdPartyRoom,
+    User,
 };
-use crate::model::UserType;
 
 /// `2025-06-02T09:14:03.0000000Z`: the server's date format (section 1).
 pub fn date(at: DateTime<Utc>) -> String {
@@ -71,7 +72,8 @@ pub fn user_short(user: &User) -> Value {
     })
 }
 
-/// GroupSummaryDto as it appears in a profile's `groups`: `manager` is the manager's user name.
+/// GroupSummaryDto (`GroupSummaryDto.cs`), as in a profile's `groups` and a share row's
+/// `sharedToGroup`: `manager` is the manager's *user name*, a string, not a profile.
 fn group_summary(state: &PortalState, group: &Group) -> Value {
     let mut v = json!({ "id": group.id, "name": group.name });
     if let Some(m) = group.manager.and_then(|m| state.user(m)) {
@@ -80,29 +82,48 @@ fn group_summary(state: &PortalState, group: &Group) -> Value {
     v
 }
 
-/// GroupDto (section 7); members only with `includeMembers=true`.
+/// GroupDto (`GroupDto.cs`, `GroupFullDtoHelper.Get`): `parent` is always there (the empty
+/// GUID for a top-level group), `manager` and `members` are full profiles (EmployeeFullDto),
+/// members only with `includeMembers=true`; `isSystem` is omitted for ordinary groups (null).
 pub fn group(state: &PortalState, group: &Group, include_members: bool) -> Value {
     let mut v = json!({
         "id": group.id,
         "name": group.name,
+        "parent": "00000000-0000-0000-0000-000000000000",
         "membersCount": group.members.len(),
         "isLDAP": false,
-        "isSystem": false,
         "category": "00000000-0000-0000-0000-000000000000",
-        "shared": false,
     });
     if let Some(m) = group.manager.and_then(|m| state.user(m)) {
-        v["manager"] = user_short(m);
+        v["manager"] = user_full(state, m);
     }
     if include_members {
         v["members"] = group
             .members
             .iter()
             .filter_map(|id| state.user(*id))
-            .map(user_short)
+            .map(|u| user_full(state, u))
             .collect();
     }
     v
+}
+
+/// A room's tags as the server lists them: `FolderDtoHelper.GetAsync` orders them by the tag's
+/// id descending, i.e. the portal's newest tag first (not the order they were added to this
+/// room). Names the portal list does not hold (hand-written connected rooms) come last.
+fn ordered_tags(state: &PortalState, tags: &[String]) -> Vec<String> {
+    let mut out = tags.to_vec();
+    out.sort_by_key(|t| {
+        std::cmp::Reverse(
+            state
+                .tags
+                .iter()
+                .position(|p| p == t)
+                .map(|i| i + 1)
+                .unwrap_or(0),
+        )
+    });
+    out
 }
 
 /// The folder/room object (5.2) as seen by the key's user, who owns every room here.
@@ -117,6 +138,90 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
     } else {
         ROOMS_FOLDER_ID
     };
+    strip_nulls(json!({
+        "id": room.id,
+        "title": room.title,
+        "roomType": room.room_type,
+        "rootFolderType": root_folder_type(room),
+        "parentId": parent,
+        "rootFolderId": parent,
+        "fileEntryType": 1,
+        "tags": ordered_tags(state, &room.tags),
+        "private": room.private,
+        "indexing": room.indexing,
+        "denyDownload": room.deny_download,
+        "pinned": false,
+        "mute": false,
+        "inRoom": true,
+        "createdBy": creator,
+        "updatedBy": creator,
+        "created": date(room.created),
+        "updated": date(room.updated),
+        // Portal default quota is "unlimited" in the sandbox (a guess for a fresh portal).
+        "quotaLimit": room.quota.unwrap_or(-1),
+        "isCustomQuota": room.quota.is_some(),
+        "usedSpace": 0,
+        "security": security(editable),
+        "filesCount": 0,
+        "foldersCount": 0,
+        "new": 0,
+        "logo": {
+            "original": "", "large": "", "medium": "", "small": "",
+            "color": room.color,
+            // `Logo.Cover` is a `LogoCover` object; `data` (the cover's SVG) is left empty.
+            "cover": room.cover.as_ref().map(|c| json!({ "id": c, "data": "" })),
+        },
+    }))
+}
+
+/// A room in connected storage as `FolderDto<string>` (`ProviderFolderDao.ToProviderRoom`,
+/// `FolderDtoHelper.GetAsync`, `FileEntryDto` constructor): `id`, `parentId` and
+/// `rootFolderId` are JSON strings (the section folder's id converted with
+/// `IdConverter.Convert<string>`), and `providerItem`, `providerKey`, `providerId` are set.
+/// Quota fields are left out (the server skips provider rooms when counting space; whether it
+/// sends a limit for them is a guess).
+pub fn third_party_room(state: &PortalState, room: &ThirdPartyRoom) -> Value {
+    let owner = room.created_by.unwrap_or(state.key_user);
+    let creator = state.user(owner).map(user_short).unwrap_or(Value::Null);
+    let parent = if room.archived {
+        ARCHIVE_FOLDER_ID
+    } else {
+        ROOMS_FOLDER_ID
+    }
+    .to_string();
+    strip_nulls(json!({
+        "id": room.id,
+        "title": room.title,
+        "roomType": room.room_type,
+        "rootFolderType": if room.archived { 20 } else { 14 },
+        "parentId": parent,
+        "rootFolderId": parent,
+        "fileEntryType": 1,
+        "providerItem": true,
+        "providerKey": room.provider,
+        "providerId": room.provider_id,
+        "tags": ordered_tags(state, &room.tags),
+        "private": false,
+        "indexing": false,
+        "denyDownload": false,
+        "pinned": false,
+        "mute": false,
+        "inRoom": owner == state.key_user,
+        "createdBy": creator,
+        "updatedBy": creator,
+        "created": date(room.created),
+        "updated": date(room.updated),
+        "security": security(!room.archived),
+        "filesCount": 0,
+        "foldersCount": 0,
+        "new": 0,
+        "logo": { "original": "", "large": "", "medium": "", "small": "", "color": "6D4AF2" },
+    }))
+}
+
+/// The PascalCase `security` map of a room as its owner sees it (keys and values partly a
+/// guess, see docs/sandbox.md).
+fn security(editable: bool) -> Value {
     let mut security = Map::new();
     for (action, allowed) in [
         ("Read", true),
@@ -139,39 +244,7 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
     ] {
         security.insert(action.to_string(), Value::Bool(allowed));
     }
-    strip_nulls(json!({
-        "id": room.id,
-        "title": room.title,
-        "roomType": room.room_type,
-        "rootFolderType": root_folder_type(room),
-        "parentId": parent,
-        "rootFolderId": parent,
-        "fileEntryType": 1,
-        "tags": room.tags,
-        "private": room.private,
-        "indexing": room.indexing,
-        "denyDownload": room.deny_download,
-        "pinned": false,
-        "mute": false,
-        "inRoom": true,
-        "createdBy": creator,
-        "updatedBy": creator,
-        "created": date(room.created),
-        "updated": date(room.updated),
-        // Portal default quota is "unlimited" in the sandbox (a guess for a fresh portal).
-        "quotaLimit": room.quota.unwrap_or(-1),
-        "isCustomQuota": room.quota.is_some(),
-        "usedSpace": 0,
-        "security": security,
-        "filesCount": 0,
-        "foldersCount": 0,
-        "new": 0,
-        "logo": {
-            "original": "", "large": "", "medium": "", "small": "",
-            "color": room.color,
-            "cover": room.cover,
-        },
-    }))
+    Value::Object(security)
 }
 
 /// The `current` folder of a room listing (5.3; shape partly a guess).
@@ -187,12 +260,9 @@ pub fn section(archived: bool) -> Value {
 pub fn share(state: &PortalState, room: &Room, share: &Share) -> Option<Value> {
     let editable = !room.archived && share.subject != state.key_user;
     let (subject_type, key, subject) = if share.is_group {
+        // `FileShareDtoHelper.Get`: groups are GroupSummaryDto, so `manager` is a user name.
         let g = state.group(share.subject)?;
-        let mut v = json!({ "id": g.id, "name": g.name });
-        if let Some(m) = g.manager.and_then(|m| state.user(m)) {
-            v["manager"] = user_short(m);
-        }
-        (2, "sharedToGroup", v)
+        (2, "sharedToGroup", group_summary(state, g))
     } else {
         (
             0,
@@ -249,16 +319,21 @@ fn share_row(
     v
 }
 
-/// FileOperationDto (section 8): note the capitalised `Operation` key.
+/// FileOperationDto (`FileOperationDto.cs`): note the capitalised `Operation` key. `error` is
+/// `""` until something fails (`FileOperation` initialises `Err = ""`); `status` is the task
+/// queue's `DistributedTaskStatus`: 1 Running, then 2 Completed — also when the job recorded an
+/// error, because the file operation catches its own failures and the queue only marks
+/// exceptions that escape as 4 (`DistributedTaskQueue`). `processed` counts items done.
 pub fn operation(op: &Operation) -> Value {
+    let done = op.finished && op.error.is_empty();
     json!({
         "id": op.id.to_string(),
         "Operation": op.kind,
         "progress": if op.finished { 100 } else { 0 },
         "error": op.error,
-        "processed": if op.finished { "1" } else { "0" },
+        "processed": if done { "1" } else { "0" },
         "finished": op.finished,
-        "status": if !op.finished { 1 } else if op.error.is_empty() { 2 } else { 4 },
+        "status": if op.finished { 2 } else { 1 },
     })
 }
 

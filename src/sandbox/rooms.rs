@@ -8,14 +8,22 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use std::cmp::Ordering;
+
 use super::Shared;
 use super::envelope::{
     ApiError, ApiResult, FOLDER_NOT_FOUND, NO_EDIT_PERMISSION, Params, Reply, dotnet_len,
     parse_body,
 };
 use super::render;
-use super::state::{Operation, OperationAction, PortalState, Room};
-use crate::model::{RoomType, TITLE_MAX_CHARS, sanitize_title};
+use super::rules::{self, TITLE_MAX_UNITS, natural_cmp, same_tag, stored_title};
+use super::state::{Operation, OperationAction, PortalState, Room, SavedOrder, ThirdPartyRoom};
+
+/// `ErrorMessage_SecurityException_ArchiveRoom` / `_UnarchiveRoom` (FilesCommonResource.resx):
+/// what a refused archive or unarchive records as the operation's error
+/// (`CopyPermissionsCheck`, when the caller may not move the room).
+pub const ARCHIVE_REFUSED: &str = "You don't have enough permission to archive the room";
+pub const UNARCHIVE_REFUSED: &str = "You don't have enough permission to unarchive the room";
 
 /// Room colours picked when `color` is omitted (the server picks a random one).
 const COLORS: [&str; 8] = [
@@ -55,11 +63,11 @@ fn check_lengths(
 ) -> ApiResult<()> {
     let mut errors = Vec::new();
     if let Some(t) = title
-        && dotnet_len(t) > TITLE_MAX_CHARS
+        && dotnet_len(t) > TITLE_MAX_UNITS
     {
         errors.push((
             "Title".to_string(),
-            format!("The field Title must be a string with a maximum length of {TITLE_MAX_CHARS}."),
+            format!("The field Title must be a string with a maximum length of {TITLE_MAX_UNITS}."),
         ));
     }
     if let Some(c) = color
@@ -94,8 +102,8 @@ fn check_lengths(
 }
 
 /// `roomType`: an int or a name (standard string-enum converter, 6.4). An unparsable string is
-/// a model-validation 400; an unknown int is an argument error (400, 5.1).
-fn parse_room_type(value: Option<&Value>) -> ApiResult<RoomType> {
+/// a model-validation 400; an unknown int is an argument error (400, 5.1). Returns the wire int.
+fn parse_room_type(value: Option<&Value>) -> ApiResult<i64> {
     let unknown = |v: &str| ApiError::Argument(format!("Unknown room type: {v}"));
     match value {
         None | Some(Value::Null) => Err(ApiError::validation(
@@ -104,28 +112,26 @@ fn parse_room_type(value: Option<&Value>) -> ApiResult<RoomType> {
         )),
         Some(Value::Number(n)) => {
             let n = n.as_i64().ok_or_else(|| unknown(&n.to_string()))?;
-            RoomType::from_wire(n).ok_or_else(|| unknown(&n.to_string()))
+            rules::room_type(n)
+                .map(|t| t.wire)
+                .ok_or_else(|| unknown(&n.to_string()))
         }
         Some(Value::String(s)) => {
             if let Ok(n) = s.trim().parse::<i64>() {
-                return RoomType::from_wire(n).ok_or_else(|| unknown(s));
+                return rules::room_type(n)
+                    .map(|t| t.wire)
+                    .ok_or_else(|| unknown(s));
             }
-            [
-                RoomType::FormFilling,
-                RoomType::Collaboration,
-                RoomType::Custom,
-                RoomType::Public,
-                RoomType::VirtualDataRoom,
-                RoomType::Ai,
-            ]
-            .into_iter()
-            .find(|t| t.docspace_name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                ApiError::validation(
-                    "roomType",
-                    format!("The JSON value '{s}' could not be converted to RoomType."),
-                )
-            })
+            rules::ROOM_TYPES
+                .into_iter()
+                .find(|t| t.name.eq_ignore_ascii_case(s.trim()))
+                .map(|t| t.wire)
+                .ok_or_else(|| {
+                    ApiError::validation(
+                        "roomType",
+                        format!("The JSON value '{s}' could not be converted to RoomType."),
+                    )
+                })
         }
         Some(_) => Err(ApiError::validation(
             "roomType",
@@ -144,12 +150,13 @@ fn parse_quota(quota: i64) -> ApiResult<Option<i64>> {
     }
 }
 
-/// Trims tag names, drops empty ones and duplicates, keeps the given order.
+/// Trims tag names, drops empty ones and duplicates (ignoring case, as the tag table does),
+/// keeps the given order.
 fn clean_tags(tags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim();
-        if !t.is_empty() && !out.iter().any(|o| o == t) {
+        if !t.is_empty() && !out.iter().any(|o| same_tag(o, t)) {
             out.push(t.to_string());
         }
     }
@@ -177,14 +184,14 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     app.write(|s| {
         let id = s.next_room_id;
         s.next_room_id += 1;
-        let tags = clean_tags(req.tags.as_deref().unwrap_or(&[]));
-        s.register_tags(&tags);
+        // An existing tag's spelling wins over the requested one (`CustomTagsService`).
+        let tags = s.resolve_tags(&clean_tags(req.tags.as_deref().unwrap_or(&[])));
         let now = Utc::now();
         let room = Room {
             id,
             // Titles are sanitised, not made unique: duplicates are allowed (5.1).
-            title: sanitize_title(title),
-            room_type: room_type.wire(),
+            title: stored_title(title),
+            room_type,
             archived: false,
             tags,
             deny_download: req.denydownload.unwrap_or(false),
@@ -200,6 +207,7 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
             created: now,
             updated: now,
             shares: Vec::new(),
+            fail_archive: false,
         };
         let out = render::room(s, &room);
         s.rooms.push(room);
@@ -209,31 +217,104 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
 }
 
 pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    let id = room_id(&id)?;
     app.read(|s| {
+        // The server routes string ids to its connected-storage controller, so a room there can
+        // be read by its string id. Changing one is not emulated (see docs/sandbox.md).
+        if let Some(ext) = s.third_party_rooms.iter().find(|r| r.id == id) {
+            return Ok(Reply::new(render::third_party_room(s, ext)));
+        }
+        let id = room_id(&id)?;
         let room = s.room(id).ok_or_else(not_found)?;
         Ok(Reply::new(render::room(s, room)))
     })
     .await
 }
 
-/// Sort keys of the room list (5.3). Unknown names fall back to `DateAndTime` (a guess).
-fn sort_rooms(rooms: &mut [&Room], sort_by: &str, descending: bool) {
-    rooms.sort_by(|a, b| {
-        let ord = match sort_by {
-            "AZ" | "Title" => a
-                .title
-                .to_lowercase()
-                .cmp(&b.title.to_lowercase())
-                .then(a.title.cmp(&b.title)),
-            "DateAndTimeCreation" => a.created.cmp(&b.created),
-            "RoomType" => a.room_type.cmp(&b.room_type),
-            "Tags" => a.tags.first().cmp(&b.tags.first()),
-            _ => a.updated.cmp(&b.updated),
+/// One entry of the room list: a room in the portal's own storage or in connected storage.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    Own(&'a Room),
+    Connected(&'a ThirdPartyRoom),
+}
+
+impl<'a> Entry<'a> {
+    fn title(&self) -> &'a str {
+        match self {
+            Entry::Own(r) => &r.title,
+            Entry::Connected(r) => &r.title,
         }
-        .then(a.id.cmp(&b.id));
-        if descending { ord.reverse() } else { ord }
-    });
+    }
+    fn archived(&self) -> bool {
+        match self {
+            Entry::Own(r) => r.archived,
+            Entry::Connected(r) => r.archived,
+        }
+    }
+    fn room_type(&self) -> i64 {
+        match self {
+            Entry::Own(r) => r.room_type,
+            Entry::Connected(r) => r.room_type,
+        }
+    }
+    fn tags(&self) -> &'a [String] {
+        match self {
+            Entry::Own(r) => &r.tags,
+            Entry::Connected(r) => &r.tags,
+        }
+    }
+    fn updated(&self) -> chrono::DateTime<Utc> {
+        match self {
+            Entry::Own(r) => r.updated,
+            Entry::Connected(r) => r.updated,
+        }
+    }
+    fn created(&self) -> chrono::DateTime<Utc> {
+        match self {
+            Entry::Own(r) => r.created,
+            Entry::Connected(r) => r.created,
+        }
+    }
+    fn author(&self, s: &PortalState) -> String {
+        let id = match self {
+            Entry::Own(r) => r.created_by,
+            Entry::Connected(r) => r.created_by.unwrap_or(s.key_user),
+        };
+        s.user(id).map(|u| u.display_name()).unwrap_or_default()
+    }
+    fn render(&self, s: &PortalState) -> Value {
+        match self {
+            Entry::Own(r) => render::room(s, r),
+            Entry::Connected(r) => render::third_party_room(s, r),
+        }
+    }
+}
+
+/// `EntryManager.SortEntries` for rooms. `c` is +1 ascending, -1 descending; the primary key is
+/// multiplied by it, the tie-break on the title (natural order) is always ascending. `AZ` has
+/// no tie-break, and unknown keys sort like `AZ`. `RoomType` compares the names of the
+/// rooms' `FolderType`s, not their numbers; `Tags` compares how many tags a room has; `Author`
+/// the creator's name. Entries still equal keep their listing order (LINQ `OrderBy` is stable):
+/// own rooms by id, then connected ones in state-file order.
+fn compare(s: &PortalState, order: &SavedOrder, x: Entry, y: Entry) -> Ordering {
+    let c = |o: Ordering| if order.is_asc { o } else { o.reverse() };
+    let by_title = || natural_cmp(x.title(), y.title());
+    let type_name = |e: Entry| {
+        rules::room_type(e.room_type())
+            .map(|t| t.folder_type_name)
+            .unwrap_or("")
+    };
+    match order.sorted_by.as_str() {
+        "DateAndTime" => c(x.updated().cmp(&y.updated())).then_with(by_title),
+        "DateAndTimeCreation" => c(x.created().cmp(&y.created())).then_with(by_title),
+        "RoomType" => c(natural_cmp(type_name(x), type_name(y))).then_with(by_title),
+        "Tags" => c(x.tags().len().cmp(&y.tags().len())).then_with(by_title),
+        "Author" => c(x.author(s).cmp(&y.author(s))).then_with(by_title),
+        // Size, Type, UsedSpace compare nothing between rooms here (no files, no counters).
+        "Size" | "Type" | "UsedSpace" => by_title(),
+        // New: by "is new" then modification date, all multiplied by the direction.
+        "New" => c(x.updated().cmp(&y.updated())),
+        _ => c(by_title()),
+    }
 }
 
 pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
@@ -243,8 +324,7 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let filter = params.text("filterValue").map(str::to_lowercase);
     let mut types = Vec::new();
     for t in params.all("type") {
-        let t = parse_room_type(Some(&Value::String(t.to_string())))?;
-        types.push(t.wire());
+        types.push(parse_room_type(Some(&Value::String(t.to_string())))?);
     }
     let tags: Option<Vec<String>> = match params.text("tags") {
         None => None,
@@ -254,49 +334,69 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
         })?),
     };
     let without_tags = params.bool("withoutTags")?;
-    // Passing sortBy saves it as the user's default; omitting it uses the saved one (5.3).
-    let (sort_by, order) = {
-        let mut saved = app.room_sort.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(by) = params.text("sortBy") {
-            saved.0 = by.to_string();
-            if let Some(o) = params.int("sortOrder")? {
-                saved.1 = o;
-            }
-            saved.clone()
-        } else {
-            (saved.0.clone(), params.int("sortOrder")?.unwrap_or(saved.1))
-        }
+    // `VirtualRoomsCommonController.GetRoomsFolder` + `FileStorageService.GetFolderItemsAsync`:
+    // a `sortBy` that parses as a `SortedByType` (ignoring case) is used with `sortOrder`
+    // (0 ascending, the default; 1 descending) *and saved* as the caller's default order
+    // (`FilesSettingsHelper.SetDefaultOrder`, which writes only when it differs). Without a
+    // valid `sortBy`, the saved default applies as a whole: `sortOrder` alone is ignored.
+    let requested = match params.text("sortBy").and_then(rules::room_sort) {
+        Some(by) => Some(SavedOrder {
+            sorted_by: by.to_string(),
+            is_asc: params.int("sortOrder")?.unwrap_or(0) == 0,
+        }),
+        None => None,
     };
+    if let Some(order) = &requested {
+        let changed = app.read(|s| s.saved_order(s.key_user) != *order).await;
+        if changed {
+            let order = order.clone();
+            app.write(|s| {
+                s.room_sort.insert(s.key_user, order);
+                Ok(())
+            })
+            .await?;
+        }
+    }
     app.read(|s| {
-        let mut rooms: Vec<&Room> = s
-            .rooms
-            .iter()
-            .filter(|r| match area {
-                0 => !r.archived,
-                1 => r.archived,
+        let order = requested
+            .clone()
+            .unwrap_or_else(|| s.saved_order(s.key_user));
+        let keep = |e: &Entry| {
+            let area_ok = match area {
+                0 => !e.archived(),
+                1 => e.archived(),
                 2 => true,
                 // Other areas (recent, templates, AI agents...) hold no rooms here.
                 _ => false,
-            })
-            .filter(|r| {
-                filter
+            };
+            area_ok
+                && filter
                     .as_ref()
-                    .is_none_or(|f| r.title.to_lowercase().contains(f))
-            })
-            .filter(|r| types.is_empty() || types.contains(&r.room_type))
-            .filter(|r| {
-                tags.as_ref()
-                    .is_none_or(|want| want.iter().all(|t| r.tags.contains(t)))
-            })
-            .filter(|r| !without_tags || r.tags.is_empty())
+                    .is_none_or(|f| e.title().to_lowercase().contains(f))
+                && (types.is_empty() || types.contains(&e.room_type()))
+                && tags.as_ref().is_none_or(|want| {
+                    want.iter()
+                        .all(|t| e.tags().iter().any(|have| same_tag(have, t)))
+                })
+                && (!without_tags || e.tags().is_empty())
+        };
+        let mut own: Vec<&Room> = s.rooms.iter().collect();
+        own.sort_by_key(|r| r.id);
+        // `FileSecurity.GetAllVirtualRoomsAsync`: own rooms first, then connected ones; the
+        // sort and the paging run over both, and `total` counts both.
+        let mut entries: Vec<Entry> = own
+            .into_iter()
+            .map(Entry::Own)
+            .chain(s.third_party_rooms.iter().map(Entry::Connected))
+            .filter(|e| keep(e))
             .collect();
-        sort_rooms(&mut rooms, &sort_by, order == 1);
-        let total = rooms.len() as i64;
-        let page: Vec<Value> = rooms
+        entries.sort_by(|x, y| compare(s, &order, *x, *y));
+        let total = entries.len() as i64;
+        let page: Vec<Value> = entries
             .iter()
             .skip(start as usize)
             .take(count as usize)
-            .map(|r| render::room(s, r))
+            .map(|e| e.render(s))
             .collect();
         let current = render::section(area == 1);
         let path_parts = json!([{ "id": current["id"], "title": current["title"] }]);
@@ -348,14 +448,7 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         }
         // Only fields present are applied; an empty/whitespace title means "no rename" (5.4).
         if let Some(title) = req.title.as_deref().filter(|t| !t.trim().is_empty()) {
-            room.title = sanitize_title(title);
-        }
-        let mut new_tags = None;
-        if let Some(tags) = &req.tags {
-            // `tags` replaces the whole set (5.4).
-            let tags = clean_tags(tags);
-            room.tags = tags.clone();
-            new_tags = Some(tags);
+            room.title = stored_title(title);
         }
         if let Some(q) = quota {
             room.quota = q;
@@ -373,8 +466,13 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
             room.cover = Some(c.clone());
         }
         room.updated = Utc::now();
-        if let Some(tags) = new_tags {
-            s.register_tags(&tags);
+        if let Some(tags) = &req.tags {
+            // `tags` replaces the whole set (5.4), each name taking the portal's existing
+            // spelling when one matches ignoring case (`FileStorageService.UpdateRoomAsync`).
+            let tags = s.resolve_tags(&clean_tags(tags));
+            if let Some(room) = s.room_mut(id) {
+                room.tags = tags;
+            }
         }
         let room = s.room(id).ok_or_else(not_found)?;
         Ok(Reply::new(render::room(s, room)))
@@ -385,11 +483,23 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
 /// Starts an archive/unarchive/delete operation and returns its object (5.5, 5.6, 8).
 async fn start_operation(app: Shared, raw_id: &str, action: OperationAction) -> ApiResult {
     let id = room_id(raw_id)?;
+    let faults = &app.faults;
     let op = app
         .write(|s| {
-            if s.room(id).is_none() {
-                return Err(not_found());
+            let room = s.room(id).ok_or_else(not_found)?;
+            let fails_with = match action {
+                OperationAction::Archive | OperationAction::Unarchive
+                    if room.fail_archive || faults.fails_archive(room.id, &room.title) =>
+                {
+                    Some(if action == OperationAction::Archive {
+                        ARCHIVE_REFUSED
+                    } else {
+                        UNARCHIVE_REFUSED
+                    })
+                }
+                _ => None,
             }
+            .map(str::to_string);
             let op = Operation {
                 id: render::new_operation_id(),
                 kind: if action == OperationAction::Delete {
@@ -401,6 +511,7 @@ async fn start_operation(app: Shared, raw_id: &str, action: OperationAction) -> 
                 action,
                 finished: false,
                 error: String::new(),
+                fails_with,
             };
             s.operations.push(op.clone());
             // Keep the operation list bounded.
@@ -428,24 +539,93 @@ pub async fn unarchive(
 }
 
 /// Permanent delete; active rooms can be deleted directly (unconfirmed, 5.6).
+///
+/// `VirtualRoomsController.DeleteRoom` answers with the *first* of the caller's delete
+/// operations (`GetOperationResults()` without an id), not necessarily the one it started, and
+/// that read dequeues every finished delete operation it reports. Emulated: the answer is the
+/// oldest delete operation still queued (usually this one).
 pub async fn delete(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let _: Value = parse_body(&body)?;
-    start_operation(app, &id, OperationAction::Delete).await
+    start_operation(app.clone(), &id, OperationAction::Delete).await?;
+    let listed = report_operations(&app, None, Some(2)).await?;
+    let first = listed
+        .response
+        .as_array()
+        .and_then(|ops| ops.first().cloned())
+        .unwrap_or(Value::Null);
+    Ok(Reply::new(first))
 }
 
-/// `GET /files/fileops[?id=]`: the caller's operations, newest first.
+/// `GET /files/fileops[?id=]`: the caller's operations (`OperationController`,
+/// `FileOperationsManagerHolder.GetOperationResults`). Move operations (archive, unarchive)
+/// come before delete operations (the server asks its managers in that order), each oldest
+/// first. A finished operation is reported once and then dropped from the queue: the server
+/// dequeues every finished task it reports, so a second poll no longer sees it. Polling without
+/// `id` therefore consumes the outcome of every finished operation of the caller.
 pub async fn fileops(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let wanted = params.text("id").map(str::to_string);
-    app.read(|s| {
-        let ops: Vec<Value> = s
-            .operations
-            .iter()
-            .rev()
-            .filter(|o| wanted.as_ref().is_none_or(|w| o.id.to_string() == *w))
-            .map(render::operation)
-            .collect();
-        Ok(Reply::new(Value::Array(ops)))
+    report_operations(&app, wanted, None).await
+}
+
+/// `GET /files/fileops/{operationType}`: the same, for one `FileOperationType` (a name,
+/// ignoring case, or its number). Types the server has no manager for (Import, Convert) are an
+/// argument error.
+pub async fn fileops_by_type(
+    State(app): State<Shared>,
+    Path(kind): Path<String>,
+    uri: Uri,
+) -> ApiResult {
+    const TYPES: [&str; 8] = [
+        "Move",
+        "Copy",
+        "Delete",
+        "Download",
+        "MarkAsRead",
+        "Import",
+        "Convert",
+        "Duplicate",
+    ];
+    let number = TYPES
+        .iter()
+        .position(|t| t.eq_ignore_ascii_case(kind.trim()))
+        .map(|i| i as i64)
+        .or_else(|| kind.trim().parse::<i64>().ok())
+        .filter(|n| (0..TYPES.len() as i64).contains(n))
+        .ok_or_else(|| {
+            ApiError::validation("operationType", format!("The value '{kind}' is not valid."))
+        })?;
+    if matches!(number, 5 | 6) {
+        return Err(ApiError::Argument(
+            "Specified argument was out of the range of valid values.".to_string(),
+        ));
+    }
+    let params = Params::from_query(uri.query());
+    let wanted = params.text("id").map(str::to_string);
+    report_operations(&app, wanted, Some(number)).await
+}
+
+async fn report_operations(app: &Shared, wanted: Option<String>, kind: Option<i64>) -> ApiResult {
+    let matches = |o: &Operation| {
+        wanted.as_ref().is_none_or(|w| o.id.to_string() == *w) && kind.is_none_or(|k| o.kind == k)
+    };
+    let list = |s: &PortalState| -> Value {
+        let mut ops: Vec<&Operation> = s.operations.iter().filter(|o| matches(o)).collect();
+        // Move (0) before Delete (2); the sort is stable, so each keeps its creation order.
+        ops.sort_by_key(|o| o.kind != 0);
+        Value::Array(ops.iter().map(|o| render::operation(o)).collect())
+    };
+    // Only a read that reports a finished operation changes the queue (and the state file).
+    let dequeues = app
+        .read(|s| s.operations.iter().any(|o| o.finished && matches(o)))
+        .await;
+    if !dequeues {
+        return app.read(|s| Ok(Reply::new(list(s)))).await;
+    }
+    app.write(|s| {
+        let out = list(s);
+        s.operations.retain(|o| !(o.finished && matches(o)));
+        Ok(Reply::new(out))
     })
     .await
 }
@@ -470,15 +650,17 @@ pub async fn add_tags(State(app): State<Shared>, Path(id): Path<String>, body: B
     let names = clean_tags(req.names.as_deref().unwrap_or(&[]));
     check_lengths(None, None, None, Some(&names))?;
     app.write(|s| {
+        editable_room(s, id)?;
+        // Existing spellings win (`CustomTagsService.AddRoomTagsAsync`).
+        let names = s.resolve_tags(&names);
         let room = editable_room(s, id)?;
-        // Tags are listed newest first (5.2).
+        // Stored order does not matter: rendering orders by the portal tag id.
         for name in &names {
-            if !room.tags.contains(name) {
+            if !room.tags.iter().any(|t| same_tag(t, name)) {
                 room.tags.insert(0, name.clone());
             }
         }
         room.updated = Utc::now();
-        s.register_tags(&names);
         let room = s.room(id).ok_or_else(not_found)?;
         Ok(Reply::new(render::room(s, room)))
     })
@@ -495,7 +677,8 @@ pub async fn remove_tags(
     let names = clean_tags(req.names.as_deref().unwrap_or(&[]));
     app.write(|s| {
         let room = editable_room(s, id)?;
-        room.tags.retain(|t| !names.contains(t));
+        // The tag lookup is a database comparison, so removal ignores case too.
+        room.tags.retain(|t| !names.iter().any(|n| same_tag(t, n)));
         room.updated = Utc::now();
         let room = s.room(id).ok_or_else(not_found)?;
         Ok(Reply::new(render::room(s, room)))
@@ -503,7 +686,8 @@ pub async fn remove_tags(
     .await
 }
 
-/// `GET /files/tags`: portal-wide tag names (5.7).
+/// `GET /files/tags`: portal-wide tag names (5.7), newest first (`TagDao.GetTagsInfoAsync`
+/// orders by id descending).
 pub async fn list_tags(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
@@ -512,6 +696,7 @@ pub async fn list_tags(State(app): State<Shared>, uri: Uri) -> ApiResult {
         let names: Vec<Value> = s
             .tags
             .iter()
+            .rev()
             .filter(|t| filter.as_ref().is_none_or(|f| t.to_lowercase().contains(f)))
             .skip(start as usize)
             .take(count as usize)

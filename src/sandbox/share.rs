@@ -1,7 +1,7 @@
 //! Room members: `GET` and `PUT /api/2.0/files/rooms/{id}/share` (docspace-api.md 6.1-6.6).
 //!
-//! The role rules are the crate's own tables ([`RoomType::allows`], [`UserType::allows`]); this
-//! module adds only the wire-level parts: parsing `access` like the server (6.4), processing
+//! The role rules are the sandbox's own copy of the server's tables ([`rules::role_allowed`]);
+//! this module adds the wire-level parts: parsing `access` like the server (6.4), processing
 //! invitations one by one without a transaction (6.2), creating pending guests for unknown
 //! emails (6.5), and the listing order with its synthetic owner row (6.1).
 
@@ -21,10 +21,10 @@ use super::envelope::{
     parse_body,
 };
 use super::render;
+use super::rules::{self, Subject, UserType, access};
 use super::state::{
     ACTIVATION_PENDING, PortalState, STATUS_PENDING, STATUS_TERMINATED, Share, User,
 };
-use crate::model::{Access, RoomType, SubjectKind, UserType};
 
 /// `FileShare` member names as the server's generated parser knows them (current names only,
 /// case-sensitive; section 4 and 6.4).
@@ -62,29 +62,12 @@ pub fn parse_access(value: Option<&Value>) -> i64 {
 }
 
 /// Both checks of 6.3 for one subject; `None` user type means a group.
-fn role_allowed(room_type: RoomType, access: i64, user_type: Option<UserType>) -> bool {
-    let Some(access) = Access::from_wire(access) else {
-        // 1, 3, 4, 8 and undefined ints are never member roles.
-        return false;
+fn role_allowed(room_type: i64, access: i64, user_type: Option<UserType>) -> bool {
+    let subject = match user_type {
+        Some(t) => Subject::User(t),
+        None => Subject::Group,
     };
-    let kind = if user_type.is_some() {
-        SubjectKind::User
-    } else {
-        SubjectKind::Group
-    };
-    if !room_type.allows(access, kind) {
-        return false;
-    }
-    match user_type {
-        None => true,
-        Some(t) => {
-            // Guests in AI rooms additionally cannot be content creators (6.3).
-            let ai_guest = room_type == RoomType::Ai
-                && t == UserType::Guest
-                && access == Access::ContentCreator;
-            t.allows(access) && !ai_guest
-        }
-    }
+    rules::role_allowed(room_type, access, subject)
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,6 +182,7 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
     }
     let culture = req.culture.unwrap_or_else(|| "en-US".to_string());
     let faults = &app.faults;
+    let emails = app.emails;
     app.write(|s| {
         let room = s
             .room(room_id)
@@ -211,8 +195,7 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
             return Ok(Reply::new(json!({ "error": 0 })));
         }
         let owner = room.created_by;
-        let room_type = RoomType::from_wire(room.room_type)
-            .ok_or_else(|| ApiError::Internal("room of unknown type".to_string()))?;
+        let room_type = room.room_type;
         let mut warning: Option<String> = None;
         let mut sent_ids: Vec<Uuid> = Vec::new();
         // Sequential, no transaction: an invalid entry fails the request after the earlier
@@ -250,7 +233,12 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                 if !role_allowed(room_type, *access, Some(UserType::Guest)) {
                     return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
                 }
-                let existing = s.user_by_email(email).map(|u| (u.id, u.status));
+                // `FileSharing`: `GetUserByEmailAsync` decides whether the address is known. On
+                // a case-sensitive install "A@x.test" misses a stored "a@x.test", and the
+                // invitee is created as a second, pending account (`AddInvitedUserAsync` is
+                // called without its existence check, and the duplicate-email check in
+                // `DbUserService.SaveUserAsync` compares under the same collation).
+                let existing = s.user_by_email(email, emails).map(|u| (u.id, u.status));
                 match existing {
                     Some((_, STATUS_TERMINATED)) => continue,
                     Some((uid, _)) if uid == owner => continue,
@@ -304,7 +292,7 @@ fn bucket(s: &PortalState, share: &Share) -> u8 {
     }
     match s.user(share.subject) {
         Some(u) if u.is_pending() => 4,
-        Some(_) if share.access == Access::RoomManager.wire() => 0,
+        Some(_) if share.access == access::ROOM_MANAGER => 0,
         Some(u) if u.user_type == UserType::Guest => 3,
         _ => 2,
     }
@@ -312,10 +300,18 @@ fn bucket(s: &PortalState, share: &Share) -> u8 {
 
 /// Within a bucket: by access, most powerful first (a guess for "by access"), then by name;
 /// pending users by email (6.1).
-fn access_rank(access: i64) -> usize {
-    Access::from_wire(access)
-        .and_then(|a| Access::ALL.iter().position(|x| *x == a))
-        .unwrap_or(usize::MAX)
+fn access_rank(value: i64) -> usize {
+    const RANK: [i64; 8] = [
+        access::ROOM_MANAGER,
+        access::CONTENT_CREATOR,
+        access::EDITING,
+        access::REVIEW,
+        access::COMMENT,
+        access::FILL_FORMS,
+        access::READ,
+        access::NONE,
+    ];
+    RANK.iter().position(|x| *x == value).unwrap_or(usize::MAX)
 }
 
 fn sort_name(s: &PortalState, share: &Share) -> String {
@@ -417,23 +413,11 @@ mod tests {
 
     #[test]
     fn both_role_checks_apply() {
-        assert!(role_allowed(
-            RoomType::Collaboration,
-            9,
-            Some(UserType::RoomAdmin)
-        ));
-        assert!(!role_allowed(
-            RoomType::Collaboration,
-            9,
-            Some(UserType::User)
-        ));
-        assert!(!role_allowed(RoomType::Collaboration, 9, None));
-        assert!(!role_allowed(
-            RoomType::Custom,
-            1,
-            Some(UserType::RoomAdmin)
-        ));
-        assert!(!role_allowed(RoomType::Ai, 11, Some(UserType::Guest)));
-        assert!(role_allowed(RoomType::Ai, 11, Some(UserType::User)));
+        assert!(role_allowed(2, 9, Some(UserType::RoomAdmin)));
+        assert!(!role_allowed(2, 9, Some(UserType::User)));
+        assert!(!role_allowed(2, 9, None));
+        assert!(!role_allowed(5, 1, Some(UserType::RoomAdmin)));
+        assert!(!role_allowed(9, 11, Some(UserType::Guest)));
+        assert!(role_allowed(9, 11, Some(UserType::User)));
     }
 }

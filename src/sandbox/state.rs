@@ -9,6 +9,7 @@
 //!   its response is sent.
 //! - One sandbox per state file: two processes sharing a file would overwrite each other.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::UserType;
+use super::rules::{EmailCollation, UserType};
 
 /// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
 pub const ROOMS_FOLDER_ID: i64 = 1;
@@ -46,9 +47,86 @@ pub struct PortalState {
     pub rooms: Vec<Room>,
     /// Portal-wide tag names, in creation order (docspace-api.md 5.7: tags are portal-wide).
     pub tags: Vec<String>,
-    /// Archive / unarchive / delete operations, newest last. Pending ones are finished on load.
+    /// Archive / unarchive / delete operations, newest last. Pending ones are finished on load;
+    /// finished ones are dropped once `GET /files/fileops` has reported them (as the server's
+    /// task queue does).
     #[serde(default)]
     pub operations: Vec<Operation>,
+    /// The API key of this sandbox, kept so that a restart on the same file keeps the key that
+    /// exported environment variables hold. Files written before it existed get one on first
+    /// load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Rooms kept in connected (third-party) storage: listed with string ids, unreachable
+    /// through the integer-id endpoints (see [`ThirdPartyRoom`]).
+    #[serde(default)]
+    pub third_party_rooms: Vec<ThirdPartyRoom>,
+    /// Each user's saved default order of file lists (`FilesSettings.DefaultSortedBy` /
+    /// `DefaultSortedAsc`), keyed by user id. Absent = the server's initial default,
+    /// `DateAndTime` descending. `GET /files/rooms` with a valid `sortBy` writes it.
+    #[serde(default)]
+    pub room_sort: BTreeMap<Uuid, SavedOrder>,
+}
+
+/// A user's saved default order (`OrderBy` in `FilesSettings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedOrder {
+    /// A `SortedByType` name (`DateAndTime`, `AZ`, ...).
+    pub sorted_by: String,
+    pub is_asc: bool,
+}
+
+impl Default for SavedOrder {
+    /// `FilesSettings.GetDefault`: `DateAndTime`, not ascending.
+    fn default() -> SavedOrder {
+        SavedOrder {
+            sorted_by: "DateAndTime".to_string(),
+            is_asc: false,
+        }
+    }
+}
+
+/// A room in connected storage (Box, Dropbox, WebDAV, ...). The server lists these among the
+/// rooms as `FolderDto<string>` (`ProviderFolderDao.ToProviderRoom`): `id` is the provider's
+/// folder id (a string such as `"sbox-3-7"`), `parentId`/`rootFolderId` are the section
+/// folder's id as a string, and `providerItem`/`providerKey`/`providerId` are set. The sandbox
+/// only lists them; every integer-id endpoint answers 404 for them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThirdPartyRoom {
+    pub id: String,
+    pub title: String,
+    /// `RoomType` wire value (1, 2, 5, 6, 8).
+    pub room_type: i64,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `providerKey`: `Box`, `DropboxV2`, `GoogleDrive`, `OneDrive`, `WebDav`, `kDrive`, ...
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    /// `providerId`: the connection's id on the portal.
+    #[serde(default = "default_provider_id")]
+    pub provider_id: i64,
+    /// The user who connected it; the key's user when absent.
+    #[serde(default)]
+    pub created_by: Option<Uuid>,
+    #[serde(default = "epoch")]
+    pub created: DateTime<Utc>,
+    #[serde(default = "epoch")]
+    pub updated: DateTime<Utc>,
+}
+
+fn default_provider() -> String {
+    "Box".to_string()
+}
+
+fn default_provider_id() -> i64 {
+    3
+}
+
+fn epoch() -> DateTime<Utc> {
+    // A fixed date so that a hand-written state file lists in a stable place.
+    DateTime::<Utc>::from_timestamp(1_735_689_600, 0).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +190,11 @@ pub struct Room {
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub shares: Vec<Share>,
+    /// When true, archiving or unarchiving this room fails inside the background operation
+    /// with the server's permission message, and the room stays where it was (the same as
+    /// `--fail-archive` naming it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_archive: bool,
 }
 
 /// A stored share. The owner has none: their row is synthesised (docspace-api.md 6.1).
@@ -131,6 +214,10 @@ pub struct Operation {
     pub action: OperationAction,
     pub finished: bool,
     pub error: String,
+    /// The error this operation will finish with, decided when it starts (`--fail-archive` or
+    /// the room's `fail_archive`). The room is then left where it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fails_with: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,6 +311,9 @@ impl PortalState {
             rooms: Vec::new(),
             tags: Vec::new(),
             operations: Vec::new(),
+            api_key: None,
+            third_party_rooms: Vec::new(),
+            room_sort: BTreeMap::new(),
         }
     }
 
@@ -235,11 +325,15 @@ impl PortalState {
         self.groups.iter().find(|g| g.id == id)
     }
 
-    pub fn user_by_email(&self, email: &str) -> Option<&User> {
-        let email = crate::model::normalise_email(email);
-        self.users
-            .iter()
-            .find(|u| crate::model::normalise_email(&u.email) == email)
+    /// The first user whose email equals `email` under the install's collation
+    /// (`UserQueries.UserByEmailAsync`: `r.Email == email`, the database decides the case rule).
+    pub fn user_by_email(&self, email: &str, collation: EmailCollation) -> Option<&User> {
+        self.users.iter().find(|u| collation.same(&u.email, email))
+    }
+
+    /// The user's saved default order (the server's initial default when none was saved).
+    pub fn saved_order(&self, user: Uuid) -> SavedOrder {
+        self.room_sort.get(&user).cloned().unwrap_or_default()
     }
 
     pub fn room(&self, id: i64) -> Option<&Room> {
@@ -250,13 +344,26 @@ impl PortalState {
         self.rooms.iter_mut().find(|r| r.id == id)
     }
 
-    /// Adds tag names to the portal-wide list (tags are created on the fly, 5.1).
-    pub fn register_tags(&mut self, names: &[String]) {
+    /// Resolves tag names to the portal's spelling, creating the missing ones (tags are
+    /// created on the fly, `CustomTagsService.CreateTagAsync`). A name matching an existing tag
+    /// case-insensitively gets the existing spelling: the server's lookup is a database
+    /// comparison under a case-insensitive collation, so asking for "Acme" when "acme" exists
+    /// finds "acme" and links that. Returns the names in request order, without duplicates.
+    pub fn resolve_tags(&mut self, names: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         for name in names {
-            if !self.tags.contains(name) {
-                self.tags.push(name.clone());
+            let spelled = match self.tags.iter().find(|t| super::rules::same_tag(t, name)) {
+                Some(existing) => existing.clone(),
+                None => {
+                    self.tags.push(name.clone());
+                    name.clone()
+                }
+            };
+            if !out.contains(&spelled) {
+                out.push(spelled);
             }
         }
+        out
     }
 
     /// Applies the effect of a finished operation.
@@ -270,6 +377,9 @@ impl PortalState {
         let now = Utc::now();
         let mut error = String::new();
         match op.action {
+            // The server checks the right to move inside the job and records the refusal as
+            // the operation's error, moving nothing (`CopyPermissionsCheck`).
+            _ if op.fails_with.is_some() => error = op.fails_with.clone().unwrap_or_default(),
             OperationAction::Archive | OperationAction::Unarchive => {
                 match self.room_mut(op.room_id) {
                     Some(room) => {
@@ -308,9 +418,12 @@ impl PortalState {
     }
 }
 
-/// Reads the state file, or seeds and writes it when missing.
+/// Reads the state file, or seeds and writes it when missing. Anything that is not a regular
+/// file (a directory, a FIFO, a device) is refused before it is read: reading a FIFO would
+/// block, and the file is later replaced by rename, which must never hit a device.
 pub fn load_or_seed(path: &Path) -> std::io::Result<PortalState> {
-    match std::fs::read(path) {
+    let target = write_target(path)?;
+    match std::fs::read(&target) {
         Ok(bytes) => {
             let mut state: PortalState = serde_json::from_slice(&bytes).map_err(|e| {
                 std::io::Error::new(
@@ -326,7 +439,18 @@ pub fn load_or_seed(path: &Path) -> std::io::Result<PortalState> {
             write_atomically(
                 path,
                 &serde_json::to_vec(&state).map_err(std::io::Error::other)?,
-            )?;
+            )
+            .map_err(|e| {
+                let missing_dir = path
+                    .parent()
+                    .is_some_and(|d| !d.as_os_str().is_empty() && !d.exists());
+                let why = if missing_dir {
+                    "its directory does not exist".to_string()
+                } else {
+                    e.to_string()
+                };
+                std::io::Error::new(e.kind(), format!("cannot create {}: {why}", path.display()))
+            })?;
             Ok(state)
         }
         Err(e) => Err(std::io::Error::new(
@@ -334,6 +458,52 @@ pub fn load_or_seed(path: &Path) -> std::io::Result<PortalState> {
             format!("cannot read {}: {e}", path.display()),
         )),
     }
+}
+
+/// The file a write to `path` must replace: `path` itself, or, when it is a symbolic link, the
+/// file the link chain ends at (the link stays a link). A missing final file is fine (it will be
+/// created); an existing one must be a regular file.
+pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    // The kernel's own limit on link chains is 40.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = if link.is_absolute() {
+                    link
+                } else {
+                    current.parent().map(|dir| dir.join(&link)).unwrap_or(link)
+                };
+            }
+            Ok(meta) if meta.is_file() => return Ok(current),
+            Ok(meta) => {
+                let kind = if meta.is_dir() {
+                    "a directory"
+                } else {
+                    "not a regular file"
+                };
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is {kind}; the sandbox state must be a regular file (or a link to one)",
+                        path.display()
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot inspect {}: {e}", current.display()),
+                ));
+            }
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{} is a loop of symbolic links", path.display()),
+    ))
 }
 
 /// The temporary file a new state is written to before the rename. A fixed name next to the
@@ -346,18 +516,37 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp"))
 }
 
-/// Replaces `path` with `bytes` so that a crash at any point leaves the old or the new content.
+/// Replaces the state file with `bytes` so that a crash at any point leaves the old or the new
+/// content. A symbolic link is followed and its target replaced (the link stays); the existing
+/// file's permissions are kept; a new file is created readable by its owner only (it holds the
+/// API key); anything that is not a regular file is refused.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
+    let target = write_target(path)?;
+    let existing = match std::fs::metadata(&target) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let tmp = temp_path(&target);
     {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        if let Some(perms) = existing {
+            file.set_permissions(perms)?;
+        }
         file.write_all(bytes)?;
         file.sync_all()?;
     }
-    std::fs::rename(&tmp, path)?;
+    std::fs::rename(&tmp, &target)?;
     // Make the rename itself durable (power loss); a plain crash is already safe here.
     #[cfg(unix)]
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = target.parent() {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
@@ -368,6 +557,37 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Adds a connected-storage room to the state file at `path` (seeding the file first when it
+/// is missing), for tests and scripts that prepare a portal before starting a sandbox on it.
+/// Equivalent to appending an object to `third_party_rooms` in the JSON by hand.
+pub fn add_third_party_room(path: &Path, room: ThirdPartyRoom) -> std::io::Result<()> {
+    let mut state = load_or_seed(path)?;
+    state.third_party_rooms.push(room);
+    write_atomically(
+        path,
+        &serde_json::to_vec(&state).map_err(std::io::Error::other)?,
+    )
+}
+
+impl ThirdPartyRoom {
+    /// A room in connected storage with defaults for everything but its id, title and type
+    /// (provider `Box`, connection id 3, active, no tags).
+    pub fn new(id: &str, title: &str, room_type: i64) -> ThirdPartyRoom {
+        ThirdPartyRoom {
+            id: id.to_string(),
+            title: title.to_string(),
+            room_type,
+            archived: false,
+            tags: Vec::new(),
+            provider: default_provider(),
+            provider_id: default_provider_id(),
+            created_by: None,
+            created: epoch(),
+            updated: epoch(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -373,9 +373,10 @@ async fn update_applies_present_fields_and_replaces_tags() {
     let a = sb.put(&path, json!({ "quota": -2, "tags": [] })).await;
     assert_eq!(a.body["response"]["isCustomQuota"], false);
     assert_eq!(a.body["response"]["tags"], json!([]));
-    // Tags are portal-wide: all ever used are listed.
+    // Tags are portal-wide: all ever used are listed, newest first (`TagDao` orders by id
+    // descending).
     let tags = sb.get("/api/2.0/files/tags").await;
-    assert_eq!(tags.body["response"], json!(["a", "b", "c"]));
+    assert_eq!(tags.body["response"], json!(["c", "b", "a"]));
     // Tag routes add (newest first) and remove.
     let a = sb
         .put(&format!("{path}/tags"), json!({ "names": ["x", "y"] }))
