@@ -401,43 +401,35 @@ async fn resolve_people<A: DocSpaceApi>(
     // One lookup is cheaper than any listing; otherwise read the first page of people to
     // learn the total, and then take whichever of "list the rest" and "look up the rest"
     // needs fewer calls.
+    let mut listing: Option<PeopleListing> = None;
+    let mut listing_forbidden = false;
     if missing.len() > 1 {
         match api.people_page(0).await {
             Ok((first, total)) => {
                 record(observed, &first);
                 missing.retain(|e| !observed.users.contains_key(*e));
-                let mut start = first.len() as i64;
+                let start = first.len() as i64;
                 let total = total.unwrap_or(i64::MAX);
                 let pages_left = ((total - start).max(0) as u64).div_ceil(PAGE_SIZE as u64);
                 if missing.is_empty() || pages_left == 0 || first.is_empty() {
                     return Ok(());
                 }
                 if (pages_left as usize) < missing.len() {
-                    // Bounded like the client's own paging, against servers that never end.
-                    for _ in 0..100_000 {
-                        if start >= total {
-                            break;
-                        }
-                        let (page, _) = api.people_page(start).await?;
-                        if page.is_empty() {
-                            break;
-                        }
-                        start += page.len() as i64;
-                        record(observed, &page);
-                    }
+                    list_rest(api, start, total, |page| record(observed, page)).await?;
                     return Ok(());
                 }
+                listing = Some(PeopleListing { start, total });
             }
             // Callers of type User or Guest may not search people (docspace-api.md 7):
             // look each email up instead.
-            Err(e) if e.http_status() == Some(403) => {}
+            Err(e) if e.http_status() == Some(403) => listing_forbidden = true,
             Err(e) => return Err(e),
         }
     }
     // Looked up as the manifest spells the address (the client falls back to lower case):
     // PostgreSQL installs compare emails case-sensitively.
     let written = desired.written_emails();
-    let found: Vec<(String, Option<UserDto>)> = stream::iter(missing)
+    let found: Vec<(String, Option<UserDto>)> = stream::iter(missing.iter().copied())
         .map(|email| {
             let as_written = written.get(email).copied().unwrap_or(email);
             async move {
@@ -457,6 +449,64 @@ async fn resolve_people<A: DocSpaceApi>(
         if let Some(u) = user {
             observed.users.insert(email, ObservedUser::from_dto(&u));
         }
+    }
+    // An email still unresolved would be invited as a new guest. On a PostgreSQL install an
+    // account stored as `Ann.Lee@Example.com` is found neither as `ann.lee@example.com` nor
+    // as written differently, and inviting it by email creates a *second* account
+    // (docs/docspace-api.md, "Email case"). Before planning new accounts, the people list is
+    // matched case-insensitively, on portals small enough for that to be cheap.
+    missing.retain(|e| !observed.users.contains_key(*e));
+    if missing.is_empty() || listing_forbidden {
+        return Ok(());
+    }
+    let (start, total) = match listing {
+        Some(l) => (l.start, l.total),
+        None => match api.people_page(0).await {
+            Ok((first, total)) => {
+                record(observed, &first);
+                if first.is_empty() {
+                    return Ok(());
+                }
+                (first.len() as i64, total.unwrap_or(i64::MAX))
+            }
+            Err(e) if e.http_status() == Some(403) => return Ok(()),
+            Err(e) => return Err(e),
+        },
+    };
+    if total <= PEOPLE_CHECK_LIMIT {
+        list_rest(api, start, total, |page| record(observed, page)).await?;
+    }
+    Ok(())
+}
+
+/// Where a people listing stopped: the next offset and the announced total.
+struct PeopleListing {
+    start: i64,
+    total: i64,
+}
+
+/// Up to this many accounts, unresolved emails are checked against the whole people list
+/// (at most 50 pages) before they are planned as new guests.
+const PEOPLE_CHECK_LIMIT: i64 = 5_000;
+
+/// Reads the people pages from `start` to `total`, handing each to `record`. Bounded like the
+/// client's own paging, against servers that never end.
+async fn list_rest<A: DocSpaceApi>(
+    api: &A,
+    mut start: i64,
+    total: i64,
+    mut record: impl FnMut(&[UserDto]),
+) -> Result<(), ApiError> {
+    for _ in 0..100_000 {
+        if start >= total {
+            break;
+        }
+        let (page, _) = api.people_page(start).await?;
+        if page.is_empty() {
+            break;
+        }
+        start += page.len() as i64;
+        record(&page);
     }
     Ok(())
 }

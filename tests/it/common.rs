@@ -73,8 +73,21 @@ impl Portal {
 
     /// A sandbox with the given fault switches.
     pub async fn with(faults: FaultArgs) -> Portal {
+        Portal::seeded(faults, |_| {}).await
+    }
+
+    /// A sandbox whose state file (the demo seed) `edit` changes before it starts: a portal
+    /// prepared by hand, e.g. with rooms in connected storage or many accounts.
+    pub async fn seeded(
+        faults: FaultArgs,
+        edit: impl FnOnce(&mut sandbox::state::PortalState),
+    ) -> Portal {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut state = sandbox::state::load_or_seed(&path).unwrap();
+        edit(&mut state);
+        std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
         let handle = sandbox::start_in_process(&dir.path().join("state.json"), faults)
             .await
             .unwrap();
