@@ -21,23 +21,59 @@ pub use diagnostic::{Problem, Problems};
 pub use source::SourceFile;
 
 /// Reads, parses and validates the manifests at `paths` (files or directories).
+///
+/// A file named on the command line is always checked fully. A YAML file found by expanding
+/// a directory is first asked whether it is a manifest at all (a top-level `version:` key):
+/// a repository holds other YAML (CI workflows, compose files), and `validate .` must not
+/// fail on them. Such files are skipped with a one-line note; a directory that yields no
+/// manifest at all is an error.
 pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
     let mut problems = Problems::default();
-    let files = match source::expand(paths) {
-        Ok(f) => f,
-        Err(p) => {
-            problems.push(p);
-            return (Desired::default(), problems);
+    let expansion = source::expand(paths);
+    problems.0.extend(expansion.problems);
+    // Per directory argument: manifests taken, files skipped, files that could not be read.
+    let mut taken = vec![0usize; paths.len()];
+    let mut skipped = vec![0usize; paths.len()];
+    let mut failed = vec![0usize; paths.len()];
+    let mut sources = Vec::with_capacity(expansion.files.len());
+    let mut trees = Vec::with_capacity(expansion.files.len());
+    for found in &expansion.files {
+        let file = match source::read(&found.path) {
+            Ok(s) => s,
+            Err(p) => {
+                match found.dir {
+                    // An empty YAML file found in a directory has no `version:` either.
+                    Some(d) if p.code == "file::empty" => {
+                        skipped[d] += 1;
+                        problems.push(skipped_note(&found.path.display().to_string()));
+                    }
+                    Some(d) => {
+                        failed[d] += 1;
+                        problems.push(p);
+                    }
+                    None => problems.push(p),
+                }
+                continue;
+            }
+        };
+        let parsed = yaml::parse(&file.text);
+        if let Some(d) = found.dir {
+            if !is_manifest(&file.text, parsed.as_ref().ok()) {
+                skipped[d] += 1;
+                problems.push(skipped_note(&file.name));
+                continue;
+            }
+            taken[d] += 1;
         }
-    };
-    let mut sources = Vec::with_capacity(files.len());
-    for path in &files {
-        match source::read(path) {
-            Ok(s) => sources.push(s),
-            Err(p) => problems.push(p),
+        trees.push(tree_or_problem(&file, parsed, &mut problems));
+        sources.push(file);
+    }
+    for (d, path) in paths.iter().enumerate() {
+        if path.is_dir() && taken[d] == 0 && failed[d] == 0 {
+            problems.push(no_manifest_in(path, skipped[d]));
         }
     }
-    let desired = load_sources(sources, &mut problems);
+    let desired = validate::validate(sources, trees, &mut problems);
     (desired, problems)
 }
 
@@ -45,15 +81,68 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
 pub fn load_sources(sources: Vec<SourceFile>, problems: &mut Problems) -> Desired {
     let trees = sources
         .iter()
-        .map(|s| match yaml::parse(&s.text) {
-            Ok(tree) => Some(tree),
-            Err(e) => {
-                problems.push(parse_problem(s, e));
-                None
-            }
-        })
+        .map(|s| tree_or_problem(s, yaml::parse(&s.text), problems))
         .collect();
     validate::validate(sources, trees, problems)
+}
+
+fn tree_or_problem(
+    file: &SourceFile,
+    parsed: Result<yaml::Node, yaml::ParseError>,
+    problems: &mut Problems,
+) -> Option<yaml::Node> {
+    parsed.map_err(|e| problems.push(parse_problem(file, e))).ok()
+}
+
+/// Whether a file found under a directory is meant as a manifest: its top level is a
+/// mapping with a `version` key. When the YAML does not parse, a line starting with
+/// `version:` decides, so that a manifest with a syntax error is still reported, not
+/// skipped.
+fn is_manifest(text: &str, tree: Option<&yaml::Node>) -> bool {
+    match tree {
+        Some(node) => match &node.value {
+            yaml::Value::Map(entries) => entries
+                .iter()
+                .any(|(k, _)| matches!(&k.value, yaml::Value::Str(s) if s == "version")),
+            _ => false,
+        },
+        None => text.lines().any(|line| {
+            ["version", "\"version\"", "'version'"].iter().any(|key| {
+                line.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+        }),
+    }
+}
+
+fn skipped_note(name: &str) -> Problem {
+    Problem::note(
+        "file::not_a_manifest",
+        format!("{name}: skipped, not a manifest (no top-level `version:`)"),
+    )
+}
+
+fn no_manifest_in(dir: &std::path::Path, skipped: usize) -> Problem {
+    let message = if skipped == 0 {
+        format!(
+            "{}: no manifest found: the directory holds no .yaml or .yml files",
+            dir.display()
+        )
+    } else {
+        format!(
+            "{}: no manifest found: {} skipped because {} no top-level `version:`",
+            dir.display(),
+            if skipped == 1 {
+                "the one YAML file was".to_string()
+            } else {
+                format!("all {skipped} YAML files were")
+            },
+            if skipped == 1 { "it has" } else { "they have" }
+        )
+    };
+    Problem::error("file::no_manifest", message).with_help(
+        "a manifest starts with `version: 1`; hidden folders (such as .github) are not searched; a file named on the command line is checked fully",
+    )
 }
 
 /// A YAML-level error as a located diagnostic, with a hint for the usual causes.
