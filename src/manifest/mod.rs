@@ -9,6 +9,7 @@ pub mod desired;
 pub mod diagnostic;
 pub mod schema;
 pub mod source;
+pub mod text;
 pub mod validate;
 pub mod yaml;
 
@@ -167,6 +168,19 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
                     .to_string(),
             ),
         )
+    } else if lower.contains("unknown anchor") || lower.contains("undefined alias") {
+        // Checked before the budget branch below: the parser's text mentions "alias" here
+        // too, and "expands to too many values" sent users hunting for a bomb.
+        let alias = err
+            .span
+            .and_then(|s| alias_at(&file.text, s.offset))
+            .map(|a| format!(" `*{a}`"))
+            .unwrap_or_default();
+        (
+            "yaml::undefined_alias",
+            format!("the alias{alias} refers to an anchor that is not defined"),
+            Some("define the anchor first (`&name` before a value, above this line), or write the value itself".to_string()),
+        )
     } else if lower.contains("documents") {
         // The budget allows one document per file (`max_documents: 1`).
         (
@@ -191,15 +205,17 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
             format!("the manifest is refused as unsafe to read: {what}"),
             Some("manifests are plain lists of rooms; anchors and aliases that expand to huge documents, and nesting deeper than 32 levels, are refused".to_string()),
         )
+    } else if let Some(tab) = indentation_tab(file, &err, &lower) {
+        // The parser notices a tab only when it reads past it, often at the end of the line
+        // before; point at the tab itself.
+        return Problem::error("yaml::syntax", "invalid YAML: a tab is used for indentation")
+            .at(file, tab, "tab")
+            .with_help("YAML does not allow tabs for indentation; indent with spaces");
     } else {
-        let tab = err
-            .span
-            .is_some_and(|s| line_of(file, s.offset).contains('\t'))
-            || (lower.contains("tab") && file.text.contains('\t'));
         (
             "yaml::syntax",
             format!("invalid YAML: {}", err.message),
-            tab.then(|| "YAML does not allow tabs for indentation; indent with spaces".to_string()),
+            None,
         )
     };
     let mut p = Problem::error(code, message);
@@ -220,11 +236,42 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
     p
 }
 
-fn line_of(file: &SourceFile, offset: usize) -> &str {
-    let offset = offset.min(file.text.len());
-    let start = file.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = file.text[offset..]
-        .find('\n')
-        .map_or(file.text.len(), |i| offset + i);
-    &file.text[start..end]
+/// The name of the alias (`*name`) written at `offset`, if there is one.
+fn alias_at(text: &str, offset: usize) -> Option<&str> {
+    let rest = text.get(offset..)?.strip_prefix('*')?;
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// The tab that caused a syntax error: the first tab in the indentation of the error's line
+/// or of the next two lines (the parser may report the line before). Only when the error
+/// is about a tab, or such a tab is there to blame.
+fn indentation_tab(file: &SourceFile, err: &yaml::ParseError, lower: &str) -> Option<yaml::Span> {
+    let offset = err.span?.offset.min(file.text.len());
+    let text = file.text.as_str();
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let mut start = line_start;
+    for _ in 0..3 {
+        let line = &text[start..];
+        let line = &line[..line.find(['\n', '\r']).unwrap_or(line.len())];
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line[..indent].find('\t') {
+            return Some(yaml::Span {
+                offset: start + i,
+                len: 1,
+            });
+        }
+        // Only the error line itself unless the parser says a tab is to blame.
+        if !lower.contains("tab") {
+            return None;
+        }
+        let next = start + line.len();
+        if next >= text.len() {
+            return None;
+        }
+        start = next + if text[next..].starts_with("\r\n") { 2 } else { 1 };
+    }
+    None
 }
