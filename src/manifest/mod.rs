@@ -46,7 +46,10 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
                     // An empty YAML file found in a directory has no `version:` either.
                     Some(d) if p.code == "file::empty" => {
                         skipped[d] += 1;
-                        problems.push(skipped_note(&found.path.display().to_string()));
+                        problems.push(skipped_note(
+                            &found.path.display().to_string(),
+                            NO_VERSION,
+                        ));
                     }
                     Some(d) => {
                         failed[d] += 1;
@@ -59,9 +62,9 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
         };
         let parsed = yaml::parse(&file.text);
         if let Some(d) = found.dir {
-            if !is_manifest(&file.text, parsed.as_ref().ok()) {
+            if let Some(why) = not_a_manifest(&file.text, parsed.as_ref().ok()) {
                 skipped[d] += 1;
-                problems.push(skipped_note(&file.name));
+                problems.push(skipped_note(&file.name, why));
                 continue;
             }
             taken[d] += 1;
@@ -95,51 +98,62 @@ fn tree_or_problem(
     parsed.map_err(|e| problems.push(parse_problem(file, e))).ok()
 }
 
-/// Whether a file found under a directory is meant as a manifest: its top level is a
-/// mapping with a `version` key. When the YAML does not parse, a line starting with
-/// `version:` decides, so that a manifest with a syntax error is still reported, not
-/// skipped.
-fn is_manifest(text: &str, tree: Option<&yaml::Node>) -> bool {
-    match tree {
-        Some(node) => match &node.value {
-            yaml::Value::Map(entries) => entries
-                .iter()
-                .any(|(k, _)| matches!(&k.value, yaml::Value::Str(s) if s == "version")),
-            _ => false,
-        },
-        None => text.lines().any(|line| {
+const NO_VERSION: &str = "no top-level `version:`";
+
+/// Why a file found under a directory is not taken as a manifest, or `None` when it is one:
+/// its top level is a mapping with a `version` key. A `version` other than 1 in a file
+/// without `rooms` belongs to another tool (Docker Compose writes `version: "3.8"`) and is
+/// skipped too. When the YAML does not parse, a line starting with `version:` decides, so
+/// that a manifest with a syntax error is still reported, not skipped.
+fn not_a_manifest(text: &str, tree: Option<&yaml::Node>) -> Option<&'static str> {
+    let Some(node) = tree else {
+        let has_version = text.lines().any(|line| {
             ["version", "\"version\"", "'version'"].iter().any(|key| {
                 line.strip_prefix(key)
                     .is_some_and(|rest| rest.trim_start().starts_with(':'))
             })
-        }),
+        });
+        return (!has_version).then_some(NO_VERSION);
+    };
+    let yaml::Value::Map(entries) = &node.value else {
+        return Some(NO_VERSION);
+    };
+    let value_of = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| matches!(&k.value, yaml::Value::Str(s) if s == name))
+            .map(|(_, v)| v)
+    };
+    let Some(version) = value_of("version") else {
+        return Some(NO_VERSION);
+    };
+    if matches!(version.value, yaml::Value::Int(1)) || value_of("rooms").is_some() {
+        return None;
     }
+    Some("its `version:` is not 1 and it has no `rooms:`")
 }
 
-fn skipped_note(name: &str) -> Problem {
+fn skipped_note(name: &str, why: &str) -> Problem {
     Problem::note(
         "file::not_a_manifest",
-        format!("{name}: skipped, not a manifest (no top-level `version:`)"),
+        format!("{name}: skipped, not a manifest ({why})"),
     )
 }
 
 fn no_manifest_in(dir: &std::path::Path, skipped: usize) -> Problem {
-    let message = if skipped == 0 {
-        format!(
+    let message = match skipped {
+        0 => format!(
             "{}: no manifest found: the directory holds no .yaml or .yml files",
             dir.display()
-        )
-    } else {
-        format!(
-            "{}: no manifest found: {} skipped because {} no top-level `version:`",
-            dir.display(),
-            if skipped == 1 {
-                "the one YAML file was".to_string()
-            } else {
-                format!("all {skipped} YAML files were")
-            },
-            if skipped == 1 { "it has" } else { "they have" }
-        )
+        ),
+        1 => format!(
+            "{}: no manifest found: the one YAML file found is not a manifest",
+            dir.display()
+        ),
+        n => format!(
+            "{}: no manifest found: none of the {n} YAML files found is a manifest",
+            dir.display()
+        ),
     };
     Problem::error("file::no_manifest", message).with_help(
         "a manifest starts with `version: 1`; hidden folders (such as .github) are not searched; a file named on the command line is checked fully",

@@ -397,3 +397,55 @@ pub fn read(path: &Path) -> Result<SourceFile, Problem> {
     }
     Ok(SourceFile::new(name, text))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The windowed reader must give miette exactly what its whole-file reader gives (data,
+    /// offsets, line, column), for every span, with every kind of line break and multi-byte
+    /// characters; only the line count differs (it is the window's, see `read_span`).
+    #[test]
+    fn windowed_spans_match_miettes_whole_file_reader() {
+        let text = "version: 1\r\nrooms:\n  - title: Café 東京 🚀\n\n    type: x\rtags: [a, b]\n  - last";
+        let file = SourceFile::new("m.yaml", text);
+        let boundaries: Vec<usize> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        for &start in &boundaries {
+            for &end in boundaries.iter().filter(|e| **e >= start).take(12) {
+                let span = SourceSpan::new(start.into(), end - start);
+                for context in [0, 1, 2] {
+                    let ours = file.read_span(&span, context, context).unwrap();
+                    let theirs = text.read_span(&span, context, context).unwrap();
+                    let at = format!("span {start}..{end}, context {context}");
+                    assert_eq!(ours.data(), theirs.data(), "{at}");
+                    assert_eq!(ours.span(), theirs.span(), "{at}");
+                    assert_eq!(ours.line(), theirs.line(), "{at}");
+                    assert_eq!(ours.column(), theirs.column(), "{at}");
+                    assert_eq!(ours.name(), Some("m.yaml"));
+                }
+            }
+        }
+        assert!(
+            file.read_span(&SourceSpan::new(text.len().into(), 1), 1, 1)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "a: 1\nb: Café 🚀 x\r\nc\rd";
+        let file = SourceFile::new("m.yaml", text);
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(text.find('x').unwrap()), (2, 11));
+        assert_eq!(file.line_col(text.find('c').unwrap()), (3, 1));
+        assert_eq!(file.line_col(text.find('d').unwrap()), (4, 1));
+        assert_eq!(file.line_col(text.len() + 10), (4, 2));
+        // Past a block boundary of the character index.
+        let long = format!("{}\nzz", "é".repeat(5000));
+        let file = SourceFile::new("m.yaml", long.as_str());
+        assert_eq!(file.line_col(long.len() - 1), (2, 2));
+        assert_eq!(file.line_col(4097), (1, 2049));
+    }
+}

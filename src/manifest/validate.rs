@@ -115,9 +115,17 @@ fn check_duplicates(desired: &Desired, idents: &[RoomIdent], problems: &mut Prob
             let message = if first.written.to_lowercase() == room.written.to_lowercase() {
                 format!("room `{}` is defined twice", room.written)
             } else {
+                let stored = if first.title == room.title {
+                    format!("DocSpace stores both as `{}`", room.title)
+                } else {
+                    format!(
+                        "DocSpace stores them as `{}` and `{}`",
+                        first.title, room.title
+                    )
+                };
                 format!(
-                    "room `{}` is the same room as `{}`: DocSpace stores both as `{}`",
-                    room.written, first.written, room.title
+                    "room `{}` is the same room as `{}`: {stored}",
+                    room.written, first.written
                 )
             };
             problems.push(twice(
