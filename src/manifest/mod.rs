@@ -46,10 +46,7 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
                     // An empty YAML file found in a directory has no `version:` either.
                     Some(d) if p.code == "file::empty" => {
                         skipped[d] += 1;
-                        problems.push(skipped_note(
-                            &found.path.display().to_string(),
-                            NO_VERSION,
-                        ));
+                        problems.push(skipped_note(&found.path.display().to_string(), NO_VERSION));
                     }
                     Some(d) => {
                         failed[d] += 1;
@@ -95,7 +92,9 @@ fn tree_or_problem(
     parsed: Result<yaml::Node, yaml::ParseError>,
     problems: &mut Problems,
 ) -> Option<yaml::Node> {
-    parsed.map_err(|e| problems.push(parse_problem(file, e))).ok()
+    parsed
+        .map_err(|e| problems.push(parse_problem(file, e)))
+        .ok()
 }
 
 const NO_VERSION: &str = "no top-level `version:`";
@@ -222,9 +221,12 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
     } else if let Some(tab) = indentation_tab(file, &err, &lower) {
         // The parser notices a tab only when it reads past it, often at the end of the line
         // before; point at the tab itself.
-        return Problem::error("yaml::syntax", "invalid YAML: a tab is used for indentation")
-            .at(file, tab, "tab")
-            .with_help("YAML does not allow tabs for indentation; indent with spaces");
+        return Problem::error(
+            "yaml::syntax",
+            "invalid YAML: a tab is used for indentation",
+        )
+        .at(file, tab, "tab")
+        .with_help("YAML does not allow tabs for indentation; indent with spaces");
     } else {
         (
             "yaml::syntax",
@@ -285,7 +287,12 @@ fn indentation_tab(file: &SourceFile, err: &yaml::ParseError, lower: &str) -> Op
         if next >= text.len() {
             return None;
         }
-        start = next + if text[next..].starts_with("\r\n") { 2 } else { 1 };
+        start = next
+            + if text[next..].starts_with("\r\n") {
+                2
+            } else {
+                1
+            };
     }
     None
 }

@@ -45,7 +45,7 @@ impl SourceFile {
 
     /// The 1-based line and column of a byte offset (column in characters).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = self.text.floor_char_boundary(offset.min(self.text.len()));
+        let offset = floor_boundary(&self.text, offset.min(self.text.len()));
         let index = self.index();
         let line = index.line_of(offset);
         let start = index.line_starts[line];
@@ -84,7 +84,7 @@ impl LineIndex {
         let (mut chars, mut prev) = (0, 0);
         let mut k = 0;
         while k * BLOCK <= text.len() {
-            let b = text.floor_char_boundary(k * BLOCK);
+            let b = floor_boundary(text, k * BLOCK);
             chars += text[prev..b].chars().count();
             char_marks.push(chars);
             prev = b;
@@ -104,9 +104,17 @@ impl LineIndex {
     /// Characters before byte `offset` (a char boundary).
     fn chars_before(&self, text: &str, offset: usize) -> usize {
         let k = offset / BLOCK;
-        let b = text.floor_char_boundary(k * BLOCK);
+        let b = floor_boundary(text, k * BLOCK);
         self.char_marks[k] + text[b..offset].chars().count()
     }
+}
+
+/// The char boundary at or below `i` (`str::floor_char_boundary` is newer than the MSRV).
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// miette reads the lines around a label through this. Its own implementation for strings
@@ -130,9 +138,8 @@ impl SourceCode for SourceFile {
         let first_line = index
             .line_of(span.offset())
             .saturating_sub(context_lines_before + 1);
-        let last_line = index.line_of(end.saturating_sub(1).max(span.offset()))
-            + context_lines_after
-            + 1;
+        let last_line =
+            index.line_of(end.saturating_sub(1).max(span.offset())) + context_lines_after + 1;
         let start = index.line_starts[first_line];
         let stop = index
             .line_starts
@@ -156,10 +163,7 @@ impl SourceCode for SourceFile {
             MietteSpanContents::new_named(
                 self.name.clone(),
                 data,
-                SourceSpan::new(
-                    (inner.span().offset() + start).into(),
-                    inner.span().len(),
-                ),
+                SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
                 inner.line() + first_line,
                 inner.column(),
                 line_count,
@@ -272,6 +276,8 @@ impl Walk {
             );
             return;
         }
+        // `FileId` is `Copy` on Unix only.
+        #[allow(clippy::clone_on_copy)]
         if !self.dirs.insert(id.clone()) {
             return;
         }
@@ -407,7 +413,8 @@ mod tests {
     /// characters; only the line count differs (it is the window's, see `read_span`).
     #[test]
     fn windowed_spans_match_miettes_whole_file_reader() {
-        let text = "version: 1\r\nrooms:\n  - title: Café 東京 🚀\n\n    type: x\rtags: [a, b]\n  - last";
+        let text =
+            "version: 1\r\nrooms:\n  - title: Café 東京 🚀\n\n    type: x\rtags: [a, b]\n  - last";
         let file = SourceFile::new("m.yaml", text);
         let boundaries: Vec<usize> = (0..=text.len())
             .filter(|i| text.is_char_boundary(*i))

@@ -637,7 +637,10 @@ impl Cx<'_> {
         let stored = model::sanitize_title(trimmed);
         if stored != trimmed {
             let mut what = Vec::new();
-            if trimmed.chars().any(|c| model::TITLE_REPLACED_CHARS.contains(&c)) {
+            if trimmed
+                .chars()
+                .any(|c| model::TITLE_REPLACED_CHARS.contains(&c))
+            {
                 what.push("the characters \\t * + : \" < > ? | \\ / become `_`");
             }
             if trimmed.chars().any(|c| c.len_utf16() == 2) {

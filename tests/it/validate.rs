@@ -349,7 +349,11 @@ fn symlink_loops_are_reported_once_and_every_file_is_read_once() {
     let again = d.join("again.yaml");
     let out = run(["validate".as_ref(), a.as_os_str(), again.as_os_str()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("1 manifest file valid"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 manifest file valid"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -377,7 +381,11 @@ fn repeated_warnings_collapse_after_five_with_a_count() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("1 manifest file valid"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 manifest file valid"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -420,7 +428,11 @@ fn many_errors_show_the_first_twenty_of_a_kind_and_count_the_rest() {
         "{}",
         out.stderr
     );
-    assert!(!out.stderr.contains("more errors like this"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("more errors like this"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
