@@ -73,6 +73,13 @@ pub fn is_invisible(c: char) -> bool {
     !c.is_whitespace() && (is_format(c) || in_ranges(c, BLANK))
 }
 
+/// Invisible in a title without a purpose there: zero-width spaces, word joiners, BOM, soft
+/// hyphens, fillers. Joiners (U+200C, U+200D) and variation selectors are left alone: scripts
+/// such as Persian and emoji sequences need them.
+pub fn is_hidden_in_title(c: char) -> bool {
+    is_invisible(c) && !matches!(c as u32, 0x200C | 0x200D | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF)
+}
+
 /// A bidirectional control: it reorders how the text around it is displayed (U+202E makes
 /// `moc.elpmaxe` read as `example.com`).
 pub fn is_bidi_control(c: char) -> bool {
@@ -221,6 +228,8 @@ mod tests {
         assert!(!is_blank('a') && !is_blank('東'));
         assert!(is_invisible('\u{200B}') && !is_invisible(' ') && !is_invisible('x'));
         assert!(is_bidi_control('\u{202E}') && is_bidi_control('\u{2069}'));
+        assert!(is_hidden_in_title('\u{200B}') && is_hidden_in_title('\u{00AD}'));
+        assert!(!is_hidden_in_title('\u{200D}') && !is_hidden_in_title('\u{FE0F}'));
         assert!(!is_bidi_control('\u{200B}'));
         assert_eq!(code_point('\u{200B}'), "U+200B");
     }

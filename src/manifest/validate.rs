@@ -620,6 +620,18 @@ impl Cx<'_> {
                 "reorders the text around it",
                 Some("remove it unless you mean it: the title will not read in DocSpace the way it is written here".into()),
             );
+        } else if let Some(c) = trimmed.chars().find(|c| text::is_hidden_in_title(*c)) {
+            // "Sa\u{200B}les" looks like "Sales" but is another room to the server.
+            self.warning(
+                "manifest::title_invisible",
+                format!(
+                    "the room title contains an invisible character ({})",
+                    text::code_point(c)
+                ),
+                node.span,
+                "invisible character",
+                Some("remove it: the title looks like one without it, but is a different room to DocSpace".into()),
+            );
         }
         if let Some(mixed) = text::mixed_script_word(trimmed) {
             self.warning(

@@ -69,7 +69,7 @@ fixture_tests! {
     emoji_duplicate_room => 1,
     title_control => 1,
     blank_title => 1,
-    title_bidi => 0,
+    title_invisible => 0,
     email_invisible => 1,
     confusable => 0,
 }
