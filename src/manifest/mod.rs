@@ -32,46 +32,47 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
     let mut problems = Problems::default();
     let expansion = source::expand(paths);
     problems.0.extend(expansion.problems);
-    // Per directory argument: manifests taken, files skipped, files that could not be read.
-    let mut taken = vec![0usize; paths.len()];
-    let mut skipped = vec![0usize; paths.len()];
-    let mut failed = vec![0usize; paths.len()];
+    // Per file found: taken as a manifest, skipped as not one, or failed to read.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fate {
+        Taken,
+        Skipped,
+        Failed,
+    }
+    let mut fates = Vec::with_capacity(expansion.files.len());
     let mut sources = Vec::with_capacity(expansion.files.len());
     let mut trees = Vec::with_capacity(expansion.files.len());
     for found in &expansion.files {
         let file = match source::read(&found.path) {
             Ok(s) => s,
+            // An empty YAML file found in a directory has no `version:` either.
+            Err(p) if found.dir.is_some() && p.code == "file::empty" => {
+                problems.push(skipped_note(&found.path.display().to_string(), NO_VERSION));
+                fates.push(Fate::Skipped);
+                continue;
+            }
             Err(p) => {
-                match found.dir {
-                    // An empty YAML file found in a directory has no `version:` either.
-                    Some(d) if p.code == "file::empty" => {
-                        skipped[d] += 1;
-                        problems.push(skipped_note(&found.path.display().to_string(), NO_VERSION));
-                    }
-                    Some(d) => {
-                        failed[d] += 1;
-                        problems.push(p);
-                    }
-                    None => problems.push(p),
-                }
+                problems.push(p);
+                fates.push(Fate::Failed);
                 continue;
             }
         };
         let parsed = yaml::parse(&file.text);
-        if let Some(d) = found.dir {
+        if found.dir.is_some() {
             if let Some(why) = not_a_manifest(&file.text, parsed.as_ref().ok()) {
-                skipped[d] += 1;
                 problems.push(skipped_note(&file.name, why));
+                fates.push(Fate::Skipped);
                 continue;
             }
-            taken[d] += 1;
         }
+        fates.push(Fate::Taken);
         trees.push(tree_or_problem(&file, parsed, &mut problems));
         sources.push(file);
     }
-    for (d, path) in paths.iter().enumerate() {
-        if path.is_dir() && taken[d] == 0 && failed[d] == 0 {
-            problems.push(no_manifest_in(path, skipped[d]));
+    for (path, under) in paths.iter().zip(&expansion.under) {
+        let fate = |f: Fate| under.iter().any(|&i| fates[i] == f);
+        if path.is_dir() && !fate(Fate::Taken) && !fate(Fate::Failed) {
+            problems.push(no_manifest_in(path, under.len()));
         }
     }
     let desired = validate::validate(sources, trees, &mut problems);

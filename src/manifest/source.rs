@@ -186,6 +186,9 @@ pub struct Found {
 #[derive(Debug, Default)]
 pub struct Expansion {
     pub files: Vec<Found>,
+    /// For each command-line path that is a directory, the indices in `files` of every
+    /// file found under it (also those found first through another path).
+    pub under: Vec<Vec<usize>>,
     pub problems: Vec<Problem>,
 }
 
@@ -212,9 +215,12 @@ fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
 /// twice, or through a link) is listed once.
 pub fn expand(paths: &[PathBuf]) -> Expansion {
     let mut walk = Walk::default();
+    walk.out.under = vec![Vec::new(); paths.len()];
     for (arg, path) in paths.iter().enumerate() {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
+                // Per argument, so that `validate d d/sub` finds manifests under both.
+                walk.dirs.clear();
                 let mut stack = Vec::new();
                 walk.dir(path, &meta, arg, &mut stack);
             }
@@ -229,7 +235,11 @@ pub fn expand(paths: &[PathBuf]) -> Expansion {
 #[derive(Default)]
 struct Walk {
     out: Expansion,
+    /// Directories searched for the current argument (a second way into one is not a loop
+    /// but would repeat work).
     dirs: HashSet<FileId>,
+    /// Directories a loop led back to, reported once each however many links do it.
+    loops: HashSet<FileId>,
     files: std::collections::HashMap<FileId, usize>,
 }
 
@@ -239,12 +249,16 @@ impl Walk {
             let id = file_id(path, meta);
             if let Some(&i) = self.files.get(&id) {
                 // Named on the command line wins: such a file is checked fully.
-                if dir.is_none() {
-                    self.out.files[i].dir = None;
+                match dir {
+                    None => self.out.files[i].dir = None,
+                    Some(arg) => self.out.under[arg].push(i),
                 }
                 return;
             }
             self.files.insert(id, self.out.files.len());
+        }
+        if let Some(arg) = dir {
+            self.out.under[arg].push(self.out.files.len());
         }
         self.out.files.push(Found {
             path: path.to_path_buf(),
@@ -263,6 +277,9 @@ impl Walk {
     ) {
         let id = file_id(dir, meta);
         if let Some((_, ancestor)) = stack.iter().find(|(d, _)| *d == id) {
+            if !self.loops.insert(id) {
+                return;
+            }
             self.out.problems.push(
                 Problem::warning(
                     "file::symlink_loop",
@@ -272,7 +289,7 @@ impl Walk {
                         ancestor.display()
                     ),
                 )
-                .with_help("the files under it are read once, through the first path"),
+                .with_help("links that lead back into a directory being searched are not followed (this is reported once); every file is read once"),
             );
             return;
         }
