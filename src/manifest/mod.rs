@@ -58,12 +58,13 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
             }
         };
         let parsed = yaml::parse(&file.text);
-        if found.dir.is_some() {
-            if let Some(why) = not_a_manifest(&file.text, parsed.as_ref().ok()) {
-                problems.push(skipped_note(&file.name, why));
-                fates.push(Fate::Skipped);
-                continue;
-            }
+        let skip = found
+            .dir
+            .and_then(|_| not_a_manifest(&file.text, parsed.as_ref().ok()));
+        if let Some(why) = skip {
+            problems.push(skipped_note(&file.name, why));
+            fates.push(Fate::Skipped);
+            continue;
         }
         fates.push(Fate::Taken);
         trees.push(tree_or_problem(&file, parsed, &mut problems));
