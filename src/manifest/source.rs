@@ -109,6 +109,77 @@ impl LineIndex {
     }
 }
 
+/// Lines longer than this (a minified JSON manifest is one line) are shown clipped around
+/// the label, or every diagnostic would print the whole file.
+const LONG_LINE: usize = 1000;
+/// Bytes of a long line shown on each side of the label.
+const CLIP_CONTEXT: usize = 60;
+
+impl SourceFile {
+    /// A span inside one line longer than [`LONG_LINE`]: only the part around it, without
+    /// the neighbouring lines.
+    ///
+    /// With no context asked for, the contents are the span itself and carry its column in
+    /// bytes, as miette's own reader does (the header's `file:line:column` comes from that).
+    fn clip_long_line(
+        &self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Option<MietteSpanContents<'_>> {
+        let text = self.text.as_str();
+        let index = self.index();
+        let end = span.offset() + span.len();
+        let line = index.line_of(span.offset());
+        let line_start = index.line_starts[line];
+        let line_end = index.line_starts.get(line + 1).map_or(text.len(), |next| {
+            // Without the line break itself.
+            let mut e = *next;
+            while e > line_start && matches!(text.as_bytes()[e - 1], b'\n' | b'\r') {
+                e -= 1;
+            }
+            e
+        });
+        if line_end - line_start <= LONG_LINE || end > line_end {
+            return None;
+        }
+        let from = if context_lines_before == 0 {
+            span.offset()
+        } else {
+            floor_boundary(
+                text,
+                span.offset().saturating_sub(CLIP_CONTEXT).max(line_start),
+            )
+        };
+        let mut to = if context_lines_after == 0 {
+            end
+        } else {
+            (end + CLIP_CONTEXT).min(line_end)
+        };
+        while !text.is_char_boundary(to) {
+            to += 1;
+        }
+        let data = &text.as_bytes()[from..to];
+        // Otherwise the line shown starts at `from`: miette positions labels by byte offsets
+        // from the start of the data, so a clipped line draws like a whole one.
+        Some(
+            MietteSpanContents::new_named(
+                self.name.clone(),
+                data,
+                SourceSpan::new(from.into(), to - from),
+                line,
+                if context_lines_before == 0 {
+                    span.offset() - line_start
+                } else {
+                    0
+                },
+                0,
+            )
+            .with_language("yaml"),
+        )
+    }
+}
+
 /// The char boundary at or below `i` (`str::floor_char_boundary` is newer than the MSRV).
 fn floor_boundary(text: &str, mut i: usize) -> usize {
     while !text.is_char_boundary(i) {
@@ -134,6 +205,10 @@ impl SourceCode for SourceFile {
             return Err(MietteError::OutOfBounds);
         }
         let index = self.index();
+        if let Some(clipped) = self.clip_long_line(span, context_lines_before, context_lines_after)
+        {
+            return Ok(Box::new(clipped));
+        }
         // One line of slack on each side: miette's reader drops lines it does not need.
         let first_line = index
             .line_of(span.offset())
@@ -455,6 +530,40 @@ mod tests {
             file.read_span(&SourceSpan::new(text.len().into(), 1), 1, 1)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_label_on_a_very_long_line_shows_only_the_part_around_it() {
+        let rooms: Vec<String> = (0..200)
+            .map(|i| format!("{{title: \"Room {i}\", type: custom}}"))
+            .collect();
+        let text = format!("{{version: 1, rooms: [{}]}}\n", rooms.join(", "));
+        let file = SourceFile::new("m.yaml", text.as_str());
+        let at = text.find("Room 150").unwrap();
+        let span = SourceSpan::new(at.into(), 8);
+        let around = file.read_span(&span, 1, 1).unwrap();
+        let shown = std::str::from_utf8(around.data()).unwrap();
+        assert!(shown.contains("Room 150") && shown.len() <= 8 + 2 * CLIP_CONTEXT);
+        assert_eq!(around.line(), 0);
+        // What the header's location is taken from: the span itself and its column.
+        let exact = file.read_span(&span, 0, 0).unwrap();
+        let theirs = text.as_str().read_span(&span, 0, 0).unwrap();
+        assert_eq!(exact.data(), theirs.data());
+        assert_eq!(exact.column(), theirs.column());
+        assert_eq!(exact.line(), theirs.line());
+        // Rendered, the snippet is short and the label sits under its text.
+        let problem = crate::manifest::Problem::warning("t::t", "here").at(
+            &file,
+            crate::manifest::yaml::Span { offset: at, len: 8 },
+            "this one",
+        );
+        let out = crate::printer::render_diagnostic(&problem, false);
+        assert!(out.len() < 1000, "{out}");
+        assert!(out.contains(&format!("m.yaml:1:{}", at + 1)), "{out}");
+        let line = out.lines().find(|l| l.contains("Room 150")).unwrap();
+        let marks = out.lines().find(|l| l.contains("─┬─")).unwrap();
+        let col = |l: &str, pat: &str| l[..l.find(pat).unwrap()].chars().count();
+        assert_eq!(col(line, "Room 150"), col(marks, "─"), "{out}");
     }
 
     #[test]
