@@ -57,6 +57,13 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
                 continue;
             }
         };
+        // A file without the word `version` anywhere is no manifest: not worth parsing (a
+        // repository may hold large YAML files of other tools).
+        if found.dir.is_some() && !file.text.contains("version") {
+            problems.push(skipped_note(&file.name, NO_VERSION));
+            fates.push(Fate::Skipped);
+            continue;
+        }
         let parsed = yaml::parse(&file.text);
         let skip = found
             .dir
