@@ -1228,6 +1228,20 @@ mod tests {
         assert!(check_email("a@b").is_err());
         assert!(check_email("a b@c.d").is_err());
         assert!(check_email("@c.d").is_err());
+        // Each refusal names what is wrong (a NUL used to be "it contains spaces").
+        let why = |e: &str| check_email(e).unwrap_err();
+        assert_eq!(
+            why("a\0b@c.de"),
+            "it contains a control character (U+0000 NUL)"
+        );
+        assert_eq!(
+            why("a\u{200B}@c.de"),
+            "it contains an invisible character (U+200B)"
+        );
+        assert!(why("a@\u{202E}c.de").starts_with("it contains a bidirectional control (U+202E)"));
+        assert_eq!(why("a b@c.de"), "it contains spaces");
+        // A look-alike is valid (a warning says so), not refused.
+        assert!(check_email("a@ex\u{0430}mple.com").is_ok());
     }
 
     #[test]
