@@ -1,9 +1,10 @@
 //! `validate`: offline checks of manifests. Every problem is shown, then a one-line summary.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::exit::ExitStatus;
-use crate::manifest::{self, Desired, Problems};
+use crate::manifest::{self, Desired, Problem, Problems};
 use crate::printer::Printer;
 
 pub fn run(files: &[PathBuf], printer: &Printer) -> miette::Result<ExitStatus> {
@@ -36,11 +37,49 @@ pub fn load(files: &[PathBuf], printer: &Printer) -> Option<Desired> {
     (!problems.has_errors()).then_some(desired)
 }
 
-/// Renders problems to stderr, followed by a count when there are errors.
+/// How many diagnostics of one kind (one code) are shown in full before the rest are only
+/// counted: a manifest generated with one systematic mistake would otherwise print thousands
+/// of near-identical snippets. `-v` shows every one.
+const SHOWN_WARNINGS_PER_KIND: usize = 5;
+const SHOWN_ERRORS_PER_KIND: usize = 20;
+
+/// Renders problems to stderr, followed by a count when there are errors. Repeated problems
+/// of one kind are collapsed after the first few into "... and N more ... like this"; the
+/// counts and the exit status still cover every problem.
 pub fn report(problems: &Problems, printer: &Printer) {
-    for p in &problems.0 {
-        if p.is_error() || !printer.quiet() {
-            printer.stderr(&printer.render_diagnostic(p));
+    let show_all = printer.verbose() > 0;
+    let visible = |p: &Problem| p.is_error() || !printer.quiet();
+    let key = |p: &Problem| (p.code, p.severity as u8);
+    let mut totals: HashMap<(&str, u8), usize> = HashMap::new();
+    for p in problems.0.iter().filter(|p| visible(p)) {
+        *totals.entry(key(p)).or_default() += 1;
+    }
+    let mut shown: HashMap<(&str, u8), usize> = HashMap::new();
+    for p in problems.0.iter().filter(|p| visible(p)) {
+        let (limit, kind) = if p.is_error() {
+            (SHOWN_ERRORS_PER_KIND, ("error", "errors"))
+        } else if p.is_warning() {
+            (SHOWN_WARNINGS_PER_KIND, ("warning", "warnings"))
+        } else {
+            (SHOWN_WARNINGS_PER_KIND, ("note", "notes"))
+        };
+        let n = shown.entry(key(p)).or_default();
+        *n += 1;
+        if show_all || *n <= limit {
+            if p.is_error() || p.is_warning() {
+                printer.stderr(&printer.render_diagnostic(p));
+            } else {
+                printer.stderr(&format!("note: {}\n", p.message));
+            }
+        }
+        let total = totals[&key(p)];
+        if !show_all && *n == limit && total > limit {
+            let more = total - limit;
+            printer.stderr(&format!(
+                "... and {more} more {} like this ({}); run with -v to see every one\n",
+                if more == 1 { kind.0 } else { kind.1 },
+                p.code
+            ));
         }
     }
     if problems.has_errors() {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, Severity, SourceSpan};
 
 use super::source::SourceFile;
 use super::yaml::Span;
@@ -15,7 +15,8 @@ pub struct Problem {
     pub code: &'static str,
     pub message: String,
     pub help: Option<String>,
-    pub source: Option<NamedSource<std::sync::Arc<String>>>,
+    /// The file the labels point into (its text is shared, not copied).
+    pub source: Option<SourceFile>,
     pub labels: Vec<LabeledSpan>,
     /// "file:line:column" of the primary label, kept for plain-text and JSON output.
     pub location: Option<String>,
@@ -41,6 +42,15 @@ impl Problem {
         }
     }
 
+    /// A one-line remark that is neither a warning nor an error (a file skipped as not a
+    /// manifest); rendered without a snippet.
+    pub fn note(code: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Advice,
+            ..Problem::error(code, message)
+        }
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Problem {
         self.help = Some(help.into());
         self
@@ -52,8 +62,7 @@ impl Problem {
         if self.source.is_none() {
             let (line, col) = file.line_col(span.offset);
             self.location = Some(format!("{}:{line}:{col}", file.name));
-            self.source =
-                Some(NamedSource::new(file.name.clone(), file.text.clone()).with_language("yaml"));
+            self.source = Some(file.clone());
         }
         let span: SourceSpan = span.into();
         let label = label.into();
@@ -67,6 +76,10 @@ impl Problem {
 
     pub fn is_error(&self) -> bool {
         matches!(self.severity, Severity::Error)
+    }
+
+    pub fn is_warning(&self) -> bool {
+        matches!(self.severity, Severity::Warning)
     }
 }
 
@@ -114,7 +127,7 @@ impl Problems {
         self.0.iter().filter(|p| p.is_error()).count()
     }
     pub fn warnings(&self) -> usize {
-        self.0.len() - self.errors()
+        self.0.iter().filter(|p| p.is_warning()).count()
     }
     pub fn has_errors(&self) -> bool {
         self.errors() > 0

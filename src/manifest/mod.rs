@@ -9,6 +9,7 @@ pub mod desired;
 pub mod diagnostic;
 pub mod schema;
 pub mod source;
+pub mod text;
 pub mod validate;
 pub mod yaml;
 
@@ -21,23 +22,68 @@ pub use diagnostic::{Problem, Problems};
 pub use source::SourceFile;
 
 /// Reads, parses and validates the manifests at `paths` (files or directories).
+///
+/// A file named on the command line is always checked fully. A YAML file found by expanding
+/// a directory is first asked whether it is a manifest at all (a top-level `version:` key):
+/// a repository holds other YAML (CI workflows, compose files), and `validate .` must not
+/// fail on them. Such files are skipped with a one-line note; a directory that yields no
+/// manifest at all is an error.
 pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
     let mut problems = Problems::default();
-    let files = match source::expand(paths) {
-        Ok(f) => f,
-        Err(p) => {
-            problems.push(p);
-            return (Desired::default(), problems);
+    let expansion = source::expand(paths);
+    problems.0.extend(expansion.problems);
+    // Per file found: taken as a manifest, skipped as not one, or failed to read.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fate {
+        Taken,
+        Skipped,
+        Failed,
+    }
+    let mut fates = Vec::with_capacity(expansion.files.len());
+    let mut sources = Vec::with_capacity(expansion.files.len());
+    let mut trees = Vec::with_capacity(expansion.files.len());
+    for found in &expansion.files {
+        let file = match source::read(&found.path) {
+            Ok(s) => s,
+            // An empty YAML file found in a directory has no `version:` either.
+            Err(p) if found.dir.is_some() && p.code == "file::empty" => {
+                problems.push(skipped_note(&found.path.display().to_string(), NO_VERSION));
+                fates.push(Fate::Skipped);
+                continue;
+            }
+            Err(p) => {
+                problems.push(p);
+                fates.push(Fate::Failed);
+                continue;
+            }
+        };
+        // A file without the word `version` anywhere is no manifest: not worth parsing (a
+        // repository may hold large YAML files of other tools).
+        if found.dir.is_some() && !file.text.contains("version") {
+            problems.push(skipped_note(&file.name, NO_VERSION));
+            fates.push(Fate::Skipped);
+            continue;
         }
-    };
-    let mut sources = Vec::with_capacity(files.len());
-    for path in &files {
-        match source::read(path) {
-            Ok(s) => sources.push(s),
-            Err(p) => problems.push(p),
+        let parsed = yaml::parse(&file.text);
+        let skip = found
+            .dir
+            .and_then(|_| not_a_manifest(&file.text, parsed.as_ref().ok()));
+        if let Some(why) = skip {
+            problems.push(skipped_note(&file.name, why));
+            fates.push(Fate::Skipped);
+            continue;
+        }
+        fates.push(Fate::Taken);
+        trees.push(tree_or_problem(&file, parsed, &mut problems));
+        sources.push(file);
+    }
+    for (path, under) in paths.iter().zip(&expansion.under) {
+        let fate = |f: Fate| under.iter().any(|&i| fates[i] == f);
+        if path.is_dir() && !fate(Fate::Taken) && !fate(Fate::Failed) {
+            problems.push(no_manifest_in(path, under.len()));
         }
     }
-    let desired = load_sources(sources, &mut problems);
+    let desired = validate::validate(sources, trees, &mut problems);
     (desired, problems)
 }
 
@@ -45,15 +91,81 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
 pub fn load_sources(sources: Vec<SourceFile>, problems: &mut Problems) -> Desired {
     let trees = sources
         .iter()
-        .map(|s| match yaml::parse(&s.text) {
-            Ok(tree) => Some(tree),
-            Err(e) => {
-                problems.push(parse_problem(s, e));
-                None
-            }
-        })
+        .map(|s| tree_or_problem(s, yaml::parse(&s.text), problems))
         .collect();
     validate::validate(sources, trees, problems)
+}
+
+fn tree_or_problem(
+    file: &SourceFile,
+    parsed: Result<yaml::Node, yaml::ParseError>,
+    problems: &mut Problems,
+) -> Option<yaml::Node> {
+    parsed
+        .map_err(|e| problems.push(parse_problem(file, e)))
+        .ok()
+}
+
+const NO_VERSION: &str = "no top-level `version:`";
+
+/// Why a file found under a directory is not taken as a manifest, or `None` when it is one:
+/// its top level is a mapping with a `version` key. A `version` other than 1 in a file
+/// without `rooms` belongs to another tool (Docker Compose writes `version: "3.8"`) and is
+/// skipped too. When the YAML does not parse, a line starting with `version:` decides, so
+/// that a manifest with a syntax error is still reported, not skipped.
+fn not_a_manifest(text: &str, tree: Option<&yaml::Node>) -> Option<&'static str> {
+    let Some(node) = tree else {
+        let has_version = text.lines().any(|line| {
+            ["version", "\"version\"", "'version'"].iter().any(|key| {
+                line.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+        });
+        return (!has_version).then_some(NO_VERSION);
+    };
+    let yaml::Value::Map(entries) = &node.value else {
+        return Some(NO_VERSION);
+    };
+    let value_of = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| matches!(&k.value, yaml::Value::Str(s) if s == name))
+            .map(|(_, v)| v)
+    };
+    let Some(version) = value_of("version") else {
+        return Some(NO_VERSION);
+    };
+    if matches!(version.value, yaml::Value::Int(1)) || value_of("rooms").is_some() {
+        return None;
+    }
+    Some("its `version:` is not 1 and it has no `rooms:`")
+}
+
+fn skipped_note(name: &str, why: &str) -> Problem {
+    Problem::note(
+        "file::not_a_manifest",
+        format!("{name}: skipped, not a manifest ({why})"),
+    )
+}
+
+fn no_manifest_in(dir: &std::path::Path, skipped: usize) -> Problem {
+    let message = match skipped {
+        0 => format!(
+            "{}: no manifest found: the directory holds no .yaml or .yml files",
+            dir.display()
+        ),
+        1 => format!(
+            "{}: no manifest found: the one YAML file found is not a manifest",
+            dir.display()
+        ),
+        n => format!(
+            "{}: no manifest found: none of the {n} YAML files found is a manifest",
+            dir.display()
+        ),
+    };
+    Problem::error("file::no_manifest", message).with_help(
+        "a manifest starts with `version: 1`; hidden folders (such as .github) are not searched; a file named on the command line is checked fully",
+    )
 }
 
 /// A YAML-level error as a located diagnostic, with a hint for the usual causes.
@@ -77,6 +189,19 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
                 "each key may appear once in a mapping; remove or merge the repeated key"
                     .to_string(),
             ),
+        )
+    } else if lower.contains("unknown anchor") || lower.contains("undefined alias") {
+        // Checked before the budget branch below: the parser's text mentions "alias" here
+        // too, and "expands to too many values" sent users hunting for a bomb.
+        let alias = err
+            .span
+            .and_then(|s| alias_at(&file.text, s.offset))
+            .map(|a| format!(" `*{a}`"))
+            .unwrap_or_default();
+        (
+            "yaml::undefined_alias",
+            format!("the alias{alias} refers to an anchor that is not defined"),
+            Some("define the anchor first (`&name` before a value, above this line), or write the value itself".to_string()),
         )
     } else if lower.contains("documents") {
         // The budget allows one document per file (`max_documents: 1`).
@@ -102,15 +227,20 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
             format!("the manifest is refused as unsafe to read: {what}"),
             Some("manifests are plain lists of rooms; anchors and aliases that expand to huge documents, and nesting deeper than 32 levels, are refused".to_string()),
         )
+    } else if let Some(tab) = indentation_tab(file, &err, &lower) {
+        // The parser notices a tab only when it reads past it, often at the end of the line
+        // before; point at the tab itself.
+        return Problem::error(
+            "yaml::syntax",
+            "invalid YAML: a tab is used for indentation",
+        )
+        .at(file, tab, "tab")
+        .with_help("YAML does not allow tabs for indentation; indent with spaces");
     } else {
-        let tab = err
-            .span
-            .is_some_and(|s| line_of(file, s.offset).contains('\t'))
-            || (lower.contains("tab") && file.text.contains('\t'));
         (
             "yaml::syntax",
             format!("invalid YAML: {}", err.message),
-            tab.then(|| "YAML does not allow tabs for indentation; indent with spaces".to_string()),
+            None,
         )
     };
     let mut p = Problem::error(code, message);
@@ -131,11 +261,47 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
     p
 }
 
-fn line_of(file: &SourceFile, offset: usize) -> &str {
-    let offset = offset.min(file.text.len());
-    let start = file.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = file.text[offset..]
-        .find('\n')
-        .map_or(file.text.len(), |i| offset + i);
-    &file.text[start..end]
+/// The name of the alias (`*name`) written at `offset`, if there is one.
+fn alias_at(text: &str, offset: usize) -> Option<&str> {
+    let rest = text.get(offset..)?.strip_prefix('*')?;
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// The tab that caused a syntax error: the first tab in the indentation of the error's line
+/// or of the next two lines (the parser may report the line before). Only when the error
+/// is about a tab, or such a tab is there to blame.
+fn indentation_tab(file: &SourceFile, err: &yaml::ParseError, lower: &str) -> Option<yaml::Span> {
+    let offset = err.span?.offset.min(file.text.len());
+    let text = file.text.as_str();
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let mut start = line_start;
+    for _ in 0..3 {
+        let line = &text[start..];
+        let line = &line[..line.find(['\n', '\r']).unwrap_or(line.len())];
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line[..indent].find('\t') {
+            return Some(yaml::Span {
+                offset: start + i,
+                len: 1,
+            });
+        }
+        // Only the error line itself unless the parser says a tab is to blame.
+        if !lower.contains("tab") {
+            return None;
+        }
+        let next = start + line.len();
+        if next >= text.len() {
+            return None;
+        }
+        start = next
+            + if text[next..].starts_with("\r\n") {
+                2
+            } else {
+                1
+            };
+    }
+    None
 }

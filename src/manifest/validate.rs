@@ -14,6 +14,7 @@ use super::desired::{
 };
 use super::diagnostic::{Problem, Problems};
 use super::source::SourceFile;
+use super::text;
 use super::yaml::{Node, Span, Value};
 
 pub const TOP_KEYS: &[&str] = &["version", "defaults", "rooms"];
@@ -90,7 +91,10 @@ pub fn validate(
 /// What identifies a room, kept even for rooms with other errors so that duplicates are
 /// reported in the same run.
 struct RoomIdent {
+    /// The title as the server will store it (the identity).
     title: String,
+    /// The title as written, for messages.
+    written: String,
     id: Option<i64>,
     origin: Origin,
 }
@@ -106,13 +110,31 @@ fn check_duplicates(desired: &Desired, idents: &[RoomIdent], problems: &mut Prob
         let both_pinned =
             |first: &RoomIdent| matches!((first.id, room.id), (Some(a), Some(b)) if a != b);
         if let Some(first) = by_title.get(&key).filter(|f| !both_pinned(f)) {
+            // "🚀 A" and "🎉 A" are one room on the server (both stored as "__ A"): say so,
+            // or the error reads as nonsense.
+            let message = if first.written.to_lowercase() == room.written.to_lowercase() {
+                format!("room `{}` is defined twice", room.written)
+            } else {
+                let stored = if first.title == room.title {
+                    format!("DocSpace stores both as `{}`", room.title)
+                } else {
+                    format!(
+                        "DocSpace stores them as `{}` and `{}`",
+                        first.title, room.title
+                    )
+                };
+                format!(
+                    "room `{}` is the same room as `{}`: {stored}",
+                    room.written, first.written
+                )
+            };
             problems.push(twice(
                 desired,
                 "manifest::duplicate_room",
-                format!("room `{}` is defined twice", room.title),
+                message,
                 first.origin,
                 room.origin,
-                "titles are compared case-insensitively, after the server replaces characters such as `:` with `_`; rename one room or merge the two",
+                "titles are compared case-insensitively, in the form the server stores (characters such as `:` and emoji replaced with `_`); rename one room or merge the two",
             ));
         } else {
             by_title.insert(key, room);
@@ -412,7 +434,7 @@ impl Cx<'_> {
 
     fn room(&mut self, node: &Node) -> Option<DesiredRoom> {
         let entries = self.mapping(node, "a room", ROOM_KEYS)?;
-        let mut title: Option<(String, Span)> = None;
+        let mut title: Option<((String, String), Span)> = None;
         let mut room_type: Option<RoomType> = None;
         let mut type_seen = false;
         let mut id = None;
@@ -502,9 +524,10 @@ impl Cx<'_> {
             Some(n) => self.invitees(n, room_type),
             None => Some(Vec::new()),
         };
-        let (title, title_span) = title?;
+        let ((written, title), title_span) = title?;
         self.idents.push(RoomIdent {
             title: title.clone(),
+            written,
             id,
             origin: self.origin(title_span),
         });
@@ -525,7 +548,8 @@ impl Cx<'_> {
         })
     }
 
-    fn title(&mut self, node: &Node) -> Option<String> {
+    /// Checks a title; returns it as written (trimmed) and as the server will store it.
+    fn title(&mut self, node: &Node) -> Option<(String, String)> {
         let raw = self.str_ref("title", node)?;
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -535,6 +559,39 @@ impl Cx<'_> {
                 node.span,
                 "empty title",
                 Some("give the room a name".into()),
+            );
+            return None;
+        }
+        // Control characters (NUL, ESC, BEL, newlines, tab) come from YAML escapes or block
+        // scalars; the server would store them as they are (a tab as `_`), and a NUL or ESC
+        // in a title breaks the web UI, terminals and plans.
+        if let Some(c) = trimmed.chars().find(|c| text::is_control(*c)) {
+            self.error(
+                "manifest::title_control",
+                format!(
+                    "the room title contains a control character ({})",
+                    describe_control(c)
+                ),
+                node.span,
+                "control character",
+                Some("remove it; in a double-quoted YAML string, escapes such as \\0, \\e, \\a, \\t and \\n produce one, and a `|` block keeps its line breaks".into()),
+            );
+            return None;
+        }
+        if trimmed.chars().all(text::is_blank) {
+            let shown: Vec<String> = dedup(trimmed.chars().filter(|c| !c.is_whitespace()))
+                .into_iter()
+                .map(text::code_point)
+                .collect();
+            self.error(
+                "manifest::blank_title",
+                format!(
+                    "the room title is blank to the eye: it holds only invisible characters ({})",
+                    shown.join(", ")
+                ),
+                node.span,
+                "invisible title",
+                Some("give the room a name that can be read; a room nobody can see the name of cannot be told apart".into()),
             );
             return None;
         }
@@ -552,17 +609,67 @@ impl Cx<'_> {
             );
             return None;
         }
+        if let Some(c) = trimmed.chars().find(|c| text::is_bidi_control(*c)) {
+            self.warning(
+                "manifest::title_bidi",
+                format!(
+                    "the room title contains a bidirectional control ({}), which changes how it is displayed",
+                    text::code_point(c)
+                ),
+                node.span,
+                "reorders the text around it",
+                Some("remove it unless you mean it: the title will not read in DocSpace the way it is written here".into()),
+            );
+        } else if let Some(c) = trimmed.chars().find(|c| text::is_hidden_in_title(*c)) {
+            // "Sa\u{200B}les" looks like "Sales" but is another room to the server.
+            self.warning(
+                "manifest::title_invisible",
+                format!(
+                    "the room title contains an invisible character ({})",
+                    text::code_point(c)
+                ),
+                node.span,
+                "invisible character",
+                Some("remove it: the title looks like one without it, but is a different room to DocSpace".into()),
+            );
+        }
+        if let Some(mixed) = text::mixed_script_word(trimmed) {
+            self.warning(
+                "manifest::confusable_title",
+                format!(
+                    "the room title mixes scripts in the word `{}`: {}",
+                    mixed.word,
+                    mixed.describe()
+                ),
+                node.span,
+                "look-alike letters",
+                Some("letters of different scripts that look alike make two titles look the same; write each word in one script".into()),
+            );
+        }
         let stored = model::sanitize_title(trimmed);
         if stored != trimmed {
+            let mut what = Vec::new();
+            if trimmed
+                .chars()
+                .any(|c| model::TITLE_REPLACED_CHARS.contains(&c))
+            {
+                what.push("the characters \\t * + : \" < > ? | \\ / become `_`");
+            }
+            if trimmed.chars().any(|c| c.len_utf16() == 2) {
+                what.push("emoji and other characters outside the Basic Multilingual Plane become `__` (one `_` per UTF-16 unit)");
+            }
             self.warning(
                 "manifest::title_changed",
                 format!("DocSpace will store this title as `{stored}`"),
                 node.span,
                 "contains characters the server replaces with `_`",
-                Some("the characters \\t * + : \" < > ? | \\ / are replaced; the room is matched by the stored title, so this works, but writing it that way avoids surprises".into()),
+                Some(format!(
+                    "{}; the room is matched by the stored title, so this works, but DocSpace will show `{stored}`: choose a title without them to see it as written",
+                    what.join("; ")
+                )),
             );
         }
-        Some(stored)
+        Some((trimmed.to_string(), stored))
     }
 
     fn room_type(&mut self, node: &Node) -> Option<RoomType> {
@@ -791,12 +898,27 @@ impl Cx<'_> {
                 if let Err(why) = check_email(&normal) {
                     self.error(
                         "manifest::email",
-                        format!("`{e}` is not a valid email address: {why}"),
+                        format!("`{}` is not a valid email address: {why}", e.escape_debug()),
                         span,
                         "invalid email",
                         Some("write the address as name@domain.tld".into()),
                     );
                     return None;
+                }
+                // A homograph domain can be registered by anyone: the invitation would go
+                // to them. Valid, so a warning, but one that says which letter is odd.
+                if let Some(mixed) = text::mixed_script_word(&normal) {
+                    self.warning(
+                        "manifest::confusable_email",
+                        format!(
+                            "the email `{e}` mixes scripts in `{}`: {}",
+                            mixed.word,
+                            mixed.describe()
+                        ),
+                        span,
+                        "look-alike letters",
+                        Some("check that this is the address you mean: a look-alike domain may belong to someone else".into()),
+                    );
                 }
                 (Subject::Email(normal), span)
             }
@@ -1006,21 +1128,39 @@ pub fn parse_quota(text: &str) -> Option<Quota> {
 
 /// A deliberately plain email check: what the server's address validation would refuse
 /// (docspace-api.md 6.2: a bad email makes the whole share call fail with 400).
-pub fn check_email(email: &str) -> Result<(), &'static str> {
+pub fn check_email(email: &str) -> Result<(), String> {
     if model::server_len(email) > EMAIL_MAX_CHARS {
-        return Err("longer than 255 characters");
+        return Err("longer than 255 characters".into());
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("it contains spaces");
+    if let Some(c) = email.chars().find(|c| text::is_control(*c)) {
+        return Err(format!(
+            "it contains a control character ({})",
+            describe_control(c)
+        ));
+    }
+    if let Some(c) = email.chars().find(|c| text::is_bidi_control(*c)) {
+        return Err(format!(
+            "it contains a bidirectional control ({}), which changes how the address is displayed",
+            text::code_point(c)
+        ));
+    }
+    if let Some(c) = email.chars().find(|c| text::is_invisible(*c)) {
+        return Err(format!(
+            "it contains an invisible character ({})",
+            text::code_point(c)
+        ));
+    }
+    if email.chars().any(char::is_whitespace) {
+        return Err("it contains spaces".into());
     }
     let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err("there is no `@`");
+        return Err("there is no `@`".into());
     };
     if local.is_empty() {
-        return Err("nothing before the `@`");
+        return Err("nothing before the `@`".into());
     }
     if local.contains('@') {
-        return Err("more than one `@`");
+        return Err("more than one `@`".into());
     }
     if domain.is_empty()
         || !domain.contains('.')
@@ -1028,12 +1168,39 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         || domain.ends_with('.')
         || domain.contains("..")
     {
-        return Err("the domain after `@` is not a domain name");
+        return Err("the domain after `@` is not a domain name".into());
     }
     if email.contains(['<', '>', '(', ')', ',', ';', ':', '[', ']', '\\', '"']) {
-        return Err("it contains characters not allowed in an address");
+        return Err("it contains characters not allowed in an address".into());
     }
     Ok(())
+}
+
+/// `U+0000 (NUL)`: control characters have well-known names, and none of them prints.
+fn describe_control(c: char) -> String {
+    let name = match c {
+        '\0' => "NUL",
+        '\u{7}' => "BEL",
+        '\u{8}' => "backspace",
+        '\t' => "tab",
+        '\n' => "line feed",
+        '\r' => "carriage return",
+        '\u{1b}' => "ESC",
+        '\u{7f}' => "DEL",
+        _ => return text::code_point(c),
+    };
+    format!("{} {name}", text::code_point(c))
+}
+
+/// The characters of `chars` in first-seen order, once each.
+fn dedup(chars: impl Iterator<Item = char>) -> Vec<char> {
+    let mut out = Vec::new();
+    for c in chars {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn is_culture(c: &str) -> bool {
@@ -1067,6 +1234,20 @@ mod tests {
         assert!(check_email("a@b").is_err());
         assert!(check_email("a b@c.d").is_err());
         assert!(check_email("@c.d").is_err());
+        // Each refusal names what is wrong (a NUL used to be "it contains spaces").
+        let why = |e: &str| check_email(e).unwrap_err();
+        assert_eq!(
+            why("a\0b@c.de"),
+            "it contains a control character (U+0000 NUL)"
+        );
+        assert_eq!(
+            why("a\u{200B}@c.de"),
+            "it contains an invisible character (U+200B)"
+        );
+        assert!(why("a@\u{202E}c.de").starts_with("it contains a bidirectional control (U+202E)"));
+        assert_eq!(why("a b@c.de"), "it contains spaces");
+        // A look-alike is valid (a warning says so), not refused.
+        assert!(check_email("a@ex\u{0430}mple.com").is_ok());
     }
 
     #[test]

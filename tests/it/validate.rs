@@ -63,6 +63,15 @@ fixture_tests! {
     several_documents => 1,
     only_comments => 1,
     top_level_list => 1,
+    tabs_in_list => 1,
+    undefined_alias => 1,
+    emoji_stored_title => 0,
+    emoji_duplicate_room => 1,
+    title_control => 1,
+    blank_title => 1,
+    title_invisible => 0,
+    email_invisible => 1,
+    confusable => 0,
 }
 
 #[test]
@@ -231,6 +240,237 @@ fn a_large_manifest_is_within_the_parser_budget() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr.contains("2000 rooms, 20000 invitees"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Writes `text` to `dir/rel`, creating parent directories.
+fn write(dir: &std::path::Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const ROOM: &str = "version: 1\nrooms:\n  - title: Sales\n    type: collaboration\n";
+
+#[test]
+fn a_repository_directory_skips_hidden_folders_and_yaml_that_is_not_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "rooms/sales.yaml", ROOM);
+    // Hidden folders are not searched at all, whatever they hold.
+    write(d, ".github/workflows/ci.yml", "on: push\njobs: {}\n");
+    write(d, ".hidden/rooms.yaml", "version: 1\nrooms: [oops\n");
+    // YAML of other tools is skipped with a note; Compose's own `version:` does not count.
+    write(d, "mkdocs.yml", "site_name: Docs\nnav: []\n");
+    write(d, "compose.yaml", "version: \"3.8\"\nservices: {}\n");
+    write(d, "empty.yaml", "");
+    let out = run(["validate".as_ref(), d.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains(".github"), "{}", out.stderr);
+    assert!(!out.stderr.contains(".hidden"), "{}", out.stderr);
+    insta::assert_snapshot!("validate_repository_directory", scrub(&out.stderr, d));
+
+    // Named on the command line, a file is checked fully, hidden or not.
+    let ci = d.join(".github/workflows/ci.yml");
+    let out = run(["validate".as_ref(), ci.as_os_str()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("manifest::no_version"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_broken_manifest_in_a_directory_is_reported_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.yaml", ROOM);
+    // Does not parse, but it is a manifest: a line starts with `version:`.
+    write(dir.path(), "b.yaml", "version: 1\nrooms: [oops\n");
+    let out = run(["validate".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("yaml::syntax"), "{}", out.stderr);
+    assert!(!out.stderr.contains("skipped"), "{}", out.stderr);
+}
+
+#[test]
+fn a_directory_without_any_manifest_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mkdocs.yml", "site_name: Docs\n");
+    write(dir.path(), "ci.yaml", "on: push\n");
+    write(dir.path(), ".github/rooms.yaml", ROOM);
+    let out = run(["validate".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!(
+        "validate_directory_without_manifest",
+        scrub(&out.stderr, dir.path())
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_are_reported_once_and_every_file_is_read_once() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    write(&d, "a.yaml", ROOM);
+    write(
+        &d,
+        "sub/b.yaml",
+        "version: 1\nrooms:\n  - title: Legal\n    type: custom\n",
+    );
+    // Two links back to the directory (this made `validate d` run forever), one back to
+    // it from below, and a second name for a file (read twice, it was a duplicate room).
+    // The loop is reported once.
+    symlink(&d, d.join("loop1")).unwrap();
+    symlink(&d, d.join("loop2")).unwrap();
+    symlink("..", d.join("sub/up")).unwrap();
+    symlink("a.yaml", d.join("again.yaml")).unwrap();
+    // A second way into a directory that is not a loop: read once, no warning.
+    symlink("sub", d.join("sub-link")).unwrap();
+    let out = run(["validate".as_ref(), d.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("file::symlink_loop").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("2 manifest files valid: 2 rooms"),
+        "{}",
+        out.stderr
+    );
+    insta::assert_snapshot!("validate_symlink_loops", scrub(&out.stderr, dir.path()));
+
+    // The same file named twice on the command line is read once too.
+    let a = d.join("a.yaml");
+    let again = d.join("again.yaml");
+    let out = run(["validate".as_ref(), a.as_os_str(), again.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 manifest file valid"),
+        "{}",
+        out.stderr
+    );
+
+    // A directory and one inside it: each has its manifests, none is read twice.
+    let sub = d.join("sub");
+    let out = run(["validate".as_ref(), d.as_os_str(), sub.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("2 manifest files valid: 2 rooms"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn repeated_warnings_collapse_after_five_with_a_count() {
+    // 20,001 copies of one tag: 20,000 warnings, of which five are shown.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tags.yaml");
+    let mut text = String::from("version: 1\nrooms:\n  - title: T\n    type: custom\n    tags:\n");
+    for _ in 0..20_001 {
+        text.push_str("      - a\n");
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("⚠ tag `a` is listed twice").count(),
+        5,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "... and 19995 more warnings like this (manifest::duplicate_tag); run with -v to see every one"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("1 manifest file valid"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn many_errors_show_the_first_twenty_of_a_kind_and_count_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("errors.yaml");
+    let mut text = String::from("version: 1\nrooms:\n");
+    for i in 0..30 {
+        text.push_str(&format!("  - title: Room {i}\n    type: bogus\n"));
+    }
+    // One error of another kind is shown although the first kind was cut.
+    text.push_str("  - title: Last\n    type: custom\n    quota: lots\n");
+    std::fs::write(&path, text).unwrap();
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("× unknown room type `bogus`").count(),
+        20,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("... and 10 more errors like this (manifest::room_type)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("manifest::quota"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error: 31 errors; nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    // -v shows every one.
+    let out = run(["-v".as_ref(), "validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr.matches("× unknown room type `bogus`").count(),
+        30,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("more errors like this"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn many_diagnostics_are_all_counted_and_the_shown_ones_located() {
+    // 2,000 errors and 4,000 warnings over a 4,000-room file: each is located through the
+    // line index (this took minutes when every diagnostic rescanned the file).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    let mut text = String::from("version: 1\nrooms:\n");
+    for i in 0..4_000 {
+        let t = if i % 2 == 0 { "custom" } else { "bogus" };
+        text.push_str(&format!("  - title: \"Room: {i}\"\n    type: {t}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("error: 2000 errors and 4000 warnings; nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    // The twentieth error shown is room 39's type, on line 2 + 2 * 39 + 2.
+    assert!(out.stderr.contains("big.yaml:82:11"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("... and 1980 more errors like this (manifest::room_type)"),
         "{}",
         out.stderr
     );
