@@ -82,7 +82,7 @@ pub struct GlobalArgs {
 
 /// Where the portal is and how to reach it: only on the commands that talk to a portal
 /// (`plan`, `apply`, `export`), so the offline commands do not list options they ignore.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Portal options")]
 pub struct NetworkArgs {
     /// Portal to talk to: `https://HOST`, `http://127.0.0.1:PORT` (plain HTTP only to loopback),
@@ -105,6 +105,19 @@ pub struct NetworkArgs {
     /// unencrypted: use only on a trusted network.
     #[arg(long)]
     pub insecure_http: bool,
+
+    /// Seconds one request may take (connecting, sending, reading the answer) before it is
+    /// given up and, where safe, retried.
+    #[arg(long, env = "DOCSPACE_TIMEOUT", value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Requests per rolling minute this run may send. The portal allows 1,500 per user; the
+    /// default leaves room for the same account's browser sessions. 0 turns the client-side
+    /// budget off (the portal's own limiter still applies).
+    #[arg(long, env = "DOCSPACE_RATE_LIMIT", value_name = "PER_MINUTE",
+          default_value_t = crate::docspace::DEFAULT_REQUESTS_PER_MINUTE)]
+    pub rate_limit: u32,
 }
 
 /// The portal options written before the subcommand (`docspace-provision --portal URL plan`),
@@ -122,6 +135,20 @@ pub struct LegacyNetworkArgs {
     pub insecure_http: bool,
 }
 
+impl Default for NetworkArgs {
+    /// The same defaults as the flags (for code that builds settings without parsing).
+    fn default() -> NetworkArgs {
+        NetworkArgs {
+            portal: None,
+            api_key_file: None,
+            ca_cert: None,
+            insecure_http: false,
+            timeout: 60,
+            rate_limit: crate::docspace::DEFAULT_REQUESTS_PER_MINUTE,
+        }
+    }
+}
+
 impl NetworkArgs {
     /// These options with any given before the subcommand taking precedence (an explicit
     /// flag beats `DOCSPACE_URL`, which only the subcommand's `--portal` reads).
@@ -131,6 +158,8 @@ impl NetworkArgs {
             api_key_file: legacy.api_key_file.clone().or(self.api_key_file),
             ca_cert: legacy.ca_cert.clone().or(self.ca_cert),
             insecure_http: legacy.insecure_http || self.insecure_http,
+            timeout: self.timeout,
+            rate_limit: self.rate_limit,
         }
     }
 }

@@ -26,6 +26,12 @@ pub struct PortalSettings {
     /// `None` only for `sandbox:` portals, whose key is shared in-process.
     pub api_key: Option<SecretString>,
     pub ca_cert: Option<PathBuf>,
+    /// `--insecure-http`: also decides which redirects are followed.
+    pub insecure_http: bool,
+    /// `--timeout`, per request.
+    pub timeout: std::time::Duration,
+    /// `--rate-limit`: requests per rolling minute (0 = no client-side budget).
+    pub requests_per_minute: u32,
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -213,6 +219,9 @@ pub fn portal_settings(global: &NetworkArgs) -> Result<PortalSettings, SettingsE
         portal,
         api_key,
         ca_cert: global.ca_cert.clone(),
+        insecure_http: global.insecure_http,
+        timeout: std::time::Duration::from_secs(global.timeout),
+        requests_per_minute: global.rate_limit,
     })
 }
 

@@ -37,6 +37,9 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
             })?;
             let mut config = ClientConfig::new(url.clone(), key);
             config.ca_cert = settings.ca_cert.clone();
+            config.allow_insecure_http = settings.insecure_http;
+            config.timeout = settings.timeout;
+            config.requests_per_minute = settings.requests_per_minute;
             let client = Client::new(config)?;
             let display = url.as_str().trim_end_matches('/').to_string();
             Ok(Portal {
@@ -62,6 +65,7 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
             );
             // The in-process sandbox has no rate limiter; pacing would only slow it down.
             config.requests_per_minute = 0;
+            config.timeout = settings.timeout;
             let client = Client::new(config)?;
             Ok(Portal {
                 client,

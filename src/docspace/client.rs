@@ -1169,6 +1169,8 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
         tls: bool,
         refused: bool,
         plain_http: bool,
+        /// The resolver found no such host (hyper's connector says "dns error").
+        dns: bool,
     }
     // `io::Error::source` skips the error it wraps, and hyper nests io errors (an `Other`
     // around an `InvalidData` around the `rustls::Error`), so descend through `get_ref` too.
@@ -1188,7 +1190,11 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
                 found.plain_http = true;
             }
         }
-        found.innermost = Some(e.to_string());
+        let text = e.to_string();
+        if text.starts_with("dns error") || text.contains("failed to lookup address") {
+            found.dns = true;
+        }
+        found.innermost = Some(text);
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::ConnectionRefused {
                 found.refused = true;
@@ -1209,6 +1215,7 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
         tls,
         refused,
         plain_http,
+        dns,
     } = found;
     // The outermost reqwest message names the URL; keep only a cause below it.
     let cause = innermost.filter(|c| !c.contains("://"));
@@ -1217,6 +1224,8 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
     } else if err.is_connect() {
         if refused {
             ErrorKind::Network(NetworkKind::Refused)
+        } else if dns {
+            ErrorKind::Network(NetworkKind::UnknownHost)
         } else {
             ErrorKind::Network(NetworkKind::Connect)
         }

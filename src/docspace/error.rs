@@ -23,8 +23,10 @@ use miette::Diagnostic;
 pub enum NetworkKind {
     /// The TCP connect was refused (nothing listens there).
     Refused,
-    /// Connecting failed otherwise (DNS, unreachable, connect timeout); nothing was sent.
+    /// Connecting failed otherwise (unreachable, connect timeout); nothing was sent.
     Connect,
+    /// The host name does not resolve. Waiting will not heal it, so it is never retried.
+    UnknownHost,
     /// The request was sent, or may have been, and no answer came in time.
     Timeout,
     /// The connection broke in another way (reset mid-request, protocol error).
@@ -94,6 +96,9 @@ impl ErrorKind {
                 "cannot connect to the portal: connection refused"
             }
             ErrorKind::Network(NetworkKind::Connect) => "cannot connect to the portal",
+            ErrorKind::Network(NetworkKind::UnknownHost) => {
+                "cannot connect to the portal: its host name does not resolve"
+            }
             ErrorKind::Network(NetworkKind::Timeout) => "the portal did not answer in time",
             ErrorKind::Network(NetworkKind::Other) => "the connection to the portal failed",
             ErrorKind::Tls => "the TLS handshake with the portal failed",
@@ -142,7 +147,10 @@ impl ErrorKind {
             }
             ErrorKind::Server => "the portal had an internal error; run again later",
             ErrorKind::Network(NetworkKind::Timeout) => {
-                "the portal is slow or unreachable; check --portal, DNS, firewall and proxy settings"
+                "the portal is slow or unreachable; check --portal, DNS, firewall and proxy settings, or allow more time with --timeout SECONDS"
+            }
+            ErrorKind::Network(NetworkKind::UnknownHost) => {
+                "check the host name in --portal (a typo?) and this machine's DNS settings"
             }
             ErrorKind::Network(_) => {
                 "check --portal (scheme, host and port), DNS, and any firewall or proxy between here and the portal"

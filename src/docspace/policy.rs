@@ -45,8 +45,10 @@ pub fn should_retry(class: CallClass, err: &ApiError) -> bool {
         // A GET has no effect and repeating an idempotent write (PUT share with the same
         // access, PUT room settings, archive) changes nothing, so a 500 is retried too: a
         // transient server error must not fail a whole unattended run.
+        // An unknown host name cannot heal by waiting: not retried.
         CallClass::Read | CallClass::IdempotentWrite => {
-            matches!(err.kind(), ErrorKind::Network(_))
+            (matches!(err.kind(), ErrorKind::Network(_))
+                && err.kind() != ErrorKind::Network(NetworkKind::UnknownHost))
                 || matches!(status, Some(429 | 500 | 502 | 503 | 504))
         }
         CallClass::Create => {
@@ -257,6 +259,10 @@ mod tests {
             &err(ErrorKind::Network(NetworkKind::Timeout), None)
         ));
         assert!(!should_retry(CallClass::Read, &err(ErrorKind::Tls, None)));
+        assert!(!should_retry(
+            CallClass::Read,
+            &err(ErrorKind::Network(NetworkKind::UnknownHost), None)
+        ));
         assert!(!should_retry(
             CallClass::Read,
             &err(ErrorKind::Failed, Some(200))

@@ -1557,3 +1557,15 @@ async fn a_redirect_to_plain_http_on_another_host_is_refused_not_followed() {
     assert_eq!(received(&server).await.len(), 1);
     assert!(!err.to_string().contains(KEY));
 }
+
+#[tokio::test]
+async fn an_unknown_host_name_is_not_retried() {
+    let err = Client::new(config("https://no-such-host.invalid"))
+        .unwrap()
+        .get_room(7)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network(NetworkKind::UnknownHost));
+    assert_eq!(err.attempts(), 1, "{err}");
+    assert!(err.to_string().contains("does not resolve"), "{err}");
+}

@@ -6,6 +6,7 @@ mod ci_examples;
 mod client;
 mod common;
 mod export;
+mod network;
 mod output;
 mod plan;
 mod real_portal;
