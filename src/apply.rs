@@ -45,6 +45,9 @@ pub const DROPPED: &str = "dropped by the server without an error";
 pub const NOT_CREATED: &str = "room was not created";
 /// Message of the items of rooms not started because of Ctrl-C or SIGTERM.
 pub const INTERRUPTED: &str = "interrupted";
+/// How the skip message of an item not started because the portal's daily limit was reached
+/// begins (the rest says when to run again).
+pub const LIMIT_REACHED: &str = "not started: portal limit reached";
 /// Message of the items of a room that was running when the run was abandoned (a second
 /// Ctrl-C or SIGTERM, or calls still hanging when the grace time ran out).
 pub const ABANDONED: &str = "interrupted while its room was in progress: the outcome is unknown (the change may have been made); run plan to see";
@@ -116,8 +119,14 @@ pub async fn execute_into<A: DocSpaceApi>(
             let log = RoomLog { journal, room: n };
             // Checked when the room is about to start: futures are created lazily by
             // `buffer_unordered`, so rooms not yet started after Ctrl-C end up here.
+            let limit = api.limit_reached();
             if interrupted.load(Ordering::SeqCst) {
                 for e in skip_room(room, room.room_id, INTERRUPTED) {
+                    log.push(e);
+                }
+            } else if let Some(why) = limit.filter(|_| !room.items.is_empty()) {
+                // Section 9: a daily limit is never slept through; what is left is reported.
+                for e in skip_room(room, room.room_id, &format!("{LIMIT_REACHED}: {why}")) {
                     log.push(e);
                 }
             } else {

@@ -217,6 +217,10 @@ struct Inner {
     max_retry_after: Duration,
     max_body_bytes: usize,
     max_retries: usize,
+    /// Set when a 429 asked for a wait longer than `max_retry_after` (a daily limit, section
+    /// 9): until then no further write is sent. Reads still go (they have their own budget
+    /// on the server, and a plan's reads are what tells the user where things stand).
+    limit_until: std::sync::Mutex<Option<SystemTime>>,
     counters: Counters,
     seeds: RandomState,
 }
@@ -349,6 +353,7 @@ impl Client {
                 pacer: Pacer::new(config.requests_per_minute),
                 max_body_bytes: config.max_body_bytes.max(1024),
                 max_retries: config.max_retries,
+                limit_until: std::sync::Mutex::new(None),
                 backoff,
                 max_retry_after: config.max_retry_after,
                 counters: Counters::default(),
@@ -363,6 +368,24 @@ impl Client {
     }
 
     /// The counters so far.
+    /// When the portal has said that this user's request limit is spent for longer than the
+    /// client waits (a daily limit, section 9): a sentence saying so and when it resets.
+    pub fn limit_reached(&self) -> Option<String> {
+        let until = (*self
+            .inner
+            .limit_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()))?;
+        let left = until.duration_since(SystemTime::now()).ok()?;
+        let at = chrono::DateTime::<chrono::Utc>::from(until).format("%Y-%m-%d %H:%M UTC");
+        let minutes = left.as_secs().div_ceil(60);
+        Some(format!(
+            "the portal's request limit for this user is spent (a daily limit: by default 10,000 POST and PUT requests per user per day); it resets in about {} h {:02} min, at {at}: run again after that",
+            minutes / 60,
+            minutes % 60
+        ))
+    }
+
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -911,6 +934,14 @@ impl Client {
         } else {
             &inner.reads
         };
+        if call.class.is_write()
+            && let Some(message) = self.limit_reached()
+        {
+            // Not sent: the portal said this user's limit is spent for hours.
+            return Err(call
+                .error(ErrorKind::RateLimited)
+                .with_message(format!("not sent: {message}")));
+        }
         let _permit = semaphore.acquire().await.map_err(|_| {
             call.error(ErrorKind::Config)
                 .with_message("client shut down")
@@ -999,8 +1030,22 @@ impl Client {
             (true, Some(wait)) => Some(wait.max(window.unwrap_or_default())),
             _ => window,
         };
-        if let Some(wait) = pause.filter(|w| *w <= self.inner.max_retry_after) {
-            self.inner.pacer.block_until(Instant::now() + wait);
+        match pause {
+            Some(wait) if wait <= self.inner.max_retry_after => {
+                self.inner.pacer.block_until(Instant::now() + wait);
+            }
+            // A wait of hours is a daily limit: never slept through. Writes stop here; the
+            // run reports what is left undone and when to run again.
+            Some(wait) if status == StatusCode::TOO_MANY_REQUESTS => {
+                let until = now + wait;
+                let mut limit = self
+                    .inner
+                    .limit_until
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                *limit = Some(limit.map_or(until, |l| l.max(until)));
+            }
+            _ => {}
         }
         // A 429 without Retry-After but with an exhausted window waits for the reset.
         retry_after.or(if status == StatusCode::TOO_MANY_REQUESTS {
@@ -1241,6 +1286,9 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
 impl super::DocSpaceApi for Client {
     fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send {
         Client::me(self)
+    }
+    fn limit_reached(&self) -> Option<String> {
+        Client::limit_reached(self)
     }
     fn list_rooms(
         &self,

@@ -31,6 +31,11 @@ pub use wire::{
 pub trait DocSpaceApi: Send + Sync {
     /// The key owner's profile.
     fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send;
+    /// Set once the portal has said the user's request limit is spent for hours (a daily
+    /// limit): why, and when to run again. No write should start after that.
+    fn limit_reached(&self) -> Option<String> {
+        None
+    }
     /// All rooms in `area` (all pages), optionally narrowed by the server's title search;
     /// rooms in connected storage apart.
     fn list_rooms(

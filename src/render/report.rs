@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use std::collections::BTreeSet;
 
-use crate::apply::{ALREADY_APPLIED, INTERRUPTED};
+use crate::apply::{ALREADY_APPLIED, INTERRUPTED, LIMIT_REACHED};
 use crate::report::{Entry, Report, Status};
 
 /// The text report: failed items (with the server's message), skipped items, then counts per
@@ -17,11 +17,17 @@ pub fn text(report: &Report, report_file: bool) -> String {
     let not_started = |e: &&Entry| {
         e.status == Status::Skipped && e.error.as_ref().is_some_and(|e| e.message == INTERRUPTED)
     };
+    let over_limit = |e: &&Entry| {
+        e.status == Status::Skipped
+            && e.error
+                .as_ref()
+                .is_some_and(|e| e.message.starts_with(LIMIT_REACHED))
+    };
     for status in [Status::Failed, Status::Skipped] {
         let rows: Vec<&Entry> = report
             .entries
             .iter()
-            .filter(|e| e.status == status && !not_started(e))
+            .filter(|e| e.status == status && !not_started(e) && !over_limit(e))
             .collect();
         if rows.is_empty() {
             continue;
@@ -69,6 +75,25 @@ pub fn text(report: &Report, report_file: bool) -> String {
             let _ = writeln!(out, "  {room}: {}", count(n, "change", "changes"));
         }
         out.push('\n');
+    }
+    let limited: Vec<&Entry> = report.entries.iter().filter(over_limit).collect();
+    if let Some(first) = limited.first() {
+        let rooms: BTreeSet<&str> = limited.iter().map(|e| e.room.as_str()).collect();
+        let why = first
+            .error
+            .as_ref()
+            .map(|e| {
+                e.message
+                    .trim_start_matches(LIMIT_REACHED)
+                    .trim_start_matches(": ")
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "Portal limit reached: {} not started ({} skipped); {why}.\n",
+            count(rooms.len(), "room", "rooms"),
+            count(limited.len(), "item", "items"),
+        );
     }
     if report.interrupted {
         let skipped: Vec<&Entry> = report.entries.iter().filter(not_started).collect();

@@ -77,3 +77,112 @@ fn timeout_and_rate_limit_are_portal_options_with_environment_variables() {
     let run = run_cmd(bin().args(["plan", "x.yaml", "--timeout", "0"]));
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
+
+/// A success envelope (docs/docspace-api.md).
+fn ok(response: serde_json::Value) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "response": response, "count": 1, "links": [], "status": 0, "statusCode": 200
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_limit_stops_new_writes_skips_the_rest_and_exits_3_without_sleeping() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/@self"))
+        .respond_with(ok(
+            json!({"id": "me", "email": "me@x.test", "isOwner": true}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms"))
+        .respond_with(ok(
+            json!({"folders": [], "startIndex": 0, "count": 0, "total": 0}),
+        ))
+        .mount(&server)
+        .await;
+    // The first create goes through; then the portal's daily limit is spent (section 9:
+    // Retry-After up to 86,400 s).
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms"))
+        .respond_with(ok(
+            json!({"id": 1, "title": "A", "roomType": 2, "rootFolderType": 14}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "20000"))
+        .mount(&server)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    let mut text = String::from("version: 1\nrooms:\n");
+    for t in ["A", "B", "C", "D"] {
+        text.push_str(&format!("  - title: {t}\n    type: collaboration\n"));
+    }
+    std::fs::write(&manifest, text).unwrap();
+    let report = dir.path().join("report.json");
+    let started = std::time::Instant::now();
+    let mut cmd = bin();
+    cmd.arg("apply")
+        .arg(&manifest)
+        .args(["--auto-approve", "--parallelism", "1", "--report"])
+        .arg(&report)
+        .args(["--portal", &server.uri()])
+        .env(
+            "DOCSPACE_API_KEY",
+            "sk-0000000000000000000000000000000000000000000000000000000000000000",
+        );
+    let run = tokio::task::block_in_place(|| run_cmd(&mut cmd));
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    // Never a long sleep (a bound that only catches a hang, not a speed claim).
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let status = |room: &str| {
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["room"] == room)
+            .map(|e| e["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status("A"), "applied");
+    assert_eq!(status("B"), "failed");
+    assert_eq!(status("C"), "skipped");
+    assert_eq!(status("D"), "skipped");
+    let skipped = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["room"] == "C")
+        .unwrap();
+    let message = skipped["error"]["message"].as_str().unwrap();
+    assert!(message.contains("portal limit reached"), "{message}");
+    assert!(message.contains("run again after"), "{message}");
+    // The text report sums the rooms up in one line and says when to run again.
+    assert!(
+        run.stdout
+            .contains("Portal limit reached: 2 rooms not started (2 items skipped)"),
+        "{}",
+        run.stdout
+    );
+    // Two creates reached the server, the rest were not sent.
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 2);
+}
