@@ -218,7 +218,16 @@ pub struct Summary {
     pub removals: usize,
     pub archives: usize,
     pub unarchives: usize,
+    /// POST and PUT requests `apply` will send at least (a create, a settings update, one
+    /// share batch, an archive or unarchive per room): what the portal's daily write limit
+    /// counts (docs/docspace-api.md, "Rate limits").
+    #[serde(default)]
+    pub write_calls: usize,
 }
+
+/// The portal's default daily limit of POST and PUT requests per user (docs/docspace-api.md,
+/// "Rate limits").
+pub const DAILY_WRITE_LIMIT: usize = 10_000;
 
 impl Summary {
     pub fn has_changes(&self) -> bool {
@@ -305,7 +314,16 @@ pub fn summarise(rooms: &[RoomPlan]) -> Summary {
             RoomChange::Update => s.rooms_to_update += 1,
             RoomChange::Unchanged => s.rooms_unchanged += 1,
         }
+        // One share batch per room, whatever the number of members (a refused batch re-sent
+        // item by item costs more; this is the floor).
+        s.write_calls += usize::from(r.items.iter().any(|i| i.action.is_share()));
         for i in &r.items {
+            if matches!(
+                i.action,
+                Action::CreateRoom | Action::UpdateRoom | Action::Archive | Action::Unarchive
+            ) {
+                s.write_calls += 1;
+            }
             match i.action {
                 Action::Invite => {
                     s.invitations += 1;
@@ -1006,6 +1024,16 @@ mod tests {
             members: [(5, members)].into_iter().collect(),
             ..Observed::default()
         }
+    }
+
+    #[test]
+    fn write_calls_count_one_share_batch_per_room() {
+        let d = desired(
+            "version: 1\nrooms:\n  - title: A\n    type: collaboration\n    state: archived\n    invitees:\n      - email: a@x.test\n        access: read\n      - email: b@x.test\n        access: read\n  - title: B\n    type: collaboration\n",
+        );
+        let plan = diff(&d, &Observed::default(), String::new()).unwrap();
+        // A: create, one share batch for both invitees, archive; B: create.
+        assert_eq!(plan.summary.write_calls, 4);
     }
 
     #[test]

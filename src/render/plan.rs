@@ -379,7 +379,31 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     out.push_str(&paint(color, BOLD, &summary_line(&shown_summary(plan))));
     out.push('\n');
+    if let Some(line) = write_calls_line(&plan.summary) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
+}
+
+/// How many write requests `apply` needs, and a warning when that exceeds the portal's daily
+/// write limit (`None` when there is nothing to write).
+pub fn write_calls_line(s: &Summary) -> Option<String> {
+    let n = s.write_calls;
+    if n == 0 {
+        return None;
+    }
+    let mut line = format!(
+        "Apply will send {n} write {} (POST/PUT).",
+        if n == 1 { "request" } else { "requests" }
+    );
+    if n > crate::plan::DAILY_WRITE_LIMIT {
+        line.push_str(&format!(
+            " Warning: that is more than the portal's default daily limit of {} POST and PUT requests per user; apply stops when the portal says the limit is spent and reports what is left, so plan to run it again the next day, or split the manifest.",
+            crate::plan::DAILY_WRITE_LIMIT
+        ));
+    }
+    Some(line)
 }
 
 /// The versioned JSON plan (`format_version` 1): the same document `plan --out` saves, with
@@ -418,6 +442,9 @@ pub fn restate_sizes(plan: &mut Plan) {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
     let _ = writeln!(head, "**{}**\n", summary_line(&shown_summary(plan)));
+    if let Some(line) = write_calls_line(&plan.summary) {
+        let _ = writeln!(head, "{line}\n");
+    }
     let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(head, "{line}\n");
@@ -451,4 +478,26 @@ pub fn markdown(plan: &Plan) -> String {
         );
     }
     head + &body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_count_is_stated_and_a_daily_limit_warned_about() {
+        let mut s = Summary::default();
+        assert_eq!(write_calls_line(&s), None);
+        s.write_calls = 1;
+        assert_eq!(
+            write_calls_line(&s).unwrap(),
+            "Apply will send 1 write request (POST/PUT)."
+        );
+        s.write_calls = 10_000;
+        assert!(!write_calls_line(&s).unwrap().contains("Warning"));
+        s.write_calls = 10_001;
+        let line = write_calls_line(&s).unwrap();
+        assert!(line.contains("Warning"), "{line}");
+        assert!(line.contains("daily limit of 10000 POST and PUT"), "{line}");
+    }
 }
