@@ -237,6 +237,17 @@ pub async fn read<A: DocSpaceApi>(
     portal: &str,
     desired: &Desired,
 ) -> Result<Observed, ApiError> {
+    read_with_progress(api, portal, desired, &|_, _| {}).await
+}
+
+/// [`read`], calling `progress(done, total)` as the member lists of matched rooms are read
+/// (one call per room: on a big portal, most of the reading).
+pub async fn read_with_progress<A: DocSpaceApi>(
+    api: &A,
+    portal: &str,
+    desired: &Desired,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Observed, ApiError> {
     let me = api.me().await?;
     let listing = api.list_rooms(SearchArea::Any, None).await?;
     let (rooms, connected_rooms) = observe_listing(&listing, |_| true);
@@ -262,7 +273,7 @@ pub async fn read<A: DocSpaceApi>(
     }
 
     let matched = matched_room_ids(desired, &observed.rooms);
-    observed.members = read_members(api, matched).await?;
+    observed.members = read_members(api, matched, progress).await?;
 
     resolve_people(api, desired, &mut observed).await?;
     resolve_groups(api, desired, &mut observed).await?;
@@ -273,10 +284,17 @@ pub async fn read<A: DocSpaceApi>(
 async fn read_members<A: DocSpaceApi>(
     api: &A,
     ids: impl IntoIterator<Item = i64>,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<BTreeMap<i64, Vec<ObservedMember>>, ApiError> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let total = ids.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let done = &done;
     stream::iter(ids)
         .map(|id| async move {
             let rows = api.get_share(id).await?;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n, total);
             Ok::<_, ApiError>((
                 id,
                 rows.iter().filter_map(ObservedMember::from_dto).collect(),
@@ -299,7 +317,7 @@ pub async fn read_all<A: DocSpaceApi>(
     let (rooms, connected_rooms) = observe_listing(&listing, |title| {
         titles.is_empty() || titles.iter().any(|t| t == title)
     });
-    let members = read_members(api, rooms.iter().map(|r| r.id)).await?;
+    let members = read_members(api, rooms.iter().map(|r| r.id), &|_, _| {}).await?;
     Ok(Observed {
         portal: portal.to_string(),
         me: Some(ObservedUser::from_dto(&me)),

@@ -87,7 +87,29 @@ pub async fn prepare(
     printer: &Printer,
 ) -> miette::Result<Option<Prepared>> {
     printer.status(&format!("Reading {} ...\n", portal.display));
-    let observed = state::read(&portal.client, &portal.display, &desired).await?;
+    // On a terminal, a bar for the member lists (one read per matched room: most of the
+    // time on a big portal); nothing when stderr is a pipe or log.
+    let bar = printer.progress_visible().then(|| {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms read")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let observed =
+        state::read_with_progress(&portal.client, &portal.display, &desired, &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let observed = observed?;
     let stats = portal.client.stats();
     tracing::info!(
         "read the portal in {} calls ({} rooms visible, {} member lists)",

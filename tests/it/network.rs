@@ -186,3 +186,37 @@ async fn a_daily_limit_stops_new_writes_skips_the_rest_and_exits_3_without_sleep
         .count();
     assert_eq!(posts, 2);
 }
+
+#[test]
+fn reading_the_portal_shows_progress_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let portal = format!("sandbox:{}", state.display());
+    // The example's room exists, so the plan reads its member list.
+    let apply = run_cmd(bin().args([
+        "apply",
+        "examples/rooms.yaml",
+        "--portal",
+        &portal,
+        "--auto-approve",
+    ]));
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let cmd = format!(
+        "{} plan examples/rooms.yaml --portal {portal} --color never",
+        env!("CARGO_BIN_EXE_docspace-provision"),
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DOCSPACE_URL")
+        .env_remove("DOCSPACE_API_KEY")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script` runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("1/1 rooms read"), "{screen}");
+    // Through a pipe: no bar.
+    let piped = run_cmd(bin().args(["plan", "examples/rooms.yaml", "--portal", &portal]));
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(!piped.stderr.contains("rooms read"), "{}", piped.stderr);
+}
