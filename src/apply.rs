@@ -45,6 +45,8 @@ pub const DROPPED: &str = "dropped by the server without an error";
 pub const NOT_CREATED: &str = "room was not created";
 /// Message of the items of rooms not started because of Ctrl-C or SIGTERM.
 pub const INTERRUPTED: &str = "interrupted";
+/// The skip message of a room the planner could not read.
+pub const UNREADABLE: &str = "not compared: the room could not be read from the portal";
 /// How the skip message of an item not started because the portal's daily limit was reached
 /// begins (the rest says when to run again).
 pub const LIMIT_REACHED: &str = "not started: portal limit reached";
@@ -213,6 +215,9 @@ impl RoomLog<'_> {
 
 /// Every item of `room` as skipped with `message` (or one `unchanged` entry when it has none).
 pub fn skip_room(room: &RoomPlan, room_id: Option<i64>, message: &str) -> Vec<Entry> {
+    if let Some(e) = unreadable(room) {
+        return vec![e];
+    }
     if room.items.is_empty() {
         return vec![unchanged(room)];
     }
@@ -228,6 +233,19 @@ pub fn skip_room(room: &RoomPlan, room_id: Option<i64>, message: &str) -> Vec<En
             )
         })
         .collect()
+}
+
+/// The entry of a room the planner left out because it could not be read: skipped, since
+/// the portal may still differ there (the run exits 3).
+fn unreadable(room: &RoomPlan) -> Option<Entry> {
+    let error = room.notes.iter().find_map(|n| match n {
+        crate::plan::RoomNote::Unreadable { error } => Some(error),
+        _ => None,
+    })?;
+    let mut e = unchanged(room);
+    e.status = Status::Skipped;
+    e.error = Some(err(None, format!("{UNREADABLE}: {error}")));
+    Some(e)
 }
 
 /// Note of an item of a re-applied saved plan whose change the portal already shows.
@@ -447,6 +465,10 @@ async fn run_room<A: DocSpaceApi>(
     options: &Options,
     out: &RoomLog<'_>,
 ) {
+    if let Some(e) = unreadable(room) {
+        out.push(e);
+        return;
+    }
     if room.items.is_empty() {
         out.push(unchanged(room));
         return;

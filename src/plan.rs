@@ -194,6 +194,18 @@ pub enum RoomNote {
     /// Tag names compare case-insensitively on the portal: asking for `requested` gives the
     /// room the existing tag `existing`.
     TagSpelling { requested: String, existing: String },
+    /// The room's members could not be read (after retries): the room is left out of this
+    /// plan, `apply` skips it, and the run's exit code says the portal may still differ.
+    Unreadable { error: String },
+}
+
+impl RoomPlan {
+    /// Whether the room was left out because it could not be read.
+    pub fn is_unreadable(&self) -> bool {
+        self.notes
+            .iter()
+            .any(|n| matches!(n, RoomNote::Unreadable { .. }))
+    }
 }
 
 /// Invitation settings from the manifest defaults.
@@ -223,6 +235,9 @@ pub struct Summary {
     /// counts (docs/docspace-api.md, "Rate limits").
     #[serde(default)]
     pub write_calls: usize,
+    /// Rooms left out because they could not be read (see [`RoomNote::Unreadable`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rooms_unreadable: usize,
 }
 
 /// The portal's default daily limit of POST and PUT requests per user (docs/docspace-api.md,
@@ -309,6 +324,9 @@ pub fn diff(
 pub fn summarise(rooms: &[RoomPlan]) -> Summary {
     let mut s = Summary::default();
     for r in rooms {
+        if r.is_unreadable() {
+            s.rooms_unreadable += 1;
+        }
         match r.change {
             RoomChange::Create => s.rooms_to_create += 1,
             RoomChange::Update => s.rooms_to_update += 1,
@@ -459,6 +477,26 @@ fn plan_room(
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
     let live = find_room(desired, observed, room, pinned, problems).ok()?;
+    if let Some(live) = live
+        && let Some(error) = observed.unreadable.get(&live.id)
+    {
+        // Nothing can be compared without the members: left out, and said so.
+        return Some(RoomPlan {
+            title: room.title.clone(),
+            room_type: room.room_type,
+            room_id: Some(live.id),
+            change: RoomChange::Unchanged,
+            create: None,
+            update: None,
+            fingerprint: state::fingerprint(Some(live), None),
+            members_before: 0,
+            items: Vec::new(),
+            note: None,
+            notes: vec![RoomNote::Unreadable {
+                error: error.clone(),
+            }],
+        });
+    }
     let members: &[ObservedMember] = live
         .and_then(|r| observed.members.get(&r.id))
         .map(Vec::as_slice)

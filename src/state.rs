@@ -150,6 +150,10 @@ pub struct Observed {
     pub connected_rooms: Vec<ConnectedRoom>,
     /// Members of the rooms the manifest matched, by room id.
     pub members: BTreeMap<i64, Vec<ObservedMember>>,
+    /// Matched rooms whose member list could not be read even after retries (room id -> the
+    /// error): one flaky room must not stop the others; the planner leaves it out and says so.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable: BTreeMap<i64, String>,
     /// Manifest emails resolved to accounts (lower-cased email -> user). Missing: no account.
     pub users: BTreeMap<String, ObservedUser>,
     /// Manifest group names resolved (lower-cased name -> group). Missing: no such group.
@@ -273,36 +277,71 @@ pub async fn read_with_progress<A: DocSpaceApi>(
     }
 
     let matched = matched_room_ids(desired, &observed.rooms);
-    observed.members = read_members(api, matched, progress).await?;
+    let (members, unreadable) = read_members(api, matched, progress).await?;
+    observed.members = members;
+    observed.unreadable = unreadable
+        .into_iter()
+        .map(|(id, e)| (id, e.to_string()))
+        .collect();
 
     resolve_people(api, desired, &mut observed).await?;
     resolve_groups(api, desired, &mut observed).await?;
     Ok(observed)
 }
 
-/// Reads the member lists of `ids`, a few rooms at a time (one paged call per room).
+/// Reads the member lists of `ids`, a few rooms at a time (one paged call per room). A room
+/// whose list cannot be read (after the client's retries) is returned apart with its error,
+/// so that the other rooms go on; an answer that says the whole run cannot go on (the key was
+/// rejected, the portal is gone) still ends the read.
 async fn read_members<A: DocSpaceApi>(
     api: &A,
     ids: impl IntoIterator<Item = i64>,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<BTreeMap<i64, Vec<ObservedMember>>, ApiError> {
+) -> Result<(BTreeMap<i64, Vec<ObservedMember>>, BTreeMap<i64, ApiError>), ApiError> {
     let ids: Vec<i64> = ids.into_iter().collect();
     let total = ids.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let done = &done;
-    stream::iter(ids)
+    let results: Vec<(i64, Result<Vec<ObservedMember>, ApiError>)> = stream::iter(ids)
         .map(|id| async move {
-            let rows = api.get_share(id).await?;
+            let rows = api.get_share(id).await;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
-            Ok::<_, ApiError>((
+            (
                 id,
-                rows.iter().filter_map(ObservedMember::from_dto).collect(),
-            ))
+                rows.map(|rows| rows.iter().filter_map(ObservedMember::from_dto).collect()),
+            )
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)
-        .try_collect()
-        .await
+        .collect()
+        .await;
+    let mut members = BTreeMap::new();
+    let mut unreadable = BTreeMap::new();
+    for (id, result) in results {
+        match result {
+            Ok(rows) => {
+                members.insert(id, rows);
+            }
+            Err(e) if ends_the_run(&e) => return Err(e),
+            Err(e) => {
+                unreadable.insert(id, e);
+            }
+        }
+    }
+    Ok((members, unreadable))
+}
+
+/// Failures that no other room would escape: the key, the tariff, the network, a throttle.
+fn ends_the_run(e: &ApiError) -> bool {
+    use crate::docspace::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::Unauthorized
+            | ErrorKind::PaymentRequired
+            | ErrorKind::Network(_)
+            | ErrorKind::Tls
+            | ErrorKind::Config
+    )
 }
 
 /// Reads every room the key can see (or only those with the given exact titles) with all
@@ -317,7 +356,11 @@ pub async fn read_all<A: DocSpaceApi>(
     let (rooms, connected_rooms) = observe_listing(&listing, |title| {
         titles.is_empty() || titles.iter().any(|t| t == title)
     });
-    let members = read_members(api, rooms.iter().map(|r| r.id), &|_, _| {}).await?;
+    // Export writes a whole manifest: a room it cannot read is an error, not a gap.
+    let (members, unreadable) = read_members(api, rooms.iter().map(|r| r.id), &|_, _| {}).await?;
+    if let Some((_, e)) = unreadable.into_iter().next() {
+        return Err(e);
+    }
     Ok(Observed {
         portal: portal.to_string(),
         me: Some(ObservedUser::from_dto(&me)),

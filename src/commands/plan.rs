@@ -64,6 +64,23 @@ pub fn run(
             PlanFormat::Markdown => render::plan::markdown(&plan),
         };
         printer.stdout(&text).into_diagnostic()?;
+        if plan.summary.rooms_unreadable > 0 {
+            // The plan is incomplete: a pipeline must not read it as "in step".
+            printer.stderr(&format!(
+                "error: {} could not be read; the plan above leaves {} out. Run it again.\n",
+                if plan.summary.rooms_unreadable == 1 {
+                    "1 room".to_string()
+                } else {
+                    format!("{} rooms", plan.summary.rooms_unreadable)
+                },
+                if plan.summary.rooms_unreadable == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ));
+            return Ok(ExitStatus::Error);
+        }
         Ok(if settings.detailed_exitcode && plan.has_changes() {
             ExitStatus::Changes
         } else {

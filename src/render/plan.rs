@@ -256,6 +256,9 @@ pub fn note_text(note: &RoomNote) -> String {
         } => format!(
             "tag \"{requested}\" will take the portal's existing spelling \"{existing}\" (tag names are case-insensitive)"
         ),
+        RoomNote::Unreadable { error } => format!(
+            "could not be read, so it is left out of this plan and apply skips it: {error}; run again"
+        ),
     };
     visible(&text).into_owned()
 }

@@ -220,3 +220,114 @@ fn reading_the_portal_shows_progress_on_a_terminal_only() {
     assert_eq!(piped.code, 0, "{}", piped.stderr);
     assert!(!piped.stderr.contains("rooms read"), "{}", piped.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_that_cannot_be_read_is_left_out_and_the_others_go_on() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/@self"))
+        .respond_with(ok(
+            json!({"id": "me", "email": "me@x.test", "isOwner": true}),
+        ))
+        .mount(&server)
+        .await;
+    let room = |id: i64, title: &str| json!({"id": id, "title": title, "roomType": 2, "rootFolderType": 14, "tags": []});
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms"))
+        .respond_with(ok(json!({"folders": [room(1, "Locked"), room(2, "Open")],
+                                 "startIndex": 0, "count": 2, "total": 2})))
+        .mount(&server)
+        .await;
+    // The key may not read this room's members (not retried: it will not heal).
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/1/share"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "error": {"message": "Access denied"}, "status": 1, "statusCode": 403
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/2/share"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "response": [{"access": 1, "isOwner": true, "subjectType": 0,
+                          "sharedToUser": {"id": "me", "email": "me@x.test"}}],
+            "count": 1, "total": 1, "status": 0, "statusCode": 200
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/2"))
+        .respond_with(ok(json!({"id": 2, "title": "Open", "roomType": 2,
+                                "rootFolderType": 14, "tags": ["x"]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: Locked\n    type: collaboration\n    tags: [x]\n  - title: Open\n    type: collaboration\n    tags: [x]\n",
+    )
+    .unwrap();
+    let key = "sk-0000000000000000000000000000000000000000000000000000000000000000";
+    let run = |args: &[&str]| {
+        let mut cmd = bin();
+        cmd.args(args)
+            .args(["--portal", &server.uri()])
+            .env("DOCSPACE_API_KEY", key);
+        tokio::task::block_in_place(|| run_cmd(&mut cmd))
+    };
+
+    // plan: the readable room is planned, the other named; exit 1 (the plan is incomplete).
+    let plan = run(&["plan", manifest.to_str().unwrap()]);
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("~ room \"Open\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("room \"Locked\" (id 1): could not be read"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stderr.contains("1 room could not be read"),
+        "{}",
+        plan.stderr
+    );
+
+    // apply: the other room is applied, this one skipped; exit 3.
+    let report = dir.path().join("report.json");
+    let apply = run(&[
+        "apply",
+        manifest.to_str().unwrap(),
+        "--auto-approve",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(apply.code, 3, "{}\n{}", apply.stdout, apply.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let entry = |room: &str| {
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["room"] == room)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("Open")["status"], "applied", "{report:#}");
+    let locked = entry("Locked");
+    assert_eq!(locked["status"], "skipped", "{report:#}");
+    assert!(
+        locked["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{report:#}"
+    );
+}
