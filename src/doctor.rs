@@ -554,9 +554,17 @@ impl<'a> Doctor<'a> {
     async fn find_other(&self) -> Option<UserDto> {
         let me = self.me.as_ref()?;
         let (people, _) = self.client.people_page(0).await.ok()?;
-        people
+        let candidates: Vec<UserDto> = people
             .into_iter()
-            .find(|u| u.id != me.id && !u.is_pending() && u.status.is_none_or(|s| s == 1))
+            .filter(|u| u.id != me.id && !u.is_pending() && u.status.is_none_or(|s| s == 1))
+            .collect();
+        // A member (type User) first: the share call silently drops guests the key's user is
+        // not related to (6.2), and admins are better left out of test rooms.
+        candidates
+            .iter()
+            .find(|u| u.user_type() == UserType::User)
+            .or_else(|| candidates.first())
+            .cloned()
     }
 
     async fn email_case(&mut self) -> Check {

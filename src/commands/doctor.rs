@@ -57,17 +57,18 @@ pub fn run(
                 doctor.scratch_title()
             ));
             let created = doctor.create_scratch_room().await;
-            if signals.pending() {
-                doctor.checks.push(interrupted());
-            } else if created
-                && signals
-                    .or_interrupted(doctor.scratch_rules())
-                    .await
-                    .is_none()
-            {
+            // A signal during the creation is seen here; one during the probes ends them.
+            let finished = !signals.pending()
+                && (!created
+                    || signals
+                        .or_interrupted(doctor.scratch_rules())
+                        .await
+                        .is_some());
+            if !finished {
                 doctor.checks.push(interrupted());
             }
             if doctor.scratch_room.is_some() {
+                // Not interruptible: the room must not be left behind. Every wait is bounded.
                 printer.status("Deleting the temporary room ...\n");
             }
             doctor.cleanup().await;
