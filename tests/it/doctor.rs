@@ -244,3 +244,143 @@ fn invite_probe_needs_scratch() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("--scratch"), "{}", run.stderr);
 }
+
+/// A portal with a room in connected storage, on PostgreSQL (emails compared with case): both
+/// are things the tool handles, so they are reported as facts, not failures.
+#[tokio::test(flavor = "multi_thread")]
+async fn connected_storage_and_case_sensitive_emails_are_reported() {
+    use docspace_provision::sandbox::state::ThirdPartyRoom;
+    let portal = Portal::seeded(
+        FaultArgs {
+            case_sensitive_emails: true,
+            ..FaultArgs::default()
+        },
+        |s| {
+            s.third_party_rooms
+                .push(ThirdPartyRoom::new("sbox-3-7", "Partner share", 2))
+        },
+    )
+    .await;
+    let run = portal.run(&["doctor"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let line = |id: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(id))
+            .unwrap_or_else(|| panic!("no {id}: {}", run.stdout))
+            .to_string()
+    };
+    assert!(
+        line("connected-storage").contains("1 room in connected storage"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        line("email-case").contains("case-sensitive here (a PostgreSQL install)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// What a real portal answers and the sandbox does not have: the build version, the key's own
+/// record (whose `key` field must never be printed), a room admin's key that may not search
+/// people. wiremock on 127.0.0.1 stands in for the portal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admin_key_with_limited_scopes_on_a_real_portal_shape() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const SECRET: &str = "sk-not-to-be-printed-0123456789abcdef";
+    let ok = |response: Value| {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "response": response, "count": 1, "links": [], "status": 0, "statusCode": 200
+        }))
+    };
+    let server = MockServer::start().await;
+    let mount = |m: Mock| {
+        let server = &server;
+        async move { m.mount(server).await }
+    };
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/settings/version/build"))
+            .respond_with(ok(
+                serde_json::json!({"docSpace": "3.2.1.123", "documentServer": "9.0.3"}),
+            )),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/people/@self"))
+            .respond_with(ok(serde_json::json!({
+                "id": "11111111-0000-4000-8000-000000000001",
+                "email": "ci@acme.test", "displayName": "CI Bot", "isRoomAdmin": true
+            }))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/keys/@self"))
+            .respond_with(ok(serde_json::json!({
+                "id": "22222222-0000-4000-8000-000000000002", "name": "ci", "key": SECRET,
+                "permissions": ["rooms:read", "accounts:read"], "isActive": true
+            }))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms"))
+            .respond_with(ok(serde_json::json!({
+                "files": [], "folders": [], "startIndex": 0, "count": 0, "total": 0
+            }))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/people/filter"))
+            .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
+                "error": {"message": "Access denied"}, "status": 1, "statusCode": 403
+            }))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/people/email"))
+            .and(query_param("email", "CI@ACME.TEST"))
+            .respond_with(ok(serde_json::json!({
+                "id": "11111111-0000-4000-8000-000000000001", "email": "ci@acme.test"
+            }))),
+    )
+    .await;
+
+    let mut cmd = bin();
+    cmd.args(["doctor", "--format", "json", "--portal", &server.uri()])
+        .env("DOCSPACE_API_KEY", format!("sk-{}", "a".repeat(64)));
+    let run = tokio::task::block_in_place(|| crate::common::run_cmd(&mut cmd));
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
+    // A room admin is not a failure: it works, with the limits the warnings name.
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let message = |id: &str| {
+        json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status_of(&json, "portal"), "ok");
+    assert!(message("portal").contains("DocSpace 3.2.1.123, ONLYOFFICE Docs 9.0.3"));
+    assert_eq!(status_of(&json, "key-scopes"), "warn");
+    assert!(message("key-scopes").contains("missing rooms:write (apply is refused)"));
+    assert_eq!(status_of(&json, "room-visibility"), "warn");
+    assert_eq!(status_of(&json, "people-search"), "warn");
+    assert!(message("people-search").contains("one call per invitee"));
+    assert!(message("email-case").contains("ignore case"));
+    // Read-only: only GETs reached the portal.
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.iter().all(|r| r.method.as_str() == "GET"));
+}
