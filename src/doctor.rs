@@ -633,6 +633,19 @@ impl<'a> Doctor<'a> {
                 };
                 let check = title_check(&title, &room);
                 self.scratch_room = Some((room.id, room.title.clone()));
+                // A portal without visible rooms could not show its quota setting before.
+                if room.quota_limit.is_some()
+                    && let Some(quotas) = self
+                        .checks
+                        .iter_mut()
+                        .find(|c| c.id == "room-quotas" && c.status == Status::Warn)
+                {
+                    *quotas = Check::ok(
+                        "room-quotas",
+                        "the temporary room reports a quota limit: room quotas are on, \
+                         `quota:` in a manifest applies",
+                    );
+                }
                 self.push_rule(rule(ScratchProbe::TitleSanitising), check);
                 true
             }
