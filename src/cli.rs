@@ -196,6 +196,15 @@ pub enum Command {
     /// Example: docspace-provision export --out rooms.yaml
     Export(ExportArgs),
 
+    /// Check that the portal and this tool agree: key, user type, visibility, people search,
+    /// quotas, listing; with `--scratch`, the server rules on a temporary room. Each check is a
+    /// line marked ✔ ok, ⚠ warning or ✘ failure; exit 1 when a check fails.
+    ///
+    /// Without `--scratch` nothing is written to the portal.
+    ///
+    /// Example: docspace-provision doctor --scratch
+    Doctor(DoctorArgs),
+
     /// Run the embedded DocSpace-compatible API on loopback, for trying manifests and tests.
     ///
     /// Example: docspace-provision sandbox --listen 127.0.0.1:8092 --state sandbox.json
@@ -311,6 +320,28 @@ pub struct ExportArgs {
     /// Compare the export with this file: print the diff and exit 2 when they differ.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also create one temporary room (`docspace-provision doctor <random>`) and confirm on it
+    /// each server rule the tool relies on; the room is deleted at the end, also after a
+    /// failure or Ctrl-C.
+    #[arg(long)]
+    pub scratch: bool,
+
+    /// With `--scratch`: invite this address to the temporary room, to confirm that an email
+    /// invitation creates a pending guest. The server sends it an invitation email, and the
+    /// guest account stays on the portal.
+    #[arg(long, value_name = "EMAIL", requires = "scratch")]
+    pub invite_probe: Option<String>,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 
     #[command(flatten)]
     pub network: NetworkArgs,

@@ -21,6 +21,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod docspace;
+pub mod doctor;
 pub mod exit;
 pub mod export;
 pub mod manifest;

@@ -2,6 +2,7 @@
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
 pub(crate) mod apply;
+mod doctor;
 mod export;
 pub(crate) mod plan;
 pub(crate) mod portal;
@@ -46,6 +47,19 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         report: args.report,
                         format: args.format,
                         allow_removals: args.allow_removals,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Doctor(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                doctor::run(
+                    doctor::DoctorSettings {
+                        scratch: args.scratch,
+                        invite_probe: args.invite_probe,
+                        format: args.format,
                     },
                     portal,
                     &printer,

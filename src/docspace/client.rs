@@ -795,6 +795,80 @@ impl Client {
         self.fetch(call).await
     }
 
+    // ---- calls `doctor` makes (docs/docspace-api.md; README "Check your portal first") ----
+
+    /// The portal's build versions (`GET /api/2.0/settings/version/build`, anonymous on the
+    /// server: `VersionController.GetBuildVersions`).
+    pub async fn build_version(&self) -> Result<BuildVersion, ApiError> {
+        let call = Call::new(
+            Method::GET,
+            "/api/2.0/settings/version/build",
+            CallClass::Read,
+        );
+        self.fetch(call).await
+    }
+
+    /// The key's own record (`GET /api/2.0/keys/@self`, `ApiKeysController.GetApiKey`,
+    /// allowed to every key whatever its scopes). Only the name, scopes, expiry and state are
+    /// decoded: the record also carries a `key` field, which is never read.
+    pub async fn key_self(&self) -> Result<ApiKeyInfo, ApiError> {
+        let call = Call::new(Method::GET, "/api/2.0/keys/@self", CallClass::Read);
+        self.fetch(call).await
+    }
+
+    /// The number of accounts (`total` of one `GET /people/filter` page of a single person),
+    /// which also shows whether the key's user may search people at all (section 7: User and
+    /// Guest callers get 403).
+    pub async fn people_total(&self) -> Result<Option<i64>, ApiError> {
+        let mut call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read);
+        for (k, v) in people_query() {
+            call = call.query(k, v);
+        }
+        let call = call.query("count", 1).query("startIndex", 0);
+        let envelope: Envelope<Vec<UserDto>> = self.fetch_envelope(call).await?;
+        Ok(envelope.total)
+    }
+
+    /// The user with exactly this email as the server compares it (no lower-cased second
+    /// try, unlike [`Client::user_by_email`]): how the portal's own email comparison behaves.
+    pub async fn user_by_email_as_written(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
+        self.user_by_exact_email(email).await
+    }
+
+    /// Adds tags to a room (`PUT /files/rooms/{id}/tags`, 5.7); missing tags are created
+    /// portal-wide. Returns the room.
+    pub async fn add_room_tags(&self, id: i64, names: &[String]) -> Result<RoomDto, ApiError> {
+        let call = Call::new(
+            Method::PUT,
+            format!("/api/2.0/files/rooms/{id}/tags"),
+            CallClass::IdempotentWrite,
+        )
+        .json(&TagNames { names })?;
+        self.fetch(call).await
+    }
+
+    /// Takes tags off a room (`DELETE /files/rooms/{id}/tags`, 5.7). Returns the room.
+    pub async fn remove_room_tags(&self, id: i64, names: &[String]) -> Result<RoomDto, ApiError> {
+        let call = Call::new(
+            Method::DELETE,
+            format!("/api/2.0/files/rooms/{id}/tags"),
+            CallClass::IdempotentWrite,
+        )
+        .json(&TagNames { names })?;
+        self.fetch(call).await
+    }
+
+    /// Deletes custom tags portal-wide (`DELETE /api/2.0/files/tags`, 5.7).
+    pub async fn delete_tags(&self, names: &[String]) -> Result<(), ApiError> {
+        let call = Call::new(
+            Method::DELETE,
+            "/api/2.0/files/tags",
+            CallClass::IdempotentWrite,
+        )
+        .json(&TagNames { names })?;
+        self.fetch_envelope::<Value>(call).await.map(|_| ())
+    }
+
     // ---- machinery -------------------------------------------------------------------------
 
     /// Reads every page of a list whose envelope carries `total` (share list, people, groups;
@@ -1378,4 +1452,42 @@ impl super::DocSpaceApi for Client {
     fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
         Client::get_group(self, id)
     }
+}
+
+/// Body of the tag calls (5.7).
+#[derive(Serialize)]
+struct TagNames<'a> {
+    names: &'a [String],
+}
+
+/// `GET /api/2.0/settings/version/build` (`BuildVersion`): the DocSpace version and, when a
+/// document server is connected, its version.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildVersion {
+    #[serde(default)]
+    pub doc_space: Option<String>,
+    #[serde(default)]
+    pub document_server: Option<String>,
+}
+
+/// What `GET /api/2.0/keys/@self` says about the key (`ApiKeyResponseDto`), without its `key`
+/// field. An empty `permissions` list or one holding `*` means full access
+/// (`ApiKeyBearerAuthHandler`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyInfo {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "null_vec")]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+fn null_vec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }

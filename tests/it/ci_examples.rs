@@ -105,6 +105,7 @@ fn completions_man_version_and_help_examples() {
         "plan",
         "apply",
         "export",
+        "doctor",
         "sandbox",
         "schema",
         "completions",

@@ -5,6 +5,7 @@ mod apply;
 mod ci_examples;
 mod client;
 mod common;
+mod doctor;
 mod export;
 mod network;
 mod output;

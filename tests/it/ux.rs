@@ -263,7 +263,7 @@ async fn a_key_with_an_invisible_character_is_refused_before_it_is_sent() {
 
 #[test]
 fn portal_options_are_listed_only_by_commands_that_use_the_network() {
-    for cmd in ["plan", "apply", "export"] {
+    for cmd in ["plan", "apply", "export", "doctor"] {
         let r = run([cmd, "--help"]);
         assert_eq!(r.code, 0);
         for flag in ["--portal", "--api-key-file", "--ca-cert", "--insecure-http"] {
@@ -325,6 +325,7 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
             "docspace\\-provision plan",
             "docspace\\-provision apply",
             "docspace\\-provision export",
+            "docspace\\-provision doctor",
             "docspace\\-provision sandbox",
             "docspace\\-provision schema",
             "docspace\\-provision completions",
@@ -332,7 +333,7 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
         ]
     );
     for section in &sections {
-        let network = ["plan", "apply", "export"].iter().any(|c| {
+        let network = ["plan", "apply", "export", "doctor"].iter().any(|c| {
             section
                 .lines()
                 .next()
@@ -346,7 +347,7 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
         "{}",
         sections[1]
     );
-    assert!(sections[4].contains("\\-\\-listen"), "{}", sections[4]);
+    assert!(sections[5].contains("\\-\\-listen"), "{}", sections[5]);
     for code in 0..=3 {
         assert!(tail.contains(&format!(".TP\n\\fB{code}\\fR\n")), "{tail}");
     }
