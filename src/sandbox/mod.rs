@@ -219,7 +219,15 @@ fn build_router(app: Shared) -> Router {
             "/api/2.0/files/rooms/{id}/tags",
             put(rooms::add_tags).delete(rooms::remove_tags),
         )
-        .route("/api/2.0/files/tags", get(rooms::list_tags))
+        .route(
+            "/api/2.0/files/tags",
+            get(rooms::list_tags).delete(rooms::delete_tags),
+        )
+        .route("/api/2.0/keys/@self", get(people::key_self))
+        .route(
+            "/api/2.0/settings/version/build",
+            get(people::build_version),
+        )
         .route("/api/2.0/files/fileops", get(rooms::fileops))
         .route("/api/2.0/files/fileops/{kind}", get(rooms::fileops_by_type))
         .route(

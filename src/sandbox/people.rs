@@ -145,6 +145,44 @@ pub async fn me(State(app): State<Shared>) -> ApiResult {
     .await
 }
 
+/// `GET /keys/@self`: the calling key (`ApiKeysController.GetApiKey`, `ApiKeyResponseDto`).
+/// The sandbox's key has full access (no permissions listed means `*`) and never expires.
+/// The key itself is not echoed: only a mask with its last four characters.
+pub async fn key_self(State(app): State<Shared>) -> ApiResult {
+    let postfix: String = app
+        .api_key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    app.read(|s| {
+        let user = s.user(s.key_user).ok_or_else(user_not_found)?;
+        Ok(Reply::new(serde_json::json!({
+            "id": "5a4db0c5-0000-4000-8000-00000000a11e",
+            "name": "sandbox",
+            "key": format!("sk-***{postfix}"),
+            "keyPostfix": postfix,
+            "permissions": [],
+            "createOn": render::date(user.registration_date),
+            "createBy": render::user_full(s, user),
+            "isActive": true
+        })))
+    })
+    .await
+}
+
+/// `GET /settings/version/build` (`VersionController`, `BuildVersion`): anonymous callers
+/// may read it. The sandbox says what it is.
+pub async fn build_version() -> ApiResult {
+    Ok(Reply::new(serde_json::json!({
+        "docSpace": concat!("sandbox ", env!("CARGO_PKG_VERSION")),
+        "documentServer": null
+    })))
+}
+
 /// `GET /people/{id}`.
 pub async fn by_id(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
     let id = Uuid::parse_str(&id).map_err(|_| user_not_found())?;

@@ -686,6 +686,29 @@ pub async fn remove_tags(
     .await
 }
 
+/// `DELETE /files/tags`: deletes custom tags portal-wide, from every room too
+/// (`VirtualRoomsController.DeleteCustomTags` -> `CustomTagsService.DeleteTagsAsync`, which
+/// allows DocSpace admins only). Names compare ignoring case, like every tag lookup. Answers
+/// with no payload.
+pub async fn delete_tags(State(app): State<Shared>, body: Bytes) -> ApiResult {
+    let req: TagNames = parse_body(&body)?;
+    let names = clean_tags(req.names.as_deref().unwrap_or(&[]));
+    app.write(|s| {
+        let admin = s
+            .user(s.key_user)
+            .is_some_and(|u| u.is_owner || u.user_type == super::rules::UserType::DocSpaceAdmin);
+        if !admin {
+            return Err(ApiError::Security);
+        }
+        s.tags.retain(|t| !names.iter().any(|n| same_tag(t, n)));
+        for room in &mut s.rooms {
+            room.tags.retain(|t| !names.iter().any(|n| same_tag(t, n)));
+        }
+        Ok(Reply::new(Value::Null))
+    })
+    .await
+}
+
 /// `GET /files/tags`: portal-wide tag names (5.7), newest first (`TagDao.GetTagsInfoAsync`
 /// orders by id descending).
 pub async fn list_tags(State(app): State<Shared>, uri: Uri) -> ApiResult {
