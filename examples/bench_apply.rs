@@ -46,12 +46,27 @@ fn faults() -> FaultArgs {
 }
 
 fn client(handle: &sandbox::SandboxHandle) -> Client {
-    // The client's defaults: paced to 20 requests/s sustained, at most 10 writes in flight.
+    // The client's defaults: a budget of 1,400 requests per rolling minute, at most 40 reads
+    // and 12 writes in flight.
     Client::new(ClientConfig::new(
         handle.base_url.clone(),
         handle.api_key.clone().into(),
     ))
     .expect("a client")
+}
+
+/// What a naive script uses: no budget of its own; it only retries 429s after `Retry-After`
+/// (the client's retry rule).
+fn naive_client(handle: &sandbox::SandboxHandle) -> Client {
+    let mut config = ClientConfig::new(handle.base_url.clone(), handle.api_key.clone().into());
+    config.requests_per_minute = 0;
+    Client::new(config).expect("a client")
+}
+
+/// The least time the server's sliding window (1,500 per minute) needs to admit `calls`
+/// requests: every further 1,500 wait a minute for the first ones to leave the window.
+fn limiter_floor(calls: u64) -> Duration {
+    Duration::from_secs(60 * (calls.saturating_sub(1) / 1500))
 }
 
 fn manifest(rooms: usize) -> String {
@@ -116,6 +131,15 @@ async fn bench_apply(rooms: usize) {
         counts.failed,
         counts.skipped,
     );
+    let floor = limiter_floor(stats.requests);
+    println!(
+        "limiter:  {} requests need at least {:.0}s in the server's window; apply took {:.2}x that{}; 429 answers were {:.2}% of calls",
+        stats.requests,
+        floor.as_secs_f64(),
+        if floor.is_zero() { 0.0 } else { wall.as_secs_f64() / floor.as_secs_f64() },
+        if floor.is_zero() { " (under one window: no floor)" } else { "" },
+        100.0 * stats.rate_limited as f64 / stats.calls.max(1) as f64,
+    );
     let _ = handle.stop().await;
 }
 
@@ -125,7 +149,7 @@ async fn bench_baseline(rooms: usize) -> Duration {
     let handle = sandbox::start_in_process(&dir.path().join("state.json"), faults())
         .await
         .expect("the sandbox starts");
-    let api = client(&handle);
+    let api = naive_client(&handle);
     let started = Instant::now();
     for r in 0..rooms {
         let room = api

@@ -212,7 +212,12 @@ struct Limiter {
 
 /// Outcome of the window check.
 enum Window {
-    Admitted { remaining: u32, reset: u64 },
+    /// `remaining` is what an `X-RateLimit-Remaining` would say; the server sends none on
+    /// admitted requests, so only the tests read it.
+    Admitted {
+        #[cfg_attr(not(test), allow(dead_code))]
+        remaining: u32,
+    },
     Rejected { retry_after: u64, reset: u64 },
 }
 
@@ -241,10 +246,8 @@ impl Limiter {
             };
         }
         window.push_back(now);
-        let wait = frees_in(window.front());
         Window::Admitted {
             remaining: self.per_minute - window.len() as u32,
-            reset: unix_now() + wait.as_secs().max(1),
         }
     }
 }
@@ -289,12 +292,10 @@ pub(crate) async fn rate_limit(
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             response
         }
-        Window::Admitted { remaining, reset } => {
-            let mut response = next.run(request).await;
-            // The published spec lists X-RateLimit-* on successes too (section 9, unconfirmed).
-            set_limit_headers(response.headers_mut(), limiter.per_minute, remaining, reset);
-            response
-        }
+        // The server sends X-RateLimit-* only with its 429s (`RateLimitMetadata.OnRejected`
+        // of RedisRateLimiting; docs/docspace-api.md, "Rate limits"): an admitted request gets
+        // none, so a client cannot wait for headers to slow it down.
+        Window::Admitted { .. } => next.run(request).await,
     }
 }
 
