@@ -453,6 +453,30 @@ fn action_plan_mode_comments_once_and_updates_in_place() {
 }
 
 #[test]
+fn action_plan_mode_long_plan_still_fits_a_comment() {
+    let runner = Runner::new();
+    let mut manifest = String::from("version: 1\nrooms:\n");
+    for i in 0..600 {
+        manifest.push_str(&format!(
+            "  - title: Room number {i} with a fairly long title\n    type: collaboration\n    invitees:\n      - email: person{i}@example.com\n        access: editing\n"
+        ));
+    }
+    runner.manifest(&manifest);
+    let run = runner.action(&[("PR_NUMBER", "7")]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    // GitHub refuses comments over 65,536 characters: with the marker and the footer the
+    // comment still fits, and says how many rooms it leaves out.
+    let chars = run.gh_body.chars().count();
+    assert!((60_000..65_536).contains(&chars), "{chars}");
+    assert!(
+        run.gh_body.contains("more changed rooms not shown"),
+        "{}",
+        &run.gh_body[run.gh_body.len() - 500..]
+    );
+    assert!(run.gh_body.trim_end().ends_with(")</sub>"));
+}
+
+#[test]
 fn action_plan_mode_failure_fails_and_replaces_the_old_plan() {
     let runner = Runner::new();
     runner.manifest("version: 1\nrooms:\n  - title: X\n    type: nonsense\n");
