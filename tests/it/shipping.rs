@@ -272,6 +272,24 @@ impl Runner {
         )
         .unwrap();
         make_executable(&gh);
+        // curl for GitLab's notes API (calls carrying a PRIVATE-TOKEN): records each call and
+        // the JSON it sends, lists $FAKE_GH_EXISTING as an earlier plan note. Every other call
+        // (the release download) goes to the real curl.
+        let curl = dir.path().join("fake-bin/curl");
+        std::fs::write(
+            &curl,
+            "#!/bin/sh\n\
+             case \"$*\" in *PRIVATE-TOKEN*) ;; *) exec /usr/bin/curl \"$@\" ;; esac\n\
+             printf '%s\\n' \"$*\" >> \"$FAKE_GH_LOG\"\n\
+             prev=\"\"\n\
+             for a in \"$@\"; do [ \"$prev\" = --data ] && cp \"${a#@}\" \"$FAKE_GH_LOG.body\"; prev=\"$a\"; done\n\
+             case \"$*\" in *'-X PUT'* | *'-X POST'*) echo '{}'; exit 0 ;; esac\n\
+             if [ -n \"$FAKE_GH_EXISTING\" ]; then\n\
+               printf '[{\"id\": 1, \"body\": \"looks good\"}, {\"id\": %s, \"body\": \"<!-- docspace-provision plan -->\\\\nold plan\"}]' \"$FAKE_GH_EXISTING\"\n\
+             else echo '[{\"id\": 1, \"body\": \"looks good\"}]'; fi\n",
+        )
+        .unwrap();
+        make_executable(&curl);
         Runner { dir }
     }
 
@@ -778,6 +796,16 @@ impl Runner {
     /// Runs the GitLab job's before_script and script in one `sh`, as a runner does, with the
     /// job's variables as `vars` gives them and the release from `releases`.
     fn gitlab(&self, releases: &str, vars: &[(&str, &str)]) -> StepRun {
+        self.gitlab_with(releases, vars, &[])
+    }
+
+    /// As [`Runner::gitlab`], with predefined GitLab variables (`predefined`) too.
+    fn gitlab_with(
+        &self,
+        releases: &str,
+        vars: &[(&str, &str)],
+        predefined: &[(&str, &str)],
+    ) -> StepRun {
         let (_, jobs) = gitlab();
         let job = &jobs["docspace-provision-$[[ inputs.mode ]]"];
         let declared: BTreeSet<&str> = job["variables"]
@@ -826,6 +854,9 @@ impl Runner {
             given, declared,
             "the test must give every variable the job sets"
         );
+        for (k, v) in predefined {
+            cmd.env(k, v);
+        }
         self.finish(&mut cmd)
     }
 }
@@ -846,6 +877,50 @@ fn gitlab_component_jobs_run_each_mode() {
     assert!(plan.stdout.contains("No GITLAB_TOKEN"), "{}", plan.stdout);
     let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
     assert!(md.contains("1 room to create"), "{md}");
+
+    // In a merge request with a token: one note, found again by its marker and updated.
+    let log = runner.path().join("gh.log");
+    let mr = [
+        ("GITLAB_TOKEN", "glpat-test"),
+        ("CI_MERGE_REQUEST_IID", "5"),
+        ("CI_API_V4_URL", "https://gitlab.example/api/v4"),
+        ("CI_PROJECT_ID", "12"),
+        ("CI_COMMIT_SHA", "0123abc"),
+        ("CI_JOB_URL", "https://gitlab.example/acme/rooms/-/jobs/9"),
+        ("FAKE_GH_LOG", log.to_str().unwrap()),
+    ];
+    let notes = "https://gitlab.example/api/v4/projects/12/merge_requests/5/notes";
+    let posted = runner.gitlab_with(&releases, &[], &mr);
+    assert_eq!(posted.code, 0, "{posted:#?}");
+    let calls: Vec<&str> = posted.gh_calls.lines().collect();
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert!(calls[0].contains("PRIVATE-TOKEN: glpat-test"));
+    assert!(
+        calls[0].ends_with(&format!("{notes}?per_page=100&sort=asc")),
+        "{}",
+        calls[0]
+    );
+    assert!(
+        calls[1].starts_with("-fsS -X POST") && calls[1].ends_with(notes),
+        "{}",
+        calls[1]
+    );
+    let note: Value = serde_json::from_str(&posted.gh_body).unwrap();
+    let body = note["body"].as_str().unwrap();
+    assert!(body.starts_with("<!-- docspace-provision plan -->\n### docspace-provision plan"));
+    assert!(
+        body.contains("1 room to create") && body.contains("Commit 0123abc"),
+        "{body}"
+    );
+    let mut with_note = mr.to_vec();
+    with_note.push(("FAKE_GH_EXISTING", "77"));
+    let updated = runner.gitlab_with(&releases, &[], &with_note);
+    assert_eq!(updated.code, 0, "{updated:#?}");
+    let calls: Vec<&str> = updated.gh_calls.lines().collect();
+    assert!(
+        calls[1].starts_with("-fsS -X PUT") && calls[1].ends_with(&format!("{notes}/77")),
+        "{calls:#?}"
+    );
 
     let drift = runner.gitlab(&releases, &[("DOCSPACE_PROVISION_MODE", "drift")]);
     assert_eq!(drift.code, 2, "{drift:#?}");
