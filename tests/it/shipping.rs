@@ -1016,6 +1016,27 @@ fn release_workflow_builds_every_archive_the_installers_download() {
     assert!(scripts.contains("sha256sum \"$archive\" > \"$archive.sha256\""));
     assert!(scripts.contains("cargo publish --locked"));
     assert!(scripts.contains("cargo build --release --locked --target \"$TARGET\""));
+    // The image: both architectures, the labels' build arguments passed, one tag joining them.
+    let image = &release["jobs"]["image"];
+    let arches: Vec<&str> = image["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["arch"].as_str().unwrap())
+        .collect();
+    assert_eq!(arches, ["amd64", "arm64"]);
+    let build = image["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "build")
+        .unwrap();
+    let args = build["with"]["build-args"].as_str().unwrap();
+    assert!(
+        args.contains("VERSION=") && args.contains("SOURCE="),
+        "{args}"
+    );
+    assert!(scripts.contains("docker buildx imagetools create"));
     for cmd in command_lines(RELEASE, std::slice::from_ref(&release)) {
         accepted(RELEASE, &cmd);
     }
