@@ -1,81 +1,91 @@
-//! The CI recipes in `examples/ci/` are YAML that parses, and every `docspace-provision`
-//! command they run exists and accepts those flags (parsed by the real CLI definition).
+//! The CI recipes in `examples/ci/` are YAML that parses and wire the GitHub Action and the
+//! GitLab component (whose commands `shipping.rs` checks against the real CLI) in each mode.
 //! Also: completions, man page, `--version`, and an example in every command's help.
 
-use clap::Parser;
-use docspace_provision::cli::Cli;
-use docspace_provision::manifest::yaml::{self, Node, Value};
+use serde_json::Value;
 
 use crate::common::run;
+use crate::shipping::yaml_docs;
 
-fn strings(node: &Node, out: &mut Vec<String>) {
-    match &node.value {
-        Value::Str(s) => out.push(s.clone()),
-        Value::Seq(items) => items.iter().for_each(|i| strings(i, out)),
-        Value::Map(entries) => entries.iter().for_each(|(_, v)| strings(v, out)),
-        _ => {}
-    }
-}
-
-/// Every `docspace-provision ...` command line in a CI file, cut at shell operators.
-fn commands(file: &str) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(file).unwrap();
-    let tree =
-        yaml::parse(&text).unwrap_or_else(|e| panic!("{file} is not valid YAML: {}", e.message));
-    let mut all = Vec::new();
-    strings(&tree, &mut all);
-    let mut found = Vec::new();
-    for line in all.iter().flat_map(|s| s.lines()) {
-        let Some(start) = line.find("docspace-provision ") else {
-            continue;
-        };
-        // Skip installs and mentions inside quoted text (the comment marker).
-        if line[..start].contains("cargo install") || line[..start].contains(['"', '\'']) {
-            continue;
-        }
-        let mut cmd = &line[start..];
-        for op in [" > ", " || ", " | ", " && ", ";"] {
-            if let Some(i) = cmd.find(op) {
-                cmd = &cmd[..i];
-            }
-        }
-        found.push(
-            cmd.split_whitespace()
-                .map(|w| w.trim_matches('"').to_string())
-                .collect(),
-        );
-    }
-    found
-}
-
+/// The GitHub recipe wires the three modes through the action of this very release, with only
+/// inputs the action declares, every required one given, and the key from a secret.
 #[test]
-fn ci_recipes_parse_and_call_real_commands() {
-    for file in [
-        "examples/ci/github-actions.yml",
-        "examples/ci/gitlab-ci.yml",
-    ] {
-        let cmds = commands(file);
-        let joined: Vec<String> = cmds.iter().map(|c| c.join(" ")).collect();
-        for must in [
-            "docspace-provision validate rooms/",
-            "docspace-provision plan rooms/ --format markdown --detailed-exitcode",
-            "docspace-provision apply rooms/ --auto-approve --report report.json",
-            "docspace-provision plan rooms/ --detailed-exitcode",
-        ] {
-            assert!(
-                joined.iter().any(|c| c == must),
-                "{file} lacks `{must}`: {joined:#?}"
-            );
+fn github_recipe_uses_the_action_in_each_mode() {
+    let file = "examples/ci/github-actions.yml";
+    let recipe = yaml_docs(file).remove(0);
+    let action = yaml_docs("action.yml").remove(0);
+    let inputs = action["inputs"].as_object().unwrap();
+    let uses = format!(
+        "docspace-provision/docspace-provision@v{}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut modes = Vec::new();
+    for (job_name, job) in recipe["jobs"].as_object().unwrap() {
+        let steps = job["steps"].as_array().unwrap();
+        let step = steps
+            .iter()
+            .find(|s| s["uses"] == uses.as_str())
+            .unwrap_or_else(|| panic!("{file}: job {job_name} does not use {uses}"));
+        let with = step["with"].as_object().unwrap();
+        for key in with.keys() {
+            assert!(inputs.contains_key(key), "{file}: {key} is not an input");
         }
-        for cmd in cmds {
-            if let Err(e) = Cli::try_parse_from(&cmd) {
-                panic!(
-                    "{file}: `{}` is not accepted by the CLI:\n{e}",
-                    cmd.join(" ")
-                );
+        for (name, input) in inputs {
+            if input["required"] == true {
+                assert!(with.contains_key(name), "{file}: {job_name} lacks {name}");
             }
         }
+        assert_eq!(with["api-key"], "${{ secrets.DOCSPACE_API_KEY }}");
+        assert_eq!(with["manifests"], "rooms/");
+        modes.push(with["mode"].as_str().unwrap().to_string());
+        // Plan comments need write access to pull requests; nothing else does.
+        let writes_prs = job["permissions"]["pull-requests"] == "write";
+        assert_eq!(writes_prs, with["mode"] == "plan", "{job_name}");
     }
+    modes.sort();
+    assert_eq!(modes, ["apply", "drift", "plan"]);
+    assert_eq!(
+        recipe["jobs"]["apply"]["concurrency"]["cancel-in-progress"],
+        false
+    );
+    assert!(recipe["on"]["schedule"].is_array());
+}
+
+/// The GitLab recipe includes the component once per mode, at this release, with declared
+/// inputs only.
+#[test]
+fn gitlab_recipe_includes_the_component_in_each_mode() {
+    let file = "examples/ci/gitlab-ci.yml";
+    let recipe = yaml_docs(file).remove(0);
+    let spec = yaml_docs("templates/docspace-provision.yml").remove(0);
+    let inputs = spec["spec"]["inputs"].as_object().unwrap();
+    let mut modes = Vec::new();
+    let includes = recipe["include"].as_array().unwrap();
+    for include in includes {
+        let remote = include["remote"].as_str().unwrap();
+        assert!(
+            remote.ends_with(&format!(
+                "/v{}/templates/docspace-provision.yml",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{remote}"
+        );
+        let with = include["inputs"].as_object().unwrap();
+        for key in with.keys() {
+            assert!(inputs.contains_key(key), "{file}: {key} is not an input");
+        }
+        let stage = with["stage"].as_str().unwrap();
+        assert!(
+            recipe["stages"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(stage)),
+            "{stage}"
+        );
+        modes.push(with["mode"].as_str().unwrap().to_string());
+    }
+    modes.sort();
+    assert_eq!(modes, ["apply", "drift", "plan"]);
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod sandbox_binary;
 mod sandbox_sdk_conformance;
 mod sandbox_server_rules;
 mod schema;
+mod shipping;
 mod signals;
 mod state;
 mod ux;
