@@ -1,7 +1,7 @@
 //! Benchmark: a no-change `plan` over N rooms x 10 members (default 1,000; env `BENCH_ROOMS`)
 //! on the sandbox with 20 ms latency per request. Prints calls per room and wall time, with
-//! client pacing off (latency-bound) and at the default 20 requests/s (what a real portal's
-//! 1500/minute limit allows). Asserts nothing. Run: `cargo bench --bench plan`.
+//! no client budget (latency-bound) and at the default budget of 1,400 requests per rolling
+//! minute (under the portal's 1,500). Asserts nothing. Run: `cargo bench --bench plan`.
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
