@@ -136,8 +136,16 @@ async fn bench_apply(rooms: usize) {
         "limiter:  {} requests need at least {:.0}s in the server's window; apply took {:.2}x that{}; 429 answers were {:.2}% of calls",
         stats.requests,
         floor.as_secs_f64(),
-        if floor.is_zero() { 0.0 } else { wall.as_secs_f64() / floor.as_secs_f64() },
-        if floor.is_zero() { " (under one window: no floor)" } else { "" },
+        if floor.is_zero() {
+            0.0
+        } else {
+            wall.as_secs_f64() / floor.as_secs_f64()
+        },
+        if floor.is_zero() {
+            " (under one window: no floor)"
+        } else {
+            ""
+        },
         100.0 * stats.rate_limited as f64 / stats.calls.max(1) as f64,
     );
     let _ = handle.stop().await;

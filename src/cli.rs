@@ -11,10 +11,13 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  success (for `plan --detailed-exitcode`: no changes)
   1  error before or instead of any change: invalid manifest, bad flags, auth,
-     unreachable portal, stale saved plan
+     unreachable portal, stale saved plan, a plan that could not read every room,
+     a blocking `doctor` check
   2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs
   3  `apply` ran but the portal does not fully match: an item failed or was
-     skipped (stale saved plan, removal guard, Ctrl-C/SIGTERM); the report lists them
+     skipped (stale saved plan, removal guard, Ctrl-C/SIGTERM, portal limit
+     reached, a room that could not be read), or the report file could not be
+     written after changes were made; the report lists each item
 
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
 Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";

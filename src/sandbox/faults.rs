@@ -218,7 +218,10 @@ enum Window {
         #[cfg_attr(not(test), allow(dead_code))]
         remaining: u32,
     },
-    Rejected { retry_after: u64, reset: u64 },
+    Rejected {
+        retry_after: u64,
+        reset: u64,
+    },
 }
 
 impl Limiter {

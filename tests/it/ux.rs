@@ -376,3 +376,25 @@ fn the_full_example_plans_cleanly_against_a_fresh_sandbox() {
         r.stdout
     );
 }
+
+#[test]
+fn the_readme_exit_code_table_is_the_help_text() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split_once("### Exit codes")
+        .unwrap()
+        .1
+        .split_once("\n## ")
+        .unwrap()
+        .0;
+    let rows: Vec<(u8, String)> = table
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.parse().ok()?;
+            Some((code, cells.get(2)?.to_string()))
+        })
+        .collect();
+    assert_eq!(rows, docspace_provision::cli::exit_codes());
+}
