@@ -1130,15 +1130,7 @@ mod tests {
 
     #[test]
     fn already_done_compares_each_item_with_the_live_room() {
-        let simple = |action| Item {
-            key: "R".into(),
-            action,
-            target: None,
-            access: None,
-            from_access: None,
-            changes: Vec::new(),
-            reason: None,
-        };
+        let simple = |action| crate::plan::simple("R", action);
         let invite = Item {
             key: "R / u1".into(),
             action: Action::Invite,

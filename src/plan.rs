@@ -481,21 +481,11 @@ fn plan_room(
         && let Some(error) = observed.unreadable.get(&live.id)
     {
         // Nothing can be compared without the members: left out, and said so.
-        return Some(RoomPlan {
-            title: room.title.clone(),
-            room_type: room.room_type,
-            room_id: Some(live.id),
-            change: RoomChange::Unchanged,
-            create: None,
-            update: None,
-            fingerprint: state::fingerprint(Some(live), None),
-            members_before: 0,
-            items: Vec::new(),
-            note: None,
-            notes: vec![RoomNote::Unreadable {
-                error: error.clone(),
-            }],
+        let mut plan = left_alone(room, live, state::fingerprint(Some(live), None), 0);
+        plan.notes.push(RoomNote::Unreadable {
+            error: error.clone(),
         });
+        return Some(plan);
     }
     let members: &[ObservedMember] = live
         .and_then(|r| observed.members.get(&r.id))
@@ -543,21 +533,11 @@ fn plan_room(
             }
             if live.archived && room.state == RoomState::Archived {
                 // An archived room cannot be edited or shared (5.4); it is left as it is.
-                return Some(RoomPlan {
-                    title: room.title.clone(),
-                    room_type: room.room_type,
-                    room_id: Some(live.id),
-                    change: RoomChange::Unchanged,
-                    create: None,
-                    update: None,
-                    fingerprint,
-                    members_before: count_members(members),
-                    items: Vec::new(),
-                    note: Some(
-                        "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".into(),
-                    ),
-                    notes: Vec::new(),
-                });
+                let mut plan = left_alone(room, live, fingerprint, count_members(members));
+                plan.note = Some(
+                    "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".into(),
+                );
+                return Some(plan);
             }
             let update = settings_update(room, live);
             if let Some(u) = &update {
@@ -694,6 +674,28 @@ fn plan_room(
     })
 }
 
+/// The plan of a live room the planner does not compare (no items).
+fn left_alone(
+    room: &DesiredRoom,
+    live: &ObservedRoom,
+    fingerprint: String,
+    members_before: usize,
+) -> RoomPlan {
+    RoomPlan {
+        title: room.title.clone(),
+        room_type: room.room_type,
+        room_id: Some(live.id),
+        change: RoomChange::Unchanged,
+        create: None,
+        update: None,
+        fingerprint,
+        members_before,
+        items: Vec::new(),
+        note: None,
+        notes: Vec::new(),
+    }
+}
+
 /// Identity and tag hints for one room (see [`RoomNote`]).
 fn room_notes(
     observed: &Observed,
@@ -783,7 +785,8 @@ fn count_members(members: &[ObservedMember]) -> usize {
     members.iter().filter(|m| !m.is_owner).count()
 }
 
-fn simple(key: &str, action: Action) -> Item {
+/// An item with only a key and an action (create, settings, archive, unarchive).
+pub fn simple(key: &str, action: Action) -> Item {
     Item {
         key: key.to_string(),
         action,

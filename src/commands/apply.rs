@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
+use super::signals::Signals;
 use crate::apply::{self, Options};
 use crate::cli::ReportFormat;
 use crate::docspace::{DocSpaceApi, SearchArea};
@@ -109,52 +110,6 @@ pub const GRACE: Duration = Duration::from_secs(5);
 
 /// How long stopping the in-process sandbox may take at the end.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// SIGINT (Ctrl-C) and SIGTERM (what CI runners send on cancel), handled alike.
-struct Signals {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> miette::Result<Signals> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Signals {
-                int: signal(SignalKind::interrupt()).into_diagnostic()?,
-                term: signal(SignalKind::terminate()).into_diagnostic()?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Signals {})
-    }
-
-    /// Waits for the next signal.
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            Some(()) = self.int.recv() => {}
-            Some(()) = self.term.recv() => {}
-            // Both streams closed (the runtime is going away): never a signal.
-            else => std::future::pending::<()>().await,
-        }
-        #[cfg(not(unix))]
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    /// Runs `work` unless a signal comes first (`None` then).
-    async fn or_interrupted<T>(&mut self, work: impl std::future::Future<Output = T>) -> Option<T> {
-        tokio::select! {
-            value = work => Some(value),
-            () = self.recv() => None,
-        }
-    }
-}
 
 /// One `apply` run's fixed parts.
 struct Run<'a> {

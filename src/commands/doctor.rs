@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
+use super::signals::Signals;
 use crate::cli::ReportFormat;
 use crate::doctor::{self, Check, Doctor, Outcome, Status};
 use crate::exit::ExitStatus;
@@ -107,64 +108,4 @@ fn interrupted() -> Check {
         Status::Fail,
         "stopped by a signal before every check ran",
     )
-}
-
-/// SIGINT (Ctrl-C) and SIGTERM, handled alike.
-struct Signals {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> miette::Result<Signals> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Signals {
-                int: signal(SignalKind::interrupt()).into_diagnostic()?,
-                term: signal(SignalKind::terminate()).into_diagnostic()?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Signals {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            Some(()) = self.int.recv() => {}
-            Some(()) = self.term.recv() => {}
-            else => std::future::pending::<()>().await,
-        }
-        #[cfg(not(unix))]
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    /// Whether a signal arrived and has not been seen yet.
-    fn pending(&mut self) -> bool {
-        use std::task::{Context, Poll, Waker};
-        let mut cx = Context::from_waker(Waker::noop());
-        #[cfg(unix)]
-        {
-            matches!(self.int.poll_recv(&mut cx), Poll::Ready(Some(())))
-                || matches!(self.term.poll_recv(&mut cx), Poll::Ready(Some(())))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = &mut cx;
-            false
-        }
-    }
-
-    /// Runs `work` unless a signal comes first (`None` then).
-    async fn or_interrupted<T>(&mut self, work: impl std::future::Future<Output = T>) -> Option<T> {
-        tokio::select! {
-            value = work => Some(value),
-            () = self.recv() => None,
-        }
-    }
 }
