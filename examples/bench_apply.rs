@@ -11,6 +11,7 @@
 //! `BENCH_FAULT_ROOMS=200` instead runs the fault scenario: N rooms x 10 invitees
 //! against 5% 500s, 5% 503s, 3% commit-then-fail (seed 7), applied twice, then reports
 //! whether the portal matches the manifest, duplicate titles and missing invitees.
+//! `BENCH_FAULT_PERCENT=15` raises the 500 and 503 rates to 15% each (a 30% flaky portal).
 //!
 //!     cargo run --release --example bench_apply
 //!     BENCH_ROOMS=100 cargo run --example bench_apply
@@ -205,8 +206,9 @@ async fn bench_faults(rooms: usize) {
     let handle = sandbox::start_in_process(
         &path,
         FaultArgs {
-            error_rate_500: 0.05,
-            error_rate_503: 0.05,
+            // `BENCH_FAULT_PERCENT=15` makes 15% 500s and 15% 503s (a 30% flaky portal).
+            error_rate_500: env_usize("BENCH_FAULT_PERCENT", 5) as f64 / 100.0,
+            error_rate_503: env_usize("BENCH_FAULT_PERCENT", 5) as f64 / 100.0,
             commit_then_fail_rate: 0.03,
             seed: 7,
             latency_ms: 20,
