@@ -714,6 +714,16 @@ async fn reconcile<A: DocSpaceApi>(
             )
         })?;
     let candidates = matches(&listed);
+    if candidates.is_empty() && !listed.complete {
+        // Other rooms were being created while the listing was read: it may have skipped
+        // this one, so its absence is not proven and the create is not re-sent.
+        return Err(err(
+            first.http_status(),
+            format!(
+                "the create failed ambiguously ({first}) and the room listing kept changing while it was re-read, so whether the room exists could not be confirmed; run plan again to see"
+            ),
+        ));
+    }
     match candidates.as_slice() {
         [id] => {
             tracing::info!(

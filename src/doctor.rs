@@ -479,8 +479,16 @@ impl<'a> Doctor<'a> {
 
     async fn listing_consistent(&mut self) -> Check {
         let id = "room-listing";
-        let active = self.client.list_rooms(SearchArea::Active, None).await;
-        let archived = self.client.list_rooms(SearchArea::Archive, None).await;
+        let active = self
+            .client
+            .list_rooms(SearchArea::Active, None)
+            .await
+            .and_then(|l| l.require_complete());
+        let archived = self
+            .client
+            .list_rooms(SearchArea::Archive, None)
+            .await
+            .and_then(|l| l.require_complete());
         match (active, archived) {
             (Ok(active), Ok(archived)) => {
                 let check = Check::ok(

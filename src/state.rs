@@ -253,7 +253,10 @@ pub async fn read_with_progress<A: DocSpaceApi>(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Observed, ApiError> {
     let me = api.me().await?;
-    let listing = api.list_rooms(SearchArea::Any, None).await?;
+    let listing = api
+        .list_rooms(SearchArea::Any, None)
+        .await?
+        .require_complete()?;
     let (rooms, connected_rooms) = observe_listing(&listing, |_| true);
     let mut observed = Observed {
         portal: portal.to_string(),
@@ -352,7 +355,10 @@ pub async fn read_all<A: DocSpaceApi>(
     titles: &[String],
 ) -> Result<Observed, ApiError> {
     let me = api.me().await?;
-    let listing = api.list_rooms(SearchArea::Any, None).await?;
+    let listing = api
+        .list_rooms(SearchArea::Any, None)
+        .await?
+        .require_complete()?;
     let (rooms, connected_rooms) = observe_listing(&listing, |title| {
         titles.is_empty() || titles.iter().any(|t| t == title)
     });

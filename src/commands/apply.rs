@@ -432,7 +432,10 @@ async fn recheck<A: DocSpaceApi>(
         .iter()
         .any(|r| r.room_id.is_none() && !r.items.is_empty())
     {
-        api.list_rooms(SearchArea::Any, None).await?.rooms
+        api.list_rooms(SearchArea::Any, None)
+            .await?
+            .require_complete()?
+            .rooms
     } else {
         Vec::new()
     };

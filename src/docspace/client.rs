@@ -66,9 +66,26 @@ fn people_query() -> Vec<(&'static str, String)> {
 pub struct RoomListing {
     pub rooms: Vec<RoomDto>,
     pub connected: Vec<ConnectedRoomDto>,
+    /// Whether the pages were read from an unchanging listing (no room repeated, the same
+    /// `total` on every page). An incomplete listing may have skipped a room.
+    pub complete: bool,
 }
 
 impl RoomListing {
+    /// The listing, or an error when it may have skipped a room: what anything that plans
+    /// from it needs (a skipped room would be planned as a create).
+    pub fn require_complete(self) -> Result<RoomListing, ApiError> {
+        if self.complete {
+            return Ok(self);
+        }
+        Err(ApiError::new(ErrorKind::Decode, "GET", "/api/2.0/files/rooms").with_message(
+            format!(
+                "the room listing changed while it was read, twice ({} distinct rooms, pages overlapped or skipped); run again",
+                self.len()
+            ),
+        ))
+    }
+
     /// Rooms of both kinds.
     pub fn len(&self) -> usize {
         self.rooms.len() + self.connected.len()
@@ -416,32 +433,28 @@ impl Client {
     /// in the web UI (`FileStorageService` -> `SetDefaultOrder`), and a read must leave no
     /// trace. Without it the user's saved order applies, which the server makes total with the
     /// title as tie-break, so pages are stable while nothing changes. Rooms are still keyed by
-    /// id across pages: if a room is created or renamed mid-listing and pages overlap or skip,
-    /// the listing is read once more, and a second inconsistent read is an error rather than a
-    /// plan built on a partial view (a missed room would be planned as a create).
+    /// id across pages: if a room is created or removed mid-listing and pages overlap or skip,
+    /// the listing is read once more. When the second pass moves too, the listing comes back
+    /// with `complete: false`: a plan must not be built on it ([`RoomListing::require_complete`],
+    /// a missed room would be planned as a create), but a room it *does* show is there, which
+    /// is all the create reconciliation needs while other rooms are being created.
     pub async fn list_rooms(
         &self,
         area: SearchArea,
         filter_value: Option<&str>,
     ) -> Result<RoomListing, ApiError> {
-        let mut last = None;
+        let mut last = RoomListing::default();
         for _ in 0..2 {
             let (listing, consistent) = self.list_rooms_once(area, filter_value).await?;
+            last = RoomListing {
+                complete: consistent,
+                ..listing
+            };
             if consistent {
-                return Ok(listing);
+                break;
             }
-            last = Some(listing);
         }
-        let listing = last.unwrap_or_default();
-        Err(ApiError::new(
-            ErrorKind::Decode,
-            "GET",
-            "/api/2.0/files/rooms".to_string(),
-        )
-        .with_message(format!(
-            "the room listing changed while it was read, twice ({} distinct rooms, pages overlapped or skipped); run again",
-            listing.len()
-        )))
+        Ok(last)
     }
 
     /// One pass over every page. `consistent` is false when a page repeated a room or the
@@ -940,18 +953,39 @@ impl Client {
         let attempts = AtomicU32::new(0);
         let class = call.class;
         let max_retry_after = self.inner.max_retry_after;
+        // Network failures (no answer) are retried `max_retries` times: each can cost a whole
+        // `--timeout`. A read answered with a server error (429, 5xx) gets a few more tries:
+        // it costs only the backoff, and one plan-phase read that gives up on a flaky portal
+        // would otherwise stop the whole run.
         let max_attempts = self.inner.max_retries + 1;
+        let answered_retries = match class {
+            CallClass::Read => self.inner.max_retries + EXTRA_READ_RETRIES,
+            _ => self.inner.max_retries,
+        };
+        let network_failures = AtomicU32::new(0);
         // A fresh jitter seed per call (backon's default seed is fixed without its `std`
         // feature, which would make every client back off in lockstep).
         let seed = self.inner.seeds.hash_one(Instant::now());
-        let backoff = self.inner.backoff.with_jitter_seed(seed);
+        let backoff = self
+            .inner
+            .backoff
+            .with_max_times(answered_retries)
+            .with_jitter_seed(seed);
 
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
             self.attempt::<T>(&call).await
         })
         .retry(backoff)
-        .when(|e: &ApiError| policy::should_retry(class, e))
+        .when(|e: &ApiError| {
+            if matches!(e.kind(), ErrorKind::Network(_))
+                && network_failures.fetch_add(1, Ordering::Relaxed) as usize
+                    >= self.inner.max_retries
+            {
+                return false;
+            }
+            policy::should_retry(class, e)
+        })
         .adjust(|e: &ApiError, next: Option<Duration>| {
             let next = next?;
             // Section 9: honour Retry-After; a very long one (a daily limit) ends the call.
@@ -1129,6 +1163,10 @@ impl Client {
         })
     }
 }
+
+/// Further retries a read gets when the portal answered with a server error (see
+/// `fetch_envelope`).
+const EXTRA_READ_RETRIES: usize = 3;
 
 /// The most redirects one request follows.
 const MAX_REDIRECTS: usize = 5;

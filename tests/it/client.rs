@@ -212,7 +212,7 @@ async fn list_rooms_keeps_connected_storage_rooms_apart() {
 }
 
 #[tokio::test]
-async fn list_rooms_reads_again_when_pages_overlap_and_fails_when_it_keeps_happening() {
+async fn list_rooms_reads_again_when_pages_overlap_and_says_when_it_keeps_happening() {
     // Page 2 repeats a room of page 1 (a room was added at the top between the two reads).
     let server = MockServer::start().await;
     let first: Vec<Value> = (0..100).map(|i| room(i, &format!("R{i}"))).collect();
@@ -233,16 +233,20 @@ async fn list_rooms_reads_again_when_pages_overlap_and_fails_when_it_keeps_happe
         ))
         .mount(&server)
         .await;
-    let err = client(&server)
+    let listing = client(&server)
         .list_rooms(SearchArea::Any, None)
         .await
-        .unwrap_err();
+        .unwrap();
+    // Two full passes, then the listing comes back marked incomplete: what it shows is there,
+    // but a plan must not be built on it.
+    assert_eq!(received(&server).await.len(), 4);
+    assert!(!listing.complete);
+    assert_eq!(listing.rooms.len(), 150);
+    let err = listing.require_complete().unwrap_err();
     assert!(
         err.to_string().contains("changed while it was read"),
         "{err}"
     );
-    // Two full passes, then the error.
-    assert_eq!(received(&server).await.len(), 4);
 }
 
 #[tokio::test]
@@ -1143,18 +1147,37 @@ async fn get_gives_up_after_max_retries() {
         .await;
     let err = client(&server).get_room(7).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Server);
-    assert_eq!(err.attempts(), 4);
+    // A read answered with a server error gets 3 more tries than max_retries (3 here).
+    assert_eq!(err.attempts(), 7);
     assert!(!err.is_ambiguous(), "a read is never ambiguous");
-    assert_eq!(received(&server).await.len(), 4);
+    assert_eq!(received(&server).await.len(), 7);
+}
+
+#[tokio::test]
+async fn a_write_answered_with_a_server_error_gets_max_retries_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let request = ShareRequest {
+        invitations: vec![Invitation::by_id("u1", 10)],
+        notify: false,
+        message: None,
+        culture: None,
+        force: false,
+    };
+    let err = client(&server).set_share(7, &request).await.unwrap_err();
+    assert_eq!(err.attempts(), 4);
 }
 
 #[tokio::test]
 async fn get_is_retried_after_500_but_not_after_404() {
     let server = MockServer::start().await;
-    // A GET has no effect, so a 500 is retried (up to max_retries); a 404 is final.
+    // A GET has no effect, so a 500 is retried (max_retries + 3 times); a 404 is final.
     Mock::given(path("/api/2.0/files/rooms/1"))
         .respond_with(fail(500, "boom"))
-        .expect(1 + config(&server.uri()).max_retries as u64)
+        .expect(4 + config(&server.uri()).max_retries as u64)
         .mount(&server)
         .await;
     Mock::given(path("/api/2.0/files/rooms/2"))
