@@ -238,10 +238,7 @@ pub fn skip_room(room: &RoomPlan, room_id: Option<i64>, message: &str) -> Vec<En
 /// The entry of a room the planner left out because it could not be read: skipped, since
 /// the portal may still differ there (the run exits 3).
 fn unreadable(room: &RoomPlan) -> Option<Entry> {
-    let error = room.notes.iter().find_map(|n| match n {
-        crate::plan::RoomNote::Unreadable { error } => Some(error),
-        _ => None,
-    })?;
+    let error = room.unreadable_error()?;
     let mut e = unchanged(room);
     e.status = Status::Skipped;
     e.error = Some(err(None, format!("{UNREADABLE}: {error}")));

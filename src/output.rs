@@ -108,13 +108,11 @@ impl OutputFile {
         mode: NewFileMode,
         printer: &Printer,
     ) -> Result<(), OutputError> {
-        // Files outlive the run and travel (CI artifacts): text that came from the portal is
-        // scrubbed of the API key here too, not only on the terminal (stdout and stderr go
-        // through the printer, which scrubs).
-        let scrubbed = crate::redact::scrub(text);
-        let text: &str = &scrubbed;
         // Resolved again: the path may have changed since the check (a report file that
-        // appeared, a link that was repointed).
+        // appeared, a link that was repointed). Stdout and stderr go through the printer,
+        // which removes the API key; files and streams are scrubbed here, since they outlive
+        // the run and travel (CI artifacts).
+        let scrub = |text: &str| crate::redact::scrub(text).into_owned().into_bytes();
         match self.resolve()? {
             Target::Stdout => printer.stdout(text).map_err(|e| self.io_error(&e)),
             Target::Stderr => {
@@ -125,12 +123,12 @@ impl OutputFile {
                 .append(true)
                 .open(&path)
                 .and_then(|mut f| {
-                    f.write_all(text.as_bytes())?;
+                    f.write_all(&scrub(text))?;
                     f.flush()
                 })
                 .map_err(|e| self.io_error(&e)),
             Target::File { path, exists } => {
-                replace(&path, exists, text.as_bytes(), mode).map_err(|e| self.io_error(&e))
+                replace(&path, exists, &scrub(text), mode).map_err(|e| self.io_error(&e))
             }
         }
     }

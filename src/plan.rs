@@ -200,11 +200,17 @@ pub enum RoomNote {
 }
 
 impl RoomPlan {
+    /// Why the room was left out, when it could not be read.
+    pub fn unreadable_error(&self) -> Option<&str> {
+        self.notes.iter().find_map(|n| match n {
+            RoomNote::Unreadable { error } => Some(error.as_str()),
+            _ => None,
+        })
+    }
+
     /// Whether the room was left out because it could not be read.
     pub fn is_unreadable(&self) -> bool {
-        self.notes
-            .iter()
-            .any(|n| matches!(n, RoomNote::Unreadable { .. }))
+        self.unreadable_error().is_some()
     }
 }
 
@@ -293,10 +299,9 @@ pub fn diff(
         .iter()
         .filter_map(|r| r.id.map(|id| (id, r)))
         .collect();
-    // The fuzzy title comparison is quadratic: only within a budget.
-    let fuzzy = desired.rooms.len().saturating_mul(observed.rooms.len()) <= SIMILARITY_BUDGET;
+    let index = PortalIndex::new(desired, observed);
     for room in &desired.rooms {
-        match plan_room(desired, observed, room, &pinned, fuzzy, &mut problems) {
+        match plan_room(desired, observed, room, &pinned, &index, &mut problems) {
             Some(p) => rooms.push(p),
             None => continue,
         }
@@ -379,6 +384,7 @@ fn find_room<'a>(
     observed: &'a Observed,
     room: &DesiredRoom,
     pinned: &HashMap<i64, &DesiredRoom>,
+    index: &PortalIndex<'a>,
     problems: &mut Vec<Problem>,
 ) -> Result<Option<&'a ObservedRoom>, ()> {
     let live = match room.id {
@@ -397,14 +403,13 @@ fn find_room<'a>(
             }
         },
         None => {
-            let mut candidates: Vec<&ObservedRoom> = observed
-                .rooms
-                .iter()
-                .filter(|r| model::title_matches(&r.title, &room.title))
-                .collect();
-            // Listing order is the key user's own sort preference: sort for stable messages.
-            candidates.sort_by_key(|r| r.id);
-            match candidates.as_slice() {
+            // By stored title (see `model::title_matches`), sorted by id: the listing's order is
+            // the key user's own sort preference.
+            let candidates: &[&ObservedRoom] = index
+                .by_stored_title
+                .get(&room.title)
+                .map_or(&[], Vec::as_slice);
+            match candidates {
                 [] => None,
                 [one] => {
                     // The live room is already another manifest room's by `id:`: managing it
@@ -468,15 +473,15 @@ fn find_room<'a>(
     Ok(live)
 }
 
-fn plan_room(
+fn plan_room<'a>(
     desired: &Desired,
     observed: &Observed,
     room: &DesiredRoom,
     pinned: &HashMap<i64, &DesiredRoom>,
-    fuzzy: bool,
+    index: &PortalIndex<'a>,
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
-    let live = find_room(desired, observed, room, pinned, problems).ok()?;
+    let live = find_room(desired, observed, room, pinned, index, problems).ok()?;
     if let Some(live) = live
         && let Some(error) = observed.unreadable.get(&live.id)
     {
@@ -670,7 +675,7 @@ fn plan_room(
         members_before: count_members(members),
         items,
         note: None,
-        notes: room_notes(observed, room, live, fuzzy),
+        notes: room_notes(observed, room, live, index),
     })
 }
 
@@ -696,12 +701,60 @@ fn left_alone(
     }
 }
 
+/// What the hints need from the portal, computed once per plan rather than per manifest room
+/// (a first plan of 10,000 rooms against a 10,000-room portal must not compare every pair).
+struct PortalIndex<'a> {
+    /// Live rooms by the stored form of their title, sorted by id (what identity matches).
+    by_stored_title: HashMap<String, Vec<&'a ObservedRoom>>,
+    /// Live rooms by type and folded stored title (case and spacing ignored); the lowest id
+    /// when several fold alike.
+    by_folded_title: HashMap<(Option<RoomType>, String), &'a ObservedRoom>,
+    /// The portal's spelling of each tag seen on a listed room, by lower-cased name.
+    tag_spellings: HashMap<String, &'a str>,
+    /// Whether the quadratic fuzzy comparison fits [`SIMILARITY_BUDGET`].
+    fuzzy: bool,
+}
+
+impl<'a> PortalIndex<'a> {
+    fn new(desired: &Desired, observed: &'a Observed) -> PortalIndex<'a> {
+        let mut rooms: Vec<&ObservedRoom> = observed.rooms.iter().collect();
+        rooms.sort_by_key(|r| r.id);
+        let mut by_stored_title: HashMap<String, Vec<&ObservedRoom>> = HashMap::new();
+        let mut by_folded_title = HashMap::new();
+        let mut tag_spellings = HashMap::new();
+        for r in rooms {
+            let stored = model::sanitize_title(&r.title);
+            by_folded_title
+                .entry((r.room_type, fold_title(&stored)))
+                .or_insert(r);
+            by_stored_title.entry(stored).or_default().push(r);
+            for t in &r.tags {
+                tag_spellings.entry(t.to_lowercase()).or_insert(t.as_str());
+            }
+        }
+        PortalIndex {
+            by_stored_title,
+            by_folded_title,
+            tag_spellings,
+            fuzzy: desired.rooms.len().saturating_mul(observed.rooms.len()) <= SIMILARITY_BUDGET,
+        }
+    }
+}
+
+/// A title with case and runs of white space folded, for "is this the same title" hints.
+fn fold_title(t: &str) -> String {
+    t.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// Identity and tag hints for one room (see [`RoomNote`]).
 fn room_notes(
     observed: &Observed,
     room: &DesiredRoom,
     live: Option<&ObservedRoom>,
-    fuzzy: bool,
+    index: &PortalIndex,
 ) -> Vec<RoomNote> {
     let mut notes = Vec::new();
     if room.id.is_none() {
@@ -715,24 +768,17 @@ fn room_notes(
         }
     }
     if live.is_none() && room.id.is_none() {
-        notes.extend(similar_room(observed, room, fuzzy));
+        notes.extend(similar_room(observed, room, index));
     }
-    if let Some(tags) = &room.tags {
-        // The portal keeps one spelling per tag (its tag table compares case-insensitively),
-        // seen here on any listed room.
-        let live_tags = live.map(|l| &l.tags);
-        for tag in tags {
-            let existing = live_tags
-                .into_iter()
-                .flatten()
-                .chain(observed.rooms.iter().flat_map(|r| r.tags.iter()))
-                .find(|t| *t != tag && t.to_lowercase() == tag.to_lowercase());
-            if let Some(existing) = existing {
-                notes.push(RoomNote::TagSpelling {
-                    requested: tag.clone(),
-                    existing: existing.clone(),
-                });
-            }
+    // The portal keeps one spelling per tag (its tag table compares case-insensitively).
+    for tag in room.tags.iter().flatten() {
+        if let Some(existing) = index.tag_spellings.get(&tag.to_lowercase())
+            && *existing != tag
+        {
+            notes.push(RoomNote::TagSpelling {
+                requested: tag.clone(),
+                existing: existing.to_string(),
+            });
         }
     }
     notes
@@ -745,39 +791,35 @@ const SIMILARITY_BUDGET: usize = 2_000_000;
 
 /// An existing room whose title is the planned create's but for case and spacing, or (on
 /// portals small enough for the comparison budget) within a small edit of it.
-fn similar_room(observed: &Observed, room: &DesiredRoom, fuzzy: bool) -> Option<RoomNote> {
-    let fold = |t: &str| {
-        t.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
+fn similar_room(observed: &Observed, room: &DesiredRoom, index: &PortalIndex) -> Option<RoomNote> {
+    let wanted = fold_title(&room.title);
+    let hint = |r: &ObservedRoom| RoomNote::SimilarRoom {
+        id: r.id,
+        title: r.title.clone(),
     };
-    let wanted = fold(&room.title);
-    let candidates = observed
-        .rooms
-        .iter()
-        .filter(|r| r.room_type == Some(room.room_type));
-    if let Some(r) = candidates
-        .clone()
-        .find(|r| fold(&model::sanitize_title(&r.title)) == wanted)
+    if let Some(r) = index
+        .by_folded_title
+        .get(&(Some(room.room_type), wanted.clone()))
     {
-        return Some(RoomNote::SimilarRoom {
-            id: r.id,
-            title: r.title.clone(),
-        });
+        return Some(hint(r));
     }
     // Short titles are too close to everything to hint about.
-    if !fuzzy || wanted.chars().count() < 6 {
+    if !index.fuzzy || wanted.chars().count() < 6 {
         return None;
     }
-    candidates
-        .map(|r| (strsim::normalized_levenshtein(&wanted, &fold(&r.title)), r))
+    observed
+        .rooms
+        .iter()
+        .filter(|r| r.room_type == Some(room.room_type))
+        .map(|r| {
+            (
+                strsim::normalized_levenshtein(&wanted, &fold_title(&r.title)),
+                r,
+            )
+        })
         .filter(|(score, _)| *score >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.id.cmp(&a.1.id)))
-        .map(|(_, r)| RoomNote::SimilarRoom {
-            id: r.id,
-            title: r.title.clone(),
-        })
+        .map(|(_, r)| hint(r))
 }
 
 /// Members that count for the removal guard: everyone but the owner row.

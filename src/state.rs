@@ -305,19 +305,24 @@ async fn read_members<A: DocSpaceApi>(
     let total = ids.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let done = &done;
+    // An error no room escapes ends the stream at once (the rooms not yet started are not
+    // read); any other failure is kept with its room.
     let results: Vec<(i64, Result<Vec<ObservedMember>, ApiError>)> = stream::iter(ids)
         .map(|id| async move {
             let rows = api.get_share(id).await;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
-            (
-                id,
-                rows.map(|rows| rows.iter().filter_map(ObservedMember::from_dto).collect()),
-            )
+            match rows {
+                Err(e) if ends_the_run(&e) => Err(e),
+                rows => Ok((
+                    id,
+                    rows.map(|rows| rows.iter().filter_map(ObservedMember::from_dto).collect()),
+                )),
+            }
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)
-        .collect()
-        .await;
+        .try_collect()
+        .await?;
     let mut members = BTreeMap::new();
     let mut unreadable = BTreeMap::new();
     for (id, result) in results {
@@ -325,7 +330,6 @@ async fn read_members<A: DocSpaceApi>(
             Ok(rows) => {
                 members.insert(id, rows);
             }
-            Err(e) if ends_the_run(&e) => return Err(e),
             Err(e) => {
                 unreadable.insert(id, e);
             }
@@ -481,7 +485,11 @@ async fn resolve_people<A: DocSpaceApi>(
                 if missing.is_empty() || pages_left == 0 || first.is_empty() {
                     return Ok(());
                 }
-                if (pages_left as usize) < missing.len() {
+                // Emails still missing after per-email lookups (new guests, the usual case:
+                // members already seen were resolved above) are checked against the whole
+                // list anyway on portals within `PEOPLE_CHECK_LIMIT`, so listing first saves
+                // the lookups there.
+                if (pages_left as usize) < missing.len() || total <= PEOPLE_CHECK_LIMIT {
                     list_rest(api, start, total, |page| record(observed, page)).await?;
                     return Ok(());
                 }

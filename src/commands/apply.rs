@@ -439,7 +439,16 @@ async fn recheck<A: DocSpaceApi>(
     } else {
         Vec::new()
     };
-    let listing = &listing;
+    // Rooms by stored title, once: a saved plan of many creates must not scan the listing per
+    // room (the first of several same-titled rooms counts, as before).
+    let mut by_title: std::collections::HashMap<String, &crate::docspace::RoomDto> =
+        std::collections::HashMap::new();
+    for r in listing.iter().filter(|r| r.room_type.is_some()) {
+        by_title
+            .entry(crate::model::sanitize_title(&r.title))
+            .or_insert(r);
+    }
+    let by_title = &by_title;
     let members_of = |id: i64| async move {
         Ok::<_, miette::Report>(
             api.get_share(id)
@@ -475,10 +484,7 @@ async fn recheck<A: DocSpaceApi>(
             },
             None => {
                 // Planned as a create: stale if a room with that exact title appeared since.
-                known.extend(listing.iter().map(|r| r.id));
-                match listing.iter().find(|r| {
-                    crate::model::title_matches(&r.title, &room.title) && r.room_type.is_some()
-                }) {
+                match by_title.get(&room.title).copied() {
                     Some(dto) => {
                         let observed = ObservedRoom::from_dto(dto);
                         let now = state::fingerprint(Some(&observed), Some(&[]));
@@ -501,7 +507,8 @@ async fn recheck<A: DocSpaceApi>(
     .buffer_unordered(RECHECK_CONCURRENCY)
     .try_collect()
     .await?;
-    let mut known = HashSet::new();
+    // Every listed room existed before this run (see `apply::execute`'s `known_room_ids`).
+    let mut known: HashSet<i64> = listing.iter().map(|r| r.id).collect();
     let mut changed = BTreeMap::new();
     for (ids, room) in checked {
         known.extend(ids);

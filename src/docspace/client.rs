@@ -384,7 +384,6 @@ impl Client {
         &self.inner.base
     }
 
-    /// The counters so far.
     /// When the portal has said that this user's request limit is spent for longer than the
     /// client waits (a daily limit, section 9): a sentence saying so and when it resets.
     pub fn limit_reached(&self) -> Option<String> {
@@ -403,6 +402,7 @@ impl Client {
         ))
     }
 
+    /// The counters so far.
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -748,14 +748,14 @@ impl Client {
     /// is the same address compared case-insensitively.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
         let written = email.trim();
-        let lower = written.to_lowercase();
+        let wanted = crate::model::normalise_email(written);
         let mut forms = vec![written.to_string()];
-        if lower != written {
-            forms.push(lower);
+        if wanted != written {
+            forms.push(wanted.clone());
         }
         for form in forms {
             if let Some(user) = self.user_by_exact_email(&form).await?
-                && user.email.trim().to_lowercase() == written.to_lowercase()
+                && crate::model::normalise_email(&user.email) == wanted
             {
                 return Ok(Some(user));
             }
@@ -788,11 +788,20 @@ impl Client {
     /// `total`, so a caller can choose between listing everyone and per-email lookups
     /// (DESIGN.md section 7).
     pub async fn people_page(&self, start: i64) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
+        self.people_filter(start, PAGE_SIZE).await
+    }
+
+    /// `count` people from `start` (in [`PEOPLE_ORDER`]) and the envelope `total`.
+    async fn people_filter(
+        &self,
+        start: i64,
+        count: i64,
+    ) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
         let mut call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read);
         for (k, v) in people_query() {
             call = call.query(k, v);
         }
-        let call = call.query("count", PAGE_SIZE).query("startIndex", start);
+        let call = call.query("count", count).query("startIndex", start);
         let envelope: Envelope<Vec<UserDto>> = self.fetch_envelope(call).await?;
         Ok((envelope.response.unwrap_or_default(), envelope.total))
     }
@@ -833,13 +842,7 @@ impl Client {
     /// which also shows whether the key's user may search people at all (section 7: User and
     /// Guest callers get 403).
     pub async fn people_total(&self) -> Result<Option<i64>, ApiError> {
-        let mut call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read);
-        for (k, v) in people_query() {
-            call = call.query(k, v);
-        }
-        let call = call.query("count", 1).query("startIndex", 0);
-        let envelope: Envelope<Vec<UserDto>> = self.fetch_envelope(call).await?;
-        Ok(envelope.total)
+        Ok(self.people_filter(0, 1).await?.1)
     }
 
     /// The user with exactly this email as the server compares it (no lower-cased second
@@ -1280,8 +1283,8 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-/// `error.message`, else the validation problem's field errors (3.3), with the API key
-/// removed: a proxy or server that echoes the `Authorization` header puts it here.
+/// `error.message`, else the validation problem's field errors (3.3). The API key a proxy or
+/// server may echo here is removed by [`ApiError::with_message`], which every caller uses.
 fn error_message(
     error: &Option<super::wire::ErrorDetail>,
     response: Option<&Value>,
@@ -1291,12 +1294,10 @@ fn error_message(
         .and_then(|e| e.message.clone())
         .filter(|m| !m.trim().is_empty())
     {
-        return Some(crate::redact::scrub(&message).into_owned());
+        return Some(message);
     }
     let problem: ValidationProblem = serde_json::from_value(response?.clone()).ok()?;
-    problem
-        .summary()
-        .map(|s| crate::redact::scrub(&s).into_owned())
+    problem.summary()
 }
 
 /// Classes a transport failure. Never keeps the `reqwest::Error` itself: its Display can hold
@@ -1311,7 +1312,8 @@ fn classify(err: &reqwest::Error, call: &Call) -> ApiError {
                 "this address speaks plain HTTP: use http:// for a loopback test server (such as the sandbox), or the portal's HTTPS port (443 unless it was changed)",
             );
     } else if let Some(cause) = cause {
-        e = e.with_message(crate::redact::scrub(&cause).into_owned());
+        // `with_message` removes the key, as for every message.
+        e = e.with_message(cause);
     }
     e
 }

@@ -61,14 +61,18 @@ pub struct Portal {
     pub dir: std::path::PathBuf,
 }
 
+/// No faults, and archive operations that finish after 20 ms.
+pub fn quick() -> FaultArgs {
+    FaultArgs {
+        operation_delay_ms: 20,
+        ..FaultArgs::default()
+    }
+}
+
 impl Portal {
     /// A sandbox without faults (archive operations finish after 20 ms).
     pub async fn start() -> Portal {
-        Portal::with(FaultArgs {
-            operation_delay_ms: 20,
-            ..FaultArgs::default()
-        })
-        .await
+        Portal::with(quick()).await
     }
 
     /// A sandbox with the given fault switches.
@@ -88,9 +92,7 @@ impl Portal {
         let mut state = sandbox::state::load_or_seed(&path).unwrap();
         edit(&mut state);
         std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
-        let handle = sandbox::start_in_process(&dir.path().join("state.json"), faults)
-            .await
-            .unwrap();
+        let handle = sandbox::start_in_process(&path, faults).await.unwrap();
         Portal {
             handle,
             http: reqwest::Client::builder().no_proxy().build().unwrap(),

@@ -37,10 +37,7 @@ fn a_portal_that_never_answers_fails_within_the_timeout_and_says_it_is_retrying(
             .arg("plan")
             .arg(&manifest)
             .args(["--portal", &silent_portal(), "--timeout", "1"])
-            .env(
-                "DOCSPACE_API_KEY",
-                "sk-0000000000000000000000000000000000000000000000000000000000000000",
-            ),
+            .env("DOCSPACE_API_KEY", KEY),
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     // Retries are announced at the default verbosity, with the attempt count...
@@ -85,27 +82,49 @@ fn ok(response: serde_json::Value) -> wiremock::ResponseTemplate {
     }))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_daily_limit_stops_new_writes_skips_the_rest_and_exits_3_without_sleeping() {
-    use serde_json::json;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+/// A well-formed key nobody holds.
+const KEY: &str = "sk-0000000000000000000000000000000000000000000000000000000000000000";
 
+/// A portal on wiremock that knows the key's user (the owner) and lists `rooms`; each test
+/// mounts what else it needs.
+async fn mock_portal(rooms: Vec<serde_json::Value>) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer};
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/people/@self"))
         .respond_with(ok(
-            json!({"id": "me", "email": "me@x.test", "isOwner": true}),
+            serde_json::json!({"id": "me", "email": "me@x.test", "isOwner": true}),
         ))
         .mount(&server)
         .await;
+    let total = rooms.len();
     Mock::given(method("GET"))
         .and(path("/api/2.0/files/rooms"))
-        .respond_with(ok(
-            json!({"folders": [], "startIndex": 0, "count": 0, "total": 0}),
-        ))
+        .respond_with(ok(serde_json::json!({
+            "folders": rooms, "startIndex": 0, "count": total, "total": total
+        })))
         .mount(&server)
         .await;
+    server
+}
+
+/// Runs the binary with `args` against `server` (from inside a multi-threaded test runtime).
+fn run_against(server: &wiremock::MockServer, args: &[&str]) -> crate::common::Run {
+    let mut cmd = bin();
+    cmd.args(args)
+        .args(["--portal", &server.uri()])
+        .env("DOCSPACE_API_KEY", KEY);
+    tokio::task::block_in_place(|| run_cmd(&mut cmd))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_limit_stops_new_writes_skips_the_rest_and_exits_3_without_sleeping() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let server = mock_portal(Vec::new()).await;
     // The first create goes through; then the portal's daily limit is spent (section 9:
     // Retry-After up to 86,400 s).
     Mock::given(method("POST"))
@@ -131,17 +150,18 @@ async fn a_daily_limit_stops_new_writes_skips_the_rest_and_exits_3_without_sleep
     std::fs::write(&manifest, text).unwrap();
     let report = dir.path().join("report.json");
     let started = std::time::Instant::now();
-    let mut cmd = bin();
-    cmd.arg("apply")
-        .arg(&manifest)
-        .args(["--auto-approve", "--parallelism", "1", "--report"])
-        .arg(&report)
-        .args(["--portal", &server.uri()])
-        .env(
-            "DOCSPACE_API_KEY",
-            "sk-0000000000000000000000000000000000000000000000000000000000000000",
-        );
-    let run = tokio::task::block_in_place(|| run_cmd(&mut cmd));
+    let run = run_against(
+        &server,
+        &[
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     // Never a long sleep (a bound that only catches a hang, not a speed claim).
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
@@ -225,23 +245,10 @@ fn reading_the_portal_shows_progress_on_a_terminal_only() {
 async fn a_room_that_cannot_be_read_is_left_out_and_the_others_go_on() {
     use serde_json::json;
     use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{Mock, ResponseTemplate};
 
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/2.0/people/@self"))
-        .respond_with(ok(
-            json!({"id": "me", "email": "me@x.test", "isOwner": true}),
-        ))
-        .mount(&server)
-        .await;
     let room = |id: i64, title: &str| json!({"id": id, "title": title, "roomType": 2, "rootFolderType": 14, "tags": []});
-    Mock::given(method("GET"))
-        .and(path("/api/2.0/files/rooms"))
-        .respond_with(ok(json!({"folders": [room(1, "Locked"), room(2, "Open")],
-                                 "startIndex": 0, "count": 2, "total": 2})))
-        .mount(&server)
-        .await;
+    let server = mock_portal(vec![room(1, "Locked"), room(2, "Open")]).await;
     // The key may not read this room's members (not retried: it will not heal).
     Mock::given(method("GET"))
         .and(path("/api/2.0/files/rooms/1/share"))
@@ -274,14 +281,7 @@ async fn a_room_that_cannot_be_read_is_left_out_and_the_others_go_on() {
         "version: 1\nrooms:\n  - title: Locked\n    type: collaboration\n    tags: [x]\n  - title: Open\n    type: collaboration\n    tags: [x]\n",
     )
     .unwrap();
-    let key = "sk-0000000000000000000000000000000000000000000000000000000000000000";
-    let run = |args: &[&str]| {
-        let mut cmd = bin();
-        cmd.args(args)
-            .args(["--portal", &server.uri()])
-            .env("DOCSPACE_API_KEY", key);
-        tokio::task::block_in_place(|| run_cmd(&mut cmd))
-    };
+    let run = |args: &[&str]| run_against(&server, args);
 
     // plan: the readable room is planned, the other named; exit 1 (the plan is incomplete).
     let plan = run(&["plan", manifest.to_str().unwrap()]);

@@ -8,17 +8,10 @@ use docspace_provision::cli::FaultArgs;
 use docspace_provision::sandbox::state::{PortalState, ThirdPartyRoom};
 use serde_json::{Value, json};
 
-use crate::common::Portal;
+use crate::common::{Portal, quick};
 
 /// The demo seed's key user (the owner).
 const OWNER: &str = "5a4db0c5-0000-4000-8000-000000000001";
-
-fn quick() -> FaultArgs {
-    FaultArgs {
-        operation_delay_ms: 20,
-        ..FaultArgs::default()
-    }
-}
 
 /// A portal that also keeps a room in connected storage (Box), titled like a manifest room.
 fn with_connected_room(state: &mut PortalState) {

@@ -12,19 +12,14 @@ use docspace_provision::sandbox::{SandboxHandle, start_in_process};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
+use crate::common::quick;
+
 const OWNER: &str = "5a4db0c5-0000-4000-8000-000000000001";
 
 struct Sb {
     handle: SandboxHandle,
     client: Client,
     dir: tempfile::TempDir,
-}
-
-fn quick() -> FaultArgs {
-    FaultArgs {
-        operation_delay_ms: 20,
-        ..FaultArgs::default()
-    }
 }
 
 impl Sb {
