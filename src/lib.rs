@@ -35,5 +35,7 @@ pub mod report;
 pub mod sandbox;
 pub mod settings;
 pub mod state;
+#[cfg(test)]
+mod testing;
 
 pub use exit::ExitStatus;
