@@ -7,4 +7,7 @@
 pub mod memory;
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod memory_tests;
