@@ -35,9 +35,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::docspace::{
-    ApiError, CreateRoomRequest, DocSpaceApi, ErrorKind, FileOperationDto, GroupDto,
-    GroupRefDto, Invitation, NetworkKind, PAGE_SIZE, RoomDto, RoomListing, SearchArea, ShareDto,
-    ShareRequest, ShareResponse, UpdateRoomRequest, UserDto, UserRefDto,
+    ApiError, CreateRoomRequest, DocSpaceApi, ErrorKind, FileOperationDto, GroupDto, GroupRefDto,
+    Invitation, NetworkKind, PAGE_SIZE, RoomDto, RoomListing, SearchArea, ShareDto, ShareRequest,
+    ShareResponse, UpdateRoomRequest, UserDto, UserRefDto,
 };
 use crate::model::{Access, RoomType, UserType};
 
@@ -105,13 +105,26 @@ impl Room {
 /// A write call the portal received, in order (what the executor tests count).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    Create { title: String },
-    Update { room: i64 },
-    Archive { room: i64 },
-    Unarchive { room: i64 },
-    Delete { room: i64 },
+    Create {
+        title: String,
+    },
+    Update {
+        room: i64,
+    },
+    Archive {
+        room: i64,
+    },
+    Unarchive {
+        room: i64,
+    },
+    Delete {
+        room: i64,
+    },
     /// One share call and how many entries it carried.
-    Share { room: i64, entries: usize },
+    Share {
+        room: i64,
+        entries: usize,
+    },
 }
 
 /// Scripted misbehaviour.
@@ -449,7 +462,10 @@ impl MemoryPortal {
     /// Stores a share directly (set-up; no rule is checked).
     pub fn add_member(&self, room: i64, holder: Holder, access: Access) {
         self.with(|s| {
-            let r = s.rooms.get_mut(&room).expect("set-up names an existing room");
+            let r = s
+                .rooms
+                .get_mut(&room)
+                .expect("set-up names an existing room");
             r.members.retain(|(h, _)| *h != holder);
             r.members.push((holder, access.wire()));
         })
@@ -867,7 +883,11 @@ impl DocSpaceApi for MemoryPortal {
                 name: g.name.clone(),
                 members_count: None,
             }),
-            None => Err(ApiError::from_status(404, "GET", format!("/api/2.0/group/{id}"))),
+            None => Err(ApiError::from_status(
+                404,
+                "GET",
+                format!("/api/2.0/group/{id}"),
+            )),
         }
     }
 }

@@ -107,7 +107,10 @@ async fn an_unknown_email_becomes_a_pending_guest_and_removal_by_email_does_noth
     portal
         .set_share(
             room,
-            &share(vec![Invitation::by_email("New@X.test", Access::Read.wire())]),
+            &share(vec![Invitation::by_email(
+                "New@X.test",
+                Access::Read.wire(),
+            )]),
         )
         .await
         .unwrap();
@@ -214,10 +217,7 @@ async fn scripted_faults() {
         portal.writes(),
         vec![
             Write::Create { title: "R".into() },
-            Write::Share {
-                room,
-                entries: 1
-            }
+            Write::Share { room, entries: 1 }
         ]
     );
 }

@@ -11,3 +11,6 @@ mod props;
 
 #[cfg(test)]
 mod memory_tests;
+
+#[cfg(test)]
+mod executor_tests;

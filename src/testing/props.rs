@@ -255,8 +255,7 @@ fn build_portal(genes: &Genes) -> (MemoryPortal, BTreeMap<usize, Holder>) {
             let Some(holder) = holders.get(&subject) else {
                 continue;
             };
-            if *holder == Holder::User(owner.clone()) || members.iter().any(|(h, _)| h == holder)
-            {
+            if *holder == Holder::User(owner.clone()) || members.iter().any(|(h, _)| h == holder) {
                 continue;
             }
             let roles = roles(room_type, &who(genes, subject));
@@ -407,10 +406,7 @@ fn removed_ids(plan: &Plan) -> BTreeMap<i64, Vec<String>> {
 }
 
 /// The holders the manifest names with `access: none` in each room (by title).
-fn named_for_removal(
-    desired: &Desired,
-    after: &PortalState,
-) -> BTreeMap<String, BTreeSet<Holder>> {
+fn named_for_removal(desired: &Desired, after: &PortalState) -> BTreeMap<String, BTreeSet<Holder>> {
     let mut out: BTreeMap<String, BTreeSet<Holder>> = BTreeMap::new();
     for r in &desired.rooms {
         for inv in r.invitees.iter().filter(|i| i.access == Access::None) {
