@@ -2,25 +2,27 @@
 //!
 //! It keeps rooms, their members, people, groups and the API key's own user, and applies the
 //! server's observable rules that the engine relies on. Those rules are written here on their
-//! own, from the server's behaviour (docs/docspace-api.md), never by calling the planner, the
-//! executor or the model's helpers: a test that used the engine's own rules to play the
-//! server would agree with any bug in them.
+//! own, from the server's documented behaviour, never by calling the planner, the executor or
+//! the model's helpers: a test that used the engine's own rules to play the server would agree
+//! with any bug in them.
 //!
-//! Rules kept (each also in docs/docspace-api.md):
-//! - Creating a room makes the key's user its owner; titles are trimmed and stored sanitised;
-//!   tag names are portal-wide and compare case-insensitively (docs/docspace-api.md, "Creating
-//!   rooms", docs/docspace-api.md, "Tags").
-//! - An archived room refuses settings and share changes with 403 (docs/docspace-api.md,
-//!   "Updating rooms").
+//! Rules kept, and where each is described:
+//! - Creating a room makes the key's user its owner; titles are trimmed and stored sanitised:
+//!   docs/docspace-api.md, "Creating rooms"
+//! - Tag names are portal-wide and compare case-insensitively (the first spelling stays):
+//!   docs/docspace-api.md, "Tags"
+//! - An archived room refuses settings and share changes with 403:
+//!   docs/docspace-api.md, "Updating rooms"
 //! - The share call processes its entries one after another without a transaction: an entry
 //!   the role tables refuse fails the whole call with 403 after the earlier entries were
-//!   applied. Group entries run before user entries, as on the server (docs/docspace-api.md,
-//!   "The share call", docs/docspace-api.md, "Roles per room type").
+//!   applied; group entries run before user entries, as on the server:
+//!   docs/docspace-api.md, "The share call"
+//! - The role tables per room type and per user type: docs/docspace-api.md, "Roles per room type"
 //! - An email with no account creates a pending guest; an email is always validated as a guest
-//!   (never room manager); removal by email does nothing (docs/docspace-api.md, "Email
-//!   invitations").
-//! - The owner row is synthetic and listed first with access 1 (docs/docspace-api.md, "Reading
-//!   members").
+//!   (never room manager); removal by email does nothing:
+//!   docs/docspace-api.md, "Email invitations"
+//! - The owner row is synthetic and listed first with access 1:
+//!   docs/docspace-api.md, "Reading members"
 //!
 //! Scripted faults ([`Faults`]) stand for what a real portal does now and then: a create that
 //! times out after it committed, an invitee the server drops without an error, an email it
@@ -293,8 +295,8 @@ fn user_dto(p: &Person) -> UserDto {
     }
 }
 
-/// The member roles a room type takes, per subject (docs/docspace-api.md, "Roles per room
-/// type"), as wire integers. `None` for a type the portal does not know.
+/// The member roles a room type takes, per subject, as wire integers; `None` for a type the
+/// portal does not know. See docs/docspace-api.md, "Roles per room type".
 fn room_roles(room_type: i64, group: bool) -> Option<&'static [i64]> {
     Some(match (room_type, group) {
         (1, false) => &[9, 11, 7, 0],
@@ -313,8 +315,8 @@ fn room_roles(room_type: i64, group: bool) -> Option<&'static [i64]> {
     })
 }
 
-/// Whether a user of `user_type` may hold `access` in a room of `room_type` (the second
-/// check of docs/docspace-api.md, "Roles per room type").
+/// Whether a user of `user_type` may hold `access` in a room of `room_type`: the second check
+/// of docs/docspace-api.md, "Roles per room type".
 fn user_type_allows(user_type: UserType, room_type: i64, access: i64) -> bool {
     let admin = matches!(user_type, UserType::DocSpaceAdmin | UserType::RoomAdmin);
     let ai_guest = room_type == 9 && user_type == UserType::Guest;
@@ -327,8 +329,8 @@ fn user_type_allows(user_type: UserType, room_type: i64, access: i64) -> bool {
 }
 
 /// The stored form of a title: trimmed, with the characters the server refuses in names (and
-/// each UTF-16 half of a character outside the BMP) replaced by `_` (docs/docspace-api.md,
-/// "Room titles").
+/// each UTF-16 half of a character outside the BMP) replaced by `_`. See
+/// docs/docspace-api.md, "Room titles".
 fn stored_title(title: &str) -> String {
     let mut out = String::new();
     for c in title.trim().chars() {
