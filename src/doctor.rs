@@ -1348,6 +1348,42 @@ mod tests {
         }
     }
 
+    /// The other direction: a section of docs/docspace-api.md that says a `doctor` rule
+    /// confirms it names a row of [`RULES`] whose section it is, and every row is claimed by
+    /// its section, so the docs cannot promise a probe that does not exist (or hide one).
+    #[test]
+    fn the_api_docs_name_exactly_the_rules_doctor_probes() {
+        let docs = include_str!("../docs/docspace-api.md");
+        let marker = "Confirmed on a user's portal by `doctor` rule `";
+        let mut section = "";
+        let mut claimed = Vec::new();
+        for line in docs.lines() {
+            if let Some(heading) = line.strip_prefix("## ") {
+                section = heading.trim();
+            }
+            if let Some(rest) = line.split(marker).nth(1) {
+                let id = rest.split('`').next().unwrap_or_default();
+                let row = RULES.iter().find(|r| r.id == id);
+                assert!(
+                    row.is_some_and(|r| r.section == section),
+                    "docs/docspace-api.md, \"{section}\" claims doctor rule `{id}`, but RULES \
+                     has {:?}",
+                    row.map(|r| r.section)
+                );
+                claimed.push(id);
+            }
+        }
+        for rule in RULES {
+            assert!(
+                claimed.contains(&rule.id),
+                "rule {} is not claimed in docs/docspace-api.md, \"{}\" (add: {marker}{}`)",
+                rule.id,
+                rule.section,
+                rule.id
+            );
+        }
+    }
+
     #[test]
     fn rule_ids_are_unique_and_every_scratch_probe_has_a_row() {
         let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();

@@ -1058,17 +1058,17 @@ async fn state_survives_a_restart() {
 
 #[test]
 fn the_sandbox_command_refuses_remote_addresses_and_bad_keys() {
-    let bin = assert_cmd::cargo::cargo_bin("docspace-provision");
+    let bin = env!("CARGO_BIN_EXE_docspace-provision");
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
-    let out = Command::new(&bin)
+    let out = Command::new(bin)
         .args(["sandbox", "--listen", "0.0.0.0:0", "--state"])
         .arg(&state)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
-    let out = Command::new(&bin)
+    let out = Command::new(bin)
         .args([
             "sandbox",
             "--listen",
@@ -1088,10 +1088,10 @@ fn the_sandbox_command_refuses_remote_addresses_and_bad_keys() {
 /// writes, and holds every room whose creation was acknowledged.
 #[test]
 fn state_survives_kill_9_during_a_burst_of_writes() {
-    let bin = assert_cmd::cargo::cargo_bin("docspace-provision");
+    let bin = env!("CARGO_BIN_EXE_docspace-provision");
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("burst.json");
-    let mut child = Command::new(&bin)
+    let mut child = Command::new(bin)
         .args(["-q", "sandbox", "--listen", "127.0.0.1:0", "--state"])
         .arg(&state)
         .stdout(Stdio::piped())

@@ -14,7 +14,7 @@ use docspace_provision::sandbox::state::PortalState;
 use serde_json::{Value, json};
 
 fn bin() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("docspace-provision"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-provision"));
     cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
     cmd
 }
