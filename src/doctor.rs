@@ -573,7 +573,7 @@ impl<'a> Doctor<'a> {
             .filter(|u| u.id != me.id && !u.is_pending() && u.status.is_none_or(|s| s == 1))
             .collect();
         // A member (type User) first: the share call silently drops guests the key's user is
-        // not related to (6.2), and admins are better left out of test rooms.
+        // not related to (docs/docspace-api.md, "The share call"), and admins are better left out of test rooms.
         candidates
             .iter()
             .find(|u| u.user_type() == UserType::User)
@@ -719,7 +719,8 @@ impl<'a> Doctor<'a> {
         {
             return Check::fail(id, format!("a tag could not be added: {e}"));
         }
-        // Tags are portal-wide (5.7): this one outlives the room unless deleted at the end.
+        // Tags are portal-wide (docs/docspace-api.md, "Tags"): this one outlives the room
+        // unless deleted at the end.
         self.created_tags.push(first.clone());
         let after = match self
             .client
@@ -882,7 +883,8 @@ impl<'a> Doctor<'a> {
                 "HTTP 200 and no change",
             ),
         };
-        // Removal by id with access 0 (6.2): the tool's way of removing members.
+        // Removal by id with access 0 (docs/docspace-api.md, "The share call"): the tool's
+        // way of removing members.
         let removed = self
             .client
             .set_share(room, &share(vec![Invitation::by_id(&other.id, 0)]))
@@ -1057,7 +1059,8 @@ impl<'a> Doctor<'a> {
             }
             .await;
             if let Err(e) = archived {
-                // Deleting an active room may still be allowed (5.6): try it.
+                // Deleting an active room may still be allowed (docs/docspace-api.md,
+                // "Deleting rooms"): try it.
                 notes.push(format!("archiving it first failed ({e})"));
             }
         }

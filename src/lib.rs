@@ -1,6 +1,7 @@
 //! docspace-provision: ONLYOFFICE DocSpace rooms and room membership as code.
 //!
-//! Data flows one way (DESIGN.md section 4):
+//! Data flows one way (docs/architecture.md, "The pipeline"; the modules and what each may
+//! depend on: docs/architecture.md, "Modules and their dependencies"):
 //!
 //! ```text
 //! files --manifest (parse, validate)--> Desired --+
