@@ -58,10 +58,13 @@ fn rust_comment(line: &str) -> Option<&str> {
             b'\\' if in_str || in_char => i += 1,
             b'"' if !in_char => in_str = !in_str,
             // A char literal such as '"'; lifetimes ('a) have no closing quote nearby.
-            b'\'' if !in_str => {
-                if bytes.get(i + 2) == Some(&b'\'') || bytes.get(i + 1) == Some(&b'\\') {
-                    in_char = !in_char;
-                }
+            b'\''
+                if !in_str
+                    && (in_char
+                        || bytes.get(i + 2) == Some(&b'\'')
+                        || bytes.get(i + 1) == Some(&b'\\')) =>
+            {
+                in_char = !in_char;
             }
             b'/' if !in_str && !in_char && bytes.get(i + 1) == Some(&b'/') => {
                 return Some(line[i..].trim_start_matches(['/', '!']));
@@ -252,7 +255,7 @@ fn no_old_style_cites_remain_in_src() {
                 continue;
             }
             if let Some(what) = old_style_at(&text[at..]) {
-                reported_until = at + text[at..].find(|c: char| c == ')' || c == ':').unwrap_or(0);
+                reported_until = at + text[at..].find([')', ':']).unwrap_or(0);
                 let end = text[at..]
                     .char_indices()
                     .nth(40)
@@ -291,6 +294,8 @@ fn the_scanners_read_cites_the_way_comments_write_them() {
         Some(" why (5.4)")
     );
     assert_eq!(rust_comment("let u = \"https://x\";"), None);
+    assert_eq!(rust_comment("if c == '\"' { x } // why"), Some(" why"));
+    assert_eq!(rust_comment("fn f<'a>(s: &'a str) {} // why"), Some(" why"));
 
     for old in [
         "DESIGN.md section 4",
