@@ -49,7 +49,7 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
             })
         }
         PortalSpec::Sandbox(path) => {
-            let handle = crate::sandbox::start_in_process(path, Default::default())
+            let handle = crate::sandbox::start_in_process(path, crate::sandbox::FaultConfig::default())
                 .await
                 .into_diagnostic()
                 .map_err(|e| {

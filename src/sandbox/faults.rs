@@ -1,4 +1,4 @@
-//! Injected failures and the rate limiter, all off by default (`FaultArgs`).
+//! Injected failures and the rate limiter, all off by default (`FaultConfig`).
 //!
 //! - Latency: every `/api` request waits `--latency-ms` (after auth and the limiter, so it
 //!   counts as time in flight).
@@ -32,12 +32,12 @@ use rand::{Rng, SeedableRng};
 use super::Shared;
 use super::envelope::{ApiError, render_error};
 use super::stats::Dropped;
-use crate::cli::FaultArgs;
+use super::config::FaultConfig;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
 pub struct Faults {
-    args: FaultArgs,
+    args: FaultConfig,
     rng: Mutex<StdRng>,
     reject_emails: Vec<String>,
     limiter: Option<Limiter>,
@@ -57,7 +57,7 @@ struct Roll {
 }
 
 impl Faults {
-    pub fn new(args: FaultArgs) -> Faults {
+    pub fn new(args: FaultConfig) -> Faults {
         let reject_emails = args.reject_email.iter().map(|e| fault_key(e)).collect();
         let limiter = args.rate_limit.then(|| Limiter {
             per_minute: args.rate_limit_per_minute.max(1),
@@ -308,10 +308,10 @@ mod tests {
 
     #[test]
     fn the_window_admits_its_limit_then_rejects_with_retry_after() {
-        let faults = Faults::new(FaultArgs {
+        let faults = Faults::new(FaultConfig {
             rate_limit: true,
             rate_limit_per_minute: 3,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         });
         let limiter = faults.limiter.as_ref().unwrap();
         let start = Instant::now();
@@ -333,13 +333,13 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_rolls() {
-        let a = Faults::new(FaultArgs {
+        let a = Faults::new(FaultConfig {
             seed: 7,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         });
-        let b = Faults::new(FaultArgs {
+        let b = Faults::new(FaultConfig {
             seed: 7,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         });
         for _ in 0..5 {
             assert_eq!(a.roll().error, b.roll().error);

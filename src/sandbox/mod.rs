@@ -19,6 +19,7 @@
 //! -> latency -> envelope -> handler; on the way out commit-then-fail may replace a write's
 //! answer. The `/__sandbox` routes and unknown paths bypass all of it.
 
+mod config;
 mod envelope;
 mod faults;
 mod people;
@@ -45,7 +46,7 @@ use axum::routing::{get, post, put};
 use rand::TryRngCore;
 use tokio::sync::{Mutex, oneshot};
 
-use crate::cli::FaultArgs;
+pub use config::FaultConfig;
 use envelope::{ApiError, ApiResult};
 use state::PortalState;
 
@@ -54,7 +55,7 @@ use state::PortalState;
 pub struct SandboxConfig {
     /// The JSON state file; created with the demo seed when missing.
     pub state_path: PathBuf,
-    pub faults: FaultArgs,
+    pub faults: FaultConfig,
 }
 
 /// A state file that was read (or seeded) and holds the API key to serve with: the result of
@@ -348,8 +349,9 @@ impl Drop for SandboxHandle {
 /// file is loaded (or seeded) before this returns, so a bad state file is reported here.
 pub async fn start_in_process(
     state_path: &Path,
-    faults: FaultArgs,
+    faults: impl Into<FaultConfig>,
 ) -> std::io::Result<SandboxHandle> {
+    let faults = faults.into();
     let path = state_path.to_path_buf();
     let opened = tokio::task::spawn_blocking(move || open_state(&path, None))
         .await

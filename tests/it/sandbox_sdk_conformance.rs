@@ -10,7 +10,7 @@
 //! parse; enums (`RoomType`, `FolderType`, `FileShare`, ...) accept only their listed
 //! integers; nested models are checked recursively; unknown keys are ignored.
 
-use docspace_provision::cli::FaultArgs;
+use docspace_provision::sandbox::FaultConfig;
 use docspace_provision::sandbox::start_in_process;
 use docspace_provision::sandbox::state::{self, ThirdPartyRoom};
 use reqwest::Method;
@@ -412,9 +412,9 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
     state::add_third_party_room(&path, ext).unwrap();
     let handle = start_in_process(
         &path,
-        FaultArgs {
+        FaultConfig {
             operation_delay_ms: 300,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         },
     )
     .await

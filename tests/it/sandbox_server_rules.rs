@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use docspace_provision::cli::FaultArgs;
+use docspace_provision::sandbox::FaultConfig;
 use docspace_provision::sandbox::state::{self, PortalState, ThirdPartyRoom, User};
 use docspace_provision::sandbox::{SandboxHandle, start_in_process};
 use reqwest::{Client, Method};
@@ -24,7 +24,7 @@ struct Sb {
 
 impl Sb {
     /// A sandbox on a fresh seed, after `prepare` had its way with the state file.
-    async fn with(faults: FaultArgs, prepare: impl FnOnce(&Path)) -> Sb {
+    async fn with(faults: FaultConfig, prepare: impl FnOnce(&Path)) -> Sb {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
@@ -466,7 +466,7 @@ async fn emails_ignore_case_by_default() {
 #[tokio::test]
 async fn case_sensitive_emails_miss_and_invite_a_second_account() {
     let sb = Sb::with(
-        FaultArgs {
+        FaultConfig {
             case_sensitive_emails: true,
             ..quick()
         },
@@ -643,11 +643,11 @@ async fn poll_until_finished(sb: &Sb, op_id: &str) -> Value {
 #[tokio::test]
 async fn a_refused_archive_fails_in_the_operation_and_the_room_stays() {
     let sb = Sb::with(
-        FaultArgs {
+        FaultConfig {
             fail_archive: vec!["Doomed".to_string()],
             // Long enough that an operation is still running when first listed.
             operation_delay_ms: 300,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         },
         |_| {},
     )
