@@ -41,6 +41,9 @@ pub struct Faults {
     rng: Mutex<StdRng>,
     reject_emails: Vec<String>,
     limiter: Option<Limiter>,
+    /// Times of the calls admitted under the `SensitiveApi` policy, oldest first (one
+    /// partition: the sandbox has one user, and one limited path).
+    sensitive: Mutex<VecDeque<Instant>>,
 }
 
 impl std::fmt::Debug for Faults {
@@ -72,7 +75,42 @@ impl Faults {
             args,
             reject_emails,
             limiter,
+            sensitive: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// The server's `SensitiveApi` policy (`BaseStartup`: a sliding window per user and path,
+    /// `RateLimiterSettings.SensitiveApiLimit` calls per `SensitiveApiWindowMinutes`, 5 per 15
+    /// minutes by default; docs/docspace-api.md, "Rate limits"). A call over the limit gets the
+    /// limiter's 429 with `Retry-After` and never reaches the handler.
+    pub fn admit_sensitive(&self, now: Instant) -> Result<(), Response> {
+        let limit = self.args.sensitive_api_limit;
+        if limit == 0 {
+            return Ok(());
+        }
+        let window_len = self.args.sensitive_api_window;
+        let mut window = self.sensitive.lock().unwrap_or_else(|e| e.into_inner());
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window_len)
+        {
+            window.pop_front();
+        }
+        if window.len() as u32 >= limit {
+            let wait = window
+                .front()
+                .map(|t| window_len.saturating_sub(now.duration_since(*t)))
+                .unwrap_or(window_len);
+            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
+            set_limit_headers(response.headers_mut(), limit, 0, unix_now() + secs);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return Err(response);
+        }
+        window.push_back(now);
+        Ok(())
     }
 
     /// Whether the share call must fail to create an invitee for this email (matched ignoring

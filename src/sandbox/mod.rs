@@ -22,6 +22,7 @@
 mod config;
 mod envelope;
 mod faults;
+mod links;
 mod people;
 mod render;
 mod rooms;
@@ -214,6 +215,11 @@ fn build_router(app: Shared) -> Router {
             "/api/2.0/files/rooms/{id}",
             get(rooms::get_one).put(rooms::update).delete(rooms::delete),
         )
+        .route("/api/2.0/files/rooms/covers", get(rooms::covers))
+        .route(
+            "/api/2.0/files/rooms/{id}/links",
+            get(links::list).put(links::set),
+        )
         .route("/api/2.0/files/rooms/{id}/archive", put(rooms::archive))
         .route("/api/2.0/files/rooms/{id}/unarchive", put(rooms::unarchive))
         .route(
@@ -239,6 +245,7 @@ fn build_router(app: Shared) -> Router {
         .route("/api/2.0/people/@self", get(people::me))
         .route("/api/2.0/people/email", get(people::by_email))
         .route("/api/2.0/people/filter", get(people::filter))
+        .route("/api/2.0/people/invite", put(people::resend_invites))
         .route("/api/2.0/people/{id}", get(people::by_id))
         .route("/api/2.0/group", get(people::groups))
         .route("/api/2.0/group/{id}", get(people::group_by_id))

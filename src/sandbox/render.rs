@@ -6,9 +6,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::rules::UserType;
+use super::rules::{self, LinkKind};
 use super::state::{
-    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share, ThirdPartyRoom,
-    User,
+    ARCHIVE_FOLDER_ID, Group, Link, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share,
+    ThirdPartyRoom, User,
 };
 
 /// `2025-06-02T09:14:03.0000000Z`: the server's date format (section 1).
@@ -171,7 +172,64 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
             // `Logo.Cover` is a `LogoCover` object; `data` (the cover's SVG) is left empty.
             "cover": room.cover.as_ref().map(|c| json!({ "id": c, "data": "" })),
         },
+        // `RoomDataLifetimeDto` and `WatermarkDto`, left out when off (null).
+        "lifetime": room.lifetime.as_ref().map(|l| json!({
+            "deletePermanently": l.delete_permanently,
+            "period": l.period,
+            "value": l.value,
+            "enabled": l.enabled,
+        })),
+        "watermark": room.watermark.as_ref().map(|w| json!({
+            "additions": w.additions,
+            "text": w.text,
+            "rotate": w.rotate,
+            "imageScale": w.image_scale,
+            "imageUrl": w.image_url,
+            "imageHeight": w.image_height,
+            "imageWidth": w.image_width,
+        })),
     }))
+}
+
+/// A room link as `FileShareDto` (`FileShareDtoHelper.Get` over `FileSharing.ToAceAsync`): the
+/// link object is both `sharedTo` (obsolete) and `sharedLink`. The password comes back in
+/// clear text; `requestToken` only on external links (and not when `with_token` is false: the
+/// answer to a revoke that replaced the primary link); `maxUseCount`/`currentUseCount` only on
+/// invitation links. `shareLink` and `requestToken` are made up from the link id.
+pub fn link(room: &Room, link: &Link, now: DateTime<Utc>, with_token: bool) -> Value {
+    let invitation = link.kind == LinkKind::Invitation;
+    let primary = link.kind == LinkKind::PrimaryExternal;
+    let short = link.id.simple().to_string();
+    let shared = strip_nulls(json!({
+        "id": link.id,
+        "title": link.title,
+        "shareLink": format!("https://sandbox.test/s/{}", &short[..12]),
+        "expirationDate": link.expiration.map(date),
+        "linkType": if invitation { 0 } else { 1 },
+        "password": link.password(),
+        "denyDownload": link.deny_download,
+        "isExpired": link.expiration.is_some_and(|at| at < now),
+        "primary": primary,
+        "internal": link.internal,
+        "requestToken": (!invitation && with_token).then(|| format!("sbx{short}")),
+        "maxUseCount": if invitation { json!(link.max_use_count) } else { Value::Null },
+        "currentUseCount": if invitation { json!(link.current_use_count) } else { Value::Null },
+    }));
+    let room_type = room.room_type;
+    json!({
+        "access": link.access,
+        "sharedTo": shared.clone(),
+        "sharedLink": shared,
+        "isLocked": false,
+        "isOwner": false,
+        "canEditAccess": false,
+        "canEditInternal": rules::can_edit_link_internal(room_type),
+        "canEditDenyDownload": room_type == 8 && !room.deny_download,
+        "canEditExpirationDate": rules::can_edit_link_expiration(room_type)
+            && !(room_type == 6 && primary),
+        "canRevoke": (room_type == 6 && primary) || room_type == 1,
+        "subjectType": link.kind.subject_type(),
+    })
 }
 
 /// A room in connected storage as `FolderDto<string>` (`ProviderFolderDao.ToProviderRoom`,

@@ -17,7 +17,9 @@ use super::envelope::{
 };
 use super::render;
 use super::rules::{self, TITLE_MAX_UNITS, natural_cmp, same_tag, stored_title};
-use super::state::{Operation, OperationAction, PortalState, Room, SavedOrder, ThirdPartyRoom};
+use super::state::{
+    Lifetime, Operation, OperationAction, PortalState, Room, SavedOrder, ThirdPartyRoom, Watermark,
+};
 
 /// `ErrorMessage_SecurityException_ArchiveRoom` / `_UnarchiveRoom` (FilesCommonResource.resx):
 /// what a refused archive or unarchive records as the operation's error
@@ -52,6 +54,123 @@ struct CreateRoom {
     color: Option<String>,
     cover: Option<String>,
     private: Option<bool>,
+    lifetime: Option<LifetimeRequest>,
+    watermark: Option<WatermarkRequest>,
+}
+
+/// `RoomDataLifetimeDto` in a request.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct LifetimeRequest {
+    deletepermanently: Option<bool>,
+    period: Option<Value>,
+    value: Option<i64>,
+    enabled: Option<bool>,
+}
+
+/// `WatermarkRequestDto`.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct WatermarkRequest {
+    enabled: Option<bool>,
+    additions: Option<i64>,
+    text: Option<String>,
+    rotate: Option<i64>,
+    imagescale: Option<i64>,
+    imageurl: Option<String>,
+    imageheight: Option<f64>,
+    imagewidth: Option<f64>,
+}
+
+/// Model validation of the lifetime (`[EnumDataType]` on `Period`: 0 Day, 1 Month, 2 Year, or
+/// their names; `[Range(1, 999)]` on `Value`) and of the watermark (`[StringLength(255)]` on
+/// `Text`). Returns the lifetime as stored: `enabled: false` switches it off (`None`).
+fn check_lifetime(req: &LifetimeRequest) -> ApiResult<Option<Lifetime>> {
+    let mut errors = Vec::new();
+    let period = match &req.period {
+        None | Some(Value::Null) => Some(0),
+        Some(Value::Number(n)) => n.as_i64().filter(|p| (0..=2).contains(p)),
+        Some(Value::String(t)) => ["Day", "Month", "Year"]
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(t.trim()))
+            .map(|i| i as i64)
+            .or_else(|| t.trim().parse::<i64>().ok().filter(|p| (0..=2).contains(p))),
+        Some(_) => None,
+    };
+    if period.is_none() {
+        errors.push((
+            "Lifetime.Period".to_string(),
+            "The field Period is invalid.".to_string(),
+        ));
+    }
+    if req.value.is_some_and(|v| !(1..=999).contains(&v)) {
+        errors.push((
+            "Lifetime.Value".to_string(),
+            "The field Value must be between 1 and 999.".to_string(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if req.enabled == Some(false) {
+        return Ok(None);
+    }
+    Ok(Some(Lifetime {
+        delete_permanently: req.deletepermanently.unwrap_or(false),
+        period: period.unwrap_or(0),
+        value: req.value,
+        enabled: req.enabled,
+    }))
+}
+
+/// The watermark as stored (`WatermarkManager.SetWatermarkAsync`, `WatermarkRequestDto.Map`):
+/// text, additions and rotation always; the image scale and size only with an image.
+fn watermark(req: &WatermarkRequest) -> ApiResult<Watermark> {
+    if req.text.as_deref().is_some_and(|t| dotnet_len(t) > 255) {
+        return Err(ApiError::validation(
+            "Watermark.Text",
+            "The field Text must be a string with a maximum length of 255.",
+        ));
+    }
+    let image = req.imageurl.clone().filter(|u| !u.is_empty());
+    let with_image = image.is_some();
+    Ok(Watermark {
+        additions: req.additions.unwrap_or(0),
+        text: req.text.clone(),
+        rotate: req.rotate.unwrap_or(0),
+        image_scale: if with_image { req.imagescale.unwrap_or(0) } else { 0 },
+        image_height: if with_image { req.imageheight.unwrap_or(0.0) } else { 0.0 },
+        image_width: if with_image { req.imagewidth.unwrap_or(0.0) } else { 0.0 },
+        image_url: image,
+    })
+}
+
+/// `RoomLogoManager.ValidateRoomCover`: a cover must be one the server ships, or empty
+/// (which clears it). Otherwise `ArgumentException(null, "icon")`, a 400.
+fn check_cover(cover: Option<&str>) -> ApiResult<()> {
+    match cover {
+        Some(c) if !c.is_empty() && !rules::COVERS.contains(&c) => Err(ApiError::Argument(
+            "Value does not fall within the expected range. (Parameter 'icon')".to_string(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /files/rooms/covers`: the covers a room may use, as `{id, data}` (the SVG; left empty
+/// here). Guests are refused (`Access denied`).
+pub async fn covers(State(app): State<Shared>) -> ApiResult {
+    app.read(|s| {
+        let guest = s
+            .user(s.key_user)
+            .is_some_and(|u| u.user_type == rules::UserType::Guest);
+        if guest {
+            return Err(ApiError::Security);
+        }
+        let list: Vec<Value> = rules::COVERS
+            .iter()
+            .map(|id| json!({ "id": id, "data": "" }))
+            .collect();
+        Ok(Reply::new(Value::Array(list)))
+    })
+    .await
 }
 
 /// Length checks shared by create and update (3.3). Messages are ASP.NET's defaults.
@@ -181,6 +300,12 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     )?;
     let room_type = parse_room_type(req.roomtype.as_ref())?;
     let quota = req.quota.map(parse_quota).transpose()?.flatten();
+    // Every room type takes every setting: neither create nor update checks the type
+    // (`FileStorageService.CreateRoomAsync` / `UpdateRoomAsync`, `FolderDao.UpdateFolderAsync`).
+    let lifetime = req.lifetime.as_ref().map(check_lifetime).transpose()?.flatten();
+    // On create the watermark is stored whatever `enabled` says (`SetWatermarkAsync`).
+    let watermark = req.watermark.as_ref().map(watermark).transpose()?;
+    check_cover(req.cover.as_deref())?;
     app.write(|s| {
         let id = s.next_room_id;
         s.next_room_id += 1;
@@ -201,13 +326,22 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
                 .color
                 .clone()
                 .unwrap_or_else(|| COLORS[(id as usize) % COLORS.len()].to_string()),
-            cover: req.cover.clone(),
+            cover: req.cover.clone().filter(|c| !c.is_empty()),
             quota,
             created_by: s.key_user,
             created: now,
             updated: now,
             shares: Vec::new(),
             fail_archive: false,
+            // Public and form-filling rooms are born with their primary external link
+            // (`FileStorageService.CreateRoomAsync`).
+            links: if matches!(room_type, 6 | 1) {
+                vec![super::links::default_primary_link(room_type)]
+            } else {
+                Vec::new()
+            },
+            lifetime,
+            watermark,
         };
         let out = render::room(s, &room);
         s.rooms.push(room);
@@ -424,6 +558,8 @@ struct UpdateRoom {
     denydownload: Option<bool>,
     color: Option<String>,
     cover: Option<String>,
+    lifetime: Option<LifetimeRequest>,
+    watermark: Option<WatermarkRequest>,
 }
 
 pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -439,6 +575,14 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         req.tags.as_deref(),
     )?;
     let quota = req.quota.map(parse_quota).transpose()?;
+    let lifetime = req.lifetime.as_ref().map(check_lifetime).transpose()?;
+    // `enabled: false` removes the watermark; otherwise the one sent replaces it.
+    let watermark = match &req.watermark {
+        None => None,
+        Some(w) if w.enabled == Some(false) => Some(None),
+        Some(w) => Some(Some(watermark(w)?)),
+    };
+    check_cover(req.cover.as_deref())?;
     app.write(|s| {
         let room = s
             .room_mut(id)
@@ -463,7 +607,14 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
             room.color = c.clone();
         }
         if let Some(c) = &req.cover {
-            room.cover = Some(c.clone());
+            // An empty cover clears it (`RoomLogoManager.CoverChanged`).
+            room.cover = Some(c.clone()).filter(|c| !c.is_empty());
+        }
+        if let Some(l) = &lifetime {
+            room.lifetime = l.clone();
+        }
+        if let Some(w) = &watermark {
+            room.watermark = w.clone();
         }
         room.updated = Utc::now();
         if let Some(tags) = &req.tags {

@@ -439,7 +439,7 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
     let room = call(
         Method::POST,
         "/api/2.0/files/rooms",
-        Some(json!({ "title": "🚀 Launch", "roomType": 2, "tags": ["Acme"], "cover": "c1" })),
+        Some(json!({ "title": "🚀 Launch", "roomType": 2, "tags": ["Acme"], "cover": "planet" })),
     )
     .await;
     expect(
@@ -641,7 +641,7 @@ fn the_table_rejects_shapes_the_sdk_rejects() {
         &mut errors,
     );
     check_model(
-        &json!({ "logo": { "cover": "c1" } }),
+        &json!({ "logo": { "cover": "planet" } }),
         &folder_dto_integer(),
         "cover",
         &mut errors,

@@ -38,7 +38,7 @@ impl Sb {
     }
 
     async fn start() -> Sb {
-        Sb::with(quick(), |_| {}).await
+        Sb::with(quick().into(), |_| {}).await
     }
 
     fn state_path(&self) -> std::path::PathBuf {
@@ -115,7 +115,7 @@ fn seed_with(path: &Path, edit: impl FnOnce(&mut PortalState)) {
 
 #[tokio::test]
 async fn connected_storage_rooms_are_listed_as_folder_dto_string() {
-    let sb = Sb::with(quick(), |path| {
+    let sb = Sb::with(quick().into(), |path| {
         let mut room = ThirdPartyRoom::new("sbox-3-7", "Box archive", 5);
         room.tags = vec!["external".to_string()];
         state::add_third_party_room(path, room).unwrap();
@@ -199,7 +199,7 @@ async fn connected_storage_rooms_are_listed_as_folder_dto_string() {
 /// `room_type` are required, and an old state file without the field still loads.
 #[tokio::test]
 async fn a_hand_written_connected_room_in_the_state_file_loads() {
-    let sb = Sb::with(quick(), |path| {
+    let sb = Sb::with(quick().into(), |path| {
         seed_with(path, |_| {});
         let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         v.as_object_mut().unwrap().remove("third_party_rooms");
@@ -377,7 +377,7 @@ async fn people_pages(sb: &Sb, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn people_default_order_is_status_then_first_name_and_ties_page_unstably() {
-    let sb = Sb::with(quick(), |path| seed_with(path, crowd)).await;
+    let sb = Sb::with(quick().into(), |path| seed_with(path, crowd)).await;
     let total = 7 + 150 + 3;
 
     // Default order: active users by first name, then pending ones by email.
@@ -468,7 +468,7 @@ async fn case_sensitive_emails_miss_and_invite_a_second_account() {
     let sb = Sb::with(
         FaultConfig {
             case_sensitive_emails: true,
-            ..quick()
+            ..quick().into()
         },
         |_| {},
     )
@@ -718,7 +718,7 @@ async fn a_refused_archive_fails_in_the_operation_and_the_room_stays() {
 
 #[tokio::test]
 async fn a_room_flagged_in_the_state_file_refuses_unarchive() {
-    let sb = Sb::with(quick(), |path| {
+    let sb = Sb::with(quick().into(), |path| {
         seed_with(path, |s| {
             let now = chrono::Utc::now();
             s.rooms.push(state::Room {
@@ -738,6 +738,9 @@ async fn a_room_flagged_in_the_state_file_refuses_unarchive() {
                 updated: now,
                 shares: Vec::new(),
                 fail_archive: true,
+                links: Vec::new(),
+                lifetime: None,
+                watermark: None,
             });
             s.next_room_id = 1002;
         })
