@@ -445,9 +445,8 @@ impl Default for FaultArgs {
         use clap::FromArgMatches;
         let command = FaultArgs::augment_args(clap::Command::new("sandbox"));
         let matches = command.get_matches_from(["sandbox"]);
-        FaultArgs::from_arg_matches(&matches).unwrap_or_else(|e| {
-            unreachable!("every fault flag has a default or is optional: {e}")
-        })
+        FaultArgs::from_arg_matches(&matches)
+            .unwrap_or_else(|e| unreachable!("every fault flag has a default or is optional: {e}"))
     }
 }
 

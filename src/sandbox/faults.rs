@@ -3,13 +3,15 @@
 //! - Latency: every `/api` request waits `--latency-ms` (after auth and the limiter, so it
 //!   counts as time in flight).
 //! - Error rates: a request is answered 429 (with `Retry-After` and `X-RateLimit-*`), 500 (error
-//!   envelope) or 503 (an HTML page, as a reverse proxy would send, docspace-api.md 3.3) before
+//!   envelope) or 503 (an HTML page, as a reverse proxy would send,
+//!   docs/docspace-api.md, "Response envelopes") before
 //!   reaching auth or the handler, so nothing is changed.
 //! - Commit-then-fail: a write (non-GET) is performed and persisted, then its success answer is
 //!   replaced by a proxy-style 504 or by a dropped connection (the response body fails, which
 //!   makes hyper close the connection before a complete response reaches the client).
-//! - Rejected emails: see `share.rs` (the invitee creation fails, 6.5).
-//! - Rate limiter shaped like the real one (section 9): a sliding one-minute window over all
+//! - Rejected emails: see `share.rs` (the invitee creation fails,
+//!   docs/docspace-api.md, "Email invitations").
+//! - Rate limiter shaped like the real one (docs/docspace-api.md, "Rate limits"): a sliding one-minute window over all
 //!   requests, plus concurrency caps for reads and for writes.
 //!
 //! All random choices come from one `StdRng` seeded by `--seed`: a client that sends the same
@@ -30,9 +32,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::Shared;
+use super::config::FaultConfig;
 use super::envelope::{ApiError, render_error};
 use super::stats::Dropped;
-use super::config::FaultConfig;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
@@ -236,7 +238,7 @@ fn set_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset:
     headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
-/// The real limiter's shape (section 9): sliding window + concurrency caps, per user. The
+/// The real limiter's shape (docs/docspace-api.md, "Rate limits"): sliding window + concurrency caps, per user. The
 /// sandbox has one key, so one partition.
 struct Limiter {
     per_minute: u32,
@@ -318,7 +320,7 @@ pub(crate) async fn rate_limit(
     };
     if counter.fetch_add(1, Ordering::SeqCst) >= max {
         counter.fetch_sub(1, Ordering::SeqCst);
-        // Concurrency rejections carry no Retry-After (section 9, "may carry no Retry-After").
+        // Concurrency rejections carry no Retry-After (docs/docspace-api.md, "Rate limits").
         let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
         set_limit_headers(response.headers_mut(), max, 0, unix_now() + 1);
         return response;

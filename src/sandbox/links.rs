@@ -223,7 +223,11 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                 if expiration.is_some_and(|at| at > latest_expiry(now)) {
                     return Err(argument("expirationDate"));
                 }
-                let password = req.password.as_deref().map(str::trim).filter(|p| !p.is_empty());
+                let password = req
+                    .password
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty());
                 Link {
                     id: link_id,
                     kind: LinkKind::External,
@@ -355,12 +359,13 @@ pub fn default_primary_link(room_type: i64) -> Link {
 pub async fn list(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -> ApiResult {
     let id = room_id(&id)?;
     let params = Params::from_query(uri.query());
-    let wanted = match params.text("type") {
-        None => None,
-        Some(t) => Some(link_type(Some(&Value::String(t.to_string()))).map_err(|_| {
-            ApiError::validation("type", format!("The value '{t}' is not valid."))
-        })?),
-    };
+    let wanted =
+        match params.text("type") {
+            None => None,
+            Some(t) => Some(link_type(Some(&Value::String(t.to_string()))).map_err(|_| {
+                ApiError::validation("type", format!("The value '{t}' is not valid."))
+            })?),
+        };
     app.read(|s| {
         let room: &Room = s.room(id).ok_or_else(not_found)?;
         let now = Utc::now();

@@ -1,8 +1,9 @@
-//! The embedded DocSpace-compatible emulator ("sandbox", DESIGN.md section 6).
+//! The embedded DocSpace-compatible emulator, the "sandbox"
+//! (docs/architecture.md, "The sandbox").
 //!
 //! An axum server that answers the part of the DocSpace REST API this tool uses, copying the
 //! real server's envelopes, integer enums, paging quirks, role tables and error codes as
-//! documented in `docspace-api.md` (its section 10 "Emulator" checklist is the spec). Behaviour
+//! documented in docs/docspace-api.md, "Response envelopes" and the sections after it. Behaviour
 //! that docs could not confirm is marked as a guess in `docs/sandbox.md`.
 //!
 //! Layout:
@@ -11,8 +12,9 @@
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
-//! - `rooms`, `share`, `people`: the route handlers.
-//! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiter.
+//! - `rooms`, `share`, `links`, `people`: the route handlers.
+//! - [`FaultConfig`]: the sandbox's own configuration (the CLI converts its flags into it).
+//! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiters.
 //! - [`stats`]: call counters behind `GET /__sandbox/stats`.
 //!
 //! Request path (outer to inner): stats -> injected 429/500/503 -> auth (401) -> rate limiter
@@ -86,7 +88,8 @@ pub fn open_state(path: &Path, requested: Option<String>) -> std::io::Result<Ope
     Ok(OpenState { portal, api_key })
 }
 
-/// A fresh API key in the real format: `sk-` + 64 lowercase hex characters (docspace-api.md 2.1).
+/// A fresh API key in the real format: `sk-` + 64 lowercase hex characters
+/// (docs/docspace-api.md, "Authentication").
 pub fn generate_api_key() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng
@@ -148,7 +151,7 @@ impl App {
     }
 
     /// Mutates the portal and persists it before returning, whatever `f` answered: the real
-    /// server has no transactions (6.2), so partial changes before an error stay.
+    /// server has no transactions (docs/docspace-api.md, "The share call"), so partial changes before an error stay.
     ///
     /// Group commit: the mutation is made under the portal lock, which is then released; the
     /// response waits until a snapshot that includes it is in the state file. One task writes
@@ -193,7 +196,8 @@ impl App {
         Ok(())
     }
 
-    /// Finishes an operation after the configured delay, in the background (section 8).
+    /// Finishes an operation after the configured delay, in the background
+    /// (docs/docspace-api.md, "Long-running operations").
     pub(crate) fn finish_later(self: &Arc<Self>, op_id: uuid::Uuid) {
         let app = Arc::clone(self);
         tokio::spawn(async move {
@@ -266,7 +270,7 @@ fn build_router(app: Shared) -> Router {
         .with_state(app)
 }
 
-/// Bearer API-key auth (2.1): anything but `Bearer <the key>` is a 401 with an empty body.
+/// Bearer API-key auth (docs/docspace-api.md, "Authentication"): anything but `Bearer <the key>` is a 401 with an empty body.
 async fn auth(State(app): State<Shared>, request: Request, next: Next) -> Response {
     let ok = request
         .headers()

@@ -1,4 +1,4 @@
-//! People and groups lookups (docspace-api.md section 7).
+//! People and groups lookups (docs/docspace-api.md, "People and groups lookup").
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -237,7 +237,7 @@ pub async fn active(State(app): State<Shared>, uri: Uri) -> ApiResult {
 
 /// `GET /people/filter`: whitespace-separated terms must all match first name, last name or
 /// email (case-insensitive substring); `area` 0 all, 1 people, 2 guests. Envelope `count` is
-/// the page length and `total` the number of matches (3.1).
+/// the page length and `total` the number of matches (docs/docspace-api.md, "Response envelopes").
 pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
@@ -287,7 +287,7 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
 }
 
 /// `GET /group`: case-insensitive substring on the name; envelope
-/// `count = min(max(total - startIndex, 0), count)` and `total` (3.1).
+/// `count = min(max(total - startIndex, 0), count)` and `total` (docs/docspace-api.md, "Response envelopes").
 pub async fn groups(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
@@ -355,7 +355,10 @@ pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response 
         app.write(|s| {
             let caller = s.user(s.key_user).ok_or_else(user_not_found)?;
             let caller_is_admin = caller.is_owner
-                || matches!(caller.user_type, UserType::DocSpaceAdmin | UserType::RoomAdmin);
+                || matches!(
+                    caller.user_type,
+                    UserType::DocSpaceAdmin | UserType::RoomAdmin
+                );
             let caller_id = caller.id;
             let listed: Vec<Uuid> = if req.resendall.unwrap_or(false) {
                 if !caller_is_admin {

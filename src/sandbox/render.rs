@@ -12,7 +12,8 @@ use super::state::{
     ThirdPartyRoom, User,
 };
 
-/// `2025-06-02T09:14:03.0000000Z`: the server's date format (section 1).
+/// `2025-06-02T09:14:03.0000000Z`: the server's date format
+/// (docs/docspace-api.md, "Response envelopes").
 pub fn date(at: DateTime<Utc>) -> String {
     format!(
         "{}.{:07}Z",
@@ -21,12 +22,12 @@ pub fn date(at: DateTime<Utc>) -> String {
     )
 }
 
-/// `rootFolderType`: 14 VirtualRooms for active rooms, 20 Archive (5.2).
+/// `rootFolderType`: 14 VirtualRooms for active rooms, 20 Archive (docs/docspace-api.md, "Reading a room").
 pub fn root_folder_type(room: &Room) -> i64 {
     if room.archived { 20 } else { 14 }
 }
 
-/// EmployeeFullDto (section 7).
+/// EmployeeFullDto (docs/docspace-api.md, "People and groups lookup").
 pub fn user_full(state: &PortalState, user: &User) -> Value {
     let groups: Vec<Value> = state
         .groups
@@ -43,7 +44,8 @@ pub fn user_full(state: &PortalState, user: &User) -> Value {
         "userName": user.user_name,
         "status": user.status,
         "activationStatus": user.activation_status,
-        // isAdmin is "DocSpace admin and not owner" (section 7).
+        // isAdmin is "DocSpace admin and not owner"
+        // (docs/docspace-api.md, "People and groups lookup").
         "isAdmin": user.user_type == UserType::DocSpaceAdmin && !user.is_owner,
         "isOwner": user.is_owner,
         "isRoomAdmin": user.user_type == UserType::RoomAdmin,
@@ -127,7 +129,7 @@ fn ordered_tags(state: &PortalState, tags: &[String]) -> Vec<String> {
     out
 }
 
-/// The folder/room object (5.2) as seen by the key's user, who owns every room here.
+/// The folder/room object (docs/docspace-api.md, "Reading a room") as seen by the key's user, who owns every room here.
 pub fn room(state: &PortalState, room: &Room) -> Value {
     let creator = state
         .user(room.created_by)
@@ -314,7 +316,7 @@ pub fn section(archived: bool) -> Value {
     }
 }
 
-/// FileShareDto for a stored share (6.1).
+/// FileShareDto for a stored share (docs/docspace-api.md, "Reading members").
 pub fn share(state: &PortalState, room: &Room, share: &Share) -> Option<Value> {
     let editable = !room.archived && share.subject != state.key_user;
     let (subject_type, key, subject) = if share.is_group {
@@ -339,7 +341,7 @@ pub fn share(state: &PortalState, room: &Room, share: &Share) -> Option<Value> {
     ))
 }
 
-/// The synthetic owner row: access 1 (ReadWrite), `isOwner`, not editable (6.1).
+/// The synthetic owner row: access 1 (ReadWrite), `isOwner`, not editable (docs/docspace-api.md, "Reading members").
 pub fn owner_row(state: &PortalState, owner: &User) -> Value {
     share_row(
         1,
@@ -400,7 +402,8 @@ pub fn new_operation_id() -> Uuid {
     Uuid::new_v4()
 }
 
-/// Removes `null` members recursively (the server omits null properties, 3.1).
+/// Removes `null` members recursively (the server omits null properties,
+/// docs/docspace-api.md, "Response envelopes").
 pub fn strip_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(

@@ -1,5 +1,6 @@
 //! Rooms: create, get, list, update, archive/unarchive/delete as background operations,
-//! operation polling, and tags (docspace-api.md sections 5 and 8).
+//! operation polling, and tags (docs/docspace-api.md, "Reading a room",
+//! docs/docspace-api.md, "Updating rooms", docs/docspace-api.md, "Long-running operations").
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -136,9 +137,21 @@ fn watermark(req: &WatermarkRequest) -> ApiResult<Watermark> {
         additions: req.additions.unwrap_or(0),
         text: req.text.clone(),
         rotate: req.rotate.unwrap_or(0),
-        image_scale: if with_image { req.imagescale.unwrap_or(0) } else { 0 },
-        image_height: if with_image { req.imageheight.unwrap_or(0.0) } else { 0.0 },
-        image_width: if with_image { req.imagewidth.unwrap_or(0.0) } else { 0.0 },
+        image_scale: if with_image {
+            req.imagescale.unwrap_or(0)
+        } else {
+            0
+        },
+        image_height: if with_image {
+            req.imageheight.unwrap_or(0.0)
+        } else {
+            0.0
+        },
+        image_width: if with_image {
+            req.imagewidth.unwrap_or(0.0)
+        } else {
+            0.0
+        },
         image_url: image,
     })
 }
@@ -173,7 +186,8 @@ pub async fn covers(State(app): State<Shared>) -> ApiResult {
     .await
 }
 
-/// Length checks shared by create and update (3.3). Messages are ASP.NET's defaults.
+/// Length checks shared by create and update (docs/docspace-api.md, "Response envelopes"). Messages are
+/// ASP.NET's defaults.
 fn check_lengths(
     title: Option<&str>,
     color: Option<&str>,
@@ -220,8 +234,10 @@ fn check_lengths(
     }
 }
 
-/// `roomType`: an int or a name (standard string-enum converter, 6.4). An unparsable string is
-/// a model-validation 400; an unknown int is an argument error (400, 5.1). Returns the wire int.
+/// `roomType`: an int or a name (standard string-enum converter,
+/// docs/docspace-api.md, "Access as integers"). An unparsable string is
+/// a model-validation 400; an unknown int is an argument error (400,
+/// docs/docspace-api.md, "Creating rooms"). Returns the wire int.
 fn parse_room_type(value: Option<&Value>) -> ApiResult<i64> {
     let unknown = |v: &str| ApiError::Argument(format!("Unknown room type: {v}"));
     match value {
@@ -259,7 +275,7 @@ fn parse_room_type(value: Option<&Value>) -> ApiResult<i64> {
     }
 }
 
-/// `quota`: -1 unlimited, -2 back to the portal default (`None`), else bytes (5.4).
+/// `quota`: -1 unlimited, -2 back to the portal default (`None`), else bytes (docs/docspace-api.md, "Updating rooms").
 fn parse_quota(quota: i64) -> ApiResult<Option<i64>> {
     match quota {
         -2 => Ok(None),
@@ -284,7 +300,7 @@ fn clean_tags(tags: &[String]) -> Vec<String> {
 
 pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     let req: CreateRoom = parse_body(&body)?;
-    // [Required] rejects null, empty and whitespace-only strings (3.3).
+    // [Required] rejects null, empty and whitespace-only strings (docs/docspace-api.md, "Response envelopes").
     let title = req.title.as_deref().unwrap_or("");
     if title.trim().is_empty() {
         return Err(ApiError::validation(
@@ -302,7 +318,12 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     let quota = req.quota.map(parse_quota).transpose()?.flatten();
     // Every room type takes every setting: neither create nor update checks the type
     // (`FileStorageService.CreateRoomAsync` / `UpdateRoomAsync`, `FolderDao.UpdateFolderAsync`).
-    let lifetime = req.lifetime.as_ref().map(check_lifetime).transpose()?.flatten();
+    let lifetime = req
+        .lifetime
+        .as_ref()
+        .map(check_lifetime)
+        .transpose()?
+        .flatten();
     // On create the watermark is stored whatever `enabled` says (`SetWatermarkAsync`).
     let watermark = req.watermark.as_ref().map(watermark).transpose()?;
     check_cover(req.cover.as_deref())?;
@@ -314,7 +335,8 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
         let now = Utc::now();
         let room = Room {
             id,
-            // Titles are sanitised, not made unique: duplicates are allowed (5.1).
+            // Titles are sanitised, not made unique: duplicates are allowed
+            // (docs/docspace-api.md, "Room titles").
             title: stored_title(title),
             room_type,
             archived: false,
@@ -462,7 +484,8 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
     }
     let tags: Option<Vec<String>> = match params.text("tags") {
         None => None,
-        // `tags` is a JSON-encoded array string (5.3).
+        // `tags` is a JSON-encoded array string
+        // (docs/docspace-api.md, "Room listing and the key user's preferences").
         Some(raw) => Some(serde_json::from_str(raw).map_err(|_| {
             ApiError::validation("tags", format!("The value '{raw}' is not valid."))
         })?),
@@ -534,7 +557,8 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
             .collect();
         let current = render::section(area == 1);
         let path_parts = json!([{ "id": current["id"], "title": current["title"] }]);
-        // Paging lives inside `response`; the envelope count is 1 and has no total (3.1).
+        // Paging lives inside `response`; the envelope count is 1 and has no total
+        // (docs/docspace-api.md, "Response envelopes").
         Ok(Reply::new(json!({
             "files": [],
             "folders": page,
@@ -563,7 +587,7 @@ struct UpdateRoom {
 }
 
 pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    // Unknown id on update is a 403, not a 404 (5.4).
+    // Unknown id on update is a 403, not a 404 (docs/docspace-api.md, "Updating rooms").
     let id = id
         .parse::<i64>()
         .map_err(|_| ApiError::InvalidOperation(FOLDER_NOT_FOUND.to_string()))?;
@@ -590,7 +614,8 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         if room.archived {
             return Err(ApiError::InvalidOperation(NO_EDIT_PERMISSION.to_string()));
         }
-        // Only fields present are applied; an empty/whitespace title means "no rename" (5.4).
+        // Only fields present are applied; an empty/whitespace title means "no rename"
+        // (docs/docspace-api.md, "Updating rooms").
         if let Some(title) = req.title.as_deref().filter(|t| !t.trim().is_empty()) {
             room.title = stored_title(title);
         }
@@ -618,7 +643,7 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         }
         room.updated = Utc::now();
         if let Some(tags) = &req.tags {
-            // `tags` replaces the whole set (5.4), each name taking the portal's existing
+            // `tags` replaces the whole set (docs/docspace-api.md, "Updating rooms"), each name taking the portal's existing
             // spelling when one matches ignoring case (`FileStorageService.UpdateRoomAsync`).
             let tags = s.resolve_tags(&clean_tags(tags));
             if let Some(room) = s.room_mut(id) {
@@ -631,7 +656,9 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     .await
 }
 
-/// Starts an archive/unarchive/delete operation and returns its object (5.5, 5.6, 8).
+/// Starts an archive/unarchive/delete operation and returns its object
+/// (docs/docspace-api.md, "Archive and unarchive", docs/docspace-api.md, "Deleting rooms",
+/// docs/docspace-api.md, "Long-running operations").
 async fn start_operation(app: Shared, raw_id: &str, action: OperationAction) -> ApiResult {
     let id = room_id(raw_id)?;
     let faults = &app.faults;
@@ -689,7 +716,7 @@ pub async fn unarchive(
     start_operation(app, &id, OperationAction::Unarchive).await
 }
 
-/// Permanent delete; active rooms can be deleted directly (unconfirmed, 5.6).
+/// Permanent delete; active rooms can be deleted directly (unconfirmed, docs/docspace-api.md, "Deleting rooms").
 ///
 /// `VirtualRoomsController.DeleteRoom` answers with the *first* of the caller's delete
 /// operations (`GetOperationResults()` without an id), not necessarily the one it started, and
@@ -786,7 +813,7 @@ struct TagNames {
     names: Option<Vec<String>>,
 }
 
-/// Shared part of the tag routes: the room must exist and not be archived (5.7).
+/// Shared part of the tag routes: the room must exist and not be archived (docs/docspace-api.md, "Tags").
 fn editable_room(s: &mut PortalState, id: i64) -> ApiResult<&mut Room> {
     let room = s.room_mut(id).ok_or_else(not_found)?;
     if room.archived {
@@ -860,7 +887,7 @@ pub async fn delete_tags(State(app): State<Shared>, body: Bytes) -> ApiResult {
     .await
 }
 
-/// `GET /files/tags`: portal-wide tag names (5.7), newest first (`TagDao.GetTagsInfoAsync`
+/// `GET /files/tags`: portal-wide tag names (docs/docspace-api.md, "Tags"), newest first (`TagDao.GetTagsInfoAsync`
 /// orders by id descending).
 pub async fn list_tags(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());

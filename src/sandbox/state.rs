@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::rules::{EmailCollation, UserType};
 pub use super::rules::LinkKind;
+use super::rules::{EmailCollation, UserType};
 
 /// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
 pub const ROOMS_FOLDER_ID: i64 = 1;
@@ -27,7 +27,7 @@ pub const ARCHIVE_FOLDER_ID: i64 = 2;
 /// First id handed to a created room.
 const FIRST_ROOM_ID: i64 = 1001;
 
-/// `EmployeeStatus` values (docspace-api.md section 4).
+/// `EmployeeStatus` values (docs/docspace-api.md, "Enums").
 pub const STATUS_ACTIVE: i64 = 1;
 pub const STATUS_TERMINATED: i64 = 2;
 pub const STATUS_PENDING: i64 = 4;
@@ -46,7 +46,8 @@ pub struct PortalState {
     pub users: Vec<User>,
     pub groups: Vec<Group>,
     pub rooms: Vec<Room>,
-    /// Portal-wide tag names, in creation order (docspace-api.md 5.7: tags are portal-wide).
+    /// Portal-wide tag names, in creation order (docs/docspace-api.md, "Tags": tags are
+    /// portal-wide).
     pub tags: Vec<String>,
     /// Archive / unarchive / delete operations, newest last. Pending ones are finished on load;
     /// finished ones are dropped once `GET /files/fileops` has reported them (as the server's
@@ -157,7 +158,8 @@ pub struct User {
 }
 
 impl User {
-    /// `displayName`: "First Last", falling back to the email (docspace-api.md 6.5).
+    /// `displayName`: "First Last", falling back to the email
+    /// (docs/docspace-api.md, "Email invitations").
     pub fn display_name(&self) -> String {
         let name = format!("{} {}", self.first_name, self.last_name);
         let name = name.trim();
@@ -302,7 +304,8 @@ pub struct Watermark {
     pub image_width: f64,
 }
 
-/// A stored share. The owner has none: their row is synthesised (docspace-api.md 6.1).
+/// A stored share. The owner has none: their row is synthesised
+/// (docs/docspace-api.md, "Reading members").
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Share {
     pub subject: Uuid,

@@ -1045,7 +1045,9 @@ async fn state_survives_a_restart() {
     let path = sb.dir.path().join("state.json");
     let Sandbox { handle, dir, .. } = sb;
     handle.stop().await.unwrap();
-    let handle = start_in_process(&path, FaultConfig::default()).await.unwrap();
+    let handle = start_in_process(&path, FaultConfig::default())
+        .await
+        .unwrap();
     let again = Sandbox {
         handle,
         client: client(),

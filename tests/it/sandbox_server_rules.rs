@@ -890,7 +890,10 @@ impl Sb {
 }
 
 fn error_message(body: &Value) -> String {
-    body["error"]["message"].as_str().unwrap_or_default().to_string()
+    body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test]
@@ -908,7 +911,10 @@ async fn a_public_room_is_born_with_a_primary_link_and_revoking_it_makes_a_new_o
     let old_id = primary["sharedLink"]["id"].as_str().unwrap().to_string();
 
     let (status, body) = sb
-        .put_link(room, json!({ "linkId": old_id, "linkType": 1, "access": 0 }))
+        .put_link(
+            room,
+            json!({ "linkId": old_id, "linkType": 1, "access": 0 }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let fresh = &body["response"]["sharedLink"];
@@ -939,7 +945,10 @@ async fn external_links_are_created_listed_updated_and_revoked() {
     assert_eq!(status, 200, "{created}");
     let link = &created["response"];
     assert_eq!(link["subjectType"], 1);
-    assert_eq!(link["sharedTo"], link["sharedLink"], "sharedTo duplicates it");
+    assert_eq!(
+        link["sharedTo"], link["sharedLink"],
+        "sharedTo duplicates it"
+    );
     let shared = &link["sharedLink"];
     assert_eq!(shared["title"], "Partners");
     assert_eq!(shared["linkType"], 1);
@@ -956,7 +965,10 @@ async fn external_links_are_created_listed_updated_and_revoked() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["sharedLink"]["password"], "s3cret-pass");
     let file = String::from_utf8(std::fs::read(sb.state_path()).unwrap()).unwrap();
-    assert!(!file.contains("s3cret-pass"), "the state file holds the password");
+    assert!(
+        !file.contains("s3cret-pass"),
+        "the state file holds the password"
+    );
 
     // An update replaces every option: the password not sent again is gone.
     let (status, updated) = sb
@@ -985,7 +997,9 @@ async fn external_links_are_created_listed_updated_and_revoked() {
 async fn links_survive_a_restart_on_the_same_state_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    let handle = start_in_process(&path, FaultConfig::default()).await.unwrap();
+    let handle = start_in_process(&path, FaultConfig::default())
+        .await
+        .unwrap();
     let sb = Sb {
         handle,
         client: Client::builder().no_proxy().build().unwrap(),
@@ -993,12 +1007,19 @@ async fn links_survive_a_restart_on_the_same_state_file() {
     };
     let room = sb.room_of_type("Kept", 5).await;
     let (status, _) = sb
-        .put_link(room, json!({ "linkType": 1, "title": "Keep me", "access": 2 }))
+        .put_link(
+            room,
+            json!({ "linkType": 1, "title": "Keep me", "access": 2 }),
+        )
         .await;
     assert_eq!(status, 200);
     let saved = sb.state();
     assert_eq!(saved["rooms"][0]["links"][0]["title"], "Keep me");
-    let Sb { handle, client, dir } = sb;
+    let Sb {
+        handle,
+        client,
+        dir,
+    } = sb;
     handle.stop().await.unwrap();
     let handle = start_in_process(&dir.path().join("state.json"), FaultConfig::default())
         .await
@@ -1057,7 +1078,10 @@ async fn room_types_take_only_the_link_kinds_and_roles_the_server_offers() {
     );
     // Links of public rooms are never internal; asking is ignored on create ...
     let (status, body) = sb
-        .put_link(public, json!({ "linkType": 1, "access": 2, "internal": true }))
+        .put_link(
+            public,
+            json!({ "linkType": 1, "access": 2, "internal": true }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["response"]["sharedLink"]["internal"], false);
@@ -1092,7 +1116,10 @@ async fn a_room_holds_one_invitation_link_and_five_extra_external_links() {
     );
     for i in 0..5 {
         let (status, body) = sb
-            .put_link(room, json!({ "linkType": 1, "access": 2, "title": format!("L{i}") }))
+            .put_link(
+                room,
+                json!({ "linkType": 1, "access": 2, "title": format!("L{i}") }),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
     }
@@ -1133,7 +1160,9 @@ async fn past_expiry_is_refused_on_invitation_links_and_dropped_on_external_ones
         .await;
     assert_eq!(status, 200, "{body}");
     assert!(
-        body["response"]["sharedLink"].get("expirationDate").is_none(),
+        body["response"]["sharedLink"]
+            .get("expirationDate")
+            .is_none(),
         "{body}"
     );
     // More than ten years ahead is refused for both kinds.
@@ -1165,10 +1194,7 @@ async fn link_passwords_must_be_8_to_30_printable_ascii_characters() {
     let room = sb.room_of_type("Passwords", 5).await;
     for bad in ["short", "has a space", "naïve-password", &"x".repeat(31)] {
         let (status, body) = sb
-            .put_link(
-                room,
-                json!({ "linkType": 1, "access": 2, "password": bad }),
-            )
+            .put_link(room, json!({ "linkType": 1, "access": 2, "password": bad }))
             .await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(
@@ -1233,7 +1259,10 @@ async fn room_settings_round_trip_on_create_and_update() {
     );
     assert_eq!(got["watermark"]["additions"], 16);
     assert!(got["watermark"].get("text").is_none());
-    assert!(got["logo"].get("cover").is_none(), "an empty cover clears it");
+    assert!(
+        got["logo"].get("cover").is_none(),
+        "an empty cover clears it"
+    );
 
     // `enabled: false` switches each off.
     let (status, body) = sb
@@ -1259,8 +1288,10 @@ async fn every_room_type_takes_every_setting_as_the_server_checks_no_type() {
         .call(
             Method::PUT,
             &format!("/api/2.0/files/rooms/{room}"),
-            Some(json!({ "indexing": true, "lifetime": { "period": 0, "value": 30 },
-                         "watermark": { "additions": 1, "text": "x" } })),
+            Some(
+                json!({ "indexing": true, "lifetime": { "period": 0, "value": 30 },
+                         "watermark": { "additions": 1, "text": "x" } }),
+            ),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -1274,14 +1305,30 @@ async fn malformed_room_settings_are_refused() {
     let sb = Sb::start().await;
     let room = sb.room_of_type("Refusals", 8).await;
     for (body, field) in [
-        (json!({ "lifetime": { "period": 1, "value": 0 } }), "Lifetime.Value"),
-        (json!({ "lifetime": { "period": 1, "value": 1000 } }), "Lifetime.Value"),
-        (json!({ "lifetime": { "period": 5, "value": 1 } }), "Lifetime.Period"),
-        (json!({ "watermark": { "text": "w".repeat(256) } }), "Watermark.Text"),
+        (
+            json!({ "lifetime": { "period": 1, "value": 0 } }),
+            "Lifetime.Value",
+        ),
+        (
+            json!({ "lifetime": { "period": 1, "value": 1000 } }),
+            "Lifetime.Value",
+        ),
+        (
+            json!({ "lifetime": { "period": 5, "value": 1 } }),
+            "Lifetime.Period",
+        ),
+        (
+            json!({ "watermark": { "text": "w".repeat(256) } }),
+            "Watermark.Text",
+        ),
         (json!({ "color": "1234567" }), "Color"),
     ] {
         let (status, answer) = sb
-            .call(Method::PUT, &format!("/api/2.0/files/rooms/{room}"), Some(body.clone()))
+            .call(
+                Method::PUT,
+                &format!("/api/2.0/files/rooms/{room}"),
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert!(
@@ -1308,7 +1355,10 @@ async fn malformed_room_settings_are_refused() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&"shield") && ids.contains(&"planet"), "{ids:?}");
+    assert!(
+        ids.contains(&"shield") && ids.contains(&"planet"),
+        "{ids:?}"
+    );
     assert_eq!(ids.len(), 56);
 }
 
@@ -1325,8 +1375,8 @@ async fn a_pending_account_shows_its_creation_date_as_registration_date() {
     let user = sb.get(&format!("/api/2.0/people/{pending}")).await["response"].clone();
     assert_eq!(user["activationStatus"], 2);
     assert_eq!(user["status"], 4);
-    let shown = chrono::DateTime::parse_from_rfc3339(user["registrationDate"].as_str().unwrap())
-        .unwrap();
+    let shown =
+        chrono::DateTime::parse_from_rfc3339(user["registrationDate"].as_str().unwrap()).unwrap();
     assert_eq!(shown.timestamp(), created.timestamp());
 
     // An account the share call invites now can be made old afterwards by editing the state.
@@ -1398,10 +1448,7 @@ async fn resending_invitations_is_limited_to_five_calls_per_window() {
             .await;
         assert_eq!(status, 200);
     }
-    let url = format!(
-        "{}api/2.0/people/invite",
-        sb.handle.base_url.as_str()
-    );
+    let url = format!("{}api/2.0/people/invite", sb.handle.base_url.as_str());
     let resp = sb
         .client
         .put(url)
@@ -1411,7 +1458,11 @@ async fn resending_invitations_is_limited_to_five_calls_per_window() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 60, "the window is 15 minutes: {retry}");
     // Other endpoints are not limited by it.
     sb.get("/api/2.0/people/@self").await;
