@@ -84,11 +84,12 @@ impl Faults {
     /// The server's `SensitiveApi` policy (`BaseStartup`: a sliding window per user and path,
     /// `RateLimiterSettings.SensitiveApiLimit` calls per `SensitiveApiWindowMinutes`, 5 per 15
     /// minutes by default; docs/docspace-api.md, "Rate limits"). A call over the limit gets the
-    /// limiter's 429 with `Retry-After` and never reaches the handler.
-    pub fn admit_sensitive(&self, now: Instant) -> Result<(), Response> {
+    /// limiter's 429 with `Retry-After` (returned here) and never reaches the handler; `None`
+    /// admits the call.
+    pub fn admit_sensitive(&self, now: Instant) -> Option<Response> {
         let limit = self.args.sensitive_api_limit;
         if limit == 0 {
-            return Ok(());
+            return None;
         }
         let window_len = self.args.sensitive_api_window;
         let mut window = self.sensitive.lock().unwrap_or_else(|e| e.into_inner());
@@ -109,10 +110,10 @@ impl Faults {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            return Err(response);
+            return Some(response);
         }
         window.push_back(now);
-        Ok(())
+        None
     }
 
     /// Whether the share call must fail to create an invitee for this email (matched ignoring

@@ -347,7 +347,7 @@ struct ResendRequest {
 /// answer lists every listed account that exists, sent to or not. Under the `SensitiveApi`
 /// rate-limit policy (see [`super::faults::Faults::admit_sensitive`]).
 pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response {
-    if let Err(limited) = app.faults.admit_sensitive(std::time::Instant::now()) {
+    if let Some(limited) = app.faults.admit_sensitive(std::time::Instant::now()) {
         return limited;
     }
     let result: ApiResult = async {
