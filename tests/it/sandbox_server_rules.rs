@@ -778,6 +778,8 @@ fn the_sandbox_does_not_import_client_code() {
         "crate::apply",
         "crate::export",
         "crate::manifest",
+        // The command line converts its flags into `sandbox::FaultConfig` (issue 11).
+        "crate::cli",
     ];
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
