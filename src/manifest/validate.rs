@@ -107,7 +107,7 @@ pub fn validate(
                     problems.push(
                         Problem::error(
                             "manifest::conflicting_managed_tag",
-                            format!("`managed_tag` differs between manifest files: `{tag}` here, `{seen}` in {}", other_file.name),
+                            format!("`managed_tag` differs between manifest files: `{tag}` here, `{seen}` in another"),
                         )
                         .at(&desired.files[index], span, "this marker tag")
                         .with_help(format!(
@@ -1206,7 +1206,7 @@ impl Cx<'_> {
     fn moment(&mut self, what: &str, node: &Node) -> Option<DateTime<Utc>> {
         const FORMS: &str = "a date (2027-01-31, the start of that day in UTC) or a date and time with offset (2027-01-31T18:00:00+01:00)";
         let Value::Str(text) = &node.value else {
-            self.wrong_type(what, FORMS, node);
+            self.wrong_type(what, "a date such as 2027-01-31", node);
             return None;
         };
         match parse_moment(text) {
@@ -1723,20 +1723,17 @@ impl Cx<'_> {
                 self.error(code, message, start, "this link", Some(help.into()));
             }
         }
-        if !ok {
-            return None;
-        }
-        let (title, title_span) = title?;
-        let (kind, kind_span) = kind?;
-        let (access, access_span) = access?;
+        // Checked with whatever is known, so that one run reports every mistake of a link.
+        let kind_of = kind.map(|(k, _)| k);
+        let access_of = access.map(|(a, _)| a);
         for (option, span) in &options {
-            let refused = if access == Access::None {
+            let refused = if access_of == Some(Access::None) {
                 Some((
                     "manifest::link_revoked_options",
                     format!("`{option}` on a link with `access: none` means nothing"),
                     format!("`access: none` revokes the link; remove `{option}`"),
                 ))
-            } else if kind == LinkKind::Invitation
+            } else if kind_of == Some(LinkKind::Invitation)
                 && matches!(*option, "internal" | "deny_download" | "password_env")
             {
                 Some((
@@ -1744,7 +1741,7 @@ impl Cx<'_> {
                     format!("`{option}` applies to external links only"),
                     "an invitation link makes people members of the room; only external links can be limited to signed-in users, forbid downloads or have a password".to_string(),
                 ))
-            } else if kind == LinkKind::External && *option == "max_uses" {
+            } else if kind_of == Some(LinkKind::External) && *option == "max_uses" {
                 Some((
                     "manifest::link_option_not_for_kind",
                     "`max_uses` applies to invitation links only".to_string(),
@@ -1758,7 +1755,7 @@ impl Cx<'_> {
                 self.error(code, message, *span, "not for this link", Some(help));
             }
         }
-        if let Some(room_type) = room_type {
+        if let (Some(room_type), Some((kind, kind_span))) = (room_type, kind) {
             if !room_type.takes_link(kind) {
                 ok = false;
                 self.error(
@@ -1771,7 +1768,9 @@ impl Cx<'_> {
                         RoomType::names_where(|t| t.takes_link(kind))
                     )),
                 );
-            } else if access != Access::None && !room_type.link_roles(kind).contains(&access) {
+            } else if let Some((access, access_span)) =
+                access.filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
+            {
                 ok = false;
                 let names: Vec<&str> = room_type
                     .link_roles(kind)
@@ -1793,10 +1792,11 @@ impl Cx<'_> {
         if !ok {
             return None;
         }
+        let (title, title_span) = title?;
         Some(DesiredLink {
             title,
-            kind,
-            access,
+            kind: kind_of?,
+            access: access_of?,
             expires,
             internal,
             deny_download,
