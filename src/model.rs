@@ -687,6 +687,104 @@ mod tests {
     use super::*;
 
     #[test]
+    fn link_tables_follow_the_server() {
+        use LinkKind::*;
+        // External links: public, custom and form-filling rooms only.
+        for t in RoomType::MANIFEST {
+            assert!(t.takes_link(Invitation), "{t}");
+            assert_eq!(t.max_links(Invitation), 1);
+            assert_eq!(
+                t.takes_link(External),
+                matches!(
+                    t,
+                    RoomType::Public | RoomType::Custom | RoomType::FormFilling
+                ),
+                "{t}"
+            );
+            assert_eq!(t.link_roles(External).is_empty(), !t.takes_link(External));
+            // Links never make room managers, and `none` is handled as a revoke.
+            for kind in LinkKind::ALL {
+                assert!(!t.link_roles(kind).contains(&Access::RoomManager));
+                assert!(!t.link_roles(kind).contains(&Access::None));
+            }
+            // An invitation link grants member roles the room takes, except in public rooms,
+            // where the server's table lets it grant `read` that members cannot hold.
+            for a in t.link_roles(Invitation) {
+                assert!(
+                    t.allows(*a, SubjectKind::User)
+                        || (t == RoomType::Public && *a == Access::Read),
+                    "{t} {a}"
+                );
+            }
+        }
+        assert_eq!(RoomType::Custom.max_links(External), 6);
+        assert_eq!(RoomType::FormFilling.max_links(External), 1);
+        assert_eq!(
+            RoomType::FormFilling.link_roles(External),
+            &[Access::FillForms, Access::Read]
+        );
+        assert_eq!(
+            RoomType::Public.link_roles(Invitation),
+            &[Access::ContentCreator, Access::Read]
+        );
+        assert!(RoomType::Public.has_primary_link());
+        assert!(!RoomType::Custom.has_primary_link());
+    }
+
+    #[test]
+    fn vdr_only_settings() {
+        for t in RoomType::MANIFEST {
+            let vdr = t == RoomType::VirtualDataRoom;
+            assert_eq!(t.takes_indexing(), vdr);
+            assert_eq!(t.takes_lifetime(), vdr);
+            assert_eq!(t.takes_watermark(), vdr);
+        }
+        assert_eq!(
+            RoomType::names_where(RoomType::takes_indexing),
+            "virtual-data-room"
+        );
+    }
+
+    #[test]
+    fn new_enums_parse_and_map_to_the_wire() {
+        assert_eq!(
+            LinkKind::parse_manifest("External"),
+            Some(LinkKind::External)
+        );
+        assert_eq!(LinkKind::parse_manifest("public"), None);
+        assert_eq!(
+            (LinkKind::Invitation.wire(), LinkKind::External.wire()),
+            (0, 1)
+        );
+        assert_eq!(
+            LifetimePeriod::parse_manifest("day"),
+            Some(LifetimePeriod::Days)
+        );
+        assert_eq!(
+            LifetimePeriod::parse_manifest("Years"),
+            Some(LifetimePeriod::Years)
+        );
+        assert_eq!(LifetimePeriod::parse_manifest("weeks"), None);
+        for p in LifetimePeriod::ALL {
+            assert_eq!(LifetimePeriod::from_wire(p.wire()), Some(p));
+        }
+        assert_eq!(
+            WatermarkAddition::parse_manifest("UserIpAdress"),
+            Some(WatermarkAddition::UserIp)
+        );
+        let all: i64 = WatermarkAddition::ALL.iter().map(|a| a.wire()).sum();
+        assert_eq!(all, 31);
+        assert_eq!(
+            WatermarkAddition::from_wire(all),
+            WatermarkAddition::ALL.to_vec()
+        );
+        assert_eq!(
+            WatermarkAddition::from_wire(2 | 16),
+            vec![WatermarkAddition::UserEmail, WatermarkAddition::RoomName]
+        );
+    }
+
+    #[test]
     fn access_names_round_trip_and_legacy_names_parse() {
         for a in Access::ALL {
             assert_eq!(Access::parse_manifest(a.name()), Ok(a));

@@ -1768,8 +1768,8 @@ impl Cx<'_> {
                         RoomType::names_where(|t| t.takes_link(kind))
                     )),
                 );
-            } else if let Some((access, access_span)) =
-                access.filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
+            } else if let Some((access, access_span)) = access
+                .filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
             {
                 ok = false;
                 let names: Vec<&str> = room_type
@@ -2151,6 +2151,146 @@ mod tests {
         assert_eq!(why("a b@c.de"), "it contains spaces");
         // A look-alike is valid (a warning says so), not refused.
         assert!(check_email("a@ex\u{0430}mple.com").is_ok());
+    }
+
+    #[test]
+    fn moments_are_dates_or_times_with_offsets() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(parse_moment("2027-01-31"), Ok(utc("2027-01-31T00:00:00Z")));
+        assert_eq!(
+            parse_moment("2027-01-31T18:00:00+01:00"),
+            Ok(utc("2027-01-31T17:00:00Z"))
+        );
+        assert_eq!(
+            parse_moment(" 2027-01-31T18:00Z "),
+            Ok(utc("2027-01-31T18:00:00Z"))
+        );
+        assert_eq!(
+            parse_moment("2027-01-31 18:00:00-05:00"),
+            Ok(utc("2027-01-31T23:00:00Z"))
+        );
+        assert_eq!(
+            parse_moment("2027-01-31T18:00:00"),
+            Err(MomentError::NoOffset)
+        );
+        assert_eq!(parse_moment("2027-01-31 18:00"), Err(MomentError::NoOffset));
+        assert_eq!(parse_moment("2027-02-30"), Err(MomentError::Invalid));
+        assert_eq!(parse_moment("31.01.2027"), Err(MomentError::Invalid));
+        assert_eq!(parse_moment("tomorrow"), Err(MomentError::Invalid));
+    }
+
+    #[test]
+    fn environment_variable_names() {
+        assert!(is_env_name("SALES_LINK_PASSWORD"));
+        assert!(is_env_name("_x1"));
+        assert!(!is_env_name("1X"));
+        assert!(!is_env_name(""));
+        assert!(!is_env_name("A-B"));
+        assert!(!is_env_name("hunter 2"));
+    }
+
+    fn load(text: &str) -> (Desired, Problems) {
+        let mut problems = Problems::default();
+        let desired =
+            crate::manifest::load_sources(vec![SourceFile::new("m.yaml", text)], &mut problems);
+        (desired, problems)
+    }
+
+    #[test]
+    fn new_fields_become_typed_values() {
+        let (desired, problems) = load(
+            "version: 1
+managed_tag: ' provisioned '
+rooms:
+  - title: Deal
+    type: vdr
+    color: '#1C6DDC'
+    cover: book_open
+    indexing: true
+    lifetime: {value: 90, period: Month}
+    watermark: {text: ' Secret ', additions: [room_name, UserIpAdress], rotation: -45}
+    links_exact: true
+    links:
+      - title: Join
+        kind: invitation
+        access: read
+        max_uses: 5
+        expires: 2030-06-01T12:00:00+02:00
+    invitees:
+      - email: a@b.com
+        access: read
+        expires: 2020-01-31
+  - title: Pub
+    type: public
+    color: 123456
+    links:
+      - title: ' Press '
+        kind: External
+        access: read
+        internal: true
+        deny_download: true
+        password_env: PRESS_PW
+",
+        );
+        assert!(!problems.has_errors(), "{problems:?}");
+        assert_eq!(desired.managed_tag.as_deref(), Some("provisioned"));
+        let deal = &desired.rooms[0];
+        assert_eq!(deal.color.as_deref(), Some("1C6DDC"));
+        assert_eq!(deal.cover.as_deref(), Some("book_open"));
+        assert_eq!(deal.indexing, Some(true));
+        assert_eq!(
+            deal.lifetime,
+            Some(Lifetime {
+                value: 90,
+                period: LifetimePeriod::Months,
+                delete_permanently: false
+            })
+        );
+        assert_eq!(
+            deal.watermark,
+            Some(Watermark {
+                text: Some("Secret".into()),
+                additions: vec![WatermarkAddition::RoomName, WatermarkAddition::UserIp],
+                rotation: -45
+            })
+        );
+        assert!(deal.links_exact);
+        let join = &deal.links[0];
+        assert_eq!(
+            (join.kind, join.access, join.max_uses),
+            (LinkKind::Invitation, Access::Read, Some(5))
+        );
+        assert_eq!(
+            join.expires.unwrap().to_rfc3339(),
+            "2030-06-01T10:00:00+00:00"
+        );
+        assert_eq!(
+            deal.invitees[0].expires.unwrap().to_rfc3339(),
+            "2020-01-31T00:00:00+00:00"
+        );
+        let public = &desired.rooms[1];
+        assert_eq!(public.color.as_deref(), Some("123456"));
+        assert!(!public.links_exact);
+        let press = &public.links[0];
+        assert_eq!(press.title, "Press");
+        assert_eq!(press.kind, LinkKind::External);
+        assert!(press.internal && press.deny_download);
+        assert_eq!(press.password_env.as_deref(), Some("PRESS_PW"));
+        assert_eq!(press.max_uses, None);
+    }
+
+    #[test]
+    fn rooms_without_the_new_fields_keep_their_defaults() {
+        let (desired, problems) = load("version: 1\nrooms:\n  - title: A\n    type: custom\n");
+        assert!(!problems.has_errors());
+        let room = &desired.rooms[0];
+        assert_eq!(desired.managed_tag, None);
+        assert!(room.links.is_empty() && !room.links_exact);
+        assert_eq!(
+            (room.color.as_ref(), room.cover.as_ref(), room.indexing),
+            (None, None, None)
+        );
+        assert_eq!((room.lifetime, room.watermark.as_ref()), (None, None));
     }
 
     #[test]

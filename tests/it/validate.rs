@@ -86,7 +86,11 @@ fixture_tests! {
 fn a_password_in_the_manifest_is_refused_and_never_shown() {
     for args in [
         vec!["validate", "tests/fixtures/invalid/link_password.yaml"],
-        vec!["validate", "-vvv", "tests/fixtures/invalid/link_password.yaml"],
+        vec![
+            "validate",
+            "-vvv",
+            "tests/fixtures/invalid/link_password.yaml",
+        ],
     ] {
         let out = run(args);
         assert_eq!(out.code, 1, "{}", out.stderr);
@@ -97,8 +101,16 @@ fn a_password_in_the_manifest_is_refused_and_never_shown() {
                 out.stderr
             );
         }
-        for location in ["link_password.yaml:9:9", "link_password.yaml:13:23", "link_password.yaml:17:23"] {
-            assert!(out.stderr.contains(location), "no {location}:\n{}", out.stderr);
+        for location in [
+            "link_password.yaml:9:9",
+            "link_password.yaml:13:23",
+            "link_password.yaml:17:23",
+        ] {
+            assert!(
+                out.stderr.contains(location),
+                "no {location}:\n{}",
+                out.stderr
+            );
         }
         assert!(out.stderr.contains("password_env"), "{}", out.stderr);
         // The well-formed `password_env` of the fourth link is accepted.
@@ -126,7 +138,11 @@ fn a_past_expiry_is_valid_on_an_invitee_and_refused_on_a_link() {
     .unwrap();
     let out = run(["validate".as_ref(), path.as_os_str()]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("manifest::link_expired"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("manifest::link_expired"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("m.yaml:9:18"), "{}", out.stderr);
 }
 
