@@ -56,18 +56,23 @@ pub struct Room {
     /// Pin this entry to an existing room id (allows renaming the room).
     #[schemars(range(min = 1))]
     id: Option<i64>,
-    /// When given, the exact set of tags on the room.
+    /// When given, the exact set of tags on the room (numbers are taken as text).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "tags_schema")]
     tags: Option<Vec<String>>,
     /// Storage quota: bytes, a size such as `10GiB` or `500MB`, or `unlimited`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "quota_schema")]
     quota: Option<String>,
     /// Forbid downloading, printing and copying of the room's files.
     deny_download: Option<bool>,
     /// `additive` (default): never remove members the manifest does not list. `exact`: remove
     /// them (never the room owner, never the API key's own user).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "members_schema")]
     members: Option<String>,
     /// `present` (default) or `archived`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "state_schema")]
     state: Option<String>,
     /// People and groups with access to the room.
@@ -77,6 +82,7 @@ pub struct Room {
     /// Revoke the room's links that `links` does not list.
     links_exact: Option<bool>,
     /// The room's colour: 6 hex digits, with or without a leading `#` (quote it then).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "color_schema")]
     color: Option<String>,
     /// A cover id from the portal's list (`GET /api/2.0/files/rooms/covers`).
@@ -107,6 +113,7 @@ pub struct Link {
     access: String,
     /// When the link stops working: a future date (the start of that day in UTC) or date and
     /// time with offset, at most 10 years ahead.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "moment_schema")]
     expires: Option<String>,
     /// Only signed-in portal users may follow the link (external links only).
@@ -147,6 +154,7 @@ pub struct RoomWatermark {
     #[schemars(length(max = 255))]
     text: Option<String>,
     /// Information added to the text.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "additions_schema")]
     additions: Option<Vec<String>>,
     /// The angle in degrees: 0 horizontal, -45 diagonal (default 0).
@@ -171,8 +179,16 @@ pub struct Invitee {
     access: String,
     /// From this moment on the subject is removed and not invited again: a date (the start of
     /// that day in UTC) or a date and time with offset. Not with `access: none`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "moment_schema")]
     expires: Option<String>,
+}
+
+fn tags_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": { "type": ["string", "integer"] }
+    })
 }
 
 fn moment_schema(_: &mut SchemaGenerator) -> Schema {
@@ -187,7 +203,7 @@ fn color_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "description": "6 hex digits such as 1c6ddc; a leading # is dropped (quote it: an unquoted # starts a YAML comment).",
         "oneOf": [
-            { "type": "string", "pattern": "^#?[0-9A-Fa-f]{6}$" },
+            { "type": "string", "minLength": 6, "maxLength": 7, "pattern": "^#?[0-9A-Fa-f]{6}$" },
             { "type": "integer", "minimum": 100000, "maximum": 999999 }
         ]
     })
