@@ -572,7 +572,7 @@ impl Cx<'_> {
         let mut lifetime = None;
         let mut watermark = None;
         // Settings only some room types take: the key, where it is, and the type's test.
-        let mut typed: Vec<(&str, Span, fn(RoomType) -> bool)> = Vec::new();
+        let mut typed: Vec<(&str, Span, TypeTest)> = Vec::new();
         let mut ok = true;
         for (name, key, value) in &entries {
             let name = *name;
@@ -1896,6 +1896,9 @@ impl Cx<'_> {
         }
     }
 }
+
+/// Whether a room type takes a setting ([`RoomType::takes_indexing`] and the like).
+type TypeTest = fn(RoomType) -> bool;
 
 /// Why an `expires:` value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

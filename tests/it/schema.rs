@@ -52,15 +52,15 @@ fn errors(root: &Value, schema: &Value, value: &Value, path: &str, out: &mut Vec
             return;
         }
     }
-    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        if !options.contains(value) {
-            out.push(format!("{path}: {value} not in enum"));
-        }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(value)
+    {
+        out.push(format!("{path}: {value} not in enum"));
     }
-    if let Some(c) = schema.get("const") {
-        if c != value {
-            out.push(format!("{path}: not {c}"));
-        }
+    if let Some(c) = schema.get("const")
+        && c != value
+    {
+        out.push(format!("{path}: not {c}"));
     }
     if let Some(n) = value.as_f64() {
         if schema
@@ -128,15 +128,15 @@ fn errors(root: &Value, schema: &Value, value: &Value, path: &str, out: &mut Vec
         errors(root, s, value, path, &mut e);
         e.is_empty()
     };
-    if let Some(all) = schema.get("oneOf").and_then(Value::as_array) {
-        if all.iter().filter(|s| passes(s)).count() != 1 {
-            out.push(format!("{path}: not exactly one of oneOf"));
-        }
+    if let Some(one) = schema.get("oneOf").and_then(Value::as_array)
+        && one.iter().filter(|s| passes(s)).count() != 1
+    {
+        out.push(format!("{path}: not exactly one of oneOf"));
     }
-    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(passes) {
-            out.push(format!("{path}: none of anyOf"));
-        }
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
+        && !any.iter().any(passes)
+    {
+        out.push(format!("{path}: none of anyOf"));
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for s in all {
