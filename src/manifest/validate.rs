@@ -705,6 +705,24 @@ impl Cx<'_> {
             Some(n) => self.links(n, room_type),
             None => Some(Vec::new()),
         };
+        // Public and form-filling rooms always keep a primary external link: revoking it
+        // makes the server create a fresh one (docs/docspace-api.md, "Sharing links"), so
+        // `links_exact` without it would revoke a new primary link on every apply.
+        if let (true, Some(t), Some(links)) = (links_exact, room_type, &links)
+            && t.has_primary_link()
+            && !links
+                .iter()
+                .any(|l| l.kind == LinkKind::External && l.access != Access::None)
+            && let Some((_, key, _)) = entries.iter().find(|(n, _, _)| *n == "links_exact")
+        {
+            self.warning(
+                "manifest::links_exact_primary",
+                format!("`links_exact` in a {t} room that lists no external link"),
+                key.span,
+                "would revoke the primary link",
+                Some("DocSpace keeps a primary external link in this room and creates a new one when it is revoked: every apply would revoke it again. List the primary link under `links` by its title".into()),
+            );
+        }
         let ((written, title), title_span) = title?;
         self.idents.push(RoomIdent {
             title: title.clone(),
