@@ -2219,7 +2219,9 @@ mod tests {
 
     #[test]
     fn new_fields_become_typed_values() {
-        let (desired, problems) = load(
+        // A link's expiry must be in the future whenever the test runs.
+        let year = Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+        let (desired, problems) = load(&format!(
             "version: 1
 managed_tag: ' provisioned '
 rooms:
@@ -2228,15 +2230,15 @@ rooms:
     color: '#1C6DDC'
     cover: book_open
     indexing: true
-    lifetime: {value: 90, period: Month}
-    watermark: {text: ' Secret ', additions: [room_name, UserIpAdress], rotation: -45}
+    lifetime: {{value: 90, period: Month}}
+    watermark: {{text: ' Secret ', additions: [room_name, UserIpAdress], rotation: -45}}
     links_exact: true
     links:
       - title: Join
         kind: invitation
         access: read
         max_uses: 5
-        expires: 2030-06-01T12:00:00+02:00
+        expires: {year}-06-01T12:00:00+02:00
     invitees:
       - email: a@b.com
         access: read
@@ -2251,8 +2253,8 @@ rooms:
         internal: true
         deny_download: true
         password_env: PRESS_PW
-",
-        );
+"
+        ));
         assert!(!problems.has_errors(), "{problems:?}");
         assert_eq!(desired.managed_tag.as_deref(), Some("provisioned"));
         let deal = &desired.rooms[0];
@@ -2283,7 +2285,7 @@ rooms:
         );
         assert_eq!(
             join.expires.unwrap().to_rfc3339(),
-            "2030-06-01T10:00:00+00:00"
+            format!("{year}-06-01T10:00:00+00:00")
         );
         assert_eq!(
             deal.invitees[0].expires.unwrap().to_rfc3339(),
