@@ -36,13 +36,18 @@ use url::Url;
 use super::error::{ApiError, ErrorKind, NetworkKind};
 use super::policy::{self, CallClass, Pacer};
 use super::wire::{
-    ConnectedRoomDto, CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto,
-    ListedRoom, ROOT_FOLDER_ARCHIVE, ROOT_FOLDER_ROOMS, RoomDto, RoomsPage, ShareDto, ShareRequest,
-    ShareResponse, UpdateRoomRequest, UserDto, ValidationProblem,
+    ConnectedRoomDto, CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto, LinkDto,
+    LinkRequest, ListedRoom, ROOT_FOLDER_ARCHIVE, ROOT_FOLDER_ROOMS, ResendInvitationsRequest,
+    RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse, UpdateRoomRequest, UserDto,
+    ValidationProblem,
 };
 
 /// The page size used for every list (the server allows 1..100, section 1).
 pub const PAGE_SIZE: i64 = 100;
+
+/// The most link rows `GET /files/rooms/{id}/links` returns (the server reads 100 and does
+/// not page).
+pub const MAX_LINKS: usize = 100;
 
 /// A hard stop for paging loops against a misbehaving server (100,000 pages of 100).
 const MAX_PAGES: usize = 100_000;
@@ -737,6 +742,87 @@ impl Client {
         )
         .json(request)?;
         self.fetch(call).await
+    }
+
+    /// The sharing links of a room (`GET /files/rooms/{id}/links`, docs/docspace-api.md,
+    /// "Sharing links"): external and invitation links, the primary one first.
+    ///
+    /// The server answers with at most [`MAX_LINKS`] rows and no paging, whatever the query
+    /// says; more is a server the tool does not understand, and an error rather than a guess.
+    /// Rows are decoded one by one from plain JSON so that a row of an unexpected shape never
+    /// puts any of its values (a password is among them) into an error message.
+    pub async fn list_links(&self, room_id: i64) -> Result<Vec<LinkDto>, ApiError> {
+        let path = format!("/api/2.0/files/rooms/{room_id}/links");
+        let call = Call::new(Method::GET, path.clone(), CallClass::Read);
+        let rows: Vec<Value> = self
+            .fetch_envelope::<Vec<Value>>(call)
+            .await?
+            .response
+            .unwrap_or_default();
+        if rows.len() > MAX_LINKS {
+            return Err(
+                ApiError::new(ErrorKind::Decode, "GET", &path).with_message(format!(
+                    "the room has {} links; the server sends at most {MAX_LINKS}",
+                    rows.len()
+                )),
+            );
+        }
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                serde_json::from_value::<LinkDto>(row).map_err(|_| {
+                    ApiError::new(ErrorKind::Decode, "GET", &path).with_message(format!(
+                        "link row {} is not a link (its fields have unexpected types)",
+                        i + 1
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Creates, changes or revokes (access 0) one link (`PUT /files/rooms/{id}/links`,
+    /// docs/docspace-api.md, "Sharing links"). Returns the link's row, or `None` when the
+    /// server answers without one (a revoke).
+    ///
+    /// Safe to repeat: a new link carries an id the tool chose (see
+    /// [`crate::links::create_request`]), so a retry finds it instead of adding a second one.
+    /// The password in `request` is registered with [`crate::redact`] before anything is
+    /// sent, so that a server or proxy echoing it in an error cannot put it into any output;
+    /// request bodies are never logged.
+    pub async fn set_link(
+        &self,
+        room_id: i64,
+        request: &LinkRequest,
+    ) -> Result<Option<LinkDto>, ApiError> {
+        if let Some(password) = &request.password {
+            crate::redact::register(password.expose_secret());
+        }
+        let call = Call::new(
+            Method::PUT,
+            format!("/api/2.0/files/rooms/{room_id}/links"),
+            CallClass::IdempotentWrite,
+        )
+        .json(request)?;
+        Ok(self.fetch_envelope::<LinkDto>(call).await?.response)
+    }
+
+    /// Sends the invitation emails of pending accounts again, in one call
+    /// (`PUT /api/2.0/people/invite` with `userIds`, docs/docspace-api.md, "Pending
+    /// invitations"). The server allows this path only a few calls per 15 minutes per user,
+    /// and every call sends emails: it is retried only when it provably did not run (like a
+    /// create), and one call carries every id. Returns the accounts the server answered with.
+    pub async fn resend_invitations(&self, user_ids: &[String]) -> Result<Vec<UserDto>, ApiError> {
+        let call = Call::new(Method::PUT, "/api/2.0/people/invite", CallClass::Create).json(
+            &ResendInvitationsRequest {
+                user_ids: user_ids.to_vec(),
+                resend_all: false,
+            },
+        )?;
+        Ok(self
+            .fetch_envelope::<Vec<UserDto>>(call)
+            .await?
+            .response
+            .unwrap_or_default())
     }
 
     /// The user with this email, or `None` when the portal has none (section 7).
@@ -1463,6 +1549,25 @@ impl super::DocSpaceApi for Client {
         room_id: i64,
     ) -> impl Future<Output = Result<Vec<ShareDto>, ApiError>> + Send {
         Client::get_share(self, room_id)
+    }
+    fn list_links(
+        &self,
+        room_id: i64,
+    ) -> impl Future<Output = Result<Vec<LinkDto>, ApiError>> + Send {
+        Client::list_links(self, room_id)
+    }
+    fn set_link(
+        &self,
+        room_id: i64,
+        request: &LinkRequest,
+    ) -> impl Future<Output = Result<Option<LinkDto>, ApiError>> + Send {
+        Client::set_link(self, room_id, request)
+    }
+    fn resend_invitations(
+        &self,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        Client::resend_invitations(self, user_ids)
     }
     fn set_share(
         &self,

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::UserType;
@@ -167,6 +168,93 @@ pub struct RoomDto {
     /// PascalCase action names (`Read`, `EditRoom`, `EditAccess`, ...) to booleans.
     #[serde(default, deserialize_with = "null_default")]
     pub security: BTreeMap<String, bool>,
+    /// Colour and cover (docs/docspace-api.md, "Room settings"). Kept loose: a logo of an
+    /// unexpected shape must not stop a run, it only reads as "not set".
+    #[serde(default, deserialize_with = "lenient")]
+    pub logo: Option<LogoDto>,
+    /// Absent when the room has no file lifetime (docs/docspace-api.md, "Room settings").
+    #[serde(default, deserialize_with = "lenient")]
+    pub lifetime: Option<LifetimeDto>,
+    /// Absent when the room has no watermark (docs/docspace-api.md, "Room settings").
+    #[serde(default, deserialize_with = "lenient")]
+    pub watermark: Option<WatermarkDto>,
+}
+
+/// Reads a value that is not vital for the run as `None` when its shape is unexpected.
+fn lenient<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<serde_json::Value>::deserialize(de)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// `logo` on a room: only the colour and the cover id matter to the tool (the image URLs are
+/// the server's).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoDto {
+    /// Hex without `#`.
+    #[serde(default)]
+    pub color: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub cover: Option<LogoCoverDto>,
+}
+
+/// `logo.cover`: the cover id and its SVG data (not kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoCoverDto {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// A room's file lifetime, as returned and as sent (`RoomDataLifetimeDto`,
+/// docs/docspace-api.md, "Room settings").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LifetimeDto {
+    /// Only sent, to switch the lifetime off (`false`); the server never returns it set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// 1..999.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+    /// 0 days, 1 months, 2 years.
+    #[serde(default)]
+    pub period: i64,
+    #[serde(default)]
+    pub delete_permanently: bool,
+}
+
+/// A room's watermark as returned (`WatermarkDto`, docs/docspace-api.md, "Room settings").
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatermarkDto {
+    /// Bit flags: 1 user name, 2 email, 4 IP address, 8 current date, 16 room name.
+    #[serde(default)]
+    pub additions: i64,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub rotate: i64,
+    /// Set when the watermark is an image (not managed by the tool).
+    #[serde(default)]
+    pub image_url: Option<String>,
+}
+
+/// A watermark as sent in a create or update (`WatermarkRequestDto`). `enabled: false` removes
+/// the watermark; image watermarks are not sent by the tool.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatermarkRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    pub additions: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub rotate: i64,
 }
 
 /// `rootFolderType` of an active room.
@@ -288,6 +376,10 @@ pub struct UserDto {
     /// Guest.
     #[serde(default)]
     pub is_visitor: bool,
+    /// When the account was created (for a pending invitee: when the invitation made it),
+    /// as the server's date string (docs/docspace-api.md, "Pending invitations").
+    #[serde(default, deserialize_with = "lenient")]
+    pub registration_date: Option<String>,
 }
 
 impl UserDto {
@@ -356,12 +448,139 @@ pub struct ShareDto {
     pub can_edit_access: bool,
 }
 
-/// Body of `POST /files/rooms` (5.1).
+/// One row of `GET /files/rooms/{id}/links` (a `FileShareDto` whose `sharedLink` is set,
+/// docs/docspace-api.md, "Sharing links").
+///
+/// Not `Serialize`: it may carry a link password, which must never be written anywhere.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkDto {
+    /// FileShare int; what the link grants.
+    #[serde(default)]
+    pub access: i64,
+    /// 1 external, 3 invitation, 4 primary external.
+    #[serde(default)]
+    pub subject_type: Option<i64>,
+    #[serde(default)]
+    pub shared_link: Option<SharedLinkDto>,
+}
+
+/// `sharedLink` of a link row. The link's URL (`shareLink`) and `requestToken` grant access
+/// to the room by themselves: they are not read, so they cannot end up in a plan or a log.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedLinkDto {
+    /// A uuid.
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The server's date string; absent when the link does not expire.
+    #[serde(default)]
+    pub expiration_date: Option<String>,
+    /// 0 invitation, 1 external.
+    #[serde(default)]
+    pub link_type: Option<i64>,
+    /// The password in clear text, sent to whoever may read the room's links. Held as a
+    /// secret from the moment it is decoded (its `Debug` prints `[REDACTED]`).
+    #[serde(default, deserialize_with = "secret")]
+    pub password: Option<SecretString>,
+    #[serde(default)]
+    pub deny_download: Option<bool>,
+    #[serde(default)]
+    pub is_expired: Option<bool>,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub internal: Option<bool>,
+    /// Invitation links only.
+    #[serde(default)]
+    pub max_use_count: Option<i64>,
+    #[serde(default)]
+    pub current_use_count: Option<i64>,
+}
+
+/// Reads a string straight into a secret; an empty string is no password.
+fn secret<'de, D: Deserializer<'de>>(de: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(de)?
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from))
+}
+
+/// `linkType` of a link request or row.
+pub const LINK_TYPE_INVITATION: i64 = 0;
+/// `linkType` of a link request or row.
+pub const LINK_TYPE_EXTERNAL: i64 = 1;
+
+/// Body of `PUT /files/rooms/{id}/links` (`RoomLinkRequest`, docs/docspace-api.md, "Sharing
+/// links"). Every call rebuilds all options of the link, so a request always carries the
+/// whole wanted state of the link, the password included.
+///
+/// Not `PartialEq`, and its `Debug` never shows the password (a [`SecretString`]); the
+/// password is exposed only while the body is encoded.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkRequest {
+    /// A uuid: the link to change, or, for a new link, an id the tool chose, so that a
+    /// retried create finds the link it made instead of making a second one.
+    pub link_id: String,
+    /// FileShare int; `0` revokes.
+    pub access: i64,
+    /// ISO 8601 with offset; omitted for a link that does not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+    pub internal: bool,
+    pub title: String,
+    pub link_type: i64,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_secret"
+    )]
+    pub password: Option<SecretString>,
+    pub deny_download: bool,
+    /// Invitation links only, 1..1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_use_count: Option<i64>,
+}
+
+fn expose_secret<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    match value {
+        Some(secret) => ser.serialize_some(secret.expose_secret()),
+        None => ser.serialize_none(),
+    }
+}
+
+/// Body of `PUT /api/2.0/people/invite` (docs/docspace-api.md, "Pending invitations").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResendInvitationsRequest {
+    pub user_ids: Vec<String>,
+    /// Always `false`: `true` would resend to every pending account on the portal.
+    pub resend_all: bool,
+}
+
+/// Reads the server's date strings (`ApiDateTime`: `2026-01-31T10:00:00.0000000+01:00`;
+/// some builds leave out the offset, which is then read as UTC). `None` for anything else:
+/// a date the tool cannot read is treated as unknown, never guessed.
+pub fn parse_api_date(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let text = text.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(d);
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|n| n.and_utc().fixed_offset())
+}
+
+/// Body of `POST /files/rooms` (docs/docspace-api.md, "Creating rooms").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRoomRequest {
     pub title: String,
-    /// Always the integer (section 4).
+    /// Always the integer (docs/docspace-api.md, "Enums").
     pub room_type: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -370,6 +589,18 @@ pub struct CreateRoomRequest {
     pub quota: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_download: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkRequest>,
+    /// Hex without `#`, at most 6 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// A cover id (`GET /api/2.0/files/rooms/covers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
 }
 
 /// Body of `PUT /files/rooms/{id}` (5.4): only present fields are applied.
@@ -386,6 +617,18 @@ pub struct UpdateRoomRequest {
     pub quota: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_download: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkRequest>,
+    /// Hex without `#`, at most 6 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// A cover id (`GET /api/2.0/files/rooms/covers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
 }
 
 /// Body of `PUT /files/rooms/{id}/share` (6.2).
@@ -482,6 +725,7 @@ mod tests {
             tags: None,
             quota: None,
             deny_download: None,
+            ..CreateRoomRequest::default()
         };
         assert_eq!(
             serde_json::to_value(&req).unwrap(),
