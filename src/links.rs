@@ -928,7 +928,13 @@ mod tests {
             "old-password",
         );
         l.expires = Some(date(2027, 1, 1));
-        let d = diff(RoomType::Custom, &[w.clone()], &[l.clone()], false, now());
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            std::slice::from_ref(&l),
+            false,
+            now(),
+        );
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
@@ -1100,7 +1106,13 @@ mod tests {
             })
             .collect();
         let w = want("Sixth", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, &[w.clone()], &live, false, now());
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &live,
+            false,
+            now(),
+        );
         assert!(
             d.problems[0].message.contains("allows 5"),
             "{:?}",
@@ -1118,7 +1130,13 @@ mod tests {
     fn a_kind_change_replaces_the_link_and_duplicate_live_titles_are_refused() {
         let w = want("Same", LinkKind::Invitation, Access::Read);
         let l = live("e", "Same", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, &[w.clone()], &[l.clone()], false, now());
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            std::slice::from_ref(&l),
+            false,
+            now(),
+        );
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Revoke { .. }, LinkChange::Create { .. }]

@@ -244,7 +244,7 @@ impl ObservedRoom {
 
 impl ObservedMember {
     pub fn from_dto(s: &ShareDto) -> Option<ObservedMember> {
-        // Link rows (subjectType 1/3/4) are not members (6.1).
+        // Link rows (subjectType 1/3/4) are not members (docs/docspace-api.md, "Reading members").
         let subject = if let Some(g) = &s.shared_to_group {
             MemberSubject::Group(ObservedGroup {
                 id: g.id.clone(),
@@ -596,7 +596,7 @@ async fn resolve_people<A: DocSpaceApi>(
                 }
                 listing = Some(PeopleListing { start, total });
             }
-            // Callers of type User or Guest may not search people (docspace-api.md 7):
+            // Callers of type User or Guest may not search people (docs/docspace-api.md, "People and groups lookup"):
             // look each email up instead.
             Err(e) if e.http_status() == Some(403) => listing_forbidden = true,
             Err(e) => return Err(e),
@@ -612,7 +612,7 @@ async fn resolve_people<A: DocSpaceApi>(
                 match api.user_by_email(as_written).await {
                     Ok(user) => Ok((email.to_string(), user)),
                     // The caller may not view this account (7): to this key it has no account,
-                    // and an email invitation reaches the existing user anyway (6.5).
+                    // and an email invitation reaches the existing user anyway (docs/docspace-api.md, "Email invitations").
                     Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
                     Err(e) => Err(e),
                 }

@@ -3,7 +3,8 @@
 //!
 //! Everything that talks HTTP to a portal sits behind [`DocSpaceApi`], so code that reads the
 //! portal's state or applies a plan can be tested against an in-memory fake. The facts behind
-//! each quirk handled here are in docs/docspace-api.md; comments name its sections.
+//! each quirk handled here are in docs/docspace-api.md, "Response envelopes" and the sections
+//! after it; comments name the section.
 
 pub mod client;
 pub mod error;

@@ -1,14 +1,14 @@
-//! Serde types for the DocSpace JSON wire format (docspace-api.md sections 3 to 8).
+//! Serde types for the DocSpace JSON wire format (docs/docspace-api.md, "Response envelopes", "Enums" and the sections on rooms, sharing and people).
 //!
 //! Invariants:
 //! - Property names are camelCase; unknown fields are ignored, so newer servers that add fields
-//!   keep working. The server omits null properties (3.1), so every field that is not always
+//!   keep working. The server omits null properties (docs/docspace-api.md, "Response envelopes"), so every field that is not always
 //!   present is an `Option` or has a default; explicit `null` is accepted where a collection is
 //!   expected and read as empty.
 //! - Enums travel as integers in both directions (`roomType`, `access`): a string the server
-//!   cannot parse silently becomes "remove" (6.4), so request types hold `i64`, never names.
+//!   cannot parse silently becomes "remove" (docs/docspace-api.md, "Access as integers"), so request types hold `i64`, never names.
 //! - Request types skip `None` fields, because the server treats a present field as "apply
-//!   this" (5.4: only non-null fields are applied).
+//!   this" (docs/docspace-api.md, "Updating rooms": only non-null fields are applied).
 
 use std::collections::BTreeMap;
 
@@ -27,9 +27,9 @@ where
     Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
 }
 
-/// The success envelope every controller result is wrapped in (3.1).
+/// The success envelope every controller result is wrapped in (docs/docspace-api.md, "Response envelopes").
 ///
-/// `status == 1` means failure even inside a 2xx (3.3); the client checks that before it
+/// `status == 1` means failure even inside a 2xx (docs/docspace-api.md, "Response envelopes"); the client checks that before it
 /// looks at `response`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,12 +45,12 @@ pub struct Envelope<T> {
     pub status: i64,
     #[serde(default)]
     pub status_code: i64,
-    /// Present on exception responses (3.2).
+    /// Present on exception responses (docs/docspace-api.md, "Response envelopes").
     #[serde(default)]
     pub error: Option<ErrorDetail>,
 }
 
-/// The error body of an exception response (3.2). Only `message` is relied on; `type`,
+/// The error body of an exception response (docs/docspace-api.md, "Response envelopes"). Only `message` is relied on; `type`,
 /// `stack` and `hresult` are server internals.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,7 +73,7 @@ pub struct ErrorDetail {
     pub message: Option<String>,
 }
 
-/// The framework's validation-problem object, sent in `response` with `status: 1` (3.3).
+/// The framework's validation-problem object, sent in `response` with `status: 1` (docs/docspace-api.md, "Response envelopes").
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidationProblem {
@@ -114,7 +114,7 @@ impl ValidationProblem {
     }
 }
 
-/// `createdBy` / `updatedBy` on a room (5.2).
+/// `createdBy` / `updatedBy` on a room (docs/docspace-api.md, "Reading a room").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRefDto {
@@ -124,18 +124,18 @@ pub struct UserRefDto {
     pub display_name: String,
 }
 
-/// A room (folder object, 5.2).
+/// A room (folder object, docs/docspace-api.md, "Reading a room").
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomDto {
     pub id: i64,
-    /// The title as stored: already sanitised by the server (5.1).
+    /// The title as stored: already sanitised by the server (docs/docspace-api.md, "Creating rooms").
     #[serde(default)]
     pub title: String,
     /// `RoomType` int; `None` for plain folders.
     #[serde(default)]
     pub room_type: Option<i64>,
-    /// 14 active, 20 archived (5.2).
+    /// 14 active, 20 archived (docs/docspace-api.md, "Reading a room").
     #[serde(default)]
     pub root_folder_type: Option<i64>,
     /// Section folder ids. Not used by the tool; kept loose (a number, or a string for
@@ -153,14 +153,14 @@ pub struct RoomDto {
     pub private: Option<bool>,
     #[serde(default)]
     pub indexing: Option<bool>,
-    /// Only when the portal has room quotas and the caller may edit the room (5.2).
+    /// Only when the portal has room quotas and the caller may edit the room (docs/docspace-api.md, "Reading a room").
     #[serde(default)]
     pub quota_limit: Option<i64>,
     #[serde(default)]
     pub is_custom_quota: Option<bool>,
     #[serde(default)]
     pub created_by: Option<UserRefDto>,
-    /// Date strings as sent (the SDK's date model is wrong for the wire, 10 "Client").
+    /// Date strings as sent (the SDK's date model does not fit the wire).
     #[serde(default)]
     pub created: Option<String>,
     #[serde(default)]
@@ -263,7 +263,7 @@ pub const ROOT_FOLDER_ROOMS: i64 = 14;
 pub const ROOT_FOLDER_ARCHIVE: i64 = 20;
 
 impl RoomDto {
-    /// Whether the room sits in the Archive section (5.2: `rootFolderType` 20).
+    /// Whether the room sits in the Archive section (docs/docspace-api.md, "Reading a room": `rootFolderType` 20).
     pub fn is_archived(&self) -> bool {
         self.root_folder_type == Some(ROOT_FOLDER_ARCHIVE)
     }
@@ -292,6 +292,9 @@ pub struct ConnectedRoomDto {
 
 /// One entry of the room listing: a room the tool can manage (integer id) or one in
 /// connected storage (string id).
+// Nearly every entry is a `Room`: boxing it would cost an allocation per room for the
+// benefit of the rare connected-storage entry.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListedRoom {
     Room(RoomDto),
@@ -329,7 +332,7 @@ fn truncate_json(value: &serde_json::Value) -> String {
     }
 }
 
-/// `response` of `GET /files/rooms`: paging lives inside it, not in the envelope (3.1).
+/// `response` of `GET /files/rooms`: paging lives inside it, not in the envelope (docs/docspace-api.md, "Response envelopes").
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomsPage {
@@ -344,7 +347,7 @@ pub struct RoomsPage {
     pub total: i64,
 }
 
-/// A user profile (EmployeeFullDto, section 7). Share responses carry trimmed copies (only `id`
+/// A user profile (EmployeeFullDto, docs/docspace-api.md, "People and groups lookup"). Share responses carry trimmed copies (only `id`
 /// on PUT share), so everything but `id` defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -383,7 +386,7 @@ pub struct UserDto {
 }
 
 impl UserDto {
-    /// The portal-wide type, derived as section 7 says: owner/admin, then room admin, then
+    /// The portal-wide type, derived as docs/docspace-api.md, "People and groups lookup" says: owner/admin, then room admin, then
     /// user (`isCollaborator`), then guest (`isVisitor`). A profile with none of the flags
     /// (trimmed copies) reads as `User`, the server's default type for an ordinary account.
     pub fn user_type(&self) -> UserType {
@@ -400,13 +403,13 @@ impl UserDto {
         }
     }
 
-    /// Invited by email and not yet registered (6.5: `activationStatus` 2 or `status` 4).
+    /// Invited by email and not yet registered (docs/docspace-api.md, "Email invitations": `activationStatus` 2 or `status` 4).
     pub fn is_pending(&self) -> bool {
         self.activation_status == Some(2) || self.status == Some(4)
     }
 }
 
-/// A group as listed by `GET /group` (section 7).
+/// A group as listed by `GET /group` (docs/docspace-api.md, "People and groups lookup").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupDto {
@@ -417,7 +420,7 @@ pub struct GroupDto {
     pub members_count: Option<i64>,
 }
 
-/// `sharedToGroup` on a share row (6.1).
+/// `sharedToGroup` on a share row (docs/docspace-api.md, "Reading members").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRefDto {
@@ -426,7 +429,7 @@ pub struct GroupRefDto {
     pub name: String,
 }
 
-/// One row of a room's share list (FileShareDto, 6.1).
+/// One row of a room's share list (FileShareDto, docs/docspace-api.md, "Reading members").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareDto {
@@ -603,7 +606,7 @@ pub struct CreateRoomRequest {
     pub cover: Option<String>,
 }
 
-/// Body of `PUT /files/rooms/{id}` (5.4): only present fields are applied.
+/// Body of `PUT /files/rooms/{id}` (docs/docspace-api.md, "Updating rooms"): only present fields are applied.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRoomRequest {
@@ -631,7 +634,7 @@ pub struct UpdateRoomRequest {
     pub cover: Option<String>,
 }
 
-/// Body of `PUT /files/rooms/{id}/share` (6.2).
+/// Body of `PUT /files/rooms/{id}/share` (docs/docspace-api.md, "The share call").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareRequest {
@@ -644,7 +647,7 @@ pub struct ShareRequest {
     pub force: bool,
 }
 
-/// One entry of a share request: a user or group `id`, or an `email` (6.2, 6.5).
+/// One entry of a share request: a user or group `id`, or an `email` (docs/docspace-api.md, "The share call"; docs/docspace-api.md, "Email invitations").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invitation {
@@ -652,7 +655,7 @@ pub struct Invitation {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// FileShare int, always (6.4).
+    /// FileShare int, always (docs/docspace-api.md, "Access as integers").
     pub access: i64,
 }
 
@@ -666,7 +669,7 @@ impl Invitation {
         }
     }
 
-    /// An invitation by email (validated by the server as a guest, 6.3).
+    /// An invitation by email (validated by the server as a guest, docs/docspace-api.md, "Roles per room type").
     pub fn by_email(email: impl Into<String>, access: i64) -> Invitation {
         Invitation {
             id: None,
@@ -676,7 +679,7 @@ impl Invitation {
     }
 }
 
-/// Response of `PUT /files/rooms/{id}/share` (RoomSecurityDto, 6.2).
+/// Response of `PUT /files/rooms/{id}/share` (RoomSecurityDto, docs/docspace-api.md, "The share call").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareResponse {
@@ -691,13 +694,13 @@ pub struct ShareResponse {
     pub error: i64,
 }
 
-/// A long-running file operation (archive, unarchive, delete; section 8).
+/// A long-running file operation (archive, unarchive, delete; docs/docspace-api.md, "Long-running operations").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileOperationDto {
     #[serde(default)]
     pub id: String,
-    /// FileOperationType int. The key is capitalised on the wire (section 8).
+    /// FileOperationType int. The key is capitalised on the wire (docs/docspace-api.md, "Long-running operations").
     #[serde(default, rename = "Operation", alias = "operation")]
     pub operation: Option<i64>,
     #[serde(default)]

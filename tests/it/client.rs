@@ -1,7 +1,7 @@
 //! Contract and retry tests for the DocSpace client against wiremock on 127.0.0.1.
 //!
 //! Each contract test pins what goes on the wire for one call: method, path, exact query,
-//! the bearer header, and exact JSON bodies with integer enums (docspace-api.md 6.4). Retry
+//! the bearer header, and exact JSON bodies with integer enums (docs/docspace-api.md, "Access as integers"). Retry
 //! tests assert request counts, never tight timings; the one lower bound on elapsed time
 //! (`Retry-After: 1`) cannot flake because a sleep never ends early.
 
@@ -39,7 +39,7 @@ fn client(server: &MockServer) -> Client {
     Client::new(config(&server.uri())).unwrap()
 }
 
-/// A success envelope (3.1).
+/// A success envelope (docs/docspace-api.md, "Response envelopes").
 fn ok(response: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "response": response, "count": 1, "links": [], "status": 0, "statusCode": 200
@@ -54,7 +54,7 @@ fn ok_total(response: Value, total: i64) -> ResponseTemplate {
     }))
 }
 
-/// An exception envelope (3.2).
+/// An exception envelope (docs/docspace-api.md, "Response envelopes").
 fn fail(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({
         "error": {"message": message, "type": "System.Exception", "stack": "   at X", "hresult": -1},
@@ -677,7 +677,7 @@ async fn get_share_pages_by_envelope_total() {
 
 #[tokio::test]
 async fn get_share_stops_on_negative_count_and_empty_page() {
-    // 3.1: the share list's envelope count can go negative past the end.
+    // docs/docspace-api.md, "Response envelopes": the share list's envelope count can go negative past the end.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/files/rooms/7/share"))
@@ -739,7 +739,7 @@ async fn set_share_sends_integer_access_values() {
     );
     assert_eq!(response.warning.as_deref(), Some("could not invite x"));
     assert_eq!(response.error, 0);
-    // Integers on the wire, never names (6.4).
+    // Integers on the wire, never names (docs/docspace-api.md, "Access as integers").
     let body: Value = serde_json::from_slice(&received(&server).await[0].body).unwrap();
     assert!(body["invitations"][0]["access"].is_i64());
     assert_headers(&server).await;
@@ -789,7 +789,7 @@ async fn user_by_email_tries_the_written_form_then_lower_case_and_maps_404_to_no
 
 #[tokio::test]
 async fn user_by_email_empty_404_is_an_error_not_a_new_guest() {
-    // 2.2: an unknown or suspended portal answers 404 with an empty body.
+    // docs/docspace-api.md, "Authentication": an unknown or suspended portal answers 404 with an empty body.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/people/email"))
@@ -916,7 +916,7 @@ async fn status_one_inside_a_200_is_an_error() {
 
 #[tokio::test]
 async fn validation_problem_is_decoded_into_a_message() {
-    // 3.3: HTTP 400, success envelope shape, status 1, the problem in `response`.
+    // docs/docspace-api.md, "Response envelopes": HTTP 400, success envelope shape, status 1, the problem in `response`.
     let problem = json!({
         "response": {"title": "One or more validation errors occurred.", "status": 400,
                      "errors": {"Title": ["The field Title must be a string with a maximum length of 170."]},

@@ -64,7 +64,7 @@ async fn mount_basics(server: &MockServer, folders: Value) {
 async fn people_search_forbidden_falls_back_to_lookups_and_hidden_accounts_are_new() {
     let server = MockServer::start().await;
     mount_basics(&server, json!([])).await;
-    // User-type keys may not search people (docspace-api.md 7).
+    // User-type keys may not search people (docs/docspace-api.md, "People and groups lookup").
     Mock::given(method("GET"))
         .and(path("/api/2.0/people/filter"))
         .respond_with(ResponseTemplate::new(403))
