@@ -225,6 +225,24 @@ impl ObservedLink {
     }
 }
 
+/// A stable fingerprint of a room's live links, for saved plans: it changes when a link is
+/// added, revoked or changed, or gains or loses a password. A password changed to another
+/// cannot show here (digests do not outlive a run, by design); the plan's own comparison
+/// covered it when the plan was made.
+pub fn fingerprint(links: &[ObservedLink]) -> String {
+    let mut rows: Vec<String> = links
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap_or_default())
+        .collect();
+    rows.sort();
+    let mut h = Sha256::new();
+    for row in rows {
+        h.update(row.as_bytes());
+        h.update(b"\n");
+    }
+    format!("{:x}", h.finalize())[..16].to_string()
+}
+
 /// A link password as a manifest names it: the environment variable, and the digest of its
 /// value when the variable is set (`None`: not set, which the diff reports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1172,6 +1190,21 @@ mod tests {
         assert!(uuid::Uuid::parse_str(body["linkId"].as_str().unwrap()).is_ok());
         let body = serde_json::to_value(revoke_request("x", "I", LinkKind::Invitation)).unwrap();
         assert_eq!(body["access"], 0);
+    }
+
+    #[test]
+    fn fingerprints_ignore_order_and_see_every_change() {
+        let a = live("a", "A", LinkKind::External, Access::Read);
+        let b = live("b", "B", LinkKind::Invitation, Access::Read);
+        let base = fingerprint(&[a.clone(), b.clone()]);
+        assert_eq!(base, fingerprint(&[b.clone(), a.clone()]));
+        let mut pw = a.clone();
+        pw.has_password = true;
+        assert_ne!(base, fingerprint(&[pw, b.clone()]));
+        let mut later = a;
+        later.expires = Some(date(2027, 1, 1));
+        assert_ne!(base, fingerprint(&[later, b.clone()]));
+        assert_ne!(base, fingerprint(&[b]));
     }
 
     #[test]

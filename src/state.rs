@@ -101,6 +101,12 @@ pub struct ObservedUser {
 }
 
 impl ObservedUser {
+    /// How long ago the account was created, for a pending invitee the age of its invitation;
+    /// `None` when the date is unknown (never guessed as "new" or "old").
+    pub fn invitation_age(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        self.created.map(|c| now - c)
+    }
+
     fn from_dto(u: &UserDto) -> ObservedUser {
         ObservedUser {
             id: u.id.clone(),

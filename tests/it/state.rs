@@ -385,3 +385,40 @@ async fn links_are_read_only_for_the_rooms_asked_for_and_no_password_is_kept() {
         serde_json::to_value(&observed.links[&7]).unwrap()
     );
 }
+
+#[test]
+fn pending_invitees_sort_oldest_first_with_unknown_dates_last() {
+    use chrono::TimeZone;
+    let user = |id: &str, created: Option<(i32, u32, u32)>, pending: bool| state::ObservedUser {
+        id: id.into(),
+        email: format!("{id}@x.test"),
+        user_type: docspace_provision::model::UserType::Guest,
+        pending,
+        terminated: false,
+        type_known: true,
+        created: created.map(|(y, m, d)| chrono::Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()),
+    };
+    let mut observed = state::Observed::default();
+    for u in [
+        user("young", Some((2026, 11, 20)), true),
+        user("unknown", None, true),
+        user("old", Some((2026, 9, 1)), true),
+        user("active", Some((2020, 1, 1)), false),
+    ] {
+        observed.users.insert(u.email.clone(), u);
+    }
+    let order: Vec<&str> = observed
+        .pending_users()
+        .iter()
+        .map(|u| u.id.as_str())
+        .collect();
+    assert_eq!(order, ["old", "young", "unknown"]);
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+    assert_eq!(
+        observed.users["young@x.test"]
+            .invitation_age(now)
+            .map(|a| a.num_days()),
+        Some(10)
+    );
+    assert_eq!(observed.users["unknown@x.test"].invitation_age(now), None);
+}
