@@ -546,6 +546,7 @@ async fn run_room<A: DocSpaceApi>(
                     tags: s.tags,
                     quota: s.quota,
                     deny_download: s.deny_download,
+                    ..UpdateRoomRequest::default()
                 };
                 match api.update_room(id, &request).await {
                     Ok(_) => out.push(entry(room, room_id, item, Status::Applied, None)),
@@ -628,6 +629,7 @@ async fn create<A: DocSpaceApi>(
         tags: s.tags,
         quota: s.quota,
         deny_download: s.deny_download,
+        ..CreateRoomRequest::default()
     };
     let mut attempt = 1;
     loop {
@@ -984,6 +986,7 @@ mod tests {
             pending: true,
             terminated: false,
             type_known: true,
+            created: None,
         })
     }
 
@@ -1132,6 +1135,7 @@ mod tests {
             quota: None,
             custom_quota: false,
             deny_download: Some(false),
+            settings: Default::default(),
         }
     }
 

@@ -631,6 +631,7 @@ impl<'a> Doctor<'a> {
             tags: None,
             quota: None,
             deny_download: None,
+            ..CreateRoomRequest::default()
         };
         match self.client.create_room(&request).await {
             Ok(created) => {

@@ -1052,6 +1052,7 @@ mod tests {
             pending: false,
             terminated: false,
             type_known: true,
+            created: None,
         }
     }
 
@@ -1103,6 +1104,7 @@ mod tests {
                 quota: None,
                 custom_quota: false,
                 deny_download: None,
+                settings: Default::default(),
             }],
             members: [(5, members)].into_iter().collect(),
             ..Observed::default()
