@@ -160,13 +160,9 @@ rooms:
     );
     let json = portal.run(&["plan", manifest.to_str().unwrap(), "--format", "json"]);
     let json: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert!(
-        json["rooms"][0]["note"]
-            .as_str()
-            .unwrap()
-            .contains("--allow-removals"),
-        "{json:#}"
-    );
+    let guard = &json["rooms"][0]["notes"][0];
+    assert_eq!(guard["kind"], "removal_guard", "{json:#}");
+    assert_eq!(guard["removals"], 2, "{json:#}");
 
     // Refused removals leave the portal different from the manifest: exit 3, not 0.
     let (run, report) = portal.apply(&manifest, &[]);
@@ -440,10 +436,10 @@ rooms:
         saved.to_str().unwrap(),
     ]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    // A create the server refuses (an invalid quota is a 400 in the sandbox): edit the saved
-    // plan, which is the only way past the manifest's own validation.
+    // A create the server refuses (a tag over 255 characters is a 400 in the sandbox): edit
+    // the saved plan, which is the only way past the manifest's own validation.
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
-    value["rooms"][0]["create"]["quota"] = json!(-5);
+    value["rooms"][0]["items"][0]["settings"]["tags"] = json!(["x".repeat(300)]);
     std::fs::write(&saved, value.to_string()).unwrap();
 
     let report_path = portal.dir.join("report.json");
@@ -464,6 +460,7 @@ rooms:
     for e in entries(&report).iter().filter(|e| e["action"] == "invite") {
         assert_eq!(e["status"], "skipped");
         assert_eq!(e["error"]["message"], "room was not created");
+        assert_eq!(e["skip_reason"], "dependency_failed");
     }
     assert_eq!(
         portal.stats().await["routes"]["PUT /api/2.0/files/rooms/{id}/share"],

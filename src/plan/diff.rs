@@ -1,285 +1,15 @@
-//! The pure diff: (desired, observed) -> [`Plan`]. No I/O. Each change is an [`Item`] with a
-//! stable key (room title + subject) so plans, reports and re-runs line up; output order is
-//! deterministic (rooms and items sorted by key).
-//!
-//! Per room, items run in this order: create or unarchive, settings, one share batch
-//! (invite / change access / remove), archive. Unarchive comes before settings because the
-//! server refuses edits to archived rooms (docspace-api.md 5.4).
+//! The pure diff: (desired, observed) -> [`Plan`]. No I/O. Output order is deterministic
+//! (rooms sorted by title, items by execution order, then key).
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
-
-use crate::manifest::{
-    Desired, DesiredRoom, MembersMode, Origin, Problem, Quota, RoomState, Subject,
+use super::{
+    Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
+    RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
 };
+use crate::manifest::{Desired, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject};
 use crate::model::{self, Access, RoomType, SubjectKind, UserType};
 use crate::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom};
-
-/// The version of the plan / saved-plan JSON.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// What an item does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    CreateRoom,
-    Unarchive,
-    UpdateRoom,
-    Invite,
-    ChangeAccess,
-    Remove,
-    Archive,
-}
-
-impl Action {
-    /// Execution order within a room.
-    pub fn order(self) -> u8 {
-        match self {
-            Action::CreateRoom | Action::Unarchive => 0,
-            Action::UpdateRoom => 1,
-            Action::Invite | Action::ChangeAccess | Action::Remove => 2,
-            Action::Archive => 3,
-        }
-    }
-
-    pub fn is_share(self) -> bool {
-        matches!(self, Action::Invite | Action::ChangeAccess | Action::Remove)
-    }
-}
-
-/// Who a share item is for, as the share call needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Target {
-    /// An existing account, by id.
-    User {
-        id: String,
-        email: String,
-    },
-    /// No account yet: invited by email, which creates a pending guest (docspace-api.md 6.5).
-    NewGuest {
-        email: String,
-    },
-    Group {
-        id: String,
-        name: String,
-    },
-}
-
-impl Target {
-    pub fn label(&self) -> &str {
-        match self {
-            Target::User { email, .. } | Target::NewGuest { email } => email,
-            Target::Group { name, .. } => name,
-        }
-    }
-}
-
-/// One setting that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub field: String,
-    /// Human form of the live value (`None` when the room does not exist yet).
-    pub from: Option<String>,
-    pub to: String,
-}
-
-/// The settings a create or update sends.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct RoomSettings {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quota: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deny_download: Option<bool>,
-}
-
-/// One planned change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Item {
-    /// `room title` or `room title / subject`: stable across plan, report and re-runs.
-    pub key: String,
-    pub action: Action,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-    /// The access to set (`none` for removals).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
-    /// The live access before the change.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_access: Option<Access>,
-    /// Settings changes (create_room, update_room).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<FieldChange>,
-    /// Why a removal happens: `access: none` in the manifest, or `members: exact`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<RemovalReason>,
-}
-
-/// Why a member is removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RemovalReason {
-    /// The manifest says `access: none`.
-    AccessNone,
-    /// Not listed in a `members: exact` room.
-    NotListed,
-}
-
-impl Item {
-    /// The subject label (email or group), where relevant.
-    pub fn subject(&self) -> Option<&str> {
-        self.target.as_ref().map(Target::label)
-    }
-}
-
-/// Whether a room is created, changed or left alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoomChange {
-    Create,
-    Update,
-    Unchanged,
-}
-
-/// Everything planned for one room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomPlan {
-    pub title: String,
-    #[serde(rename = "type")]
-    pub room_type: RoomType,
-    /// The live room id (`None` when it is to be created).
-    pub room_id: Option<i64>,
-    pub change: RoomChange,
-    /// Settings a create sends (only for `create`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create: Option<RoomSettings>,
-    /// Settings an update sends (only when settings differ).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub update: Option<RoomSettings>,
-    /// Fingerprint of the observed room when planned (see [`state::fingerprint`]).
-    pub fingerprint: String,
-    /// Members before the plan (for the removal guard).
-    pub members_before: usize,
-    pub items: Vec<Item>,
-    /// Something a reviewer should know: about a room the plan leaves alone, or, on a room
-    /// with changes, that the removal guard would refuse its removals (set by the `plan` and
-    /// `apply` commands, which know `--allow-removals`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Hints about the room's identity and settings (see [`RoomNote`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<RoomNote>,
-}
-
-/// Something a reviewer should know about a room's plan, beyond its items. Text is made in
-/// `render/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum RoomNote {
-    /// A room with this title is kept in connected third-party storage, which the tool cannot
-    /// manage; it is not the manifest's room.
-    ConnectedNamesake {
-        id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        provider: Option<String>,
-    },
-    /// A planned create whose title is close to an existing room's (same but for case, or a
-    /// small edit such as a rename in the web UI): pin it with `id:` to adopt that room.
-    SimilarRoom { id: i64, title: String },
-    /// Tag names compare case-insensitively on the portal: asking for `requested` gives the
-    /// room the existing tag `existing`.
-    TagSpelling { requested: String, existing: String },
-    /// The room's members could not be read (after retries): the room is left out of this
-    /// plan, `apply` skips it, and the run's exit code says the portal may still differ.
-    Unreadable { error: String },
-}
-
-impl RoomPlan {
-    /// Why the room was left out, when it could not be read.
-    pub fn unreadable_error(&self) -> Option<&str> {
-        self.notes.iter().find_map(|n| match n {
-            RoomNote::Unreadable { error } => Some(error.as_str()),
-            _ => None,
-        })
-    }
-
-    /// Whether the room was left out because it could not be read.
-    pub fn is_unreadable(&self) -> bool {
-        self.unreadable_error().is_some()
-    }
-}
-
-/// Invitation settings from the manifest defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ShareSettings {
-    pub notify: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub culture: Option<String>,
-}
-
-/// Counts for the closing line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Summary {
-    pub rooms_to_create: usize,
-    pub rooms_to_update: usize,
-    pub rooms_unchanged: usize,
-    pub invitations: usize,
-    pub new_guests: usize,
-    pub access_changes: usize,
-    pub removals: usize,
-    pub archives: usize,
-    pub unarchives: usize,
-    /// POST and PUT requests `apply` will send at least (a create, a settings update, one
-    /// share batch, an archive or unarchive per room): what the portal's daily write limit
-    /// counts (docs/docspace-api.md, "Rate limits").
-    #[serde(default)]
-    pub write_calls: usize,
-    /// Rooms left out because they could not be read (see [`RoomNote::Unreadable`]).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub rooms_unreadable: usize,
-}
-
-/// The portal's default daily limit of POST and PUT requests per user (docs/docspace-api.md,
-/// "Rate limits").
-pub const DAILY_WRITE_LIMIT: usize = 10_000;
-
-impl Summary {
-    pub fn has_changes(&self) -> bool {
-        self.rooms_to_create + self.rooms_to_update > 0
-    }
-}
-
-/// A whole plan. Also the saved-plan format (`plan --out`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
-    pub format_version: u32,
-    pub portal: String,
-    /// Hash of the manifests' text (saved plans).
-    pub manifest_hash: String,
-    pub share: ShareSettings,
-    pub rooms: Vec<RoomPlan>,
-    pub summary: Summary,
-    /// Rooms in connected third-party storage on the portal: listed, never managed.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub unmanaged_connected_rooms: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-impl Plan {
-    pub fn has_changes(&self) -> bool {
-        self.summary.has_changes()
-    }
-}
 
 /// Problems that need the portal to see, located in the manifest. Any error here stops the
 /// run before a change.
@@ -326,45 +56,6 @@ pub fn diff(
     })
 }
 
-pub fn summarise(rooms: &[RoomPlan]) -> Summary {
-    let mut s = Summary::default();
-    for r in rooms {
-        if r.is_unreadable() {
-            s.rooms_unreadable += 1;
-        }
-        match r.change {
-            RoomChange::Create => s.rooms_to_create += 1,
-            RoomChange::Update => s.rooms_to_update += 1,
-            RoomChange::Unchanged => s.rooms_unchanged += 1,
-        }
-        // One share batch per room, whatever the number of members (a refused batch re-sent
-        // item by item costs more; this is the floor).
-        s.write_calls += usize::from(r.items.iter().any(|i| i.action.is_share()));
-        for i in &r.items {
-            if matches!(
-                i.action,
-                Action::CreateRoom | Action::UpdateRoom | Action::Archive | Action::Unarchive
-            ) {
-                s.write_calls += 1;
-            }
-            match i.action {
-                Action::Invite => {
-                    s.invitations += 1;
-                    if matches!(i.target, Some(Target::NewGuest { .. })) {
-                        s.new_guests += 1;
-                    }
-                }
-                Action::ChangeAccess => s.access_changes += 1,
-                Action::Remove => s.removals += 1,
-                Action::Archive => s.archives += 1,
-                Action::Unarchive => s.unarchives += 1,
-                Action::CreateRoom | Action::UpdateRoom => {}
-            }
-        }
-    }
-    s
-}
-
 fn locate(
     desired: &Desired,
     origin: Origin,
@@ -378,7 +69,7 @@ fn locate(
         .with_help(help)
 }
 
-/// Finds the live room for a manifest room (DESIGN.md section 4, identity).
+/// Finds the live room for a manifest room (docs/architecture.md, "Identity").
 fn find_room<'a>(
     desired: &Desired,
     observed: &'a Observed,
@@ -473,6 +164,7 @@ fn find_room<'a>(
     Ok(live)
 }
 
+/// One manifest room's plan, or `None` when a problem forbids it (pushed to `problems`).
 fn plan_room<'a>(
     desired: &Desired,
     observed: &Observed,
@@ -497,8 +189,6 @@ fn plan_room<'a>(
         .map(Vec::as_slice)
         .unwrap_or_default();
     let fingerprint = state::fingerprint(live, live.map(|_| members));
-    let key = room.title.clone();
-    let mut items = Vec::new();
 
     // Resolve every invitee first, so that portal problems are all reported.
     let targets: Vec<Option<Target>> = room
@@ -506,157 +196,32 @@ fn plan_room<'a>(
         .iter()
         .map(|inv| resolve(desired, observed, room, inv, problems))
         .collect();
-
-    let (create, update) = match live {
-        None => {
-            let settings = RoomSettings {
-                title: Some(room.title.clone()),
-                tags: room.tags.as_ref().map(|t| t.iter().cloned().collect()),
-                quota: room.quota.map(Quota::wire),
-                deny_download: room.deny_download,
-            };
-            let mut changes = vec![FieldChange {
-                field: "type".into(),
-                from: None,
-                to: room.room_type.to_string(),
-            }];
-            changes.extend(describe(&settings, None));
-            items.push(Item {
-                key: key.clone(),
-                action: Action::CreateRoom,
-                target: None,
-                access: None,
-                from_access: None,
-                changes,
-                reason: None,
-            });
-            (Some(settings), None)
-        }
-        Some(live) => {
-            if live.archived && room.state == RoomState::Present {
-                items.push(simple(&key, Action::Unarchive));
-            }
-            if live.archived && room.state == RoomState::Archived {
-                // An archived room cannot be edited or shared (5.4); it is left as it is.
-                let mut plan = left_alone(room, live, fingerprint, count_members(members));
-                plan.note = Some(
-                    "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".into(),
-                );
-                return Some(plan);
-            }
-            let update = settings_update(room, live);
-            if let Some(u) = &update {
-                items.push(Item {
-                    key: key.clone(),
-                    action: Action::UpdateRoom,
-                    target: None,
-                    access: None,
-                    from_access: None,
-                    changes: describe(u, Some(live)),
-                    reason: None,
-                });
-            }
-            (None, update)
-        }
-    };
-
-    // Share changes.
-    let mut listed: BTreeSet<String> = BTreeSet::new();
-    for (inv, target) in room.invitees.iter().zip(targets) {
-        let Some(target) = target else { continue };
-        let current = match &target {
-            Target::User { id, .. } => members
-                .iter()
-                .find(|m| matches!(&m.subject, MemberSubject::User(u) if &u.id == id)),
-            Target::Group { id, .. } => members
-                .iter()
-                .find(|m| matches!(&m.subject, MemberSubject::Group(g) if &g.id == id)),
-            Target::NewGuest { .. } => None,
-        };
-        listed.insert(member_key(&target));
-        let item_key = format!("{key} / {}", target.label());
-        // A room the tool creates is owned by the key's user, who then shows only in the
-        // synthetic owner row (6.1): inviting them is meaningless and the read-back could
-        // never confirm it.
-        let targets_me =
-            matches!((&target, &observed.me), (Target::User { id, .. }, Some(me)) if *id == me.id);
-        if live.is_none() && targets_me {
-            continue;
-        }
-        match current {
-            Some(m) if m.is_owner || is_me(observed, m) => {
-                // The owner and the key's own user cannot be re-shared; nothing to do.
-                continue;
-            }
-            Some(m) if inv.access == Access::None => items.push(Item {
-                key: item_key,
-                action: Action::Remove,
-                target: Some(target),
-                access: Some(Access::None),
-                from_access: m.access,
-                changes: Vec::new(),
-                reason: Some(RemovalReason::AccessNone),
-            }),
-            Some(m) if m.access == Some(inv.access) => {}
-            Some(m) => items.push(Item {
-                key: item_key,
-                action: Action::ChangeAccess,
-                target: Some(target),
-                access: Some(inv.access),
-                from_access: m.access,
-                changes: Vec::new(),
-                reason: None,
-            }),
-            None if inv.access == Access::None => {}
-            None => items.push(Item {
-                key: item_key,
-                action: Action::Invite,
-                target: Some(target),
-                access: Some(inv.access),
-                from_access: None,
-                changes: Vec::new(),
-                reason: None,
-            }),
-        }
+    if let Some(live) = live
+        && live.archived
+        && room.state == RoomState::Archived
+    {
+        // An archived room cannot be edited or shared (docs/docspace-api.md, "Updating
+        // rooms"); it is left as it is.
+        let mut plan = left_alone(room, live, fingerprint, count_members(members));
+        plan.notes.push(RoomNote::ArchivedLeftAlone);
+        return Some(plan);
     }
-    if room.members == MembersMode::Exact {
-        for m in members {
-            // Rows without a member role (the owner's ReadWrite) are not removable.
-            if m.is_owner || is_me(observed, m) || m.access.is_none() {
-                continue;
-            }
-            let target = match &m.subject {
-                MemberSubject::User(u) => Target::User {
-                    id: u.id.clone(),
-                    email: u.email.clone(),
-                },
-                MemberSubject::Group(g) => Target::Group {
-                    id: g.id.clone(),
-                    name: g.name.clone(),
-                },
-            };
-            if listed.contains(&member_key(&target)) {
-                continue;
-            }
-            items.push(Item {
-                key: format!("{key} / {}", target.label()),
-                action: Action::Remove,
-                target: Some(target),
-                access: Some(Access::None),
-                from_access: m.access,
-                changes: Vec::new(),
-                reason: Some(RemovalReason::NotListed),
-            });
-        }
-    }
+
+    let mut items = room_items(room, live);
+    items.extend(share_items(
+        observed,
+        room,
+        live.is_some(),
+        members,
+        targets,
+    ));
     if room.state == RoomState::Archived {
-        items.push(simple(&key, Action::Archive));
+        items.push(Item::new(&room.title, Change::Archive));
     }
-
     items.sort_by(|a, b| {
-        a.action
+        a.action()
             .order()
-            .cmp(&b.action.order())
+            .cmp(&b.action().order())
             .then_with(|| a.key.cmp(&b.key))
     });
     let change = match (live, items.is_empty()) {
@@ -669,14 +234,154 @@ fn plan_room<'a>(
         room_type: room.room_type,
         room_id: live.map(|r| r.id),
         change,
-        create,
-        update,
         fingerprint,
         members_before: count_members(members),
         items,
-        note: None,
         notes: room_notes(observed, room, live, index),
     })
+}
+
+/// The room-level items: create, or unarchive and settings.
+fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>) -> Vec<Item> {
+    let Some(live) = live else {
+        let settings = RoomSettings {
+            title: Some(room.title.clone()),
+            tags: room.tags.as_ref().map(|t| t.iter().cloned().collect()),
+            quota: room.quota,
+            deny_download: room.deny_download,
+        };
+        return vec![Item::new(&room.title, Change::CreateRoom { settings })];
+    };
+    let mut items = Vec::new();
+    if live.archived && room.state == RoomState::Present {
+        items.push(Item::new(&room.title, Change::Unarchive));
+    }
+    let changes = setting_changes(room, live);
+    if !changes.is_empty() {
+        items.push(Item::new(&room.title, Change::UpdateRoom { changes }));
+    }
+    items
+}
+
+/// The member items: one per invitee whose access differs, and, in a `members: exact` room,
+/// a removal per member the manifest does not list.
+fn share_items(
+    observed: &Observed,
+    room: &DesiredRoom,
+    exists: bool,
+    members: &[ObservedMember],
+    targets: Vec<Option<Target>>,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    for (inv, target) in room.invitees.iter().zip(targets) {
+        let Some(target) = target else { continue };
+        listed.insert(member_key(&target));
+        items.extend(invitee_item(
+            observed,
+            &room.title,
+            exists,
+            inv.access,
+            target,
+            members,
+        ));
+    }
+    if room.members == MembersMode::Exact {
+        items.extend(unlisted_removals(observed, &room.title, members, &listed));
+    }
+    items
+}
+
+/// The item for one invitee, or `None` when the room already matches.
+fn invitee_item(
+    observed: &Observed,
+    key: &str,
+    exists: bool,
+    access: Access,
+    target: Target,
+    members: &[ObservedMember],
+) -> Option<Item> {
+    let current = members.iter().find(|m| match (&target, &m.subject) {
+        (Target::User { id, .. }, MemberSubject::User(u)) => &u.id == id,
+        (Target::Group { id, .. }, MemberSubject::Group(g)) => &g.id == id,
+        _ => false,
+    });
+    let item_key = format!("{key} / {}", target.label());
+    // A room the tool creates is owned by the key's user, who then shows only in the
+    // synthetic owner row (docs/docspace-api.md, "Reading members"): inviting them is
+    // meaningless and the read-back could never confirm it.
+    let targets_me =
+        matches!((&target, &observed.me), (Target::User { id, .. }, Some(me)) if *id == me.id);
+    if !exists && targets_me {
+        return None;
+    }
+    let change = match current {
+        // The owner and the key's own user cannot be re-shared; nothing to do.
+        Some(m) if m.is_owner || is_me(observed, m) => return None,
+        Some(m) if access == Access::None => Change::Remove {
+            target: as_member(target)?,
+            from_access: m.access,
+            reason: RemovalReason::AccessNone,
+        },
+        Some(m) if m.access == Some(access) => return None,
+        Some(m) => Change::ChangeAccess {
+            target: as_member(target)?,
+            access,
+            from_access: m.access,
+        },
+        None if access == Access::None => return None,
+        None => Change::Invite { target, access },
+    };
+    Some(Item::new(item_key, change))
+}
+
+/// A target that is already a member (a user or group by id); `None` for a new guest, who
+/// cannot be one.
+fn as_member(t: Target) -> Option<Member> {
+    match t {
+        Target::User { id, email } => Some(Member::User { id, email }),
+        Target::Group { id, name } => Some(Member::Group { id, name }),
+        Target::NewGuest { .. } => None,
+    }
+}
+
+/// Removals of the members a `members: exact` room does not list (never the owner or the
+/// key's own user).
+fn unlisted_removals(
+    observed: &Observed,
+    key: &str,
+    members: &[ObservedMember],
+    listed: &BTreeSet<String>,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    for m in members {
+        // Rows without a member role (the owner's ReadWrite) are not removable.
+        if m.is_owner || is_me(observed, m) || m.access.is_none() {
+            continue;
+        }
+        let target = match &m.subject {
+            MemberSubject::User(u) => Member::User {
+                id: u.id.clone(),
+                email: u.email.clone(),
+            },
+            MemberSubject::Group(g) => Member::Group {
+                id: g.id.clone(),
+                name: g.name.clone(),
+            },
+        };
+        if listed.contains(&member_key(&Target::from(target.clone()))) {
+            continue;
+        }
+        items.push(Item::new(
+            format!("{key} / {}", target.label()),
+            Change::Remove {
+                target,
+                from_access: m.access,
+                reason: RemovalReason::NotListed,
+            },
+        ));
+    }
+    items
 }
 
 /// The plan of a live room the planner does not compare (no items).
@@ -691,12 +396,9 @@ fn left_alone(
         room_type: room.room_type,
         room_id: Some(live.id),
         change: RoomChange::Unchanged,
-        create: None,
-        update: None,
         fingerprint,
         members_before,
         items: Vec::new(),
-        note: None,
         notes: Vec::new(),
     }
 }
@@ -827,19 +529,6 @@ fn count_members(members: &[ObservedMember]) -> usize {
     members.iter().filter(|m| !m.is_owner).count()
 }
 
-/// An item with only a key and an action (create, settings, archive, unarchive).
-pub fn simple(key: &str, action: Action) -> Item {
-    Item {
-        key: key.to_string(),
-        action,
-        target: None,
-        access: None,
-        from_access: None,
-        changes: Vec::new(),
-        reason: None,
-    }
-}
-
 fn member_key(t: &Target) -> String {
     match t {
         Target::User { id, .. } => format!("u:{id}"),
@@ -854,7 +543,8 @@ fn is_me(observed: &Observed, m: &ObservedMember) -> bool {
 
 /// Resolves an invitee to a share target and checks the rules that need the portal: unknown
 /// groups, room-manager only for DocSpace admins and room admins (never for a new guest,
-/// whom the server validates as a guest, 6.3), terminated accounts.
+/// whom the server validates as a guest: docs/docspace-api.md, "Roles per room type"),
+/// terminated accounts.
 fn resolve(
     desired: &Desired,
     observed: &Observed,
@@ -957,75 +647,42 @@ fn user_type_name(t: UserType) -> &'static str {
     }
 }
 
-/// The settings a live room must change to match the manifest (`None` when it matches).
-fn settings_update(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomSettings> {
-    let mut u = RoomSettings::default();
+/// The settings of a live room that differ from the manifest (empty when it matches).
+fn setting_changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange> {
+    let mut out = Vec::new();
     if room.id.is_some() && live.title != room.title {
-        u.title = Some(room.title.clone());
+        out.push(SettingChange::Title {
+            from: live.title.clone(),
+            to: room.title.clone(),
+        });
     }
     // A case difference in a tag is no change (see `model::tags_match`).
     if let Some(tags) = &room.tags
         && !model::tags_match(tags, &live.tags)
     {
-        u.tags = Some(tags.iter().cloned().collect());
+        out.push(SettingChange::Tags {
+            from: live.tags.iter().cloned().collect(),
+            to: tags.iter().cloned().collect(),
+        });
     }
-    if let Some(q) = room.quota {
-        // `quotaLimit` is only reported when room quotas are enabled (5.2): without it,
-        // the quota cannot be compared and is not re-sent on every run.
-        if let Some(current) = live.quota
-            && current != q.wire()
-        {
-            u.quota = Some(q.wire());
-        }
+    // `quotaLimit` is only reported when room quotas are enabled (docs/docspace-api.md,
+    // "Reading a room"): without it, the quota cannot be compared and is not re-sent on
+    // every run.
+    if let Some(q) = room.quota
+        && let Some(current) = live.quota
+        && current != q.wire()
+    {
+        out.push(SettingChange::Quota {
+            from: quota_from_wire(current),
+            to: q,
+        });
     }
     if let Some(d) = room.deny_download
         && live.deny_download != Some(d)
     {
-        u.deny_download = Some(d);
-    }
-    (u != RoomSettings::default()).then_some(u)
-}
-
-/// The human form of a quota, the same in the saved plan as on the terminal.
-fn quota_human(q: i64) -> String {
-    crate::render::size_human(q)
-}
-
-fn tags_human(t: &[String]) -> String {
-    format!("[{}]", t.join(", "))
-}
-
-/// Human "field: from -> to" lines for settings.
-fn describe(s: &RoomSettings, live: Option<&ObservedRoom>) -> Vec<FieldChange> {
-    let mut out = Vec::new();
-    if let Some(t) = &s.title
-        && live.is_some()
-    {
-        out.push(FieldChange {
-            field: "title".into(),
-            from: live.map(|l| l.title.clone()),
-            to: t.clone(),
-        });
-    }
-    if let Some(t) = &s.tags {
-        out.push(FieldChange {
-            field: "tags".into(),
-            from: live.map(|l| tags_human(&l.tags.iter().cloned().collect::<Vec<_>>())),
-            to: tags_human(t),
-        });
-    }
-    if let Some(q) = s.quota {
-        out.push(FieldChange {
-            field: "quota".into(),
-            from: live.and_then(|l| l.quota).map(quota_human),
-            to: quota_human(q),
-        });
-    }
-    if let Some(d) = s.deny_download {
-        out.push(FieldChange {
-            field: "deny_download".into(),
-            from: live.map(|l| l.deny_download.unwrap_or(false).to_string()),
-            to: d.to_string(),
+        out.push(SettingChange::DenyDownload {
+            from: live.deny_download.unwrap_or(false),
+            to: d,
         });
     }
     out
@@ -1035,6 +692,7 @@ fn describe(s: &RoomSettings, live: Option<&ObservedRoom>) -> Vec<FieldChange> {
 mod tests {
     use super::*;
     use crate::manifest::{self, SourceFile};
+    use crate::plan::Action;
     use crate::state::{ObservedGroup, ObservedUser};
 
     fn desired(yaml: &str) -> Desired {
@@ -1128,7 +786,7 @@ mod tests {
         let removed: Vec<&str> = plan.rooms[0]
             .items
             .iter()
-            .filter(|i| i.action == Action::Remove)
+            .filter(|i| i.action() == Action::Remove)
             .filter_map(Item::subject)
             .collect();
         assert_eq!(removed, ["Sales", "u@x.test"]);
@@ -1146,8 +804,13 @@ mod tests {
         let plan = diff(&d, &o, String::new()).unwrap();
         let items = &plan.rooms[0].items;
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0].action, Action::Remove);
-        assert_eq!(items[0].reason, Some(RemovalReason::AccessNone));
+        assert!(matches!(
+            items[0].change,
+            Change::Remove {
+                reason: RemovalReason::AccessNone,
+                ..
+            }
+        ));
     }
 
     #[test]
