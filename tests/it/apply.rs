@@ -143,7 +143,7 @@ rooms:
     invitees:
       - email: uma.user@sandbox.test
         access: comment
-      - email: gus.guest@sandbox.test
+      - email: new.person@example.com
         access: read
 ",
     );
@@ -214,7 +214,7 @@ rooms:
   - title: Fresh
     type: collaboration
     invitees:
-      - email: gus.guest@sandbox.test
+      - email: new.person@example.com
         access: read
 ",
     );
@@ -250,7 +250,7 @@ rooms:
     );
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
     assert_eq!(
-        find(&report, "invite", Some("gus.guest@sandbox.test"))["status"],
+        find(&report, "invite", Some("new.person@example.com"))["status"],
         "applied"
     );
 
@@ -289,7 +289,7 @@ rooms:
   - title: Fresh
     type: collaboration
     invitees:
-      - email: gus.guest@sandbox.test
+      - email: new.person@example.com
         access: read
 ",
     );
@@ -366,7 +366,7 @@ rooms:
     invitees:
       - email: uma.user@sandbox.test
         access: editing
-      - email: gus.guest@sandbox.test
+      - email: new.person@example.com
         access: read
   - title: Fresh
     type: collaboration
@@ -403,7 +403,7 @@ rooms:
     let uma = find(&report, "invite", Some("uma.user@sandbox.test"));
     assert_eq!(uma["status"], "unchanged", "{uma}");
     assert!(uma["note"].as_str().unwrap().contains("already applied"));
-    let gus = find(&report, "invite", Some("gus.guest@sandbox.test"));
+    let gus = find(&report, "invite", Some("new.person@example.com"));
     assert_eq!(gus["status"], "skipped", "{gus}");
     assert!(message_of(gus).starts_with("stale:"), "{gus}");
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
@@ -730,4 +730,110 @@ fn on_a_terminal_apply_asks_and_only_yes_applies() {
         "{}",
         yes.stdout
     );
+}
+
+/// A saved plan from `tests/fixtures/saved-plans`, made for `portal`, written to its directory.
+fn saved_fixture(portal: &Portal, name: &str) -> std::path::PathBuf {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/saved-plans")
+        .join(name);
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let url = portal.handle.base_url.as_str().trim_end_matches('/');
+    let path = portal.dir.join(name);
+    std::fs::write(&path, text.replace("PORTAL", url)).unwrap();
+    path
+}
+
+/// `apply --plan PATH --auto-approve`: refused with exit 1 and nothing written. Returns the
+/// scrubbed stderr.
+async fn refused_saved_plan(portal: &Portal, path: &std::path::Path) -> String {
+    portal.reset_stats().await;
+    let run = portal.run(&["apply", "--plan", path.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0, "a refused plan must not write: {stats}");
+    portal.scrub(&run.stderr)
+}
+
+/// Hand-edited, cut or hostile saved plans are refused before any call that writes, with an
+/// error that names the bad room and item (or the place in the file).
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_saved_plans_are_refused_with_located_errors_and_no_writes() {
+    let portal = Portal::start().await;
+    for name in [
+        "room-listed-twice",
+        "update-with-negative-id",
+        "invite-without-target",
+        "unknown-action",
+        "truncated",
+        "key-of-another-room",
+        "invite-access-none",
+    ] {
+        let path = saved_fixture(&portal, &format!("{name}.json"));
+        let stderr = refused_saved_plan(&portal, &path).await;
+        insta::assert_snapshot!(format!("saved_plan_{name}"), stderr);
+    }
+    // No room of any of them was created.
+    let titles: Vec<String> = portal.state()["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["title"].as_str().map(str::to_string))
+        .collect();
+    for title in [
+        "Twice",
+        "Negative",
+        "No Target",
+        "Unknown",
+        "Cut",
+        "Mine",
+        "Nobody",
+    ] {
+        assert!(!titles.iter().any(|t| t == title), "{title} in {titles:?}");
+    }
+}
+
+/// A saved plan larger than any plan of the tool is refused without being parsed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_50_mb_saved_plan_is_refused() {
+    let portal = Portal::start().await;
+    let path = portal.dir.join("huge.json");
+    let mut text = String::from("{\"format_version\": 1, \"rooms\": [");
+    let room = "{\"title\": \"x\"},";
+    text.push_str(&room.repeat(50 * 1024 * 1024 / room.len()));
+    text.push_str("{}]}");
+    std::fs::write(&path, text).unwrap();
+    let stderr = refused_saved_plan(&portal, &path).await;
+    insta::assert_snapshot!("saved_plan_too_large", stderr);
+}
+
+/// The control for the hostile fixtures: the same shape, consistent, applies.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consistent_saved_plan_fixture_applies() {
+    let portal = Portal::start().await;
+    // The fingerprint of a room that does not exist yet, as `plan --out` writes it.
+    let manifest = portal.manifest(
+        "version: 1\nrooms:\n  - title: Valid\n    type: collaboration\n    invitees:\n      - email: new.person@example.com\n        access: read\n",
+    );
+    let planned = portal.dir.join("planned.json");
+    let run = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        planned.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let planned: Value = serde_json::from_str(&std::fs::read_to_string(&planned).unwrap()).unwrap();
+    let path = saved_fixture(&portal, "valid.json");
+    let mut fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    fixture["rooms"][0]["fingerprint"] = planned["rooms"][0]["fingerprint"].clone();
+    assert_eq!(
+        fixture["rooms"], planned["rooms"],
+        "the fixture is what plan writes"
+    );
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let run = portal.run(&["apply", "--plan", path.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
