@@ -52,7 +52,7 @@ pub async fn recheck<A: DocSpaceApi>(api: &A, plan: &Plan) -> Result<Rechecked, 
             .or_insert(r);
     }
     let by_title = &by_title;
-    let checked: Vec<(Option<i64>, Option<(usize, Live)>)> = stream::iter(
+    let checked: Vec<Checked> = stream::iter(
         plan.rooms
             .iter()
             .enumerate()
@@ -79,6 +79,9 @@ pub async fn recheck<A: DocSpaceApi>(api: &A, plan: &Plan) -> Result<Rechecked, 
     }
     Ok(found)
 }
+
+/// Per room: its id when it exists, and its index and live state when it changed.
+type Checked = (Option<i64>, Option<(usize, Live)>);
 
 /// (the id when the room exists, its fingerprint now, its live state)
 type Reread = (Option<i64>, String, Live);

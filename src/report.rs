@@ -342,8 +342,8 @@ impl Report {
 
     /// 3 when any item failed or was skipped (a dependency failed, the removal guard refused
     /// it, its saved-plan room was stale, or the run was interrupted: in each case the portal
-    /// still differs from what was planned); else 0 (docs/architecture.md, "Commands and exit
-    /// codes"). Decided from the outcomes' types, never from message text: an interrupted run
+    /// still differs from what was planned); else 0
+    /// (docs/architecture.md, "Commands and exit codes"). Decided from the outcomes' types, never from message text: an interrupted run
     /// has an entry for every item it left undone, and one interrupted after its last room
     /// finished left nothing undone.
     pub fn exit_status(&self) -> ExitStatus {

@@ -1,6 +1,6 @@
 //! Creating a room without ever creating it twice: titles are not unique and there is no
-//! idempotency key (docs/docspace-api.md, "Creating rooms"; "Retries and idempotency"), so
-//! after an ambiguous failure the rooms are re-listed and a new room with the exact title and
+//! idempotency key (docs/docspace-api.md, "Creating rooms";
+//! docs/docspace-api.md, "Retries and idempotency"), so after an ambiguous failure the rooms are re-listed and a new room with the exact title and
 //! type is adopted.
 
 use std::collections::HashSet;
@@ -52,9 +52,9 @@ pub(super) async fn create<A: DocSpaceApi>(
 }
 
 /// Whether a failed create certainly finished on the server: a 500 carrying DocSpace's JSON
-/// error envelope (the application's own exception handler answered: docs/docspace-api.md,
-/// "Response envelopes"), or a 503 (the
-/// reverse proxy did not pass the request on).
+/// error envelope (the application's own exception handler answered:
+/// docs/docspace-api.md, "Response envelopes"), or a 503 (the reverse proxy did not pass the
+/// request on).
 fn provably_finished(e: &ApiError) -> bool {
     match e.http_status() {
         Some(500) => e.message().is_some(),
@@ -77,10 +77,10 @@ async fn reconcile<A: DocSpaceApi>(
     first: &ApiError,
 ) -> Result<Option<i64>, EntryError> {
     // The create may have run. The title search is cheap but may go through a full-text
-    // index that lags or matches differently (docs/docspace-api.md, "Room listing and the key
-    // user's preferences"): when it finds nothing, a full listing
-    // decides. Either way the exact title and type are re-checked, and rooms that existed
-    // before this run are ignored.
+    // index that lags or matches differently
+    // (docs/docspace-api.md, "Room listing and the key user's preferences"): when it finds
+    // nothing, a full listing decides. Either way the exact title and type are re-checked,
+    // and rooms that existed before this run are ignored.
     let relist = |filter: Option<&str>| {
         let filter = filter.map(str::to_string);
         async move { api.list_rooms(SearchArea::Any, filter.as_deref()).await }

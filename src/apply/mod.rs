@@ -250,7 +250,7 @@ fn outcome_of<T>(result: Result<T, ApiError>) -> Outcome {
 }
 
 /// Archives or unarchives a room and waits until it shows the new state: both run as
-/// background operations on the server (5.5).
+/// background operations on the server (docs/docspace-api.md, "Archive and unarchive").
 async fn set_archived<A: DocSpaceApi>(
     api: &A,
     id: i64,

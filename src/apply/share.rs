@@ -1,7 +1,7 @@
 //! One room's member changes: ONE share batch, verified by reading the members back.
 //!
 //! - The share call can drop an invitee without an error (a `warning` at most:
-//!   docs/docspace-api.md, "The share call"; "Email invitations"), so every requested member
+//!   docs/docspace-api.md, "The share call"; docs/docspace-api.md, "Email invitations"), so every requested member
 //!   is verified by reading the room's members back.
 //! - The share call is not transactional: an invalid entry fails the request (403) after
 //!   earlier entries were applied (docs/docspace-api.md, "The share call"). After a refused
@@ -24,8 +24,9 @@ fn invitation(m: &MemberChange<'_>) -> Invitation {
     let access = m.access.wire();
     match m.who {
         Who::User(id) | Who::Group(id) => Invitation::by_id(id.to_string(), access),
-        // Email only for accounts that do not exist yet (docs/docspace-api.md, "Email
-        // invitations"); removals always go by id ("The share call").
+        // Email only for accounts that do not exist yet
+        // (docs/docspace-api.md, "Email invitations"); removals always go by id
+        // (docs/docspace-api.md, "The share call").
         Who::Email(email) => Invitation::by_email(email.to_string(), access),
     }
 }
@@ -77,8 +78,8 @@ pub(super) async fn apply_share<A: DocSpaceApi>(
 ) -> Vec<Outcome> {
     let batch = request(share, changes.iter().map(invitation).collect());
     let warning = match api.set_share(room_id, &batch).await {
-        // error 1 (FormRoleBlockingDeletion): nothing was applied (docs/docspace-api.md,
-        // "The share call"); treated as refused.
+        // error 1 (FormRoleBlockingDeletion): nothing was applied; treated as refused
+        // (docs/docspace-api.md, "The share call").
         Ok(r) if r.error == 0 => Some(r.warning),
         _ => None,
     };

@@ -1,7 +1,7 @@
 //! `apply`: plan (or load a saved plan), show it, confirm, execute with [`crate::apply`], and
 //! report every item (stdout, and `--report PATH`).
 //!
-//! Safety rules (docs/architecture.md, "Commands and exit codes"; "Apply"; "Saved plans"): a person must confirm on a terminal; without a
+//! Safety rules (docs/architecture.md, "Apply"; docs/architecture.md, "Saved plans"): a person must confirm on a terminal; without a
 //! terminal `--auto-approve` is required; a saved plan is checked in full before anything
 //! else ([`crate::plan::saved`]) and applies only to rooms whose fingerprint
 //! did not change since planning (the others are skipped as stale, or reported as already
@@ -114,14 +114,17 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What a run applies, or how the command already ended.
 enum Ready {
-    Run {
-        plan: Plan,
-        /// Ids of rooms that existed before the run.
-        known: HashSet<i64>,
-        /// Rooms of a saved plan that changed since it was made (see [`recheck`]).
-        changed: BTreeMap<usize, Live>,
-    },
+    Run(Box<ToRun>),
     Done(ExitStatus),
+}
+
+/// A plan to run and what the run needs to know about the portal.
+struct ToRun {
+    plan: Plan,
+    /// Ids of rooms that existed before the run.
+    known: HashSet<i64>,
+    /// Rooms of a saved plan that changed since it was made (see [`recheck`]).
+    changed: BTreeMap<usize, Live>,
 }
 
 /// What the run says about a room of a saved plan that changed since the plan was made.
@@ -182,11 +185,14 @@ impl Run<'_> {
             (None, None) => miette::bail!("apply needs manifest files or --plan"),
         };
         let (mut plan, known_ids, changed) = match ready {
-            Ready::Run {
-                plan,
-                known,
-                changed,
-            } => (plan, known, changed),
+            Ready::Run(run) => {
+                let ToRun {
+                    plan,
+                    known,
+                    changed,
+                } = *run;
+                (plan, known, changed)
+            }
             Ready::Done(status) => return Ok(status),
         };
         // Rooms of a saved plan that changed since leave the plan: what the portal already
@@ -249,11 +255,11 @@ impl Run<'_> {
             return Ok(Ready::Done(ExitStatus::Error));
         };
         let known = prepared.observed.rooms.iter().map(|r| r.id).collect();
-        Ok(Ready::Run {
+        Ok(Ready::Run(Box::new(ToRun {
             plan: prepared.plan,
             known,
             changed: BTreeMap::new(),
-        })
+        })))
     }
 
     /// Loads and checks a saved plan (see [`crate::plan::saved`]), then re-reads its rooms.
@@ -279,11 +285,11 @@ impl Run<'_> {
             return self.interrupted_before_change().map(Ready::Done);
         };
         let rechecked = rechecked?;
-        Ok(Ready::Run {
+        Ok(Ready::Run(Box::new(ToRun {
             plan,
             known: rechecked.known,
             changed: rechecked.changed,
-        })
+        })))
     }
 
     /// Takes the rooms of a saved plan that changed since it was made out of the plan and

@@ -7,7 +7,9 @@ use super::{
     Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
 };
-use crate::manifest::{Desired, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject};
+use crate::manifest::{
+    Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject,
+};
 use crate::model::{self, Access, RoomType, SubjectKind, UserType};
 use crate::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom};
 
@@ -69,7 +71,8 @@ fn locate(
         .with_help(help)
 }
 
-/// Finds the live room for a manifest room (docs/architecture.md, "Identity").
+/// Finds the live room for a manifest room (docs/architecture.md, "Identity"): by pinned id,
+/// else by title; then checks that its type is the manifest's.
 fn find_room<'a>(
     desired: &Desired,
     observed: &'a Observed,
@@ -93,56 +96,7 @@ fn find_room<'a>(
                 return Err(());
             }
         },
-        None => {
-            // By stored title (see `model::title_matches`), sorted by id: the listing's order is
-            // the key user's own sort preference.
-            let candidates: &[&ObservedRoom] = index
-                .by_stored_title
-                .get(&room.title)
-                .map_or(&[], Vec::as_slice);
-            match candidates {
-                [] => None,
-                [one] => {
-                    // The live room is already another manifest room's by `id:`: managing it
-                    // twice would fight over it on every run.
-                    if let Some(owner) = pinned.get(&one.id) {
-                        problems.push(locate(
-                            desired,
-                            room.origin,
-                            "portal::room_claimed_twice",
-                            format!(
-                                "room `{}` matches room id {} by title, but room `{}` already pins that id",
-                                room.title, one.id, owner.title
-                            ),
-                            "same live room",
-                            "one live room can be managed by one manifest entry: merge the two, or give this one another title".into(),
-                        ));
-                        return Err(());
-                    }
-                    Some(*one)
-                }
-                many => {
-                    let ids: Vec<String> = many.iter().map(|r| r.id.to_string()).collect();
-                    problems.push(locate(
-                        desired,
-                        room.origin,
-                        "portal::ambiguous_title",
-                        format!(
-                            "{} rooms on the portal are titled `{}` (ids {})",
-                            many.len(),
-                            room.title,
-                            ids.join(", ")
-                        ),
-                        "ambiguous title",
-                        format!(
-                            "pin the room you mean with `id: {}` (or another of the ids above)",
-                            many[0].id
-                        ),
-                    ));
-                    return Err(());
-                }
-            }
-        }
+        None => by_title(desired, room, pinned, index, problems)?,
     };
     if let Some(live) = live
         && live.room_type != Some(room.room_type)
@@ -164,6 +118,65 @@ fn find_room<'a>(
     Ok(live)
 }
 
+/// The one live room with the manifest room's stored title (see `model::title_matches`),
+/// `None` when there is none; a problem when several have it or another manifest room pins
+/// it.
+fn by_title<'a>(
+    desired: &Desired,
+    room: &DesiredRoom,
+    pinned: &HashMap<i64, &DesiredRoom>,
+    index: &PortalIndex<'a>,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<&'a ObservedRoom>, ()> {
+    // Sorted by id: the listing's order is the key user's own sort preference.
+    let candidates: &[&ObservedRoom] = index
+        .by_stored_title
+        .get(&room.title)
+        .map_or(&[], Vec::as_slice);
+    match candidates {
+        [] => Ok(None),
+        [one] => {
+            // The live room is already another manifest room's by `id:`: managing it twice
+            // would fight over it on every run.
+            let Some(owner) = pinned.get(&one.id) else {
+                return Ok(Some(*one));
+            };
+            problems.push(locate(
+                desired,
+                room.origin,
+                "portal::room_claimed_twice",
+                format!(
+                    "room `{}` matches room id {} by title, but room `{}` already pins that id",
+                    room.title, one.id, owner.title
+                ),
+                "same live room",
+                "one live room can be managed by one manifest entry: merge the two, or give this one another title".into(),
+            ));
+            Err(())
+        }
+        many => {
+            let ids: Vec<String> = many.iter().map(|r| r.id.to_string()).collect();
+            problems.push(locate(
+                desired,
+                room.origin,
+                "portal::ambiguous_title",
+                format!(
+                    "{} rooms on the portal are titled `{}` (ids {})",
+                    many.len(),
+                    room.title,
+                    ids.join(", ")
+                ),
+                "ambiguous title",
+                format!(
+                    "pin the room you mean with `id: {}` (or another of the ids above)",
+                    many[0].id
+                ),
+            ));
+            Err(())
+        }
+    }
+}
+
 /// One manifest room's plan, or `None` when a problem forbids it (pushed to `problems`).
 fn plan_room<'a>(
     desired: &Desired,
@@ -177,12 +190,7 @@ fn plan_room<'a>(
     if let Some(live) = live
         && let Some(error) = observed.unreadable.get(&live.id)
     {
-        // Nothing can be compared without the members: left out, and said so.
-        let mut plan = left_alone(room, live, state::fingerprint(Some(live), None), 0);
-        plan.notes.push(RoomNote::Unreadable {
-            error: error.clone(),
-        });
-        return Some(plan);
+        return Some(unreadable(room, live, error));
     }
     let members: &[ObservedMember] = live
         .and_then(|r| observed.members.get(&r.id))
@@ -200,8 +208,8 @@ fn plan_room<'a>(
         && live.archived
         && room.state == RoomState::Archived
     {
-        // An archived room cannot be edited or shared (docs/docspace-api.md, "Updating
-        // rooms"); it is left as it is.
+        // An archived room cannot be edited or shared; it is left as it is
+        // (docs/docspace-api.md, "Updating rooms").
         let mut plan = left_alone(room, live, fingerprint, count_members(members));
         plan.notes.push(RoomNote::ArchivedLeftAlone);
         return Some(plan);
@@ -384,6 +392,16 @@ fn unlisted_removals(
     items
 }
 
+/// The plan of a room whose members could not be read: nothing can be compared without
+/// them, so it is left out, and said so.
+fn unreadable(room: &DesiredRoom, live: &ObservedRoom, error: &str) -> RoomPlan {
+    let mut plan = left_alone(room, live, state::fingerprint(Some(live), None), 0);
+    plan.notes.push(RoomNote::Unreadable {
+        error: error.to_string(),
+    });
+    plan
+}
+
 /// The plan of a live room the planner does not compare (no items).
 fn left_alone(
     room: &DesiredRoom,
@@ -549,93 +567,108 @@ fn resolve(
     desired: &Desired,
     observed: &Observed,
     room: &DesiredRoom,
-    inv: &crate::manifest::DesiredInvitee,
+    inv: &DesiredInvitee,
     problems: &mut Vec<Problem>,
 ) -> Option<Target> {
     match &inv.subject {
-        Subject::Group(name) if observed.ambiguous_groups.contains_key(&name.to_lowercase()) => {
-            let ids = &observed.ambiguous_groups[&name.to_lowercase()];
+        Subject::Group(name) => resolve_group(desired, observed, inv, name, problems),
+        Subject::Email(email) => resolve_email(desired, observed, room, inv, email, problems),
+    }
+}
+
+/// A group invitee: by name, ignoring case; refused when the portal has none or several.
+fn resolve_group(
+    desired: &Desired,
+    observed: &Observed,
+    inv: &DesiredInvitee,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Target> {
+    if let Some(ids) = observed.ambiguous_groups.get(&name.to_lowercase()) {
+        problems.push(locate(
+            desired,
+            inv.origin,
+            "portal::ambiguous_group",
+            format!(
+                "{} groups on the portal are named `{name}` when case is ignored (ids {})",
+                ids.len(),
+                ids.join(", ")
+            ),
+            "ambiguous group",
+            "rename one of the groups in DocSpace so that each name is unique".into(),
+        ));
+        return None;
+    }
+    match observed.groups.get(&name.to_lowercase()) {
+        Some(g) => Some(Target::Group {
+            id: g.id.clone(),
+            name: g.name.clone(),
+        }),
+        None => {
             problems.push(locate(
                 desired,
                 inv.origin,
-                "portal::ambiguous_group",
-                format!(
-                    "{} groups on the portal are named `{name}` when case is ignored (ids {})",
-                    ids.len(),
-                    ids.join(", ")
-                ),
-                "ambiguous group",
-                "rename one of the groups in DocSpace so that each name is unique".into(),
+                "portal::unknown_group",
+                format!("the portal has no group named `{name}`"),
+                "unknown group",
+                "group names are matched case-insensitively; create the group in DocSpace first, or fix the name".into(),
             ));
             None
         }
-        Subject::Group(name) => match observed.groups.get(&name.to_lowercase()) {
-            Some(g) => Some(Target::Group {
-                id: g.id.clone(),
-                name: g.name.clone(),
-            }),
-            None => {
-                problems.push(locate(
-                    desired,
-                    inv.origin,
-                    "portal::unknown_group",
-                    format!("the portal has no group named `{name}`"),
-                    "unknown group",
-                    "group names are matched case-insensitively; create the group in DocSpace first, or fix the name".into(),
-                ));
-                None
-            }
-        },
-        Subject::Email(email) => match observed.users.get(email) {
-            Some(u) => {
-                if u.terminated {
-                    problems.push(locate(
-                        desired,
-                        inv.origin,
-                        "portal::terminated_user",
-                        format!("`{email}` is a disabled account on the portal"),
-                        "disabled account",
-                        "DocSpace silently skips disabled accounts; re-enable the account or remove the invitee".into(),
-                    ));
-                    return None;
-                }
-                if !u.user_type.allows(inv.access) {
-                    problems.push(locate(
-                        desired,
-                        inv.origin,
-                        "portal::role_not_allowed_for_user_type",
-                        format!("`{email}` is a {} and cannot be a room manager", user_type_name(u.user_type)),
-                        "not a room admin",
-                        "only DocSpace admins and room admins can manage rooms; change the person's type in DocSpace, or use `content-creator`".into(),
-                    ));
-                    return None;
-                }
-                Some(Target::User {
-                    id: u.id.clone(),
-                    email: email.clone(),
-                })
-            }
-            None => {
-                if inv.access == Access::RoomManager {
-                    problems.push(locate(
-                        desired,
-                        inv.origin,
-                        "portal::room_manager_for_new_guest",
-                        format!("`{email}` has no account on the portal, so would be invited as a guest, and guests cannot be room managers"),
-                        "new guest",
-                        "create the account as a room admin first (then it is invited by id), or use `content-creator`".into(),
-                    ));
-                    return None;
-                }
-                if !room.room_type.allows(inv.access, SubjectKind::User) {
-                    return None;
-                }
-                Some(Target::NewGuest {
-                    email: email.clone(),
-                })
-            }
-        },
     }
+}
+
+/// A person invitee: an existing account by id, or a new guest by email.
+fn resolve_email(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    inv: &DesiredInvitee,
+    email: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Target> {
+    let problem = |code, message, label, help: &str| {
+        locate(desired, inv.origin, code, message, label, help.into())
+    };
+    let Some(u) = observed.users.get(email) else {
+        if inv.access == Access::RoomManager {
+            problems.push(problem(
+                "portal::room_manager_for_new_guest",
+                format!("`{email}` has no account on the portal, so would be invited as a guest, and guests cannot be room managers"),
+                "new guest",
+                "create the account as a room admin first (then it is invited by id), or use `content-creator`",
+            ));
+            return None;
+        }
+        return room
+            .room_type
+            .allows(inv.access, SubjectKind::User)
+            .then(|| Target::NewGuest {
+                email: email.to_string(),
+            });
+    };
+    if u.terminated {
+        problems.push(problem(
+            "portal::terminated_user",
+            format!("`{email}` is a disabled account on the portal"),
+            "disabled account",
+            "DocSpace silently skips disabled accounts; re-enable the account or remove the invitee",
+        ));
+        return None;
+    }
+    if !u.user_type.allows(inv.access) {
+        problems.push(problem(
+            "portal::role_not_allowed_for_user_type",
+            format!("`{email}` is a {} and cannot be a room manager", user_type_name(u.user_type)),
+            "not a room admin",
+            "only DocSpace admins and room admins can manage rooms; change the person's type in DocSpace, or use `content-creator`",
+        ));
+        return None;
+    }
+    Some(Target::User {
+        id: u.id.clone(),
+        email: email.to_string(),
+    })
 }
 
 fn user_type_name(t: UserType) -> &'static str {
@@ -665,8 +698,8 @@ fn setting_changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange
             to: tags.iter().cloned().collect(),
         });
     }
-    // `quotaLimit` is only reported when room quotas are enabled (docs/docspace-api.md,
-    // "Reading a room"): without it, the quota cannot be compared and is not re-sent on
+    // `quotaLimit` is only reported when room quotas are enabled
+    // (docs/docspace-api.md, "Reading a room"): without it, the quota cannot be compared and is not re-sent on
     // every run.
     if let Some(q) = room.quota
         && let Some(current) = live.quota

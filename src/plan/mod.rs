@@ -476,8 +476,8 @@ pub struct Summary {
     pub rooms_unreadable: usize,
 }
 
-/// The portal's default daily limit of POST and PUT requests per user (docs/docspace-api.md,
-/// "Rate limits").
+/// The portal's default daily limit of POST and PUT requests per user
+/// (docs/docspace-api.md, "Rate limits").
 pub const DAILY_WRITE_LIMIT: usize = 10_000;
 
 impl Summary {

@@ -43,21 +43,9 @@ pub enum SavedPlanError {
     #[error("the saved plan {path} is larger than {} MiB, which no plan of this tool is", MAX_BYTES >> 20)]
     #[diagnostic(code(saved_plan::too_large), help("pass the file `plan --out` wrote"))]
     TooLarge { path: String },
-    #[error("{path} is not a saved plan of this tool: {message}")]
-    #[diagnostic(
-        code(saved_plan::syntax),
-        help(
-            "the file is not complete JSON (cut short, or edited); make the plan again with `plan --out`"
-        )
-    )]
-    Syntax {
-        path: String,
-        message: String,
-        #[source_code]
-        source_code: NamedSource<String>,
-        #[label("here")]
-        at: SourceSpan,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Syntax(Box<SyntaxError>),
     #[error("{path} has plan format version {found}, this release reads {FORMAT_VERSION}")]
     #[diagnostic(
         code(saved_plan::version),
@@ -76,6 +64,24 @@ pub enum SavedPlanError {
         place: String,
         problem: String,
     },
+}
+
+/// A saved plan that is not JSON, located in the file.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{path} is not a saved plan of this tool: {message}")]
+#[diagnostic(
+    code(saved_plan::syntax),
+    help(
+        "the file is not complete JSON (cut short, or edited); make the plan again with `plan --out`"
+    )
+)]
+pub struct SyntaxError {
+    path: String,
+    message: String,
+    #[source_code]
+    source_code: NamedSource<String>,
+    #[label("here")]
+    at: SourceSpan,
 }
 
 /// Reads and checks the saved plan at `path`.
@@ -128,12 +134,12 @@ pub fn parse(path: &str, text: String) -> Result<Plan, SavedPlanError> {
 /// A JSON syntax error, located in the file.
 fn syntax(path: &str, text: &str, e: &serde_json::Error) -> SavedPlanError {
     let offset = offset_of(text, e.line(), e.column());
-    SavedPlanError::Syntax {
+    SavedPlanError::Syntax(Box::new(SyntaxError {
         path: path.to_string(),
         message: e.to_string(),
         source_code: NamedSource::new(path, text.to_string()),
         at: SourceSpan::from((offset, 0)),
-    }
+    }))
 }
 
 /// The byte offset of a 1-based line and column (serde_json counts columns in bytes),
@@ -442,7 +448,7 @@ mod tests {
         let cut = text[..text.len() / 2].to_string();
         assert!(matches!(
             parse("p.json", cut),
-            Err(SavedPlanError::Syntax { .. })
+            Err(SavedPlanError::Syntax(_))
         ));
         assert_eq!(offset_of("ab\ncd", 2, 2), 4);
     }

@@ -143,7 +143,7 @@ rooms:
     invitees:
       - email: uma.user@sandbox.test
         access: comment
-      - email: new.person@example.com
+      - email: gus.guest@sandbox.test
         access: read
 ",
     );
@@ -214,7 +214,7 @@ rooms:
   - title: Fresh
     type: collaboration
     invitees:
-      - email: new.person@example.com
+      - email: gus.guest@sandbox.test
         access: read
 ",
     );
@@ -250,7 +250,7 @@ rooms:
     );
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
     assert_eq!(
-        find(&report, "invite", Some("new.person@example.com"))["status"],
+        find(&report, "invite", Some("gus.guest@sandbox.test"))["status"],
         "applied"
     );
 
@@ -289,7 +289,7 @@ rooms:
   - title: Fresh
     type: collaboration
     invitees:
-      - email: new.person@example.com
+      - email: gus.guest@sandbox.test
         access: read
 ",
     );
@@ -366,7 +366,7 @@ rooms:
     invitees:
       - email: uma.user@sandbox.test
         access: editing
-      - email: new.person@example.com
+      - email: gus.guest@sandbox.test
         access: read
   - title: Fresh
     type: collaboration
@@ -403,7 +403,7 @@ rooms:
     let uma = find(&report, "invite", Some("uma.user@sandbox.test"));
     assert_eq!(uma["status"], "unchanged", "{uma}");
     assert!(uma["note"].as_str().unwrap().contains("already applied"));
-    let gus = find(&report, "invite", Some("new.person@example.com"));
+    let gus = find(&report, "invite", Some("gus.guest@sandbox.test"));
     assert_eq!(gus["status"], "skipped", "{gus}");
     assert!(message_of(gus).starts_with("stale:"), "{gus}");
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
