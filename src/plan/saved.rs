@@ -421,6 +421,55 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_item_round_trips_through_a_saved_plan() {
+        use crate::manifest::Quota;
+        use crate::plan::{RemovalReason, RoomSettings, SettingChange};
+        let mut plan = parse("p.json", plan_json(CREATE)).unwrap();
+        plan.rooms[0].items[0].change = Change::CreateRoom {
+            settings: RoomSettings {
+                title: Some("A".into()),
+                tags: Some(vec!["t".into()]),
+                quota: Some(Quota::Bytes(1 << 30)),
+                deny_download: Some(true),
+            },
+        };
+        let member = Member::User {
+            id: "u".into(),
+            email: "u@x.test".into(),
+        };
+        let mut update = plan.rooms[0].clone();
+        update.title = "B".into();
+        update.room_id = Some(7);
+        update.change = RoomChange::Update;
+        update.items = vec![
+            Item::new("B", Change::Unarchive),
+            Item::new(
+                "B",
+                Change::UpdateRoom {
+                    changes: vec![SettingChange::Quota {
+                        from: Quota::Unlimited,
+                        to: Quota::Bytes(5),
+                    }],
+                },
+            ),
+            Item::new(
+                "B / u@x.test",
+                Change::Remove {
+                    target: member,
+                    from_access: Some(Access::Read),
+                    reason: RemovalReason::NotListed,
+                },
+            ),
+            Item::new("B", Change::Archive),
+        ];
+        plan.rooms.push(update);
+        plan.summary = summarise(&plan.rooms);
+        let text = serde_json::to_string(&plan).unwrap();
+        let back = parse("p.json", text).unwrap();
+        assert_eq!(back, plan);
+    }
+
+    #[test]
     fn a_room_listed_twice_is_refused() {
         assert!(problem(&format!("{CREATE}, {CREATE}")).contains("listed twice"));
     }
