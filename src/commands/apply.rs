@@ -127,23 +127,6 @@ struct ToRun {
     changed: BTreeMap<usize, Live>,
 }
 
-/// What the run says about a room of a saved plan that changed since the plan was made.
-fn changed_room_message(title: &str, applied: usize, planned: usize) -> String {
-    if applied == planned {
-        format!(
-            "note: room `{title}` appears to be already applied: the portal already shows the plan's changes\n"
-        )
-    } else if applied > 0 {
-        format!(
-            "warning: room `{title}` changed since the plan was made ({applied} of {planned} changes appear to be already applied); the rest is skipped (run plan again)\n"
-        )
-    } else {
-        format!(
-            "warning: room `{title}` changed since the plan was made; it will be skipped (run plan again)\n"
-        )
-    }
-}
-
 /// One `apply` run's fixed parts.
 struct Run<'a> {
     settings: &'a ApplySettings,
@@ -309,8 +292,11 @@ impl Run<'_> {
             let room_id = live.as_ref().map(|(r, _)| r.id).or(room.room_id);
             let applied = done.iter().filter(|d| **d).count();
             stale += done.len() - applied;
-            self.printer
-                .stderr(&changed_room_message(&room.title, applied, done.len()));
+            self.printer.stderr(&render::report::changed_room(
+                &room.title,
+                applied,
+                done.len(),
+            ));
             entries.extend(apply::recheck_entries(&room, room_id, &done));
         }
         plan.summary = crate::plan::summarise(&plan.rooms);

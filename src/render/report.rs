@@ -160,6 +160,23 @@ fn interrupted(out: &mut String, report: &Report, report_file: bool) {
     );
 }
 
+/// What the run says about a room of a saved plan that changed since the plan was made.
+pub fn changed_room(title: &str, applied: usize, planned: usize) -> String {
+    if applied == planned {
+        format!(
+            "note: room `{title}` appears to be already applied: the portal already shows the plan's changes\n"
+        )
+    } else if applied > 0 {
+        format!(
+            "warning: room `{title}` changed since the plan was made ({applied} of {planned} changes appear to be already applied); the rest is skipped (run plan again)\n"
+        )
+    } else {
+        format!(
+            "warning: room `{title}` changed since the plan was made; it will be skipped (run plan again)\n"
+        )
+    }
+}
+
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
