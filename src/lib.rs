@@ -31,6 +31,7 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod printer;
+pub mod recheck;
 pub mod redact;
 pub mod render;
 pub mod report;

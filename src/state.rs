@@ -360,6 +360,20 @@ pub async fn read_with_progress<A: DocSpaceApi>(
     Ok(observed)
 }
 
+/// The members of one room (link rows left out): the one place a member list is read, by
+/// the planner, the executor's read-back and the saved-plan recheck.
+pub async fn room_members<A: DocSpaceApi>(
+    api: &A,
+    id: i64,
+) -> Result<Vec<ObservedMember>, ApiError> {
+    Ok(api
+        .get_share(id)
+        .await?
+        .iter()
+        .filter_map(ObservedMember::from_dto)
+        .collect())
+}
+
 /// Reads the member lists of `ids`, a few rooms at a time (one paged call per room). A room
 /// whose list cannot be read (after the client's retries) is returned apart with its error,
 /// so that the other rooms go on; an answer that says the whole run cannot go on (the key was
@@ -377,15 +391,12 @@ async fn read_members<A: DocSpaceApi>(
     // read); any other failure is kept with its room.
     let results: Vec<(i64, Result<Vec<ObservedMember>, ApiError>)> = stream::iter(ids)
         .map(|id| async move {
-            let rows = api.get_share(id).await;
+            let rows = room_members(api, id).await;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
             match rows {
                 Err(e) if ends_the_run(&e) => Err(e),
-                rows => Ok((
-                    id,
-                    rows.map(|rows| rows.iter().filter_map(ObservedMember::from_dto).collect()),
-                )),
+                rows => Ok((id, rows)),
             }
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)

@@ -150,7 +150,7 @@ async fn trimmed_share_rows_are_looked_up_before_their_type_is_trusted() {
 #[tokio::test]
 async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
     use docspace_provision::plan::{
-        Action, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
+        Change, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
     };
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
@@ -174,21 +174,10 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         room_type: docspace_provision::model::RoomType::Collaboration,
         room_id: Some(7),
         change: RoomChange::Update,
-        create: None,
-        update: None,
         fingerprint: String::new(),
         members_before: 0,
-        note: None,
         notes: Vec::new(),
-        items: vec![Item {
-            key: "R".into(),
-            action: Action::Archive,
-            target: None,
-            access: None,
-            from_access: None,
-            changes: vec![],
-            reason: None,
-        }],
+        items: vec![Item::new("R", Change::Archive)],
     };
     let plan = Plan {
         format_version: 1,
