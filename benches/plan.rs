@@ -68,6 +68,7 @@ async fn main() {
                         tags: None,
                         quota: None,
                         deny_download: None,
+                        ..CreateRoomRequest::default()
                     })
                     .await
                     .unwrap();

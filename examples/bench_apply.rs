@@ -168,6 +168,7 @@ async fn bench_baseline(rooms: usize) -> Duration {
                 tags: None,
                 quota: None,
                 deny_download: None,
+                ..CreateRoomRequest::default()
             })
             .await
             .expect("create");

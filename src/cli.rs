@@ -439,23 +439,59 @@ pub struct FaultArgs {
 }
 
 impl Default for FaultArgs {
+    /// clap's own defaults (the attributes above), so they are written down once: the values
+    /// of `sandbox` with no fault flags.
     fn default() -> FaultArgs {
-        FaultArgs {
-            latency_ms: 0,
-            error_rate_429: 0.0,
-            error_rate_500: 0.0,
-            error_rate_503: 0.0,
-            commit_then_fail_rate: 0.0,
-            reject_email: Vec::new(),
-            rate_limit: false,
-            rate_limit_per_minute: 1500,
-            max_concurrent_reads: 50,
-            max_concurrent_writes: 15,
-            seed: 0,
-            operation_delay_ms: 200,
-            fail_archive: Vec::new(),
-            case_sensitive_emails: false,
+        use clap::FromArgMatches;
+        let command = FaultArgs::augment_args(clap::Command::new("sandbox"));
+        let matches = command.get_matches_from(["sandbox"]);
+        FaultArgs::from_arg_matches(&matches)
+            .unwrap_or_else(|e| unreachable!("every fault flag has a default or is optional: {e}"))
+    }
+}
+
+/// The sandbox takes its own plain configuration (docs/architecture.md, "The sandbox"); the
+/// command line only converts its flags. Settings without a flag keep the sandbox's defaults.
+impl From<&FaultArgs> for crate::sandbox::FaultConfig {
+    fn from(args: &FaultArgs) -> crate::sandbox::FaultConfig {
+        crate::sandbox::FaultConfig {
+            latency_ms: args.latency_ms,
+            error_rate_429: args.error_rate_429,
+            error_rate_500: args.error_rate_500,
+            error_rate_503: args.error_rate_503,
+            commit_then_fail_rate: args.commit_then_fail_rate,
+            reject_email: args.reject_email.clone(),
+            rate_limit: args.rate_limit,
+            rate_limit_per_minute: args.rate_limit_per_minute,
+            max_concurrent_reads: args.max_concurrent_reads,
+            max_concurrent_writes: args.max_concurrent_writes,
+            seed: args.seed,
+            operation_delay_ms: args.operation_delay_ms,
+            fail_archive: args.fail_archive.clone(),
+            case_sensitive_emails: args.case_sensitive_emails,
+            ..crate::sandbox::FaultConfig::default()
         }
+    }
+}
+
+impl From<FaultArgs> for crate::sandbox::FaultConfig {
+    fn from(args: FaultArgs) -> crate::sandbox::FaultConfig {
+        crate::sandbox::FaultConfig::from(&args)
+    }
+}
+
+#[cfg(test)]
+mod fault_config_tests {
+    use super::*;
+
+    /// The sandbox's defaults and the command line's defaults must agree: `sandbox` with no
+    /// flags behaves like a sandbox started in-process with `FaultConfig::default()`.
+    #[test]
+    fn command_line_defaults_match_the_sandbox_defaults() {
+        assert_eq!(
+            crate::sandbox::FaultConfig::from(&FaultArgs::default()),
+            crate::sandbox::FaultConfig::default()
+        );
     }
 }
 

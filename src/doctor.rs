@@ -573,7 +573,7 @@ impl<'a> Doctor<'a> {
             .filter(|u| u.id != me.id && !u.is_pending() && u.status.is_none_or(|s| s == 1))
             .collect();
         // A member (type User) first: the share call silently drops guests the key's user is
-        // not related to (6.2), and admins are better left out of test rooms.
+        // not related to (docs/docspace-api.md, "The share call"), and admins are better left out of test rooms.
         candidates
             .iter()
             .find(|u| u.user_type() == UserType::User)
@@ -631,6 +631,7 @@ impl<'a> Doctor<'a> {
             tags: None,
             quota: None,
             deny_download: None,
+            ..CreateRoomRequest::default()
         };
         match self.client.create_room(&request).await {
             Ok(created) => {
@@ -719,7 +720,8 @@ impl<'a> Doctor<'a> {
         {
             return Check::fail(id, format!("a tag could not be added: {e}"));
         }
-        // Tags are portal-wide (5.7): this one outlives the room unless deleted at the end.
+        // Tags are portal-wide (docs/docspace-api.md, "Tags"): this one outlives the room
+        // unless deleted at the end.
         self.created_tags.push(first.clone());
         let after = match self
             .client
@@ -882,7 +884,8 @@ impl<'a> Doctor<'a> {
                 "HTTP 200 and no change",
             ),
         };
-        // Removal by id with access 0 (6.2): the tool's way of removing members.
+        // Removal by id with access 0 (docs/docspace-api.md, "The share call"): the tool's
+        // way of removing members.
         let removed = self
             .client
             .set_share(room, &share(vec![Invitation::by_id(&other.id, 0)]))
@@ -1057,7 +1060,8 @@ impl<'a> Doctor<'a> {
             }
             .await;
             if let Err(e) = archived {
-                // Deleting an active room may still be allowed (5.6): try it.
+                // Deleting an active room may still be allowed (docs/docspace-api.md,
+                // "Deleting rooms"): try it.
                 notes.push(format!("archiving it first failed ({e})"));
             }
         }
@@ -1344,6 +1348,42 @@ mod tests {
                 "rule {} names \"{}\", not a section of docs/docspace-api.md ({headings:?})",
                 rule.id,
                 rule.section
+            );
+        }
+    }
+
+    /// The other direction: a section of docs/docspace-api.md that says a `doctor` rule
+    /// confirms it names a row of [`RULES`] whose section it is, and every row is claimed by
+    /// its section, so the docs cannot promise a probe that does not exist (or hide one).
+    #[test]
+    fn the_api_docs_name_exactly_the_rules_doctor_probes() {
+        let docs = include_str!("../docs/docspace-api.md");
+        let marker = "Confirmed on a user's portal by `doctor` rule `";
+        let mut section = "";
+        let mut claimed = Vec::new();
+        for line in docs.lines() {
+            if let Some(heading) = line.strip_prefix("## ") {
+                section = heading.trim();
+            }
+            if let Some(rest) = line.split(marker).nth(1) {
+                let id = rest.split('`').next().unwrap_or_default();
+                let row = RULES.iter().find(|r| r.id == id);
+                assert!(
+                    row.is_some_and(|r| r.section == section),
+                    "docs/docspace-api.md, \"{section}\" claims doctor rule `{id}`, but RULES \
+                     has {:?}",
+                    row.map(|r| r.section)
+                );
+                claimed.push(id);
+            }
+        }
+        for rule in RULES {
+            assert!(
+                claimed.contains(&rule.id),
+                "rule {} is not claimed in docs/docspace-api.md, \"{}\" (add: {marker}{}`)",
+                rule.id,
+                rule.section,
+                rule.id
             );
         }
     }

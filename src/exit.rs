@@ -1,5 +1,5 @@
 //! How a command ended. Commands return this; `main` turns it into the process exit code in
-//! one place (the public contract of DESIGN.md section 2).
+//! one place (the public contract of docs/architecture.md, "Commands and exit codes").
 
 /// The outcome of a command that did not fail outright (errors map to [`ExitStatus::Error`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! docspace-provision: ONLYOFFICE DocSpace rooms and room membership as code.
 //!
-//! Data flows one way (DESIGN.md section 4):
+//! Data flows one way (docs/architecture.md, "The pipeline"; the modules and what each may
+//! depend on: docs/architecture.md, "Modules and their dependencies"):
 //!
 //! ```text
 //! files --manifest (parse, validate)--> Desired --+
@@ -24,14 +25,17 @@ pub mod docspace;
 pub mod doctor;
 pub mod exit;
 pub mod export;
+pub mod links;
 pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod plan;
 pub mod printer;
+pub mod recheck;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod room_settings;
 pub mod sandbox;
 pub mod settings;
 pub mod state;

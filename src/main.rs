@@ -11,8 +11,8 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // clap exits 2 on usage errors, but 2 means "changes pending" here (DESIGN.md
-            // section 2): bad flags are exit 1. Help and version are successes.
+            // clap exits 2 on usage errors, but 2 means "changes pending" here
+            // (docs/architecture.md, "Commands and exit codes"): bad flags are exit 1. Help and version are successes.
             let _ = e.print();
             let status = match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitStatus::Success,

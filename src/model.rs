@@ -1,15 +1,16 @@
 //! The span-free domain vocabulary shared by every stage of the pipeline: room types, access
 //! levels, user types, and the server's rules that connect them.
 //!
-//! Everything here mirrors `docspace-api.md` section 4 (enums) and section 6.3 (which access
-//! values each room type and each kind of subject accepts). The wire always carries integers;
+//! Everything here mirrors docs/docspace-api.md, "Enums" and
+//! docs/docspace-api.md, "Roles per room type" (which access values each room type and each
+//! kind of subject accepts). The wire always carries integers;
 //! names exist only for people (manifests, plans, reports).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A DocSpace room type (`roomType` on the wire, docspace-api.md section 4).
+/// A DocSpace room type (`roomType` on the wire, docs/docspace-api.md, "Enums").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoomType {
@@ -109,7 +110,8 @@ impl RoomType {
         }
     }
 
-    /// Access levels a *user* may hold in a room of this type (docspace-api.md 6.3, check 1).
+    /// Access levels a *user* may hold in a room of this type
+    /// (docs/docspace-api.md, "Roles per room type", check 1).
     pub fn user_roles(self) -> &'static [Access] {
         use Access::*;
         match self {
@@ -152,6 +154,268 @@ impl RoomType {
     }
 }
 
+impl RoomType {
+    // Room settings and sharing links per room type. The server keeps these tables in
+    // `FileSecurity.AvailableRoomAccesses` (link access per subject type) and
+    // `_linkCountRoomSettingsAccesses` (link counts); see docs/docspace-api.md, "Sharing links"
+    // and docs/docspace-api.md, "Room settings".
+
+    /// The kinds of sharing link a room of this type takes: every room takes the one
+    /// invitation link; only custom, public and form-filling rooms take external links
+    /// (docs/docspace-api.md, "Sharing links").
+    pub fn link_kinds(self) -> &'static [LinkKind] {
+        match self {
+            RoomType::Custom | RoomType::Public | RoomType::FormFilling => {
+                &[LinkKind::External, LinkKind::Invitation]
+            }
+            RoomType::Collaboration | RoomType::VirtualDataRoom | RoomType::Ai => {
+                &[LinkKind::Invitation]
+            }
+        }
+    }
+
+    /// Whether this room type takes links of `kind`.
+    pub fn takes_link(self, kind: LinkKind) -> bool {
+        self.link_kinds().contains(&kind)
+    }
+
+    /// The access levels a link of `kind` may grant in a room of this type, `none` (revoke)
+    /// excluded; empty when the type takes no such link (docs/docspace-api.md, "Sharing links").
+    /// External links carry file access (viewing, editing, ...), never a member role;
+    /// invitation links grant the member roles of the room except room-manager.
+    pub fn link_roles(self, kind: LinkKind) -> &'static [Access] {
+        use Access::*;
+        match (kind, self) {
+            (LinkKind::External, RoomType::Custom | RoomType::Public) => {
+                &[Editing, Review, Comment, FillForms, Read]
+            }
+            (LinkKind::External, RoomType::FormFilling) => &[FillForms, Read],
+            (LinkKind::External, _) => &[],
+            (LinkKind::Invitation, RoomType::Custom) => {
+                &[ContentCreator, Editing, Review, Comment, Read]
+            }
+            (LinkKind::Invitation, RoomType::Public) => &[ContentCreator, Read],
+            (LinkKind::Invitation, RoomType::FormFilling) => &[ContentCreator, FillForms],
+            (LinkKind::Invitation, RoomType::Collaboration) => &[ContentCreator, Editing, Read],
+            (LinkKind::Invitation, RoomType::VirtualDataRoom) => {
+                &[ContentCreator, Editing, Read, FillForms]
+            }
+            (LinkKind::Invitation, RoomType::Ai) => &[ContentCreator, Read],
+        }
+    }
+
+    /// The most links of `kind` a room of this type holds: one invitation link; external
+    /// links are the primary one plus 5 additional ones in custom and public rooms, and the
+    /// primary one only in form-filling rooms (docs/docspace-api.md, "Sharing links").
+    pub fn max_links(self, kind: LinkKind) -> usize {
+        match (kind, self) {
+            (LinkKind::Invitation, _) => 1,
+            (LinkKind::External, RoomType::Custom | RoomType::Public) => 6,
+            (LinkKind::External, RoomType::FormFilling) => 1,
+            (LinkKind::External, _) => 0,
+        }
+    }
+
+    /// Whether the room keeps a primary external link the server recreates when it is
+    /// revoked, and which never expires: public and form-filling rooms
+    /// (docs/docspace-api.md, "Sharing links").
+    pub fn has_primary_link(self) -> bool {
+        matches!(self, RoomType::Public | RoomType::FormFilling)
+    }
+
+    /// Whether `indexing` means anything for this type. The server stores the flag for any
+    /// room but numbers files only in virtual data rooms, and the web client offers it there
+    /// only (docs/docspace-api.md, "Room settings").
+    pub fn takes_indexing(self) -> bool {
+        self == RoomType::VirtualDataRoom
+    }
+
+    /// Whether the automatic file lifetime applies: virtual data rooms only, as `indexing`
+    /// (docs/docspace-api.md, "Room settings").
+    pub fn takes_lifetime(self) -> bool {
+        self == RoomType::VirtualDataRoom
+    }
+
+    /// Whether watermarks apply: virtual data rooms only, as `indexing`
+    /// (docs/docspace-api.md, "Room settings").
+    pub fn takes_watermark(self) -> bool {
+        self == RoomType::VirtualDataRoom
+    }
+
+    /// The room types that take a setting, for help lines.
+    pub fn names_where(test: impl Fn(RoomType) -> bool) -> String {
+        RoomType::MANIFEST
+            .into_iter()
+            .filter(|t| test(*t))
+            .map(RoomType::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The kind of a room sharing link (`linkType` on the wire, docs/docspace-api.md, "Sharing links").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKind {
+    /// A link that opens the room to people without an account (public, custom and
+    /// form-filling rooms).
+    External,
+    /// The link that makes whoever follows it a member of the room.
+    Invitation,
+}
+
+impl LinkKind {
+    pub const ALL: [LinkKind; 2] = [LinkKind::External, LinkKind::Invitation];
+
+    /// The integer the server uses for `linkType`.
+    pub fn wire(self) -> i64 {
+        match self {
+            LinkKind::Invitation => 0,
+            LinkKind::External => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkKind::External => "external",
+            LinkKind::Invitation => "invitation",
+        }
+    }
+
+    pub fn parse_manifest(text: &str) -> Option<LinkKind> {
+        let key = normalise_name(text);
+        LinkKind::ALL
+            .into_iter()
+            .find(|k| matches_name(&key, k.name()))
+    }
+}
+
+impl fmt::Display for LinkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The unit of a room's file lifetime (`RoomDataLifetimePeriod`, docs/docspace-api.md, "Enums").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifetimePeriod {
+    Days,
+    Months,
+    Years,
+}
+
+impl LifetimePeriod {
+    pub const ALL: [LifetimePeriod; 3] = [
+        LifetimePeriod::Days,
+        LifetimePeriod::Months,
+        LifetimePeriod::Years,
+    ];
+
+    /// The integer the server uses (0 Day, 1 Month, 2 Year).
+    pub fn wire(self) -> i64 {
+        match self {
+            LifetimePeriod::Days => 0,
+            LifetimePeriod::Months => 1,
+            LifetimePeriod::Years => 2,
+        }
+    }
+
+    pub fn from_wire(value: i64) -> Option<LifetimePeriod> {
+        LifetimePeriod::ALL.into_iter().find(|p| p.wire() == value)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LifetimePeriod::Days => "days",
+            LifetimePeriod::Months => "months",
+            LifetimePeriod::Years => "years",
+        }
+    }
+
+    /// `days`, `day`, `Day` (DocSpace's own name), any case.
+    pub fn parse_manifest(text: &str) -> Option<LifetimePeriod> {
+        let key = normalise_name(text);
+        LifetimePeriod::ALL.into_iter().find(|p| {
+            matches_name(&key, p.name()) || matches_name(&key, p.name().trim_end_matches('s'))
+        })
+    }
+}
+
+impl fmt::Display for LifetimePeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Information a watermark adds to its text (`WatermarkAdditions`, a set of bit flags on the
+/// wire, docs/docspace-api.md, "Room settings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatermarkAddition {
+    UserName,
+    UserEmail,
+    UserIp,
+    CurrentDate,
+    RoomName,
+}
+
+impl WatermarkAddition {
+    pub const ALL: [WatermarkAddition; 5] = [
+        WatermarkAddition::UserName,
+        WatermarkAddition::UserEmail,
+        WatermarkAddition::UserIp,
+        WatermarkAddition::CurrentDate,
+        WatermarkAddition::RoomName,
+    ];
+
+    /// The flag's bit on the wire.
+    pub fn wire(self) -> i64 {
+        match self {
+            WatermarkAddition::UserName => 1,
+            WatermarkAddition::UserEmail => 2,
+            WatermarkAddition::UserIp => 4,
+            WatermarkAddition::CurrentDate => 8,
+            WatermarkAddition::RoomName => 16,
+        }
+    }
+
+    /// The flags set in a wire value, in documentation order.
+    pub fn from_wire(flags: i64) -> Vec<WatermarkAddition> {
+        WatermarkAddition::ALL
+            .into_iter()
+            .filter(|a| flags & a.wire() != 0)
+            .collect()
+    }
+
+    /// The manifest (snake_case) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            WatermarkAddition::UserName => "user_name",
+            WatermarkAddition::UserEmail => "user_email",
+            WatermarkAddition::UserIp => "user_ip",
+            WatermarkAddition::CurrentDate => "current_date",
+            WatermarkAddition::RoomName => "room_name",
+        }
+    }
+
+    /// The manifest name, or DocSpace's own (`UserIpAdress`, sic), any case.
+    pub fn parse_manifest(text: &str) -> Option<WatermarkAddition> {
+        let key = normalise_name(text);
+        WatermarkAddition::ALL.into_iter().find(|a| {
+            matches_name(&key, a.name())
+                || (*a == WatermarkAddition::UserIp
+                    && (matches_name(&key, "UserIpAdress") || matches_name(&key, "UserIpAddress")))
+        })
+    }
+}
+
+impl fmt::Display for WatermarkAddition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl fmt::Display for RoomType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -166,7 +430,7 @@ pub enum SubjectKind {
     Group,
 }
 
-/// A member access level (`FileShare`, docspace-api.md section 4). Only the values valid for
+/// A member access level (`FileShare`, docs/docspace-api.md, "Enums"). Only the values valid for
 /// room members exist here; `ReadWrite`, `Restrict`, `Varies` and `CustomFilter` are refused at
 /// parse time (the synthetic owner row's `1` is modelled as the owner, not as an access).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -212,7 +476,7 @@ impl Access {
         Access::None,
     ];
 
-    /// The integer the server uses. Always send this, never a name (docspace-api.md 6.4).
+    /// The integer the server uses. Always send this, never a name (docs/docspace-api.md, "Access as integers").
     pub fn wire(self) -> i64 {
         match self {
             Access::None => 0,
@@ -269,7 +533,7 @@ impl Access {
         }
     }
 
-    /// Older names the server used before the 2024 renames (docspace-api.md section 4).
+    /// Older names the server used before the 2024 renames (docs/docspace-api.md, "Enums").
     fn legacy_names(self) -> &'static [&'static str] {
         match self {
             Access::RoomManager => &["RoomAdmin"],
@@ -310,7 +574,7 @@ impl fmt::Display for Access {
     }
 }
 
-/// The portal-wide type of a user account (docspace-api.md section 7).
+/// The portal-wide type of a user account (docs/docspace-api.md, "People and groups lookup").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UserType {
@@ -321,7 +585,8 @@ pub enum UserType {
 }
 
 impl UserType {
-    /// Whether a user of this type may be given `access` at all (docspace-api.md 6.3, check 2).
+    /// Whether a user of this type may be given `access` at all
+    /// (docs/docspace-api.md, "Roles per room type", check 2).
     /// Only DocSpace admins and room admins can be room managers.
     pub fn allows(self, access: Access) -> bool {
         match self {
@@ -357,7 +622,7 @@ fn matches_name(key: &str, known: &str) -> bool {
     }
 }
 
-/// Characters the server replaces with `_` when it stores a room title (docspace-api.md 5.1).
+/// Characters the server replaces with `_` when it stores a room title (docs/docspace-api.md, "Room titles").
 pub const TITLE_REPLACED_CHARS: [char; 11] =
     ['\t', '*', '+', ':', '"', '<', '>', '?', '|', '\\', '/'];
 
@@ -420,6 +685,104 @@ pub fn normalise_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_tables_follow_the_server() {
+        use LinkKind::*;
+        // External links: public, custom and form-filling rooms only.
+        for t in RoomType::MANIFEST {
+            assert!(t.takes_link(Invitation), "{t}");
+            assert_eq!(t.max_links(Invitation), 1);
+            assert_eq!(
+                t.takes_link(External),
+                matches!(
+                    t,
+                    RoomType::Public | RoomType::Custom | RoomType::FormFilling
+                ),
+                "{t}"
+            );
+            assert_eq!(t.link_roles(External).is_empty(), !t.takes_link(External));
+            // Links never make room managers, and `none` is handled as a revoke.
+            for kind in LinkKind::ALL {
+                assert!(!t.link_roles(kind).contains(&Access::RoomManager));
+                assert!(!t.link_roles(kind).contains(&Access::None));
+            }
+            // An invitation link grants member roles the room takes, except in public rooms,
+            // where the server's table lets it grant `read` that members cannot hold.
+            for a in t.link_roles(Invitation) {
+                assert!(
+                    t.allows(*a, SubjectKind::User)
+                        || (t == RoomType::Public && *a == Access::Read),
+                    "{t} {a}"
+                );
+            }
+        }
+        assert_eq!(RoomType::Custom.max_links(External), 6);
+        assert_eq!(RoomType::FormFilling.max_links(External), 1);
+        assert_eq!(
+            RoomType::FormFilling.link_roles(External),
+            &[Access::FillForms, Access::Read]
+        );
+        assert_eq!(
+            RoomType::Public.link_roles(Invitation),
+            &[Access::ContentCreator, Access::Read]
+        );
+        assert!(RoomType::Public.has_primary_link());
+        assert!(!RoomType::Custom.has_primary_link());
+    }
+
+    #[test]
+    fn vdr_only_settings() {
+        for t in RoomType::MANIFEST {
+            let vdr = t == RoomType::VirtualDataRoom;
+            assert_eq!(t.takes_indexing(), vdr);
+            assert_eq!(t.takes_lifetime(), vdr);
+            assert_eq!(t.takes_watermark(), vdr);
+        }
+        assert_eq!(
+            RoomType::names_where(RoomType::takes_indexing),
+            "virtual-data-room"
+        );
+    }
+
+    #[test]
+    fn new_enums_parse_and_map_to_the_wire() {
+        assert_eq!(
+            LinkKind::parse_manifest("External"),
+            Some(LinkKind::External)
+        );
+        assert_eq!(LinkKind::parse_manifest("public"), None);
+        assert_eq!(
+            (LinkKind::Invitation.wire(), LinkKind::External.wire()),
+            (0, 1)
+        );
+        assert_eq!(
+            LifetimePeriod::parse_manifest("day"),
+            Some(LifetimePeriod::Days)
+        );
+        assert_eq!(
+            LifetimePeriod::parse_manifest("Years"),
+            Some(LifetimePeriod::Years)
+        );
+        assert_eq!(LifetimePeriod::parse_manifest("weeks"), None);
+        for p in LifetimePeriod::ALL {
+            assert_eq!(LifetimePeriod::from_wire(p.wire()), Some(p));
+        }
+        assert_eq!(
+            WatermarkAddition::parse_manifest("UserIpAdress"),
+            Some(WatermarkAddition::UserIp)
+        );
+        let all: i64 = WatermarkAddition::ALL.iter().map(|a| a.wire()).sum();
+        assert_eq!(all, 31);
+        assert_eq!(
+            WatermarkAddition::from_wire(all),
+            WatermarkAddition::ALL.to_vec()
+        );
+        assert_eq!(
+            WatermarkAddition::from_wire(2 | 16),
+            vec![WatermarkAddition::UserEmail, WatermarkAddition::RoomName]
+        );
+    }
 
     #[test]
     fn access_names_round_trip_and_legacy_names_parse() {

@@ -1,12 +1,12 @@
-//! The result of `apply`: one [`Entry`] per plan item (DESIGN.md section 4, "Report"), plus
-//! counts per status. Rendered as text by [`crate::render::report`] and as versioned JSON
+//! The result of `apply`: one [`Entry`] per plan item (docs/architecture.md, "Reports"),
+//! plus counts per status; each entry is made from a typed [`Outcome`]. Rendered as text by [`crate::render::report`] and as versioned JSON
 //! (`--format json`, `--report PATH`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::exit::ExitStatus;
 use crate::model::Access;
-use crate::plan::Action;
+use crate::plan::{Action, GuardReason, Item, RoomPlan};
 
 /// The version of the report JSON.
 pub const FORMAT_VERSION: u32 = 1;
@@ -47,8 +47,113 @@ pub struct EntryError {
     pub message: String,
 }
 
+impl EntryError {
+    pub fn new(http_status: Option<u16>, message: impl Into<String>) -> EntryError {
+        EntryError {
+            http_status,
+            message: message.into(),
+        }
+    }
+}
+
+/// What happened to one item, as a type: the entry's `status`, `error`, `note` and
+/// `skip_reason` fields are made from it, and so is the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Unchanged(Option<UnchangedWhy>),
+    Failed(EntryError),
+    Skipped(SkipReason),
+}
+
+/// Why a planned item needed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnchangedWhy {
+    /// A re-applied saved plan: the portal already shows the change.
+    AlreadyApplied,
+}
+
+/// What an item that was not attempted waited on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    /// The room could not be created.
+    NotCreated,
+    /// The room could not be unarchived, and archived rooms cannot be changed
+    /// (docs/docspace-api.md, "Updating rooms").
+    StillArchived,
+}
+
+/// Why an item was not attempted. In every case the portal may still differ from the plan,
+/// so the run exits 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The room of a saved plan changed since the plan was made.
+    Stale,
+    /// Ctrl-C or SIGTERM arrived before the room started.
+    Interrupted,
+    /// The removal guard refused the room's removals (`--allow-removals` overrides it).
+    RemovalGuard(GuardReason),
+    /// An earlier item of the room failed.
+    DependencyFailed(Dependency),
+    /// The portal's daily limit was reached before the room started; `why` says when to
+    /// run again (docs/docspace-api.md, "Rate limits").
+    LimitReached { why: String },
+    /// The planner could not read the room's members.
+    Unreadable { error: String },
+}
+
+impl SkipReason {
+    /// The public code of the JSON entry's `skip_reason` field.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SkipReason::Stale => "stale",
+            SkipReason::Interrupted => "interrupted",
+            SkipReason::RemovalGuard(_) => "removal_guard",
+            SkipReason::DependencyFailed(_) => "dependency_failed",
+            SkipReason::LimitReached { .. } => "limit_reached",
+            SkipReason::Unreadable { .. } => "unreadable",
+        }
+    }
+
+    /// The entry's `error.message`: the one place a skip is put in words.
+    pub fn message(&self) -> String {
+        match self {
+            SkipReason::Stale => {
+                "stale: the room changed since the plan was made; run plan again".into()
+            }
+            SkipReason::Interrupted => "interrupted".into(),
+            SkipReason::RemovalGuard(reason) => format!(
+                "refused by the removal guard: {}; pass --allow-removals to remove them",
+                guard_reason_text(reason)
+            ),
+            SkipReason::DependencyFailed(Dependency::NotCreated) => "room was not created".into(),
+            SkipReason::DependencyFailed(Dependency::StillArchived) => {
+                "room is still archived".into()
+            }
+            SkipReason::LimitReached { why } => format!("not started: portal limit reached: {why}"),
+            SkipReason::Unreadable { error } => {
+                format!("not compared: the room could not be read from the portal: {error}")
+            }
+        }
+    }
+}
+
+/// Why the removal guard refuses, in words (plan notes and report entries say the same).
+pub fn guard_reason_text(reason: &GuardReason) -> String {
+    match reason {
+        GuardReason::RoomManager => "the removals include a room manager".into(),
+        GuardReason::TooMany { removals, members } => {
+            format!("{removals} of {members} members would be removed (more than 25%)")
+        }
+    }
+}
+
+/// The note of an item a re-applied saved plan found already done.
+pub const ALREADY_APPLIED: &str =
+    "appears to be already applied: the portal already shows this change";
+
 /// One item of the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub room: String,
     /// The room id (known after creation; `None` when the room was never created).
@@ -67,8 +172,101 @@ pub struct Entry {
     pub error: Option<EntryError>,
     /// Why an item needed nothing although it was planned (added in 1.x, absent before): a
     /// re-applied saved plan whose change the portal already shows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why a skipped item was skipped, as a code (`stale`, `interrupted`, `removal_guard`,
+    /// `dependency_failed`, `limit_reached`, `unreadable`); added in 1.x, absent before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<&'static str>,
+    /// The typed outcome the fields above are made from.
+    #[serde(skip)]
+    pub outcome: Outcome,
+}
+
+impl Entry {
+    /// The entry of one plan item. `room_id` is the room's id as the run knows it (a created
+    /// room's new id).
+    pub fn of_item(room: &RoomPlan, room_id: Option<i64>, item: &Item, outcome: Outcome) -> Entry {
+        Entry::build(
+            room,
+            room_id,
+            item.key.clone(),
+            item.action(),
+            item.subject().map(str::to_string),
+            item.change.access(),
+            outcome,
+        )
+    }
+
+    /// The one entry of a room without items (action `update_room`), so that every managed
+    /// room appears in the report.
+    pub fn of_room(room: &RoomPlan, outcome: Outcome) -> Entry {
+        Entry::build(
+            room,
+            room.room_id,
+            room.title.clone(),
+            Action::UpdateRoom,
+            None,
+            None,
+            outcome,
+        )
+    }
+
+    fn build(
+        room: &RoomPlan,
+        room_id: Option<i64>,
+        key: String,
+        action: Action,
+        subject: Option<String>,
+        access: Option<Access>,
+        outcome: Outcome,
+    ) -> Entry {
+        let (status, error, note, skip_reason) = match &outcome {
+            Outcome::Applied => (Status::Applied, None, None, None),
+            Outcome::Unchanged(why) => (
+                Status::Unchanged,
+                None,
+                why.map(|UnchangedWhy::AlreadyApplied| ALREADY_APPLIED.to_string()),
+                None,
+            ),
+            Outcome::Failed(e) => (Status::Failed, Some(e.clone()), None, None),
+            Outcome::Skipped(reason) => (
+                Status::Skipped,
+                Some(EntryError::new(None, reason.message())),
+                None,
+                Some(reason.code()),
+            ),
+        };
+        Entry {
+            room: room.title.clone(),
+            room_id,
+            key,
+            action,
+            subject,
+            access,
+            status,
+            error,
+            note,
+            skip_reason,
+            outcome,
+        }
+    }
+
+    /// Why the item was skipped, when it was.
+    pub fn skip(&self) -> Option<&SkipReason> {
+        match &self.outcome {
+            Outcome::Skipped(reason) => Some(reason),
+            Outcome::Applied | Outcome::Unchanged(_) | Outcome::Failed(_) => None,
+        }
+    }
+
+    /// Whether the portal may still differ from the plan for this item.
+    pub fn left_undone(&self) -> bool {
+        match self.outcome {
+            Outcome::Failed(_) | Outcome::Skipped(_) => true,
+            Outcome::Applied | Outcome::Unchanged(_) => false,
+        }
+    }
 }
 
 /// Counts per status.
@@ -96,7 +294,7 @@ impl Counts {
 }
 
 /// A whole report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub format_version: u32,
     pub portal: String,
@@ -144,11 +342,12 @@ impl Report {
 
     /// 3 when any item failed or was skipped (a dependency failed, the removal guard refused
     /// it, its saved-plan room was stale, or the run was interrupted: in each case the portal
-    /// still differs from what was planned); else 0 (DESIGN.md section 2). Decided from
-    /// statuses, never from message text: an interrupted run has an entry for every item it
-    /// left undone, and one interrupted after its last room finished left nothing undone.
+    /// still differs from what was planned); else 0
+    /// (docs/architecture.md, "Commands and exit codes"). Decided from the outcomes' types, never from message text: an interrupted run
+    /// has an entry for every item it left undone, and one interrupted after its last room
+    /// finished left nothing undone.
     pub fn exit_status(&self) -> ExitStatus {
-        if self.summary.failed > 0 || self.summary.skipped > 0 {
+        if self.entries.iter().any(Entry::left_undone) {
             ExitStatus::ItemsFailed
         } else {
             ExitStatus::Success
@@ -165,17 +364,26 @@ mod tests {
     use super::*;
 
     fn entry(room: &str, key: &str, action: Action, status: Status) -> Entry {
-        Entry {
-            room: room.into(),
+        let outcome = match status {
+            Status::Applied => Outcome::Applied,
+            Status::Failed => Outcome::Failed(EntryError::new(None, "refused")),
+            Status::Skipped => Outcome::Skipped(SkipReason::Interrupted),
+            Status::Unchanged => Outcome::Unchanged(None),
+        };
+        let plan = RoomPlan {
+            title: room.into(),
+            room_type: crate::model::RoomType::Custom,
             room_id: Some(1),
-            key: key.into(),
-            action,
-            subject: None,
-            access: None,
-            status,
-            error: None,
-            note: None,
-        }
+            change: crate::plan::RoomChange::Update,
+            fingerprint: String::new(),
+            members_before: 0,
+            items: Vec::new(),
+            notes: Vec::new(),
+        };
+        let mut e = Entry::of_room(&plan, outcome);
+        e.key = key.into();
+        e.action = action;
+        e
     }
 
     #[test]
@@ -204,6 +412,9 @@ mod tests {
         );
         assert_eq!(r.summary.failed, 1);
         assert_eq!(r.exit_status(), ExitStatus::ItemsFailed);
+        let skipped = &r.entries[0];
+        assert_eq!(skipped.skip_reason, Some("interrupted"));
+        assert_eq!(skipped.error.as_ref().unwrap().message, "interrupted");
     }
 
     #[test]

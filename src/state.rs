@@ -1,9 +1,13 @@
 //! Reads the live portal into [`Observed`]: the rooms the manifest names, their members, and
 //! the people and groups the manifest mentions, with as few calls as possible
-//! (DESIGN.md section 7): one paged room listing, one paged member read per matched room,
+//! (docs/architecture.md, "Performance model"): one paged room listing, one paged member read per matched room,
 //! people either listed or looked up per email (whichever needs fewer calls, and none for
 //! emails already seen among members), groups listed only when a group is not already
 //! visible in a member list.
+//!
+//! Room settings (colour, cover, indexing, lifetime, watermark) come with the room listing at
+//! no extra cost; sharing links cost one call per room and are read only for the rooms a
+//! caller names ([`read_links`]).
 //!
 //! Reading never writes. Identity problems (ambiguous titles, a pinned id that does not
 //! exist, a room type that differs) are not decided here: [`crate::plan`] reports them.
@@ -14,14 +18,19 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use chrono::{DateTime, Utc};
+
+use crate::docspace::wire::parse_api_date;
 use crate::docspace::{
     ApiError, ConnectedRoomDto, DocSpaceApi, GroupDto, PAGE_SIZE, RoomDto, RoomListing, SearchArea,
     ShareDto, UserDto,
 };
+use crate::links::ObservedLink;
 use crate::manifest::Desired;
 use crate::model::{self, Access, RoomType, UserType};
+use crate::room_settings::RoomSettings;
 
-/// `rootFolderType` of an archived room (docspace-api.md 5.2).
+/// `rootFolderType` of an archived room (docs/docspace-api.md, "Reading a room").
 const ARCHIVED_FOLDER_TYPE: i64 = 20;
 
 /// A room as the portal has it.
@@ -40,6 +49,9 @@ pub struct ObservedRoom {
     #[serde(default)]
     pub custom_quota: bool,
     pub deny_download: Option<bool>,
+    /// Colour, cover, indexing, lifetime and watermark, from the same room object.
+    #[serde(default)]
+    pub settings: RoomSettings,
 }
 
 /// A room in connected third-party storage (docs/docspace-api.md, "Rooms in connected
@@ -74,15 +86,27 @@ pub struct ObservedUser {
     pub user_type: UserType,
     /// Invited by email, not registered yet.
     pub pending: bool,
-    /// Terminated (disabled) accounts: the share call silently skips them (6.2).
+    /// Terminated (disabled) accounts: the share call silently skips them
+    /// (docs/docspace-api.md, "The share call").
     pub terminated: bool,
     /// Whether the profile carried its type flags. Trimmed profiles (as in some share rows)
     /// carry none and would read as `User`; they are looked up before the type is trusted.
     #[serde(default)]
     pub type_known: bool,
+    /// When the account was created: for a pending invitee, when the invitation was first
+    /// sent (docs/docspace-api.md, "Pending invitations"). `None` when the profile did not
+    /// say (trimmed profiles) or said something unreadable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
 }
 
 impl ObservedUser {
+    /// How long ago the account was created, for a pending invitee the age of its invitation;
+    /// `None` when the date is unknown (never guessed as "new" or "old").
+    pub fn invitation_age(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        self.created.map(|c| now - c)
+    }
+
     fn from_dto(u: &UserDto) -> ObservedUser {
         ObservedUser {
             id: u.id.clone(),
@@ -95,6 +119,11 @@ impl ObservedUser {
                 || u.is_room_admin
                 || u.is_collaborator
                 || u.is_visitor,
+            created: u
+                .registration_date
+                .as_deref()
+                .and_then(parse_api_date)
+                .map(|d| d.with_timezone(&Utc)),
         }
     }
 }
@@ -162,6 +191,44 @@ pub struct Observed {
     /// name -> their ids): the planner refuses to guess.
     #[serde(default)]
     pub ambiguous_groups: BTreeMap<String, Vec<String>>,
+    /// Sharing links of the rooms [`read_links`] was asked for, by room id (a room read with
+    /// no links has an empty list; a room not asked for has no entry).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<i64, Vec<ObservedLink>>,
+    /// Rooms whose links could not be read even after retries (room id -> the error): the
+    /// planner must not plan their links as if they had none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links_unreadable: BTreeMap<i64, String>,
+}
+
+impl Observed {
+    /// Accounts on this portal, as far as the read saw them, that are invited and have not
+    /// accepted yet, oldest invitation first (unknown dates last), each once.
+    pub fn pending_users(&self) -> Vec<&ObservedUser> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut out: Vec<&ObservedUser> = self
+            .users
+            .values()
+            .chain(
+                self.members
+                    .values()
+                    .flatten()
+                    .filter_map(|m| match &m.subject {
+                        MemberSubject::User(u) => Some(u),
+                        MemberSubject::Group(_) => None,
+                    }),
+            )
+            .filter(|u| u.pending && !u.terminated && seen.insert(u.id.as_str()))
+            .collect();
+        out.sort_by(|a, b| {
+            (a.created.is_none(), a.created, &a.email).cmp(&(
+                b.created.is_none(),
+                b.created,
+                &b.email,
+            ))
+        });
+        out
+    }
 }
 
 impl ObservedRoom {
@@ -176,13 +243,14 @@ impl ObservedRoom {
             quota: r.quota_limit,
             custom_quota: r.is_custom_quota.unwrap_or(false),
             deny_download: r.deny_download,
+            settings: RoomSettings::from_dto(r),
         }
     }
 }
 
 impl ObservedMember {
     pub fn from_dto(s: &ShareDto) -> Option<ObservedMember> {
-        // Link rows (subjectType 1/3/4) are not members (6.1).
+        // Link rows (subjectType 1/3/4) are not members (docs/docspace-api.md, "Reading members").
         let subject = if let Some(g) = &s.shared_to_group {
             MemberSubject::Group(ObservedGroup {
                 id: g.id.clone(),
@@ -292,6 +360,20 @@ pub async fn read_with_progress<A: DocSpaceApi>(
     Ok(observed)
 }
 
+/// The members of one room (link rows left out): the one place a member list is read, by
+/// the planner, the executor's read-back and the saved-plan recheck.
+pub async fn room_members<A: DocSpaceApi>(
+    api: &A,
+    id: i64,
+) -> Result<Vec<ObservedMember>, ApiError> {
+    Ok(api
+        .get_share(id)
+        .await?
+        .iter()
+        .filter_map(ObservedMember::from_dto)
+        .collect())
+}
+
 /// Reads the member lists of `ids`, a few rooms at a time (one paged call per room). A room
 /// whose list cannot be read (after the client's retries) is returned apart with its error,
 /// so that the other rooms go on; an answer that says the whole run cannot go on (the key was
@@ -309,15 +391,12 @@ async fn read_members<A: DocSpaceApi>(
     // read); any other failure is kept with its room.
     let results: Vec<(i64, Result<Vec<ObservedMember>, ApiError>)> = stream::iter(ids)
         .map(|id| async move {
-            let rows = api.get_share(id).await;
+            let rows = room_members(api, id).await;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
             match rows {
                 Err(e) if ends_the_run(&e) => Err(e),
-                rows => Ok((
-                    id,
-                    rows.map(|rows| rows.iter().filter_map(ObservedMember::from_dto).collect()),
-                )),
+                rows => Ok((id, rows)),
             }
         })
         .buffer_unordered(MEMBER_READ_CONCURRENCY)
@@ -336,6 +415,45 @@ async fn read_members<A: DocSpaceApi>(
         }
     }
     Ok((members, unreadable))
+}
+
+/// Reads the sharing links of `room_ids` (one call per room, a few rooms at a time) into
+/// `observed.links`. Meant for the rooms whose manifest entry lists `links:`: rooms that do
+/// not manage links cost nothing. A room whose links cannot be read is recorded in
+/// `observed.links_unreadable` and the others go on; a failure no room escapes (the key, the
+/// network) ends the read.
+pub async fn read_links<A: DocSpaceApi>(
+    api: &A,
+    observed: &mut Observed,
+    room_ids: &BTreeSet<i64>,
+) -> Result<(), ApiError> {
+    let results: Vec<(i64, Result<Vec<ObservedLink>, ApiError>)> =
+        stream::iter(room_ids.iter().copied())
+            .map(|id| async move {
+                match api.list_links(id).await {
+                    Err(e) if ends_the_run(&e) => Err(e),
+                    rows => Ok((
+                        id,
+                        rows.map(|rows| rows.iter().filter_map(ObservedLink::from_dto).collect()),
+                    )),
+                }
+            })
+            .buffer_unordered(MEMBER_READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+    for (id, result) in results {
+        match result {
+            Ok(links) => {
+                observed.links_unreadable.remove(&id);
+                observed.links.insert(id, links);
+            }
+            Err(e) => {
+                observed.links.remove(&id);
+                observed.links_unreadable.insert(id, e.to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Failures that no other room would escape: the key, the tariff, the network, a throttle.
@@ -495,7 +613,7 @@ async fn resolve_people<A: DocSpaceApi>(
                 }
                 listing = Some(PeopleListing { start, total });
             }
-            // Callers of type User or Guest may not search people (docspace-api.md 7):
+            // Callers of type User or Guest may not search people (docs/docspace-api.md, "People and groups lookup"):
             // look each email up instead.
             Err(e) if e.http_status() == Some(403) => listing_forbidden = true,
             Err(e) => return Err(e),
@@ -511,7 +629,7 @@ async fn resolve_people<A: DocSpaceApi>(
                 match api.user_by_email(as_written).await {
                     Ok(user) => Ok((email.to_string(), user)),
                     // The caller may not view this account (7): to this key it has no account,
-                    // and an email invitation reaches the existing user anyway (6.5).
+                    // and an email invitation reaches the existing user anyway (docs/docspace-api.md, "Email invitations").
                     Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
                     Err(e) => Err(e),
                 }

@@ -1,8 +1,9 @@
 //! `apply`: plan (or load a saved plan), show it, confirm, execute with [`crate::apply`], and
 //! report every item (stdout, and `--report PATH`).
 //!
-//! Safety rules (DESIGN.md sections 2 and 4): a person must confirm on a terminal; without a
-//! terminal `--auto-approve` is required; a saved plan applies only to rooms whose fingerprint
+//! Safety rules (docs/architecture.md, "Apply"; docs/architecture.md, "Saved plans"): a person must confirm on a terminal; without a
+//! terminal `--auto-approve` is required; a saved plan is checked in full before anything
+//! else ([`crate::plan::saved`]) and applies only to rooms whose fingerprint
 //! did not change since planning (the others are skipped as stale, or reported as already
 //! applied when the portal shows their changes); a plan with no changes makes no write call at
 //! all; the `--report` path is checked before the portal is read.
@@ -14,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -23,15 +24,15 @@ use miette::IntoDiagnostic;
 use super::signals::Signals;
 use crate::apply::{self, Options};
 use crate::cli::ReportFormat;
-use crate::docspace::{DocSpaceApi, SearchArea};
 use crate::exit::ExitStatus;
 use crate::output::{NewFileMode, OutputFile};
 use crate::plan::Plan;
+use crate::plan::done::already_done;
 use crate::printer::Printer;
+use crate::recheck::{self, Live};
 use crate::render;
 use crate::report::{Entry, Report};
 use crate::settings::PortalSettings;
-use crate::state::{self, ObservedMember, ObservedRoom};
 
 use super::plan as plan_cmd;
 use super::portal::{self, Portal};
@@ -111,6 +112,21 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// How long stopping the in-process sandbox may take at the end.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// What a run applies, or how the command already ended.
+enum Ready {
+    Run(Box<ToRun>),
+    Done(ExitStatus),
+}
+
+/// A plan to run and what the run needs to know about the portal.
+struct ToRun {
+    plan: Plan,
+    /// Ids of rooms that existed before the run.
+    known: HashSet<i64>,
+    /// Rooms of a saved plan that changed since it was made (see [`recheck`]).
+    changed: BTreeMap<usize, Live>,
+}
+
 /// One `apply` run's fixed parts.
 struct Run<'a> {
     settings: &'a ApplySettings,
@@ -146,136 +162,58 @@ impl Run<'_> {
         desired: Option<crate::manifest::Desired>,
         signals: &mut Signals,
     ) -> miette::Result<ExitStatus> {
-        let (portal, printer, settings) = (self.portal, self.printer, self.settings);
-        let (mut plan, known_ids, changed) = match desired {
-            Some(desired) => {
-                let Some(prepared) = signals
-                    .or_interrupted(plan_cmd::prepare(desired, portal, printer))
-                    .await
-                else {
-                    return self.interrupted_before_change();
-                };
-                let Some(prepared) = prepared? else {
-                    return Ok(ExitStatus::Error);
-                };
-                let known: HashSet<i64> = prepared.observed.rooms.iter().map(|r| r.id).collect();
-                (prepared.plan, known, BTreeMap::new())
-            }
-            None => {
-                let path = settings.plan.as_ref().expect("files or --plan");
-                let plan = plan_cmd::load_saved(path)?;
-                if plan.portal != portal.display {
-                    miette::bail!(
-                        "the saved plan {} is for {}, not {}",
-                        path.display(),
-                        plan.portal,
-                        portal.display
-                    );
-                }
-                printer.status(&format!(
-                    "Re-reading the rooms of the plan on {} ...\n",
-                    portal.display
-                ));
-                let Some(rechecked) = signals.or_interrupted(recheck(&portal.client, &plan)).await
-                else {
-                    return self.interrupted_before_change();
-                };
-                let (known, changed) = rechecked?;
+        let ready = match (desired, &self.settings.plan) {
+            (Some(desired), _) => self.fresh_plan(desired, signals).await?,
+            (None, Some(path)) => self.saved_plan(path, signals).await?,
+            (None, None) => miette::bail!("apply needs manifest files or --plan"),
+        };
+        let (mut plan, known_ids, changed) = match ready {
+            Ready::Run(run) => {
+                let ToRun {
+                    plan,
+                    known,
+                    changed,
+                } = *run;
                 (plan, known, changed)
             }
+            Ready::Done(status) => return Ok(status),
         };
-
         // Rooms of a saved plan that changed since leave the plan: what the portal already
         // shows is reported as already applied, the rest skipped as stale.
-        let mut set_aside: Vec<Entry> = Vec::new();
-        if !changed.is_empty() {
-            let mut stale_items = 0;
-            let mut index = 0;
-            plan.rooms.retain(|room| {
-                let n = index;
-                index += 1;
-                let Some(live) = changed.get(&n) else {
-                    return true;
-                };
-                let done = apply::already_done(
-                    room,
-                    live.as_ref().map(|(r, m)| (r, m.as_slice())),
-                );
-                let room_id = live.as_ref().map(|(r, _)| r.id).or(room.room_id);
-                let applied = done.iter().filter(|d| **d).count();
-                stale_items += done.len() - applied;
-                let title = &room.title;
-                printer.stderr(&if applied == done.len() {
-                    format!(
-                        "note: room `{title}` appears to be already applied: the portal already shows the plan's changes\n"
-                    )
-                } else if applied > 0 {
-                    format!(
-                        "warning: room `{title}` changed since the plan was made ({applied} of {} changes appear to be already applied); the rest is skipped (run plan again)\n",
-                        done.len()
-                    )
-                } else {
-                    format!(
-                        "warning: room `{title}` changed since the plan was made; it will be skipped (run plan again)\n"
-                    )
-                });
-                set_aside.extend(apply::recheck_entries(room, room_id, &done));
-                false
-            });
-            plan.summary = crate::plan::summarise(&plan.rooms);
-            let left = plan.rooms.iter().filter(|r| !r.items.is_empty()).count();
-            if left == 0 {
-                let report = self.report(false, set_aside);
-                if stale_items > 0 {
-                    self.write_report(&report)?;
-                    miette::bail!(
-                        help = "run plan again and apply the new plan",
-                        "no room of the saved plan can be applied: every room changed since it was made"
-                    );
-                }
-                // Re-running an apply job that already went through is not a failure: the
-                // portal shows every change the approved plan makes.
-                printer.status(
-                    "The saved plan appears to be already applied: the portal shows every change it makes.\n",
-                );
-                return self.deliver(&report, false);
-            }
+        let (set_aside, stale_items) = self.set_aside(&mut plan, &changed);
+        if !changed.is_empty() && plan.rooms.iter().all(|r| r.items.is_empty()) {
+            return self.nothing_left(set_aside, stale_items);
         }
-
-        // The text plan ends with the summary line ("No changes. ..." when there are none).
-        // `-q` hides it, unless a person is about to be asked to confirm it.
-        plan_cmd::mark_guarded_removals(&mut plan, settings.allow_removals);
-        let plan_text = render::plan::text(&plan, printer.color_stderr());
-        if settings.auto_approve {
-            printer.status(&plan_text);
-        } else {
-            printer.stderr(&plan_text);
-        }
+        plan.mark_guarded_removals(self.settings.allow_removals);
+        self.show(&plan);
         if !plan.has_changes() {
             let entries = plan
                 .rooms
                 .iter()
-                .flat_map(|r| apply::skip_room(r, r.room_id, "no changes"))
+                .map(apply::unchanged_room)
                 .chain(set_aside)
                 .collect();
             return self.deliver(&self.report(false, entries), false);
         }
-
-        if !settings.auto_approve {
-            match signals.or_interrupted(confirm(printer)).await.transpose()? {
+        if !self.settings.auto_approve {
+            match signals
+                .or_interrupted(confirm(self.printer))
+                .await
+                .transpose()?
+            {
                 Some(true) => {}
                 Some(false) => {
-                    printer.stderr("Apply cancelled; nothing was changed.\n");
+                    self.printer
+                        .stderr("Apply cancelled; nothing was changed.\n");
                     return Ok(ExitStatus::Error);
                 }
                 None => return self.interrupted_before_change(),
             }
         }
-
         let (entries, interrupted) = self.execute(&plan, &known_ids, signals).await;
         let report = self.report(interrupted, entries.into_iter().chain(set_aside).collect());
         let status = self.deliver(&report, true);
-        let stats = portal.client.stats();
+        let stats = self.portal.client.stats();
         tracing::info!(
             "{} calls ({} writes, {} retries, {} rate-limited)",
             stats.calls,
@@ -284,6 +222,117 @@ impl Run<'_> {
             stats.rate_limited
         );
         status
+    }
+
+    /// Reads the portal and plans from the manifests.
+    async fn fresh_plan(
+        &self,
+        desired: crate::manifest::Desired,
+        signals: &mut Signals,
+    ) -> miette::Result<Ready> {
+        let prepare = plan_cmd::prepare(desired, self.portal, self.printer);
+        let Some(prepared) = signals.or_interrupted(prepare).await else {
+            return self.interrupted_before_change().map(Ready::Done);
+        };
+        let Some(prepared) = prepared? else {
+            return Ok(Ready::Done(ExitStatus::Error));
+        };
+        let known = prepared.observed.rooms.iter().map(|r| r.id).collect();
+        Ok(Ready::Run(Box::new(ToRun {
+            plan: prepared.plan,
+            known,
+            changed: BTreeMap::new(),
+        })))
+    }
+
+    /// Loads and checks a saved plan (see [`crate::plan::saved`]), then re-reads its rooms.
+    async fn saved_plan(&self, path: &Path, signals: &mut Signals) -> miette::Result<Ready> {
+        let portal = self.portal;
+        let plan = crate::plan::saved::load(path)?;
+        if plan.portal != portal.display {
+            miette::bail!(
+                "the saved plan {} is for {}, not {}",
+                path.display(),
+                plan.portal,
+                portal.display
+            );
+        }
+        self.printer.status(&format!(
+            "Re-reading the rooms of the plan on {} ...\n",
+            portal.display
+        ));
+        let Some(rechecked) = signals
+            .or_interrupted(recheck::recheck(&portal.client, &plan))
+            .await
+        else {
+            return self.interrupted_before_change().map(Ready::Done);
+        };
+        let rechecked = rechecked?;
+        Ok(Ready::Run(Box::new(ToRun {
+            plan,
+            known: rechecked.known,
+            changed: rechecked.changed,
+        })))
+    }
+
+    /// Takes the rooms of a saved plan that changed since it was made out of the plan and
+    /// returns their entries (already applied, or stale) and how many items are stale.
+    fn set_aside(&self, plan: &mut Plan, changed: &BTreeMap<usize, Live>) -> (Vec<Entry>, usize) {
+        let mut entries = Vec::new();
+        let mut stale = 0;
+        if changed.is_empty() {
+            return (entries, stale);
+        }
+        for (n, room) in std::mem::take(&mut plan.rooms).into_iter().enumerate() {
+            let Some(live) = changed.get(&n) else {
+                plan.rooms.push(room);
+                continue;
+            };
+            let done = already_done(&room, live.as_ref().map(|(r, m)| (r, m.as_slice())));
+            let room_id = live.as_ref().map(|(r, _)| r.id).or(room.room_id);
+            let applied = done.iter().filter(|d| **d).count();
+            stale += done.len() - applied;
+            self.printer.stderr(&render::report::changed_room(
+                &room.title,
+                applied,
+                done.len(),
+            ));
+            entries.extend(apply::recheck_entries(&room, room_id, &done));
+        }
+        plan.summary = crate::plan::summarise(&plan.rooms);
+        (entries, stale)
+    }
+
+    /// Every room of a saved plan changed since: an error when some of its changes are not
+    /// there; success when the portal shows all of them (a re-run of an apply job).
+    fn nothing_left(
+        &self,
+        set_aside: Vec<Entry>,
+        stale_items: usize,
+    ) -> miette::Result<ExitStatus> {
+        let report = self.report(false, set_aside);
+        if stale_items > 0 {
+            self.write_report(&report)?;
+            miette::bail!(
+                help = "run plan again and apply the new plan",
+                "no room of the saved plan can be applied: every room changed since it was made"
+            );
+        }
+        self.printer.status(
+            "The saved plan appears to be already applied: the portal shows every change it makes.\n",
+        );
+        self.deliver(&report, false)
+    }
+
+    /// The text plan ends with the summary line ("No changes. ..." when there are none).
+    /// `-q` hides it, unless a person is about to be asked to confirm it.
+    fn show(&self, plan: &Plan) {
+        let plan_text = render::plan::text(plan, self.printer.color_stderr());
+        if self.settings.auto_approve {
+            self.printer.status(&plan_text);
+        } else {
+            self.printer.stderr(&plan_text);
+        }
     }
 
     /// Runs the plan. The first Ctrl-C or SIGTERM stops new rooms from starting and gives the
@@ -408,111 +457,4 @@ async fn confirm(printer: &Printer) -> miette::Result<bool> {
     .into_diagnostic()?
     .into_diagnostic()?;
     Ok(line.trim() == "yes")
-}
-
-/// How many rooms of a saved plan are re-read at once.
-const RECHECK_CONCURRENCY: usize = 8;
-
-/// A room of a saved plan as re-read: `None` when it is gone (or not visible).
-type Live = Option<(ObservedRoom, Vec<ObservedMember>)>;
-
-/// Re-reads the rooms a saved plan touches and returns (ids of rooms that exist now, the rooms
-/// whose fingerprint changed by index in the plan, each with its live state). Only rooms with
-/// items are checked: the others are not written to.
-async fn recheck<A: DocSpaceApi>(
-    api: &A,
-    plan: &Plan,
-) -> miette::Result<(HashSet<i64>, BTreeMap<usize, Live>)> {
-    use futures::stream::{self, StreamExt, TryStreamExt};
-    // Rooms planned as creates are checked against one full listing: a title search may go
-    // through the portal's full-text index, which can lag or not match exactly (5.3), and a
-    // room made by hand since the plan must not be created a second time.
-    let listing = if plan
-        .rooms
-        .iter()
-        .any(|r| r.room_id.is_none() && !r.items.is_empty())
-    {
-        api.list_rooms(SearchArea::Any, None)
-            .await?
-            .require_complete()?
-            .rooms
-    } else {
-        Vec::new()
-    };
-    // Rooms by stored title, once: a saved plan of many creates must not scan the listing per
-    // room (the first of several same-titled rooms counts, as before).
-    let mut by_title: std::collections::HashMap<String, &crate::docspace::RoomDto> =
-        std::collections::HashMap::new();
-    for r in listing.iter().filter(|r| r.room_type.is_some()) {
-        by_title
-            .entry(crate::model::sanitize_title(&r.title))
-            .or_insert(r);
-    }
-    let by_title = &by_title;
-    let members_of = |id: i64| async move {
-        Ok::<_, miette::Report>(
-            api.get_share(id)
-                .await?
-                .iter()
-                .filter_map(ObservedMember::from_dto)
-                .collect::<Vec<ObservedMember>>(),
-        )
-    };
-    /// Per room: ids seen, and the room's index and live state when it changed.
-    type Checked = (Vec<i64>, Option<(usize, Live)>);
-    let checked: Vec<Checked> = stream::iter(
-        plan.rooms
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| !r.items.is_empty()),
-    )
-    .map(|(n, room)| async move {
-        let mut known = Vec::new();
-        let (now, live) = match room.room_id {
-            Some(id) => match api.get_room(id).await {
-                Ok(dto) => {
-                    known.push(dto.id);
-                    let observed = ObservedRoom::from_dto(&dto);
-                    let members = members_of(id).await?;
-                    let now = state::fingerprint(Some(&observed), Some(&members));
-                    (now, Some((observed, members)))
-                }
-                Err(e) if e.is_not_found() || e.http_status() == Some(403) => {
-                    (state::fingerprint(None, None), None)
-                }
-                Err(e) => return Err(e.into()),
-            },
-            None => {
-                // Planned as a create: stale if a room with that exact title appeared since.
-                match by_title.get(&room.title).copied() {
-                    Some(dto) => {
-                        let observed = ObservedRoom::from_dto(dto);
-                        let now = state::fingerprint(Some(&observed), Some(&[]));
-                        if now == room.fingerprint {
-                            (now, None)
-                        } else {
-                            // Read only when needed: to tell an earlier apply of this plan
-                            // from a room made by hand.
-                            let members = members_of(dto.id).await?;
-                            (now, Some((observed, members)))
-                        }
-                    }
-                    None => (state::fingerprint(None, None), None),
-                }
-            }
-        };
-        let changed = (now != room.fingerprint).then_some((n, live));
-        Ok::<_, miette::Report>((known, changed))
-    })
-    .buffer_unordered(RECHECK_CONCURRENCY)
-    .try_collect()
-    .await?;
-    // Every listed room existed before this run (see `apply::execute`'s `known_room_ids`).
-    let mut known: HashSet<i64> = listing.iter().map(|r| r.id).collect();
-    let mut changed = BTreeMap::new();
-    for (ids, room) in checked {
-        known.extend(ids);
-        changed.extend(room);
-    }
-    Ok((known, changed))
 }

@@ -1,7 +1,7 @@
 //! `plan`: read the manifests and the portal, diff, and render the plan. Never writes to the
 //! portal: only GET requests are made.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
 
@@ -49,7 +49,7 @@ pub fn run(
             return Ok(ExitStatus::Error);
         };
         let mut plan = prepared.plan;
-        mark_guarded_removals(&mut plan, false);
+        plan.mark_guarded_removals(false);
         if let Some(out) = &out {
             save(&plan, out, printer)?;
             printer.status(&format!(
@@ -152,41 +152,4 @@ pub fn save(plan: &Plan, out: &OutputFile, printer: &Printer) -> miette::Result<
     let text = serde_json::to_string_pretty(plan).into_diagnostic()?;
     out.write(&(text + "\n"), NewFileMode::Private, printer)?;
     Ok(())
-}
-
-/// Notes, on each room whose removals the removal guard would refuse, why and which flag
-/// allows them, so that a reviewer sees it in the plan rather than as skipped items after
-/// `apply`. With `allow_removals` the notes are cleared (a saved plan may carry them). Only
-/// rooms with items are touched: the note of a room the plan leaves alone says something else.
-pub fn mark_guarded_removals(plan: &mut Plan, allow_removals: bool) {
-    for room in plan.rooms.iter_mut().filter(|r| !r.items.is_empty()) {
-        room.note = if allow_removals {
-            None
-        } else {
-            crate::apply::guard_note(room)
-        };
-    }
-}
-
-/// Reads a saved plan, refusing other format versions.
-#[allow(dead_code)] // used by `apply --plan`.
-pub fn load_saved(path: &Path) -> miette::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .into_diagnostic()
-        .map_err(|e| e.wrap_err(format!("cannot read the saved plan {}", path.display())))?;
-    let plan: Plan = serde_json::from_str(&text).into_diagnostic().map_err(|e| {
-        e.wrap_err(format!(
-            "{} is not a saved plan of this tool",
-            path.display()
-        ))
-    })?;
-    if plan.format_version != plan::FORMAT_VERSION {
-        miette::bail!(
-            "{} has plan format version {}, this release reads {}",
-            path.display(),
-            plan.format_version,
-            plan::FORMAT_VERSION
-        );
-    }
-    Ok(plan)
 }

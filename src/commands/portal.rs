@@ -49,15 +49,16 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
             })
         }
         PortalSpec::Sandbox(path) => {
-            let handle = crate::sandbox::start_in_process(path, Default::default())
-                .await
-                .into_diagnostic()
-                .map_err(|e| {
-                    e.wrap_err(format!(
-                        "cannot start the sandbox with state file {}",
-                        path.display()
-                    ))
-                })?;
+            let handle =
+                crate::sandbox::start_in_process(path, crate::sandbox::FaultConfig::default())
+                    .await
+                    .into_diagnostic()
+                    .map_err(|e| {
+                        e.wrap_err(format!(
+                            "cannot start the sandbox with state file {}",
+                            path.display()
+                        ))
+                    })?;
             crate::redact::register(&handle.api_key);
             let mut config = ClientConfig::new(
                 handle.base_url.clone(),

@@ -53,7 +53,7 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> miette::Result<ExitStatus> {
         let addr = listener.local_addr().into_diagnostic()?;
         let config = SandboxConfig {
             state_path: args.state.clone(),
-            faults: args.faults,
+            faults: sandbox::FaultConfig::from(&args.faults),
         };
         let server = tokio::spawn(sandbox::serve(opened, config, listener, shutdown_signal()));
         printer

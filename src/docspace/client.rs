@@ -8,11 +8,11 @@
 //!   the key (tracing lines carry method, path, status and time only).
 //! - Every request carries a [`CallClass`]; whether it is retried is decided in
 //!   [`super::policy`], never here ad hoc.
-//! - A 2xx is a success only when its envelope does not say `status: 1` (docspace-api.md 3.3).
+//! - A 2xx is a success only when its envelope does not say `status: 1` (docs/docspace-api.md, "Response envelopes").
 //! - Lists are read with explicit page size and offset, people in an explicit total order
 //!   (`sortBy=Email`), rooms without `sortBy` (the server would save it as the user's UI
 //!   preference); paging stops on an empty page even if the server's `total` says otherwise
-//!   (3.1).
+//!   (docs/docspace-api.md, "Response envelopes").
 
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
@@ -36,13 +36,18 @@ use url::Url;
 use super::error::{ApiError, ErrorKind, NetworkKind};
 use super::policy::{self, CallClass, Pacer};
 use super::wire::{
-    ConnectedRoomDto, CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto,
-    ListedRoom, ROOT_FOLDER_ARCHIVE, ROOT_FOLDER_ROOMS, RoomDto, RoomsPage, ShareDto, ShareRequest,
-    ShareResponse, UpdateRoomRequest, UserDto, ValidationProblem,
+    ConnectedRoomDto, CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto, LinkDto,
+    LinkRequest, ListedRoom, ROOT_FOLDER_ARCHIVE, ROOT_FOLDER_ROOMS, ResendInvitationsRequest,
+    RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse, UpdateRoomRequest, UserDto,
+    ValidationProblem,
 };
 
-/// The page size used for every list (the server allows 1..100, section 1).
+/// The page size used for every list (the server allows 1..100).
 pub const PAGE_SIZE: i64 = 100;
+
+/// The most link rows `GET /files/rooms/{id}/links` returns (the server reads 100 and does
+/// not page).
+pub const MAX_LINKS: usize = 100;
 
 /// A hard stop for paging loops against a misbehaving server (100,000 pages of 100).
 const MAX_PAGES: usize = 100_000;
@@ -96,7 +101,7 @@ impl RoomListing {
     }
 }
 
-/// Which rooms `list_rooms` returns (`searchArea`, section 4).
+/// Which rooms `list_rooms` returns (`searchArea`, docs/docspace-api.md, "Enums").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SearchArea {
     /// 0: active rooms.
@@ -135,9 +140,9 @@ pub struct ClientConfig {
     pub min_backoff: Duration,
     pub max_backoff: Duration,
     /// The longest `Retry-After` (or rate-limit reset) the client waits for; longer ones (the
-    /// server's daily limits, section 9) fail the call at once.
+    /// server's daily limits, docs/docspace-api.md, "Rate limits") fail the call at once.
     pub max_retry_after: Duration,
-    /// Requests in flight: the server allows 50 GETs and 15 writes per user (section 9).
+    /// Requests in flight: the server allows 50 GETs and 15 writes per user (docs/docspace-api.md, "Rate limits").
     pub max_concurrent_reads: usize,
     pub max_concurrent_writes: usize,
     /// Requests in any rolling minute across the client (`0` for no client-side budget).
@@ -152,7 +157,7 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
 }
 
-/// The client's default budget per rolling minute (the server allows 1,500, section 9).
+/// The client's default budget per rolling minute (the server allows 1,500, docs/docspace-api.md, "Rate limits").
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 1_400;
 
 impl ClientConfig {
@@ -168,7 +173,7 @@ impl ClientConfig {
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
-            // A little under the server's 50 and 15 (section 9), for the same reason.
+            // A little under the server's 50 and 15 (docs/docspace-api.md, "Rate limits"), for the same reason.
             max_concurrent_reads: 40,
             max_concurrent_writes: 12,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
@@ -289,7 +294,7 @@ impl Call {
     }
 }
 
-/// Body of archive, unarchive and delete: the server wants a JSON body (5.5, 5.6), and
+/// Body of archive, unarchive and delete: the server wants a JSON body (docs/docspace-api.md, "Archive and unarchive"; docs/docspace-api.md, "Deleting rooms"), and
 /// `deleteAfter: false` keeps the operation result around for polling.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -385,7 +390,7 @@ impl Client {
     }
 
     /// When the portal has said that this user's request limit is spent for longer than the
-    /// client waits (a daily limit, section 9): a sentence saying so and when it resets.
+    /// client waits (a daily limit, docs/docspace-api.md, "Rate limits"): a sentence saying so and when it resets.
     pub fn limit_reached(&self) -> Option<String> {
         let until = (*self
             .inner
@@ -427,7 +432,7 @@ impl Client {
     }
 
     /// All rooms in `area`, optionally narrowed by the server's title search. The search is a
-    /// substring or full-text match (5.3): callers must re-check exact titles.
+    /// substring or full-text match (docs/docspace-api.md, "Room listing and the key user's preferences"): callers must re-check exact titles.
     ///
     /// No `sortBy` is sent: the server saves a passed `sortBy` as the key user's default sort
     /// in the web UI (`FileStorageService` -> `SetDefaultOrder`), and a read must leave no
@@ -479,7 +484,7 @@ impl Client {
             }
             let call = call.query("count", PAGE_SIZE).query("startIndex", start);
             let page: RoomsPage = self.fetch(call).await?;
-            // 3.1: rooms page inside `response`; the envelope has no total.
+            // docs/docspace-api.md, "Response envelopes": rooms page inside `response`; the envelope has no total.
             if *first_total.get_or_insert(page.total) != page.total {
                 consistent = false;
             }
@@ -513,7 +518,7 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// Creates a room. Not idempotent (titles are not unique, 5.1): retried only when the
+    /// Creates a room. Not idempotent (titles are not unique, docs/docspace-api.md, "Creating rooms"): retried only when the
     /// request provably did not run; otherwise a failure may be [`ApiError::is_ambiguous`].
     pub async fn create_room(&self, request: &CreateRoomRequest) -> Result<RoomDto, ApiError> {
         let call =
@@ -521,7 +526,7 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// Changes title, tags (replacing the set), quota or deny-download (5.4).
+    /// Changes title, tags (replacing the set), quota or deny-download (docs/docspace-api.md, "Updating rooms").
     pub async fn update_room(
         &self,
         id: i64,
@@ -536,12 +541,12 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// Starts moving the room to the Archive (5.5). Poll with [`Client::wait_room_state`].
+    /// Starts moving the room to the Archive (docs/docspace-api.md, "Archive and unarchive"). Poll with [`Client::wait_room_state`].
     pub async fn archive_room(&self, id: i64) -> Result<FileOperationDto, ApiError> {
         self.room_operation(id, "archive").await
     }
 
-    /// Starts moving the room back from the Archive (5.5).
+    /// Starts moving the room back from the Archive (docs/docspace-api.md, "Archive and unarchive").
     pub async fn unarchive_room(&self, id: i64) -> Result<FileOperationDto, ApiError> {
         self.room_operation(id, "unarchive").await
     }
@@ -652,7 +657,7 @@ impl Client {
         Ok(ops.into_iter().find(|o| o.id == id))
     }
 
-    /// Deletes a room permanently (5.6). The pre-checks are synchronous (404, 403); the
+    /// Deletes a room permanently (docs/docspace-api.md, "Deleting rooms"). The pre-checks are synchronous (404, 403); the
     /// deletion itself runs in the background: confirm with [`Client::wait_room_deleted`]. The
     /// operation object the server returns may be another one of the caller's, so it is
     /// not returned.
@@ -715,15 +720,15 @@ impl Client {
         }
     }
 
-    /// Every member row of a room, owner row included (6.1), all pages.
+    /// Every member row of a room, owner row included (docs/docspace-api.md, "Reading members"), all pages.
     pub async fn get_share(&self, room_id: i64) -> Result<Vec<ShareDto>, ApiError> {
         let path = format!("/api/2.0/files/rooms/{room_id}/share");
-        // filterType 0: users and groups, not links (section 4, ShareFilterType).
+        // filterType 0: users and groups, not links (docs/docspace-api.md, "Enums", ShareFilterType).
         self.fetch_all(&path, &[("filterType", "0".to_string())])
             .await
     }
 
-    /// Invites, changes or removes members in one call (6.2). Idempotent on the server: the
+    /// Invites, changes or removes members in one call (docs/docspace-api.md, "The share call"). Idempotent on the server: the
     /// same access again is skipped, removing a non-member is a no-op.
     pub async fn set_share(
         &self,
@@ -739,7 +744,88 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// The user with this email, or `None` when the portal has none (section 7).
+    /// The sharing links of a room (`GET /files/rooms/{id}/links`): external and invitation
+    /// links, the primary one first (docs/docspace-api.md, "Sharing links").
+    ///
+    /// The server answers with at most [`MAX_LINKS`] rows and no paging, whatever the query
+    /// says; more is a server the tool does not understand, and an error rather than a guess.
+    /// Rows are decoded one by one from plain JSON so that a row of an unexpected shape never
+    /// puts any of its values (a password is among them) into an error message.
+    pub async fn list_links(&self, room_id: i64) -> Result<Vec<LinkDto>, ApiError> {
+        let path = format!("/api/2.0/files/rooms/{room_id}/links");
+        let call = Call::new(Method::GET, path.clone(), CallClass::Read);
+        let rows: Vec<Value> = self
+            .fetch_envelope::<Vec<Value>>(call)
+            .await?
+            .response
+            .unwrap_or_default();
+        if rows.len() > MAX_LINKS {
+            return Err(
+                ApiError::new(ErrorKind::Decode, "GET", &path).with_message(format!(
+                    "the room has {} links; the server sends at most {MAX_LINKS}",
+                    rows.len()
+                )),
+            );
+        }
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                serde_json::from_value::<LinkDto>(row).map_err(|_| {
+                    ApiError::new(ErrorKind::Decode, "GET", &path).with_message(format!(
+                        "link row {} is not a link (its fields have unexpected types)",
+                        i + 1
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Creates, changes or revokes (access 0) one link (`PUT /files/rooms/{id}/links`,
+    /// docs/docspace-api.md, "Sharing links"). Returns the link's row, or `None` when the
+    /// server answers without one (a revoke).
+    ///
+    /// Safe to repeat: a new link carries an id the tool chose (see
+    /// [`crate::links::create_request`]), so a retry finds it instead of adding a second one.
+    /// The password in `request` is registered with [`crate::redact`] before anything is
+    /// sent, so that a server or proxy echoing it in an error cannot put it into any output;
+    /// request bodies are never logged.
+    pub async fn set_link(
+        &self,
+        room_id: i64,
+        request: &LinkRequest,
+    ) -> Result<Option<LinkDto>, ApiError> {
+        if let Some(password) = &request.password {
+            crate::redact::register(password.expose_secret());
+        }
+        let call = Call::new(
+            Method::PUT,
+            format!("/api/2.0/files/rooms/{room_id}/links"),
+            CallClass::IdempotentWrite,
+        )
+        .json(request)?;
+        Ok(self.fetch_envelope::<LinkDto>(call).await?.response)
+    }
+
+    /// Sends the invitation emails of pending accounts again, in one call
+    /// (`PUT /api/2.0/people/invite` with `userIds`, docs/docspace-api.md, "Pending
+    /// invitations"). The server allows this path only a few calls per 15 minutes per user,
+    /// and every call sends emails: it is retried only when it provably did not run (like a
+    /// create), and one call carries every id. Returns the accounts the server answered with.
+    pub async fn resend_invitations(&self, user_ids: &[String]) -> Result<Vec<UserDto>, ApiError> {
+        let call = Call::new(Method::PUT, "/api/2.0/people/invite", CallClass::Create).json(
+            &ResendInvitationsRequest {
+                user_ids: user_ids.to_vec(),
+                resend_all: false,
+            },
+        )?;
+        Ok(self
+            .fetch_envelope::<Vec<UserDto>>(call)
+            .await?
+            .response
+            .unwrap_or_default())
+    }
+
+    /// The user with this email, or `None` when the portal has none (docs/docspace-api.md, "People and groups lookup").
     ///
     /// The server matches with SQL equality, which folds case on MySQL installs but not on
     /// PostgreSQL ones (docs/docspace-api.md, "Email case"). So the email is looked up as
@@ -770,14 +856,14 @@ impl Client {
             Ok(user) => Ok(Some(user)),
             // Section 7: an unknown email is 404 with a JSON message ("The user could not be
             // found"). An unknown or suspended portal is also 404 but with an empty body
-            // (2.2): that must stay an error, or every invitee would look new.
+            // (docs/docspace-api.md, "Authentication"): that must stay an error, or every invitee would look new.
             Err(e) if e.is_not_found() && e.message().is_some() => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// Every account, pending invitees included (`GET /people/filter`, area 0 = all; the plain
-    /// `GET /people` lists active users only, section 7), in a total order (see
+    /// `GET /people` lists active users only, docs/docspace-api.md, "People and groups lookup"), in a total order (see
     /// [`PEOPLE_ORDER`]).
     pub async fn list_people(&self) -> Result<Vec<UserDto>, ApiError> {
         self.fetch_all("/api/2.0/people/filter", &people_query())
@@ -786,7 +872,7 @@ impl Client {
 
     /// One page of people (`count=100` from `start`, in a total order) and the envelope
     /// `total`, so a caller can choose between listing everyone and per-email lookups
-    /// (DESIGN.md section 7).
+    /// (docs/architecture.md, "Performance model").
     pub async fn people_page(&self, start: i64) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
         self.people_filter(start, PAGE_SIZE).await
     }
@@ -817,7 +903,7 @@ impl Client {
         self.fetch(call).await
     }
 
-    // ---- calls `doctor` makes (docs/docspace-api.md; README "Check your portal first") ----
+    // ---- calls `doctor` makes (README, "Check your portal first") ----
 
     /// The portal's build versions (`GET /api/2.0/settings/version/build`, anonymous on the
     /// server: `VersionController.GetBuildVersions`).
@@ -839,7 +925,7 @@ impl Client {
     }
 
     /// The number of accounts (`total` of one `GET /people/filter` page of a single person),
-    /// which also shows whether the key's user may search people at all (section 7: User and
+    /// which also shows whether the key's user may search people at all (docs/docspace-api.md, "People and groups lookup": User and
     /// Guest callers get 403).
     pub async fn people_total(&self) -> Result<Option<i64>, ApiError> {
         Ok(self.people_filter(0, 1).await?.1)
@@ -851,7 +937,7 @@ impl Client {
         self.user_by_exact_email(email).await
     }
 
-    /// Adds tags to a room (`PUT /files/rooms/{id}/tags`, 5.7); missing tags are created
+    /// Adds tags to a room (`PUT /files/rooms/{id}/tags`, docs/docspace-api.md, "Tags"); missing tags are created
     /// portal-wide. Returns the room.
     pub async fn add_room_tags(&self, id: i64, names: &[String]) -> Result<RoomDto, ApiError> {
         let call = Call::new(
@@ -863,7 +949,7 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// Takes tags off a room (`DELETE /files/rooms/{id}/tags`, 5.7). Returns the room.
+    /// Takes tags off a room (`DELETE /files/rooms/{id}/tags`, docs/docspace-api.md, "Tags"). Returns the room.
     pub async fn remove_room_tags(&self, id: i64, names: &[String]) -> Result<RoomDto, ApiError> {
         let call = Call::new(
             Method::DELETE,
@@ -874,7 +960,7 @@ impl Client {
         self.fetch(call).await
     }
 
-    /// Deletes custom tags portal-wide (`DELETE /api/2.0/files/tags`, 5.7).
+    /// Deletes custom tags portal-wide (`DELETE /api/2.0/files/tags`, docs/docspace-api.md, "Tags").
     pub async fn delete_tags(&self, names: &[String]) -> Result<(), ApiError> {
         let call = Call::new(
             Method::DELETE,
@@ -888,7 +974,7 @@ impl Client {
     // ---- machinery -------------------------------------------------------------------------
 
     /// Reads every page of a list whose envelope carries `total` (share list, people, groups;
-    /// 3.1). Stops when the offset reaches `total`, on an empty page, or - without a total -
+    /// docs/docspace-api.md, "Response envelopes"). Stops when the offset reaches `total`, on an empty page, or - without a total -
     /// on a short page. Offsets advance by the items actually received, because the share
     /// list's envelope `count` can even be negative.
     async fn fetch_all<T: DeserializeOwned + Send>(
@@ -1118,7 +1204,7 @@ impl Client {
         Ok(body)
     }
 
-    /// Reads `Retry-After` and `X-RateLimit-*` and holds the pacer accordingly (section 9).
+    /// Reads `Retry-After` and `X-RateLimit-*` and holds the pacer accordingly (docs/docspace-api.md, "Rate limits").
     /// Returns the `Retry-After` of this answer, if any.
     fn observe_rate_limits(&self, status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
         let now = SystemTime::now();
@@ -1136,7 +1222,7 @@ impl Client {
                 .rate_limited
                 .fetch_add(1, Ordering::Relaxed);
         }
-        // The whole client pauses, not just this call: the window is per user (section 9).
+        // The whole client pauses, not just this call: the window is per user (docs/docspace-api.md, "Rate limits").
         let pause = match (status == StatusCode::TOO_MANY_REQUESTS, retry_after) {
             (true, Some(wait)) => Some(wait.max(window.unwrap_or_default())),
             _ => window,
@@ -1236,7 +1322,7 @@ fn decode<T: DeserializeOwned>(
 ) -> Result<Envelope<T>, ApiError> {
     let method = call.method.as_str();
     if !status.is_success() {
-        // Bodies of errors: JSON (3.2, 3.3), empty (auth failures, 2.2) or proxy HTML (502).
+        // Bodies of errors: JSON (docs/docspace-api.md, "Response envelopes"), empty (auth failures, docs/docspace-api.md, "Authentication") or proxy HTML (502).
         let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
         let mut err = ApiError::from_status(status.as_u16(), method, &call.path)
             .with_retry_after(retry_after);
@@ -1252,7 +1338,7 @@ fn decode<T: DeserializeOwned>(
             .with_message(format!("the body is not a DocSpace JSON envelope ({e})"))
     })?;
     if envelope.status == 1 {
-        // 3.3: a failure inside a 2xx (validation problems, errors some endpoints wrap).
+        // docs/docspace-api.md, "Response envelopes": a failure inside a 2xx (validation problems, errors some endpoints wrap).
         let code = u16::try_from(envelope.status_code)
             .ok()
             .filter(|c| *c >= 400);
@@ -1283,7 +1369,7 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-/// `error.message`, else the validation problem's field errors (3.3). The API key a proxy or
+/// `error.message`, else the validation problem's field errors (docs/docspace-api.md, "Response envelopes"). The API key a proxy or
 /// server may echo here is removed by [`ApiError::with_message`], which every caller uses.
 fn error_message(
     error: &Option<super::wire::ErrorDetail>,
@@ -1464,6 +1550,25 @@ impl super::DocSpaceApi for Client {
     ) -> impl Future<Output = Result<Vec<ShareDto>, ApiError>> + Send {
         Client::get_share(self, room_id)
     }
+    fn list_links(
+        &self,
+        room_id: i64,
+    ) -> impl Future<Output = Result<Vec<LinkDto>, ApiError>> + Send {
+        Client::list_links(self, room_id)
+    }
+    fn set_link(
+        &self,
+        room_id: i64,
+        request: &LinkRequest,
+    ) -> impl Future<Output = Result<Option<LinkDto>, ApiError>> + Send {
+        Client::set_link(self, room_id, request)
+    }
+    fn resend_invitations(
+        &self,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        Client::resend_invitations(self, user_ids)
+    }
     fn set_share(
         &self,
         room_id: i64,
@@ -1494,7 +1599,7 @@ impl super::DocSpaceApi for Client {
     }
 }
 
-/// Body of the tag calls (5.7).
+/// Body of the tag calls (docs/docspace-api.md, "Tags").
 #[derive(Serialize)]
 struct TagNames<'a> {
     names: &'a [String],

@@ -10,7 +10,7 @@
 //!   print it once without a stack of wrapper text; the miette help line says what to check.
 //! - A create whose outcome cannot be known (timeout or 5xx after the request was sent) is
 //!   flagged by [`ApiError::is_ambiguous`], so the caller re-lists before deciding
-//!   (DESIGN.md section 5).
+//!   (docs/architecture.md, "Talking to DocSpace").
 
 use std::fmt;
 use std::time::Duration;
@@ -36,23 +36,27 @@ pub enum NetworkKind {
 /// What went wrong, in the terms a user acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
-    /// 400: the server rejected a value (validation problems included, 3.3).
+    /// 400: the server rejected a value (validation problems included,
+    /// docs/docspace-api.md, "Response envelopes").
     BadRequest,
-    /// 401: no/invalid/expired key (2.2).
+    /// 401: no/invalid/expired key (docs/docspace-api.md, "Authentication").
     Unauthorized,
-    /// 402: the portal is unpaid or a tariff limit was hit (2.2, 5.1).
+    /// 402: the portal is unpaid or a tariff limit was hit (docs/docspace-api.md,
+    /// "Authentication"; docs/docspace-api.md, "Creating rooms").
     PaymentRequired,
-    /// 403: key scope, user rights, or an invalid operation (3.2 maps those to 403 too).
+    /// 403: key scope, user rights, or an invalid operation (the server maps those to 403
+    /// too: docs/docspace-api.md, "Response envelopes").
     Forbidden,
-    /// 404: item missing, or the portal itself is unknown/suspended (2.2).
+    /// 404: item missing, or the portal itself is unknown/suspended (docs/docspace-api.md,
+    /// "Authentication").
     NotFound,
-    /// 429: the server's rate limiter (section 9).
+    /// 429: the server's rate limiter (docs/docspace-api.md, "Rate limits").
     RateLimited,
     /// 5xx.
     Server,
     /// Any other non-2xx status (e.g. 415).
     OtherStatus,
-    /// `status: 1` inside a 2xx envelope (3.3).
+    /// `status: 1` inside a 2xx envelope (docs/docspace-api.md, "Response envelopes").
     Failed,
     /// No HTTP answer.
     Network(NetworkKind),
@@ -281,7 +285,8 @@ impl ApiError {
 
     /// True when a create may have run on the server although it failed here (a timeout, a
     /// 5xx or a broken connection after sending). The caller must re-list before retrying:
-    /// room titles are not unique and the server has no idempotency keys (5.1, section 9).
+    /// room titles are not unique and the server has no idempotency keys
+    /// (docs/docspace-api.md, "Retries and idempotency").
     pub fn is_ambiguous(&self) -> bool {
         self.outcome_unknown
     }

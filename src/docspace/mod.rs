@@ -3,7 +3,8 @@
 //!
 //! Everything that talks HTTP to a portal sits behind [`DocSpaceApi`], so code that reads the
 //! portal's state or applies a plan can be tested against an in-memory fake. The facts behind
-//! each quirk handled here are in `docspace-api.md`; comments name its sections.
+//! each quirk handled here are in docs/docspace-api.md, "Response envelopes" and the sections
+//! after it; comments name the section.
 
 pub mod client;
 pub mod error;
@@ -14,15 +15,16 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use client::{
-    Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE, PAGE_SIZE, PEOPLE_ORDER,
-    RoomListing, SearchArea,
+    Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE, MAX_LINKS, PAGE_SIZE,
+    PEOPLE_ORDER, RoomListing, SearchArea,
 };
 pub use error::{ApiError, ErrorKind, NetworkKind};
 pub use policy::CallClass;
 pub use wire::{
     ConnectedRoomDto, CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto,
-    Invitation, ListedRoom, RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse,
-    UpdateRoomRequest, UserDto, UserRefDto, ValidationProblem,
+    Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, ResendInvitationsRequest, RoomDto,
+    RoomsPage, ShareDto, ShareRequest, ShareResponse, SharedLinkDto, UpdateRoomRequest, UserDto,
+    UserRefDto, ValidationProblem, WatermarkRequest,
 };
 
 /// The DocSpace calls the tool makes. [`Client`] implements it over HTTP; tests implement it
@@ -88,6 +90,23 @@ pub trait DocSpaceApi: Send + Sync {
         room_id: i64,
         request: &ShareRequest,
     ) -> impl Future<Output = Result<ShareResponse, ApiError>> + Send;
+    /// A room's sharing links (one call, at most 100 rows).
+    fn list_links(
+        &self,
+        room_id: i64,
+    ) -> impl Future<Output = Result<Vec<LinkDto>, ApiError>> + Send;
+    /// Creates, changes or revokes one link; `None` when the answer has no row (a revoke).
+    fn set_link(
+        &self,
+        room_id: i64,
+        request: &LinkRequest,
+    ) -> impl Future<Output = Result<Option<LinkDto>, ApiError>> + Send;
+    /// Resends the invitations of these pending accounts in one call (rate-limited by the
+    /// server; never retried when it may have run).
+    fn resend_invitations(
+        &self,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send;
     /// `None` when the portal has no user with this email.
     fn user_by_email(
         &self,

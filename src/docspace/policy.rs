@@ -5,7 +5,8 @@
 //! - A [`CallClass::Create`] is retried only when the request provably did not run: the
 //!   connect failed (nothing was sent) or the server's rate limiter answered 429 (it rejects
 //!   before the handler runs). Everything else after sending may have created a room
-//!   (docspace-api.md 5.1: titles are not unique; section 9: no idempotency keys).
+//!   (titles are not unique and there are no idempotency keys: docs/docspace-api.md,
+//!   "Retries and idempotency").
 //! - The pacer never lets the client send more than its budget in any rolling minute (shaped
 //!   like the server's sliding window), and when the server says its window is used up
 //!   (`X-RateLimit-Remaining: 0`, or a 429), every request of the client waits until the
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::error::{ApiError, ErrorKind, NetworkKind};
 
-/// How a call may be retried (DESIGN.md section 5).
+/// How a call may be retried (docs/architecture.md, "Talking to DocSpace").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallClass {
     /// GETs: retried on transient failures.
@@ -31,8 +32,8 @@ pub enum CallClass {
 }
 
 impl CallClass {
-    /// Whether the call counts against the write concurrency cap (section 9: the server allows
-    /// fewer concurrent writes than reads).
+    /// Whether the call counts against the write concurrency cap (the server allows fewer
+    /// concurrent writes than reads: docs/docspace-api.md, "Rate limits").
     pub fn is_write(self) -> bool {
         !matches!(self, CallClass::Read)
     }
@@ -85,7 +86,8 @@ fn capped_secs(secs: f64) -> Option<Duration> {
     Some(Duration::try_from_secs_f64(secs).map_or(MAX_SERVER_WAIT, |d| d.min(MAX_SERVER_WAIT)))
 }
 
-/// Parses `Retry-After`: delta seconds (what DocSpace sends, section 9) or an HTTP date.
+/// Parses `Retry-After`: delta seconds (what DocSpace sends: docs/docspace-api.md,
+/// "Rate limits") or an HTTP date.
 /// Capped at [`MAX_SERVER_WAIT`].
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -106,7 +108,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// How long until the server's window resets, from `X-RateLimit-Remaining` and
 /// `X-RateLimit-Reset`; `None` unless the remaining budget is zero. The reset is documented
-/// as unix seconds (section 9); small values are read as "seconds from now", which is what
+/// as unix seconds (docs/docspace-api.md, "Rate limits"); small values are read as "seconds from now", which is what
 /// other rate limiters send. Capped at [`MAX_SERVER_WAIT`].
 pub fn rate_limit_wait(
     remaining: Option<&str>,
@@ -130,18 +132,24 @@ pub fn rate_limit_wait(
     }
 }
 
-/// The length of the server's sliding window (section 9: requests per minute).
+/// The length of the server's sliding window (requests per minute: docs/docspace-api.md,
+/// "Rate limits").
 pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// A client-side budget shaped like the server's limiter: at most `per_minute` requests in
 /// any rolling [`WINDOW`], as fast as they come while the window has room, plus a "blocked
 /// until" instant set when the server says its window is spent (a 429).
 ///
-/// Why hand-written rather than `governor`: governor models a token bucket (GCRA), which
-/// spreads requests evenly and so cannot let the first 1,400 of a run go at full speed the
-/// way the server's sliding window allows; and the client needs "everyone waits until the
-/// server's reset" on a 429, which is a few lines here. The server sends rate headers only on
-/// 429s (section 9), so the budget cannot wait for headers to slow it down: it counts itself.
+/// Why hand-written rather than `governor`: the pacer models the server's own limiter
+/// (docs/docspace-api.md, "Rate limits"), which is a sliding window of accepted requests per
+/// minute, in-flight caps for reads and writes (the client's semaphores) and a daily write
+/// cap (a 429 asking for a wait that long ends the call instead of sleeping), and it honours
+/// `Retry-After`. governor implements GCRA, a different limiter: it
+/// spreads requests evenly, so it cannot let the first 1,400 of a run go at full speed the way
+/// the server's window allows, and it knows nothing of "everyone waits until the server's
+/// reset" after a 429, which is a few lines here. It would also be one more dependency for a
+/// weaker model. The server sends rate headers only on 429s, so the budget cannot wait for
+/// headers to slow it down: it counts itself.
 #[derive(Debug)]
 pub struct Pacer {
     /// `None` = no client-side budget (the server's 429s still apply).

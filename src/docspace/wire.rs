@@ -1,17 +1,18 @@
-//! Serde types for the DocSpace JSON wire format (docspace-api.md sections 3 to 8).
+//! Serde types for the DocSpace JSON wire format (docs/docspace-api.md, "Response envelopes", "Enums" and the sections on rooms, sharing and people).
 //!
 //! Invariants:
 //! - Property names are camelCase; unknown fields are ignored, so newer servers that add fields
-//!   keep working. The server omits null properties (3.1), so every field that is not always
+//!   keep working. The server omits null properties (docs/docspace-api.md, "Response envelopes"), so every field that is not always
 //!   present is an `Option` or has a default; explicit `null` is accepted where a collection is
 //!   expected and read as empty.
 //! - Enums travel as integers in both directions (`roomType`, `access`): a string the server
-//!   cannot parse silently becomes "remove" (6.4), so request types hold `i64`, never names.
+//!   cannot parse silently becomes "remove" (docs/docspace-api.md, "Access as integers"), so request types hold `i64`, never names.
 //! - Request types skip `None` fields, because the server treats a present field as "apply
-//!   this" (5.4: only non-null fields are applied).
+//!   this" (docs/docspace-api.md, "Updating rooms": only non-null fields are applied).
 
 use std::collections::BTreeMap;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::UserType;
@@ -26,9 +27,9 @@ where
     Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
 }
 
-/// The success envelope every controller result is wrapped in (3.1).
+/// The success envelope every controller result is wrapped in (docs/docspace-api.md, "Response envelopes").
 ///
-/// `status == 1` means failure even inside a 2xx (3.3); the client checks that before it
+/// `status == 1` means failure even inside a 2xx (docs/docspace-api.md, "Response envelopes"); the client checks that before it
 /// looks at `response`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -44,12 +45,12 @@ pub struct Envelope<T> {
     pub status: i64,
     #[serde(default)]
     pub status_code: i64,
-    /// Present on exception responses (3.2).
+    /// Present on exception responses (docs/docspace-api.md, "Response envelopes").
     #[serde(default)]
     pub error: Option<ErrorDetail>,
 }
 
-/// The error body of an exception response (3.2). Only `message` is relied on; `type`,
+/// The error body of an exception response (docs/docspace-api.md, "Response envelopes"). Only `message` is relied on; `type`,
 /// `stack` and `hresult` are server internals.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,7 +73,7 @@ pub struct ErrorDetail {
     pub message: Option<String>,
 }
 
-/// The framework's validation-problem object, sent in `response` with `status: 1` (3.3).
+/// The framework's validation-problem object, sent in `response` with `status: 1` (docs/docspace-api.md, "Response envelopes").
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidationProblem {
@@ -113,7 +114,7 @@ impl ValidationProblem {
     }
 }
 
-/// `createdBy` / `updatedBy` on a room (5.2).
+/// `createdBy` / `updatedBy` on a room (docs/docspace-api.md, "Reading a room").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRefDto {
@@ -123,18 +124,18 @@ pub struct UserRefDto {
     pub display_name: String,
 }
 
-/// A room (folder object, 5.2).
+/// A room (folder object, docs/docspace-api.md, "Reading a room").
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomDto {
     pub id: i64,
-    /// The title as stored: already sanitised by the server (5.1).
+    /// The title as stored: already sanitised by the server (docs/docspace-api.md, "Creating rooms").
     #[serde(default)]
     pub title: String,
     /// `RoomType` int; `None` for plain folders.
     #[serde(default)]
     pub room_type: Option<i64>,
-    /// 14 active, 20 archived (5.2).
+    /// 14 active, 20 archived (docs/docspace-api.md, "Reading a room").
     #[serde(default)]
     pub root_folder_type: Option<i64>,
     /// Section folder ids. Not used by the tool; kept loose (a number, or a string for
@@ -152,14 +153,14 @@ pub struct RoomDto {
     pub private: Option<bool>,
     #[serde(default)]
     pub indexing: Option<bool>,
-    /// Only when the portal has room quotas and the caller may edit the room (5.2).
+    /// Only when the portal has room quotas and the caller may edit the room (docs/docspace-api.md, "Reading a room").
     #[serde(default)]
     pub quota_limit: Option<i64>,
     #[serde(default)]
     pub is_custom_quota: Option<bool>,
     #[serde(default)]
     pub created_by: Option<UserRefDto>,
-    /// Date strings as sent (the SDK's date model is wrong for the wire, 10 "Client").
+    /// Date strings as sent (the SDK's date model does not fit the wire).
     #[serde(default)]
     pub created: Option<String>,
     #[serde(default)]
@@ -167,6 +168,93 @@ pub struct RoomDto {
     /// PascalCase action names (`Read`, `EditRoom`, `EditAccess`, ...) to booleans.
     #[serde(default, deserialize_with = "null_default")]
     pub security: BTreeMap<String, bool>,
+    /// Colour and cover (docs/docspace-api.md, "Room settings"). Kept loose: a logo of an
+    /// unexpected shape must not stop a run, it only reads as "not set".
+    #[serde(default, deserialize_with = "lenient")]
+    pub logo: Option<LogoDto>,
+    /// Absent when the room has no file lifetime (docs/docspace-api.md, "Room settings").
+    #[serde(default, deserialize_with = "lenient")]
+    pub lifetime: Option<LifetimeDto>,
+    /// Absent when the room has no watermark (docs/docspace-api.md, "Room settings").
+    #[serde(default, deserialize_with = "lenient")]
+    pub watermark: Option<WatermarkDto>,
+}
+
+/// Reads a value that is not vital for the run as `None` when its shape is unexpected.
+fn lenient<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<serde_json::Value>::deserialize(de)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// `logo` on a room: only the colour and the cover id matter to the tool (the image URLs are
+/// the server's).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoDto {
+    /// Hex without `#`.
+    #[serde(default)]
+    pub color: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub cover: Option<LogoCoverDto>,
+}
+
+/// `logo.cover`: the cover id and its SVG data (not kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoCoverDto {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// A room's file lifetime, as returned and as sent (`RoomDataLifetimeDto`,
+/// docs/docspace-api.md, "Room settings").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LifetimeDto {
+    /// Only sent, to switch the lifetime off (`false`); the server never returns it set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// 1..999.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+    /// 0 days, 1 months, 2 years.
+    #[serde(default)]
+    pub period: i64,
+    #[serde(default)]
+    pub delete_permanently: bool,
+}
+
+/// A room's watermark as returned (`WatermarkDto`, docs/docspace-api.md, "Room settings").
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatermarkDto {
+    /// Bit flags: 1 user name, 2 email, 4 IP address, 8 current date, 16 room name.
+    #[serde(default)]
+    pub additions: i64,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub rotate: i64,
+    /// Set when the watermark is an image (not managed by the tool).
+    #[serde(default)]
+    pub image_url: Option<String>,
+}
+
+/// A watermark as sent in a create or update (`WatermarkRequestDto`). `enabled: false` removes
+/// the watermark; image watermarks are not sent by the tool.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatermarkRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    pub additions: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub rotate: i64,
 }
 
 /// `rootFolderType` of an active room.
@@ -175,7 +263,7 @@ pub const ROOT_FOLDER_ROOMS: i64 = 14;
 pub const ROOT_FOLDER_ARCHIVE: i64 = 20;
 
 impl RoomDto {
-    /// Whether the room sits in the Archive section (5.2: `rootFolderType` 20).
+    /// Whether the room sits in the Archive section (docs/docspace-api.md, "Reading a room": `rootFolderType` 20).
     pub fn is_archived(&self) -> bool {
         self.root_folder_type == Some(ROOT_FOLDER_ARCHIVE)
     }
@@ -204,6 +292,9 @@ pub struct ConnectedRoomDto {
 
 /// One entry of the room listing: a room the tool can manage (integer id) or one in
 /// connected storage (string id).
+// Nearly every entry is a `Room`: boxing it would cost an allocation per room for the
+// benefit of the rare connected-storage entry.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListedRoom {
     Room(RoomDto),
@@ -241,7 +332,7 @@ fn truncate_json(value: &serde_json::Value) -> String {
     }
 }
 
-/// `response` of `GET /files/rooms`: paging lives inside it, not in the envelope (3.1).
+/// `response` of `GET /files/rooms`: paging lives inside it, not in the envelope (docs/docspace-api.md, "Response envelopes").
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomsPage {
@@ -256,7 +347,7 @@ pub struct RoomsPage {
     pub total: i64,
 }
 
-/// A user profile (EmployeeFullDto, section 7). Share responses carry trimmed copies (only `id`
+/// A user profile (EmployeeFullDto, docs/docspace-api.md, "People and groups lookup"). Share responses carry trimmed copies (only `id`
 /// on PUT share), so everything but `id` defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -288,10 +379,14 @@ pub struct UserDto {
     /// Guest.
     #[serde(default)]
     pub is_visitor: bool,
+    /// When the account was created (for a pending invitee: when the invitation made it),
+    /// as the server's date string (docs/docspace-api.md, "Pending invitations").
+    #[serde(default, deserialize_with = "lenient")]
+    pub registration_date: Option<String>,
 }
 
 impl UserDto {
-    /// The portal-wide type, derived as section 7 says: owner/admin, then room admin, then
+    /// The portal-wide type, derived as docs/docspace-api.md, "People and groups lookup" says: owner/admin, then room admin, then
     /// user (`isCollaborator`), then guest (`isVisitor`). A profile with none of the flags
     /// (trimmed copies) reads as `User`, the server's default type for an ordinary account.
     pub fn user_type(&self) -> UserType {
@@ -308,13 +403,13 @@ impl UserDto {
         }
     }
 
-    /// Invited by email and not yet registered (6.5: `activationStatus` 2 or `status` 4).
+    /// Invited by email and not yet registered (docs/docspace-api.md, "Email invitations": `activationStatus` 2 or `status` 4).
     pub fn is_pending(&self) -> bool {
         self.activation_status == Some(2) || self.status == Some(4)
     }
 }
 
-/// A group as listed by `GET /group` (section 7).
+/// A group as listed by `GET /group` (docs/docspace-api.md, "People and groups lookup").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupDto {
@@ -325,7 +420,7 @@ pub struct GroupDto {
     pub members_count: Option<i64>,
 }
 
-/// `sharedToGroup` on a share row (6.1).
+/// `sharedToGroup` on a share row (docs/docspace-api.md, "Reading members").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRefDto {
@@ -334,7 +429,7 @@ pub struct GroupRefDto {
     pub name: String,
 }
 
-/// One row of a room's share list (FileShareDto, 6.1).
+/// One row of a room's share list (FileShareDto, docs/docspace-api.md, "Reading members").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareDto {
@@ -356,12 +451,139 @@ pub struct ShareDto {
     pub can_edit_access: bool,
 }
 
-/// Body of `POST /files/rooms` (5.1).
+/// One row of `GET /files/rooms/{id}/links` (a `FileShareDto` whose `sharedLink` is set,
+/// docs/docspace-api.md, "Sharing links").
+///
+/// Not `Serialize`: it may carry a link password, which must never be written anywhere.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkDto {
+    /// FileShare int; what the link grants.
+    #[serde(default)]
+    pub access: i64,
+    /// 1 external, 3 invitation, 4 primary external.
+    #[serde(default)]
+    pub subject_type: Option<i64>,
+    #[serde(default)]
+    pub shared_link: Option<SharedLinkDto>,
+}
+
+/// `sharedLink` of a link row. The link's URL (`shareLink`) and `requestToken` grant access
+/// to the room by themselves: they are not read, so they cannot end up in a plan or a log.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedLinkDto {
+    /// A uuid.
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The server's date string; absent when the link does not expire.
+    #[serde(default)]
+    pub expiration_date: Option<String>,
+    /// 0 invitation, 1 external.
+    #[serde(default)]
+    pub link_type: Option<i64>,
+    /// The password in clear text, sent to whoever may read the room's links. Held as a
+    /// secret from the moment it is decoded (its `Debug` prints `[REDACTED]`).
+    #[serde(default, deserialize_with = "secret")]
+    pub password: Option<SecretString>,
+    #[serde(default)]
+    pub deny_download: Option<bool>,
+    #[serde(default)]
+    pub is_expired: Option<bool>,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub internal: Option<bool>,
+    /// Invitation links only.
+    #[serde(default)]
+    pub max_use_count: Option<i64>,
+    #[serde(default)]
+    pub current_use_count: Option<i64>,
+}
+
+/// Reads a string straight into a secret; an empty string is no password.
+fn secret<'de, D: Deserializer<'de>>(de: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(de)?
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from))
+}
+
+/// `linkType` of a link request or row.
+pub const LINK_TYPE_INVITATION: i64 = 0;
+/// `linkType` of a link request or row.
+pub const LINK_TYPE_EXTERNAL: i64 = 1;
+
+/// Body of `PUT /files/rooms/{id}/links` (`RoomLinkRequest`, docs/docspace-api.md, "Sharing
+/// links"). Every call rebuilds all options of the link, so a request always carries the
+/// whole wanted state of the link, the password included.
+///
+/// Not `PartialEq`, and its `Debug` never shows the password (a [`SecretString`]); the
+/// password is exposed only while the body is encoded.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkRequest {
+    /// A uuid: the link to change, or, for a new link, an id the tool chose, so that a
+    /// retried create finds the link it made instead of making a second one.
+    pub link_id: String,
+    /// FileShare int; `0` revokes.
+    pub access: i64,
+    /// ISO 8601 with offset; omitted for a link that does not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+    pub internal: bool,
+    pub title: String,
+    pub link_type: i64,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_secret"
+    )]
+    pub password: Option<SecretString>,
+    pub deny_download: bool,
+    /// Invitation links only, 1..1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_use_count: Option<i64>,
+}
+
+fn expose_secret<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    match value {
+        Some(secret) => ser.serialize_some(secret.expose_secret()),
+        None => ser.serialize_none(),
+    }
+}
+
+/// Body of `PUT /api/2.0/people/invite` (docs/docspace-api.md, "Pending invitations").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResendInvitationsRequest {
+    pub user_ids: Vec<String>,
+    /// Always `false`: `true` would resend to every pending account on the portal.
+    pub resend_all: bool,
+}
+
+/// Reads the server's date strings (`ApiDateTime`: `2026-01-31T10:00:00.0000000+01:00`;
+/// some builds leave out the offset, which is then read as UTC). `None` for anything else:
+/// a date the tool cannot read is treated as unknown, never guessed.
+pub fn parse_api_date(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let text = text.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(d);
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|n| n.and_utc().fixed_offset())
+}
+
+/// Body of `POST /files/rooms` (docs/docspace-api.md, "Creating rooms").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRoomRequest {
     pub title: String,
-    /// Always the integer (section 4).
+    /// Always the integer (docs/docspace-api.md, "Enums").
     pub room_type: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -370,9 +592,21 @@ pub struct CreateRoomRequest {
     pub quota: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_download: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkRequest>,
+    /// Hex without `#`, at most 6 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// A cover id (`GET /api/2.0/files/rooms/covers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
 }
 
-/// Body of `PUT /files/rooms/{id}` (5.4): only present fields are applied.
+/// Body of `PUT /files/rooms/{id}` (docs/docspace-api.md, "Updating rooms"): only present fields are applied.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRoomRequest {
@@ -386,9 +620,21 @@ pub struct UpdateRoomRequest {
     pub quota: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_download: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkRequest>,
+    /// Hex without `#`, at most 6 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// A cover id (`GET /api/2.0/files/rooms/covers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
 }
 
-/// Body of `PUT /files/rooms/{id}/share` (6.2).
+/// Body of `PUT /files/rooms/{id}/share` (docs/docspace-api.md, "The share call").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareRequest {
@@ -401,7 +647,7 @@ pub struct ShareRequest {
     pub force: bool,
 }
 
-/// One entry of a share request: a user or group `id`, or an `email` (6.2, 6.5).
+/// One entry of a share request: a user or group `id`, or an `email` (docs/docspace-api.md, "The share call"; docs/docspace-api.md, "Email invitations").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invitation {
@@ -409,7 +655,7 @@ pub struct Invitation {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// FileShare int, always (6.4).
+    /// FileShare int, always (docs/docspace-api.md, "Access as integers").
     pub access: i64,
 }
 
@@ -423,7 +669,7 @@ impl Invitation {
         }
     }
 
-    /// An invitation by email (validated by the server as a guest, 6.3).
+    /// An invitation by email (validated by the server as a guest, docs/docspace-api.md, "Roles per room type").
     pub fn by_email(email: impl Into<String>, access: i64) -> Invitation {
         Invitation {
             id: None,
@@ -433,7 +679,7 @@ impl Invitation {
     }
 }
 
-/// Response of `PUT /files/rooms/{id}/share` (RoomSecurityDto, 6.2).
+/// Response of `PUT /files/rooms/{id}/share` (RoomSecurityDto, docs/docspace-api.md, "The share call").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareResponse {
@@ -448,13 +694,13 @@ pub struct ShareResponse {
     pub error: i64,
 }
 
-/// A long-running file operation (archive, unarchive, delete; section 8).
+/// A long-running file operation (archive, unarchive, delete; docs/docspace-api.md, "Long-running operations").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileOperationDto {
     #[serde(default)]
     pub id: String,
-    /// FileOperationType int. The key is capitalised on the wire (section 8).
+    /// FileOperationType int. The key is capitalised on the wire (docs/docspace-api.md, "Long-running operations").
     #[serde(default, rename = "Operation", alias = "operation")]
     pub operation: Option<i64>,
     #[serde(default)]
@@ -482,6 +728,7 @@ mod tests {
             tags: None,
             quota: None,
             deny_download: None,
+            ..CreateRoomRequest::default()
         };
         assert_eq!(
             serde_json::to_value(&req).unwrap(),

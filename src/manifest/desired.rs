@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Access, RoomType, SubjectKind};
+use chrono::{DateTime, Utc};
+
+use crate::model::{Access, LifetimePeriod, LinkKind, RoomType, SubjectKind, WatermarkAddition};
 
 use super::source::SourceFile;
 use super::yaml::Span;
@@ -58,7 +60,7 @@ pub enum Quota {
 }
 
 impl Quota {
-    /// The value sent to the server: bytes, or `-1` for unlimited (docspace-api.md 5.4).
+    /// The value sent to the server: bytes, or `-1` for unlimited (docs/docspace-api.md, "Updating rooms").
     pub fn wire(self) -> i64 {
         match self {
             Quota::Unlimited => -1,
@@ -122,13 +124,62 @@ pub struct DesiredInvitee {
     /// written first: PostgreSQL installs compare emails case-sensitively.
     pub written_email: Option<String>,
     pub access: Access,
+    /// `expires:`: from this moment on the member is removed and never re-invited. A date
+    /// alone means the start of that day in UTC. A moment in the past is valid: it asks for
+    /// the removal.
+    pub expires: Option<DateTime<Utc>>,
     pub origin: Origin,
+}
+
+/// One sharing link of a room (`links:`), matched against the portal's links by title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredLink {
+    /// The title, trimmed. Unique in its room, compared case-insensitively.
+    pub title: String,
+    pub kind: LinkKind,
+    /// The access the link grants; `none` asks for the link to be revoked.
+    pub access: Access,
+    /// When the link stops working; always in the future when validated (the server refuses
+    /// or drops a past expiry, docs/docspace-api.md, "Sharing links").
+    pub expires: Option<DateTime<Utc>>,
+    /// Only signed-in portal users may follow the link (external links only).
+    pub internal: bool,
+    /// Forbid download, print and copy through the link (external links only).
+    pub deny_download: bool,
+    /// How many people may join through the link, 1 to 1000 (invitation links only).
+    pub max_uses: Option<u32>,
+    /// The name of the environment variable holding the link's password (external links
+    /// only). The password itself is never in the manifest; the plan reads the variable.
+    pub password_env: Option<String>,
+    /// Where the link's `title` was written.
+    pub origin: Origin,
+}
+
+/// A room's automatic file lifetime (`lifetime:`, virtual data rooms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifetime {
+    /// 1 to 999 `period`s.
+    pub value: u16,
+    pub period: LifetimePeriod,
+    /// Delete old files for good instead of moving them to the trash.
+    pub delete_permanently: bool,
+}
+
+/// A room's watermark (`watermark:`, virtual data rooms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    /// The text shown, up to 255 characters.
+    pub text: Option<String>,
+    /// Information added to the text, in the order written, once each.
+    pub additions: Vec<WatermarkAddition>,
+    /// The angle in degrees (0 horizontal, -45 diagonal as the web client offers).
+    pub rotation: i32,
 }
 
 /// One room of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredRoom {
-    /// The title as the server will store it (trimmed and sanitised, docspace-api.md 5.1).
+    /// The title as the server will store it (trimmed and sanitised, docs/docspace-api.md, "Room titles").
     pub title: String,
     pub room_type: RoomType,
     /// A pinned room id (`id:`), which also allows renames.
@@ -140,6 +191,18 @@ pub struct DesiredRoom {
     pub members: MembersMode,
     pub state: RoomState,
     pub invitees: Vec<DesiredInvitee>,
+    /// `links:`, in the order written.
+    pub links: Vec<DesiredLink>,
+    /// `links_exact: true`: revoke the room's links the manifest does not list.
+    pub links_exact: bool,
+    /// The room's colour: 6 hex digits without `#`, as written (compare case-insensitively).
+    pub color: Option<String>,
+    /// A cover id (from `GET rooms/covers`), up to 50 characters.
+    pub cover: Option<String>,
+    /// Number the room's files (virtual data rooms).
+    pub indexing: Option<bool>,
+    pub lifetime: Option<Lifetime>,
+    pub watermark: Option<Watermark>,
     /// Where the room's `title` was written.
     pub origin: Origin,
 }
@@ -149,6 +212,9 @@ pub struct DesiredRoom {
 pub struct Desired {
     pub files: Vec<SourceFile>,
     pub defaults: Defaults,
+    /// `managed_tag:`: the marker tag every room of the manifest carries; rooms on the
+    /// portal with it that the manifest no longer lists are orphans.
+    pub managed_tag: Option<String>,
     pub rooms: Vec<DesiredRoom>,
 }
 

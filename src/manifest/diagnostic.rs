@@ -74,6 +74,17 @@ impl Problem {
         self
     }
 
+    /// Locates the problem at `span` by `file:line:column` in the message only, without a
+    /// snippet of the line: for values that may be secrets (a password written where a
+    /// variable name belongs), which must not reach terminals and CI logs.
+    pub fn at_line_only(mut self, file: &SourceFile, span: Span) -> Problem {
+        let (line, col) = file.line_col(span.offset);
+        let location = format!("{}:{line}:{col}", file.name);
+        self.message = format!("{location}: {}", self.message);
+        self.location = Some(location);
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self.severity, Severity::Error)
     }

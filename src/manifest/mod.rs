@@ -1,5 +1,5 @@
 //! The manifest: reading files, parsing YAML (the only YAML call site, in [`yaml`]), checking
-//! every rule of DESIGN.md section 3 with located diagnostics, and merging several files into
+//! every rule of docs/architecture.md, "The manifest" with located diagnostics, and merging several files into
 //! one [`Desired`] state.
 //!
 //! Invariant: [`load`] never panics on any input, and returns every problem it found; a
@@ -16,7 +16,8 @@ pub mod yaml;
 use std::path::PathBuf;
 
 pub use desired::{
-    Defaults, Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Quota, RoomState, Subject,
+    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredRoom, Lifetime, MembersMode, Origin,
+    Quota, RoomState, Subject, Watermark,
 };
 pub use diagnostic::{Problem, Problems};
 pub use source::SourceFile;

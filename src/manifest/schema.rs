@@ -4,7 +4,7 @@
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use crate::model::{Access, RoomType};
+use crate::model::{Access, LifetimePeriod, LinkKind, RoomType, WatermarkAddition};
 
 /// A docspace-provision manifest: rooms and who may enter them.
 #[derive(JsonSchema)]
@@ -14,6 +14,11 @@ pub struct Manifest {
     /// Manifest format version; always 1.
     #[schemars(schema_with = "version_schema")]
     version: u8,
+    /// The marker tag of the rooms this manifest manages: the tool adds it to every room it
+    /// lists, and a room that carries it but is no longer listed is an orphan (`plan` lists
+    /// it, `apply --prune` archives it). Without it, nothing outside the manifest is touched.
+    #[schemars(length(min = 1, max = 255))]
+    managed_tag: Option<String>,
     /// Settings for invitations made by this manifest.
     defaults: Option<ManifestDefaults>,
     /// The rooms to keep in step with the portal.
@@ -51,22 +56,110 @@ pub struct Room {
     /// Pin this entry to an existing room id (allows renaming the room).
     #[schemars(range(min = 1))]
     id: Option<i64>,
-    /// When given, the exact set of tags on the room.
+    /// When given, the exact set of tags on the room (numbers are taken as text).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "tags_schema")]
     tags: Option<Vec<String>>,
     /// Storage quota: bytes, a size such as `10GiB` or `500MB`, or `unlimited`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "quota_schema")]
     quota: Option<String>,
     /// Forbid downloading, printing and copying of the room's files.
     deny_download: Option<bool>,
     /// `additive` (default): never remove members the manifest does not list. `exact`: remove
     /// them (never the room owner, never the API key's own user).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "members_schema")]
     members: Option<String>,
     /// `present` (default) or `archived`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "state_schema")]
     state: Option<String>,
     /// People and groups with access to the room.
     invitees: Option<Vec<Invitee>>,
+    /// Sharing links, matched by title. Links not listed are left alone unless `links_exact`.
+    links: Option<Vec<Link>>,
+    /// Revoke the room's links that `links` does not list.
+    links_exact: Option<bool>,
+    /// The room's colour: 6 hex digits, with or without a leading `#` (quote it then).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "color_schema")]
+    color: Option<String>,
+    /// A cover id from the portal's list (`GET /api/2.0/files/rooms/covers`).
+    #[schemars(length(min = 1, max = 50))]
+    cover: Option<String>,
+    /// Number the room's files (virtual data rooms only).
+    indexing: Option<bool>,
+    /// Remove files older than this (virtual data rooms only).
+    lifetime: Option<RoomLifetime>,
+    /// Watermark the room's documents (virtual data rooms only).
+    watermark: Option<RoomWatermark>,
+}
+
+/// A sharing link of a room.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Link {
+    /// The link's title; links are matched by it (case-insensitively) within the room.
+    #[schemars(length(min = 1, max = 255))]
+    title: String,
+    /// `external` (public, custom and form-filling rooms) or `invitation` (one per room).
+    #[schemars(schema_with = "link_kind_schema")]
+    kind: String,
+    /// What the link grants; which levels depend on the kind and the room type. `none`
+    /// revokes the link.
+    #[schemars(schema_with = "access_schema")]
+    access: String,
+    /// When the link stops working: a future date (the start of that day in UTC) or date and
+    /// time with offset, at most 10 years ahead.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "moment_schema")]
+    expires: Option<String>,
+    /// Only signed-in portal users may follow the link (external links only).
+    internal: Option<bool>,
+    /// Forbid download, print and copy through the link (external links only).
+    deny_download: Option<bool>,
+    /// How many people may join through the link (invitation links only).
+    #[schemars(range(min = 1, max = 1000))]
+    max_uses: Option<u32>,
+    /// The name of the environment variable holding the link's password (external links
+    /// only). Never write the password itself in the manifest.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    password_env: Option<String>,
+}
+
+/// The automatic lifetime of a room's files.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RoomLifetime {
+    /// How many periods files are kept.
+    #[schemars(range(min = 1, max = 999))]
+    value: u16,
+    /// days, months or years.
+    #[schemars(schema_with = "period_schema")]
+    period: String,
+    /// Delete old files for good instead of moving them to the trash (default false).
+    delete_permanently: Option<bool>,
+}
+
+/// A room's watermark: a text, additions, or both.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["text"]}, {"required": ["additions"]}]))]
+#[allow(dead_code)]
+pub struct RoomWatermark {
+    /// The text shown.
+    #[schemars(length(max = 255))]
+    text: Option<String>,
+    /// Information added to the text.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "additions_schema")]
+    additions: Option<Vec<String>>,
+    /// The angle in degrees: 0 horizontal, -45 diagonal (default 0).
+    #[schemars(range(min = -360, max = 360))]
+    rotation: Option<i32>,
 }
 
 /// A person (by email) or a group (by name) and their access level. Exactly one of `email` and
@@ -84,6 +177,58 @@ pub struct Invitee {
     /// The access level. Which levels a room accepts depends on its type.
     #[schemars(schema_with = "access_schema")]
     access: String,
+    /// From this moment on the subject is removed and not invited again: a date (the start of
+    /// that day in UTC) or a date and time with offset. Not with `access: none`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "moment_schema")]
+    expires: Option<String>,
+}
+
+fn tags_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": { "type": ["string", "integer"] }
+    })
+}
+
+fn moment_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "description": "A date (2027-01-31, the start of that day in UTC) or a date and time with offset (2027-01-31T18:00:00+01:00).",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2}))?$"
+    })
+}
+
+fn color_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "6 hex digits such as 1c6ddc; a leading # is dropped (quote it: an unquoted # starts a YAML comment).",
+        "oneOf": [
+            { "type": "string", "minLength": 6, "maxLength": 7, "pattern": "^#?[0-9A-Fa-f]{6}$" },
+            { "type": "integer", "minimum": 100000, "maximum": 999999 }
+        ]
+    })
+}
+
+fn link_kind_schema(_: &mut SchemaGenerator) -> Schema {
+    names_schema(
+        "external | invitation",
+        LinkKind::ALL.iter().map(|k| k.name()).collect(),
+    )
+}
+
+fn period_schema(_: &mut SchemaGenerator) -> Schema {
+    let mut names: Vec<&str> = LifetimePeriod::ALL.iter().map(|p| p.name()).collect();
+    names.extend(["day", "month", "year", "Day", "Month", "Year"]);
+    names_schema("days | months | years", names)
+}
+
+fn additions_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = WatermarkAddition::ALL.iter().map(|a| a.name()).collect();
+    json_schema!({
+        "type": "array",
+        "description": "user_name | user_email | user_ip | current_date | room_name",
+        "items": { "type": "string", "enum": names }
+    })
 }
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {
@@ -143,7 +288,9 @@ pub fn schema_json() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::validate::{DEFAULTS_KEYS, INVITEE_KEYS, ROOM_KEYS, TOP_KEYS};
+    use crate::manifest::validate::{
+        DEFAULTS_KEYS, INVITEE_KEYS, LIFETIME_KEYS, LINK_KEYS, ROOM_KEYS, TOP_KEYS, WATERMARK_KEYS,
+    };
 
     fn properties(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
         let mut keys: Vec<String> = schema
@@ -178,6 +325,18 @@ mod tests {
         assert_eq!(
             properties(&schema, "/definitions/Invitee/properties"),
             sorted(INVITEE_KEYS)
+        );
+        assert_eq!(
+            properties(&schema, "/definitions/Link/properties"),
+            sorted(LINK_KEYS)
+        );
+        assert_eq!(
+            properties(&schema, "/definitions/RoomLifetime/properties"),
+            sorted(LIFETIME_KEYS)
+        );
+        assert_eq!(
+            properties(&schema, "/definitions/RoomWatermark/properties"),
+            sorted(WATERMARK_KEYS)
         );
     }
 }

@@ -1,23 +1,29 @@
 //! Turns parsed YAML trees into [`Desired`], collecting every problem on the way instead of
 //! stopping at the first: unknown keys (with "did you mean"), wrong types, YAML 1.1 booleans,
-//! title rules, emails, duplicates, and the server's role tables (docspace-api.md 6.3).
+//! title rules, emails, duplicates, and the server's role tables (docs/docspace-api.md, "Roles per room type").
 //!
 //! The key lists here are the contract the JSON Schema documents; a test keeps them in step
 //! with `schema.rs`.
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::model::{self, Access, AccessParseError, RoomType, SubjectKind};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::model::{
+    self, Access, AccessParseError, LifetimePeriod, LinkKind, RoomType, SubjectKind,
+    WatermarkAddition,
+};
 
 use super::desired::{
-    Defaults, Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Quota, RoomState, Subject,
+    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredRoom, Lifetime, MembersMode, Origin,
+    Quota, RoomState, Subject, Watermark,
 };
 use super::diagnostic::{Problem, Problems};
 use super::source::SourceFile;
 use super::text;
 use super::yaml::{Node, Span, Value};
 
-pub const TOP_KEYS: &[&str] = &["version", "defaults", "rooms"];
+pub const TOP_KEYS: &[&str] = &["version", "managed_tag", "defaults", "rooms"];
 pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture"];
 pub const ROOM_KEYS: &[&str] = &[
     "title",
@@ -29,12 +35,44 @@ pub const ROOM_KEYS: &[&str] = &[
     "members",
     "state",
     "invitees",
+    "links",
+    "links_exact",
+    "color",
+    "cover",
+    "indexing",
+    "lifetime",
+    "watermark",
 ];
-pub const INVITEE_KEYS: &[&str] = &["email", "group", "access"];
+pub const INVITEE_KEYS: &[&str] = &["email", "group", "access", "expires"];
+pub const LINK_KEYS: &[&str] = &[
+    "title",
+    "kind",
+    "access",
+    "expires",
+    "internal",
+    "deny_download",
+    "max_uses",
+    "password_env",
+];
+pub const LIFETIME_KEYS: &[&str] = &["value", "period", "delete_permanently"];
+pub const WATERMARK_KEYS: &[&str] = &["text", "additions", "rotation"];
 
-/// The longest tag name the server stores (docspace-api.md 5.7).
+/// The longest link title and watermark text the server accepts (`StringLength(255)` on
+/// both, docs/docspace-api.md, "Sharing links" and docs/docspace-api.md, "Room settings").
+const LINK_TITLE_MAX_CHARS: usize = 255;
+const WATERMARK_TEXT_MAX_CHARS: usize = 255;
+/// The longest cover id (docs/docspace-api.md, "Room settings").
+const COVER_MAX_CHARS: usize = 50;
+/// `maxUseCount` of an invitation link: 1 to 1000 (docs/docspace-api.md, "Sharing links").
+const MAX_USES: i128 = 1000;
+/// The server refuses a link expiry further ahead than this (docs/docspace-api.md, "Sharing links").
+const LINK_MAX_YEARS: i32 = 10;
+/// `lifetime.value`: 1 to 999 periods (docs/docspace-api.md, "Room settings").
+const LIFETIME_MAX: i128 = 999;
+
+/// The longest tag name the server stores (docs/docspace-api.md, "Tags").
 const TAG_MAX_CHARS: usize = 255;
-/// The longest email the share call accepts (docspace-api.md 6.2).
+/// The longest email the share call accepts (docs/docspace-api.md, "The share call").
 const EMAIL_MAX_CHARS: usize = 255;
 
 /// Validates every file and merges them. Problems are returned even when the result is
@@ -49,6 +87,7 @@ pub fn validate(
         ..Desired::default()
     };
     let mut defaults_seen: Option<(usize, Span, Defaults)> = None;
+    let mut managed_seen: Option<(usize, Span, String)> = None;
     let mut idents = Vec::new();
     for (index, tree) in trees.into_iter().enumerate() {
         let Some(tree) = tree else { continue };
@@ -58,7 +97,29 @@ pub fn validate(
             problems: &mut *problems,
             idents: &mut idents,
         };
-        let (defaults, rooms) = cx.document(&tree);
+        let (defaults, managed, rooms) = cx.document(&tree);
+        if let Some((span, tag)) = managed {
+            match &managed_seen {
+                // Tag names compare case-insensitively on the portal.
+                Some((other, other_span, seen)) if seen.to_lowercase() != tag.to_lowercase() => {
+                    let other_file = &desired.files[*other];
+                    let (line, col) = other_file.line_col(other_span.offset);
+                    problems.push(
+                        Problem::error(
+                            "manifest::conflicting_managed_tag",
+                            format!("`managed_tag` differs between manifest files: `{tag}` here, `{seen}` in another"),
+                        )
+                        .at(&desired.files[index], span, "this marker tag")
+                        .with_help(format!(
+                            "the other one is at {}:{line}:{col}; one set of manifests manages its rooms under one marker tag: give `managed_tag` in one file only, or the same in each",
+                            other_file.name
+                        )),
+                    );
+                }
+                Some(_) => {}
+                None => managed_seen = Some((index, span, tag)),
+            }
+        }
         if let Some((span, defaults)) = defaults {
             match &defaults_seen {
                 Some((other, other_span, seen)) if *seen != defaults => {
@@ -84,6 +145,7 @@ pub fn validate(
     if let Some((_, _, d)) = defaults_seen {
         desired.defaults = d;
     }
+    desired.managed_tag = managed_seen.map(|(_, _, tag)| tag);
     check_duplicates(&desired, &idents, problems);
     desired
 }
@@ -106,7 +168,7 @@ fn check_duplicates(desired: &Desired, idents: &[RoomIdent], problems: &mut Prob
     for room in idents {
         let key = room.title.to_lowercase();
         // Two rooms may share a title when both pin different ids: DocSpace allows duplicate
-        // titles (docspace-api.md 5.1) and `export` writes such portals that way.
+        // titles (docs/docspace-api.md, "Creating rooms") and `export` writes such portals that way.
         let both_pinned =
             |first: &RoomIdent| matches!((first.id, room.id), (Some(a), Some(b)) if a != b);
         if let Some(first) = by_title.get(&key).filter(|f| !both_pinned(f)) {
@@ -256,6 +318,19 @@ impl Cx<'_> {
         what: &str,
         known: &[&str],
     ) -> Option<Vec<(&'n str, &'n Node, &'n Node)>> {
+        self.mapping_with(node, what, known, false)
+    }
+
+    /// As [`Cx::mapping`]; with `secrets`, an unknown key that looks like a password
+    /// (`password:`, `passwd:`) is refused without showing its line, which holds the
+    /// password: diagnostics end up in terminals and CI logs.
+    fn mapping_with<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        known: &[&str],
+        secrets: bool,
+    ) -> Option<Vec<(&'n str, &'n Node, &'n Node)>> {
         let Value::Map(entries) = &node.value else {
             self.wrong_type(what, "a mapping", node);
             return None;
@@ -272,6 +347,17 @@ impl Cx<'_> {
                 );
                 continue;
             };
+            if secrets && !known.contains(&name.as_str()) && name.to_lowercase().contains("pass") {
+                self.problems.push(
+                    Problem::error(
+                        "manifest::password_in_manifest",
+                        format!("`{name}`: a link's password is never written in the manifest (the line is not shown here, so that the password does not reach logs)"),
+                    )
+                    .at_line_only(self.file, key.span)
+                    .with_help("put the password in an environment variable and name the variable: `password_env: SALES_LINK_PASSWORD`; plans and reports show only whether a password is set. Remove the password from this file and from its history, and change it: it was committed in clear text"),
+                );
+                continue;
+            }
             if !known.contains(&name.as_str()) {
                 let help = match did_you_mean(name, known) {
                     Some(s) => format!(
@@ -289,12 +375,34 @@ impl Cx<'_> {
                 );
                 continue;
             }
+            // `color: #1c6ddc` unquoted is the key `color` with an empty value and a comment.
+            if name == "color" && matches!(value.value, Value::Null) && self.comment_follows(key) {
+                self.error(
+                    "manifest::color_comment",
+                    "`color` is empty here: an unquoted `#` starts a YAML comment, so the colour after it is not read",
+                    key.span,
+                    "the value after this key is a comment",
+                    Some("quote the colour, `color: \"#1c6ddc\"`, or write the digits alone, `color: 1c6ddc`".into()),
+                );
+                continue;
+            }
             // An empty value (`quota:` or `~`) means the key is absent, as the schema allows.
             if !matches!(value.value, Value::Null) {
                 out.push((name.as_str(), key, value));
             }
         }
         Some(out)
+    }
+
+    /// Whether the rest of `key`'s line, after the `:`, is a comment (`key: # ...`).
+    fn comment_follows(&self, key: &Node) -> bool {
+        let text = self.file.text.as_str();
+        let rest = text.get(key.span.offset + key.span.len..).unwrap_or("");
+        let line = rest.split(['\n', '\r']).next().unwrap_or("");
+        line.trim_start_matches(['"', '\''])
+            .trim_start()
+            .strip_prefix(':')
+            .is_some_and(|after| after.trim_start().starts_with('#'))
     }
 
     fn string(&mut self, what: &str, node: &Node) -> Option<String> {
@@ -323,7 +431,15 @@ impl Cx<'_> {
         }
     }
 
-    fn document(&mut self, root: &Node) -> (Option<(Span, Defaults)>, Vec<DesiredRoom>) {
+    #[allow(clippy::type_complexity)] // One call site, which takes the tuple apart at once.
+    fn document(
+        &mut self,
+        root: &Node,
+    ) -> (
+        Option<(Span, Defaults)>,
+        Option<(Span, String)>,
+        Vec<DesiredRoom>,
+    ) {
         if !matches!(root.value, Value::Map(_)) {
             let (message, help) = match root.value {
                 Value::Null => (
@@ -346,13 +462,14 @@ impl Cx<'_> {
                 "not a manifest",
                 Some(help.into()),
             );
-            return (None, Vec::new());
+            return (None, None, Vec::new());
         }
         let Some(entries) = self.mapping(root, "the manifest", TOP_KEYS) else {
-            return (None, Vec::new());
+            return (None, None, Vec::new());
         };
         let mut version_seen = false;
         let mut defaults = None;
+        let mut managed = None;
         let mut rooms = Vec::new();
         for (name, key, value) in entries {
             match name {
@@ -371,6 +488,9 @@ impl Cx<'_> {
                     }
                 }
                 "defaults" => defaults = self.defaults(value).map(|d| (key.span, d)),
+                "managed_tag" => {
+                    managed = self.tag_name("managed_tag", value).map(|t| (value.span, t))
+                }
                 "rooms" => match &value.value {
                     Value::Seq(items) => {
                         rooms.reserve(items.len());
@@ -398,7 +518,7 @@ impl Cx<'_> {
                 Some("start the file with `version: 1`".into()),
             );
         }
-        (defaults, rooms)
+        (defaults, managed, rooms)
     }
 
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {
@@ -444,8 +564,17 @@ impl Cx<'_> {
         let mut members = MembersMode::Additive;
         let mut state = RoomState::Present;
         let mut invitees_node = None;
+        let mut links_node = None;
+        let mut links_exact = false;
+        let mut color = None;
+        let mut cover = None;
+        let mut indexing = None;
+        let mut lifetime = None;
+        let mut watermark = None;
+        // Settings only some room types take: the key, where it is, and the type's test.
+        let mut typed: Vec<(&str, Span, TypeTest)> = Vec::new();
         let mut ok = true;
-        for (name, _, value) in &entries {
+        for (name, key, value) in &entries {
             let name = *name;
             match name {
                 "title" => title = self.title(value).map(|t| (t, value.span)),
@@ -488,7 +617,55 @@ impl Cx<'_> {
                     None => ok = false,
                 },
                 "invitees" => invitees_node = Some(value),
+                "links" => links_node = Some(value),
+                "links_exact" => match self.boolean("links_exact", value) {
+                    Some(b) => links_exact = b,
+                    None => ok = false,
+                },
+                "color" => {
+                    color = self.color(value);
+                    ok &= color.is_some();
+                }
+                "cover" => {
+                    cover = self.cover(value);
+                    ok &= cover.is_some();
+                }
+                "indexing" => {
+                    indexing = self.boolean("indexing", value);
+                    ok &= indexing.is_some();
+                    typed.push(("indexing", key.span, RoomType::takes_indexing));
+                }
+                "lifetime" => {
+                    lifetime = self.lifetime(value);
+                    ok &= lifetime.is_some();
+                    typed.push(("lifetime", key.span, RoomType::takes_lifetime));
+                }
+                "watermark" => {
+                    watermark = self.watermark(value);
+                    ok &= watermark.is_some();
+                    typed.push(("watermark", key.span, RoomType::takes_watermark));
+                }
                 _ => unreachable!(),
+            }
+        }
+        if let Some(room_type) = room_type {
+            for (setting, span, takes) in typed {
+                if takes(room_type) {
+                    continue;
+                }
+                ok = false;
+                self.error(
+                    "manifest::setting_not_for_type",
+                    format!("`{setting}` is not available in a {room_type} room"),
+                    span,
+                    "not for this room type",
+                    // The server stores these for any room but acts on them in virtual data
+                    // rooms only (docs/docspace-api.md, "Room settings").
+                    Some(format!(
+                        "DocSpace applies `{setting}` only in {} rooms; remove it from this room",
+                        RoomType::names_where(takes)
+                    )),
+                );
             }
         }
         if !type_seen {
@@ -524,6 +701,28 @@ impl Cx<'_> {
             Some(n) => self.invitees(n, room_type),
             None => Some(Vec::new()),
         };
+        let links = match links_node {
+            Some(n) => self.links(n, room_type),
+            None => Some(Vec::new()),
+        };
+        // Public and form-filling rooms always keep a primary external link: revoking it
+        // makes the server create a fresh one (docs/docspace-api.md, "Sharing links"), so
+        // `links_exact` without it would revoke a new primary link on every apply.
+        if let (true, Some(t), Some(links)) = (links_exact, room_type, &links)
+            && t.has_primary_link()
+            && !links
+                .iter()
+                .any(|l| l.kind == LinkKind::External && l.access != Access::None)
+            && let Some((_, key, _)) = entries.iter().find(|(n, _, _)| *n == "links_exact")
+        {
+            self.warning(
+                "manifest::links_exact_primary",
+                format!("`links_exact` in a {t} room that lists no external link"),
+                key.span,
+                "would revoke the primary link",
+                Some("DocSpace keeps a primary external link in this room and creates a new one when it is revoked: every apply would revoke it again. List the primary link under `links` by its title".into()),
+            );
+        }
         let ((written, title), title_span) = title?;
         self.idents.push(RoomIdent {
             title: title.clone(),
@@ -544,6 +743,13 @@ impl Cx<'_> {
             members,
             state,
             invitees: invitees?,
+            links: links?,
+            links_exact,
+            color,
+            cover,
+            indexing,
+            lifetime,
+            watermark,
             origin: self.origin(title_span),
         })
     }
@@ -721,35 +927,11 @@ impl Cx<'_> {
         let mut set = BTreeSet::new();
         let mut ok = true;
         for item in items {
-            // `tags: [2026]` is a natural thing to write: take integers as their text.
-            let tag = match &item.value {
-                Value::Int(i) => Some(i.to_string()),
-                _ => self.string("a tag", item),
-            };
-            let Some(tag) = tag else {
+            let Some(tag) = self.tag_name("a tag", item) else {
                 ok = false;
                 continue;
             };
-            let tag = tag.trim().to_string();
-            if tag.is_empty() {
-                ok = false;
-                self.error(
-                    "manifest::empty_tag",
-                    "a tag name is empty",
-                    item.span,
-                    "empty tag",
-                    None,
-                );
-            } else if model::server_len(&tag) > TAG_MAX_CHARS {
-                ok = false;
-                self.error(
-                    "manifest::long_tag",
-                    format!("a tag name is longer than {TAG_MAX_CHARS} characters"),
-                    item.span,
-                    "tag too long",
-                    None,
-                );
-            } else if !set.insert(tag.clone()) {
+            if !set.insert(tag.clone()) {
                 self.warning(
                     "manifest::duplicate_tag",
                     format!("tag `{tag}` is listed twice"),
@@ -760,6 +942,38 @@ impl Cx<'_> {
             }
         }
         ok.then_some(set)
+    }
+
+    /// A tag name (of `tags:` or `managed_tag:`), trimmed; the same rules for both, since the
+    /// marker is an ordinary tag on the portal (docs/docspace-api.md, "Tags").
+    fn tag_name(&mut self, what: &str, item: &Node) -> Option<String> {
+        // `tags: [2026]` is a natural thing to write: take integers as their text.
+        let tag = match &item.value {
+            Value::Int(i) => i.to_string(),
+            _ => self.string(what, item)?,
+        };
+        let tag = tag.trim().to_string();
+        if tag.is_empty() {
+            self.error(
+                "manifest::empty_tag",
+                "a tag name is empty",
+                item.span,
+                "empty tag",
+                None,
+            );
+            return None;
+        }
+        if model::server_len(&tag) > TAG_MAX_CHARS {
+            self.error(
+                "manifest::long_tag",
+                format!("a tag name is longer than {TAG_MAX_CHARS} characters"),
+                item.span,
+                "tag too long",
+                None,
+            );
+            return None;
+        }
+        Some(tag)
     }
 
     fn quota(&mut self, node: &Node) -> Option<Quota> {
@@ -832,9 +1046,14 @@ impl Cx<'_> {
         let mut group = None;
         let mut access: Option<(Access, Span)> = None;
         let mut access_seen = false;
+        let mut expires: Option<(DateTime<Utc>, Span)> = None;
         let mut ok = true;
-        for (name, _, value) in &entries {
+        for (name, key, value) in &entries {
             match *name {
+                "expires" => match self.moment("expires", value) {
+                    Some(m) => expires = Some((m, key.span)),
+                    None => ok = false,
+                },
                 "email" => match self.str_ref("email", value) {
                     Some(e) => email = Some((e, value.span)),
                     None => ok = false,
@@ -942,6 +1161,16 @@ impl Cx<'_> {
         if !ok {
             return None;
         }
+        if let (Access::None, Some((_, span))) = (access, expires) {
+            self.error(
+                "manifest::expires_on_none",
+                "`expires` on an invitee with `access: none` means nothing",
+                span,
+                "nothing to expire",
+                Some("`access: none` removes the subject now; remove `expires`, or give the access they should have until that moment".into()),
+            );
+            return None;
+        }
         if let Some(room_type) = room_type {
             let kind = subject.0.kind();
             if !room_type.allows(access, kind) {
@@ -984,8 +1213,652 @@ impl Cx<'_> {
             },
             subject: subject.0,
             access,
+            expires: expires.map(|(m, _)| m),
             origin: self.origin(subject.1),
         })
+    }
+
+    /// A moment (`expires:`): a date, meaning the start of that day in UTC, or a date and
+    /// time with its offset. A time without an offset is refused: the tool would have to
+    /// guess a time zone, and a CI runner's is rarely the author's.
+    fn moment(&mut self, what: &str, node: &Node) -> Option<DateTime<Utc>> {
+        const FORMS: &str = "a date (2027-01-31, the start of that day in UTC) or a date and time with offset (2027-01-31T18:00:00+01:00)";
+        let Value::Str(text) = &node.value else {
+            self.wrong_type(what, "a date such as 2027-01-31", node);
+            return None;
+        };
+        match parse_moment(text) {
+            Ok(m) => Some(m),
+            Err(MomentError::NoOffset) => {
+                self.error(
+                    "manifest::expires_no_offset",
+                    format!("`{what}` has a time but no offset: `{}`", text.trim()),
+                    node.span,
+                    "which time zone?",
+                    Some(format!(
+                        "add the offset, as in `{}+01:00`, or `Z` for UTC; a date alone (2027-01-31) means the start of that day in UTC",
+                        text.trim()
+                    )),
+                );
+                None
+            }
+            Err(MomentError::Invalid) => {
+                self.error(
+                    "manifest::expires",
+                    format!("`{what}` is not a date: `{}`", text.trim()),
+                    node.span,
+                    "not a date",
+                    Some(format!("write {FORMS}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// `color:` 6 hex digits; a leading `#` is dropped, since the server stores the digits
+    /// only and refuses 7 characters (docs/docspace-api.md, "Room settings").
+    fn color(&mut self, node: &Node) -> Option<String> {
+        let text = match &node.value {
+            Value::Str(s) => s.trim().to_string(),
+            // `color: 123456` reads as a number; its digits are still a colour.
+            Value::Int(i) => i.to_string(),
+            _ => {
+                self.wrong_type("color", "6 hex digits such as 1c6ddc", node);
+                return None;
+            }
+        };
+        let digits = text.strip_prefix('#').unwrap_or(&text);
+        if digits.len() == 6 && digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Some(digits.to_string());
+        }
+        self.error(
+            "manifest::color",
+            format!("`{text}` is not a colour: DocSpace takes 6 hex digits"),
+            node.span,
+            "not 6 hex digits",
+            Some("write 6 hex digits such as 1c6ddc (a leading # is dropped); quote a colour that starts with # or with 0".into()),
+        );
+        None
+    }
+
+    /// `cover:` a cover id. The ids come from the portal (`GET rooms/covers`) and cannot be
+    /// checked offline: only the server's length limit is.
+    fn cover(&mut self, node: &Node) -> Option<String> {
+        let text = self.str_ref("cover", node)?.trim();
+        let problem = if text.is_empty() {
+            Some("the cover id is empty".to_string())
+        } else if model::server_len(text) > COVER_MAX_CHARS {
+            Some(format!(
+                "the cover id is longer than {COVER_MAX_CHARS} characters"
+            ))
+        } else if text
+            .chars()
+            .any(|c| text::is_control(c) || c.is_whitespace())
+        {
+            Some("the cover id contains spaces or control characters".to_string())
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            self.error(
+                "manifest::cover",
+                message,
+                node.span,
+                "not a cover id",
+                Some("use an id from the portal's list of covers (GET /api/2.0/files/rooms/covers), up to 50 characters".into()),
+            );
+            return None;
+        }
+        Some(text.to_string())
+    }
+
+    fn lifetime(&mut self, node: &Node) -> Option<Lifetime> {
+        let entries = self.mapping(node, "lifetime", LIFETIME_KEYS)?;
+        let mut value = None;
+        let mut period = None;
+        let mut delete_permanently = Some(false);
+        let mut ok = true;
+        for (name, _, v) in &entries {
+            match *name {
+                "value" => match v.value {
+                    Value::Int(i) if (1..=LIFETIME_MAX).contains(&i) => value = Some(i as u16),
+                    Value::Int(_) => {
+                        ok = false;
+                        self.error(
+                            "manifest::lifetime_value",
+                            format!("`lifetime.value` must be from 1 to {LIFETIME_MAX}"),
+                            v.span,
+                            "out of range",
+                            Some("DocSpace keeps files for 1 to 999 days, months or years".into()),
+                        );
+                    }
+                    _ => {
+                        ok = false;
+                        self.wrong_type("lifetime.value", "a whole number from 1 to 999", v);
+                    }
+                },
+                "period" => {
+                    let Some(text) = self.str_ref("lifetime.period", v) else {
+                        ok = false;
+                        continue;
+                    };
+                    period = LifetimePeriod::parse_manifest(text);
+                    if period.is_none() {
+                        ok = false;
+                        let names: Vec<&str> =
+                            LifetimePeriod::ALL.iter().map(|p| p.name()).collect();
+                        self.error(
+                            "manifest::lifetime_period",
+                            format!("unknown lifetime period `{text}`"),
+                            v.span,
+                            "unknown period",
+                            Some(match did_you_mean(text, &names) {
+                                Some(s) => {
+                                    format!("did you mean `{s}`? Periods: {}", names.join(", "))
+                                }
+                                None => format!("periods: {}", names.join(", ")),
+                            }),
+                        );
+                    }
+                }
+                "delete_permanently" => {
+                    delete_permanently = self.boolean("lifetime.delete_permanently", v);
+                    ok &= delete_permanently.is_some();
+                }
+                _ => unreachable!(),
+            }
+        }
+        let missing: Vec<&str> = ["value", "period"]
+            .into_iter()
+            .filter(|k| !entries_have(&entries, k))
+            .collect();
+        if !missing.is_empty() {
+            self.error(
+                "manifest::lifetime_incomplete",
+                format!(
+                    "`lifetime` needs {}",
+                    missing
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+                node.span,
+                "incomplete lifetime",
+                Some("write for example `lifetime: {value: 90, period: days}`: files older than that are removed".into()),
+            );
+            return None;
+        }
+        if !ok {
+            return None;
+        }
+        Some(Lifetime {
+            value: value?,
+            period: period?,
+            delete_permanently: delete_permanently?,
+        })
+    }
+
+    fn watermark(&mut self, node: &Node) -> Option<Watermark> {
+        let entries = self.mapping(node, "watermark", WATERMARK_KEYS)?;
+        let mut text = None;
+        let mut additions = Vec::new();
+        let mut rotation = 0;
+        let mut ok = true;
+        for (name, _, v) in &entries {
+            match *name {
+                "text" => {
+                    let Some(t) = self.str_ref("watermark.text", v) else {
+                        ok = false;
+                        continue;
+                    };
+                    let t = t.trim();
+                    if model::server_len(t) > WATERMARK_TEXT_MAX_CHARS {
+                        ok = false;
+                        self.error(
+                            "manifest::watermark_text",
+                            format!("the watermark text is longer than {WATERMARK_TEXT_MAX_CHARS} characters"),
+                            v.span,
+                            "too long",
+                            Some("shorten the text (the server counts UTF-16 units: an emoji counts as two)".into()),
+                        );
+                    } else if let Some(c) = t.chars().find(|c| text::is_control(*c)) {
+                        ok = false;
+                        self.error(
+                            "manifest::watermark_text",
+                            format!(
+                                "the watermark text contains a control character ({})",
+                                describe_control(c)
+                            ),
+                            v.span,
+                            "control character",
+                            None,
+                        );
+                    } else if !t.is_empty() {
+                        text = Some(t.to_string());
+                    }
+                }
+                "additions" => {
+                    let Value::Seq(items) = &v.value else {
+                        ok = false;
+                        self.wrong_type("watermark.additions", "a list of names", v);
+                        continue;
+                    };
+                    let names: Vec<&str> =
+                        WatermarkAddition::ALL.iter().map(|a| a.name()).collect();
+                    for item in items {
+                        let Some(written) = self.str_ref("a watermark addition", item) else {
+                            ok = false;
+                            continue;
+                        };
+                        match WatermarkAddition::parse_manifest(written) {
+                            Some(a) if additions.contains(&a) => self.warning(
+                                "manifest::duplicate_watermark_addition",
+                                format!("`{a}` is listed twice"),
+                                item.span,
+                                "listed again",
+                                None,
+                            ),
+                            Some(a) => additions.push(a),
+                            None => {
+                                ok = false;
+                                self.error(
+                                    "manifest::watermark_addition",
+                                    format!("unknown watermark addition `{written}`"),
+                                    item.span,
+                                    "unknown addition",
+                                    Some(match did_you_mean(written, &names) {
+                                        Some(s) => format!(
+                                            "did you mean `{s}`? Additions: {}",
+                                            names.join(", ")
+                                        ),
+                                        None => format!("additions: {}", names.join(", ")),
+                                    }),
+                                );
+                            }
+                        }
+                    }
+                }
+                "rotation" => match v.value {
+                    Value::Int(i) if (-360..=360).contains(&i) => rotation = i as i32,
+                    _ => {
+                        ok = false;
+                        self.error(
+                            "manifest::watermark_rotation",
+                            "`watermark.rotation` must be an angle in whole degrees from -360 to 360",
+                            v.span,
+                            "not an angle",
+                            Some("0 is horizontal and -45 diagonal, the two angles the DocSpace web client offers".into()),
+                        );
+                    }
+                },
+                _ => unreachable!(),
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if text.is_none() && additions.is_empty() {
+            self.error(
+                "manifest::watermark_empty",
+                "the watermark shows nothing: it has no `text` and no `additions`",
+                node.span,
+                "empty watermark",
+                Some("give `text`, `additions` (user_name, user_email, user_ip, current_date, room_name), or both".into()),
+            );
+            return None;
+        }
+        Some(Watermark {
+            text,
+            additions,
+            rotation,
+        })
+    }
+
+    /// `links:` of a room: each link checked, then the room's rules over all of them:
+    /// titles unique, at most one invitation link, the external links the type holds.
+    fn links(&mut self, node: &Node, room_type: Option<RoomType>) -> Option<Vec<DesiredLink>> {
+        let items = match &node.value {
+            Value::Seq(items) => items,
+            _ => {
+                self.wrong_type("links", "a list of links", node);
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut counts: HashMap<LinkKind, usize> = HashMap::new();
+        let mut ok = true;
+        for item in items {
+            let Some(link) = self.link(item, room_type) else {
+                ok = false;
+                continue;
+            };
+            // Links are matched by title; the portal shows titles that differ in case alike.
+            let key = link.title.to_lowercase();
+            if let Some(first) = seen.get(&key) {
+                ok = false;
+                let p = Problem::error(
+                    "manifest::duplicate_link",
+                    format!("the link `{}` is listed twice in this room", link.title),
+                )
+                .at(self.file, link.origin.span, "listed again here")
+                .at(self.file, *first, "first listed here")
+                .with_help("links are matched by title, compared case-insensitively; give each link a title of its own");
+                self.problems.push(p);
+                continue;
+            }
+            seen.insert(key, link.origin.span);
+            if let (Some(room_type), false) = (room_type, link.access == Access::None) {
+                let count = counts.entry(link.kind).or_default();
+                *count += 1;
+                let max = room_type.max_links(link.kind);
+                // A kind the type does not take at all was reported on the link itself.
+                if *count > max && max > 0 {
+                    ok = false;
+                    let (message, help) = match link.kind {
+                        LinkKind::Invitation => (
+                            "a room has one invitation link at most".to_string(),
+                            "DocSpace keeps a single invitation link per room; remove this one or merge it into the first".to_string(),
+                        ),
+                        LinkKind::External if room_type == RoomType::FormFilling => (
+                            "a form-filling room has one external link: its primary link".to_string(),
+                            "DocSpace allows no additional external links in form-filling rooms; declare the primary link once".to_string(),
+                        ),
+                        LinkKind::External => (
+                            format!("a {room_type} room holds {max} external links at most"),
+                            "DocSpace allows the primary external link and 5 additional ones; remove the links beyond".to_string(),
+                        ),
+                    };
+                    self.error(
+                        "manifest::too_many_links",
+                        message,
+                        link.origin.span,
+                        "one too many",
+                        Some(help),
+                    );
+                }
+            }
+            out.push(link);
+        }
+        ok.then_some(out)
+    }
+
+    fn link(&mut self, node: &Node, room_type: Option<RoomType>) -> Option<DesiredLink> {
+        let entries = self.mapping_with(node, "a link", LINK_KEYS, true)?;
+        let mut title: Option<(String, Span)> = None;
+        let mut kind: Option<(LinkKind, Span)> = None;
+        let mut access: Option<(Access, Span)> = None;
+        let mut expires = None;
+        let mut internal = false;
+        let mut deny_download = false;
+        let mut max_uses = None;
+        let mut password_env = None;
+        // Options present, with their key, for the checks that depend on kind and access.
+        let mut options: Vec<(&str, Span)> = Vec::new();
+        let mut ok = true;
+        let now = Utc::now();
+        for (name, key, value) in &entries {
+            let name = *name;
+            match name {
+                "title" => match self.link_title(value) {
+                    Some(t) => title = Some((t, value.span)),
+                    None => ok = false,
+                },
+                "kind" => {
+                    let Some(text) = self.str_ref("kind", value) else {
+                        ok = false;
+                        continue;
+                    };
+                    match LinkKind::parse_manifest(text) {
+                        Some(k) => kind = Some((k, value.span)),
+                        None => {
+                            ok = false;
+                            self.error(
+                                "manifest::link_kind",
+                                format!("unknown link kind `{text}`"),
+                                value.span,
+                                "unknown kind",
+                                Some(
+                                    match did_you_mean(text, &["external", "invitation"]) {
+                                        Some(s) => format!("did you mean `{s}`? Link kinds: external, invitation"),
+                                        None => "link kinds: external (opens the room to people without an account), invitation (makes whoever follows it a member)".to_string(),
+                                    },
+                                ),
+                            );
+                        }
+                    }
+                }
+                "access" => match self.access(value) {
+                    Some(a) => access = Some((a, value.span)),
+                    None => ok = false,
+                },
+                "expires" => {
+                    options.push((name, key.span));
+                    let Some(m) = self.moment("expires", value) else {
+                        ok = false;
+                        continue;
+                    };
+                    if m <= now {
+                        ok = false;
+                        self.error(
+                            "manifest::link_expired",
+                            "the link's `expires` is in the past",
+                            value.span,
+                            "in the past",
+                            Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
+                        );
+                    } else if m > now + chrono::Months::new(12 * LINK_MAX_YEARS as u32) {
+                        ok = false;
+                        self.error(
+                            "manifest::link_expires_too_late",
+                            format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
+                            value.span,
+                            "too far ahead",
+                            Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; leave `expires` out for a link that does not expire")),
+                        );
+                    } else {
+                        expires = Some(m);
+                    }
+                }
+                "internal" => {
+                    options.push((name, key.span));
+                    match self.boolean("internal", value) {
+                        Some(b) => internal = b,
+                        None => ok = false,
+                    }
+                }
+                "deny_download" => {
+                    options.push((name, key.span));
+                    match self.boolean("deny_download", value) {
+                        Some(b) => deny_download = b,
+                        None => ok = false,
+                    }
+                }
+                "max_uses" => {
+                    options.push((name, key.span));
+                    match value.value {
+                        Value::Int(i) if (1..=MAX_USES).contains(&i) => max_uses = Some(i as u32),
+                        _ => {
+                            ok = false;
+                            self.error(
+                                "manifest::max_uses",
+                                format!("`max_uses` must be a whole number from 1 to {MAX_USES}"),
+                                value.span,
+                                "not a use count",
+                                Some("the number of people who may join through the invitation link; leave it out for no limit".into()),
+                            );
+                        }
+                    }
+                }
+                "password_env" => {
+                    options.push((name, key.span));
+                    match &value.value {
+                        Value::Str(v) if is_env_name(v) => password_env = Some(v.clone()),
+                        // The value is not shown: it may be the password itself.
+                        _ => {
+                            ok = false;
+                            self.problems.push(
+                                Problem::error(
+                                    "manifest::password_env",
+                                    "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
+                                )
+                                .at_line_only(self.file, value.span)
+                                .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
+                            );
+                        }
+                    }
+                }
+                _ => unreachable!(),
+            }
+        }
+        let start = Span {
+            offset: node.span.offset,
+            len: 0,
+        };
+        for (key, code, message, help) in [
+            (
+                "title",
+                "manifest::no_link_title",
+                "the link has no `title`",
+                "every link needs a `title:`; links are matched by it",
+            ),
+            (
+                "kind",
+                "manifest::no_link_kind",
+                "the link has no `kind`",
+                "add `kind: external` (opens the room to people without an account) or `kind: invitation` (makes whoever follows it a member)",
+            ),
+            (
+                "access",
+                "manifest::no_link_access",
+                "the link has no `access`",
+                "add `access:` with what the link grants, e.g. `access: read`; `none` revokes the link",
+            ),
+        ] {
+            if !entries_have(&entries, key) {
+                ok = false;
+                self.error(code, message, start, "this link", Some(help.into()));
+            }
+        }
+        // Checked with whatever is known, so that one run reports every mistake of a link.
+        let kind_of = kind.map(|(k, _)| k);
+        let access_of = access.map(|(a, _)| a);
+        for (option, span) in &options {
+            let refused = if access_of == Some(Access::None) {
+                Some((
+                    "manifest::link_revoked_options",
+                    format!("`{option}` on a link with `access: none` means nothing"),
+                    format!("`access: none` revokes the link; remove `{option}`"),
+                ))
+            } else if kind_of == Some(LinkKind::Invitation)
+                && matches!(*option, "internal" | "deny_download" | "password_env")
+            {
+                Some((
+                    "manifest::link_option_not_for_kind",
+                    format!("`{option}` applies to external links only"),
+                    "an invitation link makes people members of the room; only external links can be limited to signed-in users, forbid downloads or have a password".to_string(),
+                ))
+            } else if kind_of == Some(LinkKind::External) && *option == "max_uses" {
+                Some((
+                    "manifest::link_option_not_for_kind",
+                    "`max_uses` applies to invitation links only".to_string(),
+                    "DocSpace counts uses of invitation links only; an external link has no use limit".to_string(),
+                ))
+            } else {
+                None
+            };
+            if let Some((code, message, help)) = refused {
+                ok = false;
+                self.error(code, message, *span, "not for this link", Some(help));
+            }
+        }
+        if let (Some(room_type), Some((kind, kind_span))) = (room_type, kind) {
+            if !room_type.takes_link(kind) {
+                ok = false;
+                self.error(
+                    "manifest::link_kind_not_allowed",
+                    format!("a {room_type} room takes no {kind} links"),
+                    kind_span,
+                    "not for this room type",
+                    Some(format!(
+                        "{kind} links exist in {} rooms; a {room_type} room takes the invitation link only",
+                        RoomType::names_where(|t| t.takes_link(kind))
+                    )),
+                );
+            } else if let Some((access, access_span)) = access
+                .filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
+            {
+                ok = false;
+                let names: Vec<&str> = room_type
+                    .link_roles(kind)
+                    .iter()
+                    .map(|a| a.name())
+                    .collect();
+                self.error(
+                    "manifest::link_access_not_allowed",
+                    format!("`{access}` is not available for {kind} links in a {room_type} room"),
+                    access_span,
+                    "not allowed here",
+                    Some(format!(
+                        "{kind} links in a {room_type} room grant: {}; `none` revokes the link",
+                        names.join(", ")
+                    )),
+                );
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let (title, title_span) = title?;
+        Some(DesiredLink {
+            title,
+            kind: kind_of?,
+            access: access_of?,
+            expires,
+            internal,
+            deny_download,
+            max_uses,
+            password_env,
+            origin: self.origin(title_span),
+        })
+    }
+
+    /// A link title, trimmed: not empty, no control characters, at most 255 characters.
+    fn link_title(&mut self, node: &Node) -> Option<String> {
+        let title = self.str_ref("title", node)?.trim();
+        let problem = if title.is_empty() {
+            Some((
+                "manifest::empty_link_title",
+                "the link title is empty".to_string(),
+            ))
+        } else if let Some(c) = title.chars().find(|c| text::is_control(*c)) {
+            Some((
+                "manifest::link_title_control",
+                format!(
+                    "the link title contains a control character ({})",
+                    describe_control(c)
+                ),
+            ))
+        } else if model::server_len(title) > LINK_TITLE_MAX_CHARS {
+            Some((
+                "manifest::long_link_title",
+                format!("the link title is longer than {LINK_TITLE_MAX_CHARS} characters"),
+            ))
+        } else {
+            None
+        };
+        if let Some((code, message)) = problem {
+            self.error(
+                code,
+                message,
+                node.span,
+                "not a link title",
+                Some("links are matched by title: give each link a short, readable one".into()),
+            );
+            return None;
+        }
+        Some(title.to_string())
     }
 
     fn access(&mut self, node: &Node) -> Option<Access> {
@@ -1040,6 +1913,57 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// Whether a room type takes a setting ([`RoomType::takes_indexing`] and the like).
+type TypeTest = fn(RoomType) -> bool;
+
+/// Why an `expires:` value was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MomentError {
+    /// A date and time without an offset: which time zone is meant is unknown.
+    NoOffset,
+    /// Not a date at all.
+    Invalid,
+}
+
+/// Parses an `expires:` value: `2027-01-31` (the start of that day in UTC) or a date and
+/// time with an offset (`2027-01-31T18:00:00+01:00`, `...Z`; seconds may be left out).
+pub fn parse_moment(text: &str) -> Result<DateTime<Utc>, MomentError> {
+    let t = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    if let Ok(m) = DateTime::parse_from_rfc3339(t) {
+        return Ok(m.with_timezone(&Utc));
+    }
+    for form in ["%Y-%m-%dT%H:%M%#z", "%Y-%m-%d %H:%M%#z"] {
+        if let Ok(m) = DateTime::parse_from_str(t, form) {
+            return Ok(m.with_timezone(&Utc));
+        }
+    }
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ];
+    if naive
+        .iter()
+        .any(|form| NaiveDateTime::parse_from_str(t, form).is_ok())
+    {
+        return Err(MomentError::NoOffset);
+    }
+    Err(MomentError::Invalid)
+}
+
+/// An environment variable name as shells write them: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn entries_have(entries: &[(&str, &Node, &Node)], key: &str) -> bool {
@@ -1127,7 +2051,7 @@ pub fn parse_quota(text: &str) -> Option<Quota> {
 }
 
 /// A deliberately plain email check: what the server's address validation would refuse
-/// (docspace-api.md 6.2: a bad email makes the whole share call fail with 400).
+/// (docs/docspace-api.md, "The share call": a bad email makes the whole share call fail with 400).
 pub fn check_email(email: &str) -> Result<(), String> {
     if model::server_len(email) > EMAIL_MAX_CHARS {
         return Err("longer than 255 characters".into());
@@ -1248,6 +2172,148 @@ mod tests {
         assert_eq!(why("a b@c.de"), "it contains spaces");
         // A look-alike is valid (a warning says so), not refused.
         assert!(check_email("a@ex\u{0430}mple.com").is_ok());
+    }
+
+    #[test]
+    fn moments_are_dates_or_times_with_offsets() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(parse_moment("2027-01-31"), Ok(utc("2027-01-31T00:00:00Z")));
+        assert_eq!(
+            parse_moment("2027-01-31T18:00:00+01:00"),
+            Ok(utc("2027-01-31T17:00:00Z"))
+        );
+        assert_eq!(
+            parse_moment(" 2027-01-31T18:00Z "),
+            Ok(utc("2027-01-31T18:00:00Z"))
+        );
+        assert_eq!(
+            parse_moment("2027-01-31 18:00:00-05:00"),
+            Ok(utc("2027-01-31T23:00:00Z"))
+        );
+        assert_eq!(
+            parse_moment("2027-01-31T18:00:00"),
+            Err(MomentError::NoOffset)
+        );
+        assert_eq!(parse_moment("2027-01-31 18:00"), Err(MomentError::NoOffset));
+        assert_eq!(parse_moment("2027-02-30"), Err(MomentError::Invalid));
+        assert_eq!(parse_moment("31.01.2027"), Err(MomentError::Invalid));
+        assert_eq!(parse_moment("tomorrow"), Err(MomentError::Invalid));
+    }
+
+    #[test]
+    fn environment_variable_names() {
+        assert!(is_env_name("SALES_LINK_PASSWORD"));
+        assert!(is_env_name("_x1"));
+        assert!(!is_env_name("1X"));
+        assert!(!is_env_name(""));
+        assert!(!is_env_name("A-B"));
+        assert!(!is_env_name("hunter 2"));
+    }
+
+    fn load(text: &str) -> (Desired, Problems) {
+        let mut problems = Problems::default();
+        let desired =
+            crate::manifest::load_sources(vec![SourceFile::new("m.yaml", text)], &mut problems);
+        (desired, problems)
+    }
+
+    #[test]
+    fn new_fields_become_typed_values() {
+        // A link's expiry must be in the future whenever the test runs.
+        let year = Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+        let (desired, problems) = load(&format!(
+            "version: 1
+managed_tag: ' provisioned '
+rooms:
+  - title: Deal
+    type: vdr
+    color: '#1C6DDC'
+    cover: book_open
+    indexing: true
+    lifetime: {{value: 90, period: Month}}
+    watermark: {{text: ' Secret ', additions: [room_name, UserIpAdress], rotation: -45}}
+    links_exact: true
+    links:
+      - title: Join
+        kind: invitation
+        access: read
+        max_uses: 5
+        expires: {year}-06-01T12:00:00+02:00
+    invitees:
+      - email: a@b.com
+        access: read
+        expires: 2020-01-31
+  - title: Pub
+    type: public
+    color: 123456
+    links:
+      - title: ' Press '
+        kind: External
+        access: read
+        internal: true
+        deny_download: true
+        password_env: PRESS_PW
+"
+        ));
+        assert!(!problems.has_errors(), "{problems:?}");
+        assert_eq!(desired.managed_tag.as_deref(), Some("provisioned"));
+        let deal = &desired.rooms[0];
+        assert_eq!(deal.color.as_deref(), Some("1C6DDC"));
+        assert_eq!(deal.cover.as_deref(), Some("book_open"));
+        assert_eq!(deal.indexing, Some(true));
+        assert_eq!(
+            deal.lifetime,
+            Some(Lifetime {
+                value: 90,
+                period: LifetimePeriod::Months,
+                delete_permanently: false
+            })
+        );
+        assert_eq!(
+            deal.watermark,
+            Some(Watermark {
+                text: Some("Secret".into()),
+                additions: vec![WatermarkAddition::RoomName, WatermarkAddition::UserIp],
+                rotation: -45
+            })
+        );
+        assert!(deal.links_exact);
+        let join = &deal.links[0];
+        assert_eq!(
+            (join.kind, join.access, join.max_uses),
+            (LinkKind::Invitation, Access::Read, Some(5))
+        );
+        assert_eq!(
+            join.expires.unwrap().to_rfc3339(),
+            format!("{year}-06-01T10:00:00+00:00")
+        );
+        assert_eq!(
+            deal.invitees[0].expires.unwrap().to_rfc3339(),
+            "2020-01-31T00:00:00+00:00"
+        );
+        let public = &desired.rooms[1];
+        assert_eq!(public.color.as_deref(), Some("123456"));
+        assert!(!public.links_exact);
+        let press = &public.links[0];
+        assert_eq!(press.title, "Press");
+        assert_eq!(press.kind, LinkKind::External);
+        assert!(press.internal && press.deny_download);
+        assert_eq!(press.password_env.as_deref(), Some("PRESS_PW"));
+        assert_eq!(press.max_uses, None);
+    }
+
+    #[test]
+    fn rooms_without_the_new_fields_keep_their_defaults() {
+        let (desired, problems) = load("version: 1\nrooms:\n  - title: A\n    type: custom\n");
+        assert!(!problems.has_errors());
+        let room = &desired.rooms[0];
+        assert_eq!(desired.managed_tag, None);
+        assert!(room.links.is_empty() && !room.links_exact);
+        assert_eq!(
+            (room.color.as_ref(), room.cover.as_ref(), room.indexing),
+            (None, None, None)
+        );
+        assert_eq!((room.lifetime, room.watermark.as_ref()), (None, None));
     }
 
     #[test]

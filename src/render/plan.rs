@@ -6,8 +6,11 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::visible;
+use crate::manifest::Quota;
+use crate::model::{Access, RoomType};
 use crate::plan::{
-    Action, Item, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan, Summary, Target,
+    Action, Change, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
+    RoomSettings, SettingChange, Summary, Target,
 };
 
 /// GitHub refuses comments over 65,536 characters; stay clearly below.
@@ -95,94 +98,109 @@ impl Sign {
     }
 }
 
-/// A settings value as shown: quotas restated in the unit that states them exactly (the plan
-/// carries `N bytes` for sizes such as 500MB), everything with hidden characters escaped.
-fn value(field: &str, text: &str) -> String {
-    if field == "quota"
-        && let Some(bytes) = super::parse_size_human(text)
-    {
-        return super::size_human(bytes);
-    }
+/// A settings value as shown, with hidden characters escaped.
+fn shown(text: &str) -> String {
     visible(text).into_owned()
 }
 
-/// The lines of one item, each with its sign.
-fn item_lines(item: &Item) -> Vec<(Sign, String)> {
-    let access =
-        |a: Option<crate::model::Access>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
-    let who = |t: &Target| match t {
+fn tags_text(tags: &[String]) -> String {
+    shown(&format!("[{}]", tags.join(", ")))
+}
+
+fn quota_text(q: Quota) -> String {
+    super::size_human(q.wire())
+}
+
+fn access_text(a: Option<Access>) -> String {
+    a.map_or_else(|| "?".to_string(), |a| a.to_string())
+}
+
+fn target_text(t: &Target) -> String {
+    match t {
         Target::Group { name, .. } => format!("group {}", visible(name)),
-        Target::User { email, .. } | Target::NewGuest { email } => visible(email).into_owned(),
+        Target::User { email, .. } | Target::NewGuest { email } => shown(email),
+    }
+}
+
+fn member_text(m: &Member) -> String {
+    target_text(&Target::from(m.clone()))
+}
+
+/// The lines of a create: the type and each setting it sends (the title is the header's).
+fn create_lines(room_type: RoomType, s: &RoomSettings) -> Vec<(Sign, String)> {
+    let mut lines = vec![format!("type: {room_type}")];
+    lines.extend(s.tags.as_deref().map(|t| format!("tags: {}", tags_text(t))));
+    lines.extend(s.quota.map(|q| format!("quota: {}", quota_text(q))));
+    lines.extend(s.deny_download.map(|d| format!("deny_download: {d}")));
+    lines.into_iter().map(|l| (Sign::Add, l)).collect()
+}
+
+/// `field: from -> to` for one setting of a live room.
+fn setting_line(c: &SettingChange) -> (Sign, String) {
+    let line = match c {
+        SettingChange::Title { from, to } => format!("title: {} -> {}", shown(from), shown(to)),
+        SettingChange::Tags { from, to } => {
+            format!("tags: {} -> {}", tags_text(from), tags_text(to))
+        }
+        SettingChange::Quota { from, to } => {
+            format!("quota: {} -> {}", quota_text(*from), quota_text(*to))
+        }
+        SettingChange::DenyDownload { from, to } => format!("deny_download: {from} -> {to}"),
     };
-    match item.action {
-        Action::CreateRoom => item
-            .changes
-            .iter()
-            .map(|c| {
-                (
-                    Sign::Add,
-                    format!("{}: {}", c.field, value(&c.field, &c.to)),
-                )
-            })
-            .collect(),
-        Action::UpdateRoom => item
-            .changes
-            .iter()
-            .map(|c| {
-                let from = c
-                    .from
-                    .as_deref()
-                    .map_or_else(|| "(unset)".to_string(), |f| value(&c.field, f));
-                (
-                    Sign::Change,
-                    format!("{}: {from} -> {}", c.field, value(&c.field, &c.to)),
-                )
-            })
-            .collect(),
-        Action::Invite => {
-            let t = item.target.as_ref().expect("invites have a target");
-            let mut line = format!("invite {} as {}", who(t), access(item.access));
-            if matches!(t, Target::NewGuest { .. }) {
+    (Sign::Change, line)
+}
+
+/// The lines of one item, each with its sign.
+fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
+    match &item.change {
+        Change::CreateRoom { settings } => create_lines(room_type, settings),
+        Change::UpdateRoom { changes } => changes.iter().map(setting_line).collect(),
+        Change::Invite { target, access } => {
+            let mut line = format!("invite {} as {access}", target_text(target));
+            if matches!(target, Target::NewGuest { .. }) {
                 line.push_str(" (new guest account, invitation email will be sent)");
             }
             vec![(Sign::Add, line)]
         }
-        Action::ChangeAccess => {
-            let t = item.target.as_ref().expect("changes have a target");
-            vec![(
-                Sign::Change,
-                format!(
-                    "{}: {} -> {}",
-                    who(t),
-                    access(item.from_access),
-                    access(item.access)
-                ),
-            )]
-        }
-        Action::Remove => {
-            let t = item.target.as_ref().expect("removals have a target");
-            let why = match item.reason {
-                Some(RemovalReason::NotListed) => "not in the manifest, members: exact",
-                _ => "access: none",
+        Change::ChangeAccess {
+            target,
+            access,
+            from_access,
+        } => vec![(
+            Sign::Change,
+            format!(
+                "{}: {} -> {access}",
+                member_text(target),
+                access_text(*from_access)
+            ),
+        )],
+        Change::Remove {
+            target,
+            from_access,
+            reason,
+        } => {
+            let why = match reason {
+                RemovalReason::NotListed => "not in the manifest, members: exact",
+                RemovalReason::AccessNone => "access: none",
             };
             vec![(
                 Sign::Remove,
                 format!(
                     "remove {} (was {}; {why})",
-                    who(t),
-                    access(item.from_access)
+                    member_text(target),
+                    access_text(*from_access)
                 ),
             )]
         }
-        Action::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
-        Action::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
+        Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
+        Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
     }
 }
 
 /// A room created archived: the archive step is part of the creation for a reader, not a
 /// change of a room that was never present.
 fn created_archived(room: &RoomPlan) -> bool {
-    room.change == RoomChange::Create && room.items.iter().any(|i| i.action == Action::Archive)
+    room.change == RoomChange::Create && room.items.iter().any(|i| i.action() == Action::Archive)
 }
 
 fn room_header(room: &RoomPlan) -> (Sign, String) {
@@ -211,8 +229,8 @@ fn room_lines(room: &RoomPlan) -> ((Sign, String), Vec<(Sign, String)>) {
     let lines = room
         .items
         .iter()
-        .filter(|i| !(archived && i.action == Action::Archive))
-        .flat_map(item_lines)
+        .filter(|i| !(archived && i.action() == Action::Archive))
+        .flat_map(|i| item_lines(room.room_type, i))
         .collect();
     (room_header(room), lines)
 }
@@ -225,12 +243,12 @@ fn room_block(room: &RoomPlan, color: bool) -> String {
     for (sign, text) in lines {
         out.push_str(&format!("      {}\n", line(sign, &text)));
     }
-    for note in &room.notes {
+    for note in room.notes.iter().filter(|n| !is_guard(n)) {
         out.push_str(&format!("      # {}\n", note_text(note)));
     }
-    // A changed room's note is what a reviewer must know before apply (the removal guard).
-    if let Some(note) = &room.note {
-        out.push_str(&format!("      ! {note}\n"));
+    // What a reviewer must know before apply (the removal guard) stands out.
+    for note in room.notes.iter().filter(|n| is_guard(n)) {
+        out.push_str(&format!("      ! {}\n", note_text(note)));
     }
     out
 }
@@ -259,8 +277,22 @@ pub fn note_text(note: &RoomNote) -> String {
         RoomNote::Unreadable { error } => format!(
             "could not be read, so it is left out of this plan and apply skips it: {error}; run again"
         ),
+        RoomNote::ArchivedLeftAlone => "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".to_string(),
+        RoomNote::RemovalGuard { removals, reason } => format!(
+            "removal guard: {}; apply skips {} unless --allow-removals is given",
+            crate::report::guard_reason_text(reason),
+            if *removals == 1 {
+                "this removal"
+            } else {
+                "these removals"
+            }
+        ),
     };
     visible(&text).into_owned()
+}
+
+fn is_guard(note: &RoomNote) -> bool {
+    matches!(note, RoomNote::RemovalGuard { .. })
 }
 
 /// The line about rooms in connected storage, when the portal has any.
@@ -280,7 +312,7 @@ fn room_diff(room: &RoomPlan) -> String {
     for (sign, text) in lines {
         out.push_str(&format!("{}     {text}\n", sign.markdown()));
     }
-    for note in &room.notes {
+    for note in room.notes.iter().filter(|n| !is_guard(n)) {
         out.push_str(&format!("#     {}\n", note_text(note)));
     }
     out
@@ -346,15 +378,6 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .iter()
         .filter(|r| r.change == RoomChange::Unchanged)
     {
-        if let Some(note) = &room.note {
-            let _ = writeln!(
-                out,
-                "  = room \"{}\" (id {}): {}",
-                visible(&room.title),
-                room.room_id.unwrap_or_default(),
-                visible(note)
-            );
-        }
         for note in &room.notes {
             let _ = writeln!(
                 out,
@@ -409,31 +432,12 @@ pub fn write_calls_line(s: &Summary) -> Option<String> {
     Some(line)
 }
 
-/// The versioned JSON plan (`format_version` 1): the same document `plan --out` saves, with
-/// the human `from` / `to` of quota changes restated in the unit that states them exactly
-/// (see [`super::size_human`]; the byte counts programs read are in `create` / `update`).
+/// The versioned JSON plan (`format_version` 1): the same document `plan --out` saves.
 pub fn json(plan: &Plan) -> String {
-    let mut plan = plan.clone();
-    restate_sizes(&mut plan);
-    let mut text = serde_json::to_string_pretty(&plan).expect("a plan always serialises");
+    // A plan is plain data (strings, numbers, enums): serialising it cannot fail.
+    let mut text = serde_json::to_string_pretty(plan).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// The quota `from` / `to` texts of `plan`, restated with [`super::size_human`].
-pub fn restate_sizes(plan: &mut Plan) {
-    for room in &mut plan.rooms {
-        for item in &mut room.items {
-            for change in item.changes.iter_mut().filter(|c| c.field == "quota") {
-                if let Some(b) = super::parse_size_human(&change.to) {
-                    change.to = super::size_human(b);
-                }
-                if let Some(b) = change.from.as_deref().and_then(super::parse_size_human) {
-                    change.from = Some(super::size_human(b));
-                }
-            }
-        }
-    }
 }
 
 /// Markdown for a pull-request comment: the summary first, then a `diff` block per room, and

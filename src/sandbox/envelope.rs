@@ -3,7 +3,7 @@
 //! Handlers return a [`Reply`] (the payload plus the envelope `count`/`total` they set) or an
 //! [`ApiError`]. Neither renders a body itself: both park themselves in the response extensions
 //! and the [`wrap`] middleware, which knows the request URL for `links`, draws the envelope
-//! (docspace-api.md 3.1-3.3). That keeps handlers free of URL plumbing.
+//! (docs/docspace-api.md, "Response envelopes"). That keeps handlers free of URL plumbing.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -19,7 +19,7 @@ pub struct Reply {
     pub response: Value,
     /// Envelope `count`; when `None`, derived from the payload (array length, 1, or 0 for null).
     pub count: Option<i64>,
-    /// Envelope `total`; only some endpoints set it (3.1).
+    /// Envelope `total`; only some endpoints set it (docs/docspace-api.md, "Response envelopes").
     pub total: Option<i64>,
 }
 
@@ -51,8 +51,8 @@ impl IntoResponse for Reply {
     }
 }
 
-/// The failures the server's exception handler knows (docspace-api.md 3.2) plus model
-/// validation (3.3) and the auth challenge (2.2).
+/// The failures the server's exception handler knows plus model validation
+/// and the auth challenge (docs/docspace-api.md, "Response envelopes"; docs/docspace-api.md, "Authentication").
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// 404, original message (e.g. `The required folder was not found`).
@@ -63,9 +63,10 @@ pub enum ApiError {
     Security,
     /// 403 with the original message (role not allowed, archived room, ...).
     InvalidOperation(String),
-    /// 400 in the success-envelope shape with a validation-problem object (3.3).
+    /// 400 in the success-envelope shape with a validation-problem object
+    /// (docs/docspace-api.md, "Response envelopes").
     Validation(Vec<(String, String)>),
-    /// 401 with an empty body (2.2).
+    /// 401 with an empty body (docs/docspace-api.md, "Authentication").
     Unauthorized,
     /// 500 with the original message.
     Internal(String),
@@ -151,7 +152,7 @@ pub fn render_error(err: &ApiError) -> Response {
     response
 }
 
-/// The full request URL echoed in `links` (3.1).
+/// The full request URL echoed in `links` (docs/docspace-api.md, "Response envelopes").
 fn request_href(request: &Request) -> String {
     let host = request
         .headers()
@@ -243,7 +244,8 @@ fn error_body(err: &ApiError) -> Value {
 }
 
 /// Query parameters, matched case-insensitively like ASP.NET model binding; repeated keys kept
-/// (`type=2&type=8`, 5.3).
+/// (`type=2&type=8`,
+/// docs/docspace-api.md, "Room listing and the key user's preferences").
 #[derive(Debug, Default, Clone)]
 pub struct Params(Vec<(String, String)>);
 
@@ -276,7 +278,8 @@ impl Params {
         self.get(name).filter(|v| !v.is_empty())
     }
 
-    /// An integer parameter; a value that does not parse is a 400 (3.3).
+    /// An integer parameter; a value that does not parse is a 400
+    /// (docs/docspace-api.md, "Response envelopes").
     pub fn int(&self, name: &str) -> ApiResult<Option<i64>> {
         match self.text(name) {
             None => Ok(None),
@@ -300,7 +303,8 @@ impl Params {
         }
     }
 
-    /// `startIndex` (>= 0, default 0) and `count` (1..100, default 100): section 1 and 3.1.
+    /// `startIndex` (>= 0, default 0) and `count` (1..100, default 100):
+    /// docs/docspace-api.md, "Response envelopes".
     pub fn paging(&self) -> ApiResult<(i64, i64)> {
         let count = self.int("count")?.unwrap_or(100);
         if !(1..=100).contains(&count) {
@@ -323,7 +327,8 @@ impl Params {
 
 /// Parses a JSON body, matching property names case-insensitively like the framework (6.4,
 /// unconfirmed). An empty body counts as `{}` (lenient: the real framework's answer to an empty
-/// body is unconfirmed). Malformed JSON or wrong types are a 400 (3.3).
+/// body is unconfirmed). Malformed JSON or wrong types are a 400
+/// (docs/docspace-api.md, "Response envelopes").
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Map::new())

@@ -1,15 +1,17 @@
-//! Injected failures and the rate limiter, all off by default (`FaultArgs`).
+//! Injected failures and the rate limiter, all off by default (`FaultConfig`).
 //!
 //! - Latency: every `/api` request waits `--latency-ms` (after auth and the limiter, so it
 //!   counts as time in flight).
 //! - Error rates: a request is answered 429 (with `Retry-After` and `X-RateLimit-*`), 500 (error
-//!   envelope) or 503 (an HTML page, as a reverse proxy would send, docspace-api.md 3.3) before
+//!   envelope) or 503 (an HTML page, as a reverse proxy would send,
+//!   docs/docspace-api.md, "Response envelopes") before
 //!   reaching auth or the handler, so nothing is changed.
 //! - Commit-then-fail: a write (non-GET) is performed and persisted, then its success answer is
 //!   replaced by a proxy-style 504 or by a dropped connection (the response body fails, which
 //!   makes hyper close the connection before a complete response reaches the client).
-//! - Rejected emails: see `share.rs` (the invitee creation fails, 6.5).
-//! - Rate limiter shaped like the real one (section 9): a sliding one-minute window over all
+//! - Rejected emails: see `share.rs` (the invitee creation fails,
+//!   docs/docspace-api.md, "Email invitations").
+//! - Rate limiter shaped like the real one (docs/docspace-api.md, "Rate limits"): a sliding one-minute window over all
 //!   requests, plus concurrency caps for reads and for writes.
 //!
 //! All random choices come from one `StdRng` seeded by `--seed`: a client that sends the same
@@ -30,17 +32,20 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::Shared;
+use super::config::FaultConfig;
 use super::envelope::{ApiError, render_error};
 use super::stats::Dropped;
-use crate::cli::FaultArgs;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
 pub struct Faults {
-    args: FaultArgs,
+    args: FaultConfig,
     rng: Mutex<StdRng>,
     reject_emails: Vec<String>,
     limiter: Option<Limiter>,
+    /// Times of the calls admitted under the `SensitiveApi` policy, oldest first (one
+    /// partition: the sandbox has one user, and one limited path).
+    sensitive: Mutex<VecDeque<Instant>>,
 }
 
 impl std::fmt::Debug for Faults {
@@ -57,7 +62,7 @@ struct Roll {
 }
 
 impl Faults {
-    pub fn new(args: FaultArgs) -> Faults {
+    pub fn new(args: FaultConfig) -> Faults {
         let reject_emails = args.reject_email.iter().map(|e| fault_key(e)).collect();
         let limiter = args.rate_limit.then(|| Limiter {
             per_minute: args.rate_limit_per_minute.max(1),
@@ -72,7 +77,43 @@ impl Faults {
             args,
             reject_emails,
             limiter,
+            sensitive: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// The server's `SensitiveApi` policy (`BaseStartup`: a sliding window per user and path,
+    /// `RateLimiterSettings.SensitiveApiLimit` calls per `SensitiveApiWindowMinutes`, 5 per 15
+    /// minutes by default; docs/docspace-api.md, "Rate limits"). A call over the limit gets the
+    /// limiter's 429 with `Retry-After` (returned here) and never reaches the handler; `None`
+    /// admits the call.
+    pub fn admit_sensitive(&self, now: Instant) -> Option<Response> {
+        let limit = self.args.sensitive_api_limit;
+        if limit == 0 {
+            return None;
+        }
+        let window_len = self.args.sensitive_api_window;
+        let mut window = self.sensitive.lock().unwrap_or_else(|e| e.into_inner());
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window_len)
+        {
+            window.pop_front();
+        }
+        if window.len() as u32 >= limit {
+            let wait = window
+                .front()
+                .map(|t| window_len.saturating_sub(now.duration_since(*t)))
+                .unwrap_or(window_len);
+            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
+            set_limit_headers(response.headers_mut(), limit, 0, unix_now() + secs);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return Some(response);
+        }
+        window.push_back(now);
+        None
     }
 
     /// Whether the share call must fail to create an invitee for this email (matched ignoring
@@ -198,7 +239,7 @@ fn set_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset:
     headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
-/// The real limiter's shape (section 9): sliding window + concurrency caps, per user. The
+/// The real limiter's shape (docs/docspace-api.md, "Rate limits"): sliding window + concurrency caps, per user. The
 /// sandbox has one key, so one partition.
 struct Limiter {
     per_minute: u32,
@@ -280,7 +321,7 @@ pub(crate) async fn rate_limit(
     };
     if counter.fetch_add(1, Ordering::SeqCst) >= max {
         counter.fetch_sub(1, Ordering::SeqCst);
-        // Concurrency rejections carry no Retry-After (section 9, "may carry no Retry-After").
+        // Concurrency rejections carry no Retry-After (docs/docspace-api.md, "Rate limits").
         let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
         set_limit_headers(response.headers_mut(), max, 0, unix_now() + 1);
         return response;
@@ -308,10 +349,10 @@ mod tests {
 
     #[test]
     fn the_window_admits_its_limit_then_rejects_with_retry_after() {
-        let faults = Faults::new(FaultArgs {
+        let faults = Faults::new(FaultConfig {
             rate_limit: true,
             rate_limit_per_minute: 3,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         });
         let limiter = faults.limiter.as_ref().unwrap();
         let start = Instant::now();
@@ -333,13 +374,13 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_rolls() {
-        let a = Faults::new(FaultArgs {
+        let a = Faults::new(FaultConfig {
             seed: 7,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         });
-        let b = Faults::new(FaultArgs {
+        let b = Faults::new(FaultConfig {
             seed: 7,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         });
         for _ in 0..5 {
             assert_eq!(a.roll().error, b.roll().error);

@@ -1,8 +1,9 @@
-//! The embedded DocSpace-compatible emulator ("sandbox", DESIGN.md section 6).
+//! The embedded DocSpace-compatible emulator, the "sandbox"
+//! (docs/architecture.md, "The sandbox").
 //!
 //! An axum server that answers the part of the DocSpace REST API this tool uses, copying the
 //! real server's envelopes, integer enums, paging quirks, role tables and error codes as
-//! documented in `docspace-api.md` (its section 10 "Emulator" checklist is the spec). Behaviour
+//! documented in docs/docspace-api.md, "Response envelopes" and the sections after it. Behaviour
 //! that docs could not confirm is marked as a guess in `docs/sandbox.md`.
 //!
 //! Layout:
@@ -11,16 +12,19 @@
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
-//! - `rooms`, `share`, `people`: the route handlers.
-//! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiter.
+//! - `rooms`, `share`, `links`, `people`: the route handlers.
+//! - [`FaultConfig`]: the sandbox's own configuration (the CLI converts its flags into it).
+//! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiters.
 //! - [`stats`]: call counters behind `GET /__sandbox/stats`.
 //!
 //! Request path (outer to inner): stats -> injected 429/500/503 -> auth (401) -> rate limiter
 //! -> latency -> envelope -> handler; on the way out commit-then-fail may replace a write's
 //! answer. The `/__sandbox` routes and unknown paths bypass all of it.
 
+mod config;
 mod envelope;
 mod faults;
+mod links;
 mod people;
 mod render;
 mod rooms;
@@ -45,7 +49,7 @@ use axum::routing::{get, post, put};
 use rand::TryRngCore;
 use tokio::sync::{Mutex, oneshot};
 
-use crate::cli::FaultArgs;
+pub use config::FaultConfig;
 use envelope::{ApiError, ApiResult};
 use state::PortalState;
 
@@ -54,7 +58,7 @@ use state::PortalState;
 pub struct SandboxConfig {
     /// The JSON state file; created with the demo seed when missing.
     pub state_path: PathBuf,
-    pub faults: FaultArgs,
+    pub faults: FaultConfig,
 }
 
 /// A state file that was read (or seeded) and holds the API key to serve with: the result of
@@ -84,7 +88,8 @@ pub fn open_state(path: &Path, requested: Option<String>) -> std::io::Result<Ope
     Ok(OpenState { portal, api_key })
 }
 
-/// A fresh API key in the real format: `sk-` + 64 lowercase hex characters (docspace-api.md 2.1).
+/// A fresh API key in the real format: `sk-` + 64 lowercase hex characters
+/// (docs/docspace-api.md, "Authentication").
 pub fn generate_api_key() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng
@@ -146,7 +151,7 @@ impl App {
     }
 
     /// Mutates the portal and persists it before returning, whatever `f` answered: the real
-    /// server has no transactions (6.2), so partial changes before an error stay.
+    /// server has no transactions (docs/docspace-api.md, "The share call"), so partial changes before an error stay.
     ///
     /// Group commit: the mutation is made under the portal lock, which is then released; the
     /// response waits until a snapshot that includes it is in the state file. One task writes
@@ -191,7 +196,8 @@ impl App {
         Ok(())
     }
 
-    /// Finishes an operation after the configured delay, in the background (section 8).
+    /// Finishes an operation after the configured delay, in the background
+    /// (docs/docspace-api.md, "Long-running operations").
     pub(crate) fn finish_later(self: &Arc<Self>, op_id: uuid::Uuid) {
         let app = Arc::clone(self);
         tokio::spawn(async move {
@@ -212,6 +218,11 @@ fn build_router(app: Shared) -> Router {
         .route(
             "/api/2.0/files/rooms/{id}",
             get(rooms::get_one).put(rooms::update).delete(rooms::delete),
+        )
+        .route("/api/2.0/files/rooms/covers", get(rooms::covers))
+        .route(
+            "/api/2.0/files/rooms/{id}/links",
+            get(links::list).put(links::set),
         )
         .route("/api/2.0/files/rooms/{id}/archive", put(rooms::archive))
         .route("/api/2.0/files/rooms/{id}/unarchive", put(rooms::unarchive))
@@ -238,6 +249,7 @@ fn build_router(app: Shared) -> Router {
         .route("/api/2.0/people/@self", get(people::me))
         .route("/api/2.0/people/email", get(people::by_email))
         .route("/api/2.0/people/filter", get(people::filter))
+        .route("/api/2.0/people/invite", put(people::resend_invites))
         .route("/api/2.0/people/{id}", get(people::by_id))
         .route("/api/2.0/group", get(people::groups))
         .route("/api/2.0/group/{id}", get(people::group_by_id))
@@ -258,7 +270,7 @@ fn build_router(app: Shared) -> Router {
         .with_state(app)
 }
 
-/// Bearer API-key auth (2.1): anything but `Bearer <the key>` is a 401 with an empty body.
+/// Bearer API-key auth (docs/docspace-api.md, "Authentication"): anything but `Bearer <the key>` is a 401 with an empty body.
 async fn auth(State(app): State<Shared>, request: Request, next: Next) -> Response {
     let ok = request
         .headers()
@@ -348,8 +360,9 @@ impl Drop for SandboxHandle {
 /// file is loaded (or seeded) before this returns, so a bad state file is reported here.
 pub async fn start_in_process(
     state_path: &Path,
-    faults: FaultArgs,
+    faults: impl Into<FaultConfig>,
 ) -> std::io::Result<SandboxHandle> {
+    let faults = faults.into();
     let path = state_path.to_path_buf();
     let opened = tokio::task::spawn_blocking(move || open_state(&path, None))
         .await

@@ -1,17 +1,23 @@
-//! People and groups lookups (docspace-api.md section 7).
+//! People and groups lookups (docs/docspace-api.md, "People and groups lookup").
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use std::cmp::Ordering;
 
 use super::Shared;
-use super::envelope::{ApiError, ApiResult, Params, Reply, USER_NOT_FOUND};
+use super::envelope::{ApiError, ApiResult, Params, Reply, USER_NOT_FOUND, parse_body};
 use super::render;
 use super::rules::{EmailCollation, UserSort, UserType};
-use super::state::{PortalState, STATUS_ACTIVE, STATUS_PENDING, STATUS_TERMINATED, User};
+use super::state::{
+    ACTIVATION_PENDING, PortalState, Resend, STATUS_ACTIVE, STATUS_PENDING, STATUS_TERMINATED, User,
+};
 
 fn user_not_found() -> ApiError {
     ApiError::NotFound(USER_NOT_FOUND.to_string())
@@ -231,7 +237,7 @@ pub async fn active(State(app): State<Shared>, uri: Uri) -> ApiResult {
 
 /// `GET /people/filter`: whitespace-separated terms must all match first name, last name or
 /// email (case-insensitive substring); `area` 0 all, 1 people, 2 guests. Envelope `count` is
-/// the page length and `total` the number of matches (3.1).
+/// the page length and `total` the number of matches (docs/docspace-api.md, "Response envelopes").
 pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
@@ -281,7 +287,7 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
 }
 
 /// `GET /group`: case-insensitive substring on the name; envelope
-/// `count = min(max(total - startIndex, 0), count)` and `total` (3.1).
+/// `count = min(max(total - startIndex, 0), count)` and `total` (docs/docspace-api.md, "Response envelopes").
 pub async fn groups(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
@@ -326,4 +332,78 @@ pub async fn group_by_id(State(app): State<Shared>, Path(id): Path<String>, uri:
         Ok(Reply::new(render::group(s, group, include)))
     })
     .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResendRequest {
+    userids: Option<Vec<Uuid>>,
+    resendall: Option<bool>,
+}
+
+/// `PUT /people/invite` (`UserController.ResendUserInvites`, `UpdateMembersRequestDto`):
+/// sends the invitation email again to each listed account that is not active and not
+/// terminated, or with `resendAll` to every pending account. Each email sent is recorded in
+/// the state's `resends` (count and last time) so tests can tell exactly who got one. The
+/// answer lists every listed account that exists, sent to or not. Under the `SensitiveApi`
+/// rate-limit policy (see [`super::faults::Faults::admit_sensitive`]).
+pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response {
+    if let Some(limited) = app.faults.admit_sensitive(std::time::Instant::now()) {
+        return limited;
+    }
+    let result: ApiResult = async {
+        let req: ResendRequest = parse_body(&body)?;
+        app.write(|s| {
+            let caller = s.user(s.key_user).ok_or_else(user_not_found)?;
+            let caller_is_admin = caller.is_owner
+                || matches!(
+                    caller.user_type,
+                    UserType::DocSpaceAdmin | UserType::RoomAdmin
+                );
+            let caller_id = caller.id;
+            let listed: Vec<Uuid> = if req.resendall.unwrap_or(false) {
+                if !caller_is_admin {
+                    return Err(ApiError::Security);
+                }
+                s.users
+                    .iter()
+                    .filter(|u| u.activation_status == ACTIVATION_PENDING)
+                    .map(|u| u.id)
+                    .collect()
+            } else {
+                // A missing list is dereferenced by the server: a 500.
+                let ids = req.userids.clone().ok_or_else(|| {
+                    ApiError::Internal(
+                        "Object reference not set to an instance of an object.".to_string(),
+                    )
+                })?;
+                if !caller_is_admin && ids.iter().any(|id| *id != caller_id) {
+                    return Err(ApiError::Security);
+                }
+                ids
+            };
+            let now = Utc::now();
+            let mut answer = Vec::new();
+            for id in listed {
+                let Some(user) = s.user(id) else { continue };
+                if user.status != STATUS_ACTIVE && user.status != STATUS_TERMINATED {
+                    let entry = s.resends.entry(id).or_insert(Resend {
+                        count: 0,
+                        last: now,
+                    });
+                    entry.count += 1;
+                    entry.last = now;
+                }
+                if let Some(user) = s.user(id) {
+                    answer.push(render::user_full(s, user));
+                }
+            }
+            Ok(Reply::new(Value::Array(answer)))
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(reply) => reply.into_response(),
+        Err(e) => e.into_response(),
+    }
 }

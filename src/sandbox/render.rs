@@ -6,12 +6,14 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::rules::UserType;
+use super::rules::{self, LinkKind};
 use super::state::{
-    ARCHIVE_FOLDER_ID, Group, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share, ThirdPartyRoom,
-    User,
+    ARCHIVE_FOLDER_ID, Group, Link, Operation, PortalState, ROOMS_FOLDER_ID, Room, Share,
+    ThirdPartyRoom, User,
 };
 
-/// `2025-06-02T09:14:03.0000000Z`: the server's date format (section 1).
+/// `2025-06-02T09:14:03.0000000Z`: the server's date format
+/// (docs/docspace-api.md, "Response envelopes").
 pub fn date(at: DateTime<Utc>) -> String {
     format!(
         "{}.{:07}Z",
@@ -20,12 +22,12 @@ pub fn date(at: DateTime<Utc>) -> String {
     )
 }
 
-/// `rootFolderType`: 14 VirtualRooms for active rooms, 20 Archive (5.2).
+/// `rootFolderType`: 14 VirtualRooms for active rooms, 20 Archive (docs/docspace-api.md, "Reading a room").
 pub fn root_folder_type(room: &Room) -> i64 {
     if room.archived { 20 } else { 14 }
 }
 
-/// EmployeeFullDto (section 7).
+/// EmployeeFullDto (docs/docspace-api.md, "People and groups lookup").
 pub fn user_full(state: &PortalState, user: &User) -> Value {
     let groups: Vec<Value> = state
         .groups
@@ -42,7 +44,8 @@ pub fn user_full(state: &PortalState, user: &User) -> Value {
         "userName": user.user_name,
         "status": user.status,
         "activationStatus": user.activation_status,
-        // isAdmin is "DocSpace admin and not owner" (section 7).
+        // isAdmin is "DocSpace admin and not owner"
+        // (docs/docspace-api.md, "People and groups lookup").
         "isAdmin": user.user_type == UserType::DocSpaceAdmin && !user.is_owner,
         "isOwner": user.is_owner,
         "isRoomAdmin": user.user_type == UserType::RoomAdmin,
@@ -126,7 +129,7 @@ fn ordered_tags(state: &PortalState, tags: &[String]) -> Vec<String> {
     out
 }
 
-/// The folder/room object (5.2) as seen by the key's user, who owns every room here.
+/// The folder/room object (docs/docspace-api.md, "Reading a room") as seen by the key's user, who owns every room here.
 pub fn room(state: &PortalState, room: &Room) -> Value {
     let creator = state
         .user(room.created_by)
@@ -171,7 +174,64 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
             // `Logo.Cover` is a `LogoCover` object; `data` (the cover's SVG) is left empty.
             "cover": room.cover.as_ref().map(|c| json!({ "id": c, "data": "" })),
         },
+        // `RoomDataLifetimeDto` and `WatermarkDto`, left out when off (null).
+        "lifetime": room.lifetime.as_ref().map(|l| json!({
+            "deletePermanently": l.delete_permanently,
+            "period": l.period,
+            "value": l.value,
+            "enabled": l.enabled,
+        })),
+        "watermark": room.watermark.as_ref().map(|w| json!({
+            "additions": w.additions,
+            "text": w.text,
+            "rotate": w.rotate,
+            "imageScale": w.image_scale,
+            "imageUrl": w.image_url,
+            "imageHeight": w.image_height,
+            "imageWidth": w.image_width,
+        })),
     }))
+}
+
+/// A room link as `FileShareDto` (`FileShareDtoHelper.Get` over `FileSharing.ToAceAsync`): the
+/// link object is both `sharedTo` (obsolete) and `sharedLink`. The password comes back in
+/// clear text; `requestToken` only on external links (and not when `with_token` is false: the
+/// answer to a revoke that replaced the primary link); `maxUseCount`/`currentUseCount` only on
+/// invitation links. `shareLink` and `requestToken` are made up from the link id.
+pub fn link(room: &Room, link: &Link, now: DateTime<Utc>, with_token: bool) -> Value {
+    let invitation = link.kind == LinkKind::Invitation;
+    let primary = link.kind == LinkKind::PrimaryExternal;
+    let short = link.id.simple().to_string();
+    let shared = strip_nulls(json!({
+        "id": link.id,
+        "title": link.title,
+        "shareLink": format!("https://sandbox.test/s/{}", &short[..12]),
+        "expirationDate": link.expiration.map(date),
+        "linkType": if invitation { 0 } else { 1 },
+        "password": link.password(),
+        "denyDownload": link.deny_download,
+        "isExpired": link.expiration.is_some_and(|at| at < now),
+        "primary": primary,
+        "internal": link.internal,
+        "requestToken": (!invitation && with_token).then(|| format!("sbx{short}")),
+        "maxUseCount": if invitation { json!(link.max_use_count) } else { Value::Null },
+        "currentUseCount": if invitation { json!(link.current_use_count) } else { Value::Null },
+    }));
+    let room_type = room.room_type;
+    json!({
+        "access": link.access,
+        "sharedTo": shared.clone(),
+        "sharedLink": shared,
+        "isLocked": false,
+        "isOwner": false,
+        "canEditAccess": false,
+        "canEditInternal": rules::can_edit_link_internal(room_type),
+        "canEditDenyDownload": room_type == 8 && !room.deny_download,
+        "canEditExpirationDate": rules::can_edit_link_expiration(room_type)
+            && !(room_type == 6 && primary),
+        "canRevoke": (room_type == 6 && primary) || room_type == 1,
+        "subjectType": link.kind.subject_type(),
+    })
 }
 
 /// A room in connected storage as `FolderDto<string>` (`ProviderFolderDao.ToProviderRoom`,
@@ -256,7 +316,7 @@ pub fn section(archived: bool) -> Value {
     }
 }
 
-/// FileShareDto for a stored share (6.1).
+/// FileShareDto for a stored share (docs/docspace-api.md, "Reading members").
 pub fn share(state: &PortalState, room: &Room, share: &Share) -> Option<Value> {
     let editable = !room.archived && share.subject != state.key_user;
     let (subject_type, key, subject) = if share.is_group {
@@ -281,7 +341,7 @@ pub fn share(state: &PortalState, room: &Room, share: &Share) -> Option<Value> {
     ))
 }
 
-/// The synthetic owner row: access 1 (ReadWrite), `isOwner`, not editable (6.1).
+/// The synthetic owner row: access 1 (ReadWrite), `isOwner`, not editable (docs/docspace-api.md, "Reading members").
 pub fn owner_row(state: &PortalState, owner: &User) -> Value {
     share_row(
         1,
@@ -342,7 +402,8 @@ pub fn new_operation_id() -> Uuid {
     Uuid::new_v4()
 }
 
-/// Removes `null` members recursively (the server omits null properties, 3.1).
+/// Removes `null` members recursively (the server omits null properties,
+/// docs/docspace-api.md, "Response envelopes").
 pub fn strip_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(

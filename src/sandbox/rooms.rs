@@ -1,5 +1,6 @@
 //! Rooms: create, get, list, update, archive/unarchive/delete as background operations,
-//! operation polling, and tags (docspace-api.md sections 5 and 8).
+//! operation polling, and tags (docs/docspace-api.md, "Reading a room",
+//! docs/docspace-api.md, "Updating rooms", docs/docspace-api.md, "Long-running operations").
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -17,7 +18,9 @@ use super::envelope::{
 };
 use super::render;
 use super::rules::{self, TITLE_MAX_UNITS, natural_cmp, same_tag, stored_title};
-use super::state::{Operation, OperationAction, PortalState, Room, SavedOrder, ThirdPartyRoom};
+use super::state::{
+    Lifetime, Operation, OperationAction, PortalState, Room, SavedOrder, ThirdPartyRoom, Watermark,
+};
 
 /// `ErrorMessage_SecurityException_ArchiveRoom` / `_UnarchiveRoom` (FilesCommonResource.resx):
 /// what a refused archive or unarchive records as the operation's error
@@ -52,9 +55,139 @@ struct CreateRoom {
     color: Option<String>,
     cover: Option<String>,
     private: Option<bool>,
+    lifetime: Option<LifetimeRequest>,
+    watermark: Option<WatermarkRequest>,
 }
 
-/// Length checks shared by create and update (3.3). Messages are ASP.NET's defaults.
+/// `RoomDataLifetimeDto` in a request.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct LifetimeRequest {
+    deletepermanently: Option<bool>,
+    period: Option<Value>,
+    value: Option<i64>,
+    enabled: Option<bool>,
+}
+
+/// `WatermarkRequestDto`.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct WatermarkRequest {
+    enabled: Option<bool>,
+    additions: Option<i64>,
+    text: Option<String>,
+    rotate: Option<i64>,
+    imagescale: Option<i64>,
+    imageurl: Option<String>,
+    imageheight: Option<f64>,
+    imagewidth: Option<f64>,
+}
+
+/// Model validation of the lifetime (`[EnumDataType]` on `Period`: 0 Day, 1 Month, 2 Year, or
+/// their names; `[Range(1, 999)]` on `Value`) and of the watermark (`[StringLength(255)]` on
+/// `Text`). Returns the lifetime as stored: `enabled: false` switches it off (`None`).
+fn check_lifetime(req: &LifetimeRequest) -> ApiResult<Option<Lifetime>> {
+    let mut errors = Vec::new();
+    let period = match &req.period {
+        None | Some(Value::Null) => Some(0),
+        Some(Value::Number(n)) => n.as_i64().filter(|p| (0..=2).contains(p)),
+        Some(Value::String(t)) => ["Day", "Month", "Year"]
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(t.trim()))
+            .map(|i| i as i64)
+            .or_else(|| t.trim().parse::<i64>().ok().filter(|p| (0..=2).contains(p))),
+        Some(_) => None,
+    };
+    if period.is_none() {
+        errors.push((
+            "Lifetime.Period".to_string(),
+            "The field Period is invalid.".to_string(),
+        ));
+    }
+    if req.value.is_some_and(|v| !(1..=999).contains(&v)) {
+        errors.push((
+            "Lifetime.Value".to_string(),
+            "The field Value must be between 1 and 999.".to_string(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if req.enabled == Some(false) {
+        return Ok(None);
+    }
+    Ok(Some(Lifetime {
+        delete_permanently: req.deletepermanently.unwrap_or(false),
+        period: period.unwrap_or(0),
+        value: req.value,
+        enabled: req.enabled,
+    }))
+}
+
+/// The watermark as stored (`WatermarkManager.SetWatermarkAsync`, `WatermarkRequestDto.Map`):
+/// text, additions and rotation always; the image scale and size only with an image.
+fn watermark(req: &WatermarkRequest) -> ApiResult<Watermark> {
+    if req.text.as_deref().is_some_and(|t| dotnet_len(t) > 255) {
+        return Err(ApiError::validation(
+            "Watermark.Text",
+            "The field Text must be a string with a maximum length of 255.",
+        ));
+    }
+    let image = req.imageurl.clone().filter(|u| !u.is_empty());
+    let with_image = image.is_some();
+    Ok(Watermark {
+        additions: req.additions.unwrap_or(0),
+        text: req.text.clone(),
+        rotate: req.rotate.unwrap_or(0),
+        image_scale: if with_image {
+            req.imagescale.unwrap_or(0)
+        } else {
+            0
+        },
+        image_height: if with_image {
+            req.imageheight.unwrap_or(0.0)
+        } else {
+            0.0
+        },
+        image_width: if with_image {
+            req.imagewidth.unwrap_or(0.0)
+        } else {
+            0.0
+        },
+        image_url: image,
+    })
+}
+
+/// `RoomLogoManager.ValidateRoomCover`: a cover must be one the server ships, or empty
+/// (which clears it). Otherwise `ArgumentException(null, "icon")`, a 400.
+fn check_cover(cover: Option<&str>) -> ApiResult<()> {
+    match cover {
+        Some(c) if !c.is_empty() && !rules::COVERS.contains(&c) => Err(ApiError::Argument(
+            "Value does not fall within the expected range. (Parameter 'icon')".to_string(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /files/rooms/covers`: the covers a room may use, as `{id, data}` (the SVG; left empty
+/// here). Guests are refused (`Access denied`).
+pub async fn covers(State(app): State<Shared>) -> ApiResult {
+    app.read(|s| {
+        let guest = s
+            .user(s.key_user)
+            .is_some_and(|u| u.user_type == rules::UserType::Guest);
+        if guest {
+            return Err(ApiError::Security);
+        }
+        let list: Vec<Value> = rules::COVERS
+            .iter()
+            .map(|id| json!({ "id": id, "data": "" }))
+            .collect();
+        Ok(Reply::new(Value::Array(list)))
+    })
+    .await
+}
+
+/// Length checks shared by create and update (docs/docspace-api.md, "Response envelopes"). Messages are
+/// ASP.NET's defaults.
 fn check_lengths(
     title: Option<&str>,
     color: Option<&str>,
@@ -101,8 +234,10 @@ fn check_lengths(
     }
 }
 
-/// `roomType`: an int or a name (standard string-enum converter, 6.4). An unparsable string is
-/// a model-validation 400; an unknown int is an argument error (400, 5.1). Returns the wire int.
+/// `roomType`: an int or a name (standard string-enum converter,
+/// docs/docspace-api.md, "Access as integers"). An unparsable string is
+/// a model-validation 400; an unknown int is an argument error (400,
+/// docs/docspace-api.md, "Creating rooms"). Returns the wire int.
 fn parse_room_type(value: Option<&Value>) -> ApiResult<i64> {
     let unknown = |v: &str| ApiError::Argument(format!("Unknown room type: {v}"));
     match value {
@@ -140,7 +275,7 @@ fn parse_room_type(value: Option<&Value>) -> ApiResult<i64> {
     }
 }
 
-/// `quota`: -1 unlimited, -2 back to the portal default (`None`), else bytes (5.4).
+/// `quota`: -1 unlimited, -2 back to the portal default (`None`), else bytes (docs/docspace-api.md, "Updating rooms").
 fn parse_quota(quota: i64) -> ApiResult<Option<i64>> {
     match quota {
         -2 => Ok(None),
@@ -165,7 +300,7 @@ fn clean_tags(tags: &[String]) -> Vec<String> {
 
 pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     let req: CreateRoom = parse_body(&body)?;
-    // [Required] rejects null, empty and whitespace-only strings (3.3).
+    // [Required] rejects null, empty and whitespace-only strings (docs/docspace-api.md, "Response envelopes").
     let title = req.title.as_deref().unwrap_or("");
     if title.trim().is_empty() {
         return Err(ApiError::validation(
@@ -181,6 +316,17 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     )?;
     let room_type = parse_room_type(req.roomtype.as_ref())?;
     let quota = req.quota.map(parse_quota).transpose()?.flatten();
+    // Every room type takes every setting: neither create nor update checks the type
+    // (`FileStorageService.CreateRoomAsync` / `UpdateRoomAsync`, `FolderDao.UpdateFolderAsync`).
+    let lifetime = req
+        .lifetime
+        .as_ref()
+        .map(check_lifetime)
+        .transpose()?
+        .flatten();
+    // On create the watermark is stored whatever `enabled` says (`SetWatermarkAsync`).
+    let watermark = req.watermark.as_ref().map(watermark).transpose()?;
+    check_cover(req.cover.as_deref())?;
     app.write(|s| {
         let id = s.next_room_id;
         s.next_room_id += 1;
@@ -189,7 +335,8 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
         let now = Utc::now();
         let room = Room {
             id,
-            // Titles are sanitised, not made unique: duplicates are allowed (5.1).
+            // Titles are sanitised, not made unique: duplicates are allowed
+            // (docs/docspace-api.md, "Room titles").
             title: stored_title(title),
             room_type,
             archived: false,
@@ -201,13 +348,22 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
                 .color
                 .clone()
                 .unwrap_or_else(|| COLORS[(id as usize) % COLORS.len()].to_string()),
-            cover: req.cover.clone(),
+            cover: req.cover.clone().filter(|c| !c.is_empty()),
             quota,
             created_by: s.key_user,
             created: now,
             updated: now,
             shares: Vec::new(),
             fail_archive: false,
+            // Public and form-filling rooms are born with their primary external link
+            // (`FileStorageService.CreateRoomAsync`).
+            links: if matches!(room_type, 6 | 1) {
+                vec![super::links::default_primary_link(room_type)]
+            } else {
+                Vec::new()
+            },
+            lifetime,
+            watermark,
         };
         let out = render::room(s, &room);
         s.rooms.push(room);
@@ -328,7 +484,8 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
     }
     let tags: Option<Vec<String>> = match params.text("tags") {
         None => None,
-        // `tags` is a JSON-encoded array string (5.3).
+        // `tags` is a JSON-encoded array string
+        // (docs/docspace-api.md, "Room listing and the key user's preferences").
         Some(raw) => Some(serde_json::from_str(raw).map_err(|_| {
             ApiError::validation("tags", format!("The value '{raw}' is not valid."))
         })?),
@@ -400,7 +557,8 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
             .collect();
         let current = render::section(area == 1);
         let path_parts = json!([{ "id": current["id"], "title": current["title"] }]);
-        // Paging lives inside `response`; the envelope count is 1 and has no total (3.1).
+        // Paging lives inside `response`; the envelope count is 1 and has no total
+        // (docs/docspace-api.md, "Response envelopes").
         Ok(Reply::new(json!({
             "files": [],
             "folders": page,
@@ -424,10 +582,12 @@ struct UpdateRoom {
     denydownload: Option<bool>,
     color: Option<String>,
     cover: Option<String>,
+    lifetime: Option<LifetimeRequest>,
+    watermark: Option<WatermarkRequest>,
 }
 
 pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    // Unknown id on update is a 403, not a 404 (5.4).
+    // Unknown id on update is a 403, not a 404 (docs/docspace-api.md, "Updating rooms").
     let id = id
         .parse::<i64>()
         .map_err(|_| ApiError::InvalidOperation(FOLDER_NOT_FOUND.to_string()))?;
@@ -439,6 +599,14 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         req.tags.as_deref(),
     )?;
     let quota = req.quota.map(parse_quota).transpose()?;
+    let lifetime = req.lifetime.as_ref().map(check_lifetime).transpose()?;
+    // `enabled: false` removes the watermark; otherwise the one sent replaces it.
+    let watermark = match &req.watermark {
+        None => None,
+        Some(w) if w.enabled == Some(false) => Some(None),
+        Some(w) => Some(Some(watermark(w)?)),
+    };
+    check_cover(req.cover.as_deref())?;
     app.write(|s| {
         let room = s
             .room_mut(id)
@@ -446,7 +614,8 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         if room.archived {
             return Err(ApiError::InvalidOperation(NO_EDIT_PERMISSION.to_string()));
         }
-        // Only fields present are applied; an empty/whitespace title means "no rename" (5.4).
+        // Only fields present are applied; an empty/whitespace title means "no rename"
+        // (docs/docspace-api.md, "Updating rooms").
         if let Some(title) = req.title.as_deref().filter(|t| !t.trim().is_empty()) {
             room.title = stored_title(title);
         }
@@ -463,11 +632,18 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
             room.color = c.clone();
         }
         if let Some(c) = &req.cover {
-            room.cover = Some(c.clone());
+            // An empty cover clears it (`RoomLogoManager.CoverChanged`).
+            room.cover = Some(c.clone()).filter(|c| !c.is_empty());
+        }
+        if let Some(l) = &lifetime {
+            room.lifetime = l.clone();
+        }
+        if let Some(w) = &watermark {
+            room.watermark = w.clone();
         }
         room.updated = Utc::now();
         if let Some(tags) = &req.tags {
-            // `tags` replaces the whole set (5.4), each name taking the portal's existing
+            // `tags` replaces the whole set (docs/docspace-api.md, "Updating rooms"), each name taking the portal's existing
             // spelling when one matches ignoring case (`FileStorageService.UpdateRoomAsync`).
             let tags = s.resolve_tags(&clean_tags(tags));
             if let Some(room) = s.room_mut(id) {
@@ -480,7 +656,9 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     .await
 }
 
-/// Starts an archive/unarchive/delete operation and returns its object (5.5, 5.6, 8).
+/// Starts an archive/unarchive/delete operation and returns its object
+/// (docs/docspace-api.md, "Archive and unarchive", docs/docspace-api.md, "Deleting rooms",
+/// docs/docspace-api.md, "Long-running operations").
 async fn start_operation(app: Shared, raw_id: &str, action: OperationAction) -> ApiResult {
     let id = room_id(raw_id)?;
     let faults = &app.faults;
@@ -538,7 +716,7 @@ pub async fn unarchive(
     start_operation(app, &id, OperationAction::Unarchive).await
 }
 
-/// Permanent delete; active rooms can be deleted directly (unconfirmed, 5.6).
+/// Permanent delete; active rooms can be deleted directly (unconfirmed, docs/docspace-api.md, "Deleting rooms").
 ///
 /// `VirtualRoomsController.DeleteRoom` answers with the *first* of the caller's delete
 /// operations (`GetOperationResults()` without an id), not necessarily the one it started, and
@@ -635,7 +813,7 @@ struct TagNames {
     names: Option<Vec<String>>,
 }
 
-/// Shared part of the tag routes: the room must exist and not be archived (5.7).
+/// Shared part of the tag routes: the room must exist and not be archived (docs/docspace-api.md, "Tags").
 fn editable_room(s: &mut PortalState, id: i64) -> ApiResult<&mut Room> {
     let room = s.room_mut(id).ok_or_else(not_found)?;
     if room.archived {
@@ -709,7 +887,7 @@ pub async fn delete_tags(State(app): State<Shared>, body: Bytes) -> ApiResult {
     .await
 }
 
-/// `GET /files/tags`: portal-wide tag names (5.7), newest first (`TagDao.GetTagsInfoAsync`
+/// `GET /files/tags`: portal-wide tag names (docs/docspace-api.md, "Tags"), newest first (`TagDao.GetTagsInfoAsync`
 /// orders by id descending).
 pub async fn list_tags(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());

@@ -164,6 +164,32 @@ pub mod access {
     pub const CONTENT_CREATOR: i64 = 11;
 }
 
+/// What kind of link a room link is (`SubjectType`: 1 ExternalLink, 3 InvitationLink,
+/// 4 PrimaryExternalLink).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKind {
+    Invitation,
+    External,
+    /// The external link public and form-filling rooms always have; revoking it makes a new one.
+    PrimaryExternal,
+}
+
+impl LinkKind {
+    /// The `SubjectType` wire value.
+    pub fn subject_type(self) -> i64 {
+        match self {
+            LinkKind::External => 1,
+            LinkKind::Invitation => 3,
+            LinkKind::PrimaryExternal => 4,
+        }
+    }
+
+    pub fn is_external(self) -> bool {
+        self != LinkKind::Invitation
+    }
+}
+
 /// A room type as the server knows it: the wire integer of `RoomType`
 /// (`CreateRoomRequestDto.cs`), its enum name (accepted as a string), and the name of the
 /// `FolderType` the room is stored as (the `RoomType` sort compares these names,
@@ -307,6 +333,136 @@ pub fn role_allowed(room_type: i64, access: i64, subject: Subject) -> bool {
         }
     }
 }
+
+/// The longest a link may live: `FilesLinkUtility.MaxLinkLifeTimeInYears`.
+pub const LINK_MAX_YEARS: i32 = 10;
+
+/// `MaxInvitationLinks` in `FileSharing`: a room has at most one invitation link.
+pub const MAX_INVITATION_LINKS: usize = 1;
+
+/// Titles the server gives links created without one (`FilesCommonResource`).
+pub const DEFAULT_EXTERNAL_LINK_TITLE: &str = "Shared link";
+pub const DEFAULT_INVITATION_LINK_TITLE: &str = "Invitation link";
+pub const FILL_OUT_LINK_TITLE: &str = "Link to fill out";
+
+/// `FileSecurity.AvailableRoomAccesses` for links: what a link of each kind may grant in a
+/// room of each type. Empty: the room type takes no link of that kind (editing, virtual data
+/// and AI rooms have no external links at all). 0 (None) is in every list; it revokes.
+pub fn link_roles(room_type: i64, kind: LinkKind) -> &'static [i64] {
+    use access::*;
+    // `DefaultFileAccess`: the external-link roles of custom and public rooms.
+    const DEFAULT_FILE_ACCESS: &[i64] = &[EDITING, FILL_FORMS, REVIEW, COMMENT, READ, NONE];
+    match (room_type, kind) {
+        (5, LinkKind::Invitation) => &[CONTENT_CREATOR, EDITING, REVIEW, COMMENT, READ, NONE],
+        (5 | 6, LinkKind::External | LinkKind::PrimaryExternal) => DEFAULT_FILE_ACCESS,
+        (6, LinkKind::Invitation) => &[CONTENT_CREATOR, READ, NONE],
+        (1, LinkKind::Invitation) => &[CONTENT_CREATOR, FILL_FORMS, NONE],
+        (1, LinkKind::External | LinkKind::PrimaryExternal) => &[FILL_FORMS, READ, NONE],
+        (2, LinkKind::Invitation) => &[CONTENT_CREATOR, EDITING, READ, NONE],
+        (8, LinkKind::Invitation) => &[CONTENT_CREATOR, EDITING, READ, FILL_FORMS, NONE],
+        (9, LinkKind::Invitation) => &[CONTENT_CREATOR, READ, NONE],
+        _ => &[],
+    }
+}
+
+/// How many links of a kind a room may hold (`FileSharing.SetAceObjectAsync` with
+/// `FileSecurity.GetLinksSettings` over `_linkCountRoomSettingsAccesses`): one invitation link
+/// everywhere; custom and public rooms one primary and five more external links; form-filling
+/// rooms only their primary link. A type missing from the table counts as 0.
+pub fn link_limit(room_type: i64, kind: LinkKind) -> usize {
+    match (kind, room_type) {
+        (LinkKind::Invitation, _) => MAX_INVITATION_LINKS,
+        (LinkKind::External, 5 | 6) => 5,
+        (LinkKind::PrimaryExternal, 5 | 6 | 1) => 1,
+        _ => 0,
+    }
+}
+
+/// Whether the signed-in-users-only flag of a room's links can be changed
+/// (`FileSecurity` refuses `EditInternal` in virtual data rooms and public rooms).
+pub fn can_edit_link_internal(room_type: i64) -> bool {
+    !matches!(room_type, 8 | 6)
+}
+
+/// Whether link expiry can be changed (`FileSecurity` refuses `EditExpiration` in form-filling
+/// rooms).
+pub fn can_edit_link_expiration(room_type: i64) -> bool {
+    room_type != 1
+}
+
+/// The message of a refused link password (`PasswordSettingsManager.CheckPassword` with the
+/// default `PasswordSettings`: 8 to 30 characters, no upper case, digit or symbol required).
+pub const LINK_PASSWORD_RULE: &str =
+    "Password must contain from 8 to 30 characters, only latin letters, no spaces";
+
+/// `PasswordSettingsManager.CheckPassword` with the default settings: 8 to 30 UTF-16 units,
+/// every one printable ASCII without the space (`[\x21-\x7E]`).
+pub fn link_password_ok(password: &str) -> bool {
+    let len = utf16_len(password);
+    (8..=30).contains(&len) && password.bytes().all(|b| (0x21..=0x7E).contains(&b))
+}
+
+/// The cover ids `GET /files/rooms/covers` lists: the file names of the SVGs the server embeds
+/// (`products/ASC.Files/Core/Covers/default/`, read by `RoomLogoManager.GetCoversAsync`).
+/// `cover` on create and update must be one of these or empty (`ValidateRoomCover`).
+pub const COVERS: [&str; 56] = [
+    "anchor",
+    "archive",
+    "bell",
+    "book_open",
+    "bookmark",
+    "calendar",
+    "camera",
+    "cart",
+    "check mark",
+    "clipboard",
+    "cloud",
+    "comment_1",
+    "comment_2",
+    "dollar",
+    "face_1",
+    "face_2",
+    "face_3",
+    "feather",
+    "file_1",
+    "file_2",
+    "file_3",
+    "file_empty",
+    "film",
+    "flag",
+    "folder",
+    "gift",
+    "hash",
+    "headphones",
+    "heart",
+    "house",
+    "human",
+    "img",
+    "label",
+    "layers",
+    "life_buoy",
+    "lock_security",
+    "loupe",
+    "mail",
+    "map",
+    "medal",
+    "package",
+    "pen",
+    "percent",
+    "planet",
+    "schedule",
+    "share",
+    "shield",
+    "sliders",
+    "star",
+    "suitcase",
+    "telephone",
+    "truck",
+    "umbrella",
+    "video_camera",
+    "watch",
+    "zap",
+];
 
 /// `UserSortType` names accepted by `sortBy` on `GET /people/filter` (parsed ignoring case;
 /// anything else means `FirstName`, `UserQueryFilter` constructor).

@@ -1,9 +1,10 @@
-//! Room members: `GET` and `PUT /api/2.0/files/rooms/{id}/share` (docspace-api.md 6.1-6.6).
+//! Room members: `GET` and `PUT /api/2.0/files/rooms/{id}/share`
+//! (docs/docspace-api.md, "Reading members", docs/docspace-api.md, "The share call").
 //!
 //! The role rules are the sandbox's own copy of the server's tables ([`rules::role_allowed`]);
-//! this module adds the wire-level parts: parsing `access` like the server (6.4), processing
-//! invitations one by one without a transaction (6.2), creating pending guests for unknown
-//! emails (6.5), and the listing order with its synthetic owner row (6.1).
+//! this module adds the wire-level parts: parsing `access` like the server (docs/docspace-api.md, "Access as integers"), processing
+//! invitations one by one without a transaction (docs/docspace-api.md, "The share call"), creating pending guests for unknown
+//! emails (docs/docspace-api.md, "Email invitations"), and the listing order with its synthetic owner row (docs/docspace-api.md, "Reading members").
 
 use std::cmp::Ordering;
 
@@ -27,7 +28,8 @@ use super::state::{
 };
 
 /// `FileShare` member names as the server's generated parser knows them (current names only,
-/// case-sensitive; section 4 and 6.4).
+/// case-sensitive; docs/docspace-api.md, "Enums" and
+/// docs/docspace-api.md, "Access as integers").
 const FILE_SHARE_NAMES: [(&str, i64); 12] = [
     ("None", 0),
     ("ReadWrite", 1),
@@ -43,7 +45,8 @@ const FILE_SHARE_NAMES: [(&str, i64); 12] = [
     ("ContentCreator", 11),
 ];
 
-/// The warning for an invitee the server could not create (6.5). The exact text is a guess.
+/// The warning for an invitee the server could not create (docs/docspace-api.md, "Email invitations").
+/// The exact text is a guess.
 pub const INVITEE_REJECTED: &str = "The email is linked to another account";
 
 /// 6.4: numbers are used as they are; strings are current member names (case-sensitive) or
@@ -114,7 +117,7 @@ fn parse_id(value: Option<&Value>) -> ApiResult<Option<Uuid>> {
     }
 }
 
-/// Sets `subject`'s access; same access is a no-op, 0 removes (6.2).
+/// Sets `subject`'s access; same access is a no-op, 0 removes (docs/docspace-api.md, "The share call").
 fn apply_share(shares: &mut Vec<Share>, subject: Uuid, is_group: bool, access: i64) {
     match shares.iter().position(|s| s.subject == subject) {
         Some(i) if access == 0 => {
@@ -162,7 +165,8 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         .map_err(|_| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
     let req: ShareRequest = parse_body(&body)?;
     let invitations = req.invitations.unwrap_or_default();
-    // Attribute validation runs on the whole request before anything happens (3.3).
+    // Attribute validation runs on the whole request before anything happens
+    // (docs/docspace-api.md, "Response envelopes").
     let mut parsed = Vec::with_capacity(invitations.len());
     for inv in &invitations {
         let id = parse_id(inv.id.as_ref())?;
@@ -199,7 +203,8 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         let mut warning: Option<String> = None;
         let mut sent_ids: Vec<Uuid> = Vec::new();
         // Sequential, no transaction: an invalid entry fails the request after the earlier
-        // ones were applied (and persisted by `write`), as the real server does (6.2).
+        // ones were applied (and persisted by `write`), as the real server does
+        // (docs/docspace-api.md, "The share call").
         for (id, email, access) in &parsed {
             let (subject, is_group) = if let Some(id) = id {
                 if !sent_ids.contains(id) {
@@ -209,10 +214,10 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                     None
                 } else {
                     match s.user(*id) {
-                        // Terminated users are skipped silently (6.2).
+                        // Terminated users are skipped silently (docs/docspace-api.md, "The share call").
                         Some(u) if u.status == STATUS_TERMINATED => continue,
                         Some(u) => Some(u.user_type),
-                        // Ids the caller cannot see are dropped silently (6.2).
+                        // Ids the caller cannot see are dropped silently (docs/docspace-api.md, "The share call").
                         None => continue,
                     }
                 };
@@ -229,7 +234,8 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                 if *access == 0 {
                     continue;
                 }
-                // Email invitations are validated as Guest, whoever owns the email (6.3).
+                // Email invitations are validated as Guest, whoever owns the email
+                // (docs/docspace-api.md, "Roles per room type").
                 if !role_allowed(room_type, *access, Some(UserType::Guest)) {
                     return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
                 }
@@ -267,7 +273,8 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                 room.updated = Utc::now();
             }
         }
-        // `members` = current shares of the ids sent; email invitees are not included (6.2).
+        // `members` = current shares of the ids sent; email invitees are not included
+        // (docs/docspace-api.md, "The share call").
         let room = s
             .room(room_id)
             .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
@@ -285,7 +292,7 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
     .await
 }
 
-/// Listing buckets after the owner row (6.1): room managers, groups, users, guests, pending.
+/// Listing buckets after the owner row (docs/docspace-api.md, "Reading members"): room managers, groups, users, guests, pending.
 fn bucket(s: &PortalState, share: &Share) -> u8 {
     if share.is_group {
         return 1;
@@ -299,7 +306,7 @@ fn bucket(s: &PortalState, share: &Share) -> u8 {
 }
 
 /// Within a bucket: by access, most powerful first (a guess for "by access"), then by name;
-/// pending users by email (6.1).
+/// pending users by email (docs/docspace-api.md, "Reading members").
 fn access_rank(value: i64) -> usize {
     const RANK: [i64; 8] = [
         access::ROOM_MANAGER,
@@ -354,7 +361,7 @@ pub async fn list(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -
             _ => (false, false),
         };
         let mut rows: Vec<Value> = Vec::new();
-        // The owner row is synthesised first and counts in `total` (6.1).
+        // The owner row is synthesised first and counts in `total` (docs/docspace-api.md, "Reading members").
         if users
             && let Some(owner) = s.user(room.created_by)
             && filter.as_ref().is_none_or(|f| user_matches(owner, f))
@@ -388,7 +395,8 @@ pub async fn list(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -
             .skip(start as usize)
             .take(count as usize)
             .collect();
-        // Envelope count = min(total - startIndex, count): negative past the end (3.1).
+        // Envelope count = min(total - startIndex, count): negative past the end
+        // (docs/docspace-api.md, "Response envelopes").
         Ok(Reply::new(Value::Array(page))
             .count((total - start).min(count))
             .total(total))

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use super::rules::LinkKind;
 use super::rules::{EmailCollation, UserType};
 
 /// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
@@ -26,7 +27,7 @@ pub const ARCHIVE_FOLDER_ID: i64 = 2;
 /// First id handed to a created room.
 const FIRST_ROOM_ID: i64 = 1001;
 
-/// `EmployeeStatus` values (docspace-api.md section 4).
+/// `EmployeeStatus` values (docs/docspace-api.md, "Enums").
 pub const STATUS_ACTIVE: i64 = 1;
 pub const STATUS_TERMINATED: i64 = 2;
 pub const STATUS_PENDING: i64 = 4;
@@ -45,7 +46,8 @@ pub struct PortalState {
     pub users: Vec<User>,
     pub groups: Vec<Group>,
     pub rooms: Vec<Room>,
-    /// Portal-wide tag names, in creation order (docspace-api.md 5.7: tags are portal-wide).
+    /// Portal-wide tag names, in creation order (docs/docspace-api.md, "Tags": tags are
+    /// portal-wide).
     pub tags: Vec<String>,
     /// Archive / unarchive / delete operations, newest last. Pending ones are finished on load;
     /// finished ones are dropped once `GET /files/fileops` has reported them (as the server's
@@ -66,6 +68,17 @@ pub struct PortalState {
     /// `DateAndTime` descending. `GET /files/rooms` with a valid `sortBy` writes it.
     #[serde(default)]
     pub room_sort: BTreeMap<Uuid, SavedOrder>,
+    /// Invitations re-sent through `PUT /people/invite`, per user: how often and when last
+    /// (the sandbox's record for tests; the server only sends the emails).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resends: BTreeMap<Uuid, Resend>,
+}
+
+/// The invitations re-sent to one pending user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resend {
+    pub count: u32,
+    pub last: DateTime<Utc>,
 }
 
 /// A user's saved default order (`OrderBy` in `FilesSettings`).
@@ -145,7 +158,8 @@ pub struct User {
 }
 
 impl User {
-    /// `displayName`: "First Last", falling back to the email (docspace-api.md 6.5).
+    /// `displayName`: "First Last", falling back to the email
+    /// (docs/docspace-api.md, "Email invitations").
     pub fn display_name(&self) -> String {
         let name = format!("{} {}", self.first_name, self.last_name);
         let name = name.trim();
@@ -195,9 +209,103 @@ pub struct Room {
     /// `--fail-archive` naming it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fail_archive: bool,
+    /// Sharing links, in creation order (docs/docspace-api.md, "Sharing links").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    /// Automatic deletion of old files (`RoomDataLifetime`); `None` when off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<Lifetime>,
+    /// The watermark documents in the room show (`WatermarkSettings`); `None` when off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Watermark>,
 }
 
-/// A stored share. The owner has none: their row is synthesised (docspace-api.md 6.1).
+/// One sharing link of a room (`FileShareRecord` with `FileShareOptions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub id: Uuid,
+    pub kind: LinkKind,
+    /// `FileShare` value the link grants.
+    pub access: i64,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<DateTime<Utc>>,
+    /// Only signed-in users of the portal may open it.
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub deny_download: bool,
+    /// The password as the server keeps it: a reversible key, not the text (the server signs
+    /// it with a portal key, `ExternalShare.CreatePasswordKeyAsync`; here it is hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_key: Option<String>,
+    /// Invitation links only: how many people may join through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_use_count: Option<i64>,
+    #[serde(default)]
+    pub current_use_count: i64,
+}
+
+impl Link {
+    /// The password in clear text, as the server returns it to whoever may read the links
+    /// (`ExternalShare.GetPasswordAsync` in `FileSharing.ToAceAsync`).
+    pub fn password(&self) -> Option<String> {
+        let key = self.password_key.as_ref()?;
+        if key.len() % 2 != 0 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..key.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(key.get(i..i + 2)?, 16).ok())
+            .collect();
+        String::from_utf8(bytes?).ok()
+    }
+
+    /// Stores `password` the way [`Link::password`] reads it back (hex: not the text, so a
+    /// glance at the state file does not show it; not a secret either).
+    pub fn password_key_for(password: &str) -> String {
+        password.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// `RoomDataLifetime`: files older than `value` `period`s are deleted (to the trash, or for
+/// good when `delete_permanently`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lifetime {
+    #[serde(default)]
+    pub delete_permanently: bool,
+    /// `RoomDataLifetimePeriod`: 0 Day, 1 Month, 2 Year.
+    #[serde(default)]
+    pub period: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// `WatermarkSettings`: what the watermark shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Watermark {
+    /// `WatermarkAdditions` flags: 1 user name, 2 user email, 4 user IP, 8 current date,
+    /// 16 room name.
+    #[serde(default)]
+    pub additions: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub rotate: i64,
+    #[serde(default)]
+    pub image_scale: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(default)]
+    pub image_height: f64,
+    #[serde(default)]
+    pub image_width: f64,
+}
+
+/// A stored share. The owner has none: their row is synthesised
+/// (docs/docspace-api.md, "Reading members").
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Share {
     pub subject: Uuid,
@@ -314,6 +422,40 @@ impl PortalState {
             api_key: None,
             third_party_rooms: Vec::new(),
             room_sort: BTreeMap::new(),
+            resends: BTreeMap::new(),
+        }
+    }
+
+    /// Adds an account invited by email and not registered yet, created at `created` (its
+    /// `registrationDate`), as the share call makes one; for tests that need a stale
+    /// invitation. Returns its id.
+    pub fn add_pending_user(&mut self, email: &str, created: DateTime<Utc>) -> Uuid {
+        let id = Uuid::new_v4();
+        self.users.push(User {
+            id,
+            email: email.to_string(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_name: email.split('@').next().unwrap_or(email).to_string(),
+            user_type: UserType::Guest,
+            is_owner: false,
+            status: STATUS_PENDING,
+            activation_status: ACTIVATION_PENDING,
+            culture_name: "en-US".to_string(),
+            registration_date: created,
+        });
+        id
+    }
+
+    /// Moves the creation date of the account with this email (exact match) to `created`, so
+    /// that an invitation made during a test looks old. Returns whether the account exists.
+    pub fn set_registration_date(&mut self, email: &str, created: DateTime<Utc>) -> bool {
+        match self.users.iter_mut().find(|u| u.email == email) {
+            Some(user) => {
+                user.registration_date = created;
+                true
+            }
+            None => false,
         }
     }
 

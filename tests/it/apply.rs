@@ -160,13 +160,9 @@ rooms:
     );
     let json = portal.run(&["plan", manifest.to_str().unwrap(), "--format", "json"]);
     let json: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert!(
-        json["rooms"][0]["note"]
-            .as_str()
-            .unwrap()
-            .contains("--allow-removals"),
-        "{json:#}"
-    );
+    let guard = &json["rooms"][0]["notes"][0];
+    assert_eq!(guard["kind"], "removal_guard", "{json:#}");
+    assert_eq!(guard["removals"], 2, "{json:#}");
 
     // Refused removals leave the portal different from the manifest: exit 3, not 0.
     let (run, report) = portal.apply(&manifest, &[]);
@@ -440,10 +436,10 @@ rooms:
         saved.to_str().unwrap(),
     ]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    // A create the server refuses (an invalid quota is a 400 in the sandbox): edit the saved
-    // plan, which is the only way past the manifest's own validation.
+    // A create the server refuses (a tag over 255 characters is a 400 in the sandbox): edit
+    // the saved plan, which is the only way past the manifest's own validation.
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
-    value["rooms"][0]["create"]["quota"] = json!(-5);
+    value["rooms"][0]["items"][0]["settings"]["tags"] = json!(["x".repeat(300)]);
     std::fs::write(&saved, value.to_string()).unwrap();
 
     let report_path = portal.dir.join("report.json");
@@ -464,6 +460,7 @@ rooms:
     for e in entries(&report).iter().filter(|e| e["action"] == "invite") {
         assert_eq!(e["status"], "skipped");
         assert_eq!(e["error"]["message"], "room was not created");
+        assert_eq!(e["skip_reason"], "dependency_failed");
     }
     assert_eq!(
         portal.stats().await["routes"]["PUT /api/2.0/files/rooms/{id}/share"],
@@ -733,4 +730,110 @@ fn on_a_terminal_apply_asks_and_only_yes_applies() {
         "{}",
         yes.stdout
     );
+}
+
+/// A saved plan from `tests/fixtures/saved-plans`, made for `portal`, written to its directory.
+fn saved_fixture(portal: &Portal, name: &str) -> std::path::PathBuf {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/saved-plans")
+        .join(name);
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let url = portal.handle.base_url.as_str().trim_end_matches('/');
+    let path = portal.dir.join(name);
+    std::fs::write(&path, text.replace("PORTAL", url)).unwrap();
+    path
+}
+
+/// `apply --plan PATH --auto-approve`: refused with exit 1 and nothing written. Returns the
+/// scrubbed stderr.
+async fn refused_saved_plan(portal: &Portal, path: &std::path::Path) -> String {
+    portal.reset_stats().await;
+    let run = portal.run(&["apply", "--plan", path.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0, "a refused plan must not write: {stats}");
+    portal.scrub(&run.stderr)
+}
+
+/// Hand-edited, cut or hostile saved plans are refused before any call that writes, with an
+/// error that names the bad room and item (or the place in the file).
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_saved_plans_are_refused_with_located_errors_and_no_writes() {
+    let portal = Portal::start().await;
+    for name in [
+        "room-listed-twice",
+        "update-with-negative-id",
+        "invite-without-target",
+        "unknown-action",
+        "truncated",
+        "key-of-another-room",
+        "invite-access-none",
+    ] {
+        let path = saved_fixture(&portal, &format!("{name}.json"));
+        let stderr = refused_saved_plan(&portal, &path).await;
+        insta::assert_snapshot!(format!("saved_plan_{name}"), stderr);
+    }
+    // No room of any of them was created.
+    let titles: Vec<String> = portal.state()["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["title"].as_str().map(str::to_string))
+        .collect();
+    for title in [
+        "Twice",
+        "Negative",
+        "No Target",
+        "Unknown",
+        "Cut",
+        "Mine",
+        "Nobody",
+    ] {
+        assert!(!titles.iter().any(|t| t == title), "{title} in {titles:?}");
+    }
+}
+
+/// A saved plan larger than any plan of the tool is refused without being parsed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_50_mb_saved_plan_is_refused() {
+    let portal = Portal::start().await;
+    let path = portal.dir.join("huge.json");
+    let mut text = String::from("{\"format_version\": 1, \"rooms\": [");
+    let room = "{\"title\": \"x\"},";
+    text.push_str(&room.repeat(50 * 1024 * 1024 / room.len()));
+    text.push_str("{}]}");
+    std::fs::write(&path, text).unwrap();
+    let stderr = refused_saved_plan(&portal, &path).await;
+    insta::assert_snapshot!("saved_plan_too_large", stderr);
+}
+
+/// The control for the hostile fixtures: the same shape, consistent, applies.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consistent_saved_plan_fixture_applies() {
+    let portal = Portal::start().await;
+    // The fingerprint of a room that does not exist yet, as `plan --out` writes it.
+    let manifest = portal.manifest(
+        "version: 1\nrooms:\n  - title: Valid\n    type: collaboration\n    invitees:\n      - email: new.person@example.com\n        access: read\n",
+    );
+    let planned = portal.dir.join("planned.json");
+    let run = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        planned.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let planned: Value = serde_json::from_str(&std::fs::read_to_string(&planned).unwrap()).unwrap();
+    let path = saved_fixture(&portal, "valid.json");
+    let mut fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    fixture["rooms"][0]["fingerprint"] = planned["rooms"][0]["fingerprint"].clone();
+    assert_eq!(
+        fixture["rooms"], planned["rooms"],
+        "the fixture is what plan writes"
+    );
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let run = portal.run(&["apply", "--plan", path.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }

@@ -1,7 +1,7 @@
 //! Contract and retry tests for the DocSpace client against wiremock on 127.0.0.1.
 //!
 //! Each contract test pins what goes on the wire for one call: method, path, exact query,
-//! the bearer header, and exact JSON bodies with integer enums (docspace-api.md 6.4). Retry
+//! the bearer header, and exact JSON bodies with integer enums (docs/docspace-api.md, "Access as integers"). Retry
 //! tests assert request counts, never tight timings; the one lower bound on elapsed time
 //! (`Retry-After: 1`) cannot flake because a sleep never ends early.
 
@@ -39,7 +39,7 @@ fn client(server: &MockServer) -> Client {
     Client::new(config(&server.uri())).unwrap()
 }
 
-/// A success envelope (3.1).
+/// A success envelope (docs/docspace-api.md, "Response envelopes").
 fn ok(response: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "response": response, "count": 1, "links": [], "status": 0, "statusCode": 200
@@ -54,7 +54,7 @@ fn ok_total(response: Value, total: i64) -> ResponseTemplate {
     }))
 }
 
-/// An exception envelope (3.2).
+/// An exception envelope (docs/docspace-api.md, "Response envelopes").
 fn fail(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({
         "error": {"message": message, "type": "System.Exception", "stack": "   at X", "hresult": -1},
@@ -484,6 +484,7 @@ async fn create_room_posts_integer_room_type_and_skips_nulls() {
             tags: None,
             quota: None,
             deny_download: None,
+            ..CreateRoomRequest::default()
         })
         .await
         .unwrap();
@@ -495,6 +496,7 @@ async fn create_room_posts_integer_room_type_and_skips_nulls() {
             tags: Some(vec!["acme".into(), "2025".into()]),
             quota: Some(1 << 30),
             deny_download: Some(true),
+            ..CreateRoomRequest::default()
         })
         .await
         .unwrap();
@@ -522,6 +524,7 @@ async fn update_room_puts_only_present_fields() {
                 tags: Some(vec![]),
                 quota: Some(-1),
                 deny_download: None,
+                ..UpdateRoomRequest::default()
             },
         )
         .await
@@ -674,7 +677,7 @@ async fn get_share_pages_by_envelope_total() {
 
 #[tokio::test]
 async fn get_share_stops_on_negative_count_and_empty_page() {
-    // 3.1: the share list's envelope count can go negative past the end.
+    // docs/docspace-api.md, "Response envelopes": the share list's envelope count can go negative past the end.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/files/rooms/7/share"))
@@ -736,7 +739,7 @@ async fn set_share_sends_integer_access_values() {
     );
     assert_eq!(response.warning.as_deref(), Some("could not invite x"));
     assert_eq!(response.error, 0);
-    // Integers on the wire, never names (6.4).
+    // Integers on the wire, never names (docs/docspace-api.md, "Access as integers").
     let body: Value = serde_json::from_slice(&received(&server).await[0].body).unwrap();
     assert!(body["invitations"][0]["access"].is_i64());
     assert_headers(&server).await;
@@ -786,7 +789,7 @@ async fn user_by_email_tries_the_written_form_then_lower_case_and_maps_404_to_no
 
 #[tokio::test]
 async fn user_by_email_empty_404_is_an_error_not_a_new_guest() {
-    // 2.2: an unknown or suspended portal answers 404 with an empty body.
+    // docs/docspace-api.md, "Authentication": an unknown or suspended portal answers 404 with an empty body.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/people/email"))
@@ -913,7 +916,7 @@ async fn status_one_inside_a_200_is_an_error() {
 
 #[tokio::test]
 async fn validation_problem_is_decoded_into_a_message() {
-    // 3.3: HTTP 400, success envelope shape, status 1, the problem in `response`.
+    // docs/docspace-api.md, "Response envelopes": HTTP 400, success envelope shape, status 1, the problem in `response`.
     let problem = json!({
         "response": {"title": "One or more validation errors occurred.", "status": 400,
                      "errors": {"Title": ["The field Title must be a string with a maximum length of 170."]},
@@ -942,6 +945,7 @@ async fn validation_problem_is_decoded_into_a_message() {
             tags: None,
             quota: None,
             deny_download: None,
+            ..CreateRoomRequest::default()
         })
         .await
         .unwrap_err();
@@ -1197,6 +1201,7 @@ fn new_room() -> CreateRoomRequest {
         tags: None,
         quota: None,
         deny_download: None,
+        ..CreateRoomRequest::default()
     }
 }
 
@@ -1591,4 +1596,356 @@ async fn an_unknown_host_name_is_not_retried() {
     assert_eq!(err.kind(), ErrorKind::Network(NetworkKind::UnknownHost));
     assert_eq!(err.attempts(), 1, "{err}");
     assert!(err.to_string().contains("does not resolve"), "{err}");
+}
+
+// ---- sharing links, room settings, pending invitations (issue 13) -----------------------
+
+/// A link password distinctive enough to spot anywhere.
+const LINK_PW: &str = "Pw-7f3a9c2e-never-shown";
+
+fn link_rows() -> Value {
+    json!([
+        {"access": 2, "subjectType": 4, "isLocked": false, "isOwner": false, "canEditAccess": true,
+         "sharedTo": {"id": "p1", "title": "Link to the room", "shareLink": "https://x/s?key=SECRETKEY"},
+         "sharedLink": {"id": "p1", "title": "Link to the room", "shareLink": "https://x/s?key=SECRETKEY",
+                        "linkType": 1, "password": LINK_PW, "denyDownload": true, "isExpired": false,
+                        "primary": true, "internal": false, "requestToken": "TOKEN",
+                        "expirationDate": "2027-01-31T10:00:00.0000000+01:00"}},
+        {"access": 11, "subjectType": 3,
+         "sharedLink": {"id": "i1", "title": "Invitation link", "linkType": 0, "primary": false,
+                        "maxUseCount": 20, "currentUseCount": 3}}
+    ])
+}
+
+#[tokio::test]
+async fn list_links_is_one_call_and_holds_the_password_as_a_secret() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .respond_with(ok(link_rows()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let links = client(&server).list_links(7).await.unwrap();
+    assert_eq!(links.len(), 2);
+    let primary = links[0].shared_link.as_ref().unwrap();
+    assert_eq!(primary.id, "p1");
+    assert!(primary.primary);
+    assert_eq!(primary.link_type, Some(1));
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(primary.password.as_ref().unwrap()),
+        LINK_PW
+    );
+    let invite = links[1].shared_link.as_ref().unwrap();
+    assert_eq!(
+        (invite.max_use_count, invite.current_use_count),
+        (Some(20), Some(3))
+    );
+    // Neither the password nor the link's own URL or token is kept in a printable form.
+    let debug = format!("{links:?}");
+    for secret in [LINK_PW, "SECRETKEY", "TOKEN"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    let req = &received(&server).await[0];
+    assert!(query(req).is_empty(), "the server does not page links");
+    assert_headers(&server).await;
+}
+
+#[tokio::test]
+async fn list_links_refuses_an_endless_list_and_rows_of_odd_shape_without_their_values() {
+    let server = MockServer::start().await;
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"access": 2, "sharedLink": {"id": format!("l{i}")}}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/1/links"))
+        .respond_with(ok(Value::Array(many)))
+        .mount(&server)
+        .await;
+    // A password of the wrong type: the error must not quote it.
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/2/links"))
+        .respond_with(ok(json!([
+            {"access": 2, "sharedLink": {"id": "a", "password": 734_219_556_071_u64}}
+        ])))
+        .mount(&server)
+        .await;
+    // Missing fields are fine: defaults, and a row without `sharedLink` is not a link.
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/3/links"))
+        .respond_with(ok(json!([{}, {"sharedLink": {"id": "b"}}])))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let err = c.list_links(1).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("101 links"), "{err}");
+    let err = c.list_links(2).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(
+        !format!("{err} {err:?}").contains("734219556071"),
+        "{err:?}"
+    );
+    let rows = c.list_links(3).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].shared_link.is_none());
+    assert_eq!(rows[1].access, 0);
+}
+
+#[tokio::test]
+async fn set_link_puts_the_whole_link_with_integer_enums() {
+    use docspace_provision::links::{self, DesiredLink, LinkKind};
+    use docspace_provision::model::Access;
+    let server = MockServer::start().await;
+    let link = DesiredLink {
+        title: "Clients".into(),
+        kind: LinkKind::External,
+        access: Access::Read,
+        expires: Some(chrono::DateTime::parse_from_rfc3339("2027-01-31T00:00:00+01:00").unwrap()),
+        internal: true,
+        deny_download: true,
+        max_uses: None,
+        password: None,
+    };
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .and(body_json(json!({
+            "linkId": "5b0e1d1c-0000-4000-8000-000000000001", "access": 2,
+            "expirationDate": "2027-01-31T00:00:00+01:00", "internal": true, "title": "Clients",
+            "linkType": 1, "password": LINK_PW, "denyDownload": true
+        })))
+        .respond_with(ok(link_rows()[0].clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .and(body_json(json!({
+            "linkId": "i1", "access": 0, "internal": false, "title": "Invitation link",
+            "linkType": 0, "denyDownload": false
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"count": 0, "links": [], "status": 0, "statusCode": 200})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let request = links::update_request(
+        "5b0e1d1c-0000-4000-8000-000000000001",
+        &link,
+        Some(SecretString::from(LINK_PW.to_string())),
+    );
+    let row = c.set_link(7, &request).await.unwrap().unwrap();
+    assert_eq!(row.shared_link.unwrap().id, "p1");
+    let revoked = c
+        .set_link(
+            7,
+            &links::revoke_request("i1", "Invitation link", LinkKind::Invitation),
+        )
+        .await
+        .unwrap();
+    assert!(revoked.is_none());
+    assert_headers(&server).await;
+    assert_eq!(c.stats().puts, 2);
+}
+
+#[tokio::test]
+async fn a_link_password_echoed_by_the_server_appears_in_no_error() {
+    use docspace_provision::links::{self, DesiredLink, LinkKind};
+    use docspace_provision::model::Access;
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .respond_with(fail(
+            400,
+            &format!("Password '{LINK_PW}' does not meet the policy"),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let link = DesiredLink {
+        title: "C".into(),
+        kind: LinkKind::External,
+        access: Access::Read,
+        expires: None,
+        internal: false,
+        deny_download: false,
+        max_uses: None,
+        password: None,
+    };
+    let request = links::create_request(&link, Some(SecretString::from(LINK_PW.to_string())));
+    assert!(!format!("{request:?}").contains(LINK_PW));
+    let err = client(&server).set_link(7, &request).await.unwrap_err();
+    let help = err.help().map(|h| h.to_string()).unwrap_or_default();
+    for text in [err.to_string(), format!("{err:?}"), help] {
+        assert!(!text.contains(LINK_PW), "password leaked: {text}");
+    }
+    assert!(
+        err.to_string().contains("does not meet the policy"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_link_is_retried_under_the_same_id_after_a_server_error() {
+    use docspace_provision::links::{self, DesiredLink, LinkKind};
+    use docspace_provision::model::Access;
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .respond_with(fail(503, "busy"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .respond_with(ok(link_rows()[1].clone()))
+        .mount(&server)
+        .await;
+    let link = DesiredLink {
+        title: "Join".into(),
+        kind: LinkKind::Invitation,
+        access: Access::Read,
+        expires: None,
+        internal: false,
+        deny_download: false,
+        max_uses: Some(5),
+        password: None,
+    };
+    let request = links::create_request(&link, None);
+    client(&server).set_link(7, &request).await.unwrap();
+    let bodies: Vec<Value> = received(&server)
+        .await
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0], bodies[1], "a retry re-sends the same link id");
+    assert_eq!(bodies[0]["maxUseCount"], 5);
+    assert_eq!(bodies[0]["linkType"], 0);
+}
+
+#[tokio::test]
+async fn resend_invitations_is_one_call_with_user_ids_and_never_repeated_when_it_may_have_run() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/people/invite"))
+        .and(body_json(
+            json!({"userIds": ["u1", "u2"], "resendAll": false}),
+        ))
+        .respond_with(ok(json!([user("u1", "a@x.test"), user("u2", "b@x.test")])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let answered = c
+        .resend_invitations(&["u1".to_string(), "u2".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(answered.len(), 2);
+    assert_headers(&server).await;
+
+    // A 500 may come after the emails went out: not repeated. A 429 (the SensitiveApi
+    // limiter answers before the handler runs) is.
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/people/invite"))
+        .respond_with(fail(500, "boom"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .resend_invitations(&["u1".to_string()])
+        .await
+        .unwrap_err();
+    assert!(err.is_ambiguous(), "{err:?}");
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/people/invite"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/people/invite"))
+        .respond_with(ok(json!([])))
+        .mount(&server)
+        .await;
+    client(&server)
+        .resend_invitations(&["u1".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn room_settings_are_sent_on_create_and_update_with_integer_enums() {
+    use docspace_provision::room_settings::{
+        Lifetime, LifetimePeriod, Watermark, WatermarkAddition,
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms"))
+        .and(body_json(json!({
+            "title": "VDR", "roomType": 8, "indexing": true,
+            "lifetime": {"enabled": true, "value": 6, "period": 1, "deletePermanently": false},
+            "watermark": {"enabled": true, "additions": 17, "text": "Confidential", "rotate": -45},
+            "color": "1b6ca8", "cover": "cover-3"
+        })))
+        .respond_with(ok(room(9, "VDR")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/2.0/files/rooms/9"))
+        .and(body_json(json!({
+            "lifetime": {"enabled": false, "period": 0, "deletePermanently": false},
+            "watermark": {"enabled": false, "additions": 0, "rotate": 0}
+        })))
+        .respond_with(ok(room(9, "VDR")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let watermark = Watermark {
+        text: Some("Confidential".into()),
+        additions: [WatermarkAddition::UserName, WatermarkAddition::RoomName]
+            .into_iter()
+            .collect(),
+        rotate: -45,
+        image: false,
+    };
+    c.create_room(&CreateRoomRequest {
+        title: "VDR".into(),
+        room_type: 8,
+        indexing: Some(true),
+        lifetime: Some(
+            Lifetime {
+                value: 6,
+                period: LifetimePeriod::Months,
+                delete_permanently: false,
+            }
+            .to_wire(),
+        ),
+        watermark: Some(watermark.to_wire()),
+        color: Some("1b6ca8".into()),
+        cover: Some("cover-3".into()),
+        ..CreateRoomRequest::default()
+    })
+    .await
+    .unwrap();
+    c.update_room(
+        9,
+        &UpdateRoomRequest {
+            lifetime: Some(Lifetime::off_wire()),
+            watermark: Some(Watermark::off_wire()),
+            ..UpdateRoomRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_headers(&server).await;
 }

@@ -5,6 +5,7 @@ mod apply;
 mod ci_examples;
 mod client;
 mod common;
+mod docs;
 mod doctor;
 mod export;
 mod network;

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use docspace_provision::cli::FaultArgs;
+use docspace_provision::sandbox::FaultConfig;
 use docspace_provision::sandbox::{SandboxHandle, start_in_process};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -41,14 +41,14 @@ fn client() -> Client {
 
 impl Sandbox {
     async fn start() -> Sandbox {
-        Sandbox::with(FaultArgs {
+        Sandbox::with(FaultConfig {
             operation_delay_ms: 20,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         })
         .await
     }
 
-    async fn with(faults: FaultArgs) -> Sandbox {
+    async fn with(faults: FaultConfig) -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let handle = start_in_process(&dir.path().join("state.json"), faults)
             .await
@@ -762,9 +762,9 @@ async fn an_invalid_entry_fails_after_earlier_ones_were_applied() {
 
 #[tokio::test]
 async fn rejected_emails_are_skipped_with_a_warning() {
-    let sb = Sandbox::with(FaultArgs {
+    let sb = Sandbox::with(FaultConfig {
         reject_email: vec!["taken@elsewhere.test".to_string()],
-        ..FaultArgs::default()
+        ..FaultConfig::default()
     })
     .await;
     let room = sb.room("Warnings", 2).await;
@@ -848,9 +848,9 @@ async fn people_and_groups_lookups() {
 
 #[tokio::test]
 async fn injected_errors_and_stats() {
-    let sb = Sandbox::with(FaultArgs {
+    let sb = Sandbox::with(FaultConfig {
         error_rate_500: 1.0,
-        ..FaultArgs::default()
+        ..FaultConfig::default()
     })
     .await;
     let a = sb.get("/api/2.0/files/rooms").await;
@@ -881,18 +881,18 @@ async fn injected_errors_and_stats() {
         .unwrap();
     assert_eq!(reset["total"], 0);
 
-    let sb = Sandbox::with(FaultArgs {
+    let sb = Sandbox::with(FaultConfig {
         error_rate_503: 1.0,
-        ..FaultArgs::default()
+        ..FaultConfig::default()
     })
     .await;
     let a = sb.get("/api/2.0/files/rooms").await;
     assert_eq!(a.status, 503);
     assert!(a.text.contains("<html>"));
 
-    let sb = Sandbox::with(FaultArgs {
+    let sb = Sandbox::with(FaultConfig {
         error_rate_429: 1.0,
-        ..FaultArgs::default()
+        ..FaultConfig::default()
     })
     .await;
     let a = sb.get("/api/2.0/files/rooms").await;
@@ -905,10 +905,10 @@ async fn injected_errors_and_stats() {
 async fn the_same_seed_repeats_the_same_faults() {
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let sb = Sandbox::with(FaultArgs {
+        let sb = Sandbox::with(FaultConfig {
             error_rate_500: 0.5,
             seed: 42,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         })
         .await;
         let mut statuses = Vec::new();
@@ -923,10 +923,10 @@ async fn the_same_seed_repeats_the_same_faults() {
 
 #[tokio::test]
 async fn rate_limiter_window_and_headers() {
-    let sb = Sandbox::with(FaultArgs {
+    let sb = Sandbox::with(FaultConfig {
         rate_limit: true,
         rate_limit_per_minute: 3,
-        ..FaultArgs::default()
+        ..FaultConfig::default()
     })
     .await;
     for _ in 0..3 {
@@ -947,11 +947,11 @@ async fn rate_limiter_window_and_headers() {
 #[tokio::test]
 async fn rate_limiter_caps_concurrent_writes() {
     let sb = Arc::new(
-        Sandbox::with(FaultArgs {
+        Sandbox::with(FaultConfig {
             rate_limit: true,
             max_concurrent_writes: 2,
             latency_ms: 300,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         })
         .await,
     );
@@ -998,10 +998,10 @@ async fn rate_limiter_caps_concurrent_writes() {
 
 #[tokio::test]
 async fn commit_then_fail_performs_the_write() {
-    let sb = Sandbox::with(FaultArgs {
+    let sb = Sandbox::with(FaultConfig {
         commit_then_fail_rate: 1.0,
         seed: 1,
-        ..FaultArgs::default()
+        ..FaultConfig::default()
     })
     .await;
     let mut outcomes = Vec::new();
@@ -1045,7 +1045,9 @@ async fn state_survives_a_restart() {
     let path = sb.dir.path().join("state.json");
     let Sandbox { handle, dir, .. } = sb;
     handle.stop().await.unwrap();
-    let handle = start_in_process(&path, FaultArgs::default()).await.unwrap();
+    let handle = start_in_process(&path, FaultConfig::default())
+        .await
+        .unwrap();
     let again = Sandbox {
         handle,
         client: client(),
@@ -1058,17 +1060,17 @@ async fn state_survives_a_restart() {
 
 #[test]
 fn the_sandbox_command_refuses_remote_addresses_and_bad_keys() {
-    let bin = assert_cmd::cargo::cargo_bin("docspace-provision");
+    let bin = env!("CARGO_BIN_EXE_docspace-provision");
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
-    let out = Command::new(&bin)
+    let out = Command::new(bin)
         .args(["sandbox", "--listen", "0.0.0.0:0", "--state"])
         .arg(&state)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
-    let out = Command::new(&bin)
+    let out = Command::new(bin)
         .args([
             "sandbox",
             "--listen",
@@ -1088,10 +1090,10 @@ fn the_sandbox_command_refuses_remote_addresses_and_bad_keys() {
 /// writes, and holds every room whose creation was acknowledged.
 #[test]
 fn state_survives_kill_9_during_a_burst_of_writes() {
-    let bin = assert_cmd::cargo::cargo_bin("docspace-provision");
+    let bin = env!("CARGO_BIN_EXE_docspace-provision");
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("burst.json");
-    let mut child = Command::new(&bin)
+    let mut child = Command::new(bin)
         .args(["-q", "sandbox", "--listen", "127.0.0.1:0", "--state"])
         .arg(&state)
         .stdout(Stdio::piped())
@@ -1167,7 +1169,7 @@ fn state_survives_kill_9_during_a_burst_of_writes() {
 
     // A new sandbox loads the file and serves the rooms.
     runtime.block_on(async {
-        let handle = start_in_process(&state, FaultArgs::default())
+        let handle = start_in_process(&state, FaultConfig::default())
             .await
             .unwrap();
         let client = client();

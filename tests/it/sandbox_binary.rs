@@ -14,7 +14,7 @@ use docspace_provision::sandbox::state::PortalState;
 use serde_json::{Value, json};
 
 fn bin() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("docspace-provision"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-provision"));
     cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
     cmd
 }
@@ -134,6 +134,28 @@ impl Running {
     fn stop(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// One request; answers the status and the JSON body (null when there is none).
+    fn call(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let resp = client
+                .request(method, format!("{}{path}", self.url))
+                .bearer_auth(&self.key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
     }
 
     fn create_room(&self, title: &str) -> Value {
@@ -280,4 +302,59 @@ fn the_state_file_is_replaced_through_symlinks_keeping_its_permissions() {
             .file_type()
             .is_fifo()
     );
+}
+
+/// Issue 13 through the binary: links made on a `sandbox` server outlive a restart, and the
+/// `SensitiveApi` limit on resending
+/// invitations is on with the command line's defaults (the CLI converts its flags into the
+/// sandbox's own configuration, which keeps the settings that have no flag).
+#[test]
+fn links_persist_and_invitation_resends_are_rate_limited_through_the_binary() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let running = Running::start(&state, &[]);
+    let room = running.create_room("Linked")["response"]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = running.call(
+        Method::PUT,
+        &format!("/api/2.0/files/rooms/{room}/links"),
+        json!({ "linkType": 0, "access": 2, "title": "Join us", "maxUseCount": 3 }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = running.call(
+        Method::PUT,
+        "/api/2.0/files/rooms/0/links",
+        json!({ "linkType": 0, "access": 2 }),
+    );
+    assert_eq!(status, 404, "{body}");
+    for _ in 0..5 {
+        let (status, _) = running.call(
+            Method::PUT,
+            "/api/2.0/people/invite",
+            json!({ "userIds": [] }),
+        );
+        assert_eq!(status, 200);
+    }
+    let (status, _) = running.call(
+        Method::PUT,
+        "/api/2.0/people/invite",
+        json!({ "userIds": [] }),
+    );
+    assert_eq!(status, 429, "the 6th resend in 15 minutes is refused");
+    running.stop();
+
+    let again = Running::start(&state, &[]);
+    let (status, body) = again.call(
+        Method::GET,
+        &format!("/api/2.0/files/rooms/{room}/links"),
+        Value::Null,
+    );
+    assert_eq!(status, 200, "{body}");
+    let links = body["response"].as_array().unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["sharedLink"]["title"], "Join us");
+    assert_eq!(links[0]["sharedLink"]["maxUseCount"], 3);
+    again.stop();
 }

@@ -10,7 +10,7 @@
 //! parse; enums (`RoomType`, `FolderType`, `FileShare`, ...) accept only their listed
 //! integers; nested models are checked recursively; unknown keys are ignored.
 
-use docspace_provision::cli::FaultArgs;
+use docspace_provision::sandbox::FaultConfig;
 use docspace_provision::sandbox::start_in_process;
 use docspace_provision::sandbox::state::{self, ThirdPartyRoom};
 use reqwest::Method;
@@ -221,8 +221,70 @@ fn folder_dto(id: T, file: &'static str) -> Model {
         ("quotaLimit", T::Int, false),
         ("isCustomQuota", T::Bool, false),
         ("usedSpace", T::Int, false),
+        ("lifetime", T::Obj(room_data_lifetime_dto), false),
+        ("watermark", T::Obj(watermark_dto), false),
     ]);
     Model { file, fields }
+}
+
+fn room_data_lifetime_dto() -> Model {
+    Model {
+        file: "room_data_lifetime_dto.py",
+        fields: vec![
+            ("deletePermanently", T::Bool, false),
+            // room_data_lifetime_period.py: Day 0, Month 1, Year 2.
+            ("period", T::Enum(&[0, 1, 2]), false),
+            ("value", T::Int, false),
+            ("enabled", T::Bool, false),
+        ],
+    }
+}
+
+fn watermark_dto() -> Model {
+    Model {
+        file: "watermark_dto.py",
+        fields: vec![
+            // watermark_additions.py lists single flags only: the server's combined flags
+            // (e.g. 3 = user name + email) do not parse with the SDK (see docs/sandbox.md).
+            ("additions", T::Enum(&[1, 2, 4, 8, 16]), true),
+            ("text", T::Str, false),
+            ("rotate", T::Int, true),
+            ("imageScale", T::Int, true),
+            ("imageUrl", T::Str, false),
+            ("imageHeight", T::Num, true),
+            ("imageWidth", T::Num, true),
+        ],
+    }
+}
+
+fn file_share_link() -> Model {
+    Model {
+        file: "file_share_link.py",
+        fields: vec![
+            ("id", T::Uuid, false),
+            ("title", T::Str, false),
+            ("shareLink", T::Str, false),
+            ("expirationDate", T::Date, false),
+            // link_type.py: Invitation 0, External 1.
+            ("linkType", T::Enum(&[0, 1]), false),
+            ("password", T::Str, false),
+            ("denyDownload", T::Bool, false),
+            ("isExpired", T::Bool, false),
+            ("primary", T::Bool, false),
+            ("internal", T::Bool, false),
+            ("requestToken", T::Str, false),
+            ("maxUseCount", T::Int, false),
+            ("currentUseCount", T::Int, false),
+        ],
+    }
+}
+
+fn covers_result_dto() -> Model {
+    // Both `Optional[StrictStr] = Field(description=...)`: required, null allowed.
+    Model {
+        file: "covers_result_dto.py",
+        fields: vec![("id", T::Str, true), ("data", T::Str, true)],
+    }
 }
 
 fn folder_dto_integer() -> Model {
@@ -257,6 +319,7 @@ fn file_share_dto() -> Model {
             ("sharedTo", T::Any, false),
             ("sharedToUser", T::Obj(employee_full_dto), false),
             ("sharedToGroup", T::Obj(group_summary_dto), false),
+            ("sharedLink", T::Obj(file_share_link), false),
             ("isLocked", T::Bool, true),
             ("isOwner", T::Bool, true),
             ("canEditAccess", T::Bool, true),
@@ -412,9 +475,9 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
     state::add_third_party_room(&path, ext).unwrap();
     let handle = start_in_process(
         &path,
-        FaultArgs {
+        FaultConfig {
             operation_delay_ms: 300,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         },
     )
     .await
@@ -430,8 +493,10 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
         }
         async move {
             let resp = req.send().await.unwrap();
-            assert!(resp.status().is_success(), "{}", resp.status());
-            resp.json::<Value>().await.unwrap()
+            let status = resp.status();
+            let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+            assert!(status.is_success(), "{status}: {body}");
+            body
         }
     };
     let mut errors = Vec::new();
@@ -439,7 +504,7 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
     let room = call(
         Method::POST,
         "/api/2.0/files/rooms",
-        Some(json!({ "title": "🚀 Launch", "roomType": 2, "tags": ["Acme"], "cover": "c1" })),
+        Some(json!({ "title": "🚀 Launch", "roomType": 2, "tags": ["Acme"], "cover": "planet" })),
     )
     .await;
     expect(
@@ -609,6 +674,85 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
         let body = call(Method::GET, p, None).await;
         expect(&body, model, list, &format!("GET {p}"), &mut errors);
     }
+    // Issue 13: room settings, links, covers, resent invitations.
+    let public = call(
+        Method::POST,
+        "/api/2.0/files/rooms",
+        Some(json!({
+            "title": "Press kit", "roomType": 6, "cover": "planet", "color": "16A34A",
+            "lifetime": { "deletePermanently": false, "period": 1, "value": 6 },
+            "watermark": { "additions": 16, "text": "Confidential", "rotate": -45 }
+        })),
+    )
+    .await;
+    expect(
+        &public,
+        folder_dto_integer,
+        false,
+        "POST /files/rooms (settings)",
+        &mut errors,
+    );
+    assert!(public["response"]["lifetime"].is_object(), "{public}");
+    assert!(public["response"]["watermark"].is_object(), "{public}");
+    let pid = public["response"]["id"].as_i64().unwrap();
+    let link = call(
+        Method::PUT,
+        &format!("/api/2.0/files/rooms/{pid}/links"),
+        Some(json!({
+            "linkType": 1, "title": "Press", "access": 2, "password": "s3cret-pass",
+            "denyDownload": true, "expirationDate": "2030-01-31T00:00:00.0000000+00:00"
+        })),
+    )
+    .await;
+    expect(
+        &link,
+        file_share_dto,
+        false,
+        "PUT .../links (external)",
+        &mut errors,
+    );
+    let invitation = call(
+        Method::PUT,
+        &format!("/api/2.0/files/rooms/{id}/links"),
+        Some(json!({ "linkType": 0, "access": 2, "maxUseCount": 10 })),
+    )
+    .await;
+    expect(
+        &invitation,
+        file_share_dto,
+        false,
+        "PUT .../links (invitation)",
+        &mut errors,
+    );
+    let links = call(
+        Method::GET,
+        &format!("/api/2.0/files/rooms/{pid}/links"),
+        None,
+    )
+    .await;
+    expect(&links, file_share_dto, true, "GET .../links", &mut errors);
+    let covers = call(Method::GET, "/api/2.0/files/rooms/covers", None).await;
+    expect(
+        &covers,
+        covers_result_dto,
+        true,
+        "GET /files/rooms/covers",
+        &mut errors,
+    );
+    let resent = call(
+        Method::PUT,
+        "/api/2.0/people/invite",
+        Some(json!({ "userIds": ["5a4db0c5-0000-4000-8000-000000000004"] })),
+    )
+    .await;
+    expect(
+        &resent,
+        employee_full_dto,
+        true,
+        "PUT /people/invite",
+        &mut errors,
+    );
+
     // Groups always carry `parent`, members and manager are full profiles.
     let groups = call(Method::GET, "/api/2.0/group", None).await;
     for g in groups["response"].as_array().unwrap() {
@@ -641,7 +785,7 @@ fn the_table_rejects_shapes_the_sdk_rejects() {
         &mut errors,
     );
     check_model(
-        &json!({ "logo": { "cover": "c1" } }),
+        &json!({ "logo": { "cover": "planet" } }),
         &folder_dto_integer(),
         "cover",
         &mut errors,

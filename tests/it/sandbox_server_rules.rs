@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use docspace_provision::cli::FaultArgs;
+use docspace_provision::sandbox::FaultConfig;
 use docspace_provision::sandbox::state::{self, PortalState, ThirdPartyRoom, User};
 use docspace_provision::sandbox::{SandboxHandle, start_in_process};
 use reqwest::{Client, Method};
@@ -24,7 +24,7 @@ struct Sb {
 
 impl Sb {
     /// A sandbox on a fresh seed, after `prepare` had its way with the state file.
-    async fn with(faults: FaultArgs, prepare: impl FnOnce(&Path)) -> Sb {
+    async fn with(faults: FaultConfig, prepare: impl FnOnce(&Path)) -> Sb {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
@@ -38,7 +38,7 @@ impl Sb {
     }
 
     async fn start() -> Sb {
-        Sb::with(quick(), |_| {}).await
+        Sb::with(quick().into(), |_| {}).await
     }
 
     fn state_path(&self) -> std::path::PathBuf {
@@ -115,7 +115,7 @@ fn seed_with(path: &Path, edit: impl FnOnce(&mut PortalState)) {
 
 #[tokio::test]
 async fn connected_storage_rooms_are_listed_as_folder_dto_string() {
-    let sb = Sb::with(quick(), |path| {
+    let sb = Sb::with(quick().into(), |path| {
         let mut room = ThirdPartyRoom::new("sbox-3-7", "Box archive", 5);
         room.tags = vec!["external".to_string()];
         state::add_third_party_room(path, room).unwrap();
@@ -199,7 +199,7 @@ async fn connected_storage_rooms_are_listed_as_folder_dto_string() {
 /// `room_type` are required, and an old state file without the field still loads.
 #[tokio::test]
 async fn a_hand_written_connected_room_in_the_state_file_loads() {
-    let sb = Sb::with(quick(), |path| {
+    let sb = Sb::with(quick().into(), |path| {
         seed_with(path, |_| {});
         let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         v.as_object_mut().unwrap().remove("third_party_rooms");
@@ -377,7 +377,7 @@ async fn people_pages(sb: &Sb, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn people_default_order_is_status_then_first_name_and_ties_page_unstably() {
-    let sb = Sb::with(quick(), |path| seed_with(path, crowd)).await;
+    let sb = Sb::with(quick().into(), |path| seed_with(path, crowd)).await;
     let total = 7 + 150 + 3;
 
     // Default order: active users by first name, then pending ones by email.
@@ -466,9 +466,9 @@ async fn emails_ignore_case_by_default() {
 #[tokio::test]
 async fn case_sensitive_emails_miss_and_invite_a_second_account() {
     let sb = Sb::with(
-        FaultArgs {
+        FaultConfig {
             case_sensitive_emails: true,
-            ..quick()
+            ..quick().into()
         },
         |_| {},
     )
@@ -643,11 +643,11 @@ async fn poll_until_finished(sb: &Sb, op_id: &str) -> Value {
 #[tokio::test]
 async fn a_refused_archive_fails_in_the_operation_and_the_room_stays() {
     let sb = Sb::with(
-        FaultArgs {
+        FaultConfig {
             fail_archive: vec!["Doomed".to_string()],
             // Long enough that an operation is still running when first listed.
             operation_delay_ms: 300,
-            ..FaultArgs::default()
+            ..FaultConfig::default()
         },
         |_| {},
     )
@@ -718,7 +718,7 @@ async fn a_refused_archive_fails_in_the_operation_and_the_room_stays() {
 
 #[tokio::test]
 async fn a_room_flagged_in_the_state_file_refuses_unarchive() {
-    let sb = Sb::with(quick(), |path| {
+    let sb = Sb::with(quick().into(), |path| {
         seed_with(path, |s| {
             let now = chrono::Utc::now();
             s.rooms.push(state::Room {
@@ -738,6 +738,9 @@ async fn a_room_flagged_in_the_state_file_refuses_unarchive() {
                 updated: now,
                 shares: Vec::new(),
                 fail_archive: true,
+                links: Vec::new(),
+                lifetime: None,
+                watermark: None,
             });
             s.next_room_id = 1002;
         })
@@ -775,6 +778,8 @@ fn the_sandbox_does_not_import_client_code() {
         "crate::apply",
         "crate::export",
         "crate::manifest",
+        // The command line converts its flags into `sandbox::FaultConfig` (issue 11).
+        "crate::cli",
     ];
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -854,4 +859,633 @@ async fn delete_answers_with_the_first_queued_delete_operation() {
         1,
         "B's delete"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: sharing links, room settings, pending invitations
+// ---------------------------------------------------------------------------------------------
+
+impl Sb {
+    async fn put_link(&self, room: i64, body: Value) -> (u16, Value) {
+        self.call(
+            Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}/links"),
+            Some(body),
+        )
+        .await
+    }
+
+    async fn links(&self, room: i64, query: &str) -> Vec<Value> {
+        self.get(&format!("/api/2.0/files/rooms/{room}/links{query}"))
+            .await["response"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    async fn room_of_type(&self, title: &str, room_type: i64) -> i64 {
+        self.create(json!({ "title": title, "roomType": room_type }))
+            .await["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+fn error_message(body: &Value) -> String {
+    body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_public_room_is_born_with_a_primary_link_and_revoking_it_makes_a_new_one() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Press", 6).await;
+    let links = sb.links(room, "").await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    let primary = &links[0];
+    assert_eq!(primary["sharedLink"]["primary"], true);
+    assert_eq!(primary["sharedLink"]["title"], "Shared link");
+    assert_eq!(primary["access"], 2);
+    assert_eq!(primary["subjectType"], 4);
+    assert_eq!(primary["canRevoke"], true);
+    let old_id = primary["sharedLink"]["id"].as_str().unwrap().to_string();
+
+    let (status, body) = sb
+        .put_link(
+            room,
+            json!({ "linkId": old_id, "linkType": 1, "access": 0 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = &body["response"]["sharedLink"];
+    assert_eq!(fresh["primary"], true);
+    assert_ne!(fresh["id"].as_str().unwrap(), old_id);
+    assert!(
+        fresh.get("requestToken").is_none(),
+        "a replaced link comes back without its token: {fresh}"
+    );
+    let links = sb.links(room, "").await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["sharedLink"]["id"], fresh["id"]);
+}
+
+#[tokio::test]
+async fn external_links_are_created_listed_updated_and_revoked() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Custom", 5).await;
+    assert!(sb.links(room, "").await.is_empty());
+
+    let (status, created) = sb
+        .put_link(
+            room,
+            json!({ "linkType": 1, "title": "Partners", "access": 2, "password": "s3cret-pass",
+                    "denyDownload": true, "internal": true }),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let link = &created["response"];
+    assert_eq!(link["subjectType"], 1);
+    assert_eq!(
+        link["sharedTo"], link["sharedLink"],
+        "sharedTo duplicates it"
+    );
+    let shared = &link["sharedLink"];
+    assert_eq!(shared["title"], "Partners");
+    assert_eq!(shared["linkType"], 1);
+    assert_eq!(shared["denyDownload"], true);
+    assert_eq!(shared["internal"], true);
+    assert_eq!(shared["primary"], false);
+    assert!(shared["requestToken"].is_string());
+    assert!(shared.get("maxUseCount").is_none());
+    let id = shared["id"].as_str().unwrap().to_string();
+
+    // Listed, with the password in clear text (the server decrypts it for whoever may read
+    // the links); the state file keeps only a key.
+    let listed = sb.links(room, "").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["sharedLink"]["password"], "s3cret-pass");
+    let file = String::from_utf8(std::fs::read(sb.state_path()).unwrap()).unwrap();
+    assert!(
+        !file.contains("s3cret-pass"),
+        "the state file holds the password"
+    );
+
+    // An update replaces every option: the password not sent again is gone.
+    let (status, updated) = sb
+        .put_link(
+            room,
+            json!({ "linkId": id, "linkType": 1, "title": "Partners 2", "access": 6 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    let shared = &updated["response"]["sharedLink"];
+    assert_eq!(shared["id"], id.as_str());
+    assert_eq!(shared["title"], "Partners 2");
+    assert_eq!(updated["response"]["access"], 6);
+    assert!(shared.get("password").is_none(), "{shared}");
+    assert_eq!(shared["denyDownload"], false);
+
+    let (status, revoked) = sb
+        .put_link(room, json!({ "linkId": id, "linkType": 1, "access": 0 }))
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    assert!(revoked["response"].is_null(), "{revoked}");
+    assert!(sb.links(room, "").await.is_empty());
+}
+
+#[tokio::test]
+async fn links_survive_a_restart_on_the_same_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let handle = start_in_process(&path, FaultConfig::default())
+        .await
+        .unwrap();
+    let sb = Sb {
+        handle,
+        client: Client::builder().no_proxy().build().unwrap(),
+        dir,
+    };
+    let room = sb.room_of_type("Kept", 5).await;
+    let (status, _) = sb
+        .put_link(
+            room,
+            json!({ "linkType": 1, "title": "Keep me", "access": 2 }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let saved = sb.state();
+    assert_eq!(saved["rooms"][0]["links"][0]["title"], "Keep me");
+    let Sb {
+        handle,
+        client,
+        dir,
+    } = sb;
+    handle.stop().await.unwrap();
+    let handle = start_in_process(&dir.path().join("state.json"), FaultConfig::default())
+        .await
+        .unwrap();
+    let sb = Sb {
+        handle,
+        client,
+        dir,
+    };
+    let links = sb.links(room, "").await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["sharedLink"]["title"], "Keep me");
+}
+
+#[tokio::test]
+async fn room_types_take_only_the_link_kinds_and_roles_the_server_offers() {
+    let sb = Sb::start().await;
+    // Editing, virtual data and AI rooms take no external link at all.
+    for room_type in [2, 8, 9] {
+        let room = sb.room_of_type(&format!("T{room_type}"), room_type).await;
+        let (status, body) = sb
+            .put_link(room, json!({ "linkType": 1, "access": 2 }))
+            .await;
+        assert_eq!(status, 403, "type {room_type}: {body}");
+        assert_eq!(
+            error_message(&body),
+            "The role is not available for this user type"
+        );
+        // But an invitation link, with a role the type offers.
+        let (status, body) = sb
+            .put_link(room, json!({ "linkType": 0, "access": 2 }))
+            .await;
+        assert_eq!(status, 200, "type {room_type}: {body}");
+        assert_eq!(body["response"]["subjectType"], 3);
+        assert_eq!(body["response"]["sharedLink"]["title"], "Invitation link");
+    }
+    // A public room's invitation link cannot grant editing.
+    let public = sb.room_of_type("Public", 6).await;
+    let (status, _) = sb
+        .put_link(public, json!({ "linkType": 0, "access": 10 }))
+        .await;
+    assert_eq!(status, 403);
+    // A form-filling room has its primary link and no room for another.
+    let forms = sb.room_of_type("Forms", 1).await;
+    let links = sb.links(forms, "").await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["sharedLink"]["title"], "Link to fill out");
+    assert_eq!(links[0]["access"], 7);
+    let (status, body) = sb
+        .put_link(forms, json!({ "linkType": 1, "access": 7 }))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        error_message(&body),
+        "The maximum number of links may not exceed 0"
+    );
+    // Links of public rooms are never internal; asking is ignored on create ...
+    let (status, body) = sb
+        .put_link(
+            public,
+            json!({ "linkType": 1, "access": 2, "internal": true }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["sharedLink"]["internal"], false);
+    assert_eq!(body["response"]["canEditInternal"], false);
+    // ... and an update that changes it is skipped whole, silently.
+    let id = body["response"]["sharedLink"]["id"].clone();
+    let (status, body) = sb
+        .put_link(
+            public,
+            json!({ "linkId": id, "linkType": 1, "access": 2, "internal": true, "title": "New" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["sharedLink"]["title"], "Shared link");
+}
+
+#[tokio::test]
+async fn a_room_holds_one_invitation_link_and_five_extra_external_links() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Limits", 5).await;
+    let (status, _) = sb
+        .put_link(room, json!({ "linkType": 0, "access": 2 }))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = sb
+        .put_link(room, json!({ "linkType": 0, "access": 2 }))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        error_message(&body),
+        "The maximum number of links may not exceed 1"
+    );
+    for i in 0..5 {
+        let (status, body) = sb
+            .put_link(
+                room,
+                json!({ "linkType": 1, "access": 2, "title": format!("L{i}") }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = sb
+        .put_link(room, json!({ "linkType": 1, "access": 2, "title": "L5" }))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        error_message(&body),
+        "The maximum number of links may not exceed 5"
+    );
+    assert_eq!(sb.links(room, "?type=0").await.len(), 1);
+    assert_eq!(sb.links(room, "?type=1").await.len(), 5);
+    assert_eq!(sb.links(room, "").await.len(), 6);
+}
+
+#[tokio::test]
+async fn past_expiry_is_refused_on_invitation_links_and_dropped_on_external_ones() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Expiry", 5).await;
+    let past = "2020-01-01T00:00:00.0000000+00:00";
+    let (status, body) = sb
+        .put_link(
+            room,
+            json!({ "linkType": 0, "access": 2, "expirationDate": past }),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        error_message(&body),
+        "Value does not fall within the expected range. (Parameter 'expirationDate')"
+    );
+    let (status, body) = sb
+        .put_link(
+            room,
+            json!({ "linkType": 1, "access": 2, "expirationDate": past }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["response"]["sharedLink"]
+            .get("expirationDate")
+            .is_none(),
+        "{body}"
+    );
+    // More than ten years ahead is refused for both kinds.
+    let far = (chrono::Utc::now() + chrono::Duration::days(366 * 11)).to_rfc3339();
+    for kind in [0, 1] {
+        let (status, _) = sb
+            .put_link(
+                room,
+                json!({ "linkType": kind, "access": 2, "expirationDate": far }),
+            )
+            .await;
+        assert_eq!(status, 400, "kind {kind}");
+    }
+    let soon = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let (status, body) = sb
+        .put_link(
+            room,
+            json!({ "linkType": 1, "access": 2, "expirationDate": soon, "title": "Soon" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["response"]["sharedLink"]["expirationDate"].is_string());
+    assert_eq!(body["response"]["sharedLink"]["isExpired"], false);
+}
+
+#[tokio::test]
+async fn link_passwords_must_be_8_to_30_printable_ascii_characters() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Passwords", 5).await;
+    for bad in ["short", "has a space", "naïve-password", &"x".repeat(31)] {
+        let (status, body) = sb
+            .put_link(room, json!({ "linkType": 1, "access": 2, "password": bad }))
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(
+            error_message(&body),
+            "Password must contain from 8 to 30 characters, only latin letters, no spaces"
+        );
+    }
+    // Trimmed first: surrounding spaces are not part of it.
+    let (status, body) = sb
+        .put_link(
+            room,
+            json!({ "linkType": 1, "access": 2, "password": "  12345678  " }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["sharedLink"]["password"], "12345678");
+}
+
+#[tokio::test]
+async fn room_settings_round_trip_on_create_and_update() {
+    let sb = Sb::start().await;
+    let room = sb
+        .create(json!({
+            "title": "Deal room", "roomType": 8, "indexing": true, "denyDownload": true,
+            "color": "16A34A", "cover": "shield",
+            "lifetime": { "deletePermanently": true, "period": "Month", "value": 3 },
+            "watermark": { "additions": 3, "text": "Secret", "rotate": -45 }
+        }))
+        .await;
+    let id = room["id"].as_i64().unwrap();
+    let got = sb.get(&format!("/api/2.0/files/rooms/{id}")).await["response"].clone();
+    assert_eq!(got["indexing"], true);
+    assert_eq!(got["denyDownload"], true);
+    assert_eq!(got["logo"]["color"], "16A34A");
+    assert_eq!(got["logo"]["cover"]["id"], "shield");
+    assert_eq!(
+        got["lifetime"],
+        json!({ "deletePermanently": true, "period": 1, "value": 3 })
+    );
+    assert_eq!(
+        got["watermark"],
+        json!({ "additions": 3, "text": "Secret", "rotate": -45, "imageScale": 0,
+                "imageHeight": 0.0, "imageWidth": 0.0 })
+    );
+
+    let (status, body) = sb
+        .call(
+            Method::PUT,
+            &format!("/api/2.0/files/rooms/{id}"),
+            Some(json!({
+                "lifetime": { "period": 2, "value": 1 },
+                "watermark": { "additions": 16, "rotate": 0 },
+                "cover": ""
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let got = &body["response"];
+    assert_eq!(
+        got["lifetime"],
+        json!({ "deletePermanently": false, "period": 2, "value": 1 })
+    );
+    assert_eq!(got["watermark"]["additions"], 16);
+    assert!(got["watermark"].get("text").is_none());
+    assert!(
+        got["logo"].get("cover").is_none(),
+        "an empty cover clears it"
+    );
+
+    // `enabled: false` switches each off.
+    let (status, body) = sb
+        .call(
+            Method::PUT,
+            &format!("/api/2.0/files/rooms/{id}"),
+            Some(json!({ "lifetime": { "enabled": false }, "watermark": { "enabled": false } })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["response"].get("lifetime").is_none());
+    assert!(body["response"].get("watermark").is_none());
+    // And the state file keeps what GET shows.
+    let saved = sb.state();
+    assert!(saved["rooms"][0].get("lifetime").is_none());
+}
+
+#[tokio::test]
+async fn every_room_type_takes_every_setting_as_the_server_checks_no_type() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Collab", 2).await;
+    let (status, body) = sb
+        .call(
+            Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}"),
+            Some(
+                json!({ "indexing": true, "lifetime": { "period": 0, "value": 30 },
+                         "watermark": { "additions": 1, "text": "x" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["indexing"], true);
+    assert_eq!(body["response"]["lifetime"]["value"], 30);
+    assert_eq!(body["response"]["watermark"]["text"], "x");
+}
+
+#[tokio::test]
+async fn malformed_room_settings_are_refused() {
+    let sb = Sb::start().await;
+    let room = sb.room_of_type("Refusals", 8).await;
+    for (body, field) in [
+        (
+            json!({ "lifetime": { "period": 1, "value": 0 } }),
+            "Lifetime.Value",
+        ),
+        (
+            json!({ "lifetime": { "period": 1, "value": 1000 } }),
+            "Lifetime.Value",
+        ),
+        (
+            json!({ "lifetime": { "period": 5, "value": 1 } }),
+            "Lifetime.Period",
+        ),
+        (
+            json!({ "watermark": { "text": "w".repeat(256) } }),
+            "Watermark.Text",
+        ),
+        (json!({ "color": "1234567" }), "Color"),
+    ] {
+        let (status, answer) = sb
+            .call(
+                Method::PUT,
+                &format!("/api/2.0/files/rooms/{room}"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["response"]["errors"].get(field).is_some(),
+            "{body}: {answer}"
+        );
+    }
+    let (status, answer) = sb
+        .call(
+            Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}"),
+            Some(json!({ "cover": "no-such-cover" })),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        error_message(&answer),
+        "Value does not fall within the expected range. (Parameter 'icon')"
+    );
+    let covers = sb.get("/api/2.0/files/rooms/covers").await;
+    let ids: Vec<&str> = covers["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"shield") && ids.contains(&"planet"),
+        "{ids:?}"
+    );
+    assert_eq!(ids.len(), 56);
+}
+
+#[tokio::test]
+async fn a_pending_account_shows_its_creation_date_as_registration_date() {
+    let created = chrono::Utc::now() - chrono::Duration::days(30);
+    let mut pending = uuid::Uuid::nil();
+    let sb = Sb::with(quick().into(), |path| {
+        seed_with(path, |s| {
+            pending = s.add_pending_user("old.invite@sandbox.test", created);
+        })
+    })
+    .await;
+    let user = sb.get(&format!("/api/2.0/people/{pending}")).await["response"].clone();
+    assert_eq!(user["activationStatus"], 2);
+    assert_eq!(user["status"], 4);
+    let shown =
+        chrono::DateTime::parse_from_rfc3339(user["registrationDate"].as_str().unwrap()).unwrap();
+    assert_eq!(shown.timestamp(), created.timestamp());
+
+    // An account the share call invites now can be made old afterwards by editing the state.
+    let room = sb.room_of_type("Invites", 5).await;
+    let (status, _) = sb
+        .call(
+            Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}/share"),
+            Some(json!({ "invitations": [{ "email": "fresh@sandbox.test", "access": 2 }] })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut saved: PortalState =
+        serde_json::from_slice(&std::fs::read(sb.state_path()).unwrap()).unwrap();
+    assert!(saved.set_registration_date("fresh@sandbox.test", created));
+    assert!(!saved.set_registration_date("nobody@sandbox.test", created));
+}
+
+#[tokio::test]
+async fn resending_invitations_records_exactly_who_got_one() {
+    let old = chrono::Utc::now() - chrono::Duration::days(20);
+    let (mut stale, mut other) = (uuid::Uuid::nil(), uuid::Uuid::nil());
+    let sb = Sb::with(quick().into(), |path| {
+        seed_with(path, |s| {
+            stale = s.add_pending_user("stale@sandbox.test", old);
+            other = s.add_pending_user("other@sandbox.test", old);
+        })
+    })
+    .await;
+    let active = "5a4db0c5-0000-4000-8000-000000000004";
+    let (status, body) = sb
+        .call(
+            Method::PUT,
+            "/api/2.0/people/invite",
+            Some(json!({ "userIds": [stale, active] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The answer lists every account asked about; only the pending one got an email.
+    assert_eq!(body["response"].as_array().unwrap().len(), 2);
+    let resends = sb.state()["resends"].clone();
+    assert_eq!(resends.as_object().unwrap().len(), 1, "{resends}");
+    assert_eq!(resends[stale.to_string()]["count"], 1);
+    // `resendAll` reaches every pending account.
+    let (status, _) = sb
+        .call(
+            Method::PUT,
+            "/api/2.0/people/invite",
+            Some(json!({ "resendAll": true })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let resends = sb.state()["resends"].clone();
+    assert_eq!(resends[stale.to_string()]["count"], 2);
+    assert_eq!(resends[other.to_string()]["count"], 1);
+    assert!(resends.get(active).is_none());
+}
+
+#[tokio::test]
+async fn resending_invitations_is_limited_to_five_calls_per_window() {
+    let sb = Sb::start().await;
+    for _ in 0..5 {
+        let (status, _) = sb
+            .call(
+                Method::PUT,
+                "/api/2.0/people/invite",
+                Some(json!({ "userIds": [] })),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let url = format!("{}api/2.0/people/invite", sb.handle.base_url.as_str());
+    let resp = sb
+        .client
+        .put(url)
+        .bearer_auth(&sb.handle.api_key)
+        .json(&json!({ "userIds": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 60, "the window is 15 minutes: {retry}");
+    // Other endpoints are not limited by it.
+    sb.get("/api/2.0/people/@self").await;
+
+    // Off when the configuration says 0.
+    let unlimited = Sb::with(
+        FaultConfig {
+            sensitive_api_limit: 0,
+            ..quick().into()
+        },
+        |_| {},
+    )
+    .await;
+    for _ in 0..7 {
+        let (status, _) = unlimited
+            .call(
+                Method::PUT,
+                "/api/2.0/people/invite",
+                Some(json!({ "userIds": [] })),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
 }

@@ -64,7 +64,7 @@ async fn mount_basics(server: &MockServer, folders: Value) {
 async fn people_search_forbidden_falls_back_to_lookups_and_hidden_accounts_are_new() {
     let server = MockServer::start().await;
     mount_basics(&server, json!([])).await;
-    // User-type keys may not search people (docspace-api.md 7).
+    // User-type keys may not search people (docs/docspace-api.md, "People and groups lookup").
     Mock::given(method("GET"))
         .and(path("/api/2.0/people/filter"))
         .respond_with(ResponseTemplate::new(403))
@@ -150,7 +150,7 @@ async fn trimmed_share_rows_are_looked_up_before_their_type_is_trusted() {
 #[tokio::test]
 async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
     use docspace_provision::plan::{
-        Action, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
+        Change, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
     };
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
@@ -174,21 +174,10 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         room_type: docspace_provision::model::RoomType::Collaboration,
         room_id: Some(7),
         change: RoomChange::Update,
-        create: None,
-        update: None,
         fingerprint: String::new(),
         members_before: 0,
-        note: None,
         notes: Vec::new(),
-        items: vec![Item {
-            key: "R".into(),
-            action: Action::Archive,
-            target: None,
-            access: None,
-            from_access: None,
-            changes: vec![],
-            reason: None,
-        }],
+        items: vec![Item::new("R", Change::Archive)],
     };
     let plan = Plan {
         format_version: 1,
@@ -239,4 +228,186 @@ async fn two_groups_matching_a_name_are_refused_not_guessed() {
         "{}",
         problems[0].message
     );
+}
+
+// ---- issue 13: room settings, sharing links, pending invitations ---------------------------
+
+const LINK_PW: &str = "Pw-state-4411-never-shown";
+
+#[tokio::test]
+async fn room_settings_come_with_the_listing_and_pending_members_with_their_invitation_date() {
+    let server = MockServer::start().await;
+    mount_basics(
+        &server,
+        json!([{"id": 7, "title": "R", "roomType": 8, "rootFolderType": 14, "tags": [],
+                "indexing": true,
+                "logo": {"original": "", "large": "", "medium": "", "small": "", "color": "FF8800",
+                         "cover": {"id": "cover-1", "data": "<svg/>"}},
+                "lifetime": {"deletePermanently": false, "period": 0, "value": 30},
+                "watermark": {"additions": 3, "text": "Draft", "rotate": 0, "imageScale": 0,
+                              "imageHeight": 0, "imageWidth": 0}}]),
+    )
+    .await;
+    // No single-room read: the listing carried the settings.
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut pending = profile("pa", "pa@x.test", "isVisitor");
+    pending["activationStatus"] = json!(2);
+    pending["status"] = json!(4);
+    pending["registrationDate"] = json!("2026-10-01T09:30:00.0000000+02:00");
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7/share"))
+        .respond_with(ok(
+            json!([
+                {"access": 1, "isOwner": true, "subjectType": 0, "sharedToUser": profile("me", "me@x.test", "isOwner")},
+                {"access": 2, "isOwner": false, "canEditAccess": true, "subjectType": 0, "sharedToUser": pending}
+            ]),
+            Some(2),
+        ))
+        .mount(&server)
+        .await;
+    let d = desired(
+        "version: 1\nrooms:\n  - title: R\n    type: virtual-data-room\n    invitees:\n      - email: pa@x.test\n        access: read\n",
+    );
+    let observed = state::read(&client(&server), "mock", &d).await.unwrap();
+    let s = &observed.rooms[0].settings;
+    assert_eq!(s.color.as_deref(), Some("ff8800"));
+    assert_eq!(s.cover.as_deref(), Some("cover-1"));
+    assert_eq!(s.indexing, Some(true));
+    assert_eq!(s.lifetime.as_ref().map(|l| l.value), Some(30));
+    assert_eq!(
+        s.watermark.as_ref().map(|w| w.additions.len()),
+        Some(2),
+        "{s:?}"
+    );
+    let user = &observed.users["pa@x.test"];
+    assert!(user.pending);
+    assert_eq!(
+        user.created.map(|c| c.to_rfc3339()),
+        Some("2026-10-01T07:30:00+00:00".to_string())
+    );
+    let pending: Vec<&str> = observed
+        .pending_users()
+        .iter()
+        .map(|u| u.email.as_str())
+        .collect();
+    assert_eq!(pending, ["pa@x.test"]);
+}
+
+#[tokio::test]
+async fn links_are_read_only_for_the_rooms_asked_for_and_no_password_is_kept() {
+    use docspace_provision::links::LinkKind;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/7/links"))
+        .respond_with(ok(
+            json!([
+                {"access": 2, "subjectType": 1,
+                 "sharedLink": {"id": "l1", "title": "Clients", "linkType": 1, "password": LINK_PW,
+                                "denyDownload": true, "internal": true, "primary": false,
+                                "shareLink": "https://x/s?key=LINKKEY",
+                                "expirationDate": "2027-01-31T00:00:00.0000000+00:00"}},
+                {"access": 11, "subjectType": 3,
+                 "sharedLink": {"id": "i1", "title": "Invite", "linkType": 0, "maxUseCount": 4,
+                                "currentUseCount": 1}},
+                {"access": 2, "subjectType": 0, "sharedToUser": profile("u", "u@x.test", "isVisitor")}
+            ]),
+            None,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/8/links"))
+        .respond_with(ok(json!([]), None))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/files/rooms/9/links"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"error": {"message": "The required folder was not found"}, "status": 1, "statusCode": 404}),
+        ))
+        .mount(&server)
+        .await;
+    let mut observed = state::Observed::default();
+    let ids = [7, 9].into_iter().collect();
+    state::read_links(&client(&server), &mut observed, &ids)
+        .await
+        .unwrap();
+    let links = &observed.links[&7];
+    assert_eq!(links.len(), 2, "the member row is not a link: {links:?}");
+    let ext = &links[0];
+    assert_eq!(ext.kind, LinkKind::External);
+    assert!(ext.has_password && ext.deny_download && ext.internal);
+    assert_eq!(
+        ext.expires.map(|d| d.timestamp()),
+        Some(
+            chrono::DateTime::parse_from_rfc3339("2027-01-31T00:00:00Z")
+                .unwrap()
+                .timestamp()
+        )
+    );
+    let inv = &links[1];
+    assert_eq!(inv.kind, LinkKind::Invitation);
+    assert_eq!((inv.max_uses, inv.uses), (Some(4), Some(1)));
+    assert!(!observed.links.contains_key(&8));
+    assert!(
+        observed.links_unreadable[&9].contains("not found"),
+        "{:?}",
+        observed.links_unreadable
+    );
+    // What a plan or report could carry of the observed state: no password, no link URL.
+    let text = format!(
+        "{} {:?}",
+        serde_json::to_string(&observed).unwrap(),
+        observed
+    );
+    assert!(!text.contains(LINK_PW), "{text}");
+    assert!(!text.contains("LINKKEY"), "{text}");
+    insta::assert_json_snapshot!(
+        "observed_links",
+        serde_json::to_value(&observed.links[&7]).unwrap()
+    );
+}
+
+#[test]
+fn pending_invitees_sort_oldest_first_with_unknown_dates_last() {
+    use chrono::TimeZone;
+    let user = |id: &str, created: Option<(i32, u32, u32)>, pending: bool| state::ObservedUser {
+        id: id.into(),
+        email: format!("{id}@x.test"),
+        user_type: docspace_provision::model::UserType::Guest,
+        pending,
+        terminated: false,
+        type_known: true,
+        created: created.map(|(y, m, d)| chrono::Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()),
+    };
+    let mut observed = state::Observed::default();
+    for u in [
+        user("young", Some((2026, 11, 20)), true),
+        user("unknown", None, true),
+        user("old", Some((2026, 9, 1)), true),
+        user("active", Some((2020, 1, 1)), false),
+    ] {
+        observed.users.insert(u.email.clone(), u);
+    }
+    let order: Vec<&str> = observed
+        .pending_users()
+        .iter()
+        .map(|u| u.id.as_str())
+        .collect();
+    assert_eq!(order, ["old", "young", "unknown"]);
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+    assert_eq!(
+        observed.users["young@x.test"]
+            .invitation_age(now)
+            .map(|a| a.num_days()),
+        Some(10)
+    );
+    assert_eq!(observed.users["unknown@x.test"].invitation_age(now), None);
 }

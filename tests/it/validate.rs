@@ -72,6 +72,115 @@ fixture_tests! {
     title_invisible => 0,
     email_invisible => 1,
     confusable => 0,
+    managed_tag => 1,
+    invitee_expires => 1,
+    link_mistakes => 1,
+    link_room_rules => 1,
+    link_password => 1,
+    room_settings => 1,
+}
+
+/// A password written in a manifest (as `password:` or where a variable name belongs) is
+/// refused, located by line, and never echoed: not the line, not the value, at any verbosity.
+#[test]
+fn a_password_in_the_manifest_is_refused_and_never_shown() {
+    for args in [
+        vec!["validate", "tests/fixtures/invalid/link_password.yaml"],
+        vec![
+            "validate",
+            "-vvv",
+            "tests/fixtures/invalid/link_password.yaml",
+        ],
+    ] {
+        let out = run(args);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        for secret in ["Tr0ub4dor", "c0rrect horse", "12345678"] {
+            assert!(
+                !out.stdout.contains(secret) && !out.stderr.contains(secret),
+                "{secret} shown:\n{}",
+                out.stderr
+            );
+        }
+        for location in [
+            "link_password.yaml:9:9",
+            "link_password.yaml:13:23",
+            "link_password.yaml:17:23",
+        ] {
+            assert!(
+                out.stderr.contains(location),
+                "no {location}:\n{}",
+                out.stderr
+            );
+        }
+        assert!(out.stderr.contains("password_env"), "{}", out.stderr);
+        // The well-formed `password_env` of the fourth link is accepted.
+        assert!(out.stderr.contains("3 errors"), "{}", out.stderr);
+    }
+}
+
+/// An invitee whose `expires` is already past is valid (it asks for the removal), while a
+/// link's past expiry is an error: the server refuses or silently drops it.
+#[test]
+fn a_past_expiry_is_valid_on_an_invitee_and_refused_on_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrooms:\n  - title: Sales\n    type: custom\n    invitees:\n      - email: gone@mail.com\n        access: read\n        expires: 2020-01-31\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    std::fs::write(
+        &path,
+        "version: 1\nrooms:\n  - title: Sales\n    type: custom\n    links:\n      - title: Old\n        kind: external\n        access: read\n        expires: 2020-01-31T10:00:00Z\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("manifest::link_expired"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("m.yaml:9:18"), "{}", out.stderr);
+}
+
+#[test]
+fn managed_tags_that_differ_between_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    let c = dir.path().join("c.yaml");
+    std::fs::write(
+        &a,
+        "version: 1\nmanaged_tag: provisioned\nrooms:\n  - title: Sales\n    type: custom\n",
+    )
+    .unwrap();
+    // The same tag in another case is the same tag on the portal: not a conflict.
+    std::fs::write(
+        &b,
+        "version: 1\nmanaged_tag: Provisioned\nrooms:\n  - title: Legal\n    type: custom\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    std::fs::write(
+        &c,
+        "version: 1\nmanaged_tag: infra-as-code\nrooms:\n  - title: Ops\n    type: custom\n",
+    )
+    .unwrap();
+    let out = run([
+        "validate".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+        c.as_os_str(),
+    ]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(
+        "validate_conflicting_managed_tag",
+        scrub(&out.stderr, dir.path())
+    );
 }
 
 #[test]

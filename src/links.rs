@@ -1,0 +1,1222 @@
+//! A room's sharing links (issue 13): the domain types for live and wanted links and the pure
+//! diff between them.
+//!
+//! The server's rules the diff follows are in docs/docspace-api.md, "Sharing links": which
+//! room types take which link kinds and access levels, at most one invitation link, at most
+//! five additional external links (none in form-filling rooms), primary external links that
+//! are never revoked, expiry dates that must lie ahead (and at most ten years ahead).
+//!
+//! Passwords. The server returns a link's password in clear text to whoever may read the
+//! room's links. The tool never keeps it: it is reduced at once to a [`PasswordDigest`], a
+//! hash keyed with a random key of this process, which is never serialised. The same is done
+//! with the password a manifest takes from its environment variable. So the diff can tell
+//! "unchanged", "set", "changed" and "removed" exactly, and a plan or report can only say
+//! that, never the password or anything a password could be guessed from.
+//!
+//! Every link write rebuilds all of the link's options on the server: an update that left
+//! the password out would remove it. So the request for an update always carries the
+//! password again when the manifest names one ([`update_request`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::docspace::wire::{
+    LINK_TYPE_EXTERNAL, LINK_TYPE_INVITATION, LinkDto, LinkRequest, parse_api_date,
+};
+use crate::model::{Access, RoomType};
+
+/// The two kinds of room links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKind {
+    /// Opens the room (or its files) to whoever has the link, signed in or not.
+    External,
+    /// Lets whoever follows it join the room as a member.
+    Invitation,
+}
+
+impl LinkKind {
+    pub fn wire(self) -> i64 {
+        match self {
+            LinkKind::External => LINK_TYPE_EXTERNAL,
+            LinkKind::Invitation => LINK_TYPE_INVITATION,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkKind::External => "external",
+            LinkKind::Invitation => "invitation",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LinkKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "external" | "public" => Some(LinkKind::External),
+            "invitation" | "invite" => Some(LinkKind::Invitation),
+            _ => None,
+        }
+    }
+
+    /// Access levels a link of this kind may grant in a room of `room_type`; empty when the
+    /// room type takes no link of this kind (docs/docspace-api.md, "Sharing links").
+    pub fn accesses(self, room_type: RoomType) -> &'static [Access] {
+        use Access::*;
+        match (self, room_type) {
+            (LinkKind::Invitation, RoomType::Custom) => {
+                &[ContentCreator, Editing, Review, Comment, Read]
+            }
+            (LinkKind::Invitation, RoomType::Public) => &[ContentCreator, Read],
+            (LinkKind::Invitation, RoomType::FormFilling) => &[ContentCreator, FillForms],
+            (LinkKind::Invitation, RoomType::Collaboration) => &[ContentCreator, Editing, Read],
+            (LinkKind::Invitation, RoomType::VirtualDataRoom) => {
+                &[ContentCreator, Editing, Read, FillForms]
+            }
+            (LinkKind::Invitation, RoomType::Ai) => &[ContentCreator, Read],
+            (LinkKind::External, RoomType::Custom | RoomType::Public) => {
+                &[Editing, FillForms, Review, Comment, Read]
+            }
+            (LinkKind::External, RoomType::FormFilling) => &[FillForms, Read],
+            (
+                LinkKind::External,
+                RoomType::Collaboration | RoomType::VirtualDataRoom | RoomType::Ai,
+            ) => &[],
+        }
+    }
+}
+
+impl fmt::Display for LinkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// At most this many invitation links per room.
+pub const MAX_INVITATION_LINKS: usize = 1;
+
+/// How many external links besides the primary one a room of this type may have.
+pub fn max_additional_external_links(room_type: RoomType) -> usize {
+    match room_type {
+        RoomType::Custom | RoomType::Public => 5,
+        _ => 0,
+    }
+}
+
+/// Whether rooms of this type have a primary external link the server keeps (revoking it
+/// makes a fresh one, or is refused).
+pub fn has_primary_link(room_type: RoomType) -> bool {
+    matches!(room_type, RoomType::Public | RoomType::FormFilling)
+}
+
+/// The server refuses expiry dates further ahead than this many years.
+pub const MAX_LINK_LIFETIME_YEARS: i64 = 10;
+
+/// The server's bounds of an invitation link's `maxUseCount`.
+pub const MAX_USES_RANGE: std::ops::RangeInclusive<i64> = 1..=1000;
+
+/// A keyed hash of a link password: equal for equal passwords within one run, meaningless
+/// outside it (the key is random per process), and never serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordDigest([u8; 32]);
+
+impl fmt::Debug for PasswordDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordDigest(..)")
+    }
+}
+
+/// The digest of `password` as the server stores it (it trims the password it is sent).
+pub fn password_digest(password: &str) -> PasswordDigest {
+    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        use rand::TryRngCore;
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut key)
+            .unwrap_or_else(|_| {
+                // No OS randomness: a key from the clock and the process id still keeps digests
+                // from being comparable across runs.
+                let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+                key.copy_from_slice(&Sha256::digest(seed.as_bytes()));
+            });
+        key
+    });
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(password.trim().as_bytes());
+    PasswordDigest(h.finalize().into())
+}
+
+/// A link as the portal has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedLink {
+    /// The link's uuid.
+    pub id: String,
+    pub title: String,
+    pub kind: LinkKind,
+    /// The primary external link of a public or form-filling room.
+    #[serde(default)]
+    pub primary: bool,
+    /// `None` for a value that is not a room role.
+    pub access: Option<Access>,
+    pub raw_access: i64,
+    #[serde(default)]
+    pub expires: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub expired: bool,
+    /// Signed-in users only (external links).
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub deny_download: bool,
+    /// Invitation links.
+    #[serde(default)]
+    pub max_uses: Option<i64>,
+    #[serde(default)]
+    pub uses: Option<i64>,
+    #[serde(default)]
+    pub has_password: bool,
+    /// Only in memory, see the module documentation.
+    #[serde(skip)]
+    pub password_digest: Option<PasswordDigest>,
+}
+
+impl ObservedLink {
+    /// `None` for a row that is not a link (no `sharedLink`) or has no id.
+    pub fn from_dto(d: &LinkDto) -> Option<ObservedLink> {
+        let s = d.shared_link.as_ref()?;
+        if s.id.trim().is_empty() {
+            return None;
+        }
+        // The row's subject type is the reliable mark (3 invitation, 1/4 external);
+        // `linkType` is the fallback.
+        let kind = match (d.subject_type, s.link_type) {
+            (Some(3), _) => LinkKind::Invitation,
+            (Some(1 | 4), _) => LinkKind::External,
+            (_, Some(LINK_TYPE_EXTERNAL)) => LinkKind::External,
+            _ => LinkKind::Invitation,
+        };
+        let digest = s
+            .password
+            .as_ref()
+            .map(|p| password_digest(p.expose_secret()));
+        Some(ObservedLink {
+            id: s.id.clone(),
+            title: s.title.clone().unwrap_or_default(),
+            kind,
+            primary: s.primary || d.subject_type == Some(4),
+            access: Access::from_wire(d.access),
+            raw_access: d.access,
+            expires: s.expiration_date.as_deref().and_then(parse_api_date),
+            expired: s.is_expired.unwrap_or(false),
+            internal: s.internal.unwrap_or(false),
+            deny_download: s.deny_download.unwrap_or(false),
+            max_uses: s.max_use_count,
+            uses: s.current_use_count,
+            has_password: digest.is_some(),
+            password_digest: digest,
+        })
+    }
+}
+
+/// A stable fingerprint of a room's live links, for saved plans: it changes when a link is
+/// added, revoked or changed, or gains or loses a password. A password changed to another
+/// cannot show here (digests do not outlive a run, by design); the plan's own comparison
+/// covered it when the plan was made.
+pub fn fingerprint(links: &[ObservedLink]) -> String {
+    let mut rows: Vec<String> = links
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap_or_default())
+        .collect();
+    rows.sort();
+    let mut h = Sha256::new();
+    for row in rows {
+        h.update(row.as_bytes());
+        h.update(b"\n");
+    }
+    format!("{:x}", h.finalize())[..16].to_string()
+}
+
+/// A link password as a manifest names it: the environment variable, and the digest of its
+/// value when the variable is set (`None`: not set, which the diff reports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordSpec {
+    pub env_name: String,
+    #[serde(skip)]
+    pub digest: Option<PasswordDigest>,
+}
+
+impl PasswordSpec {
+    /// Reads the variable now and keeps only its digest.
+    pub fn from_env(env_name: &str) -> PasswordSpec {
+        let digest = std::env::var(env_name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| password_digest(&v));
+        PasswordSpec {
+            env_name: env_name.to_string(),
+            digest,
+        }
+    }
+}
+
+/// A link as the manifest wants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredLink {
+    pub title: String,
+    pub kind: LinkKind,
+    pub access: Access,
+    pub expires: Option<DateTime<FixedOffset>>,
+    /// External links: signed-in users only.
+    pub internal: bool,
+    /// External links.
+    pub deny_download: bool,
+    /// Invitation links.
+    pub max_uses: Option<i64>,
+    /// External links.
+    pub password: Option<PasswordSpec>,
+}
+
+/// What happens to a link's password in an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordChange {
+    Unchanged,
+    /// The link has none and gets one.
+    Set,
+    /// The link has one and gets another.
+    Change,
+    /// The link has one and the manifest names none.
+    Remove,
+}
+
+/// One field of a link that an update changes (values as plans show them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "field")]
+pub enum FieldChange {
+    Title {
+        from: String,
+        to: String,
+    },
+    Access {
+        from: Option<Access>,
+        to: Access,
+    },
+    Expires {
+        from: Option<DateTime<FixedOffset>>,
+        to: Option<DateTime<FixedOffset>>,
+    },
+    Internal {
+        from: bool,
+        to: bool,
+    },
+    DenyDownload {
+        from: bool,
+        to: bool,
+    },
+    MaxUses {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+}
+
+/// One write the diff plans for a room's links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "change")]
+pub enum LinkChange {
+    Create {
+        title: String,
+        kind: LinkKind,
+        /// Whether the new link gets a password.
+        password: bool,
+    },
+    Update {
+        link_id: String,
+        /// The wanted title.
+        title: String,
+        kind: LinkKind,
+        changes: Vec<FieldChange>,
+        password: PasswordChange,
+    },
+    Revoke {
+        link_id: String,
+        title: String,
+        kind: LinkKind,
+    },
+}
+
+impl LinkChange {
+    /// The wanted (or, for a revoke, the live) title.
+    pub fn title(&self) -> &str {
+        match self {
+            LinkChange::Create { title, .. }
+            | LinkChange::Update { title, .. }
+            | LinkChange::Revoke { title, .. } => title,
+        }
+    }
+}
+
+/// Why a wanted link cannot be planned (for the planner to report against the manifest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkProblem {
+    /// The manifest link's title, when the problem belongs to one.
+    pub title: Option<String>,
+    pub message: String,
+}
+
+/// The result of [`diff`]: the writes in a safe order (revokes, then updates, then creates:
+/// a revoke frees a slot of the server's link limits) and what prevents others.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkDiff {
+    pub changes: Vec<LinkChange>,
+    pub problems: Vec<LinkProblem>,
+    /// Live links left alone that a reader may wonder about (a primary link under
+    /// `links_exact`, which the server does not let go).
+    pub notes: Vec<String>,
+}
+
+/// Compares the wanted links of one room with its live links.
+///
+/// Links are matched by title. A wanted invitation link with a new title takes over the
+/// room's invitation link (there can be only one), and in a form-filling room, whose only
+/// external link is the primary one, a wanted external link takes over the primary link.
+/// Live links the manifest does not name are left alone unless `exact`; primary links are
+/// never revoked. `now` decides which expiry dates lie in the past.
+pub fn diff(
+    room_type: RoomType,
+    desired: &[DesiredLink],
+    live: &[ObservedLink],
+    exact: bool,
+    now: DateTime<Utc>,
+) -> LinkDiff {
+    let mut out = LinkDiff::default();
+    let valid = check_desired(room_type, desired, now, &mut out.problems);
+
+    let mut live_by_title: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, l) in live.iter().enumerate() {
+        live_by_title.entry(l.title.as_str()).or_default().push(i);
+    }
+    let mut matched: BTreeSet<usize> = BTreeSet::new();
+    let mut revokes = Vec::new();
+    let mut updates = Vec::new();
+    let mut creates = Vec::new();
+    let mut unmatched_wanted = Vec::new();
+
+    for want in valid.iter().map(|&i| &desired[i]) {
+        match live_by_title.get(want.title.as_str()).map(Vec::as_slice) {
+            Some([one]) => {
+                let l = &live[*one];
+                matched.insert(*one);
+                if l.kind == want.kind {
+                    push_update(room_type, want, l, &mut updates, &mut out.problems);
+                } else if l.primary {
+                    out.problems.push(problem(
+                        want,
+                        format!(
+                            "the room's primary link is called \"{}\" and is an external link; \
+                             the server keeps it, so a {} link cannot take its title",
+                            l.title, want.kind
+                        ),
+                    ));
+                } else {
+                    // The server keeps a link's kind whatever a request says: replace it.
+                    revokes.push(revoke(l));
+                    creates.push(create(want));
+                }
+            }
+            Some(several) => {
+                matched.extend(several.iter().copied());
+                out.problems.push(problem(
+                    want,
+                    format!(
+                        "the room has {} links called \"{}\"; rename or revoke all but one in \
+                         DocSpace first",
+                        several.len(),
+                        want.title
+                    ),
+                ));
+            }
+            None => unmatched_wanted.push(want),
+        }
+    }
+
+    // A wanted link without a live namesake: take over the only link of its kind where the
+    // server allows no second one, else create it.
+    for want in unmatched_wanted {
+        let takeover = live.iter().enumerate().position(|(i, l)| {
+            !matched.contains(&i)
+                && l.kind == want.kind
+                && match want.kind {
+                    LinkKind::Invitation => true,
+                    LinkKind::External => {
+                        l.primary && max_additional_external_links(room_type) == 0
+                    }
+                }
+        });
+        match takeover {
+            Some(i) => {
+                matched.insert(i);
+                push_update(room_type, want, &live[i], &mut updates, &mut out.problems);
+            }
+            None => creates.push(create(want)),
+        }
+    }
+
+    for (i, l) in live.iter().enumerate() {
+        if matched.contains(&i) || !exact {
+            continue;
+        }
+        if l.primary {
+            out.notes.push(format!(
+                "the primary link \"{}\" is not in the manifest; it stays, because the server \
+                 does not let a room's primary link go",
+                l.title
+            ));
+        } else {
+            revokes.push(revoke(l));
+        }
+    }
+
+    check_limits(room_type, live, &revokes, &creates, &mut out.problems);
+    out.changes.extend(revokes);
+    out.changes.extend(updates);
+    out.changes.extend(creates);
+    out
+}
+
+fn problem(want: &DesiredLink, message: String) -> LinkProblem {
+    LinkProblem {
+        title: Some(want.title.clone()),
+        message,
+    }
+}
+
+fn create(want: &DesiredLink) -> LinkChange {
+    LinkChange::Create {
+        title: want.title.clone(),
+        kind: want.kind,
+        password: want.password.is_some(),
+    }
+}
+
+fn revoke(l: &ObservedLink) -> LinkChange {
+    LinkChange::Revoke {
+        link_id: l.id.clone(),
+        title: l.title.clone(),
+        kind: l.kind,
+    }
+}
+
+/// The indexes of the wanted links the server would accept; the rest become problems.
+fn check_desired(
+    room_type: RoomType,
+    desired: &[DesiredLink],
+    now: DateTime<Utc>,
+    problems: &mut Vec<LinkProblem>,
+) -> Vec<usize> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut valid = Vec::new();
+    let invitations = desired
+        .iter()
+        .filter(|d| d.kind == LinkKind::Invitation)
+        .count();
+    if invitations > MAX_INVITATION_LINKS {
+        problems.push(LinkProblem {
+            title: None,
+            message: format!("{invitations} invitation links are listed; a room has at most one"),
+        });
+    }
+    let latest = now + chrono::Duration::days(365 * MAX_LINK_LIFETIME_YEARS);
+    for (i, want) in desired.iter().enumerate() {
+        let before = problems.len();
+        if !seen.insert(want.title.as_str()) {
+            problems.push(problem(
+                want,
+                format!(
+                    "two links are called \"{}\"; links are matched by title",
+                    want.title
+                ),
+            ));
+        }
+        if want.title.trim().is_empty() {
+            problems.push(problem(want, "a link needs a title".into()));
+        }
+        let allowed = want.kind.accesses(room_type);
+        if allowed.is_empty() {
+            problems.push(problem(
+                want,
+                format!("a {room_type} room takes no {} links", want.kind),
+            ));
+        } else if !allowed.contains(&want.access) {
+            problems.push(problem(
+                want,
+                format!(
+                    "a {} link in a {room_type} room grants one of: {}",
+                    want.kind,
+                    allowed
+                        .iter()
+                        .map(|a| a.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if let Some(at) = want.expires {
+            if at.with_timezone(&Utc) <= now {
+                problems.push(problem(
+                    want,
+                    format!("the expiry {} is in the past", at.to_rfc3339()),
+                ));
+            } else if at.with_timezone(&Utc) > latest {
+                problems.push(problem(
+                    want,
+                    format!(
+                        "the expiry {} is more than {MAX_LINK_LIFETIME_YEARS} years ahead",
+                        at.to_rfc3339()
+                    ),
+                ));
+            }
+        }
+        match want.kind {
+            LinkKind::Invitation => {
+                if want.password.is_some() || want.deny_download || want.internal {
+                    problems.push(problem(
+                        want,
+                        "password, deny_download and internal apply to external links only".into(),
+                    ));
+                }
+                if let Some(n) = want.max_uses
+                    && !MAX_USES_RANGE.contains(&n)
+                {
+                    problems.push(problem(
+                        want,
+                        format!("max_uses must be between 1 and 1000, not {n}"),
+                    ));
+                }
+            }
+            LinkKind::External => {
+                if want.max_uses.is_some() {
+                    problems.push(problem(
+                        want,
+                        "max_uses applies to invitation links only".into(),
+                    ));
+                }
+                if let Some(p) = &want.password
+                    && p.digest.is_none()
+                {
+                    problems.push(problem(
+                        want,
+                        format!("the password variable {} is not set (or empty)", p.env_name),
+                    ));
+                }
+            }
+        }
+        if problems.len() == before {
+            valid.push(i);
+        }
+    }
+    valid
+}
+
+/// Plans an update of `l` to `want` when anything differs.
+fn push_update(
+    room_type: RoomType,
+    want: &DesiredLink,
+    l: &ObservedLink,
+    updates: &mut Vec<LinkChange>,
+    problems: &mut Vec<LinkProblem>,
+) {
+    let mut changes = Vec::new();
+    if l.title != want.title {
+        changes.push(FieldChange::Title {
+            from: l.title.clone(),
+            to: want.title.clone(),
+        });
+    }
+    if l.raw_access != want.access.wire() {
+        changes.push(FieldChange::Access {
+            from: l.access,
+            to: want.access,
+        });
+    }
+    // Compared to the second: the server stores finer, the manifest says less.
+    if l.expires.map(|d| d.timestamp()) != want.expires.map(|d| d.timestamp()) {
+        if l.primary && want.expires.is_some() {
+            problems.push(problem(
+                want,
+                "the room's primary link cannot expire; remove `expires`".into(),
+            ));
+            return;
+        }
+        changes.push(FieldChange::Expires {
+            from: l.expires,
+            to: want.expires,
+        });
+    }
+    let mut password = PasswordChange::Unchanged;
+    match want.kind {
+        LinkKind::External => {
+            if l.internal != want.internal {
+                if room_type == RoomType::Public {
+                    problems.push(problem(
+                        want,
+                        "in a public room the server keeps `internal` of an existing link as \
+                         it is; revoke the link in DocSpace or keep its setting"
+                            .into(),
+                    ));
+                    return;
+                }
+                changes.push(FieldChange::Internal {
+                    from: l.internal,
+                    to: want.internal,
+                });
+            }
+            if l.deny_download != want.deny_download {
+                changes.push(FieldChange::DenyDownload {
+                    from: l.deny_download,
+                    to: want.deny_download,
+                });
+            }
+            password = match (&want.password, &l.password_digest) {
+                (None, None) => PasswordChange::Unchanged,
+                (Some(_), None) => PasswordChange::Set,
+                (None, Some(_)) => PasswordChange::Remove,
+                (Some(p), Some(live)) => {
+                    if p.digest.as_ref() == Some(live) {
+                        PasswordChange::Unchanged
+                    } else {
+                        PasswordChange::Change
+                    }
+                }
+            };
+        }
+        LinkKind::Invitation => {
+            if l.max_uses != want.max_uses {
+                if let (Some(max), Some(used)) = (want.max_uses, l.uses)
+                    && max < used
+                {
+                    problems.push(problem(
+                        want,
+                        format!("max_uses {max} is below the {used} times the link was used"),
+                    ));
+                    return;
+                }
+                changes.push(FieldChange::MaxUses {
+                    from: l.max_uses,
+                    to: want.max_uses,
+                });
+            }
+        }
+    }
+    if !changes.is_empty() || password != PasswordChange::Unchanged {
+        updates.push(LinkChange::Update {
+            link_id: l.id.clone(),
+            title: want.title.clone(),
+            kind: want.kind,
+            changes,
+            password,
+        });
+    }
+}
+
+/// The server's link count limits after the planned revokes and creates.
+fn check_limits(
+    room_type: RoomType,
+    live: &[ObservedLink],
+    revokes: &[LinkChange],
+    creates: &[LinkChange],
+    problems: &mut Vec<LinkProblem>,
+) {
+    let revoked: BTreeSet<&str> = revokes
+        .iter()
+        .filter_map(|c| match c {
+            LinkChange::Revoke { link_id, .. } => Some(link_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let kept = |kind: LinkKind| {
+        live.iter()
+            .filter(|l| l.kind == kind && !l.primary && !revoked.contains(l.id.as_str()))
+            .count()
+    };
+    let created = |kind: LinkKind| {
+        creates
+            .iter()
+            .filter(|c| matches!(c, LinkChange::Create { kind: k, .. } if *k == kind))
+            .count()
+    };
+    let invitations = kept(LinkKind::Invitation) + created(LinkKind::Invitation);
+    if created(LinkKind::Invitation) > 0 && invitations > MAX_INVITATION_LINKS {
+        problems.push(LinkProblem {
+            title: None,
+            message: "the room would have two invitation links; a room has at most one".into(),
+        });
+    }
+    let limit = max_additional_external_links(room_type);
+    let externals = kept(LinkKind::External) + created(LinkKind::External);
+    if created(LinkKind::External) > 0 && externals > limit {
+        problems.push(LinkProblem {
+            title: None,
+            message: if limit == 0 {
+                format!("a {room_type} room takes no external links besides its primary one")
+            } else {
+                format!(
+                    "the room would have {externals} external links besides its primary one; \
+                     the server allows {limit} (set links_exact or revoke some in DocSpace)"
+                )
+            },
+        });
+    }
+}
+
+/// An expiry as the server wants it: ISO 8601 with offset, to the second.
+fn wire_date(d: &DateTime<FixedOffset>) -> String {
+    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The request that creates `link`, under a new id chosen here (a retried create then finds
+/// its own link instead of making a second one). `password` is the value of the link's
+/// password variable, read by the caller at apply time.
+pub fn create_request(link: &DesiredLink, password: Option<SecretString>) -> LinkRequest {
+    update_request(&uuid::Uuid::new_v4().to_string(), link, password)
+}
+
+/// The request that sets link `link_id` to `link`: the whole state, password included, since
+/// the server rebuilds every option of the link on each call.
+pub fn update_request(
+    link_id: &str,
+    link: &DesiredLink,
+    password: Option<SecretString>,
+) -> LinkRequest {
+    let external = link.kind == LinkKind::External;
+    LinkRequest {
+        link_id: link_id.to_string(),
+        access: link.access.wire(),
+        expiration_date: link.expires.as_ref().map(wire_date),
+        internal: external && link.internal,
+        title: link.title.clone(),
+        link_type: link.kind.wire(),
+        password: if external { password } else { None },
+        deny_download: external && link.deny_download,
+        max_use_count: if external { None } else { link.max_uses },
+    }
+}
+
+/// The request that revokes a link (access 0).
+pub fn revoke_request(link_id: &str, title: &str, kind: LinkKind) -> LinkRequest {
+    LinkRequest {
+        link_id: link_id.to_string(),
+        access: Access::None.wire(),
+        expiration_date: None,
+        internal: false,
+        title: title.to_string(),
+        link_type: kind.wire(),
+        password: None,
+        deny_download: false,
+        max_use_count: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .unwrap()
+    }
+
+    fn want(title: &str, kind: LinkKind, access: Access) -> DesiredLink {
+        DesiredLink {
+            title: title.into(),
+            kind,
+            access,
+            expires: None,
+            internal: false,
+            deny_download: false,
+            max_uses: None,
+            password: None,
+        }
+    }
+
+    fn live(id: &str, title: &str, kind: LinkKind, access: Access) -> ObservedLink {
+        ObservedLink {
+            id: id.into(),
+            title: title.into(),
+            kind,
+            primary: false,
+            access: Some(access),
+            raw_access: access.wire(),
+            expires: None,
+            expired: false,
+            internal: false,
+            deny_download: false,
+            max_uses: None,
+            uses: None,
+            has_password: false,
+            password_digest: None,
+        }
+    }
+
+    fn with_password(mut l: DesiredLink, value: &str) -> DesiredLink {
+        l.password = Some(PasswordSpec {
+            env_name: "LINK_PW".into(),
+            digest: Some(password_digest(value)),
+        });
+        l
+    }
+
+    fn live_password(mut l: ObservedLink, value: &str) -> ObservedLink {
+        l.has_password = true;
+        l.password_digest = Some(password_digest(value));
+        l
+    }
+
+    #[test]
+    fn same_links_plan_nothing() {
+        let mut w = with_password(
+            want("Clients", LinkKind::External, Access::Read),
+            "s3cret-pass",
+        );
+        w.expires = Some(date(2027, 1, 31));
+        w.deny_download = true;
+        let mut l = live_password(
+            live("l1", "Clients", LinkKind::External, Access::Read),
+            "s3cret-pass",
+        );
+        l.expires = Some(date(2027, 1, 31).with_timezone(&Utc).fixed_offset());
+        l.deny_download = true;
+        let d = diff(RoomType::Custom, &[w], &[l], false, now());
+        assert_eq!(d, LinkDiff::default());
+    }
+
+    #[test]
+    fn new_links_are_created_and_unlisted_ones_left_alone() {
+        let w = with_password(want("New", LinkKind::External, Access::Read), "pw-123456");
+        let other = live("l9", "Old", LinkKind::External, Access::Read);
+        let d = diff(RoomType::Custom, &[w], &[other], false, now());
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Create {
+                title: "New".into(),
+                kind: LinkKind::External,
+                password: true
+            }]
+        );
+        assert!(d.problems.is_empty());
+    }
+
+    #[test]
+    fn exact_revokes_unlisted_links_but_never_a_primary_one() {
+        let mut primary = live("p", "Link to the room", LinkKind::External, Access::Read);
+        primary.primary = true;
+        let other = live("l9", "Old", LinkKind::External, Access::Read);
+        let d = diff(RoomType::Public, &[], &[primary, other], true, now());
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Revoke {
+                link_id: "l9".into(),
+                title: "Old".into(),
+                kind: LinkKind::External
+            }]
+        );
+        assert_eq!(d.notes.len(), 1);
+        assert!(d.notes[0].contains("primary"));
+    }
+
+    #[test]
+    fn changed_fields_are_listed_and_the_password_compared() {
+        let mut w = with_password(want("C", LinkKind::External, Access::Read), "new-password");
+        w.internal = true;
+        let mut l = live_password(
+            live("l1", "C", LinkKind::External, Access::Comment),
+            "old-password",
+        );
+        l.expires = Some(date(2027, 1, 1));
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            std::slice::from_ref(&l),
+            false,
+            now(),
+        );
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Update {
+                link_id: "l1".into(),
+                title: "C".into(),
+                kind: LinkKind::External,
+                changes: vec![
+                    FieldChange::Access {
+                        from: Some(Access::Comment),
+                        to: Access::Read
+                    },
+                    FieldChange::Expires {
+                        from: Some(date(2027, 1, 1)),
+                        to: None
+                    },
+                    FieldChange::Internal {
+                        from: false,
+                        to: true
+                    },
+                ],
+                password: PasswordChange::Change,
+            }]
+        );
+        // Only the password differs: still an update; removed when the manifest has none.
+        let mut same = l.clone();
+        same.raw_access = Access::Read.wire();
+        same.access = Some(Access::Read);
+        same.expires = None;
+        same.internal = true;
+        let d = diff(
+            RoomType::Custom,
+            &[w.clone()],
+            &[same.clone()],
+            false,
+            now(),
+        );
+        assert!(matches!(
+            &d.changes[..],
+            [LinkChange::Update { changes, password: PasswordChange::Change, .. }] if changes.is_empty()
+        ));
+        let mut no_pw = w.clone();
+        no_pw.password = None;
+        let d = diff(RoomType::Custom, &[no_pw], &[same.clone()], false, now());
+        assert!(matches!(
+            &d.changes[..],
+            [LinkChange::Update {
+                password: PasswordChange::Remove,
+                ..
+            }]
+        ));
+        let mut bare = same;
+        bare.password_digest = None;
+        bare.has_password = false;
+        let d = diff(RoomType::Custom, &[w], &[bare], false, now());
+        assert!(matches!(
+            &d.changes[..],
+            [LinkChange::Update {
+                password: PasswordChange::Set,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn the_invitation_link_is_taken_over_under_a_new_title() {
+        let mut w = want("Join us", LinkKind::Invitation, Access::Editing);
+        w.max_uses = Some(20);
+        let l = live("inv", "Invitation link", LinkKind::Invitation, Access::Read);
+        let d = diff(RoomType::Collaboration, &[w], &[l], false, now());
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Update {
+                link_id: "inv".into(),
+                title: "Join us".into(),
+                kind: LinkKind::Invitation,
+                changes: vec![
+                    FieldChange::Title {
+                        from: "Invitation link".into(),
+                        to: "Join us".into()
+                    },
+                    FieldChange::Access {
+                        from: Some(Access::Read),
+                        to: Access::Editing
+                    },
+                    FieldChange::MaxUses {
+                        from: None,
+                        to: Some(20)
+                    },
+                ],
+                password: PasswordChange::Unchanged,
+            }]
+        );
+    }
+
+    #[test]
+    fn the_primary_link_of_a_form_filling_room_is_updated_not_duplicated() {
+        let w = want("Fill it", LinkKind::External, Access::FillForms);
+        let mut p = live("p", "Fill out", LinkKind::External, Access::FillForms);
+        p.primary = true;
+        let d = diff(RoomType::FormFilling, &[w], &[p], true, now());
+        assert!(matches!(
+            &d.changes[..],
+            [LinkChange::Update { link_id, .. }] if link_id == "p"
+        ));
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+    }
+
+    #[test]
+    fn server_rules_become_problems() {
+        let now = now();
+        let mut past = want("Past", LinkKind::External, Access::Read);
+        past.expires = Some(date(2025, 1, 1));
+        let mut far = want("Far", LinkKind::External, Access::Read);
+        far.expires = Some(date(2040, 1, 1));
+        let wrong_access = want("Edit", LinkKind::External, Access::ContentCreator);
+        let mut inv_pw = want("Inv", LinkKind::Invitation, Access::Read);
+        inv_pw.password = Some(PasswordSpec {
+            env_name: "X".into(),
+            digest: None,
+        });
+        let mut unset = want("Unset", LinkKind::External, Access::Read);
+        unset.password = Some(PasswordSpec {
+            env_name: "NOT_SET_PW".into(),
+            digest: None,
+        });
+        let d = diff(
+            RoomType::Custom,
+            &[past, far, wrong_access, inv_pw, unset],
+            &[],
+            false,
+            now,
+        );
+        assert!(d.changes.is_empty(), "{:?}", d.changes);
+        let text: Vec<String> = d.problems.iter().map(|p| p.message.clone()).collect();
+        let all = text.join("\n");
+        assert!(all.contains("in the past"), "{all}");
+        assert!(all.contains("more than 10 years"), "{all}");
+        assert!(all.contains("grants one of"), "{all}");
+        assert!(all.contains("external links only"), "{all}");
+        assert!(all.contains("NOT_SET_PW is not set"), "{all}");
+
+        let d = diff(
+            RoomType::VirtualDataRoom,
+            &[want("Ext", LinkKind::External, Access::Read)],
+            &[],
+            false,
+            now,
+        );
+        assert!(d.problems[0].message.contains("takes no external links"));
+
+        let two = [
+            want("A", LinkKind::Invitation, Access::Read),
+            want("B", LinkKind::Invitation, Access::Read),
+        ];
+        let d = diff(RoomType::Custom, &two, &[], false, now);
+        assert!(d.problems[0].message.contains("at most one"));
+    }
+
+    #[test]
+    fn the_external_link_limit_counts_links_left_alone() {
+        let live: Vec<ObservedLink> = (0..5)
+            .map(|i| {
+                live(
+                    &format!("l{i}"),
+                    &format!("Old {i}"),
+                    LinkKind::External,
+                    Access::Read,
+                )
+            })
+            .collect();
+        let w = want("Sixth", LinkKind::External, Access::Read);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &live,
+            false,
+            now(),
+        );
+        assert!(
+            d.problems[0].message.contains("allows 5"),
+            "{:?}",
+            d.problems
+        );
+        // With links_exact the old ones go first, which makes room.
+        let d = diff(RoomType::Custom, &[w], &live, true, now());
+        assert!(d.problems.is_empty());
+        assert_eq!(d.changes.len(), 6);
+        assert!(matches!(d.changes[0], LinkChange::Revoke { .. }));
+        assert!(matches!(d.changes[5], LinkChange::Create { .. }));
+    }
+
+    #[test]
+    fn a_kind_change_replaces_the_link_and_duplicate_live_titles_are_refused() {
+        let w = want("Same", LinkKind::Invitation, Access::Read);
+        let l = live("e", "Same", LinkKind::External, Access::Read);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            std::slice::from_ref(&l),
+            false,
+            now(),
+        );
+        assert!(matches!(
+            &d.changes[..],
+            [LinkChange::Revoke { .. }, LinkChange::Create { .. }]
+        ));
+        let mut l2 = l.clone();
+        l2.id = "e2".into();
+        let d = diff(RoomType::Custom, &[w], &[l, l2], false, now());
+        assert!(d.changes.is_empty());
+        assert!(d.problems[0].message.contains("2 links called"));
+    }
+
+    #[test]
+    fn requests_carry_the_whole_link_and_never_show_the_password() {
+        let mut w = want("C", LinkKind::External, Access::Read);
+        w.expires = Some(date(2027, 1, 31));
+        w.deny_download = true;
+        let req = update_request("id-1", &w, Some(SecretString::from("pw-visible-only-here")));
+        let debug = format!("{req:?}");
+        assert!(!debug.contains("pw-visible-only-here"), "{debug}");
+        assert_eq!(
+            serde_json::to_value(&req).unwrap(),
+            serde_json::json!({"linkId": "id-1", "access": 2,
+                "expirationDate": "2027-01-31T00:00:00+01:00", "internal": false, "title": "C",
+                "linkType": 1, "password": "pw-visible-only-here", "denyDownload": true})
+        );
+        let mut inv = want("I", LinkKind::Invitation, Access::Read);
+        inv.max_uses = Some(3);
+        let req = create_request(&inv, Some(SecretString::from("ignored-for-invites")));
+        let body = serde_json::to_value(&req).unwrap();
+        assert_eq!(body["linkType"], 0);
+        assert_eq!(body["maxUseCount"], 3);
+        assert!(body.get("password").is_none());
+        assert!(uuid::Uuid::parse_str(body["linkId"].as_str().unwrap()).is_ok());
+        let body = serde_json::to_value(revoke_request("x", "I", LinkKind::Invitation)).unwrap();
+        assert_eq!(body["access"], 0);
+    }
+
+    #[test]
+    fn fingerprints_ignore_order_and_see_every_change() {
+        let a = live("a", "A", LinkKind::External, Access::Read);
+        let b = live("b", "B", LinkKind::Invitation, Access::Read);
+        let base = fingerprint(&[a.clone(), b.clone()]);
+        assert_eq!(base, fingerprint(&[b.clone(), a.clone()]));
+        let mut pw = a.clone();
+        pw.has_password = true;
+        assert_ne!(base, fingerprint(&[pw, b.clone()]));
+        let mut later = a;
+        later.expires = Some(date(2027, 1, 1));
+        assert_ne!(base, fingerprint(&[later, b.clone()]));
+        assert_ne!(base, fingerprint(&[b]));
+    }
+
+    #[test]
+    fn digests_match_equal_passwords_and_do_not_serialise() {
+        assert_eq!(password_digest(" abc12345 "), password_digest("abc12345"));
+        assert_ne!(password_digest("abc12345"), password_digest("abc12346"));
+        let spec = PasswordSpec {
+            env_name: "PW".into(),
+            digest: Some(password_digest("abc12345")),
+        };
+        let text = serde_json::to_string(&spec).unwrap();
+        assert_eq!(text, r#"{"env_name":"PW"}"#);
+        assert_eq!(format!("{:?}", spec.digest), "Some(PasswordDigest(..))");
+    }
+}

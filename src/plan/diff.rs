@@ -1,0 +1,869 @@
+//! The pure diff: (desired, observed) -> [`Plan`]. No I/O. Output order is deterministic
+//! (rooms sorted by title, items by execution order, then key).
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{
+    Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
+    RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
+};
+use crate::manifest::{
+    Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject,
+};
+use crate::model::{self, Access, RoomType, SubjectKind, UserType};
+use crate::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom};
+
+/// Problems that need the portal to see, located in the manifest. Any error here stops the
+/// run before a change.
+pub type PortalProblems = Vec<Problem>;
+
+/// Diffs desired against observed. Returns the plan, or the located problems that forbid one.
+pub fn diff(
+    desired: &Desired,
+    observed: &Observed,
+    manifest_hash: String,
+) -> Result<Plan, PortalProblems> {
+    let mut problems = Vec::new();
+    let mut rooms = Vec::with_capacity(desired.rooms.len());
+    // Pinned ids claim their live rooms first, so a title match cannot take the same room.
+    let pinned: HashMap<i64, &DesiredRoom> = desired
+        .rooms
+        .iter()
+        .filter_map(|r| r.id.map(|id| (id, r)))
+        .collect();
+    let index = PortalIndex::new(desired, observed);
+    for room in &desired.rooms {
+        match plan_room(desired, observed, room, &pinned, &index, &mut problems) {
+            Some(p) => rooms.push(p),
+            None => continue,
+        }
+    }
+    if problems.iter().any(Problem::is_error) {
+        return Err(problems);
+    }
+    rooms.sort_by(|a, b| a.title.cmp(&b.title));
+    let summary = summarise(&rooms);
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        portal: observed.portal.clone(),
+        manifest_hash,
+        share: ShareSettings {
+            notify: desired.defaults.notify,
+            message: desired.defaults.message.clone(),
+            culture: desired.defaults.culture.clone(),
+        },
+        rooms,
+        summary,
+        unmanaged_connected_rooms: observed.connected_rooms.len(),
+    })
+}
+
+fn locate(
+    desired: &Desired,
+    origin: Origin,
+    code: &'static str,
+    message: String,
+    label: &str,
+    help: String,
+) -> Problem {
+    Problem::error(code, message)
+        .at(&desired.files[origin.file], origin.span, label)
+        .with_help(help)
+}
+
+/// Finds the live room for a manifest room (docs/architecture.md, "Identity"): by pinned id,
+/// else by title; then checks that its type is the manifest's.
+fn find_room<'a>(
+    desired: &Desired,
+    observed: &'a Observed,
+    room: &DesiredRoom,
+    pinned: &HashMap<i64, &DesiredRoom>,
+    index: &PortalIndex<'a>,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<&'a ObservedRoom>, ()> {
+    let live = match room.id {
+        Some(id) => match observed.rooms.iter().find(|r| r.id == id) {
+            Some(r) => Some(r),
+            None => {
+                problems.push(locate(
+                    desired,
+                    room.origin,
+                    "portal::pinned_id_missing",
+                    format!("room `{}` is pinned to id {id}, but the portal has no room {id} that this key can see", room.title),
+                    "pinned room",
+                    "check the id (it is in the room's URL), or remove `id:` to match by title".into(),
+                ));
+                return Err(());
+            }
+        },
+        None => by_title(desired, room, pinned, index, problems)?,
+    };
+    if let Some(live) = live
+        && live.room_type != Some(room.room_type)
+    {
+        let live_type = live.room_type.map_or_else(
+            || format!("type {}", live.raw_room_type.unwrap_or_default()),
+            |t| t.to_string(),
+        );
+        problems.push(locate(
+                desired,
+                room.origin,
+                "portal::room_type_differs",
+                format!("room `{}` (id {}) is a {live_type} room on the portal, not {}", room.title, live.id, room.room_type),
+                "type differs",
+                format!("DocSpace cannot change a room's type: write `type: {live_type}`, or give the new room another title"),
+            ));
+        return Err(());
+    }
+    Ok(live)
+}
+
+/// The one live room with the manifest room's stored title (see `model::title_matches`),
+/// `None` when there is none; a problem when several have it or another manifest room pins
+/// it.
+fn by_title<'a>(
+    desired: &Desired,
+    room: &DesiredRoom,
+    pinned: &HashMap<i64, &DesiredRoom>,
+    index: &PortalIndex<'a>,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<&'a ObservedRoom>, ()> {
+    // Sorted by id: the listing's order is the key user's own sort preference.
+    let candidates: &[&ObservedRoom] = index
+        .by_stored_title
+        .get(&room.title)
+        .map_or(&[], Vec::as_slice);
+    match candidates {
+        [] => Ok(None),
+        [one] => {
+            // The live room is already another manifest room's by `id:`: managing it twice
+            // would fight over it on every run.
+            let Some(owner) = pinned.get(&one.id) else {
+                return Ok(Some(*one));
+            };
+            problems.push(locate(
+                desired,
+                room.origin,
+                "portal::room_claimed_twice",
+                format!(
+                    "room `{}` matches room id {} by title, but room `{}` already pins that id",
+                    room.title, one.id, owner.title
+                ),
+                "same live room",
+                "one live room can be managed by one manifest entry: merge the two, or give this one another title".into(),
+            ));
+            Err(())
+        }
+        many => {
+            let ids: Vec<String> = many.iter().map(|r| r.id.to_string()).collect();
+            problems.push(locate(
+                desired,
+                room.origin,
+                "portal::ambiguous_title",
+                format!(
+                    "{} rooms on the portal are titled `{}` (ids {})",
+                    many.len(),
+                    room.title,
+                    ids.join(", ")
+                ),
+                "ambiguous title",
+                format!(
+                    "pin the room you mean with `id: {}` (or another of the ids above)",
+                    many[0].id
+                ),
+            ));
+            Err(())
+        }
+    }
+}
+
+/// One manifest room's plan, or `None` when a problem forbids it (pushed to `problems`).
+fn plan_room<'a>(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    pinned: &HashMap<i64, &DesiredRoom>,
+    index: &PortalIndex<'a>,
+    problems: &mut Vec<Problem>,
+) -> Option<RoomPlan> {
+    let live = find_room(desired, observed, room, pinned, index, problems).ok()?;
+    if let Some(live) = live
+        && let Some(error) = observed.unreadable.get(&live.id)
+    {
+        return Some(unreadable(room, live, error));
+    }
+    let members: &[ObservedMember] = live
+        .and_then(|r| observed.members.get(&r.id))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let fingerprint = state::fingerprint(live, live.map(|_| members));
+
+    // Resolve every invitee first, so that portal problems are all reported.
+    let targets: Vec<Option<Target>> = room
+        .invitees
+        .iter()
+        .map(|inv| resolve(desired, observed, room, inv, problems))
+        .collect();
+    if let Some(live) = live
+        && live.archived
+        && room.state == RoomState::Archived
+    {
+        // An archived room cannot be edited or shared; it is left as it is
+        // (docs/docspace-api.md, "Updating rooms").
+        let mut plan = left_alone(room, live, fingerprint, count_members(members));
+        plan.notes.push(RoomNote::ArchivedLeftAlone);
+        return Some(plan);
+    }
+
+    let mut items = room_items(room, live);
+    items.extend(share_items(
+        observed,
+        room,
+        live.is_some(),
+        members,
+        targets,
+    ));
+    if room.state == RoomState::Archived {
+        items.push(Item::new(&room.title, Change::Archive));
+    }
+    items.sort_by(|a, b| {
+        a.action()
+            .order()
+            .cmp(&b.action().order())
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let change = match (live, items.is_empty()) {
+        (None, _) => RoomChange::Create,
+        (Some(_), true) => RoomChange::Unchanged,
+        (Some(_), false) => RoomChange::Update,
+    };
+    Some(RoomPlan {
+        title: room.title.clone(),
+        room_type: room.room_type,
+        room_id: live.map(|r| r.id),
+        change,
+        fingerprint,
+        members_before: count_members(members),
+        items,
+        notes: room_notes(observed, room, live, index),
+    })
+}
+
+/// The room-level items: create, or unarchive and settings.
+fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>) -> Vec<Item> {
+    let Some(live) = live else {
+        let settings = RoomSettings {
+            title: Some(room.title.clone()),
+            tags: room.tags.as_ref().map(|t| t.iter().cloned().collect()),
+            quota: room.quota,
+            deny_download: room.deny_download,
+        };
+        return vec![Item::new(&room.title, Change::CreateRoom { settings })];
+    };
+    let mut items = Vec::new();
+    if live.archived && room.state == RoomState::Present {
+        items.push(Item::new(&room.title, Change::Unarchive));
+    }
+    let changes = setting_changes(room, live);
+    if !changes.is_empty() {
+        items.push(Item::new(&room.title, Change::UpdateRoom { changes }));
+    }
+    items
+}
+
+/// The member items: one per invitee whose access differs, and, in a `members: exact` room,
+/// a removal per member the manifest does not list.
+fn share_items(
+    observed: &Observed,
+    room: &DesiredRoom,
+    exists: bool,
+    members: &[ObservedMember],
+    targets: Vec<Option<Target>>,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    for (inv, target) in room.invitees.iter().zip(targets) {
+        let Some(target) = target else { continue };
+        listed.insert(member_key(&target));
+        items.extend(invitee_item(
+            observed,
+            &room.title,
+            exists,
+            inv.access,
+            target,
+            members,
+        ));
+    }
+    if room.members == MembersMode::Exact {
+        items.extend(unlisted_removals(observed, &room.title, members, &listed));
+    }
+    items
+}
+
+/// The item for one invitee, or `None` when the room already matches.
+fn invitee_item(
+    observed: &Observed,
+    key: &str,
+    exists: bool,
+    access: Access,
+    target: Target,
+    members: &[ObservedMember],
+) -> Option<Item> {
+    let current = members.iter().find(|m| match (&target, &m.subject) {
+        (Target::User { id, .. }, MemberSubject::User(u)) => &u.id == id,
+        (Target::Group { id, .. }, MemberSubject::Group(g)) => &g.id == id,
+        _ => false,
+    });
+    let item_key = format!("{key} / {}", target.label());
+    // A room the tool creates is owned by the key's user, who then shows only in the
+    // synthetic owner row (docs/docspace-api.md, "Reading members"): inviting them is
+    // meaningless and the read-back could never confirm it.
+    let targets_me =
+        matches!((&target, &observed.me), (Target::User { id, .. }, Some(me)) if *id == me.id);
+    if !exists && targets_me {
+        return None;
+    }
+    let change = match current {
+        // The owner and the key's own user cannot be re-shared; nothing to do.
+        Some(m) if m.is_owner || is_me(observed, m) => return None,
+        Some(m) if access == Access::None => Change::Remove {
+            target: as_member(target)?,
+            from_access: m.access,
+            reason: RemovalReason::AccessNone,
+        },
+        Some(m) if m.access == Some(access) => return None,
+        Some(m) => Change::ChangeAccess {
+            target: as_member(target)?,
+            access,
+            from_access: m.access,
+        },
+        None if access == Access::None => return None,
+        None => Change::Invite { target, access },
+    };
+    Some(Item::new(item_key, change))
+}
+
+/// A target that is already a member (a user or group by id); `None` for a new guest, who
+/// cannot be one.
+fn as_member(t: Target) -> Option<Member> {
+    match t {
+        Target::User { id, email } => Some(Member::User { id, email }),
+        Target::Group { id, name } => Some(Member::Group { id, name }),
+        Target::NewGuest { .. } => None,
+    }
+}
+
+/// Removals of the members a `members: exact` room does not list (never the owner or the
+/// key's own user).
+fn unlisted_removals(
+    observed: &Observed,
+    key: &str,
+    members: &[ObservedMember],
+    listed: &BTreeSet<String>,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    for m in members {
+        // Rows without a member role (the owner's ReadWrite) are not removable.
+        if m.is_owner || is_me(observed, m) || m.access.is_none() {
+            continue;
+        }
+        let target = match &m.subject {
+            MemberSubject::User(u) => Member::User {
+                id: u.id.clone(),
+                email: u.email.clone(),
+            },
+            MemberSubject::Group(g) => Member::Group {
+                id: g.id.clone(),
+                name: g.name.clone(),
+            },
+        };
+        if listed.contains(&member_key(&Target::from(target.clone()))) {
+            continue;
+        }
+        items.push(Item::new(
+            format!("{key} / {}", target.label()),
+            Change::Remove {
+                target,
+                from_access: m.access,
+                reason: RemovalReason::NotListed,
+            },
+        ));
+    }
+    items
+}
+
+/// The plan of a room whose members could not be read: nothing can be compared without
+/// them, so it is left out, and said so.
+fn unreadable(room: &DesiredRoom, live: &ObservedRoom, error: &str) -> RoomPlan {
+    let mut plan = left_alone(room, live, state::fingerprint(Some(live), None), 0);
+    plan.notes.push(RoomNote::Unreadable {
+        error: error.to_string(),
+    });
+    plan
+}
+
+/// The plan of a live room the planner does not compare (no items).
+fn left_alone(
+    room: &DesiredRoom,
+    live: &ObservedRoom,
+    fingerprint: String,
+    members_before: usize,
+) -> RoomPlan {
+    RoomPlan {
+        title: room.title.clone(),
+        room_type: room.room_type,
+        room_id: Some(live.id),
+        change: RoomChange::Unchanged,
+        fingerprint,
+        members_before,
+        items: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+/// What the hints need from the portal, computed once per plan rather than per manifest room
+/// (a first plan of 10,000 rooms against a 10,000-room portal must not compare every pair).
+struct PortalIndex<'a> {
+    /// Live rooms by the stored form of their title, sorted by id (what identity matches).
+    by_stored_title: HashMap<String, Vec<&'a ObservedRoom>>,
+    /// Live rooms by type and folded stored title (case and spacing ignored); the lowest id
+    /// when several fold alike.
+    by_folded_title: HashMap<(Option<RoomType>, String), &'a ObservedRoom>,
+    /// The portal's spelling of each tag seen on a listed room, by lower-cased name.
+    tag_spellings: HashMap<String, &'a str>,
+    /// Whether the quadratic fuzzy comparison fits [`SIMILARITY_BUDGET`].
+    fuzzy: bool,
+}
+
+impl<'a> PortalIndex<'a> {
+    fn new(desired: &Desired, observed: &'a Observed) -> PortalIndex<'a> {
+        let mut rooms: Vec<&ObservedRoom> = observed.rooms.iter().collect();
+        rooms.sort_by_key(|r| r.id);
+        let mut by_stored_title: HashMap<String, Vec<&ObservedRoom>> = HashMap::new();
+        let mut by_folded_title = HashMap::new();
+        let mut tag_spellings = HashMap::new();
+        for r in rooms {
+            let stored = model::sanitize_title(&r.title);
+            by_folded_title
+                .entry((r.room_type, fold_title(&stored)))
+                .or_insert(r);
+            by_stored_title.entry(stored).or_default().push(r);
+            for t in &r.tags {
+                tag_spellings.entry(t.to_lowercase()).or_insert(t.as_str());
+            }
+        }
+        PortalIndex {
+            by_stored_title,
+            by_folded_title,
+            tag_spellings,
+            fuzzy: desired.rooms.len().saturating_mul(observed.rooms.len()) <= SIMILARITY_BUDGET,
+        }
+    }
+}
+
+/// A title with case and runs of white space folded, for "is this the same title" hints.
+fn fold_title(t: &str) -> String {
+    t.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Identity and tag hints for one room (see [`RoomNote`]).
+fn room_notes(
+    observed: &Observed,
+    room: &DesiredRoom,
+    live: Option<&ObservedRoom>,
+    index: &PortalIndex,
+) -> Vec<RoomNote> {
+    let mut notes = Vec::new();
+    if room.id.is_none() {
+        for c in &observed.connected_rooms {
+            if model::title_matches(&c.title, &room.title) {
+                notes.push(RoomNote::ConnectedNamesake {
+                    id: c.id.clone(),
+                    provider: c.provider.clone(),
+                });
+            }
+        }
+    }
+    if live.is_none() && room.id.is_none() {
+        notes.extend(similar_room(observed, room, index));
+    }
+    // The portal keeps one spelling per tag (its tag table compares case-insensitively).
+    for tag in room.tags.iter().flatten() {
+        if let Some(existing) = index.tag_spellings.get(&tag.to_lowercase())
+            && *existing != tag
+        {
+            notes.push(RoomNote::TagSpelling {
+                requested: tag.clone(),
+                existing: existing.to_string(),
+            });
+        }
+    }
+    notes
+}
+
+/// How many title comparisons (manifest rooms x portal rooms) the fuzzy part of
+/// [`similar_room`] may make in one plan, so that a first plan of 10,000 new rooms against a
+/// 10,000-room portal stays fast; beyond it only case and spacing differences are hinted.
+const SIMILARITY_BUDGET: usize = 2_000_000;
+
+/// An existing room whose title is the planned create's but for case and spacing, or (on
+/// portals small enough for the comparison budget) within a small edit of it.
+fn similar_room(observed: &Observed, room: &DesiredRoom, index: &PortalIndex) -> Option<RoomNote> {
+    let wanted = fold_title(&room.title);
+    let hint = |r: &ObservedRoom| RoomNote::SimilarRoom {
+        id: r.id,
+        title: r.title.clone(),
+    };
+    if let Some(r) = index
+        .by_folded_title
+        .get(&(Some(room.room_type), wanted.clone()))
+    {
+        return Some(hint(r));
+    }
+    // Short titles are too close to everything to hint about.
+    if !index.fuzzy || wanted.chars().count() < 6 {
+        return None;
+    }
+    observed
+        .rooms
+        .iter()
+        .filter(|r| r.room_type == Some(room.room_type))
+        .map(|r| {
+            (
+                strsim::normalized_levenshtein(&wanted, &fold_title(&r.title)),
+                r,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.id.cmp(&a.1.id)))
+        .map(|(_, r)| hint(r))
+}
+
+/// Members that count for the removal guard: everyone but the owner row.
+fn count_members(members: &[ObservedMember]) -> usize {
+    members.iter().filter(|m| !m.is_owner).count()
+}
+
+fn member_key(t: &Target) -> String {
+    match t {
+        Target::User { id, .. } => format!("u:{id}"),
+        Target::Group { id, .. } => format!("g:{id}"),
+        Target::NewGuest { email } => format!("e:{email}"),
+    }
+}
+
+fn is_me(observed: &Observed, m: &ObservedMember) -> bool {
+    matches!((&m.subject, &observed.me), (MemberSubject::User(u), Some(me)) if u.id == me.id)
+}
+
+/// Resolves an invitee to a share target and checks the rules that need the portal: unknown
+/// groups, room-manager only for DocSpace admins and room admins (never for a new guest,
+/// whom the server validates as a guest: docs/docspace-api.md, "Roles per room type"),
+/// terminated accounts.
+fn resolve(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    inv: &DesiredInvitee,
+    problems: &mut Vec<Problem>,
+) -> Option<Target> {
+    match &inv.subject {
+        Subject::Group(name) => resolve_group(desired, observed, inv, name, problems),
+        Subject::Email(email) => resolve_email(desired, observed, room, inv, email, problems),
+    }
+}
+
+/// A group invitee: by name, ignoring case; refused when the portal has none or several.
+fn resolve_group(
+    desired: &Desired,
+    observed: &Observed,
+    inv: &DesiredInvitee,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Target> {
+    if let Some(ids) = observed.ambiguous_groups.get(&name.to_lowercase()) {
+        problems.push(locate(
+            desired,
+            inv.origin,
+            "portal::ambiguous_group",
+            format!(
+                "{} groups on the portal are named `{name}` when case is ignored (ids {})",
+                ids.len(),
+                ids.join(", ")
+            ),
+            "ambiguous group",
+            "rename one of the groups in DocSpace so that each name is unique".into(),
+        ));
+        return None;
+    }
+    match observed.groups.get(&name.to_lowercase()) {
+        Some(g) => Some(Target::Group {
+            id: g.id.clone(),
+            name: g.name.clone(),
+        }),
+        None => {
+            problems.push(locate(
+                desired,
+                inv.origin,
+                "portal::unknown_group",
+                format!("the portal has no group named `{name}`"),
+                "unknown group",
+                "group names are matched case-insensitively; create the group in DocSpace first, or fix the name".into(),
+            ));
+            None
+        }
+    }
+}
+
+/// A person invitee: an existing account by id, or a new guest by email.
+fn resolve_email(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    inv: &DesiredInvitee,
+    email: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Target> {
+    let problem = |code, message, label, help: &str| {
+        locate(desired, inv.origin, code, message, label, help.into())
+    };
+    let Some(u) = observed.users.get(email) else {
+        if inv.access == Access::RoomManager {
+            problems.push(problem(
+                "portal::room_manager_for_new_guest",
+                format!("`{email}` has no account on the portal, so would be invited as a guest, and guests cannot be room managers"),
+                "new guest",
+                "create the account as a room admin first (then it is invited by id), or use `content-creator`",
+            ));
+            return None;
+        }
+        return room
+            .room_type
+            .allows(inv.access, SubjectKind::User)
+            .then(|| Target::NewGuest {
+                email: email.to_string(),
+            });
+    };
+    if u.terminated {
+        problems.push(problem(
+            "portal::terminated_user",
+            format!("`{email}` is a disabled account on the portal"),
+            "disabled account",
+            "DocSpace silently skips disabled accounts; re-enable the account or remove the invitee",
+        ));
+        return None;
+    }
+    if !u.user_type.allows(inv.access) {
+        problems.push(problem(
+            "portal::role_not_allowed_for_user_type",
+            format!("`{email}` is a {} and cannot be a room manager", user_type_name(u.user_type)),
+            "not a room admin",
+            "only DocSpace admins and room admins can manage rooms; change the person's type in DocSpace, or use `content-creator`",
+        ));
+        return None;
+    }
+    Some(Target::User {
+        id: u.id.clone(),
+        email: email.to_string(),
+    })
+}
+
+fn user_type_name(t: UserType) -> &'static str {
+    match t {
+        UserType::DocSpaceAdmin => "DocSpace admin",
+        UserType::RoomAdmin => "room admin",
+        UserType::User => "user",
+        UserType::Guest => "guest",
+    }
+}
+
+/// The settings of a live room that differ from the manifest (empty when it matches).
+fn setting_changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange> {
+    let mut out = Vec::new();
+    if room.id.is_some() && live.title != room.title {
+        out.push(SettingChange::Title {
+            from: live.title.clone(),
+            to: room.title.clone(),
+        });
+    }
+    // A case difference in a tag is no change (see `model::tags_match`).
+    if let Some(tags) = &room.tags
+        && !model::tags_match(tags, &live.tags)
+    {
+        out.push(SettingChange::Tags {
+            from: live.tags.iter().cloned().collect(),
+            to: tags.iter().cloned().collect(),
+        });
+    }
+    // `quotaLimit` is only reported when room quotas are enabled
+    // (docs/docspace-api.md, "Reading a room"): without it, the quota cannot be compared and is not re-sent on
+    // every run.
+    if let Some(q) = room.quota
+        && let Some(current) = live.quota
+        && current != q.wire()
+    {
+        out.push(SettingChange::Quota {
+            from: quota_from_wire(current),
+            to: q,
+        });
+    }
+    if let Some(d) = room.deny_download
+        && live.deny_download != Some(d)
+    {
+        out.push(SettingChange::DenyDownload {
+            from: live.deny_download.unwrap_or(false),
+            to: d,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{self, SourceFile};
+    use crate::plan::Action;
+    use crate::state::{ObservedGroup, ObservedUser};
+
+    fn desired(yaml: &str) -> Desired {
+        let mut problems = manifest::Problems::default();
+        let d = manifest::load_sources(vec![SourceFile::new("m.yaml", yaml)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        d
+    }
+
+    fn user(id: &str, email: &str, user_type: UserType) -> ObservedUser {
+        ObservedUser {
+            id: id.into(),
+            email: email.into(),
+            user_type,
+            pending: false,
+            terminated: false,
+            type_known: true,
+            created: None,
+        }
+    }
+
+    fn member(subject: MemberSubject, access: Access, is_owner: bool) -> ObservedMember {
+        ObservedMember {
+            subject,
+            access: if is_owner { None } else { Some(access) },
+            raw_access: if is_owner { 1 } else { access.wire() },
+            is_owner,
+            can_edit_access: !is_owner,
+        }
+    }
+
+    /// A portal with one collaboration room (id 5): owner `o`, the key's user `me` (a
+    /// DocSpace admin who is not the owner), a user and a group.
+    fn observed() -> Observed {
+        let me = user("me", "me@x.test", UserType::DocSpaceAdmin);
+        let members = vec![
+            member(
+                MemberSubject::User(user("o", "o@x.test", UserType::DocSpaceAdmin)),
+                Access::None,
+                true,
+            ),
+            member(MemberSubject::User(me.clone()), Access::RoomManager, false),
+            member(
+                MemberSubject::User(user("u", "u@x.test", UserType::User)),
+                Access::Read,
+                false,
+            ),
+            member(
+                MemberSubject::Group(ObservedGroup {
+                    id: "g".into(),
+                    name: "Sales".into(),
+                }),
+                Access::Read,
+                false,
+            ),
+        ];
+        Observed {
+            portal: "test".into(),
+            me: Some(me),
+            rooms: vec![ObservedRoom {
+                id: 5,
+                title: "R".into(),
+                room_type: Some(RoomType::Collaboration),
+                raw_room_type: Some(2),
+                archived: false,
+                tags: BTreeSet::new(),
+                quota: None,
+                custom_quota: false,
+                deny_download: None,
+                settings: Default::default(),
+            }],
+            members: [(5, members)].into_iter().collect(),
+            ..Observed::default()
+        }
+    }
+
+    #[test]
+    fn write_calls_count_one_share_batch_per_room() {
+        let d = desired(
+            "version: 1\nrooms:\n  - title: A\n    type: collaboration\n    state: archived\n    invitees:\n      - email: a@x.test\n        access: read\n      - email: b@x.test\n        access: read\n  - title: B\n    type: collaboration\n",
+        );
+        let plan = diff(&d, &Observed::default(), String::new()).unwrap();
+        // A: create, one share batch for both invitees, archive; B: create.
+        assert_eq!(plan.summary.write_calls, 4);
+    }
+
+    #[test]
+    fn exact_never_removes_the_owner_or_the_keys_own_user() {
+        let d = desired(
+            "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    members: exact\n",
+        );
+        let plan = diff(&d, &observed(), String::new()).unwrap();
+        let removed: Vec<&str> = plan.rooms[0]
+            .items
+            .iter()
+            .filter(|i| i.action() == Action::Remove)
+            .filter_map(Item::subject)
+            .collect();
+        assert_eq!(removed, ["Sales", "u@x.test"]);
+        assert_eq!(plan.rooms[0].members_before, 3);
+    }
+
+    #[test]
+    fn additive_leaves_unlisted_members_and_none_removes() {
+        let mut o = observed();
+        o.users
+            .insert("u@x.test".into(), user("u", "u@x.test", UserType::User));
+        let d = desired(
+            "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - email: u@x.test\n        access: none\n",
+        );
+        let plan = diff(&d, &o, String::new()).unwrap();
+        let items = &plan.rooms[0].items;
+        assert_eq!(items.len(), 1);
+        assert!(matches!(
+            items[0].change,
+            Change::Remove {
+                reason: RemovalReason::AccessNone,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_changed_type_is_a_located_error() {
+        let d = desired("version: 1\nrooms:\n  - title: R\n    type: custom\n");
+        let problems = diff(&d, &observed(), String::new()).unwrap_err();
+        assert_eq!(problems[0].code, "portal::room_type_differs");
+        assert_eq!(problems[0].location.as_deref(), Some("m.yaml:3:12"));
+    }
+
+    #[test]
+    fn output_is_sorted_by_title_whatever_the_manifest_order() {
+        let d = desired(
+            "version: 1\nrooms:\n  - title: Zed\n    type: custom\n  - title: Alpha\n    type: custom\n",
+        );
+        let plan = diff(&d, &Observed::default(), String::new()).unwrap();
+        let titles: Vec<&str> = plan.rooms.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Alpha", "Zed"]);
+        assert_eq!(plan.summary.rooms_to_create, 2);
+    }
+}

@@ -1,0 +1,728 @@
+//! Plans: what `apply` will change, as data. The pure diff (desired, observed) -> [`Plan`]
+//! is in [`diff`]; loading and checking a saved plan is in [`saved`].
+//!
+//! A plan holds domain values only: no display text (made in `render/`) and no wire
+//! encodings (made where the client request is built). Each change is an [`Item`] with a
+//! stable key (room title + subject) so that plans, reports and re-runs line up, and a
+//! [`Change`] that carries exactly what that kind of change needs.
+//!
+//! Per room, items run in this order: create or unarchive, settings, one share batch
+//! (invite / change access / remove), archive. Unarchive comes before settings because the
+//! server refuses edits to archived rooms (docs/docspace-api.md, "Updating rooms").
+
+mod diff;
+pub mod done;
+pub mod saved;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::diff::{PortalProblems, diff};
+use crate::manifest::Quota;
+use crate::model::{Access, RoomType};
+
+/// The version of the plan / saved-plan JSON.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What an item does: the public `action` names of plans and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    CreateRoom,
+    Unarchive,
+    UpdateRoom,
+    Invite,
+    ChangeAccess,
+    Remove,
+    Archive,
+}
+
+impl Action {
+    /// Execution order within a room.
+    pub fn order(self) -> u8 {
+        match self {
+            Action::CreateRoom | Action::Unarchive => 0,
+            Action::UpdateRoom => 1,
+            Action::Invite | Action::ChangeAccess | Action::Remove => 2,
+            Action::Archive => 3,
+        }
+    }
+
+    pub fn is_share(self) -> bool {
+        matches!(self, Action::Invite | Action::ChangeAccess | Action::Remove)
+    }
+
+    /// The public name (`create_room`, `invite`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::CreateRoom => "create_room",
+            Action::Unarchive => "unarchive",
+            Action::UpdateRoom => "update_room",
+            Action::Invite => "invite",
+            Action::ChangeAccess => "change_access",
+            Action::Remove => "remove",
+            Action::Archive => "archive",
+        }
+    }
+}
+
+/// Who an invitation is for, as the share call needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Target {
+    /// An existing account, by id.
+    User {
+        id: String,
+        email: String,
+    },
+    /// No account yet: invited by email, which creates a pending guest
+    /// (docs/docspace-api.md, "Email invitations").
+    NewGuest {
+        email: String,
+    },
+    Group {
+        id: String,
+        name: String,
+    },
+}
+
+impl Target {
+    pub fn label(&self) -> &str {
+        match self {
+            Target::User { email, .. } | Target::NewGuest { email } => email,
+            Target::Group { name, .. } => name,
+        }
+    }
+}
+
+/// An existing member of a room: a user or a group, always by id. Only an invitation can
+/// name someone without an account (a [`Target::NewGuest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Member {
+    User { id: String, email: String },
+    Group { id: String, name: String },
+}
+
+impl Member {
+    pub fn label(&self) -> &str {
+        match self {
+            Member::User { email, .. } => email,
+            Member::Group { name, .. } => name,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Member::User { id, .. } | Member::Group { id, .. } => id,
+        }
+    }
+}
+
+impl From<Member> for Target {
+    fn from(m: Member) -> Target {
+        match m {
+            Member::User { id, email } => Target::User { id, email },
+            Member::Group { id, name } => Target::Group { id, name },
+        }
+    }
+}
+
+/// The settings a create sends (domain values; the client makes the wire form).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoomSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "quota_json::option"
+    )]
+    pub quota: Option<Quota>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_download: Option<bool>,
+}
+
+/// One setting of a live room that differs, with its live value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "field")]
+pub enum SettingChange {
+    /// A pinned room renamed to the manifest's title.
+    Title {
+        from: String,
+        to: String,
+    },
+    Tags {
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Quota {
+        #[serde(with = "quota_json")]
+        from: Quota,
+        #[serde(with = "quota_json")]
+        to: Quota,
+    },
+    DenyDownload {
+        from: bool,
+        to: bool,
+    },
+}
+
+impl SettingChange {
+    /// The settings an update sends: the `to` value of each change.
+    pub fn settings(changes: &[SettingChange]) -> RoomSettings {
+        let mut s = RoomSettings::default();
+        for c in changes {
+            match c {
+                SettingChange::Title { to, .. } => s.title = Some(to.clone()),
+                SettingChange::Tags { to, .. } => s.tags = Some(to.clone()),
+                SettingChange::Quota { to, .. } => s.quota = Some(*to),
+                SettingChange::DenyDownload { to, .. } => s.deny_download = Some(*to),
+            }
+        }
+        s
+    }
+}
+
+/// Why a member is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// The manifest says `access: none`.
+    AccessNone,
+    /// Not listed in a `members: exact` room.
+    NotListed,
+}
+
+/// What one item changes, with exactly what that change needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Change {
+    /// Create the room (its type is the room's); `settings` are sent with the create.
+    CreateRoom {
+        settings: RoomSettings,
+    },
+    Unarchive,
+    UpdateRoom {
+        changes: Vec<SettingChange>,
+    },
+    Invite {
+        target: Target,
+        access: Access,
+    },
+    ChangeAccess {
+        target: Member,
+        access: Access,
+        /// The live access before the change (`None` when the server reported a role this
+        /// tool does not know).
+        #[serde(default)]
+        from_access: Option<Access>,
+    },
+    Remove {
+        target: Member,
+        #[serde(default)]
+        from_access: Option<Access>,
+        reason: RemovalReason,
+    },
+    Archive,
+}
+
+impl Change {
+    pub fn action(&self) -> Action {
+        match self {
+            Change::CreateRoom { .. } => Action::CreateRoom,
+            Change::Unarchive => Action::Unarchive,
+            Change::UpdateRoom { .. } => Action::UpdateRoom,
+            Change::Invite { .. } => Action::Invite,
+            Change::ChangeAccess { .. } => Action::ChangeAccess,
+            Change::Remove { .. } => Action::Remove,
+            Change::Archive => Action::Archive,
+        }
+    }
+
+    /// The member or invitee label (email or group name), for member items.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Change::Invite { target, .. } => Some(target.label()),
+            Change::ChangeAccess { target, .. } | Change::Remove { target, .. } => {
+                Some(target.label())
+            }
+            Change::CreateRoom { .. }
+            | Change::Unarchive
+            | Change::UpdateRoom { .. }
+            | Change::Archive => None,
+        }
+    }
+
+    /// The access the item sets (`none` for removals), for member items.
+    pub fn access(&self) -> Option<Access> {
+        match self {
+            Change::Invite { access, .. } | Change::ChangeAccess { access, .. } => Some(*access),
+            Change::Remove { .. } => Some(Access::None),
+            Change::CreateRoom { .. }
+            | Change::Unarchive
+            | Change::UpdateRoom { .. }
+            | Change::Archive => None,
+        }
+    }
+
+    /// The live access a member item changes or removes.
+    pub fn from_access(&self) -> Option<Access> {
+        match self {
+            Change::ChangeAccess { from_access, .. } | Change::Remove { from_access, .. } => {
+                *from_access
+            }
+            Change::CreateRoom { .. }
+            | Change::Unarchive
+            | Change::UpdateRoom { .. }
+            | Change::Invite { .. }
+            | Change::Archive => None,
+        }
+    }
+}
+
+/// One planned change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// `room title` or `room title / subject`: stable across plan, report and re-runs.
+    pub key: String,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+impl Item {
+    pub fn new(key: impl Into<String>, change: Change) -> Item {
+        Item {
+            key: key.into(),
+            change,
+        }
+    }
+
+    pub fn action(&self) -> Action {
+        self.change.action()
+    }
+
+    /// The subject label (email or group), where relevant.
+    pub fn subject(&self) -> Option<&str> {
+        self.change.subject()
+    }
+}
+
+/// Whether a room is created, changed or left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomChange {
+    Create,
+    Update,
+    Unchanged,
+}
+
+/// Everything planned for one room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPlan {
+    pub title: String,
+    #[serde(rename = "type")]
+    pub room_type: RoomType,
+    /// The live room id (`None` when it is to be created).
+    pub room_id: Option<i64>,
+    pub change: RoomChange,
+    /// Fingerprint of the observed room when planned (see [`crate::state::fingerprint`]).
+    pub fingerprint: String,
+    /// Members before the plan (for the removal guard).
+    pub members_before: usize,
+    pub items: Vec<Item>,
+    /// What a reviewer should know beyond the items (see [`RoomNote`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<RoomNote>,
+}
+
+/// Why the removal guard refuses a room's removals (see [`guard`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "why")]
+pub enum GuardReason {
+    /// One of the removals is a room manager.
+    RoomManager,
+    /// More than [`REMOVAL_GUARD_SHARE`] of the room's members would go.
+    TooMany { removals: usize, members: usize },
+}
+
+/// Something a reviewer should know about a room's plan, beyond its items. Text is made in
+/// `render/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RoomNote {
+    /// A room with this title is kept in connected third-party storage, which the tool cannot
+    /// manage; it is not the manifest's room.
+    ConnectedNamesake {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
+    },
+    /// A planned create whose title is close to an existing room's (same but for case, or a
+    /// small edit such as a rename in the web UI): pin it with `id:` to adopt that room.
+    SimilarRoom { id: i64, title: String },
+    /// Tag names compare case-insensitively on the portal: asking for `requested` gives the
+    /// room the existing tag `existing`.
+    TagSpelling { requested: String, existing: String },
+    /// The room's members could not be read (after retries): the room is left out of this
+    /// plan, `apply` skips it, and the run's exit code says the portal may still differ.
+    Unreadable { error: String },
+    /// An archived room the manifest wants archived: left as it is, since the server
+    /// refuses edits to archived rooms (docs/docspace-api.md, "Updating rooms").
+    ArchivedLeftAlone,
+    /// `apply` would skip the room's `removals` unless `--allow-removals` is given (set by
+    /// the `plan` and `apply` commands, which know the flag).
+    RemovalGuard {
+        removals: usize,
+        reason: GuardReason,
+    },
+}
+
+impl RoomPlan {
+    /// Why the room was left out, when it could not be read.
+    pub fn unreadable_error(&self) -> Option<&str> {
+        self.notes.iter().find_map(|n| match n {
+            RoomNote::Unreadable { error } => Some(error.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Whether the room was left out because it could not be read.
+    pub fn is_unreadable(&self) -> bool {
+        self.unreadable_error().is_some()
+    }
+
+    /// Notes, when `allow_removals` is not given, which removals the guard would refuse
+    /// (replacing any such note a saved plan carries). Only rooms with items are touched.
+    pub fn mark_guarded_removals(&mut self, allow_removals: bool) {
+        self.notes
+            .retain(|n| !matches!(n, RoomNote::RemovalGuard { .. }));
+        if allow_removals || self.items.is_empty() {
+            return;
+        }
+        if let Some((removals, reason)) = guard(self) {
+            self.notes.push(RoomNote::RemovalGuard {
+                removals: removals.len(),
+                reason,
+            });
+        }
+    }
+}
+
+/// Removals beyond this share of a room's members need `--allow-removals`.
+pub const REMOVAL_GUARD_SHARE: f64 = 0.25;
+/// The share guard only applies to rooms with at least this many members.
+pub const REMOVAL_GUARD_MIN_MEMBERS: usize = 4;
+
+/// The removal items of `room` the guard refuses (indices into `room.items`) and why, or
+/// `None` when it lets them through.
+pub fn guard(room: &RoomPlan) -> Option<(Vec<usize>, GuardReason)> {
+    let removals: Vec<usize> = room
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.action() == Action::Remove)
+        .map(|(n, _)| n)
+        .collect();
+    if removals.is_empty() {
+        return None;
+    }
+    let managers = removals
+        .iter()
+        .any(|&n| room.items[n].change.from_access() == Some(Access::RoomManager));
+    let too_many = room.members_before >= REMOVAL_GUARD_MIN_MEMBERS
+        && removals.len() as f64 > REMOVAL_GUARD_SHARE * room.members_before as f64;
+    let reason = match (managers, too_many) {
+        (false, false) => return None,
+        (true, _) => GuardReason::RoomManager,
+        (false, true) => GuardReason::TooMany {
+            removals: removals.len(),
+            members: room.members_before,
+        },
+    };
+    Some((removals, reason))
+}
+
+/// Invitation settings from the manifest defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShareSettings {
+    pub notify: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culture: Option<String>,
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub rooms_to_create: usize,
+    pub rooms_to_update: usize,
+    pub rooms_unchanged: usize,
+    pub invitations: usize,
+    pub new_guests: usize,
+    pub access_changes: usize,
+    pub removals: usize,
+    pub archives: usize,
+    pub unarchives: usize,
+    /// POST and PUT requests `apply` will send at least (a create, a settings update, one
+    /// share batch, an archive or unarchive per room): what the portal's daily write limit
+    /// counts (docs/docspace-api.md, "Rate limits").
+    #[serde(default)]
+    pub write_calls: usize,
+    /// Rooms left out because they could not be read (see [`RoomNote::Unreadable`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rooms_unreadable: usize,
+}
+
+/// The portal's default daily limit of POST and PUT requests per user
+/// (docs/docspace-api.md, "Rate limits").
+pub const DAILY_WRITE_LIMIT: usize = 10_000;
+
+impl Summary {
+    pub fn has_changes(&self) -> bool {
+        self.rooms_to_create + self.rooms_to_update > 0
+    }
+}
+
+/// A whole plan. Also the saved-plan format (`plan --out`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub portal: String,
+    /// Hash of the manifests' text (saved plans).
+    pub manifest_hash: String,
+    pub share: ShareSettings,
+    pub rooms: Vec<RoomPlan>,
+    pub summary: Summary,
+    /// Rooms in connected third-party storage on the portal: listed, never managed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unmanaged_connected_rooms: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+
+    /// Sets or clears every changed room's removal-guard note (see
+    /// [`RoomPlan::mark_guarded_removals`]).
+    pub fn mark_guarded_removals(&mut self, allow_removals: bool) {
+        for room in &mut self.rooms {
+            room.mark_guarded_removals(allow_removals);
+        }
+    }
+}
+
+/// The counts of a plan's rooms, computed from the rooms (never read from a saved file).
+pub fn summarise(rooms: &[RoomPlan]) -> Summary {
+    let mut s = Summary::default();
+    for r in rooms {
+        if r.is_unreadable() {
+            s.rooms_unreadable += 1;
+        }
+        match r.change {
+            RoomChange::Create => s.rooms_to_create += 1,
+            RoomChange::Update => s.rooms_to_update += 1,
+            RoomChange::Unchanged => s.rooms_unchanged += 1,
+        }
+        // One share batch per room, whatever the number of members (a refused batch re-sent
+        // item by item costs more; this is the floor).
+        s.write_calls += usize::from(r.items.iter().any(|i| i.action().is_share()));
+        for i in &r.items {
+            count_item(&mut s, &i.change);
+        }
+    }
+    s
+}
+
+fn count_item(s: &mut Summary, change: &Change) {
+    match change {
+        Change::CreateRoom { .. } | Change::UpdateRoom { .. } => s.write_calls += 1,
+        Change::Archive => {
+            s.write_calls += 1;
+            s.archives += 1;
+        }
+        Change::Unarchive => {
+            s.write_calls += 1;
+            s.unarchives += 1;
+        }
+        Change::Invite { target, .. } => {
+            s.invitations += 1;
+            if matches!(target, Target::NewGuest { .. }) {
+                s.new_guests += 1;
+            }
+        }
+        Change::ChangeAccess { .. } => s.access_changes += 1,
+        Change::Remove { .. } => s.removals += 1,
+    }
+}
+
+/// A quota in plan JSON: a number of bytes, or `"unlimited"` (the plan's readers compare
+/// bytes; the manifest's own `{bytes: N}` form would be new to them).
+mod quota_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::manifest::Quota;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Bytes(u64),
+        Word(Unlimited),
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Unlimited {
+        Unlimited,
+    }
+
+    fn repr(q: Quota) -> Repr {
+        match q {
+            Quota::Unlimited => Repr::Word(Unlimited::Unlimited),
+            Quota::Bytes(b) => Repr::Bytes(b),
+        }
+    }
+
+    fn quota(r: Repr) -> Quota {
+        match r {
+            Repr::Word(Unlimited::Unlimited) => Quota::Unlimited,
+            Repr::Bytes(b) => Quota::Bytes(b),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(q: &Quota, s: S) -> Result<S::Ok, S::Error> {
+        repr(*q).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Quota, D::Error> {
+        Repr::deserialize(d).map(quota)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(q: &Option<Quota>, s: S) -> Result<S::Ok, S::Error> {
+            q.map(repr).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Quota>, D::Error> {
+            Option::<Repr>::deserialize(d).map(|r| r.map(quota))
+        }
+    }
+}
+
+/// A quota as the portal reports it (`-1`, or any negative value, for unlimited), in the
+/// manifest's terms (docs/docspace-api.md, "Reading a room").
+pub fn quota_from_wire(q: i64) -> Quota {
+    u64::try_from(q).map_or(Quota::Unlimited, Quota::Bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removal(n: usize, from: Access) -> Item {
+        Item::new(
+            format!("R / u{n}"),
+            Change::Remove {
+                target: Member::User {
+                    id: format!("u{n}"),
+                    email: format!("u{n}@x.test"),
+                },
+                from_access: Some(from),
+                reason: RemovalReason::NotListed,
+            },
+        )
+    }
+
+    pub(crate) fn room(members_before: usize, items: Vec<Item>) -> RoomPlan {
+        RoomPlan {
+            title: "R".into(),
+            room_type: RoomType::Custom,
+            room_id: Some(1),
+            change: RoomChange::Update,
+            fingerprint: String::new(),
+            members_before,
+            items,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn guard_refuses_more_than_a_quarter_of_four_or_more() {
+        // 1 of 4 = 25%: allowed.
+        assert!(guard(&room(4, vec![removal(1, Access::Read)])).is_none());
+        let (refused, why) = guard(&room(
+            4,
+            vec![removal(1, Access::Read), removal(2, Access::Read)],
+        ))
+        .unwrap();
+        assert_eq!(refused, vec![0, 1]);
+        assert_eq!(
+            why,
+            GuardReason::TooMany {
+                removals: 2,
+                members: 4
+            }
+        );
+        // Small rooms: the share rule does not apply.
+        assert!(
+            guard(&room(
+                3,
+                vec![removal(1, Access::Read), removal(2, Access::Read)]
+            ))
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn guard_refuses_any_room_manager() {
+        let (refused, why) = guard(&room(10, vec![removal(1, Access::RoomManager)])).unwrap();
+        assert_eq!(refused, vec![0]);
+        assert_eq!(why, GuardReason::RoomManager);
+    }
+
+    #[test]
+    fn items_keep_the_action_field_and_round_trip() {
+        let item = Item::new(
+            "R / a@x.test",
+            Change::Invite {
+                target: Target::NewGuest {
+                    email: "a@x.test".into(),
+                },
+                access: Access::Read,
+            },
+        );
+        let json = serde_json::to_value(&item).unwrap();
+        assert_eq!(json["action"], "invite");
+        assert_eq!(json["target"]["kind"], "new_guest");
+        assert_eq!(json["access"], "read");
+        let back: Item = serde_json::from_value(json).unwrap();
+        assert_eq!(back, item);
+    }
+
+    #[test]
+    fn quotas_are_bytes_or_unlimited_in_json() {
+        let s = RoomSettings {
+            quota: Some(Quota::Bytes(500)),
+            ..RoomSettings::default()
+        };
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"quota":500}"#);
+        let back: RoomSettings = serde_json::from_str(r#"{"quota":"unlimited"}"#).unwrap();
+        assert_eq!(back.quota, Some(Quota::Unlimited));
+        assert!(serde_json::from_str::<RoomSettings>(r#"{"quota":-5}"#).is_err());
+    }
+
+    #[test]
+    fn quotas_from_the_wire() {
+        assert_eq!(quota_from_wire(-1), Quota::Unlimited);
+        assert_eq!(quota_from_wire(1024), Quota::Bytes(1024));
+    }
+}
