@@ -14,8 +14,9 @@ use crate::manifest::{
     Subject,
 };
 use crate::model::{Access, RoomType, UserType};
-use crate::plan::{self, Plan};
-use crate::report::{Entry, Status};
+use crate::plan::{self, GuardReason, Plan};
+use crate::recheck;
+use crate::report::{Entry, Outcome, SkipReason};
 use crate::state;
 
 const PORTAL: &str = "https://memory.test";
@@ -35,10 +36,18 @@ fn room(title: &str, invitees: &[(&str, Access)]) -> DesiredRoom {
             .map(|(email, access)| DesiredInvitee {
                 subject: Subject::Email(email.to_string()),
                 written_email: None,
+                expires: None,
                 access: *access,
                 origin: Origin::default(),
             })
             .collect(),
+        links: Vec::new(),
+        links_exact: false,
+        color: None,
+        cover: None,
+        indexing: None,
+        lifetime: None,
+        watermark: None,
         origin: Origin::default(),
     }
 }
@@ -47,6 +56,7 @@ fn manifest(rooms: Vec<DesiredRoom>) -> Desired {
     Desired {
         files: vec![SourceFile::new("rooms.yaml", "")],
         defaults: Defaults::default(),
+        managed_tag: None,
         rooms,
     }
 }
@@ -82,13 +92,13 @@ async fn run(
     .await
 }
 
-/// The outcome of the item with `key`: its status and error message.
-fn outcome<'a>(entries: &'a [Entry], key: &str) -> (Status, Option<&'a str>) {
+/// The outcome of the item with `key`.
+fn outcome<'a>(entries: &'a [Entry], key: &str) -> &'a Outcome {
     let e = entries
         .iter()
         .find(|e| e.key == key)
         .unwrap_or_else(|| panic!("no entry {key} in {entries:#?}"));
-    (e.status, e.error.as_ref().map(|e| e.message.as_str()))
+    &e.outcome
 }
 
 fn access_of(portal: &MemoryPortal, room: i64, email: &str) -> Option<i64> {
@@ -116,11 +126,12 @@ async fn a_refused_share_batch_is_resent_item_by_item() {
     let (plan, known) = plan_for(&portal, &desired).await;
     let entries = run(&portal, &plan, &known, false, false).await;
 
-    assert_eq!(outcome(&entries, "R / ann@x.test").0, Status::Applied);
-    assert_eq!(outcome(&entries, "R / bob@x.test").0, Status::Applied);
-    let bad = entries.iter().find(|e| e.key == "R / bad@x.test").unwrap();
-    assert_eq!(bad.status, Status::Failed);
-    assert_eq!(bad.error.as_ref().unwrap().http_status, Some(403));
+    assert_eq!(outcome(&entries, "R / ann@x.test"), &Outcome::Applied);
+    assert_eq!(outcome(&entries, "R / bob@x.test"), &Outcome::Applied);
+    match outcome(&entries, "R / bad@x.test") {
+        Outcome::Failed(e) => assert_eq!(e.http_status, Some(403)),
+        other => panic!("{other:?}"),
+    }
     // The batch of three was refused at its second entry after applying the first; the first
     // is not re-sent, the other two go one by one.
     assert_eq!(
@@ -154,8 +165,8 @@ async fn an_ambiguous_create_is_reconciled_by_listing_and_never_sent_twice() {
     let (plan, known) = plan_for(&portal, &desired).await;
     let entries = run(&portal, &plan, &known, false, false).await;
 
-    assert_eq!(outcome(&entries, "New"), (Status::Applied, None));
-    assert_eq!(outcome(&entries, "New / ann@x.test").0, Status::Applied);
+    assert_eq!(outcome(&entries, "New"), &Outcome::Applied);
+    assert_eq!(outcome(&entries, "New / ann@x.test"), &Outcome::Applied);
     let created = portal.rooms_titled("New");
     assert_eq!(created.len(), 1, "exactly one room exists afterwards");
     assert_eq!(created[0].owner, ME);
@@ -191,9 +202,13 @@ async fn the_removal_guard_refuses_without_the_flag_and_removes_with_it() {
     let (plan, known) = plan_for(&portal, &desired).await;
     let entries = run(&portal, &plan, &known, false, false).await;
     for who in ["b", "c", "d"] {
-        let (status, message) = outcome(&entries, &format!("R / {who}@x.test"));
-        assert_eq!(status, Status::Skipped);
-        assert!(message.unwrap().contains("--allow-removals"), "{message:?}");
+        assert_eq!(
+            outcome(&entries, &format!("R / {who}@x.test")),
+            &Outcome::Skipped(SkipReason::RemovalGuard(GuardReason::TooMany {
+                removals: 3,
+                members: 4
+            }))
+        );
     }
     assert_eq!(portal.room(r).unwrap().members.len(), 4);
     assert!(portal.writes().is_empty());
@@ -201,8 +216,8 @@ async fn the_removal_guard_refuses_without_the_flag_and_removes_with_it() {
     let entries = run(&portal, &plan, &known, true, false).await;
     for who in ["b", "c", "d"] {
         assert_eq!(
-            outcome(&entries, &format!("R / {who}@x.test")).0,
-            Status::Applied
+            outcome(&entries, &format!("R / {who}@x.test")),
+            &Outcome::Applied
         );
     }
     let left = portal.room(r).unwrap().members;
@@ -222,8 +237,7 @@ async fn an_interrupted_run_starts_no_room() {
     let entries = run(&portal, &plan, &known, false, true).await;
     assert_eq!(entries.len(), 3);
     for e in &entries {
-        assert_eq!(e.status, Status::Skipped);
-        assert_eq!(e.error.as_ref().unwrap().message, apply::INTERRUPTED);
+        assert_eq!(e.outcome, Outcome::Skipped(SkipReason::Interrupted));
     }
     assert!(portal.writes().is_empty());
     assert!(portal.state().rooms.is_empty());
@@ -237,12 +251,14 @@ async fn a_spent_daily_limit_skips_every_room_with_changes() {
     let (plan, known) = plan_for(&portal, &desired).await;
     portal.faults(|f| f.limit_reached = Some("try again after midnight UTC".into()));
     let entries = run(&portal, &plan, &known, false, false).await;
-    let (status, message) = outcome(&entries, "New");
-    assert_eq!(status, Status::Skipped);
-    assert!(message.unwrap().starts_with(apply::LIMIT_REACHED));
-    assert!(message.unwrap().contains("midnight"));
+    assert_eq!(
+        outcome(&entries, "New"),
+        &Outcome::Skipped(SkipReason::LimitReached {
+            why: "try again after midnight UTC".into()
+        })
+    );
     // A room with nothing to do is still reported, as unchanged.
-    assert_eq!(outcome(&entries, "Same").0, Status::Unchanged);
+    assert_eq!(outcome(&entries, "Same"), &Outcome::Unchanged(None));
     assert!(portal.writes().is_empty());
     assert_eq!(
         portal.state().rooms.keys().copied().collect::<Vec<_>>(),
@@ -268,10 +284,11 @@ async fn an_invitee_dropped_without_an_error_is_reported_failed() {
     )]);
     let (plan, known) = plan_for(&portal, &desired).await;
     let entries = run(&portal, &plan, &known, false, false).await;
-    assert_eq!(outcome(&entries, "R / ann@x.test").0, Status::Applied);
-    let (status, message) = outcome(&entries, "R / hidden@x.test");
-    assert_eq!(status, Status::Failed);
-    assert!(message.unwrap().starts_with(apply::DROPPED), "{message:?}");
+    assert_eq!(outcome(&entries, "R / ann@x.test"), &Outcome::Applied);
+    match outcome(&entries, "R / hidden@x.test") {
+        Outcome::Failed(e) => assert!(e.message.starts_with(apply::DROPPED), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(access_of(&portal, r, "ann@x.test"), Some(2));
     assert_eq!(
         portal.room(r).unwrap().access_of(&Holder::User(hidden)),
@@ -302,13 +319,67 @@ async fn a_room_whose_members_cannot_be_read_is_skipped_and_the_others_go_on() {
     ]);
     let (plan, known) = plan_for(&portal, &desired).await;
     let entries = run(&portal, &plan, &known, false, false).await;
-    let (status, message) = outcome(&entries, "Bad");
-    assert_eq!(status, Status::Skipped);
-    assert!(
-        message.unwrap().contains("could not be read"),
-        "{message:?}"
-    );
-    assert_eq!(outcome(&entries, "Good / ann@x.test").0, Status::Applied);
+    match outcome(&entries, "Bad") {
+        Outcome::Skipped(SkipReason::Unreadable { error }) => {
+            assert!(error.contains("cannot be read"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(outcome(&entries, "Good / ann@x.test"), &Outcome::Applied);
     assert!(portal.room(bad).unwrap().members.is_empty());
     assert_eq!(access_of(&portal, good, "ann@x.test"), Some(2));
+}
+
+#[tokio::test]
+async fn a_saved_plan_room_changed_since_planning_is_skipped_as_stale() {
+    let portal = MemoryPortal::new();
+    let changed = portal.add_room("Changed", RoomType::Custom);
+    let steady = portal.add_room("Steady", RoomType::Custom);
+    portal.add_person("ann@x.test", UserType::User);
+    let desired = manifest(vec![
+        room("Changed", &[("ann@x.test", Access::Read)]),
+        room("Steady", &[("ann@x.test", Access::Read)]),
+    ]);
+    let (mut plan, _) = plan_for(&portal, &desired).await;
+    // Someone adds a member by hand between `plan --out` and `apply --plan`.
+    let bob = portal.add_person("bob@x.test", UserType::User);
+    portal.add_member(changed, Holder::User(bob), Access::Editing);
+
+    // What `apply --plan` does: re-read the plan's rooms, set the changed ones aside with
+    // their entries, run the rest.
+    let rechecked = recheck::recheck(&portal, &plan).await.unwrap();
+    assert_eq!(rechecked.changed.keys().copied().collect::<Vec<_>>(), [0]);
+    let mut entries = Vec::new();
+    let rooms = std::mem::take(&mut plan.rooms);
+    for (n, r) in rooms.into_iter().enumerate() {
+        match rechecked.changed.get(&n) {
+            Some(live) => {
+                let done = plan::done::already_done(
+                    &r,
+                    live.as_ref()
+                        .map(|(room, members)| (room, members.as_slice())),
+                );
+                entries.extend(apply::recheck_entries(&r, r.room_id, &done));
+            }
+            None => plan.rooms.push(r),
+        }
+    }
+    entries.extend(run(&portal, &plan, &rechecked.known, false, false).await);
+
+    assert_eq!(
+        outcome(&entries, "Changed / ann@x.test"),
+        &Outcome::Skipped(SkipReason::Stale)
+    );
+    assert_eq!(outcome(&entries, "Steady / ann@x.test"), &Outcome::Applied);
+    // Nothing was written to the changed room; the hand-made change is kept.
+    assert_eq!(access_of(&portal, changed, "ann@x.test"), None);
+    assert_eq!(access_of(&portal, changed, "bob@x.test"), Some(10));
+    assert_eq!(access_of(&portal, steady, "ann@x.test"), Some(2));
+    assert_eq!(
+        portal.writes(),
+        vec![Write::Share {
+            room: steady,
+            entries: 1
+        }]
+    );
 }

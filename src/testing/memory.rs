@@ -36,10 +36,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::docspace::{
     ApiError, CreateRoomRequest, DocSpaceApi, ErrorKind, FileOperationDto, GroupDto, GroupRefDto,
-    Invitation, NetworkKind, PAGE_SIZE, RoomDto, RoomListing, SearchArea, ShareDto, ShareRequest,
-    ShareResponse, UpdateRoomRequest, UserDto, UserRefDto,
+    Invitation, LinkDto, LinkRequest, NetworkKind, PAGE_SIZE, RoomDto, RoomListing, SearchArea,
+    ShareDto, ShareRequest, ShareResponse, SharedLinkDto, UpdateRoomRequest, UserDto, UserRefDto,
 };
 use crate::model::{Access, RoomType, UserType};
 
@@ -92,6 +94,47 @@ pub struct Room {
     pub owner: String,
     /// Stored shares in the order they were made, access as the wire integer.
     pub members: Vec<(Holder, i64)>,
+    /// Sharing links, as last set.
+    pub links: Vec<Link>,
+}
+
+/// A sharing link as the portal stores it, kept simple: what a request sets is what is
+/// listed. The server's finer rules are in docs/docspace-api.md, "Sharing links".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub id: String,
+    /// FileShare int.
+    pub access: i64,
+    pub title: String,
+    /// 0 invitation, 1 external.
+    pub link_type: i64,
+    pub internal: bool,
+    pub deny_download: bool,
+    pub expiration_date: Option<String>,
+    pub password: Option<String>,
+    pub max_use_count: Option<i64>,
+}
+
+impl Link {
+    fn dto(&self) -> LinkDto {
+        LinkDto {
+            access: self.access,
+            subject_type: Some(if self.link_type == 0 { 3 } else { 1 }),
+            shared_link: Some(SharedLinkDto {
+                id: self.id.clone(),
+                title: Some(self.title.clone()),
+                expiration_date: self.expiration_date.clone(),
+                link_type: Some(self.link_type),
+                password: self.password.clone().map(SecretString::from),
+                deny_download: Some(self.deny_download),
+                is_expired: Some(false),
+                primary: false,
+                internal: Some(self.internal),
+                max_use_count: self.max_use_count,
+                current_use_count: Some(0),
+            }),
+        }
+    }
 }
 
 impl Room {
@@ -126,6 +169,15 @@ pub enum Write {
     Share {
         room: i64,
         entries: usize,
+    },
+    /// A link created, changed or revoked.
+    Link {
+        room: i64,
+        link: String,
+    },
+    /// One call resending invitation emails, and to how many accounts.
+    Resend {
+        users: usize,
     },
 }
 
@@ -292,6 +344,7 @@ fn user_dto(p: &Person) -> UserDto {
         is_room_admin: p.user_type == UserType::RoomAdmin,
         is_collaborator: p.user_type == UserType::User,
         is_visitor: p.user_type == UserType::Guest,
+        registration_date: None,
     }
 }
 
@@ -455,6 +508,7 @@ impl MemoryPortal {
                     archived: false,
                     owner,
                     members: Vec::new(),
+                    links: Vec::new(),
                 },
             );
             id
@@ -524,6 +578,7 @@ impl MemoryPortal {
             archived: false,
             owner: s.me.clone(),
             members: Vec::new(),
+            links: Vec::new(),
         };
         let dto = s.room_dto(&room);
         s.rooms.insert(id, room);
@@ -720,6 +775,53 @@ impl MemoryPortal {
     }
 }
 
+impl MemoryPortal {
+    fn link(&self, room_id: i64, request: &LinkRequest) -> Result<Option<LinkDto>, ApiError> {
+        let mut s = self.lock();
+        let path = format!("{ROOMS}/{room_id}/links");
+        let Some(room) = s.rooms.get_mut(&room_id) else {
+            return Err(not_found("PUT", path));
+        };
+        if room.archived {
+            return Err(refused("PUT", path, "Access denied"));
+        }
+        let at = room.links.iter().position(|l| l.id == request.link_id);
+        let answer = if request.access == 0 {
+            if let Some(n) = at {
+                room.links.remove(n);
+            }
+            None
+        } else {
+            let link = Link {
+                id: request.link_id.clone(),
+                access: request.access,
+                title: request.title.clone(),
+                // An existing link keeps its kind.
+                link_type: at.map_or(request.link_type, |n| room.links[n].link_type),
+                internal: request.internal,
+                deny_download: request.deny_download,
+                expiration_date: request.expiration_date.clone(),
+                password: request
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose_secret().to_string()),
+                max_use_count: request.max_use_count,
+            };
+            let dto = link.dto();
+            match at {
+                Some(n) => room.links[n] = link,
+                None => room.links.push(link),
+            }
+            Some(dto)
+        };
+        s.writes.push(Write::Link {
+            room: room_id,
+            link: request.link_id.clone(),
+        });
+        Ok(answer)
+    }
+}
+
 impl DocSpaceApi for MemoryPortal {
     async fn me(&self) -> Result<UserDto, ApiError> {
         let s = self.lock();
@@ -842,6 +944,36 @@ impl DocSpaceApi for MemoryPortal {
         request: &ShareRequest,
     ) -> Result<ShareResponse, ApiError> {
         self.share(room_id, request)
+    }
+
+    async fn list_links(&self, room_id: i64) -> Result<Vec<LinkDto>, ApiError> {
+        let s = self.lock();
+        match s.rooms.get(&room_id) {
+            Some(r) => Ok(r.links.iter().map(Link::dto).collect()),
+            None => Err(not_found("GET", format!("{ROOMS}/{room_id}/links"))),
+        }
+    }
+
+    async fn set_link(
+        &self,
+        room_id: i64,
+        request: &LinkRequest,
+    ) -> Result<Option<LinkDto>, ApiError> {
+        self.link(room_id, request)
+    }
+
+    async fn resend_invitations(&self, user_ids: &[String]) -> Result<Vec<UserDto>, ApiError> {
+        let mut s = self.lock();
+        s.writes.push(Write::Resend {
+            users: user_ids.len(),
+        });
+        // Only accounts still waiting for their invitation are answered for.
+        Ok(user_ids
+            .iter()
+            .filter_map(|id| s.person(id))
+            .filter(|p| p.pending)
+            .map(user_dto)
+            .collect())
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {

@@ -14,6 +14,11 @@ fn create(title: &str, room_type: RoomType) -> CreateRoomRequest {
         tags: Some(vec!["Acme".into()]),
         quota: None,
         deny_download: None,
+        indexing: None,
+        lifetime: None,
+        watermark: None,
+        color: None,
+        cover: None,
     }
 }
 

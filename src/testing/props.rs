@@ -24,7 +24,7 @@ use crate::manifest::{
     SourceFile, Subject,
 };
 use crate::model::{Access, RoomType, SubjectKind, UserType};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Change, Plan};
 use crate::report::{Entry, Status};
 use crate::state;
 
@@ -320,6 +320,7 @@ fn build_desired(genes: &Genes) -> Desired {
             };
             invitees.push(DesiredInvitee {
                 written_email: None,
+                expires: None,
                 subject,
                 access,
                 origin: Origin::default(),
@@ -349,12 +350,20 @@ fn build_desired(genes: &Genes) -> Desired {
                 RoomState::Present
             },
             invitees,
+            links: Vec::new(),
+            links_exact: false,
+            color: None,
+            cover: None,
+            indexing: None,
+            lifetime: None,
+            watermark: None,
             origin: Origin::default(),
         });
     }
     Desired {
         files: vec![SourceFile::new("props.yaml", "")],
         defaults: Defaults::default(),
+        managed_tag: None,
         rooms,
     }
 }
@@ -395,10 +404,11 @@ fn removed_ids(plan: &Plan) -> BTreeMap<i64, Vec<String>> {
     let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for r in &plan.rooms {
         let Some(room_id) = r.room_id else { continue };
-        for i in r.items.iter().filter(|i| i.action == plan::Action::Remove) {
-            if let Some(plan::Target::User { id, .. } | plan::Target::Group { id, .. }) = &i.target
-            {
-                out.entry(room_id).or_default().push(id.clone());
+        for i in &r.items {
+            if let Change::Remove { target, .. } = &i.change {
+                out.entry(room_id)
+                    .or_default()
+                    .push(target.id().to_string());
             }
         }
     }
