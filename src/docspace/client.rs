@@ -1534,16 +1534,6 @@ impl super::DocSpaceApi for Client {
     ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
         Client::wait_room_state(self, id, operation, archived, timeout)
     }
-    fn delete_room(&self, id: i64) -> impl Future<Output = Result<(), ApiError>> + Send {
-        Client::delete_room(self, id)
-    }
-    fn wait_room_deleted(
-        &self,
-        id: i64,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        Client::wait_room_deleted(self, id, timeout)
-    }
     fn get_share(
         &self,
         room_id: i64,
@@ -1582,9 +1572,6 @@ impl super::DocSpaceApi for Client {
     ) -> impl Future<Output = Result<Option<UserDto>, ApiError>> + Send {
         Client::user_by_email(self, email)
     }
-    fn list_people(&self) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
-        Client::list_people(self)
-    }
     fn people_page(
         &self,
         start: i64,
@@ -1593,9 +1580,6 @@ impl super::DocSpaceApi for Client {
     }
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send {
         Client::list_groups(self)
-    }
-    fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
-        Client::get_group(self, id)
     }
 }
 

@@ -27,9 +27,16 @@ pub use wire::{
     UserRefDto, ValidationProblem, WatermarkRequest,
 };
 
-/// The DocSpace calls the tool makes. [`Client`] implements it over HTTP; tests implement it
-/// in memory. Semantics (paging, retries, `None` for an unknown email) are those documented
-/// on the [`Client`] methods of the same name.
+/// The DocSpace calls the engine makes: reading the portal ([`crate::state`]), applying a
+/// plan ([`crate::apply`]) and re-checking a saved plan ([`crate::recheck`]), plus the link
+/// and invitation-resend calls staged for the executor. [`Client`] implements it over HTTP;
+/// the in-memory portal of the tests implements it directly. Semantics (paging, retries,
+/// `None` for an unknown email) are those documented on the [`Client`] methods of the same
+/// name.
+///
+/// Kept narrow on purpose, so that a second implementation stays small: calls only `doctor`
+/// or the tests make (deleting a room and waiting for it to go, the whole people list, one
+/// group) are inherent methods of [`Client`], not part of the trait.
 pub trait DocSpaceApi: Send + Sync {
     /// The key owner's profile.
     fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send;
@@ -73,13 +80,6 @@ pub trait DocSpaceApi: Send + Sync {
         archived: bool,
         timeout: Duration,
     ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send;
-    fn delete_room(&self, id: i64) -> impl Future<Output = Result<(), ApiError>> + Send;
-    /// Polls until the room answers 404.
-    fn wait_room_deleted(
-        &self,
-        id: i64,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
     /// Every member row (owner row included), all pages.
     fn get_share(
         &self,
@@ -112,12 +112,9 @@ pub trait DocSpaceApi: Send + Sync {
         &self,
         email: &str,
     ) -> impl Future<Output = Result<Option<UserDto>, ApiError>> + Send;
-    /// Every account, pending invitees included.
-    fn list_people(&self) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send;
     fn people_page(
         &self,
         start: i64,
     ) -> impl Future<Output = Result<(Vec<UserDto>, Option<i64>), ApiError>> + Send;
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send;
-    fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send;
 }

@@ -162,9 +162,6 @@ pub enum Write {
     Unarchive {
         room: i64,
     },
-    Delete {
-        room: i64,
-    },
     /// One share call and how many entries it carried.
     Share {
         room: i64,
@@ -905,26 +902,6 @@ impl DocSpaceApi for MemoryPortal {
         }
     }
 
-    async fn delete_room(&self, id: i64) -> Result<(), ApiError> {
-        let mut s = self.lock();
-        if s.rooms.remove(&id).is_none() {
-            return Err(not_found("DELETE", format!("{ROOMS}/{id}")));
-        }
-        s.writes.push(Write::Delete { room: id });
-        Ok(())
-    }
-
-    async fn wait_room_deleted(&self, id: i64, _timeout: Duration) -> Result<(), ApiError> {
-        match self.lock().rooms.contains_key(&id) {
-            false => Ok(()),
-            true => Err(ApiError::new(
-                ErrorKind::WaitTimeout,
-                "GET",
-                format!("{ROOMS}/{id}"),
-            )),
-        }
-    }
-
     async fn get_share(&self, room_id: i64) -> Result<Vec<ShareDto>, ApiError> {
         let s = self.lock();
         let path = format!("{ROOMS}/{room_id}/share");
@@ -980,10 +957,6 @@ impl DocSpaceApi for MemoryPortal {
         Ok(self.lock().person_by_email(email).map(user_dto))
     }
 
-    async fn list_people(&self) -> Result<Vec<UserDto>, ApiError> {
-        Ok(self.lock().people.iter().map(user_dto).collect())
-    }
-
     async fn people_page(&self, start: i64) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
         let s = self.lock();
         let start = usize::try_from(start).unwrap_or(0);
@@ -1007,21 +980,5 @@ impl DocSpaceApi for MemoryPortal {
                 members_count: None,
             })
             .collect())
-    }
-
-    async fn get_group(&self, id: &str) -> Result<GroupDto, ApiError> {
-        let s = self.lock();
-        match s.group(id) {
-            Some(g) => Ok(GroupDto {
-                id: g.id.clone(),
-                name: g.name.clone(),
-                members_count: None,
-            }),
-            None => Err(ApiError::from_status(
-                404,
-                "GET",
-                format!("/api/2.0/group/{id}"),
-            )),
-        }
     }
 }
