@@ -239,8 +239,8 @@ struct Inner {
     max_retry_after: Duration,
     max_body_bytes: usize,
     max_retries: usize,
-    /// Set when a 429 asked for a wait longer than `max_retry_after` (a daily limit, section
-    /// 9): until then no further write is sent. Reads still go (they have their own budget
+    /// Set when a 429 asked for a wait longer than `max_retry_after` (a daily limit,
+    /// docs/docspace-api.md, "Rate limits"): until then no further write is sent. Reads still go (they have their own budget
     /// on the server, and a plan's reads are what tells the user where things stand).
     limit_until: std::sync::Mutex<Option<SystemTime>>,
     counters: Counters,
@@ -854,8 +854,8 @@ impl Client {
             Call::new(Method::GET, "/api/2.0/people/email", CallClass::Read).query("email", email);
         match self.fetch(call).await {
             Ok(user) => Ok(Some(user)),
-            // Section 7: an unknown email is 404 with a JSON message ("The user could not be
-            // found"). An unknown or suspended portal is also 404 but with an empty body
+            // An unknown email is 404 with a JSON message ("The user could not be found";
+            // docs/docspace-api.md, "People and groups lookup"). An unknown or suspended portal is also 404 but with an empty body
             // (docs/docspace-api.md, "Authentication"): that must stay an error, or every invitee would look new.
             Err(e) if e.is_not_found() && e.message().is_some() => Ok(None),
             Err(e) => Err(e),
@@ -1077,7 +1077,8 @@ impl Client {
         })
         .adjust(|e: &ApiError, next: Option<Duration>| {
             let next = next?;
-            // Section 9: honour Retry-After; a very long one (a daily limit) ends the call.
+            // Honour Retry-After; a very long one (a daily limit) ends the call
+            // (docs/docspace-api.md, "Rate limits").
             match e.retry_after() {
                 Some(wait) if wait > max_retry_after => None,
                 Some(wait) => Some(wait.max(Duration::from_millis(1))),
