@@ -245,3 +245,53 @@ async fn tags_keep_the_portal_spelling() {
     tags.sort();
     assert_eq!(tags, vec!["Acme".to_string(), "new".to_string()]);
 }
+
+#[tokio::test]
+async fn links_are_set_listed_and_revoked_and_resends_answer_for_pending_accounts() {
+    use crate::docspace::LinkRequest;
+    let portal = MemoryPortal::new();
+    let room = portal.add_room("R", RoomType::Custom);
+    let link = |access| LinkRequest {
+        link_id: "l-1".into(),
+        access,
+        expiration_date: None,
+        internal: false,
+        title: "Partners".into(),
+        link_type: 1,
+        password: None,
+        deny_download: true,
+        max_use_count: None,
+    };
+    let made = portal
+        .set_link(room, &link(Access::Read.wire()))
+        .await
+        .unwrap();
+    assert_eq!(made.unwrap().shared_link.unwrap().id, "l-1");
+    let listed = portal.list_links(room).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].access, 2);
+    assert_eq!(listed[0].subject_type, Some(1));
+    assert!(portal.set_link(room, &link(0)).await.unwrap().is_none());
+    assert!(portal.list_links(room).await.unwrap().is_empty());
+
+    portal
+        .set_share(
+            room,
+            &share(vec![Invitation::by_email(
+                "new@x.test",
+                Access::Read.wire(),
+            )]),
+        )
+        .await
+        .unwrap();
+    let pending = portal.person_by_email("new@x.test").unwrap().id;
+    let answered = portal
+        .resend_invitations(&[pending.clone(), ME.to_string()])
+        .await
+        .unwrap();
+    assert_eq!(
+        answered.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        [pending.as_str()]
+    );
+    assert_eq!(portal.writes().last(), Some(&Write::Resend { users: 2 }));
+}
