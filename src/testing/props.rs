@@ -90,6 +90,9 @@ struct ManifestRoomGenes {
     invitees: Vec<(usize, usize, bool)>,
     /// Write group names in another case.
     group_case: bool,
+    /// When the portal has a room of this title: 0 match it by title, 1 pin its id, 2 pin its
+    /// id and rename it.
+    pin: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -136,10 +139,22 @@ fn manifest_room() -> impl Strategy<Value = ManifestRoomGenes> {
         prop::option::of(any::<bool>()),
         prop::collection::vec((0..SUBJECTS, 0usize..8, prop::bool::weighted(0.15)), 0..7),
         any::<bool>(),
+        0u8..3,
     )
         .prop_map(
-            |(title, archived, exact, tags, quota_gib, deny_download, invitees, group_case)| {
+            |(
+                title,
+                archived,
+                exact,
+                tags,
+                quota_gib,
+                deny_download,
+                invitees,
+                group_case,
+                pin,
+            )| {
                 ManifestRoomGenes {
+                    pin,
                     title,
                     archived,
                     exact,
@@ -215,8 +230,8 @@ fn roles(room_type: RoomType, who: &Who) -> Vec<Access> {
         .collect()
 }
 
-/// Builds the portal the genes describe; returns it with the ids of the subjects.
-fn build_portal(genes: &Genes) -> (MemoryPortal, BTreeMap<usize, Holder>) {
+/// Builds the portal the genes describe; returns it with the room ids by title index.
+fn build_portal(genes: &Genes) -> (MemoryPortal, BTreeMap<usize, i64>) {
     let portal = MemoryPortal::new();
     portal.with(|s| s.quotas_enabled = genes.quotas_enabled);
     let mut holders = BTreeMap::new();
@@ -239,13 +254,14 @@ fn build_portal(genes: &Genes) -> (MemoryPortal, BTreeMap<usize, Holder>) {
         };
         holders.insert(n, holder);
     }
-    let mut seen = BTreeSet::new();
+    let mut rooms = BTreeMap::new();
     for r in &genes.portal_rooms {
-        if !seen.insert(r.title) {
+        if rooms.contains_key(&r.title) {
             continue;
         }
         let room_type = genes.room_types[r.title];
         let id = portal.add_room(&format!("Room {}", r.title), room_type);
+        rooms.insert(r.title, id);
         let owner = match (r.owned_by_boss, holders.get(&SUBJECT_BOSS)) {
             (true, Some(Holder::User(boss))) => boss.clone(),
             _ => ME.to_string(),
@@ -285,11 +301,11 @@ fn build_portal(genes: &Genes) -> (MemoryPortal, BTreeMap<usize, Holder>) {
             room.members = members;
         });
     }
-    (portal, holders)
+    (portal, rooms)
 }
 
-/// The manifest the genes describe.
-fn build_desired(genes: &Genes) -> Desired {
+/// The manifest the genes describe; `live` are the portal's room ids by title index.
+fn build_desired(genes: &Genes, live: &BTreeMap<usize, i64>) -> Desired {
     let mut rooms = Vec::new();
     let mut seen = BTreeSet::new();
     for r in &genes.manifest_rooms {
@@ -327,9 +343,12 @@ fn build_desired(genes: &Genes) -> Desired {
             });
         }
         rooms.push(DesiredRoom {
-            title: format!("Room {}", r.title),
+            title: match (r.pin, live.get(&r.title)) {
+                (2, Some(_)) => format!("Room {} renamed", r.title),
+                _ => format!("Room {}", r.title),
+            },
             room_type,
-            id: None,
+            id: live.get(&r.title).copied().filter(|_| r.pin > 0),
             tags: r
                 .tags
                 .as_ref()
@@ -415,10 +434,35 @@ fn removed_ids(plan: &Plan) -> BTreeMap<i64, Vec<String>> {
     out
 }
 
-/// The holders the manifest names with `access: none` in each room (by title).
-fn named_for_removal(desired: &Desired, after: &PortalState) -> BTreeMap<String, BTreeSet<Holder>> {
-    let mut out: BTreeMap<String, BTreeSet<Holder>> = BTreeMap::new();
-    for r in &desired.rooms {
+/// The live room a manifest room manages before the run: its pinned id, else the room with
+/// its title.
+fn live_id(room: &DesiredRoom, before: &PortalState) -> Option<i64> {
+    room.id.or_else(|| {
+        before
+            .rooms
+            .values()
+            .find(|r| r.title == room.title)
+            .map(|r| r.id)
+    })
+}
+
+/// Per live room of a `members: additive` manifest room, the holders the manifest names with
+/// `access: none` (the only ones it may remove).
+fn additive_rooms(
+    desired: &Desired,
+    before: &PortalState,
+    after: &PortalState,
+) -> BTreeMap<i64, BTreeSet<Holder>> {
+    let mut out: BTreeMap<i64, BTreeSet<Holder>> = BTreeMap::new();
+    for r in desired
+        .rooms
+        .iter()
+        .filter(|r| r.members == MembersMode::Additive)
+    {
+        let Some(id) = live_id(r, before) else {
+            continue;
+        };
+        let named = out.entry(id).or_default();
         for inv in r.invitees.iter().filter(|i| i.access == Access::None) {
             let holder = match &inv.subject {
                 Subject::Email(e) => after
@@ -432,15 +476,15 @@ fn named_for_removal(desired: &Desired, after: &PortalState) -> BTreeMap<String,
                     .find(|x| x.name.eq_ignore_ascii_case(g))
                     .map(|x| Holder::Group(x.id.clone())),
             };
-            out.entry(r.title.clone()).or_default().extend(holder);
+            named.extend(holder);
         }
     }
     out
 }
 
 fn check(genes: &Genes) -> Result<(), TestCaseError> {
-    let (portal, _) = build_portal(genes);
-    let desired = build_desired(genes);
+    let (portal, live) = build_portal(genes);
+    let desired = build_desired(genes, &live);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -470,13 +514,7 @@ fn check(genes: &Genes) -> Result<(), TestCaseError> {
         prop_assert!(failed.is_empty(), "items failed: {failed:#?}");
 
         let after = portal.state();
-        let asked_removed = named_for_removal(&desired, &after);
-        let additive: BTreeSet<&str> = desired
-            .rooms
-            .iter()
-            .filter(|r| r.members == MembersMode::Additive)
-            .map(|r| r.title.as_str())
-            .collect();
+        let additive = additive_rooms(&desired, &before, &after);
         for (id, old) in &before.rooms {
             let new = after.rooms.get(id).expect("no room is deleted");
             prop_assert_eq!(&new.owner, &old.owner, "the owner of room {} changed", id);
@@ -486,10 +524,9 @@ fn check(genes: &Genes) -> Result<(), TestCaseError> {
                 "the key's user lost its place in room {}",
                 id
             );
-            if additive.contains(old.title.as_str()) {
-                let named = asked_removed.get(&old.title);
+            if let Some(named) = additive.get(id) {
                 for (holder, _) in &old.members {
-                    if named.is_some_and(|n| n.contains(holder)) {
+                    if named.contains(holder) {
                         continue;
                     }
                     prop_assert!(
