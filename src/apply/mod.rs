@@ -518,7 +518,7 @@ mod tests {
             rooms,
             unmanaged_connected_rooms: 0,
             managed: None,
-            expiring: Vec::new(),
+            expiring: None,
         }
     }
 

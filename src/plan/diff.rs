@@ -61,7 +61,7 @@ pub fn diff(
         summary,
         unmanaged_connected_rooms: observed.connected_rooms.len(),
         managed,
-        expiring: Vec::new(),
+        expiring: None,
     })
 }
 

@@ -36,6 +36,15 @@ pub struct Expiring {
     pub at: DateTime<Utc>,
 }
 
+/// The memberships that end within the plan's warning window (never empty in a plan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringSoon {
+    /// The window, in days from the moment of planning.
+    pub within_days: u32,
+    /// By moment, then room and subject.
+    pub memberships: Vec<Expiring>,
+}
+
 /// The memberships of `desired` ending after `now` and at most `window` later, by moment,
 /// then room and subject.
 pub fn expiring(desired: &Desired, now: DateTime<Utc>, window: Duration) -> Vec<Expiring> {
@@ -58,9 +67,14 @@ pub fn expiring(desired: &Desired, now: DateTime<Utc>, window: Duration) -> Vec<
     out
 }
 
-/// Sets the plan's list of memberships expiring within `window_days` of `now`.
+/// Sets the plan's list of memberships expiring within `window_days` of `now` (`None` when
+/// there are none).
 pub fn warn_expiring(plan: &mut Plan, desired: &Desired, now: DateTime<Utc>, window_days: u32) {
-    plan.expiring = expiring(desired, now, Duration::days(i64::from(window_days)));
+    let memberships = expiring(desired, now, Duration::days(i64::from(window_days)));
+    plan.expiring = (!memberships.is_empty()).then_some(ExpiringSoon {
+        within_days: window_days,
+        memberships,
+    });
 }
 
 #[cfg(test)]

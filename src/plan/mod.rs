@@ -19,7 +19,7 @@ pub mod saved;
 use serde::{Deserialize, Serialize};
 
 pub use self::diff::{PortalProblems, diff};
-pub use self::expiry::Expiring;
+pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
 use crate::manifest::Quota;
 use crate::model::{Access, RoomType};
@@ -526,8 +526,8 @@ pub struct Plan {
     pub managed: Option<ManagedRooms>,
     /// Memberships whose `expires:` falls within the warning window (see [`expiry`]), set by
     /// the `plan` and `apply` commands, which know the window.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub expiring: Vec<Expiring>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiring: Option<ExpiringSoon>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -202,7 +202,7 @@ mod tests {
                 orphans: Vec::new(),
                 prune: true,
             }),
-            expiring: Vec::new(),
+            expiring: None,
         }
     }
 

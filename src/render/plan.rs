@@ -344,7 +344,7 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
         return lines;
     }
     lines.push(format!(
-        "Orphans: {} {} the marker tag but no manifest room; {}",
+        "Orphans: {} {} the marker tag but no manifest room; {} {} (never {}):",
         rooms(m.orphans.len()),
         if m.orphans.len() == 1 {
             "carries"
@@ -352,10 +352,16 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
             "carry"
         },
         if m.prune {
-            "this plan archives them (never deletes them):"
+            "this plan archives"
         } else {
-            "`apply --prune` archives them (never deletes them):"
-        }
+            "`apply --prune` archives"
+        },
+        if m.orphans.len() == 1 { "it" } else { "them" },
+        if m.orphans.len() == 1 {
+            "deletes it"
+        } else {
+            "deletes them"
+        },
     ));
     for o in &m.orphans {
         lines.push(format!(
@@ -371,19 +377,21 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
 /// The warning about memberships whose `expires:` falls within the plan's warning window:
 /// a scheduled drift check announces these before access ends.
 pub fn expiring_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String> {
-    if plan.expiring.is_empty() {
+    let Some(soon) = &plan.expiring else {
         return Vec::new();
-    }
-    let n = plan.expiring.len();
+    };
+    let n = soon.memberships.len();
     let mut lines = vec![format!(
-        "Warning: {} within the warning window:",
+        "Warning: {} within {} {}:",
         if n == 1 {
             "1 membership expires".to_string()
         } else {
             format!("{n} memberships expire")
-        }
+        },
+        soon.within_days,
+        if soon.within_days == 1 { "day" } else { "days" }
     )];
-    for e in &plan.expiring {
+    for e in &soon.memberships {
         lines.push(format!(
             "  - {} / {}: access ends {}",
             quote(&e.room),

@@ -293,7 +293,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
         rooms,
         unmanaged_connected_rooms: 0,
         managed: None,
-        expiring: Vec::new(),
+        expiring: None,
         summary: Summary {
             rooms_to_create: 2000,
             invitations: 10_000,
@@ -449,7 +449,7 @@ fn hostile_plan() -> docspace_provision::plan::Plan {
         },
         unmanaged_connected_rooms: 0,
         managed: None,
-        expiring: Vec::new(),
+        expiring: None,
     }
 }
 

@@ -188,7 +188,7 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         summary: Summary::default(),
         unmanaged_connected_rooms: 0,
         managed: None,
-        expiring: Vec::new(),
+        expiring: None,
     };
     let entries = docspace_provision::apply::execute(
         &client(&server),
