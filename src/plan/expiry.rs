@@ -94,6 +94,72 @@ mod tests {
     }
 
     #[test]
+    fn an_expired_member_is_removed_and_an_expired_newcomer_never_invited() {
+        use crate::model::{RoomType, UserType};
+        use crate::plan::{Change, RemovalReason};
+        use crate::state::{MemberSubject, Observed, ObservedMember, ObservedRoom, ObservedUser};
+        let uma = ObservedUser {
+            id: "u".into(),
+            email: "uma@x.test".into(),
+            user_type: UserType::User,
+            pending: false,
+            terminated: false,
+            type_known: true,
+            created: None,
+        };
+        let observed = Observed {
+            portal: "p".into(),
+            rooms: vec![ObservedRoom {
+                id: 1,
+                title: "R".into(),
+                room_type: Some(RoomType::Custom),
+                raw_room_type: Some(5),
+                archived: false,
+                tags: Default::default(),
+                quota: None,
+                custom_quota: false,
+                deny_download: None,
+                settings: Default::default(),
+            }],
+            members: [(
+                1,
+                vec![ObservedMember {
+                    subject: MemberSubject::User(uma.clone()),
+                    access: Some(crate::model::Access::Editing),
+                    raw_access: 10,
+                    is_owner: false,
+                    can_edit_access: true,
+                }],
+            )]
+            .into_iter()
+            .collect(),
+            users: [("uma@x.test".to_string(), uma)].into_iter().collect(),
+            ..Observed::default()
+        };
+        let d = desired(
+            "version: 1\nrooms:\n  - title: R\n    type: custom\n    invitees:\n      - email: uma@x.test\n        access: editing\n        expires: 2030-01-04\n      - email: new@x.test\n        access: read\n        expires: 2030-01-02\n",
+        );
+        // Before: Uma is in step, the newcomer is invited.
+        let before =
+            crate::plan::diff(&d, &observed, String::new(), at("2030-01-01T00:00:00Z")).unwrap();
+        let actions: Vec<&str> = before.rooms[0]
+            .items
+            .iter()
+            .map(|i| i.action().name())
+            .collect();
+        assert_eq!(actions, ["invite"]);
+        // After: Uma is removed with the moment, the newcomer is not invited.
+        let after =
+            crate::plan::diff(&d, &observed, String::new(), at("2030-01-05T00:00:00Z")).unwrap();
+        let items = &after.rooms[0].items;
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert!(matches!(
+            items[0].change,
+            Change::Remove { reason: RemovalReason::Expired { at: moment }, .. } if moment == at("2030-01-04T00:00:00Z")
+        ));
+    }
+
+    #[test]
     fn only_memberships_ending_inside_the_window_are_listed() {
         let d = desired(
             "version: 1\nrooms:\n  - title: R\n    type: custom\n    invitees:\n      - email: soon@x.test\n        access: read\n        expires: 2030-01-04\n      - email: later@x.test\n        access: read\n        expires: 2030-01-31\n      - email: gone@x.test\n        access: read\n        expires: 2029-12-31\n      - email: always@x.test\n        access: read\n",

@@ -206,6 +206,101 @@ mod tests {
         }
     }
 
+    fn desired(yaml: &str) -> Desired {
+        let mut problems = crate::manifest::Problems::default();
+        let files = vec![crate::manifest::SourceFile::new("m.yaml", yaml)];
+        let d = crate::manifest::load_sources(files, &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        d
+    }
+
+    fn live(id: i64, title: &str, tags: &[&str], archived: bool) -> ObservedRoom {
+        ObservedRoom {
+            id,
+            title: title.into(),
+            room_type: Some(RoomType::Custom),
+            raw_room_type: Some(5),
+            archived,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            quota: None,
+            custom_quota: false,
+            deny_download: None,
+            settings: Default::default(),
+        }
+    }
+
+    #[test]
+    fn orphans_are_live_marked_unmatched_rooms_only() {
+        let observed = Observed {
+            portal: "p".into(),
+            rooms: vec![
+                live(1, "Kept", &["Managed"], false),
+                live(2, "Gone", &["MANAGED", "x"], false),
+                live(3, "Old", &["managed"], true),
+                live(4, "Other", &["x"], false),
+                ObservedRoom {
+                    room_type: None,
+                    raw_room_type: Some(42),
+                    ..live(5, "Strange", &["managed"], false)
+                },
+            ],
+            ..Observed::default()
+        };
+        let d = desired(
+            "version: 1\nmanaged_tag: managed\nrooms:\n  - title: Kept\n    type: custom\n",
+        );
+        let plan = crate::plan::diff(&d, &observed, String::new(), chrono::Utc::now()).unwrap();
+        let m = plan.managed.as_ref().unwrap();
+        let orphans: Vec<(i64, &str)> =
+            m.orphans.iter().map(|o| (o.id, o.title.as_str())).collect();
+        assert_eq!(orphans, [(2, "Gone")]);
+        // Kept, Gone and Strange carry the marker; Other and Strange are left alone.
+        assert_eq!((m.marked_rooms, m.unmanaged_rooms), (3, 2));
+        // The manifest room already carries the marker (in another case): no change.
+        assert_eq!(plan.rooms[0].change, RoomChange::Unchanged);
+
+        let mut pruned = plan.clone();
+        archive_orphans(&mut pruned);
+        assert_eq!(pruned.summary.rooms_to_prune, 1);
+        let gone = pruned.rooms.iter().find(|r| r.title == "Gone").unwrap();
+        assert_eq!(gone.items, vec![Item::new("Gone", Change::Archive)]);
+        assert_eq!(gone.room_id, Some(2));
+
+        // Without `managed_tag` nothing is reported and nothing is pruned.
+        let d = desired("version: 1\nrooms:\n  - title: Kept\n    type: custom\n");
+        let mut plan = crate::plan::diff(&d, &observed, String::new(), chrono::Utc::now()).unwrap();
+        assert!(plan.managed.is_none());
+        archive_orphans(&mut plan);
+        assert_eq!(plan.rooms.len(), 1);
+    }
+
+    #[test]
+    fn the_marker_is_added_to_creates_and_to_rooms_without_it() {
+        let observed = Observed {
+            portal: "p".into(),
+            rooms: vec![live(1, "Kept", &["x"], false)],
+            ..Observed::default()
+        };
+        let d = desired(
+            "version: 1\nmanaged_tag: managed\nrooms:\n  - title: Kept\n    type: custom\n  - title: New\n    type: custom\n    tags: [a]\n",
+        );
+        let plan = crate::plan::diff(&d, &observed, String::new(), chrono::Utc::now()).unwrap();
+        let kept = &plan.rooms[0];
+        assert_eq!(
+            kept.items[0].change,
+            Change::UpdateRoom {
+                changes: vec![crate::plan::SettingChange::Tags {
+                    from: vec!["x".into()],
+                    to: vec!["managed".into(), "x".into()],
+                }]
+            }
+        );
+        let Change::CreateRoom { settings } = &plan.rooms[1].items[0].change else {
+            panic!("{:?}", plan.rooms[1]);
+        };
+        assert_eq!(settings.tags, Some(vec!["a".into(), "managed".into()]));
+    }
+
     #[test]
     fn the_archive_guard_allows_a_quarter_of_the_marked_rooms() {
         assert_eq!(guard(&plan_with(1, 4)), None);
