@@ -124,7 +124,7 @@ async fn main() {
         let c = client(&handle, rpm);
         let start = Instant::now();
         let observed = state::read(&c, "bench", &desired).await.unwrap();
-        let plan = plan::diff(&desired, &observed, String::new()).unwrap();
+        let plan = plan::diff(&desired, &observed, String::new(), chrono::Utc::now()).unwrap();
         let elapsed = start.elapsed();
         let stats = c.stats();
         assert!(!plan.has_changes());

@@ -259,7 +259,13 @@ async fn bench_faults(rooms: usize) {
         .expect("the sandbox restarts");
     let api = client(&handle);
     let observed = state::read(&api, "bench", &desired).await.expect("reads");
-    let plan = plan::diff(&desired, &observed, desired.manifest_hash()).expect("a plan");
+    let plan = plan::diff(
+        &desired,
+        &observed,
+        desired.manifest_hash(),
+        chrono::Utc::now(),
+    )
+    .expect("a plan");
     let listed = api
         .list_rooms(docspace_provision::docspace::SearchArea::Any, None)
         .await
@@ -285,7 +291,13 @@ async fn plan_and_apply(
     desired: &manifest::Desired,
     observed: &state::Observed,
 ) -> Vec<report::Entry> {
-    let plan = plan::diff(desired, observed, desired.manifest_hash()).expect("a plan");
+    let plan = plan::diff(
+        desired,
+        observed,
+        desired.manifest_hash(),
+        chrono::Utc::now(),
+    )
+    .expect("a plan");
     let known: HashSet<i64> = observed.rooms.iter().map(|r| r.id).collect();
     apply::execute(
         api,

@@ -261,6 +261,16 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Plan the archiving of orphaned managed rooms (rooms carrying the manifest's
+    /// `managed_tag` that it no longer lists), as `apply --prune` would.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Warn about memberships whose `expires:` falls within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = crate::plan::expiry::DEFAULT_WINDOW_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::plan::expiry::MAX_WINDOW_DAYS)))]
+    pub expiring_within: u32,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 }
@@ -302,9 +312,21 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
-    /// Allow removals beyond the guard (more than 25% of a room's members, or a room manager).
+    /// Allow removals beyond the guard (more than 25% of a room's members, or a room manager;
+    /// with --prune, archiving more than 25% of the rooms carrying the marker tag).
     #[arg(long)]
     pub allow_removals: bool,
+
+    /// Archive orphaned managed rooms: rooms carrying the manifest's `managed_tag` that it no
+    /// longer lists. Never deletes. (A saved plan prunes when it was made with `plan --prune`.)
+    #[arg(long, conflicts_with = "plan")]
+    pub prune: bool,
+
+    /// Warn about memberships whose `expires:` falls within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = crate::plan::expiry::DEFAULT_WINDOW_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::plan::expiry::MAX_WINDOW_DAYS)),
+          conflicts_with = "plan")]
+    pub expiring_within: u32,
 
     #[command(flatten)]
     pub network: NetworkArgs,

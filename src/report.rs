@@ -122,6 +122,10 @@ impl SkipReason {
                 "stale: the room changed since the plan was made; run plan again".into()
             }
             SkipReason::Interrupted => "interrupted".into(),
+            SkipReason::RemovalGuard(reason @ GuardReason::TooManyRooms { .. }) => format!(
+                "refused by the archive guard: {}; pass --allow-removals to archive them",
+                guard_reason_text(reason)
+            ),
             SkipReason::RemovalGuard(reason) => format!(
                 "refused by the removal guard: {}; pass --allow-removals to remove them",
                 guard_reason_text(reason)
@@ -145,6 +149,9 @@ pub fn guard_reason_text(reason: &GuardReason) -> String {
         GuardReason::TooMany { removals, members } => {
             format!("{removals} of {members} members would be removed (more than 25%)")
         }
+        GuardReason::TooManyRooms { archives, managed } => format!(
+            "{archives} of {managed} rooms carrying the marker tag would be archived (more than 25%)"
+        ),
     }
 }
 

@@ -533,6 +533,17 @@ pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i
             .push(r.id);
     }
     let mut ids = BTreeSet::new();
+    // Orphans of `managed_tag` too: a `--prune` plan fingerprints them with their members,
+    // as the saved-plan recheck reads them (docs/architecture.md, "Saved plans").
+    if let Some(tag) = &desired.managed_tag {
+        let tag = tag.to_lowercase();
+        ids.extend(
+            rooms
+                .iter()
+                .filter(|r| !r.archived && r.tags.iter().any(|t| t.to_lowercase() == tag))
+                .map(|r| r.id),
+        );
+    }
     for room in &desired.rooms {
         match room.id {
             Some(id) => {

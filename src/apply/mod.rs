@@ -91,6 +91,13 @@ pub async fn execute_into<A: DocSpaceApi>(
     on_room_done: &(dyn Fn(&RoomPlan) + Sync),
 ) {
     let parallelism = options.parallelism.max(1);
+    // The archive guard of `--prune` counts the whole plan, so it is decided once here
+    // (docs/architecture.md, "Apply").
+    let archive_guard = if options.allow_removals {
+        None
+    } else {
+        plan::prune::guard(plan)
+    };
     stream::iter(plan.rooms.iter().enumerate())
         .map(|(n, room)| async move {
             let log = RoomLog { journal, room: n };
@@ -109,7 +116,8 @@ pub async fn execute_into<A: DocSpaceApi>(
                 }
             } else {
                 journal.started(n);
-                run_room(api, &plan.share, room, known_room_ids, options, &log).await;
+                let guard = archive_guard.filter(|_| room.is_orphan());
+                run_room(api, &plan.share, room, known_room_ids, options, guard, &log).await;
             }
             on_room_done(room);
         })
@@ -384,6 +392,7 @@ async fn run_room<A: DocSpaceApi>(
     room: &RoomPlan,
     known_room_ids: &HashSet<i64>,
     options: &Options,
+    archive_guard: Option<plan::GuardReason>,
     out: &RoomLog<'_>,
 ) {
     if let Some(e) = unreadable(room) {
@@ -397,7 +406,9 @@ async fn run_room<A: DocSpaceApi>(
     let guard = if options.allow_removals {
         None
     } else {
+        // An orphan refused by the archive guard skips its archive.
         plan::guard(room)
+            .or_else(|| archive_guard.map(|why| ((0..room.items.len()).collect(), why)))
     };
     let run = RoomRun {
         api,
@@ -506,6 +517,8 @@ mod tests {
             summary: crate::plan::summarise(&rooms),
             rooms,
             unmanaged_connected_rooms: 0,
+            managed: None,
+            expiring: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub struct ApplySettings {
     pub report: Option<PathBuf>,
     pub format: ReportFormat,
     pub allow_removals: bool,
+    pub lifecycle: plan_cmd::Lifecycle,
 }
 
 pub fn run(
@@ -230,7 +231,8 @@ impl Run<'_> {
         desired: crate::manifest::Desired,
         signals: &mut Signals,
     ) -> miette::Result<Ready> {
-        let prepare = plan_cmd::prepare(desired, self.portal, self.printer);
+        let prepare =
+            plan_cmd::prepare(desired, self.portal, self.printer, self.settings.lifecycle);
         let Some(prepared) = signals.or_interrupted(prepare).await else {
             return self.interrupted_before_change().map(Ready::Done);
         };

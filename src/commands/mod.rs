@@ -31,6 +31,10 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         out: args.out,
                         format: args.format,
                         detailed_exitcode: args.detailed_exitcode,
+                        lifecycle: plan::Lifecycle {
+                            prune: args.prune,
+                            expiring_within_days: args.expiring_within,
+                        },
                     },
                     portal,
                     &printer,
@@ -48,6 +52,10 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         report: args.report,
                         format: args.format,
                         allow_removals: args.allow_removals,
+                        lifecycle: plan::Lifecycle {
+                            prune: args.prune,
+                            expiring_within_days: args.expiring_within,
+                        },
                     },
                     portal,
                     &printer,

@@ -24,6 +24,15 @@ pub struct PlanSettings {
     pub out: Option<PathBuf>,
     pub format: PlanFormat,
     pub detailed_exitcode: bool,
+    pub lifecycle: Lifecycle,
+}
+
+/// The plan options of `managed_tag` and `expires:` (`--prune`, `--expiring-within`), shared
+/// by `plan` and `apply`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifecycle {
+    pub prune: bool,
+    pub expiring_within_days: u32,
 }
 
 pub fn run(
@@ -43,7 +52,7 @@ pub fn run(
     let rt = portal::runtime()?;
     rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
-        let prepared = prepare(desired, &portal, printer).await;
+        let prepared = prepare(desired, &portal, printer, settings.lifecycle).await;
         portal.close().await;
         let Some(prepared) = prepared? else {
             return Ok(ExitStatus::Error);
@@ -102,7 +111,14 @@ pub async fn prepare(
     desired: Desired,
     portal: &Portal,
     printer: &Printer,
+    lifecycle: Lifecycle,
 ) -> miette::Result<Option<Prepared>> {
+    if lifecycle.prune && desired.managed_tag.is_none() {
+        miette::bail!(
+            help = "add `managed_tag: NAME` to the manifest: only rooms carrying that tag can be pruned",
+            "--prune needs a `managed_tag` in the manifest; without one no room outside the manifest is ever touched"
+        );
+    }
     printer.status(&format!("Reading {} ...\n", portal.display));
     // On a terminal, a bar for the member lists (one read per matched room: most of the
     // time on a big portal); nothing when stderr is a pipe or log.
@@ -134,12 +150,20 @@ pub async fn prepare(
         observed.rooms.len(),
         observed.members.len()
     );
-    match plan::diff(&desired, &observed, desired.manifest_hash()) {
-        Ok(plan) => Ok(Some(Prepared {
-            desired,
-            observed,
-            plan,
-        })),
+    // The one clock read of a plan: which `expires:` have passed, which are near.
+    let now = chrono::Utc::now();
+    match plan::diff(&desired, &observed, desired.manifest_hash(), now) {
+        Ok(mut plan) => {
+            plan::expiry::warn_expiring(&mut plan, &desired, now, lifecycle.expiring_within_days);
+            if lifecycle.prune {
+                plan::prune::archive_orphans(&mut plan);
+            }
+            Ok(Some(Prepared {
+                desired,
+                observed,
+                plan,
+            }))
+        }
         Err(problems) => {
             validate::report(&Problems(problems), printer);
             Ok(None)

@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono::{DateTime, Utc};
+
 use super::{
     Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
-    RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
+    RoomSettings, SettingChange, ShareSettings, Target, expiry, prune, quota_from_wire, summarise,
 };
 use crate::manifest::{
     Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject,
@@ -17,11 +19,13 @@ use crate::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom};
 /// run before a change.
 pub type PortalProblems = Vec<Problem>;
 
-/// Diffs desired against observed. Returns the plan, or the located problems that forbid one.
+/// Diffs desired against observed at the moment `now` (which decides which `expires:` have
+/// passed; the diff reads no clock). Returns the plan, or the located problems that forbid one.
 pub fn diff(
     desired: &Desired,
     observed: &Observed,
     manifest_hash: String,
+    now: DateTime<Utc>,
 ) -> Result<Plan, PortalProblems> {
     let mut problems = Vec::new();
     let mut rooms = Vec::with_capacity(desired.rooms.len());
@@ -33,7 +37,7 @@ pub fn diff(
         .collect();
     let index = PortalIndex::new(desired, observed);
     for room in &desired.rooms {
-        match plan_room(desired, observed, room, &pinned, &index, &mut problems) {
+        match plan_room(desired, observed, room, &pinned, &index, now, &mut problems) {
             Some(p) => rooms.push(p),
             None => continue,
         }
@@ -43,6 +47,7 @@ pub fn diff(
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
     let summary = summarise(&rooms);
+    let managed = prune::managed(desired, observed, &rooms);
     Ok(Plan {
         format_version: FORMAT_VERSION,
         portal: observed.portal.clone(),
@@ -55,6 +60,8 @@ pub fn diff(
         rooms,
         summary,
         unmanaged_connected_rooms: observed.connected_rooms.len(),
+        managed,
+        expiring: None,
     })
 }
 
@@ -184,6 +191,7 @@ fn plan_room<'a>(
     room: &DesiredRoom,
     pinned: &HashMap<i64, &DesiredRoom>,
     index: &PortalIndex<'a>,
+    now: DateTime<Utc>,
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
     let live = find_room(desired, observed, room, pinned, index, problems).ok()?;
@@ -215,13 +223,14 @@ fn plan_room<'a>(
         return Some(plan);
     }
 
-    let mut items = room_items(room, live);
+    let mut items = room_items(room, live, desired.managed_tag.as_deref());
     items.extend(share_items(
         observed,
         room,
         live.is_some(),
         members,
         targets,
+        now,
     ));
     if room.state == RoomState::Archived {
         items.push(Item::new(&room.title, Change::Archive));
@@ -249,12 +258,13 @@ fn plan_room<'a>(
     })
 }
 
-/// The room-level items: create, or unarchive and settings.
-fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>) -> Vec<Item> {
+/// The room-level items: create, or unarchive and settings. `marker` is the manifest's
+/// `managed_tag`, which every manifest room carries (see [`prune`]).
+fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>, marker: Option<&str>) -> Vec<Item> {
     let Some(live) = live else {
         let settings = RoomSettings {
             title: Some(room.title.clone()),
-            tags: room.tags.as_ref().map(|t| t.iter().cloned().collect()),
+            tags: with_marker(room.tags.as_ref(), marker).map(|t| t.into_iter().collect()),
             quota: room.quota,
             deny_download: room.deny_download,
         };
@@ -264,7 +274,7 @@ fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>) -> Vec<Item> {
     if live.archived && room.state == RoomState::Present {
         items.push(Item::new(&room.title, Change::Unarchive));
     }
-    let changes = setting_changes(room, live);
+    let changes = setting_changes(room, live, marker);
     if !changes.is_empty() {
         items.push(Item::new(&room.title, Change::UpdateRoom { changes }));
     }
@@ -279,6 +289,7 @@ fn share_items(
     exists: bool,
     members: &[ObservedMember],
     targets: Vec<Option<Target>>,
+    now: DateTime<Utc>,
 ) -> Vec<Item> {
     let mut items = Vec::new();
     let mut listed: BTreeSet<String> = BTreeSet::new();
@@ -290,6 +301,7 @@ fn share_items(
             &room.title,
             exists,
             inv.access,
+            expiry::expired(inv, now),
             target,
             members,
         ));
@@ -300,15 +312,22 @@ fn share_items(
     items
 }
 
-/// The item for one invitee, or `None` when the room already matches.
+/// The item for one invitee, or `None` when the room already matches. An invitee whose
+/// `expires:` moment has passed (`expired`) is treated as `access: none`: removed when a
+/// member, never invited again (see [`expiry`]).
 fn invitee_item(
     observed: &Observed,
     key: &str,
     exists: bool,
     access: Access,
+    expired: Option<DateTime<Utc>>,
     target: Target,
     members: &[ObservedMember],
 ) -> Option<Item> {
+    let (access, removal) = match expired {
+        Some(at) => (Access::None, RemovalReason::Expired { at }),
+        None => (access, RemovalReason::AccessNone),
+    };
     let current = members.iter().find(|m| match (&target, &m.subject) {
         (Target::User { id, .. }, MemberSubject::User(u)) => &u.id == id,
         (Target::Group { id, .. }, MemberSubject::Group(g)) => &g.id == id,
@@ -329,7 +348,7 @@ fn invitee_item(
         Some(m) if access == Access::None => Change::Remove {
             target: as_member(target)?,
             from_access: m.access,
-            reason: RemovalReason::AccessNone,
+            reason: removal,
         },
         Some(m) if m.access == Some(access) => return None,
         Some(m) => Change::ChangeAccess {
@@ -680,8 +699,30 @@ fn user_type_name(t: UserType) -> &'static str {
     }
 }
 
+/// The tags a manifest room asks for with the marker tag added (when the room does not
+/// already name it, in any case); `None` when neither asks for tags.
+fn with_marker(tags: Option<&BTreeSet<String>>, marker: Option<&str>) -> Option<BTreeSet<String>> {
+    let mut out = tags.cloned();
+    if let Some(marker) = marker {
+        let set = out.get_or_insert_with(BTreeSet::new);
+        if !set
+            .iter()
+            .any(|t| t.to_lowercase() == marker.to_lowercase())
+        {
+            set.insert(marker.to_string());
+        }
+    }
+    out
+}
+
 /// The settings of a live room that differ from the manifest (empty when it matches).
-fn setting_changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange> {
+/// `marker` (`managed_tag`) must be among the tags; a room without `tags:` keeps its other
+/// tags and gains the marker.
+fn setting_changes(
+    room: &DesiredRoom,
+    live: &ObservedRoom,
+    marker: Option<&str>,
+) -> Vec<SettingChange> {
     let mut out = Vec::new();
     if room.id.is_some() && live.title != room.title {
         out.push(SettingChange::Title {
@@ -690,7 +731,12 @@ fn setting_changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange
         });
     }
     // A case difference in a tag is no change (see `model::tags_match`).
-    if let Some(tags) = &room.tags
+    let wanted = match (&room.tags, marker) {
+        (Some(_), _) => with_marker(room.tags.as_ref(), marker),
+        (None, Some(_)) => with_marker(Some(&live.tags), marker),
+        (None, None) => None,
+    };
+    if let Some(tags) = &wanted
         && !model::tags_match(tags, &live.tags)
     {
         out.push(SettingChange::Tags {
@@ -807,7 +853,7 @@ mod tests {
         let d = desired(
             "version: 1\nrooms:\n  - title: A\n    type: collaboration\n    state: archived\n    invitees:\n      - email: a@x.test\n        access: read\n      - email: b@x.test\n        access: read\n  - title: B\n    type: collaboration\n",
         );
-        let plan = diff(&d, &Observed::default(), String::new()).unwrap();
+        let plan = diff(&d, &Observed::default(), String::new(), Utc::now()).unwrap();
         // A: create, one share batch for both invitees, archive; B: create.
         assert_eq!(plan.summary.write_calls, 4);
     }
@@ -817,7 +863,7 @@ mod tests {
         let d = desired(
             "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    members: exact\n",
         );
-        let plan = diff(&d, &observed(), String::new()).unwrap();
+        let plan = diff(&d, &observed(), String::new(), Utc::now()).unwrap();
         let removed: Vec<&str> = plan.rooms[0]
             .items
             .iter()
@@ -836,7 +882,7 @@ mod tests {
         let d = desired(
             "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - email: u@x.test\n        access: none\n",
         );
-        let plan = diff(&d, &o, String::new()).unwrap();
+        let plan = diff(&d, &o, String::new(), Utc::now()).unwrap();
         let items = &plan.rooms[0].items;
         assert_eq!(items.len(), 1);
         assert!(matches!(
@@ -851,7 +897,7 @@ mod tests {
     #[test]
     fn a_changed_type_is_a_located_error() {
         let d = desired("version: 1\nrooms:\n  - title: R\n    type: custom\n");
-        let problems = diff(&d, &observed(), String::new()).unwrap_err();
+        let problems = diff(&d, &observed(), String::new(), Utc::now()).unwrap_err();
         assert_eq!(problems[0].code, "portal::room_type_differs");
         assert_eq!(problems[0].location.as_deref(), Some("m.yaml:3:12"));
     }
@@ -861,7 +907,7 @@ mod tests {
         let d = desired(
             "version: 1\nrooms:\n  - title: Zed\n    type: custom\n  - title: Alpha\n    type: custom\n",
         );
-        let plan = diff(&d, &Observed::default(), String::new()).unwrap();
+        let plan = diff(&d, &Observed::default(), String::new(), Utc::now()).unwrap();
         let titles: Vec<&str> = plan.rooms.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Alpha", "Zed"]);
         assert_eq!(plan.summary.rooms_to_create, 2);

@@ -12,11 +12,15 @@
 
 mod diff;
 pub mod done;
+pub mod expiry;
+pub mod prune;
 pub mod saved;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::diff::{PortalProblems, diff};
+pub use self::expiry::{Expiring, ExpiringSoon};
+pub use self::prune::ManagedRooms;
 use crate::manifest::Quota;
 use crate::model::{Access, RoomType};
 
@@ -193,6 +197,8 @@ pub enum RemovalReason {
     AccessNone,
     /// Not listed in a `members: exact` room.
     NotListed,
+    /// The invitee's `expires:` moment has passed (see [`expiry`]); never re-invited.
+    Expired { at: chrono::DateTime<chrono::Utc> },
 }
 
 /// What one item changes, with exactly what that change needs.
@@ -345,6 +351,9 @@ pub enum GuardReason {
     RoomManager,
     /// More than [`REMOVAL_GUARD_SHARE`] of the room's members would go.
     TooMany { removals: usize, members: usize },
+    /// `--prune` would archive more than [`prune::ARCHIVE_GUARD_SHARE`] of the rooms that
+    /// carry the manifest's marker tag (see [`prune::guard`]).
+    TooManyRooms { archives: usize, managed: usize },
 }
 
 /// Something a reviewer should know about a room's plan, beyond its items. Text is made in
@@ -377,6 +386,9 @@ pub enum RoomNote {
         removals: usize,
         reason: GuardReason,
     },
+    /// The room carries the manifest's marker tag but no manifest room matches it: `--prune`
+    /// archives it (see [`prune`]). Apply checks the archive guard for these rooms.
+    Orphan,
 }
 
 impl RoomPlan {
@@ -391,6 +403,11 @@ impl RoomPlan {
     /// Whether the room was left out because it could not be read.
     pub fn is_unreadable(&self) -> bool {
         self.unreadable_error().is_some()
+    }
+
+    /// Whether the room is an orphan that `--prune` archives (see [`prune`]).
+    pub fn is_orphan(&self) -> bool {
+        self.notes.iter().any(|n| matches!(n, RoomNote::Orphan))
     }
 
     /// Notes, when `allow_removals` is not given, which removals the guard would refuse
@@ -474,6 +491,10 @@ pub struct Summary {
     /// Rooms left out because they could not be read (see [`RoomNote::Unreadable`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rooms_unreadable: usize,
+    /// Orphaned managed rooms `apply --prune` archives (see [`prune`]); not counted in
+    /// `rooms_to_update`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rooms_to_prune: usize,
 }
 
 /// The portal's default daily limit of POST and PUT requests per user
@@ -482,7 +503,7 @@ pub const DAILY_WRITE_LIMIT: usize = 10_000;
 
 impl Summary {
     pub fn has_changes(&self) -> bool {
-        self.rooms_to_create + self.rooms_to_update > 0
+        self.rooms_to_create + self.rooms_to_update + self.rooms_to_prune > 0
     }
 }
 
@@ -499,6 +520,14 @@ pub struct Plan {
     /// Rooms in connected third-party storage on the portal: listed, never managed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unmanaged_connected_rooms: usize,
+    /// With `managed_tag`: the marker, how many rooms carry it, how many are unmanaged, and
+    /// the orphans (see [`prune`]). `None` without `managed_tag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<ManagedRooms>,
+    /// Memberships whose `expires:` falls within the warning window (see [`expiry`]), set by
+    /// the `plan` and `apply` commands, which know the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiring: Option<ExpiringSoon>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -516,6 +545,7 @@ impl Plan {
         for room in &mut self.rooms {
             room.mark_guarded_removals(allow_removals);
         }
+        prune::mark_guarded_archives(self, allow_removals);
     }
 }
 
@@ -528,6 +558,7 @@ pub fn summarise(rooms: &[RoomPlan]) -> Summary {
         }
         match r.change {
             RoomChange::Create => s.rooms_to_create += 1,
+            RoomChange::Update if r.is_orphan() => s.rooms_to_prune += 1,
             RoomChange::Update => s.rooms_to_update += 1,
             RoomChange::Unchanged => s.rooms_unchanged += 1,
         }

@@ -12,7 +12,9 @@
 //! - every item's key is its room's (`title`, or `title / subject` for member items), no
 //!   (key, action) pair appears twice, and items are in execution order;
 //! - member targets have non-empty ids, emails and names, and every access is one the room
-//!   type allows (never `none` for an invitation or an access change).
+//!   type allows (never `none` for an invitation or an access change);
+//! - a room marked as an orphan (`--prune`) exists, only archives, and the plan says how
+//!   many rooms carry the marker tag (what the archive guard needs, see `plan::prune`).
 //!
 //! The summary is recomputed from the rooms, never read from the file.
 
@@ -219,6 +221,7 @@ fn check(plan: &Plan) -> Result<(), Found> {
             return Err((place, format!("room id {id} is listed twice")));
         }
         check_room(room).map_err(|p| (place.clone(), p))?;
+        check_orphan(plan, room).map_err(|p| (place.clone(), p))?;
         for (n, item) in room.items.iter().enumerate() {
             check_item(room, item).map_err(|p| (item_place(&place, n, &item.key), p))?;
         }
@@ -256,6 +259,24 @@ fn check_room(room: &RoomPlan) -> Result<(), String> {
             Err("`change: unchanged` with items".into())
         }
         (RoomChange::Update | RoomChange::Unchanged, Some(_)) => Ok(()),
+    }
+}
+
+/// An orphan room of a `--prune` plan: an existing room whose only item archives it, in a
+/// plan that counts the rooms carrying the marker (without that count the archive guard
+/// could not be checked).
+fn check_orphan(plan: &Plan, room: &RoomPlan) -> Result<(), String> {
+    if !room.is_orphan() {
+        return Ok(());
+    }
+    if room.change != RoomChange::Update
+        || !room.items.iter().all(|i| i.action() == Action::Archive)
+    {
+        return Err("a room to prune (an orphan) may only be archived".into());
+    }
+    match &plan.managed {
+        Some(m) if m.prune && m.marked_rooms >= plan.rooms.iter().filter(|r| r.is_orphan()).count() => Ok(()),
+        _ => Err("a room to prune (an orphan) in a plan whose `managed` part does not prune or does not count the rooms carrying the marker tag".into()),
     }
 }
 

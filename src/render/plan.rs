@@ -38,8 +38,13 @@ pub fn summary_line(s: &Summary) -> String {
     let n = |count: usize, one: &str, many: &str| {
         format!("{count} {}", if count == 1 { one } else { many })
     };
+    let prune = if s.rooms_to_prune > 0 {
+        format!(", {} to prune", s.rooms_to_prune)
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "Plan: {} to create, {} to update; {}, {}, {}",
+        "Plan: {} to create, {} to update{prune}; {}, {}, {}",
         n(s.rooms_to_create, "room", "rooms"),
         s.rooms_to_update,
         n(s.invitations, "invitation", "invitations"),
@@ -180,8 +185,9 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
             reason,
         } => {
             let why = match reason {
-                RemovalReason::NotListed => "not in the manifest, members: exact",
-                RemovalReason::AccessNone => "access: none",
+                RemovalReason::NotListed => "not in the manifest, members: exact".to_string(),
+                RemovalReason::AccessNone => "access: none".to_string(),
+                RemovalReason::Expired { at } => format!("expired {}", moment_text(*at)),
             };
             vec![(
                 Sign::Remove,
@@ -278,6 +284,14 @@ pub fn note_text(note: &RoomNote) -> String {
             "could not be read, so it is left out of this plan and apply skips it: {error}; run again"
         ),
         RoomNote::ArchivedLeftAlone => "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".to_string(),
+        RoomNote::Orphan => "carries the manifest's marker tag but no manifest room matches it: --prune archives it (never deletes it)".to_string(),
+        RoomNote::RemovalGuard {
+            removals: _,
+            reason: reason @ crate::plan::GuardReason::TooManyRooms { .. },
+        } => format!(
+            "archive guard: {}; apply skips this archive unless --allow-removals is given",
+            crate::report::guard_reason_text(reason)
+        ),
         RoomNote::RemovalGuard { removals, reason } => format!(
             "removal guard: {}; apply skips {} unless --allow-removals is given",
             crate::report::guard_reason_text(reason),
@@ -293,6 +307,99 @@ pub fn note_text(note: &RoomNote) -> String {
 
 fn is_guard(note: &RoomNote) -> bool {
     matches!(note, RoomNote::RemovalGuard { .. })
+}
+
+/// A moment as plans show it: `2027-01-31 00:00 UTC`.
+pub fn moment_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The lines about the rooms the manifest owns by its marker tag (`managed_tag`): how many
+/// carry it, how many rooms are unmanaged, and each orphan with what happens to it. `quote`
+/// makes portal text safe for the format (plain text or Markdown code spans).
+pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String> {
+    let Some(m) = &plan.managed else {
+        return Vec::new();
+    };
+    let rooms = |n: usize| {
+        if n == 1 {
+            "1 room".to_string()
+        } else {
+            format!("{n} rooms")
+        }
+    };
+    let mut lines = vec![format!(
+        "Managed rooms: {} on the portal {} the marker tag {}; {} not managed by this manifest {} left alone.",
+        rooms(m.marked_rooms),
+        if m.marked_rooms == 1 {
+            "carries"
+        } else {
+            "carry"
+        },
+        quote(&m.tag),
+        rooms(m.unmanaged_rooms),
+        if m.unmanaged_rooms == 1 { "is" } else { "are" },
+    )];
+    if m.orphans.is_empty() {
+        return lines;
+    }
+    lines.push(format!(
+        "Orphans: {} {} the marker tag but no manifest room; {} {} (never {}):",
+        rooms(m.orphans.len()),
+        if m.orphans.len() == 1 {
+            "carries"
+        } else {
+            "carry"
+        },
+        if m.prune {
+            "this plan archives"
+        } else {
+            "`apply --prune` archives"
+        },
+        if m.orphans.len() == 1 { "it" } else { "them" },
+        if m.orphans.len() == 1 {
+            "deletes it"
+        } else {
+            "deletes them"
+        },
+    ));
+    for o in &m.orphans {
+        lines.push(format!(
+            "  - {} ({}, id {})",
+            quote(&o.title),
+            o.room_type,
+            o.id
+        ));
+    }
+    lines
+}
+
+/// The warning about memberships whose `expires:` falls within the plan's warning window:
+/// a scheduled drift check announces these before access ends.
+pub fn expiring_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String> {
+    let Some(soon) = &plan.expiring else {
+        return Vec::new();
+    };
+    let n = soon.memberships.len();
+    let mut lines = vec![format!(
+        "Warning: {} within {} {}:",
+        if n == 1 {
+            "1 membership expires".to_string()
+        } else {
+            format!("{n} memberships expire")
+        },
+        soon.within_days,
+        if soon.within_days == 1 { "day" } else { "days" }
+    )];
+    for e in &soon.memberships {
+        lines.push(format!(
+            "  - {} / {}: access ends {}",
+            quote(&e.room),
+            quote(&e.subject),
+            moment_text(e.at)
+        ));
+    }
+    lines
 }
 
 /// The line about rooms in connected storage, when the portal has any.
@@ -391,6 +498,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(out, "{line}");
     }
+    let plain = |t: &str| format!("\"{}\"", visible(t));
+    for line in managed_lines(plan, &plain) {
+        let _ = writeln!(out, "{line}");
+    }
+    for line in expiring_lines(plan, &plain) {
+        let _ = writeln!(out, "{}", paint(color, YELLOW, &line));
+    }
     let unchanged = plan.summary.rooms_unchanged;
     if unchanged > 0 {
         let _ = writeln!(
@@ -455,6 +569,14 @@ pub fn markdown(plan: &Plan) -> String {
     let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(head, "{line}\n");
+    }
+    for block in [
+        managed_lines(plan, &code_span),
+        expiring_lines(plan, &code_span),
+    ] {
+        if !block.is_empty() {
+            let _ = writeln!(head, "{}\n", block.join("\n"));
+        }
     }
     let changed: Vec<&RoomPlan> = plan
         .rooms

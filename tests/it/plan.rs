@@ -292,6 +292,8 @@ fn markdown_is_summarised_under_the_comment_limit() {
         share: ShareSettings::default(),
         rooms,
         unmanaged_connected_rooms: 0,
+        managed: None,
+        expiring: None,
         summary: Summary {
             rooms_to_create: 2000,
             invitations: 10_000,
@@ -446,6 +448,8 @@ fn hostile_plan() -> docspace_provision::plan::Plan {
             ..Summary::default()
         },
         unmanaged_connected_rooms: 0,
+        managed: None,
+        expiring: None,
     }
 }
 

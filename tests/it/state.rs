@@ -92,7 +92,7 @@ async fn people_search_forbidden_falls_back_to_lookups_and_hidden_accounts_are_n
     let observed = state::read(&client(&server), "mock", &d).await.unwrap();
     assert_eq!(observed.users["a@x.test"].id, "ua");
     assert!(!observed.users.contains_key("b@x.test"));
-    let plan = plan::diff(&d, &observed, String::new()).unwrap();
+    let plan = plan::diff(&d, &observed, String::new(), chrono::Utc::now()).unwrap();
     let json = serde_json::to_value(&plan).unwrap();
     let targets: Vec<&Value> = json["rooms"][0]["items"]
         .as_array()
@@ -142,8 +142,8 @@ async fn trimmed_share_rows_are_looked_up_before_their_type_is_trusted() {
         "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - email: ra@x.test\n        access: room-manager\n",
     );
     let observed = state::read(&client(&server), "mock", &d).await.unwrap();
-    let plan =
-        plan::diff(&d, &observed, String::new()).expect("a room admin may be a room manager");
+    let plan = plan::diff(&d, &observed, String::new(), chrono::Utc::now())
+        .expect("a room admin may be a room manager");
     assert_eq!(plan.summary.access_changes, 1);
 }
 
@@ -187,6 +187,8 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         rooms: vec![room],
         summary: Summary::default(),
         unmanaged_connected_rooms: 0,
+        managed: None,
+        expiring: None,
     };
     let entries = docspace_provision::apply::execute(
         &client(&server),
@@ -221,7 +223,8 @@ async fn two_groups_matching_a_name_are_refused_not_guessed() {
         "version: 1\nrooms:\n  - title: R\n    type: collaboration\n    invitees:\n      - group: SALES\n        access: read\n",
     );
     let observed = state::read(&client(&server), "mock", &d).await.unwrap();
-    let problems = plan::diff(&d, &observed, String::new()).expect_err("ambiguous group");
+    let problems =
+        plan::diff(&d, &observed, String::new(), chrono::Utc::now()).expect_err("ambiguous group");
     assert_eq!(problems.len(), 1);
     assert!(
         problems[0].message.contains("ids g1, g2"),
