@@ -65,8 +65,13 @@ fn manifest(rooms: Vec<DesiredRoom>) -> Desired {
 async fn plan_for(portal: &MemoryPortal, desired: &Desired) -> (Plan, HashSet<i64>) {
     let observed = state::read(portal, PORTAL, desired).await.unwrap();
     let known = observed.rooms.iter().map(|r| r.id).collect();
-    let plan =
-        plan::diff(desired, &observed, desired.manifest_hash()).unwrap_or_else(|p| panic!("{p:?}"));
+    let plan = plan::diff(
+        desired,
+        &observed,
+        desired.manifest_hash(),
+        chrono::Utc::now(),
+    )
+    .unwrap_or_else(|p| panic!("{p:?}"));
     (plan, known)
 }
 

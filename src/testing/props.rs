@@ -395,7 +395,12 @@ async fn plan_once(portal: &MemoryPortal, desired: &Desired) -> (Plan, HashSet<i
         .await
         .expect("the in-memory portal always answers");
     let known = observed.rooms.iter().map(|r| r.id).collect();
-    let plan = match plan::diff(desired, &observed, desired.manifest_hash()) {
+    let plan = match plan::diff(
+        desired,
+        &observed,
+        desired.manifest_hash(),
+        chrono::Utc::now(),
+    ) {
         Ok(plan) => plan,
         Err(problems) => panic!("valid inputs were refused: {problems:?}"),
     };
