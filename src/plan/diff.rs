@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
+    Action, Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
 };
 use crate::manifest::{
@@ -215,7 +215,12 @@ fn plan_room<'a>(
         return Some(plan);
     }
 
+    let links = match super::links::plan(desired, observed, room, live, problems) {
+        Ok(links) => links,
+        Err(error) => return live.map(|live| unreadable(room, live, &error)),
+    };
     let mut items = room_items(room, live);
+    items.extend(links.items);
     items.extend(share_items(
         observed,
         room,
@@ -226,11 +231,19 @@ fn plan_room<'a>(
     if room.state == RoomState::Archived {
         items.push(Item::new(&room.title, Change::Archive));
     }
+    // Stable: link items keep the diff's order (revokes before creates).
     items.sort_by(|a, b| {
+        let link = |i: &Item| i.action().order() == Action::CreateLink.order();
         a.action()
             .order()
             .cmp(&b.action().order())
-            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| {
+                if link(a) && link(b) {
+                    std::cmp::Ordering::Equal
+                } else {
+                    a.key.cmp(&b.key)
+                }
+            })
     });
     let change = match (live, items.is_empty()) {
         (None, _) => RoomChange::Create,
@@ -245,7 +258,10 @@ fn plan_room<'a>(
         fingerprint,
         members_before: count_members(members),
         items,
-        notes: room_notes(observed, room, live, index),
+        notes: room_notes(observed, room, live, index)
+            .into_iter()
+            .chain(links.notes)
+            .collect(),
     })
 }
 
