@@ -637,13 +637,19 @@ fn check_limits(
             .iter()
             .filter(|c| matches!(c, LinkChange::Create { link } if link.kind == kind))
             .count();
-        let primary_slot = usize::from(kind == LinkKind::External && room_type.max_links(kind) > 0);
+        // A form-filling room to create has no primary link yet: the server gives it one,
+        // which the wanted external link takes over at apply (see `apply::links`).
+        let primary_taken =
+            live.iter().any(|l| l.kind == kind && l.primary) || room_type.max_links(kind) != 1;
+        let primary_slot = usize::from(
+            kind == LinkKind::External && room_type.max_links(kind) > 0 && primary_taken,
+        );
         let max = room_type.max_links(kind) - primary_slot;
         if created > 0 && kept + created > max {
             problems.push(LinkProblem {
                 title: None,
                 message: format!(
-                    "the room would have {} {kind} links besides any primary one; a {room_type} room holds {max} at most",
+                    "the room would have {} {kind} links besides its primary link; a {room_type} room holds {max} at most",
                     kept + created
                 ),
                 help: format!(

@@ -36,7 +36,7 @@ pub async fn run<'a, A: DocSpaceApi>(
     let mut items = items.to_vec();
     items.sort_by_key(|i| rank(i));
     let mut primary = None;
-    if created && room_type.has_primary_link() && room_type.max_links(LinkKind::External) == 1 {
+    if created && room_type.has_primary_link() {
         match api.list_links(id).await {
             Ok(rows) => {
                 primary = rows
@@ -68,8 +68,15 @@ pub async fn run<'a, A: DocSpaceApi>(
                 write(api, room_type, id, Some(link_id), link).await
             }
             Change::CreateLink { link } => {
+                // The primary link is taken over where the room holds no other external link,
+                // or where the wanted link has its title (a second link of that title would
+                // make the room's links ambiguous).
+                let only_one = room_type.max_links(LinkKind::External) == 1;
                 let takeover = primary
-                    .take_if(|_| link.kind == LinkKind::External)
+                    .take_if(|p| {
+                        link.kind == LinkKind::External
+                            && (only_one || p.title.to_lowercase() == link.title.to_lowercase())
+                    })
                     .map(|p| p.id);
                 write(api, room_type, id, takeover.as_deref(), link).await
             }

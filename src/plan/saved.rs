@@ -334,7 +334,7 @@ fn check_link(room: &RoomPlan, link: &ResolvedLink) -> Result<(), String> {
     }
     if !room_type.link_roles(kind).contains(&link.access) {
         return Err(format!(
-            "a {kind} link in a {room_type} room cannot grant access `{}`",
+            "{kind} links in a {room_type} room cannot grant access `{}`",
             link.access
         ));
     }

@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod docs;
 mod doctor;
+mod links;
 mod export;
 mod network;
 mod output;
