@@ -380,3 +380,65 @@ async fn a_hand_edited_link_item_of_a_saved_plan_is_refused_with_its_place() {
     );
     assert_eq!(portal.stats().await["writes"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_writes_links_without_passwords_and_plans_clean() {
+    let portal = Portal::start().await;
+    // A year ahead, whenever the test runs (a past expiry is refused).
+    let expires = (chrono::Utc::now() + chrono::Duration::days(365))
+        .format("%Y-%m-%dT12:00:00Z")
+        .to_string();
+    let manifest = portal.manifest(
+        &r#"version: 1
+rooms:
+  - title: Partner Share
+    type: custom
+    links:
+      - title: "Clients: read only"
+        kind: external
+        access: read
+        expires: EXPIRES
+        internal: true
+        deny_download: true
+        password_env: LINKS_TEST_PW
+      - title: Join us
+        kind: invitation
+        access: editing
+        max_uses: 5
+  - title: Press Kit
+    type: public
+"#
+        .replace("EXPIRES", &expires),
+    );
+    let apply = run_env(
+        &portal,
+        &["apply", manifest.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let export = run_env(&portal, &["export", "--room", "Partner Share", "--room", "Press Kit"], Some(PW));
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(!export.stdout.contains(PW), "the export holds the password");
+    assert!(export.stdout.contains(&format!("expires: {expires}\n")));
+    insta::assert_snapshot!(
+        "links_export",
+        portal.scrub(&export.stdout).replace(&expires, "[EXPIRES]")
+    );
+
+    // As exported, plan would remove the password it cannot know; with the variable named
+    // where the comment says, the export plans clean.
+    let exported = portal.manifest(&export.stdout.replace(
+        "# password_env: NAME  #",
+        "password_env: LINKS_TEST_PW  #",
+    ));
+    let plan = run_env(
+        &portal,
+        &["plan", exported.to_str().unwrap(), "--detailed-exitcode"],
+        Some(PW),
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    let bare = portal.manifest(&export.stdout);
+    let plan = run_env(&portal, &["plan", bare.to_str().unwrap()], Some(PW));
+    assert!(plan.stdout.contains("password: removed"), "{}", plan.stdout);
+}
