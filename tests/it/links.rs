@@ -442,3 +442,79 @@ rooms:
     let plan = run_env(&portal, &["plan", bare.to_str().unwrap()], Some(PW));
     assert!(plan.stdout.contains("password: removed"), "{}", plan.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
+    let portal = Portal::start().await;
+    let manifest = portal.manifest(PARTNER);
+    let saved = portal.dir.join("plan.json");
+    let plan = run_env(
+        &portal,
+        &["plan", manifest.to_str().unwrap(), "--out", saved.to_str().unwrap()],
+        Some(PW),
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    // A create the server refuses (a tag over 255 characters is a 400 in the sandbox): the
+    // room's link items are skipped, not sent to a room that does not exist.
+    let mut refused: Value = serde_json::from_str(&text).unwrap();
+    refused["rooms"][0]["items"][0]["settings"]["tags"] = json!(["x".repeat(300)]);
+    let refused_path = portal.dir.join("refused.json");
+    std::fs::write(&refused_path, refused.to_string()).unwrap();
+    let report = portal.dir.join("report.json");
+    let run = run_env(
+        &portal,
+        &[
+            "apply",
+            "--plan",
+            refused_path.to_str().unwrap(),
+            "--auto-approve",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        Some(PW),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let links: Vec<&Value> = entries(&report)
+        .iter()
+        .filter(|e| e["action"] == "create_link")
+        .collect();
+    assert_eq!(links.len(), 2);
+    for e in links {
+        assert_eq!(e["status"], "skipped");
+        assert_eq!(e["skip_reason"], "dependency_failed");
+    }
+    assert_eq!(
+        portal.stats().await["routes"]["PUT /api/2.0/files/rooms/{id}/links"],
+        Value::Null
+    );
+
+    // The saved plan as written applies, reading the password at apply time; without the
+    // variable the link is a failure that names it.
+    let without = run_env(
+        &portal,
+        &["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(without.code, 3, "{}\n{}", without.stdout, without.stderr);
+    assert!(
+        without.stdout.contains(
+            "Partner Share: create_link \"Clients\" — the password variable LINKS_TEST_PW is not set (or empty) at apply time"
+        ),
+        "{}",
+        without.stdout
+    );
+    let room = room_id(&portal, "Partner Share").await;
+    assert_eq!(links_of(&portal, room).await, [("Join us".to_string(), 10, false)]);
+    let rerun = run_env(
+        &portal,
+        &["apply", manifest.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(
+        links_of(&portal, room).await,
+        [("Clients".to_string(), 2, true), ("Join us".to_string(), 10, false)]
+    );
+}
