@@ -158,7 +158,10 @@ fn write_links(out: &mut String, room_type: RoomType, links: &[ObservedLink]) {
         } else if l.title.trim().is_empty() || !seen.insert(l.title.trim().to_lowercase()) {
             Some("its title is empty or another link's".to_string())
         } else if access.is_none() {
-            Some(format!("access {} is not one a manifest can give it", l.raw_access))
+            Some(format!(
+                "access {} is not one a manifest can give it",
+                l.raw_access
+            ))
         } else {
             None
         };
@@ -178,7 +181,11 @@ fn write_links(out: &mut String, room_type: RoomType, links: &[ObservedLink]) {
             );
             continue;
         }
-        let primary = if l.primary { "  # the room's primary link" } else { "" };
+        let primary = if l.primary {
+            "  # the room's primary link"
+        } else {
+            ""
+        };
         let _ = writeln!(out, "      - title: {}{primary}", quote(&l.title));
         let _ = writeln!(out, "        kind: {}", l.kind);
         if let Some(a) = access {

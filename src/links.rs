@@ -364,7 +364,10 @@ pub fn diff(
     let mut out = LinkDiff::default();
     let mut live_by_title: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, l) in live.iter().enumerate() {
-        live_by_title.entry(title_key(&l.title)).or_default().push(i);
+        live_by_title
+            .entry(title_key(&l.title))
+            .or_default()
+            .push(i);
     }
     let mut matched: BTreeSet<usize> = BTreeSet::new();
     let mut revokes = Vec::new();
@@ -790,10 +793,7 @@ mod tests {
         let w_copy = w.clone();
         let other = live("l9", "Old", LinkKind::External, Access::Read);
         let d = diff(RoomType::Custom, &[w], &[other], false);
-        assert_eq!(
-            d.changes,
-            vec![LinkChange::Create { link: w_copy }]
-        );
+        assert_eq!(d.changes, vec![LinkChange::Create { link: w_copy }]);
         assert!(d.problems.is_empty());
     }
 
@@ -832,7 +832,8 @@ mod tests {
             RoomType::Custom,
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
-            false);
+            false,
+        );
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
@@ -861,11 +862,7 @@ mod tests {
         same.access = Some(Access::Read);
         same.expires = None;
         same.internal = true;
-        let d = diff(
-            RoomType::Custom,
-            &[w.clone()],
-            &[same.clone()],
-            false);
+        let d = diff(RoomType::Custom, &[w.clone()], &[same.clone()], false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update { changes, password: PasswordChange::Change, .. }] if changes.is_empty()
@@ -988,7 +985,10 @@ mod tests {
             }]
         );
         // Nothing to revoke: nothing planned.
-        assert_eq!(diff(RoomType::Custom, &[w.clone()], &[], false), LinkDiff::default());
+        assert_eq!(
+            diff(RoomType::Custom, &[w.clone()], &[], false),
+            LinkDiff::default()
+        );
         let mut p = live("p", "Old", LinkKind::External, Access::Read);
         p.primary = true;
         let d = diff(RoomType::Public, &[w], &[p], false);
@@ -1014,11 +1014,7 @@ mod tests {
             })
             .collect();
         let w = want("Sixth", LinkKind::External, Access::Read);
-        let d = diff(
-            RoomType::Custom,
-            std::slice::from_ref(&w),
-            &live,
-            false);
+        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &live, false);
         assert!(
             d.problems[0].message.contains("holds 5 at most"),
             "{:?}",
@@ -1040,7 +1036,8 @@ mod tests {
             RoomType::Custom,
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
-            false);
+            false,
+        );
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Revoke { .. }, LinkChange::Create { .. }]

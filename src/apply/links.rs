@@ -14,10 +14,12 @@ use crate::links::{
     self, LinkChange, LinkKind, ObservedLink, PasswordSpec, ResolvedLink, password_digest,
 };
 use crate::model::RoomType;
-use crate::plan::{Change, Item};
+use crate::plan::Item;
+use crate::plan::links::LinkItem;
 use crate::report::{EntryError, Outcome};
 
-/// Runs the link items of one room (`id`) and returns each item's outcome, in the order run.
+/// Runs the link items of one room (`id`) and returns each item's outcome, in the order run
+/// (items that are not link items are not run).
 /// `created` says whether this run created the room: the server then gave public and
 /// form-filling rooms a primary link the plan could not know, which a wanted external link
 /// of a form-filling room takes over (the room holds no other external link).
@@ -28,13 +30,16 @@ pub async fn run<'a, A: DocSpaceApi>(
     created: bool,
     items: &[&'a Item],
 ) -> Vec<(&'a Item, Outcome)> {
-    let rank = |item: &Item| match &item.change {
-        Change::RevokeLink { .. } => 0,
-        Change::UpdateLink { .. } => 1,
-        _ => 2,
-    };
-    let mut items = items.to_vec();
-    items.sort_by_key(|i| rank(i));
+    // Revokes first, then changes, then new links (the sort is stable).
+    let mut items: Vec<(&Item, LinkItem)> = items
+        .iter()
+        .filter_map(|i| LinkItem::of(&i.change).map(|l| (*i, l)))
+        .collect();
+    items.sort_by_key(|(_, l)| match l {
+        LinkItem::Revoke { .. } => 0,
+        LinkItem::Update { .. } => 1,
+        LinkItem::Create(_) => 2,
+    });
     let mut primary = None;
     if created && room_type.has_primary_link() {
         match api.list_links(id).await {
@@ -48,26 +53,26 @@ pub async fn run<'a, A: DocSpaceApi>(
                 let e = api_err(&e);
                 return items
                     .into_iter()
-                    .map(|i| (i, Outcome::Failed(e.clone())))
+                    .map(|(i, _)| (i, Outcome::Failed(e.clone())))
                     .collect();
             }
         }
     }
     let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let outcome = match &item.change {
-            Change::RevokeLink {
+    for (item, link_item) in items {
+        let outcome = match link_item {
+            LinkItem::Revoke {
                 link_id,
                 title,
                 kind,
             } => outcome_of(
-                api.set_link(id, &links::revoke_request(link_id, title, *kind))
+                api.set_link(id, &links::revoke_request(link_id, title, kind))
                     .await,
             ),
-            Change::UpdateLink { link_id, link, .. } => {
+            LinkItem::Update { link_id, link } => {
                 write(api, room_type, id, Some(link_id), link).await
             }
-            Change::CreateLink { link } => {
+            LinkItem::Create(link) => {
                 // The primary link is taken over where the room holds no other external link,
                 // or where the wanted link has its title (a second link of that title would
                 // make the room's links ambiguous).
@@ -80,13 +85,6 @@ pub async fn run<'a, A: DocSpaceApi>(
                     .map(|p| p.id);
                 write(api, room_type, id, takeover.as_deref(), link).await
             }
-            Change::CreateRoom { .. }
-            | Change::Unarchive
-            | Change::UpdateRoom { .. }
-            | Change::Invite { .. }
-            | Change::ChangeAccess { .. }
-            | Change::Remove { .. }
-            | Change::Archive => Outcome::Failed(EntryError::new(None, "not a link item")),
         };
         out.push((item, outcome));
     }
@@ -141,7 +139,12 @@ async fn write<A: DocSpaceApi>(
 
 /// Whether the link the server answered with is the wanted one (the diff plans nothing).
 fn shown(room_type: RoomType, wanted: &ResolvedLink, live: &ObservedLink) -> Outcome {
-    let diff = links::diff(room_type, std::slice::from_ref(wanted), std::slice::from_ref(live), false);
+    let diff = links::diff(
+        room_type,
+        std::slice::from_ref(wanted),
+        std::slice::from_ref(live),
+        false,
+    );
     let differs: Vec<&str> = diff
         .changes
         .iter()

@@ -34,8 +34,7 @@ pub fn run(
     let text = rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
         printer.status(&format!("Reading {} ...\n", portal.display));
-        let mut observed =
-            state::read_all(&portal.client, &portal.display, &settings.rooms).await;
+        let mut observed = state::read_all(&portal.client, &portal.display, &settings.rooms).await;
         // Every exported room's links (one call per room, as its members).
         if let Ok(observed) = &mut observed {
             let ids = observed.rooms.iter().map(|r| r.id).collect();

@@ -174,8 +174,7 @@ fn link_room_ids(desired: &Desired, observed: &Observed) -> std::collections::BT
         .rooms
         .iter()
         .filter(|r| {
-            ids.contains(&r.id)
-                || titles.contains(crate::model::sanitize_title(&r.title).as_str())
+            ids.contains(&r.id) || titles.contains(crate::model::sanitize_title(&r.title).as_str())
         })
         .map(|r| r.id)
         .collect()

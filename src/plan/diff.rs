@@ -4,8 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Action, Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
-    RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
+    Action, Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote,
+    RoomPlan, RoomSettings, SettingChange, ShareSettings, Target, quota_from_wire, summarise,
 };
 use crate::manifest::{
     Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject,
@@ -234,16 +234,13 @@ fn plan_room<'a>(
     // Stable: link items keep the diff's order (revokes before creates).
     items.sort_by(|a, b| {
         let link = |i: &Item| i.action().order() == Action::CreateLink.order();
-        a.action()
-            .order()
-            .cmp(&b.action().order())
-            .then_with(|| {
-                if link(a) && link(b) {
-                    std::cmp::Ordering::Equal
-                } else {
-                    a.key.cmp(&b.key)
-                }
-            })
+        a.action().order().cmp(&b.action().order()).then_with(|| {
+            if link(a) && link(b) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.key.cmp(&b.key)
+            }
+        })
     });
     let change = match (live, items.is_empty()) {
         (None, _) => RoomChange::Create,

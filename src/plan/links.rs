@@ -15,18 +15,52 @@ pub fn key(room_title: &str, link_title: &str) -> String {
     format!("{room_title} / link {link_title}")
 }
 
-/// The link title a link item is about (the key's last part), `None` for other items.
-pub fn item_title(change: &Change) -> Option<&str> {
-    match change {
-        Change::CreateLink { link } | Change::UpdateLink { link, .. } => Some(&link.title),
-        Change::RevokeLink { title, .. } => Some(title),
-        Change::CreateRoom { .. }
-        | Change::Unarchive
-        | Change::UpdateRoom { .. }
-        | Change::Invite { .. }
-        | Change::ChangeAccess { .. }
-        | Change::Remove { .. }
-        | Change::Archive => None,
+/// A link item's change, borrowed: `None` for the other items. The one place that tells
+/// link items from the rest, for the saved-plan check and the executor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkItem<'a> {
+    Create(&'a ResolvedLink),
+    Update {
+        link_id: &'a str,
+        link: &'a ResolvedLink,
+    },
+    Revoke {
+        link_id: &'a str,
+        title: &'a str,
+        kind: crate::links::LinkKind,
+    },
+}
+
+impl<'a> LinkItem<'a> {
+    pub fn of(change: &'a Change) -> Option<LinkItem<'a>> {
+        Some(match change {
+            Change::CreateLink { link } => LinkItem::Create(link),
+            Change::UpdateLink { link_id, link, .. } => LinkItem::Update { link_id, link },
+            Change::RevokeLink {
+                link_id,
+                title,
+                kind,
+            } => LinkItem::Revoke {
+                link_id,
+                title,
+                kind: *kind,
+            },
+            Change::CreateRoom { .. }
+            | Change::Unarchive
+            | Change::UpdateRoom { .. }
+            | Change::Invite { .. }
+            | Change::ChangeAccess { .. }
+            | Change::Remove { .. }
+            | Change::Archive => return None,
+        })
+    }
+
+    /// The link's title (the key's last part).
+    pub fn title(self) -> &'a str {
+        match self {
+            LinkItem::Create(link) | LinkItem::Update { link, .. } => &link.title,
+            LinkItem::Revoke { title, .. } => title,
+        }
     }
 }
 
@@ -88,7 +122,11 @@ pub fn plan(
             if let Some(error) = observed.links_unreadable.get(&r.id) {
                 return Err(error.clone());
             }
-            observed.links.get(&r.id).map(Vec::as_slice).unwrap_or_default()
+            observed
+                .links
+                .get(&r.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
         }
         // A room to create has no links yet but the primary link the server gives public and
         // form-filling rooms; `apply` compares again with the new room's links.

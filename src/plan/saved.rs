@@ -270,9 +270,10 @@ fn change_name(c: RoomChange) -> &'static str {
 
 /// One item is well-formed for its room.
 fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
-    let expected_key = match (item.subject(), super::links::item_title(&item.change)) {
+    let link = super::links::LinkItem::of(&item.change);
+    let expected_key = match (item.subject(), link) {
         (Some(subject), _) => format!("{} / {subject}", room.title),
-        (None, Some(link)) => super::links::key(&room.title, link),
+        (None, Some(link)) => super::links::key(&room.title, link.title()),
         (None, None) => room.title.clone(),
     };
     if item.key != expected_key {

@@ -96,11 +96,9 @@ fn field(c: &FieldChange) -> String {
     match c {
         FieldChange::Title { from, to } => format!("title: {} -> {}", title(from), title(to)),
         FieldChange::Access { from, to } => format!("access: {} -> {to}", access(*from)),
-        FieldChange::Expires { from, to } => format!(
-            "expires: {} -> {}",
-            date(from.as_ref()),
-            date(to.as_ref())
-        ),
+        FieldChange::Expires { from, to } => {
+            format!("expires: {} -> {}", date(from.as_ref()), date(to.as_ref()))
+        }
         FieldChange::Internal { from, to } => format!("internal: {from} -> {to}"),
         FieldChange::DenyDownload { from, to } => format!("deny_download: {from} -> {to}"),
         FieldChange::MaxUses { from, to } => {

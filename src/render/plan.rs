@@ -210,7 +210,9 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
             changes,
             password,
             ..
-        } => vec![link_line(super::links::update_line(link, changes, *password))],
+        } => vec![link_line(super::links::update_line(
+            link, changes, *password,
+        ))],
         Change::RevokeLink { title, kind, .. } => {
             vec![link_line(super::links::revoke_line(title, *kind))]
         }

@@ -24,6 +24,24 @@ fn run_env(portal: &Portal, args: &[&str], password: Option<&str>) -> Run {
     tokio::task::block_in_place(|| run_cmd(&mut cmd))
 }
 
+/// `PARTNER` written and planned with `--out`: the manifest's and the saved plan's paths.
+fn saved_partner_plan(portal: &Portal) -> (std::path::PathBuf, std::path::PathBuf) {
+    let manifest = portal.manifest(PARTNER);
+    let saved = portal.dir.join("plan.json");
+    let plan = run_env(
+        portal,
+        &[
+            "plan",
+            manifest.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+        Some(PW),
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    (manifest, saved)
+}
+
 fn entries(report: &Value) -> &Vec<Value> {
     report["entries"].as_array().unwrap()
 }
@@ -93,17 +111,31 @@ async fn a_link_with_a_password_is_created_then_left_alone_and_never_shown() {
 
     let plan = run_env(
         &portal,
-        &["-vvv", "plan", manifest, "--detailed-exitcode", "--out", saved.to_str().unwrap()],
+        &[
+            "-vvv",
+            "plan",
+            manifest,
+            "--detailed-exitcode",
+            "--out",
+            saved.to_str().unwrap(),
+        ],
         Some(PW),
     );
     assert_eq!(plan.code, 2, "{}", plan.stderr);
     insta::assert_snapshot!("links_create_plan", portal.scrub(&plan.stdout));
     let json = run_env(&portal, &["plan", manifest, "--format", "json"], Some(PW));
-    let md = run_env(&portal, &["plan", manifest, "--format", "markdown"], Some(PW));
+    let md = run_env(
+        &portal,
+        &["plan", manifest, "--format", "markdown"],
+        Some(PW),
+    );
     insta::assert_snapshot!("links_create_plan_markdown", portal.scrub(&md.stdout));
     let plan_json: Value = serde_json::from_str(&json.stdout).unwrap();
     let items = plan_json["rooms"][0]["items"].as_array().unwrap();
-    let actions: Vec<&str> = items.iter().map(|i| i["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["create_room", "create_link", "create_link"]);
     assert_eq!(
         items[1]["link"]["password"],
@@ -142,7 +174,10 @@ async fn a_link_with_a_password_is_created_then_left_alone_and_never_shown() {
     let room = room_id(&portal, "Partner Share").await;
     assert_eq!(
         links_of(&portal, room).await,
-        [("Clients".to_string(), 2, true), ("Join us".to_string(), 10, false)]
+        [
+            ("Clients".to_string(), 2, true),
+            ("Join us".to_string(), 10, false)
+        ]
     );
 
     // A second apply with the same password makes no write.
@@ -197,12 +232,19 @@ async fn a_changed_password_is_an_update_that_says_so_and_a_missing_variable_is_
     let apply = run_env(&portal, &["apply", manifest, "--auto-approve"], Some(other));
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     // The new password took: the old one now plans a change again, the new one nothing.
-    let plan = run_env(&portal, &["plan", manifest, "--detailed-exitcode"], Some(other));
+    let plan = run_env(
+        &portal,
+        &["plan", manifest, "--detailed-exitcode"],
+        Some(other),
+    );
     assert_eq!(plan.code, 0, "{}", plan.stdout);
 
     let missing = run_env(&portal, &["plan", manifest], None);
     assert_eq!(missing.code, 1, "{}", missing.stdout);
-    insta::assert_snapshot!("links_missing_password_variable", portal.scrub(&missing.stderr));
+    insta::assert_snapshot!(
+        "links_missing_password_variable",
+        portal.scrub(&missing.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -272,7 +314,8 @@ rooms:
     let plan = run_env(&portal, &["plan", manifest.to_str().unwrap()], None);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
-        plan.stdout.contains("the primary link \"Shared link\" is not in the manifest; it stays"),
+        plan.stdout
+            .contains("the primary link \"Shared link\" is not in the manifest; it stays"),
         "{}",
         plan.stdout
     );
@@ -353,14 +396,7 @@ rooms:
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hand_edited_link_item_of_a_saved_plan_is_refused_with_its_place() {
     let portal = Portal::start().await;
-    let manifest = portal.manifest(PARTNER);
-    let saved = portal.dir.join("plan.json");
-    let plan = run_env(
-        &portal,
-        &["plan", manifest.to_str().unwrap(), "--out", saved.to_str().unwrap()],
-        Some(PW),
-    );
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let (manifest, saved) = saved_partner_plan(&portal);
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
     value["rooms"][0]["items"][2]["link"]["access"] = json!("room-manager");
     std::fs::write(&saved, serde_json::to_string_pretty(&value).unwrap()).unwrap();
@@ -416,7 +452,11 @@ rooms:
         Some(PW),
     );
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let export = run_env(&portal, &["export", "--room", "Partner Share", "--room", "Press Kit"], Some(PW));
+    let export = run_env(
+        &portal,
+        &["export", "--room", "Partner Share", "--room", "Press Kit"],
+        Some(PW),
+    );
     assert_eq!(export.code, 0, "{}", export.stderr);
     assert!(!export.stdout.contains(PW), "the export holds the password");
     assert!(export.stdout.contains(&format!("expires: {expires}\n")));
@@ -427,10 +467,11 @@ rooms:
 
     // As exported, plan would remove the password it cannot know; with the variable named
     // where the comment says, the export plans clean.
-    let exported = portal.manifest(&export.stdout.replace(
-        "# password_env: NAME  #",
-        "password_env: LINKS_TEST_PW  #",
-    ));
+    let exported = portal.manifest(
+        &export
+            .stdout
+            .replace("# password_env: NAME  #", "password_env: LINKS_TEST_PW  #"),
+    );
     let plan = run_env(
         &portal,
         &["plan", exported.to_str().unwrap(), "--detailed-exitcode"],
@@ -446,14 +487,7 @@ rooms:
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
     let portal = Portal::start().await;
-    let manifest = portal.manifest(PARTNER);
-    let saved = portal.dir.join("plan.json");
-    let plan = run_env(
-        &portal,
-        &["plan", manifest.to_str().unwrap(), "--out", saved.to_str().unwrap()],
-        Some(PW),
-    );
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let (manifest, saved) = saved_partner_plan(&portal);
     let text = std::fs::read_to_string(&saved).unwrap();
     // A create the server refuses (a tag over 255 characters is a 400 in the sandbox): the
     // room's link items are skipped, not sent to a room that does not exist.
@@ -506,7 +540,10 @@ async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
         without.stdout
     );
     let room = room_id(&portal, "Partner Share").await;
-    assert_eq!(links_of(&portal, room).await, [("Join us".to_string(), 10, false)]);
+    assert_eq!(
+        links_of(&portal, room).await,
+        [("Join us".to_string(), 10, false)]
+    );
     let rerun = run_env(
         &portal,
         &["apply", manifest.to_str().unwrap(), "--auto-approve"],
@@ -515,6 +552,9 @@ async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     assert_eq!(
         links_of(&portal, room).await,
-        [("Clients".to_string(), 2, true), ("Join us".to_string(), 10, false)]
+        [
+            ("Clients".to_string(), 2, true),
+            ("Join us".to_string(), 10, false)
+        ]
     );
 }
