@@ -284,6 +284,20 @@ pub enum FieldChange {
     },
 }
 
+impl FieldChange {
+    /// The manifest key of the field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldChange::Title { .. } => "title",
+            FieldChange::Access { .. } => "access",
+            FieldChange::Expires { .. } => "expires",
+            FieldChange::Internal { .. } => "internal",
+            FieldChange::DenyDownload { .. } => "deny_download",
+            FieldChange::MaxUses { .. } => "max_uses",
+        }
+    }
+}
+
 /// One write the diff plans for a room's links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkChange {
@@ -975,7 +989,7 @@ mod tests {
     fn access_none_revokes_the_namesake_but_never_a_primary_link() {
         let w = want("old", LinkKind::External, Access::None);
         let l = live("l1", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, &[w.clone()], &[l], false);
+        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &[l], false);
         assert_eq!(
             d.changes,
             vec![LinkChange::Revoke {
@@ -986,7 +1000,7 @@ mod tests {
         );
         // Nothing to revoke: nothing planned.
         assert_eq!(
-            diff(RoomType::Custom, &[w.clone()], &[], false),
+            diff(RoomType::Custom, std::slice::from_ref(&w), &[], false),
             LinkDiff::default()
         );
         let mut p = live("p", "Old", LinkKind::External, Access::Read);

@@ -11,7 +11,8 @@
 use super::{api_err, outcome_of};
 use crate::docspace::DocSpaceApi;
 use crate::links::{
-    self, LinkChange, LinkKind, ObservedLink, PasswordSpec, ResolvedLink, password_digest,
+    self, FieldChange, LinkChange, LinkKind, ObservedLink, PasswordChange, PasswordSpec,
+    ResolvedLink, password_digest,
 };
 use crate::model::RoomType;
 use crate::plan::Item;
@@ -145,20 +146,26 @@ fn shown(room_type: RoomType, wanted: &ResolvedLink, live: &ObservedLink) -> Out
         std::slice::from_ref(live),
         false,
     );
-    let differs: Vec<&str> = diff
-        .changes
-        .iter()
-        .filter_map(|c| match c {
-            LinkChange::Update { .. } => Some("its fields"),
-            LinkChange::Create { .. } | LinkChange::Revoke { .. } => Some("its title or kind"),
-        })
-        .collect();
-    if differs.is_empty() && diff.problems.is_empty() {
-        Outcome::Applied
-    } else {
-        Outcome::Failed(EntryError::new(
-            None,
-            "the server answered with a link that differs from the one sent (it may keep some options of an existing link as they are); run plan to see the difference",
-        ))
+    if diff.changes.is_empty() && diff.problems.is_empty() {
+        return Outcome::Applied;
     }
+    let what = match diff.changes.first() {
+        Some(LinkChange::Update {
+            changes, password, ..
+        }) => {
+            let mut names: Vec<&str> = changes.iter().map(FieldChange::name).collect();
+            if *password != PasswordChange::Unchanged {
+                names.push("password");
+            }
+            names.join(", ")
+        }
+        Some(LinkChange::Create { .. } | LinkChange::Revoke { .. }) => "title or kind".into(),
+        None => "options".into(),
+    };
+    Outcome::Failed(EntryError::new(
+        None,
+        format!(
+            "the server answered with a link whose {what} differ from what was sent (it keeps some options of an existing link as they are); run plan to see the difference"
+        ),
+    ))
 }

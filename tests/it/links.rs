@@ -396,7 +396,7 @@ rooms:
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hand_edited_link_item_of_a_saved_plan_is_refused_with_its_place() {
     let portal = Portal::start().await;
-    let (manifest, saved) = saved_partner_plan(&portal);
+    let (_, saved) = saved_partner_plan(&portal);
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
     value["rooms"][0]["items"][2]["link"]["access"] = json!("room-manager");
     std::fs::write(&saved, serde_json::to_string_pretty(&value).unwrap()).unwrap();
