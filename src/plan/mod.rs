@@ -507,12 +507,12 @@ pub struct Summary {
     pub removals: usize,
     pub archives: usize,
     pub unarchives: usize,
-    /// Sharing links to create, change and revoke.
-    #[serde(default)]
+    /// Sharing links to create, change and revoke (left out of the JSON when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub links_created: usize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub links_updated: usize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub links_revoked: usize,
     /// POST and PUT requests `apply` will send at least (a create, a settings update, one
     /// share batch, an archive or unarchive per room): what the portal's daily write limit
