@@ -468,15 +468,6 @@ pub fn diff(
                 matched.insert(i);
                 push_update(room_type, want, &live[i], &mut updates, &mut out.problems);
             }
-            // A public room's new links are open to everyone whatever the request says
-            // (docs/docspace-api.md, "Sharing links"): the link would differ on every run.
-            None if room_type == RoomType::Public && want.internal => {
-                out.problems.push(problem(
-                    want,
-                    "the server makes new links of a public room open to everyone, so `internal: true` cannot be set".into(),
-                    "remove `internal` from this link, or use a custom room for links limited to signed-in users".into(),
-                ));
-            }
             None => creates.push(LinkChange::Create { link: want.clone() }),
         }
     }
