@@ -977,6 +977,35 @@ mod tests {
     }
 
     #[test]
+    fn options_the_server_keeps_on_existing_links_are_problems_not_endless_updates() {
+        // A form-filling room's link keeps its expiry (FileSecurity: no EditExpiration there).
+        let mut p = live("p", "Fill", LinkKind::External, Access::FillForms);
+        p.primary = true;
+        let mut w = want("Fill", LinkKind::External, Access::FillForms);
+        w.expires = Some(date(2027, 1, 31));
+        let d = diff(RoomType::FormFilling, &[w], &[p], false);
+        assert!(d.changes.is_empty());
+        assert!(
+            d.problems[0].message.contains("primary link cannot expire"),
+            "{d:?}"
+        );
+        let l = live("l", "Extra", LinkKind::External, Access::FillForms);
+        let mut w = want("Extra", LinkKind::External, Access::FillForms);
+        w.expires = Some(date(2027, 1, 31));
+        let d = diff(RoomType::FormFilling, &[w], &[l], false);
+        assert!(d.problems[0].message.contains("form-filling room"), "{d:?}");
+        // A public room's link keeps `internal` (no EditInternal there); a new one takes it.
+        let l = live("l", "Press", LinkKind::External, Access::Read);
+        let mut w = want("Press", LinkKind::External, Access::Read);
+        w.internal = true;
+        let d = diff(RoomType::Public, std::slice::from_ref(&w), &[l], false);
+        assert!(d.changes.is_empty());
+        assert!(d.problems[0].message.contains("`internal`"), "{d:?}");
+        let d = diff(RoomType::Public, &[w.clone()], &[], false);
+        assert_eq!(d.changes, vec![LinkChange::Create { link: w }]);
+    }
+
+    #[test]
     fn access_none_revokes_the_namesake_but_never_a_primary_link() {
         let w = want("old", LinkKind::External, Access::None);
         let l = live("l1", "Old", LinkKind::External, Access::Read);
