@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 
+use crate::links::ObservedLink;
 use crate::manifest::Quota;
 use crate::model::{RoomType, SubjectKind};
 use crate::state::{MemberSubject, Observed, ObservedMember};
@@ -69,6 +70,9 @@ pub fn manifest(observed: &Observed) -> String {
         }
         if room.archived {
             out.push_str("    state: archived\n");
+        }
+        if let Some(links) = observed.links.get(&room.id) {
+            write_links(&mut out, room_type, links);
         }
         let members = observed
             .members
@@ -133,6 +137,81 @@ pub fn manifest(observed: &Observed) -> String {
         );
     }
     out
+}
+
+/// A room's sharing links as `links:` (docs/docspace-api.md, "Sharing links"), by title.
+/// A password is never read back into a manifest: a link that has one gets a commented
+/// `password_env` for the user to fill in (until then, plan would remove the password).
+/// Expired links and links the manifest could not express are comments only, so that a plan
+/// of the export leaves them as they are.
+fn write_links(out: &mut String, room_type: RoomType, links: &[ObservedLink]) {
+    let mut links: Vec<&ObservedLink> = links.iter().collect();
+    links.sort_by(|a, b| (!a.primary, &a.title, &a.id).cmp(&(!b.primary, &b.title, &b.id)));
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::new();
+    for l in links {
+        let access = l
+            .access
+            .filter(|a| room_type.link_roles(l.kind).contains(a));
+        let skipped = if l.expired {
+            Some("expired".to_string())
+        } else if l.title.trim().is_empty() || !seen.insert(l.title.trim().to_lowercase()) {
+            Some("its title is empty or another link's".to_string())
+        } else if access.is_none() {
+            Some(format!(
+                "access {} is not one a manifest can give it",
+                l.raw_access
+            ))
+        } else {
+            None
+        };
+        rows.push((l, access, skipped));
+    }
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("    links:\n");
+    for (l, access, skipped) in rows {
+        if let Some(why) = skipped {
+            let _ = writeln!(
+                out,
+                "      # skipped {} link {} ({why}); it is left as it is",
+                l.kind,
+                quote(&l.title)
+            );
+            continue;
+        }
+        let primary = if l.primary {
+            "  # the room's primary link"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "      - title: {}{primary}", quote(&l.title));
+        let _ = writeln!(out, "        kind: {}", l.kind);
+        if let Some(a) = access {
+            let _ = writeln!(out, "        access: {}", a.name());
+        }
+        if let Some(at) = &l.expires {
+            let _ = writeln!(
+                out,
+                "        expires: {}",
+                at.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
+        if l.internal {
+            out.push_str("        internal: true\n");
+        }
+        if l.deny_download {
+            out.push_str("        deny_download: true\n");
+        }
+        if let Some(n) = l.max_uses {
+            let _ = writeln!(out, "        max_uses: {n}");
+        }
+        if l.has_password {
+            out.push_str("        # password_env: NAME  # the link has a password: name the environment variable that holds it (never the password itself)\n");
+        }
+    }
 }
 
 /// People first (by email), then groups (by name).

@@ -1,10 +1,11 @@
 //! A room's sharing links (issue 13): the domain types for live and wanted links and the pure
 //! diff between them.
 //!
-//! The server's rules the diff follows are in docs/docspace-api.md, "Sharing links": which
-//! room types take which link kinds and access levels, at most one invitation link, at most
-//! five additional external links (none in form-filling rooms), primary external links that
-//! are never revoked, expiry dates that must lie ahead (and at most ten years ahead).
+//! The per-room-type rules (which kinds and access levels a room takes, how many links) are
+//! the tables of [`RoomType`] in `model`, which validation uses too; the diff here keeps only
+//! the checks that need the live portal (links left alone that count against the limits, a
+//! use count already above a wanted `max_uses`, a primary link, an unset password variable).
+//! The server's rules are in docs/docspace-api.md, "Sharing links".
 //!
 //! Passwords. The server returns a link's password in clear text to whoever may read the
 //! room's links. The tool never keeps it: it is reduced at once to a [`PasswordDigest`], a
@@ -21,104 +22,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::docspace::wire::{
-    LINK_TYPE_EXTERNAL, LINK_TYPE_INVITATION, LinkDto, LinkRequest, parse_api_date,
-};
+use crate::docspace::wire::{LINK_TYPE_EXTERNAL, LinkDto, LinkRequest, parse_api_date};
+use crate::manifest::{Desired, DesiredLink};
+pub use crate::model::LinkKind;
 use crate::model::{Access, RoomType};
-
-/// The two kinds of room links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LinkKind {
-    /// Opens the room (or its files) to whoever has the link, signed in or not.
-    External,
-    /// Lets whoever follows it join the room as a member.
-    Invitation,
-}
-
-impl LinkKind {
-    pub fn wire(self) -> i64 {
-        match self {
-            LinkKind::External => LINK_TYPE_EXTERNAL,
-            LinkKind::Invitation => LINK_TYPE_INVITATION,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkKind::External => "external",
-            LinkKind::Invitation => "invitation",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<LinkKind> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "external" | "public" => Some(LinkKind::External),
-            "invitation" | "invite" => Some(LinkKind::Invitation),
-            _ => None,
-        }
-    }
-
-    /// Access levels a link of this kind may grant in a room of `room_type`; empty when the
-    /// room type takes no link of this kind (docs/docspace-api.md, "Sharing links").
-    pub fn accesses(self, room_type: RoomType) -> &'static [Access] {
-        use Access::*;
-        match (self, room_type) {
-            (LinkKind::Invitation, RoomType::Custom) => {
-                &[ContentCreator, Editing, Review, Comment, Read]
-            }
-            (LinkKind::Invitation, RoomType::Public) => &[ContentCreator, Read],
-            (LinkKind::Invitation, RoomType::FormFilling) => &[ContentCreator, FillForms],
-            (LinkKind::Invitation, RoomType::Collaboration) => &[ContentCreator, Editing, Read],
-            (LinkKind::Invitation, RoomType::VirtualDataRoom) => {
-                &[ContentCreator, Editing, Read, FillForms]
-            }
-            (LinkKind::Invitation, RoomType::Ai) => &[ContentCreator, Read],
-            (LinkKind::External, RoomType::Custom | RoomType::Public) => {
-                &[Editing, FillForms, Review, Comment, Read]
-            }
-            (LinkKind::External, RoomType::FormFilling) => &[FillForms, Read],
-            (
-                LinkKind::External,
-                RoomType::Collaboration | RoomType::VirtualDataRoom | RoomType::Ai,
-            ) => &[],
-        }
-    }
-}
-
-impl fmt::Display for LinkKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// At most this many invitation links per room.
-pub const MAX_INVITATION_LINKS: usize = 1;
-
-/// How many external links besides the primary one a room of this type may have.
-pub fn max_additional_external_links(room_type: RoomType) -> usize {
-    match room_type {
-        RoomType::Custom | RoomType::Public => 5,
-        _ => 0,
-    }
-}
-
-/// Whether rooms of this type have a primary external link the server keeps (revoking it
-/// makes a fresh one, or is refused).
-pub fn has_primary_link(room_type: RoomType) -> bool {
-    matches!(room_type, RoomType::Public | RoomType::FormFilling)
-}
-
-/// The server refuses expiry dates further ahead than this many years.
-pub const MAX_LINK_LIFETIME_YEARS: i64 = 10;
-
-/// The server's bounds of an invitation link's `maxUseCount`.
-pub const MAX_USES_RANGE: std::ops::RangeInclusive<i64> = 1..=1000;
 
 /// A keyed hash of a link password: equal for equal passwords within one run, meaningless
 /// outside it (the key is random per process), and never serialised.
@@ -243,8 +155,41 @@ pub fn fingerprint(links: &[ObservedLink]) -> String {
     format!("{:x}", h.finalize())[..16].to_string()
 }
 
+/// The link passwords of a run: each variable a manifest link names, with the digest of its
+/// value, `None` when it is unset or empty. Read once by the commands (the planner is pure
+/// and sees only this map), never printed, never serialised.
+pub type LinkPasswords = BTreeMap<String, Option<PasswordDigest>>;
+
+/// Reads the password variable of every link of `desired`, keeping only digests.
+pub fn read_passwords(desired: &Desired) -> LinkPasswords {
+    desired
+        .rooms
+        .iter()
+        .flat_map(|r| &r.links)
+        .filter_map(|l| l.password_env.as_deref())
+        .map(|name| (name.to_string(), env_digest(name)))
+        .collect()
+}
+
+fn env_digest(name: &str) -> Option<PasswordDigest> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| password_digest(&v))
+}
+
+/// The value of a password variable when a link is written (apply time), `None` when unset
+/// or empty. Registered with [`crate::redact`] by the client before it is sent.
+pub fn password_value(env_name: &str) -> Option<SecretString> {
+    std::env::var(env_name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(SecretString::from)
+}
+
 /// A link password as a manifest names it: the environment variable, and the digest of its
-/// value when the variable is set (`None`: not set, which the diff reports).
+/// value when the variable is set (`None`: not set, which the diff reports). Only the name is
+/// serialised: a saved plan says which variable to read, never what it held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordSpec {
     pub env_name: String,
@@ -252,40 +197,53 @@ pub struct PasswordSpec {
     pub digest: Option<PasswordDigest>,
 }
 
-impl PasswordSpec {
-    /// Reads the variable now and keeps only its digest.
-    pub fn from_env(env_name: &str) -> PasswordSpec {
-        let digest = std::env::var(env_name)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| password_digest(&v));
-        PasswordSpec {
-            env_name: env_name.to_string(),
-            digest,
+/// A manifest link resolved for planning: the manifest's values in the form requests take,
+/// and its password as a [`PasswordSpec`]. Plans carry it whole, because every write sends
+/// the whole link (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedLink {
+    pub title: String,
+    pub kind: LinkKind,
+    /// `none`: the manifest asks for the link to be revoked.
+    pub access: Access,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<FixedOffset>>,
+    /// External links: signed-in users only.
+    #[serde(default)]
+    pub internal: bool,
+    /// External links.
+    #[serde(default)]
+    pub deny_download: bool,
+    /// Invitation links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<i64>,
+    /// External links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordSpec>,
+}
+
+impl ResolvedLink {
+    /// The manifest's link, with its password variable looked up in `passwords`.
+    pub fn resolve(link: &DesiredLink, passwords: &LinkPasswords) -> ResolvedLink {
+        ResolvedLink {
+            title: link.title.clone(),
+            kind: link.kind,
+            access: link.access,
+            expires: link.expires.map(|d| d.fixed_offset()),
+            internal: link.internal,
+            deny_download: link.deny_download,
+            max_uses: link.max_uses.map(i64::from),
+            password: link.password_env.as_ref().map(|name| PasswordSpec {
+                env_name: name.clone(),
+                digest: passwords.get(name).cloned().flatten(),
+            }),
         }
     }
 }
 
-/// A link as the manifest wants it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DesiredLink {
-    pub title: String,
-    pub kind: LinkKind,
-    pub access: Access,
-    pub expires: Option<DateTime<FixedOffset>>,
-    /// External links: signed-in users only.
-    pub internal: bool,
-    /// External links.
-    pub deny_download: bool,
-    /// Invitation links.
-    pub max_uses: Option<i64>,
-    /// External links.
-    pub password: Option<PasswordSpec>,
-}
-
 /// What happens to a link's password in an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum PasswordChange {
     Unchanged,
     /// The link has none and gets one.
@@ -298,7 +256,7 @@ pub enum PasswordChange {
 
 /// One field of a link that an update changes (values as plans show them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "field")]
+#[serde(rename_all = "snake_case", tag = "field")]
 pub enum FieldChange {
     Title {
         from: String,
@@ -326,21 +284,29 @@ pub enum FieldChange {
     },
 }
 
+impl FieldChange {
+    /// The manifest key of the field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldChange::Title { .. } => "title",
+            FieldChange::Access { .. } => "access",
+            FieldChange::Expires { .. } => "expires",
+            FieldChange::Internal { .. } => "internal",
+            FieldChange::DenyDownload { .. } => "deny_download",
+            FieldChange::MaxUses { .. } => "max_uses",
+        }
+    }
+}
+
 /// One write the diff plans for a room's links.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "change")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkChange {
     Create {
-        title: String,
-        kind: LinkKind,
-        /// Whether the new link gets a password.
-        password: bool,
+        link: ResolvedLink,
     },
     Update {
         link_id: String,
-        /// The wanted title.
-        title: String,
-        kind: LinkKind,
+        link: ResolvedLink,
         changes: Vec<FieldChange>,
         password: PasswordChange,
     },
@@ -355,52 +321,67 @@ impl LinkChange {
     /// The wanted (or, for a revoke, the live) title.
     pub fn title(&self) -> &str {
         match self {
-            LinkChange::Create { title, .. }
-            | LinkChange::Update { title, .. }
-            | LinkChange::Revoke { title, .. } => title,
+            LinkChange::Create { link } | LinkChange::Update { link, .. } => &link.title,
+            LinkChange::Revoke { title, .. } => title,
         }
     }
 }
 
 /// Why a wanted link cannot be planned (for the planner to report against the manifest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkProblem {
     /// The manifest link's title, when the problem belongs to one.
     pub title: Option<String>,
     pub message: String,
+    pub help: String,
+}
+
+/// A live link left alone that a reader may wonder about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "why")]
+pub enum LinkNote {
+    /// A primary link not in a `links_exact` manifest: the server does not let it go.
+    PrimaryKept { title: String },
+    /// `access: none` on a primary link: the server refuses to revoke it (public rooms) or
+    /// makes a fresh one (form-filling rooms), so it is left as it is.
+    PrimaryNotRevoked { title: String },
 }
 
 /// The result of [`diff`]: the writes in a safe order (revokes, then updates, then creates:
 /// a revoke frees a slot of the server's link limits) and what prevents others.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkDiff {
     pub changes: Vec<LinkChange>,
     pub problems: Vec<LinkProblem>,
-    /// Live links left alone that a reader may wonder about (a primary link under
-    /// `links_exact`, which the server does not let go).
-    pub notes: Vec<String>,
+    pub notes: Vec<LinkNote>,
 }
 
-/// Compares the wanted links of one room with its live links.
+/// Titles compare case-insensitively, as the manifest's duplicate check does.
+fn title_key(t: &str) -> String {
+    t.trim().to_lowercase()
+}
+
+/// Compares the wanted links of one room with its live links. The wanted links are valid
+/// for the room type (validation checked them against the `model` tables).
 ///
-/// Links are matched by title. A wanted invitation link with a new title takes over the
-/// room's invitation link (there can be only one), and in a form-filling room, whose only
-/// external link is the primary one, a wanted external link takes over the primary link.
-/// Live links the manifest does not name are left alone unless `exact`; primary links are
-/// never revoked. `now` decides which expiry dates lie in the past.
+/// Links are matched by title (case-insensitively). A wanted invitation link with a new
+/// title takes over the room's invitation link (there can be only one), and in a room whose
+/// only external link is the primary one (form filling), a wanted external link takes over
+/// the primary link. `access: none` revokes the namesake, if any. Live links the manifest
+/// does not name are left alone unless `exact`; primary links are never revoked.
 pub fn diff(
     room_type: RoomType,
-    desired: &[DesiredLink],
+    desired: &[ResolvedLink],
     live: &[ObservedLink],
     exact: bool,
-    now: DateTime<Utc>,
 ) -> LinkDiff {
     let mut out = LinkDiff::default();
-    let valid = check_desired(room_type, desired, now, &mut out.problems);
-
-    let mut live_by_title: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut live_by_title: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, l) in live.iter().enumerate() {
-        live_by_title.entry(l.title.as_str()).or_default().push(i);
+        live_by_title
+            .entry(title_key(&l.title))
+            .or_default()
+            .push(i);
     }
     let mut matched: BTreeSet<usize> = BTreeSet::new();
     let mut revokes = Vec::new();
@@ -408,26 +389,51 @@ pub fn diff(
     let mut creates = Vec::new();
     let mut unmatched_wanted = Vec::new();
 
-    for want in valid.iter().map(|&i| &desired[i]) {
-        match live_by_title.get(want.title.as_str()).map(Vec::as_slice) {
+    for want in desired {
+        if let Some(p) = &want.password
+            && p.digest.is_none()
+            && want.access != Access::None
+        {
+            out.problems.push(problem(
+                want,
+                format!("the password variable {} is not set (or empty)", p.env_name),
+                format!(
+                    "set {} in the environment of plan and apply; the password is read from it and never written anywhere",
+                    p.env_name
+                ),
+            ));
+            continue;
+        }
+        match live_by_title
+            .get(&title_key(&want.title))
+            .map(Vec::as_slice)
+        {
             Some([one]) => {
                 let l = &live[*one];
                 matched.insert(*one);
-                if l.kind == want.kind {
+                if want.access == Access::None {
+                    if l.primary {
+                        out.notes.push(LinkNote::PrimaryNotRevoked {
+                            title: l.title.clone(),
+                        });
+                    } else {
+                        revokes.push(revoke(l));
+                    }
+                } else if l.kind == want.kind {
                     push_update(room_type, want, l, &mut updates, &mut out.problems);
                 } else if l.primary {
                     out.problems.push(problem(
                         want,
                         format!(
-                            "the room's primary link is called \"{}\" and is an external link; \
-                             the server keeps it, so a {} link cannot take its title",
+                            "the room's primary link is called \"{}\" and is an external link; the server keeps it, so a {} link cannot take its title",
                             l.title, want.kind
                         ),
+                        "give the link another title".into(),
                     ));
                 } else {
                     // The server keeps a link's kind whatever a request says: replace it.
                     revokes.push(revoke(l));
-                    creates.push(create(want));
+                    creates.push(LinkChange::Create { link: want.clone() });
                 }
             }
             Some(several) => {
@@ -435,13 +441,15 @@ pub fn diff(
                 out.problems.push(problem(
                     want,
                     format!(
-                        "the room has {} links called \"{}\"; rename or revoke all but one in \
-                         DocSpace first",
+                        "the room has {} links called \"{}\"",
                         several.len(),
                         want.title
                     ),
+                    "links are matched by title: rename or revoke all but one in DocSpace first"
+                        .into(),
                 ));
             }
+            None if want.access == Access::None => {}
             None => unmatched_wanted.push(want),
         }
     }
@@ -452,19 +460,15 @@ pub fn diff(
         let takeover = live.iter().enumerate().position(|(i, l)| {
             !matched.contains(&i)
                 && l.kind == want.kind
-                && match want.kind {
-                    LinkKind::Invitation => true,
-                    LinkKind::External => {
-                        l.primary && max_additional_external_links(room_type) == 0
-                    }
-                }
+                && (room_type.max_links(want.kind) == 1)
+                && (want.kind == LinkKind::Invitation || l.primary)
         });
         match takeover {
             Some(i) => {
                 matched.insert(i);
                 push_update(room_type, want, &live[i], &mut updates, &mut out.problems);
             }
-            None => creates.push(create(want)),
+            None => creates.push(LinkChange::Create { link: want.clone() }),
         }
     }
 
@@ -473,11 +477,9 @@ pub fn diff(
             continue;
         }
         if l.primary {
-            out.notes.push(format!(
-                "the primary link \"{}\" is not in the manifest; it stays, because the server \
-                 does not let a room's primary link go",
-                l.title
-            ));
+            out.notes.push(LinkNote::PrimaryKept {
+                title: l.title.clone(),
+            });
         } else {
             revokes.push(revoke(l));
         }
@@ -490,18 +492,11 @@ pub fn diff(
     out
 }
 
-fn problem(want: &DesiredLink, message: String) -> LinkProblem {
+fn problem(want: &ResolvedLink, message: String, help: String) -> LinkProblem {
     LinkProblem {
         title: Some(want.title.clone()),
         message,
-    }
-}
-
-fn create(want: &DesiredLink) -> LinkChange {
-    LinkChange::Create {
-        title: want.title.clone(),
-        kind: want.kind,
-        password: want.password.is_some(),
+        help,
     }
 }
 
@@ -513,121 +508,10 @@ fn revoke(l: &ObservedLink) -> LinkChange {
     }
 }
 
-/// The indexes of the wanted links the server would accept; the rest become problems.
-fn check_desired(
-    room_type: RoomType,
-    desired: &[DesiredLink],
-    now: DateTime<Utc>,
-    problems: &mut Vec<LinkProblem>,
-) -> Vec<usize> {
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut valid = Vec::new();
-    let invitations = desired
-        .iter()
-        .filter(|d| d.kind == LinkKind::Invitation)
-        .count();
-    if invitations > MAX_INVITATION_LINKS {
-        problems.push(LinkProblem {
-            title: None,
-            message: format!("{invitations} invitation links are listed; a room has at most one"),
-        });
-    }
-    let latest = now + chrono::Duration::days(365 * MAX_LINK_LIFETIME_YEARS);
-    for (i, want) in desired.iter().enumerate() {
-        let before = problems.len();
-        if !seen.insert(want.title.as_str()) {
-            problems.push(problem(
-                want,
-                format!(
-                    "two links are called \"{}\"; links are matched by title",
-                    want.title
-                ),
-            ));
-        }
-        if want.title.trim().is_empty() {
-            problems.push(problem(want, "a link needs a title".into()));
-        }
-        let allowed = want.kind.accesses(room_type);
-        if allowed.is_empty() {
-            problems.push(problem(
-                want,
-                format!("a {room_type} room takes no {} links", want.kind),
-            ));
-        } else if !allowed.contains(&want.access) {
-            problems.push(problem(
-                want,
-                format!(
-                    "a {} link in a {room_type} room grants one of: {}",
-                    want.kind,
-                    allowed
-                        .iter()
-                        .map(|a| a.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        if let Some(at) = want.expires {
-            if at.with_timezone(&Utc) <= now {
-                problems.push(problem(
-                    want,
-                    format!("the expiry {} is in the past", at.to_rfc3339()),
-                ));
-            } else if at.with_timezone(&Utc) > latest {
-                problems.push(problem(
-                    want,
-                    format!(
-                        "the expiry {} is more than {MAX_LINK_LIFETIME_YEARS} years ahead",
-                        at.to_rfc3339()
-                    ),
-                ));
-            }
-        }
-        match want.kind {
-            LinkKind::Invitation => {
-                if want.password.is_some() || want.deny_download || want.internal {
-                    problems.push(problem(
-                        want,
-                        "password, deny_download and internal apply to external links only".into(),
-                    ));
-                }
-                if let Some(n) = want.max_uses
-                    && !MAX_USES_RANGE.contains(&n)
-                {
-                    problems.push(problem(
-                        want,
-                        format!("max_uses must be between 1 and 1000, not {n}"),
-                    ));
-                }
-            }
-            LinkKind::External => {
-                if want.max_uses.is_some() {
-                    problems.push(problem(
-                        want,
-                        "max_uses applies to invitation links only".into(),
-                    ));
-                }
-                if let Some(p) = &want.password
-                    && p.digest.is_none()
-                {
-                    problems.push(problem(
-                        want,
-                        format!("the password variable {} is not set (or empty)", p.env_name),
-                    ));
-                }
-            }
-        }
-        if problems.len() == before {
-            valid.push(i);
-        }
-    }
-    valid
-}
-
 /// Plans an update of `l` to `want` when anything differs.
 fn push_update(
     room_type: RoomType,
-    want: &DesiredLink,
+    want: &ResolvedLink,
     l: &ObservedLink,
     updates: &mut Vec<LinkChange>,
     problems: &mut Vec<LinkProblem>,
@@ -650,7 +534,18 @@ fn push_update(
         if l.primary && want.expires.is_some() {
             problems.push(problem(
                 want,
-                "the room's primary link cannot expire; remove `expires`".into(),
+                "the room's primary link cannot expire".into(),
+                "remove `expires` from this link: DocSpace keeps the primary link of public and form-filling rooms without an expiry".into(),
+            ));
+            return;
+        }
+        // The server keeps an external link's expiry in a form-filling room as it is
+        // (docs/docspace-api.md, "Sharing links"): planning it would repeat on every run.
+        if room_type == RoomType::FormFilling && want.kind == LinkKind::External {
+            problems.push(problem(
+                want,
+                "the server does not change the expiry of an existing link in a form-filling room".into(),
+                "write the link's current expiry, or revoke the link in DocSpace and let apply make it anew".into(),
             ));
             return;
         }
@@ -666,9 +561,11 @@ fn push_update(
                 if room_type == RoomType::Public {
                     problems.push(problem(
                         want,
-                        "in a public room the server keeps `internal` of an existing link as \
-                         it is; revoke the link in DocSpace or keep its setting"
-                            .into(),
+                        format!(
+                            "the server keeps `internal` of an existing public-room link as it is (here {})",
+                            l.internal
+                        ),
+                        "write the link's current `internal`, or revoke the link in DocSpace and let apply make it anew".into(),
                     ));
                     return;
                 }
@@ -687,13 +584,10 @@ fn push_update(
                 (None, None) => PasswordChange::Unchanged,
                 (Some(_), None) => PasswordChange::Set,
                 (None, Some(_)) => PasswordChange::Remove,
-                (Some(p), Some(live)) => {
-                    if p.digest.as_ref() == Some(live) {
-                        PasswordChange::Unchanged
-                    } else {
-                        PasswordChange::Change
-                    }
+                (Some(p), Some(live)) if p.digest.as_ref() == Some(live) => {
+                    PasswordChange::Unchanged
                 }
+                (Some(_), Some(_)) => PasswordChange::Change,
             };
         }
         LinkKind::Invitation => {
@@ -703,7 +597,8 @@ fn push_update(
                 {
                     problems.push(problem(
                         want,
-                        format!("max_uses {max} is below the {used} times the link was used"),
+                        format!("`max_uses: {max}` is below the {used} times the link was already used"),
+                        format!("DocSpace refuses a use limit below the use count; write `max_uses: {used}` or more, or leave it out"),
                     ));
                     return;
                 }
@@ -717,15 +612,16 @@ fn push_update(
     if !changes.is_empty() || password != PasswordChange::Unchanged {
         updates.push(LinkChange::Update {
             link_id: l.id.clone(),
-            title: want.title.clone(),
-            kind: want.kind,
+            link: want.clone(),
             changes,
             password,
         });
     }
 }
 
-/// The server's link count limits after the planned revokes and creates.
+/// The server's link count limits after the planned revokes and creates, counting the live
+/// links the manifest leaves alone. [`RoomType::max_links`] counts the primary external link,
+/// which the server keeps in a slot of its own: links made through the API take the others.
 fn check_limits(
     room_type: RoomType,
     live: &[ObservedLink],
@@ -737,41 +633,38 @@ fn check_limits(
         .iter()
         .filter_map(|c| match c {
             LinkChange::Revoke { link_id, .. } => Some(link_id.as_str()),
-            _ => None,
+            LinkChange::Create { .. } | LinkChange::Update { .. } => None,
         })
         .collect();
-    let kept = |kind: LinkKind| {
-        live.iter()
-            .filter(|l| l.kind == kind && !l.primary && !revoked.contains(l.id.as_str()))
-            .count()
-    };
-    let created = |kind: LinkKind| {
-        creates
+    for kind in LinkKind::ALL {
+        let kept = live
             .iter()
-            .filter(|c| matches!(c, LinkChange::Create { kind: k, .. } if *k == kind))
-            .count()
-    };
-    let invitations = kept(LinkKind::Invitation) + created(LinkKind::Invitation);
-    if created(LinkKind::Invitation) > 0 && invitations > MAX_INVITATION_LINKS {
-        problems.push(LinkProblem {
-            title: None,
-            message: "the room would have two invitation links; a room has at most one".into(),
-        });
-    }
-    let limit = max_additional_external_links(room_type);
-    let externals = kept(LinkKind::External) + created(LinkKind::External);
-    if created(LinkKind::External) > 0 && externals > limit {
-        problems.push(LinkProblem {
-            title: None,
-            message: if limit == 0 {
-                format!("a {room_type} room takes no external links besides its primary one")
-            } else {
-                format!(
-                    "the room would have {externals} external links besides its primary one; \
-                     the server allows {limit} (set links_exact or revoke some in DocSpace)"
-                )
-            },
-        });
+            .filter(|l| l.kind == kind && !l.primary && !revoked.contains(l.id.as_str()))
+            .count();
+        let created = creates
+            .iter()
+            .filter(|c| matches!(c, LinkChange::Create { link } if link.kind == kind))
+            .count();
+        // A form-filling room to create has no primary link yet: the server gives it one,
+        // which the wanted external link takes over at apply (see `apply::links`).
+        let primary_taken =
+            live.iter().any(|l| l.kind == kind && l.primary) || room_type.max_links(kind) != 1;
+        let primary_slot = usize::from(
+            kind == LinkKind::External && room_type.max_links(kind) > 0 && primary_taken,
+        );
+        let max = room_type.max_links(kind) - primary_slot;
+        if created > 0 && kept + created > max {
+            problems.push(LinkProblem {
+                title: None,
+                message: format!(
+                    "the room would have {} {kind} links besides its primary link; a {room_type} room holds {max} at most",
+                    kept + created
+                ),
+                help: format!(
+                    "{kept} {kind} links on the portal stay (not in the manifest, or not revoked by it); set `links_exact: true`, or revoke some in DocSpace"
+                ),
+            });
+        }
     }
 }
 
@@ -783,7 +676,7 @@ fn wire_date(d: &DateTime<FixedOffset>) -> String {
 /// The request that creates `link`, under a new id chosen here (a retried create then finds
 /// its own link instead of making a second one). `password` is the value of the link's
 /// password variable, read by the caller at apply time.
-pub fn create_request(link: &DesiredLink, password: Option<SecretString>) -> LinkRequest {
+pub fn create_request(link: &ResolvedLink, password: Option<SecretString>) -> LinkRequest {
     update_request(&uuid::Uuid::new_v4().to_string(), link, password)
 }
 
@@ -791,7 +684,7 @@ pub fn create_request(link: &DesiredLink, password: Option<SecretString>) -> Lin
 /// the server rebuilds every option of the link on each call.
 pub fn update_request(
     link_id: &str,
-    link: &DesiredLink,
+    link: &ResolvedLink,
     password: Option<SecretString>,
 ) -> LinkRequest {
     let external = link.kind == LinkKind::External;
@@ -826,11 +719,7 @@ pub fn revoke_request(link_id: &str, title: &str, kind: LinkKind) -> LinkRequest
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()
-    }
+    use chrono::{TimeZone, Utc};
 
     fn date(y: i32, m: u32, d: u32) -> DateTime<FixedOffset> {
         FixedOffset::east_opt(3600)
@@ -839,8 +728,8 @@ mod tests {
             .unwrap()
     }
 
-    fn want(title: &str, kind: LinkKind, access: Access) -> DesiredLink {
-        DesiredLink {
+    fn want(title: &str, kind: LinkKind, access: Access) -> ResolvedLink {
+        ResolvedLink {
             title: title.into(),
             kind,
             access,
@@ -871,7 +760,7 @@ mod tests {
         }
     }
 
-    fn with_password(mut l: DesiredLink, value: &str) -> DesiredLink {
+    fn with_password(mut l: ResolvedLink, value: &str) -> ResolvedLink {
         l.password = Some(PasswordSpec {
             env_name: "LINK_PW".into(),
             digest: Some(password_digest(value)),
@@ -899,23 +788,17 @@ mod tests {
         );
         l.expires = Some(date(2027, 1, 31).with_timezone(&Utc).fixed_offset());
         l.deny_download = true;
-        let d = diff(RoomType::Custom, &[w], &[l], false, now());
+        let d = diff(RoomType::Custom, &[w], &[l], false);
         assert_eq!(d, LinkDiff::default());
     }
 
     #[test]
     fn new_links_are_created_and_unlisted_ones_left_alone() {
         let w = with_password(want("New", LinkKind::External, Access::Read), "pw-123456");
+        let w_copy = w.clone();
         let other = live("l9", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, &[w], &[other], false, now());
-        assert_eq!(
-            d.changes,
-            vec![LinkChange::Create {
-                title: "New".into(),
-                kind: LinkKind::External,
-                password: true
-            }]
-        );
+        let d = diff(RoomType::Custom, &[w], &[other], false);
+        assert_eq!(d.changes, vec![LinkChange::Create { link: w_copy }]);
         assert!(d.problems.is_empty());
     }
 
@@ -924,7 +807,7 @@ mod tests {
         let mut primary = live("p", "Link to the room", LinkKind::External, Access::Read);
         primary.primary = true;
         let other = live("l9", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Public, &[], &[primary, other], true, now());
+        let d = diff(RoomType::Public, &[], &[primary, other], true);
         assert_eq!(
             d.changes,
             vec![LinkChange::Revoke {
@@ -933,8 +816,12 @@ mod tests {
                 kind: LinkKind::External
             }]
         );
-        assert_eq!(d.notes.len(), 1);
-        assert!(d.notes[0].contains("primary"));
+        assert_eq!(
+            d.notes,
+            vec![LinkNote::PrimaryKept {
+                title: "Link to the room".into()
+            }]
+        );
     }
 
     #[test]
@@ -951,14 +838,12 @@ mod tests {
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
             false,
-            now(),
         );
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
                 link_id: "l1".into(),
-                title: "C".into(),
-                kind: LinkKind::External,
+                link: w.clone(),
                 changes: vec![
                     FieldChange::Access {
                         from: Some(Access::Comment),
@@ -982,20 +867,14 @@ mod tests {
         same.access = Some(Access::Read);
         same.expires = None;
         same.internal = true;
-        let d = diff(
-            RoomType::Custom,
-            &[w.clone()],
-            &[same.clone()],
-            false,
-            now(),
-        );
+        let d = diff(RoomType::Custom, &[w.clone()], &[same.clone()], false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update { changes, password: PasswordChange::Change, .. }] if changes.is_empty()
         ));
         let mut no_pw = w.clone();
         no_pw.password = None;
-        let d = diff(RoomType::Custom, &[no_pw], &[same.clone()], false, now());
+        let d = diff(RoomType::Custom, &[no_pw], &[same.clone()], false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update {
@@ -1006,7 +885,7 @@ mod tests {
         let mut bare = same;
         bare.password_digest = None;
         bare.has_password = false;
-        let d = diff(RoomType::Custom, &[w], &[bare], false, now());
+        let d = diff(RoomType::Custom, &[w], &[bare], false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update {
@@ -1020,14 +899,14 @@ mod tests {
     fn the_invitation_link_is_taken_over_under_a_new_title() {
         let mut w = want("Join us", LinkKind::Invitation, Access::Editing);
         w.max_uses = Some(20);
+        let w_copy = w.clone();
         let l = live("inv", "Invitation link", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Collaboration, &[w], &[l], false, now());
+        let d = diff(RoomType::Collaboration, &[w], &[l], false);
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
                 link_id: "inv".into(),
-                title: "Join us".into(),
-                kind: LinkKind::Invitation,
+                link: w_copy,
                 changes: vec![
                     FieldChange::Title {
                         from: "Invitation link".into(),
@@ -1052,7 +931,7 @@ mod tests {
         let w = want("Fill it", LinkKind::External, Access::FillForms);
         let mut p = live("p", "Fill out", LinkKind::External, Access::FillForms);
         p.primary = true;
-        let d = diff(RoomType::FormFilling, &[w], &[p], true, now());
+        let d = diff(RoomType::FormFilling, &[w], &[p], true);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update { link_id, .. }] if link_id == "p"
@@ -1061,54 +940,99 @@ mod tests {
     }
 
     #[test]
-    fn server_rules_become_problems() {
-        let now = now();
-        let mut past = want("Past", LinkKind::External, Access::Read);
-        past.expires = Some(date(2025, 1, 1));
-        let mut far = want("Far", LinkKind::External, Access::Read);
-        far.expires = Some(date(2040, 1, 1));
-        let wrong_access = want("Edit", LinkKind::External, Access::ContentCreator);
-        let mut inv_pw = want("Inv", LinkKind::Invitation, Access::Read);
-        inv_pw.password = Some(PasswordSpec {
-            env_name: "X".into(),
-            digest: None,
-        });
+    fn portal_rules_become_problems() {
         let mut unset = want("Unset", LinkKind::External, Access::Read);
         unset.password = Some(PasswordSpec {
             env_name: "NOT_SET_PW".into(),
             digest: None,
         });
-        let d = diff(
-            RoomType::Custom,
-            &[past, far, wrong_access, inv_pw, unset],
-            &[],
-            false,
-            now,
-        );
+        let d = diff(RoomType::Custom, &[unset], &[], false);
         assert!(d.changes.is_empty(), "{:?}", d.changes);
-        let text: Vec<String> = d.problems.iter().map(|p| p.message.clone()).collect();
-        let all = text.join("\n");
-        assert!(all.contains("in the past"), "{all}");
-        assert!(all.contains("more than 10 years"), "{all}");
-        assert!(all.contains("grants one of"), "{all}");
-        assert!(all.contains("external links only"), "{all}");
-        assert!(all.contains("NOT_SET_PW is not set"), "{all}");
+        assert!(d.problems[0].message.contains("NOT_SET_PW is not set"));
 
-        let d = diff(
-            RoomType::VirtualDataRoom,
-            &[want("Ext", LinkKind::External, Access::Read)],
-            &[],
-            false,
-            now,
+        // A use limit below the live use count.
+        let mut w = want("Join", LinkKind::Invitation, Access::Read);
+        w.max_uses = Some(2);
+        let mut l = live("i", "Join", LinkKind::Invitation, Access::Read);
+        l.uses = Some(3);
+        let d = diff(RoomType::Custom, &[w], &[l], false);
+        assert!(d.problems[0].message.contains("below the 3 times"), "{d:?}");
+
+        // The primary link cannot expire, and keeps its title's kind.
+        let mut p = live("p", "Open", LinkKind::External, Access::Read);
+        p.primary = true;
+        let mut w = want("Open", LinkKind::External, Access::Read);
+        w.expires = Some(date(2027, 1, 31));
+        let d = diff(RoomType::Public, &[w], std::slice::from_ref(&p), false);
+        assert!(d.problems[0].message.contains("cannot expire"), "{d:?}");
+        let w = want("Open", LinkKind::Invitation, Access::Read);
+        let d = diff(RoomType::Public, &[w], std::slice::from_ref(&p), false);
+        assert!(d.problems[0].message.contains("primary link"), "{d:?}");
+
+        // A second invitation link is a takeover of the live one, not a second link.
+        let w = want("New invite", LinkKind::Invitation, Access::Read);
+        let l = live("i", "Old invite", LinkKind::Invitation, Access::Read);
+        let d = diff(RoomType::Custom, &[w], &[l], false);
+        assert!(matches!(&d.changes[..], [LinkChange::Update { link_id, .. }] if link_id == "i"));
+    }
+
+    #[test]
+    fn options_the_server_keeps_on_existing_links_are_problems_not_endless_updates() {
+        // A form-filling room's link keeps its expiry (FileSecurity: no EditExpiration there).
+        let mut p = live("p", "Fill", LinkKind::External, Access::FillForms);
+        p.primary = true;
+        let mut w = want("Fill", LinkKind::External, Access::FillForms);
+        w.expires = Some(date(2027, 1, 31));
+        let d = diff(RoomType::FormFilling, &[w], &[p], false);
+        assert!(d.changes.is_empty());
+        assert!(
+            d.problems[0].message.contains("primary link cannot expire"),
+            "{d:?}"
         );
-        assert!(d.problems[0].message.contains("takes no external links"));
+        let l = live("l", "Extra", LinkKind::External, Access::FillForms);
+        let mut w = want("Extra", LinkKind::External, Access::FillForms);
+        w.expires = Some(date(2027, 1, 31));
+        let d = diff(RoomType::FormFilling, &[w], &[l], false);
+        assert!(d.problems[0].message.contains("form-filling room"), "{d:?}");
+        // A public room's link keeps `internal` (no EditInternal there); a new one takes it.
+        let l = live("l", "Press", LinkKind::External, Access::Read);
+        let mut w = want("Press", LinkKind::External, Access::Read);
+        w.internal = true;
+        let d = diff(RoomType::Public, std::slice::from_ref(&w), &[l], false);
+        assert!(d.changes.is_empty());
+        assert!(d.problems[0].message.contains("`internal`"), "{d:?}");
+        let d = diff(RoomType::Public, &[w.clone()], &[], false);
+        assert_eq!(d.changes, vec![LinkChange::Create { link: w }]);
+    }
 
-        let two = [
-            want("A", LinkKind::Invitation, Access::Read),
-            want("B", LinkKind::Invitation, Access::Read),
-        ];
-        let d = diff(RoomType::Custom, &two, &[], false, now);
-        assert!(d.problems[0].message.contains("at most one"));
+    #[test]
+    fn access_none_revokes_the_namesake_but_never_a_primary_link() {
+        let w = want("old", LinkKind::External, Access::None);
+        let l = live("l1", "Old", LinkKind::External, Access::Read);
+        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &[l], false);
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Revoke {
+                link_id: "l1".into(),
+                title: "Old".into(),
+                kind: LinkKind::External
+            }]
+        );
+        // Nothing to revoke: nothing planned.
+        assert_eq!(
+            diff(RoomType::Custom, std::slice::from_ref(&w), &[], false),
+            LinkDiff::default()
+        );
+        let mut p = live("p", "Old", LinkKind::External, Access::Read);
+        p.primary = true;
+        let d = diff(RoomType::Public, &[w], &[p], false);
+        assert!(d.changes.is_empty());
+        assert_eq!(
+            d.notes,
+            vec![LinkNote::PrimaryNotRevoked {
+                title: "Old".into()
+            }]
+        );
     }
 
     #[test]
@@ -1124,20 +1048,14 @@ mod tests {
             })
             .collect();
         let w = want("Sixth", LinkKind::External, Access::Read);
-        let d = diff(
-            RoomType::Custom,
-            std::slice::from_ref(&w),
-            &live,
-            false,
-            now(),
-        );
+        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &live, false);
         assert!(
-            d.problems[0].message.contains("allows 5"),
+            d.problems[0].message.contains("holds 5 at most"),
             "{:?}",
             d.problems
         );
         // With links_exact the old ones go first, which makes room.
-        let d = diff(RoomType::Custom, &[w], &live, true, now());
+        let d = diff(RoomType::Custom, &[w], &live, true);
         assert!(d.problems.is_empty());
         assert_eq!(d.changes.len(), 6);
         assert!(matches!(d.changes[0], LinkChange::Revoke { .. }));
@@ -1153,7 +1071,6 @@ mod tests {
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
             false,
-            now(),
         );
         assert!(matches!(
             &d.changes[..],
@@ -1161,7 +1078,7 @@ mod tests {
         ));
         let mut l2 = l.clone();
         l2.id = "e2".into();
-        let d = diff(RoomType::Custom, &[w], &[l, l2], false, now());
+        let d = diff(RoomType::Custom, &[w], &[l, l2], false);
         assert!(d.changes.is_empty());
         assert!(d.problems[0].message.contains("2 links called"));
     }

@@ -199,6 +199,10 @@ pub struct Observed {
     /// planner must not plan their links as if they had none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub links_unreadable: BTreeMap<i64, String>,
+    /// The link password variables the manifest names, as digests only (read by the commands
+    /// with [`crate::links::read_passwords`]; never serialised).
+    #[serde(skip)]
+    pub link_passwords: crate::links::LinkPasswords,
 }
 
 impl Observed {

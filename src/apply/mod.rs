@@ -9,6 +9,7 @@
 //! every item. A room is never created twice ([`create`]).
 
 mod create;
+mod links;
 mod share;
 
 use std::collections::{HashMap, HashSet};
@@ -436,6 +437,7 @@ async fn run_room<A: DocSpaceApi>(
 /// The items after the room is open: unarchive, settings, the share batch, archive.
 async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareSettings) {
     let mut members = Vec::new();
+    let mut links = Vec::new();
     let mut archive = None;
     for (n, item) in run.room.items.iter().enumerate() {
         if run.guarded.contains(&n) {
@@ -461,11 +463,23 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
             Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
                 members.extend(MemberChange::of(&item.change).map(|m| (item, m)));
             }
+            Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. } => {
+                links.push(item);
+            }
             Change::Archive => archive = Some(item),
         }
     }
     if !members.is_empty() {
         run.share(id, share, &members).await;
+    }
+    if !links.is_empty() {
+        let created = matches!(
+            run.room.items.first().map(|i| &i.change),
+            Some(Change::CreateRoom { .. })
+        );
+        for (item, outcome) in links::run(run.api, run.room.room_type, id, created, &links).await {
+            run.push(Some(id), item, outcome);
+        }
     }
     if let Some(item) = archive {
         // Archive runs even when some member items failed: they are reported, and archiving

@@ -34,9 +34,21 @@ pub fn run(
     let text = rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
         printer.status(&format!("Reading {} ...\n", portal.display));
-        let observed = state::read_all(&portal.client, &portal.display, &settings.rooms).await;
+        let mut observed = state::read_all(&portal.client, &portal.display, &settings.rooms).await;
+        // Every exported room's links (one call per room, as its members).
+        if let Ok(observed) = &mut observed {
+            let ids = observed.rooms.iter().map(|r| r.id).collect();
+            if let Err(e) = state::read_links(&portal.client, observed, &ids).await {
+                portal.close().await;
+                return Err(e.into());
+            }
+        }
         portal.close().await;
         let observed = observed?;
+        // An export is a whole manifest: a room whose links cannot be read is an error.
+        if let Some((id, e)) = observed.links_unreadable.iter().next() {
+            miette::bail!("the links of room {id} could not be read: {e}");
+        }
         if !settings.rooms.is_empty() {
             let missing: Vec<&String> = settings
                 .rooms

@@ -142,7 +142,15 @@ pub async fn prepare(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let observed = observed?;
+    let mut observed = observed?;
+    // Sharing links cost one call per room, so only rooms whose manifest entry manages
+    // links are read; passwords are read from the environment here, as digests, so that the
+    // planner stays pure (docs/docspace-api.md, "Sharing links").
+    observed.link_passwords = crate::links::read_passwords(&desired);
+    let link_rooms = link_room_ids(&desired, &observed);
+    if !link_rooms.is_empty() {
+        state::read_links(&portal.client, &mut observed, &link_rooms).await?;
+    }
     let stats = portal.client.stats();
     tracing::info!(
         "read the portal in {} calls ({} rooms visible, {} member lists)",
@@ -169,6 +177,31 @@ pub async fn prepare(
             Ok(None)
         }
     }
+}
+
+/// The live rooms that manifest rooms with `links:` or `links_exact` match (by pinned id or
+/// stored title, as the planner matches them).
+fn link_room_ids(desired: &Desired, observed: &Observed) -> std::collections::BTreeSet<i64> {
+    use std::collections::HashSet;
+    let manages = desired
+        .rooms
+        .iter()
+        .filter(|r| !r.links.is_empty() || r.links_exact);
+    let (mut ids, mut titles) = (HashSet::new(), HashSet::new());
+    for r in manages {
+        match r.id {
+            Some(id) => ids.insert(id),
+            None => titles.insert(r.title.as_str()),
+        };
+    }
+    observed
+        .rooms
+        .iter()
+        .filter(|r| {
+            ids.contains(&r.id) || titles.contains(crate::model::sanitize_title(&r.title).as_str())
+        })
+        .map(|r| r.id)
+        .collect()
 }
 
 /// Writes a saved plan (JSON; a new file is 0600, as it names portal members).

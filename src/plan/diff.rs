@@ -6,8 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::{
-    Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
-    RoomSettings, SettingChange, ShareSettings, Target, expiry, prune, quota_from_wire, summarise,
+    Action, Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote,
+    RoomPlan, RoomSettings, SettingChange, ShareSettings, Target, expiry, prune, quota_from_wire,
+    summarise,
 };
 use crate::manifest::{
     Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject,
@@ -223,7 +224,12 @@ fn plan_room<'a>(
         return Some(plan);
     }
 
+    let links = match super::links::plan(desired, observed, room, live, problems) {
+        Ok(links) => links,
+        Err(error) => return live.map(|live| unreadable(room, live, &error)),
+    };
     let mut items = room_items(room, live, desired.managed_tag.as_deref());
+    items.extend(links.items);
     items.extend(share_items(
         observed,
         room,
@@ -235,11 +241,16 @@ fn plan_room<'a>(
     if room.state == RoomState::Archived {
         items.push(Item::new(&room.title, Change::Archive));
     }
+    // Stable: link items keep the diff's order (revokes before creates).
     items.sort_by(|a, b| {
-        a.action()
-            .order()
-            .cmp(&b.action().order())
-            .then_with(|| a.key.cmp(&b.key))
+        let link = |i: &Item| i.action().order() == Action::CreateLink.order();
+        a.action().order().cmp(&b.action().order()).then_with(|| {
+            if link(a) && link(b) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.key.cmp(&b.key)
+            }
+        })
     });
     let change = match (live, items.is_empty()) {
         (None, _) => RoomChange::Create,
@@ -254,7 +265,10 @@ fn plan_room<'a>(
         fingerprint,
         members_before: count_members(members),
         items,
-        notes: room_notes(observed, room, live, index),
+        notes: room_notes(observed, room, live, index)
+            .into_iter()
+            .chain(links.notes)
+            .collect(),
     })
 }
 

@@ -33,6 +33,9 @@ impl<'a> MemberChange<'a> {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
+            | Change::CreateLink { .. }
+            | Change::UpdateLink { .. }
+            | Change::RevokeLink { .. }
             | Change::Archive => return None,
         };
         Some(MemberChange { who, access })
@@ -107,6 +110,9 @@ fn item_done(
         Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
             MemberChange::of(&item.change).is_some_and(|m| m.shown_by(members))
         }
+        // The recheck does not read links: a link item of a changed room is not known to be
+        // done, so it is reported stale rather than sent again.
+        Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. } => false,
     }
 }
 

@@ -7,12 +7,14 @@
 //! [`Change`] that carries exactly what that kind of change needs.
 //!
 //! Per room, items run in this order: create or unarchive, settings, one share batch
-//! (invite / change access / remove), archive. Unarchive comes before settings because the
-//! server refuses edits to archived rooms (docs/docspace-api.md, "Updating rooms").
+//! (invite / change access / remove), sharing links, archive. Unarchive comes before settings
+//! and links before archive because the server refuses edits to archived rooms
+//! (docs/docspace-api.md, "Updating rooms").
 
 mod diff;
 pub mod done;
 pub mod expiry;
+pub mod links;
 pub mod prune;
 pub mod saved;
 
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use self::diff::{PortalProblems, diff};
 pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
+use crate::links::{FieldChange, LinkKind, PasswordChange, ResolvedLink};
 use crate::manifest::Quota;
 use crate::model::{Access, RoomType};
 
@@ -37,6 +40,9 @@ pub enum Action {
     Invite,
     ChangeAccess,
     Remove,
+    CreateLink,
+    UpdateLink,
+    RevokeLink,
     Archive,
 }
 
@@ -47,7 +53,8 @@ impl Action {
             Action::CreateRoom | Action::Unarchive => 0,
             Action::UpdateRoom => 1,
             Action::Invite | Action::ChangeAccess | Action::Remove => 2,
-            Action::Archive => 3,
+            Action::CreateLink | Action::UpdateLink | Action::RevokeLink => 3,
+            Action::Archive => 4,
         }
     }
 
@@ -64,6 +71,9 @@ impl Action {
             Action::Invite => "invite",
             Action::ChangeAccess => "change_access",
             Action::Remove => "remove",
+            Action::CreateLink => "create_link",
+            Action::UpdateLink => "update_link",
+            Action::RevokeLink => "revoke_link",
             Action::Archive => "archive",
         }
     }
@@ -231,6 +241,23 @@ pub enum Change {
         from_access: Option<Access>,
         reason: RemovalReason,
     },
+    /// A new sharing link (docs/docspace-api.md, "Sharing links"); the link is carried whole,
+    /// its password only as the variable's name.
+    CreateLink {
+        link: ResolvedLink,
+    },
+    /// A link whose fields or password differ; every write sends the whole link.
+    UpdateLink {
+        link_id: String,
+        link: ResolvedLink,
+        changes: Vec<FieldChange>,
+        password: PasswordChange,
+    },
+    RevokeLink {
+        link_id: String,
+        title: String,
+        kind: LinkKind,
+    },
     Archive,
 }
 
@@ -243,6 +270,9 @@ impl Change {
             Change::Invite { .. } => Action::Invite,
             Change::ChangeAccess { .. } => Action::ChangeAccess,
             Change::Remove { .. } => Action::Remove,
+            Change::CreateLink { .. } => Action::CreateLink,
+            Change::UpdateLink { .. } => Action::UpdateLink,
+            Change::RevokeLink { .. } => Action::RevokeLink,
             Change::Archive => Action::Archive,
         }
     }
@@ -257,6 +287,9 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
+            | Change::CreateLink { .. }
+            | Change::UpdateLink { .. }
+            | Change::RevokeLink { .. }
             | Change::Archive => None,
         }
     }
@@ -269,6 +302,9 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
+            | Change::CreateLink { .. }
+            | Change::UpdateLink { .. }
+            | Change::RevokeLink { .. }
             | Change::Archive => None,
         }
     }
@@ -283,6 +319,9 @@ impl Change {
             | Change::Unarchive
             | Change::UpdateRoom { .. }
             | Change::Invite { .. }
+            | Change::CreateLink { .. }
+            | Change::UpdateLink { .. }
+            | Change::RevokeLink { .. }
             | Change::Archive => None,
         }
     }
@@ -389,6 +428,8 @@ pub enum RoomNote {
     /// The room carries the manifest's marker tag but no manifest room matches it: `--prune`
     /// archives it (see [`prune`]). Apply checks the archive guard for these rooms.
     Orphan,
+    /// A live sharing link the plan leaves as it is, and why (a primary link).
+    Link { note: crate::links::LinkNote },
 }
 
 impl RoomPlan {
@@ -483,6 +524,13 @@ pub struct Summary {
     pub removals: usize,
     pub archives: usize,
     pub unarchives: usize,
+    /// Sharing links to create, change and revoke (left out of the JSON when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub links_created: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub links_updated: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub links_revoked: usize,
     /// POST and PUT requests `apply` will send at least (a create, a settings update, one
     /// share batch, an archive or unarchive per room): what the portal's daily write limit
     /// counts (docs/docspace-api.md, "Rate limits").
@@ -591,6 +639,19 @@ fn count_item(s: &mut Summary, change: &Change) {
         }
         Change::ChangeAccess { .. } => s.access_changes += 1,
         Change::Remove { .. } => s.removals += 1,
+        // One PUT each: the server changes one link per call.
+        Change::CreateLink { .. } => {
+            s.write_calls += 1;
+            s.links_created += 1;
+        }
+        Change::UpdateLink { .. } => {
+            s.write_calls += 1;
+            s.links_updated += 1;
+        }
+        Change::RevokeLink { .. } => {
+            s.write_calls += 1;
+            s.links_revoked += 1;
+        }
     }
 }
 

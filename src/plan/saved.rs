@@ -28,6 +28,7 @@ use serde_json::Value;
 use super::{
     Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, Target, summarise,
 };
+use crate::links::{LinkKind, ResolvedLink};
 use crate::model::{Access, SubjectKind};
 
 /// The largest saved plan read: ten times a plan of 10,000 rooms with a few changes each.
@@ -290,9 +291,11 @@ fn change_name(c: RoomChange) -> &'static str {
 
 /// One item is well-formed for its room.
 fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
-    let expected_key = match item.subject() {
-        Some(subject) => format!("{} / {subject}", room.title),
-        None => room.title.clone(),
+    let link = super::links::LinkItem::of(&item.change);
+    let expected_key = match (item.subject(), link) {
+        (Some(subject), _) => format!("{} / {subject}", room.title),
+        (None, Some(link)) => super::links::key(&room.title, link.title()),
+        (None, None) => room.title.clone(),
     };
     if item.key != expected_key {
         return Err(format!(
@@ -323,6 +326,59 @@ fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
             check_access(room, *access, member_kind(target))
         }
         Change::Remove { target, .. } => check_member(target),
+        Change::CreateLink { link } => check_link(room, link),
+        Change::UpdateLink { link_id, link, .. } => {
+            non_empty_field("link id", link_id)?;
+            check_link(room, link)
+        }
+        Change::RevokeLink { link_id, title, .. } => {
+            non_empty_field("link id", link_id)?;
+            non_empty_field("link title", title)
+        }
+    }
+}
+
+fn non_empty_field(what: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err(format!("the item has an empty {what}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A link to create or change is one the room type takes, with the options of its kind
+/// (docs/docspace-api.md, "Sharing links").
+fn check_link(room: &RoomPlan, link: &ResolvedLink) -> Result<(), String> {
+    non_empty_field("link title", &link.title)?;
+    let (kind, room_type) = (link.kind, room.room_type);
+    if !room_type.takes_link(kind) {
+        return Err(format!("a {room_type} room takes no {kind} links"));
+    }
+    if !room_type.link_roles(kind).contains(&link.access) {
+        return Err(format!(
+            "{kind} links in a {room_type} room cannot grant access `{}`",
+            link.access
+        ));
+    }
+    match kind {
+        LinkKind::Invitation if link.password.is_some() || link.internal || link.deny_download => {
+            Err("an invitation link has no password, `internal` or `deny_download`".into())
+        }
+        LinkKind::Invitation => match link.max_uses {
+            Some(n) if !(1..=1000).contains(&n) => {
+                Err(format!("`max_uses` {n} is not from 1 to 1000"))
+            }
+            _ => Ok(()),
+        },
+        LinkKind::External if link.max_uses.is_some() => {
+            Err("an external link has no `max_uses`".into())
+        }
+        LinkKind::External => match &link.password {
+            Some(p) if p.env_name.trim().is_empty() => {
+                Err("the link's password names no environment variable".into())
+            }
+            _ => Ok(()),
+        },
     }
 }
 

@@ -57,6 +57,16 @@ pub fn summary_line(s: &Summary) -> String {
     if s.unarchives > 0 {
         line.push_str(&format!(", {}", n(s.unarchives, "unarchive", "unarchives")));
     }
+    let links = s.links_created + s.links_updated + s.links_revoked;
+    if links > 0 {
+        line.push_str(&format!(
+            ", {} ({} new, {} changed, {} revoked)",
+            n(links, "link change", "link changes"),
+            s.links_created,
+            s.links_updated,
+            s.links_revoked
+        ));
+    }
     line.push('.');
     if s.new_guests > 0 {
         line.push_str(&format!(
@@ -200,7 +210,29 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         }
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
+        Change::CreateLink { link } => vec![link_line(super::links::create_line(link))],
+        Change::UpdateLink {
+            link,
+            changes,
+            password,
+            ..
+        } => vec![link_line(super::links::update_line(
+            link, changes, *password,
+        ))],
+        Change::RevokeLink { title, kind, .. } => {
+            vec![link_line(super::links::revoke_line(title, *kind))]
+        }
     }
+}
+
+fn link_line((sign, text): (super::links::LinkSign, String)) -> (Sign, String) {
+    use super::links::LinkSign;
+    let sign = match sign {
+        LinkSign::Add => Sign::Add,
+        LinkSign::Change => Sign::Change,
+        LinkSign::Remove => Sign::Remove,
+    };
+    (sign, text)
 }
 
 /// A room created archived: the archive step is part of the creation for a reader, not a
@@ -301,6 +333,7 @@ pub fn note_text(note: &RoomNote) -> String {
                 "these removals"
             }
         ),
+        RoomNote::Link { note } => super::links::note_text(note),
     };
     visible(&text).into_owned()
 }

@@ -62,9 +62,11 @@ fn item_list(out: &mut String, status: Status, rows: &[&Entry]) {
     }
     let _ = writeln!(out, "{} ({}):", capitalise(status.name()), rows.len());
     for e in rows {
-        let what = match &e.subject {
-            Some(s) => format!("{} {}", e.action.name(), s),
-            None => e.action.name().to_string(),
+        let link = super::links::title_in_key(&e.room, &e.key);
+        let what = match (&e.subject, link) {
+            (Some(s), _) => format!("{} {}", e.action.name(), s),
+            (None, Some(t)) => format!("{} \"{}\"", e.action.name(), super::visible(t)),
+            (None, None) => e.action.name().to_string(),
         };
         let _ = write!(out, "  {}: {what}", e.room);
         if let Some(err) = &e.error {

@@ -1694,10 +1694,10 @@ async fn list_links_refuses_an_endless_list_and_rows_of_odd_shape_without_their_
 
 #[tokio::test]
 async fn set_link_puts_the_whole_link_with_integer_enums() {
-    use docspace_provision::links::{self, DesiredLink, LinkKind};
+    use docspace_provision::links::{self, LinkKind, ResolvedLink};
     use docspace_provision::model::Access;
     let server = MockServer::start().await;
-    let link = DesiredLink {
+    let link = ResolvedLink {
         title: "Clients".into(),
         kind: LinkKind::External,
         access: Access::Read,
@@ -1753,7 +1753,7 @@ async fn set_link_puts_the_whole_link_with_integer_enums() {
 
 #[tokio::test]
 async fn a_link_password_echoed_by_the_server_appears_in_no_error() {
-    use docspace_provision::links::{self, DesiredLink, LinkKind};
+    use docspace_provision::links::{self, LinkKind, ResolvedLink};
     use docspace_provision::model::Access;
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
@@ -1765,7 +1765,7 @@ async fn a_link_password_echoed_by_the_server_appears_in_no_error() {
         .expect(1)
         .mount(&server)
         .await;
-    let link = DesiredLink {
+    let link = ResolvedLink {
         title: "C".into(),
         kind: LinkKind::External,
         access: Access::Read,
@@ -1790,7 +1790,7 @@ async fn a_link_password_echoed_by_the_server_appears_in_no_error() {
 
 #[tokio::test]
 async fn a_new_link_is_retried_under_the_same_id_after_a_server_error() {
-    use docspace_provision::links::{self, DesiredLink, LinkKind};
+    use docspace_provision::links::{self, LinkKind, ResolvedLink};
     use docspace_provision::model::Access;
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
@@ -1804,7 +1804,7 @@ async fn a_new_link_is_retried_under_the_same_id_after_a_server_error() {
         .respond_with(ok(link_rows()[1].clone()))
         .mount(&server)
         .await;
-    let link = DesiredLink {
+    let link = ResolvedLink {
         title: "Join".into(),
         kind: LinkKind::Invitation,
         access: Access::Read,

@@ -359,13 +359,13 @@ fn the_full_example_plans_cleanly_against_a_fresh_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("fresh.json");
     let portal = format!("sandbox:{}", state.display());
-    let r = run([
-        "plan",
-        "examples/full.yaml",
-        "--portal",
-        &portal,
-        "--detailed-exitcode",
-    ]);
+    // The example's link takes its password from this variable: plan refuses an unset one.
+    let r = run_cmd(
+        bin()
+            .args(["plan", "examples/full.yaml", "--portal", &portal])
+            .arg("--detailed-exitcode")
+            .env("DESIGN_PREVIEW_PASSWORD", "preview-pass-2026"),
+    );
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(!r.stderr.contains('×'), "{}", r.stderr);
     assert!(r.stdout.contains("Plan: 5 rooms to create"), "{}", r.stdout);

@@ -1,0 +1,171 @@
+//! The sharing-link step of a room (after its share batch, before archive): one `PUT
+//! rooms/{id}/links` per item, revokes first (a revoke frees a slot of the server's link
+//! limits), then changes, then new links (docs/docspace-api.md, "Sharing links").
+//!
+//! Passwords are read from their environment variables here, at apply time, and go straight
+//! into the request (the client registers them for redaction before sending). Every write
+//! sends the whole link, and the link the server answers with is compared with the wanted
+//! one through the same diff the planner uses, so a change the server skipped silently is a
+//! failure, not a success.
+
+use super::{api_err, outcome_of};
+use crate::docspace::DocSpaceApi;
+use crate::links::{
+    self, FieldChange, LinkChange, LinkKind, ObservedLink, PasswordChange, PasswordSpec,
+    ResolvedLink, password_digest,
+};
+use crate::model::RoomType;
+use crate::plan::Item;
+use crate::plan::links::LinkItem;
+use crate::report::{EntryError, Outcome};
+
+/// Runs the link items of one room (`id`) and returns each item's outcome, in the order run
+/// (items that are not link items are not run).
+/// `created` says whether this run created the room: the server then gave public and
+/// form-filling rooms a primary link the plan could not know, which a wanted external link
+/// of a form-filling room takes over (the room holds no other external link).
+pub async fn run<'a, A: DocSpaceApi>(
+    api: &A,
+    room_type: RoomType,
+    id: i64,
+    created: bool,
+    items: &[&'a Item],
+) -> Vec<(&'a Item, Outcome)> {
+    // Revokes first, then changes, then new links (the sort is stable).
+    let mut items: Vec<(&Item, LinkItem)> = items
+        .iter()
+        .filter_map(|i| LinkItem::of(&i.change).map(|l| (*i, l)))
+        .collect();
+    items.sort_by_key(|(_, l)| match l {
+        LinkItem::Revoke { .. } => 0,
+        LinkItem::Update { .. } => 1,
+        LinkItem::Create(_) => 2,
+    });
+    let mut primary = None;
+    if created && room_type.has_primary_link() {
+        match api.list_links(id).await {
+            Ok(rows) => {
+                primary = rows
+                    .iter()
+                    .filter_map(ObservedLink::from_dto)
+                    .find(|l| l.primary && l.kind == LinkKind::External);
+            }
+            Err(e) => {
+                let e = api_err(&e);
+                return items
+                    .into_iter()
+                    .map(|(i, _)| (i, Outcome::Failed(e.clone())))
+                    .collect();
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (item, link_item) in items {
+        let outcome = match link_item {
+            LinkItem::Revoke {
+                link_id,
+                title,
+                kind,
+            } => outcome_of(
+                api.set_link(id, &links::revoke_request(link_id, title, kind))
+                    .await,
+            ),
+            LinkItem::Update { link_id, link } => {
+                write(api, room_type, id, Some(link_id), link).await
+            }
+            LinkItem::Create(link) => {
+                // The primary link is taken over where the room holds no other external link,
+                // or where the wanted link has its title (a second link of that title would
+                // make the room's links ambiguous).
+                let only_one = room_type.max_links(LinkKind::External) == 1;
+                let takeover = primary
+                    .take_if(|p| {
+                        link.kind == LinkKind::External
+                            && (only_one || p.title.to_lowercase() == link.title.to_lowercase())
+                    })
+                    .map(|p| p.id);
+                write(api, room_type, id, takeover.as_deref(), link).await
+            }
+        };
+        out.push((item, outcome));
+    }
+    out
+}
+
+/// Creates (`link_id` `None`) or rewrites one link with its password read now, and checks
+/// the link the server answers with.
+async fn write<A: DocSpaceApi>(
+    api: &A,
+    room_type: RoomType,
+    id: i64,
+    link_id: Option<&str>,
+    link: &ResolvedLink,
+) -> Outcome {
+    let mut wanted = link.clone();
+    let mut password = None;
+    if let Some(spec) = &link.password {
+        let Some(value) = links::password_value(&spec.env_name) else {
+            return Outcome::Failed(EntryError::new(
+                None,
+                format!(
+                    "the password variable {} is not set (or empty) at apply time; set it and run apply again",
+                    spec.env_name
+                ),
+            ));
+        };
+        use secrecy::ExposeSecret;
+        wanted.password = Some(PasswordSpec {
+            env_name: spec.env_name.clone(),
+            digest: Some(password_digest(value.expose_secret())),
+        });
+        password = Some(value);
+    }
+    let request = match link_id {
+        Some(link_id) => links::update_request(link_id, link, password),
+        None => links::create_request(link, password),
+    };
+    match api.set_link(id, &request).await {
+        Err(e) => Outcome::Failed(api_err(&e)),
+        Ok(answer) => {
+            let Some(live) = answer.as_ref().and_then(ObservedLink::from_dto) else {
+                return Outcome::Failed(EntryError::new(
+                    None,
+                    "the server answered without the link; run plan to see what it holds",
+                ));
+            };
+            shown(room_type, &wanted, &live)
+        }
+    }
+}
+
+/// Whether the link the server answered with is the wanted one (the diff plans nothing).
+fn shown(room_type: RoomType, wanted: &ResolvedLink, live: &ObservedLink) -> Outcome {
+    let diff = links::diff(
+        room_type,
+        std::slice::from_ref(wanted),
+        std::slice::from_ref(live),
+        false,
+    );
+    if diff.changes.is_empty() && diff.problems.is_empty() {
+        return Outcome::Applied;
+    }
+    let what = match diff.changes.first() {
+        Some(LinkChange::Update {
+            changes, password, ..
+        }) => {
+            let mut names: Vec<&str> = changes.iter().map(FieldChange::name).collect();
+            if *password != PasswordChange::Unchanged {
+                names.push("password");
+            }
+            names.join(", ")
+        }
+        Some(LinkChange::Create { .. } | LinkChange::Revoke { .. }) => "title or kind".into(),
+        None => "options".into(),
+    };
+    Outcome::Failed(EntryError::new(
+        None,
+        format!(
+            "the server answered with a link whose {what} differ from what was sent (it keeps some options of an existing link as they are); run plan to see the difference"
+        ),
+    ))
+}

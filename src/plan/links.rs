@@ -1,0 +1,172 @@
+//! The planner's part for sharing links (issue 13): one room's wanted links, resolved with
+//! the password digests the commands read, against the links the portal has, through the
+//! pure diff of [`crate::links`]. Items come out in the diff's order (revokes, updates,
+//! creates: a revoke frees a slot of the server's link limits, docs/docspace-api.md,
+//! "Sharing links").
+
+use super::{Change, Item, RoomNote};
+use crate::links::{self, LinkChange, LinkProblem, ObservedLink, ResolvedLink};
+use crate::manifest::{Desired, DesiredRoom, Problem};
+use crate::state::{Observed, ObservedRoom};
+
+/// The key of a link item: the room's title, then `link` and the link's title, so that a
+/// link and a member with the same name never share a key.
+pub fn key(room_title: &str, link_title: &str) -> String {
+    format!("{room_title} / link {link_title}")
+}
+
+/// A link item's change, borrowed: `None` for the other items. The one place that tells
+/// link items from the rest, for the saved-plan check and the executor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkItem<'a> {
+    Create(&'a ResolvedLink),
+    Update {
+        link_id: &'a str,
+        link: &'a ResolvedLink,
+    },
+    Revoke {
+        link_id: &'a str,
+        title: &'a str,
+        kind: crate::links::LinkKind,
+    },
+}
+
+impl<'a> LinkItem<'a> {
+    pub fn of(change: &'a Change) -> Option<LinkItem<'a>> {
+        Some(match change {
+            Change::CreateLink { link } => LinkItem::Create(link),
+            Change::UpdateLink { link_id, link, .. } => LinkItem::Update { link_id, link },
+            Change::RevokeLink {
+                link_id,
+                title,
+                kind,
+            } => LinkItem::Revoke {
+                link_id,
+                title,
+                kind: *kind,
+            },
+            Change::CreateRoom { .. }
+            | Change::Unarchive
+            | Change::UpdateRoom { .. }
+            | Change::Invite { .. }
+            | Change::ChangeAccess { .. }
+            | Change::Remove { .. }
+            | Change::Archive => return None,
+        })
+    }
+
+    /// The link's title (the key's last part).
+    pub fn title(self) -> &'a str {
+        match self {
+            LinkItem::Create(link) | LinkItem::Update { link, .. } => &link.title,
+            LinkItem::Revoke { title, .. } => title,
+        }
+    }
+}
+
+/// The plan item of one link write.
+pub fn item(room_title: &str, change: LinkChange) -> Item {
+    let key = key(room_title, change.title());
+    let change = match change {
+        LinkChange::Create { link } => Change::CreateLink { link },
+        LinkChange::Update {
+            link_id,
+            link,
+            changes,
+            password,
+        } => Change::UpdateLink {
+            link_id,
+            link,
+            changes,
+            password,
+        },
+        LinkChange::Revoke {
+            link_id,
+            title,
+            kind,
+        } => Change::RevokeLink {
+            link_id,
+            title,
+            kind,
+        },
+    };
+    Item::new(key, change)
+}
+
+/// What the planner gets for one room's links.
+pub struct RoomLinks {
+    pub items: Vec<Item>,
+    pub notes: Vec<RoomNote>,
+}
+
+/// The link items and notes of `room` (whose live room is `live`, `None` for a room to
+/// create), or `Err` with the error when its links could not be read: the room must then be
+/// left out rather than planned as if it had none. Problems that forbid a link are located
+/// at the link's title in the manifest.
+pub fn plan(
+    desired: &Desired,
+    observed: &Observed,
+    room: &DesiredRoom,
+    live: Option<&ObservedRoom>,
+    problems: &mut Vec<Problem>,
+) -> Result<RoomLinks, String> {
+    let mut out = RoomLinks {
+        items: Vec::new(),
+        notes: Vec::new(),
+    };
+    if room.links.is_empty() && !room.links_exact {
+        return Ok(out);
+    }
+    let live_links: &[ObservedLink] = match live {
+        Some(r) => {
+            if let Some(error) = observed.links_unreadable.get(&r.id) {
+                return Err(error.clone());
+            }
+            observed
+                .links
+                .get(&r.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+        }
+        // A room to create has no links yet but the primary link the server gives public and
+        // form-filling rooms; `apply` compares again with the new room's links.
+        None => &[],
+    };
+    let wanted: Vec<ResolvedLink> = room
+        .links
+        .iter()
+        .map(|l| ResolvedLink::resolve(l, &observed.link_passwords))
+        .collect();
+    let diff = links::diff(room.room_type, &wanted, live_links, room.links_exact);
+    for p in diff.problems {
+        problems.push(locate(desired, room, p));
+    }
+    out.items = diff
+        .changes
+        .into_iter()
+        .map(|c| item(&room.title, c))
+        .collect();
+    out.notes = diff
+        .notes
+        .into_iter()
+        .map(|note| RoomNote::Link { note })
+        .collect();
+    Ok(out)
+}
+
+/// A link problem located at the link's title (or the room's, for a room-wide one).
+fn locate(desired: &Desired, room: &DesiredRoom, p: LinkProblem) -> Problem {
+    let origin = p
+        .title
+        .as_deref()
+        .and_then(|t| room.links.iter().find(|l| l.title == t))
+        .map_or(room.origin, |l| l.origin);
+    let label = if p.title.is_some() {
+        "this link"
+    } else {
+        "this room's links"
+    };
+    Problem::error("portal::link", p.message)
+        .at(&desired.files[origin.file], origin.span, label)
+        .with_help(p.help)
+}

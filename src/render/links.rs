@@ -1,0 +1,128 @@
+//! Sharing links in plans, for people. A password is only ever said to be set, changed,
+//! removed or kept: neither the plan nor this module ever has it (docs/docspace-api.md,
+//! "Sharing links").
+
+use chrono::{DateTime, FixedOffset};
+
+use super::visible;
+use crate::links::{FieldChange, LinkKind, LinkNote, PasswordChange, ResolvedLink};
+use crate::model::Access;
+
+/// What a line of a link item does (the plan renderer maps it to its own signs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkSign {
+    Add,
+    Change,
+    Remove,
+}
+
+fn date(d: Option<&DateTime<FixedOffset>>) -> String {
+    d.map_or_else(
+        || "never".to_string(),
+        |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+fn title(t: &str) -> String {
+    format!("\"{}\"", visible(t))
+}
+
+/// `+ link "Clients" (external, read, expires ..., password from $VAR)`.
+pub fn create_line(link: &ResolvedLink) -> (LinkSign, String) {
+    let mut parts = vec![link.kind.name().to_string(), link.access.name().to_string()];
+    if let Some(d) = &link.expires {
+        parts.push(format!("expires {}", date(Some(d))));
+    }
+    if link.internal {
+        parts.push("signed-in users only".into());
+    }
+    if link.deny_download {
+        parts.push("download denied".into());
+    }
+    if let Some(n) = link.max_uses {
+        parts.push(format!("at most {n} uses"));
+    }
+    if let Some(p) = &link.password {
+        parts.push(format!("password from ${}", visible(&p.env_name)));
+    }
+    (
+        LinkSign::Add,
+        format!("link {} ({})", title(&link.title), parts.join(", ")),
+    )
+}
+
+/// `~ link "Clients": access: comment -> read; password: changes (from $VAR)`.
+pub fn update_line(
+    link: &ResolvedLink,
+    changes: &[FieldChange],
+    password: PasswordChange,
+) -> (LinkSign, String) {
+    let mut parts: Vec<String> = changes.iter().map(field).collect();
+    let env = link
+        .password
+        .as_ref()
+        .map(|p| format!(" (from ${})", visible(&p.env_name)))
+        .unwrap_or_default();
+    match password {
+        PasswordChange::Unchanged => {}
+        PasswordChange::Set => parts.push(format!("password: set{env}")),
+        PasswordChange::Change => parts.push(format!("password: changes{env}")),
+        PasswordChange::Remove => parts.push("password: removed".into()),
+    }
+    (
+        LinkSign::Change,
+        format!(
+            "link {} ({}): {}",
+            title(&link.title),
+            link.kind,
+            parts.join("; ")
+        ),
+    )
+}
+
+/// `- revoke link "Old" (external)`.
+pub fn revoke_line(link_title: &str, kind: LinkKind) -> (LinkSign, String) {
+    (
+        LinkSign::Remove,
+        format!("revoke link {} ({kind})", title(link_title)),
+    )
+}
+
+fn access(a: Option<Access>) -> String {
+    a.map_or_else(|| "?".to_string(), |a| a.to_string())
+}
+
+fn field(c: &FieldChange) -> String {
+    match c {
+        FieldChange::Title { from, to } => format!("title: {} -> {}", title(from), title(to)),
+        FieldChange::Access { from, to } => format!("access: {} -> {to}", access(*from)),
+        FieldChange::Expires { from, to } => {
+            format!("expires: {} -> {}", date(from.as_ref()), date(to.as_ref()))
+        }
+        FieldChange::Internal { from, to } => format!("internal: {from} -> {to}"),
+        FieldChange::DenyDownload { from, to } => format!("deny_download: {from} -> {to}"),
+        FieldChange::MaxUses { from, to } => {
+            let n = |v: &Option<i64>| v.map_or_else(|| "unlimited".to_string(), |n| n.to_string());
+            format!("max_uses: {} -> {}", n(from), n(to))
+        }
+    }
+}
+
+/// A [`LinkNote`] for people.
+pub fn note_text(note: &LinkNote) -> String {
+    match note {
+        LinkNote::PrimaryKept { title: t } => format!(
+            "the primary link {} is not in the manifest; it stays, because DocSpace does not let a room's primary link go",
+            title(t)
+        ),
+        LinkNote::PrimaryNotRevoked { title: t } => format!(
+            "the primary link {} is not revoked although the manifest says `access: none`: DocSpace refuses to revoke it in a public room and replaces it with a new one in a form-filling room",
+            title(t)
+        ),
+    }
+}
+
+/// The link title in a link item's key (`room / link Title`), for report lines.
+pub fn title_in_key<'a>(room: &str, key: &'a str) -> Option<&'a str> {
+    key.strip_prefix(room)?.strip_prefix(" / link ")
+}
