@@ -21,6 +21,7 @@ use futures::stream::{self, StreamExt};
 use crate::docspace::{ApiError, DocSpaceApi, UpdateRoomRequest};
 use crate::manifest::Quota;
 use crate::plan::done::MemberChange;
+use crate::room_settings;
 use crate::plan::{self, Change, Item, Plan, RoomPlan, SettingChange, ShareSettings};
 use crate::report::{Dependency, Entry, EntryError, Outcome, SkipReason, UnchangedWhy};
 
@@ -363,7 +364,11 @@ impl<A: DocSpaceApi> RoomRun<'_, A> {
             tags: s.tags,
             quota: s.quota.map(Quota::wire),
             deny_download: s.deny_download,
-            ..UpdateRoomRequest::default()
+            indexing: s.indexing,
+            lifetime: s.lifetime.as_ref().map(room_settings::lifetime_to_wire),
+            watermark: s.watermark.as_ref().map(room_settings::watermark_to_wire),
+            color: s.color,
+            cover: s.cover,
         };
         outcome_of(self.api.update_room(id, &request).await)
     }

@@ -252,12 +252,14 @@ fn plan_room<'a>(
 /// The room-level items: create, or unarchive and settings.
 fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>) -> Vec<Item> {
     let Some(live) = live else {
-        let settings = RoomSettings {
+        let mut settings = RoomSettings {
             title: Some(room.title.clone()),
             tags: room.tags.as_ref().map(|t| t.iter().cloned().collect()),
             quota: room.quota,
             deny_download: room.deny_download,
+            ..RoomSettings::default()
         };
+        super::settings::for_create(room, &mut settings);
         return vec![Item::new(&room.title, Change::CreateRoom { settings })];
     };
     let mut items = Vec::new();
@@ -718,6 +720,7 @@ fn setting_changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange
             to: d,
         });
     }
+    out.extend(super::settings::changes(room, live));
     out
 }
 

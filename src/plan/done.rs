@@ -124,6 +124,7 @@ fn settings_shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
             .is_none_or(|q: Quota| live.quota.is_none_or(|l| l == q.wire()))
         && s.deny_download
             .is_none_or(|d| live.deny_download == Some(d))
+        && super::settings::shown(s, live)
 }
 
 #[cfg(test)]

@@ -13,12 +13,13 @@
 mod diff;
 pub mod done;
 pub mod saved;
+mod settings;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::diff::{PortalProblems, diff};
 use crate::manifest::Quota;
-use crate::model::{Access, RoomType};
+use crate::model::{Access, Lifetime, RoomType, Watermark};
 
 /// The version of the plan / saved-plan JSON.
 pub const FORMAT_VERSION: u32 = 1;
@@ -142,6 +143,17 @@ pub struct RoomSettings {
     pub quota: Option<Quota>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_download: Option<bool>,
+    /// Hex without `#`, lower-cased (see `plan::settings` for these five).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<Lifetime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Watermark>,
 }
 
 /// One setting of a live room that differs, with its live value.
@@ -167,6 +179,28 @@ pub enum SettingChange {
         from: bool,
         to: bool,
     },
+    /// `from` is `None` when the room reports no colour.
+    Color {
+        from: Option<String>,
+        to: String,
+    },
+    Cover {
+        from: Option<String>,
+        to: String,
+    },
+    Indexing {
+        from: bool,
+        to: bool,
+    },
+    /// `from` is `None` when the room has no lifetime, or one the tool cannot read.
+    Lifetime {
+        from: Option<Lifetime>,
+        to: Lifetime,
+    },
+    Watermark {
+        from: Option<Watermark>,
+        to: Watermark,
+    },
 }
 
 impl SettingChange {
@@ -179,6 +213,11 @@ impl SettingChange {
                 SettingChange::Tags { to, .. } => s.tags = Some(to.clone()),
                 SettingChange::Quota { to, .. } => s.quota = Some(*to),
                 SettingChange::DenyDownload { to, .. } => s.deny_download = Some(*to),
+                SettingChange::Color { to, .. } => s.color = Some(to.clone()),
+                SettingChange::Cover { to, .. } => s.cover = Some(to.clone()),
+                SettingChange::Indexing { to, .. } => s.indexing = Some(*to),
+                SettingChange::Lifetime { to, .. } => s.lifetime = Some(*to),
+                SettingChange::Watermark { to, .. } => s.watermark = Some(to.clone()),
             }
         }
         s

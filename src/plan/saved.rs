@@ -24,7 +24,8 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde_json::Value;
 
 use super::{
-    Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, Target, summarise,
+    Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, SettingChange,
+    Target, summarise,
 };
 use crate::model::{Access, SubjectKind};
 
@@ -279,12 +280,15 @@ fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
         ));
     }
     match &item.change {
-        Change::CreateRoom { settings } => match &settings.title {
-            Some(t) if *t != room.title => Err(format!(
-                "the room would be created as `{t}`, not as its title"
-            )),
-            _ => Ok(()),
-        },
+        Change::CreateRoom { settings } => {
+            super::settings::check(room.room_type, settings)?;
+            match &settings.title {
+                Some(t) if *t != room.title => Err(format!(
+                    "the room would be created as `{t}`, not as its title"
+                )),
+                _ => Ok(()),
+            }
+        }
         Change::Unarchive if room.change == RoomChange::Create => {
             Err("a room to create cannot be unarchived".into())
         }
@@ -292,7 +296,9 @@ fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
         Change::UpdateRoom { changes } if changes.is_empty() => {
             Err("`update_room` with no setting to change".into())
         }
-        Change::UpdateRoom { .. } => Ok(()),
+        Change::UpdateRoom { changes } => {
+            super::settings::check(room.room_type, &SettingChange::settings(changes))
+        }
         Change::Invite { target, access } => {
             check_target(target)?;
             check_access(room, *access, target_kind(target))
@@ -431,6 +437,7 @@ mod tests {
                 tags: Some(vec!["t".into()]),
                 quota: Some(Quota::Bytes(1 << 30)),
                 deny_download: Some(true),
+                ..RoomSettings::default()
             },
         };
         let member = Member::User {

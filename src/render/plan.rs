@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::visible;
 use crate::manifest::Quota;
-use crate::model::{Access, RoomType};
+use crate::model::{Access, Lifetime, RoomType, Watermark};
 use crate::plan::{
     Action, Change, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, Summary, Target,
@@ -126,12 +126,60 @@ fn member_text(m: &Member) -> String {
     target_text(&Target::from(m.clone()))
 }
 
+fn color_text(c: Option<&str>) -> String {
+    c.map_or_else(|| "none".into(), |c| shown(&format!("#{c}")))
+}
+
+/// `6 months, to the trash` / `90 days, deleted permanently`.
+fn lifetime_text(l: Option<Lifetime>) -> String {
+    let Some(l) = l else {
+        return "none".into();
+    };
+    let unit = if l.value == 1 {
+        l.period.name().trim_end_matches('s')
+    } else {
+        l.period.name()
+    };
+    let end = if l.delete_permanently {
+        "deleted permanently"
+    } else {
+        "to the trash"
+    };
+    format!("{} {unit}, {end}", l.value)
+}
+
+/// `"Secret" + room_name, user_email, rotated -45°`.
+fn watermark_text(w: Option<&Watermark>) -> String {
+    let Some(w) = w else {
+        return "none".into();
+    };
+    let mut parts: Vec<String> = w.text.iter().map(|t| shown(&format!("{t:?}"))).collect();
+    if !w.additions.is_empty() {
+        let names: Vec<&str> = w.additions.iter().map(|a| a.name()).collect();
+        parts.push(names.join(", "));
+    }
+    let mut text = parts.join(" + ");
+    if w.rotation != 0 {
+        let _ = write!(text, ", rotated {}°", w.rotation);
+    }
+    text
+}
+
 /// The lines of a create: the type and each setting it sends (the title is the header's).
 fn create_lines(room_type: RoomType, s: &RoomSettings) -> Vec<(Sign, String)> {
     let mut lines = vec![format!("type: {room_type}")];
     lines.extend(s.tags.as_deref().map(|t| format!("tags: {}", tags_text(t))));
     lines.extend(s.quota.map(|q| format!("quota: {}", quota_text(q))));
     lines.extend(s.deny_download.map(|d| format!("deny_download: {d}")));
+    lines.extend(s.color.as_deref().map(|c| format!("color: {}", color_text(Some(c)))));
+    lines.extend(s.cover.as_deref().map(|c| format!("cover: {}", shown(c))));
+    lines.extend(s.indexing.map(|i| format!("indexing: {i}")));
+    lines.extend(s.lifetime.map(|l| format!("lifetime: {}", lifetime_text(Some(l)))));
+    lines.extend(
+        s.watermark
+            .as_ref()
+            .map(|w| format!("watermark: {}", watermark_text(Some(w)))),
+    );
     lines.into_iter().map(|l| (Sign::Add, l)).collect()
 }
 
@@ -146,6 +194,27 @@ fn setting_line(c: &SettingChange) -> (Sign, String) {
             format!("quota: {} -> {}", quota_text(*from), quota_text(*to))
         }
         SettingChange::DenyDownload { from, to } => format!("deny_download: {from} -> {to}"),
+        SettingChange::Color { from, to } => format!(
+            "color: {} -> {}",
+            color_text(from.as_deref()),
+            color_text(Some(to))
+        ),
+        SettingChange::Cover { from, to } => format!(
+            "cover: {} -> {}",
+            from.as_deref().map_or_else(|| "none".into(), shown),
+            shown(to)
+        ),
+        SettingChange::Indexing { from, to } => format!("indexing: {from} -> {to}"),
+        SettingChange::Lifetime { from, to } => format!(
+            "lifetime: {} -> {}",
+            lifetime_text(*from),
+            lifetime_text(Some(*to))
+        ),
+        SettingChange::Watermark { from, to } => format!(
+            "watermark: {} -> {}",
+            watermark_text(from.as_ref()),
+            watermark_text(Some(to))
+        ),
     };
     (Sign::Change, line)
 }
