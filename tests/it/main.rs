@@ -12,6 +12,7 @@ mod network;
 mod output;
 mod plan;
 mod real_portal;
+mod room_settings;
 mod sandbox;
 mod sandbox_binary;
 mod sandbox_sdk_conformance;
