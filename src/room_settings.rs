@@ -47,7 +47,9 @@ pub fn lifetime_off_wire() -> LifetimeDto {
 pub fn watermark_from_wire(d: &WatermarkDto) -> Watermark {
     Watermark {
         text: d.text.clone().filter(|t| !t.is_empty()),
-        additions: WatermarkAddition::from_wire(d.additions).into_iter().collect(),
+        additions: WatermarkAddition::from_wire(d.additions)
+            .into_iter()
+            .collect(),
         rotation: i32::try_from(d.rotate).unwrap_or(0),
     }
 }
@@ -56,7 +58,11 @@ pub fn watermark_from_wire(d: &WatermarkDto) -> Watermark {
 pub fn watermark_to_wire(w: &Watermark) -> WatermarkRequest {
     WatermarkRequest {
         enabled: Some(true),
-        additions: w.additions.iter().map(|a| a.wire()).fold(0, |acc, b| acc | b),
+        additions: w
+            .additions
+            .iter()
+            .map(|a| a.wire())
+            .fold(0, |acc, b| acc | b),
         text: w.text.clone(),
         rotate: i64::from(w.rotation),
     }

@@ -9,6 +9,7 @@
 //! every item. A room is never created twice ([`create`]).
 
 mod create;
+mod resend;
 mod share;
 
 use std::collections::{HashMap, HashSet};
@@ -21,9 +22,9 @@ use futures::stream::{self, StreamExt};
 use crate::docspace::{ApiError, DocSpaceApi, UpdateRoomRequest};
 use crate::manifest::Quota;
 use crate::plan::done::MemberChange;
-use crate::room_settings;
 use crate::plan::{self, Change, Item, Plan, RoomPlan, SettingChange, ShareSettings};
 use crate::report::{Dependency, Entry, EntryError, Outcome, SkipReason, UnchangedWhy};
+use crate::room_settings;
 
 pub use self::share::DROPPED;
 
@@ -117,6 +118,7 @@ pub async fn execute_into<A: DocSpaceApi>(
         .buffer_unordered(parallelism)
         .collect::<Vec<()>>()
         .await;
+    resend::run(api, plan, interrupted, journal).await;
 }
 
 /// The outcomes known so far, per room (by index in the plan).
@@ -456,6 +458,8 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
                 members.extend(MemberChange::of(&item.change).map(|m| (item, m)));
             }
             Change::Archive => archive = Some(item),
+            // Sent for the whole run at once, after every room (see `resend`).
+            Change::ResendInvitation { .. } => {}
         }
     }
     if !members.is_empty() {

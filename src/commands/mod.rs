@@ -48,6 +48,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         report: args.report,
                         format: args.format,
                         allow_removals: args.allow_removals,
+                        resend_pending: args.resend_pending,
                     },
                     portal,
                     &printer,

@@ -135,10 +135,14 @@ pub async fn prepare(
         observed.members.len()
     );
     match plan::diff(&desired, &observed, desired.manifest_hash()) {
-        Ok(plan) => Ok(Some(Prepared {
+        Ok(mut plan) => Ok(Some(Prepared {
+            // Pending invitations and their age, as of this read.
+            plan: {
+                plan::pending::annotate(&mut plan, &desired, &observed, chrono::Utc::now());
+                plan
+            },
             desired,
             observed,
-            plan,
         })),
         Err(problems) => {
             validate::report(&Problems(problems), printer);

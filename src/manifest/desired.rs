@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
 
-pub use crate::model::{Lifetime, Watermark};
 use crate::model::{Access, LinkKind, RoomType, SubjectKind};
+pub use crate::model::{Lifetime, Watermark};
 
 use super::source::SourceFile;
 use super::yaml::Span;

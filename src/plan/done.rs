@@ -33,7 +33,8 @@ impl<'a> MemberChange<'a> {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::Archive => return None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => return None,
         };
         Some(MemberChange { who, access })
     }
@@ -104,6 +105,8 @@ fn item_done(
         Change::UpdateRoom { changes } => settings_shown(&SettingChange::settings(changes), live),
         Change::Unarchive => !live.archived,
         Change::Archive => live.archived,
+        // An email sent leaves nothing on the portal to read back.
+        Change::ResendInvitation { .. } => false,
         Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
             MemberChange::of(&item.change).is_some_and(|m| m.shown_by(members))
         }

@@ -12,9 +12,11 @@
 
 mod diff;
 pub mod done;
+pub mod pending;
 pub mod saved;
 mod settings;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use self::diff::{PortalProblems, diff};
@@ -35,6 +37,8 @@ pub enum Action {
     ChangeAccess,
     Remove,
     Archive,
+    /// `apply --resend-pending`: the invitation email of a pending account sent again.
+    ResendInvitation,
 }
 
 impl Action {
@@ -45,6 +49,8 @@ impl Action {
             Action::UpdateRoom => 1,
             Action::Invite | Action::ChangeAccess | Action::Remove => 2,
             Action::Archive => 3,
+            // Sent once for the whole run, after every room (see `apply::resend`).
+            Action::ResendInvitation => 4,
         }
     }
 
@@ -62,6 +68,7 @@ impl Action {
             Action::ChangeAccess => "change_access",
             Action::Remove => "remove",
             Action::Archive => "archive",
+            Action::ResendInvitation => "resend_invitation",
         }
     }
 }
@@ -265,6 +272,13 @@ pub enum Change {
         reason: RemovalReason,
     },
     Archive,
+    /// Send the invitation of a pending account again (`apply --resend-pending`; never in a
+    /// saved plan). `invited` is when the account was created by the first invitation.
+    ResendInvitation {
+        target: Member,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invited: Option<DateTime<Utc>>,
+    },
 }
 
 impl Change {
@@ -277,6 +291,7 @@ impl Change {
             Change::ChangeAccess { .. } => Action::ChangeAccess,
             Change::Remove { .. } => Action::Remove,
             Change::Archive => Action::Archive,
+            Change::ResendInvitation { .. } => Action::ResendInvitation,
         }
     }
 
@@ -284,9 +299,9 @@ impl Change {
     pub fn subject(&self) -> Option<&str> {
         match self {
             Change::Invite { target, .. } => Some(target.label()),
-            Change::ChangeAccess { target, .. } | Change::Remove { target, .. } => {
-                Some(target.label())
-            }
+            Change::ChangeAccess { target, .. }
+            | Change::Remove { target, .. }
+            | Change::ResendInvitation { target, .. } => Some(target.label()),
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
@@ -302,7 +317,8 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::Archive => None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => None,
         }
     }
 
@@ -316,7 +332,8 @@ impl Change {
             | Change::Unarchive
             | Change::UpdateRoom { .. }
             | Change::Invite { .. }
-            | Change::Archive => None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => None,
         }
     }
 }
@@ -416,6 +433,19 @@ pub enum RoomNote {
         removals: usize,
         reason: GuardReason,
     },
+    /// A member the manifest invites whose account is still pending (see `plan::pending`).
+    PendingInvitation {
+        id: String,
+        email: String,
+        /// When the first invitation created the account (`None`: the portal did not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invited: Option<DateTime<Utc>>,
+        /// Whole days since then, when the plan was made.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        age_days: Option<i64>,
+        /// Older than [`pending::STALE_AFTER_DAYS`].
+        stale: bool,
+    },
 }
 
 impl RoomPlan {
@@ -513,6 +543,9 @@ pub struct Summary {
     /// Rooms left out because they could not be read (see [`RoomNote::Unreadable`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rooms_unreadable: usize,
+    /// Invitations `apply --resend-pending` sends again (all in one call).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resends: usize,
 }
 
 /// The portal's default daily limit of POST and PUT requests per user
@@ -521,7 +554,7 @@ pub const DAILY_WRITE_LIMIT: usize = 10_000;
 
 impl Summary {
     pub fn has_changes(&self) -> bool {
-        self.rooms_to_create + self.rooms_to_update > 0
+        self.rooms_to_create + self.rooms_to_update + self.resends > 0
     }
 }
 
@@ -577,6 +610,8 @@ pub fn summarise(rooms: &[RoomPlan]) -> Summary {
             count_item(&mut s, &i.change);
         }
     }
+    // Every resend of the run goes in one call (docs/docspace-api.md, "Pending invitations").
+    s.write_calls += usize::from(s.resends > 0);
     s
 }
 
@@ -599,6 +634,7 @@ fn count_item(s: &mut Summary, change: &Change) {
         }
         Change::ChangeAccess { .. } => s.access_changes += 1,
         Change::Remove { .. } => s.removals += 1,
+        Change::ResendInvitation { .. } => s.resends += 1,
     }
 }
 

@@ -293,6 +293,11 @@ fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
             Err("a room to create cannot be unarchived".into())
         }
         Change::Unarchive | Change::Archive => Ok(()),
+        // Resends are decided when `apply --resend-pending` runs, from a fresh read; a saved
+        // plan never carries them (`plan` makes none).
+        Change::ResendInvitation { .. } => Err(
+            "`resend_invitation` items are made by `apply --resend-pending` and never saved".into(),
+        ),
         Change::UpdateRoom { changes } if changes.is_empty() => {
             Err("`update_room` with no setting to change".into())
         }

@@ -82,7 +82,9 @@ pub(super) fn shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
     s.color
         .as_deref()
         .is_none_or(|c| have.color.as_deref() == Some(normalise_color(c).as_str()))
-        && s.cover.as_ref().is_none_or(|c| have.cover.as_ref() == Some(c))
+        && s.cover
+            .as_ref()
+            .is_none_or(|c| have.cover.as_ref() == Some(c))
         && s.indexing
             .is_none_or(|i| have.indexing.unwrap_or(false) == i)
         && s.lifetime
@@ -103,7 +105,9 @@ pub(super) fn check(room_type: RoomType, s: &RoomSettings) -> Result<(), String>
     if let Some(c) = &s.cover
         && (c.trim().is_empty() || model::server_len(c) > COVER_MAX_CHARS)
     {
-        return Err(format!("cover `{c}` is not a cover id of 1 to {COVER_MAX_CHARS} characters"));
+        return Err(format!(
+            "cover `{c}` is not a cover id of 1 to {COVER_MAX_CHARS} characters"
+        ));
     }
     if let Some(l) = &s.lifetime
         && !LIFETIME_VALUE_RANGE.contains(&l.value)
@@ -111,7 +115,10 @@ pub(super) fn check(room_type: RoomType, s: &RoomSettings) -> Result<(), String>
         return Err(format!("lifetime value {} is not from 1 to 999", l.value));
     }
     if let Some(w) = &s.watermark {
-        if w.text.as_ref().is_some_and(|t| model::server_len(t) > WATERMARK_TEXT_MAX_CHARS) {
+        if w.text
+            .as_ref()
+            .is_some_and(|t| model::server_len(t) > WATERMARK_TEXT_MAX_CHARS)
+        {
             return Err(format!(
                 "the watermark text is longer than {WATERMARK_TEXT_MAX_CHARS} characters"
             ));
@@ -123,7 +130,11 @@ pub(super) fn check(room_type: RoomType, s: &RoomSettings) -> Result<(), String>
     let typed = [
         ("indexing", s.indexing.is_some(), room_type.takes_indexing()),
         ("lifetime", s.lifetime.is_some(), room_type.takes_lifetime()),
-        ("watermark", s.watermark.is_some(), room_type.takes_watermark()),
+        (
+            "watermark",
+            s.watermark.is_some(),
+            room_type.takes_watermark(),
+        ),
     ];
     match typed.into_iter().find(|(_, set, takes)| *set && !takes) {
         Some((name, ..)) => Err(format!("`{name}` is not available in a {room_type} room")),
@@ -246,12 +257,24 @@ mod tests {
         assert!(why.contains("indexing"), "{why}");
         let mut bad = s.clone();
         bad.lifetime.as_mut().unwrap().value = 0;
-        assert!(check(RoomType::VirtualDataRoom, &bad).unwrap_err().contains("lifetime"));
+        assert!(
+            check(RoomType::VirtualDataRoom, &bad)
+                .unwrap_err()
+                .contains("lifetime")
+        );
         let mut bad = s.clone();
         bad.color = Some("#zz".into());
-        assert!(check(RoomType::VirtualDataRoom, &bad).unwrap_err().contains("colour"));
+        assert!(
+            check(RoomType::VirtualDataRoom, &bad)
+                .unwrap_err()
+                .contains("colour")
+        );
         let mut bad = s;
         bad.watermark = Some(Watermark::default());
-        assert!(check(RoomType::VirtualDataRoom, &bad).unwrap_err().contains("watermark"));
+        assert!(
+            check(RoomType::VirtualDataRoom, &bad)
+                .unwrap_err()
+                .contains("watermark")
+        );
     }
 }

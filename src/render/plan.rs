@@ -52,6 +52,12 @@ pub fn summary_line(s: &Summary) -> String {
     if s.unarchives > 0 {
         line.push_str(&format!(", {}", n(s.unarchives, "unarchive", "unarchives")));
     }
+    if s.resends > 0 {
+        line.push_str(&format!(
+            ", {}",
+            n(s.resends, "invitation to resend", "invitations to resend")
+        ));
+    }
     line.push('.');
     if s.new_guests > 0 {
         line.push_str(&format!(
@@ -171,10 +177,17 @@ fn create_lines(room_type: RoomType, s: &RoomSettings) -> Vec<(Sign, String)> {
     lines.extend(s.tags.as_deref().map(|t| format!("tags: {}", tags_text(t))));
     lines.extend(s.quota.map(|q| format!("quota: {}", quota_text(q))));
     lines.extend(s.deny_download.map(|d| format!("deny_download: {d}")));
-    lines.extend(s.color.as_deref().map(|c| format!("color: {}", color_text(Some(c)))));
+    lines.extend(
+        s.color
+            .as_deref()
+            .map(|c| format!("color: {}", color_text(Some(c)))),
+    );
     lines.extend(s.cover.as_deref().map(|c| format!("cover: {}", shown(c))));
     lines.extend(s.indexing.map(|i| format!("indexing: {i}")));
-    lines.extend(s.lifetime.map(|l| format!("lifetime: {}", lifetime_text(Some(l)))));
+    lines.extend(
+        s.lifetime
+            .map(|l| format!("lifetime: {}", lifetime_text(Some(l)))),
+    );
     lines.extend(
         s.watermark
             .as_ref()
@@ -263,6 +276,16 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         }
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
+        Change::ResendInvitation { target, invited } => vec![(
+            Sign::Change,
+            format!(
+                "resend the invitation to {}{}",
+                member_text(target),
+                invited
+                    .map(|d| format!(" (pending since {})", d.format("%Y-%m-%d")))
+                    .unwrap_or_default()
+            ),
+        )],
     }
 }
 
@@ -347,6 +370,12 @@ pub fn note_text(note: &RoomNote) -> String {
             "could not be read, so it is left out of this plan and apply skips it: {error}; run again"
         ),
         RoomNote::ArchivedLeftAlone => "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".to_string(),
+        RoomNote::PendingInvitation {
+            email,
+            age_days,
+            stale,
+            ..
+        } => pending_text(email, *age_days, *stale),
         RoomNote::RemovalGuard { removals, reason } => format!(
             "removal guard: {}; apply skips {} unless --allow-removals is given",
             crate::report::guard_reason_text(reason),
@@ -358,6 +387,25 @@ pub fn note_text(note: &RoomNote) -> String {
         ),
     };
     visible(&text).into_owned()
+}
+
+/// `pending invitation: x@y, sent 20 days ago, older than 14 days (...)`.
+fn pending_text(email: &str, age_days: Option<i64>, stale: bool) -> String {
+    let age = match age_days {
+        None => "sent at an unknown date".to_string(),
+        Some(0) => "sent today".to_string(),
+        Some(1) => "sent 1 day ago".to_string(),
+        Some(n) => format!("sent {n} days ago"),
+    };
+    let mut text = format!("pending invitation: {email}, {age}");
+    if stale {
+        let _ = write!(
+            text,
+            ", older than {} days (not accepted; `apply --resend-pending` sends it again)",
+            crate::plan::pending::STALE_AFTER_DAYS
+        );
+    }
+    text
 }
 
 fn is_guard(note: &RoomNote) -> bool {

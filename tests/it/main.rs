@@ -10,6 +10,7 @@ mod doctor;
 mod export;
 mod network;
 mod output;
+mod pending;
 mod plan;
 mod real_portal;
 mod room_settings;

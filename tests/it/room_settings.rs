@@ -90,7 +90,10 @@ async fn settings_are_created_updated_and_a_second_apply_writes_nothing() {
         .filter(|e| e["action"] == "update_room")
         .collect();
     assert_eq!(updates.len(), 2, "{report:#}");
-    assert!(updates.iter().all(|e| e["status"] == "applied"), "{report:#}");
+    assert!(
+        updates.iter().all(|e| e["status"] == "applied"),
+        "{report:#}"
+    );
     let state = portal.state();
     let deal = room(&state, "Deal room");
     assert_eq!(deal["cover"], "anchor");
