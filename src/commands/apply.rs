@@ -242,7 +242,7 @@ impl Run<'_> {
         let known = prepared.observed.rooms.iter().map(|r| r.id).collect();
         let mut plan = prepared.plan;
         if let Some(age) = self.settings.resend_pending {
-            crate::plan::pending::add_resends(&mut plan, age, chrono::Utc::now());
+            crate::plan::pending::add_resends(&mut plan, age);
         }
         Ok(Ready::Run(Box::new(ToRun {
             plan,

@@ -16,7 +16,6 @@ pub mod pending;
 pub mod saved;
 mod settings;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use self::diff::{PortalProblems, diff};
@@ -273,11 +272,11 @@ pub enum Change {
     },
     Archive,
     /// Send the invitation of a pending account again (`apply --resend-pending`; never in a
-    /// saved plan). `invited` is when the account was created by the first invitation.
+    /// saved plan).
     ResendInvitation {
         target: Member,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        invited: Option<DateTime<Utc>>,
+        /// Whole hours since the first invitation, when the run read the portal.
+        age_hours: i64,
     },
 }
 
@@ -437,12 +436,11 @@ pub enum RoomNote {
     PendingInvitation {
         id: String,
         email: String,
-        /// When the first invitation created the account (`None`: the portal did not say).
+        /// Whole hours since the first invitation created the account, when the plan was
+        /// made (`None`: the portal did not say). An age, not a date, so that plans of the
+        /// same portal state compare equal.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        invited: Option<DateTime<Utc>>,
-        /// Whole days since then, when the plan was made.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        age_days: Option<i64>,
+        age_hours: Option<i64>,
         /// Older than [`pending::STALE_AFTER_DAYS`].
         stale: bool,
     },

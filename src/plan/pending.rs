@@ -59,31 +59,33 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
             room.notes.push(RoomNote::PendingInvitation {
                 id: u.id.clone(),
                 email: u.email.clone(),
-                invited: u.created,
-                age_days: age.map(|a| a.num_days()),
+                age_hours: age.map(|a| a.num_hours()),
                 stale: age.is_some_and(|a| a > Duration::days(STALE_AFTER_DAYS)),
             });
         }
     }
 }
 
-/// Adds a `resend_invitation` item for each noted pending invitation older than `age` at
-/// `now`, once per person (in the first room, by title, that notes them). An invitation of
+/// Adds a `resend_invitation` item for each noted pending invitation older than `age` (as
+/// of the read the notes were made from), once per person (in the first room, by title, that notes them). An invitation of
 /// unknown date is never resent: it is not known to be old. Returns how many were added.
-pub fn add_resends(plan: &mut Plan, age: Duration, now: DateTime<Utc>) -> usize {
+pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
     let mut seen: HashSet<String> = HashSet::new();
     let mut added = 0;
     for room in &mut plan.rooms {
         let mut items = Vec::new();
         for note in &room.notes {
             let RoomNote::PendingInvitation {
-                id, email, invited, ..
+                id,
+                email,
+                age_hours,
+                ..
             } = note
             else {
                 continue;
             };
-            let Some(when) = invited else { continue };
-            if now - *when <= age || !seen.insert(id.clone()) {
+            let Some(hours) = *age_hours else { continue };
+            if Duration::hours(hours) <= age || !seen.insert(id.clone()) {
                 continue;
             }
             items.push(Item::new(
@@ -93,7 +95,7 @@ pub fn add_resends(plan: &mut Plan, age: Duration, now: DateTime<Utc>) -> usize 
                         id: id.clone(),
                         email: email.clone(),
                     },
-                    invited: Some(*when),
+                    age_hours: hours,
                 },
             ));
         }

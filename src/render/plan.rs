@@ -276,14 +276,12 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         }
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
-        Change::ResendInvitation { target, invited } => vec![(
+        Change::ResendInvitation { target, age_hours } => vec![(
             Sign::Change,
             format!(
-                "resend the invitation to {}{}",
+                "resend the invitation to {} (pending for {} days)",
                 member_text(target),
-                invited
-                    .map(|d| format!(" (pending since {})", d.format("%Y-%m-%d")))
-                    .unwrap_or_default()
+                age_hours / 24
             ),
         )],
     }
@@ -372,10 +370,10 @@ pub fn note_text(note: &RoomNote) -> String {
         RoomNote::ArchivedLeftAlone => "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".to_string(),
         RoomNote::PendingInvitation {
             email,
-            age_days,
+            age_hours,
             stale,
             ..
-        } => pending_text(email, *age_days, *stale),
+        } => pending_text(email, age_hours.map(|h| h / 24), *stale),
         RoomNote::RemovalGuard { removals, reason } => format!(
             "removal guard: {}; apply skips {} unless --allow-removals is given",
             crate::report::guard_reason_text(reason),
