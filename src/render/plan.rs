@@ -493,6 +493,20 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .iter()
         .filter(|r| r.change == RoomChange::Unchanged)
     {
+        // Only resends (`apply --resend-pending`) leave a room unchanged with items.
+        for (sign, line) in room
+            .items
+            .iter()
+            .flat_map(|i| item_lines(room.room_type, i))
+        {
+            let _ = writeln!(
+                out,
+                "  {} room \"{}\" (id {}): {line}",
+                paint(color, sign.style(), &sign.text().to_string()),
+                room.title,
+                room.room_id.unwrap_or_default(),
+            );
+        }
         for note in &room.notes {
             let _ = writeln!(
                 out,

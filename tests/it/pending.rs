@@ -108,6 +108,22 @@ async fn resend_pending_resends_every_stale_invitation_in_one_call_and_no_younge
         vec!["old@sandbox.test", "older@sandbox.test"]
     );
     insta::assert_snapshot!("pending_resend_apply_text", portal.scrub(&run.stdout));
+    // What apply said it would do, before doing it.
+    assert!(
+        run.stderr.contains("~ room \"Deals\" (id 1001): resend the invitation to old@sandbox.test (pending for 20 days)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("2 invitations to resend"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("resend the invitation to young"),
+        "{}",
+        run.stderr
+    );
 
     // A shorter age takes the younger one too; the default leaves it alone.
     let (run, report) = portal.apply(&manifest, &["--resend-pending=36h"]);
