@@ -541,6 +541,31 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out
 }
 
+/// The notes of rooms without changes (pending invitations), as a Markdown list; empty when
+/// there are none. Rooms with changes show their notes in their own block.
+fn unchanged_notes_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    for room in plan
+        .rooms
+        .iter()
+        .filter(|r| r.change == RoomChange::Unchanged)
+    {
+        for note in &room.notes {
+            let _ = writeln!(
+                out,
+                "- room {} (id {}): {}",
+                code_span(&room.title),
+                room.room_id.unwrap_or_default(),
+                note_text(note)
+            );
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 /// How many write requests `apply` needs, and a warning when that exceeds the portal's daily
 /// write limit (`None` when there is nothing to write).
 pub fn write_calls_line(s: &Summary) -> Option<String> {
@@ -585,6 +610,7 @@ pub fn markdown(plan: &Plan) -> String {
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(head, "{line}\n");
     }
+    head.push_str(&unchanged_notes_markdown(plan));
     let changed: Vec<&RoomPlan> = plan
         .rooms
         .iter()
