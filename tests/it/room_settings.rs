@@ -153,3 +153,45 @@ fn a_setting_the_room_type_does_not_take_is_refused_with_the_reason() {
         crate::common::scrub(&run.stderr, dir.path())
     );
 }
+
+/// A saved plan whose settings were edited by hand into values the server would refuse, or
+/// that carries a resend (never saved by `plan`), is refused before any write, naming the
+/// room and item.
+#[tokio::test(flavor = "multi_thread")]
+async fn hand_edited_settings_in_a_saved_plan_are_refused_before_any_write() {
+    let portal = Portal::start().await;
+    let saved = portal.dir.join("plan.json");
+    let run = portal.plan(FIRST, &["--out", saved.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let edits: [(&str, fn(&mut Value)); 3] = [
+        ("lifetime", |p| {
+            p["rooms"][0]["items"][0]["settings"]["lifetime"]["value"] = 0.into()
+        }),
+        ("watermark-on-collaboration", |p| {
+            p["rooms"][1]["items"][0]["settings"]["watermark"] =
+                serde_json::json!({"text": "x", "additions": [], "rotation": 0})
+        }),
+        ("resend", |p| {
+            p["rooms"][0]["items"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({
+                    "key": "Deal room / a@x.test", "action": "resend_invitation",
+                    "target": {"kind": "user", "id": "u", "email": "a@x.test"}, "age_hours": 400
+                }))
+        }),
+    ];
+    portal.reset_stats().await;
+    let mut out = String::new();
+    for (name, edit) in edits {
+        let mut plan = original.clone();
+        edit(&mut plan);
+        std::fs::write(&saved, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
+        let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
+        assert_eq!(run.code, 1, "{name}: {}{}", run.stdout, run.stderr);
+        out.push_str(&format!("--- {name}\n{}", portal.scrub(&run.stderr)));
+    }
+    assert_eq!(portal.stats().await["writes"], 0);
+    insta::assert_snapshot!("settings_saved_plan_refusals", out);
+}
