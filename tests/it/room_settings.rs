@@ -154,6 +154,9 @@ fn a_setting_the_room_type_does_not_take_is_refused_with_the_reason() {
     );
 }
 
+/// A change made by hand to a saved plan's JSON.
+type Edit = fn(&mut Value);
+
 /// A saved plan whose settings were edited by hand into values the server would refuse, or
 /// that carries a resend (never saved by `plan`), is refused before any write, naming the
 /// room and item.
@@ -164,7 +167,7 @@ async fn hand_edited_settings_in_a_saved_plan_are_refused_before_any_write() {
     let run = portal.plan(FIRST, &["--out", saved.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let original: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
-    let edits: [(&str, fn(&mut Value)); 3] = [
+    let edits: [(&str, Edit); 3] = [
         ("lifetime", |p| {
             p["rooms"][0]["items"][0]["settings"]["lifetime"]["value"] = 0.into()
         }),
