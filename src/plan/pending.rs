@@ -128,6 +128,61 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RoomType;
+    use crate::plan::{Action, FORMAT_VERSION, RoomChange, RoomPlan, ShareSettings, Summary};
+
+    fn note(id: &str, age_hours: Option<i64>) -> RoomNote {
+        RoomNote::PendingInvitation {
+            id: id.into(),
+            email: format!("{id}@x.test"),
+            age_hours,
+            stale: false,
+        }
+    }
+
+    fn room(title: &str, notes: Vec<RoomNote>) -> RoomPlan {
+        RoomPlan {
+            title: title.into(),
+            room_type: RoomType::Custom,
+            room_id: Some(1),
+            change: RoomChange::Unchanged,
+            fingerprint: String::new(),
+            members_before: 0,
+            items: Vec::new(),
+            notes,
+        }
+    }
+
+    #[test]
+    fn resends_once_per_person_only_older_than_the_age_and_never_of_unknown_date() {
+        let mut plan = Plan {
+            format_version: FORMAT_VERSION,
+            portal: String::new(),
+            manifest_hash: String::new(),
+            share: ShareSettings::default(),
+            rooms: vec![
+                room(
+                    "A",
+                    vec![note("old", Some(24 * 20)), note("new", Some(24 * 3))],
+                ),
+                room("B", vec![note("old", Some(24 * 20)), note("unknown", None)]),
+            ],
+            summary: Summary::default(),
+            unmanaged_connected_rooms: 0,
+        };
+        assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
+        let keys: Vec<&str> = plan
+            .rooms
+            .iter()
+            .flat_map(|r| &r.items)
+            .map(|i| i.key.as_str())
+            .collect();
+        assert_eq!(keys, ["A / old@x.test"]);
+        assert_eq!(plan.rooms[0].items[0].action(), Action::ResendInvitation);
+        assert_eq!(plan.summary.resends, 1);
+        assert_eq!(plan.summary.write_calls, 1);
+        assert!(plan.has_changes());
+    }
 
     #[test]
     fn ages_parse_in_hours_days_and_weeks() {
