@@ -327,6 +327,18 @@ pub struct ApplyArgs {
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::plan::expiry::MAX_WINDOW_DAYS)),
           conflicts_with = "plan")]
     pub expiring_within: u32,
+    /// Resend the invitations of pending members the manifest invites that are older than
+    /// AGE (default 14d; units h, d, w: 36h, 14d, 2w), all in one call.
+    #[arg(
+        long,
+        value_name = "AGE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "14d",
+        value_parser = crate::plan::pending::parse_age,
+        conflicts_with = "plan"
+    )]
+    pub resend_pending: Option<chrono::Duration>,
 
     #[command(flatten)]
     pub network: NetworkArgs,

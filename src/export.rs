@@ -11,6 +11,7 @@ use std::fmt::Write;
 use crate::links::ObservedLink;
 use crate::manifest::Quota;
 use crate::model::{RoomType, SubjectKind};
+use crate::room_settings::RoomSettings;
 use crate::state::{MemberSubject, Observed, ObservedMember};
 
 /// Renders the observed portal as a manifest.
@@ -68,6 +69,7 @@ pub fn manifest(observed: &Observed) -> String {
         if room.deny_download == Some(true) {
             out.push_str("    deny_download: true\n");
         }
+        settings(&mut out, room_type, &room.settings);
         if room.archived {
             out.push_str("    state: archived\n");
         }
@@ -210,6 +212,48 @@ fn write_links(out: &mut String, room_type: RoomType, links: &[ObservedLink]) {
         }
         if l.has_password {
             out.push_str("        # password_env: NAME  # the link has a password: name the environment variable that holds it (never the password itself)\n");
+        }
+    }
+}
+
+/// The room settings of issue 13 (docs/docspace-api.md, "Room settings"). The colour is left
+/// out: the server gives every room one, picked at random when none is asked for, so an
+/// exported colour would pin noise; a manifest that writes `color:` manages it. Indexing,
+/// lifetime and watermark are written for virtual data rooms only, the rooms validation
+/// accepts them in; an image watermark, which the tool does not manage, is only mentioned.
+fn settings(out: &mut String, room_type: RoomType, s: &RoomSettings) {
+    if let Some(cover) = &s.cover {
+        let _ = writeln!(out, "    cover: {}", quote(cover));
+    }
+    if s.indexing == Some(true) && room_type.takes_indexing() {
+        out.push_str("    indexing: true\n");
+    }
+    if let Some(l) = s.lifetime.filter(|_| room_type.takes_lifetime()) {
+        let _ = writeln!(
+            out,
+            "    lifetime: {{value: {}, period: {}, delete_permanently: {}}}",
+            l.value, l.period, l.delete_permanently
+        );
+    } else if s.lifetime_unknown && room_type.takes_lifetime() {
+        out.push_str("    # skipped lifetime: the portal returned one this tool cannot read\n");
+    }
+    if !room_type.takes_watermark() {
+        return;
+    }
+    if s.watermark_image {
+        out.push_str("    # skipped watermark: an image watermark, not managed by this tool\n");
+    }
+    if let Some(w) = &s.watermark {
+        out.push_str("    watermark:\n");
+        if let Some(t) = &w.text {
+            let _ = writeln!(out, "      text: {}", quote(t));
+        }
+        if !w.additions.is_empty() {
+            let names: Vec<&str> = w.additions.iter().map(|a| a.name()).collect();
+            let _ = writeln!(out, "      additions: [{}]", names.join(", "));
+        }
+        if w.rotation != 0 {
+            let _ = writeln!(out, "      rotation: {}", w.rotation);
         }
     }
 }

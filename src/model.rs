@@ -416,6 +416,36 @@ impl fmt::Display for WatermarkAddition {
     }
 }
 
+/// The server's bounds of [`Lifetime::value`] (`RoomDataLifetimeDto`: `Range(1, 999)`).
+pub const LIFETIME_VALUE_RANGE: std::ops::RangeInclusive<u16> = 1..=999;
+
+/// A room's automatic file lifetime (`lifetime:`, virtual data rooms): the same value for the
+/// manifest, the portal's room and the plan (docs/docspace-api.md, "Room settings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifetime {
+    /// 1 to 999 `period`s (see [`LIFETIME_VALUE_RANGE`]).
+    pub value: u16,
+    pub period: LifetimePeriod,
+    /// Delete old files for good instead of moving them to the trash.
+    pub delete_permanently: bool,
+}
+
+/// A room's text watermark (`watermark:`, virtual data rooms; docs/docspace-api.md, "Room
+/// settings"). Image watermarks are not managed by the tool and have no value here.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Watermark {
+    /// The text shown, up to 255 characters; `None` for additions only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Information added to the text. A set: the wire is a set of bit flags, so the order
+    /// written in a manifest carries no meaning and must not make a difference.
+    #[serde(default)]
+    pub additions: std::collections::BTreeSet<WatermarkAddition>,
+    /// The angle in degrees (0 horizontal, -45 diagonal as the web client offers).
+    #[serde(default)]
+    pub rotation: i32,
+}
+
 impl fmt::Display for RoomType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -10,6 +10,7 @@ use crate::docspace::{ApiError, CreateRoomRequest, DocSpaceApi, SearchArea};
 use crate::manifest::Quota;
 use crate::plan::{RoomPlan, RoomSettings};
 use crate::report::EntryError;
+use crate::room_settings;
 
 /// Creates the room, reconciling after an ambiguous failure (docs/docspace-api.md, "Creating rooms";
 /// docs/architecture.md, "Talking to DocSpace").
@@ -26,7 +27,17 @@ pub(super) async fn create<A: DocSpaceApi>(
         tags: settings.tags.clone(),
         quota: settings.quota.map(Quota::wire),
         deny_download: settings.deny_download,
-        ..CreateRoomRequest::default()
+        indexing: settings.indexing,
+        lifetime: settings
+            .lifetime
+            .as_ref()
+            .map(room_settings::lifetime_to_wire),
+        watermark: settings
+            .watermark
+            .as_ref()
+            .map(room_settings::watermark_to_wire),
+        color: settings.color.clone(),
+        cover: settings.cover.clone(),
     };
     let mut attempt = 1;
     loop {

@@ -10,6 +10,7 @@
 
 mod create;
 mod links;
+mod resend;
 mod share;
 
 use std::collections::{HashMap, HashSet};
@@ -24,6 +25,7 @@ use crate::manifest::Quota;
 use crate::plan::done::MemberChange;
 use crate::plan::{self, Change, Item, Plan, RoomPlan, SettingChange, ShareSettings};
 use crate::report::{Dependency, Entry, EntryError, Outcome, SkipReason, UnchangedWhy};
+use crate::room_settings;
 
 pub use self::share::DROPPED;
 
@@ -125,6 +127,7 @@ pub async fn execute_into<A: DocSpaceApi>(
         .buffer_unordered(parallelism)
         .collect::<Vec<()>>()
         .await;
+    resend::run(api, plan, interrupted, journal).await;
 }
 
 /// The outcomes known so far, per room (by index in the plan).
@@ -372,7 +375,11 @@ impl<A: DocSpaceApi> RoomRun<'_, A> {
             tags: s.tags,
             quota: s.quota.map(Quota::wire),
             deny_download: s.deny_download,
-            ..UpdateRoomRequest::default()
+            indexing: s.indexing,
+            lifetime: s.lifetime.as_ref().map(room_settings::lifetime_to_wire),
+            watermark: s.watermark.as_ref().map(room_settings::watermark_to_wire),
+            color: s.color,
+            cover: s.cover,
         };
         outcome_of(self.api.update_room(id, &request).await)
     }
@@ -467,6 +474,8 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
                 links.push(item);
             }
             Change::Archive => archive = Some(item),
+            // Sent for the whole run at once, after every room (see `resend`).
+            Change::ResendInvitation { .. } => {}
         }
     }
     if !members.is_empty() {

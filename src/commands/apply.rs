@@ -48,6 +48,8 @@ pub struct ApplySettings {
     pub format: ReportFormat,
     pub allow_removals: bool,
     pub lifecycle: plan_cmd::Lifecycle,
+    /// `--resend-pending[=AGE]`: resend pending invitations older than this.
+    pub resend_pending: Option<chrono::Duration>,
 }
 
 pub fn run(
@@ -240,8 +242,12 @@ impl Run<'_> {
             return Ok(Ready::Done(ExitStatus::Error));
         };
         let known = prepared.observed.rooms.iter().map(|r| r.id).collect();
+        let mut plan = prepared.plan;
+        if let Some(age) = self.settings.resend_pending {
+            crate::plan::pending::add_resends(&mut plan, age);
+        }
         Ok(Ready::Run(Box::new(ToRun {
-            plan: prepared.plan,
+            plan,
             known,
             changed: BTreeMap::new(),
         })))

@@ -56,6 +56,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
                         },
+                        resend_pending: args.resend_pending,
                     },
                     portal,
                     &printer,

@@ -158,7 +158,8 @@ pub async fn prepare(
         observed.rooms.len(),
         observed.members.len()
     );
-    // The one clock read of a plan: which `expires:` have passed, which are near.
+    // The one clock read of a plan: which `expires:` have passed, which are near, and how old
+    // pending invitations are.
     let now = chrono::Utc::now();
     match plan::diff(&desired, &observed, desired.manifest_hash(), now) {
         Ok(mut plan) => {
@@ -166,6 +167,7 @@ pub async fn prepare(
             if lifecycle.prune {
                 plan::prune::archive_orphans(&mut plan);
             }
+            plan::pending::annotate(&mut plan, &desired, &observed, now);
             Ok(Some(Prepared {
                 desired,
                 observed,

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Access, LifetimePeriod, LinkKind, RoomType, SubjectKind, WatermarkAddition};
+use crate::model::{Access, LinkKind, RoomType, SubjectKind};
+pub use crate::model::{Lifetime, Watermark};
 
 use super::source::SourceFile;
 use super::yaml::Span;
@@ -153,27 +154,6 @@ pub struct DesiredLink {
     pub password_env: Option<String>,
     /// Where the link's `title` was written.
     pub origin: Origin,
-}
-
-/// A room's automatic file lifetime (`lifetime:`, virtual data rooms).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lifetime {
-    /// 1 to 999 `period`s.
-    pub value: u16,
-    pub period: LifetimePeriod,
-    /// Delete old files for good instead of moving them to the trash.
-    pub delete_permanently: bool,
-}
-
-/// A room's watermark (`watermark:`, virtual data rooms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Watermark {
-    /// The text shown, up to 255 characters.
-    pub text: Option<String>,
-    /// Information added to the text, in the order written, once each.
-    pub additions: Vec<WatermarkAddition>,
-    /// The angle in degrees (0 horizontal, -45 diagonal as the web client offers).
-    pub rotation: i32,
 }
 
 /// One room of the manifest.

@@ -68,7 +68,7 @@ const MAX_USES: i128 = 1000;
 /// The server refuses a link expiry further ahead than this (docs/docspace-api.md, "Sharing links").
 const LINK_MAX_YEARS: i32 = 10;
 /// `lifetime.value`: 1 to 999 periods (docs/docspace-api.md, "Room settings").
-const LIFETIME_MAX: i128 = 999;
+const LIFETIME_MAX: i128 = *model::LIFETIME_VALUE_RANGE.end() as i128;
 
 /// The longest tag name the server stores (docs/docspace-api.md, "Tags").
 const TAG_MAX_CHARS: usize = 255;
@@ -1402,7 +1402,7 @@ impl Cx<'_> {
     fn watermark(&mut self, node: &Node) -> Option<Watermark> {
         let entries = self.mapping(node, "watermark", WATERMARK_KEYS)?;
         let mut text = None;
-        let mut additions = Vec::new();
+        let mut additions = BTreeSet::new();
         let mut rotation = 0;
         let mut ok = true;
         for (name, _, v) in &entries {
@@ -1459,7 +1459,9 @@ impl Cx<'_> {
                                 "listed again",
                                 None,
                             ),
-                            Some(a) => additions.push(a),
+                            Some(a) => {
+                                additions.insert(a);
+                            }
                             None => {
                                 ok = false;
                                 self.error(
@@ -2273,7 +2275,9 @@ rooms:
             deal.watermark,
             Some(Watermark {
                 text: Some("Secret".into()),
-                additions: vec![WatermarkAddition::RoomName, WatermarkAddition::UserIp],
+                additions: [WatermarkAddition::RoomName, WatermarkAddition::UserIp]
+                    .into_iter()
+                    .collect(),
                 rotation: -45
             })
         );

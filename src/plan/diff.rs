@@ -276,12 +276,14 @@ fn plan_room<'a>(
 /// `managed_tag`, which every manifest room carries (see [`prune`]).
 fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>, marker: Option<&str>) -> Vec<Item> {
     let Some(live) = live else {
-        let settings = RoomSettings {
+        let mut settings = RoomSettings {
             title: Some(room.title.clone()),
             tags: with_marker(room.tags.as_ref(), marker).map(|t| t.into_iter().collect()),
             quota: room.quota,
             deny_download: room.deny_download,
+            ..RoomSettings::default()
         };
+        super::settings::for_create(room, &mut settings);
         return vec![Item::new(&room.title, Change::CreateRoom { settings })];
     };
     let mut items = Vec::new();
@@ -778,6 +780,7 @@ fn setting_changes(
             to: d,
         });
     }
+    out.extend(super::settings::changes(room, live));
     out
 }
 

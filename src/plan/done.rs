@@ -36,7 +36,8 @@ impl<'a> MemberChange<'a> {
             | Change::CreateLink { .. }
             | Change::UpdateLink { .. }
             | Change::RevokeLink { .. }
-            | Change::Archive => return None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => return None,
         };
         Some(MemberChange { who, access })
     }
@@ -107,6 +108,8 @@ fn item_done(
         Change::UpdateRoom { changes } => settings_shown(&SettingChange::settings(changes), live),
         Change::Unarchive => !live.archived,
         Change::Archive => live.archived,
+        // An email sent leaves nothing on the portal to read back.
+        Change::ResendInvitation { .. } => false,
         Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
             MemberChange::of(&item.change).is_some_and(|m| m.shown_by(members))
         }
@@ -130,6 +133,7 @@ fn settings_shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
             .is_none_or(|q: Quota| live.quota.is_none_or(|l| l == q.wire()))
         && s.deny_download
             .is_none_or(|d| live.deny_download == Some(d))
+        && super::settings::shown(s, live)
 }
 
 #[cfg(test)]

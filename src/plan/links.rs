@@ -51,7 +51,8 @@ impl<'a> LinkItem<'a> {
             | Change::Invite { .. }
             | Change::ChangeAccess { .. }
             | Change::Remove { .. }
-            | Change::Archive => return None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => return None,
         })
     }
 

@@ -15,8 +15,10 @@ mod diff;
 pub mod done;
 pub mod expiry;
 pub mod links;
+pub mod pending;
 pub mod prune;
 pub mod saved;
+mod settings;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +27,7 @@ pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
 use crate::links::{FieldChange, LinkKind, PasswordChange, ResolvedLink};
 use crate::manifest::Quota;
-use crate::model::{Access, RoomType};
+use crate::model::{Access, Lifetime, RoomType, Watermark};
 
 /// The version of the plan / saved-plan JSON.
 pub const FORMAT_VERSION: u32 = 1;
@@ -44,6 +46,8 @@ pub enum Action {
     UpdateLink,
     RevokeLink,
     Archive,
+    /// `apply --resend-pending`: the invitation email of a pending account sent again.
+    ResendInvitation,
 }
 
 impl Action {
@@ -55,6 +59,8 @@ impl Action {
             Action::Invite | Action::ChangeAccess | Action::Remove => 2,
             Action::CreateLink | Action::UpdateLink | Action::RevokeLink => 3,
             Action::Archive => 4,
+            // Sent once for the whole run, after every room (see `apply::resend`).
+            Action::ResendInvitation => 5,
         }
     }
 
@@ -75,6 +81,7 @@ impl Action {
             Action::UpdateLink => "update_link",
             Action::RevokeLink => "revoke_link",
             Action::Archive => "archive",
+            Action::ResendInvitation => "resend_invitation",
         }
     }
 }
@@ -156,6 +163,17 @@ pub struct RoomSettings {
     pub quota: Option<Quota>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_download: Option<bool>,
+    /// Hex without `#`, lower-cased (see `plan::settings` for these five).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<Lifetime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Watermark>,
 }
 
 /// One setting of a live room that differs, with its live value.
@@ -181,6 +199,28 @@ pub enum SettingChange {
         from: bool,
         to: bool,
     },
+    /// `from` is `None` when the room reports no colour.
+    Color {
+        from: Option<String>,
+        to: String,
+    },
+    Cover {
+        from: Option<String>,
+        to: String,
+    },
+    Indexing {
+        from: bool,
+        to: bool,
+    },
+    /// `from` is `None` when the room has no lifetime, or one the tool cannot read.
+    Lifetime {
+        from: Option<Lifetime>,
+        to: Lifetime,
+    },
+    Watermark {
+        from: Option<Watermark>,
+        to: Watermark,
+    },
 }
 
 impl SettingChange {
@@ -193,6 +233,11 @@ impl SettingChange {
                 SettingChange::Tags { to, .. } => s.tags = Some(to.clone()),
                 SettingChange::Quota { to, .. } => s.quota = Some(*to),
                 SettingChange::DenyDownload { to, .. } => s.deny_download = Some(*to),
+                SettingChange::Color { to, .. } => s.color = Some(to.clone()),
+                SettingChange::Cover { to, .. } => s.cover = Some(to.clone()),
+                SettingChange::Indexing { to, .. } => s.indexing = Some(*to),
+                SettingChange::Lifetime { to, .. } => s.lifetime = Some(*to),
+                SettingChange::Watermark { to, .. } => s.watermark = Some(to.clone()),
             }
         }
         s
@@ -259,6 +304,13 @@ pub enum Change {
         kind: LinkKind,
     },
     Archive,
+    /// Send the invitation of a pending account again (`apply --resend-pending`; never in a
+    /// saved plan).
+    ResendInvitation {
+        target: Member,
+        /// Whole hours since the first invitation, when the run read the portal.
+        age_hours: i64,
+    },
 }
 
 impl Change {
@@ -274,6 +326,7 @@ impl Change {
             Change::UpdateLink { .. } => Action::UpdateLink,
             Change::RevokeLink { .. } => Action::RevokeLink,
             Change::Archive => Action::Archive,
+            Change::ResendInvitation { .. } => Action::ResendInvitation,
         }
     }
 
@@ -281,9 +334,9 @@ impl Change {
     pub fn subject(&self) -> Option<&str> {
         match self {
             Change::Invite { target, .. } => Some(target.label()),
-            Change::ChangeAccess { target, .. } | Change::Remove { target, .. } => {
-                Some(target.label())
-            }
+            Change::ChangeAccess { target, .. }
+            | Change::Remove { target, .. }
+            | Change::ResendInvitation { target, .. } => Some(target.label()),
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
@@ -305,7 +358,8 @@ impl Change {
             | Change::CreateLink { .. }
             | Change::UpdateLink { .. }
             | Change::RevokeLink { .. }
-            | Change::Archive => None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => None,
         }
     }
 
@@ -322,7 +376,8 @@ impl Change {
             | Change::CreateLink { .. }
             | Change::UpdateLink { .. }
             | Change::RevokeLink { .. }
-            | Change::Archive => None,
+            | Change::Archive
+            | Change::ResendInvitation { .. } => None,
         }
     }
 }
@@ -430,6 +485,18 @@ pub enum RoomNote {
     Orphan,
     /// A live sharing link the plan leaves as it is, and why (a primary link).
     Link { note: crate::links::LinkNote },
+    /// A member the manifest invites whose account is still pending (see `plan::pending`).
+    PendingInvitation {
+        id: String,
+        email: String,
+        /// Whole hours since the first invitation created the account, when the plan was
+        /// made (`None`: the portal did not say). An age, not a date, so that plans of the
+        /// same portal state compare equal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        age_hours: Option<i64>,
+        /// Older than [`pending::STALE_AFTER_DAYS`].
+        stale: bool,
+    },
 }
 
 impl RoomPlan {
@@ -543,6 +610,9 @@ pub struct Summary {
     /// `rooms_to_update`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rooms_to_prune: usize,
+    /// Invitations `apply --resend-pending` sends again (all in one call).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resends: usize,
 }
 
 /// The portal's default daily limit of POST and PUT requests per user
@@ -551,7 +621,7 @@ pub const DAILY_WRITE_LIMIT: usize = 10_000;
 
 impl Summary {
     pub fn has_changes(&self) -> bool {
-        self.rooms_to_create + self.rooms_to_update + self.rooms_to_prune > 0
+        self.rooms_to_create + self.rooms_to_update + self.rooms_to_prune + self.resends > 0
     }
 }
 
@@ -617,6 +687,8 @@ pub fn summarise(rooms: &[RoomPlan]) -> Summary {
             count_item(&mut s, &i.change);
         }
     }
+    // Every resend of the run goes in one call (docs/docspace-api.md, "Pending invitations").
+    s.write_calls += usize::from(s.resends > 0);
     s
 }
 
@@ -652,6 +724,7 @@ fn count_item(s: &mut Summary, change: &Change) {
             s.write_calls += 1;
             s.links_revoked += 1;
         }
+        Change::ResendInvitation { .. } => s.resends += 1,
     }
 }
 

@@ -26,7 +26,8 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde_json::Value;
 
 use super::{
-    Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, Target, summarise,
+    Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, SettingChange,
+    Target, summarise,
 };
 use crate::links::{LinkKind, ResolvedLink};
 use crate::model::{Access, SubjectKind};
@@ -303,20 +304,30 @@ fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
         ));
     }
     match &item.change {
-        Change::CreateRoom { settings } => match &settings.title {
-            Some(t) if *t != room.title => Err(format!(
-                "the room would be created as `{t}`, not as its title"
-            )),
-            _ => Ok(()),
-        },
+        Change::CreateRoom { settings } => {
+            super::settings::check(room.room_type, settings)?;
+            match &settings.title {
+                Some(t) if *t != room.title => Err(format!(
+                    "the room would be created as `{t}`, not as its title"
+                )),
+                _ => Ok(()),
+            }
+        }
         Change::Unarchive if room.change == RoomChange::Create => {
             Err("a room to create cannot be unarchived".into())
         }
         Change::Unarchive | Change::Archive => Ok(()),
+        // Resends are decided when `apply --resend-pending` runs, from a fresh read; a saved
+        // plan never carries them (`plan` makes none).
+        Change::ResendInvitation { .. } => Err(
+            "`resend_invitation` items are made by `apply --resend-pending` and never saved".into(),
+        ),
         Change::UpdateRoom { changes } if changes.is_empty() => {
             Err("`update_room` with no setting to change".into())
         }
-        Change::UpdateRoom { .. } => Ok(()),
+        Change::UpdateRoom { changes } => {
+            super::settings::check(room.room_type, &SettingChange::settings(changes))
+        }
         Change::Invite { target, access } => {
             check_target(target)?;
             check_access(room, *access, target_kind(target))
@@ -508,6 +519,7 @@ mod tests {
                 tags: Some(vec!["t".into()]),
                 quota: Some(Quota::Bytes(1 << 30)),
                 deny_download: Some(true),
+                ..RoomSettings::default()
             },
         };
         let member = Member::User {

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::visible;
 use crate::manifest::Quota;
-use crate::model::{Access, RoomType};
+use crate::model::{Access, Lifetime, RoomType, Watermark};
 use crate::plan::{
     Action, Change, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, Summary, Target,
@@ -65,6 +65,12 @@ pub fn summary_line(s: &Summary) -> String {
             s.links_created,
             s.links_updated,
             s.links_revoked
+        ));
+    }
+    if s.resends > 0 {
+        line.push_str(&format!(
+            ", {}",
+            n(s.resends, "invitation to resend", "invitations to resend")
         ));
     }
     line.push('.');
@@ -141,12 +147,67 @@ fn member_text(m: &Member) -> String {
     target_text(&Target::from(m.clone()))
 }
 
+fn color_text(c: Option<&str>) -> String {
+    c.map_or_else(|| "none".into(), |c| shown(&format!("#{c}")))
+}
+
+/// `6 months, to the trash` / `90 days, deleted permanently`.
+fn lifetime_text(l: Option<Lifetime>) -> String {
+    let Some(l) = l else {
+        return "none".into();
+    };
+    let unit = if l.value == 1 {
+        l.period.name().trim_end_matches('s')
+    } else {
+        l.period.name()
+    };
+    let end = if l.delete_permanently {
+        "deleted permanently"
+    } else {
+        "to the trash"
+    };
+    format!("{} {unit}, {end}", l.value)
+}
+
+/// `"Secret" + room_name, user_email, rotated -45°`.
+fn watermark_text(w: Option<&Watermark>) -> String {
+    let Some(w) = w else {
+        return "none".into();
+    };
+    let mut parts: Vec<String> = w.text.iter().map(|t| shown(&format!("{t:?}"))).collect();
+    if !w.additions.is_empty() {
+        let names: Vec<&str> = w.additions.iter().map(|a| a.name()).collect();
+        parts.push(names.join(", "));
+    }
+    let mut text = parts.join(" + ");
+    if w.rotation != 0 {
+        let _ = write!(text, ", rotated {}°", w.rotation);
+    }
+    text
+}
+
 /// The lines of a create: the type and each setting it sends (the title is the header's).
 fn create_lines(room_type: RoomType, s: &RoomSettings) -> Vec<(Sign, String)> {
     let mut lines = vec![format!("type: {room_type}")];
     lines.extend(s.tags.as_deref().map(|t| format!("tags: {}", tags_text(t))));
     lines.extend(s.quota.map(|q| format!("quota: {}", quota_text(q))));
     lines.extend(s.deny_download.map(|d| format!("deny_download: {d}")));
+    lines.extend(
+        s.color
+            .as_deref()
+            .map(|c| format!("color: {}", color_text(Some(c)))),
+    );
+    lines.extend(s.cover.as_deref().map(|c| format!("cover: {}", shown(c))));
+    lines.extend(s.indexing.map(|i| format!("indexing: {i}")));
+    lines.extend(
+        s.lifetime
+            .map(|l| format!("lifetime: {}", lifetime_text(Some(l)))),
+    );
+    lines.extend(
+        s.watermark
+            .as_ref()
+            .map(|w| format!("watermark: {}", watermark_text(Some(w)))),
+    );
     lines.into_iter().map(|l| (Sign::Add, l)).collect()
 }
 
@@ -161,6 +222,27 @@ fn setting_line(c: &SettingChange) -> (Sign, String) {
             format!("quota: {} -> {}", quota_text(*from), quota_text(*to))
         }
         SettingChange::DenyDownload { from, to } => format!("deny_download: {from} -> {to}"),
+        SettingChange::Color { from, to } => format!(
+            "color: {} -> {}",
+            color_text(from.as_deref()),
+            color_text(Some(to))
+        ),
+        SettingChange::Cover { from, to } => format!(
+            "cover: {} -> {}",
+            from.as_deref().map_or_else(|| "none".into(), shown),
+            shown(to)
+        ),
+        SettingChange::Indexing { from, to } => format!("indexing: {from} -> {to}"),
+        SettingChange::Lifetime { from, to } => format!(
+            "lifetime: {} -> {}",
+            lifetime_text(*from),
+            lifetime_text(Some(*to))
+        ),
+        SettingChange::Watermark { from, to } => format!(
+            "watermark: {} -> {}",
+            watermark_text(from.as_ref()),
+            watermark_text(Some(to))
+        ),
     };
     (Sign::Change, line)
 }
@@ -222,6 +304,14 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         Change::RevokeLink { title, kind, .. } => {
             vec![link_line(super::links::revoke_line(title, *kind))]
         }
+        Change::ResendInvitation { target, age_hours } => vec![(
+            Sign::Change,
+            format!(
+                "resend the invitation to {} (pending for {} days)",
+                member_text(target),
+                age_hours / 24
+            ),
+        )],
     }
 }
 
@@ -324,6 +414,12 @@ pub fn note_text(note: &RoomNote) -> String {
             "archive guard: {}; apply skips this archive unless --allow-removals is given",
             crate::report::guard_reason_text(reason)
         ),
+        RoomNote::PendingInvitation {
+            email,
+            age_hours,
+            stale,
+            ..
+        } => pending_text(email, age_hours.map(|h| h / 24), *stale),
         RoomNote::RemovalGuard { removals, reason } => format!(
             "removal guard: {}; apply skips {} unless --allow-removals is given",
             crate::report::guard_reason_text(reason),
@@ -336,6 +432,25 @@ pub fn note_text(note: &RoomNote) -> String {
         RoomNote::Link { note } => super::links::note_text(note),
     };
     visible(&text).into_owned()
+}
+
+/// `pending invitation: x@y, sent 20 days ago, older than 14 days (...)`.
+fn pending_text(email: &str, age_days: Option<i64>, stale: bool) -> String {
+    let age = match age_days {
+        None => "sent at an unknown date".to_string(),
+        Some(0) => "sent today".to_string(),
+        Some(1) => "sent 1 day ago".to_string(),
+        Some(n) => format!("sent {n} days ago"),
+    };
+    let mut text = format!("pending invitation: {email}, {age}");
+    if stale {
+        let _ = write!(
+            text,
+            ", older than {} days (not accepted; `apply --resend-pending` sends it again)",
+            crate::plan::pending::STALE_AFTER_DAYS
+        );
+    }
+    text
 }
 
 fn is_guard(note: &RoomNote) -> bool {
@@ -518,6 +633,20 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .iter()
         .filter(|r| r.change == RoomChange::Unchanged)
     {
+        // Only resends (`apply --resend-pending`) leave a room unchanged with items.
+        for (sign, line) in room
+            .items
+            .iter()
+            .flat_map(|i| item_lines(room.room_type, i))
+        {
+            let _ = writeln!(
+                out,
+                "  {} room \"{}\" (id {}): {line}",
+                paint(color, sign.style(), &sign.text().to_string()),
+                room.title,
+                room.room_id.unwrap_or_default(),
+            );
+        }
         for note in &room.notes {
             let _ = writeln!(
                 out,
@@ -554,6 +683,31 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out.push('\n');
     if let Some(line) = write_calls_line(&plan.summary) {
         out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The notes of rooms without changes (pending invitations), as a Markdown list; empty when
+/// there are none. Rooms with changes show their notes in their own block.
+fn unchanged_notes_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    for room in plan
+        .rooms
+        .iter()
+        .filter(|r| r.change == RoomChange::Unchanged)
+    {
+        for note in &room.notes {
+            let _ = writeln!(
+                out,
+                "- room {} (id {}): {}",
+                code_span(&room.title),
+                room.room_id.unwrap_or_default(),
+                note_text(note)
+            );
+        }
+    }
+    if !out.is_empty() {
         out.push('\n');
     }
     out
@@ -611,6 +765,7 @@ pub fn markdown(plan: &Plan) -> String {
             let _ = writeln!(head, "{}\n", block.join("\n"));
         }
     }
+    head.push_str(&unchanged_notes_markdown(plan));
     let changed: Vec<&RoomPlan> = plan
         .rooms
         .iter()

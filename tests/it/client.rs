@@ -1883,8 +1883,9 @@ async fn resend_invitations_is_one_call_with_user_ids_and_never_repeated_when_it
 
 #[tokio::test]
 async fn room_settings_are_sent_on_create_and_update_with_integer_enums() {
+    use docspace_provision::model::{Lifetime, LifetimePeriod, Watermark, WatermarkAddition};
     use docspace_provision::room_settings::{
-        Lifetime, LifetimePeriod, Watermark, WatermarkAddition,
+        lifetime_off_wire, lifetime_to_wire, watermark_off_wire, watermark_to_wire,
     };
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -1915,22 +1916,18 @@ async fn room_settings_are_sent_on_create_and_update_with_integer_enums() {
         additions: [WatermarkAddition::UserName, WatermarkAddition::RoomName]
             .into_iter()
             .collect(),
-        rotate: -45,
-        image: false,
+        rotation: -45,
     };
     c.create_room(&CreateRoomRequest {
         title: "VDR".into(),
         room_type: 8,
         indexing: Some(true),
-        lifetime: Some(
-            Lifetime {
-                value: 6,
-                period: LifetimePeriod::Months,
-                delete_permanently: false,
-            }
-            .to_wire(),
-        ),
-        watermark: Some(watermark.to_wire()),
+        lifetime: Some(lifetime_to_wire(&Lifetime {
+            value: 6,
+            period: LifetimePeriod::Months,
+            delete_permanently: false,
+        })),
+        watermark: Some(watermark_to_wire(&watermark)),
         color: Some("1b6ca8".into()),
         cover: Some("cover-3".into()),
         ..CreateRoomRequest::default()
@@ -1940,8 +1937,8 @@ async fn room_settings_are_sent_on_create_and_update_with_integer_enums() {
     c.update_room(
         9,
         &UpdateRoomRequest {
-            lifetime: Some(Lifetime::off_wire()),
-            watermark: Some(Watermark::off_wire()),
+            lifetime: Some(lifetime_off_wire()),
+            watermark: Some(watermark_off_wire()),
             ..UpdateRoomRequest::default()
         },
     )

@@ -1,0 +1,78 @@
+//! `apply --resend-pending`: every `resend_invitation` item of the plan in ONE
+//! `PUT /api/2.0/people/invite` call, after all rooms ran. The server allows that path a few
+//! calls per 15 minutes (the `SensitiveApi` policy) and each call sends emails, so the ids are
+//! never split over calls, and a refusal is reported with the server's wait rather than
+//! waited out (docs/docspace-api.md, "Pending invitations"; docs/docspace-api.md, "Rate
+//! limits").
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{Journal, RoomLog, api_err};
+use crate::docspace::{ApiError, DocSpaceApi};
+use crate::plan::{Change, Item, Member, Plan, RoomPlan};
+use crate::report::{Entry, EntryError, Outcome, SkipReason};
+
+/// Sends the resends of `plan` and records one entry per person in the rooms' logs.
+pub(super) async fn run<A: DocSpaceApi>(
+    api: &A,
+    plan: &Plan,
+    interrupted: &AtomicBool,
+    journal: &Journal,
+) {
+    let items: Vec<(usize, &RoomPlan, &Item, &str)> = plan
+        .rooms
+        .iter()
+        .enumerate()
+        .flat_map(|(n, room)| room.items.iter().map(move |i| (n, room, i)))
+        .filter_map(|(n, room, item)| match &item.change {
+            Change::ResendInvitation {
+                target: Member::User { id, .. },
+                ..
+            } => Some((n, room, item, id.as_str())),
+            _ => None,
+        })
+        .collect();
+    let log = |room: usize| RoomLog { journal, room };
+    if items.is_empty() {
+        return;
+    }
+    let entry = |room: &RoomPlan, item: &Item, outcome: Outcome| {
+        Entry::of_item(room, room.room_id, item, outcome)
+    };
+    if interrupted.load(Ordering::SeqCst) {
+        for (n, room, item, _) in items {
+            log(n).push(entry(room, item, Outcome::Skipped(SkipReason::Interrupted)));
+        }
+        return;
+    }
+    let ids: Vec<String> = items.iter().map(|(.., id)| id.to_string()).collect();
+    let result = api.resend_invitations(&ids).await;
+    for (n, room, item, id) in items {
+        let outcome = match &result {
+            // The server answers with the accounts it knows; one it did not list was not sent
+            // an email, and saying "applied" for it would be a lie.
+            Ok(users) if users.iter().any(|u| u.id == id) => Outcome::Applied,
+            Ok(_) => Outcome::Failed(EntryError::new(
+                None,
+                "the portal did not list this account in its answer: it was not sent again",
+            )),
+            Err(e) => Outcome::Failed(refusal(e)),
+        };
+        log(n).push(entry(room, item, outcome));
+    }
+}
+
+/// The error of a refused resend; a 429 carries the server's wait.
+fn refusal(e: &ApiError) -> EntryError {
+    let mut error = api_err(e);
+    if e.http_status() == Some(429) {
+        let wait = e
+            .retry_after()
+            .map(|w| format!("try again in {} s", w.as_secs()))
+            .unwrap_or_else(|| "try again later".into());
+        error.message = format!(
+            "the portal refused the resend: it allows this call only a few times per 15 minutes; {wait}"
+        );
+    }
+    error
+}

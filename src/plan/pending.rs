@@ -1,0 +1,198 @@
+//! Invitations that were never accepted (issue 13 item 5): the plan notes each pending
+//! member a managed room invites, with the invitation's age; `apply --resend-pending[=AGE]`
+//! turns the ones older than AGE into `resend_invitation` items, which the executor sends in
+//! one call (docs/docspace-api.md, "Pending invitations").
+//!
+//! The age is the pending account's creation date, the moment the first invitation made it:
+//! the tool keeps no state, so it cannot know when an invitation was last resent.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Change, Item, Member, Plan, RoomNote, summarise};
+use crate::manifest::{Desired, Subject};
+use crate::model::{self, Access};
+use crate::state::{MemberSubject, Observed};
+
+/// Invitations older than this are flagged in plans, and resent by a bare `--resend-pending`.
+pub const STALE_AFTER_DAYS: i64 = 14;
+
+/// Adds a [`RoomNote::PendingInvitation`] to each room for each pending member the manifest
+/// invites there (with an access other than `none`), oldest first. `now` is when the portal
+/// was read.
+pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: DateTime<Utc>) {
+    for room in &mut plan.rooms {
+        let Some(id) = room.room_id else { continue };
+        let Some(wanted) = desired.rooms.iter().find(|r| r.title == room.title) else {
+            continue;
+        };
+        let invited: HashSet<&str> = wanted
+            .invitees
+            .iter()
+            .filter(|i| i.access != Access::None)
+            .filter_map(|i| match &i.subject {
+                Subject::Email(e) => Some(e.as_str()),
+                Subject::Group(_) => None,
+            })
+            .collect();
+        let mut pending: Vec<_> = observed
+            .members
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| match &m.subject {
+                MemberSubject::User(u) if u.pending && !u.terminated && !m.is_owner => Some(u),
+                MemberSubject::User(_) | MemberSubject::Group(_) => None,
+            })
+            .filter(|u| invited.contains(model::normalise_email(&u.email).as_str()))
+            .collect();
+        pending.sort_by(|a, b| {
+            (a.created.is_none(), a.created, &a.email).cmp(&(
+                b.created.is_none(),
+                b.created,
+                &b.email,
+            ))
+        });
+        for u in pending {
+            let age = u.invitation_age(now);
+            room.notes.push(RoomNote::PendingInvitation {
+                id: u.id.clone(),
+                email: u.email.clone(),
+                age_hours: age.map(|a| a.num_hours()),
+                stale: age.is_some_and(|a| a > Duration::days(STALE_AFTER_DAYS)),
+            });
+        }
+    }
+}
+
+/// Adds a `resend_invitation` item for each noted pending invitation older than `age` (as
+/// of the read the notes were made from), once per person (in the first room, by title, that notes them). An invitation of
+/// unknown date is never resent: it is not known to be old. Returns how many were added.
+pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut added = 0;
+    for room in &mut plan.rooms {
+        let mut items = Vec::new();
+        for note in &room.notes {
+            let RoomNote::PendingInvitation {
+                id,
+                email,
+                age_hours,
+                ..
+            } = note
+            else {
+                continue;
+            };
+            let Some(hours) = *age_hours else { continue };
+            if Duration::hours(hours) <= age || !seen.insert(id.clone()) {
+                continue;
+            }
+            items.push(Item::new(
+                format!("{} / {email}", room.title),
+                Change::ResendInvitation {
+                    target: Member::User {
+                        id: id.clone(),
+                        email: email.clone(),
+                    },
+                    age_hours: hours,
+                },
+            ));
+        }
+        added += items.len();
+        room.items.extend(items);
+    }
+    plan.summary = summarise(&plan.rooms);
+    added
+}
+
+/// Parses an age for `--resend-pending`: a whole number followed by `d` (days), `h` (hours)
+/// or `w` (weeks), e.g. `14d`, `36h`, `2w`.
+pub fn parse_age(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: i64 = number.parse().map_err(|_| {
+        format!("`{text}` is not an age: write a number and a unit, e.g. 14d, 36h, 2w")
+    })?;
+    match unit.trim().to_ascii_lowercase().as_str() {
+        "h" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        "w" => Ok(Duration::weeks(n)),
+        _ => Err(format!(
+            "`{text}` has no known unit: use h (hours), d (days) or w (weeks), e.g. 14d, 36h, 2w"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RoomType;
+    use crate::plan::{Action, FORMAT_VERSION, RoomChange, RoomPlan, ShareSettings, Summary};
+
+    fn note(id: &str, age_hours: Option<i64>) -> RoomNote {
+        RoomNote::PendingInvitation {
+            id: id.into(),
+            email: format!("{id}@x.test"),
+            age_hours,
+            stale: false,
+        }
+    }
+
+    fn room(title: &str, notes: Vec<RoomNote>) -> RoomPlan {
+        RoomPlan {
+            title: title.into(),
+            room_type: RoomType::Custom,
+            room_id: Some(1),
+            change: RoomChange::Unchanged,
+            fingerprint: String::new(),
+            members_before: 0,
+            items: Vec::new(),
+            notes,
+        }
+    }
+
+    #[test]
+    fn resends_once_per_person_only_older_than_the_age_and_never_of_unknown_date() {
+        let mut plan = Plan {
+            format_version: FORMAT_VERSION,
+            portal: String::new(),
+            manifest_hash: String::new(),
+            share: ShareSettings::default(),
+            rooms: vec![
+                room(
+                    "A",
+                    vec![note("old", Some(24 * 20)), note("new", Some(24 * 3))],
+                ),
+                room("B", vec![note("old", Some(24 * 20)), note("unknown", None)]),
+            ],
+            summary: Summary::default(),
+            unmanaged_connected_rooms: 0,
+            managed: None,
+            expiring: Default::default(),
+        };
+        assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
+        let keys: Vec<&str> = plan
+            .rooms
+            .iter()
+            .flat_map(|r| &r.items)
+            .map(|i| i.key.as_str())
+            .collect();
+        assert_eq!(keys, ["A / old@x.test"]);
+        assert_eq!(plan.rooms[0].items[0].action(), Action::ResendInvitation);
+        assert_eq!(plan.summary.resends, 1);
+        assert_eq!(plan.summary.write_calls, 1);
+        assert!(plan.has_changes());
+    }
+
+    #[test]
+    fn ages_parse_in_hours_days_and_weeks() {
+        assert_eq!(parse_age("14d"), Ok(Duration::days(14)));
+        assert_eq!(parse_age("36h"), Ok(Duration::hours(36)));
+        assert_eq!(parse_age("2W"), Ok(Duration::weeks(2)));
+        assert!(parse_age("14").unwrap_err().contains("unit"));
+        assert!(parse_age("d").unwrap_err().contains("not an age"));
+        assert!(parse_age("3 months").is_err());
+    }
+}

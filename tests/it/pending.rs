@@ -1,0 +1,185 @@
+//! Pending invitations (issue 13 item 5) through the real binary against the sandbox: `plan`
+//! shows each pending invitee of a managed room with the invitation's age and flags the ones
+//! older than 14 days; `apply --resend-pending[=AGE]` resends the stale ones in one call and
+//! none of the younger; a `SensitiveApi` refusal is reported as failed with the server's wait.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+
+use crate::common::{Portal, quick};
+
+const MANIFEST: &str = "version: 1
+rooms:
+  - title: Deals
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: editing
+      - email: older@sandbox.test
+        access: read
+      - email: young@sandbox.test
+        access: read
+";
+
+/// A portal with three pending accounts invited 20, 30 and 3 days ago, and the manifest's
+/// room already shared with them (so the only work left is the resend).
+async fn portal_with_pending() -> Portal {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_pending_user("old@sandbox.test", now - Duration::days(20));
+        s.add_pending_user("older@sandbox.test", now - Duration::days(30));
+        s.add_pending_user("young@sandbox.test", now - Duration::days(3));
+    })
+    .await;
+    let manifest = portal.manifest(MANIFEST);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    portal
+}
+
+fn resends(report: &Value) -> Vec<(String, String)> {
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "resend_invitation")
+        .map(|e| {
+            (
+                e["subject"].as_str().unwrap_or_default().to_string(),
+                e["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn resent_emails(portal: &Portal) -> Vec<String> {
+    let state = portal.state();
+    let mut out: Vec<String> = state["resends"]
+        .as_object()
+        .map(|m| {
+            m.keys()
+                .map(|id| {
+                    state["users"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|u| u["id"] == id.as_str())
+                        .map(|u| u["email"].as_str().unwrap().to_string())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_shows_pending_invitees_with_their_age_and_flags_the_stale() {
+    let portal = portal_with_pending().await;
+    let run = portal.plan(MANIFEST, &["--detailed-exitcode"]);
+    // Pending invitations are information, not changes.
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    insta::assert_snapshot!("pending_plan_text", portal.scrub(&run.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resend_pending_resends_every_stale_invitation_in_one_call_and_no_younger() {
+    let portal = portal_with_pending().await;
+    portal.reset_stats().await;
+    let manifest = portal.manifest(MANIFEST);
+    let (run, report) = portal.apply(&manifest, &["--resend-pending"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        vec![
+            ("old@sandbox.test".to_string(), "applied".to_string()),
+            ("older@sandbox.test".to_string(), "applied".to_string()),
+        ],
+        "{report:#}"
+    );
+    // The room already matched: the one write is the batched resend.
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 1, "{stats}");
+    assert_eq!(
+        resent_emails(&portal),
+        vec!["old@sandbox.test", "older@sandbox.test"]
+    );
+    insta::assert_snapshot!("pending_resend_apply_text", portal.scrub(&run.stdout));
+    // What apply said it would do, before doing it.
+    assert!(
+        run.stderr.contains("~ room \"Deals\" (id 1001): resend the invitation to old@sandbox.test (pending for 20 days)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("2 invitations to resend"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("resend the invitation to young"),
+        "{}",
+        run.stderr
+    );
+
+    // A shorter age takes the younger one too; the default leaves it alone.
+    let (run, report) = portal.apply(&manifest, &["--resend-pending=36h"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(resends(&report).len(), 3, "{report:#}");
+    assert_eq!(
+        resent_emails(&portal),
+        vec![
+            "old@sandbox.test",
+            "older@sandbox.test",
+            "young@sandbox.test"
+        ]
+    );
+    // Without the flag nothing is resent.
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(resends(&report).is_empty(), "{report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_resend_is_reported_failed_with_the_servers_wait() {
+    let portal = portal_with_pending().await;
+    // Use up the endpoint's calls of this window (the server allows 5 per 15 minutes).
+    for _ in 0..5 {
+        portal
+            .call(
+                reqwest::Method::PUT,
+                "/api/2.0/people/invite",
+                Some(serde_json::json!({"userIds": [], "resendAll": false})),
+            )
+            .await;
+    }
+    let manifest = portal.manifest(MANIFEST);
+    let (run, report) = portal.apply(&manifest, &["--resend-pending=2w"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    let entries: Vec<&Value> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "resend_invitation")
+        .collect();
+    assert_eq!(entries.len(), 2, "{report:#}");
+    for e in entries {
+        assert_eq!(e["status"], "failed", "{e:#}");
+        let message = e["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("try again in"), "{e:#}");
+    }
+}
+
+#[test]
+fn an_age_without_a_unit_is_refused() {
+    let run = crate::common::run(["apply", "x.yaml", "--resend-pending=14"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("h (hours), d (days) or w (weeks)"),
+        "{}",
+        run.stderr
+    );
+}

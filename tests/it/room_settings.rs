@@ -1,0 +1,200 @@
+//! Room settings as code (issue 13 item 4) through the real binary against the sandbox:
+//! colour, cover, indexing, lifetime and watermark are sent on create, shown old -> new and
+//! sent on update, a second apply writes nothing, export round-trips to a clean plan, and a
+//! setting a room type does not take is refused with the reason.
+
+use serde_json::Value;
+
+use crate::common::Portal;
+
+const FIRST: &str = "version: 1
+rooms:
+  - title: Deal room
+    type: virtual-data-room
+    color: '#1B6CA8'
+    cover: book_open
+    indexing: true
+    lifetime: {value: 6, period: months}
+    watermark:
+      text: Confidential
+      additions: [room_name, user_email]
+      rotation: -45
+  - title: Team
+    type: collaboration
+    color: 00ff00
+";
+
+const SECOND: &str = "version: 1
+rooms:
+  - title: Deal room
+    type: virtual-data-room
+    color: '#1b6ca8'
+    cover: anchor
+    indexing: false
+    lifetime: {value: 90, period: days, delete_permanently: true}
+    watermark:
+      additions: [user_email, room_name, current_date]
+  - title: Team
+    type: collaboration
+    color: FF0000
+";
+
+/// Snapshots a plan with the values that differ between runs (the manifest's temporary path
+/// is in its hash) replaced.
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({filters => vec![
+        (r#""fingerprint": "[0-9a-f]{16}""#, r#""fingerprint": "[FP]""#),
+        (r#""manifest_hash": "sha256:[0-9a-f]{64}""#, r#""manifest_hash": "[HASH]""#),
+    ]}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+fn room<'a>(state: &'a Value, title: &str) -> &'a Value {
+    state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == title)
+        .unwrap_or_else(|| panic!("no room {title}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_are_created_updated_and_a_second_apply_writes_nothing() {
+    let portal = Portal::start().await;
+    let (code, plan) = portal.all_formats(FIRST);
+    assert_eq!(code, 2, "{plan}");
+    snapshot("settings_create_plan", &plan);
+
+    let manifest = portal.manifest(FIRST);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    let deal = room(&state, "Deal room");
+    assert_eq!(deal["color"], "1b6ca8");
+    assert_eq!(deal["cover"], "book_open");
+    assert_eq!(deal["indexing"], true);
+    assert_eq!(deal["lifetime"]["value"], 6);
+    assert_eq!(deal["lifetime"]["period"], 1);
+    assert_eq!(deal["watermark"]["text"], "Confidential");
+    assert_eq!(deal["watermark"]["additions"], 2 | 16);
+    assert_eq!(deal["watermark"]["rotate"], -45);
+    assert_eq!(room(&state, "Team")["color"], "00ff00");
+
+    portal.reset_stats().await;
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0, "a re-run must not write: {stats}");
+
+    // Every setting changed (the colour only in case, which is no change).
+    let (code, plan) = portal.all_formats(SECOND);
+    assert_eq!(code, 2, "{plan}");
+    snapshot("settings_update_plan", &plan);
+    let manifest = portal.manifest(SECOND);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let updates: Vec<&Value> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "update_room")
+        .collect();
+    assert_eq!(updates.len(), 2, "{report:#}");
+    assert!(
+        updates.iter().all(|e| e["status"] == "applied"),
+        "{report:#}"
+    );
+    let state = portal.state();
+    let deal = room(&state, "Deal room");
+    assert_eq!(deal["cover"], "anchor");
+    assert_eq!(deal["indexing"], false);
+    assert_eq!(deal["lifetime"]["value"], 90);
+    assert_eq!(deal["lifetime"]["period"], 0);
+    assert_eq!(deal["lifetime"]["delete_permanently"], true);
+    assert_eq!(deal["watermark"]["additions"], 2 | 8 | 16);
+    assert_eq!(room(&state, "Team")["color"], "ff0000");
+    let plan = portal.plan(SECOND, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_of_room_settings_round_trips_to_a_clean_plan() {
+    let portal = Portal::start().await;
+    let manifest = portal.manifest(FIRST);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let export = portal.run(&["export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let deal: String = export
+        .stdout
+        .split("  - title: ")
+        .find(|r| r.starts_with("Deal room"))
+        .unwrap()
+        .to_string();
+    insta::assert_snapshot!("settings_export_room", portal.scrub(&deal));
+    let plan = portal.plan(&export.stdout, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+#[test]
+fn a_setting_the_room_type_does_not_take_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrooms:\n  - title: Team\n    type: collaboration\n    watermark: {text: Secret}\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", path.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    insta::assert_snapshot!(
+        "settings_refused_for_type",
+        crate::common::scrub(&run.stderr, dir.path())
+    );
+}
+
+/// A change made by hand to a saved plan's JSON.
+type Edit = fn(&mut Value);
+
+/// A saved plan whose settings were edited by hand into values the server would refuse, or
+/// that carries a resend (never saved by `plan`), is refused before any write, naming the
+/// room and item.
+#[tokio::test(flavor = "multi_thread")]
+async fn hand_edited_settings_in_a_saved_plan_are_refused_before_any_write() {
+    let portal = Portal::start().await;
+    let saved = portal.dir.join("plan.json");
+    let run = portal.plan(FIRST, &["--out", saved.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let edits: [(&str, Edit); 3] = [
+        ("lifetime", |p| {
+            p["rooms"][0]["items"][0]["settings"]["lifetime"]["value"] = 0.into()
+        }),
+        ("watermark-on-collaboration", |p| {
+            p["rooms"][1]["items"][0]["settings"]["watermark"] =
+                serde_json::json!({"text": "x", "additions": [], "rotation": 0})
+        }),
+        ("resend", |p| {
+            p["rooms"][0]["items"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({
+                    "key": "Deal room / a@x.test", "action": "resend_invitation",
+                    "target": {"kind": "user", "id": "u", "email": "a@x.test"}, "age_hours": 400
+                }))
+        }),
+    ];
+    portal.reset_stats().await;
+    let mut out = String::new();
+    for (name, edit) in edits {
+        let mut plan = original.clone();
+        edit(&mut plan);
+        std::fs::write(&saved, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
+        let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
+        assert_eq!(run.code, 1, "{name}: {}{}", run.stdout, run.stderr);
+        out.push_str(&format!("--- {name}\n{}", portal.scrub(&run.stderr)));
+    }
+    assert_eq!(portal.stats().await["writes"], 0);
+    insta::assert_snapshot!("settings_saved_plan_refusals", out);
+}
