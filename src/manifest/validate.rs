@@ -1584,6 +1584,8 @@ impl Cx<'_> {
         ok.then_some(out)
     }
 
+    /// One link of a room: reads its keys, then checks that they fit together and fit the
+    /// room type, reporting every mistake of the link in one run.
     fn link(&mut self, node: &Node, room_type: Option<RoomType>) -> Option<DesiredLink> {
         let entries = self.mapping_with(node, "a link", LINK_KEYS, true)?;
         let mut title: Option<(String, Span)> = None;
@@ -1600,122 +1602,161 @@ impl Cx<'_> {
         let now = Utc::now();
         for (name, key, value) in &entries {
             let name = *name;
+            if !matches!(name, "title" | "kind" | "access") {
+                options.push((name, key.span));
+            }
             match name {
                 "title" => match self.link_title(value) {
                     Some(t) => title = Some((t, value.span)),
                     None => ok = false,
                 },
-                "kind" => {
-                    let Some(text) = self.str_ref("kind", value) else {
-                        ok = false;
-                        continue;
-                    };
-                    match LinkKind::parse_manifest(text) {
-                        Some(k) => kind = Some((k, value.span)),
-                        None => {
-                            ok = false;
-                            self.error(
-                                "manifest::link_kind",
-                                format!("unknown link kind `{text}`"),
-                                value.span,
-                                "unknown kind",
-                                Some(
-                                    match did_you_mean(text, &["external", "invitation"]) {
-                                        Some(s) => format!("did you mean `{s}`? Link kinds: external, invitation"),
-                                        None => "link kinds: external (opens the room to people without an account), invitation (makes whoever follows it a member)".to_string(),
-                                    },
-                                ),
-                            );
-                        }
-                    }
-                }
+                "kind" => match self.link_kind(value) {
+                    Some(k) => kind = Some((k, value.span)),
+                    None => ok = false,
+                },
                 "access" => match self.access(value) {
                     Some(a) => access = Some((a, value.span)),
                     None => ok = false,
                 },
-                "expires" => {
-                    options.push((name, key.span));
-                    let Some(m) = self.moment("expires", value) else {
-                        ok = false;
-                        continue;
-                    };
-                    if m <= now {
-                        ok = false;
-                        self.error(
-                            "manifest::link_expired",
-                            "the link's `expires` is in the past",
-                            value.span,
-                            "in the past",
-                            Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
-                        );
-                    } else if m > now + chrono::Months::new(12 * LINK_MAX_YEARS as u32) {
-                        ok = false;
-                        self.error(
-                            "manifest::link_expires_too_late",
-                            format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
-                            value.span,
-                            "too far ahead",
-                            Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; leave `expires` out for a link that does not expire")),
-                        );
-                    } else {
-                        expires = Some(m);
-                    }
-                }
-                "internal" => {
-                    options.push((name, key.span));
-                    match self.boolean("internal", value) {
-                        Some(b) => internal = b,
-                        None => ok = false,
-                    }
-                }
-                "deny_download" => {
-                    options.push((name, key.span));
-                    match self.boolean("deny_download", value) {
-                        Some(b) => deny_download = b,
-                        None => ok = false,
-                    }
-                }
-                "max_uses" => {
-                    options.push((name, key.span));
-                    match value.value {
-                        Value::Int(i) if (1..=MAX_USES).contains(&i) => max_uses = Some(i as u32),
-                        _ => {
-                            ok = false;
-                            self.error(
-                                "manifest::max_uses",
-                                format!("`max_uses` must be a whole number from 1 to {MAX_USES}"),
-                                value.span,
-                                "not a use count",
-                                Some("the number of people who may join through the invitation link; leave it out for no limit".into()),
-                            );
-                        }
-                    }
-                }
-                "password_env" => {
-                    options.push((name, key.span));
-                    match &value.value {
-                        Value::Str(v) if is_env_name(v) => password_env = Some(v.clone()),
-                        // The value is not shown: it may be the password itself.
-                        _ => {
-                            ok = false;
-                            self.problems.push(
-                                Problem::error(
-                                    "manifest::password_env",
-                                    "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
-                                )
-                                .at_line_only(self.file, value.span)
-                                .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
-                            );
-                        }
-                    }
-                }
+                "expires" => match self.link_expires(value, now) {
+                    Some(m) => expires = Some(m),
+                    None => ok = false,
+                },
+                "internal" => match self.boolean("internal", value) {
+                    Some(b) => internal = b,
+                    None => ok = false,
+                },
+                "deny_download" => match self.boolean("deny_download", value) {
+                    Some(b) => deny_download = b,
+                    None => ok = false,
+                },
+                "max_uses" => match self.max_uses(value) {
+                    Some(n) => max_uses = Some(n),
+                    None => ok = false,
+                },
+                "password_env" => match self.password_env(value) {
+                    Some(v) => password_env = Some(v),
+                    None => ok = false,
+                },
                 _ => unreachable!(),
             }
         }
+        ok &= self.link_keys_present(node, &entries);
+        // Checked with whatever is known, so that one run reports every mistake of a link.
+        let kind_of = kind.map(|(k, _)| k);
+        let access_of = access.map(|(a, _)| a);
+        ok &= self.link_options_fit(&options, kind_of, access_of);
+        if let (Some(room_type), Some(kind)) = (room_type, kind) {
+            ok &= self.link_fits_room(room_type, kind, access);
+        }
+        if !ok {
+            return None;
+        }
+        let (title, title_span) = title?;
+        Some(DesiredLink {
+            title,
+            kind: kind_of?,
+            access: access_of?,
+            expires,
+            internal,
+            deny_download,
+            max_uses,
+            password_env,
+            origin: self.origin(title_span),
+        })
+    }
+
+    /// A link's `kind`: `external` or `invitation`, with a suggestion for a typo.
+    fn link_kind(&mut self, value: &Node) -> Option<LinkKind> {
+        let text = self.str_ref("kind", value)?;
+        let kind = LinkKind::parse_manifest(text);
+        if kind.is_none() {
+            self.error(
+                "manifest::link_kind",
+                format!("unknown link kind `{text}`"),
+                value.span,
+                "unknown kind",
+                Some(
+                    match did_you_mean(text, &["external", "invitation"]) {
+                        Some(s) => format!("did you mean `{s}`? Link kinds: external, invitation"),
+                        None => "link kinds: external (opens the room to people without an account), invitation (makes whoever follows it a member)".to_string(),
+                    },
+                ),
+            );
+        }
+        kind
+    }
+
+    /// A link's `expires`: a moment after `now` and at most [`LINK_MAX_YEARS`] ahead, the
+    /// range the server accepts.
+    fn link_expires(&mut self, value: &Node, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let m = self.moment("expires", value)?;
+        if m <= now {
+            self.error(
+                "manifest::link_expired",
+                "the link's `expires` is in the past",
+                value.span,
+                "in the past",
+                Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
+            );
+            None
+        } else if m > now + chrono::Months::new(12 * LINK_MAX_YEARS as u32) {
+            self.error(
+                "manifest::link_expires_too_late",
+                format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
+                value.span,
+                "too far ahead",
+                Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; leave `expires` out for a link that does not expire")),
+            );
+            None
+        } else {
+            Some(m)
+        }
+    }
+
+    /// A link's `max_uses`: a whole number from 1 to [`MAX_USES`].
+    fn max_uses(&mut self, value: &Node) -> Option<u32> {
+        match value.value {
+            Value::Int(i) if (1..=MAX_USES).contains(&i) => Some(i as u32),
+            _ => {
+                self.error(
+                    "manifest::max_uses",
+                    format!("`max_uses` must be a whole number from 1 to {MAX_USES}"),
+                    value.span,
+                    "not a use count",
+                    Some("the number of people who may join through the invitation link; leave it out for no limit".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A link's `password_env`: the name of an environment variable, never the password.
+    fn password_env(&mut self, value: &Node) -> Option<String> {
+        match &value.value {
+            Value::Str(v) if is_env_name(v) => Some(v.clone()),
+            // The value is not shown: it may be the password itself.
+            _ => {
+                self.problems.push(
+                    Problem::error(
+                        "manifest::password_env",
+                        "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
+                    )
+                    .at_line_only(self.file, value.span)
+                    .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports each of `title`, `kind` and `access` the link lacks; true when none is missing.
+    fn link_keys_present(&mut self, node: &Node, entries: &[(&str, &Node, &Node)]) -> bool {
         let start = Span {
             offset: node.span.offset,
             len: 0,
         };
+        let mut ok = true;
         for (key, code, message, help) in [
             (
                 "title",
@@ -1736,22 +1777,31 @@ impl Cx<'_> {
                 "add `access:` with what the link grants, e.g. `access: read`; `none` revokes the link",
             ),
         ] {
-            if !entries_have(&entries, key) {
+            if !entries_have(entries, key) {
                 ok = false;
                 self.error(code, message, start, "this link", Some(help.into()));
             }
         }
-        // Checked with whatever is known, so that one run reports every mistake of a link.
-        let kind_of = kind.map(|(k, _)| k);
-        let access_of = access.map(|(a, _)| a);
-        for (option, span) in &options {
-            let refused = if access_of == Some(Access::None) {
+        ok
+    }
+
+    /// Reports each option that means nothing for the link's kind or for a revoked link;
+    /// true when every option fits.
+    fn link_options_fit(
+        &mut self,
+        options: &[(&str, Span)],
+        kind: Option<LinkKind>,
+        access: Option<Access>,
+    ) -> bool {
+        let mut ok = true;
+        for (option, span) in options {
+            let refused = if access == Some(Access::None) {
                 Some((
                     "manifest::link_revoked_options",
                     format!("`{option}` on a link with `access: none` means nothing"),
                     format!("`access: none` revokes the link; remove `{option}`"),
                 ))
-            } else if kind_of == Some(LinkKind::Invitation)
+            } else if kind == Some(LinkKind::Invitation)
                 && matches!(*option, "internal" | "deny_download" | "password_env")
             {
                 Some((
@@ -1759,7 +1809,7 @@ impl Cx<'_> {
                     format!("`{option}` applies to external links only"),
                     "an invitation link makes people members of the room; only external links can be limited to signed-in users, forbid downloads or have a password".to_string(),
                 ))
-            } else if kind_of == Some(LinkKind::External) && *option == "max_uses" {
+            } else if kind == Some(LinkKind::External) && *option == "max_uses" {
                 Some((
                     "manifest::link_option_not_for_kind",
                     "`max_uses` applies to invitation links only".to_string(),
@@ -1773,55 +1823,51 @@ impl Cx<'_> {
                 self.error(code, message, *span, "not for this link", Some(help));
             }
         }
-        if let (Some(room_type), Some((kind, kind_span))) = (room_type, kind) {
-            if !room_type.takes_link(kind) {
-                ok = false;
-                self.error(
-                    "manifest::link_kind_not_allowed",
-                    format!("a {room_type} room takes no {kind} links"),
-                    kind_span,
-                    "not for this room type",
-                    Some(format!(
-                        "{kind} links exist in {} rooms; a {room_type} room takes the invitation link only",
-                        RoomType::names_where(|t| t.takes_link(kind))
-                    )),
-                );
-            } else if let Some((access, access_span)) = access
-                .filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
-            {
-                ok = false;
-                let names: Vec<&str> = room_type
-                    .link_roles(kind)
-                    .iter()
-                    .map(|a| a.name())
-                    .collect();
-                self.error(
-                    "manifest::link_access_not_allowed",
-                    format!("`{access}` is not available for {kind} links in a {room_type} room"),
-                    access_span,
-                    "not allowed here",
-                    Some(format!(
-                        "{kind} links in a {room_type} room grant: {}; `none` revokes the link",
-                        names.join(", ")
-                    )),
-                );
-            }
+        ok
+    }
+
+    /// Checks that the room type takes links of this kind, and that the link's access is one
+    /// such links may grant there; true when both hold.
+    fn link_fits_room(
+        &mut self,
+        room_type: RoomType,
+        (kind, kind_span): (LinkKind, Span),
+        access: Option<(Access, Span)>,
+    ) -> bool {
+        if !room_type.takes_link(kind) {
+            self.error(
+                "manifest::link_kind_not_allowed",
+                format!("a {room_type} room takes no {kind} links"),
+                kind_span,
+                "not for this room type",
+                Some(format!(
+                    "{kind} links exist in {} rooms; a {room_type} room takes the invitation link only",
+                    RoomType::names_where(|t| t.takes_link(kind))
+                )),
+            );
+            return false;
         }
-        if !ok {
-            return None;
+        if let Some((access, access_span)) =
+            access.filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
+        {
+            let names: Vec<&str> = room_type
+                .link_roles(kind)
+                .iter()
+                .map(|a| a.name())
+                .collect();
+            self.error(
+                "manifest::link_access_not_allowed",
+                format!("`{access}` is not available for {kind} links in a {room_type} room"),
+                access_span,
+                "not allowed here",
+                Some(format!(
+                    "{kind} links in a {room_type} room grant: {}; `none` revokes the link",
+                    names.join(", ")
+                )),
+            );
+            return false;
         }
-        let (title, title_span) = title?;
-        Some(DesiredLink {
-            title,
-            kind: kind_of?,
-            access: access_of?,
-            expires,
-            internal,
-            deny_download,
-            max_uses,
-            password_env,
-            origin: self.origin(title_span),
-        })
+        true
     }
 
     /// A link title, trimmed: not empty, no control characters, at most 255 characters.
