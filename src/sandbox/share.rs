@@ -218,12 +218,13 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
     .await
 }
 
+/// An invitation as checked: its id, its email (blank ones dropped) and its access.
+type ParsedInvitation = (Option<Uuid>, Option<String>, i64);
+
 /// Checks every invitation of the request before anything happens, as the server's
 /// attribute validation does (docs/docspace-api.md, "Response envelopes"): the id, the
 /// email's form; returns each as (id, email, access).
-fn parse_invitations(
-    invitations: &[Invitation],
-) -> ApiResult<Vec<(Option<Uuid>, Option<String>, i64)>> {
+fn parse_invitations(invitations: &[Invitation]) -> ApiResult<Vec<ParsedInvitation>> {
     let mut parsed = Vec::with_capacity(invitations.len());
     for inv in invitations {
         let id = parse_id(inv.id.as_ref())?;
