@@ -572,19 +572,7 @@ async fn resolve_people<A: DocSpaceApi>(
     observed: &mut Observed,
 ) -> Result<(), ApiError> {
     let wanted = desired.emails();
-    // Emails already seen in member lists cost nothing more, when the row carried the
-    // profile's type flags (the room-manager check needs the type).
-    let mut known: BTreeMap<String, ObservedUser> = BTreeMap::new();
-    for m in observed.members.values().flatten() {
-        if let MemberSubject::User(u) = &m.subject
-            && u.type_known
-        {
-            known.insert(u.email.clone(), u.clone());
-        }
-    }
-    if let Some(me) = &observed.me {
-        known.insert(me.email.clone(), me.clone());
-    }
+    let known = known_people(observed);
     let mut missing: Vec<&str> = Vec::new();
     for email in &wanted {
         match known.get(*email) {
@@ -594,70 +582,19 @@ async fn resolve_people<A: DocSpaceApi>(
             None => missing.push(email),
         }
     }
-    let record = |observed: &mut Observed, people: &[UserDto]| {
-        for u in people {
-            let u = ObservedUser::from_dto(u);
-            if wanted.contains(u.email.as_str()) {
-                observed.users.insert(u.email.clone(), u);
-            }
-        }
-    };
     // One lookup is cheaper than any listing; otherwise read the first page of people to
     // learn the total, and then take whichever of "list the rest" and "look up the rest"
     // needs fewer calls.
     let mut listing: Option<PeopleListing> = None;
     let mut listing_forbidden = false;
     if missing.len() > 1 {
-        match api.people_page(0).await {
-            Ok((first, total)) => {
-                record(observed, &first);
-                missing.retain(|e| !observed.users.contains_key(*e));
-                let start = first.len() as i64;
-                let total = total.unwrap_or(i64::MAX);
-                let pages_left = ((total - start).max(0) as u64).div_ceil(PAGE_SIZE as u64);
-                if missing.is_empty() || pages_left == 0 || first.is_empty() {
-                    return Ok(());
-                }
-                // Emails still missing after per-email lookups (new guests, the usual case:
-                // members already seen were resolved above) are checked against the whole
-                // list anyway on portals within `PEOPLE_CHECK_LIMIT`, so listing first saves
-                // the lookups there.
-                if (pages_left as usize) < missing.len() || total <= PEOPLE_CHECK_LIMIT {
-                    list_rest(api, start, total, |page| record(observed, page)).await?;
-                    return Ok(());
-                }
-                listing = Some(PeopleListing { start, total });
-            }
-            // Callers of type User or Guest may not search people (docs/docspace-api.md, "People and groups lookup"):
-            // look each email up instead.
-            Err(e) if e.http_status() == Some(403) => listing_forbidden = true,
-            Err(e) => return Err(e),
+        match list_first(api, &wanted, &mut missing, observed).await? {
+            FirstPeoplePage::Resolved => return Ok(()),
+            FirstPeoplePage::Stopped(at) => listing = Some(at),
+            FirstPeoplePage::Forbidden => listing_forbidden = true,
         }
     }
-    // Looked up as the manifest spells the address (the client falls back to lower case):
-    // PostgreSQL installs compare emails case-sensitively.
-    let written = desired.written_emails();
-    let found: Vec<(String, Option<UserDto>)> = stream::iter(missing.iter().copied())
-        .map(|email| {
-            let as_written = written.get(email).copied().unwrap_or(email);
-            async move {
-                match api.user_by_email(as_written).await {
-                    Ok(user) => Ok((email.to_string(), user)),
-                    // The caller may not view this account (7): to this key it has no account,
-                    // and an email invitation reaches the existing user anyway (docs/docspace-api.md, "Email invitations").
-                    Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
-                    Err(e) => Err(e),
-                }
-            }
-        })
-        .buffer_unordered(MEMBER_READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    for (email, user) in found {
-        if let Some(u) = user {
-            observed.users.insert(email, ObservedUser::from_dto(&u));
-        }
-    }
+    look_up_each(api, desired, &missing, observed).await?;
     // An email still unresolved would be invited as a new guest. On a PostgreSQL install an
     // account stored as `Ann.Lee@Example.com` is found neither as `ann.lee@example.com` nor
     // as written differently, and inviting it by email creates a *second* account
@@ -671,7 +608,7 @@ async fn resolve_people<A: DocSpaceApi>(
         Some(l) => (l.start, l.total),
         None => match api.people_page(0).await {
             Ok((first, total)) => {
-                record(observed, &first);
+                record_people(observed, &wanted, &first);
                 if first.is_empty() {
                     return Ok(());
                 }
@@ -682,7 +619,121 @@ async fn resolve_people<A: DocSpaceApi>(
         },
     };
     if total <= PEOPLE_CHECK_LIMIT {
-        list_rest(api, start, total, |page| record(observed, page)).await?;
+        list_rest(api, start, total, |page| {
+            record_people(observed, &wanted, page)
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// The accounts already read, by email: the key's user, and members whose rows carried the
+/// profile's type flags. They cost nothing more (the room-manager check needs the type).
+fn known_people(observed: &Observed) -> BTreeMap<String, ObservedUser> {
+    let mut known: BTreeMap<String, ObservedUser> = BTreeMap::new();
+    for m in observed.members.values().flatten() {
+        if let MemberSubject::User(u) = &m.subject
+            && u.type_known
+        {
+            known.insert(u.email.clone(), u.clone());
+        }
+    }
+    if let Some(me) = &observed.me {
+        known.insert(me.email.clone(), me.clone());
+    }
+    known
+}
+
+/// Records the wanted emails among a page of people.
+fn record_people(observed: &mut Observed, wanted: &BTreeSet<&str>, people: &[UserDto]) {
+    for u in people {
+        let u = ObservedUser::from_dto(u);
+        if wanted.contains(u.email.as_str()) {
+            observed.users.insert(u.email.clone(), u);
+        }
+    }
+}
+
+/// What reading the first page of people settled for the emails still missing.
+enum FirstPeoplePage {
+    /// Nothing is left to resolve: every email was found, or the whole list was read.
+    Resolved,
+    /// The listing stopped here; looking the rest up costs fewer calls.
+    Stopped(PeopleListing),
+    /// The key may not list people: each email is looked up instead.
+    Forbidden,
+}
+
+/// Reads the first page of people, drops the emails found there from `missing`, and lists
+/// the rest when that costs fewer calls than looking the missing emails up one by one.
+async fn list_first<A: DocSpaceApi>(
+    api: &A,
+    wanted: &BTreeSet<&str>,
+    missing: &mut Vec<&str>,
+    observed: &mut Observed,
+) -> Result<FirstPeoplePage, ApiError> {
+    match api.people_page(0).await {
+        Ok((first, total)) => {
+            record_people(observed, wanted, &first);
+            missing.retain(|e| !observed.users.contains_key(*e));
+            let start = first.len() as i64;
+            let total = total.unwrap_or(i64::MAX);
+            let pages_left = ((total - start).max(0) as u64).div_ceil(PAGE_SIZE as u64);
+            if missing.is_empty() || pages_left == 0 || first.is_empty() {
+                return Ok(FirstPeoplePage::Resolved);
+            }
+            // Emails still missing after per-email lookups (new guests, the usual case:
+            // members already seen were resolved above) are checked against the whole
+            // list anyway on portals within `PEOPLE_CHECK_LIMIT`, so listing first saves
+            // the lookups there.
+            if (pages_left as usize) < missing.len() || total <= PEOPLE_CHECK_LIMIT {
+                list_rest(api, start, total, |page| {
+                    record_people(observed, wanted, page)
+                })
+                .await?;
+                return Ok(FirstPeoplePage::Resolved);
+            }
+            Ok(FirstPeoplePage::Stopped(PeopleListing { start, total }))
+        }
+        // Callers of type User or Guest may not search people (docs/docspace-api.md, "People and groups lookup"):
+        // look each email up instead.
+        Err(e) if e.http_status() == Some(403) => Ok(FirstPeoplePage::Forbidden),
+        Err(e) => Err(e),
+    }
+}
+
+/// Looks each missing email up, a few at a time, and records the accounts found.
+async fn look_up_each<A: DocSpaceApi>(
+    api: &A,
+    desired: &Desired,
+    missing: &[&str],
+    observed: &mut Observed,
+) -> Result<(), ApiError> {
+    // Looked up as the manifest spells the address (the client falls back to lower case):
+    // PostgreSQL installs compare emails case-sensitively.
+    let written = desired.written_emails();
+    let found: Vec<(String, Option<UserDto>)> = stream::iter(missing.iter().copied())
+        .map(|email| {
+            let as_written = written.get(email).copied().unwrap_or(email);
+            async move {
+                match api.user_by_email(as_written).await {
+                    Ok(user) => Ok((email.to_string(), user)),
+                    // The caller may not view this account: to this key it has no account,
+                    // and an email invitation reaches the existing user anyway
+                    // (docs/docspace-api.md, "People and groups lookup" and
+                    // docs/docspace-api.md, "Email invitations").
+                    Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .buffer_unordered(MEMBER_READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    for (email, user) in found {
+        if let Some(u) = user {
+            observed.users.insert(email, ObservedUser::from_dto(&u));
+        }
     }
     Ok(())
 }

@@ -1030,14 +1030,7 @@ impl Client {
         call: Call,
     ) -> Result<Envelope<T>, ApiError> {
         let counters = &self.inner.counters;
-        counters.calls.fetch_add(1, Ordering::Relaxed);
-        let by_method = match call.method {
-            Method::GET => &counters.gets,
-            Method::POST => &counters.posts,
-            Method::PUT => &counters.puts,
-            _ => &counters.deletes,
-        };
-        by_method.fetch_add(1, Ordering::Relaxed);
+        self.count_call(&call.method);
 
         let attempts = AtomicU32::new(0);
         let class = call.class;
@@ -1075,42 +1068,11 @@ impl Client {
             }
             policy::should_retry(class, e)
         })
-        .adjust(|e: &ApiError, next: Option<Duration>| {
-            let next = next?;
-            // Honour Retry-After; a very long one (a daily limit) ends the call
-            // (docs/docspace-api.md, "Rate limits").
-            match e.retry_after() {
-                Some(wait) if wait > max_retry_after => None,
-                Some(wait) => Some(wait.max(Duration::from_millis(1))),
-                None => Some(next),
-            }
-        })
+        .adjust(|e: &ApiError, next: Option<Duration>| retry_wait(e, next?, max_retry_after))
         .notify(|e: &ApiError, wait: Duration| {
             counters.retries.fetch_add(1, Ordering::Relaxed);
-            // A portal that does not answer must not mean minutes of silence: say so at the
-            // default verbosity. Other retries (429, 5xx) are routine and stay at debug.
-            if let ErrorKind::Network(kind) = e.kind() {
-                let what = match kind {
-                    NetworkKind::Timeout => "no answer from the portal",
-                    NetworkKind::Refused => "the portal refused the connection",
-                    _ => "the connection to the portal failed",
-                };
-                tracing::warn!(
-                    "{what} ({} {}); retrying in {:.1} s, attempt {} of {}",
-                    call.method,
-                    call.path,
-                    wait.as_secs_f64(),
-                    attempts.load(Ordering::Relaxed) + 1,
-                    max_attempts
-                );
-            }
-            tracing::debug!(
-                method = %call.method,
-                path = %call.path,
-                error = ?e.kind(),
-                wait_ms = wait.as_millis() as u64,
-                "retrying docspace request"
-            );
+            let attempt = attempts.load(Ordering::Relaxed) + 1;
+            log_retry(&call, e, wait, attempt, max_attempts);
         })
         .await;
 
@@ -1122,6 +1084,19 @@ impl Client {
                 e
             }
         })
+    }
+
+    /// Counts a call, in total and by method, for the run's statistics.
+    fn count_call(&self, method: &Method) {
+        let counters = &self.inner.counters;
+        counters.calls.fetch_add(1, Ordering::Relaxed);
+        let by_method = match *method {
+            Method::GET => &counters.gets,
+            Method::POST => &counters.posts,
+            Method::PUT => &counters.puts,
+            _ => &counters.deletes,
+        };
+        by_method.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One HTTP attempt: concurrency cap, pacer, send, rate-limit headers, decode.
@@ -1260,6 +1235,44 @@ const EXTRA_READ_RETRIES: usize = 3;
 
 /// The most redirects one request follows.
 const MAX_REDIRECTS: usize = 5;
+
+/// How long to wait before the next try: the server's Retry-After when it sent one, else
+/// the backoff's `next`. A very long Retry-After (a daily limit) ends the call
+/// (docs/docspace-api.md, "Rate limits").
+fn retry_wait(e: &ApiError, next: Duration, max_retry_after: Duration) -> Option<Duration> {
+    match e.retry_after() {
+        Some(wait) if wait > max_retry_after => None,
+        Some(wait) => Some(wait.max(Duration::from_millis(1))),
+        None => Some(next),
+    }
+}
+
+/// Logs a retry. A portal that does not answer must not mean minutes of silence: say so at
+/// the default verbosity. Other retries (429, 5xx) are routine and stay at debug.
+fn log_retry(call: &Call, e: &ApiError, wait: Duration, attempt: u32, max_attempts: usize) {
+    if let ErrorKind::Network(kind) = e.kind() {
+        let what = match kind {
+            NetworkKind::Timeout => "no answer from the portal",
+            NetworkKind::Refused => "the portal refused the connection",
+            _ => "the connection to the portal failed",
+        };
+        tracing::warn!(
+            "{what} ({} {}); retrying in {:.1} s, attempt {} of {}",
+            call.method,
+            call.path,
+            wait.as_secs_f64(),
+            attempt,
+            max_attempts
+        );
+    }
+    tracing::debug!(
+        method = %call.method,
+        path = %call.path,
+        error = ?e.kind(),
+        wait_ms = wait.as_millis() as u64,
+        "retrying docspace request"
+    );
+}
 
 /// Redirects are followed only where `--portal` itself could point: a redirect to plain
 /// `http://` on a host that is not loopback would send the key unencrypted, so it is refused

@@ -431,6 +431,45 @@ impl Cx<'_> {
         }
     }
 
+    /// Reports a document that is not a mapping: empty, or a scalar or list.
+    fn not_a_manifest(&mut self, root: &Node) {
+        let (message, help) = match root.value {
+            Value::Null => (
+                "the manifest holds no settings (only comments or an empty document)".to_string(),
+                "a manifest starts with `version: 1` and a `rooms:` list; see examples/rooms.yaml",
+            ),
+            _ => (
+                format!(
+                    "the manifest must be a mapping with `version` and `rooms`, found {}",
+                    root.value.kind()
+                ),
+                "start the file with `version: 1`, then `rooms:` with the list of rooms under it",
+            ),
+        };
+        self.error(
+            "manifest::not_a_manifest",
+            message,
+            root.span,
+            "not a manifest",
+            Some(help.into()),
+        );
+    }
+
+    /// Checks `version`: this release reads format 1 only.
+    fn version(&mut self, value: &Node) {
+        match value.value {
+            Value::Int(1) => {}
+            Value::Int(v) => self.error(
+                "manifest::version",
+                format!("manifest format version {v} is not supported"),
+                value.span,
+                "unsupported version",
+                Some("this release reads `version: 1`".into()),
+            ),
+            _ => self.wrong_type("version", "the integer 1", value),
+        }
+    }
+
     #[allow(clippy::type_complexity)] // One call site, which takes the tuple apart at once.
     fn document(
         &mut self,
@@ -441,27 +480,7 @@ impl Cx<'_> {
         Vec<DesiredRoom>,
     ) {
         if !matches!(root.value, Value::Map(_)) {
-            let (message, help) = match root.value {
-                Value::Null => (
-                    "the manifest holds no settings (only comments or an empty document)"
-                        .to_string(),
-                    "a manifest starts with `version: 1` and a `rooms:` list; see examples/rooms.yaml",
-                ),
-                _ => (
-                    format!(
-                        "the manifest must be a mapping with `version` and `rooms`, found {}",
-                        root.value.kind()
-                    ),
-                    "start the file with `version: 1`, then `rooms:` with the list of rooms under it",
-                ),
-            };
-            self.error(
-                "manifest::not_a_manifest",
-                message,
-                root.span,
-                "not a manifest",
-                Some(help.into()),
-            );
+            self.not_a_manifest(root);
             return (None, None, Vec::new());
         }
         let Some(entries) = self.mapping(root, "the manifest", TOP_KEYS) else {
@@ -475,17 +494,7 @@ impl Cx<'_> {
             match name {
                 "version" => {
                     version_seen = true;
-                    match value.value {
-                        Value::Int(1) => {}
-                        Value::Int(v) => self.error(
-                            "manifest::version",
-                            format!("manifest format version {v} is not supported"),
-                            value.span,
-                            "unsupported version",
-                            Some("this release reads `version: 1`".into()),
-                        ),
-                        _ => self.wrong_type("version", "the integer 1", value),
-                    }
+                    self.version(value);
                 }
                 "defaults" => defaults = self.defaults(value).map(|d| (key.span, d)),
                 "managed_tag" => {
@@ -552,164 +561,246 @@ impl Cx<'_> {
         Some(d)
     }
 
+    /// One room: reads its keys, checks the settings its type takes and the keys it must
+    /// have, then its invitees and links, and records its identity for the duplicate check.
     fn room(&mut self, node: &Node) -> Option<DesiredRoom> {
         let entries = self.mapping(node, "a room", ROOM_KEYS)?;
-        let mut title: Option<((String, String), Span)> = None;
-        let mut room_type: Option<RoomType> = None;
-        let mut type_seen = false;
-        let mut id = None;
-        let mut tags = None;
-        let mut quota = None;
-        let mut deny_download = None;
-        let mut members = MembersMode::Additive;
-        let mut state = RoomState::Present;
-        let mut invitees_node = None;
-        let mut links_node = None;
-        let mut links_exact = false;
-        let mut color = None;
-        let mut cover = None;
-        let mut indexing = None;
-        let mut lifetime = None;
-        let mut watermark = None;
-        // Settings only some room types take: the key, where it is, and the type's test.
-        let mut typed: Vec<(&str, Span, TypeTest)> = Vec::new();
-        let mut ok = true;
-        for (name, key, value) in &entries {
-            let name = *name;
-            match name {
-                "title" => title = self.title(value).map(|t| (t, value.span)),
-                "type" => {
-                    type_seen = true;
-                    room_type = self.room_type(value);
-                    ok &= room_type.is_some();
-                }
-                "id" => match value.value {
-                    Value::Int(i) if i > 0 && i <= i128::from(i64::MAX) => id = Some(i as i64),
-                    Value::Int(_) => {
-                        ok = false;
-                        self.error(
-                            "manifest::room_id",
-                            "a room id is a positive integer",
-                            value.span,
-                            "not a room id",
-                            None,
-                        );
-                    }
-                    _ => {
-                        ok = false;
-                        self.wrong_type("id", "a positive integer (the room id)", value);
-                    }
-                },
-                "tags" => tags = self.tags(value),
-                "quota" => {
-                    quota = self.quota(value);
-                    ok &= quota.is_some();
-                }
-                "deny_download" => deny_download = self.boolean("deny_download", value),
-                "members" => match self.choice(value, "members", &["additive", "exact"]) {
-                    Some(0) => members = MembersMode::Additive,
-                    Some(_) => members = MembersMode::Exact,
-                    None => ok = false,
-                },
-                "state" => match self.choice(value, "state", &["present", "archived"]) {
-                    Some(0) => state = RoomState::Present,
-                    Some(_) => state = RoomState::Archived,
-                    None => ok = false,
-                },
-                "invitees" => invitees_node = Some(value),
-                "links" => links_node = Some(value),
-                "links_exact" => match self.boolean("links_exact", value) {
-                    Some(b) => links_exact = b,
-                    None => ok = false,
-                },
-                "color" => {
-                    color = self.color(value);
-                    ok &= color.is_some();
-                }
-                "cover" => {
-                    cover = self.cover(value);
-                    ok &= cover.is_some();
-                }
-                "indexing" => {
-                    indexing = self.boolean("indexing", value);
-                    ok &= indexing.is_some();
-                    typed.push(("indexing", key.span, RoomType::takes_indexing));
-                }
-                "lifetime" => {
-                    lifetime = self.lifetime(value);
-                    ok &= lifetime.is_some();
-                    typed.push(("lifetime", key.span, RoomType::takes_lifetime));
-                }
-                "watermark" => {
-                    watermark = self.watermark(value);
-                    ok &= watermark.is_some();
-                    typed.push(("watermark", key.span, RoomType::takes_watermark));
-                }
-                _ => unreachable!(),
-            }
+        let keys = self.room_keys(&entries);
+        let mut ok = keys.ok;
+        if let Some(room_type) = keys.room_type {
+            ok &= self.settings_fit_type(room_type, &keys.typed);
         }
-        if let Some(room_type) = room_type {
-            for (setting, span, takes) in typed {
-                if takes(room_type) {
-                    continue;
-                }
-                ok = false;
-                self.error(
-                    "manifest::setting_not_for_type",
-                    format!("`{setting}` is not available in a {room_type} room"),
-                    span,
-                    "not for this room type",
-                    // The server stores these for any room but acts on them in virtual data
-                    // rooms only (docs/docspace-api.md, "Room settings").
-                    Some(format!(
-                        "DocSpace applies `{setting}` only in {} rooms; remove it from this room",
-                        RoomType::names_where(takes)
-                    )),
-                );
-            }
-        }
-        if !type_seen {
+        if !keys.type_seen {
             ok = false;
-            let names: Vec<&str> = RoomType::MANIFEST.iter().map(|t| t.name()).collect();
+            self.no_room_type(node, keys.title.as_ref().map(|(_, s)| *s));
+        }
+        if keys.title.is_none() && !entries_have(&entries, "title") {
             self.error(
-                "manifest::no_type",
-                "the room has no `type`",
-                title.as_ref().map_or(node.span, |(_, s)| *s),
+                "manifest::no_title",
+                "the room has no `title`",
+                Span {
+                    offset: node.span.offset,
+                    len: 0,
+                },
                 "this room",
-                Some(format!("add `type:` with one of: {}", names.join(", "))),
+                Some("every room needs a `title:`; rooms are matched by it".into()),
             );
         }
-        let title = match title {
-            Some(t) => Some(t),
-            None => {
-                if !entries_have(&entries, "title") {
-                    self.error(
-                        "manifest::no_title",
-                        "the room has no `title`",
-                        Span {
-                            offset: node.span.offset,
-                            len: 0,
-                        },
-                        "this room",
-                        Some("every room needs a `title:`; rooms are matched by it".into()),
-                    );
-                }
-                None
-            }
-        };
-        let invitees = match invitees_node {
+        let room_type = keys.room_type;
+        let invitees = match keys.invitees_node {
             Some(n) => self.invitees(n, room_type),
             None => Some(Vec::new()),
         };
-        let links = match links_node {
+        let links = match keys.links_node {
             Some(n) => self.links(n, room_type),
             None => Some(Vec::new()),
         };
-        // Public and form-filling rooms always keep a primary external link: revoking it
-        // makes the server create a fresh one (docs/docspace-api.md, "Sharing links"), so
-        // `links_exact` without it would revoke a new primary link on every apply.
-        if let (true, Some(t), Some(links)) = (links_exact, room_type, &links)
-            && t.has_primary_link()
+        if let (true, Some(t), Some(links)) = (keys.links_exact, room_type, &links) {
+            self.check_primary_link_listed(t, links, &entries);
+        }
+        let ((written, title), title_span) = keys.title?;
+        self.idents.push(RoomIdent {
+            title: title.clone(),
+            written,
+            id: keys.id,
+            origin: self.origin(title_span),
+        });
+        if !ok {
+            return None;
+        }
+        let settings = keys.settings;
+        Some(DesiredRoom {
+            title,
+            room_type: room_type?,
+            id: keys.id,
+            tags: keys.tags,
+            quota: keys.quota,
+            deny_download: keys.deny_download,
+            members: keys.members,
+            state: keys.state,
+            invitees: invitees?,
+            links: links?,
+            links_exact: keys.links_exact,
+            color: settings.color,
+            cover: settings.cover,
+            indexing: settings.indexing,
+            lifetime: settings.lifetime,
+            watermark: settings.watermark,
+            origin: self.origin(title_span),
+        })
+    }
+
+    /// Reads each key of a room into [`RoomKeys`], reporting the values it refuses; the
+    /// checks across keys come after, in [`Cx::room`].
+    fn room_keys<'n>(&mut self, entries: &[(&'n str, &'n Node, &'n Node)]) -> RoomKeys<'n> {
+        let mut k = RoomKeys {
+            title: None,
+            room_type: None,
+            type_seen: false,
+            id: None,
+            tags: None,
+            quota: None,
+            deny_download: None,
+            members: MembersMode::Additive,
+            state: RoomState::Present,
+            invitees_node: None,
+            links_node: None,
+            links_exact: false,
+            settings: RoomSettings::default(),
+            typed: Vec::new(),
+            ok: true,
+        };
+        for (name, key, value) in entries {
+            let name = *name;
+            match name {
+                "title" => k.title = self.title(value).map(|t| (t, value.span)),
+                "type" => {
+                    k.type_seen = true;
+                    k.room_type = self.room_type(value);
+                    k.ok &= k.room_type.is_some();
+                }
+                "id" => {
+                    k.id = self.room_id(value);
+                    k.ok &= k.id.is_some();
+                }
+                "tags" => k.tags = self.tags(value),
+                "quota" => {
+                    k.quota = self.quota(value);
+                    k.ok &= k.quota.is_some();
+                }
+                "deny_download" => k.deny_download = self.boolean("deny_download", value),
+                "members" => match self.choice(value, "members", &["additive", "exact"]) {
+                    Some(0) => k.members = MembersMode::Additive,
+                    Some(_) => k.members = MembersMode::Exact,
+                    None => k.ok = false,
+                },
+                "state" => match self.choice(value, "state", &["present", "archived"]) {
+                    Some(0) => k.state = RoomState::Present,
+                    Some(_) => k.state = RoomState::Archived,
+                    None => k.ok = false,
+                },
+                "invitees" => k.invitees_node = Some(*value),
+                "links" => k.links_node = Some(*value),
+                "links_exact" => match self.boolean("links_exact", value) {
+                    Some(b) => k.links_exact = b,
+                    None => k.ok = false,
+                },
+                _ => k.ok &= self.room_setting(name, key, value, &mut k.settings, &mut k.typed),
+            }
+        }
+        k
+    }
+
+    /// A room's `id`: a positive integer that fits the server's 64-bit ids.
+    fn room_id(&mut self, value: &Node) -> Option<i64> {
+        match value.value {
+            Value::Int(i) if i > 0 && i <= i128::from(i64::MAX) => Some(i as i64),
+            Value::Int(_) => {
+                self.error(
+                    "manifest::room_id",
+                    "a room id is a positive integer",
+                    value.span,
+                    "not a room id",
+                    None,
+                );
+                None
+            }
+            _ => {
+                self.wrong_type("id", "a positive integer (the room id)", value);
+                None
+            }
+        }
+    }
+
+    /// Reads one of the room settings (`color`, `cover`, `indexing`, `lifetime`,
+    /// `watermark`) into `settings`, noting in `typed` those only some room types take;
+    /// false when its value is refused.
+    fn room_setting<'k>(
+        &mut self,
+        name: &'k str,
+        key: &Node,
+        value: &Node,
+        settings: &mut RoomSettings,
+        typed: &mut Vec<(&'k str, Span, TypeTest)>,
+    ) -> bool {
+        match name {
+            "color" => {
+                settings.color = self.color(value);
+                settings.color.is_some()
+            }
+            "cover" => {
+                settings.cover = self.cover(value);
+                settings.cover.is_some()
+            }
+            "indexing" => {
+                settings.indexing = self.boolean("indexing", value);
+                typed.push(("indexing", key.span, RoomType::takes_indexing));
+                settings.indexing.is_some()
+            }
+            "lifetime" => {
+                settings.lifetime = self.lifetime(value);
+                typed.push(("lifetime", key.span, RoomType::takes_lifetime));
+                settings.lifetime.is_some()
+            }
+            "watermark" => {
+                settings.watermark = self.watermark(value);
+                typed.push(("watermark", key.span, RoomType::takes_watermark));
+                settings.watermark.is_some()
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    /// Reports each setting in `typed` that the room type does not take; true when the
+    /// type takes them all.
+    fn settings_fit_type(&mut self, room_type: RoomType, typed: &[(&str, Span, TypeTest)]) -> bool {
+        let mut ok = true;
+        for &(setting, span, takes) in typed {
+            if takes(room_type) {
+                continue;
+            }
+            ok = false;
+            self.error(
+                "manifest::setting_not_for_type",
+                format!("`{setting}` is not available in a {room_type} room"),
+                span,
+                "not for this room type",
+                // The server stores these for any room but acts on them in virtual data
+                // rooms only (docs/docspace-api.md, "Room settings").
+                Some(format!(
+                    "DocSpace applies `{setting}` only in {} rooms; remove it from this room",
+                    RoomType::names_where(takes)
+                )),
+            );
+        }
+        ok
+    }
+
+    /// Reports a room without `type`, at its title when it has one.
+    fn no_room_type(&mut self, node: &Node, title_span: Option<Span>) {
+        let names: Vec<&str> = RoomType::MANIFEST.iter().map(|t| t.name()).collect();
+        self.error(
+            "manifest::no_type",
+            "the room has no `type`",
+            title_span.unwrap_or(node.span),
+            "this room",
+            Some(format!("add `type:` with one of: {}", names.join(", "))),
+        );
+    }
+
+    /// Warns when `links_exact` is set in a room that always keeps a primary external link
+    /// but no external link is listed.
+    ///
+    /// Public and form-filling rooms always keep a primary external link: revoking it
+    /// makes the server create a fresh one (docs/docspace-api.md, "Sharing links"), so
+    /// `links_exact` without it would revoke a new primary link on every apply.
+    fn check_primary_link_listed(
+        &mut self,
+        t: RoomType,
+        links: &[DesiredLink],
+        entries: &[(&str, &Node, &Node)],
+    ) {
+        if t.has_primary_link()
             && !links
                 .iter()
                 .any(|l| l.kind == LinkKind::External && l.access != Access::None)
@@ -723,41 +814,26 @@ impl Cx<'_> {
                 Some("DocSpace keeps a primary external link in this room and creates a new one when it is revoked: every apply would revoke it again. List the primary link under `links` by its title".into()),
             );
         }
-        let ((written, title), title_span) = title?;
-        self.idents.push(RoomIdent {
-            title: title.clone(),
-            written,
-            id,
-            origin: self.origin(title_span),
-        });
-        if !ok {
-            return None;
-        }
-        Some(DesiredRoom {
-            title,
-            room_type: room_type?,
-            id,
-            tags,
-            quota,
-            deny_download,
-            members,
-            state,
-            invitees: invitees?,
-            links: links?,
-            links_exact,
-            color,
-            cover,
-            indexing,
-            lifetime,
-            watermark,
-            origin: self.origin(title_span),
-        })
     }
 
     /// Checks a title; returns it as written (trimmed) and as the server will store it.
     fn title(&mut self, node: &Node) -> Option<(String, String)> {
         let raw = self.str_ref("title", node)?;
         let trimmed = raw.trim();
+        if !self.title_usable(trimmed, node) {
+            return None;
+        }
+        self.title_look_warnings(trimmed, node);
+        let stored = model::sanitize_title(trimmed);
+        if stored != trimmed {
+            self.title_changed_warning(trimmed, &stored, node);
+        }
+        Some((trimmed.to_string(), stored))
+    }
+
+    /// Refuses a trimmed title the server cannot take or nobody could read: empty, with a
+    /// control character, blank to the eye, or too long; true when it is usable.
+    fn title_usable(&mut self, trimmed: &str, node: &Node) -> bool {
         if trimmed.is_empty() {
             self.error(
                 "manifest::empty_title",
@@ -766,7 +842,7 @@ impl Cx<'_> {
                 "empty title",
                 Some("give the room a name".into()),
             );
-            return None;
+            return false;
         }
         // Control characters (NUL, ESC, BEL, newlines, tab) come from YAML escapes or block
         // scalars; the server would store them as they are (a tab as `_`), and a NUL or ESC
@@ -782,7 +858,7 @@ impl Cx<'_> {
                 "control character",
                 Some("remove it; in a double-quoted YAML string, escapes such as \\0, \\e, \\a, \\t and \\n produce one, and a `|` block keeps its line breaks".into()),
             );
-            return None;
+            return false;
         }
         if trimmed.chars().all(text::is_blank) {
             let shown: Vec<String> = dedup(trimmed.chars().filter(|c| !c.is_whitespace()))
@@ -799,7 +875,7 @@ impl Cx<'_> {
                 "invisible title",
                 Some("give the room a name that can be read; a room nobody can see the name of cannot be told apart".into()),
             );
-            return None;
+            return false;
         }
         let chars = model::server_len(trimmed);
         if chars > model::TITLE_MAX_CHARS {
@@ -813,8 +889,14 @@ impl Cx<'_> {
                 "title too long",
                 Some("shorten the title (the server counts UTF-16 units: an emoji counts as two)".into()),
             );
-            return None;
+            return false;
         }
+        true
+    }
+
+    /// Warns about a title that does not read as it is written: bidirectional controls,
+    /// invisible characters, or look-alike letters of mixed scripts.
+    fn title_look_warnings(&mut self, trimmed: &str, node: &Node) {
         if let Some(c) = trimmed.chars().find(|c| text::is_bidi_control(*c)) {
             self.warning(
                 "manifest::title_bidi",
@@ -852,30 +934,30 @@ impl Cx<'_> {
                 Some("letters of different scripts that look alike make two titles look the same; write each word in one script".into()),
             );
         }
-        let stored = model::sanitize_title(trimmed);
-        if stored != trimmed {
-            let mut what = Vec::new();
-            if trimmed
-                .chars()
-                .any(|c| model::TITLE_REPLACED_CHARS.contains(&c))
-            {
-                what.push("the characters \\t * + : \" < > ? | \\ / become `_`");
-            }
-            if trimmed.chars().any(|c| c.len_utf16() == 2) {
-                what.push("emoji and other characters outside the Basic Multilingual Plane become `__` (one `_` per UTF-16 unit)");
-            }
-            self.warning(
-                "manifest::title_changed",
-                format!("DocSpace will store this title as `{stored}`"),
-                node.span,
-                "contains characters the server replaces with `_`",
-                Some(format!(
-                    "{}; the room is matched by the stored title, so this works, but DocSpace will show `{stored}`: choose a title without them to see it as written",
-                    what.join("; ")
-                )),
-            );
+    }
+
+    /// Warns that the server will store the title with some characters replaced, and says which.
+    fn title_changed_warning(&mut self, trimmed: &str, stored: &str, node: &Node) {
+        let mut what = Vec::new();
+        if trimmed
+            .chars()
+            .any(|c| model::TITLE_REPLACED_CHARS.contains(&c))
+        {
+            what.push("the characters \\t * + : \" < > ? | \\ / become `_`");
         }
-        Some((trimmed.to_string(), stored))
+        if trimmed.chars().any(|c| c.len_utf16() == 2) {
+            what.push("emoji and other characters outside the Basic Multilingual Plane become `__` (one `_` per UTF-16 unit)");
+        }
+        self.warning(
+            "manifest::title_changed",
+            format!("DocSpace will store this title as `{stored}`"),
+            node.span,
+            "contains characters the server replaces with `_`",
+            Some(format!(
+                "{}; the room is matched by the stored title, so this works, but DocSpace will show `{stored}`: choose a title without them to see it as written",
+                what.join("; ")
+            )),
+        );
     }
 
     fn room_type(&mut self, node: &Node) -> Option<RoomType> {
@@ -1040,6 +1122,8 @@ impl Cx<'_> {
         ok.then_some(out)
     }
 
+    /// One invitee of a room: reads its keys, settles its subject (a person or a group),
+    /// then checks its access against the room type.
     fn invitee(&mut self, node: &Node, room_type: Option<RoomType>) -> Option<DesiredInvitee> {
         let entries = self.mapping(node, "an invitee", INVITEE_KEYS)?;
         let mut email = None;
@@ -1058,20 +1142,8 @@ impl Cx<'_> {
                     Some(e) => email = Some((e, value.span)),
                     None => ok = false,
                 },
-                "group" => match self.str_ref("group", value) {
-                    Some(g) if !g.trim().is_empty() => {
-                        group = Some((g.trim().to_string(), value.span))
-                    }
-                    Some(_) => {
-                        ok = false;
-                        self.error(
-                            "manifest::empty_group",
-                            "the group name is empty",
-                            value.span,
-                            "empty",
-                            None,
-                        );
-                    }
+                "group" => match self.group_name(value) {
+                    Some(g) => group = Some((g, value.span)),
                     None => ok = false,
                 },
                 "access" => {
@@ -1084,77 +1156,9 @@ impl Cx<'_> {
                 _ => unreachable!(),
             }
         }
-        let mut email_written: Option<String> = None;
-        let subject = match (email, group) {
-            (Some(_), Some((_, span))) => {
-                self.error(
-                    "manifest::email_and_group",
-                    "an invitee has both `email` and `group`",
-                    span,
-                    "second subject",
-                    Some("split it into two invitees: one with `email`, one with `group`".into()),
-                );
-                return None;
-            }
-            (None, None) => {
-                if ok {
-                    self.error(
-                        "manifest::no_subject",
-                        "an invitee needs `email` or `group`",
-                        Span {
-                            offset: node.span.offset,
-                            len: 0,
-                        },
-                        "this invitee",
-                        Some("write `email: person@example.com` or `group: Team name`".into()),
-                    );
-                }
-                return None;
-            }
-            (Some((e, span)), None) => {
-                email_written = Some(e.to_string());
-                let normal = model::normalise_email(e);
-                if let Err(why) = check_email(&normal) {
-                    self.error(
-                        "manifest::email",
-                        format!("`{}` is not a valid email address: {why}", e.escape_debug()),
-                        span,
-                        "invalid email",
-                        Some("write the address as name@domain.tld".into()),
-                    );
-                    return None;
-                }
-                // A homograph domain can be registered by anyone: the invitation would go
-                // to them. Valid, so a warning, but one that says which letter is odd.
-                if let Some(mixed) = text::mixed_script_word(&normal) {
-                    self.warning(
-                        "manifest::confusable_email",
-                        format!(
-                            "the email `{e}` mixes scripts in `{}`: {}",
-                            mixed.word,
-                            mixed.describe()
-                        ),
-                        span,
-                        "look-alike letters",
-                        Some("check that this is the address you mean: a look-alike domain may belong to someone else".into()),
-                    );
-                }
-                (Subject::Email(normal), span)
-            }
-            (None, Some((g, span))) => (Subject::Group(g), span),
-        };
+        let (subject, subject_span) = self.invitee_subject(node, email, group, ok)?;
         if !access_seen {
-            let allowed = room_type.map(|t| allowed_names(t, subject.0.kind()));
-            self.error(
-                "manifest::no_access",
-                format!("invitee `{}` has no `access`", subject.0.label()),
-                subject.1,
-                "no access level",
-                Some(match allowed {
-                    Some(names) => format!("add `access:` with one of: {names}"),
-                    None => "add `access:`, e.g. `access: read`".into(),
-                }),
-            );
+            self.no_access(&subject, subject_span, room_type);
             return None;
         }
         let (access, access_span) = access?;
@@ -1171,51 +1175,167 @@ impl Cx<'_> {
             );
             return None;
         }
-        if let Some(room_type) = room_type {
-            let kind = subject.0.kind();
-            if !room_type.allows(access, kind) {
-                let message = if kind == SubjectKind::Group && access == Access::RoomManager {
-                    "a group cannot be a room manager".to_string()
-                } else {
-                    format!(
-                        "`{access}` is not available {} in a {} room",
-                        if kind == SubjectKind::Group {
-                            "for groups"
-                        } else {
-                            "for people"
-                        },
-                        room_type
-                    )
-                };
-                self.error(
-                    "manifest::access_not_allowed",
-                    message,
-                    access_span,
-                    "not allowed here",
-                    Some(format!(
-                        "a {} room accepts for {}: {}",
-                        room_type,
-                        if kind == SubjectKind::Group {
-                            "groups"
-                        } else {
-                            "people"
-                        },
-                        allowed_names(room_type, kind)
-                    )),
-                );
-                return None;
-            }
+        if let Some(room_type) = room_type
+            && !self.invitee_access_fits(room_type, subject.kind(), (access, access_span))
+        {
+            return None;
         }
         Some(DesiredInvitee {
-            written_email: match &subject.0 {
-                Subject::Email(_) => email_written.map(|e| e.trim().to_string()),
+            written_email: match &subject {
+                Subject::Email(_) => email.map(|(e, _)| e.trim().to_string()),
                 Subject::Group(_) => None,
             },
-            subject: subject.0,
+            subject,
             access,
             expires: expires.map(|(m, _)| m),
-            origin: self.origin(subject.1),
+            origin: self.origin(subject_span),
         })
+    }
+
+    /// Reports an invitee without `access`, listing the levels the room type offers it.
+    fn no_access(&mut self, subject: &Subject, span: Span, room_type: Option<RoomType>) {
+        let allowed = room_type.map(|t| allowed_names(t, subject.kind()));
+        self.error(
+            "manifest::no_access",
+            format!("invitee `{}` has no `access`", subject.label()),
+            span,
+            "no access level",
+            Some(match allowed {
+                Some(names) => format!("add `access:` with one of: {names}"),
+                None => "add `access:`, e.g. `access: read`".into(),
+            }),
+        );
+    }
+
+    /// An invitee's `group`: the group's name, trimmed and not empty.
+    fn group_name(&mut self, value: &Node) -> Option<String> {
+        let g = self.str_ref("group", value)?;
+        if g.trim().is_empty() {
+            self.error(
+                "manifest::empty_group",
+                "the group name is empty",
+                value.span,
+                "empty",
+                None,
+            );
+            return None;
+        }
+        Some(g.trim().to_string())
+    }
+
+    /// The invitee's subject and where it is written: exactly one of `email` and `group`.
+    /// A missing subject is reported only when the invitee had no other mistake (`ok`).
+    fn invitee_subject(
+        &mut self,
+        node: &Node,
+        email: Option<(&str, Span)>,
+        group: Option<(String, Span)>,
+        ok: bool,
+    ) -> Option<(Subject, Span)> {
+        match (email, group) {
+            (Some(_), Some((_, span))) => {
+                self.error(
+                    "manifest::email_and_group",
+                    "an invitee has both `email` and `group`",
+                    span,
+                    "second subject",
+                    Some("split it into two invitees: one with `email`, one with `group`".into()),
+                );
+                None
+            }
+            (None, None) => {
+                if ok {
+                    self.error(
+                        "manifest::no_subject",
+                        "an invitee needs `email` or `group`",
+                        Span {
+                            offset: node.span.offset,
+                            len: 0,
+                        },
+                        "this invitee",
+                        Some("write `email: person@example.com` or `group: Team name`".into()),
+                    );
+                }
+                None
+            }
+            (Some((e, span)), None) => Some((Subject::Email(self.invitee_email(e, span)?), span)),
+            (None, Some((g, span))) => Some((Subject::Group(g), span)),
+        }
+    }
+
+    /// An invitee's email, normalised: refused when invalid, warned about when it mixes
+    /// scripts.
+    fn invitee_email(&mut self, e: &str, span: Span) -> Option<String> {
+        let normal = model::normalise_email(e);
+        if let Err(why) = check_email(&normal) {
+            self.error(
+                "manifest::email",
+                format!("`{}` is not a valid email address: {why}", e.escape_debug()),
+                span,
+                "invalid email",
+                Some("write the address as name@domain.tld".into()),
+            );
+            return None;
+        }
+        // A homograph domain can be registered by anyone: the invitation would go
+        // to them. Valid, so a warning, but one that says which letter is odd.
+        if let Some(mixed) = text::mixed_script_word(&normal) {
+            self.warning(
+                "manifest::confusable_email",
+                format!(
+                    "the email `{e}` mixes scripts in `{}`: {}",
+                    mixed.word,
+                    mixed.describe()
+                ),
+                span,
+                "look-alike letters",
+                Some("check that this is the address you mean: a look-alike domain may belong to someone else".into()),
+            );
+        }
+        Some(normal)
+    }
+
+    /// Checks that the room type lets this kind of subject have this access; true when it
+    /// does (docs/docspace-api.md, "Roles per room type").
+    fn invitee_access_fits(
+        &mut self,
+        room_type: RoomType,
+        kind: SubjectKind,
+        (access, access_span): (Access, Span),
+    ) -> bool {
+        if room_type.allows(access, kind) {
+            return true;
+        }
+        let message = if kind == SubjectKind::Group && access == Access::RoomManager {
+            "a group cannot be a room manager".to_string()
+        } else {
+            format!(
+                "`{access}` is not available {} in a {} room",
+                if kind == SubjectKind::Group {
+                    "for groups"
+                } else {
+                    "for people"
+                },
+                room_type
+            )
+        };
+        self.error(
+            "manifest::access_not_allowed",
+            message,
+            access_span,
+            "not allowed here",
+            Some(format!(
+                "a {} room accepts for {}: {}",
+                room_type,
+                if kind == SubjectKind::Group {
+                    "groups"
+                } else {
+                    "people"
+                },
+                allowed_names(room_type, kind)
+            )),
+        );
+        false
     }
 
     /// A moment (`expires:`): a date, meaning the start of that day in UTC, or a date and
@@ -1320,46 +1440,13 @@ impl Cx<'_> {
         let mut ok = true;
         for (name, _, v) in &entries {
             match *name {
-                "value" => match v.value {
-                    Value::Int(i) if (1..=LIFETIME_MAX).contains(&i) => value = Some(i as u16),
-                    Value::Int(_) => {
-                        ok = false;
-                        self.error(
-                            "manifest::lifetime_value",
-                            format!("`lifetime.value` must be from 1 to {LIFETIME_MAX}"),
-                            v.span,
-                            "out of range",
-                            Some("DocSpace keeps files for 1 to 999 days, months or years".into()),
-                        );
-                    }
-                    _ => {
-                        ok = false;
-                        self.wrong_type("lifetime.value", "a whole number from 1 to 999", v);
-                    }
-                },
+                "value" => {
+                    value = self.lifetime_value(v);
+                    ok &= value.is_some();
+                }
                 "period" => {
-                    let Some(text) = self.str_ref("lifetime.period", v) else {
-                        ok = false;
-                        continue;
-                    };
-                    period = LifetimePeriod::parse_manifest(text);
-                    if period.is_none() {
-                        ok = false;
-                        let names: Vec<&str> =
-                            LifetimePeriod::ALL.iter().map(|p| p.name()).collect();
-                        self.error(
-                            "manifest::lifetime_period",
-                            format!("unknown lifetime period `{text}`"),
-                            v.span,
-                            "unknown period",
-                            Some(match did_you_mean(text, &names) {
-                                Some(s) => {
-                                    format!("did you mean `{s}`? Periods: {}", names.join(", "))
-                                }
-                                None => format!("periods: {}", names.join(", ")),
-                            }),
-                        );
-                    }
+                    period = self.lifetime_period(v);
+                    ok &= period.is_some();
                 }
                 "delete_permanently" => {
                     delete_permanently = self.boolean("lifetime.delete_permanently", v);
@@ -1399,6 +1486,48 @@ impl Cx<'_> {
         })
     }
 
+    /// `lifetime.value`: a whole number of periods from 1 to [`LIFETIME_MAX`].
+    fn lifetime_value(&mut self, v: &Node) -> Option<u16> {
+        match v.value {
+            Value::Int(i) if (1..=LIFETIME_MAX).contains(&i) => Some(i as u16),
+            Value::Int(_) => {
+                self.error(
+                    "manifest::lifetime_value",
+                    format!("`lifetime.value` must be from 1 to {LIFETIME_MAX}"),
+                    v.span,
+                    "out of range",
+                    Some("DocSpace keeps files for 1 to 999 days, months or years".into()),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type("lifetime.value", "a whole number from 1 to 999", v);
+                None
+            }
+        }
+    }
+
+    /// `lifetime.period`: days, months or years, with a suggestion for a typo.
+    fn lifetime_period(&mut self, v: &Node) -> Option<LifetimePeriod> {
+        let text = self.str_ref("lifetime.period", v)?;
+        let period = LifetimePeriod::parse_manifest(text);
+        if period.is_none() {
+            let names: Vec<&str> = LifetimePeriod::ALL.iter().map(|p| p.name()).collect();
+            self.error(
+                "manifest::lifetime_period",
+                format!("unknown lifetime period `{text}`"),
+                v.span,
+                "unknown period",
+                Some(match did_you_mean(text, &names) {
+                    Some(s) => format!("did you mean `{s}`? Periods: {}", names.join(", ")),
+                    None => format!("periods: {}", names.join(", ")),
+                }),
+            );
+        }
+        period
+    }
+
+    /// A room's `watermark`: text, additions and rotation, showing at least something.
     fn watermark(&mut self, node: &Node) -> Option<Watermark> {
         let entries = self.mapping(node, "watermark", WATERMARK_KEYS)?;
         let mut text = None;
@@ -1407,92 +1536,17 @@ impl Cx<'_> {
         let mut ok = true;
         for (name, _, v) in &entries {
             match *name {
-                "text" => {
-                    let Some(t) = self.str_ref("watermark.text", v) else {
-                        ok = false;
-                        continue;
-                    };
-                    let t = t.trim();
-                    if model::server_len(t) > WATERMARK_TEXT_MAX_CHARS {
-                        ok = false;
-                        self.error(
-                            "manifest::watermark_text",
-                            format!("the watermark text is longer than {WATERMARK_TEXT_MAX_CHARS} characters"),
-                            v.span,
-                            "too long",
-                            Some("shorten the text (the server counts UTF-16 units: an emoji counts as two)".into()),
-                        );
-                    } else if let Some(c) = t.chars().find(|c| text::is_control(*c)) {
-                        ok = false;
-                        self.error(
-                            "manifest::watermark_text",
-                            format!(
-                                "the watermark text contains a control character ({})",
-                                describe_control(c)
-                            ),
-                            v.span,
-                            "control character",
-                            None,
-                        );
-                    } else if !t.is_empty() {
-                        text = Some(t.to_string());
-                    }
-                }
-                "additions" => {
-                    let Value::Seq(items) = &v.value else {
-                        ok = false;
-                        self.wrong_type("watermark.additions", "a list of names", v);
-                        continue;
-                    };
-                    let names: Vec<&str> =
-                        WatermarkAddition::ALL.iter().map(|a| a.name()).collect();
-                    for item in items {
-                        let Some(written) = self.str_ref("a watermark addition", item) else {
-                            ok = false;
-                            continue;
-                        };
-                        match WatermarkAddition::parse_manifest(written) {
-                            Some(a) if additions.contains(&a) => self.warning(
-                                "manifest::duplicate_watermark_addition",
-                                format!("`{a}` is listed twice"),
-                                item.span,
-                                "listed again",
-                                None,
-                            ),
-                            Some(a) => {
-                                additions.insert(a);
-                            }
-                            None => {
-                                ok = false;
-                                self.error(
-                                    "manifest::watermark_addition",
-                                    format!("unknown watermark addition `{written}`"),
-                                    item.span,
-                                    "unknown addition",
-                                    Some(match did_you_mean(written, &names) {
-                                        Some(s) => format!(
-                                            "did you mean `{s}`? Additions: {}",
-                                            names.join(", ")
-                                        ),
-                                        None => format!("additions: {}", names.join(", ")),
-                                    }),
-                                );
-                            }
-                        }
-                    }
-                }
-                "rotation" => match v.value {
-                    Value::Int(i) if (-360..=360).contains(&i) => rotation = i as i32,
-                    _ => {
-                        ok = false;
-                        self.error(
-                            "manifest::watermark_rotation",
-                            "`watermark.rotation` must be an angle in whole degrees from -360 to 360",
-                            v.span,
-                            "not an angle",
-                            Some("0 is horizontal and -45 diagonal, the two angles the DocSpace web client offers".into()),
-                        );
-                    }
+                "text" => match self.watermark_text(v) {
+                    Some(t) => text = t,
+                    None => ok = false,
+                },
+                "additions" => match self.watermark_additions(v) {
+                    Some(a) => additions = a,
+                    None => ok = false,
+                },
+                "rotation" => match self.watermark_rotation(v) {
+                    Some(r) => rotation = r,
+                    None => ok = false,
                 },
                 _ => unreachable!(),
             }
@@ -1515,6 +1569,102 @@ impl Cx<'_> {
             additions,
             rotation,
         })
+    }
+
+    /// `watermark.text`, trimmed: `Some(None)` when empty, `None` when refused (too long,
+    /// or holding a control character).
+    fn watermark_text(&mut self, v: &Node) -> Option<Option<String>> {
+        let t = self.str_ref("watermark.text", v)?.trim();
+        if model::server_len(t) > WATERMARK_TEXT_MAX_CHARS {
+            self.error(
+                "manifest::watermark_text",
+                format!("the watermark text is longer than {WATERMARK_TEXT_MAX_CHARS} characters"),
+                v.span,
+                "too long",
+                Some(
+                    "shorten the text (the server counts UTF-16 units: an emoji counts as two)"
+                        .into(),
+                ),
+            );
+            None
+        } else if let Some(c) = t.chars().find(|c| text::is_control(*c)) {
+            self.error(
+                "manifest::watermark_text",
+                format!(
+                    "the watermark text contains a control character ({})",
+                    describe_control(c)
+                ),
+                v.span,
+                "control character",
+                None,
+            );
+            None
+        } else {
+            Some((!t.is_empty()).then(|| t.to_string()))
+        }
+    }
+
+    /// `watermark.additions`: known names, each once (a repeat is a warning); `None` when
+    /// any item is refused, after reporting every one.
+    fn watermark_additions(&mut self, v: &Node) -> Option<BTreeSet<WatermarkAddition>> {
+        let Value::Seq(items) = &v.value else {
+            self.wrong_type("watermark.additions", "a list of names", v);
+            return None;
+        };
+        let names: Vec<&str> = WatermarkAddition::ALL.iter().map(|a| a.name()).collect();
+        let mut additions = BTreeSet::new();
+        let mut ok = true;
+        for item in items {
+            let Some(written) = self.str_ref("a watermark addition", item) else {
+                ok = false;
+                continue;
+            };
+            match WatermarkAddition::parse_manifest(written) {
+                Some(a) if additions.contains(&a) => self.warning(
+                    "manifest::duplicate_watermark_addition",
+                    format!("`{a}` is listed twice"),
+                    item.span,
+                    "listed again",
+                    None,
+                ),
+                Some(a) => {
+                    additions.insert(a);
+                }
+                None => {
+                    ok = false;
+                    self.error(
+                        "manifest::watermark_addition",
+                        format!("unknown watermark addition `{written}`"),
+                        item.span,
+                        "unknown addition",
+                        Some(match did_you_mean(written, &names) {
+                            Some(s) => {
+                                format!("did you mean `{s}`? Additions: {}", names.join(", "))
+                            }
+                            None => format!("additions: {}", names.join(", ")),
+                        }),
+                    );
+                }
+            }
+        }
+        ok.then_some(additions)
+    }
+
+    /// `watermark.rotation`: whole degrees from -360 to 360.
+    fn watermark_rotation(&mut self, v: &Node) -> Option<i32> {
+        match v.value {
+            Value::Int(i) if (-360..=360).contains(&i) => Some(i as i32),
+            _ => {
+                self.error(
+                    "manifest::watermark_rotation",
+                    "`watermark.rotation` must be an angle in whole degrees from -360 to 360",
+                    v.span,
+                    "not an angle",
+                    Some("0 is horizontal and -45 diagonal, the two angles the DocSpace web client offers".into()),
+                );
+                None
+            }
+        }
     }
 
     /// `links:` of a room: each link checked, then the room's rules over all of them:
@@ -1586,6 +1736,8 @@ impl Cx<'_> {
         ok.then_some(out)
     }
 
+    /// One link of a room: reads its keys, then checks that they fit together and fit the
+    /// room type, reporting every mistake of the link in one run.
     fn link(&mut self, node: &Node, room_type: Option<RoomType>) -> Option<DesiredLink> {
         let entries = self.mapping_with(node, "a link", LINK_KEYS, true)?;
         let mut title: Option<(String, Span)> = None;
@@ -1602,122 +1754,155 @@ impl Cx<'_> {
         let now = Utc::now();
         for (name, key, value) in &entries {
             let name = *name;
+            if !matches!(name, "title" | "kind" | "access") {
+                options.push((name, key.span));
+            }
             match name {
                 "title" => match self.link_title(value) {
                     Some(t) => title = Some((t, value.span)),
                     None => ok = false,
                 },
-                "kind" => {
-                    let Some(text) = self.str_ref("kind", value) else {
-                        ok = false;
-                        continue;
-                    };
-                    match LinkKind::parse_manifest(text) {
-                        Some(k) => kind = Some((k, value.span)),
-                        None => {
-                            ok = false;
-                            self.error(
-                                "manifest::link_kind",
-                                format!("unknown link kind `{text}`"),
-                                value.span,
-                                "unknown kind",
-                                Some(
-                                    match did_you_mean(text, &["external", "invitation"]) {
-                                        Some(s) => format!("did you mean `{s}`? Link kinds: external, invitation"),
-                                        None => "link kinds: external (opens the room to people without an account), invitation (makes whoever follows it a member)".to_string(),
-                                    },
-                                ),
-                            );
-                        }
-                    }
-                }
+                "kind" => match self.link_kind(value) {
+                    Some(k) => kind = Some((k, value.span)),
+                    None => ok = false,
+                },
                 "access" => match self.access(value) {
                     Some(a) => access = Some((a, value.span)),
                     None => ok = false,
                 },
-                "expires" => {
-                    options.push((name, key.span));
-                    let Some(m) = self.moment("expires", value) else {
-                        ok = false;
-                        continue;
-                    };
-                    if m <= now {
-                        ok = false;
-                        self.error(
-                            "manifest::link_expired",
-                            "the link's `expires` is in the past",
-                            value.span,
-                            "in the past",
-                            Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
-                        );
-                    } else if m > now + chrono::Months::new(12 * LINK_MAX_YEARS as u32) {
-                        ok = false;
-                        self.error(
-                            "manifest::link_expires_too_late",
-                            format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
-                            value.span,
-                            "too far ahead",
-                            Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; leave `expires` out for a link that does not expire")),
-                        );
-                    } else {
-                        expires = Some(m);
-                    }
-                }
-                "internal" => {
-                    options.push((name, key.span));
-                    match self.boolean("internal", value) {
-                        Some(b) => internal = b,
-                        None => ok = false,
-                    }
-                }
-                "deny_download" => {
-                    options.push((name, key.span));
-                    match self.boolean("deny_download", value) {
-                        Some(b) => deny_download = b,
-                        None => ok = false,
-                    }
-                }
-                "max_uses" => {
-                    options.push((name, key.span));
-                    match value.value {
-                        Value::Int(i) if (1..=MAX_USES).contains(&i) => max_uses = Some(i as u32),
-                        _ => {
-                            ok = false;
-                            self.error(
-                                "manifest::max_uses",
-                                format!("`max_uses` must be a whole number from 1 to {MAX_USES}"),
-                                value.span,
-                                "not a use count",
-                                Some("the number of people who may join through the invitation link; leave it out for no limit".into()),
-                            );
-                        }
-                    }
-                }
-                "password_env" => {
-                    options.push((name, key.span));
-                    match &value.value {
-                        Value::Str(v) if is_env_name(v) => password_env = Some(v.clone()),
-                        // The value is not shown: it may be the password itself.
-                        _ => {
-                            ok = false;
-                            self.problems.push(
-                                Problem::error(
-                                    "manifest::password_env",
-                                    "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
-                                )
-                                .at_line_only(self.file, value.span)
-                                .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
-                            );
-                        }
-                    }
-                }
+                "expires" => match self.link_expires(value, now) {
+                    Some(m) => expires = Some(m),
+                    None => ok = false,
+                },
+                "internal" => match self.boolean("internal", value) {
+                    Some(b) => internal = b,
+                    None => ok = false,
+                },
+                "deny_download" => match self.boolean("deny_download", value) {
+                    Some(b) => deny_download = b,
+                    None => ok = false,
+                },
+                "max_uses" => match self.max_uses(value) {
+                    Some(n) => max_uses = Some(n),
+                    None => ok = false,
+                },
+                "password_env" => match self.password_env(value) {
+                    Some(v) => password_env = Some(v),
+                    None => ok = false,
+                },
                 _ => unreachable!(),
             }
         }
+        ok &= self.link_keys_present(node, &entries);
+        ok &= self.link_consistent(&options, kind, access, room_type);
+        if !ok {
+            return None;
+        }
+        let (title, title_span) = title?;
+        Some(DesiredLink {
+            title,
+            kind: kind?.0,
+            access: access?.0,
+            expires,
+            internal,
+            deny_download,
+            max_uses,
+            password_env,
+            origin: self.origin(title_span),
+        })
+    }
+
+    /// A link's `kind`: `external` or `invitation`, with a suggestion for a typo.
+    fn link_kind(&mut self, value: &Node) -> Option<LinkKind> {
+        let text = self.str_ref("kind", value)?;
+        let kind = LinkKind::parse_manifest(text);
+        if kind.is_none() {
+            self.error(
+                "manifest::link_kind",
+                format!("unknown link kind `{text}`"),
+                value.span,
+                "unknown kind",
+                Some(
+                    match did_you_mean(text, &["external", "invitation"]) {
+                        Some(s) => format!("did you mean `{s}`? Link kinds: external, invitation"),
+                        None => "link kinds: external (opens the room to people without an account), invitation (makes whoever follows it a member)".to_string(),
+                    },
+                ),
+            );
+        }
+        kind
+    }
+
+    /// A link's `expires`: a moment after `now` and at most [`LINK_MAX_YEARS`] ahead, the
+    /// range the server accepts.
+    fn link_expires(&mut self, value: &Node, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let m = self.moment("expires", value)?;
+        if m <= now {
+            self.error(
+                "manifest::link_expired",
+                "the link's `expires` is in the past",
+                value.span,
+                "in the past",
+                Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
+            );
+            None
+        } else if m > now + chrono::Months::new(12 * LINK_MAX_YEARS as u32) {
+            self.error(
+                "manifest::link_expires_too_late",
+                format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
+                value.span,
+                "too far ahead",
+                Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; leave `expires` out for a link that does not expire")),
+            );
+            None
+        } else {
+            Some(m)
+        }
+    }
+
+    /// A link's `max_uses`: a whole number from 1 to [`MAX_USES`].
+    fn max_uses(&mut self, value: &Node) -> Option<u32> {
+        match value.value {
+            Value::Int(i) if (1..=MAX_USES).contains(&i) => Some(i as u32),
+            _ => {
+                self.error(
+                    "manifest::max_uses",
+                    format!("`max_uses` must be a whole number from 1 to {MAX_USES}"),
+                    value.span,
+                    "not a use count",
+                    Some("the number of people who may join through the invitation link; leave it out for no limit".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A link's `password_env`: the name of an environment variable, never the password.
+    fn password_env(&mut self, value: &Node) -> Option<String> {
+        match &value.value {
+            Value::Str(v) if is_env_name(v) => Some(v.clone()),
+            // The value is not shown: it may be the password itself.
+            _ => {
+                self.problems.push(
+                    Problem::error(
+                        "manifest::password_env",
+                        "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
+                    )
+                    .at_line_only(self.file, value.span)
+                    .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports each of `title`, `kind` and `access` the link lacks; true when none is missing.
+    fn link_keys_present(&mut self, node: &Node, entries: &[(&str, &Node, &Node)]) -> bool {
         let start = Span {
             offset: node.span.offset,
             len: 0,
         };
+        let mut ok = true;
         for (key, code, message, help) in [
             (
                 "title",
@@ -1738,22 +1923,48 @@ impl Cx<'_> {
                 "add `access:` with what the link grants, e.g. `access: read`; `none` revokes the link",
             ),
         ] {
-            if !entries_have(&entries, key) {
+            if !entries_have(entries, key) {
                 ok = false;
                 self.error(code, message, start, "this link", Some(help.into()));
             }
         }
-        // Checked with whatever is known, so that one run reports every mistake of a link.
-        let kind_of = kind.map(|(k, _)| k);
-        let access_of = access.map(|(a, _)| a);
-        for (option, span) in &options {
-            let refused = if access_of == Some(Access::None) {
+        ok
+    }
+
+    /// The checks across a link's keys, made with whatever is known so that one run reports
+    /// every mistake of a link: its options against its kind and access, its kind and access
+    /// against the room type. True when all pass.
+    fn link_consistent(
+        &mut self,
+        options: &[(&str, Span)],
+        kind: Option<(LinkKind, Span)>,
+        access: Option<(Access, Span)>,
+        room_type: Option<RoomType>,
+    ) -> bool {
+        let mut ok = self.link_options_fit(options, kind.map(|(k, _)| k), access.map(|(a, _)| a));
+        if let (Some(room_type), Some(kind)) = (room_type, kind) {
+            ok &= self.link_fits_room(room_type, kind, access);
+        }
+        ok
+    }
+
+    /// Reports each option that means nothing for the link's kind or for a revoked link;
+    /// true when every option fits.
+    fn link_options_fit(
+        &mut self,
+        options: &[(&str, Span)],
+        kind: Option<LinkKind>,
+        access: Option<Access>,
+    ) -> bool {
+        let mut ok = true;
+        for (option, span) in options {
+            let refused = if access == Some(Access::None) {
                 Some((
                     "manifest::link_revoked_options",
                     format!("`{option}` on a link with `access: none` means nothing"),
                     format!("`access: none` revokes the link; remove `{option}`"),
                 ))
-            } else if kind_of == Some(LinkKind::Invitation)
+            } else if kind == Some(LinkKind::Invitation)
                 && matches!(*option, "internal" | "deny_download" | "password_env")
             {
                 Some((
@@ -1761,7 +1972,7 @@ impl Cx<'_> {
                     format!("`{option}` applies to external links only"),
                     "an invitation link makes people members of the room; only external links can be limited to signed-in users, forbid downloads or have a password".to_string(),
                 ))
-            } else if kind_of == Some(LinkKind::External) && *option == "max_uses" {
+            } else if kind == Some(LinkKind::External) && *option == "max_uses" {
                 Some((
                     "manifest::link_option_not_for_kind",
                     "`max_uses` applies to invitation links only".to_string(),
@@ -1775,55 +1986,51 @@ impl Cx<'_> {
                 self.error(code, message, *span, "not for this link", Some(help));
             }
         }
-        if let (Some(room_type), Some((kind, kind_span))) = (room_type, kind) {
-            if !room_type.takes_link(kind) {
-                ok = false;
-                self.error(
-                    "manifest::link_kind_not_allowed",
-                    format!("a {room_type} room takes no {kind} links"),
-                    kind_span,
-                    "not for this room type",
-                    Some(format!(
-                        "{kind} links exist in {} rooms; a {room_type} room takes the invitation link only",
-                        RoomType::names_where(|t| t.takes_link(kind))
-                    )),
-                );
-            } else if let Some((access, access_span)) = access
-                .filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
-            {
-                ok = false;
-                let names: Vec<&str> = room_type
-                    .link_roles(kind)
-                    .iter()
-                    .map(|a| a.name())
-                    .collect();
-                self.error(
-                    "manifest::link_access_not_allowed",
-                    format!("`{access}` is not available for {kind} links in a {room_type} room"),
-                    access_span,
-                    "not allowed here",
-                    Some(format!(
-                        "{kind} links in a {room_type} room grant: {}; `none` revokes the link",
-                        names.join(", ")
-                    )),
-                );
-            }
+        ok
+    }
+
+    /// Checks that the room type takes links of this kind, and that the link's access is one
+    /// such links may grant there; true when both hold.
+    fn link_fits_room(
+        &mut self,
+        room_type: RoomType,
+        (kind, kind_span): (LinkKind, Span),
+        access: Option<(Access, Span)>,
+    ) -> bool {
+        if !room_type.takes_link(kind) {
+            self.error(
+                "manifest::link_kind_not_allowed",
+                format!("a {room_type} room takes no {kind} links"),
+                kind_span,
+                "not for this room type",
+                Some(format!(
+                    "{kind} links exist in {} rooms; a {room_type} room takes the invitation link only",
+                    RoomType::names_where(|t| t.takes_link(kind))
+                )),
+            );
+            return false;
         }
-        if !ok {
-            return None;
+        if let Some((access, access_span)) =
+            access.filter(|(a, _)| *a != Access::None && !room_type.link_roles(kind).contains(a))
+        {
+            let names: Vec<&str> = room_type
+                .link_roles(kind)
+                .iter()
+                .map(|a| a.name())
+                .collect();
+            self.error(
+                "manifest::link_access_not_allowed",
+                format!("`{access}` is not available for {kind} links in a {room_type} room"),
+                access_span,
+                "not allowed here",
+                Some(format!(
+                    "{kind} links in a {room_type} room grant: {}; `none` revokes the link",
+                    names.join(", ")
+                )),
+            );
+            return false;
         }
-        let (title, title_span) = title?;
-        Some(DesiredLink {
-            title,
-            kind: kind_of?,
-            access: access_of?,
-            expires,
-            internal,
-            deny_download,
-            max_uses,
-            password_env,
-            origin: self.origin(title_span),
-        })
+        true
     }
 
     /// A link title, trimmed: not empty, no control characters, at most 255 characters.
@@ -1919,6 +2126,38 @@ impl Cx<'_> {
 
 /// Whether a room type takes a setting ([`RoomType::takes_indexing`] and the like).
 type TypeTest = fn(RoomType) -> bool;
+
+/// A room's settings as read, before they go into its [`DesiredRoom`].
+#[derive(Default)]
+struct RoomSettings {
+    color: Option<String>,
+    cover: Option<String>,
+    indexing: Option<bool>,
+    lifetime: Option<Lifetime>,
+    watermark: Option<Watermark>,
+}
+
+/// What a room's keys said, before the checks that need several of them.
+struct RoomKeys<'n> {
+    title: Option<((String, String), Span)>,
+    room_type: Option<RoomType>,
+    /// `type` was given, even if its value was refused.
+    type_seen: bool,
+    id: Option<i64>,
+    tags: Option<BTreeSet<String>>,
+    quota: Option<Quota>,
+    deny_download: Option<bool>,
+    members: MembersMode,
+    state: RoomState,
+    invitees_node: Option<&'n Node>,
+    links_node: Option<&'n Node>,
+    links_exact: bool,
+    settings: RoomSettings,
+    /// Settings only some room types take: the key, where it is, and the type's test.
+    typed: Vec<(&'n str, Span, TypeTest)>,
+    /// No value was refused.
+    ok: bool,
+}
 
 /// Why an `expires:` value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,7 +39,7 @@ use super::envelope::{
 };
 use super::render;
 use super::rules::{self, LinkKind, access};
-use super::state::{Link, Room};
+use super::state::{Link, PortalState, Room};
 
 fn not_found() -> ApiError {
     ApiError::NotFound(FOLDER_NOT_FOUND.to_string())
@@ -168,15 +168,7 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
     let req: LinkRequest = parse_body(&body)?;
     validate(&req)?;
     let requested_kind = link_type(req.linktype.as_ref())?;
-    let link_id = match req.linkid.as_deref().map(str::trim) {
-        None | Some("") => Uuid::nil(),
-        Some(text) => Uuid::parse_str(text).map_err(|_| {
-            ApiError::validation(
-                "linkId",
-                format!("The JSON value '{text}' could not be converted to System.Guid."),
-            )
-        })?,
-    };
+    let link_id = link_id(req.linkid.as_deref())?;
     let access = req.access.unwrap_or(access::NONE);
     let expiration = expiry(req.expirationdate.as_ref())?;
     app.write(|s| {
@@ -193,56 +185,9 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         let mut wanted = match requested_kind {
             LinkKind::Invitation => {
                 let current = existing.as_ref().map_or(0, |l| l.current_use_count);
-                if req.maxusecount.is_some_and(|max| max < current) {
-                    return Err(argument("maxUseCount"));
-                }
-                if let Some(at) = expiration
-                    && (at < now || at > latest_expiry(now))
-                {
-                    return Err(argument("expirationDate"));
-                }
-                Link {
-                    id: link_id,
-                    kind: LinkKind::Invitation,
-                    access,
-                    title: non_empty(req.title.as_deref())
-                        .unwrap_or(rules::DEFAULT_INVITATION_LINK_TITLE)
-                        .to_string(),
-                    expiration,
-                    internal: false,
-                    deny_download: false,
-                    password_key: None,
-                    max_use_count: req.maxusecount,
-                    current_use_count: current,
-                }
+                invitation_link(&req, link_id, current, expiration, now)?
             }
-            _ => {
-                // A past expiry is dropped, not refused (`SetExternalLinkAsync` only keeps a
-                // future one); too far ahead is refused.
-                let expiration = expiration.filter(|at| *at > now);
-                if expiration.is_some_and(|at| at > latest_expiry(now)) {
-                    return Err(argument("expirationDate"));
-                }
-                let password = req
-                    .password
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty());
-                Link {
-                    id: link_id,
-                    kind: LinkKind::External,
-                    access,
-                    title: non_empty(req.title.as_deref())
-                        .unwrap_or(rules::DEFAULT_EXTERNAL_LINK_TITLE)
-                        .to_string(),
-                    expiration,
-                    internal: req.internal.unwrap_or(false),
-                    deny_download: req.denydownload.unwrap_or(false),
-                    password_key: password.map(Link::password_key_for),
-                    max_use_count: None,
-                    current_use_count: 0,
-                }
-            }
+            _ => external_link(&req, link_id, expiration, now)?,
         };
         // `SetAceObjectAsync`: an existing link keeps its kind.
         if let Some(old) = &existing {
@@ -255,18 +200,12 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         if kind == LinkKind::PrimaryExternal && matches!(room_type, 6 | 1) {
             wanted.expiration = None;
         }
-        if let Some(old) = &existing {
-            let internal_changed = old.internal != wanted.internal;
-            let expiry_changed = old.expiration != wanted.expiration;
-            let frozen = (internal_changed && !rules::can_edit_link_internal(room_type))
-                || (expiry_changed
-                    && kind != LinkKind::Invitation
-                    && !rules::can_edit_link_expiration(room_type));
-            if frozen {
-                // The server skips the whole change and answers with the link as it was.
-                let room = s.room(id).ok_or_else(not_found)?;
-                return Ok(Reply::new(render::link(room, old, now, true)));
-            }
+        if let Some(old) = &existing
+            && is_frozen(room_type, old, &wanted)
+        {
+            // The server skips the whole change and answers with the link as it was.
+            let room = s.room(id).ok_or_else(not_found)?;
+            return Ok(Reply::new(render::link(room, old, now, true)));
         }
         if kind.is_external() {
             wanted.internal = match room_type {
@@ -281,51 +220,177 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         {
             return Err(ApiError::Argument(rules::LINK_PASSWORD_RULE.to_string()));
         }
-        let room = s.room_mut(id).ok_or_else(not_found)?;
-        let Some(old) = existing else {
-            // A new link: the per-kind limit first (also for a revoke of an unknown link).
-            let limit = rules::link_limit(room_type, kind);
-            let held = room.links.iter().filter(|l| l.kind == kind).count();
-            if held >= limit {
-                return Err(ApiError::InvalidOperation(format!(
-                    "The maximum number of links may not exceed {limit}"
-                )));
-            }
-            if access == access::NONE {
-                // Nothing to revoke: the server finds no link to answer with.
-                return Ok(Reply::new(Value::Null));
-            }
-            if wanted.id.is_nil() {
-                wanted.id = Uuid::new_v4();
-            }
-            room.links.push(wanted.clone());
-            room.updated = now;
-            let room = s.room(id).ok_or_else(not_found)?;
-            return Ok(Reply::new(render::link(room, &wanted, now, true)));
-        };
-        if access == access::NONE {
-            room.links.retain(|l| l.id != old.id);
-            room.updated = now;
-            if old.kind == LinkKind::PrimaryExternal && matches!(room_type, 6 | 1) {
-                // Public and form-filling rooms always have a primary link: a fresh default
-                // one replaces it at once, and that is the answer (without `requestToken`,
-                // since its id differs from the one asked for).
-                let fresh = default_primary_link(room_type);
-                room.links.insert(0, fresh.clone());
-                let room = s.room(id).ok_or_else(not_found)?;
-                return Ok(Reply::new(render::link(room, &fresh, now, false)));
-            }
-            return Ok(Reply::new(Value::Null));
+        match existing {
+            None => add_link(s, id, room_type, wanted, now),
+            Some(old) if access == access::NONE => revoke_link(s, id, room_type, &old, now),
+            Some(old) => replace_link(s, id, &old, wanted, now),
         }
-        wanted.id = old.id;
-        if let Some(slot) = room.links.iter_mut().find(|l| l.id == old.id) {
-            *slot = wanted.clone();
-        }
-        room.updated = now;
-        let room = s.room(id).ok_or_else(not_found)?;
-        Ok(Reply::new(render::link(room, &wanted, now, true)))
     })
     .await
+}
+
+/// The `linkId` of a request: nil when absent or empty (a new link), else a GUID.
+fn link_id(text: Option<&str>) -> ApiResult<Uuid> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(Uuid::nil()),
+        Some(text) => Uuid::parse_str(text).map_err(|_| {
+            ApiError::validation(
+                "linkId",
+                format!("The JSON value '{text}' could not be converted to System.Guid."),
+            )
+        }),
+    }
+}
+
+/// The invitation link `SetInvitationLinkAsync` builds from the request: refuses a use limit
+/// below the link's `current` use count and an expiry in the past or too far ahead.
+fn invitation_link(
+    req: &LinkRequest,
+    link_id: Uuid,
+    current: i64,
+    expiration: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<Link> {
+    if req.maxusecount.is_some_and(|max| max < current) {
+        return Err(argument("maxUseCount"));
+    }
+    if let Some(at) = expiration
+        && (at < now || at > latest_expiry(now))
+    {
+        return Err(argument("expirationDate"));
+    }
+    Ok(Link {
+        id: link_id,
+        kind: LinkKind::Invitation,
+        access: req.access.unwrap_or(access::NONE),
+        title: non_empty(req.title.as_deref())
+            .unwrap_or(rules::DEFAULT_INVITATION_LINK_TITLE)
+            .to_string(),
+        expiration,
+        internal: false,
+        deny_download: false,
+        password_key: None,
+        max_use_count: req.maxusecount,
+        current_use_count: current,
+    })
+}
+
+/// The external link `SetExternalLinkAsync` builds from the request.
+fn external_link(
+    req: &LinkRequest,
+    link_id: Uuid,
+    expiration: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<Link> {
+    // A past expiry is dropped, not refused (`SetExternalLinkAsync` only keeps a
+    // future one); too far ahead is refused.
+    let expiration = expiration.filter(|at| *at > now);
+    if expiration.is_some_and(|at| at > latest_expiry(now)) {
+        return Err(argument("expirationDate"));
+    }
+    let password = req
+        .password
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    Ok(Link {
+        id: link_id,
+        kind: LinkKind::External,
+        access: req.access.unwrap_or(access::NONE),
+        title: non_empty(req.title.as_deref())
+            .unwrap_or(rules::DEFAULT_EXTERNAL_LINK_TITLE)
+            .to_string(),
+        expiration,
+        internal: req.internal.unwrap_or(false),
+        deny_download: req.denydownload.unwrap_or(false),
+        password_key: password.map(Link::password_key_for),
+        max_use_count: None,
+        current_use_count: 0,
+    })
+}
+
+/// Whether the change touches an option the room type keeps as it is: `internal` in public
+/// and virtual data rooms, the expiry of external links in form-filling rooms.
+fn is_frozen(room_type: i64, old: &Link, wanted: &Link) -> bool {
+    let internal_changed = old.internal != wanted.internal;
+    let expiry_changed = old.expiration != wanted.expiration;
+    (internal_changed && !rules::can_edit_link_internal(room_type))
+        || (expiry_changed
+            && wanted.kind != LinkKind::Invitation
+            && !rules::can_edit_link_expiration(room_type))
+}
+
+/// Adds a link the room does not hold yet, within the per-kind limit (checked also for a
+/// revoke of an unknown link, which then answers `null`).
+fn add_link(
+    s: &mut PortalState,
+    id: i64,
+    room_type: i64,
+    mut wanted: Link,
+    now: DateTime<Utc>,
+) -> ApiResult {
+    let room = s.room_mut(id).ok_or_else(not_found)?;
+    let kind = wanted.kind;
+    let limit = rules::link_limit(room_type, kind);
+    let held = room.links.iter().filter(|l| l.kind == kind).count();
+    if held >= limit {
+        return Err(ApiError::InvalidOperation(format!(
+            "The maximum number of links may not exceed {limit}"
+        )));
+    }
+    if wanted.access == access::NONE {
+        // Nothing to revoke: the server finds no link to answer with.
+        return Ok(Reply::new(Value::Null));
+    }
+    if wanted.id.is_nil() {
+        wanted.id = Uuid::new_v4();
+    }
+    room.links.push(wanted.clone());
+    room.updated = now;
+    let room = s.room(id).ok_or_else(not_found)?;
+    Ok(Reply::new(render::link(room, &wanted, now, true)))
+}
+
+/// Revokes a link (`null`); the primary link of a public or form-filling room is replaced
+/// at once by a fresh default one, which is the answer.
+fn revoke_link(
+    s: &mut PortalState,
+    id: i64,
+    room_type: i64,
+    old: &Link,
+    now: DateTime<Utc>,
+) -> ApiResult {
+    let room = s.room_mut(id).ok_or_else(not_found)?;
+    room.links.retain(|l| l.id != old.id);
+    room.updated = now;
+    if old.kind == LinkKind::PrimaryExternal && matches!(room_type, 6 | 1) {
+        // Public and form-filling rooms always have a primary link: a fresh default
+        // one replaces it at once, and that is the answer (without `requestToken`,
+        // since its id differs from the one asked for).
+        let fresh = default_primary_link(room_type);
+        room.links.insert(0, fresh.clone());
+        let room = s.room(id).ok_or_else(not_found)?;
+        return Ok(Reply::new(render::link(room, &fresh, now, false)));
+    }
+    Ok(Reply::new(Value::Null))
+}
+
+/// Replaces every option of an existing link with the requested ones, keeping its id.
+fn replace_link(
+    s: &mut PortalState,
+    id: i64,
+    old: &Link,
+    mut wanted: Link,
+    now: DateTime<Utc>,
+) -> ApiResult {
+    let room = s.room_mut(id).ok_or_else(not_found)?;
+    wanted.id = old.id;
+    if let Some(slot) = room.links.iter_mut().find(|l| l.id == old.id) {
+        *slot = wanted.clone();
+    }
+    room.updated = now;
+    let room = s.room(id).ok_or_else(not_found)?;
+    Ok(Reply::new(render::link(room, &wanted, now, true)))
 }
 
 fn non_empty(text: Option<&str>) -> Option<&str> {

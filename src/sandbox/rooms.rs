@@ -476,33 +476,8 @@ fn compare(s: &PortalState, order: &SavedOrder, x: Entry, y: Entry) -> Ordering 
 pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
-    let area = params.int("searchArea")?.unwrap_or(0);
-    let filter = params.text("filterValue").map(str::to_lowercase);
-    let mut types = Vec::new();
-    for t in params.all("type") {
-        types.push(parse_room_type(Some(&Value::String(t.to_string())))?);
-    }
-    let tags: Option<Vec<String>> = match params.text("tags") {
-        None => None,
-        // `tags` is a JSON-encoded array string
-        // (docs/docspace-api.md, "Room listing and the key user's preferences").
-        Some(raw) => Some(serde_json::from_str(raw).map_err(|_| {
-            ApiError::validation("tags", format!("The value '{raw}' is not valid."))
-        })?),
-    };
-    let without_tags = params.bool("withoutTags")?;
-    // `VirtualRoomsCommonController.GetRoomsFolder` + `FileStorageService.GetFolderItemsAsync`:
-    // a `sortBy` that parses as a `SortedByType` (ignoring case) is used with `sortOrder`
-    // (0 ascending, the default; 1 descending) *and saved* as the caller's default order
-    // (`FilesSettingsHelper.SetDefaultOrder`, which writes only when it differs). Without a
-    // valid `sortBy`, the saved default applies as a whole: `sortOrder` alone is ignored.
-    let requested = match params.text("sortBy").and_then(rules::room_sort) {
-        Some(by) => Some(SavedOrder {
-            sorted_by: by.to_string(),
-            is_asc: params.int("sortOrder")?.unwrap_or(0) == 0,
-        }),
-        None => None,
-    };
+    let filter = RoomFilter::from_params(&params)?;
+    let requested = requested_order(&params)?;
     if let Some(order) = &requested {
         let changed = app.read(|s| s.saved_order(s.key_user) != *order).await;
         if changed {
@@ -518,25 +493,6 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
         let order = requested
             .clone()
             .unwrap_or_else(|| s.saved_order(s.key_user));
-        let keep = |e: &Entry| {
-            let area_ok = match area {
-                0 => !e.archived(),
-                1 => e.archived(),
-                2 => true,
-                // Other areas (recent, templates, AI agents...) hold no rooms here.
-                _ => false,
-            };
-            area_ok
-                && filter
-                    .as_ref()
-                    .is_none_or(|f| e.title().to_lowercase().contains(f))
-                && (types.is_empty() || types.contains(&e.room_type()))
-                && tags.as_ref().is_none_or(|want| {
-                    want.iter()
-                        .all(|t| e.tags().iter().any(|have| same_tag(have, t)))
-                })
-                && (!without_tags || e.tags().is_empty())
-        };
         let mut own: Vec<&Room> = s.rooms.iter().collect();
         own.sort_by_key(|r| r.id);
         // `FileSecurity.GetAllVirtualRoomsAsync`: own rooms first, then connected ones; the
@@ -545,32 +501,113 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
             .into_iter()
             .map(Entry::Own)
             .chain(s.third_party_rooms.iter().map(Entry::Connected))
-            .filter(|e| keep(e))
+            .filter(|e| filter.keeps(e))
             .collect();
         entries.sort_by(|x, y| compare(s, &order, *x, *y));
-        let total = entries.len() as i64;
-        let page: Vec<Value> = entries
-            .iter()
-            .skip(start as usize)
-            .take(count as usize)
-            .map(|e| e.render(s))
-            .collect();
-        let current = render::section(area == 1);
-        let path_parts = json!([{ "id": current["id"], "title": current["title"] }]);
-        // Paging lives inside `response`; the envelope count is 1 and has no total
-        // (docs/docspace-api.md, "Response envelopes").
-        Ok(Reply::new(json!({
-            "files": [],
-            "folders": page,
-            "current": current,
-            "pathParts": path_parts,
-            "startIndex": start,
-            "count": page.len(),
-            "total": total,
-            "new": 0,
-        })))
+        Ok(listing(s, &entries, start, count, filter.area))
     })
     .await
+}
+
+/// What a room listing asks for: the search area and the filters on title, type and tags.
+struct RoomFilter {
+    area: i64,
+    filter: Option<String>,
+    types: Vec<i64>,
+    tags: Option<Vec<String>>,
+    without_tags: bool,
+}
+
+impl RoomFilter {
+    /// Reads the filters of a listing request; a malformed `type` or `tags` is a 400.
+    fn from_params(params: &Params) -> ApiResult<RoomFilter> {
+        let area = params.int("searchArea")?.unwrap_or(0);
+        let filter = params.text("filterValue").map(str::to_lowercase);
+        let mut types = Vec::new();
+        for t in params.all("type") {
+            types.push(parse_room_type(Some(&Value::String(t.to_string())))?);
+        }
+        let tags: Option<Vec<String>> = match params.text("tags") {
+            None => None,
+            // `tags` is a JSON-encoded array string
+            // (docs/docspace-api.md, "Room listing and the key user's preferences").
+            Some(raw) => Some(serde_json::from_str(raw).map_err(|_| {
+                ApiError::validation("tags", format!("The value '{raw}' is not valid."))
+            })?),
+        };
+        let without_tags = params.bool("withoutTags")?;
+        Ok(RoomFilter {
+            area,
+            filter,
+            types,
+            tags,
+            without_tags,
+        })
+    }
+
+    /// Whether the listing shows this room.
+    fn keeps(&self, e: &Entry) -> bool {
+        let area_ok = match self.area {
+            0 => !e.archived(),
+            1 => e.archived(),
+            2 => true,
+            // Other areas (recent, templates, AI agents...) hold no rooms here.
+            _ => false,
+        };
+        area_ok
+            && self
+                .filter
+                .as_ref()
+                .is_none_or(|f| e.title().to_lowercase().contains(f))
+            && (self.types.is_empty() || self.types.contains(&e.room_type()))
+            && self.tags.as_ref().is_none_or(|want| {
+                want.iter()
+                    .all(|t| e.tags().iter().any(|have| same_tag(have, t)))
+            })
+            && (!self.without_tags || e.tags().is_empty())
+    }
+}
+
+/// The order a listing asks for, if any.
+///
+/// `VirtualRoomsCommonController.GetRoomsFolder` + `FileStorageService.GetFolderItemsAsync`:
+/// a `sortBy` that parses as a `SortedByType` (ignoring case) is used with `sortOrder`
+/// (0 ascending, the default; 1 descending) *and saved* as the caller's default order
+/// (`FilesSettingsHelper.SetDefaultOrder`, which writes only when it differs). Without a
+/// valid `sortBy`, the saved default applies as a whole: `sortOrder` alone is ignored.
+fn requested_order(params: &Params) -> ApiResult<Option<SavedOrder>> {
+    Ok(match params.text("sortBy").and_then(rules::room_sort) {
+        Some(by) => Some(SavedOrder {
+            sorted_by: by.to_string(),
+            is_asc: params.int("sortOrder")?.unwrap_or(0) == 0,
+        }),
+        None => None,
+    })
+}
+
+/// The answer of a listing: one page of the sorted rooms, in the section of `area`.
+fn listing(s: &PortalState, entries: &[Entry], start: i64, count: i64, area: i64) -> Reply {
+    let total = entries.len() as i64;
+    let page: Vec<Value> = entries
+        .iter()
+        .skip(start as usize)
+        .take(count as usize)
+        .map(|e| e.render(s))
+        .collect();
+    let current = render::section(area == 1);
+    let path_parts = json!([{ "id": current["id"], "title": current["title"] }]);
+    // Paging lives inside `response`; the envelope count is 1 and has no total
+    // (docs/docspace-api.md, "Response envelopes").
+    Reply::new(json!({
+        "files": [],
+        "folders": page,
+        "current": current,
+        "pathParts": path_parts,
+        "startIndex": start,
+        "count": page.len(),
+        "total": total,
+        "new": 0,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -21,8 +21,9 @@ use super::envelope::{
     ApiError, ApiResult, FOLDER_NOT_FOUND, Params, ROLE_NOT_AVAILABLE, Reply, dotnet_len,
     parse_body,
 };
+use super::faults::Faults;
 use super::render;
-use super::rules::{self, Subject, UserType, access};
+use super::rules::{self, EmailCollation, Subject, UserType, access};
 use super::state::{
     ACTIVATION_PENDING, PortalState, STATUS_PENDING, STATUS_TERMINATED, Share, User,
 };
@@ -165,25 +166,7 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         .map_err(|_| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
     let req: ShareRequest = parse_body(&body)?;
     let invitations = req.invitations.unwrap_or_default();
-    // Attribute validation runs on the whole request before anything happens
-    // (docs/docspace-api.md, "Response envelopes").
-    let mut parsed = Vec::with_capacity(invitations.len());
-    for inv in &invitations {
-        let id = parse_id(inv.id.as_ref())?;
-        if let Some(email) = inv.email.as_deref().filter(|e| !e.is_empty())
-            && (dotnet_len(email) > 255 || !looks_like_email(email.trim()))
-        {
-            return Err(ApiError::validation(
-                "Email",
-                "The Email field is not a valid e-mail address.",
-            ));
-        }
-        parsed.push((
-            id,
-            inv.email.clone().filter(|e| !e.trim().is_empty()),
-            parse_access(inv.access.as_ref()),
-        ));
-    }
+    let parsed = parse_invitations(&invitations)?;
     let culture = req.culture.unwrap_or_else(|| "en-US".to_string());
     let faults = &app.faults;
     let emails = app.emails;
@@ -206,29 +189,11 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         // ones were applied (and persisted by `write`), as the real server does
         // (docs/docspace-api.md, "The share call").
         for (id, email, access) in &parsed {
-            let (subject, is_group) = if let Some(id) = id {
+            let found = if let Some(id) = id {
                 if !sent_ids.contains(id) {
                     sent_ids.push(*id);
                 }
-                let user_type = if s.group(*id).is_some() {
-                    None
-                } else {
-                    match s.user(*id) {
-                        // Terminated users are skipped silently (docs/docspace-api.md, "The share call").
-                        Some(u) if u.status == STATUS_TERMINATED => continue,
-                        Some(u) => Some(u.user_type),
-                        // Ids the caller cannot see are dropped silently (docs/docspace-api.md, "The share call").
-                        None => continue,
-                    }
-                };
-                // Guess: the owner's own (synthetic) row cannot be changed; skipped silently.
-                if *id == owner {
-                    continue;
-                }
-                if !role_allowed(room_type, *access, user_type) {
-                    return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
-                }
-                (*id, user_type.is_none())
+                subject_by_id(s, *id, owner, room_type, *access)?
             } else if let Some(email) = email {
                 // The email path only handles non-zero access: removal by email does nothing.
                 if *access == 0 {
@@ -239,57 +204,152 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                 if !role_allowed(room_type, *access, Some(UserType::Guest)) {
                     return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
                 }
-                // `FileSharing`: `GetUserByEmailAsync` decides whether the address is known. On
-                // a case-sensitive install "A@x.test" misses a stored "a@x.test", and the
-                // invitee is created as a second, pending account (`AddInvitedUserAsync` is
-                // called without its existence check, and the duplicate-email check in
-                // `DbUserService.SaveUserAsync` compares under the same collation).
-                let existing = s.user_by_email(email, emails).map(|u| (u.id, u.status));
-                match existing {
-                    Some((_, STATUS_TERMINATED)) => continue,
-                    Some((uid, _)) if uid == owner => continue,
-                    Some((uid, _)) => (uid, false),
-                    None if faults.rejects_email(email) => {
-                        // Creating the invitee failed: skip the entry, keep the first warning.
-                        warning.get_or_insert_with(|| INVITEE_REJECTED.to_string());
-                        continue;
-                    }
-                    None => (create_invitee(s, email, &culture), false),
-                }
+                subject_by_email(s, email, owner, faults, emails, &culture, &mut warning)
             } else {
                 // Neither id nor email: nothing to do (guess).
-                continue;
+                None
             };
-            let room = s
-                .room_mut(room_id)
-                .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
-            let before = room
-                .shares
-                .iter()
-                .find(|x| x.subject == subject)
-                .map(|x| x.access);
-            if before != Some(*access) {
-                apply_share(&mut room.shares, subject, is_group, *access);
-                room.updated = Utc::now();
+            if let Some((subject, is_group)) = found {
+                record_share(s, room_id, subject, is_group, *access)?;
             }
         }
-        // `members` = current shares of the ids sent; email invitees are not included
-        // (docs/docspace-api.md, "The share call").
-        let room = s
-            .room(room_id)
-            .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
-        let members: Vec<Value> = sent_ids
-            .iter()
-            .filter_map(|id| room.shares.iter().find(|x| x.subject == *id))
-            .filter_map(|x| render::share(s, room, x))
-            .collect();
-        let mut out = json!({ "members": members, "error": 0 });
-        if let Some(w) = warning {
-            out["warning"] = Value::String(w);
-        }
-        Ok(Reply::new(out))
+        members_reply(s, room_id, &sent_ids, warning)
     })
     .await
+}
+
+/// An invitation as checked: its id, its email (blank ones dropped) and its access.
+type ParsedInvitation = (Option<Uuid>, Option<String>, i64);
+
+/// Checks every invitation of the request before anything happens, as the server's
+/// attribute validation does (docs/docspace-api.md, "Response envelopes"): the id, the
+/// email's form; returns each as (id, email, access).
+fn parse_invitations(invitations: &[Invitation]) -> ApiResult<Vec<ParsedInvitation>> {
+    let mut parsed = Vec::with_capacity(invitations.len());
+    for inv in invitations {
+        let id = parse_id(inv.id.as_ref())?;
+        if let Some(email) = inv.email.as_deref().filter(|e| !e.is_empty())
+            && (dotnet_len(email) > 255 || !looks_like_email(email.trim()))
+        {
+            return Err(ApiError::validation(
+                "Email",
+                "The Email field is not a valid e-mail address.",
+            ));
+        }
+        parsed.push((
+            id,
+            inv.email.clone().filter(|e| !e.trim().is_empty()),
+            parse_access(inv.access.as_ref()),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The subject an invitation by id names, and whether it is a group; `None` when the
+/// server skips it silently. A role the room type does not offer the subject is a 403.
+fn subject_by_id(
+    s: &PortalState,
+    id: Uuid,
+    owner: Uuid,
+    room_type: i64,
+    access: i64,
+) -> ApiResult<Option<(Uuid, bool)>> {
+    let user_type = if s.group(id).is_some() {
+        None
+    } else {
+        match s.user(id) {
+            // Terminated users are skipped silently (docs/docspace-api.md, "The share call").
+            Some(u) if u.status == STATUS_TERMINATED => return Ok(None),
+            Some(u) => Some(u.user_type),
+            // Ids the caller cannot see are dropped silently (docs/docspace-api.md, "The share call").
+            None => return Ok(None),
+        }
+    };
+    // Guess: the owner's own (synthetic) row cannot be changed; skipped silently.
+    if id == owner {
+        return Ok(None);
+    }
+    if !role_allowed(room_type, access, user_type) {
+        return Err(ApiError::InvalidOperation(ROLE_NOT_AVAILABLE.to_string()));
+    }
+    Ok(Some((id, user_type.is_none())))
+}
+
+/// The user an invitation by email names, created as a pending guest when the address is
+/// unknown; `None` when the server skips it (terminated, the owner, or a creation that
+/// failed, which leaves the first `warning`).
+fn subject_by_email(
+    s: &mut PortalState,
+    email: &str,
+    owner: Uuid,
+    faults: &Faults,
+    emails: EmailCollation,
+    culture: &str,
+    warning: &mut Option<String>,
+) -> Option<(Uuid, bool)> {
+    // `FileSharing`: `GetUserByEmailAsync` decides whether the address is known. On
+    // a case-sensitive install "A@x.test" misses a stored "a@x.test", and the
+    // invitee is created as a second, pending account (`AddInvitedUserAsync` is
+    // called without its existence check, and the duplicate-email check in
+    // `DbUserService.SaveUserAsync` compares under the same collation).
+    let existing = s.user_by_email(email, emails).map(|u| (u.id, u.status));
+    match existing {
+        Some((_, STATUS_TERMINATED)) => None,
+        Some((uid, _)) if uid == owner => None,
+        Some((uid, _)) => Some((uid, false)),
+        None if faults.rejects_email(email) => {
+            // Creating the invitee failed: skip the entry, keep the first warning.
+            warning.get_or_insert_with(|| INVITEE_REJECTED.to_string());
+            None
+        }
+        None => Some((create_invitee(s, email, culture), false)),
+    }
+}
+
+/// Gives the subject this access in the room, touching the room only when it changes.
+fn record_share(
+    s: &mut PortalState,
+    room_id: i64,
+    subject: Uuid,
+    is_group: bool,
+    access: i64,
+) -> ApiResult<()> {
+    let room = s
+        .room_mut(room_id)
+        .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+    let before = room
+        .shares
+        .iter()
+        .find(|x| x.subject == subject)
+        .map(|x| x.access);
+    if before != Some(access) {
+        apply_share(&mut room.shares, subject, is_group, access);
+        room.updated = Utc::now();
+    }
+    Ok(())
+}
+
+/// The answer: `members` = current shares of the ids sent; email invitees are not included
+/// (docs/docspace-api.md, "The share call").
+fn members_reply(
+    s: &PortalState,
+    room_id: i64,
+    sent_ids: &[Uuid],
+    warning: Option<String>,
+) -> ApiResult {
+    let room = s
+        .room(room_id)
+        .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+    let members: Vec<Value> = sent_ids
+        .iter()
+        .filter_map(|id| room.shares.iter().find(|x| x.subject == *id))
+        .filter_map(|x| render::share(s, room, x))
+        .collect();
+    let mut out = json!({ "members": members, "error": 0 });
+    if let Some(w) = warning {
+        out["warning"] = Value::String(w);
+    }
+    Ok(Reply::new(out))
 }
 
 /// Listing buckets after the owner row (docs/docspace-api.md, "Reading members"): room managers, groups, users, guests, pending.
