@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::docspace::{ApiError, DocSpaceApi, RoomDto, SearchArea};
-use crate::plan::{Plan, RoomPlan};
+use crate::plan::{Item, Plan, RoomPlan};
 use crate::state::{self, ObservedMember, ObservedRoom};
 
 /// How many rooms of a saved plan are re-read at once.
@@ -60,7 +60,7 @@ pub async fn recheck<A: DocSpaceApi>(api: &A, plan: &Plan) -> Result<Rechecked, 
     )
     .map(|(n, room)| async move {
         let (id, now, live) = match room.room_id {
-            Some(id) => read_planned(api, id).await?,
+            Some(id) => read_planned(api, id, room.items.iter().any(Item::is_link)).await?,
             None => read_created(api, room, by_title).await?,
         };
         Ok::<_, ApiError>((id, (now != room.fingerprint).then_some((n, live))))
@@ -87,12 +87,16 @@ type Checked = (Option<i64>, Option<(usize, Live)>);
 type Reread = (Option<i64>, String, Live);
 
 /// A room the plan names by id.
-async fn read_planned<A: DocSpaceApi>(api: &A, id: i64) -> Result<Reread, ApiError> {
+/// `links`: the plan changes the room's links, so they are part of its fingerprint.
+async fn read_planned<A: DocSpaceApi>(api: &A, id: i64, links: bool) -> Result<Reread, ApiError> {
     match api.get_room(id).await {
         Ok(dto) => {
             let observed = ObservedRoom::from_dto(&dto);
             let members = state::room_members(api, id).await?;
-            let now = state::fingerprint(Some(&observed), Some(&members));
+            let mut now = state::fingerprint(Some(&observed), Some(&members));
+            if links {
+                now = state::with_links_fingerprint(now, &state::room_links(api, id).await?);
+            }
             Ok((Some(dto.id), now, Some((observed, members))))
         }
         Err(e) if e.is_not_found() || e.http_status() == Some(403) => {

@@ -421,6 +421,22 @@ async fn read_members<A: DocSpaceApi>(
     Ok((members, unreadable))
 }
 
+/// A room's fingerprint extended with its links, for the plans that change links (a link
+/// changed by hand after `plan --out` makes the saved room stale, see [`crate::recheck`]).
+pub fn with_links_fingerprint(fingerprint: String, links: &[ObservedLink]) -> String {
+    format!("{fingerprint}+links:{}", crate::links::fingerprint(links))
+}
+
+/// The links of one room, for the saved-plan recheck.
+pub async fn room_links<A: DocSpaceApi>(api: &A, id: i64) -> Result<Vec<ObservedLink>, ApiError> {
+    Ok(api
+        .list_links(id)
+        .await?
+        .iter()
+        .filter_map(ObservedLink::from_dto)
+        .collect())
+}
+
 /// Reads the sharing links of `room_ids` (one call per room, a few rooms at a time) into
 /// `observed.links`. Meant for the rooms whose manifest entry lists `links:`: rooms that do
 /// not manage links cost nothing. A room whose links cannot be read is recorded in

@@ -1775,6 +1775,19 @@ impl Cx<'_> {
                     None => ok = false,
                 },
                 "internal" => match self.boolean("internal", value) {
+                    // The server stores every public-room link as not internal, whatever is
+                    // sent (docs/docspace-api.md, "Sharing links"): asking for it would be a
+                    // change on every plan.
+                    Some(true) if room_type == Some(RoomType::Public) => {
+                        ok = false;
+                        self.error(
+                            "manifest::link_internal_in_public_room",
+                            "links of a public room cannot be limited to signed-in users",
+                            value.span,
+                            "not in a public room",
+                            Some("DocSpace stores `internal: false` on every public-room link; remove `internal: true`, or use a custom room".into()),
+                        );
+                    }
                     Some(b) => internal = b,
                     None => ok = false,
                 },

@@ -252,6 +252,14 @@ fn plan_room<'a>(
             }
         })
     });
+    // A saved plan that changes links must also go stale when the links change by hand.
+    let fingerprint = match live {
+        Some(live) if items.iter().any(Item::is_link) => state::with_links_fingerprint(
+            fingerprint,
+            observed.links.get(&live.id).map_or(&[][..], Vec::as_slice),
+        ),
+        _ => fingerprint,
+    };
     let change = match (live, items.is_empty()) {
         (None, _) => RoomChange::Create,
         (Some(_), true) => RoomChange::Unchanged,

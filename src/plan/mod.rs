@@ -392,6 +392,14 @@ pub struct Item {
 }
 
 impl Item {
+    /// Whether the item changes one of the room's sharing links.
+    pub fn is_link(&self) -> bool {
+        matches!(
+            self.change,
+            Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. }
+        )
+    }
+
     pub fn new(key: impl Into<String>, change: Change) -> Item {
         Item {
             key: key.into(),

@@ -558,3 +558,95 @@ async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
         ]
     );
 }
+
+/// A saved plan that changes a room's links goes stale when a link of that room is changed by
+/// hand after `plan --out`: the room is skipped as stale and no link is written, so a reviewed
+/// plan never overwrites a change nobody reviewed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_link_change_is_stale_when_the_links_changed_by_hand() {
+    let portal = Portal::start().await;
+    let manifest = portal.manifest(PARTNER);
+    let first = run_env(
+        &portal,
+        &["apply", manifest.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let changed = portal.manifest(&PARTNER.replace("access: read", "access: comment"));
+    let saved = portal.dir.join("links-plan.json");
+    let plan = run_env(
+        &portal,
+        &[
+            "plan",
+            changed.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+        Some(PW),
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(plan.stdout.contains("Clients"), "{}", plan.stdout);
+
+    // By hand, in the web UI: the invitation link's use limit changes.
+    let id = room_id(&portal, "Partner Share").await;
+    let rows = portal
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/2.0/files/rooms/{id}/links"),
+            None,
+        )
+        .await;
+    let join = rows["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["sharedLink"]["title"] == "Join us")
+        .unwrap()
+        .clone();
+    portal
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{id}/links"),
+            Some(json!({
+                "linkId": join["sharedLink"]["id"],
+                "access": join["access"],
+                "linkType": 0,
+                "title": "Join us",
+                "maxUseCount": 7,
+            })),
+        )
+        .await;
+    portal.reset_stats().await;
+
+    let report = portal.dir.join("stale-report.json");
+    let run = run_env(
+        &portal,
+        &[
+            "apply",
+            "--plan",
+            saved.to_str().unwrap(),
+            "--auto-approve",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        Some(PW),
+    );
+    // Every room of the plan is stale: exit 1, as for any stale saved plan.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("`Partner Share` changed since the plan was made"));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let link_items: Vec<&Value> = entries(&report)
+        .iter()
+        .filter(|e| e["action"] == "update_link")
+        .collect();
+    assert_eq!(link_items.len(), 1, "{report}");
+    assert_eq!(link_items[0]["status"], "skipped");
+    assert_eq!(link_items[0]["skip_reason"], "stale");
+    assert_eq!(
+        portal.stats().await["routes"]["PUT /api/2.0/files/rooms/{id}/links"],
+        Value::Null
+    );
+    // The external link keeps its reviewed-before access (read = 2).
+    let clients = links_of(&portal, id).await;
+    assert!(clients.contains(&("Clients".to_string(), 2, true)), "{clients:?}");
+}
