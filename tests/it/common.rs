@@ -244,3 +244,13 @@ impl Portal {
         (run, value)
     }
 }
+
+/// The room titled `title` in a sandbox state file (see [`Portal::state`]).
+pub fn state_room<'a>(state: &'a Value, title: &str) -> &'a Value {
+    state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == title)
+        .unwrap_or_else(|| panic!("no room {title}"))
+}

@@ -633,7 +633,10 @@ async fn a_saved_link_change_is_stale_when_the_links_changed_by_hand() {
     );
     // Every room of the plan is stale: exit 1, as for any stale saved plan.
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("`Partner Share` changed since the plan was made"));
+    assert!(
+        run.stderr
+            .contains("`Partner Share` changed since the plan was made")
+    );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let link_items: Vec<&Value> = entries(&report)
         .iter()
@@ -648,5 +651,8 @@ async fn a_saved_link_change_is_stale_when_the_links_changed_by_hand() {
     );
     // The external link keeps its reviewed-before access (read = 2).
     let clients = links_of(&portal, id).await;
-    assert!(clients.contains(&("Clients".to_string(), 2, true)), "{clients:?}");
+    assert!(
+        clients.contains(&("Clients".to_string(), 2, true)),
+        "{clients:?}"
+    );
 }

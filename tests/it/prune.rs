@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::common::Portal;
+use crate::common::state_room as room;
 
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({filters => vec![
@@ -26,15 +27,6 @@ fn managed(titles: &[&str]) -> String {
         m.push_str(&format!("  - title: {t}\n    type: custom\n"));
     }
     m
-}
-
-fn room<'a>(state: &'a Value, title: &str) -> &'a Value {
-    state["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["title"] == title)
-        .unwrap_or_else(|| panic!("no room {title}"))
 }
 
 fn archived(state: &Value, title: &str) -> bool {

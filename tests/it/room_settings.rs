@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::common::Portal;
+use crate::common::state_room as room;
 
 const FIRST: &str = "version: 1
 rooms:
@@ -48,15 +49,6 @@ fn snapshot(name: &str, text: &str) {
     ]}, {
         insta::assert_snapshot!(name, text);
     });
-}
-
-fn room<'a>(state: &'a Value, title: &str) -> &'a Value {
-    state["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["title"] == title)
-        .unwrap_or_else(|| panic!("no room {title}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
