@@ -241,25 +241,8 @@ fn plan_room<'a>(
     if room.state == RoomState::Archived {
         items.push(Item::new(&room.title, Change::Archive));
     }
-    // Stable: link items keep the diff's order (revokes before creates).
-    items.sort_by(|a, b| {
-        let link = |i: &Item| i.action().order() == Action::CreateLink.order();
-        a.action().order().cmp(&b.action().order()).then_with(|| {
-            if link(a) && link(b) {
-                std::cmp::Ordering::Equal
-            } else {
-                a.key.cmp(&b.key)
-            }
-        })
-    });
-    // A saved plan that changes links must also go stale when the links change by hand.
-    let fingerprint = match live {
-        Some(live) if items.iter().any(Item::is_link) => state::with_links_fingerprint(
-            fingerprint,
-            observed.links.get(&live.id).map_or(&[][..], Vec::as_slice),
-        ),
-        _ => fingerprint,
-    };
+    sort_items(&mut items);
+    let fingerprint = with_links(observed, live, &items, fingerprint);
     let change = match (live, items.is_empty()) {
         (None, _) => RoomChange::Create,
         (Some(_), true) => RoomChange::Unchanged,
@@ -278,6 +261,38 @@ fn plan_room<'a>(
             .chain(links.notes)
             .collect(),
     })
+}
+
+/// Puts a room's items in execution order, then by key. Stable: link items keep the
+/// diff's order (revokes before creates).
+fn sort_items(items: &mut [Item]) {
+    items.sort_by(|a, b| {
+        let link = |i: &Item| i.action().order() == Action::CreateLink.order();
+        a.action().order().cmp(&b.action().order()).then_with(|| {
+            if link(a) && link(b) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.key.cmp(&b.key)
+            }
+        })
+    });
+}
+
+/// The room's fingerprint, covering its links too when the plan changes links: a saved
+/// plan that changes links must also go stale when the links change by hand.
+fn with_links(
+    observed: &Observed,
+    live: Option<&ObservedRoom>,
+    items: &[Item],
+    fingerprint: String,
+) -> String {
+    match live {
+        Some(live) if items.iter().any(Item::is_link) => state::with_links_fingerprint(
+            fingerprint,
+            observed.links.get(&live.id).map_or(&[][..], Vec::as_slice),
+        ),
+        _ => fingerprint,
+    }
 }
 
 /// The room-level items: create, or unarchive and settings. `marker` is the manifest's
