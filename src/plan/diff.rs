@@ -243,16 +243,11 @@ fn plan_room<'a>(
     }
     sort_items(&mut items);
     let fingerprint = with_links(observed, live, &items, fingerprint);
-    let change = match (live, items.is_empty()) {
-        (None, _) => RoomChange::Create,
-        (Some(_), true) => RoomChange::Unchanged,
-        (Some(_), false) => RoomChange::Update,
-    };
     Some(RoomPlan {
         title: room.title.clone(),
         room_type: room.room_type,
         room_id: live.map(|r| r.id),
-        change,
+        change: room_change(live, &items),
         fingerprint,
         members_before: count_members(members),
         items,
@@ -261,6 +256,16 @@ fn plan_room<'a>(
             .chain(links.notes)
             .collect(),
     })
+}
+
+/// What happens to the room as a whole: created when it is not on the portal, else updated
+/// when any item is planned.
+fn room_change(live: Option<&ObservedRoom>, items: &[Item]) -> RoomChange {
+    match (live, items.is_empty()) {
+        (None, _) => RoomChange::Create,
+        (Some(_), true) => RoomChange::Unchanged,
+        (Some(_), false) => RoomChange::Update,
+    }
 }
 
 /// Puts a room's items in execution order, then by key. Stable: link items keep the
