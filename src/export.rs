@@ -12,19 +12,12 @@ use crate::links::ObservedLink;
 use crate::manifest::Quota;
 use crate::model::{RoomType, SubjectKind};
 use crate::room_settings::RoomSettings;
-use crate::state::{MemberSubject, Observed, ObservedMember};
+use crate::state::{MemberSubject, Observed, ObservedMember, ObservedRoom};
 
 /// Renders the observed portal as a manifest.
 pub fn manifest(observed: &Observed) -> String {
     let mut out = String::new();
-    out.push_str("# yaml-language-server: $schema=manifest.schema.json\n");
-    out.push_str("# (write the schema next to this file with: docspace-provision schema > manifest.schema.json)\n");
-    let _ = writeln!(
-        out,
-        "# Exported from {} by docspace-provision.",
-        observed.portal
-    );
-    out.push_str("version: 1\n");
+    write_header(&mut out, observed);
     let mut rooms: Vec<_> = observed.rooms.iter().collect();
     rooms.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
     let manageable: Vec<_> = rooms
@@ -37,91 +30,131 @@ pub fn manifest(observed: &Observed) -> String {
         out.push_str("rooms:\n");
     }
     for room in &rooms {
-        let Some(room_type) = room.room_type.filter(|t| RoomType::MANIFEST.contains(t)) else {
+        write_room(&mut out, observed, room);
+    }
+    write_connected_rooms(&mut out, observed);
+    out
+}
+
+/// The schema modeline, where the export came from, and the format version.
+fn write_header(out: &mut String, observed: &Observed) {
+    out.push_str("# yaml-language-server: $schema=manifest.schema.json\n");
+    out.push_str("# (write the schema next to this file with: docspace-provision schema > manifest.schema.json)\n");
+    let _ = writeln!(
+        out,
+        "# Exported from {} by docspace-provision.",
+        observed.portal
+    );
+    out.push_str("version: 1\n");
+}
+
+/// One room as a manifest entry, or as a comment when its type is not managed by this tool.
+fn write_room(out: &mut String, observed: &Observed, room: &ObservedRoom) {
+    let Some(room_type) = room.room_type.filter(|t| RoomType::MANIFEST.contains(t)) else {
+        let _ = writeln!(
+            out,
+            "  # skipped room {} (id {}): its type ({}) is not managed by this tool",
+            quote(&room.title),
+            room.id,
+            room.raw_room_type.unwrap_or_default()
+        );
+        return;
+    };
+    write_room_fields(out, room_type, room);
+    if let Some(links) = observed.links.get(&room.id) {
+        write_links(out, room_type, links);
+    }
+    let members = observed
+        .members
+        .get(&room.id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    write_invitees(out, room_type, members);
+}
+
+/// A managed room's own fields: title, type, id, tags, quota, download, settings, state.
+fn write_room_fields(out: &mut String, room_type: RoomType, room: &ObservedRoom) {
+    let _ = writeln!(out, "  - title: {}", quote(&room.title));
+    let _ = writeln!(out, "    type: {}", room_type.name());
+    let _ = writeln!(out, "    id: {}", room.id);
+    if !room.tags.is_empty() {
+        let tags: Vec<String> = room.tags.iter().map(|t| quote(t)).collect();
+        let _ = writeln!(out, "    tags: [{}]", tags.join(", "));
+    }
+    if room.custom_quota
+        && let Some(q) = room.quota
+    {
+        let _ = writeln!(out, "    quota: {}", quota_text(q));
+    }
+    if room.deny_download == Some(true) {
+        out.push_str("    deny_download: true\n");
+    }
+    settings(out, room_type, &room.settings);
+    if room.archived {
+        out.push_str("    state: archived\n");
+    }
+}
+
+/// A room quota as the manifest writes it: `unlimited` for a negative quota, a whole unit
+/// without the space (`10GB`) where one fits, otherwise plain bytes.
+fn quota_text(q: i64) -> String {
+    match q {
+        q if q < 0 => "unlimited".to_string(),
+        q => match Quota::Bytes(q as u64).human() {
+            h if h.ends_with("bytes") => q.to_string(),
+            h => h.replace(' ', ""),
+        },
+    }
+}
+
+/// A room's members other than the owner as `invitees:`, sorted; a member the manifest
+/// could not express (an access not valid in this room type, a user without an email) is
+/// a comment instead. Nothing is written when only the owner is a member.
+fn write_invitees(out: &mut String, room_type: RoomType, members: &[ObservedMember]) {
+    let mut rows: Vec<&ObservedMember> = members.iter().filter(|m| !m.is_owner).collect();
+    rows.sort_by_key(|a| sort_key(a));
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("    invitees:\n");
+    for m in rows {
+        let kind = match m.subject {
+            MemberSubject::User(_) => SubjectKind::User,
+            MemberSubject::Group(_) => SubjectKind::Group,
+        };
+        let Some(access) = m.access.filter(|a| room_type.allows(*a, kind)) else {
             let _ = writeln!(
                 out,
-                "  # skipped room {} (id {}): its type ({}) is not managed by this tool",
-                quote(&room.title),
-                room.id,
-                room.raw_room_type.unwrap_or_default()
+                "      # skipped {} (access {} is not valid for it in a {} room)",
+                quote(m.label()),
+                m.raw_access,
+                room_type
             );
             continue;
         };
-        let _ = writeln!(out, "  - title: {}", quote(&room.title));
-        let _ = writeln!(out, "    type: {}", room_type.name());
-        let _ = writeln!(out, "    id: {}", room.id);
-        if !room.tags.is_empty() {
-            let tags: Vec<String> = room.tags.iter().map(|t| quote(t)).collect();
-            let _ = writeln!(out, "    tags: [{}]", tags.join(", "));
-        }
-        if room.custom_quota
-            && let Some(q) = room.quota
-        {
-            let quota = match q {
-                q if q < 0 => "unlimited".to_string(),
-                q => match Quota::Bytes(q as u64).human() {
-                    h if h.ends_with("bytes") => q.to_string(),
-                    h => h.replace(' ', ""),
-                },
-            };
-            let _ = writeln!(out, "    quota: {quota}");
-        }
-        if room.deny_download == Some(true) {
-            out.push_str("    deny_download: true\n");
-        }
-        settings(&mut out, room_type, &room.settings);
-        if room.archived {
-            out.push_str("    state: archived\n");
-        }
-        if let Some(links) = observed.links.get(&room.id) {
-            write_links(&mut out, room_type, links);
-        }
-        let members = observed
-            .members
-            .get(&room.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut rows: Vec<&ObservedMember> = members.iter().filter(|m| !m.is_owner).collect();
-        rows.sort_by_key(|a| sort_key(a));
-        if rows.is_empty() {
-            continue;
-        }
-        out.push_str("    invitees:\n");
-        for m in rows {
-            let kind = match m.subject {
-                MemberSubject::User(_) => SubjectKind::User,
-                MemberSubject::Group(_) => SubjectKind::Group,
-            };
-            let Some(access) = m.access.filter(|a| room_type.allows(*a, kind)) else {
-                let _ = writeln!(
-                    out,
-                    "      # skipped {} (access {} is not valid for it in a {} room)",
-                    quote(m.label()),
-                    m.raw_access,
-                    room_type
-                );
-                continue;
-            };
-            match &m.subject {
-                MemberSubject::User(u) => {
-                    if u.email.is_empty() {
-                        let _ = writeln!(out, "      # skipped user {} (no email address)", u.id);
-                        continue;
-                    }
-                    let comment = if u.pending {
-                        "  # pending invitation (not registered yet)"
-                    } else {
-                        ""
-                    };
-                    let _ = writeln!(out, "      - email: {}{comment}", quote(&u.email));
+        match &m.subject {
+            MemberSubject::User(u) => {
+                if u.email.is_empty() {
+                    let _ = writeln!(out, "      # skipped user {} (no email address)", u.id);
+                    continue;
                 }
-                MemberSubject::Group(g) => {
-                    let _ = writeln!(out, "      - group: {}", quote(&g.name));
-                }
+                let comment = if u.pending {
+                    "  # pending invitation (not registered yet)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "      - email: {}{comment}", quote(&u.email));
             }
-            let _ = writeln!(out, "        access: {}", access.name());
+            MemberSubject::Group(g) => {
+                let _ = writeln!(out, "      - group: {}", quote(&g.name));
+            }
         }
+        let _ = writeln!(out, "        access: {}", access.name());
     }
+}
+
+/// Rooms in connected storage, as comments sorted by title (then id).
+fn write_connected_rooms(out: &mut String, observed: &Observed) {
     let mut connected: Vec<_> = observed.connected_rooms.iter().collect();
     connected.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
     for room in connected {
@@ -138,7 +171,6 @@ pub fn manifest(observed: &Observed) -> String {
                 .unwrap_or_default()
         );
     }
-    out
 }
 
 /// A room's sharing links as `links:` (docs/docspace-api.md, "Sharing links"), by title.

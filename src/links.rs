@@ -376,32 +376,14 @@ pub fn diff(
     exact: bool,
 ) -> LinkDiff {
     let mut out = LinkDiff::default();
-    let mut live_by_title: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, l) in live.iter().enumerate() {
-        live_by_title
-            .entry(title_key(&l.title))
-            .or_default()
-            .push(i);
-    }
+    let live_by_title = index_by_title(live);
     let mut matched: BTreeSet<usize> = BTreeSet::new();
-    let mut revokes = Vec::new();
-    let mut updates = Vec::new();
-    let mut creates = Vec::new();
+    let mut planned = Planned::default();
     let mut unmatched_wanted = Vec::new();
 
     for want in desired {
-        if let Some(p) = &want.password
-            && p.digest.is_none()
-            && want.access != Access::None
-        {
-            out.problems.push(problem(
-                want,
-                format!("the password variable {} is not set (or empty)", p.env_name),
-                format!(
-                    "set {} in the environment of plan and apply; the password is read from it and never written anywhere",
-                    p.env_name
-                ),
-            ));
+        if let Some(missing) = missing_password(want) {
+            out.problems.push(missing);
             continue;
         }
         match live_by_title
@@ -409,32 +391,8 @@ pub fn diff(
             .map(Vec::as_slice)
         {
             Some([one]) => {
-                let l = &live[*one];
                 matched.insert(*one);
-                if want.access == Access::None {
-                    if l.primary {
-                        out.notes.push(LinkNote::PrimaryNotRevoked {
-                            title: l.title.clone(),
-                        });
-                    } else {
-                        revokes.push(revoke(l));
-                    }
-                } else if l.kind == want.kind {
-                    push_update(room_type, want, l, &mut updates, &mut out.problems);
-                } else if l.primary {
-                    out.problems.push(problem(
-                        want,
-                        format!(
-                            "the room's primary link is called \"{}\" and is an external link; the server keeps it, so a {} link cannot take its title",
-                            l.title, want.kind
-                        ),
-                        "give the link another title".into(),
-                    ));
-                } else {
-                    // The server keeps a link's kind whatever a request says: replace it.
-                    revokes.push(revoke(l));
-                    creates.push(LinkChange::Create { link: want.clone() });
-                }
+                plan_namesake(room_type, want, &live[*one], &mut planned, &mut out);
             }
             Some(several) => {
                 matched.extend(several.iter().copied());
@@ -454,9 +412,116 @@ pub fn diff(
         }
     }
 
-    // A wanted link without a live namesake: take over the only link of its kind where the
-    // server allows no second one, else create it.
-    for want in unmatched_wanted {
+    plan_takeovers(
+        room_type,
+        &unmatched_wanted,
+        live,
+        &mut matched,
+        &mut planned,
+        &mut out,
+    );
+    if exact {
+        plan_unnamed(live, &matched, &mut planned, &mut out);
+    }
+
+    check_limits(
+        room_type,
+        live,
+        &planned.revokes,
+        &planned.creates,
+        &mut out.problems,
+    );
+    out.changes.extend(planned.revokes);
+    out.changes.extend(planned.updates);
+    out.changes.extend(planned.creates);
+    out
+}
+
+/// The link changes planned for one room so far, kept by kind because [`diff`] lists them
+/// in this order: revokes, then updates, then creates.
+#[derive(Default)]
+struct Planned {
+    revokes: Vec<LinkChange>,
+    updates: Vec<LinkChange>,
+    creates: Vec<LinkChange>,
+}
+
+/// The positions of the live links under each title key (several when titles collide).
+fn index_by_title(live: &[ObservedLink]) -> BTreeMap<String, Vec<usize>> {
+    let mut live_by_title: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, l) in live.iter().enumerate() {
+        live_by_title
+            .entry(title_key(&l.title))
+            .or_default()
+            .push(i);
+    }
+    live_by_title
+}
+
+/// The problem of a wanted link whose password variable is unset or empty, if it is one.
+fn missing_password(want: &ResolvedLink) -> Option<LinkProblem> {
+    let p = want.password.as_ref()?;
+    if p.digest.is_some() || want.access == Access::None {
+        return None;
+    }
+    Some(problem(
+        want,
+        format!("the password variable {} is not set (or empty)", p.env_name),
+        format!(
+            "set {} in the environment of plan and apply; the password is read from it and never written anywhere",
+            p.env_name
+        ),
+    ))
+}
+
+/// Plans a wanted link against its one live namesake: revoke it (`access: none`), update it,
+/// or replace it when the kinds differ; the primary link is never revoked or replaced.
+fn plan_namesake(
+    room_type: RoomType,
+    want: &ResolvedLink,
+    l: &ObservedLink,
+    planned: &mut Planned,
+    out: &mut LinkDiff,
+) {
+    if want.access == Access::None {
+        if l.primary {
+            out.notes.push(LinkNote::PrimaryNotRevoked {
+                title: l.title.clone(),
+            });
+        } else {
+            planned.revokes.push(revoke(l));
+        }
+    } else if l.kind == want.kind {
+        push_update(room_type, want, l, &mut planned.updates, &mut out.problems);
+    } else if l.primary {
+        out.problems.push(problem(
+            want,
+            format!(
+                "the room's primary link is called \"{}\" and is an external link; the server keeps it, so a {} link cannot take its title",
+                l.title, want.kind
+            ),
+            "give the link another title".into(),
+        ));
+    } else {
+        // The server keeps a link's kind whatever a request says: replace it.
+        planned.revokes.push(revoke(l));
+        planned
+            .creates
+            .push(LinkChange::Create { link: want.clone() });
+    }
+}
+
+/// A wanted link without a live namesake: take over the only link of its kind where the
+/// server allows no second one, else create it.
+fn plan_takeovers(
+    room_type: RoomType,
+    unmatched_wanted: &[&ResolvedLink],
+    live: &[ObservedLink],
+    matched: &mut BTreeSet<usize>,
+    planned: &mut Planned,
+    out: &mut LinkDiff,
+) {
+    for want in unmatched_wanted.iter().copied() {
         let takeover = live.iter().enumerate().position(|(i, l)| {
             !matched.contains(&i)
                 && l.kind == want.kind
@@ -466,14 +531,31 @@ pub fn diff(
         match takeover {
             Some(i) => {
                 matched.insert(i);
-                push_update(room_type, want, &live[i], &mut updates, &mut out.problems);
+                push_update(
+                    room_type,
+                    want,
+                    &live[i],
+                    &mut planned.updates,
+                    &mut out.problems,
+                );
             }
-            None => creates.push(LinkChange::Create { link: want.clone() }),
+            None => planned
+                .creates
+                .push(LinkChange::Create { link: want.clone() }),
         }
     }
+}
 
+/// Under `exact`, revokes the live links the manifest does not name; a primary link is
+/// kept, with a note.
+fn plan_unnamed(
+    live: &[ObservedLink],
+    matched: &BTreeSet<usize>,
+    planned: &mut Planned,
+    out: &mut LinkDiff,
+) {
     for (i, l) in live.iter().enumerate() {
-        if matched.contains(&i) || !exact {
+        if matched.contains(&i) {
             continue;
         }
         if l.primary {
@@ -481,15 +563,9 @@ pub fn diff(
                 title: l.title.clone(),
             });
         } else {
-            revokes.push(revoke(l));
+            planned.revokes.push(revoke(l));
         }
     }
-
-    check_limits(room_type, live, &revokes, &creates, &mut out.problems);
-    out.changes.extend(revokes);
-    out.changes.extend(updates);
-    out.changes.extend(creates);
-    out
 }
 
 fn problem(want: &ResolvedLink, message: String, help: String) -> LinkProblem {
@@ -516,6 +592,28 @@ fn push_update(
     updates: &mut Vec<LinkChange>,
     problems: &mut Vec<LinkProblem>,
 ) {
+    match update_fields(room_type, want, l) {
+        Ok((changes, password)) => {
+            if !changes.is_empty() || password != PasswordChange::Unchanged {
+                updates.push(LinkChange::Update {
+                    link_id: l.id.clone(),
+                    link: want.clone(),
+                    changes,
+                    password,
+                });
+            }
+        }
+        Err(p) => problems.push(p),
+    }
+}
+
+/// The field changes and the password change that turn `l` into `want`, or the first
+/// difference the server would not carry out.
+fn update_fields(
+    room_type: RoomType,
+    want: &ResolvedLink,
+    l: &ObservedLink,
+) -> Result<(Vec<FieldChange>, PasswordChange), LinkProblem> {
     let mut changes = Vec::new();
     if l.title != want.title {
         changes.push(FieldChange::Title {
@@ -529,94 +627,112 @@ fn push_update(
             to: want.access,
         });
     }
-    // Compared to the second: the server stores finer, the manifest says less.
-    if l.expires.map(|d| d.timestamp()) != want.expires.map(|d| d.timestamp()) {
-        if l.primary && want.expires.is_some() {
-            problems.push(problem(
-                want,
-                "the room's primary link cannot expire".into(),
-                "remove `expires` from this link: DocSpace keeps the primary link of public and form-filling rooms without an expiry".into(),
-            ));
-            return;
-        }
-        // The server keeps an external link's expiry in a form-filling room as it is
-        // (docs/docspace-api.md, "Sharing links"): planning it would repeat on every run.
-        if room_type == RoomType::FormFilling && want.kind == LinkKind::External {
-            problems.push(problem(
-                want,
-                "the server does not change the expiry of an existing link in a form-filling room".into(),
-                "write the link's current expiry, or revoke the link in DocSpace and let apply make it anew".into(),
-            ));
-            return;
-        }
-        changes.push(FieldChange::Expires {
-            from: l.expires,
-            to: want.expires,
-        });
-    }
-    let mut password = PasswordChange::Unchanged;
-    match want.kind {
-        LinkKind::External => {
-            if l.internal != want.internal {
-                if room_type == RoomType::Public {
-                    problems.push(problem(
-                        want,
-                        format!(
-                            "the server keeps `internal` of an existing public-room link as it is (here {})",
-                            l.internal
-                        ),
-                        "write the link's current `internal`, or revoke the link in DocSpace and let apply make it anew".into(),
-                    ));
-                    return;
-                }
-                changes.push(FieldChange::Internal {
-                    from: l.internal,
-                    to: want.internal,
-                });
-            }
-            if l.deny_download != want.deny_download {
-                changes.push(FieldChange::DenyDownload {
-                    from: l.deny_download,
-                    to: want.deny_download,
-                });
-            }
-            password = match (&want.password, &l.password_digest) {
-                (None, None) => PasswordChange::Unchanged,
-                (Some(_), None) => PasswordChange::Set,
-                (None, Some(_)) => PasswordChange::Remove,
-                (Some(p), Some(live)) if p.digest.as_ref() == Some(live) => {
-                    PasswordChange::Unchanged
-                }
-                (Some(_), Some(_)) => PasswordChange::Change,
-            };
-        }
+    changes.extend(expiry_change(room_type, want, l)?);
+    let password = match want.kind {
+        LinkKind::External => external_changes(room_type, want, l, &mut changes)?,
         LinkKind::Invitation => {
-            if l.max_uses != want.max_uses {
-                if let (Some(max), Some(used)) = (want.max_uses, l.uses)
-                    && max < used
-                {
-                    problems.push(problem(
-                        want,
-                        format!("`max_uses: {max}` is below the {used} times the link was already used"),
-                        format!("DocSpace refuses a use limit below the use count; write `max_uses: {used}` or more, or leave it out"),
-                    ));
-                    return;
-                }
-                changes.push(FieldChange::MaxUses {
-                    from: l.max_uses,
-                    to: want.max_uses,
-                });
-            }
+            changes.extend(max_uses_change(want, l)?);
+            PasswordChange::Unchanged
         }
+    };
+    Ok((changes, password))
+}
+
+/// The expiry change, if the expiry differs and the server would change it.
+fn expiry_change(
+    room_type: RoomType,
+    want: &ResolvedLink,
+    l: &ObservedLink,
+) -> Result<Option<FieldChange>, LinkProblem> {
+    // Compared to the second: the server stores finer, the manifest says less.
+    if l.expires.map(|d| d.timestamp()) == want.expires.map(|d| d.timestamp()) {
+        return Ok(None);
     }
-    if !changes.is_empty() || password != PasswordChange::Unchanged {
-        updates.push(LinkChange::Update {
-            link_id: l.id.clone(),
-            link: want.clone(),
-            changes,
-            password,
+    if l.primary && want.expires.is_some() {
+        return Err(problem(
+            want,
+            "the room's primary link cannot expire".into(),
+            "remove `expires` from this link: DocSpace keeps the primary link of public and form-filling rooms without an expiry".into(),
+        ));
+    }
+    // The server keeps an external link's expiry in a form-filling room as it is
+    // (docs/docspace-api.md, "Sharing links"): planning it would repeat on every run.
+    if room_type == RoomType::FormFilling && want.kind == LinkKind::External {
+        return Err(problem(
+            want,
+            "the server does not change the expiry of an existing link in a form-filling room".into(),
+            "write the link's current expiry, or revoke the link in DocSpace and let apply make it anew".into(),
+        ));
+    }
+    Ok(Some(FieldChange::Expires {
+        from: l.expires,
+        to: want.expires,
+    }))
+}
+
+/// An external link's `internal` and `deny_download` changes (added to `changes`), and
+/// its password change.
+fn external_changes(
+    room_type: RoomType,
+    want: &ResolvedLink,
+    l: &ObservedLink,
+    changes: &mut Vec<FieldChange>,
+) -> Result<PasswordChange, LinkProblem> {
+    if l.internal != want.internal {
+        if room_type == RoomType::Public {
+            return Err(problem(
+                want,
+                format!(
+                    "the server keeps `internal` of an existing public-room link as it is (here {})",
+                    l.internal
+                ),
+                "write the link's current `internal`, or revoke the link in DocSpace and let apply make it anew".into(),
+            ));
+        }
+        changes.push(FieldChange::Internal {
+            from: l.internal,
+            to: want.internal,
         });
     }
+    if l.deny_download != want.deny_download {
+        changes.push(FieldChange::DenyDownload {
+            from: l.deny_download,
+            to: want.deny_download,
+        });
+    }
+    Ok(match (&want.password, &l.password_digest) {
+        (None, None) => PasswordChange::Unchanged,
+        (Some(_), None) => PasswordChange::Set,
+        (None, Some(_)) => PasswordChange::Remove,
+        (Some(p), Some(live)) if p.digest.as_ref() == Some(live) => PasswordChange::Unchanged,
+        (Some(_), Some(_)) => PasswordChange::Change,
+    })
+}
+
+/// An invitation link's use-limit change, if it differs; a limit below the use count is
+/// refused by the server.
+fn max_uses_change(
+    want: &ResolvedLink,
+    l: &ObservedLink,
+) -> Result<Option<FieldChange>, LinkProblem> {
+    if l.max_uses == want.max_uses {
+        return Ok(None);
+    }
+    if let (Some(max), Some(used)) = (want.max_uses, l.uses)
+        && max < used
+    {
+        return Err(problem(
+            want,
+            format!("`max_uses: {max}` is below the {used} times the link was already used"),
+            format!(
+                "DocSpace refuses a use limit below the use count; write `max_uses: {used}` or more, or leave it out"
+            ),
+        ));
+    }
+    Ok(Some(FieldChange::MaxUses {
+        from: l.max_uses,
+        to: want.max_uses,
+    }))
 }
 
 /// The server's link count limits after the planned revokes and creates, counting the live

@@ -173,37 +173,11 @@ fn no_manifest_in(dir: &std::path::Path, skipped: usize) -> Problem {
 fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
     let lower = err.message.to_lowercase();
     let (code, message, help) = if lower.contains("duplicate") {
-        // The parser's text names its own option ("set DuplicateKeyPolicy..."): keep the key only.
-        let key = err
-            .message
-            .split_once(':')
-            .map(|(_, rest)| rest.split(',').next().unwrap_or(rest).trim().to_string())
-            .unwrap_or_default();
-        (
-            "yaml::duplicate_key",
-            if key.is_empty() {
-                "duplicate key".to_string()
-            } else {
-                format!("duplicate key `{key}`")
-            },
-            Some(
-                "each key may appear once in a mapping; remove or merge the repeated key"
-                    .to_string(),
-            ),
-        )
+        duplicate_key(&err)
     } else if lower.contains("unknown anchor") || lower.contains("undefined alias") {
         // Checked before the budget branch below: the parser's text mentions "alias" here
         // too, and "expands to too many values" sent users hunting for a bomb.
-        let alias = err
-            .span
-            .and_then(|s| alias_at(&file.text, s.offset))
-            .map(|a| format!(" `*{a}`"))
-            .unwrap_or_default();
-        (
-            "yaml::undefined_alias",
-            format!("the alias{alias} refers to an anchor that is not defined"),
-            Some("define the anchor first (`&name` before a value, above this line), or write the value itself".to_string()),
-        )
+        undefined_alias(file, &err)
     } else if lower.contains("documents") {
         // The budget allows one document per file (`max_documents: 1`).
         (
@@ -216,18 +190,7 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
         || lower.contains("depth")
         || lower.contains("nesting")
     {
-        let what = if lower.contains("depth") || lower.contains("nesting") {
-            "it is nested more than 32 levels deep"
-        } else if lower.contains("anchor") || lower.contains("alias") {
-            "its anchors and aliases expand to too many values"
-        } else {
-            "it has too many values"
-        };
-        (
-            "yaml::too_complex",
-            format!("the manifest is refused as unsafe to read: {what}"),
-            Some("manifests are plain lists of rooms; anchors and aliases that expand to huge documents, and nesting deeper than 32 levels, are refused".to_string()),
-        )
+        too_complex(&lower)
     } else if let Some(tab) = indentation_tab(file, &err, &lower) {
         // The parser notices a tab only when it reads past it, often at the end of the line
         // before; point at the tab itself.
@@ -244,6 +207,70 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
             None,
         )
     };
+    locate_parse_problem(file, &err, code, message, help)
+}
+
+/// A diagnostic's code, message and help line, before it is located.
+type Explained = (&'static str, String, Option<String>);
+
+/// A key repeated in one mapping, named without the parser's advice about its own options.
+fn duplicate_key(err: &yaml::ParseError) -> Explained {
+    // The parser's text names its own option ("set DuplicateKeyPolicy..."): keep the key only.
+    let key = err
+        .message
+        .split_once(':')
+        .map(|(_, rest)| rest.split(',').next().unwrap_or(rest).trim().to_string())
+        .unwrap_or_default();
+    (
+        "yaml::duplicate_key",
+        if key.is_empty() {
+            "duplicate key".to_string()
+        } else {
+            format!("duplicate key `{key}`")
+        },
+        Some("each key may appear once in a mapping; remove or merge the repeated key".to_string()),
+    )
+}
+
+/// An alias whose anchor is not defined, named when the source shows it.
+fn undefined_alias(file: &SourceFile, err: &yaml::ParseError) -> Explained {
+    let alias = err
+        .span
+        .and_then(|s| alias_at(&file.text, s.offset))
+        .map(|a| format!(" `*{a}`"))
+        .unwrap_or_default();
+    (
+        "yaml::undefined_alias",
+        format!("the alias{alias} refers to an anchor that is not defined"),
+        Some("define the anchor first (`&name` before a value, above this line), or write the value itself".to_string()),
+    )
+}
+
+/// A document refused by the reading budget, saying which limit it crossed.
+fn too_complex(lower: &str) -> Explained {
+    let what = if lower.contains("depth") || lower.contains("nesting") {
+        "it is nested more than 32 levels deep"
+    } else if lower.contains("anchor") || lower.contains("alias") {
+        "its anchors and aliases expand to too many values"
+    } else {
+        "it has too many values"
+    };
+    (
+        "yaml::too_complex",
+        format!("the manifest is refused as unsafe to read: {what}"),
+        Some("manifests are plain lists of rooms; anchors and aliases that expand to huge documents, and nesting deeper than 32 levels, are refused".to_string()),
+    )
+}
+
+/// The diagnostic at the parser's span, clamped to the file; without a span, the message
+/// names the file instead.
+fn locate_parse_problem(
+    file: &SourceFile,
+    err: &yaml::ParseError,
+    code: &'static str,
+    message: String,
+    help: Option<String>,
+) -> Problem {
     let mut p = Problem::error(code, message);
     if let Some(span) = err.span {
         let span = yaml::Span {

@@ -241,7 +241,36 @@ fn plan_room<'a>(
     if room.state == RoomState::Archived {
         items.push(Item::new(&room.title, Change::Archive));
     }
-    // Stable: link items keep the diff's order (revokes before creates).
+    sort_items(&mut items);
+    let fingerprint = with_links(observed, live, &items, fingerprint);
+    Some(RoomPlan {
+        title: room.title.clone(),
+        room_type: room.room_type,
+        room_id: live.map(|r| r.id),
+        change: room_change(live, &items),
+        fingerprint,
+        members_before: count_members(members),
+        items,
+        notes: room_notes(observed, room, live, index)
+            .into_iter()
+            .chain(links.notes)
+            .collect(),
+    })
+}
+
+/// What happens to the room as a whole: created when it is not on the portal, else updated
+/// when any item is planned.
+fn room_change(live: Option<&ObservedRoom>, items: &[Item]) -> RoomChange {
+    match (live, items.is_empty()) {
+        (None, _) => RoomChange::Create,
+        (Some(_), true) => RoomChange::Unchanged,
+        (Some(_), false) => RoomChange::Update,
+    }
+}
+
+/// Puts a room's items in execution order, then by key. Stable: link items keep the
+/// diff's order (revokes before creates).
+fn sort_items(items: &mut [Item]) {
     items.sort_by(|a, b| {
         let link = |i: &Item| i.action().order() == Action::CreateLink.order();
         a.action().order().cmp(&b.action().order()).then_with(|| {
@@ -252,32 +281,23 @@ fn plan_room<'a>(
             }
         })
     });
-    // A saved plan that changes links must also go stale when the links change by hand.
-    let fingerprint = match live {
+}
+
+/// The room's fingerprint, covering its links too when the plan changes links: a saved
+/// plan that changes links must also go stale when the links change by hand.
+fn with_links(
+    observed: &Observed,
+    live: Option<&ObservedRoom>,
+    items: &[Item],
+    fingerprint: String,
+) -> String {
+    match live {
         Some(live) if items.iter().any(Item::is_link) => state::with_links_fingerprint(
             fingerprint,
             observed.links.get(&live.id).map_or(&[][..], Vec::as_slice),
         ),
         _ => fingerprint,
-    };
-    let change = match (live, items.is_empty()) {
-        (None, _) => RoomChange::Create,
-        (Some(_), true) => RoomChange::Unchanged,
-        (Some(_), false) => RoomChange::Update,
-    };
-    Some(RoomPlan {
-        title: room.title.clone(),
-        room_type: room.room_type,
-        room_id: live.map(|r| r.id),
-        change,
-        fingerprint,
-        members_before: count_members(members),
-        items,
-        notes: room_notes(observed, room, live, index)
-            .into_iter()
-            .chain(links.notes)
-            .collect(),
-    })
+    }
 }
 
 /// The room-level items: create, or unarchive and settings. `marker` is the manifest's

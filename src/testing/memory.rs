@@ -677,83 +677,110 @@ impl MemoryPortal {
         };
         for inv in ordered {
             let holder = match (&inv.email, &inv.id) {
-                (Some(email), _) => {
-                    // Removal by email does nothing.
-                    if inv.access == 0 {
-                        continue;
-                    }
-                    let lower = email.trim().to_lowercase();
-                    // Every email is validated as a guest, whoever owns the address.
-                    if s.faults.refused_emails.contains(&lower)
-                        || !room_roles(room_type, false).is_some_and(|r| r.contains(&inv.access))
-                        || !user_type_allows(UserType::Guest, room_type, inv.access)
-                    {
-                        return Err(role_refused());
-                    }
-                    if s.faults.dropped_invitees.contains(&lower) {
-                        continue;
-                    }
-                    let id = match s.person_by_email(&lower) {
-                        Some(p) => p.id.clone(),
-                        None => {
-                            let id = s.fresh_id("u");
-                            s.people.push(Person {
-                                id: id.clone(),
-                                email: email.trim().to_string(),
-                                user_type: UserType::Guest,
-                                pending: true,
-                                terminated: false,
-                            });
-                            id
-                        }
-                    };
-                    Holder::User(id)
-                }
-                (None, Some(id)) => {
-                    let (holder, user_type) = if let Some(p) = s.person(id) {
-                        if p.terminated {
-                            continue;
-                        }
-                        (Holder::User(id.clone()), Some(p.user_type))
-                    } else if s.group(id).is_some() {
-                        (Holder::Group(id.clone()), None)
-                    } else {
-                        // An id the caller cannot see is dropped without a word.
-                        continue;
-                    };
-                    let group = user_type.is_none();
-                    if !room_roles(room_type, group).is_some_and(|r| r.contains(&inv.access))
-                        || user_type.is_some_and(|t| !user_type_allows(t, room_type, inv.access))
-                    {
-                        return Err(role_refused());
-                    }
-                    if s.faults.dropped_invitees.contains(id) {
-                        continue;
-                    }
-                    holder
-                }
+                (Some(email), _) => s.email_holder(room_type, inv, email),
+                (None, Some(id)) => s.id_holder(room_type, inv, id),
                 (None, None) => {
                     return Err(ApiError::from_status(400, "PUT", path)
                         .with_message("an invitation needs an id or an email"));
                 }
             };
+            let Some(holder) = holder.map_err(|RoleRefused| role_refused())? else {
+                continue;
+            };
             if holder == Holder::User(owner.clone()) {
                 continue;
             }
             let room = s.rooms.get_mut(&room_id).expect("checked above");
-            let at = room.members.iter().position(|(h, _)| *h == holder);
-            match (at, inv.access) {
-                (Some(n), 0) => {
-                    room.members.remove(n);
-                }
-                (None, 0) => {}
-                (Some(n), access) => room.members[n].1 = access,
-                (None, access) => room.members.push((holder, access)),
-            }
+            room.set_share(holder, inv.access);
         }
-        let room = s.rooms.get(&room_id).expect("checked above");
-        // The current shares of the ids sent; email entries are not answered for.
-        let members = request
+        Ok(ShareResponse {
+            members: s.share_answer(room_id, request),
+            warning: None,
+            error: 0,
+        })
+    }
+}
+
+/// The share call refused an entry's role for its holder: the whole call fails.
+struct RoleRefused;
+
+impl PortalState {
+    /// The holder an email entry shares with (an existing person, or a new pending guest),
+    /// or `None` when the server drops the entry.
+    fn email_holder(
+        &mut self,
+        room_type: i64,
+        inv: &Invitation,
+        email: &str,
+    ) -> Result<Option<Holder>, RoleRefused> {
+        // Removal by email does nothing.
+        if inv.access == 0 {
+            return Ok(None);
+        }
+        let lower = email.trim().to_lowercase();
+        // Every email is validated as a guest, whoever owns the address.
+        if self.faults.refused_emails.contains(&lower)
+            || !room_roles(room_type, false).is_some_and(|r| r.contains(&inv.access))
+            || !user_type_allows(UserType::Guest, room_type, inv.access)
+        {
+            return Err(RoleRefused);
+        }
+        if self.faults.dropped_invitees.contains(&lower) {
+            return Ok(None);
+        }
+        let id = match self.person_by_email(&lower) {
+            Some(p) => p.id.clone(),
+            None => {
+                let id = self.fresh_id("u");
+                self.people.push(Person {
+                    id: id.clone(),
+                    email: email.trim().to_string(),
+                    user_type: UserType::Guest,
+                    pending: true,
+                    terminated: false,
+                });
+                id
+            }
+        };
+        Ok(Some(Holder::User(id)))
+    }
+
+    /// The holder an id entry shares with (a person or a group), or `None` when the server
+    /// drops the entry (a terminated user, an id the caller cannot see, a dropped invitee).
+    fn id_holder(
+        &self,
+        room_type: i64,
+        inv: &Invitation,
+        id: &str,
+    ) -> Result<Option<Holder>, RoleRefused> {
+        let (holder, user_type) = if let Some(p) = self.person(id) {
+            if p.terminated {
+                return Ok(None);
+            }
+            (Holder::User(id.to_string()), Some(p.user_type))
+        } else if self.group(id).is_some() {
+            (Holder::Group(id.to_string()), None)
+        } else {
+            // An id the caller cannot see is dropped without a word.
+            return Ok(None);
+        };
+        let group = user_type.is_none();
+        if !room_roles(room_type, group).is_some_and(|r| r.contains(&inv.access))
+            || user_type.is_some_and(|t| !user_type_allows(t, room_type, inv.access))
+        {
+            return Err(RoleRefused);
+        }
+        if self.faults.dropped_invitees.contains(id) {
+            return Ok(None);
+        }
+        Ok(Some(holder))
+    }
+
+    /// The share call's answer: the current shares of the ids sent; email entries are not
+    /// answered for.
+    fn share_answer(&self, room_id: i64, request: &ShareRequest) -> Vec<ShareDto> {
+        let room = self.rooms.get(&room_id).expect("checked above");
+        request
             .invitations
             .iter()
             .filter_map(|i| i.id.as_ref())
@@ -761,14 +788,24 @@ impl MemoryPortal {
                 room.members
                     .iter()
                     .find(|(h, _)| matches!(h, Holder::User(x) | Holder::Group(x) if x == id))
-                    .and_then(|(h, a)| s.share_row(h, *a, room))
+                    .and_then(|(h, a)| self.share_row(h, *a, room))
             })
-            .collect();
-        Ok(ShareResponse {
-            members,
-            warning: None,
-            error: 0,
-        })
+            .collect()
+    }
+}
+
+impl Room {
+    /// Gives `holder` the role `access` in the room; 0 removes them.
+    fn set_share(&mut self, holder: Holder, access: i64) {
+        let at = self.members.iter().position(|(h, _)| *h == holder);
+        match (at, access) {
+            (Some(n), 0) => {
+                self.members.remove(n);
+            }
+            (None, 0) => {}
+            (Some(n), access) => self.members[n].1 = access,
+            (None, access) => self.members.push((holder, access)),
+        }
     }
 }
 
