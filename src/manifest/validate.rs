@@ -2498,7 +2498,7 @@ rooms:
         access: read
         expires: 2020-01-31
   - title: Pub
-    type: public
+    type: custom
     color: 123456
     links:
       - title: ' Press '
