@@ -448,7 +448,15 @@ rooms:
     );
     let apply = run_env(
         &portal,
-        &["apply", manifest.to_str().unwrap(), "--auto-approve"],
+        // One room at a time, so that the room ids in the snapshot do not depend on which
+        // concurrent create the sandbox answered first.
+        &[
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ],
         Some(PW),
     );
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
