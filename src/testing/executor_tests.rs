@@ -75,7 +75,9 @@ async fn plan_for(portal: &MemoryPortal, desired: &Desired) -> (Plan, HashSet<i6
     (plan, known)
 }
 
-async fn run(
+/// Runs `plan` on `portal` with the executor's default options but for the removal guard
+/// and the interruption flag.
+pub(super) async fn run(
     portal: &MemoryPortal,
     plan: &Plan,
     known: &HashSet<i64>,

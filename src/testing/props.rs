@@ -13,12 +13,10 @@
 //! planner never refuses them: what is tested is the diff and the executor, not validation.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::AtomicBool;
 
 use proptest::prelude::*;
 
 use super::memory::{Holder, ME, ME_EMAIL, MemoryPortal, PortalState};
-use crate::apply::{self, Options};
 use crate::manifest::{
     Defaults, Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Quota, RoomState,
     SourceFile, Subject,
@@ -408,19 +406,7 @@ async fn plan_once(portal: &MemoryPortal, desired: &Desired) -> (Plan, HashSet<i
 }
 
 async fn apply_all(portal: &MemoryPortal, plan: &Plan, known: &HashSet<i64>) -> Vec<Entry> {
-    let options = Options {
-        allow_removals: true,
-        ..Options::default()
-    };
-    apply::execute(
-        portal,
-        plan,
-        known,
-        &options,
-        &AtomicBool::new(false),
-        &|_| {},
-    )
-    .await
+    super::executor_tests::run(portal, plan, known, true, false).await
 }
 
 /// The ids of the members each live room's plan removes, by room id.
