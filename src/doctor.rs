@@ -995,16 +995,19 @@ impl<'a> Doctor<'a> {
         check
     }
 
+    /// Archives the scratch room and waits for the background operation to move it.
+    async fn archive_and_wait(&self, room: i64) -> Result<(), ApiError> {
+        let op = self.client.archive_room(room).await?;
+        self.client
+            .wait_room_state(room, Some(&op), true, OPERATION_TIMEOUT)
+            .await
+            .map(|_| ())
+    }
+
     async fn archive(&mut self, room: i64) -> Check {
         let id = "archive";
         let expected = "the room moves to the Archive and back through background operations";
-        let archived = async {
-            let op = self.client.archive_room(room).await?;
-            self.client
-                .wait_room_state(room, Some(&op), true, OPERATION_TIMEOUT)
-                .await
-        }
-        .await;
+        let archived = self.archive_and_wait(room).await;
         if let Err(e) = archived {
             return Check::differs(
                 id,
@@ -1052,13 +1055,7 @@ impl<'a> Doctor<'a> {
             Err(_) => true,
         };
         if active {
-            let archived = async {
-                let op = self.client.archive_room(room).await?;
-                self.client
-                    .wait_room_state(room, Some(&op), true, OPERATION_TIMEOUT)
-                    .await
-            }
-            .await;
+            let archived = self.archive_and_wait(room).await;
             if let Err(e) = archived {
                 // Deleting an active room may still be allowed (docs/docspace-api.md,
                 // "Deleting rooms"): try it.

@@ -42,6 +42,22 @@ fn saved_partner_plan(portal: &Portal) -> (std::path::PathBuf, std::path::PathBu
     (manifest, saved)
 }
 
+/// `apply --plan PLAN --auto-approve --report REPORT` with the link password set.
+fn apply_saved(portal: &Portal, plan: &std::path::Path, report: &std::path::Path) -> Run {
+    run_env(
+        portal,
+        &[
+            "apply",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--auto-approve",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        Some(PW),
+    )
+}
+
 fn entries(report: &Value) -> &Vec<Value> {
     report["entries"].as_array().unwrap()
 }
@@ -504,18 +520,7 @@ async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
     let refused_path = portal.dir.join("refused.json");
     std::fs::write(&refused_path, refused.to_string()).unwrap();
     let report = portal.dir.join("report.json");
-    let run = run_env(
-        &portal,
-        &[
-            "apply",
-            "--plan",
-            refused_path.to_str().unwrap(),
-            "--auto-approve",
-            "--report",
-            report.to_str().unwrap(),
-        ],
-        Some(PW),
-    );
+    let run = apply_saved(&portal, &refused_path, &report);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let links: Vec<&Value> = entries(&report)
@@ -627,18 +632,7 @@ async fn a_saved_link_change_is_stale_when_the_links_changed_by_hand() {
     portal.reset_stats().await;
 
     let report = portal.dir.join("stale-report.json");
-    let run = run_env(
-        &portal,
-        &[
-            "apply",
-            "--plan",
-            saved.to_str().unwrap(),
-            "--auto-approve",
-            "--report",
-            report.to_str().unwrap(),
-        ],
-        Some(PW),
-    );
+    let run = apply_saved(&portal, &saved, &report);
     // Every room of the plan is stale: exit 1, as for any stale saved plan.
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
