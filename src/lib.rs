@@ -31,7 +31,6 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod printer;
-pub mod recheck;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::ExitStatus;
 use crate::model::Access;
+use crate::plan::approve::StaleWhy;
 use crate::plan::{Action, GuardReason, Item, RoomPlan};
 
 /// The version of the report JSON.
@@ -87,8 +88,12 @@ pub enum Dependency {
 /// so the run exits 3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// The room of a saved plan changed since the plan was made.
-    Stale,
+    /// A saved plan's item that is not what planning again makes now (see
+    /// [`crate::plan::approve`]); why, for the message.
+    Stale(StaleWhy),
+    /// An item planning again makes now that the saved plan did not approve (the portal
+    /// drifted since the plan was made).
+    NotApproved,
     /// Ctrl-C or SIGTERM arrived before the room started.
     Interrupted,
     /// The removal guard refused the room's removals (`--allow-removals` overrides it).
@@ -106,7 +111,8 @@ impl SkipReason {
     /// The public code of the JSON entry's `skip_reason` field.
     pub fn code(&self) -> &'static str {
         match self {
-            SkipReason::Stale => "stale",
+            SkipReason::Stale(_) => "stale",
+            SkipReason::NotApproved => "not_approved",
             SkipReason::Interrupted => "interrupted",
             SkipReason::RemovalGuard(_) => "removal_guard",
             SkipReason::DependencyFailed(_) => "dependency_failed",
@@ -118,9 +124,12 @@ impl SkipReason {
     /// The entry's `error.message`: the one place a skip is put in words.
     pub fn message(&self) -> String {
         match self {
-            SkipReason::Stale => {
-                "stale: the room changed since the plan was made; run plan again".into()
+            SkipReason::Stale(StaleWhy::Edited) => "stale: the saved plan was edited: this item is not what planning again from its own desired state makes; run plan again".into(),
+            SkipReason::Stale(StaleWhy::PortalChanged) => {
+                "stale: the room changed on the portal since the plan was made; run plan again".into()
             }
+            SkipReason::Stale(StaleWhy::MomentPassed) => "stale: an `expires:` moment of the room passed since the plan was made; run plan again".into(),
+            SkipReason::NotApproved => "not approved: planning again makes this change, but the saved plan did not contain it (the portal changed since); run plan again".into(),
             SkipReason::Interrupted => "interrupted".into(),
             SkipReason::RemovalGuard(reason @ GuardReason::TooManyRooms { .. }) => format!(
                 "refused by the archive guard: {}; pass --allow-removals to archive them",

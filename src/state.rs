@@ -581,6 +581,30 @@ pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i
     ids
 }
 
+/// The live rooms that manifest rooms with `links:` or `links_exact` match (by pinned id or
+/// stored title, as the planner matches them): the rooms whose links are read.
+pub fn link_room_ids(desired: &Desired, observed: &Observed) -> BTreeSet<i64> {
+    let manages = desired
+        .rooms
+        .iter()
+        .filter(|r| !r.links.is_empty() || r.links_exact);
+    let (mut ids, mut titles) = (HashSet::new(), HashSet::new());
+    for r in manages {
+        match r.id {
+            Some(id) => ids.insert(id),
+            None => titles.insert(r.title.as_str()),
+        };
+    }
+    observed
+        .rooms
+        .iter()
+        .filter(|r| {
+            ids.contains(&r.id) || titles.contains(model::sanitize_title(&r.title).as_str())
+        })
+        .map(|r| r.id)
+        .collect()
+}
+
 /// Resolves every manifest email to an account, or to "no account" (a new guest).
 async fn resolve_people<A: DocSpaceApi>(
     api: &A,

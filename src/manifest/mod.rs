@@ -7,6 +7,7 @@
 
 pub mod desired;
 pub mod diagnostic;
+pub mod normal;
 pub mod schema;
 pub mod source;
 pub mod text;

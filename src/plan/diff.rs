@@ -49,10 +49,15 @@ pub fn diff(
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
     let summary = summarise(&rooms);
     let managed = prune::managed(desired, observed, &rooms);
+    let state = crate::manifest::normal::write(desired);
     Ok(Plan {
         format_version: FORMAT_VERSION,
         portal: observed.portal.clone(),
+        planned_at: now,
         manifest_hash,
+        options: super::build::Options::default(),
+        desired_digest: crate::manifest::normal::digest(&state),
+        desired: state,
         share: ShareSettings {
             notify: desired.defaults.notify,
             message: desired.defaults.message.clone(),

@@ -203,6 +203,7 @@ mod tests {
                 prune: true,
             }),
             expiring: None,
+            ..Plan::default()
         }
     }
 
