@@ -129,7 +129,7 @@ impl SkipReason {
                 "stale: the room changed on the portal since the plan was made; run plan again".into()
             }
             SkipReason::Stale(StaleWhy::MomentPassed) => "stale: an `expires:` moment of the room passed since the plan was made; run plan again".into(),
-            SkipReason::NotApproved => "not approved: planning again makes this change, but the saved plan did not contain it (the portal changed since); run plan again".into(),
+            SkipReason::NotApproved => "not approved: planning again makes this change, but the saved plan does not contain it; run plan again".into(),
             SkipReason::Interrupted => "interrupted".into(),
             SkipReason::RemovalGuard(reason @ GuardReason::TooManyRooms { .. }) => format!(
                 "refused by the archive guard: {}; pass --allow-removals to archive them",
