@@ -38,6 +38,7 @@ pub mod room_settings;
 pub mod sandbox;
 pub mod settings;
 pub mod state;
+pub mod text;
 #[cfg(test)]
 mod testing;
 
