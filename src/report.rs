@@ -155,13 +155,20 @@ impl SkipReason {
 pub fn guard_reason_text(reason: &GuardReason) -> String {
     match reason {
         GuardReason::RoomManager => "the removals include a room manager".into(),
-        GuardReason::TooMany { removals, members } => {
-            format!("{removals} of {members} members would be removed (more than 25%)")
-        }
+        GuardReason::TooMany { removals, members } => format!(
+            "{removals} of {members} members would be removed (more than {})",
+            percent(crate::plan::REMOVAL_GUARD_SHARE)
+        ),
         GuardReason::TooManyRooms { archives, managed } => format!(
-            "{archives} of {managed} rooms carrying the marker tag would be archived (more than 25%)"
+            "{archives} of {managed} rooms carrying the marker tag would be archived (more than {})",
+            percent(crate::plan::prune::ARCHIVE_GUARD_SHARE)
         ),
     }
+}
+
+/// A guard share as people read it (`0.25` is `25%`).
+pub fn percent(share: f64) -> String {
+    format!("{}%", (share * 100.0).round())
 }
 
 /// The note of an item a re-applied saved plan found already done.
@@ -372,6 +379,25 @@ impl Report {
 
     pub fn failed(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.status == Status::Failed)
+    }
+}
+
+#[cfg(test)]
+mod guard_share_tests {
+    /// The help of `--allow-removals` states the guard shares in words (doc comments cannot
+    /// name a constant): this keeps the words equal to the constants.
+    #[test]
+    fn the_flag_help_states_the_guard_shares() {
+        use clap::CommandFactory;
+        let mut cmd = crate::cli::Cli::command();
+        let apply = cmd.find_subcommand_mut("apply").unwrap();
+        let help = apply.render_long_help().to_string();
+        for share in [
+            crate::plan::REMOVAL_GUARD_SHARE,
+            crate::plan::prune::ARCHIVE_GUARD_SHARE,
+        ] {
+            assert!(help.contains(&format!("more than {}", super::percent(share))), "{help}");
+        }
     }
 }
 

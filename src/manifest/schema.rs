@@ -47,7 +47,7 @@ pub struct ManifestDefaults {
 pub struct Room {
     /// The room's title. Rooms are matched by it (after DocSpace replaces `\t * + : " < > ? | \ /`
     /// with `_`), unless `id` pins the room.
-    #[schemars(length(min = 1, max = 170))]
+    #[schemars(length(min = 1, max = crate::model::TITLE_MAX_CHARS))]
     title: String,
     /// The room type. DocSpace cannot change a room's type after creation.
     #[serde(rename = "type")]

@@ -102,6 +102,7 @@ pub fn parse_size_human(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn sizes_read_in_the_unit_that_states_them() {
