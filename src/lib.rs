@@ -38,8 +38,8 @@ pub mod room_settings;
 pub mod sandbox;
 pub mod settings;
 pub mod state;
-pub mod text;
 #[cfg(test)]
 mod testing;
+pub mod text;
 
 pub use exit::ExitStatus;

@@ -396,7 +396,10 @@ mod guard_share_tests {
             crate::plan::REMOVAL_GUARD_SHARE,
             crate::plan::prune::ARCHIVE_GUARD_SHARE,
         ] {
-            assert!(help.contains(&format!("more than {}", super::percent(share))), "{help}");
+            assert!(
+                help.contains(&format!("more than {}", super::percent(share))),
+                "{help}"
+            );
         }
     }
 }

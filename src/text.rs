@@ -49,4 +49,3 @@ fn strip_os_error(text: &str) -> &str {
         _ => text,
     }
 }
-

@@ -5,7 +5,6 @@ pub mod links;
 pub mod plan;
 pub mod report;
 
-
 pub use crate::text::visible;
 
 /// A storage size in the largest unit that states it exactly with at most three decimals:

@@ -342,7 +342,7 @@ async fn the_desired_state_a_plan_carries_plans_like_its_manifest() {
         if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
             continue;
         }
-        let (desired, problems) = docspace_provision::manifest::load(&[path.clone()]);
+        let (desired, problems) = docspace_provision::manifest::load(std::slice::from_ref(&path));
         if problems.has_errors() {
             continue;
         }
