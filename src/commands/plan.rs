@@ -113,11 +113,15 @@ pub async fn prepare(
     printer: &Printer,
     lifecycle: Lifecycle,
 ) -> miette::Result<Option<Prepared>> {
-    if lifecycle.prune && desired.managed_tag.is_none() {
-        miette::bail!(
-            help = "add `managed_tag: NAME` to the manifest: only rooms carrying that tag can be pruned",
-            "--prune needs a `managed_tag` in the manifest; without one no room outside the manifest is ever touched"
-        );
+    // Before the portal is read: a pruning run must be given exactly its manifest set.
+    let scope = if lifecycle.prune {
+        plan::prune::scope_problems(&desired)
+    } else {
+        Vec::new()
+    };
+    if !scope.is_empty() {
+        validate::report(&Problems(scope), printer);
+        return Ok(None);
     }
     printer.status(&format!("Reading {} ...\n", portal.display));
     // On a terminal, a bar for the member lists (one read per matched room: most of the
