@@ -56,10 +56,7 @@ pub fn resolve(desired: &mut Desired, paths: &[PathBuf], problems: &mut Problems
         return;
     };
     // Relative to the declaring file, wherever the run is started from.
-    let base = declaring
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let base = declaring.parent().unwrap_or(Path::new(""));
     let loaded: Vec<PathBuf> = paths.iter().map(|p| identity(p)).collect();
     let loaded_set: HashSet<&PathBuf> = loaded.iter().collect();
     // The set's files by identity, with the name shown for each; the declaring file first.

@@ -513,6 +513,15 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
                     "deletes them"
                 }
             )
+        } else if archived == 0 {
+            format!(
+                "{who} none of them: {}",
+                if m.orphans.len() == 1 {
+                    "it looks renamed and is kept"
+                } else {
+                    "they look renamed and are kept"
+                }
+            )
         } else {
             format!(
                 "{who} {archived} of them (never deletes them); the others look renamed and are kept"
@@ -533,7 +542,7 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
         if let Some(to) = &o.renamed_to {
             let _ = write!(
                 line,
-                ": not archived, looks renamed to {} (most of its invitees are members here); pin `id: {}` there to adopt it",
+                ": not archived, looks renamed to {} (most of that room's invitees are members here); pin `id: {}` on that room to adopt it",
                 quote(to),
                 o.id
             );
