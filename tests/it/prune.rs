@@ -309,7 +309,8 @@ async fn pruning_with_part_of_a_manifest_set_is_refused_before_the_portal_is_rea
     let run = apply_files(&portal, &[&a, &b, &c], &["--prune"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.contains("c.yaml` is part of this run but not of the manifest set"),
+        run.stderr
+            .contains("c.yaml` is part of this run but not of the manifest set"),
         "{}",
         run.stderr
     );
@@ -376,7 +377,9 @@ async fn a_listed_directory_stands_for_the_manifests_in_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_needs_manifest_set_and_one_declaration_of_the_marker() {
     let portal = Portal::start().await;
-    let path = portal.manifest("version: 1\nmanaged_tag: provisioned\nrooms:\n  - title: Alpha\n    type: custom\n");
+    let path = portal.manifest(
+        "version: 1\nmanaged_tag: provisioned\nrooms:\n  - title: Alpha\n    type: custom\n",
+    );
     let (run, _) = portal.apply(&path, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let tags = room(&portal.state(), "Alpha")["tags"].clone();
@@ -385,8 +388,11 @@ async fn prune_needs_manifest_set_and_one_declaration_of_the_marker() {
     let (run, _) = portal.apply(&path, &["--prune"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.contains("--prune needs `manifest_set` beside `managed_tag`")
-            && run.stderr.contains("list every file of the set, or just this one: `manifest_set: [rooms.yaml]`"),
+        run.stderr
+            .contains("--prune needs `manifest_set` beside `managed_tag`")
+            && run.stderr.contains(
+                "list every file of the set, or just this one: `manifest_set: [rooms.yaml]`"
+            ),
         "{}",
         run.stderr
     );
@@ -506,7 +512,9 @@ async fn a_create_that_looks_like_a_renamed_room_is_noted_and_the_room_is_not_ar
     };
     let path = portal.manifest(&board("Quarterly Board", true));
     assert_eq!(portal.apply(&path, &[]).0.code, 0);
-    let id = room(&portal.state(), "Quarterly Board")["id"].as_i64().unwrap();
+    let id = room(&portal.state(), "Quarterly Board")["id"]
+        .as_i64()
+        .unwrap();
     // Renamed in the web UI; the manifest follows with another title.
     portal
         .call(
@@ -526,7 +534,8 @@ async fn a_create_that_looks_like_a_renamed_room_is_noted_and_the_room_is_not_ar
         plan.stdout
     );
     assert!(
-        plan.stdout.contains("not archived, looks renamed to \"Supervisory Board\""),
+        plan.stdout
+            .contains("not archived, looks renamed to \"Supervisory Board\""),
         "{}",
         plan.stdout
     );
@@ -545,7 +554,9 @@ async fn a_create_that_looks_like_a_renamed_room_is_noted_and_the_room_is_not_ar
     let plan = portal.run(&["plan", path.to_str().unwrap()]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
-        plan.stdout.contains(&format!("looks like a rename of \"Board (archive me not)\" (id {id})")),
+        plan.stdout.contains(&format!(
+            "looks like a rename of \"Board (archive me not)\" (id {id})"
+        )),
         "{}",
         plan.stdout
     );
