@@ -185,6 +185,20 @@ fn managed_tag_is_declared_in_one_file_of_a_set() {
     ]);
     assert_eq!(out.code, 1);
     insta::assert_snapshot!("validate_managed_tag_twice", scrub(&out.stderr, dir.path()));
+
+    // A listed path that does not exist is a located error, relative to the listing file.
+    std::fs::write(
+        &a,
+        "version: 1\nmanaged_tag: provisioned\nmanifest_set: [a.yaml, teams/]\nrooms: []\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), a.as_os_str()]);
+    assert_eq!(out.code, 1);
+    let stderr = scrub(&out.stderr, dir.path());
+    assert!(
+        stderr.contains("manifest::set_path_missing") && stderr.contains("[TMP]/a.yaml:3:24"),
+        "{stderr}"
+    );
 }
 
 #[test]
