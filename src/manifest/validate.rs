@@ -130,7 +130,7 @@ pub fn validate(
                         Problem::error("manifest::managed_tag_twice", message)
                             .at(&desired.files[index], span, "declared again")
                             .with_help(format!(
-                                "declare `managed_tag` once, in one file ({}:{line}:{col} now), and list the set's files there with `manifest_set: [...]`; remove it here",
+                                "declare `managed_tag` once: keep the one at {}:{line}:{col}, list the set's files beside it with `manifest_set: [...]`, and remove this one",
                                 other_file.name
                             )),
                     );
