@@ -138,7 +138,6 @@ pub async fn build(
             validate::report(&Problems(problems), printer);
             return Ok(None);
         }
-        Err(Failure::Options(message, help)) => miette::bail!(help = help, "{message}"),
     };
     let stats = portal.client.stats();
     tracing::info!(

@@ -27,6 +27,12 @@ pub fn write(desired: &Desired) -> Value {
     if let Some(tag) = &desired.managed_tag {
         doc.insert("managed_tag".into(), json!(tag));
     }
+    // The set as written: a pruning run's files were checked against it when the plan was
+    // made; read back from a plan (not from files) the set is not looked up on disk again.
+    if let Some(set) = &desired.manifest_set {
+        let listed: Vec<&str> = set.listed.iter().map(|l| l.written.as_str()).collect();
+        doc.insert("manifest_set".into(), json!(listed));
+    }
     let d = &desired.defaults;
     let mut defaults = Map::new();
     defaults.insert("notify".into(), json!(d.notify));

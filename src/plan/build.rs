@@ -47,10 +47,9 @@ pub struct Built {
 pub enum Failure {
     /// The portal could not be read.
     Api(ApiError),
-    /// The manifest asks for something the portal forbids (located problems).
+    /// The manifest, with these options, asks for something the portal forbids or the run
+    /// cannot do (located problems).
     Problems(PortalProblems),
-    /// The options cannot be used with this manifest (message, help).
-    Options(&'static str, &'static str),
 }
 
 impl From<ApiError> for Failure {
@@ -78,11 +77,12 @@ pub async fn build<A: DocSpaceApi>(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Built, Failure> {
     let desired = inputs.desired;
-    if inputs.options.prune && desired.managed_tag.is_none() {
-        return Err(Failure::Options(
-            "--prune needs a `managed_tag` in the manifest; without one no room outside the manifest is ever touched",
-            "add `managed_tag: NAME` to the manifest: only rooms carrying that tag can be pruned",
-        ));
+    // Before the portal is read: a pruning run must be given exactly its manifest set.
+    if inputs.options.prune {
+        let scope = super::prune::scope_problems(desired);
+        if !scope.is_empty() {
+            return Err(Failure::Problems(scope));
+        }
     }
     let mut observed = state::read_with_progress(api, inputs.portal, desired, progress).await?;
     observed.link_passwords = inputs.passwords;

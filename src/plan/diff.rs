@@ -43,10 +43,12 @@ pub fn diff(
             None => continue,
         }
     }
+    problems.extend(prune::twins(desired, observed, &rooms));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
+    prune::note_renames(desired, observed, &mut rooms, now);
     let summary = summarise(&rooms);
     let managed = prune::managed(desired, observed, &rooms);
     let state = crate::manifest::normal::write(desired);
@@ -530,7 +532,7 @@ impl<'a> PortalIndex<'a> {
 }
 
 /// A title with case and runs of white space folded, for "is this the same title" hints.
-fn fold_title(t: &str) -> String {
+pub(super) fn fold_title(t: &str) -> String {
     t.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

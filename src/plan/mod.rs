@@ -477,6 +477,16 @@ pub enum RoomNote {
     /// A planned create whose title is close to an existing room's (same but for case, or a
     /// small edit such as a rename in the web UI): pin it with `id:` to adopt that room.
     SimilarRoom { id: i64, title: String },
+    /// A planned create whose invitees are largely the members of a live room of its type
+    /// that no manifest room matches (a room renamed in the web UI, say): `shared` of its
+    /// `invitees` are members there. Pin it with `id:` to adopt that room; `--prune` does not
+    /// archive that room in this run (see [`prune::note_renames`]).
+    LooksRenamed {
+        id: i64,
+        title: String,
+        shared: usize,
+        invitees: usize,
+    },
     /// Tag names compare case-insensitively on the portal: asking for `requested` gives the
     /// room the existing tag `existing`.
     TagSpelling { requested: String, existing: String },

@@ -52,8 +52,8 @@ fn manifest(rooms: Vec<DesiredRoom>) -> Desired {
     Desired {
         files: vec![SourceFile::new("rooms.yaml", "")],
         defaults: Defaults::default(),
-        managed_tag: None,
         rooms,
+        ..Desired::default()
     }
 }
 

@@ -379,8 +379,8 @@ fn build_desired(genes: &Genes, live: &BTreeMap<usize, i64>) -> Desired {
     Desired {
         files: vec![SourceFile::new("props.yaml", "")],
         defaults: Defaults::default(),
-        managed_tag: None,
         rooms,
+        ..Desired::default()
     }
 }
 
