@@ -34,6 +34,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            resend_pending: None,
                         },
                     },
                     portal,
@@ -55,6 +56,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            resend_pending: None,
                         },
                         resend_pending: args.resend_pending,
                     },

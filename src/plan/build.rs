@@ -25,6 +25,10 @@ pub struct Options {
     pub prune: bool,
     /// `--expiring-within DAYS`: warn about `expires:` this close.
     pub expiring_within_days: u32,
+    /// `apply --resend-pending[=AGE]`: resend pending invitations older than this. Never in
+    /// a saved plan (a resend is decided from a fresh read, at apply time).
+    #[serde(skip)]
+    pub resend_pending: Option<chrono::Duration>,
 }
 
 impl Default for Options {
@@ -32,6 +36,7 @@ impl Default for Options {
         Options {
             prune: false,
             expiring_within_days: super::expiry::DEFAULT_WINDOW_DAYS,
+            resend_pending: None,
         }
     }
 }
@@ -100,6 +105,9 @@ pub async fn build<A: DocSpaceApi>(
         super::prune::archive_orphans(&mut plan);
     }
     super::pending::annotate(&mut plan, desired, &observed, now);
+    if let Some(age) = inputs.options.resend_pending {
+        super::pending::add_resends(&mut plan, age);
+    }
     plan.options = inputs.options;
     Ok(Built { plan, observed })
 }
