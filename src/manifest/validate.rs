@@ -1445,7 +1445,7 @@ impl Cx<'_> {
             (
                 format!("`color: {written}` is read as a number, not as the colour {written}"),
                 "read as a number",
-                format!("YAML reads unquoted digits as a number (leading zeros and an `e` change it); quote the colour: `color: \"{written}\"`"),
+                format!("quote the colour: `color: \"{written}\"` (YAML reads unquoted digits as a number, and leading zeros or an `e` change it)"),
             )
         } else if hex {
             (

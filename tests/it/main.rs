@@ -22,6 +22,7 @@ mod sandbox_binary;
 mod sandbox_sdk_conformance;
 mod sandbox_server_rules;
 mod schema;
+mod secrets;
 mod shipping;
 mod signals;
 mod state;
