@@ -750,10 +750,18 @@ impl PasswordEnvProblem {
     /// What to write instead.
     pub fn help(self) -> &'static str {
         match self {
-            PasswordEnvProblem::NotAName => "write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest",
-            PasswordEnvProblem::ToolSetting => "every room manager can read a link's password in clear text, and DOCSPACE_* variables are this tool's settings (DOCSPACE_API_KEY opens the portal): give the link a password of its own, in a variable of its own, as in `password_env: SALES_LINK_PASSWORD`",
-            PasswordEnvProblem::CiCredential => "every room manager can read a link's password in clear text, and this token opens the CI system or the repository: give the link a password of its own, in a variable of its own, as in `password_env: SALES_LINK_PASSWORD`",
-            PasswordEnvProblem::NotASecret => "name a variable that holds the link's password, as in `password_env: SALES_LINK_PASSWORD`",
+            PasswordEnvProblem::NotAName => {
+                "write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"
+            }
+            PasswordEnvProblem::ToolSetting => {
+                "every room manager can read a link's password in clear text, and DOCSPACE_* variables are this tool's settings (DOCSPACE_API_KEY opens the portal): give the link a password of its own, in a variable of its own, as in `password_env: SALES_LINK_PASSWORD`"
+            }
+            PasswordEnvProblem::CiCredential => {
+                "every room manager can read a link's password in clear text, and this token opens the CI system or the repository: give the link a password of its own, in a variable of its own, as in `password_env: SALES_LINK_PASSWORD`"
+            }
+            PasswordEnvProblem::NotASecret => {
+                "name a variable that holds the link's password, as in `password_env: SALES_LINK_PASSWORD`"
+            }
         }
     }
 }
@@ -797,10 +805,37 @@ pub const TOOL_VARIABLE_PREFIX: &str = "DOCSPACE_";
 
 /// Variables shells and systems set, which hold no secret, compared ignoring ASCII case.
 pub const NOT_SECRET_VARIABLES: &[&str] = &[
-    "PATH", "HOME", "PWD", "OLDPWD", "USER", "USERNAME", "LOGNAME", "SHELL", "LANG", "LANGUAGE",
-    "LC_ALL", "TERM", "TMPDIR", "TEMP", "TMP", "HOSTNAME", "MAIL", "EDITOR", "VISUAL", "PAGER",
-    "DISPLAY", "SHLVL", "IFS", "PS1", "TZ", "CI", "USERPROFILE", "HOMEPATH", "COMSPEC",
-    "SYSTEMROOT", "WINDIR",
+    "PATH",
+    "HOME",
+    "PWD",
+    "OLDPWD",
+    "USER",
+    "USERNAME",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "TERM",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "HOSTNAME",
+    "MAIL",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "DISPLAY",
+    "SHLVL",
+    "IFS",
+    "PS1",
+    "TZ",
+    "CI",
+    "USERPROFILE",
+    "HOMEPATH",
+    "COMSPEC",
+    "SYSTEMROOT",
+    "WINDIR",
 ];
 
 /// An environment variable name as shells write them: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -847,9 +882,17 @@ mod tests {
         assert_eq!(check_password_env_name("A-B"), Err(NotAName));
         assert_eq!(check_password_env_name("hunter 2"), Err(NotAName));
         assert_eq!(check_password_env_name("S3cr3tValue!"), Err(NotAName));
-        assert_eq!(check_password_env_name("DOCSPACE_API_KEY"), Err(ToolSetting));
+        assert_eq!(
+            check_password_env_name("DOCSPACE_API_KEY"),
+            Err(ToolSetting)
+        );
         assert_eq!(check_password_env_name("docspace_url"), Err(ToolSetting));
-        for ci in ["GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN"] {
+        for ci in [
+            "GITHUB_TOKEN",
+            "GITLAB_TOKEN",
+            "CI_JOB_TOKEN",
+            "ACTIONS_RUNTIME_TOKEN",
+        ] {
             assert_eq!(check_password_env_name(ci), Err(CiCredential), "{ci}");
         }
         for ci in [
@@ -861,7 +904,9 @@ mod tests {
         ] {
             assert_eq!(check_password_env_name(ci), Err(CiCredential), "{ci}");
         }
-        for plain in ["PATH", "HOME", "PWD", "USER", "SHELL", "LANG", "TERM", "TMPDIR"] {
+        for plain in [
+            "PATH", "HOME", "PWD", "USER", "SHELL", "LANG", "TERM", "TMPDIR",
+        ] {
             assert_eq!(check_password_env_name(plain), Err(NotASecret), "{plain}");
         }
         for plain in ["HOSTNAME", "OLDPWD", "LOGNAME", "path"] {
@@ -869,7 +914,11 @@ mod tests {
         }
         // The message never echoes what is not a name.
         assert!(!NotAName.message("hunter 2").contains("hunter"));
-        assert!(ToolSetting.message("DOCSPACE_API_KEY").contains("DOCSPACE_API_KEY"));
+        assert!(
+            ToolSetting
+                .message("DOCSPACE_API_KEY")
+                .contains("DOCSPACE_API_KEY")
+        );
     }
 
     #[test]

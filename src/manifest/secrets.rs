@@ -13,6 +13,9 @@
 //! or a continued value). Every masked byte becomes `*`, so offsets, line numbers and the
 //! labels of every diagnostic stay where they were.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 /// What a masked byte becomes.
 const MASK: u8 = b'*';
 
@@ -42,6 +45,16 @@ const SECRET_WORDS: &[&str] = &[
     "creds",
     "credential",
     "credentials",
+    "kennwort",
+    "senha",
+    "contrasena",
+    "contraseña",
+    "пароль",
+    "haslo",
+    "hasło",
+    "wachtwoord",
+    "salasana",
+    "lösenord",
 ];
 
 /// Whether a key (known or not) holds or may hold a secret: `password`, `password_env`,
@@ -50,9 +63,16 @@ pub fn looks_secret(key: &str) -> bool {
     let words = words(key);
     let joined: String = words.concat();
     words.iter().any(|w| word_is_secret(w))
-        || ["passw", "secret", "token", "apikey", "credential", "passphrase"]
-            .iter()
-            .any(|s| joined.contains(s))
+        || [
+            "passw",
+            "secret",
+            "token",
+            "apikey",
+            "credential",
+            "passphrase",
+        ]
+        .iter()
+        .any(|s| joined.contains(s))
 }
 
 /// Whether a key not in the schema is most likely a misspelt `password_env` (`pasword_env`,
@@ -62,13 +82,17 @@ pub fn looks_like_password_env(key: &str) -> bool {
     let joined: String = words.concat();
     let names_variable = |w: &String| matches!(w.as_str(), "env" | "envs" | "var" | "variable");
     (words.iter().any(names_variable)
-        && words.iter().filter(|w| !names_variable(w)).any(|w| word_is_secret(w)))
+        && words
+            .iter()
+            .filter(|w| !names_variable(w))
+            .any(|w| word_is_secret(w)))
         || strsim::osa_distance(&joined, "passwordenv") <= 2
 }
 
 fn word_is_secret(w: &str) -> bool {
     SECRET_WORDS.contains(&w)
         || w.starts_with("pass")
+        || w.starts_with("pw")
         || (w.len() >= 6 && strsim::osa_distance(w, "password") <= 2)
         || (w.len() >= 5 && strsim::osa_distance(w, "passwd") <= 1)
         || (w.len() >= 5 && strsim::osa_distance(w, "secret") <= 1)
@@ -103,48 +127,52 @@ fn words(key: &str) -> Vec<String> {
 
 /// `text` with the value of every secret-looking key replaced by `*`, byte for byte (so the
 /// length, the line breaks and every offset stay the same); `None` when there is nothing to
-/// mask, which is the normal case.
+/// mask, which is the normal case (then nothing is copied).
 pub fn mask(text: &str) -> Option<String> {
-    let mut bytes = text.as_bytes().to_vec();
-    let mut masked = false;
+    let bytes = text.as_bytes();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
     // While a secret's value may go on over the next lines: the column of its key, and
     // whether the value was empty on the key's line (then a block sequence may follow at
     // the key's own indentation).
     let mut open: Option<(usize, bool)> = None;
+    // A manifest repeats a few keys thousands of times: judge each spelling once.
+    let mut judged: HashMap<&[u8], bool> = HashMap::new();
     let mut start = 0;
     while start < bytes.len() {
-        let (end, next) = line_end(&bytes, start);
-        let line = start..end;
-        let indent = bytes[line.clone()]
+        let (end, next) = line_end(bytes, start);
+        let line = &bytes[start..end];
+        let indent = line
             .iter()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
-        let blank = start + indent == end;
         if let Some((column, empty)) = open {
-            let rest = &bytes[start + indent..end];
-            let continues = indent > column
-                || (empty && indent == column && rest.first() == Some(&b'-')
-                    && matches!(rest.get(1), None | Some(b' ' | b'\t')));
-            if blank {
+            let rest = &line[indent..];
+            if rest.is_empty() {
                 start = next;
                 continue;
             }
-            if continues {
-                fill(&mut bytes[start + indent..end]);
-                masked = true;
+            let sequence_item = rest[0] == b'-' && matches!(rest.get(1), None | Some(b' ' | b'\t'));
+            if indent > column || (empty && indent == column && sequence_item) {
+                ranges.push(start + indent..end);
                 start = next;
                 continue;
             }
-            open = None;
         }
-        if let Some(found) = mask_line(&mut bytes[line], &mut masked) {
-            open = Some(found);
-        }
+        let mut found = Vec::new();
+        open = mask_line(line, &mut judged, &mut found);
+        ranges.extend(found.into_iter().map(|r| r.start + start..r.end + start));
         start = next;
     }
-    // Only ASCII `*` replaced whole runs of bytes that began and ended at ASCII bytes or at
-    // line ends, so the text is still UTF-8.
-    masked.then(|| String::from_utf8(bytes).ok()).flatten()
+    if ranges.is_empty() {
+        return None;
+    }
+    let mut out = bytes.to_vec();
+    for r in ranges {
+        out[r].fill(MASK);
+    }
+    // Only whole runs of bytes that begin and end at ASCII bytes or at line ends became `*`,
+    // so the text is still UTF-8.
+    String::from_utf8(out).ok()
 }
 
 /// The end of the line starting at `start` (before its line break) and where the next line
@@ -162,20 +190,20 @@ fn line_end(bytes: &[u8], start: usize) -> (usize, usize) {
     (i, i)
 }
 
-fn fill(bytes: &mut [u8]) {
-    bytes.fill(MASK);
-}
-
-/// Masks the values of the secret-looking keys of one line. Returns the column of the last
-/// such key and whether its value was empty, when the value may continue below.
-fn mask_line(line: &mut [u8], masked: &mut bool) -> Option<(usize, bool)> {
+/// Finds the values of the secret-looking keys of one line (ranges into `line`). Returns the
+/// column of the last such key and whether its value was empty, when the value may continue
+/// on the lines below.
+fn mask_line<'t>(
+    line: &'t [u8],
+    judged: &mut HashMap<&'t [u8], bool>,
+    found: &mut Vec<Range<usize>>,
+) -> Option<(usize, bool)> {
     let n = line.len();
     let mut depth = 0usize;
     let mut at_token = true;
     let mut i = 0;
     while i < n {
-        let c = line[i];
-        match c {
+        match line[i] {
             b'"' | b'\'' if at_token => {
                 match closing_quote(line, i) {
                     Some(close) => i = close,
@@ -196,18 +224,22 @@ fn mask_line(line: &mut [u8], masked: &mut bool) -> Option<(usize, bool)> {
             b',' | b' ' | b'\t' => at_token = true,
             b':' if is_key_colon(line, i, depth) => {
                 let (key, key_start) = key_before(line, i);
-                if looks_secret(&String::from_utf8_lossy(key)) {
-                    match mask_value(line, i + 1, depth, masked) {
-                        Some(resume) => i = resume,
+                at_token = true;
+                let secret = *judged
+                    .entry(key)
+                    .or_insert_with(|| looks_secret(&String::from_utf8_lossy(key)));
+                if secret {
+                    match value_end(line, i + 1, depth, found) {
+                        Some(resume) => {
+                            i = resume;
+                            continue;
+                        }
                         None => {
                             let empty = line[i + 1..].iter().all(|b| matches!(b, b' ' | b'\t'));
                             return Some((key_start, empty));
                         }
                     }
-                    at_token = true;
-                    continue;
                 }
-                at_token = true;
             }
             _ => at_token = false,
         }
@@ -245,10 +277,15 @@ fn key_before(line: &[u8], colon: usize) -> (&[u8], usize) {
     (&line[start..end], start)
 }
 
-/// Masks the value that starts after the `:` at `from - 1`. Returns where to scan on when
+/// Records the value that starts after the `:` at `from - 1`. Returns where to scan on when
 /// the value ends on this line (a quoted string, or a plain one inside `{}`), `None` when it
 /// runs to the line's end and may go on below.
-fn mask_value(line: &mut [u8], from: usize, depth: usize, masked: &mut bool) -> Option<usize> {
+fn value_end(
+    line: &[u8],
+    from: usize,
+    depth: usize,
+    found: &mut Vec<Range<usize>>,
+) -> Option<usize> {
     let n = line.len();
     let mut v = from;
     while v < n && matches!(line[v], b' ' | b'\t') {
@@ -259,21 +296,18 @@ fn mask_value(line: &mut [u8], from: usize, depth: usize, masked: &mut bool) -> 
     }
     if matches!(line[v], b'"' | b'\'') {
         if let Some(close) = closing_quote(line, v) {
-            if close > v + 1 {
-                fill(&mut line[v + 1..close]);
-                *masked = true;
-            }
+            found.push(v + 1..close);
             return Some(close + 1);
         }
-    } else if depth > 0 {
-        if let Some(stop) = line[v..].iter().position(|b| matches!(b, b',' | b'}' | b']')) {
-            fill(&mut line[v..v + stop]);
-            *masked = true;
-            return Some(v + stop);
-        }
+    } else if depth > 0
+        && let Some(stop) = line[v..]
+            .iter()
+            .position(|b| matches!(b, b',' | b'}' | b']'))
+    {
+        found.push(v..v + stop);
+        return Some(v + stop);
     }
-    fill(&mut line[v..]);
-    *masked = true;
+    found.push(v..n);
     None
 }
 
@@ -372,7 +406,13 @@ mod tests {
 
     #[test]
     fn misspelt_password_env_is_recognised() {
-        for key in ["pasword_env", "Password_Env", "passwordEnv", "password_var", "passwd_env"] {
+        for key in [
+            "pasword_env",
+            "Password_Env",
+            "passwordEnv",
+            "password_var",
+            "passwd_env",
+        ] {
             assert!(looks_like_password_env(key), "{key}");
         }
         for key in ["password", "api_token", "title", "env"] {
@@ -407,7 +447,10 @@ mod tests {
         let out = masked("- {title: a, password: hunter2, kind: external}\n");
         assert_eq!(out, "- {title: a, password: *******, kind: external}\n");
         let out = masked(r#"{"links":[{"title":"x","password":"hun\"ter2","kind":"external"}]}"#);
-        assert!(!out.contains("hun") && out.contains(r#""kind":"external""#), "{out}");
+        assert!(
+            !out.contains("hun") && out.contains(r#""kind":"external""#),
+            "{out}"
+        );
         let out = masked("    # password: hunter2\n");
         assert!(!out.contains("hunter2"));
         let out = masked("    password: 'it''s secret' # note\n    kind: x\n");

@@ -411,9 +411,14 @@ impl Cx<'_> {
         } else {
             (
                 "manifest::secret_in_manifest",
-                format!("unknown key `{name}` in {what}: it looks like a secret, and a manifest holds none (its value is not shown here)"),
+                format!(
+                    "unknown key `{name}` in {what}: it looks like a secret, and a manifest holds none (its value is not shown here)"
+                ),
                 "not in the manifest",
-                format!("known keys in {what}: {}. The API key goes in DOCSPACE_API_KEY or a file named by --api-key-file, a link's password in an environment variable named by the link's `password_env`; if this is a real secret, remove it from the file and its history, and change it", known.join(", ")),
+                format!(
+                    "known keys in {what}: {}. The API key goes in DOCSPACE_API_KEY or a file named by --api-key-file, a link's password in an environment variable named by the link's `password_env`; if this is a real secret, remove it from the file and its history, and change it",
+                    known.join(", ")
+                ),
             )
         };
         self.error(code, message, key.span, label, Some(help));
@@ -1445,7 +1450,9 @@ impl Cx<'_> {
             (
                 format!("`color: {written}` is read as a number, not as the colour {written}"),
                 "read as a number",
-                format!("quote the colour: `color: \"{written}\"` (YAML reads unquoted digits as a number, and leading zeros or an `e` change it)"),
+                format!(
+                    "quote the colour: `color: \"{written}\"` (YAML reads unquoted digits as a number, and leading zeros or an `e` change it)"
+                ),
             )
         } else if hex {
             (
@@ -2028,7 +2035,8 @@ impl Cx<'_> {
                 "add `access:` with what the link grants, e.g. `access: read`; `none` revokes the link",
             ),
         ] {
-            if !entries_have(entries, key) && !(revoked && key == "kind") {
+            let needed = !(revoked && key == "kind");
+            if needed && !entries_have(entries, key) {
                 ok = false;
                 self.error(code, message, start, "this link", Some(help.into()));
             }

@@ -91,7 +91,14 @@ fn runs(dir: &Path, manifest: &Path) -> Vec<(String, Run)> {
         vec!["validate", "-vvv", m],
         vec!["plan", m, "--portal", &portal],
         vec!["plan", m, "--portal", &portal, "--format", "json"],
-        vec!["plan", m, "--portal", &portal, "--out", saved.to_str().unwrap()],
+        vec![
+            "plan",
+            m,
+            "--portal",
+            &portal,
+            "--out",
+            saved.to_str().unwrap(),
+        ],
         vec![
             "apply",
             m,
@@ -131,7 +138,11 @@ fn secrets_next_to_other_errors_appear_in_no_output_of_validate_plan_or_apply() 
                     "`password_env` looks like a value, not a variable name",
                     "        password: **************\n",
                 ] {
-                    assert!(out.stderr.contains(shown), "{command}: no {shown:?}:\n{}", out.stderr);
+                    assert!(
+                        out.stderr.contains(shown),
+                        "{command}: no {shown:?}:\n{}",
+                        out.stderr
+                    );
                 }
             } else {
                 assert!(out.stderr.contains("invalid YAML"), "{}", out.stderr);
@@ -156,11 +167,17 @@ fn with_password_env(dir: &Path, variable: &str) -> std::path::PathBuf {
 fn password_env_naming_the_tools_key_a_ci_token_or_a_system_variable_is_refused_located() {
     let dir = tempfile::tempdir().unwrap();
     for (variable, why) in [
-        ("DOCSPACE_API_KEY", "names a variable this tool reads itself"),
+        (
+            "DOCSPACE_API_KEY",
+            "names a variable this tool reads itself",
+        ),
         ("DOCSPACE_URL", "names a variable this tool reads itself"),
         ("GITHUB_TOKEN", "names a credential of the CI system"),
         ("CI_JOB_TOKEN", "names a credential of the CI system"),
-        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "names a credential of the CI system"),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "names a credential of the CI system",
+        ),
         ("PATH", "names a variable the system sets"),
         ("HOME", "names a variable the system sets"),
     ] {

@@ -611,7 +611,11 @@ fn a_colour_read_as_a_number_is_shown_as_written_with_a_quote_hint() {
         "m.yaml:8:12",
         "2 errors",
     ] {
-        assert!(out.stderr.contains(expected), "no {expected:?}:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?}:\n{}",
+            out.stderr
+        );
     }
     assert!(!out.stderr.contains("1863132"), "{}", out.stderr);
     assert!(!out.stderr.contains("found a number"), "{}", out.stderr);
@@ -649,8 +653,7 @@ fn a_revoking_link_needs_no_kind_and_apply_revokes_it() {
         revoked.stderr
     );
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
     let room = crate::common::state_room(&state, "Kindless");
     let links = room["links"].as_array().map_or(0, Vec::len);
     assert_eq!(links, 0, "{room}");
@@ -659,7 +662,11 @@ fn a_revoking_link_needs_no_kind_and_apply_revokes_it() {
         "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        access: read\n",
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("the link has no `kind`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the link has no `kind`"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The link counts a room type allows are checked offline, by `validate`, from the same
@@ -683,7 +690,11 @@ fn validate_refuses_more_links_than_the_room_type_holds() {
         "a form-filling room has one external link: its primary link",
         "3 errors",
     ] {
-        assert!(out.stderr.contains(expected), "no {expected:?}:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?}:\n{}",
+            out.stderr
+        );
     }
     // The primary link and five more, and revokes beyond them, are fine.
     let out = validate_text(&format!(
