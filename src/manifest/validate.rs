@@ -401,6 +401,13 @@ impl Cx<'_> {
                 "unknown key",
                 "did you mean `password_env`? It names the environment variable that holds the link's password; its value is not shown here".to_string(),
             )
+        } else if secrets::looks_like_password_env(name) {
+            (
+                "manifest::unknown_key",
+                format!("unknown key `{name}` in {what}"),
+                "unknown key",
+                "`password_env` belongs to a link, under the room's `links:`; its value is not shown here".to_string(),
+            )
         } else if link {
             (
                 "manifest::password_in_manifest",
