@@ -137,6 +137,9 @@ pub struct DesiredInvitee {
 pub struct DesiredLink {
     /// The title, trimmed. Unique in its room, compared case-insensitively.
     pub title: String,
+    /// The link's kind. A revoke (`access: none`) may leave `kind:` out, since it revokes the
+    /// live link of that title whatever its kind; it then reads `External`, which a revoke
+    /// does not use.
     pub kind: LinkKind,
     /// The access the link grants; `none` asks for the link to be revoked.
     pub access: Access,

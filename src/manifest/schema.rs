@@ -112,14 +112,18 @@ pub struct Room {
 /// A sharing link of a room.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
+// `kind` may be left out of a revoke (`access: none`).
+#[schemars(extend("anyOf" = [{"required": ["kind"]}, {"properties": {"access": {"const": "none"}}}]))]
 #[allow(dead_code)]
 pub struct Link {
     /// The link's title; links are matched by it (case-insensitively) within the room.
     #[schemars(length(min = 1, max = 255))]
     title: String,
-    /// `external` (public, custom and form-filling rooms) or `invitation` (one per room).
+    /// `external` (public, custom and form-filling rooms) or `invitation` (one per room);
+    /// may be left out with `access: none`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "link_kind_schema")]
-    kind: String,
+    kind: Option<String>,
     /// What the link grants; which levels depend on the kind and the room type. `none`
     /// revokes the link.
     #[schemars(schema_with = "access_schema")]

@@ -19,6 +19,7 @@ use super::desired::{
     Quota, RoomState, Subject, Watermark,
 };
 use super::diagnostic::{Problem, Problems};
+use super::secrets;
 use super::source::SourceFile;
 use super::text;
 use super::yaml::{Node, Span, Value};
@@ -388,15 +389,15 @@ impl Cx<'_> {
         self.mapping_with(node, what, known, false)
     }
 
-    /// As [`Cx::mapping`]; with `secrets`, an unknown key that looks like a password
-    /// (`password:`, `passwd:`) is refused without showing its line, which holds the
-    /// password: diagnostics end up in terminals and CI logs.
+    /// As [`Cx::mapping`]; `link` says the mapping is a link, where a secret-looking unknown
+    /// key is most likely the link's password. Such keys are reported without their value
+    /// (snippets mask it, see [`super::secrets`]) and without suggesting anything from it.
     fn mapping_with<'n>(
         &mut self,
         node: &'n Node,
         what: &str,
         known: &[&str],
-        secrets: bool,
+        link: bool,
     ) -> Option<Vec<(&'n str, &'n Node, &'n Node)>> {
         let Value::Map(entries) = &node.value else {
             self.wrong_type(what, "a mapping", node);
@@ -414,15 +415,8 @@ impl Cx<'_> {
                 );
                 continue;
             };
-            if secrets && !known.contains(&name.as_str()) && name.to_lowercase().contains("pass") {
-                self.problems.push(
-                    Problem::error(
-                        "manifest::password_in_manifest",
-                        format!("`{name}`: a link's password is never written in the manifest (the line is not shown here, so that the password does not reach logs)"),
-                    )
-                    .at_line_only(self.file, key.span)
-                    .with_help("put the password in an environment variable and name the variable: `password_env: SALES_LINK_PASSWORD`; plans and reports show only whether a password is set. Remove the password from this file and from its history, and change it: it was committed in clear text"),
-                );
+            if !known.contains(&name.as_str()) && secrets::looks_secret(name) {
+                self.secret_key(name, key, what, known, link);
                 continue;
             }
             if !known.contains(&name.as_str()) {
@@ -459,6 +453,49 @@ impl Cx<'_> {
             }
         }
         Some(out)
+    }
+
+    /// An unknown key that looks like it holds a secret (`password:`, `pasword_env:`,
+    /// `api_token:`): refused without its value, and a misspelt `password_env` gets the real
+    /// key suggested.
+    fn secret_key(&mut self, name: &str, key: &Node, what: &str, known: &[&str], link: bool) {
+        let (code, message, label, help) = if known.contains(&"password_env")
+            && secrets::looks_like_password_env(name)
+        {
+            (
+                "manifest::unknown_key",
+                format!("unknown key `{name}` in {what}"),
+                "unknown key",
+                "did you mean `password_env`? It names the environment variable that holds the link's password; its value is not shown here".to_string(),
+            )
+        } else if secrets::looks_like_password_env(name) {
+            (
+                "manifest::unknown_key",
+                format!("unknown key `{name}` in {what}"),
+                "unknown key",
+                "`password_env` belongs to a link, under the room's `links:`; its value is not shown here".to_string(),
+            )
+        } else if link {
+            (
+                "manifest::password_in_manifest",
+                format!("unknown key `{name}` in a link: it looks like a password, and a link's password is never written in the manifest (its value is not shown here)"),
+                "not in the manifest",
+                "put the password in an environment variable and name the variable: `password_env: SALES_LINK_PASSWORD`; plans and reports show only whether a password is set. Remove the password from this file and from its history, and change it: it was committed in clear text".to_string(),
+            )
+        } else {
+            (
+                "manifest::secret_in_manifest",
+                format!(
+                    "unknown key `{name}` in {what}: it looks like a secret, and a manifest holds none (its value is not shown here)"
+                ),
+                "not in the manifest",
+                format!(
+                    "known keys in {what}: {}. The API key goes in DOCSPACE_API_KEY or a file named by --api-key-file, a link's password in an environment variable named by the link's `password_env`; if this is a real secret, remove it from the file and its history, and change it",
+                    known.join(", ")
+                ),
+            )
+        };
+        self.error(code, message, key.span, label, Some(help));
     }
 
     /// Whether the rest of `key`'s line, after the `:`, is a comment (`key: # ...`).
@@ -1488,7 +1525,13 @@ impl Cx<'_> {
         let text = match &node.value {
             Value::Str(s) => s.trim().to_string(),
             // `color: 123456` reads as a number; its digits are still a colour.
-            Value::Int(i) => i.to_string(),
+            Value::Int(i) if i.to_string() == self.written(node) => i.to_string(),
+            // `001122`, `1e3456` or `0x1c6ddc` read as a number that is not what is written:
+            // show it as written, and say to quote it.
+            Value::Int(_) | Value::Float(_) => {
+                self.color_number(node);
+                return None;
+            }
             _ => {
                 self.wrong_type("color", "6 hex digits such as 1c6ddc", node);
                 return None;
@@ -1506,6 +1549,48 @@ impl Cx<'_> {
             Some("write 6 hex digits such as 1c6ddc (a leading # is dropped); quote a colour that starts with # or with 0".into()),
         );
         None
+    }
+
+    /// A `color:` that YAML reads as a number other than its digits (`001122` is 1122,
+    /// `0x1c6ddc` is 1863132): named as written, with the quoted form to write instead.
+    fn color_number(&mut self, node: &Node) {
+        let written = self.written(node).to_string();
+        let digits = written
+            .strip_prefix("0x")
+            .or_else(|| written.strip_prefix("0X"))
+            .unwrap_or(&written);
+        let hex = digits.len() == 6 && digits.chars().all(|c| c.is_ascii_hexdigit());
+        let (message, label, help) = if hex && digits == written {
+            (
+                format!("`color: {written}` is read as a number, not as the colour {written}"),
+                "read as a number",
+                format!(
+                    "quote the colour: `color: \"{written}\"` (YAML reads unquoted digits as a number, and leading zeros or an `e` change it)"
+                ),
+            )
+        } else if hex {
+            (
+                format!("`{written}` is not a colour: DocSpace takes 6 hex digits, without `0x`"),
+                "not 6 hex digits",
+                format!("write the digits alone, quoted: `color: \"{digits}\"`"),
+            )
+        } else {
+            (
+                format!("`{written}` is not a colour: DocSpace takes 6 hex digits"),
+                "not 6 hex digits",
+                "write 6 hex digits such as 1c6ddc, quoted: `color: \"1c6ddc\"`".to_string(),
+            )
+        };
+        self.error("manifest::color", message, node.span, label, Some(help));
+    }
+
+    /// The text of `node` as written in the file (quotes included).
+    fn written(&self, node: &Node) -> &str {
+        self.file
+            .text
+            .get(node.span.offset..node.span.offset + node.span.len)
+            .unwrap_or_default()
+            .trim()
     }
 
     /// `cover:` a cover id. The ids come from the portal (`GET rooms/covers`) and cannot be
@@ -1826,7 +1911,10 @@ impl Cx<'_> {
                         ),
                         LinkKind::External => (
                             format!("a {room_type} room holds {max} external links at most"),
-                            "DocSpace allows the primary external link and 5 additional ones; remove the links beyond".to_string(),
+                            format!(
+                                "DocSpace allows the primary external link and {} more; remove the links beyond",
+                                model::MAX_ADDITIONAL_EXTERNAL_LINKS
+                            ),
                         ),
                     };
                     self.error(
@@ -1913,7 +2001,8 @@ impl Cx<'_> {
                 _ => unreachable!(),
             }
         }
-        ok &= self.link_keys_present(node, &entries);
+        let revoked = matches!(access, Some((Access::None, _)));
+        ok &= self.link_keys_present(node, &entries, revoked);
         ok &= self.link_consistent(&options, kind, access, room_type);
         if !ok {
             return None;
@@ -1921,7 +2010,9 @@ impl Cx<'_> {
         let (title, title_span) = title?;
         Some(DesiredLink {
             title,
-            kind: kind?.0,
+            // A revoke written without `kind` (see `link_keys_present`): the kind is not used
+            // for a revoke, which takes the live link's own.
+            kind: kind.map_or(LinkKind::External, |(k, _)| k),
             access: access?.0,
             expires,
             internal,
@@ -1997,19 +2088,27 @@ impl Cx<'_> {
         }
     }
 
-    /// A link's `password_env`: the name of an environment variable, never the password.
+    /// A link's `password_env`: the name of an environment variable, never the password, and
+    /// not a variable that holds something else ([`model::check_password_env_name`]). The
+    /// snippet masks the value; the message names it only when it is a known variable.
     fn password_env(&mut self, value: &Node) -> Option<String> {
-        match &value.value {
-            Value::Str(v) if is_env_name(v) => Some(v.clone()),
-            // The value is not shown: it may be the password itself.
-            _ => {
-                self.problems.push(
-                    Problem::error(
-                        "manifest::password_env",
-                        "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
-                    )
-                    .at_line_only(self.file, value.span)
-                    .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
+        let name = match &value.value {
+            Value::Str(v) => v.as_str(),
+            _ => "",
+        };
+        match model::check_password_env_name(name) {
+            Ok(()) => Some(name.to_string()),
+            Err(problem) => {
+                let label = match problem {
+                    model::PasswordEnvProblem::NotAName => "not a variable name",
+                    _ => "not for a link password",
+                };
+                self.error(
+                    "manifest::password_env",
+                    problem.message(name),
+                    value.span,
+                    label,
+                    Some(problem.help().to_string()),
                 );
                 None
             }
@@ -2017,7 +2116,14 @@ impl Cx<'_> {
     }
 
     /// Reports each of `title`, `kind` and `access` the link lacks; true when none is missing.
-    fn link_keys_present(&mut self, node: &Node, entries: &[(&str, &Node, &Node)]) -> bool {
+    /// A link with `access: none` needs no `kind`: it revokes the live link of that title,
+    /// whatever its kind, and takes no other option.
+    fn link_keys_present(
+        &mut self,
+        node: &Node,
+        entries: &[(&str, &Node, &Node)],
+        revoked: bool,
+    ) -> bool {
         let start = Span {
             offset: node.span.offset,
             len: 0,
@@ -2043,7 +2149,8 @@ impl Cx<'_> {
                 "add `access:` with what the link grants, e.g. `access: read`; `none` revokes the link",
             ),
         ] {
-            if !entries_have(entries, key) {
+            let needed = !(revoked && key == "kind");
+            if needed && !entries_have(entries, key) {
                 ok = false;
                 self.error(code, message, start, "this link", Some(help.into()));
             }
@@ -2318,15 +2425,6 @@ pub fn parse_moment(text: &str) -> Result<DateTime<Utc>, MomentError> {
     Err(MomentError::Invalid)
 }
 
-/// An environment variable name as shells write them: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 fn entries_have(entries: &[(&str, &Node, &Node)], key: &str) -> bool {
     entries.iter().any(|(name, _, _)| *name == key)
 }
@@ -2559,16 +2657,6 @@ mod tests {
         assert_eq!(parse_moment("2027-02-30"), Err(MomentError::Invalid));
         assert_eq!(parse_moment("31.01.2027"), Err(MomentError::Invalid));
         assert_eq!(parse_moment("tomorrow"), Err(MomentError::Invalid));
-    }
-
-    #[test]
-    fn environment_variable_names() {
-        assert!(is_env_name("SALES_LINK_PASSWORD"));
-        assert!(is_env_name("_x1"));
-        assert!(!is_env_name("1X"));
-        assert!(!is_env_name(""));
-        assert!(!is_env_name("A-B"));
-        assert!(!is_env_name("hunter 2"));
     }
 
     fn load(text: &str) -> (Desired, Problems) {

@@ -23,6 +23,7 @@ mod sandbox_sdk_conformance;
 mod sandbox_server_rules;
 mod saved_plan;
 mod schema;
+mod secrets;
 mod shipping;
 mod signals;
 mod state;

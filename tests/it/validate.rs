@@ -602,3 +602,136 @@ fn many_diagnostics_are_all_counted_and_the_shown_ones_located() {
         out.stderr
     );
 }
+
+/// Validates `text` written as `m.yaml` in a fresh directory.
+fn validate_text(text: &str) -> crate::common::Run {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.yaml");
+    std::fs::write(&path, text).unwrap();
+    run(["validate".as_ref(), path.as_os_str()])
+}
+
+/// A colour YAML reads as another number (`001122` is 1122, `0x1c6ddc` is 1863132) is named
+/// as written, with the quoted form to write; `123456` (the same number as written) stays
+/// accepted.
+#[test]
+fn a_colour_read_as_a_number_is_shown_as_written_with_a_quote_hint() {
+    let out = validate_text(
+        "version: 1\nrooms:\n  - title: A\n    type: custom\n    color: 001122\n  - title: B\n    type: custom\n    color: 0x1c6ddc\n  - title: C\n    type: custom\n    color: 123456\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for expected in [
+        "`color: 001122` is read as a number, not as the colour 001122",
+        "quote the colour: `color: \"001122\"`",
+        "`0x1c6ddc` is not a colour: DocSpace takes 6 hex digits, without `0x`",
+        "write the digits alone, quoted: `color: \"1c6ddc\"`",
+        "m.yaml:5:12",
+        "m.yaml:8:12",
+        "2 errors",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?}:\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("1863132"), "{}", out.stderr);
+    assert!(!out.stderr.contains("found a number"), "{}", out.stderr);
+}
+
+/// `access: none` revokes the link of that title whatever its kind and takes no other option
+/// (README, "Sharing links"): `kind` is not required, and apply revokes the link.
+#[test]
+fn a_revoking_link_needs_no_kind_and_apply_revokes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.yaml");
+    let portal = format!("sandbox:{}", dir.path().join("s.json").display());
+    let apply = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        run([
+            "apply",
+            path.to_str().unwrap(),
+            "--portal",
+            &portal,
+            "--auto-approve",
+        ])
+    };
+    let created = apply(
+        "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        kind: external\n        access: read\n",
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let revoke = "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        access: none\n";
+    let out = validate_text(revoke);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let revoked = apply(revoke);
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    assert!(
+        revoked.stderr.contains("revoke link \"Old promo\""),
+        "{}",
+        revoked.stderr
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    let room = crate::common::state_room(&state, "Kindless");
+    let links = room["links"].as_array().map_or(0, Vec::len);
+    assert_eq!(links, 0, "{room}");
+    // A link that is not revoked still needs its kind.
+    let out = validate_text(
+        "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        access: read\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the link has no `kind`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The link counts a room type allows are checked offline, by `validate`, from the same
+/// limits the planner uses (`model::MAX_INVITATION_LINKS`, `MAX_ADDITIONAL_EXTERNAL_LINKS`).
+#[test]
+fn validate_refuses_more_links_than_the_room_type_holds() {
+    let external = |n: usize| {
+        (0..n)
+            .map(|i| format!("      - {{title: L{i}, kind: external, access: read}}\n"))
+            .collect::<String>()
+    };
+    let out = validate_text(&format!(
+        "version: 1\nrooms:\n  - title: Seven\n    type: custom\n    links:\n{}  - title: Two invitations\n    type: collaboration\n    links:\n      - {{title: A, kind: invitation, access: read}}\n      - {{title: B, kind: invitation, access: read}}\n  - title: Form\n    type: form-filling\n    links:\n      - {{title: A, kind: external, access: read}}\n      - {{title: B, kind: external, access: read}}\n",
+        external(7)
+    ));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for expected in [
+        "a custom room holds 6 external links at most",
+        "DocSpace allows the primary external link and 5 more",
+        "a room has one invitation link at most",
+        "a form-filling room has one external link: its primary link",
+        "3 errors",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?}:\n{}",
+            out.stderr
+        );
+    }
+    // The primary link and five more, and revokes beyond them, are fine.
+    let out = validate_text(&format!(
+        "version: 1\nrooms:\n  - title: Six\n    type: public\n    links:\n{}      - {{title: Gone, access: none}}\n",
+        external(6)
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// `title: Sales: Q3` is a YAML error; the help says how to quote it.
+#[test]
+fn an_unquoted_colon_in_a_title_gets_a_quote_hint() {
+    let out = validate_text("version: 1\nrooms:\n  - title: Sales: Q3\n    type: custom\n");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("m.yaml:3:17"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("help: quote the value: `title: \"Sales: Q3\"`"),
+        "{}",
+        out.stderr
+    );
+}
