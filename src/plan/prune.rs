@@ -186,30 +186,54 @@ pub fn scope_problems(desired: &Desired) -> Vec<Problem> {
             .with_help("declare `managed_tag: NAME` in one file, with `manifest_set: [...]` listing the set's files beside it: only rooms carrying that tag can be pruned"),
         ];
     }
-    let at = |problem: Problem, origin: Option<crate::manifest::Origin>, label: &str| match origin {
+    let Some(set) = &desired.manifest_set else {
+        return vec![no_manifest_set(desired)];
+    };
+    match &set.scope {
+        Some(scope) => scope_mismatch(desired, set, scope),
+        None => Vec::new(),
+    }
+}
+
+/// `problem`, located at `origin` when there is one.
+fn located(
+    desired: &Desired,
+    problem: Problem,
+    origin: Option<crate::manifest::Origin>,
+    label: &str,
+) -> Problem {
+    match origin {
         Some(o) => problem.at(&desired.files[o.file], o.span, label),
         None => problem,
-    };
-    let Some(set) = &desired.manifest_set else {
-        let name = desired.managed_tag_origin.map_or_else(
-            || "rooms.yaml".to_string(),
-            |o| set::file_name(&desired.files[o.file].name),
-        );
-        return vec![at(
-            Problem::error(
-                "prune::no_manifest_set",
-                "--prune needs `manifest_set` beside `managed_tag`: the list of the files that make up this manifest set",
-            ),
-            desired.managed_tag_origin,
-            "the set's marker tag",
-        )
-        .with_help(format!(
-            "list every file of the set, or just this one: `manifest_set: [{name}]`; a pruning run must then be given every file of the set, so that the rooms of a file left out are never archived"
-        ))];
-    };
-    let Some(scope) = &set.scope else {
-        return Vec::new();
-    };
+    }
+}
+
+/// `managed_tag` without `manifest_set`, with the one-file set to write as the help.
+fn no_manifest_set(desired: &Desired) -> Problem {
+    let name = desired.managed_tag_origin.map_or_else(
+        || "rooms.yaml".to_string(),
+        |o| set::file_name(&desired.files[o.file].name),
+    );
+    located(
+        desired,
+        Problem::error(
+            "prune::no_manifest_set",
+            "--prune needs `manifest_set` beside `managed_tag`: the list of the files that make up this manifest set",
+        ),
+        desired.managed_tag_origin,
+        "the set's marker tag",
+    )
+    .with_help(format!(
+        "list every file of the set, or just this one: `manifest_set: [{name}]`; a pruning run must then be given every file of the set, so that the rooms of a file left out are never archived"
+    ))
+}
+
+/// The files of the set this run lacks, and the files of this run the set does not list.
+fn scope_mismatch(
+    desired: &Desired,
+    set: &crate::manifest::set::ManifestSet,
+    scope: &crate::manifest::set::SetScope,
+) -> Vec<Problem> {
     let declaring = &desired.files[set.origin.file].name;
     let list = |names: &[String]| {
         names
@@ -218,44 +242,36 @@ pub fn scope_problems(desired: &Desired) -> Vec<Problem> {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let at = |problem: Problem| located(desired, problem, Some(set.origin), "the set's files");
     let mut out = Vec::new();
     if !scope.missing.is_empty() {
         let n = scope.missing.len();
         out.push(
-            at(
-                Problem::error(
-                    "prune::partial_set",
-                    format!(
-                        "--prune is refused: this run lacks {} of the manifest set declared in {declaring}: {}",
-                        if n == 1 { "1 file".to_string() } else { format!("{n} files") },
-                        list(&scope.missing)
-                    ),
+            at(Problem::error(
+                "prune::partial_set",
+                format!(
+                    "--prune is refused: this run lacks {} of the manifest set declared in {declaring}: {}",
+                    if n == 1 { "1 file".to_string() } else { format!("{n} files") },
+                    list(&scope.missing)
                 ),
-                Some(set.origin),
-                "the set's files",
-            )
+            ))
             .with_help("give every file of the set on the command line, or run without --prune: pruning with part of a set would archive the rooms of the files left out"),
         );
     }
     if !scope.unlisted.is_empty() {
         let n = scope.unlisted.len();
+        let them = if n == 1 { "it" } else { "them" };
         out.push(
-            at(
-                Problem::error(
-                    "prune::file_outside_set",
-                    format!(
-                        "--prune is refused: {} {} part of this run but not of the manifest set declared in {declaring}",
-                        list(&scope.unlisted),
-                        if n == 1 { "is" } else { "are" }
-                    ),
+            at(Problem::error(
+                "prune::file_outside_set",
+                format!(
+                    "--prune is refused: {} {} part of this run but not of the manifest set declared in {declaring}",
+                    list(&scope.unlisted),
+                    if n == 1 { "is" } else { "are" }
                 ),
-                Some(set.origin),
-                "the set's files",
-            )
+            ))
             .with_help(format!(
-                "add {} to `manifest_set`, or leave {} out of the pruning run",
-                if n == 1 { "it" } else { "them" },
-                if n == 1 { "it" } else { "them" }
+                "add {them} to `manifest_set`, or leave {them} out of the pruning run"
             )),
         );
     }
