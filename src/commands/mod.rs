@@ -34,6 +34,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         lifecycle: plan::Lifecycle {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            no_new_guests: args.no_new_guests,
                         },
                     },
                     portal,
@@ -55,6 +56,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         lifecycle: plan::Lifecycle {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            no_new_guests: args.no_new_guests,
                         },
                         resend_pending: args.resend_pending,
                     },

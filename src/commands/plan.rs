@@ -33,6 +33,8 @@ pub struct PlanSettings {
 pub struct Lifecycle {
     pub prune: bool,
     pub expiring_within_days: u32,
+    /// `--no-new-guests`: as the manifest's `defaults: {new_guests: false}`.
+    pub no_new_guests: bool,
 }
 
 pub fn run(
@@ -108,11 +110,12 @@ pub struct Prepared {
 
 /// Reads the portal and diffs. `Ok(None)` means problems were found and printed (exit 1).
 pub async fn prepare(
-    desired: Desired,
+    mut desired: Desired,
     portal: &Portal,
     printer: &Printer,
     lifecycle: Lifecycle,
 ) -> miette::Result<Option<Prepared>> {
+    desired.defaults.refuse_new_guests |= lifecycle.no_new_guests;
     if lifecycle.prune && desired.managed_tag.is_none() {
         miette::bail!(
             help = "add `managed_tag: NAME` to the manifest: only rooms carrying that tag can be pruned",

@@ -1,0 +1,220 @@
+//! No surprise emails (issue 20 item 7). Inviting an email that has no account makes the
+//! server create a guest account and send it an invitation email (docs/docspace-api.md,
+//! "Email invitations"): a typo in the manifest mails a stranger, or makes a twin account of
+//! a colleague. So before a new guest is planned:
+//!
+//! - `defaults: {new_guests: false}` in the manifest, or `plan`/`apply --no-new-guests`,
+//!   refuses every new guest account (a plan error naming each such invitee);
+//! - an address that is a near miss of an existing account's is a plan error with "did you
+//!   mean": the same domain and a local part a small Damerau-Levenshtein distance away
+//!   ([`max_distance`]), or the same local part at a domain that close. The invitee key
+//!   `new_account: true` says the person is meant to be new, and settles the check for good
+//!   (two real people may have close addresses).
+//!
+//! The candidates are every account the read saw: the people listing when it was read whole
+//! (`Observed::accounts`, see `state` for when that is), the members of the matched rooms,
+//! the accounts found by email, and the key's own user. The checks are called for every
+//! place that invites a person by email, so that a new one (the planned `people:` section)
+//! gets them by calling [`check`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::manifest::{Desired, DesiredInvitee, Problem};
+use crate::state::{MemberSubject, Observed};
+
+/// The portal's account emails, indexed for the near-miss check: built once per plan, so that
+/// a check compares only the accounts that could be a near miss (same domain, or same local
+/// part), never every pair.
+#[derive(Debug, Default)]
+pub struct Accounts {
+    /// Local parts by domain.
+    by_domain: HashMap<String, Vec<String>>,
+    /// Domains by local part.
+    by_local: HashMap<String, Vec<String>>,
+}
+
+impl Accounts {
+    /// Every account email of `observed` (lower-cased, as the read keeps them).
+    pub fn new(observed: &Observed) -> Accounts {
+        let mut emails: BTreeSet<&str> = BTreeSet::new();
+        emails.extend(observed.accounts.iter().flatten().map(String::as_str));
+        emails.extend(observed.users.values().map(|u| u.email.as_str()));
+        emails.extend(observed.me.iter().map(|u| u.email.as_str()));
+        for m in observed.members.values().flatten() {
+            if let MemberSubject::User(u) = &m.subject {
+                emails.insert(u.email.as_str());
+            }
+        }
+        let mut out = Accounts::default();
+        for email in emails {
+            if let Some((local, domain)) = split(email) {
+                out.by_domain
+                    .entry(domain.to_string())
+                    .or_default()
+                    .push(local.to_string());
+                out.by_local
+                    .entry(local.to_string())
+                    .or_default()
+                    .push(domain.to_string());
+            }
+        }
+        out
+    }
+
+    /// The existing account closest to `email` when it is a near miss (see the module
+    /// documentation); `None` when none is, or when `email` itself has an account.
+    pub fn near_miss(&self, email: &str) -> Option<String> {
+        let (local, domain) = split(email)?;
+        let mut best: Option<(usize, String)> = None;
+        let mut consider = |distance: usize, candidate: String| {
+            if best
+                .as_ref()
+                .is_none_or(|(d, c)| (distance, &candidate) < (*d, c))
+            {
+                best = Some((distance, candidate));
+            }
+        };
+        for other in self.by_domain.get(domain).into_iter().flatten() {
+            if let Some(d) = close(local, other) {
+                consider(d, format!("{other}@{domain}"));
+            }
+        }
+        for other in self.by_local.get(local).into_iter().flatten() {
+            if let Some(d) = close(domain, other) {
+                consider(d, format!("{local}@{other}"));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+}
+
+/// `local@domain`, split at the last `@`.
+fn split(email: &str) -> Option<(&str, &str)> {
+    email.rsplit_once('@').filter(|(l, d)| !l.is_empty() && !d.is_empty())
+}
+
+/// The largest edit distance between two parts of an address that still counts as a near
+/// miss: 2 for parts of 6 characters or more, 1 from 3, none below (`ab@` and `cd@` are two
+/// people, not a typo).
+pub fn max_distance(shorter: usize) -> usize {
+    match shorter {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    }
+}
+
+/// The Damerau-Levenshtein distance of two different parts when it is a near miss.
+fn close(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let max = max_distance(la.min(lb));
+    // Cheap before the distance: lengths further apart than `max` are never close.
+    if max == 0 || la.abs_diff(lb) > max {
+        return None;
+    }
+    let d = strsim::damerau_levenshtein(a, b);
+    (d <= max).then_some(d)
+}
+
+/// The problem, located at the invitee, that forbids planning a new guest account for
+/// `email` (an invitee with no account on the portal), if any: new guests refused by the
+/// manifest or the command line, or a near miss of an existing account without
+/// `new_account: true`.
+pub fn check(
+    desired: &Desired,
+    accounts: &Accounts,
+    inv: &DesiredInvitee,
+    email: &str,
+) -> Option<Problem> {
+    let at = |p: Problem| p.at(&desired.files[inv.origin.file], inv.origin.span, "no account with this address");
+    if desired.defaults.refuse_new_guests {
+        return Some(at(Problem::error(
+            "portal::new_guest_refused",
+            format!("`{email}` has no account on the portal, and new guest accounts are refused here (`new_guests: false` or --no-new-guests)"),
+        ))
+        .with_help(
+            "inviting it would create a guest account and email an invitation: create the account in DocSpace first (it is then invited by id), or fix the address",
+        ));
+    }
+    if inv.new_account {
+        return None;
+    }
+    let suggestion = accounts.near_miss(email)?;
+    Some(
+        at(Problem::error(
+            "portal::new_guest_near_miss",
+            format!("`{email}` has no account on the portal, but `{suggestion}` has one: this would create a new guest account and email an invitation"),
+        ))
+        .with_help(format!(
+            "did you mean `{suggestion}`? Fix the address; if this is another person, add `new_account: true` to this invitee"
+        )),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::UserType;
+    use crate::state::ObservedUser;
+
+    fn accounts(emails: &[&str]) -> Accounts {
+        let observed = Observed {
+            accounts: Some(emails.iter().map(|e| e.to_string()).collect()),
+            ..Observed::default()
+        };
+        Accounts::new(&observed)
+    }
+
+    #[test]
+    fn near_misses_are_close_at_the_same_domain_or_the_same_local_part() {
+        let a = accounts(&[
+            "uma.user@sandbox.test",
+            "gus.guest@sandbox.test",
+            "al@corp.test",
+            "john.smith@gmail.com",
+        ]);
+        assert_eq!(
+            a.near_miss("uma.usr@sandbox.test").as_deref(),
+            Some("uma.user@sandbox.test")
+        );
+        // A transposition is one edit.
+        assert_eq!(
+            a.near_miss("uma.uesr@sandbox.test").as_deref(),
+            Some("uma.user@sandbox.test")
+        );
+        assert_eq!(
+            a.near_miss("john.smith@gmial.com").as_deref(),
+            Some("john.smith@gmail.com")
+        );
+        // Far, or another domain, or short: different people.
+        assert_eq!(a.near_miss("ursula@sandbox.test"), None);
+        assert_eq!(a.near_miss("uma.usr@other.test"), None);
+        assert_eq!(a.near_miss("ed@corp.test"), None);
+        // The address itself is no near miss of itself.
+        assert_eq!(a.near_miss("uma.user@sandbox.test"), None);
+    }
+
+    #[test]
+    fn members_and_the_key_user_are_candidates_too() {
+        let me = ObservedUser {
+            id: "me".into(),
+            email: "admin@sandbox.test".into(),
+            user_type: UserType::DocSpaceAdmin,
+            pending: false,
+            terminated: false,
+            type_known: true,
+            created: None,
+        };
+        let a = Accounts::new(&Observed {
+            me: Some(me),
+            ..Observed::default()
+        });
+        assert_eq!(
+            a.near_miss("admn@sandbox.test").as_deref(),
+            Some("admin@sandbox.test")
+        );
+    }
+}
