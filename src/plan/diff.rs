@@ -442,15 +442,17 @@ fn expired_note(
     }
     match current_member(target, members) {
         None => Some(RoomNote::ExpiredNotMember { subject, at }),
+        Some(m) if is_me(observed, m) || (m.is_owner && targets_me) => {
+            Some(RoomNote::ExpiredKept {
+                subject,
+                at,
+                who: super::KeptMember::KeyUser,
+            })
+        }
         Some(m) if m.is_owner => Some(RoomNote::ExpiredKept {
             subject,
             at,
             who: super::KeptMember::Owner,
-        }),
-        Some(m) if is_me(observed, m) => Some(RoomNote::ExpiredKept {
-            subject,
-            at,
-            who: super::KeptMember::KeyUser,
         }),
         Some(_) => None,
     }
