@@ -411,7 +411,10 @@ fn invitee_item(
 }
 
 /// The member row of `target`, when it is a member.
-fn current_member<'a>(target: &Target, members: &'a [ObservedMember]) -> Option<&'a ObservedMember> {
+fn current_member<'a>(
+    target: &Target,
+    members: &'a [ObservedMember],
+) -> Option<&'a ObservedMember> {
     members.iter().find(|m| match (target, &m.subject) {
         (Target::User { id, .. }, MemberSubject::User(u)) => &u.id == id,
         (Target::Group { id, .. }, MemberSubject::Group(g)) => &g.id == id,

@@ -50,7 +50,9 @@ pub struct ExpiringSoon {
 pub fn expiring(desired: &Desired, now: DateTime<Utc>, window: Duration) -> Vec<Expiring> {
     // Checked: a window reaching past the last moment chrono can hold means "every later
     // expiry" rather than a panic.
-    let until = now.checked_add_signed(window).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let until = now
+        .checked_add_signed(window)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let mut out: Vec<Expiring> = desired
         .rooms
         .iter()

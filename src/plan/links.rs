@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Change, Item, RoomNote};
-use crate::links::{self, LinkChange, LinkNote, LinkProblem, LiveExpiry, ObservedLink, ResolvedLink};
+use crate::links::{
+    self, LinkChange, LinkNote, LinkProblem, LiveExpiry, ObservedLink, ResolvedLink,
+};
 use crate::manifest::{Desired, DesiredRoom, Problem};
 use crate::state::{Observed, ObservedRoom};
 

@@ -90,7 +90,9 @@ impl Accounts {
 
 /// `local@domain`, split at the last `@`.
 fn split(email: &str) -> Option<(&str, &str)> {
-    email.rsplit_once('@').filter(|(l, d)| !l.is_empty() && !d.is_empty())
+    email
+        .rsplit_once('@')
+        .filter(|(l, d)| !l.is_empty() && !d.is_empty())
 }
 
 /// The largest edit distance between two parts of an address that still counts as a near
@@ -129,7 +131,13 @@ pub fn check(
     inv: &DesiredInvitee,
     email: &str,
 ) -> Option<Problem> {
-    let at = |p: Problem| p.at(&desired.files[inv.origin.file], inv.origin.span, "no account with this address");
+    let at = |p: Problem| {
+        p.at(
+            &desired.files[inv.origin.file],
+            inv.origin.span,
+            "no account with this address",
+        )
+    };
     if desired.defaults.refuse_new_guests {
         return Some(at(Problem::error(
             "portal::new_guest_refused",

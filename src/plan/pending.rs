@@ -140,7 +140,9 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let too_long = || {
-        format!("`{text}` is too long an age: at most {MAX_AGE_DAYS}d (ten years), e.g. 14d, 36h, 2w")
+        format!(
+            "`{text}` is too long an age: at most {MAX_AGE_DAYS}d (ten years), e.g. 14d, 36h, 2w"
+        )
     };
     let n: i64 = match number.parse() {
         Ok(n) => n,
@@ -238,7 +240,12 @@ mod tests {
         assert!(parse_age("d").unwrap_err().contains("not an age"));
         assert!(parse_age("3 months").is_err());
         // Too big for a duration, or for an i64: an error, never a panic.
-        for big in ["9999999999999999w", "99999999999999999999999d", "3651d", "87601h"] {
+        for big in [
+            "9999999999999999w",
+            "99999999999999999999999d",
+            "3651d",
+            "87601h",
+        ] {
             assert!(parse_age(big).unwrap_err().contains("too long"), "{big}");
         }
         assert_eq!(parse_age("3650d"), Ok(Duration::days(3650)));

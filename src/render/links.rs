@@ -130,10 +130,7 @@ pub fn note_text(note: &LinkNote) -> String {
                     "link {} expired {at} in the manifest, but the portal's link is still open: left as it is (a past expiry cannot be set); write `access: none` to revoke it",
                     title(t)
                 ),
-                None => format!(
-                    "link {} expired {at}: not created",
-                    title(t)
-                ),
+                None => format!("link {} expired {at}: not created", title(t)),
             }
         }
     }

@@ -345,7 +345,11 @@ async fn huge_durations_and_far_dates_are_errors_or_plans_never_panics() {
             "too long an age",
         ),
         (
-            vec!["apply", "x.yaml", "--resend-pending=99999999999999999999999d"],
+            vec![
+                "apply",
+                "x.yaml",
+                "--resend-pending=99999999999999999999999d",
+            ],
             "too long an age",
         ),
         (
@@ -386,7 +390,10 @@ rooms:
         let run = portal.run(&args);
         assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
     }
-    let (run, _) = portal.apply(&path, &["--resend-pending=3650d", "--expiring-within", "3650"]);
+    let (run, _) = portal.apply(
+        &path,
+        &["--resend-pending=3650d", "--expiring-within", "3650"],
+    );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     // Beyond what a date can hold: "not a date", located.
     let path = portal.manifest(&far.replace("9999-12-31T23:59:59Z", "+262144-01-01"));

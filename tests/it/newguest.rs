@@ -70,7 +70,8 @@ async fn a_misspelt_group_gets_a_suggestion() {
     );
     assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stderr.contains("the portal has no group named `Marketng`"),
+        plan.stderr
+            .contains("the portal has no group named `Marketng`"),
         "{}",
         plan.stderr
     );
@@ -93,11 +94,28 @@ async fn no_new_guests_refuses_every_new_account_by_flag_or_manifest() {
     let setting = portal.plan(&by_setting, &[]);
     for run in [&flag, &setting] {
         assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-        assert!(run.stderr.contains("portal::new_guest_refused"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("portal::new_guest_refused"),
+            "{}",
+            run.stderr
+        );
         // Each such invitee is named, `new_account: true` or not; existing accounts are fine.
-        assert!(run.stderr.contains("`new.one@example.com` has no account"), "{}", run.stderr);
-        assert!(run.stderr.contains("`other.one@example.com` has no account"), "{}", run.stderr);
-        assert!(!run.stderr.contains("`uma.user@sandbox.test`"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("`new.one@example.com` has no account"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("`other.one@example.com` has no account"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("`uma.user@sandbox.test`"),
+            "{}",
+            run.stderr
+        );
     }
     portal.reset_stats().await;
     let path = portal.manifest(&manifest);
