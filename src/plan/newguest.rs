@@ -7,7 +7,9 @@
 //!   refuses every new guest account (a plan error naming each such invitee);
 //! - an address that is a near miss of an existing account's is a plan error with "did you
 //!   mean": the same domain and a local part a small Damerau-Levenshtein distance away
-//!   ([`max_distance`]), or the same local part at a domain that close. The invitee key
+//!   ([`max_distance`]), or the same local part at a domain one edit away (`gmial.com`,
+//!   `sandbox.tset`: one edit, not two, so that `acme.de` and `acme.fr` stay two companies).
+//!   The invitee key
 //!   `new_account: true` says the person is meant to be new, and settles the check for good
 //!   (two real people may have close addresses).
 //!
@@ -75,12 +77,12 @@ impl Accounts {
             }
         };
         for other in self.by_domain.get(domain).into_iter().flatten() {
-            if let Some(d) = close(local, other) {
+            if let Some(d) = close(local, other, usize::MAX) {
                 consider(d, format!("{other}@{domain}"));
             }
         }
         for other in self.by_local.get(local).into_iter().flatten() {
-            if let Some(d) = close(domain, other) {
+            if let Some(d) = close(domain, other, MAX_DOMAIN_DISTANCE) {
                 consider(d, format!("{local}@{other}"));
             }
         }
@@ -106,13 +108,18 @@ pub fn max_distance(shorter: usize) -> usize {
     }
 }
 
-/// The Damerau-Levenshtein distance of two different parts when it is a near miss.
-fn close(a: &str, b: &str) -> Option<usize> {
+/// The largest edit distance between two domains that counts as a near miss (with the same
+/// local part).
+pub const MAX_DOMAIN_DISTANCE: usize = 1;
+
+/// The Damerau-Levenshtein distance of two different parts when it is a near miss (at most
+/// [`max_distance`] and at most `cap`).
+fn close(a: &str, b: &str, cap: usize) -> Option<usize> {
     if a == b {
         return None;
     }
     let (la, lb) = (a.chars().count(), b.chars().count());
-    let max = max_distance(la.min(lb));
+    let max = max_distance(la.min(lb)).min(cap);
     // Cheap before the distance: lengths further apart than `max` are never close.
     if max == 0 || la.abs_diff(lb) > max {
         return None;
@@ -201,6 +208,13 @@ mod tests {
         assert_eq!(a.near_miss("ursula@sandbox.test"), None);
         assert_eq!(a.near_miss("uma.usr@other.test"), None);
         assert_eq!(a.near_miss("ed@corp.test"), None);
+        // Two edits in the domain are another domain (`acme.de`, `acme.fr`).
+        let b = accounts(&["ana.lee@acme.de"]);
+        assert_eq!(b.near_miss("ana.lee@acme.fr"), None);
+        assert_eq!(
+            b.near_miss("ana.lee@acme.d").as_deref(),
+            Some("ana.lee@acme.de")
+        );
         // The address itself is no near miss of itself.
         assert_eq!(a.near_miss("uma.user@sandbox.test"), None);
     }

@@ -232,6 +232,41 @@ mod tests {
     }
 
     #[test]
+    fn nobody_the_plan_removes_is_resent() {
+        use crate::plan::RemovalReason;
+        let mut a = room(
+            "A",
+            vec![note("old", Some(24 * 20)), note("kept", Some(24 * 20))],
+        );
+        let mut b = room("B", Vec::new());
+        b.items.push(Item::new(
+            "B / old@x.test",
+            Change::Remove {
+                target: Member::User {
+                    id: "old".into(),
+                    email: "old@x.test".into(),
+                },
+                from_access: None,
+                reason: RemovalReason::NotListed,
+            },
+        ));
+        a.items.clear();
+        let mut plan = Plan {
+            format_version: FORMAT_VERSION,
+            portal: String::new(),
+            manifest_hash: String::new(),
+            share: ShareSettings::default(),
+            rooms: vec![a, b],
+            summary: Summary::default(),
+            unmanaged_connected_rooms: 0,
+            managed: None,
+            expiring: Default::default(),
+        };
+        assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
+        assert_eq!(plan.rooms[0].items[0].key, "A / kept@x.test");
+    }
+
+    #[test]
     fn ages_parse_in_hours_days_and_weeks() {
         assert_eq!(parse_age("14d"), Ok(Duration::days(14)));
         assert_eq!(parse_age("36h"), Ok(Duration::hours(36)));
