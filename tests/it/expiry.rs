@@ -401,3 +401,50 @@ rooms:
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("is not a date"), "{}", run.stderr);
 }
+
+/// Issue 20: durations in response headers are hostile input too. A `Retry-After` far beyond
+/// any clock (a huge number, `1e300`, an HTTP date in the year 9999) or a huge
+/// `X-RateLimit-Reset` ends the run with a clear error at once, never a panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn huge_header_durations_are_an_error_not_a_panic() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: A\n    type: custom\n",
+    )
+    .unwrap();
+    for (name, value) in [
+        ("Retry-After", "99999999999999999999999999"),
+        ("Retry-After", "1e300"),
+        ("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ("X-RateLimit-Reset", "99999999999999999999999999"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/people/@self"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header(name, value)
+                    .insert_header("X-RateLimit-Remaining", "0"),
+            )
+            .mount(&server)
+            .await;
+        let mut cmd = crate::common::bin();
+        cmd.args([
+            "plan",
+            manifest.to_str().unwrap(),
+            "--portal",
+            &server.uri(),
+        ])
+        .env(
+            "DOCSPACE_API_KEY",
+            "sk-0000000000000000000000000000000000000000000000000000000000000000",
+        );
+        let run = tokio::task::block_in_place(|| crate::common::run_cmd(&mut cmd));
+        assert_eq!(run.code, 1, "{name}: {value}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
