@@ -297,6 +297,7 @@ mod tests {
     /// (`cargo test --lib newguest -- --ignored --nocapture`).
     #[test]
     #[ignore]
+    #[allow(clippy::print_stdout)] // A measurement to read, run by hand.
     fn measure_a_large_portal() {
         let emails: Vec<String> = (0..50_000)
             .map(|n| format!("person.{n:05}@corp.test"))
