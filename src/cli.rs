@@ -323,7 +323,8 @@ pub struct ApplyArgs {
     pub allow_removals: bool,
 
     /// Archive orphaned managed rooms: rooms carrying the manifest's `managed_tag` that it no
-    /// longer lists. Never deletes. (A saved plan prunes when it was made with `plan --prune`.)
+    /// longer lists. Never deletes. Needs every file of the set (`manifest_set`), and no other.
+    /// (A saved plan prunes when it was made with `plan --prune`.)
     #[arg(long, conflicts_with = "plan")]
     pub prune: bool,
 

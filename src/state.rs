@@ -177,7 +177,8 @@ pub struct Observed {
     /// out of reach of the endpoints the tool uses, so never managed, only reported.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connected_rooms: Vec<ConnectedRoom>,
-    /// Members of the rooms the manifest matched, by room id.
+    /// Members of the rooms the manifest matched, of the orphans of `managed_tag`, and of the
+    /// rooms a planned create may be a rename of (see [`rename_candidate_ids`]), by room id.
     pub members: BTreeMap<i64, Vec<ObservedMember>>,
     /// Matched rooms whose member list could not be read even after retries (room id -> the
     /// error): one flaky room must not stop the others; the planner leaves it out and says so.
@@ -361,7 +362,8 @@ pub async fn read_with_progress<A: DocSpaceApi>(
         }
     }
 
-    let matched = matched_room_ids(desired, &observed.rooms);
+    let mut matched = matched_room_ids(desired, &observed.rooms);
+    matched.extend(rename_candidate_ids(desired, &observed.rooms, &matched));
     let (members, unreadable) = read_members(api, matched, progress).await?;
     observed.members = members;
     observed.unreadable = unreadable
@@ -587,6 +589,89 @@ pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i
                 }
             }
         }
+    }
+    ids
+}
+
+/// The live rooms that manifest rooms with `links:` or `links_exact` match (by pinned id or
+/// stored title, as the planner matches them): the rooms whose links are read.
+pub fn link_room_ids(desired: &Desired, observed: &Observed) -> BTreeSet<i64> {
+    let manages = desired
+        .rooms
+        .iter()
+        .filter(|r| !r.links.is_empty() || r.links_exact);
+    let (mut ids, mut titles) = (HashSet::new(), HashSet::new());
+    for r in manages {
+        match r.id {
+            Some(id) => ids.insert(id),
+            None => titles.insert(r.title.as_str()),
+        };
+    }
+    observed
+        .rooms
+        .iter()
+        .filter(|r| {
+            ids.contains(&r.id) || titles.contains(model::sanitize_title(&r.title).as_str())
+        })
+        .map(|r| r.id)
+        .collect()
+}
+
+/// A planned create "looks like a rename" of a live room of its type that no manifest room
+/// matches when at least this many of its invitees are members there (the key's own user
+/// not counted), and they are at least [`RENAME_MIN_SHARE`] of its invitees
+/// (`plan::prune::note_renames`). Two, so that one shared colleague is no evidence.
+pub const RENAME_MIN_SHARED: usize = 2;
+/// See [`RENAME_MIN_SHARED`]: the share of the new room's invitees (access other than
+/// `none`) that must be members of the live room.
+pub const RENAME_MIN_SHARE: f64 = 0.5;
+/// The most member lists read for the rename check in one run: beyond it, only the rooms
+/// whose members are read anyway (matched rooms and orphans of `managed_tag`) are compared
+/// (docs/architecture.md, "Performance model").
+pub const RENAME_CHECK_MAX_READS: usize = 100;
+
+/// The live rooms whose members the rename check needs and `matched` does not already read:
+/// not archived, matched by no manifest room, of the type of a planned create that has at
+/// least [`RENAME_MIN_SHARED`] invitees. None when no such create is planned, and none when
+/// there are more than [`RENAME_CHECK_MAX_READS`] (the check then compares only the rooms
+/// read anyway).
+pub fn rename_candidate_ids(
+    desired: &Desired,
+    rooms: &[ObservedRoom],
+    matched: &BTreeSet<i64>,
+) -> BTreeSet<i64> {
+    let titles: HashSet<String> = rooms
+        .iter()
+        .map(|r| model::sanitize_title(&r.title))
+        .collect();
+    let types: HashSet<RoomType> = desired
+        .rooms
+        .iter()
+        .filter(|r| r.id.is_none() && !titles.contains(&r.title))
+        .filter(|r| {
+            r.invitees
+                .iter()
+                .filter(|i| i.access != Access::None)
+                .count()
+                >= RENAME_MIN_SHARED
+        })
+        .map(|r| r.room_type)
+        .collect();
+    if types.is_empty() {
+        return BTreeSet::new();
+    }
+    let ids: BTreeSet<i64> = rooms
+        .iter()
+        .filter(|r| !r.archived && r.room_type.is_some_and(|t| types.contains(&t)))
+        .map(|r| r.id)
+        .filter(|id| !matched.contains(id))
+        .collect();
+    if ids.len() > RENAME_CHECK_MAX_READS {
+        tracing::info!(
+            "{} unmatched rooms share a type with a planned create; over {RENAME_CHECK_MAX_READS}, so their members are not read for the rename check",
+            ids.len()
+        );
+        return BTreeSet::new();
     }
     ids
 }

@@ -31,7 +31,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         out: args.out,
                         format: args.format,
                         detailed_exitcode: args.detailed_exitcode,
-                        lifecycle: plan::Lifecycle {
+                        options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
                             no_new_guests: args.no_new_guests,
@@ -53,7 +53,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         report: args.report,
                         format: args.format,
                         allow_removals: args.allow_removals,
-                        lifecycle: plan::Lifecycle {
+                        options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
                             no_new_guests: args.no_new_guests,

@@ -203,6 +203,11 @@ pub struct Desired {
     /// `managed_tag:`: the marker tag every room of the manifest carries; rooms on the
     /// portal with it that the manifest no longer lists are orphans.
     pub managed_tag: Option<String>,
+    /// Where `managed_tag` was written (its value), for the diagnostics about the set.
+    pub managed_tag_origin: Option<Origin>,
+    /// `manifest_set:` of the file that declares `managed_tag`: the files `--prune` must be
+    /// given together (see [`super::set`]).
+    pub manifest_set: Option<super::set::ManifestSet>,
     pub rooms: Vec<DesiredRoom>,
 }
 

@@ -7,7 +7,9 @@
 
 pub mod desired;
 pub mod diagnostic;
+pub mod normal;
 pub mod schema;
+pub mod set;
 pub mod source;
 pub mod text;
 pub mod validate;
@@ -43,6 +45,8 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
     let mut fates = Vec::with_capacity(expansion.files.len());
     let mut sources = Vec::with_capacity(expansion.files.len());
     let mut trees = Vec::with_capacity(expansion.files.len());
+    // The path of each taken file, for `manifest_set:` (see [`set`]).
+    let mut taken = Vec::with_capacity(expansion.files.len());
     for found in &expansion.files {
         let file = match source::read(&found.path) {
             Ok(s) => s,
@@ -75,6 +79,7 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
             continue;
         }
         fates.push(Fate::Taken);
+        taken.push(found.path.clone());
         trees.push(tree_or_problem(&file, parsed, &mut problems));
         sources.push(file);
     }
@@ -84,7 +89,8 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
             problems.push(no_manifest_in(path, under.len()));
         }
     }
-    let desired = validate::validate(sources, trees, &mut problems);
+    let mut desired = validate::validate(sources, trees, &mut problems);
+    set::resolve(&mut desired, &taken, &mut problems);
     (desired, problems)
 }
 

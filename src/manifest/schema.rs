@@ -14,16 +14,29 @@ pub struct Manifest {
     /// Manifest format version; always 1.
     #[schemars(schema_with = "version_schema")]
     version: u8,
-    /// The marker tag of the rooms this manifest manages: the tool adds it to every room it
-    /// lists, and a room that carries it but is no longer listed is an orphan (`plan` lists
-    /// it, `apply --prune` archives it). Without it, nothing outside the manifest is touched.
+    /// The marker tag of the rooms this manifest set manages, declared in one file of the set
+    /// only: the tool adds it to every room the set lists, and a room that carries it but is
+    /// no longer listed is an orphan (`plan` lists it, `apply --prune` archives it). Without
+    /// it, nothing outside the manifest is touched.
     #[schemars(length(min = 1, max = 255))]
     managed_tag: Option<String>,
+    /// The files of this manifest set, allowed only beside `managed_tag`: file or directory
+    /// paths relative to this file (a directory stands for the manifests in it). `--prune`
+    /// needs it, and refuses a run that is not given exactly these files (this file is always
+    /// one of them), so that pruning part of a set cannot archive the rooms of the rest.
+    #[schemars(length(min = 1))]
+    manifest_set: Option<Vec<ManifestPath>>,
     /// Settings for invitations made by this manifest.
     defaults: Option<ManifestDefaults>,
     /// The rooms to keep in step with the portal.
     rooms: Option<Vec<Room>>,
 }
+
+/// A file or directory path, relative to the manifest that lists it.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)]
+pub struct ManifestPath(#[schemars(length(min = 1))] String);
 
 /// Settings for invitations.
 #[derive(JsonSchema)]
@@ -50,7 +63,7 @@ pub struct ManifestDefaults {
 pub struct Room {
     /// The room's title. Rooms are matched by it (after DocSpace replaces `\t * + : " < > ? | \ /`
     /// with `_`), unless `id` pins the room.
-    #[schemars(length(min = 1, max = 170))]
+    #[schemars(length(min = 1, max = crate::model::TITLE_MAX_CHARS))]
     title: String,
     /// The room type. DocSpace cannot change a room's type after creation.
     #[serde(rename = "type")]

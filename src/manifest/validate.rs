@@ -23,7 +23,13 @@ use super::source::SourceFile;
 use super::text;
 use super::yaml::{Node, Span, Value};
 
-pub const TOP_KEYS: &[&str] = &["version", "managed_tag", "defaults", "rooms"];
+pub const TOP_KEYS: &[&str] = &[
+    "version",
+    "managed_tag",
+    "manifest_set",
+    "defaults",
+    "rooms",
+];
 pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture", "new_guests"];
 pub const ROOM_KEYS: &[&str] = &[
     "title",
@@ -88,6 +94,7 @@ pub fn validate(
     };
     let mut defaults_seen: Option<(usize, Span, Defaults)> = None;
     let mut managed_seen: Option<(usize, Span, String)> = None;
+    let mut sets: Vec<(usize, ListedSet)> = Vec::new();
     let mut idents = Vec::new();
     for (index, tree) in trees.into_iter().enumerate() {
         let Some(tree) = tree else { continue };
@@ -97,26 +104,37 @@ pub fn validate(
             problems: &mut *problems,
             idents: &mut idents,
         };
-        let (defaults, managed, rooms) = cx.document(&tree);
+        let (defaults, managed, set, rooms) = cx.document(&tree);
+        if let Some(set) = set {
+            sets.push((index, set));
+        }
         if let Some((span, tag)) = managed {
             match &managed_seen {
-                // Tag names compare case-insensitively on the portal.
-                Some((other, other_span, seen)) if seen.to_lowercase() != tag.to_lowercase() => {
+                // One file declares the set (see `super::set`): a second declaration, even of
+                // the same tag, would let a run of that file alone prune the other's rooms.
+                Some((other, other_span, seen)) => {
                     let other_file = &desired.files[*other];
                     let (line, col) = other_file.line_col(other_span.offset);
-                    problems.push(
-                        Problem::error(
-                            "manifest::conflicting_managed_tag",
-                            format!("`managed_tag` differs between manifest files: `{tag}` here, `{seen}` in another"),
-                        )
-                        .at(&desired.files[index], span, "this marker tag")
-                        .with_help(format!(
-                            "the other one is at {}:{line}:{col}; one set of manifests manages its rooms under one marker tag: give `managed_tag` in one file only, or the same in each",
+                    let message = if seen.to_lowercase() == tag.to_lowercase() {
+                        format!(
+                            "`managed_tag` is declared again here, as in {}",
                             other_file.name
-                        )),
+                        )
+                    } else {
+                        format!(
+                            "`managed_tag` is declared again here (`{tag}`; `{seen}` in {})",
+                            other_file.name
+                        )
+                    };
+                    problems.push(
+                        Problem::error("manifest::managed_tag_twice", message)
+                            .at(&desired.files[index], span, "declared again")
+                            .with_help(format!(
+                                "declare `managed_tag` once: keep the one at {}:{line}:{col}, list the set's files beside it with `manifest_set: [...]`, and remove this one",
+                                other_file.name
+                            )),
                     );
                 }
-                Some(_) => {}
                 None => managed_seen = Some((index, span, tag)),
             }
         }
@@ -145,9 +163,58 @@ pub fn validate(
     if let Some((_, _, d)) = defaults_seen {
         desired.defaults = d;
     }
+    manifest_set(&mut desired, managed_seen.as_ref(), sets, problems);
+    desired.managed_tag_origin = managed_seen.as_ref().map(|(file, span, _)| Origin {
+        file: *file,
+        span: *span,
+    });
     desired.managed_tag = managed_seen.map(|(_, _, tag)| tag);
     check_duplicates(&desired, &idents, problems);
     desired
+}
+
+/// `manifest_set:` as one file wrote it: the key's span and each path with its span.
+type ListedSet = (Span, Vec<(String, Span)>);
+
+/// Keeps the `manifest_set` of the file that declares `managed_tag` (see [`super::set`]); a
+/// `manifest_set` in any other file is an error: the list belongs beside the marker it scopes.
+fn manifest_set(
+    desired: &mut Desired,
+    managed: Option<&(usize, Span, String)>,
+    sets: Vec<(usize, ListedSet)>,
+    problems: &mut Problems,
+) {
+    for (file, (key, listed)) in sets {
+        if managed.is_some_and(|(declaring, _, _)| *declaring == file) {
+            desired.manifest_set = Some(super::set::ManifestSet {
+                origin: Origin { file, span: key },
+                listed: listed
+                    .into_iter()
+                    .map(|(written, span)| super::set::ListedPath {
+                        written,
+                        origin: Origin { file, span },
+                    })
+                    .collect(),
+                scope: None,
+            });
+            continue;
+        }
+        let help = match managed {
+            Some((declaring, _, _)) => format!(
+                "`managed_tag` is declared in {}: list the set's files there, and remove this list",
+                desired.files[*declaring].name
+            ),
+            None => "add `managed_tag: NAME` to this file, or remove the list: a set is named by the file that declares its marker tag".to_string(),
+        };
+        problems.push(
+            Problem::error(
+                "manifest::manifest_set_without_managed_tag",
+                "`manifest_set` belongs in the file that declares `managed_tag`",
+            )
+            .at(&desired.files[file], key, "not beside `managed_tag`")
+            .with_help(help),
+        );
+    }
 }
 
 /// What identifies a room, kept even for rooms with other errors so that duplicates are
@@ -477,18 +544,20 @@ impl Cx<'_> {
     ) -> (
         Option<(Span, Defaults)>,
         Option<(Span, String)>,
+        Option<ListedSet>,
         Vec<DesiredRoom>,
     ) {
         if !matches!(root.value, Value::Map(_)) {
             self.not_a_manifest(root);
-            return (None, None, Vec::new());
+            return (None, None, None, Vec::new());
         }
         let Some(entries) = self.mapping(root, "the manifest", TOP_KEYS) else {
-            return (None, None, Vec::new());
+            return (None, None, None, Vec::new());
         };
         let mut version_seen = false;
         let mut defaults = None;
         let mut managed = None;
+        let mut set = None;
         let mut rooms = Vec::new();
         for (name, key, value) in entries {
             match name {
@@ -500,6 +569,7 @@ impl Cx<'_> {
                 "managed_tag" => {
                     managed = self.tag_name("managed_tag", value).map(|t| (value.span, t))
                 }
+                "manifest_set" => set = self.manifest_set(value).map(|l| (key.span, l)),
                 "rooms" => match &value.value {
                     Value::Seq(items) => {
                         rooms.reserve(items.len());
@@ -527,7 +597,44 @@ impl Cx<'_> {
                 Some("start the file with `version: 1`".into()),
             );
         }
-        (defaults, managed, rooms)
+        (defaults, managed, set, rooms)
+    }
+
+    /// `manifest_set:`: a list of file or directory paths (see [`super::set`]).
+    fn manifest_set(&mut self, node: &Node) -> Option<Vec<(String, Span)>> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type("manifest_set", "a list of file or directory paths", node);
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                "manifest::empty_manifest_set",
+                "`manifest_set` is empty",
+                node.span,
+                "no files listed",
+                Some(format!(
+                    "list every file of the set, or just this one: `manifest_set: [{}]`",
+                    super::set::file_name(&self.file.name)
+                )),
+            );
+            return None;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let path = self.string("manifest_set", item)?;
+            if path.trim().is_empty() {
+                self.error(
+                    "manifest::empty_manifest_set",
+                    "a path in `manifest_set` is empty",
+                    item.span,
+                    "empty path",
+                    None,
+                );
+                return None;
+            }
+            out.push((path, item.span));
+        }
+        Some(out)
     }
 
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {

@@ -43,16 +43,23 @@ pub fn diff(
             None => continue,
         }
     }
+    problems.extend(prune::twins(desired, observed, &rooms));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
+    prune::note_renames(desired, observed, &mut rooms, now);
     let summary = summarise(&rooms);
     let managed = prune::managed(desired, observed, &rooms);
+    let state = crate::manifest::normal::write(desired);
     Ok(Plan {
         format_version: FORMAT_VERSION,
         portal: observed.portal.clone(),
+        planned_at: now,
         manifest_hash,
+        options: super::build::Options::default(),
+        desired_digest: crate::manifest::normal::digest(&state),
+        desired: state,
         share: ShareSettings {
             notify: desired.defaults.notify,
             message: desired.defaults.message.clone(),
@@ -583,7 +590,7 @@ impl<'a> PortalIndex<'a> {
 }
 
 /// A title with case and runs of white space folded, for "is this the same title" hints.
-fn fold_title(t: &str) -> String {
+pub(super) fn fold_title(t: &str) -> String {
     t.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

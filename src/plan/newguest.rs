@@ -202,6 +202,19 @@ fn close(a: &Part, b: &Part, cap: usize) -> Option<usize> {
     (d <= max).then_some(d)
 }
 
+/// The desired state with `--no-new-guests` applied: as written when the option is off or
+/// the manifest already refuses new guests, else a copy that refuses them (the option and the
+/// manifest setting are one rule, checked in one place: [`check`]).
+pub fn with_option(desired: &Desired, no_new_guests: bool) -> std::borrow::Cow<'_, Desired> {
+    if no_new_guests && !desired.defaults.refuse_new_guests {
+        let mut copy = desired.clone();
+        copy.defaults.refuse_new_guests = true;
+        std::borrow::Cow::Owned(copy)
+    } else {
+        std::borrow::Cow::Borrowed(desired)
+    }
+}
+
 /// The problem, located at the invitee, that forbids planning a new guest account for
 /// `email` (an invitee with no account on the portal), if any: new guests refused by the
 /// manifest or the command line, or a near miss of an existing account without

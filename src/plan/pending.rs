@@ -216,6 +216,7 @@ mod tests {
             unmanaged_connected_rooms: 0,
             managed: None,
             expiring: Default::default(),
+            ..Plan::default()
         };
         assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
         let keys: Vec<&str> = plan

@@ -14,6 +14,9 @@ fn snapshot(name: &str, text: &str) {
     insta::with_settings!({filters => vec![
         (r#""fingerprint": "[0-9a-f]{16}""#, r#""fingerprint": "[FP]""#),
         (r#""manifest_hash": "sha256:[0-9a-f]{64}""#, r#""manifest_hash": "[HASH]""#),
+        (r#""desired_digest": "sha256:[0-9a-f]{64}""#, r#""desired_digest": "[HASH]""#),
+        (r#""planned_at": "[^"]+""#, r#""planned_at": "[MOMENT]""#),
+        (r#""expires": "[0-9T:.Z-]+""#, r#""expires": "[MOMENT]""#),
         (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "[MOMENT]"),
         (r#""at": "[^"]+""#, r#""at": "[MOMENT]""#),
         (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),

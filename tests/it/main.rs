@@ -22,6 +22,7 @@ mod sandbox;
 mod sandbox_binary;
 mod sandbox_sdk_conformance;
 mod sandbox_server_rules;
+mod saved_plan;
 mod schema;
 mod shipping;
 mod signals;

@@ -154,28 +154,35 @@ fn a_past_expiry_is_valid_on_an_invitee_and_on_a_link() {
     );
 }
 
+/// One file of a set declares `managed_tag` and lists the set in `manifest_set`; a second
+/// declaration, even of the same tag in another case, is refused (it used to be allowed, and
+/// let a run of that file alone prune the rooms of the others).
 #[test]
-fn managed_tags_that_differ_between_files_are_refused() {
+fn managed_tag_is_declared_in_one_file_of_a_set() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.yaml");
     let b = dir.path().join("b.yaml");
     let c = dir.path().join("c.yaml");
     std::fs::write(
         &a,
-        "version: 1\nmanaged_tag: provisioned\nrooms:\n  - title: Sales\n    type: custom\n",
+        "version: 1\nmanaged_tag: provisioned\nmanifest_set: [a.yaml, b.yaml]\nrooms:\n  - title: Sales\n    type: custom\n",
     )
     .unwrap();
-    // The same tag in another case is the same tag on the portal: not a conflict.
     std::fs::write(
         &b,
-        "version: 1\nmanaged_tag: Provisioned\nrooms:\n  - title: Legal\n    type: custom\n",
+        "version: 1\nrooms:\n  - title: Legal\n    type: custom\n",
     )
     .unwrap();
     let out = run(["validate".as_ref(), a.as_os_str(), b.as_os_str()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     std::fs::write(
+        &b,
+        "version: 1\nmanaged_tag: Provisioned\nrooms:\n  - title: Legal\n    type: custom\n",
+    )
+    .unwrap();
+    std::fs::write(
         &c,
-        "version: 1\nmanaged_tag: infra-as-code\nrooms:\n  - title: Ops\n    type: custom\n",
+        "version: 1\nmanaged_tag: infra-as-code\nmanifest_set: [c.yaml, d.yaml]\nrooms:\n  - title: Ops\n    type: custom\n",
     )
     .unwrap();
     let out = run([
@@ -185,9 +192,20 @@ fn managed_tags_that_differ_between_files_are_refused() {
         c.as_os_str(),
     ]);
     assert_eq!(out.code, 1);
-    insta::assert_snapshot!(
-        "validate_conflicting_managed_tag",
-        scrub(&out.stderr, dir.path())
+    insta::assert_snapshot!("validate_managed_tag_twice", scrub(&out.stderr, dir.path()));
+
+    // A listed path that does not exist is a located error, relative to the listing file.
+    std::fs::write(
+        &a,
+        "version: 1\nmanaged_tag: provisioned\nmanifest_set: [a.yaml, teams/]\nrooms: []\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), a.as_os_str()]);
+    assert_eq!(out.code, 1);
+    let stderr = scrub(&out.stderr, dir.path());
+    assert!(
+        stderr.contains("manifest::set_path_missing") && stderr.contains("[TMP]/a.yaml:3:24"),
+        "{stderr}"
     );
 }
 
