@@ -262,6 +262,7 @@ mod tests {
             unmanaged_connected_rooms: 0,
             managed: None,
             expiring: Default::default(),
+            ..Plan::default()
         };
         assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
         assert_eq!(plan.rooms[0].items[0].key, "A / kept@x.test");
