@@ -239,7 +239,11 @@ impl Run<'_> {
         desired: crate::manifest::Desired,
         signals: &mut Signals,
     ) -> miette::Result<Ready> {
-        let build = plan_cmd::build(&desired, self.portal, self.printer, self.settings.options);
+        let options = crate::plan::build::Options {
+            resend_pending: self.settings.resend_pending,
+            ..self.settings.options
+        };
+        let build = plan_cmd::build(&desired, self.portal, self.printer, options);
         let Some(built) = signals.or_interrupted(build).await else {
             return self.interrupted_before_change().map(Ready::Done);
         };
@@ -247,12 +251,8 @@ impl Run<'_> {
             return Ok(Ready::Done(ExitStatus::Error));
         };
         let known = built.observed.rooms.iter().map(|r| r.id).collect();
-        let mut plan = built.plan;
-        if let Some(age) = self.settings.resend_pending {
-            crate::plan::pending::add_resends(&mut plan, age);
-        }
         Ok(Ready::Run(Box::new(ToRun {
-            plan,
+            plan: built.plan,
             known,
             set_aside: None,
         })))

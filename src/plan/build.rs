@@ -29,6 +29,10 @@ pub struct Options {
     /// [`super::newguest`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_new_guests: bool,
+    /// `apply --resend-pending[=AGE]`: resend pending invitations older than this. Never in
+    /// a saved plan (a resend is decided from a fresh read, at apply time).
+    #[serde(skip)]
+    pub resend_pending: Option<chrono::Duration>,
 }
 
 impl Default for Options {
@@ -37,6 +41,7 @@ impl Default for Options {
             prune: false,
             expiring_within_days: super::expiry::DEFAULT_WINDOW_DAYS,
             no_new_guests: false,
+            resend_pending: None,
         }
     }
 }
@@ -106,6 +111,9 @@ pub async fn build<A: DocSpaceApi>(
         super::prune::archive_orphans(&mut plan);
     }
     super::pending::annotate(&mut plan, desired, &observed, now);
+    if let Some(age) = inputs.options.resend_pending {
+        super::pending::add_resends(&mut plan, age);
+    }
     plan.options = inputs.options;
     Ok(Built { plan, observed })
 }

@@ -64,10 +64,10 @@ fn archived_titles(portal: &Portal) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_raised_marker_count_does_not_get_past_the_archive_guard() {
     let portal = Portal::start().await;
-    let all = "version: 1\nmanaged_tag: provisioned\nrooms:\n  - {title: A, type: custom}\n  - {title: B, type: custom}\n  - {title: C, type: custom}\n  - {title: D, type: custom}\n";
+    let all = "version: 1\nmanaged_tag: provisioned\nmanifest_set: [rooms.yaml]\nrooms:\n  - {title: A, type: custom}\n  - {title: B, type: custom}\n  - {title: C, type: custom}\n  - {title: D, type: custom}\n";
     let (run, _) = portal.apply(&portal.manifest(all), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let two = "version: 1\nmanaged_tag: provisioned\nrooms:\n  - {title: A, type: custom}\n  - {title: B, type: custom}\n";
+    let two = "version: 1\nmanaged_tag: provisioned\nmanifest_set: [rooms.yaml]\nrooms:\n  - {title: A, type: custom}\n  - {title: B, type: custom}\n";
     let (saved, mut plan) = save(&portal, two, &["--prune"]);
     assert_eq!(plan["managed"]["marked_rooms"], 4, "{plan:#}");
     plan["managed"]["marked_rooms"] = json!(1000);
@@ -126,8 +126,7 @@ async fn a_member_id_swapped_for_another_removes_nobody() {
 async fn an_archive_added_for_an_unmanaged_room_archives_nothing() {
     let portal = Portal::start().await;
     let other = portal.create_room("Finance", 2).await;
-    let manifest =
-        "version: 1\nmanaged_tag: provisioned\nrooms:\n  - {title: Alpha, type: custom}\n";
+    let manifest = "version: 1\nmanaged_tag: provisioned\nmanifest_set: [rooms.yaml]\nrooms:\n  - {title: Alpha, type: custom}\n";
     let (run, _) = portal.apply(&portal.manifest(manifest), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (saved, mut plan) = save(&portal, manifest, &["--prune"]);
