@@ -271,6 +271,11 @@ pub struct PlanArgs {
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::plan::expiry::MAX_WINDOW_DAYS)))]
     pub expiring_within: u32,
 
+    /// Refuse any new guest account: an invitee whose email has no account on the portal is
+    /// an error instead of an invitation email (as `defaults: {new_guests: false}`).
+    #[arg(long)]
+    pub no_new_guests: bool,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 }
@@ -340,6 +345,11 @@ pub struct ApplyArgs {
         conflicts_with = "plan"
     )]
     pub resend_pending: Option<chrono::Duration>,
+
+    /// Refuse any new guest account: an invitee whose email has no account on the portal is
+    /// an error instead of an invitation email (as `defaults: {new_guests: false}`).
+    #[arg(long, conflicts_with = "plan")]
+    pub no_new_guests: bool,
 
     #[command(flatten)]
     pub network: NetworkArgs,

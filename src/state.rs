@@ -188,6 +188,16 @@ pub struct Observed {
     pub users: BTreeMap<String, ObservedUser>,
     /// Manifest group names resolved (lower-cased name -> group). Missing: no such group.
     pub groups: BTreeMap<String, ObservedGroup>,
+    /// Every account email (lower-cased) of the people listing, when the read listed people
+    /// whole: the candidates of the planner's near-miss check for new guests
+    /// (`plan::newguest`). `None` when the listing was not needed (every email has an
+    /// account), not allowed to the key, or too long ([`NEW_GUEST_CHECK_LIMIT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<BTreeSet<String>>,
+    /// Every group name a group listing showed (read only when a manifest group is not
+    /// among the members), for "did you mean" on an unknown group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_names: Vec<String>,
     /// Manifest group names that several portal groups match case-insensitively (lower-cased
     /// name -> their ids): the planner refuses to guess.
     #[serde(default)]
@@ -719,11 +729,15 @@ async fn resolve_people<A: DocSpaceApi>(
             Err(e) => return Err(e),
         },
     };
-    if total <= PEOPLE_CHECK_LIMIT {
+    // The same listing gives the near-miss check of new guests its candidates
+    // (`plan::newguest`); beyond the limit the check has only the accounts already seen.
+    if total <= NEW_GUEST_CHECK_LIMIT {
         list_rest(api, start, total, |page| {
             record_people(observed, &wanted, page)
         })
         .await?;
+    } else {
+        observed.accounts = None;
     }
     Ok(())
 }
@@ -745,10 +759,13 @@ fn known_people(observed: &Observed) -> BTreeMap<String, ObservedUser> {
     known
 }
 
-/// Records the wanted emails among a page of people.
+/// Records the wanted emails among a page of people, and every email among the accounts
+/// (see [`Observed::accounts`]).
 fn record_people(observed: &mut Observed, wanted: &BTreeSet<&str>, people: &[UserDto]) {
+    let accounts = observed.accounts.get_or_insert_with(BTreeSet::new);
     for u in people {
         let u = ObservedUser::from_dto(u);
+        accounts.insert(u.email.clone());
         if wanted.contains(u.email.as_str()) {
             observed.users.insert(u.email.clone(), u);
         }
@@ -845,9 +862,15 @@ struct PeopleListing {
     total: i64,
 }
 
-/// Up to this many accounts, unresolved emails are checked against the whole people list
-/// (at most 50 pages) before they are planned as new guests.
+/// Up to this many accounts, the people list is read first when several emails are missing
+/// (at most 50 pages), since new guests would have it read anyway.
 const PEOPLE_CHECK_LIMIT: i64 = 5_000;
+
+/// Up to this many accounts, emails still without an account after the lookups (new guests)
+/// are checked against the whole people list (at most 500 pages), for a case-insensitive
+/// match and for near misses (`plan::newguest`). Only plans that would create a guest
+/// account pay for it (docs/architecture.md, "Performance model").
+pub const NEW_GUEST_CHECK_LIMIT: i64 = 50_000;
 
 /// Reads the people pages from `start` to `total`, handing each to `record`. Bounded like the
 /// client's own paging, against servers that never end.
@@ -894,6 +917,8 @@ async fn resolve_groups<A: DocSpaceApi>(
         return Ok(());
     }
     let groups: Vec<GroupDto> = api.list_groups().await?;
+    observed.group_names = groups.iter().map(|g| g.name.clone()).collect();
+    observed.group_names.sort();
     let mut by_name: BTreeMap<String, Vec<GroupDto>> = BTreeMap::new();
     for g in groups {
         let key = g.name.to_lowercase();

@@ -34,6 +34,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            no_new_guests: args.no_new_guests,
                             resend_pending: None,
                         },
                     },
@@ -56,6 +57,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            no_new_guests: args.no_new_guests,
                             resend_pending: None,
                         },
                         resend_pending: args.resend_pending,

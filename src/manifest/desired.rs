@@ -30,6 +30,10 @@ pub struct Defaults {
     pub message: Option<String>,
     /// Language of invitation emails, e.g. `en-US`.
     pub culture: Option<String>,
+    /// `new_guests: false` (or `plan`/`apply --no-new-guests`): no new guest account may be
+    /// planned; every invitee without an account is a plan error (see `plan::newguest`).
+    #[serde(default)]
+    pub refuse_new_guests: bool,
 }
 
 /// How unlisted members are treated.
@@ -129,6 +133,10 @@ pub struct DesiredInvitee {
     /// alone means the start of that day in UTC. A moment in the past is valid: it asks for
     /// the removal.
     pub expires: Option<DateTime<Utc>>,
+    /// `new_account: true`: the person is meant to be new to the portal, so an address close
+    /// to an existing account's is not a typo (settles the near-miss check for good, see
+    /// `plan::newguest`).
+    pub new_account: bool,
     pub origin: Origin,
 }
 

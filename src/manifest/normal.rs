@@ -38,6 +38,9 @@ pub fn write(desired: &Desired) -> Value {
     defaults.insert("notify".into(), json!(d.notify));
     put(&mut defaults, "message", d.message.as_ref());
     put(&mut defaults, "culture", d.culture.as_ref());
+    if d.refuse_new_guests {
+        defaults.insert("new_guests".into(), json!(false));
+    }
     doc.insert("defaults".into(), Value::Object(defaults));
     let rooms: Vec<Value> = desired.rooms.iter().map(room).collect();
     doc.insert("rooms".into(), Value::Array(rooms));
@@ -135,6 +138,9 @@ fn invitee(i: &DesiredInvitee) -> Value {
     m.insert("access".into(), json!(i.access.name()));
     if let Some(at) = &i.expires {
         m.insert("expires".into(), moment(at));
+    }
+    if i.new_account {
+        m.insert("new_account".into(), json!(true));
     }
     Value::Object(m)
 }

@@ -51,6 +51,9 @@ pub struct ManifestDefaults {
     /// Language of invitation emails and of new guest accounts, e.g. `en-US`.
     #[schemars(regex(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     culture: Option<String>,
+    /// `false`: never plan a new guest account. An invitee whose email has no account on the
+    /// portal is then a plan error instead of an invitation email (as `--no-new-guests`).
+    new_guests: Option<bool>,
 }
 
 /// One room.
@@ -199,6 +202,10 @@ pub struct Invitee {
     #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "moment_schema")]
     expires: Option<String>,
+    /// `true`: this person is meant to be new to the portal. Without it, an email with no
+    /// account that is close to an existing account's (a likely typo) is a plan error with
+    /// "did you mean"; with it, the new guest account is planned. Email invitees only.
+    new_account: Option<bool>,
 }
 
 fn tags_schema(_: &mut SchemaGenerator) -> Schema {

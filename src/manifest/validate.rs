@@ -31,7 +31,7 @@ pub const TOP_KEYS: &[&str] = &[
     "defaults",
     "rooms",
 ];
-pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture"];
+pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture", "new_guests"];
 pub const ROOM_KEYS: &[&str] = &[
     "title",
     "type",
@@ -50,7 +50,7 @@ pub const ROOM_KEYS: &[&str] = &[
     "lifetime",
     "watermark",
 ];
-pub const INVITEE_KEYS: &[&str] = &["email", "group", "access", "expires"];
+pub const INVITEE_KEYS: &[&str] = &["email", "group", "access", "expires", "new_account"];
 pub const LINK_KEYS: &[&str] = &[
     "title",
     "kind",
@@ -684,6 +684,9 @@ impl Cx<'_> {
             match name {
                 "notify" => d.notify = self.boolean("notify", value).unwrap_or(false),
                 "message" => d.message = self.string("message", value),
+                "new_guests" => {
+                    d.refuse_new_guests = !self.boolean("new_guests", value).unwrap_or(true);
+                }
                 "culture" => {
                     if let Some(c) = self.string("culture", value) {
                         if is_culture(&c) {
@@ -1275,9 +1278,14 @@ impl Cx<'_> {
         let mut access: Option<(Access, Span)> = None;
         let mut access_seen = false;
         let mut expires: Option<(DateTime<Utc>, Span)> = None;
+        let mut new_account: Option<(bool, Span)> = None;
         let mut ok = true;
         for (name, key, value) in &entries {
             match *name {
+                "new_account" => match self.boolean("new_account", value) {
+                    Some(b) => new_account = Some((b, key.span)),
+                    None => ok = false,
+                },
                 "expires" => match self.moment("expires", value) {
                     Some(m) => expires = Some((m, key.span)),
                     None => ok = false,
@@ -1319,12 +1327,23 @@ impl Cx<'_> {
             );
             return None;
         }
+        if let (Subject::Group(_), Some((true, span))) = (&subject, new_account) {
+            self.error(
+                "manifest::new_account_on_group",
+                "`new_account` is for a person invited by email, not a group",
+                span,
+                "not for a group",
+                Some("groups are never created by an invitation; remove `new_account`".into()),
+            );
+            return None;
+        }
         if let Some(room_type) = room_type
             && !self.invitee_access_fits(room_type, subject.kind(), (access, access_span))
         {
             return None;
         }
         Some(DesiredInvitee {
+            new_account: new_account.is_some_and(|(b, _)| b),
             written_email: match &subject {
                 Subject::Email(_) => email.map(|(e, _)| e.trim().to_string()),
                 Subject::Group(_) => None,
@@ -2044,20 +2063,17 @@ impl Cx<'_> {
         kind
     }
 
-    /// A link's `expires`: a moment after `now` and at most [`LINK_MAX_YEARS`] ahead, the
-    /// range the server accepts.
+    /// A link's `expires`: a moment at most [`LINK_MAX_YEARS`] ahead of `now`, the range the
+    /// server accepts. A moment already past is valid: the plan leaves such a link as it is,
+    /// with a note (a time-boxed link that ran out is not an error in the manifest).
     fn link_expires(&mut self, value: &Node, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let m = self.moment("expires", value)?;
-        if m <= now {
-            self.error(
-                "manifest::link_expired",
-                "the link's `expires` is in the past",
-                value.span,
-                "in the past",
-                Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
-            );
-            None
-        } else if m > now + chrono::Months::new(12 * LINK_MAX_YEARS as u32) {
+        // Checked: `now` plus the server's limit cannot overflow today, but no time
+        // arithmetic here may panic.
+        let latest = now
+            .checked_add_months(chrono::Months::new(12 * LINK_MAX_YEARS as u32))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if m > latest {
             self.error(
                 "manifest::link_expires_too_late",
                 format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),

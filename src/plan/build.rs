@@ -25,6 +25,10 @@ pub struct Options {
     pub prune: bool,
     /// `--expiring-within DAYS`: warn about `expires:` this close.
     pub expiring_within_days: u32,
+    /// `--no-new-guests`: as the manifest's `defaults: {new_guests: false}` (see
+    /// [`super::newguest`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_new_guests: bool,
     /// `apply --resend-pending[=AGE]`: resend pending invitations older than this. Never in
     /// a saved plan (a resend is decided from a fresh read, at apply time).
     #[serde(skip)]
@@ -36,6 +40,7 @@ impl Default for Options {
         Options {
             prune: false,
             expiring_within_days: super::expiry::DEFAULT_WINDOW_DAYS,
+            no_new_guests: false,
             resend_pending: None,
         }
     }
@@ -81,7 +86,8 @@ pub async fn build<A: DocSpaceApi>(
     inputs: Inputs<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Built, Failure> {
-    let desired = inputs.desired;
+    let desired = super::newguest::with_option(inputs.desired, inputs.options.no_new_guests);
+    let desired = desired.as_ref();
     // Before the portal is read: a pruning run must be given exactly its manifest set.
     if inputs.options.prune {
         let scope = super::prune::scope_problems(desired);

@@ -17,6 +17,7 @@ mod diff;
 pub mod done;
 pub mod expiry;
 pub mod links;
+pub mod newguest;
 pub mod pending;
 pub mod prune;
 pub mod saved;
@@ -449,6 +450,16 @@ pub struct RoomPlan {
     pub notes: Vec<RoomNote>,
 }
 
+/// Who is never removed from a room, whatever the manifest says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptMember {
+    /// The room's owner.
+    Owner,
+    /// The API key's own user.
+    KeyUser,
+}
+
 /// Why the removal guard refuses a room's removals (see [`guard`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "why")]
@@ -507,6 +518,20 @@ pub enum RoomNote {
     Orphan,
     /// A live sharing link the plan leaves as it is, and why (a primary link).
     Link { note: crate::links::LinkNote },
+    /// An invitee whose `expires:` (`at`) has passed who stays a member all the same: the
+    /// tool never removes the room's owner or the key's own user (see [`expiry`]).
+    ExpiredKept {
+        subject: String,
+        at: chrono::DateTime<chrono::Utc>,
+        /// `owner` or `key_user`.
+        who: KeptMember,
+    },
+    /// An invitee whose `expires:` (`at`) has passed and who is not a member: nothing to
+    /// remove, and never invited again (see [`expiry`]).
+    ExpiredNotMember {
+        subject: String,
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// A member the manifest invites whose account is still pending (see `plan::pending`).
     PendingInvitation {
         id: String,

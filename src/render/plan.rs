@@ -438,6 +438,18 @@ pub fn note_text(note: &RoomNote) -> String {
             }
         ),
         RoomNote::Link { note } => super::links::note_text(note),
+        RoomNote::ExpiredKept { subject, at, who } => format!(
+            "{subject}: `expires` passed {}, but the membership is kept: the tool never removes {}",
+            moment_text(*at),
+            match who {
+                crate::plan::KeptMember::Owner => "the room's owner",
+                crate::plan::KeptMember::KeyUser => "the API key's own user",
+            }
+        ),
+        RoomNote::ExpiredNotMember { subject, at } => format!(
+            "{subject}: `expires` passed {}; not a member, so nothing to remove (and not invited again)",
+            moment_text(*at)
+        ),
     };
     visible(&text).into_owned()
 }

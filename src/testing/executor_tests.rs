@@ -34,6 +34,7 @@ fn room(title: &str, invitees: &[(&str, Access)]) -> DesiredRoom {
                 written_email: None,
                 expires: None,
                 access: *access,
+                new_account: false,
                 origin: Origin::default(),
             })
             .collect(),

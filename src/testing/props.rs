@@ -336,6 +336,7 @@ fn build_desired(genes: &Genes, live: &BTreeMap<usize, i64>) -> Desired {
                 expires: None,
                 subject,
                 access,
+                new_account: false,
                 origin: Origin::default(),
             });
         }

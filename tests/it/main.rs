@@ -11,6 +11,7 @@ mod expiry;
 mod export;
 mod links;
 mod network;
+mod newguest;
 mod output;
 mod pending;
 mod plan;
