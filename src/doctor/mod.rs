@@ -1333,7 +1333,7 @@ mod tests {
     /// cannot drift apart.
     #[test]
     fn every_rule_names_a_section_of_the_api_docs() {
-        let docs = include_str!("../docs/docspace-api.md");
+        let docs = include_str!("../../docs/docspace-api.md");
         let headings: Vec<&str> = docs
             .lines()
             .filter_map(|l| l.strip_prefix("## "))
@@ -1354,7 +1354,7 @@ mod tests {
     /// its section, so the docs cannot promise a probe that does not exist (or hide one).
     #[test]
     fn the_api_docs_name_exactly_the_rules_doctor_probes() {
-        let docs = include_str!("../docs/docspace-api.md");
+        let docs = include_str!("../../docs/docspace-api.md");
         let marker = "Confirmed on a user's portal by `doctor` rule `";
         let mut section = "";
         let mut claimed = Vec::new();
