@@ -15,8 +15,8 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use client::{
-    Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE, MAX_LINKS, PAGE_SIZE,
-    PEOPLE_ORDER, RoomListing, SearchArea,
+    ApiKeyInfo, BuildVersion, Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE,
+    MAX_LINKS, PAGE_SIZE, PEOPLE_ORDER, RoomListing, SearchArea,
 };
 pub use error::{ApiError, ErrorKind, NetworkKind};
 pub use policy::CallClass;
