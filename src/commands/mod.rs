@@ -165,11 +165,31 @@ fn completions(shell: clap_complete::Shell, printer: &Printer) -> miette::Result
     use clap::CommandFactory;
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "docspace-provision", &mut buf);
+    clap_complete::generate(shell, &mut cmd, BIN_NAME, &mut buf);
+    let mut script = String::from_utf8_lossy(&buf).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        script = fix_bash_labels(&script);
+    }
     printer
-        .stdout(&String::from_utf8_lossy(&buf))
+        .stdout(&script)
         .map_err(|e| miette::miette!("cannot write to stdout: {e}"))?;
     Ok(ExitStatus::Success)
+}
+
+const BIN_NAME: &str = "docspace-provision";
+
+/// clap_complete's bash script computes the command names of subcommands from the binary
+/// name with `-` turned into `__` (`docspace__provision__subcmd__apply`), but writes the
+/// `case` labels that select each subcommand's options with the hyphen turned into
+/// `__subcmd__` (`docspace__subcmd__provision__subcmd__apply`), so no subcommand option or
+/// value ever completed. The labels are rewritten to the names the script computes.
+fn fix_bash_labels(script: &str) -> String {
+    let computed = BIN_NAME.replace('-', "__");
+    let written = BIN_NAME.replace('-', "__subcmd__");
+    script.replace(
+        &format!("{written}__subcmd__"),
+        &format!("{computed}__subcmd__"),
+    )
 }
 
 fn man(printer: &Printer) -> miette::Result<ExitStatus> {
