@@ -317,6 +317,12 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub allow_removals: bool,
 
+    /// Make link changes that lower protection (a password removed, an expiry extended or
+    /// removed, downloads allowed, a use limit raised or removed, a link opened to people
+    /// who are not signed in). Without it they are skipped; --allow-removals does not allow them.
+    #[arg(long)]
+    pub allow_downgrades: bool,
+
     /// Archive orphaned managed rooms: rooms carrying the manifest's `managed_tag` that it no
     /// longer lists. Never deletes. (A saved plan prunes when it was made with `plan --prune`.)
     #[arg(long, conflicts_with = "plan")]

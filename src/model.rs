@@ -154,6 +154,19 @@ impl RoomType {
     }
 }
 
+/// The invitation links a room holds (`FileSharing.MaxInvitationLinks`, docs/docspace-api.md,
+/// "Sharing links").
+pub const MAX_INVITATION_LINKS: usize = 1;
+/// The external links a custom or public room holds besides its primary link
+/// (docs/docspace-api.md, "Sharing links"); [`RoomType::max_links`] adds the primary one.
+pub const MAX_ADDITIONAL_EXTERNAL_LINKS: usize = 5;
+/// The use limit (`maxUseCount`) an invitation link may have (docs/docspace-api.md,
+/// "Sharing links").
+pub const LINK_USES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
+/// How far ahead a link's expiry may be, in years (`FilesLinkUtility.MaxLinkLifeTimeInYears`,
+/// docs/docspace-api.md, "Sharing links").
+pub const LINK_MAX_YEARS: u32 = 10;
+
 impl RoomType {
     // Room settings and sharing links per room type. The server keeps these tables in
     // `FileSecurity.AvailableRoomAccesses` (link access per subject type) and
@@ -209,8 +222,10 @@ impl RoomType {
     /// primary one only in form-filling rooms (docs/docspace-api.md, "Sharing links").
     pub fn max_links(self, kind: LinkKind) -> usize {
         match (kind, self) {
-            (LinkKind::Invitation, _) => 1,
-            (LinkKind::External, RoomType::Custom | RoomType::Public) => 6,
+            (LinkKind::Invitation, _) => MAX_INVITATION_LINKS,
+            (LinkKind::External, RoomType::Custom | RoomType::Public) => {
+                1 + MAX_ADDITIONAL_EXTERNAL_LINKS
+            }
             (LinkKind::External, RoomType::FormFilling) => 1,
             (LinkKind::External, _) => 0,
         }

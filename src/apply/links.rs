@@ -12,7 +12,7 @@ use super::{api_err, outcome_of};
 use crate::docspace::DocSpaceApi;
 use crate::links::{
     self, FieldChange, LinkChange, LinkKind, ObservedLink, PasswordChange, PasswordSpec,
-    ResolvedLink, password_digest,
+    ResolvedLink, WantedLink, password_digest,
 };
 use crate::model::RoomType;
 use crate::plan::Item;
@@ -22,8 +22,10 @@ use crate::report::{EntryError, Outcome};
 /// Runs the link items of one room (`id`) and returns each item's outcome, in the order run
 /// (items that are not link items are not run).
 /// `created` says whether this run created the room: the server then gave public and
-/// form-filling rooms a primary link the plan could not know, which a wanted external link
-/// of a form-filling room takes over (the room holds no other external link).
+/// form-filling rooms a primary link the plan could not know, which one wanted external link
+/// takes over: the one with its title, else, when the room holds no other external link
+/// (form filling) or the wanted links need every slot (a public room's primary link and
+/// five more), the first one that can be a primary link (without an expiry).
 pub async fn run<'a, A: DocSpaceApi>(
     api: &A,
     room_type: RoomType,
@@ -59,6 +61,10 @@ pub async fn run<'a, A: DocSpaceApi>(
             }
         }
     }
+    let takeover_title = primary
+        .as_ref()
+        .and_then(|p| takeover(room_type, p, &items))
+        .map(str::to_lowercase);
     let mut out = Vec::with_capacity(items.len());
     for (item, link_item) in items {
         let outcome = match link_item {
@@ -74,14 +80,10 @@ pub async fn run<'a, A: DocSpaceApi>(
                 write(api, room_type, id, Some(link_id), link).await
             }
             LinkItem::Create(link) => {
-                // The primary link is taken over where the room holds no other external link,
-                // or where the wanted link has its title (a second link of that title would
-                // make the room's links ambiguous).
-                let only_one = room_type.max_links(LinkKind::External) == 1;
                 let takeover = primary
-                    .take_if(|p| {
+                    .take_if(|_| {
                         link.kind == LinkKind::External
-                            && (only_one || p.title.to_lowercase() == link.title.to_lowercase())
+                            && takeover_title.as_deref() == Some(&link.title.to_lowercase())
                     })
                     .map(|p| p.id);
                 write(api, room_type, id, takeover.as_deref(), link).await
@@ -90,6 +92,39 @@ pub async fn run<'a, A: DocSpaceApi>(
         out.push((item, outcome));
     }
     out
+}
+
+/// The title of the wanted external link of a created room that takes over its `primary`
+/// link, if one does (see [`run`]). The one with the primary link's title comes first: a
+/// second link of that title would make the room's links ambiguous.
+fn takeover<'a>(
+    room_type: RoomType,
+    primary: &ObservedLink,
+    items: &[(&Item, LinkItem<'a>)],
+) -> Option<&'a str> {
+    let creates: Vec<&ResolvedLink> = items
+        .iter()
+        .filter_map(|(_, l)| match l {
+            LinkItem::Create(link) if link.kind == LinkKind::External => Some(*link),
+            _ => None,
+        })
+        .collect();
+    if let Some(named) = creates
+        .iter()
+        .find(|l| l.title.to_lowercase() == primary.title.to_lowercase())
+    {
+        return Some(&named.title);
+    }
+    let max = room_type.max_links(LinkKind::External);
+    let only_one = max == 1;
+    // Slots besides the primary link: more wanted links than that need the primary one.
+    if !only_one && creates.len() < max {
+        return None;
+    }
+    creates
+        .iter()
+        .find(|l| only_one || l.expires.is_none())
+        .map(|l| l.title.as_str())
 }
 
 /// Creates (`link_id` `None`) or rewrites one link with its password read now, and checks
@@ -119,6 +154,13 @@ async fn write<A: DocSpaceApi>(
             digest: Some(password_digest(value.expose_secret())),
         });
         password = Some(value);
+    } else if link.keep_password {
+        // The server rebuilds every option on a write: the password the link has is read
+        // now and sent back, never kept (docs/docspace-api.md, "Sharing links").
+        match kept_password(api, id, link_id).await {
+            Ok(value) => password = Some(value),
+            Err(outcome) => return outcome,
+        }
     }
     let request = match link_id {
         Some(link_id) => links::update_request(link_id, link, password),
@@ -138,12 +180,39 @@ async fn write<A: DocSpaceApi>(
     }
 }
 
+/// The password link `link_id` of room `id` has now, to send back with a write that keeps
+/// it; a failed outcome when it cannot be read or the link has none.
+async fn kept_password<A: DocSpaceApi>(
+    api: &A,
+    id: i64,
+    link_id: Option<&str>,
+) -> Result<secrecy::SecretString, Outcome> {
+    let rows = api
+        .list_links(id)
+        .await
+        .map_err(|e| Outcome::Failed(api_err(&e)))?;
+    link_id
+        .and_then(|link_id| {
+            rows.into_iter()
+                .filter_map(|d| d.shared_link)
+                .find(|s| s.id == link_id)
+        })
+        .and_then(|s| s.password)
+        .ok_or_else(|| {
+            Outcome::Failed(EntryError::new(
+                None,
+                "the link has no password to keep (it was removed since the plan was made); run plan again",
+            ))
+        })
+}
+
 /// Whether the link the server answered with is the wanted one (the diff plans nothing).
 fn shown(room_type: RoomType, wanted: &ResolvedLink, live: &ObservedLink) -> Outcome {
     let diff = links::diff(
         room_type,
-        std::slice::from_ref(wanted),
+        &[WantedLink::whole(wanted)],
         std::slice::from_ref(live),
+        false,
         false,
     );
     if diff.changes.is_empty() && diff.problems.is_empty() {

@@ -52,6 +52,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         report: args.report,
                         format: args.format,
                         allow_removals: args.allow_removals,
+                        allow_downgrades: args.allow_downgrades,
                         lifecycle: plan::Lifecycle {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,

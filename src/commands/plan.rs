@@ -59,6 +59,7 @@ pub fn run(
         };
         let mut plan = prepared.plan;
         plan.mark_guarded_removals(false);
+        plan.mark_guarded_downgrades(false);
         if let Some(out) = &out {
             save(&plan, out, printer)?;
             printer.status(&format!(

@@ -16,7 +16,7 @@ pub mod yaml;
 use std::path::PathBuf;
 
 pub use desired::{
-    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredRoom, Lifetime, MembersMode, Origin,
+    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Lifetime, MembersMode, Origin,
     Quota, RoomState, Subject, Watermark,
 };
 pub use diagnostic::{Problem, Problems};

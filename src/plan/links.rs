@@ -5,7 +5,7 @@
 //! "Sharing links").
 
 use super::{Change, Item, RoomNote};
-use crate::links::{self, LinkChange, LinkProblem, ObservedLink, ResolvedLink};
+use crate::links::{self, LinkChange, LinkProblem, ObservedLink, ResolvedLink, WantedLink};
 use crate::manifest::{Desired, DesiredRoom, Problem};
 use crate::state::{Observed, ObservedRoom};
 
@@ -76,6 +76,7 @@ pub fn item(room_title: &str, change: LinkChange) -> Item {
             changes,
             password,
         } => Change::UpdateLink {
+            downgrade: links::is_downgrade(&changes, password),
             link_id,
             link,
             changes,
@@ -133,12 +134,18 @@ pub fn plan(
         // form-filling rooms; `apply` compares again with the new room's links.
         None => &[],
     };
-    let wanted: Vec<ResolvedLink> = room
+    let wanted: Vec<WantedLink> = room
         .links
         .iter()
-        .map(|l| ResolvedLink::resolve(l, &observed.link_passwords))
+        .map(|l| WantedLink::from_manifest(l, &observed.link_passwords))
         .collect();
-    let diff = links::diff(room.room_type, &wanted, live_links, room.links_exact);
+    let diff = links::diff(
+        room.room_type,
+        &wanted,
+        live_links,
+        room.links_exact,
+        live.is_none(),
+    );
     for p in diff.problems {
         problems.push(locate(desired, room, p));
     }

@@ -297,6 +297,10 @@ pub enum Change {
         link: ResolvedLink,
         changes: Vec<FieldChange>,
         password: PasswordChange,
+        /// The change lowers the link's protection (see [`Change::is_downgrade`]); shown in
+        /// plans, never trusted from a file.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        downgrade: bool,
     },
     RevokeLink {
         link_id: String,
@@ -314,6 +318,21 @@ pub enum Change {
 }
 
 impl Change {
+    /// Whether the item is a security downgrade of a link, which `apply` makes only with
+    /// `--allow-downgrades` (see [`FieldChange::lowers_protection`]). Computed from the
+    /// changes, whatever the item's `downgrade` field says.
+    pub fn is_downgrade(&self) -> bool {
+        match self {
+            Change::UpdateLink {
+                changes,
+                password,
+                downgrade,
+                ..
+            } => *downgrade || crate::links::is_downgrade(changes, *password),
+            _ => false,
+        }
+    }
+
     pub fn action(&self) -> Action {
         match self {
             Change::CreateRoom { .. } => Action::CreateRoom,
@@ -493,6 +512,10 @@ pub enum RoomNote {
     Orphan,
     /// A live sharing link the plan leaves as it is, and why (a primary link).
     Link { note: crate::links::LinkNote },
+    /// `apply` would skip the room's `downgrades` (link changes that lower protection, see
+    /// [`Change::is_downgrade`]) unless `--allow-downgrades` is given (set by the `plan` and
+    /// `apply` commands, which know the flag).
+    DowngradeGuard { downgrades: usize },
     /// A member the manifest invites whose account is still pending (see `plan::pending`).
     PendingInvitation {
         id: String,
@@ -541,6 +564,32 @@ impl RoomPlan {
             });
         }
     }
+}
+
+impl RoomPlan {
+    /// Notes, when `allow_downgrades` is not given, how many link changes of the room the
+    /// downgrade guard refuses (replacing any such note a saved plan carries). Every
+    /// downgrade needs `--allow-downgrades`, whatever their number; `--allow-removals` does
+    /// not allow them.
+    pub fn mark_guarded_downgrades(&mut self, allow_downgrades: bool) {
+        self.notes
+            .retain(|n| !matches!(n, RoomNote::DowngradeGuard { .. }));
+        let downgrades = downgrades(self).len();
+        if !allow_downgrades && downgrades > 0 {
+            self.notes.push(RoomNote::DowngradeGuard { downgrades });
+        }
+    }
+}
+
+/// The items of `room` that lower a link's protection (indices into `room.items`): `apply`
+/// skips them unless `--allow-downgrades` is given.
+pub fn downgrades(room: &RoomPlan) -> Vec<usize> {
+    room.items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.change.is_downgrade())
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// Removals beyond this share of a room's members need `--allow-removals`.
@@ -606,6 +655,10 @@ pub struct Summary {
     pub links_updated: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub links_revoked: usize,
+    /// Link changes that lower protection, applied only with `--allow-downgrades` (counted
+    /// in `links_updated` too; left out of the JSON when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub link_downgrades: usize,
     /// POST and PUT requests `apply` will send at least (a create, a settings update, one
     /// share batch, an archive or unarchive per room): what the portal's daily write limit
     /// counts (docs/docspace-api.md, "Rate limits").
@@ -673,6 +726,14 @@ impl Plan {
         }
         prune::mark_guarded_archives(self, allow_removals);
     }
+
+    /// Sets or clears every room's downgrade-guard note (see
+    /// [`RoomPlan::mark_guarded_downgrades`]).
+    pub fn mark_guarded_downgrades(&mut self, allow_downgrades: bool) {
+        for room in &mut self.rooms {
+            room.mark_guarded_downgrades(allow_downgrades);
+        }
+    }
 }
 
 /// The counts of a plan's rooms, computed from the rooms (never read from a saved file).
@@ -727,6 +788,7 @@ fn count_item(s: &mut Summary, change: &Change) {
         Change::UpdateLink { .. } => {
             s.write_calls += 1;
             s.links_updated += 1;
+            s.link_downgrades += usize::from(change.is_downgrade());
         }
         Change::RevokeLink { .. } => {
             s.write_calls += 1;

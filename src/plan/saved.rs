@@ -372,15 +372,27 @@ fn check_link(room: &RoomPlan, link: &ResolvedLink) -> Result<(), String> {
         ));
     }
     match kind {
-        LinkKind::Invitation if link.password.is_some() || link.internal || link.deny_download => {
+        LinkKind::Invitation
+            if link.password.is_some()
+                || link.keep_password
+                || link.internal
+                || link.deny_download =>
+        {
             Err("an invitation link has no password, `internal` or `deny_download`".into())
         }
         LinkKind::Invitation => match link.max_uses {
-            Some(n) if !(1..=1000).contains(&n) => {
-                Err(format!("`max_uses` {n} is not from 1 to 1000"))
+            Some(n) if !u32::try_from(n).is_ok_and(|n| crate::model::LINK_USES_RANGE.contains(&n)) => {
+                Err(format!(
+                    "`max_uses` {n} is not from {} to {}",
+                    crate::model::LINK_USES_RANGE.start(),
+                    crate::model::LINK_USES_RANGE.end()
+                ))
             }
             _ => Ok(()),
         },
+        LinkKind::External if link.keep_password && link.password.is_some() => {
+            Err("a link both keeps its password and takes one from a variable".into())
+        }
         LinkKind::External if link.max_uses.is_some() => {
             Err("an external link has no `max_uses`".into())
         }

@@ -57,7 +57,16 @@ pub fn update_line(
     changes: &[FieldChange],
     password: PasswordChange,
 ) -> (LinkSign, String) {
-    let mut parts: Vec<String> = changes.iter().map(field).collect();
+    let mut parts: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            if c.lowers_protection() {
+                format!("{} {DOWNGRADE}", field(c))
+            } else {
+                field(c)
+            }
+        })
+        .collect();
     let env = link
         .password
         .as_ref()
@@ -67,7 +76,7 @@ pub fn update_line(
         PasswordChange::Unchanged => {}
         PasswordChange::Set => parts.push(format!("password: set{env}")),
         PasswordChange::Change => parts.push(format!("password: changes{env}")),
-        PasswordChange::Remove => parts.push("password: removed".into()),
+        PasswordChange::Remove => parts.push(format!("password: removed {DOWNGRADE}")),
     }
     (
         LinkSign::Change,
@@ -106,6 +115,23 @@ fn field(c: &FieldChange) -> String {
             format!("max_uses: {} -> {}", n(from), n(to))
         }
     }
+}
+
+/// How a plan marks a link change that lowers protection (see
+/// [`FieldChange::lowers_protection`]).
+pub const DOWNGRADE: &str = "(downgrade)";
+
+/// The downgrade guard's note of a room (`apply` skips its downgrades unless
+/// `--allow-downgrades` is given).
+pub fn downgrade_guard_text(downgrades: usize) -> String {
+    let (what, them) = if downgrades == 1 {
+        ("1 link change lowers".to_string(), "it")
+    } else {
+        (format!("{downgrades} link changes lower"), "them")
+    };
+    format!(
+        "downgrade guard: {what} protection; apply skips {them} unless --allow-downgrades is given (--allow-removals does not allow them)"
+    )
 }
 
 /// A [`LinkNote`] for people.

@@ -59,8 +59,16 @@ pub fn summary_line(s: &Summary) -> String {
     }
     let links = s.links_created + s.links_updated + s.links_revoked;
     if links > 0 {
+        let downgrades = if s.link_downgrades > 0 {
+            format!(
+                "; {}",
+                n(s.link_downgrades, "downgrade", "downgrades")
+            )
+        } else {
+            String::new()
+        };
         line.push_str(&format!(
-            ", {} ({} new, {} changed, {} revoked)",
+            ", {} ({} new, {} changed, {} revoked{downgrades})",
             n(links, "link change", "link changes"),
             s.links_created,
             s.links_updated,
@@ -430,6 +438,7 @@ pub fn note_text(note: &RoomNote) -> String {
             }
         ),
         RoomNote::Link { note } => super::links::note_text(note),
+        RoomNote::DowngradeGuard { downgrades } => super::links::downgrade_guard_text(*downgrades),
     };
     visible(&text).into_owned()
 }
@@ -454,7 +463,10 @@ fn pending_text(email: &str, age_days: Option<i64>, stale: bool) -> String {
 }
 
 fn is_guard(note: &RoomNote) -> bool {
-    matches!(note, RoomNote::RemovalGuard { .. })
+    matches!(
+        note,
+        RoomNote::RemovalGuard { .. } | RoomNote::DowngradeGuard { .. }
+    )
 }
 
 /// A moment as plans show it: `2027-01-31 00:00 UTC`.

@@ -14,6 +14,7 @@ fn summed_up(reason: &SkipReason) -> bool {
         SkipReason::Interrupted | SkipReason::LimitReached { .. } => true,
         SkipReason::Stale
         | SkipReason::RemovalGuard(_)
+        | SkipReason::DowngradeGuard
         | SkipReason::DependencyFailed(_)
         | SkipReason::Unreadable { .. } => false,
     }
