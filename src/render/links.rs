@@ -130,7 +130,7 @@ pub fn downgrade_guard_text(downgrades: usize) -> String {
         (format!("{downgrades} link changes lower"), "them")
     };
     format!(
-        "downgrade guard: {what} protection; apply skips {them} unless --allow-downgrades is given (--allow-removals does not allow them)"
+        "downgrade guard: {what} protection; apply skips {them} unless --allow-downgrades is given (--allow-removals is not enough)"
     )
 }
 
