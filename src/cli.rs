@@ -15,9 +15,9 @@ Exit codes:
      a blocking `doctor` check
   2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs
   3  `apply` ran but the portal does not fully match: an item failed or was
-     skipped (stale saved plan, removal guard, Ctrl-C/SIGTERM, portal limit
-     reached, a room that could not be read), or the report file could not be
-     written after changes were made; the report lists each item
+     skipped (stale saved plan, removal guard, downgrade guard, Ctrl-C/SIGTERM,
+     portal limit reached, a room that could not be read), or the report file
+     could not be written after changes were made; the report lists each item
 
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
 Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";
