@@ -318,7 +318,9 @@ impl WantedLink {
             deny_download: self
                 .deny_download
                 .unwrap_or_else(|| live.is_some_and(|l| l.deny_download)),
-            max_uses: self.max_uses.unwrap_or_else(|| live.and_then(|l| l.max_uses)),
+            max_uses: self
+                .max_uses
+                .unwrap_or_else(|| live.and_then(|l| l.max_uses)),
             password,
             keep_password,
         }
@@ -390,10 +392,9 @@ impl FieldChange {
     /// use limit raised or removed, a signed-in-users-only link opened to everyone.
     pub fn lowers_protection(&self) -> bool {
         match self {
-            FieldChange::Expires { from, to } => later(
-                &from.map(|d| d.timestamp()),
-                &to.map(|d| d.timestamp()),
-            ),
+            FieldChange::Expires { from, to } => {
+                later(&from.map(|d| d.timestamp()), &to.map(|d| d.timestamp()))
+            }
             FieldChange::Internal { from, to } | FieldChange::DenyDownload { from, to } => {
                 *from && !*to
             }
@@ -421,18 +422,29 @@ pub fn is_downgrade(changes: &[FieldChange], password: PasswordChange) -> bool {
     password.lowers_protection() || changes.iter().any(FieldChange::lowers_protection)
 }
 
-/// One write the diff plans for a room's links.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One write the diff plans for a room's links: the one type of a link change, from the diff
+/// through the plan (a plan item holds it whole, as `Change::Link`, with the `action` names
+/// `create_link`, `update_link` and `revoke_link`) to the executor and the renderers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action")]
 pub enum LinkChange {
-    Create {
-        link: ResolvedLink,
-    },
+    /// A new sharing link (docs/docspace-api.md, "Sharing links"); the link is carried
+    /// whole, its password only as the variable's name.
+    #[serde(rename = "create_link")]
+    Create { link: ResolvedLink },
+    /// A link whose fields or password differ; every write sends the whole link.
+    #[serde(rename = "update_link")]
     Update {
         link_id: String,
         link: ResolvedLink,
         changes: Vec<FieldChange>,
         password: PasswordChange,
+        /// The change lowers the link's protection (see [`LinkChange::is_downgrade`]); shown
+        /// in plans, never trusted from a file.
+        #[serde(default, skip_serializing_if = "is_false")]
+        downgrade: bool,
     },
+    #[serde(rename = "revoke_link")]
     Revoke {
         link_id: String,
         title: String,
@@ -441,6 +453,21 @@ pub enum LinkChange {
 }
 
 impl LinkChange {
+    /// Whether the change lowers a link's protection: a security downgrade, which `apply`
+    /// makes only with `--allow-downgrades` (see [`FieldChange::lowers_protection`]).
+    /// Computed from the changes, whatever the `downgrade` field says.
+    pub fn is_downgrade(&self) -> bool {
+        match self {
+            LinkChange::Update {
+                changes,
+                password,
+                downgrade,
+                ..
+            } => *downgrade || is_downgrade(changes, *password),
+            LinkChange::Create { .. } | LinkChange::Revoke { .. } => false,
+        }
+    }
+
     /// The wanted (or, for a revoke, the live) title.
     pub fn title(&self) -> &str {
         match self {
@@ -747,6 +774,7 @@ fn push_update(
                 updates.push(LinkChange::Update {
                     link_id: l.id.clone(),
                     link,
+                    downgrade: is_downgrade(&changes, password),
                     changes,
                     password,
                 });
@@ -925,7 +953,12 @@ impl LimitRoom<'_> {
     /// take the others. A room created by this run gets its primary link from the server, and
     /// one wanted external link takes it over at apply (see `apply::links`), so a new public
     /// room takes its primary link and [`crate::model::MAX_ADDITIONAL_EXTERNAL_LINKS`] more in one run.
-    fn check(&self, revokes: &[LinkChange], creates: &[LinkChange], problems: &mut Vec<LinkProblem>) {
+    fn check(
+        &self,
+        revokes: &[LinkChange],
+        creates: &[LinkChange],
+        problems: &mut Vec<LinkProblem>,
+    ) {
         let revoked: BTreeSet<&str> = revokes
             .iter()
             .filter_map(|c| match c {
@@ -993,8 +1026,7 @@ impl LimitRoom<'_> {
     /// room without a primary link may get one).
     fn max_besides_primary(&self, kind: LinkKind) -> usize {
         let max = self.room_type.max_links(kind);
-        let primary_taken =
-            self.live.iter().any(|l| l.kind == kind && l.primary) || max != 1;
+        let primary_taken = self.live.iter().any(|l| l.kind == kind && l.primary) || max != 1;
         let primary_slot = usize::from(kind == LinkKind::External && max > 0 && primary_taken);
         max - primary_slot
     }
@@ -1162,7 +1194,12 @@ mod tests {
         let w_copy = w.clone();
         let other = live("l9", "Old", LinkKind::External, Access::Read);
         let d = diff(RoomType::Custom, &[w], &[other], false, false);
-        assert_eq!(d.changes, vec![LinkChange::Create { link: w_copy.on(None) }]);
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Create {
+                link: w_copy.on(None)
+            }]
+        );
         assert!(d.problems.is_empty());
     }
 
@@ -1201,7 +1238,8 @@ mod tests {
             RoomType::Custom,
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
-            false, false,
+            false,
+            false,
         );
         assert_eq!(
             d.changes,
@@ -1223,6 +1261,8 @@ mod tests {
                     },
                 ],
                 password: PasswordChange::Change,
+                // The expiry is removed.
+                downgrade: true,
             }]
         );
         // Only the password differs: still an update; removed when the manifest has none.
@@ -1231,7 +1271,13 @@ mod tests {
         same.access = Some(Access::Read);
         same.expires = None;
         same.internal = true;
-        let d = diff(RoomType::Custom, &[w.clone()], &[same.clone()], false, false);
+        let d = diff(
+            RoomType::Custom,
+            &[w.clone()],
+            &[same.clone()],
+            false,
+            false,
+        );
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update { changes, password: PasswordChange::Change, .. }] if changes.is_empty()
@@ -1265,7 +1311,13 @@ mod tests {
         w.max_uses = Some(Some(20));
         let w_copy = w.clone();
         let l = live("inv", "Invitation link", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Collaboration, &[w], std::slice::from_ref(&l), false, false);
+        let d = diff(
+            RoomType::Collaboration,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
@@ -1286,6 +1338,7 @@ mod tests {
                     },
                 ],
                 password: PasswordChange::Unchanged,
+                downgrade: false,
             }]
         );
     }
@@ -1327,10 +1380,22 @@ mod tests {
         p.primary = true;
         let mut w = want("Open", LinkKind::External, Access::Read);
         w.expires = Some(Some(date(2027, 1, 31)));
-        let d = diff(RoomType::Public, &[w], std::slice::from_ref(&p), false, false);
+        let d = diff(
+            RoomType::Public,
+            &[w],
+            std::slice::from_ref(&p),
+            false,
+            false,
+        );
         assert!(d.problems[0].message.contains("cannot expire"), "{d:?}");
         let w = want("Open", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Public, &[w], std::slice::from_ref(&p), false, false);
+        let d = diff(
+            RoomType::Public,
+            &[w],
+            std::slice::from_ref(&p),
+            false,
+            false,
+        );
         assert!(d.problems[0].message.contains("primary link"), "{d:?}");
 
         // A second invitation link is a takeover of the live one, not a second link.
@@ -1362,7 +1427,13 @@ mod tests {
         let l = live("l", "Press", LinkKind::External, Access::Read);
         let mut w = want("Press", LinkKind::External, Access::Read);
         w.internal = Some(true);
-        let d = diff(RoomType::Public, std::slice::from_ref(&w), &[l], false, false);
+        let d = diff(
+            RoomType::Public,
+            std::slice::from_ref(&w),
+            &[l],
+            false,
+            false,
+        );
         assert!(d.changes.is_empty());
         assert!(d.problems[0].message.contains("`internal`"), "{d:?}");
         let d = diff(RoomType::Public, &[w.clone()], &[], false, false);
@@ -1373,7 +1444,13 @@ mod tests {
     fn access_none_revokes_the_namesake_but_never_a_primary_link() {
         let w = want("old", LinkKind::External, Access::None);
         let l = live("l1", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &[l], false, false);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &[l],
+            false,
+            false,
+        );
         assert_eq!(
             d.changes,
             vec![LinkChange::Revoke {
@@ -1384,7 +1461,13 @@ mod tests {
         );
         // Nothing to revoke: nothing planned.
         assert_eq!(
-            diff(RoomType::Custom, std::slice::from_ref(&w), &[], false, false),
+            diff(
+                RoomType::Custom,
+                std::slice::from_ref(&w),
+                &[],
+                false,
+                false
+            ),
             LinkDiff::default()
         );
         let mut p = live("p", "Old", LinkKind::External, Access::Read);
@@ -1412,7 +1495,13 @@ mod tests {
             })
             .collect();
         let w = want("Sixth", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &live, false, false);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &live,
+            false,
+            false,
+        );
         assert!(
             d.problems[0].message.contains("holds 5 at most"),
             "{:?}",
@@ -1434,7 +1523,8 @@ mod tests {
             RoomType::Custom,
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
-            false, false,
+            false,
+            false,
         );
         assert!(matches!(
             &d.changes[..],
@@ -1452,7 +1542,11 @@ mod tests {
         let mut w = want("C", LinkKind::External, Access::Read);
         w.expires = Some(Some(date(2027, 1, 31)));
         w.deny_download = Some(true);
-        let req = update_request("id-1", &w.on(None), Some(SecretString::from("pw-visible-only-here")));
+        let req = update_request(
+            "id-1",
+            &w.on(None),
+            Some(SecretString::from("pw-visible-only-here")),
+        );
         let debug = format!("{req:?}");
         assert!(!debug.contains("pw-visible-only-here"), "{debug}");
         assert_eq!(
@@ -1463,7 +1557,10 @@ mod tests {
         );
         let mut inv = want("I", LinkKind::Invitation, Access::Read);
         inv.max_uses = Some(Some(3));
-        let req = create_request(&inv.on(None), Some(SecretString::from("ignored-for-invites")));
+        let req = create_request(
+            &inv.on(None),
+            Some(SecretString::from("ignored-for-invites")),
+        );
         let body = serde_json::to_value(&req).unwrap();
         assert_eq!(body["linkType"], 0);
         assert_eq!(body["maxUseCount"], 3);
@@ -1510,18 +1607,44 @@ mod tests {
         l.internal = true;
         l.deny_download = true;
         let w = bare("C", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, &[w], std::slice::from_ref(&l), false, false);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
         assert_eq!(d, LinkDiff::default());
         let mut inv = live("i", "Join", LinkKind::Invitation, Access::Read);
         inv.max_uses = Some(5);
         inv.expires = Some(date(2027, 1, 1));
         let w = bare("Join", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Custom, &[w], std::slice::from_ref(&inv), false, false);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&inv),
+            false,
+            false,
+        );
         assert_eq!(d, LinkDiff::default());
         // Another change writes the whole link: the live values, the password kept.
         let w = bare("C", LinkKind::External, Access::Comment);
-        let d = diff(RoomType::Custom, &[w], std::slice::from_ref(&l), false, false);
-        let [LinkChange::Update { link, changes, password, .. }] = &d.changes[..] else {
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
+        let [
+            LinkChange::Update {
+                link,
+                changes,
+                password,
+                ..
+            },
+        ] = &d.changes[..]
+        else {
             panic!("{d:?}");
         };
         assert_eq!(changes.len(), 1);
@@ -1544,11 +1667,19 @@ mod tests {
         l.internal = true;
         l.deny_download = true;
         let update = |w: WantedLink, l: &ObservedLink| {
-            let d = diff(RoomType::Custom, &[w], std::slice::from_ref(l), false, false);
+            let d = diff(
+                RoomType::Custom,
+                &[w],
+                std::slice::from_ref(l),
+                false,
+                false,
+            );
             match &d.changes[..] {
-                [LinkChange::Update { changes, password, .. }] => {
-                    is_downgrade(changes, *password)
-                }
+                [
+                    LinkChange::Update {
+                        changes, password, ..
+                    },
+                ] => is_downgrade(changes, *password),
                 _ => panic!("{d:?}"),
             }
         };
@@ -1594,12 +1725,21 @@ mod tests {
         let l = live("l1", "C", LinkKind::External, Access::Read);
         let mut w = bare("C", LinkKind::External, Access::Read);
         w.password = Some(WantedPassword::Keep);
-        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &[l], false, false);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &[l],
+            false,
+            false,
+        );
         assert!(d.changes.is_empty());
         assert!(d.problems[0].message.contains("has no password"), "{d:?}");
         let d = diff(RoomType::Custom, &[w], &[], false, false);
         assert!(d.problems[0].message.contains("the link is new"), "{d:?}");
-        let kept = live_password(live("l1", "C", LinkKind::External, Access::Read), "pw-1234567");
+        let kept = live_password(
+            live("l1", "C", LinkKind::External, Access::Read),
+            "pw-1234567",
+        );
         let mut w = bare("C", LinkKind::External, Access::Read);
         w.password = Some(WantedPassword::Keep);
         assert_eq!(
@@ -1619,7 +1759,10 @@ mod tests {
         let d = diff(RoomType::Public, &links(max), &[], true, true);
         assert!(d.problems.is_empty(), "{:?}", d.problems);
         let d = diff(RoomType::Public, &links(max + 1), &[], true, true);
-        assert!(d.problems[0].message.contains("a new public room holds 6"), "{d:?}");
+        assert!(
+            d.problems[0].message.contains("a new public room holds 6"),
+            "{d:?}"
+        );
         assert!(!d.problems[0].help.contains("links_exact"), "{d:?}");
         // All six expire: none can be the primary link.
         let mut all: Vec<WantedLink> = links(max);
@@ -1632,7 +1775,10 @@ mod tests {
         let mut p = live("p", "Shared link", LinkKind::External, Access::Read);
         p.primary = true;
         let d = diff(RoomType::Public, &links(max), &[p], true, false);
-        assert!(d.problems[0].help.contains("the manifest asks for 6"), "{d:?}");
+        assert!(
+            d.problems[0].help.contains("the manifest asks for 6"),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -15,8 +15,7 @@ use crate::links::{
     ResolvedLink, WantedLink, password_digest,
 };
 use crate::model::RoomType;
-use crate::plan::Item;
-use crate::plan::links::LinkItem;
+use crate::plan::{Change, Item};
 use crate::report::{EntryError, Outcome};
 
 /// Runs the link items of one room (`id`) and returns each item's outcome, in the order run
@@ -34,14 +33,17 @@ pub async fn run<'a, A: DocSpaceApi>(
     items: &[&'a Item],
 ) -> Vec<(&'a Item, Outcome)> {
     // Revokes first, then changes, then new links (the sort is stable).
-    let mut items: Vec<(&Item, LinkItem)> = items
+    let mut items: Vec<(&Item, &LinkChange)> = items
         .iter()
-        .filter_map(|i| LinkItem::of(&i.change).map(|l| (*i, l)))
+        .filter_map(|i| match &i.change {
+            Change::Link(l) => Some((*i, l)),
+            _ => None,
+        })
         .collect();
     items.sort_by_key(|(_, l)| match l {
-        LinkItem::Revoke { .. } => 0,
-        LinkItem::Update { .. } => 1,
-        LinkItem::Create(_) => 2,
+        LinkChange::Revoke { .. } => 0,
+        LinkChange::Update { .. } => 1,
+        LinkChange::Create { .. } => 2,
     });
     let mut primary = None;
     if created && room_type.has_primary_link() {
@@ -68,18 +70,18 @@ pub async fn run<'a, A: DocSpaceApi>(
     let mut out = Vec::with_capacity(items.len());
     for (item, link_item) in items {
         let outcome = match link_item {
-            LinkItem::Revoke {
+            LinkChange::Revoke {
                 link_id,
                 title,
                 kind,
             } => outcome_of(
-                api.set_link(id, &links::revoke_request(link_id, title, kind))
+                api.set_link(id, &links::revoke_request(link_id, title, *kind))
                     .await,
             ),
-            LinkItem::Update { link_id, link } => {
+            LinkChange::Update { link_id, link, .. } => {
                 write(api, room_type, id, Some(link_id), link).await
             }
-            LinkItem::Create(link) => {
+            LinkChange::Create { link } => {
                 let takeover = primary
                     .take_if(|_| {
                         link.kind == LinkKind::External
@@ -100,12 +102,12 @@ pub async fn run<'a, A: DocSpaceApi>(
 fn takeover<'a>(
     room_type: RoomType,
     primary: &ObservedLink,
-    items: &[(&Item, LinkItem<'a>)],
+    items: &[(&Item, &'a LinkChange)],
 ) -> Option<&'a str> {
     let creates: Vec<&ResolvedLink> = items
         .iter()
         .filter_map(|(_, l)| match l {
-            LinkItem::Create(link) if link.kind == LinkKind::External => Some(*link),
+            LinkChange::Create { link } if link.kind == LinkKind::External => Some(link),
             _ => None,
         })
         .collect();

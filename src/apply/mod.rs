@@ -490,7 +490,7 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
             Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
                 members.extend(MemberChange::of(&item.change).map(|m| (item, m)));
             }
-            Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. } => {
+            Change::Link(_) => {
                 links.push(item);
             }
             Change::Archive => archive = Some(item),

@@ -15,8 +15,8 @@ use crate::model::{
 };
 
 use super::desired::{
-    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Lifetime, MembersMode, Origin,
-    Quota, RoomState, Subject, Watermark,
+    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Lifetime,
+    MembersMode, Origin, Quota, RoomState, Subject, Watermark,
 };
 use super::diagnostic::{Problem, Problems};
 use super::source::SourceFile;
@@ -1886,7 +1886,10 @@ impl Cx<'_> {
     /// A link's `max_uses`: a whole number within [`LINK_USES_RANGE`].
     fn max_uses(&mut self, value: &Node) -> Option<u32> {
         match value.value {
-            Value::Int(i) if let Ok(n) = u32::try_from(i) && LINK_USES_RANGE.contains(&n) => {
+            Value::Int(i)
+                if let Ok(n) = u32::try_from(i)
+                    && LINK_USES_RANGE.contains(&n) =>
+            {
                 Some(n)
             }
             _ => {
@@ -1912,8 +1915,7 @@ impl Cx<'_> {
         if !(entries_have(entries, "password_env") && entries_have(entries, "keep_password")) {
             return true;
         }
-        let Some((_, key, _)) = entries.iter().find(|(name, _, _)| *name == "keep_password")
-        else {
+        let Some((_, key, _)) = entries.iter().find(|(name, _, _)| *name == "keep_password") else {
             return true;
         };
         self.error(
@@ -2598,7 +2600,10 @@ rooms:
         let press = &public.links[0];
         assert_eq!(press.title, "Press");
         assert_eq!(press.kind, LinkKind::External);
-        assert_eq!((press.internal, press.deny_download), (Some(true), Some(true)));
+        assert_eq!(
+            (press.internal, press.deny_download),
+            (Some(true), Some(true))
+        );
         assert_eq!(
             press.password,
             Some(crate::manifest::DesiredPassword::FromEnv("PRESS_PW".into()))

@@ -5,7 +5,7 @@
 //! "Sharing links").
 
 use super::{Change, Item, RoomNote};
-use crate::links::{self, LinkChange, LinkProblem, ObservedLink, ResolvedLink, WantedLink};
+use crate::links::{self, LinkChange, LinkProblem, ObservedLink, WantedLink};
 use crate::manifest::{Desired, DesiredRoom, Problem};
 use crate::state::{Observed, ObservedRoom};
 
@@ -15,84 +15,9 @@ pub fn key(room_title: &str, link_title: &str) -> String {
     format!("{room_title} / link {link_title}")
 }
 
-/// A link item's change, borrowed: `None` for the other items. The one place that tells
-/// link items from the rest, for the saved-plan check and the executor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkItem<'a> {
-    Create(&'a ResolvedLink),
-    Update {
-        link_id: &'a str,
-        link: &'a ResolvedLink,
-    },
-    Revoke {
-        link_id: &'a str,
-        title: &'a str,
-        kind: crate::links::LinkKind,
-    },
-}
-
-impl<'a> LinkItem<'a> {
-    pub fn of(change: &'a Change) -> Option<LinkItem<'a>> {
-        Some(match change {
-            Change::CreateLink { link } => LinkItem::Create(link),
-            Change::UpdateLink { link_id, link, .. } => LinkItem::Update { link_id, link },
-            Change::RevokeLink {
-                link_id,
-                title,
-                kind,
-            } => LinkItem::Revoke {
-                link_id,
-                title,
-                kind: *kind,
-            },
-            Change::CreateRoom { .. }
-            | Change::Unarchive
-            | Change::UpdateRoom { .. }
-            | Change::Invite { .. }
-            | Change::ChangeAccess { .. }
-            | Change::Remove { .. }
-            | Change::Archive
-            | Change::ResendInvitation { .. } => return None,
-        })
-    }
-
-    /// The link's title (the key's last part).
-    pub fn title(self) -> &'a str {
-        match self {
-            LinkItem::Create(link) | LinkItem::Update { link, .. } => &link.title,
-            LinkItem::Revoke { title, .. } => title,
-        }
-    }
-}
-
-/// The plan item of one link write.
+/// The plan item of one link write: the diff's change, whole.
 pub fn item(room_title: &str, change: LinkChange) -> Item {
-    let key = key(room_title, change.title());
-    let change = match change {
-        LinkChange::Create { link } => Change::CreateLink { link },
-        LinkChange::Update {
-            link_id,
-            link,
-            changes,
-            password,
-        } => Change::UpdateLink {
-            downgrade: links::is_downgrade(&changes, password),
-            link_id,
-            link,
-            changes,
-            password,
-        },
-        LinkChange::Revoke {
-            link_id,
-            title,
-            kind,
-        } => Change::RevokeLink {
-            link_id,
-            title,
-            kind,
-        },
-    };
-    Item::new(key, change)
+    Item::new(key(room_title, change.title()), Change::Link(change))
 }
 
 /// What the planner gets for one room's links.

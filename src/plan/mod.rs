@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use self::diff::{PortalProblems, diff};
 pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
-use crate::links::{FieldChange, LinkKind, PasswordChange, ResolvedLink};
+use crate::links::LinkChange;
 use crate::manifest::Quota;
 use crate::model::{Access, Lifetime, RoomType, Watermark};
 
@@ -85,6 +85,21 @@ impl Action {
         }
     }
 }
+
+/// Every [`Action`] name, in its order (the message of an unknown `action` lists them).
+const ACTION_NAMES: &[&str] = &[
+    "create_room",
+    "unarchive",
+    "update_room",
+    "invite",
+    "change_access",
+    "remove",
+    "create_link",
+    "update_link",
+    "revoke_link",
+    "archive",
+    "resend_invitation",
+];
 
 /// Who an invitation is for, as the share call needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,8 +272,12 @@ pub enum RemovalReason {
 }
 
 /// What one item changes, with exactly what that change needs.
+///
+/// In JSON the `action` field names the change; a link change keeps the `action` names of
+/// [`LinkChange`]. (`remote = "Self"` lets the trait impls below route link actions to
+/// `LinkChange` and every other action to the derived code, which skips `Link`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
+#[serde(rename_all = "snake_case", tag = "action", remote = "Self")]
 pub enum Change {
     /// Create the room (its type is the room's); `settings` are sent with the create.
     CreateRoom {
@@ -286,27 +305,6 @@ pub enum Change {
         from_access: Option<Access>,
         reason: RemovalReason,
     },
-    /// A new sharing link (docs/docspace-api.md, "Sharing links"); the link is carried whole,
-    /// its password only as the variable's name.
-    CreateLink {
-        link: ResolvedLink,
-    },
-    /// A link whose fields or password differ; every write sends the whole link.
-    UpdateLink {
-        link_id: String,
-        link: ResolvedLink,
-        changes: Vec<FieldChange>,
-        password: PasswordChange,
-        /// The change lowers the link's protection (see [`Change::is_downgrade`]); shown in
-        /// plans, never trusted from a file.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        downgrade: bool,
-    },
-    RevokeLink {
-        link_id: String,
-        title: String,
-        kind: LinkKind,
-    },
     Archive,
     /// Send the invitation of a pending account again (`apply --resend-pending`; never in a
     /// saved plan).
@@ -315,22 +313,43 @@ pub enum Change {
         /// Whole hours since the first invitation, when the run read the portal.
         age_hours: i64,
     },
+    /// A sharing link created, changed or revoked: the link change as the diff made it
+    /// (its own `action` names: `create_link`, `update_link`, `revoke_link`).
+    #[serde(skip)]
+    Link(LinkChange),
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Change::Link(link) => link.serialize(s),
+            other => Change::serialize(other, s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Change, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let action = value.get("action").and_then(serde_json::Value::as_str);
+        if let Some(action) = action.filter(|a| !ACTION_NAMES.contains(a)) {
+            return Err(serde::de::Error::unknown_variant(action, ACTION_NAMES));
+        }
+        let link = matches!(action, Some("create_link" | "update_link" | "revoke_link"));
+        let change = if link {
+            LinkChange::deserialize(value).map(Change::Link)
+        } else {
+            Change::deserialize(value)
+        };
+        change.map_err(serde::de::Error::custom)
+    }
 }
 
 impl Change {
     /// Whether the item is a security downgrade of a link, which `apply` makes only with
-    /// `--allow-downgrades` (see [`FieldChange::lowers_protection`]). Computed from the
-    /// changes, whatever the item's `downgrade` field says.
+    /// `--allow-downgrades` (see [`LinkChange::is_downgrade`]).
     pub fn is_downgrade(&self) -> bool {
-        match self {
-            Change::UpdateLink {
-                changes,
-                password,
-                downgrade,
-                ..
-            } => *downgrade || crate::links::is_downgrade(changes, *password),
-            _ => false,
-        }
+        matches!(self, Change::Link(l) if l.is_downgrade())
     }
 
     pub fn action(&self) -> Action {
@@ -341,9 +360,9 @@ impl Change {
             Change::Invite { .. } => Action::Invite,
             Change::ChangeAccess { .. } => Action::ChangeAccess,
             Change::Remove { .. } => Action::Remove,
-            Change::CreateLink { .. } => Action::CreateLink,
-            Change::UpdateLink { .. } => Action::UpdateLink,
-            Change::RevokeLink { .. } => Action::RevokeLink,
+            Change::Link(LinkChange::Create { .. }) => Action::CreateLink,
+            Change::Link(LinkChange::Update { .. }) => Action::UpdateLink,
+            Change::Link(LinkChange::Revoke { .. }) => Action::RevokeLink,
             Change::Archive => Action::Archive,
             Change::ResendInvitation { .. } => Action::ResendInvitation,
         }
@@ -359,9 +378,7 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive => None,
         }
     }
@@ -374,9 +391,7 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => None,
         }
@@ -392,9 +407,7 @@ impl Change {
             | Change::Unarchive
             | Change::UpdateRoom { .. }
             | Change::Invite { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => None,
         }
@@ -413,10 +426,7 @@ pub struct Item {
 impl Item {
     /// Whether the item changes one of the room's sharing links.
     pub fn is_link(&self) -> bool {
-        matches!(
-            self.change,
-            Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. }
-        )
+        matches!(self.change, Change::Link(_))
     }
 
     pub fn new(key: impl Into<String>, change: Change) -> Item {
@@ -781,16 +791,16 @@ fn count_item(s: &mut Summary, change: &Change) {
         Change::ChangeAccess { .. } => s.access_changes += 1,
         Change::Remove { .. } => s.removals += 1,
         // One PUT each: the server changes one link per call.
-        Change::CreateLink { .. } => {
+        Change::Link(LinkChange::Create { .. }) => {
             s.write_calls += 1;
             s.links_created += 1;
         }
-        Change::UpdateLink { .. } => {
+        Change::Link(LinkChange::Update { .. }) => {
             s.write_calls += 1;
             s.links_updated += 1;
             s.link_downgrades += usize::from(change.is_downgrade());
         }
-        Change::RevokeLink { .. } => {
+        Change::Link(LinkChange::Revoke { .. }) => {
             s.write_calls += 1;
             s.links_revoked += 1;
         }
@@ -941,6 +951,71 @@ mod tests {
         assert_eq!(json["access"], "read");
         let back: Item = serde_json::from_value(json).unwrap();
         assert_eq!(back, item);
+    }
+
+    #[test]
+    fn action_names_are_the_actions() {
+        for name in ACTION_NAMES {
+            let action: Action = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(action.name(), *name);
+        }
+        let mut orders: Vec<Action> = ACTION_NAMES
+            .iter()
+            .map(|n| serde_json::from_value(serde_json::json!(n)).unwrap())
+            .collect();
+        let sorted = orders.clone();
+        orders.sort();
+        assert_eq!(orders, sorted, "in the order of `Action`");
+    }
+
+    #[test]
+    fn link_items_keep_their_action_names_and_round_trip() {
+        use crate::links::{FieldChange, LinkKind, PasswordChange, ResolvedLink};
+        let link = ResolvedLink {
+            title: "Clients".into(),
+            kind: LinkKind::External,
+            access: Access::Read,
+            expires: None,
+            internal: false,
+            deny_download: false,
+            max_uses: None,
+            password: None,
+            keep_password: true,
+        };
+        let update = Item::new(
+            "R / link Clients",
+            Change::Link(LinkChange::Update {
+                link_id: "l1".into(),
+                link: link.clone(),
+                changes: vec![FieldChange::DenyDownload {
+                    from: true,
+                    to: false,
+                }],
+                password: PasswordChange::Unchanged,
+                downgrade: true,
+            }),
+        );
+        let json = serde_json::to_value(&update).unwrap();
+        assert_eq!(json["action"], "update_link");
+        assert_eq!(json["downgrade"], true);
+        assert_eq!(json["link"]["keep_password"], true);
+        assert_eq!(serde_json::from_value::<Item>(json).unwrap(), update);
+        assert_eq!(update.action(), Action::UpdateLink);
+        assert!(update.change.is_downgrade());
+        let create = Item::new(
+            "R / link Clients",
+            Change::Link(LinkChange::Create { link }),
+        );
+        let json = serde_json::to_value(&create).unwrap();
+        assert_eq!(json["action"], "create_link");
+        assert_eq!(serde_json::from_value::<Item>(json).unwrap(), create);
+        // A `downgrade: false` written over a downgrade does not hide it.
+        let mut edited = serde_json::to_value(&update).unwrap();
+        edited["downgrade"] = serde_json::json!(false);
+        let edited: Item = serde_json::from_value(edited).unwrap();
+        assert!(edited.change.is_downgrade());
+        let unknown = serde_json::json!({"key": "R", "action": "delete_link", "link_id": "x"});
+        assert!(serde_json::from_value::<Item>(unknown).is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ use super::{
     Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, SettingChange,
     Target, summarise,
 };
-use crate::links::{LinkKind, ResolvedLink};
+use crate::links::{LinkChange, LinkKind, ResolvedLink};
 use crate::model::{Access, SubjectKind};
 
 /// The largest saved plan read: ten times a plan of 10,000 rooms with a few changes each.
@@ -292,7 +292,10 @@ fn change_name(c: RoomChange) -> &'static str {
 
 /// One item is well-formed for its room.
 fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
-    let link = super::links::LinkItem::of(&item.change);
+    let link = match &item.change {
+        Change::Link(l) => Some(l),
+        _ => None,
+    };
     let expected_key = match (item.subject(), link) {
         (Some(subject), _) => format!("{} / {subject}", room.title),
         (None, Some(link)) => super::links::key(&room.title, link.title()),
@@ -337,12 +340,12 @@ fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
             check_access(room, *access, member_kind(target))
         }
         Change::Remove { target, .. } => check_member(target),
-        Change::CreateLink { link } => check_link(room, link),
-        Change::UpdateLink { link_id, link, .. } => {
+        Change::Link(LinkChange::Create { link }) => check_link(room, link),
+        Change::Link(LinkChange::Update { link_id, link, .. }) => {
             non_empty_field("link id", link_id)?;
             check_link(room, link)
         }
-        Change::RevokeLink { link_id, title, .. } => {
+        Change::Link(LinkChange::Revoke { link_id, title, .. }) => {
             non_empty_field("link id", link_id)?;
             non_empty_field("link title", title)
         }
@@ -381,7 +384,9 @@ fn check_link(room: &RoomPlan, link: &ResolvedLink) -> Result<(), String> {
             Err("an invitation link has no password, `internal` or `deny_download`".into())
         }
         LinkKind::Invitation => match link.max_uses {
-            Some(n) if !u32::try_from(n).is_ok_and(|n| crate::model::LINK_USES_RANGE.contains(&n)) => {
+            Some(n)
+                if !u32::try_from(n).is_ok_and(|n| crate::model::LINK_USES_RANGE.contains(&n)) =>
+            {
                 Err(format!(
                     "`max_uses` {n} is not from {} to {}",
                     crate::model::LINK_USES_RANGE.start(),

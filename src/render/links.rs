@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::visible;
-use crate::links::{FieldChange, LinkKind, LinkNote, PasswordChange, ResolvedLink};
+use crate::links::{FieldChange, LinkChange, LinkKind, LinkNote, PasswordChange, ResolvedLink};
 use crate::model::Access;
 
 /// What a line of a link item does (the plan renderer maps it to its own signs).
@@ -25,6 +25,20 @@ fn date(d: Option<&DateTime<FixedOffset>>) -> String {
 
 fn title(t: &str) -> String {
     format!("\"{}\"", visible(t))
+}
+
+/// The line of a link item, with what it does.
+pub fn line(change: &LinkChange) -> (LinkSign, String) {
+    match change {
+        LinkChange::Create { link } => create_line(link),
+        LinkChange::Update {
+            link,
+            changes,
+            password,
+            ..
+        } => update_line(link, changes, *password),
+        LinkChange::Revoke { title, kind, .. } => revoke_line(title, *kind),
+    }
 }
 
 /// `+ link "Clients" (external, read, expires ..., password from $VAR)`.

@@ -60,10 +60,7 @@ pub fn summary_line(s: &Summary) -> String {
     let links = s.links_created + s.links_updated + s.links_revoked;
     if links > 0 {
         let downgrades = if s.link_downgrades > 0 {
-            format!(
-                "; {}",
-                n(s.link_downgrades, "downgrade", "downgrades")
-            )
+            format!("; {}", n(s.link_downgrades, "downgrade", "downgrades"))
         } else {
             String::new()
         };
@@ -300,18 +297,7 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         }
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
-        Change::CreateLink { link } => vec![link_line(super::links::create_line(link))],
-        Change::UpdateLink {
-            link,
-            changes,
-            password,
-            ..
-        } => vec![link_line(super::links::update_line(
-            link, changes, *password,
-        ))],
-        Change::RevokeLink { title, kind, .. } => {
-            vec![link_line(super::links::revoke_line(title, *kind))]
-        }
+        Change::Link(change) => vec![link_line(super::links::line(change))],
         Change::ResendInvitation { target, age_hours } => vec![(
             Sign::Change,
             format!(
@@ -581,6 +567,10 @@ fn room_diff(room: &RoomPlan) -> String {
     }
     for note in room.notes.iter().filter(|n| !is_guard(n)) {
         out.push_str(&format!("#     {}\n", note_text(note)));
+    }
+    // What a reviewer must know before apply (the guards) closes the block, as in the text.
+    for note in room.notes.iter().filter(|n| is_guard(n)) {
+        out.push_str(&format!("#     ! {}\n", note_text(note)));
     }
     out
 }

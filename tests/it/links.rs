@@ -773,7 +773,10 @@ async fn a_link_written_with_only_title_and_access_keeps_its_options() {
     assert_eq!(clients["sharedLink"]["password"], PW, "{clients}");
     assert_eq!(clients["sharedLink"]["denyDownload"], true, "{clients}");
     assert_eq!(clients["sharedLink"]["internal"], true, "{clients}");
-    assert!(!clients["sharedLink"]["expirationDate"].is_null(), "{clients}");
+    assert!(
+        !clients["sharedLink"]["expirationDate"].is_null(),
+        "{clients}"
+    );
     assert!(!apply.stderr.contains(PW) && !apply.stdout.contains(PW));
 }
 
@@ -837,7 +840,8 @@ async fn every_security_downgrade_needs_allow_downgrades_and_allow_removals_is_n
             plan.stdout
         );
         assert!(
-            plan.stdout.contains("! downgrade guard: 1 link change lowers protection"),
+            plan.stdout
+                .contains("! downgrade guard: 1 link change lowers protection"),
             "{what}: {}",
             plan.stdout
         );
@@ -921,7 +925,9 @@ async fn a_plan_marks_downgrades_and_the_guard() {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     insta::assert_snapshot!(
         "links_downgrade_plan",
-        portal.scrub(&plan.stdout).replace(&expires_shown, "[EXPIRES]")
+        portal
+            .scrub(&plan.stdout)
+            .replace(&expires_shown, "[EXPIRES]")
     );
     let md = run_env(
         &portal,
@@ -935,7 +941,9 @@ async fn a_plan_marks_downgrades_and_the_guard() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_public_room_takes_its_primary_link_and_five_more_in_one_apply() {
     let portal = Portal::start().await;
-    let link = |title: &str| format!("      - title: {title}\n        kind: external\n        access: read\n");
+    let link = |title: &str| {
+        format!("      - title: {title}\n        kind: external\n        access: read\n")
+    };
     let five: String = (1..=5).map(|n| link(&format!("Extra {n}"))).collect();
     // One room names the primary link by its title; in the other, the first link without
     // an expiry takes it over.
@@ -976,7 +984,8 @@ async fn a_new_public_room_takes_its_primary_link_and_five_more_in_one_apply() {
     let plan = run_env(&portal, &["plan", seven.to_str().unwrap()], None);
     assert_eq!(plan.code, 1, "{}", plan.stdout);
     assert!(
-        plan.stderr.contains("a public room holds 6 external links at most"),
+        plan.stderr
+            .contains("a public room holds 6 external links at most"),
         "{}",
         plan.stderr
     );
