@@ -991,3 +991,31 @@ async fn a_new_public_room_takes_its_primary_link_and_five_more_in_one_apply() {
     );
     assert!(!plan.stderr.contains("links_exact"), "{}", plan.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_password_on_a_link_without_one_is_a_plan_error() {
+    let portal = Portal::start().await;
+    let manifest = portal.manifest(&guarded("", ""));
+    let first = run_env(
+        &portal,
+        &["apply", manifest.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let keep = portal.manifest(&guarded("        keep_password: true\n", ""));
+    portal.reset_stats().await;
+    let apply = run_env(
+        &portal,
+        &["apply", keep.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(apply.code, 1, "{}", apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("`keep_password: true`, but the link has no password on the portal"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+}
