@@ -495,6 +495,10 @@ pub enum LinkNote {
     /// `access: none` on a primary link: the server refuses to revoke it (public rooms) or
     /// makes a fresh one (form-filling rooms), so it is left as it is.
     PrimaryNotRevoked { title: String },
+    /// A live link whose expiry has passed and whose manifest entry leaves `expires` out:
+    /// any write would send the past expiry again, which the server drops on an external
+    /// link (it would then never expire), so the link is left as it is.
+    ExpiredLeftAlone { title: String },
 }
 
 /// The result of [`diff`]: the writes in a safe order (revokes, then updates, then creates:
@@ -648,7 +652,7 @@ fn plan_namesake(
             planned.revokes.push(revoke(l));
         }
     } else if l.kind == want.kind {
-        push_update(room_type, want, l, &mut planned.updates, &mut out.problems);
+        push_update(room_type, want, l, &mut planned.updates, out);
     } else if l.primary {
         out.problems.push(problem(
             want,
@@ -690,13 +694,7 @@ fn plan_takeovers(
         match takeover {
             Some(i) => {
                 matched.insert(i);
-                push_update(
-                    room_type,
-                    want,
-                    &live[i],
-                    &mut planned.updates,
-                    &mut out.problems,
-                );
+                push_update(room_type, want, &live[i], &mut planned.updates, out);
             }
             None => match create(want) {
                 Ok(c) => planned.creates.push(c),
@@ -765,8 +763,14 @@ fn push_update(
     want: &WantedLink,
     l: &ObservedLink,
     updates: &mut Vec<LinkChange>,
-    problems: &mut Vec<LinkProblem>,
+    out: &mut LinkDiff,
 ) {
+    if l.expired && want.expires.is_none() {
+        out.notes.push(LinkNote::ExpiredLeftAlone {
+            title: l.title.clone(),
+        });
+        return;
+    }
     let link = want.on(Some(l));
     match update_fields(room_type, want, &link, l) {
         Ok((changes, password)) => {
@@ -780,7 +784,7 @@ fn push_update(
                 });
             }
         }
-        Err(p) => problems.push(p),
+        Err(p) => out.problems.push(p),
     }
 }
 
@@ -1718,6 +1722,32 @@ mod tests {
         let mut w = bare("Join", LinkKind::Invitation, Access::Read);
         w.max_uses = Some(Some(4));
         assert!(!update(w, &inv), "use limit lowered");
+    }
+
+    #[test]
+    fn an_expired_link_is_left_alone_unless_the_manifest_writes_its_expiry() {
+        let mut l = live("l1", "C", LinkKind::External, Access::Read);
+        l.expires = Some(date(2020, 1, 1));
+        l.expired = true;
+        // Another change would send the past expiry again, which the server drops.
+        let w = bare("C", LinkKind::External, Access::Comment);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
+        assert!(d.changes.is_empty(), "{d:?}");
+        assert_eq!(
+            d.notes,
+            vec![LinkNote::ExpiredLeftAlone { title: "C".into() }]
+        );
+        // A new expiry renews it: a downgrade.
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.expires = Some(Some(date(2027, 1, 1)));
+        let d = diff(RoomType::Custom, &[w], &[l], false, false);
+        assert!(matches!(&d.changes[..], [c] if c.is_downgrade()), "{d:?}");
     }
 
     #[test]

@@ -155,6 +155,10 @@ pub fn note_text(note: &LinkNote) -> String {
             "the primary link {} is not in the manifest; it stays, because DocSpace does not let a room's primary link go",
             title(t)
         ),
+        LinkNote::ExpiredLeftAlone { title: t } => format!(
+            "the link {} has expired; it is left as it is (a change would make it work again without an expiry): write `expires:` to renew it, or `access: none` to revoke it",
+            title(t)
+        ),
         LinkNote::PrimaryNotRevoked { title: t } => format!(
             "the primary link {} is not revoked although the manifest says `access: none`: DocSpace refuses to revoke it in a public room and replaces it with a new one in a form-filling room",
             title(t)
