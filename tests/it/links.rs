@@ -887,12 +887,24 @@ async fn every_security_downgrade_needs_allow_downgrades_and_allow_removals_is_n
                 "{what}: {entry}"
             );
         }
+        let report = portal.dir.join("allowed.json");
         let apply = run_env(
             &portal,
-            &["apply", manifest, "--auto-approve", "--allow-downgrades"],
+            &[
+                "apply",
+                manifest,
+                "--auto-approve",
+                "--allow-downgrades",
+                "--report",
+                report.to_str().unwrap(),
+            ],
             None,
         );
         assert_eq!(apply.code, 0, "{what}: {}\n{}", apply.stdout, apply.stderr);
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(report["allow_downgrades"], true, "{what}");
+        assert_eq!(entries(&report)[0]["status"], "applied", "{what}");
         assert_ne!(raw_links(&portal, room).await, before, "{what}");
         let again = run_env(&portal, &["plan", manifest, "--detailed-exitcode"], None);
         assert_eq!(again.code, 0, "{what}: {}", again.stdout);
