@@ -8,6 +8,10 @@
 //! one through the same diff the planner uses, so a change the server skipped silently is a
 //! failure, not a success.
 
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
 use super::{api_err, outcome_of};
 use crate::docspace::DocSpaceApi;
 use crate::links::{
@@ -45,14 +49,25 @@ pub async fn run<'a, A: DocSpaceApi>(
         LinkChange::Update { .. } => 1,
         LinkChange::Create { .. } => 2,
     });
+    // The room's links are read once, when the run needs them: the primary link a created
+    // room was given, and the passwords that updates keep (never kept beyond this step).
+    let keeps = items
+        .iter()
+        .any(|(_, l)| matches!(l, LinkChange::Update { link, .. } if link.keep_password));
     let mut primary = None;
-    if created && room_type.has_primary_link() {
+    let mut kept = BTreeMap::new();
+    if (created && room_type.has_primary_link()) || keeps {
         match api.list_links(id).await {
             Ok(rows) => {
                 primary = rows
                     .iter()
                     .filter_map(ObservedLink::from_dto)
-                    .find(|l| l.primary && l.kind == LinkKind::External);
+                    .find(|l| created && l.primary && l.kind == LinkKind::External);
+                kept = rows
+                    .into_iter()
+                    .filter_map(|d| d.shared_link)
+                    .filter_map(|s| Some((s.id, s.password?)))
+                    .collect();
             }
             Err(e) => {
                 let e = api_err(&e);
@@ -79,7 +94,7 @@ pub async fn run<'a, A: DocSpaceApi>(
                     .await,
             ),
             LinkChange::Update { link_id, link, .. } => {
-                write(api, room_type, id, Some(link_id), link).await
+                write(api, room_type, id, Some(link_id), link, &kept).await
             }
             LinkChange::Create { link } => {
                 let takeover = primary
@@ -88,7 +103,7 @@ pub async fn run<'a, A: DocSpaceApi>(
                             && takeover_title.as_deref() == Some(&link.title.to_lowercase())
                     })
                     .map(|p| p.id);
-                write(api, room_type, id, takeover.as_deref(), link).await
+                write(api, room_type, id, takeover.as_deref(), link, &kept).await
             }
         };
         out.push((item, outcome));
@@ -129,14 +144,16 @@ fn takeover<'a>(
         .map(|l| l.title.as_str())
 }
 
-/// Creates (`link_id` `None`) or rewrites one link with its password read now, and checks
-/// the link the server answers with.
+/// Creates (`link_id` `None`) or rewrites one link with its password read now (from its
+/// variable, or from `kept`, the passwords the room's links have), and checks the link the
+/// server answers with.
 async fn write<A: DocSpaceApi>(
     api: &A,
     room_type: RoomType,
     id: i64,
     link_id: Option<&str>,
     link: &ResolvedLink,
+    kept: &BTreeMap<String, SecretString>,
 ) -> Outcome {
     let mut wanted = link.clone();
     let mut password = None;
@@ -158,11 +175,14 @@ async fn write<A: DocSpaceApi>(
         password = Some(value);
     } else if link.keep_password {
         // The server rebuilds every option on a write: the password the link has is read
-        // now and sent back, never kept (docs/docspace-api.md, "Sharing links").
-        match kept_password(api, id, link_id).await {
-            Ok(value) => password = Some(value),
-            Err(outcome) => return outcome,
-        }
+        // from the portal and sent back (docs/docspace-api.md, "Sharing links").
+        let Some(value) = link_id.and_then(|link_id| kept.get(link_id)) else {
+            return Outcome::Failed(EntryError::new(
+                None,
+                "the link has no password to keep (it was removed since the plan was made); run plan again",
+            ));
+        };
+        password = Some(value.clone());
     }
     let request = match link_id {
         Some(link_id) => links::update_request(link_id, link, password),
@@ -180,32 +200,6 @@ async fn write<A: DocSpaceApi>(
             shown(room_type, &wanted, &live)
         }
     }
-}
-
-/// The password link `link_id` of room `id` has now, to send back with a write that keeps
-/// it; a failed outcome when it cannot be read or the link has none.
-async fn kept_password<A: DocSpaceApi>(
-    api: &A,
-    id: i64,
-    link_id: Option<&str>,
-) -> Result<secrecy::SecretString, Outcome> {
-    let rows = api
-        .list_links(id)
-        .await
-        .map_err(|e| Outcome::Failed(api_err(&e)))?;
-    link_id
-        .and_then(|link_id| {
-            rows.into_iter()
-                .filter_map(|d| d.shared_link)
-                .find(|s| s.id == link_id)
-        })
-        .and_then(|s| s.password)
-        .ok_or_else(|| {
-            Outcome::Failed(EntryError::new(
-                None,
-                "the link has no password to keep (it was removed since the plan was made); run plan again",
-            ))
-        })
 }
 
 /// Whether the link the server answered with is the wanted one (the diff plans nothing).

@@ -756,12 +756,20 @@ async fn a_link_written_with_only_title_and_access_keeps_its_options() {
 
     // Another change of the link keeps the options it leaves out, the password included.
     let comment = portal.manifest(&guarded("", "").replacen("access: read", "access: comment", 1));
+    portal.reset_stats().await;
     let apply = run_env(
         &portal,
         &["apply", comment.to_str().unwrap(), "--auto-approve"],
         None,
     );
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    // One write: the link, whole.
+    assert_eq!(
+        portal.stats().await["writes"],
+        1,
+        "{}",
+        portal.stats().await
+    );
     let after = raw_links(&portal, room).await;
     let clients = after
         .as_array()
