@@ -49,35 +49,18 @@ pub async fn run<'a, A: DocSpaceApi>(
         LinkChange::Update { .. } => 1,
         LinkChange::Create { .. } => 2,
     });
-    // The room's links are read once, when the run needs them: the primary link a created
-    // room was given, and the passwords that updates keep (never kept beyond this step).
     let keeps = items
         .iter()
         .any(|(_, l)| matches!(l, LinkChange::Update { link, .. } if link.keep_password));
-    let mut primary = None;
-    let mut kept = BTreeMap::new();
-    if (created && room_type.has_primary_link()) || keeps {
-        match api.list_links(id).await {
-            Ok(rows) => {
-                primary = rows
-                    .iter()
-                    .filter_map(ObservedLink::from_dto)
-                    .find(|l| created && l.primary && l.kind == LinkKind::External);
-                kept = rows
-                    .into_iter()
-                    .filter_map(|d| d.shared_link)
-                    .filter_map(|s| Some((s.id, s.password?)))
-                    .collect();
-            }
-            Err(e) => {
-                let e = api_err(&e);
-                return items
-                    .into_iter()
-                    .map(|(i, _)| (i, Outcome::Failed(e.clone())))
-                    .collect();
-            }
+    let (mut primary, kept) = match read(api, room_type, id, created, keeps).await {
+        Ok(read) => read,
+        Err(e) => {
+            return items
+                .into_iter()
+                .map(|(i, _)| (i, Outcome::Failed(e.clone())))
+                .collect();
         }
-    }
+    };
     let takeover_title = primary
         .as_ref()
         .and_then(|p| takeover(room_type, p, &items))
@@ -109,6 +92,35 @@ pub async fn run<'a, A: DocSpaceApi>(
         out.push((item, outcome));
     }
     out
+}
+
+/// The passwords of the room's links, by link id (never kept beyond this step).
+type Kept = BTreeMap<String, SecretString>;
+
+/// Reads the room's links once, when the run needs them: the primary link a `created` room
+/// was given, and the passwords that updates keep (`keeps`).
+async fn read<A: DocSpaceApi>(
+    api: &A,
+    room_type: RoomType,
+    id: i64,
+    created: bool,
+    keeps: bool,
+) -> Result<(Option<ObservedLink>, Kept), EntryError> {
+    let with_primary = created && room_type.has_primary_link();
+    if !with_primary && !keeps {
+        return Ok((None, Kept::new()));
+    }
+    let rows = api.list_links(id).await.map_err(|e| api_err(&e))?;
+    let primary = rows
+        .iter()
+        .filter_map(ObservedLink::from_dto)
+        .find(|l| with_primary && l.primary && l.kind == LinkKind::External);
+    let kept = rows
+        .into_iter()
+        .filter_map(|d| d.shared_link)
+        .filter_map(|s| Some((s.id, s.password?)))
+        .collect();
+    Ok((primary, kept))
 }
 
 /// The title of the wanted external link of a created room that takes over its `primary`
@@ -153,7 +165,7 @@ async fn write<A: DocSpaceApi>(
     id: i64,
     link_id: Option<&str>,
     link: &ResolvedLink,
-    kept: &BTreeMap<String, SecretString>,
+    kept: &Kept,
 ) -> Outcome {
     let mut wanted = link.clone();
     let mut password = None;
