@@ -271,6 +271,11 @@ pub struct PlanArgs {
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::plan::expiry::MAX_WINDOW_DAYS)))]
     pub expiring_within: u32,
 
+    /// Refuse any new guest account: an invitee whose email has no account on the portal is
+    /// an error instead of an invitation email (as `defaults: {new_guests: false}`).
+    #[arg(long)]
+    pub no_new_guests: bool,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 }
@@ -324,7 +329,8 @@ pub struct ApplyArgs {
     pub allow_downgrades: bool,
 
     /// Archive orphaned managed rooms: rooms carrying the manifest's `managed_tag` that it no
-    /// longer lists. Never deletes. (A saved plan prunes when it was made with `plan --prune`.)
+    /// longer lists. Never deletes. Needs every file of the set (`manifest_set`), and no other.
+    /// (A saved plan prunes when it was made with `plan --prune`.)
     #[arg(long, conflicts_with = "plan")]
     pub prune: bool,
 
@@ -345,6 +351,11 @@ pub struct ApplyArgs {
         conflicts_with = "plan"
     )]
     pub resend_pending: Option<chrono::Duration>,
+
+    /// Refuse any new guest account: an invitee whose email has no account on the portal is
+    /// an error instead of an invitation email (as `defaults: {new_guests: false}`).
+    #[arg(long, conflicts_with = "plan")]
+    pub no_new_guests: bool,
 
     #[command(flatten)]
     pub network: NetworkArgs,

@@ -319,6 +319,38 @@ fn quote(text: &str) -> String {
     }
 }
 
+/// Reads what an export shows: the rooms titled `titles` (every room when empty) with their
+/// members and links (one call per room each). An export is a whole manifest, so a room whose
+/// links cannot be read is an error, and so is a title that names no room.
+pub async fn read<A: crate::docspace::DocSpaceApi>(
+    api: &A,
+    portal: &str,
+    titles: &[String],
+) -> miette::Result<Observed> {
+    let mut observed = crate::state::read_all(api, portal, titles).await?;
+    let ids = observed.rooms.iter().map(|r| r.id).collect();
+    crate::state::read_links(api, &mut observed, &ids).await?;
+    if let Some((id, e)) = observed.links_unreadable.iter().next() {
+        miette::bail!("the links of room {id} could not be read: {e}");
+    }
+    let missing: Vec<String> = titles
+        .iter()
+        .filter(|t| {
+            !observed.rooms.iter().any(|r| &r.title == *t)
+                && !observed.connected_rooms.iter().any(|r| &r.title == *t)
+        })
+        .map(|t| format!("`{t}`"))
+        .collect();
+    if !missing.is_empty() {
+        miette::bail!(
+            help = "titles are matched exactly, as the portal stores them",
+            "no room titled {} on the portal",
+            missing.join(", ")
+        );
+    }
+    Ok(observed)
+}
+
 /// A unified diff of two texts (for `export --check`), empty when they are equal.
 pub fn diff(old_name: &str, old: &str, new: &str) -> String {
     if old == new {

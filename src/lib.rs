@@ -31,7 +31,6 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod printer;
-pub mod recheck;
 pub mod redact;
 pub mod render;
 pub mod report;
@@ -41,5 +40,6 @@ pub mod settings;
 pub mod state;
 #[cfg(test)]
 mod testing;
+pub mod text;
 
 pub use exit::ExitStatus;

@@ -499,6 +499,27 @@ pub enum LinkNote {
     /// any write would send the past expiry again, which the server drops on an external
     /// link (it would then never expire), so the link is left as it is.
     ExpiredLeftAlone { title: String },
+    /// A manifest link whose `expires:` (`at`) has passed: nothing is written for it (a write
+    /// would drop a past expiry from an external link and open it again,
+    /// docs/docspace-api.md, "Sharing links"), and `links_exact` does not revoke its
+    /// namesake. `live` is the portal's link of that title: `None` when there is none (it is
+    /// not created), else whether the portal still honours it (its own expiry not passed).
+    Expired {
+        title: String,
+        at: chrono::DateTime<chrono::Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        live: Option<LiveExpiry>,
+    },
+}
+
+/// What the portal says of a link the manifest says has expired (see [`LinkNote::Expired`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveExpiry {
+    /// The portal's link expired too: the server no longer honours it.
+    Expired,
+    /// The portal's link is still open (no expiry, or a later one).
+    Open,
 }
 
 /// The result of [`diff`]: the writes in a safe order (revokes, then updates, then creates:
@@ -513,6 +534,11 @@ pub struct LinkDiff {
 /// Titles compare case-insensitively, as the manifest's duplicate check does.
 fn title_key(t: &str) -> String {
     t.trim().to_lowercase()
+}
+
+/// Whether two link titles name the same link (as [`diff`] matches them).
+pub fn same_title(a: &str, b: &str) -> bool {
+    title_key(a) == title_key(b)
 }
 
 /// Compares the wanted links of one room with its live links. The wanted links are valid
@@ -532,9 +558,29 @@ pub fn diff(
     exact: bool,
     new_room: bool,
 ) -> LinkDiff {
+    diff_keeping(room_type, desired, live, exact, new_room, &[])
+}
+
+/// [`diff`], leaving alone the live links titled as one of `kept` (compared as titles are):
+/// neither updated nor revoked, whatever `exact` says, while they still count toward the
+/// room's link limits (the manifest links whose `expires:` has passed, see
+/// [`LinkNote::Expired`]).
+pub fn diff_keeping(
+    room_type: RoomType,
+    desired: &[WantedLink],
+    live: &[ObservedLink],
+    exact: bool,
+    new_room: bool,
+    kept: &[&str],
+) -> LinkDiff {
     let mut out = LinkDiff::default();
     let live_by_title = index_by_title(live);
-    let mut matched: BTreeSet<usize> = BTreeSet::new();
+    let mut matched: BTreeSet<usize> = kept
+        .iter()
+        .filter_map(|t| live_by_title.get(&title_key(t)))
+        .flatten()
+        .copied()
+        .collect();
     let mut planned = Planned::default();
     let mut unmatched_wanted = Vec::new();
 

@@ -154,12 +154,6 @@ impl RoomType {
     }
 }
 
-/// The invitation links a room holds (`FileSharing.MaxInvitationLinks`, docs/docspace-api.md,
-/// "Sharing links").
-pub const MAX_INVITATION_LINKS: usize = 1;
-/// The external links a custom or public room holds besides its primary link
-/// (docs/docspace-api.md, "Sharing links"); [`RoomType::max_links`] adds the primary one.
-pub const MAX_ADDITIONAL_EXTERNAL_LINKS: usize = 5;
 /// The use limit (`maxUseCount`) an invitation link may have (docs/docspace-api.md,
 /// "Sharing links").
 pub const LINK_USES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
@@ -727,9 +721,224 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Invitation links a room holds: one, whatever its type (`FileSharing.MaxInvitationLinks`,
+/// docs/docspace-api.md, "Sharing links").
+pub const MAX_INVITATION_LINKS: usize = 1;
+
+/// External links a custom or public room holds besides its primary link
+/// (docs/docspace-api.md, "Sharing links"). Links made through the API take these slots; see
+/// [`RoomType::max_links`], which counts the primary link too.
+pub const MAX_ADDITIONAL_EXTERNAL_LINKS: usize = 5;
+
+/// Why a `password_env` name is refused (see [`check_password_env_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordEnvProblem {
+    /// Not `[A-Za-z_][A-Za-z0-9_]*`: most likely the password itself, so never echoed.
+    NotAName,
+    /// A variable this tool reads itself (every `DOCSPACE_*`, the API key among them).
+    ToolSetting,
+    /// A credential a CI system (or cloud) hands to each job.
+    CiCredential,
+    /// A variable the system sets, which holds no secret (`PATH`, `HOME`).
+    NotASecret,
+}
+
+impl PasswordEnvProblem {
+    /// The message, naming the variable except when it is not a name (it may be the password).
+    pub fn message(self, name: &str) -> String {
+        match self {
+            PasswordEnvProblem::NotAName => "`password_env` looks like a value, not a variable name (it is not shown, in case it is the password)".to_string(),
+            PasswordEnvProblem::ToolSetting => format!("`password_env: {name}` names a variable this tool reads itself"),
+            PasswordEnvProblem::CiCredential => format!("`password_env: {name}` names a credential of the CI system"),
+            PasswordEnvProblem::NotASecret => format!("`password_env: {name}` names a variable the system sets, which is no password"),
+        }
+    }
+
+    /// What to write instead.
+    pub fn help(self) -> &'static str {
+        match self {
+            PasswordEnvProblem::NotAName => {
+                "write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"
+            }
+            PasswordEnvProblem::ToolSetting => {
+                "every room manager can read a link's password in clear text, and DOCSPACE_* variables are this tool's settings (DOCSPACE_API_KEY opens the portal): give the link a password of its own, in a variable of its own, as in `password_env: SALES_LINK_PASSWORD`"
+            }
+            PasswordEnvProblem::CiCredential => {
+                "every room manager can read a link's password in clear text, and this token opens the CI system or the repository: give the link a password of its own, in a variable of its own, as in `password_env: SALES_LINK_PASSWORD`"
+            }
+            PasswordEnvProblem::NotASecret => {
+                "name a variable that holds the link's password, as in `password_env: SALES_LINK_PASSWORD`"
+            }
+        }
+    }
+}
+
+/// Variables a CI system (or a cloud) hands to its jobs as credentials, compared ignoring
+/// ASCII case. A link password is readable in clear text by every room manager, so one of
+/// these as a password would give the credential away.
+pub const CI_CREDENTIAL_VARIABLES: &[&str] = &[
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "CI_JOB_JWT",
+    "CI_JOB_JWT_V1",
+    "CI_JOB_JWT_V2",
+    "CI_REGISTRY_PASSWORD",
+    "CI_DEPLOY_PASSWORD",
+    "CI_DEPENDENCY_PROXY_PASSWORD",
+    "CI_REPOSITORY_URL",
+    "GH_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "BUILDKITE_AGENT_ACCESS_TOKEN",
+    "BUILDKITE_AGENT_TOKEN",
+    "CIRCLE_TOKEN",
+    "CIRCLE_OIDC_TOKEN",
+    "CIRCLE_OIDC_TOKEN_V2",
+    "BITBUCKET_STEP_OIDC_TOKEN",
+    "DRONE_NETRC_PASSWORD",
+    "GITEA_TOKEN",
+    "FORGEJO_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+/// Prefixes of variables that belong to the CI platform: GitHub reserves `GITHUB_` (with
+/// `GITHUB_TOKEN`) and sets `ACTIONS_` (with `ACTIONS_RUNTIME_TOKEN` and
+/// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`) for its runners.
+pub const CI_CREDENTIAL_PREFIXES: &[&str] = &["GITHUB_", "ACTIONS_"];
+
+/// The prefix of every variable this tool reads (`DOCSPACE_API_KEY`, `DOCSPACE_URL`...).
+pub const TOOL_VARIABLE_PREFIX: &str = "DOCSPACE_";
+
+/// Variables shells and systems set, which hold no secret, compared ignoring ASCII case.
+pub const NOT_SECRET_VARIABLES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "PWD",
+    "OLDPWD",
+    "USER",
+    "USERNAME",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "TERM",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "HOSTNAME",
+    "MAIL",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "DISPLAY",
+    "SHLVL",
+    "IFS",
+    "PS1",
+    "TZ",
+    "CI",
+    "USERPROFILE",
+    "HOMEPATH",
+    "COMSPEC",
+    "SYSTEMROOT",
+    "WINDIR",
+];
+
+/// An environment variable name as shells write them: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether `name` may hold a link's password (`password_env`): a variable name, and not one
+/// of the tool's own settings, a CI credential or a system variable. The one rule for every
+/// place that reads a `password_env` (the manifest, saved plans).
+pub fn check_password_env_name(name: &str) -> Result<(), PasswordEnvProblem> {
+    if !is_env_name(name) {
+        return Err(PasswordEnvProblem::NotAName);
+    }
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with(TOOL_VARIABLE_PREFIX) {
+        Err(PasswordEnvProblem::ToolSetting)
+    } else if CI_CREDENTIAL_VARIABLES.contains(&upper.as_str())
+        || CI_CREDENTIAL_PREFIXES.iter().any(|p| upper.starts_with(p))
+    {
+        Err(PasswordEnvProblem::CiCredential)
+    } else if NOT_SECRET_VARIABLES.contains(&upper.as_str()) {
+        Err(PasswordEnvProblem::NotASecret)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_env_names() {
+        use PasswordEnvProblem::*;
+        assert_eq!(check_password_env_name("SALES_LINK_PASSWORD"), Ok(()));
+        assert_eq!(check_password_env_name("_x1"), Ok(()));
+        assert_eq!(check_password_env_name("1X"), Err(NotAName));
+        assert_eq!(check_password_env_name(""), Err(NotAName));
+        assert_eq!(check_password_env_name("A-B"), Err(NotAName));
+        assert_eq!(check_password_env_name("hunter 2"), Err(NotAName));
+        assert_eq!(check_password_env_name("S3cr3tValue!"), Err(NotAName));
+        assert_eq!(
+            check_password_env_name("DOCSPACE_API_KEY"),
+            Err(ToolSetting)
+        );
+        assert_eq!(check_password_env_name("docspace_url"), Err(ToolSetting));
+        for ci in [
+            "GITHUB_TOKEN",
+            "GITLAB_TOKEN",
+            "CI_JOB_TOKEN",
+            "ACTIONS_RUNTIME_TOKEN",
+        ] {
+            assert_eq!(check_password_env_name(ci), Err(CiCredential), "{ci}");
+        }
+        for ci in [
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "CI_REGISTRY_PASSWORD",
+            "SYSTEM_ACCESSTOKEN",
+            "BUILDKITE_AGENT_ACCESS_TOKEN",
+            "CIRCLE_TOKEN",
+        ] {
+            assert_eq!(check_password_env_name(ci), Err(CiCredential), "{ci}");
+        }
+        for plain in [
+            "PATH", "HOME", "PWD", "USER", "SHELL", "LANG", "TERM", "TMPDIR",
+        ] {
+            assert_eq!(check_password_env_name(plain), Err(NotASecret), "{plain}");
+        }
+        for plain in ["HOSTNAME", "OLDPWD", "LOGNAME", "path"] {
+            assert_eq!(check_password_env_name(plain), Err(NotASecret), "{plain}");
+        }
+        // The message never echoes what is not a name.
+        assert!(!NotAName.message("hunter 2").contains("hunter"));
+        assert!(
+            ToolSetting
+                .message("DOCSPACE_API_KEY")
+                .contains("DOCSPACE_API_KEY")
+        );
+    }
+
+    #[test]
+    fn link_counts_come_from_the_named_limits() {
+        assert_eq!(
+            RoomType::Public.max_links(LinkKind::External),
+            1 + MAX_ADDITIONAL_EXTERNAL_LINKS
+        );
+        assert_eq!(
+            RoomType::Custom.max_links(LinkKind::Invitation),
+            MAX_INVITATION_LINKS
+        );
+    }
 
     #[test]
     fn link_tables_follow_the_server() {

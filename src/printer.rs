@@ -145,24 +145,7 @@ pub fn render_diagnostic(diagnostic: &dyn miette::Diagnostic, color: bool) -> St
     out
 }
 
-/// Whether `cause` only repeats what `shown` already says, ignoring case and an `(os error N)`
-/// suffix: "connection refused" after "cannot connect: connection refused" adds nothing.
-pub fn repeats(shown: &str, cause: &str) -> bool {
-    let cause = strip_os_error(cause.trim()).trim().to_lowercase();
-    if cause.is_empty() {
-        return true;
-    }
-    let shown = shown.to_lowercase();
-    shown.contains(&cause) || strip_os_error(&shown).trim().ends_with(&cause)
-}
-
-/// `text` without a trailing `(os error N)`, which std adds to I/O errors.
-fn strip_os_error(text: &str) -> &str {
-    match text.rfind(" (os error ") {
-        Some(i) if text.ends_with(')') => &text[..i],
-        _ => text,
-    }
-}
+pub use crate::text::repeats;
 
 /// A cause of a diagnostic, reduced to its text.
 #[derive(Debug)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::ExitStatus;
 use crate::model::Access;
+use crate::plan::approve::StaleWhy;
 use crate::plan::{Action, GuardReason, Item, RoomPlan};
 
 /// The version of the report JSON.
@@ -87,8 +88,12 @@ pub enum Dependency {
 /// so the run exits 3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// The room of a saved plan changed since the plan was made.
-    Stale,
+    /// A saved plan's item that is not what planning again makes now (see
+    /// [`crate::plan::approve`]); why, for the message.
+    Stale(StaleWhy),
+    /// An item planning again makes now that the saved plan did not approve (the portal
+    /// drifted since the plan was made).
+    NotApproved,
     /// Ctrl-C or SIGTERM arrived before the room started.
     Interrupted,
     /// The removal guard refused the room's removals (`--allow-removals` overrides it).
@@ -109,7 +114,8 @@ impl SkipReason {
     /// The public code of the JSON entry's `skip_reason` field.
     pub fn code(&self) -> &'static str {
         match self {
-            SkipReason::Stale => "stale",
+            SkipReason::Stale(_) => "stale",
+            SkipReason::NotApproved => "not_approved",
             SkipReason::Interrupted => "interrupted",
             SkipReason::RemovalGuard(_) => "removal_guard",
             SkipReason::DowngradeGuard => "downgrade_guard",
@@ -122,9 +128,12 @@ impl SkipReason {
     /// The entry's `error.message`: the one place a skip is put in words.
     pub fn message(&self) -> String {
         match self {
-            SkipReason::Stale => {
-                "stale: the room changed since the plan was made; run plan again".into()
+            SkipReason::Stale(StaleWhy::Edited) => "stale: the saved plan was edited: this item is not what planning again from its own desired state makes; run plan again".into(),
+            SkipReason::Stale(StaleWhy::PortalChanged) => {
+                "stale: the room changed on the portal since the plan was made; run plan again".into()
             }
+            SkipReason::Stale(StaleWhy::MomentPassed) => "stale: an `expires:` moment of the room passed since the plan was made; run plan again".into(),
+            SkipReason::NotApproved => "not approved: planning again makes this change, but the saved plan does not contain it; run plan again".into(),
             SkipReason::Interrupted => "interrupted".into(),
             SkipReason::RemovalGuard(reason @ GuardReason::TooManyRooms { .. }) => format!(
                 "refused by the archive guard: {}; pass --allow-removals to archive them",
@@ -151,13 +160,20 @@ impl SkipReason {
 pub fn guard_reason_text(reason: &GuardReason) -> String {
     match reason {
         GuardReason::RoomManager => "the removals include a room manager".into(),
-        GuardReason::TooMany { removals, members } => {
-            format!("{removals} of {members} members would be removed (more than 25%)")
-        }
+        GuardReason::TooMany { removals, members } => format!(
+            "{removals} of {members} members would be removed (more than {})",
+            percent(crate::plan::REMOVAL_GUARD_SHARE)
+        ),
         GuardReason::TooManyRooms { archives, managed } => format!(
-            "{archives} of {managed} rooms carrying the marker tag would be archived (more than 25%)"
+            "{archives} of {managed} rooms carrying the marker tag would be archived (more than {})",
+            percent(crate::plan::prune::ARCHIVE_GUARD_SHARE)
         ),
     }
+}
+
+/// A guard share as people read it (`0.25` is `25%`).
+pub fn percent(share: f64) -> String {
+    format!("{}%", (share * 100.0).round())
 }
 
 /// The note of an item a re-applied saved plan found already done.
@@ -372,6 +388,28 @@ impl Report {
 
     pub fn failed(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.status == Status::Failed)
+    }
+}
+
+#[cfg(test)]
+mod guard_share_tests {
+    /// The help of `--allow-removals` states the guard shares in words (doc comments cannot
+    /// name a constant): this keeps the words equal to the constants.
+    #[test]
+    fn the_flag_help_states_the_guard_shares() {
+        use clap::CommandFactory;
+        let mut cmd = crate::cli::Cli::command();
+        let apply = cmd.find_subcommand_mut("apply").unwrap();
+        let help = apply.render_long_help().to_string();
+        for share in [
+            crate::plan::REMOVAL_GUARD_SHARE,
+            crate::plan::prune::ARCHIVE_GUARD_SHARE,
+        ] {
+            assert!(
+                help.contains(&format!("more than {}", super::percent(share))),
+                "{help}"
+            );
+        }
     }
 }
 

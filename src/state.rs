@@ -177,7 +177,8 @@ pub struct Observed {
     /// out of reach of the endpoints the tool uses, so never managed, only reported.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connected_rooms: Vec<ConnectedRoom>,
-    /// Members of the rooms the manifest matched, by room id.
+    /// Members of the rooms the manifest matched, of the orphans of `managed_tag`, and of the
+    /// rooms a planned create may be a rename of (see [`rename_candidate_ids`]), by room id.
     pub members: BTreeMap<i64, Vec<ObservedMember>>,
     /// Matched rooms whose member list could not be read even after retries (room id -> the
     /// error): one flaky room must not stop the others; the planner leaves it out and says so.
@@ -187,6 +188,16 @@ pub struct Observed {
     pub users: BTreeMap<String, ObservedUser>,
     /// Manifest group names resolved (lower-cased name -> group). Missing: no such group.
     pub groups: BTreeMap<String, ObservedGroup>,
+    /// Every account email (lower-cased) of the people listing, when the read listed people
+    /// whole: the candidates of the planner's near-miss check for new guests
+    /// (`plan::newguest`). `None` when the listing was not needed (every email has an
+    /// account), not allowed to the key, or too long ([`NEW_GUEST_CHECK_LIMIT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<BTreeSet<String>>,
+    /// Every group name a group listing showed (read only when a manifest group is not
+    /// among the members), for "did you mean" on an unknown group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_names: Vec<String>,
     /// Manifest group names that several portal groups match case-insensitively (lower-cased
     /// name -> their ids): the planner refuses to guess.
     #[serde(default)]
@@ -351,7 +362,8 @@ pub async fn read_with_progress<A: DocSpaceApi>(
         }
     }
 
-    let matched = matched_room_ids(desired, &observed.rooms);
+    let mut matched = matched_room_ids(desired, &observed.rooms);
+    matched.extend(rename_candidate_ids(desired, &observed.rooms, &matched));
     let (members, unreadable) = read_members(api, matched, progress).await?;
     observed.members = members;
     observed.unreadable = unreadable
@@ -581,6 +593,89 @@ pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i
     ids
 }
 
+/// The live rooms that manifest rooms with `links:` or `links_exact` match (by pinned id or
+/// stored title, as the planner matches them): the rooms whose links are read.
+pub fn link_room_ids(desired: &Desired, observed: &Observed) -> BTreeSet<i64> {
+    let manages = desired
+        .rooms
+        .iter()
+        .filter(|r| !r.links.is_empty() || r.links_exact);
+    let (mut ids, mut titles) = (HashSet::new(), HashSet::new());
+    for r in manages {
+        match r.id {
+            Some(id) => ids.insert(id),
+            None => titles.insert(r.title.as_str()),
+        };
+    }
+    observed
+        .rooms
+        .iter()
+        .filter(|r| {
+            ids.contains(&r.id) || titles.contains(model::sanitize_title(&r.title).as_str())
+        })
+        .map(|r| r.id)
+        .collect()
+}
+
+/// A planned create "looks like a rename" of a live room of its type that no manifest room
+/// matches when at least this many of its invitees are members there (the key's own user
+/// not counted), and they are at least [`RENAME_MIN_SHARE`] of its invitees
+/// (`plan::prune::note_renames`). Two, so that one shared colleague is no evidence.
+pub const RENAME_MIN_SHARED: usize = 2;
+/// See [`RENAME_MIN_SHARED`]: the share of the new room's invitees (access other than
+/// `none`) that must be members of the live room.
+pub const RENAME_MIN_SHARE: f64 = 0.5;
+/// The most member lists read for the rename check in one run: beyond it, only the rooms
+/// whose members are read anyway (matched rooms and orphans of `managed_tag`) are compared
+/// (docs/architecture.md, "Performance model").
+pub const RENAME_CHECK_MAX_READS: usize = 100;
+
+/// The live rooms whose members the rename check needs and `matched` does not already read:
+/// not archived, matched by no manifest room, of the type of a planned create that has at
+/// least [`RENAME_MIN_SHARED`] invitees. None when no such create is planned, and none when
+/// there are more than [`RENAME_CHECK_MAX_READS`] (the check then compares only the rooms
+/// read anyway).
+pub fn rename_candidate_ids(
+    desired: &Desired,
+    rooms: &[ObservedRoom],
+    matched: &BTreeSet<i64>,
+) -> BTreeSet<i64> {
+    let titles: HashSet<String> = rooms
+        .iter()
+        .map(|r| model::sanitize_title(&r.title))
+        .collect();
+    let types: HashSet<RoomType> = desired
+        .rooms
+        .iter()
+        .filter(|r| r.id.is_none() && !titles.contains(&r.title))
+        .filter(|r| {
+            r.invitees
+                .iter()
+                .filter(|i| i.access != Access::None)
+                .count()
+                >= RENAME_MIN_SHARED
+        })
+        .map(|r| r.room_type)
+        .collect();
+    if types.is_empty() {
+        return BTreeSet::new();
+    }
+    let ids: BTreeSet<i64> = rooms
+        .iter()
+        .filter(|r| !r.archived && r.room_type.is_some_and(|t| types.contains(&t)))
+        .map(|r| r.id)
+        .filter(|id| !matched.contains(id))
+        .collect();
+    if ids.len() > RENAME_CHECK_MAX_READS {
+        tracing::info!(
+            "{} unmatched rooms share a type with a planned create; over {RENAME_CHECK_MAX_READS}, so their members are not read for the rename check",
+            ids.len()
+        );
+        return BTreeSet::new();
+    }
+    ids
+}
+
 /// Resolves every manifest email to an account, or to "no account" (a new guest).
 async fn resolve_people<A: DocSpaceApi>(
     api: &A,
@@ -634,11 +729,15 @@ async fn resolve_people<A: DocSpaceApi>(
             Err(e) => return Err(e),
         },
     };
-    if total <= PEOPLE_CHECK_LIMIT {
+    // The same listing gives the near-miss check of new guests its candidates
+    // (`plan::newguest`); beyond the limit the check has only the accounts already seen.
+    if total <= NEW_GUEST_CHECK_LIMIT {
         list_rest(api, start, total, |page| {
             record_people(observed, &wanted, page)
         })
         .await?;
+    } else {
+        observed.accounts = None;
     }
     Ok(())
 }
@@ -660,10 +759,13 @@ fn known_people(observed: &Observed) -> BTreeMap<String, ObservedUser> {
     known
 }
 
-/// Records the wanted emails among a page of people.
+/// Records the wanted emails among a page of people, and every email among the accounts
+/// (see [`Observed::accounts`]).
 fn record_people(observed: &mut Observed, wanted: &BTreeSet<&str>, people: &[UserDto]) {
+    let accounts = observed.accounts.get_or_insert_with(BTreeSet::new);
     for u in people {
         let u = ObservedUser::from_dto(u);
+        accounts.insert(u.email.clone());
         if wanted.contains(u.email.as_str()) {
             observed.users.insert(u.email.clone(), u);
         }
@@ -760,9 +862,15 @@ struct PeopleListing {
     total: i64,
 }
 
-/// Up to this many accounts, unresolved emails are checked against the whole people list
-/// (at most 50 pages) before they are planned as new guests.
+/// Up to this many accounts, the people list is read first when several emails are missing
+/// (at most 50 pages), since new guests would have it read anyway.
 const PEOPLE_CHECK_LIMIT: i64 = 5_000;
+
+/// Up to this many accounts, emails still without an account after the lookups (new guests)
+/// are checked against the whole people list (at most 500 pages), for a case-insensitive
+/// match and for near misses (`plan::newguest`). Only plans that would create a guest
+/// account pay for it (docs/architecture.md, "Performance model").
+pub const NEW_GUEST_CHECK_LIMIT: i64 = 50_000;
 
 /// Reads the people pages from `start` to `total`, handing each to `record`. Bounded like the
 /// client's own paging, against servers that never end.
@@ -809,6 +917,8 @@ async fn resolve_groups<A: DocSpaceApi>(
         return Ok(());
     }
     let groups: Vec<GroupDto> = api.list_groups().await?;
+    observed.group_names = groups.iter().map(|g| g.name.clone()).collect();
+    observed.group_names.sort();
     let mut by_name: BTreeMap<String, Vec<GroupDto>> = BTreeMap::new();
     for g in groups {
         let key = g.name.to_lowercase();

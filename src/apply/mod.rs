@@ -22,6 +22,7 @@ use futures::stream::{self, StreamExt};
 
 use crate::docspace::{ApiError, DocSpaceApi, UpdateRoomRequest};
 use crate::manifest::Quota;
+use crate::plan::approve::Verdict;
 use crate::plan::done::MemberChange;
 use crate::plan::{self, Change, Item, Plan, RoomPlan, SettingChange, ShareSettings};
 use crate::report::{Dependency, Entry, EntryError, Outcome, SkipReason, UnchangedWhy};
@@ -230,20 +231,20 @@ fn unreadable(room: &RoomPlan) -> Option<Entry> {
     ))
 }
 
-/// The entries of a changed room of a saved plan (`done` from
-/// [`plan::done::already_done`]): items the portal already shows are `unchanged` (already
-/// applied); the others are skipped as stale.
-pub fn recheck_entries(room: &RoomPlan, room_id: Option<i64>, done: &[bool]) -> Vec<Entry> {
+/// The entries of the items a saved plan's approval set aside (see
+/// [`crate::plan::approve`]): already applied is `unchanged`; stale and not approved are
+/// skipped.
+pub fn set_aside_entries(room: &RoomPlan, verdicts: &[Verdict]) -> Vec<Entry> {
     room.items
         .iter()
-        .zip(done)
-        .map(|(item, &done)| {
-            let outcome = if done {
-                Outcome::Unchanged(Some(UnchangedWhy::AlreadyApplied))
-            } else {
-                Outcome::Skipped(SkipReason::Stale)
+        .zip(verdicts)
+        .map(|(item, verdict)| {
+            let outcome = match verdict {
+                Verdict::AlreadyApplied => Outcome::Unchanged(Some(UnchangedWhy::AlreadyApplied)),
+                Verdict::Stale(why) => Outcome::Skipped(SkipReason::Stale(*why)),
+                Verdict::NotApproved => Outcome::Skipped(SkipReason::NotApproved),
             };
-            Entry::of_item(room, room_id, item, outcome)
+            Entry::of_item(room, room.room_id, item, outcome)
         })
         .collect()
 }
@@ -562,6 +563,7 @@ mod tests {
             unmanaged_connected_rooms: 0,
             managed: None,
             expiring: None,
+            ..Plan::default()
         }
     }
 

@@ -13,7 +13,7 @@
 //! new rooms; rooms in flight get [`GRACE`]; a second signal or the end of the grace time
 //! abandons their calls. Every item is reported either way (see [`apply::Journal`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,9 +27,9 @@ use crate::cli::ReportFormat;
 use crate::exit::ExitStatus;
 use crate::output::{NewFileMode, OutputFile};
 use crate::plan::Plan;
-use crate::plan::done::already_done;
+use crate::plan::approve::{Approval, Verdict, approve};
+use crate::plan::saved::DesiredError;
 use crate::printer::Printer;
-use crate::recheck::{self, Live};
 use crate::render;
 use crate::report::{Entry, Report};
 use crate::settings::PortalSettings;
@@ -49,7 +49,7 @@ pub struct ApplySettings {
     pub allow_removals: bool,
     /// `--allow-downgrades`: make link changes that lower protection.
     pub allow_downgrades: bool,
-    pub lifecycle: plan_cmd::Lifecycle,
+    pub options: crate::plan::build::Options,
     /// `--resend-pending[=AGE]`: resend pending invitations older than this.
     pub resend_pending: Option<chrono::Duration>,
 }
@@ -128,8 +128,8 @@ struct ToRun {
     plan: Plan,
     /// Ids of rooms that existed before the run.
     known: HashSet<i64>,
-    /// Rooms of a saved plan that changed since it was made (see [`recheck`]).
-    changed: BTreeMap<usize, Live>,
+    /// For a saved plan: the items it approved are in `plan`; these are the others.
+    set_aside: Option<Approval>,
 }
 
 /// One `apply` run's fixed parts.
@@ -174,22 +174,28 @@ impl Run<'_> {
             (None, Some(path)) => self.saved_plan(path, signals).await?,
             (None, None) => miette::bail!("apply needs manifest files or --plan"),
         };
-        let (mut plan, known_ids, changed) = match ready {
+        let (mut plan, known_ids, approval) = match ready {
             Ready::Run(run) => {
                 let ToRun {
                     plan,
                     known,
-                    changed,
+                    set_aside,
                 } = *run;
-                (plan, known, changed)
+                (plan, known, set_aside)
             }
             Ready::Done(status) => return Ok(status),
         };
-        // Rooms of a saved plan that changed since leave the plan: what the portal already
-        // shows is reported as already applied, the rest skipped as stale.
-        let (set_aside, stale_items) = self.set_aside(&mut plan, &changed);
-        if !changed.is_empty() && plan.rooms.iter().all(|r| r.items.is_empty()) {
-            return self.nothing_left(set_aside, stale_items);
+        // A saved plan: what it approved is in `plan`; the rest is reported as already
+        // applied, stale or not approved.
+        let set_aside = match &approval {
+            Some(a) => self.set_aside(a),
+            None => Vec::new(),
+        };
+        if let Some(a) = &approval
+            && !plan.has_changes()
+            && !a.set_aside.is_empty()
+        {
+            return self.nothing_left(a, set_aside);
         }
         plan.mark_guarded_removals(self.settings.allow_removals);
         plan.mark_guarded_downgrades(self.settings.allow_downgrades);
@@ -238,102 +244,119 @@ impl Run<'_> {
         desired: crate::manifest::Desired,
         signals: &mut Signals,
     ) -> miette::Result<Ready> {
-        let prepare =
-            plan_cmd::prepare(desired, self.portal, self.printer, self.settings.lifecycle);
-        let Some(prepared) = signals.or_interrupted(prepare).await else {
+        let options = crate::plan::build::Options {
+            resend_pending: self.settings.resend_pending,
+            ..self.settings.options
+        };
+        let build = plan_cmd::build(&desired, self.portal, self.printer, options);
+        let Some(built) = signals.or_interrupted(build).await else {
             return self.interrupted_before_change().map(Ready::Done);
         };
-        let Some(prepared) = prepared? else {
+        let Some(built) = built? else {
             return Ok(Ready::Done(ExitStatus::Error));
         };
-        let known = prepared.observed.rooms.iter().map(|r| r.id).collect();
-        let mut plan = prepared.plan;
-        if let Some(age) = self.settings.resend_pending {
-            crate::plan::pending::add_resends(&mut plan, age);
-        }
+        let known = built.observed.rooms.iter().map(|r| r.id).collect();
         Ok(Ready::Run(Box::new(ToRun {
-            plan,
+            plan: built.plan,
             known,
-            changed: BTreeMap::new(),
+            set_aside: None,
         })))
     }
 
-    /// Loads and checks a saved plan (see [`crate::plan::saved`]), then re-reads its rooms.
+    /// A saved plan is an approval (see [`crate::plan::approve`]): it is planned again from
+    /// the desired state and options it carries, with the same planner, and only the items
+    /// identical in both plans are applied.
     async fn saved_plan(&self, path: &Path, signals: &mut Signals) -> miette::Result<Ready> {
         let portal = self.portal;
-        let plan = crate::plan::saved::load(path)?;
-        if plan.portal != portal.display {
+        let saved = crate::plan::saved::load(path)?;
+        if saved.portal != portal.display {
             miette::bail!(
                 "the saved plan {} is for {}, not {}",
                 path.display(),
-                plan.portal,
+                saved.portal,
                 portal.display
             );
         }
-        self.printer.status(&format!(
-            "Re-reading the rooms of the plan on {} ...\n",
-            portal.display
-        ));
-        let Some(rechecked) = signals
-            .or_interrupted(recheck::recheck(&portal.client, &plan))
-            .await
-        else {
+        let desired = match crate::plan::saved::desired(&saved) {
+            Ok(d) => d,
+            Err(DesiredError::Edited) => miette::bail!(
+                help = "run plan --out again and apply the new plan",
+                "the desired state in the saved plan {} was edited after the plan was made; nothing was changed",
+                path.display()
+            ),
+            Err(DesiredError::Invalid(problems)) => {
+                validate::report(&problems, self.printer);
+                miette::bail!(
+                    help = "run plan --out again and apply the new plan",
+                    "the desired state in the saved plan {} breaks the manifest rules; nothing was changed",
+                    path.display()
+                );
+            }
+        };
+        let options = checked_options(saved.options)?;
+        self.printer
+            .status("Planning again from the saved plan to check what it approved.\n");
+        let build = plan_cmd::build(&desired, portal, self.printer, options);
+        let Some(built) = signals.or_interrupted(build).await else {
             return self.interrupted_before_change().map(Ready::Done);
         };
-        let rechecked = rechecked?;
+        let Some(built) = built? else {
+            return Ok(Ready::Done(ExitStatus::Error));
+        };
+        let known = built.observed.rooms.iter().map(|r| r.id).collect();
+        let (plan, approval) = approve(
+            &saved,
+            built.plan,
+            &desired,
+            &built.observed,
+            chrono::Utc::now(),
+        );
         Ok(Ready::Run(Box::new(ToRun {
             plan,
-            known: rechecked.known,
-            changed: rechecked.changed,
+            known,
+            set_aside: Some(approval),
         })))
     }
 
-    /// Takes the rooms of a saved plan that changed since it was made out of the plan and
-    /// returns their entries (already applied, or stale) and how many items are stale.
-    fn set_aside(&self, plan: &mut Plan, changed: &BTreeMap<usize, Live>) -> (Vec<Entry>, usize) {
+    /// The entries of the items a saved plan's approval set aside, with a line per room on
+    /// stderr saying what happened to them.
+    fn set_aside(&self, approval: &Approval) -> Vec<Entry> {
         let mut entries = Vec::new();
-        let mut stale = 0;
-        if changed.is_empty() {
-            return (entries, stale);
+        for s in &approval.set_aside {
+            self.printer
+                .stderr(&render::report::set_aside_room(&s.room.title, &s.verdicts));
+            entries.extend(apply::set_aside_entries(&s.room, &s.verdicts));
         }
-        for (n, room) in std::mem::take(&mut plan.rooms).into_iter().enumerate() {
-            let Some(live) = changed.get(&n) else {
-                plan.rooms.push(room);
-                continue;
-            };
-            let done = already_done(&room, live.as_ref().map(|(r, m)| (r, m.as_slice())));
-            let room_id = live.as_ref().map(|(r, _)| r.id).or(room.room_id);
-            let applied = done.iter().filter(|d| **d).count();
-            stale += done.len() - applied;
-            self.printer.stderr(&render::report::changed_room(
-                &room.title,
-                applied,
-                done.len(),
-            ));
-            entries.extend(apply::recheck_entries(&room, room_id, &done));
-        }
-        plan.summary = crate::plan::summarise(&plan.rooms);
-        (entries, stale)
+        entries
     }
 
-    /// Every room of a saved plan changed since: an error when some of its changes are not
-    /// there; success when the portal shows all of them (a re-run of an apply job).
+    /// Nothing of a saved plan is left to apply: an error when some of its changes are
+    /// stale; success when the portal shows all of them (a re-run of an apply job), exit 3
+    /// when only drift is left that the plan did not approve.
     fn nothing_left(
         &self,
+        approval: &Approval,
         set_aside: Vec<Entry>,
-        stale_items: usize,
     ) -> miette::Result<ExitStatus> {
         let report = self.report(false, set_aside);
-        if stale_items > 0 {
+        let stale = approval.count(|v| matches!(v, Verdict::Stale(_)));
+        if stale > 0 {
             self.write_report(&report)?;
             miette::bail!(
                 help = "run plan again and apply the new plan",
-                "no room of the saved plan can be applied: every room changed since it was made"
+                "nothing of the saved plan can be applied: {} not what planning again makes now",
+                if stale == 1 {
+                    "its 1 remaining change is".to_string()
+                } else {
+                    format!("its {stale} remaining changes are")
+                }
             );
         }
-        self.printer.status(
-            "The saved plan appears to be already applied: the portal shows every change it makes.\n",
-        );
+        if approval.count(|v| v == Verdict::NotApproved) == 0 {
+            self.printer.status(
+                "The saved plan appears to be already applied: the portal shows every change it makes.\n",
+            );
+        }
         self.deliver(&report, false)
     }
 
@@ -457,6 +480,22 @@ impl Run<'_> {
             .status(&format!("Wrote the report to {}.\n", out.path().display()));
         Ok(())
     }
+}
+
+/// The options a saved plan carries, checked as the command line checks them (a value a
+/// person could not pass is refused, never used).
+fn checked_options(
+    options: crate::plan::build::Options,
+) -> miette::Result<crate::plan::build::Options> {
+    let max = crate::plan::expiry::MAX_WINDOW_DAYS;
+    if options.expiring_within_days > max {
+        miette::bail!(
+            help = "run plan --out again and apply the new plan",
+            "the saved plan's `expiring_within_days` is {}, more than the largest {max} the command line takes",
+            options.expiring_within_days
+        );
+    }
+    Ok(options)
 }
 
 /// Asks on stderr, reads a line from stdin. Only `yes` confirms. The read runs on a blocking

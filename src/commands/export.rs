@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use miette::IntoDiagnostic;
 
 use crate::exit::ExitStatus;
+use crate::export;
 use crate::output::{NewFileMode, OutputFile};
 use crate::printer::Printer;
 use crate::settings::PortalSettings;
-use crate::{export, state};
 
 use super::portal;
 
@@ -34,39 +34,9 @@ pub fn run(
     let text = rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
         printer.status(&format!("Reading {} ...\n", portal.display));
-        let mut observed = state::read_all(&portal.client, &portal.display, &settings.rooms).await;
-        // Every exported room's links (one call per room, as its members).
-        if let Ok(observed) = &mut observed {
-            let ids = observed.rooms.iter().map(|r| r.id).collect();
-            if let Err(e) = state::read_links(&portal.client, observed, &ids).await {
-                portal.close().await;
-                return Err(e.into());
-            }
-        }
+        let observed = export::read(&portal.client, &portal.display, &settings.rooms).await;
         portal.close().await;
         let observed = observed?;
-        // An export is a whole manifest: a room whose links cannot be read is an error.
-        if let Some((id, e)) = observed.links_unreadable.iter().next() {
-            miette::bail!("the links of room {id} could not be read: {e}");
-        }
-        if !settings.rooms.is_empty() {
-            let missing: Vec<&String> = settings
-                .rooms
-                .iter()
-                .filter(|t| {
-                    !observed.rooms.iter().any(|r| &r.title == *t)
-                        && !observed.connected_rooms.iter().any(|r| &r.title == *t)
-                })
-                .collect();
-            if !missing.is_empty() {
-                let names: Vec<String> = missing.iter().map(|t| format!("`{t}`")).collect();
-                miette::bail!(
-                    help = "titles are matched exactly, as the portal stores them",
-                    "no room titled {} on the portal",
-                    names.join(", ")
-                );
-            }
-        }
         Ok::<_, miette::Report>(export::manifest(&observed))
     })?;
     if let Some(path) = &settings.check {

@@ -31,9 +31,11 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         out: args.out,
                         format: args.format,
                         detailed_exitcode: args.detailed_exitcode,
-                        lifecycle: plan::Lifecycle {
+                        options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            no_new_guests: args.no_new_guests,
+                            resend_pending: None,
                         },
                     },
                     portal,
@@ -53,9 +55,11 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         format: args.format,
                         allow_removals: args.allow_removals,
                         allow_downgrades: args.allow_downgrades,
-                        lifecycle: plan::Lifecycle {
+                        options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,
+                            no_new_guests: args.no_new_guests,
+                            resend_pending: None,
                         },
                         resend_pending: args.resend_pending,
                     },

@@ -224,7 +224,7 @@ impl ApiError {
     pub fn with_message(mut self, message: impl Into<String>) -> ApiError {
         let message = message.into();
         let message = crate::redact::scrub(message.trim());
-        let message = crate::render::visible(message.trim());
+        let message = crate::text::visible(message.trim());
         let message = message.trim();
         self.message = (!message.is_empty()).then(|| message.to_string());
         self
@@ -303,7 +303,7 @@ impl fmt::Display for ApiError {
         if let Some(msg) = &self.message {
             // 403 bodies say "Access denied" and a refused connect says "Connection refused
             // (os error 111)": both would only repeat the headline.
-            if !crate::printer::repeats(headline, msg) {
+            if !crate::text::repeats(headline, msg) {
                 write!(f, ": {msg}")?;
             }
         }

@@ -27,9 +27,9 @@ pub use wire::{
     UserRefDto, ValidationProblem, WatermarkRequest,
 };
 
-/// The DocSpace calls the engine makes: reading the portal ([`crate::state`]), applying a
-/// plan ([`crate::apply`]) and re-checking a saved plan ([`crate::recheck`]), plus the link
-/// and invitation-resend calls staged for the executor. [`Client`] implements it over HTTP;
+/// The DocSpace calls the engine makes: reading the portal for the planner
+/// ([`crate::state`], [`crate::plan::build`]) and applying a plan ([`crate::apply`]), plus
+/// the link and invitation-resend calls staged for the executor. [`Client`] implements it over HTTP;
 /// the in-memory portal of the tests implements it directly. Semantics (paging, retries,
 /// `None` for an unknown email) are those documented on the [`Client`] methods of the same
 /// name.

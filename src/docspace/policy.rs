@@ -98,7 +98,11 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         return capped_secs(secs);
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(at.timestamp()).ok()?);
+    // Checked: a date too far for the platform's clock type is the longest wait, not a panic.
+    let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(at.timestamp()).ok()?))
+    else {
+        return Some(MAX_SERVER_WAIT);
+    };
     Some(
         at.duration_since(now)
             .unwrap_or(Duration::ZERO)

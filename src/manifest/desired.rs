@@ -30,6 +30,10 @@ pub struct Defaults {
     pub message: Option<String>,
     /// Language of invitation emails, e.g. `en-US`.
     pub culture: Option<String>,
+    /// `new_guests: false` (or `plan`/`apply --no-new-guests`): no new guest account may be
+    /// planned; every invitee without an account is a plan error (see `plan::newguest`).
+    #[serde(default)]
+    pub refuse_new_guests: bool,
 }
 
 /// How unlisted members are treated.
@@ -129,6 +133,10 @@ pub struct DesiredInvitee {
     /// alone means the start of that day in UTC. A moment in the past is valid: it asks for
     /// the removal.
     pub expires: Option<DateTime<Utc>>,
+    /// `new_account: true`: the person is meant to be new to the portal, so an address close
+    /// to an existing account's is not a typo (settles the near-miss check for good, see
+    /// `plan::newguest`).
+    pub new_account: bool,
     pub origin: Origin,
 }
 
@@ -137,6 +145,9 @@ pub struct DesiredInvitee {
 pub struct DesiredLink {
     /// The title, trimmed. Unique in its room, compared case-insensitively.
     pub title: String,
+    /// The link's kind. A revoke (`access: none`) may leave `kind:` out, since it revokes the
+    /// live link of that title whatever its kind; it then reads `External`, which a revoke
+    /// does not use.
     pub kind: LinkKind,
     /// The access the link grants; `none` asks for the link to be revoked.
     pub access: Access,
@@ -225,6 +236,11 @@ pub struct Desired {
     /// `managed_tag:`: the marker tag every room of the manifest carries; rooms on the
     /// portal with it that the manifest no longer lists are orphans.
     pub managed_tag: Option<String>,
+    /// Where `managed_tag` was written (its value), for the diagnostics about the set.
+    pub managed_tag_origin: Option<Origin>,
+    /// `manifest_set:` of the file that declares `managed_tag`: the files `--prune` must be
+    /// given together (see [`super::set`]).
+    pub manifest_set: Option<super::set::ManifestSet>,
     pub rooms: Vec<DesiredRoom>,
 }
 

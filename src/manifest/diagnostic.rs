@@ -1,5 +1,9 @@
 //! One located problem in a manifest, rendered by miette: what is wrong, where (a label on the
 //! offending value, with file:line:column), and what to do (a help line).
+//!
+//! The snippet is cut from [`SourceFile::shown`], the file's text with the values of
+//! secret-looking keys masked: a label may point anywhere, next to a `password:` line or at
+//! it, and the password is still not shown.
 
 use std::fmt;
 
@@ -71,17 +75,6 @@ impl Problem {
         } else {
             LabeledSpan::new_with_span(Some(label), span)
         });
-        self
-    }
-
-    /// Locates the problem at `span` by `file:line:column` in the message only, without a
-    /// snippet of the line: for values that may be secrets (a password written where a
-    /// variable name belongs), which must not reach terminals and CI logs.
-    pub fn at_line_only(mut self, file: &SourceFile, span: Span) -> Problem {
-        let (line, col) = file.line_col(span.offset);
-        let location = format!("{}:{line}:{col}", file.name);
-        self.message = format!("{location}: {}", self.message);
-        self.location = Some(location);
         self
     }
 

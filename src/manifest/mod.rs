@@ -7,7 +7,10 @@
 
 pub mod desired;
 pub mod diagnostic;
+pub mod normal;
 pub mod schema;
+pub mod secrets;
+pub mod set;
 pub mod source;
 pub mod text;
 pub mod validate;
@@ -43,6 +46,8 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
     let mut fates = Vec::with_capacity(expansion.files.len());
     let mut sources = Vec::with_capacity(expansion.files.len());
     let mut trees = Vec::with_capacity(expansion.files.len());
+    // The path of each taken file, for `manifest_set:` (see [`set`]).
+    let mut taken = Vec::with_capacity(expansion.files.len());
     for found in &expansion.files {
         let file = match source::read(&found.path) {
             Ok(s) => s,
@@ -75,6 +80,7 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
             continue;
         }
         fates.push(Fate::Taken);
+        taken.push(found.path.clone());
         trees.push(tree_or_problem(&file, parsed, &mut problems));
         sources.push(file);
     }
@@ -84,7 +90,8 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
             problems.push(no_manifest_in(path, under.len()));
         }
     }
-    let desired = validate::validate(sources, trees, &mut problems);
+    let mut desired = validate::validate(sources, trees, &mut problems);
+    set::resolve(&mut desired, &taken, &mut problems);
     (desired, problems)
 }
 
@@ -201,10 +208,15 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
         .at(file, tab, "tab")
         .with_help("YAML does not allow tabs for indentation; indent with spaces");
     } else {
+        let help = if lower.contains("mapping values are not allowed") {
+            unquoted_colon_hint(file, &err)
+        } else {
+            None
+        };
         (
             "yaml::syntax",
             format!("invalid YAML: {}", err.message),
-            None,
+            help,
         )
     };
     locate_parse_problem(file, &err, code, message, help)
@@ -212,6 +224,43 @@ fn parse_problem(file: &SourceFile, err: yaml::ParseError) -> Problem {
 
 /// A diagnostic's code, message and help line, before it is located.
 type Explained = (&'static str, String, Option<String>);
+
+/// For `title: Sales: Q3`: a `: ` inside an unquoted value starts a mapping, which YAML
+/// refuses there. Says to quote the value, written out from the line, unless the key may hold
+/// a secret (then without the value).
+fn unquoted_colon_hint(file: &SourceFile, err: &yaml::ParseError) -> Option<String> {
+    let offset = err.span?.offset.min(file.text.len());
+    let text = file.text.as_str();
+    let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let end = text[start..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| start + i);
+    let line = text[start..end].trim_start();
+    let line = line.strip_prefix("- ").unwrap_or(line).trim_start();
+    let (key, value) = line.split_once(": ")?;
+    let value = value.trim();
+    // The colon the parser stopped at must be inside the value; a value already quoted or a
+    // flow collection has another problem.
+    if offset <= start + (text[start..end].len() - line.len()) + key.len()
+        || key.is_empty()
+        || key.contains([' ', '"', '\'', '{', '['])
+        || value.starts_with(['"', '\'', '{', '[', '|', '>'])
+    {
+        return None;
+    }
+    const WHY: &str = "in YAML, a `: ` inside an unquoted value starts a mapping";
+    if secrets::looks_secret(key) {
+        return Some(format!("quote the value of `{key}` ({WHY})"));
+    }
+    // Comments are not part of the value.
+    let value = value.split(" #").next().unwrap_or(value).trim_end();
+    let quoted = if value.contains('"') {
+        format!("'{}'", value.replace('\'', "''"))
+    } else {
+        format!("\"{value}\"")
+    };
+    Some(format!("quote the value: `{key}: {quoted}` ({WHY})"))
+}
 
 /// A key repeated in one mapping, named without the parser's advice about its own options.
 fn duplicate_key(err: &yaml::ParseError) -> Explained {

@@ -14,16 +14,29 @@ pub struct Manifest {
     /// Manifest format version; always 1.
     #[schemars(schema_with = "version_schema")]
     version: u8,
-    /// The marker tag of the rooms this manifest manages: the tool adds it to every room it
-    /// lists, and a room that carries it but is no longer listed is an orphan (`plan` lists
-    /// it, `apply --prune` archives it). Without it, nothing outside the manifest is touched.
+    /// The marker tag of the rooms this manifest set manages, declared in one file of the set
+    /// only: the tool adds it to every room the set lists, and a room that carries it but is
+    /// no longer listed is an orphan (`plan` lists it, `apply --prune` archives it). Without
+    /// it, nothing outside the manifest is touched.
     #[schemars(length(min = 1, max = 255))]
     managed_tag: Option<String>,
+    /// The files of this manifest set, allowed only beside `managed_tag`: file or directory
+    /// paths relative to this file (a directory stands for the manifests in it). `--prune`
+    /// needs it, and refuses a run that is not given exactly these files (this file is always
+    /// one of them), so that pruning part of a set cannot archive the rooms of the rest.
+    #[schemars(length(min = 1))]
+    manifest_set: Option<Vec<ManifestPath>>,
     /// Settings for invitations made by this manifest.
     defaults: Option<ManifestDefaults>,
     /// The rooms to keep in step with the portal.
     rooms: Option<Vec<Room>>,
 }
+
+/// A file or directory path, relative to the manifest that lists it.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)]
+pub struct ManifestPath(#[schemars(length(min = 1))] String);
 
 /// Settings for invitations.
 #[derive(JsonSchema)]
@@ -38,6 +51,9 @@ pub struct ManifestDefaults {
     /// Language of invitation emails and of new guest accounts, e.g. `en-US`.
     #[schemars(regex(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     culture: Option<String>,
+    /// `false`: never plan a new guest account. An invitee whose email has no account on the
+    /// portal is then a plan error instead of an invitation email (as `--no-new-guests`).
+    new_guests: Option<bool>,
 }
 
 /// One room.
@@ -47,7 +63,7 @@ pub struct ManifestDefaults {
 pub struct Room {
     /// The room's title. Rooms are matched by it (after DocSpace replaces `\t * + : " < > ? | \ /`
     /// with `_`), unless `id` pins the room.
-    #[schemars(length(min = 1, max = 170))]
+    #[schemars(length(min = 1, max = crate::model::TITLE_MAX_CHARS))]
     title: String,
     /// The room type. DocSpace cannot change a room's type after creation.
     #[serde(rename = "type")]
@@ -99,14 +115,18 @@ pub struct Room {
 /// A sharing link of a room.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
+// `kind` may be left out of a revoke (`access: none`).
+#[schemars(extend("anyOf" = [{"required": ["kind"]}, {"properties": {"access": {"const": "none"}}}]))]
 #[allow(dead_code)]
 pub struct Link {
     /// The link's title; links are matched by it (case-insensitively) within the room.
     #[schemars(length(min = 1, max = 255))]
     title: String,
-    /// `external` (public, custom and form-filling rooms) or `invitation` (one per room).
+    /// `external` (public, custom and form-filling rooms) or `invitation` (one per room);
+    /// may be left out with `access: none`.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "link_kind_schema")]
-    kind: String,
+    kind: Option<String>,
     /// What the link grants; which levels depend on the kind and the room type. `none`
     /// revokes the link.
     #[schemars(schema_with = "access_schema")]
@@ -191,6 +211,10 @@ pub struct Invitee {
     #[serde(default)] // With `schema_with`, only this keeps an Option optional.
     #[schemars(schema_with = "moment_schema")]
     expires: Option<String>,
+    /// `true`: this person is meant to be new to the portal. Without it, an email with no
+    /// account that is close to an existing account's (a likely typo) is a plan error with
+    /// "did you mean"; with it, the new guest account is planned. Email invitees only.
+    new_account: Option<bool>,
 }
 
 fn tags_schema(_: &mut SchemaGenerator) -> Schema {

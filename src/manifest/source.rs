@@ -28,6 +28,9 @@ pub struct SourceFile {
     /// Built on the first diagnostic and shared by every clone: locating a problem must not
     /// rescan the file from its start, or 16,000 diagnostics cost minutes.
     index: Arc<OnceLock<LineIndex>>,
+    /// The text as diagnostics show it: the values of secret-looking keys masked (see
+    /// [`super::secrets`]), built on the first snippet; `None` when nothing is masked.
+    shown: Arc<OnceLock<Option<String>>>,
 }
 
 impl SourceFile {
@@ -36,11 +39,23 @@ impl SourceFile {
             name: name.into(),
             text: Arc::new(text.into()),
             index: Arc::default(),
+            shown: Arc::default(),
         }
     }
 
     fn index(&self) -> &LineIndex {
         self.index.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// The text every snippet is cut from: the file's own, with the values of keys that hold
+    /// or may hold a secret (`password`, `password_env`, `api_token`...) replaced by `*`
+    /// byte for byte. This is the one place that keeps secrets out of diagnostics, whatever
+    /// the problem and wherever its label points. Offsets and lines are those of the file.
+    pub fn shown(&self) -> &str {
+        self.shown
+            .get_or_init(|| super::secrets::mask(&self.text))
+            .as_deref()
+            .unwrap_or(&self.text)
     }
 
     /// The 1-based line and column of a byte offset (column in characters).
@@ -127,7 +142,7 @@ impl SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Option<MietteSpanContents<'_>> {
-        let text = self.text.as_str();
+        let text = self.shown();
         let index = self.index();
         let end = span.offset() + span.len();
         let line = index.line_of(span.offset());
@@ -199,7 +214,7 @@ impl SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text = self.text.as_bytes();
+        let text = self.shown().as_bytes();
         let end = span.offset() + span.len();
         if end > text.len() {
             return Err(MietteError::OutOfBounds);

@@ -19,12 +19,19 @@ use super::desired::{
     MembersMode, Origin, Quota, RoomState, Subject, Watermark,
 };
 use super::diagnostic::{Problem, Problems};
+use super::secrets;
 use super::source::SourceFile;
 use super::text;
 use super::yaml::{Node, Span, Value};
 
-pub const TOP_KEYS: &[&str] = &["version", "managed_tag", "defaults", "rooms"];
-pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture"];
+pub const TOP_KEYS: &[&str] = &[
+    "version",
+    "managed_tag",
+    "manifest_set",
+    "defaults",
+    "rooms",
+];
+pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture", "new_guests"];
 pub const ROOM_KEYS: &[&str] = &[
     "title",
     "type",
@@ -43,7 +50,7 @@ pub const ROOM_KEYS: &[&str] = &[
     "lifetime",
     "watermark",
 ];
-pub const INVITEE_KEYS: &[&str] = &["email", "group", "access", "expires"];
+pub const INVITEE_KEYS: &[&str] = &["email", "group", "access", "expires", "new_account"];
 pub const LINK_KEYS: &[&str] = &[
     "title",
     "kind",
@@ -86,6 +93,7 @@ pub fn validate(
     };
     let mut defaults_seen: Option<(usize, Span, Defaults)> = None;
     let mut managed_seen: Option<(usize, Span, String)> = None;
+    let mut sets: Vec<(usize, ListedSet)> = Vec::new();
     let mut idents = Vec::new();
     for (index, tree) in trees.into_iter().enumerate() {
         let Some(tree) = tree else { continue };
@@ -95,26 +103,37 @@ pub fn validate(
             problems: &mut *problems,
             idents: &mut idents,
         };
-        let (defaults, managed, rooms) = cx.document(&tree);
+        let (defaults, managed, set, rooms) = cx.document(&tree);
+        if let Some(set) = set {
+            sets.push((index, set));
+        }
         if let Some((span, tag)) = managed {
             match &managed_seen {
-                // Tag names compare case-insensitively on the portal.
-                Some((other, other_span, seen)) if seen.to_lowercase() != tag.to_lowercase() => {
+                // One file declares the set (see `super::set`): a second declaration, even of
+                // the same tag, would let a run of that file alone prune the other's rooms.
+                Some((other, other_span, seen)) => {
                     let other_file = &desired.files[*other];
                     let (line, col) = other_file.line_col(other_span.offset);
-                    problems.push(
-                        Problem::error(
-                            "manifest::conflicting_managed_tag",
-                            format!("`managed_tag` differs between manifest files: `{tag}` here, `{seen}` in another"),
-                        )
-                        .at(&desired.files[index], span, "this marker tag")
-                        .with_help(format!(
-                            "the other one is at {}:{line}:{col}; one set of manifests manages its rooms under one marker tag: give `managed_tag` in one file only, or the same in each",
+                    let message = if seen.to_lowercase() == tag.to_lowercase() {
+                        format!(
+                            "`managed_tag` is declared again here, as in {}",
                             other_file.name
-                        )),
+                        )
+                    } else {
+                        format!(
+                            "`managed_tag` is declared again here (`{tag}`; `{seen}` in {})",
+                            other_file.name
+                        )
+                    };
+                    problems.push(
+                        Problem::error("manifest::managed_tag_twice", message)
+                            .at(&desired.files[index], span, "declared again")
+                            .with_help(format!(
+                                "declare `managed_tag` once: keep the one at {}:{line}:{col}, list the set's files beside it with `manifest_set: [...]`, and remove this one",
+                                other_file.name
+                            )),
                     );
                 }
-                Some(_) => {}
                 None => managed_seen = Some((index, span, tag)),
             }
         }
@@ -143,9 +162,58 @@ pub fn validate(
     if let Some((_, _, d)) = defaults_seen {
         desired.defaults = d;
     }
+    manifest_set(&mut desired, managed_seen.as_ref(), sets, problems);
+    desired.managed_tag_origin = managed_seen.as_ref().map(|(file, span, _)| Origin {
+        file: *file,
+        span: *span,
+    });
     desired.managed_tag = managed_seen.map(|(_, _, tag)| tag);
     check_duplicates(&desired, &idents, problems);
     desired
+}
+
+/// `manifest_set:` as one file wrote it: the key's span and each path with its span.
+type ListedSet = (Span, Vec<(String, Span)>);
+
+/// Keeps the `manifest_set` of the file that declares `managed_tag` (see [`super::set`]); a
+/// `manifest_set` in any other file is an error: the list belongs beside the marker it scopes.
+fn manifest_set(
+    desired: &mut Desired,
+    managed: Option<&(usize, Span, String)>,
+    sets: Vec<(usize, ListedSet)>,
+    problems: &mut Problems,
+) {
+    for (file, (key, listed)) in sets {
+        if managed.is_some_and(|(declaring, _, _)| *declaring == file) {
+            desired.manifest_set = Some(super::set::ManifestSet {
+                origin: Origin { file, span: key },
+                listed: listed
+                    .into_iter()
+                    .map(|(written, span)| super::set::ListedPath {
+                        written,
+                        origin: Origin { file, span },
+                    })
+                    .collect(),
+                scope: None,
+            });
+            continue;
+        }
+        let help = match managed {
+            Some((declaring, _, _)) => format!(
+                "`managed_tag` is declared in {}: list the set's files there, and remove this list",
+                desired.files[*declaring].name
+            ),
+            None => "add `managed_tag: NAME` to this file, or remove the list: a set is named by the file that declares its marker tag".to_string(),
+        };
+        problems.push(
+            Problem::error(
+                "manifest::manifest_set_without_managed_tag",
+                "`manifest_set` belongs in the file that declares `managed_tag`",
+            )
+            .at(&desired.files[file], key, "not beside `managed_tag`")
+            .with_help(help),
+        );
+    }
 }
 
 /// What identifies a room, kept even for rooms with other errors so that duplicates are
@@ -319,15 +387,15 @@ impl Cx<'_> {
         self.mapping_with(node, what, known, false)
     }
 
-    /// As [`Cx::mapping`]; with `secrets`, an unknown key that looks like a password
-    /// (`password:`, `passwd:`) is refused without showing its line, which holds the
-    /// password: diagnostics end up in terminals and CI logs.
+    /// As [`Cx::mapping`]; `link` says the mapping is a link, where a secret-looking unknown
+    /// key is most likely the link's password. Such keys are reported without their value
+    /// (snippets mask it, see [`super::secrets`]) and without suggesting anything from it.
     fn mapping_with<'n>(
         &mut self,
         node: &'n Node,
         what: &str,
         known: &[&str],
-        secrets: bool,
+        link: bool,
     ) -> Option<Vec<(&'n str, &'n Node, &'n Node)>> {
         let Value::Map(entries) = &node.value else {
             self.wrong_type(what, "a mapping", node);
@@ -345,15 +413,8 @@ impl Cx<'_> {
                 );
                 continue;
             };
-            if secrets && !known.contains(&name.as_str()) && name.to_lowercase().contains("pass") {
-                self.problems.push(
-                    Problem::error(
-                        "manifest::password_in_manifest",
-                        format!("`{name}`: a link's password is never written in the manifest (the line is not shown here, so that the password does not reach logs)"),
-                    )
-                    .at_line_only(self.file, key.span)
-                    .with_help("put the password in an environment variable and name the variable: `password_env: SALES_LINK_PASSWORD`; plans and reports show only whether a password is set. Remove the password from this file and from its history, and change it: it was committed in clear text"),
-                );
+            if !known.contains(&name.as_str()) && secrets::looks_secret(name) {
+                self.secret_key(name, key, what, known, link);
                 continue;
             }
             if !known.contains(&name.as_str()) {
@@ -390,6 +451,49 @@ impl Cx<'_> {
             }
         }
         Some(out)
+    }
+
+    /// An unknown key that looks like it holds a secret (`password:`, `pasword_env:`,
+    /// `api_token:`): refused without its value, and a misspelt `password_env` gets the real
+    /// key suggested.
+    fn secret_key(&mut self, name: &str, key: &Node, what: &str, known: &[&str], link: bool) {
+        let (code, message, label, help) = if known.contains(&"password_env")
+            && secrets::looks_like_password_env(name)
+        {
+            (
+                "manifest::unknown_key",
+                format!("unknown key `{name}` in {what}"),
+                "unknown key",
+                "did you mean `password_env`? It names the environment variable that holds the link's password; its value is not shown here".to_string(),
+            )
+        } else if secrets::looks_like_password_env(name) {
+            (
+                "manifest::unknown_key",
+                format!("unknown key `{name}` in {what}"),
+                "unknown key",
+                "`password_env` belongs to a link, under the room's `links:`; its value is not shown here".to_string(),
+            )
+        } else if link {
+            (
+                "manifest::password_in_manifest",
+                format!("unknown key `{name}` in a link: it looks like a password, and a link's password is never written in the manifest (its value is not shown here)"),
+                "not in the manifest",
+                "put the password in an environment variable and name the variable: `password_env: SALES_LINK_PASSWORD`; plans and reports show only whether a password is set. Remove the password from this file and from its history, and change it: it was committed in clear text".to_string(),
+            )
+        } else {
+            (
+                "manifest::secret_in_manifest",
+                format!(
+                    "unknown key `{name}` in {what}: it looks like a secret, and a manifest holds none (its value is not shown here)"
+                ),
+                "not in the manifest",
+                format!(
+                    "known keys in {what}: {}. The API key goes in DOCSPACE_API_KEY or a file named by --api-key-file, a link's password in an environment variable named by the link's `password_env`; if this is a real secret, remove it from the file and its history, and change it",
+                    known.join(", ")
+                ),
+            )
+        };
+        self.error(code, message, key.span, label, Some(help));
     }
 
     /// Whether the rest of `key`'s line, after the `:`, is a comment (`key: # ...`).
@@ -475,18 +579,20 @@ impl Cx<'_> {
     ) -> (
         Option<(Span, Defaults)>,
         Option<(Span, String)>,
+        Option<ListedSet>,
         Vec<DesiredRoom>,
     ) {
         if !matches!(root.value, Value::Map(_)) {
             self.not_a_manifest(root);
-            return (None, None, Vec::new());
+            return (None, None, None, Vec::new());
         }
         let Some(entries) = self.mapping(root, "the manifest", TOP_KEYS) else {
-            return (None, None, Vec::new());
+            return (None, None, None, Vec::new());
         };
         let mut version_seen = false;
         let mut defaults = None;
         let mut managed = None;
+        let mut set = None;
         let mut rooms = Vec::new();
         for (name, key, value) in entries {
             match name {
@@ -498,6 +604,7 @@ impl Cx<'_> {
                 "managed_tag" => {
                     managed = self.tag_name("managed_tag", value).map(|t| (value.span, t))
                 }
+                "manifest_set" => set = self.manifest_set(value).map(|l| (key.span, l)),
                 "rooms" => match &value.value {
                     Value::Seq(items) => {
                         rooms.reserve(items.len());
@@ -525,7 +632,44 @@ impl Cx<'_> {
                 Some("start the file with `version: 1`".into()),
             );
         }
-        (defaults, managed, rooms)
+        (defaults, managed, set, rooms)
+    }
+
+    /// `manifest_set:`: a list of file or directory paths (see [`super::set`]).
+    fn manifest_set(&mut self, node: &Node) -> Option<Vec<(String, Span)>> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type("manifest_set", "a list of file or directory paths", node);
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                "manifest::empty_manifest_set",
+                "`manifest_set` is empty",
+                node.span,
+                "no files listed",
+                Some(format!(
+                    "list every file of the set, or just this one: `manifest_set: [{}]`",
+                    super::set::file_name(&self.file.name)
+                )),
+            );
+            return None;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let path = self.string("manifest_set", item)?;
+            if path.trim().is_empty() {
+                self.error(
+                    "manifest::empty_manifest_set",
+                    "a path in `manifest_set` is empty",
+                    item.span,
+                    "empty path",
+                    None,
+                );
+                return None;
+            }
+            out.push((path, item.span));
+        }
+        Some(out)
     }
 
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {
@@ -538,6 +682,9 @@ impl Cx<'_> {
             match name {
                 "notify" => d.notify = self.boolean("notify", value).unwrap_or(false),
                 "message" => d.message = self.string("message", value),
+                "new_guests" => {
+                    d.refuse_new_guests = !self.boolean("new_guests", value).unwrap_or(true);
+                }
                 "culture" => {
                     if let Some(c) = self.string("culture", value) {
                         if is_culture(&c) {
@@ -1129,9 +1276,14 @@ impl Cx<'_> {
         let mut access: Option<(Access, Span)> = None;
         let mut access_seen = false;
         let mut expires: Option<(DateTime<Utc>, Span)> = None;
+        let mut new_account: Option<(bool, Span)> = None;
         let mut ok = true;
         for (name, key, value) in &entries {
             match *name {
+                "new_account" => match self.boolean("new_account", value) {
+                    Some(b) => new_account = Some((b, key.span)),
+                    None => ok = false,
+                },
                 "expires" => match self.moment("expires", value) {
                     Some(m) => expires = Some((m, key.span)),
                     None => ok = false,
@@ -1173,12 +1325,23 @@ impl Cx<'_> {
             );
             return None;
         }
+        if let (Subject::Group(_), Some((true, span))) = (&subject, new_account) {
+            self.error(
+                "manifest::new_account_on_group",
+                "`new_account` is for a person invited by email, not a group",
+                span,
+                "not for a group",
+                Some("groups are never created by an invitation; remove `new_account`".into()),
+            );
+            return None;
+        }
         if let Some(room_type) = room_type
             && !self.invitee_access_fits(room_type, subject.kind(), (access, access_span))
         {
             return None;
         }
         Some(DesiredInvitee {
+            new_account: new_account.is_some_and(|(b, _)| b),
             written_email: match &subject {
                 Subject::Email(_) => email.map(|(e, _)| e.trim().to_string()),
                 Subject::Group(_) => None,
@@ -1379,7 +1542,13 @@ impl Cx<'_> {
         let text = match &node.value {
             Value::Str(s) => s.trim().to_string(),
             // `color: 123456` reads as a number; its digits are still a colour.
-            Value::Int(i) => i.to_string(),
+            Value::Int(i) if i.to_string() == self.written(node) => i.to_string(),
+            // `001122`, `1e3456` or `0x1c6ddc` read as a number that is not what is written:
+            // show it as written, and say to quote it.
+            Value::Int(_) | Value::Float(_) => {
+                self.color_number(node);
+                return None;
+            }
             _ => {
                 self.wrong_type("color", "6 hex digits such as 1c6ddc", node);
                 return None;
@@ -1397,6 +1566,48 @@ impl Cx<'_> {
             Some("write 6 hex digits such as 1c6ddc (a leading # is dropped); quote a colour that starts with # or with 0".into()),
         );
         None
+    }
+
+    /// A `color:` that YAML reads as a number other than its digits (`001122` is 1122,
+    /// `0x1c6ddc` is 1863132): named as written, with the quoted form to write instead.
+    fn color_number(&mut self, node: &Node) {
+        let written = self.written(node).to_string();
+        let digits = written
+            .strip_prefix("0x")
+            .or_else(|| written.strip_prefix("0X"))
+            .unwrap_or(&written);
+        let hex = digits.len() == 6 && digits.chars().all(|c| c.is_ascii_hexdigit());
+        let (message, label, help) = if hex && digits == written {
+            (
+                format!("`color: {written}` is read as a number, not as the colour {written}"),
+                "read as a number",
+                format!(
+                    "quote the colour: `color: \"{written}\"` (YAML reads unquoted digits as a number, and leading zeros or an `e` change it)"
+                ),
+            )
+        } else if hex {
+            (
+                format!("`{written}` is not a colour: DocSpace takes 6 hex digits, without `0x`"),
+                "not 6 hex digits",
+                format!("write the digits alone, quoted: `color: \"{digits}\"`"),
+            )
+        } else {
+            (
+                format!("`{written}` is not a colour: DocSpace takes 6 hex digits"),
+                "not 6 hex digits",
+                "write 6 hex digits such as 1c6ddc, quoted: `color: \"1c6ddc\"`".to_string(),
+            )
+        };
+        self.error("manifest::color", message, node.span, label, Some(help));
+    }
+
+    /// The text of `node` as written in the file (quotes included).
+    fn written(&self, node: &Node) -> &str {
+        self.file
+            .text
+            .get(node.span.offset..node.span.offset + node.span.len)
+            .unwrap_or_default()
+            .trim()
     }
 
     /// `cover:` a cover id. The ids come from the portal (`GET rooms/covers`) and cannot be
@@ -1717,7 +1928,10 @@ impl Cx<'_> {
                         ),
                         LinkKind::External => (
                             format!("a {room_type} room holds {max} external links at most"),
-                            format!("DocSpace allows the primary external link and {} additional ones; remove the links beyond", crate::model::MAX_ADDITIONAL_EXTERNAL_LINKS),
+                            format!(
+                                "DocSpace allows the primary external link and {} more; remove the links beyond",
+                                model::MAX_ADDITIONAL_EXTERNAL_LINKS
+                            ),
                         ),
                     };
                     self.error(
@@ -1812,7 +2026,8 @@ impl Cx<'_> {
                 _ => unreachable!(),
             }
         }
-        ok &= self.link_keys_present(node, &entries);
+        let revoked = matches!(access, Some((Access::None, _)));
+        ok &= self.link_keys_present(node, &entries, revoked);
         ok &= self.link_password_keys(&entries);
         ok &= self.link_consistent(&options, kind, access, room_type);
         if !ok {
@@ -1821,7 +2036,9 @@ impl Cx<'_> {
         let (title, title_span) = title?;
         Some(DesiredLink {
             title,
-            kind: kind?.0,
+            // A revoke written without `kind` (see `link_keys_present`): the kind is not used
+            // for a revoke, which takes the live link's own.
+            kind: kind.map_or(LinkKind::External, |(k, _)| k),
             access: access?.0,
             expires,
             internal,
@@ -1853,23 +2070,17 @@ impl Cx<'_> {
         kind
     }
 
-    /// A link's `expires`: a moment after `now` and at most [`LINK_MAX_YEARS`] ahead, the
-    /// range the server accepts.
+    /// A link's `expires`: a moment at most [`LINK_MAX_YEARS`] ahead of `now`, the range the
+    /// server accepts. A moment already past is valid: the plan leaves such a link as it is,
+    /// with a note (a time-boxed link that ran out is not an error in the manifest).
     fn link_expires(&mut self, value: &Node, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let m = self.moment("expires", value)?;
-        if m <= now {
-            self.error(
-                "manifest::link_expired",
-                "the link's `expires` is in the past",
-                value.span,
-                "in the past",
-                Some("DocSpace refuses a past expiry on invitation links and drops it on external links; give a moment in the future, or set `access: none` to revoke the link".into()),
-            );
-            None
-        } else if now
+        // Checked: `now` plus the server's limit cannot overflow today, but no time
+        // arithmetic here may panic.
+        let latest = now
             .checked_add_months(chrono::Months::new(12 * LINK_MAX_YEARS))
-            .is_none_or(|latest| m > latest)
-        {
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if m > latest {
             self.error(
                 "manifest::link_expires_too_late",
                 format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
@@ -1928,19 +2139,27 @@ impl Cx<'_> {
         false
     }
 
-    /// A link's `password_env`: the name of an environment variable, never the password.
+    /// A link's `password_env`: the name of an environment variable, never the password, and
+    /// not a variable that holds something else ([`model::check_password_env_name`]). The
+    /// snippet masks the value; the message names it only when it is a known variable.
     fn password_env(&mut self, value: &Node) -> Option<String> {
-        match &value.value {
-            Value::Str(v) if is_env_name(v) => Some(v.clone()),
-            // The value is not shown: it may be the password itself.
-            _ => {
-                self.problems.push(
-                    Problem::error(
-                        "manifest::password_env",
-                        "`password_env` must name an environment variable, and this value is not a variable name (it is not shown, in case it is the password)",
-                    )
-                    .at_line_only(self.file, value.span)
-                    .with_help("write the variable's name: letters, digits and `_`, not starting with a digit, as in `password_env: SALES_LINK_PASSWORD`; the password goes in the variable, never in the manifest"),
+        let name = match &value.value {
+            Value::Str(v) => v.as_str(),
+            _ => "",
+        };
+        match model::check_password_env_name(name) {
+            Ok(()) => Some(name.to_string()),
+            Err(problem) => {
+                let label = match problem {
+                    model::PasswordEnvProblem::NotAName => "not a variable name",
+                    _ => "not for a link password",
+                };
+                self.error(
+                    "manifest::password_env",
+                    problem.message(name),
+                    value.span,
+                    label,
+                    Some(problem.help().to_string()),
                 );
                 None
             }
@@ -1948,7 +2167,14 @@ impl Cx<'_> {
     }
 
     /// Reports each of `title`, `kind` and `access` the link lacks; true when none is missing.
-    fn link_keys_present(&mut self, node: &Node, entries: &[(&str, &Node, &Node)]) -> bool {
+    /// A link with `access: none` needs no `kind`: it revokes the live link of that title,
+    /// whatever its kind, and takes no other option.
+    fn link_keys_present(
+        &mut self,
+        node: &Node,
+        entries: &[(&str, &Node, &Node)],
+        revoked: bool,
+    ) -> bool {
         let start = Span {
             offset: node.span.offset,
             len: 0,
@@ -1974,7 +2200,8 @@ impl Cx<'_> {
                 "add `access:` with what the link grants, e.g. `access: read`; `none` revokes the link",
             ),
         ] {
-            if !entries_have(entries, key) {
+            let needed = !(revoked && key == "kind");
+            if needed && !entries_have(entries, key) {
                 ok = false;
                 self.error(code, message, start, "this link", Some(help.into()));
             }
@@ -2252,15 +2479,6 @@ pub fn parse_moment(text: &str) -> Result<DateTime<Utc>, MomentError> {
     Err(MomentError::Invalid)
 }
 
-/// An environment variable name as shells write them: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Whether `node` is the string `word` (case-insensitively, trimmed): the words a link key
 /// takes besides its value (`expires: never`, `max_uses: unlimited`).
 fn is_word(node: &Node, word: &str) -> bool {
@@ -2499,16 +2717,6 @@ mod tests {
         assert_eq!(parse_moment("2027-02-30"), Err(MomentError::Invalid));
         assert_eq!(parse_moment("31.01.2027"), Err(MomentError::Invalid));
         assert_eq!(parse_moment("tomorrow"), Err(MomentError::Invalid));
-    }
-
-    #[test]
-    fn environment_variable_names() {
-        assert!(is_env_name("SALES_LINK_PASSWORD"));
-        assert!(is_env_name("_x1"));
-        assert!(!is_env_name("1X"));
-        assert!(!is_env_name(""));
-        assert!(!is_env_name("A-B"));
-        assert!(!is_env_name("hunter 2"));
     }
 
     fn load(text: &str) -> (Desired, Problems) {

@@ -43,16 +43,23 @@ pub fn diff(
             None => continue,
         }
     }
+    problems.extend(prune::twins(desired, observed, &rooms));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
+    prune::note_renames(desired, observed, &mut rooms, now);
     let summary = summarise(&rooms);
     let managed = prune::managed(desired, observed, &rooms);
+    let state = crate::manifest::normal::write(desired);
     Ok(Plan {
         format_version: FORMAT_VERSION,
         portal: observed.portal.clone(),
+        planned_at: now,
         manifest_hash,
+        options: super::build::Options::default(),
+        desired_digest: crate::manifest::normal::digest(&state),
+        desired: state,
         share: ShareSettings {
             notify: desired.defaults.notify,
             message: desired.defaults.message.clone(),
@@ -211,7 +218,7 @@ fn plan_room<'a>(
     let targets: Vec<Option<Target>> = room
         .invitees
         .iter()
-        .map(|inv| resolve(desired, observed, room, inv, problems))
+        .map(|inv| resolve(desired, observed, room, inv, index, now, problems))
         .collect();
     if let Some(live) = live
         && live.archived
@@ -224,12 +231,13 @@ fn plan_room<'a>(
         return Some(plan);
     }
 
-    let links = match super::links::plan(desired, observed, room, live, problems) {
+    let links = match super::links::plan(desired, observed, room, live, now, problems) {
         Ok(links) => links,
         Err(error) => return live.map(|live| unreadable(room, live, &error)),
     };
     let mut items = room_items(room, live, desired.managed_tag.as_deref());
     items.extend(links.items);
+    let mut share_notes = Vec::new();
     items.extend(share_items(
         observed,
         room,
@@ -237,6 +245,7 @@ fn plan_room<'a>(
         members,
         targets,
         now,
+        &mut share_notes,
     ));
     if room.state == RoomState::Archived {
         items.push(Item::new(&room.title, Change::Archive));
@@ -254,6 +263,7 @@ fn plan_room<'a>(
         notes: room_notes(observed, room, live, index)
             .into_iter()
             .chain(links.notes)
+            .chain(share_notes)
             .collect(),
     })
 }
@@ -326,7 +336,8 @@ fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>, marker: Option<&s
 }
 
 /// The member items: one per invitee whose access differs, and, in a `members: exact` room,
-/// a removal per member the manifest does not list.
+/// a removal per member the manifest does not list. Invitees whose `expires:` has passed and
+/// who are not removed get a note in `notes` (see [`expired_note`]).
 fn share_items(
     observed: &Observed,
     room: &DesiredRoom,
@@ -334,12 +345,16 @@ fn share_items(
     members: &[ObservedMember],
     targets: Vec<Option<Target>>,
     now: DateTime<Utc>,
+    notes: &mut Vec<RoomNote>,
 ) -> Vec<Item> {
     let mut items = Vec::new();
     let mut listed: BTreeSet<String> = BTreeSet::new();
     for (inv, target) in room.invitees.iter().zip(targets) {
         let Some(target) = target else { continue };
         listed.insert(member_key(&target));
+        if let Some(at) = expiry::expired(inv, now) {
+            notes.extend(expired_note(observed, exists, &target, at, members));
+        }
         items.extend(invitee_item(
             observed,
             &room.title,
@@ -372,11 +387,7 @@ fn invitee_item(
         Some(at) => (Access::None, RemovalReason::Expired { at }),
         None => (access, RemovalReason::AccessNone),
     };
-    let current = members.iter().find(|m| match (&target, &m.subject) {
-        (Target::User { id, .. }, MemberSubject::User(u)) => &u.id == id,
-        (Target::Group { id, .. }, MemberSubject::Group(g)) => &g.id == id,
-        _ => false,
-    });
+    let current = current_member(&target, members);
     let item_key = format!("{key} / {}", target.label());
     // A room the tool creates is owned by the key's user, who then shows only in the
     // synthetic owner row (docs/docspace-api.md, "Reading members"): inviting them is
@@ -404,6 +415,57 @@ fn invitee_item(
         None => Change::Invite { target, access },
     };
     Some(Item::new(item_key, change))
+}
+
+/// The member row of `target`, when it is a member.
+fn current_member<'a>(
+    target: &Target,
+    members: &'a [ObservedMember],
+) -> Option<&'a ObservedMember> {
+    members.iter().find(|m| match (target, &m.subject) {
+        (Target::User { id, .. }, MemberSubject::User(u)) => &u.id == id,
+        (Target::Group { id, .. }, MemberSubject::Group(g)) => &g.id == id,
+        _ => false,
+    })
+}
+
+/// The note for an invitee whose `expires:` (`at`) has passed and whom the plan does not
+/// remove: the owner or the key's own user (kept), or someone who is not a member (nothing to
+/// do). `None` when the plan removes them (the removal item says it all).
+fn expired_note(
+    observed: &Observed,
+    exists: bool,
+    target: &Target,
+    at: DateTime<Utc>,
+    members: &[ObservedMember],
+) -> Option<RoomNote> {
+    let subject = target.label().to_string();
+    let targets_me =
+        matches!((target, &observed.me), (Target::User { id, .. }, Some(me)) if *id == me.id);
+    // A room the tool creates is owned by the key's user (see `invitee_item`).
+    if !exists && targets_me {
+        return Some(RoomNote::ExpiredKept {
+            subject,
+            at,
+            who: super::KeptMember::KeyUser,
+        });
+    }
+    match current_member(target, members) {
+        None => Some(RoomNote::ExpiredNotMember { subject, at }),
+        Some(m) if is_me(observed, m) || (m.is_owner && targets_me) => {
+            Some(RoomNote::ExpiredKept {
+                subject,
+                at,
+                who: super::KeptMember::KeyUser,
+            })
+        }
+        Some(m) if m.is_owner => Some(RoomNote::ExpiredKept {
+            subject,
+            at,
+            who: super::KeptMember::Owner,
+        }),
+        Some(_) => None,
+    }
 }
 
 /// A target that is already a member (a user or group by id); `None` for a new guest, who
@@ -496,6 +558,8 @@ struct PortalIndex<'a> {
     tag_spellings: HashMap<String, &'a str>,
     /// Whether the quadratic fuzzy comparison fits [`SIMILARITY_BUDGET`].
     fuzzy: bool,
+    /// The portal's accounts, for the new-guest checks (see [`super::newguest`]).
+    accounts: super::newguest::Accounts,
 }
 
 impl<'a> PortalIndex<'a> {
@@ -520,12 +584,13 @@ impl<'a> PortalIndex<'a> {
             by_folded_title,
             tag_spellings,
             fuzzy: desired.rooms.len().saturating_mul(observed.rooms.len()) <= SIMILARITY_BUDGET,
+            accounts: super::newguest::Accounts::new(observed),
         }
     }
 }
 
 /// A title with case and runs of white space folded, for "is this the same title" hints.
-fn fold_title(t: &str) -> String {
+pub(super) fn fold_title(t: &str) -> String {
     t.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -625,17 +690,33 @@ fn is_me(observed: &Observed, m: &ObservedMember) -> bool {
 /// Resolves an invitee to a share target and checks the rules that need the portal: unknown
 /// groups, room-manager only for DocSpace admins and room admins (never for a new guest,
 /// whom the server validates as a guest: docs/docspace-api.md, "Roles per room type"),
-/// terminated accounts.
+/// terminated accounts, and a new guest the manifest would invite (see
+/// [`super::newguest`]).
 fn resolve(
     desired: &Desired,
     observed: &Observed,
     room: &DesiredRoom,
     inv: &DesiredInvitee,
+    index: &PortalIndex,
+    now: DateTime<Utc>,
     problems: &mut Vec<Problem>,
 ) -> Option<Target> {
     match &inv.subject {
         Subject::Group(name) => resolve_group(desired, observed, inv, name, problems),
-        Subject::Email(email) => resolve_email(desired, observed, room, inv, email, problems),
+        Subject::Email(email) => {
+            let target = resolve_email(desired, observed, room, inv, email, problems)?;
+            // Only an invitation creates an account: not `access: none`, nor a passed
+            // `expires:` (never invited again).
+            if matches!(target, Target::NewGuest { .. })
+                && inv.access != Access::None
+                && expiry::expired(inv, now).is_none()
+                && let Some(p) = super::newguest::check(desired, &index.accounts, inv, email)
+            {
+                problems.push(p);
+                return None;
+            }
+            Some(target)
+        }
     }
 }
 
@@ -674,7 +755,14 @@ fn resolve_group(
                 "portal::unknown_group",
                 format!("the portal has no group named `{name}`"),
                 "unknown group",
-                "group names are matched case-insensitively; create the group in DocSpace first, or fix the name".into(),
+                {
+                    let names: Vec<&str> = observed.group_names.iter().map(String::as_str).collect();
+                    let hint = "group names are matched case-insensitively; create the group in DocSpace first, or fix the name";
+                    match crate::manifest::validate::did_you_mean(name, &names) {
+                        Some(s) => format!("did you mean `{s}`? {hint}"),
+                        None => hint.into(),
+                    }
+                },
             ));
             None
         }

@@ -48,7 +48,11 @@ pub struct ExpiringSoon {
 /// The memberships of `desired` ending after `now` and at most `window` later, by moment,
 /// then room and subject.
 pub fn expiring(desired: &Desired, now: DateTime<Utc>, window: Duration) -> Vec<Expiring> {
-    let until = now + window;
+    // Checked: a window reaching past the last moment chrono can hold means "every later
+    // expiry" rather than a panic.
+    let until = now
+        .checked_add_signed(window)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let mut out: Vec<Expiring> = desired
         .rooms
         .iter()
@@ -70,7 +74,8 @@ pub fn expiring(desired: &Desired, now: DateTime<Utc>, window: Duration) -> Vec<
 /// Sets the plan's list of memberships expiring within `window_days` of `now` (`None` when
 /// there are none).
 pub fn warn_expiring(plan: &mut Plan, desired: &Desired, now: DateTime<Utc>, window_days: u32) {
-    let memberships = expiring(desired, now, Duration::days(i64::from(window_days)));
+    let window = Duration::try_days(i64::from(window_days)).unwrap_or(Duration::MAX);
+    let memberships = expiring(desired, now, window);
     plan.expiring = (!memberships.is_empty()).then_some(ExpiringSoon {
         within_days: window_days,
         memberships,

@@ -4,8 +4,10 @@
 //! creates: a revoke frees a slot of the server's link limits, docs/docspace-api.md,
 //! "Sharing links").
 
+use chrono::{DateTime, Utc};
+
 use super::{Change, Item, RoomNote};
-use crate::links::{self, LinkChange, LinkProblem, ObservedLink, WantedLink};
+use crate::links::{self, LinkChange, LinkNote, LinkProblem, LiveExpiry, ObservedLink, WantedLink};
 use crate::manifest::{Desired, DesiredRoom, Problem};
 use crate::state::{Observed, ObservedRoom};
 
@@ -29,12 +31,14 @@ pub struct RoomLinks {
 /// The link items and notes of `room` (whose live room is `live`, `None` for a room to
 /// create), or `Err` with the error when its links could not be read: the room must then be
 /// left out rather than planned as if it had none. Problems that forbid a link are located
-/// at the link's title in the manifest.
+/// at the link's title in the manifest. A link whose `expires:` has passed at `now` is left
+/// alone with a note (see [`LinkNote::Expired`]).
 pub fn plan(
     desired: &Desired,
     observed: &Observed,
     room: &DesiredRoom,
     live: Option<&ObservedRoom>,
+    now: DateTime<Utc>,
     problems: &mut Vec<Problem>,
 ) -> Result<RoomLinks, String> {
     let mut out = RoomLinks {
@@ -59,18 +63,42 @@ pub fn plan(
         // form-filling rooms; `apply` compares again with the new room's links.
         None => &[],
     };
-    let wanted: Vec<WantedLink> = room
+    let (expired, current): (Vec<_>, Vec<_>) = room
         .links
         .iter()
+        .partition(|l| l.expires.flatten().is_some_and(|at| at <= now));
+    let wanted: Vec<WantedLink> = current
+        .into_iter()
         .map(|l| WantedLink::from_manifest(l, &observed.link_passwords))
         .collect();
-    let diff = links::diff(
+    let kept: Vec<&str> = expired.iter().map(|l| l.title.as_str()).collect();
+    let diff = links::diff_keeping(
         room.room_type,
         &wanted,
         live_links,
         room.links_exact,
         live.is_none(),
+        &kept,
     );
+    for l in &expired {
+        let namesake = live_links
+            .iter()
+            .find(|live| links::same_title(&live.title, &l.title));
+        out.notes.push(RoomNote::Link {
+            note: LinkNote::Expired {
+                title: l.title.clone(),
+                at: l.expires.flatten().unwrap_or(now),
+                live: namesake.map(|live| {
+                    let ended = live.expired || live.expires.is_some_and(|at| at <= now);
+                    if ended {
+                        LiveExpiry::Expired
+                    } else {
+                        LiveExpiry::Open
+                    }
+                }),
+            },
+        });
+    }
     for p in diff.problems {
         problems.push(locate(desired, room, p));
     }
@@ -79,11 +107,8 @@ pub fn plan(
         .into_iter()
         .map(|c| item(&room.title, c))
         .collect();
-    out.notes = diff
-        .notes
-        .into_iter()
-        .map(|note| RoomNote::Link { note })
-        .collect();
+    out.notes
+        .extend(diff.notes.into_iter().map(|note| RoomNote::Link { note }));
     Ok(out)
 }
 

@@ -11,10 +11,13 @@
 //! and links before archive because the server refuses edits to archived rooms
 //! (docs/docspace-api.md, "Updating rooms").
 
+pub mod approve;
+pub mod build;
 mod diff;
 pub mod done;
 pub mod expiry;
 pub mod links;
+pub mod newguest;
 pub mod pending;
 pub mod prune;
 pub mod saved;
@@ -29,8 +32,10 @@ use crate::links::LinkChange;
 use crate::manifest::Quota;
 use crate::model::{Access, Lifetime, RoomType, Watermark};
 
-/// The version of the plan / saved-plan JSON.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the plan / saved-plan JSON. 2: a plan carries the desired state and the
+/// options it was computed from, and `apply --plan` plans again from them (earlier plans are
+/// refused with a message to plan again).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What an item does: the public `action` names of plans and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -474,6 +479,16 @@ pub struct RoomPlan {
     pub notes: Vec<RoomNote>,
 }
 
+/// Who is never removed from a room, whatever the manifest says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptMember {
+    /// The room's owner.
+    Owner,
+    /// The API key's own user.
+    KeyUser,
+}
+
 /// Why the removal guard refuses a room's removals (see [`guard`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "why")]
@@ -502,6 +517,16 @@ pub enum RoomNote {
     /// A planned create whose title is close to an existing room's (same but for case, or a
     /// small edit such as a rename in the web UI): pin it with `id:` to adopt that room.
     SimilarRoom { id: i64, title: String },
+    /// A planned create whose invitees are largely the members of a live room of its type
+    /// that no manifest room matches (a room renamed in the web UI, say): `shared` of its
+    /// `invitees` are members there. Pin it with `id:` to adopt that room; `--prune` does not
+    /// archive that room in this run (see [`prune::note_renames`]).
+    LooksRenamed {
+        id: i64,
+        title: String,
+        shared: usize,
+        invitees: usize,
+    },
     /// Tag names compare case-insensitively on the portal: asking for `requested` gives the
     /// room the existing tag `existing`.
     TagSpelling { requested: String, existing: String },
@@ -526,6 +551,20 @@ pub enum RoomNote {
     /// [`Change::is_downgrade`]) unless `--allow-downgrades` is given (set by the `plan` and
     /// `apply` commands, which know the flag).
     DowngradeGuard { downgrades: usize },
+    /// An invitee whose `expires:` (`at`) has passed who stays a member all the same: the
+    /// tool never removes the room's owner or the key's own user (see [`expiry`]).
+    ExpiredKept {
+        subject: String,
+        at: chrono::DateTime<chrono::Utc>,
+        /// `owner` or `key_user`.
+        who: KeptMember,
+    },
+    /// An invitee whose `expires:` (`at`) has passed and who is not a member: nothing to
+    /// remove, and never invited again (see [`expiry`]).
+    ExpiredNotMember {
+        subject: String,
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// A member the manifest invites whose account is still pending (see `plan::pending`).
     PendingInvitation {
         id: String,
@@ -697,12 +736,17 @@ impl Summary {
 }
 
 /// A whole plan. Also the saved-plan format (`plan --out`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: u32,
     pub portal: String,
-    /// Hash of the manifests' text (saved plans).
+    /// When the plan was made (a saved plan's messages say whether an `expires:` moment
+    /// passed since; nothing is decided by it).
+    pub planned_at: chrono::DateTime<chrono::Utc>,
+    /// Hash of the manifests' text.
     pub manifest_hash: String,
+    /// The options that shaped the plan; `apply --plan` plans again with them.
+    pub options: build::Options,
     pub share: ShareSettings,
     pub rooms: Vec<RoomPlan>,
     pub summary: Summary,
@@ -717,6 +761,11 @@ pub struct Plan {
     /// the `plan` and `apply` commands, which know the window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiring: Option<ExpiringSoon>,
+    /// The desired state the plan was computed from, as one manifest document
+    /// ([`crate::manifest::normal`]); `apply --plan` plans again from it.
+    pub desired: serde_json::Value,
+    /// A digest of `desired` as written (messages only: tells an edited plan apart).
+    pub desired_digest: String,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Change, Item, Member, Plan, RoomNote, summarise};
+use super::{Change, Item, Member, Plan, RoomNote, expiry, summarise};
 use crate::manifest::{Desired, Subject};
 use crate::model::{self, Access};
 use crate::state::{MemberSubject, Observed};
@@ -18,9 +18,19 @@ use crate::state::{MemberSubject, Observed};
 /// Invitations older than this are flagged in plans, and resent by a bare `--resend-pending`.
 pub const STALE_AFTER_DAYS: i64 = 14;
 
+/// [`STALE_AFTER_DAYS`] as a duration (checked at compile time).
+const STALE_AFTER: Duration = match Duration::try_days(STALE_AFTER_DAYS) {
+    Some(d) => d,
+    None => panic!("STALE_AFTER_DAYS is out of range"),
+};
+
+/// The longest `--resend-pending` age accepted, in days (ten years, as the `--expiring-within`
+/// window): beyond it nothing is ever old enough, and a bigger number is a typo.
+pub const MAX_AGE_DAYS: i64 = 3650;
+
 /// Adds a [`RoomNote::PendingInvitation`] to each room for each pending member the manifest
-/// invites there (with an access other than `none`), oldest first. `now` is when the portal
-/// was read.
+/// still invites there (an access other than `none`, and an `expires:` not passed at `now`),
+/// oldest first. `now` is when the portal was read.
 pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: DateTime<Utc>) {
     for room in &mut plan.rooms {
         let Some(id) = room.room_id else { continue };
@@ -30,7 +40,7 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
         let invited: HashSet<&str> = wanted
             .invitees
             .iter()
-            .filter(|i| i.access != Access::None)
+            .filter(|i| i.access != Access::None && expiry::expired(i, now).is_none())
             .filter_map(|i| match &i.subject {
                 Subject::Email(e) => Some(e.as_str()),
                 Subject::Group(_) => None,
@@ -60,16 +70,31 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
                 id: u.id.clone(),
                 email: u.email.clone(),
                 age_hours: age.map(|a| a.num_hours()),
-                stale: age.is_some_and(|a| a > Duration::days(STALE_AFTER_DAYS)),
+                stale: age.is_some_and(|a| a > STALE_AFTER),
             });
         }
     }
 }
 
 /// Adds a `resend_invitation` item for each noted pending invitation older than `age` (as
-/// of the read the notes were made from), once per person (in the first room, by title, that notes them). An invitation of
-/// unknown date is never resent: it is not known to be old. Returns how many were added.
+/// of the read the notes were made from), once per person (in the first room, by title, that
+/// notes them). An invitation of unknown date is never resent: it is not known to be old.
+/// Nor is anyone the same plan removes from any room (`access: none`, a passed `expires:`,
+/// `members: exact`): an invitation email must not arrive in the run that ends access.
+/// Returns how many were added.
 pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
+    let removed: HashSet<String> = plan
+        .rooms
+        .iter()
+        .flat_map(|r| &r.items)
+        .filter_map(|i| match &i.change {
+            Change::Remove {
+                target: Member::User { id, .. },
+                ..
+            } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
     let mut seen: HashSet<String> = HashSet::new();
     let mut added = 0;
     for room in &mut plan.rooms {
@@ -85,7 +110,8 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
                 continue;
             };
             let Some(hours) = *age_hours else { continue };
-            if Duration::hours(hours) <= age || !seen.insert(id.clone()) {
+            // Compared in whole hours: no duration is built from a number read back.
+            if hours <= age.num_hours() || removed.contains(id) || !seen.insert(id.clone()) {
                 continue;
             }
             items.push(Item::new(
@@ -107,21 +133,40 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
 }
 
 /// Parses an age for `--resend-pending`: a whole number followed by `d` (days), `h` (hours)
-/// or `w` (weeks), e.g. `14d`, `36h`, `2w`.
+/// or `w` (weeks), e.g. `14d`, `36h`, `2w`, at most [`MAX_AGE_DAYS`] days. Checked: a number
+/// too big for any duration is an error, never a panic.
 pub fn parse_age(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let n: i64 = number.parse().map_err(|_| {
-        format!("`{text}` is not an age: write a number and a unit, e.g. 14d, 36h, 2w")
-    })?;
-    match unit.trim().to_ascii_lowercase().as_str() {
-        "h" => Ok(Duration::hours(n)),
-        "d" => Ok(Duration::days(n)),
-        "w" => Ok(Duration::weeks(n)),
-        _ => Err(format!(
-            "`{text}` has no known unit: use h (hours), d (days) or w (weeks), e.g. 14d, 36h, 2w"
-        )),
+    let too_long = || {
+        format!(
+            "`{text}` is too long an age: at most {MAX_AGE_DAYS}d (ten years), e.g. 14d, 36h, 2w"
+        )
+    };
+    let n: i64 = match number.parse() {
+        Ok(n) => n,
+        // Only digits, yet no i64: the number is too big.
+        Err(_) if !number.is_empty() => return Err(too_long()),
+        Err(_) => {
+            return Err(format!(
+                "`{text}` is not an age: write a number and a unit, e.g. 14d, 36h, 2w"
+            ));
+        }
+    };
+    let age = match unit.trim().to_ascii_lowercase().as_str() {
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
+        _ => {
+            return Err(format!(
+                "`{text}` has no known unit: use h (hours), d (days) or w (weeks), e.g. 14d, 36h, 2w"
+            ));
+        }
+    };
+    match (age, Duration::try_days(MAX_AGE_DAYS)) {
+        (Some(age), Some(max)) if age <= max => Ok(age),
+        _ => Err(too_long()),
     }
 }
 
@@ -171,6 +216,7 @@ mod tests {
             unmanaged_connected_rooms: 0,
             managed: None,
             expiring: Default::default(),
+            ..Plan::default()
         };
         assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
         let keys: Vec<&str> = plan
@@ -187,6 +233,42 @@ mod tests {
     }
 
     #[test]
+    fn nobody_the_plan_removes_is_resent() {
+        use crate::plan::RemovalReason;
+        let mut a = room(
+            "A",
+            vec![note("old", Some(24 * 20)), note("kept", Some(24 * 20))],
+        );
+        let mut b = room("B", Vec::new());
+        b.items.push(Item::new(
+            "B / old@x.test",
+            Change::Remove {
+                target: Member::User {
+                    id: "old".into(),
+                    email: "old@x.test".into(),
+                },
+                from_access: None,
+                reason: RemovalReason::NotListed,
+            },
+        ));
+        a.items.clear();
+        let mut plan = Plan {
+            format_version: FORMAT_VERSION,
+            portal: String::new(),
+            manifest_hash: String::new(),
+            share: ShareSettings::default(),
+            rooms: vec![a, b],
+            summary: Summary::default(),
+            unmanaged_connected_rooms: 0,
+            managed: None,
+            expiring: Default::default(),
+            ..Plan::default()
+        };
+        assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
+        assert_eq!(plan.rooms[0].items[0].key, "A / kept@x.test");
+    }
+
+    #[test]
     fn ages_parse_in_hours_days_and_weeks() {
         assert_eq!(parse_age("14d"), Ok(Duration::days(14)));
         assert_eq!(parse_age("36h"), Ok(Duration::hours(36)));
@@ -194,5 +276,15 @@ mod tests {
         assert!(parse_age("14").unwrap_err().contains("unit"));
         assert!(parse_age("d").unwrap_err().contains("not an age"));
         assert!(parse_age("3 months").is_err());
+        // Too big for a duration, or for an i64: an error, never a panic.
+        for big in [
+            "9999999999999999w",
+            "99999999999999999999999d",
+            "3651d",
+            "87601h",
+        ] {
+            assert!(parse_age(big).unwrap_err().contains("too long"), "{big}");
+        }
+        assert_eq!(parse_age("3650d"), Ok(Duration::days(3650)));
     }
 }

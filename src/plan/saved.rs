@@ -1,36 +1,25 @@
-//! Saved plans (`plan --out`, `apply --plan`): a saved plan is a file a person can edit, so
-//! loading one checks all of it before anything runs. A hand-edited or truncated plan is an
-//! error that names the bad room and item, never a panic and never a write
-//! (docs/architecture.md, "Saved plans").
+//! Saved plans (`plan --out`, `apply --plan`). A saved plan is an approval, not a list of
+//! instructions (docs/architecture.md, "Saved plans"): `apply --plan` plans again from the
+//! desired state and options the file carries ([`desired`]) and applies only the items
+//! identical in both plans ([`super::approve`]). So this module only reads the file safely:
+//! nothing in it is trusted to decide anything.
 //!
 //! The checks, in order: the size is bounded; the text is JSON (a syntax error is located by
-//! line and column in the file); the format version is this release's; every item parses
-//! (named by room, index and key when it does not); then every room is consistent:
-//! - titles and room ids are unique (a room listed twice would be created twice);
-//! - a room is created exactly when it has no id and its first and only `create_room` item
-//!   comes first; a room to update has a positive id and items; an unchanged room none;
-//! - every item's key is its room's (`title`, or `title / subject` for member items), no
-//!   (key, action) pair appears twice, and items are in execution order;
-//! - member targets have non-empty ids, emails and names, and every access is one the room
-//!   type allows (never `none` for an invitation or an access change);
-//! - a room marked as an orphan (`--prune`) exists, only archives, and the plan says how
-//!   many rooms carry the marker tag (what the archive guard needs, see `plan::prune`).
+//! line and column in the file); the format version is this release's (older plans are
+//! refused with a message to plan again); every item parses (named by room, index and key
+//! when it does not); the embedded desired state matches its digest (an edit is named as
+//! one) and passes the same rulebook as a manifest.
 //!
 //! The summary is recomputed from the rooms, never read from the file.
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde_json::Value;
 
-use super::{
-    Action, Change, FORMAT_VERSION, Item, Member, Plan, RoomChange, RoomPlan, SettingChange,
-    Target, summarise,
-};
-use crate::links::{LinkChange, LinkKind, ResolvedLink};
-use crate::model::{Access, SubjectKind};
+use super::{FORMAT_VERSION, Item, Plan, RoomPlan, summarise};
+use crate::manifest::{Desired, Problems, normal};
 
 /// The largest saved plan read: ten times a plan of 10,000 rooms with a few changes each.
 pub const MAX_BYTES: u64 = 32 * 1024 * 1024;
@@ -53,14 +42,16 @@ pub enum SavedPlanError {
     #[error("{path} has plan format version {found}, this release reads {FORMAT_VERSION}")]
     #[diagnostic(
         code(saved_plan::version),
-        help("make the plan again with this release")
+        help(
+            "plans made before version 2 are lists of instructions this release no longer applies; run `plan --out` again with this release and apply the new plan"
+        )
     )]
     Version { path: String, found: String },
     #[error("the saved plan {path} cannot be applied: {place}: {problem}")]
     #[diagnostic(
         code(saved_plan::invalid),
         help(
-            "a saved plan is applied as written, so it must be as `plan --out` wrote it; make the plan again with `plan --out`"
+            "a saved plan must be as `plan --out` wrote it; make the plan again with `plan --out`"
         )
     )]
     Invalid {
@@ -130,9 +121,26 @@ pub fn parse(path: &str, text: String) -> Result<Plan, SavedPlanError> {
     check_item_shapes(&value).map_err(|(place, problem)| invalid(place, problem))?;
     let mut plan: Plan = serde_json::from_value(value)
         .map_err(|e| invalid("the plan".to_string(), e.to_string()))?;
-    check(&plan).map_err(|(place, problem)| invalid(place, problem))?;
     plan.summary = summarise(&plan.rooms);
     Ok(plan)
+}
+
+/// Why the desired state a saved plan carries cannot be planned from.
+#[derive(Debug)]
+pub enum DesiredError {
+    /// The state does not match the digest written beside it: it was edited by hand.
+    Edited,
+    /// The state breaks the manifest rules (every problem, located in the state as written
+    /// back to text).
+    Invalid(Problems),
+}
+
+/// The desired state a saved plan was computed from, read through the manifest rulebook.
+pub fn desired(plan: &Plan) -> Result<Desired, DesiredError> {
+    if normal::digest(&plan.desired) != plan.desired_digest {
+        return Err(DesiredError::Edited);
+    }
+    normal::read(&plan.desired).map_err(DesiredError::Invalid)
 }
 
 /// A JSON syntax error, located in the file.
@@ -202,303 +210,15 @@ fn check_item_shapes(value: &Value) -> Result<(), Found> {
     Ok(())
 }
 
-/// Checks that every room of a parsed plan is one the planner could have made.
-fn check(plan: &Plan) -> Result<(), Found> {
-    let mut titles = HashSet::new();
-    let mut ids = HashSet::new();
-    for (r, room) in plan.rooms.iter().enumerate() {
-        let place = room_place(r, &room.title);
-        if room.title.trim().is_empty() {
-            return Err((place, "the room has no title".into()));
-        }
-        if !titles.insert(crate::model::sanitize_title(&room.title)) {
-            return Err((
-                place,
-                "the room is listed twice (it would be changed, or created, twice)".into(),
-            ));
-        }
-        if let Some(id) = room.room_id
-            && !ids.insert(id)
-        {
-            return Err((place, format!("room id {id} is listed twice")));
-        }
-        check_room(room).map_err(|p| (place.clone(), p))?;
-        check_orphan(plan, room).map_err(|p| (place.clone(), p))?;
-        for (n, item) in room.items.iter().enumerate() {
-            check_item(room, item).map_err(|p| (item_place(&place, n, &item.key), p))?;
-        }
-        check_items_together(room).map_err(|(n, p)| {
-            let key = room.items.get(n).map_or("", |i| i.key.as_str());
-            (item_place(&place, n, key), p)
-        })?;
-    }
-    Ok(())
-}
-
-/// `change`, `room_id` and the room-level items agree.
-fn check_room(room: &RoomPlan) -> Result<(), String> {
-    let first_creates = room
-        .items
-        .first()
-        .is_some_and(|i| i.action() == Action::CreateRoom);
-    match (room.change, room.room_id) {
-        (RoomChange::Create, Some(id)) => Err(format!(
-            "`change: create` with room id {id}: a room to create has no id"
-        )),
-        (RoomChange::Create, None) if !first_creates => {
-            Err("`change: create` needs a `create_room` item first".into())
-        }
-        (RoomChange::Create, None) => Ok(()),
-        (_, None) => Err(format!(
-            "`change: {}` without a room id: only a room to create has none",
-            change_name(room.change)
-        )),
-        (_, Some(id)) if id <= 0 => Err(format!("room id {id} is not a room id")),
-        (RoomChange::Update, Some(_)) if room.items.is_empty() => {
-            Err("`change: update` with no items".into())
-        }
-        (RoomChange::Unchanged, Some(_)) if !room.items.is_empty() => {
-            Err("`change: unchanged` with items".into())
-        }
-        (RoomChange::Update | RoomChange::Unchanged, Some(_)) => Ok(()),
-    }
-}
-
-/// An orphan room of a `--prune` plan: an existing room whose only item archives it, in a
-/// plan that counts the rooms carrying the marker (without that count the archive guard
-/// could not be checked).
-fn check_orphan(plan: &Plan, room: &RoomPlan) -> Result<(), String> {
-    if !room.is_orphan() {
-        return Ok(());
-    }
-    if room.change != RoomChange::Update
-        || !room.items.iter().all(|i| i.action() == Action::Archive)
-    {
-        return Err("a room to prune (an orphan) may only be archived".into());
-    }
-    match &plan.managed {
-        Some(m) if m.prune && m.marked_rooms >= plan.rooms.iter().filter(|r| r.is_orphan()).count() => Ok(()),
-        _ => Err("a room to prune (an orphan) in a plan whose `managed` part does not prune or does not count the rooms carrying the marker tag".into()),
-    }
-}
-
-fn change_name(c: RoomChange) -> &'static str {
-    match c {
-        RoomChange::Create => "create",
-        RoomChange::Update => "update",
-        RoomChange::Unchanged => "unchanged",
-    }
-}
-
-/// One item is well-formed for its room.
-fn check_item(room: &RoomPlan, item: &Item) -> Result<(), String> {
-    let link = match &item.change {
-        Change::Link(l) => Some(l),
-        _ => None,
-    };
-    let expected_key = match (item.subject(), link) {
-        (Some(subject), _) => format!("{} / {subject}", room.title),
-        (None, Some(link)) => super::links::key(&room.title, link.title()),
-        (None, None) => room.title.clone(),
-    };
-    if item.key != expected_key {
-        return Err(format!(
-            "the key is not this room's (expected `{expected_key}`)"
-        ));
-    }
-    match &item.change {
-        Change::CreateRoom { settings } => {
-            super::settings::check(room.room_type, settings)?;
-            match &settings.title {
-                Some(t) if *t != room.title => Err(format!(
-                    "the room would be created as `{t}`, not as its title"
-                )),
-                _ => Ok(()),
-            }
-        }
-        Change::Unarchive if room.change == RoomChange::Create => {
-            Err("a room to create cannot be unarchived".into())
-        }
-        Change::Unarchive | Change::Archive => Ok(()),
-        // Resends are decided when `apply --resend-pending` runs, from a fresh read; a saved
-        // plan never carries them (`plan` makes none).
-        Change::ResendInvitation { .. } => Err(
-            "`resend_invitation` items are made by `apply --resend-pending` and never saved".into(),
-        ),
-        Change::UpdateRoom { changes } if changes.is_empty() => {
-            Err("`update_room` with no setting to change".into())
-        }
-        Change::UpdateRoom { changes } => {
-            super::settings::check(room.room_type, &SettingChange::settings(changes))
-        }
-        Change::Invite { target, access } => {
-            check_target(target)?;
-            check_access(room, *access, target_kind(target))
-        }
-        Change::ChangeAccess { target, access, .. } => {
-            check_member(target)?;
-            check_access(room, *access, member_kind(target))
-        }
-        Change::Remove { target, .. } => check_member(target),
-        Change::Link(LinkChange::Create { link }) => check_link(room, link),
-        Change::Link(LinkChange::Update { link_id, link, .. }) => {
-            non_empty_field("link id", link_id)?;
-            check_link(room, link)
-        }
-        Change::Link(LinkChange::Revoke { link_id, title, .. }) => {
-            non_empty_field("link id", link_id)?;
-            non_empty_field("link title", title)
-        }
-    }
-}
-
-fn non_empty_field(what: &str, value: &str) -> Result<(), String> {
-    if value.trim().is_empty() {
-        Err(format!("the item has an empty {what}"))
-    } else {
-        Ok(())
-    }
-}
-
-/// A link to create or change is one the room type takes, with the options of its kind
-/// (docs/docspace-api.md, "Sharing links").
-fn check_link(room: &RoomPlan, link: &ResolvedLink) -> Result<(), String> {
-    non_empty_field("link title", &link.title)?;
-    let (kind, room_type) = (link.kind, room.room_type);
-    if !room_type.takes_link(kind) {
-        return Err(format!("a {room_type} room takes no {kind} links"));
-    }
-    if !room_type.link_roles(kind).contains(&link.access) {
-        return Err(format!(
-            "{kind} links in a {room_type} room cannot grant access `{}`",
-            link.access
-        ));
-    }
-    match kind {
-        LinkKind::Invitation
-            if link.password.is_some()
-                || link.keep_password
-                || link.internal
-                || link.deny_download =>
-        {
-            Err("an invitation link has no password, `internal` or `deny_download`".into())
-        }
-        LinkKind::Invitation => match link.max_uses {
-            Some(n)
-                if !u32::try_from(n).is_ok_and(|n| crate::model::LINK_USES_RANGE.contains(&n)) =>
-            {
-                Err(format!(
-                    "`max_uses` {n} is not from {} to {}",
-                    crate::model::LINK_USES_RANGE.start(),
-                    crate::model::LINK_USES_RANGE.end()
-                ))
-            }
-            _ => Ok(()),
-        },
-        LinkKind::External if link.keep_password && link.password.is_some() => {
-            Err("a link both keeps its password and takes one from a variable".into())
-        }
-        LinkKind::External if link.max_uses.is_some() => {
-            Err("an external link has no `max_uses`".into())
-        }
-        LinkKind::External => match &link.password {
-            Some(p) if p.env_name.trim().is_empty() => {
-                Err("the link's password names no environment variable".into())
-            }
-            _ => Ok(()),
-        },
-    }
-}
-
-/// Across a room's items: one create at most, no (key, action) twice, execution order.
-fn check_items_together(room: &RoomPlan) -> Result<(), (usize, String)> {
-    let mut seen = HashSet::new();
-    let mut last_order = 0;
-    for (n, item) in room.items.iter().enumerate() {
-        let action = item.action();
-        if action == Action::CreateRoom && n > 0 {
-            return Err((n, "`create_room` can only be a room's first item".into()));
-        }
-        // One share change per member: the member items of a key are one batch entry.
-        let kind = if action.is_share() {
-            "member"
-        } else {
-            action.name()
-        };
-        if !seen.insert((item.key.as_str(), kind)) {
-            return Err((n, format!("`{}` is listed twice", item.key)));
-        }
-        if action.order() < last_order {
-            return Err((
-                n,
-                "the items are not in execution order (create or unarchive, settings, members, archive)"
-                    .into(),
-            ));
-        }
-        last_order = action.order();
-    }
-    Ok(())
-}
-
-fn check_access(room: &RoomPlan, access: Access, kind: SubjectKind) -> Result<(), String> {
-    if access == Access::None {
-        return Err(
-            "access `none` is a removal, not an access to set (use a `remove` item)".into(),
-        );
-    }
-    if !room.room_type.allows(access, kind) {
-        return Err(format!(
-            "a {} room does not allow access `{access}`",
-            room.room_type
-        ));
-    }
-    Ok(())
-}
-
-fn non_empty(what: &str, value: &str) -> Result<(), String> {
-    if value.trim().is_empty() {
-        Err(format!("the target has an empty {what}"))
-    } else {
-        Ok(())
-    }
-}
-
-fn check_target(t: &Target) -> Result<(), String> {
-    match t {
-        Target::User { id, email } => non_empty("id", id).and(non_empty("email", email)),
-        Target::NewGuest { email } => non_empty("email", email),
-        Target::Group { id, name } => non_empty("id", id).and(non_empty("name", name)),
-    }
-}
-
-fn check_member(m: &Member) -> Result<(), String> {
-    match m {
-        Member::User { id, email } => non_empty("id", id).and(non_empty("email", email)),
-        Member::Group { id, name } => non_empty("id", id).and(non_empty("name", name)),
-    }
-}
-
-fn target_kind(t: &Target) -> SubjectKind {
-    match t {
-        Target::User { .. } | Target::NewGuest { .. } => SubjectKind::User,
-        Target::Group { .. } => SubjectKind::Group,
-    }
-}
-
-fn member_kind(m: &Member) -> SubjectKind {
-    match m {
-        Member::User { .. } => SubjectKind::User,
-        Member::Group { .. } => SubjectKind::Group,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plan_json(rooms: &str) -> String {
         format!(
-            r#"{{"format_version": 1, "portal": "p", "manifest_hash": "", "share": {{"notify": false}},
+            r#"{{"format_version": 2, "portal": "p", "planned_at": "2026-01-01T00:00:00Z", "manifest_hash": "",
+               "options": {{"expiring_within_days": 14}}, "desired": {{}}, "desired_digest": "",
+               "share": {{"notify": false}},
                "summary": {{"rooms_to_create": 0, "rooms_to_update": 0, "rooms_unchanged": 0, "invitations": 0,
                "new_guests": 0, "access_changes": 0, "removals": 0, "archives": 0, "unarchives": 0}},
                "rooms": [{rooms}]}}"#
@@ -509,13 +229,6 @@ mod tests {
         "fingerprint": "f", "members_before": 0,
         "items": [{"key": "A", "action": "create_room", "settings": {"title": "A"}},
                   {"key": "A / a@x.test", "action": "invite", "target": {"kind": "new_guest", "email": "a@x.test"}, "access": "read"}]}"#;
-
-    fn problem(rooms: &str) -> String {
-        match parse("p.json", plan_json(rooms)) {
-            Err(SavedPlanError::Invalid { place, problem, .. }) => format!("{place}: {problem}"),
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[test]
     fn a_plan_as_written_loads_and_its_summary_is_recomputed() {
@@ -528,7 +241,8 @@ mod tests {
     #[test]
     fn every_kind_of_item_round_trips_through_a_saved_plan() {
         use crate::manifest::Quota;
-        use crate::plan::{RemovalReason, RoomSettings, SettingChange};
+        use crate::model::Access;
+        use crate::plan::{Change, Member, RemovalReason, RoomChange, RoomSettings, SettingChange};
         let mut plan = parse("p.json", plan_json(CREATE)).unwrap();
         plan.rooms[0].items[0].change = Change::CreateRoom {
             settings: RoomSettings {
@@ -576,25 +290,34 @@ mod tests {
     }
 
     #[test]
-    fn a_room_listed_twice_is_refused() {
-        assert!(problem(&format!("{CREATE}, {CREATE}")).contains("listed twice"));
+    fn an_item_that_is_not_one_is_named_by_room_and_index() {
+        let text = plan_json(&CREATE.replace(r#""action": "invite""#, r#""action": "invite_all""#));
+        match parse("p.json", text) {
+            Err(SavedPlanError::Invalid { place, .. }) => {
+                assert!(place.starts_with("room `A`, item 2"), "{place}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn an_update_without_id_is_refused() {
-        let room = CREATE
-            .replace(r#""room_id": null"#, r#""room_id": -1"#)
-            .replace(r#""change": "create""#, r#""change": "update""#);
-        let p = problem(&room);
-        assert!(p.contains("room id -1"), "{p}");
+    fn plans_of_format_1_are_refused_with_a_message_to_plan_again() {
+        let text = plan_json(CREATE).replace(r#""format_version": 2"#, r#""format_version": 1"#);
+        let e = parse("p.json", text).unwrap_err();
+        assert!(matches!(e, SavedPlanError::Version { .. }));
+        let help = miette::Diagnostic::help(&e).unwrap().to_string();
+        assert!(help.contains("plan --out"), "{help}");
     }
 
     #[test]
-    fn access_none_and_foreign_keys_are_refused() {
-        let p = problem(&CREATE.replace(r#""access": "read""#, r#""access": "none""#));
-        assert!(p.starts_with("room `A`, item 2 (`A / a@x.test`)"), "{p}");
-        let p = problem(&CREATE.replace("A / a@x.test", "B / a@x.test"));
-        assert!(p.contains("expected `A / a@x.test`"), "{p}");
+    fn an_edited_desired_state_is_named_as_an_edit() {
+        let mut plan = parse("p.json", plan_json(CREATE)).unwrap();
+        plan.desired = serde_json::json!({"version": 1, "rooms": []});
+        plan.desired_digest = normal::digest(&plan.desired);
+        assert!(desired(&plan).is_ok());
+        plan.desired =
+            serde_json::json!({"version": 1, "rooms": [{"title": "X", "type": "custom"}]});
+        assert!(matches!(desired(&plan), Err(DesiredError::Edited)));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 
 use super::{RoomSettings, SettingChange};
 use crate::manifest::DesiredRoom;
-use crate::model::{self, LIFETIME_VALUE_RANGE, Lifetime, RoomType, Watermark};
+#[cfg(test)]
+use crate::model::RoomType;
+use crate::model::{Lifetime, Watermark};
 use crate::room_settings::{RoomSettings as LiveSettings, normalise_color};
 use crate::state::ObservedRoom;
 
@@ -93,59 +95,6 @@ pub(super) fn shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
             .as_ref()
             .is_none_or(|w| !watermark_differs(have, w))
 }
-
-/// The checks of a saved plan's settings (see `plan::saved`): a hand-edited value the
-/// manifest validation would refuse is refused here too, with the reason.
-pub(super) fn check(room_type: RoomType, s: &RoomSettings) -> Result<(), String> {
-    if let Some(c) = &s.color
-        && (!(1..=6).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_hexdigit()))
-    {
-        return Err(format!("colour `{c}` is not up to 6 hex digits"));
-    }
-    if let Some(c) = &s.cover
-        && (c.trim().is_empty() || model::server_len(c) > COVER_MAX_CHARS)
-    {
-        return Err(format!(
-            "cover `{c}` is not a cover id of 1 to {COVER_MAX_CHARS} characters"
-        ));
-    }
-    if let Some(l) = &s.lifetime
-        && !LIFETIME_VALUE_RANGE.contains(&l.value)
-    {
-        return Err(format!("lifetime value {} is not from 1 to 999", l.value));
-    }
-    if let Some(w) = &s.watermark {
-        if w.text
-            .as_ref()
-            .is_some_and(|t| model::server_len(t) > WATERMARK_TEXT_MAX_CHARS)
-        {
-            return Err(format!(
-                "the watermark text is longer than {WATERMARK_TEXT_MAX_CHARS} characters"
-            ));
-        }
-        if w.text.is_none() && w.additions.is_empty() {
-            return Err("the watermark has no text and no additions".into());
-        }
-    }
-    let typed = [
-        ("indexing", s.indexing.is_some(), room_type.takes_indexing()),
-        ("lifetime", s.lifetime.is_some(), room_type.takes_lifetime()),
-        (
-            "watermark",
-            s.watermark.is_some(),
-            room_type.takes_watermark(),
-        ),
-    ];
-    match typed.into_iter().find(|(_, set, takes)| *set && !takes) {
-        Some((name, ..)) => Err(format!("`{name}` is not available in a {room_type} room")),
-        None => Ok(()),
-    }
-}
-
-/// The longest cover id and watermark text the server takes (docs/docspace-api.md, "Room
-/// settings").
-const COVER_MAX_CHARS: usize = 50;
-const WATERMARK_TEXT_MAX_CHARS: usize = 255;
 
 #[cfg(test)]
 mod tests {
@@ -246,35 +195,5 @@ mod tests {
         let c = changes(&room, &live(s));
         assert_eq!(c.len(), 1, "{c:?}");
         assert!(matches!(c[0], SettingChange::Lifetime { from: None, .. }));
-    }
-
-    #[test]
-    fn hand_edited_values_are_refused_with_the_reason() {
-        let mut s = RoomSettings::default();
-        for_create(&wanted(), &mut s);
-        assert_eq!(check(RoomType::VirtualDataRoom, &s), Ok(()));
-        let why = check(RoomType::Custom, &s).unwrap_err();
-        assert!(why.contains("indexing"), "{why}");
-        let mut bad = s.clone();
-        bad.lifetime.as_mut().unwrap().value = 0;
-        assert!(
-            check(RoomType::VirtualDataRoom, &bad)
-                .unwrap_err()
-                .contains("lifetime")
-        );
-        let mut bad = s.clone();
-        bad.color = Some("#zz".into());
-        assert!(
-            check(RoomType::VirtualDataRoom, &bad)
-                .unwrap_err()
-                .contains("colour")
-        );
-        let mut bad = s;
-        bad.watermark = Some(Watermark::default());
-        assert!(
-            check(RoomType::VirtualDataRoom, &bad)
-                .unwrap_err()
-                .contains("watermark")
-        );
     }
 }

@@ -5,7 +5,9 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::visible;
-use crate::links::{FieldChange, LinkChange, LinkKind, LinkNote, PasswordChange, ResolvedLink};
+use crate::links::{
+    FieldChange, LinkChange, LinkKind, LinkNote, LiveExpiry, PasswordChange, ResolvedLink,
+};
 use crate::model::Access;
 
 /// What a line of a link item does (the plan renderer maps it to its own signs).
@@ -163,6 +165,20 @@ pub fn note_text(note: &LinkNote) -> String {
             "the primary link {} is not revoked although the manifest says `access: none`: DocSpace refuses to revoke it in a public room and replaces it with a new one in a form-filling room",
             title(t)
         ),
+        LinkNote::Expired { title: t, at, live } => {
+            let at = super::plan::moment_text(*at);
+            match live {
+                Some(LiveExpiry::Expired) => format!(
+                    "link {} expired {at}: left as it is (the server no longer honours it; a write would open it again)",
+                    title(t)
+                ),
+                Some(LiveExpiry::Open) => format!(
+                    "link {} expired {at} in the manifest, but the portal's link is still open: left as it is (a past expiry cannot be set); write `access: none` to revoke it",
+                    title(t)
+                ),
+                None => format!("link {} expired {at}: not created", title(t)),
+            }
+        }
     }
 }
 

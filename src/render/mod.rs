@@ -5,34 +5,7 @@ pub mod links;
 pub mod plan;
 pub mod report;
 
-use std::borrow::Cow;
-
-/// `text` with characters that would act on a terminal or a Markdown page instead of being
-/// shown (controls such as ESC, BEL and newlines; bidirectional overrides that reorder what
-/// follows) written as `\u{..}` escapes. Titles and names come from the manifest and the
-/// portal, so either can hold them.
-pub fn visible(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_hidden(c) {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
-}
+pub use crate::text::visible;
 
 /// A storage size in the largest unit that states it exactly with at most three decimals:
 /// binary units (`10 GiB`, `1.5 GiB`) first, then decimal ones as the manifest accepts them
@@ -128,6 +101,7 @@ pub fn parse_size_human(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn sizes_read_in_the_unit_that_states_them() {

@@ -390,6 +390,14 @@ pub fn note_text(note: &RoomNote) -> String {
         RoomNote::SimilarRoom { id, title } => format!(
             "an existing room has a similar title: \"{title}\" (id {id}); if it is this room (renamed in the web UI), pin it with `id: {id}` to adopt it instead of creating another"
         ),
+        RoomNote::LooksRenamed {
+            id,
+            title,
+            shared,
+            invitees,
+        } => format!(
+            "warning: looks like a rename of \"{title}\" (id {id}), which no manifest room matches: {shared} of this room's {invitees} invitees are members there; if it is this room, pin it with `id: {id}` to adopt it instead of creating another (--prune does not archive it while this create is planned)"
+        ),
         RoomNote::TagSpelling {
             requested,
             existing,
@@ -425,6 +433,18 @@ pub fn note_text(note: &RoomNote) -> String {
         ),
         RoomNote::Link { note } => super::links::note_text(note),
         RoomNote::DowngradeGuard { downgrades } => super::links::downgrade_guard_text(*downgrades),
+        RoomNote::ExpiredKept { subject, at, who } => format!(
+            "{subject}: `expires` passed {}, but the membership is kept: the tool never removes {}",
+            moment_text(*at),
+            match who {
+                crate::plan::KeptMember::Owner => "the room's owner",
+                crate::plan::KeptMember::KeyUser => "the API key's own user",
+            }
+        ),
+        RoomNote::ExpiredNotMember { subject, at } => format!(
+            "{subject}: `expires` passed {}; not a member, so nothing to remove (and not invited again)",
+            moment_text(*at)
+        ),
     };
     visible(&text).into_owned()
 }
@@ -486,36 +506,74 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
         rooms(m.unmanaged_rooms),
         if m.unmanaged_rooms == 1 { "is" } else { "are" },
     )];
-    if m.orphans.is_empty() {
-        return lines;
-    }
-    lines.push(format!(
-        "Orphans: {} {} the marker tag but no manifest room; {} {} (never {}):",
-        rooms(m.orphans.len()),
-        if m.orphans.len() == 1 {
-            "carries"
-        } else {
-            "carry"
-        },
-        if m.prune {
+    let archived = m.orphans.iter().filter(|o| o.renamed_to.is_none()).count();
+    if !m.orphans.is_empty() {
+        let who = if m.prune {
             "this plan archives"
         } else {
             "`apply --prune` archives"
-        },
-        if m.orphans.len() == 1 { "it" } else { "them" },
-        if m.orphans.len() == 1 {
-            "deletes it"
+        };
+        let what = if archived == m.orphans.len() {
+            format!(
+                "{who} {} (never {})",
+                if archived == 1 { "it" } else { "them" },
+                if archived == 1 {
+                    "deletes it"
+                } else {
+                    "deletes them"
+                }
+            )
+        } else if archived == 0 {
+            format!(
+                "{who} none of them: {}",
+                if m.orphans.len() == 1 {
+                    "it looks renamed and is kept"
+                } else {
+                    "they look renamed and are kept"
+                }
+            )
         } else {
-            "deletes them"
-        },
-    ));
-    for o in &m.orphans {
+            format!(
+                "{who} {archived} of them (never deletes them); the others look renamed and are kept"
+            )
+        };
         lines.push(format!(
-            "  - {} ({}, id {})",
-            quote(&o.title),
-            o.room_type,
-            o.id
+            "Orphans: {} {} the marker tag but no manifest room; {what}:",
+            rooms(m.orphans.len()),
+            if m.orphans.len() == 1 {
+                "carries"
+            } else {
+                "carry"
+            },
         ));
+    }
+    for o in &m.orphans {
+        let mut line = format!("  - {} ({}, id {})", quote(&o.title), o.room_type, o.id);
+        if let Some(to) = &o.renamed_to {
+            let _ = write!(
+                line,
+                ": not archived, looks renamed to {} (most of that room's invitees are members here); pin `id: {}` on that room to adopt it",
+                quote(to),
+                o.id
+            );
+        }
+        lines.push(line);
+    }
+    if !m.undeclarable.is_empty() {
+        let n = m.undeclarable.len();
+        lines.push(format!(
+            "Never pruned: {} {} the marker tag but {} of a type a manifest cannot declare:",
+            rooms(n),
+            if n == 1 { "carries" } else { "carry" },
+            if n == 1 { "is" } else { "are" },
+        ));
+        for u in &m.undeclarable {
+            let kind = match u.room_type {
+                Some(t) => t.to_string(),
+                None => format!("type {}", u.raw_room_type.unwrap_or_default()),
+            };
+            lines.push(format!("  - {} ({kind}, id {})", quote(&u.title), u.id));
+        }
     }
     lines
 }

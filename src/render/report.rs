@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use std::collections::BTreeSet;
 
+use crate::plan::approve::{StaleWhy, Verdict};
 use crate::report::{Entry, Outcome, Report, SkipReason, Status, UnchangedWhy};
 
 /// How the text report shows a skipped item: in the list of skips, or summed up in one line
@@ -12,7 +13,8 @@ use crate::report::{Entry, Outcome, Report, SkipReason, Status, UnchangedWhy};
 fn summed_up(reason: &SkipReason) -> bool {
     match reason {
         SkipReason::Interrupted | SkipReason::LimitReached { .. } => true,
-        SkipReason::Stale
+        SkipReason::Stale(_)
+        | SkipReason::NotApproved
         | SkipReason::RemovalGuard(_)
         | SkipReason::DowngradeGuard
         | SkipReason::DependencyFailed(_)
@@ -163,21 +165,53 @@ fn interrupted(out: &mut String, report: &Report, report_file: bool) {
     );
 }
 
-/// What the run says about a room of a saved plan that changed since the plan was made.
-pub fn changed_room(title: &str, applied: usize, planned: usize) -> String {
-    if applied == planned {
-        format!(
-            "note: room `{title}` appears to be already applied: the portal already shows the plan's changes\n"
-        )
-    } else if applied > 0 {
-        format!(
-            "warning: room `{title}` changed since the plan was made ({applied} of {planned} changes appear to be already applied); the rest is skipped (run plan again)\n"
-        )
-    } else {
-        format!(
-            "warning: room `{title}` changed since the plan was made; it will be skipped (run plan again)\n"
-        )
+/// The line for a room of a saved plan some of whose items were set aside (see
+/// [`crate::plan::approve`]).
+pub fn set_aside_room(title: &str, verdicts: &[Verdict]) -> String {
+    let n = |test: fn(&Verdict) -> bool| verdicts.iter().filter(|v| test(v)).count();
+    let done = n(|v| *v == Verdict::AlreadyApplied);
+    let not_approved = n(|v| *v == Verdict::NotApproved);
+    let stale = verdicts.len() - done - not_approved;
+    let why = verdicts.iter().find_map(|v| match v {
+        Verdict::Stale(why) => Some(*why),
+        _ => None,
+    });
+    let mut parts = Vec::new();
+    if stale > 0 {
+        parts.push(format!(
+            "{} skipped as stale ({})",
+            count(stale, "change", "changes"),
+            match why {
+                Some(StaleWhy::Edited) => "the saved plan was edited: planning again from its own desired state does not make them",
+                Some(StaleWhy::MomentPassed) => "an `expires:` moment passed since the plan was made",
+                _ => "the room changed on the portal since the plan was made",
+            }
+        ));
     }
+    if not_approved > 0 {
+        parts.push(format!(
+            "{} that planning again makes now not applied, as the saved plan did not approve {}",
+            count(not_approved, "change", "changes"),
+            if not_approved == 1 { "it" } else { "them" }
+        ));
+    }
+    if parts.is_empty() {
+        return format!(
+            "note: room `{title}`: {} already applied: the portal already shows {}\n",
+            count(done, "change appears to be", "changes appear to be"),
+            if done == 1 { "it" } else { "them" }
+        );
+    }
+    if done > 0 {
+        parts.push(format!(
+            "{} already applied",
+            count(done, "change appears to be", "changes appear to be")
+        ));
+    }
+    format!(
+        "warning: room `{title}`: {}; run plan again\n",
+        parts.join("; ")
+    )
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {

@@ -14,12 +14,8 @@ use crate::manifest::{
     Subject,
 };
 use crate::model::{Access, RoomType, UserType};
-use crate::plan::{self, GuardReason, Plan};
-use crate::recheck;
+use crate::plan::{self, Action, GuardReason, Plan};
 use crate::report::{Entry, Outcome, SkipReason};
-use crate::state;
-
-const PORTAL: &str = "https://memory.test";
 
 fn room(title: &str, invitees: &[(&str, Access)]) -> DesiredRoom {
     DesiredRoom {
@@ -38,6 +34,7 @@ fn room(title: &str, invitees: &[(&str, Access)]) -> DesiredRoom {
                 written_email: None,
                 expires: None,
                 access: *access,
+                new_account: false,
                 origin: Origin::default(),
             })
             .collect(),
@@ -56,23 +53,16 @@ fn manifest(rooms: Vec<DesiredRoom>) -> Desired {
     Desired {
         files: vec![SourceFile::new("rooms.yaml", "")],
         defaults: Defaults::default(),
-        managed_tag: None,
         rooms,
+        ..Desired::default()
     }
 }
 
 /// Reads the portal and plans, as `plan` does.
 async fn plan_for(portal: &MemoryPortal, desired: &Desired) -> (Plan, HashSet<i64>) {
-    let observed = state::read(portal, PORTAL, desired).await.unwrap();
-    let known = observed.rooms.iter().map(|r| r.id).collect();
-    let plan = plan::diff(
-        desired,
-        &observed,
-        desired.manifest_hash(),
-        chrono::Utc::now(),
-    )
-    .unwrap_or_else(|p| panic!("{p:?}"));
-    (plan, known)
+    let built = super::build_plan(portal, desired, chrono::Utc::now()).await;
+    let known = built.observed.rooms.iter().map(|r| r.id).collect();
+    (built.plan, known)
 }
 
 /// Runs `plan` on `portal` with the executor's default options but for the removal guard
@@ -338,55 +328,64 @@ async fn a_room_whose_members_cannot_be_read_is_skipped_and_the_others_go_on() {
 }
 
 #[tokio::test]
-async fn a_saved_plan_room_changed_since_planning_is_skipped_as_stale() {
+async fn a_saved_plan_applies_only_items_identical_when_planned_again() {
     let portal = MemoryPortal::new();
     let changed = portal.add_room("Changed", RoomType::Custom);
     let steady = portal.add_room("Steady", RoomType::Custom);
-    portal.add_person("ann@x.test", UserType::User);
+    let ann = portal.add_person("ann@x.test", UserType::User);
+    portal.add_person("cy@x.test", UserType::User);
     let desired = manifest(vec![
-        room("Changed", &[("ann@x.test", Access::Read)]),
+        room(
+            "Changed",
+            &[("ann@x.test", Access::Read), ("cy@x.test", Access::Read)],
+        ),
         room("Steady", &[("ann@x.test", Access::Read)]),
     ]);
-    let (mut plan, _) = plan_for(&portal, &desired).await;
-    // Someone adds a member by hand between `plan --out` and `apply --plan`.
+    let saved = plan_for(&portal, &desired).await.0;
+    // Someone gives ann another access by hand between `plan --out` and `apply --plan`, and
+    // adds bob: the invitation of ann is no longer what the planner makes, cy's still is.
     let bob = portal.add_person("bob@x.test", UserType::User);
     portal.add_member(changed, Holder::User(bob), Access::Editing);
+    portal.add_member(changed, Holder::User(ann), Access::Editing);
 
-    // What `apply --plan` does: re-read the plan's rooms, set the changed ones aside with
-    // their entries, run the rest.
-    let rechecked = recheck::recheck(&portal, &plan).await.unwrap();
-    assert_eq!(rechecked.changed.keys().copied().collect::<Vec<_>>(), [0]);
-    let mut entries = Vec::new();
-    let rooms = std::mem::take(&mut plan.rooms);
-    for (n, r) in rooms.into_iter().enumerate() {
-        match rechecked.changed.get(&n) {
-            Some(live) => {
-                let done = plan::done::already_done(
-                    &r,
-                    live.as_ref()
-                        .map(|(room, members)| (room, members.as_slice())),
-                );
-                entries.extend(apply::recheck_entries(&r, r.room_id, &done));
-            }
-            None => plan.rooms.push(r),
-        }
-    }
-    entries.extend(run(&portal, &plan, &rechecked.known, false, false).await);
+    // What `apply --plan` does: plan again, keep the items identical in both.
+    let now = chrono::Utc::now();
+    let built = super::build_plan(&portal, &desired, now).await;
+    let known = built.observed.rooms.iter().map(|r| r.id).collect();
+    let (to_apply, approval) =
+        plan::approve::approve(&saved, built.plan, &desired, &built.observed, now);
+    let mut entries: Vec<Entry> = approval
+        .set_aside
+        .iter()
+        .flat_map(|s| apply::set_aside_entries(&s.room, &s.verdicts))
+        .collect();
+    entries.extend(run(&portal, &to_apply, &known, false, false).await);
 
+    // The saved invitation of ann is stale; the access change planning again makes now
+    // was not approved.
+    let ann_entries: Vec<(Action, &Outcome)> = entries
+        .iter()
+        .filter(|e| e.key == "Changed / ann@x.test")
+        .map(|e| (e.action, &e.outcome))
+        .collect();
     assert_eq!(
-        outcome(&entries, "Changed / ann@x.test"),
-        &Outcome::Skipped(SkipReason::Stale)
+        ann_entries,
+        vec![
+            (
+                Action::ChangeAccess,
+                &Outcome::Skipped(SkipReason::NotApproved)
+            ),
+            (
+                Action::Invite,
+                &Outcome::Skipped(SkipReason::Stale(plan::approve::StaleWhy::PortalChanged))
+            ),
+        ]
     );
+    assert_eq!(outcome(&entries, "Changed / cy@x.test"), &Outcome::Applied);
     assert_eq!(outcome(&entries, "Steady / ann@x.test"), &Outcome::Applied);
-    // Nothing was written to the changed room; the hand-made change is kept.
-    assert_eq!(access_of(&portal, changed, "ann@x.test"), None);
+    // The hand-made changes are kept: ann stays an editor (the new plan's access change
+    // was not approved), bob stays.
+    assert_eq!(access_of(&portal, changed, "ann@x.test"), Some(10));
     assert_eq!(access_of(&portal, changed, "bob@x.test"), Some(10));
     assert_eq!(access_of(&portal, steady, "ann@x.test"), Some(2));
-    assert_eq!(
-        portal.writes(),
-        vec![Write::Share {
-            room: steady,
-            entries: 1
-        }]
-    );
 }

@@ -22,9 +22,8 @@ use crate::manifest::{
     SourceFile, Subject,
 };
 use crate::model::{Access, RoomType, SubjectKind, UserType};
-use crate::plan::{self, Change, Plan};
+use crate::plan::{Change, Plan};
 use crate::report::{Entry, Status};
-use crate::state;
 
 /// People a manifest may name, by index: `p0`..`p5`, then the two groups, then the key's own
 /// user, then the other room admin who owns some rooms.
@@ -337,6 +336,7 @@ fn build_desired(genes: &Genes, live: &BTreeMap<usize, i64>) -> Desired {
                 expires: None,
                 subject,
                 access,
+                new_account: false,
                 origin: Origin::default(),
             });
         }
@@ -380,29 +380,16 @@ fn build_desired(genes: &Genes, live: &BTreeMap<usize, i64>) -> Desired {
     Desired {
         files: vec![SourceFile::new("props.yaml", "")],
         defaults: Defaults::default(),
-        managed_tag: None,
         rooms,
+        ..Desired::default()
     }
 }
 
-const PORTAL: &str = "https://memory.test";
-
 /// Reads the portal through the engine's own state reading and plans.
 async fn plan_once(portal: &MemoryPortal, desired: &Desired) -> (Plan, HashSet<i64>) {
-    let observed = state::read(portal, PORTAL, desired)
-        .await
-        .expect("the in-memory portal always answers");
-    let known = observed.rooms.iter().map(|r| r.id).collect();
-    let plan = match plan::diff(
-        desired,
-        &observed,
-        desired.manifest_hash(),
-        chrono::Utc::now(),
-    ) {
-        Ok(plan) => plan,
-        Err(problems) => panic!("valid inputs were refused: {problems:?}"),
-    };
-    (plan, known)
+    let built = super::build_plan(portal, desired, chrono::Utc::now()).await;
+    let known = built.observed.rooms.iter().map(|r| r.id).collect();
+    (built.plan, known)
 }
 
 async fn apply_all(portal: &MemoryPortal, plan: &Plan, known: &HashSet<i64>) -> Vec<Entry> {

@@ -226,8 +226,15 @@ rooms:
         saved.to_str().unwrap(),
     ]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    // Someone changes the room by hand after planning.
-    portal.share(room, json!([{"id": DANA, "access": 2}])).await;
+    // Someone changes the room by hand after planning: uma gets another access, so the
+    // saved invitation is no longer what planning again makes (that is an access change).
+    // A member added by hand (dana) changes nothing the plan approved.
+    portal
+        .share(
+            room,
+            json!([{"id": UMA, "access": 2}, {"id": DANA, "access": 2}]),
+        )
+        .await;
 
     let report_path = portal.dir.join("report.json");
     let run = portal.run(&[
@@ -246,7 +253,17 @@ rooms:
     assert_eq!(stale["status"], "skipped");
     assert_eq!(
         stale["error"]["message"],
-        "stale: the room changed since the plan was made; run plan again"
+        "stale: the room changed on the portal since the plan was made; run plan again"
+    );
+    // The access change planning again makes was not approved by the saved plan.
+    let drift = find(&report, "change_access", Some("uma.user@sandbox.test"));
+    assert_eq!(drift["status"], "skipped");
+    assert_eq!(drift["skip_reason"], "not_approved");
+    assert!(
+        run.stderr
+            .contains("room `Changing`: 1 change skipped as stale"),
+        "{}",
+        run.stderr
     );
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
     assert_eq!(
@@ -254,7 +271,7 @@ rooms:
         "applied"
     );
 
-    // Every room stale: exit 1.
+    // Every change of the saved plan stale: exit 1, nothing written.
     let plan = portal.run(&[
         "plan",
         manifest.to_str().unwrap(),
@@ -262,7 +279,7 @@ rooms:
         saved.to_str().unwrap(),
     ]);
     assert_eq!(plan.code, 0);
-    portal.share(room, json!([{"id": GUS, "access": 2}])).await;
+    portal.share(room, json!([{"id": UMA, "access": 0}])).await;
     let writes_before = portal.stats().await["writes"].as_u64().unwrap();
     let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -321,7 +338,7 @@ rooms:
     assert!(
         again
             .stderr
-            .contains("note: room `Existing` appears to be already applied"),
+            .contains("note: room `Existing`: 2 changes appear to be already applied"),
         "{}",
         again.stderr
     );
@@ -353,7 +370,8 @@ rooms:
 }
 
 /// A room of a saved plan changed partly by hand: what the portal already shows is reported as
-/// already applied, the rest is stale (exit 3 since a fresh room was applied beside it).
+/// already applied; the rest is still what planning again makes, so it is applied (staleness
+/// is per item, not per room).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partly_applied_room_of_a_saved_plan_says_which_changes_are_there() {
     let portal = Portal::start().await;
@@ -390,11 +408,10 @@ rooms:
         "--report",
         report_path.to_str().unwrap(),
     ]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains(
-            "room `Partial` changed since the plan was made (1 of 2 changes appear to be already applied); the rest is skipped"
-        ),
+        run.stderr
+            .contains("room `Partial`: 1 change appears to be already applied"),
         "{}",
         run.stderr
     );
@@ -404,23 +421,21 @@ rooms:
     assert_eq!(uma["status"], "unchanged", "{uma}");
     assert!(uma["note"].as_str().unwrap().contains("already applied"));
     let gus = find(&report, "invite", Some("gus.guest@sandbox.test"));
-    assert_eq!(gus["status"], "skipped", "{gus}");
-    assert!(message_of(gus).starts_with("stale:"), "{gus}");
+    assert_eq!(gus["status"], "applied", "{gus}");
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
-}
-
-fn message_of(e: &Value) -> &str {
-    e["error"]["message"].as_str().unwrap_or("")
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_room_that_cannot_be_created_skips_its_invitations() {
     let portal = Portal::start().await;
+    // A cover the server does not have: the create is refused with a 400 (validation does
+    // not know the portal's list of covers).
     let manifest = portal.manifest(
         "version: 1
 rooms:
   - title: Refused
     type: collaboration
+    cover: no-such-cover
     invitees:
       - email: uma.user@sandbox.test
         access: editing
@@ -436,11 +451,6 @@ rooms:
         saved.to_str().unwrap(),
     ]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    // A create the server refuses (a tag over 255 characters is a 400 in the sandbox): edit
-    // the saved plan, which is the only way past the manifest's own validation.
-    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
-    value["rooms"][0]["items"][0]["settings"]["tags"] = json!(["x".repeat(300)]);
-    std::fs::write(&saved, value.to_string()).unwrap();
 
     let report_path = portal.dir.join("report.json");
     let run = portal.run(&[
@@ -738,6 +748,10 @@ fn saved_fixture(portal: &Portal, name: &str) -> std::path::PathBuf {
         .join("tests/fixtures/saved-plans")
         .join(name);
     let text = std::fs::read_to_string(fixture).unwrap();
+    // The fixtures carry an empty desired state (nothing planning again would make); its
+    // digest is the one `plan --out` writes for it.
+    let digest = docspace_provision::manifest::normal::digest(&json!({"version": 1, "rooms": []}));
+    let text = text.replace("DIGEST", &digest);
     let url = portal.handle.base_url.as_str().trim_end_matches('/');
     let path = portal.dir.join(name);
     std::fs::write(&path, text.replace("PORTAL", url)).unwrap();
@@ -756,8 +770,9 @@ async fn refused_saved_plan(portal: &Portal, path: &std::path::Path) -> String {
     portal.scrub(&run.stderr)
 }
 
-/// Hand-edited, cut or hostile saved plans are refused before any call that writes, with an
-/// error that names the bad room and item (or the place in the file).
+/// Hand-edited, cut or hostile saved plans make no write: a file that is not a plan is refused
+/// with an error that names the bad room and item (or the place in the file); a plan whose
+/// items are not what planning again from its desired state makes applies none of them.
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_saved_plans_are_refused_with_located_errors_and_no_writes() {
     let portal = Portal::start().await;
@@ -799,7 +814,7 @@ async fn hostile_saved_plans_are_refused_with_located_errors_and_no_writes() {
 async fn a_50_mb_saved_plan_is_refused() {
     let portal = Portal::start().await;
     let path = portal.dir.join("huge.json");
-    let mut text = String::from("{\"format_version\": 1, \"rooms\": [");
+    let mut text = String::from("{\"format_version\": 2, \"rooms\": [");
     let room = "{\"title\": \"x\"},";
     text.push_str(&room.repeat(50 * 1024 * 1024 / room.len()));
     text.push_str("{}]}");
@@ -829,6 +844,8 @@ async fn a_consistent_saved_plan_fixture_applies() {
     let mut fixture: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     fixture["rooms"][0]["fingerprint"] = planned["rooms"][0]["fingerprint"].clone();
+    fixture["desired"] = planned["desired"].clone();
+    fixture["desired_digest"] = planned["desired_digest"].clone();
     assert_eq!(
         fixture["rooms"], planned["rooms"],
         "the fixture is what plan writes"

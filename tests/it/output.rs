@@ -137,7 +137,7 @@ async fn plan_out_writes_through_a_fifo_and_leaves_it_a_fifo() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let saved: Value = serde_json::from_str(&reader.text()).unwrap();
-    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["format_version"], 2);
     assert_eq!(saved["rooms"][0]["title"], "Output");
     let meta = std::fs::symlink_metadata(&fifo).unwrap();
     assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
@@ -225,7 +225,7 @@ async fn plan_out_dev_stdout_writes_to_the_captured_stdout() {
     );
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.contains("\"format_version\": 1"), "{stdout}");
+    assert!(stdout.contains("\"format_version\": 2"), "{stdout}");
     assert!(stdout.contains("Plan: 1 room to create"), "{stdout}");
 
     // stdout is a regular file (a shell redirection): the saved plan and the text plan both
@@ -273,7 +273,7 @@ async fn a_symlink_is_followed_and_its_target_replaced_keeping_its_mode() {
         PathBuf::from("real-plan.json")
     );
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
-    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["format_version"], 2);
     assert_eq!(mode(&real), 0o640);
 
     // A dangling link: its target is created (0600, as a new plan), the link stays.

@@ -183,3 +183,97 @@ fn an_age_without_a_unit_is_refused() {
         run.stderr
     );
 }
+
+/// Issue 20: `--resend-pending` never mails anyone the same run removes: a pending invitee
+/// whose `expires:` has passed (removed from the room), nor one still wanted in a room but
+/// removed from another (`members: exact`). The removals happen; the resend call is never
+/// made.
+#[tokio::test(flavor = "multi_thread")]
+async fn resend_pending_skips_everyone_the_run_removes() {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_pending_user("old@sandbox.test", now - Duration::days(20));
+        s.add_pending_user("older@sandbox.test", now - Duration::days(30));
+    })
+    .await;
+    let both = portal.manifest(
+        "version: 1
+rooms:
+  - title: Deals
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: editing
+      - email: older@sandbox.test
+        access: read
+  - title: Other
+    type: collaboration
+    invitees:
+      - email: older@sandbox.test
+        access: read
+",
+    );
+    let (run, _) = portal.apply(&both, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    portal.reset_stats().await;
+    let ending = portal.manifest(
+        "version: 1
+rooms:
+  - title: Deals
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: editing
+        expires: 2020-01-01
+      - email: older@sandbox.test
+        access: read
+  - title: Other
+    type: collaboration
+    members: exact
+",
+    );
+    let (run, report) = portal.apply(&ending, &["--resend-pending", "--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(resends(&report).is_empty(), "{report:#}");
+    let removals: Vec<(&str, &str)> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "remove")
+        .map(|e| {
+            (
+                e["subject"].as_str().unwrap_or_default(),
+                e["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        removals,
+        [
+            ("old@sandbox.test", "applied"),
+            ("older@sandbox.test", "applied")
+        ],
+        "{report:#}"
+    );
+    // No resend call at all, and no email recorded.
+    let stats = portal.stats().await;
+    let invite_calls: u64 = stats["routes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| route.contains("people/invite"))
+        .map(|(_, n)| n.as_u64().unwrap_or_default())
+        .sum();
+    assert_eq!(invite_calls, 0, "{stats}");
+    assert!(resent_emails(&portal).is_empty());
+    // The old invitation is not even noted as pending in the plan any more.
+    let plan = portal.plan(
+        &std::fs::read_to_string(&ending).unwrap(),
+        &["--detailed-exitcode"],
+    );
+    assert!(
+        !plan.stdout.contains("pending invitation: old@"),
+        "{}",
+        plan.stdout
+    );
+}

@@ -14,6 +14,8 @@ fn snapshot(name: &str, text: &str) {
     insta::with_settings!({filters => vec![
         (r#""fingerprint": "[0-9a-f]{16}""#, r#""fingerprint": "[FP]""#),
         (r#""manifest_hash": "sha256:[0-9a-f]{64}""#, r#""manifest_hash": "[HASH]""#),
+        (r#""desired_digest": "sha256:[0-9a-f]{64}""#, r#""desired_digest": "[HASH]""#),
+        (r#""planned_at": "[^"]+""#, r#""planned_at": "[MOMENT]""#),
         (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
     ]}, {
         insta::assert_snapshot!(name, text);
@@ -239,7 +241,7 @@ async fn saved_plan_holds_hash_and_fingerprints() {
     let run = portal.plan(TEAM, &["--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["format_version"], 2);
     assert!(
         saved["manifest_hash"]
             .as_str()
@@ -300,6 +302,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
             new_guests: 10_000,
             ..Summary::default()
         },
+        ..Plan::default()
     };
     let md = markdown(&plan);
     assert!(md.len() < MARKDOWN_LIMIT, "{}", md.len());
@@ -450,6 +453,7 @@ fn hostile_plan() -> docspace_provision::plan::Plan {
         unmanaged_connected_rooms: 0,
         managed: None,
         expiring: None,
+        ..Plan::default()
     }
 }
 

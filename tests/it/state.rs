@@ -189,6 +189,7 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         unmanaged_connected_rooms: 0,
         managed: None,
         expiring: None,
+        ..Plan::default()
     };
     let entries = docspace_provision::apply::execute(
         &client(&server),

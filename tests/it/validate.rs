@@ -119,10 +119,11 @@ fn a_password_in_the_manifest_is_refused_and_never_shown() {
     }
 }
 
-/// An invitee whose `expires` is already past is valid (it asks for the removal), while a
-/// link's past expiry is an error: the server refuses or silently drops it.
+/// An `expires` already past is valid on an invitee (it asks for the removal) and on a link
+/// (the plan leaves the link alone with a note): a moment set weeks earlier must not make a
+/// scheduled `validate` refuse the whole manifest (issue 20).
 #[test]
-fn a_past_expiry_is_valid_on_an_invitee_and_refused_on_a_link() {
+fn a_past_expiry_is_valid_on_an_invitee_and_on_a_link() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.yaml");
     std::fs::write(
@@ -134,41 +135,55 @@ fn a_past_expiry_is_valid_on_an_invitee_and_refused_on_a_link() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     std::fs::write(
         &path,
-        "version: 1\nrooms:\n  - title: Sales\n    type: custom\n    links:\n      - title: Old\n        kind: external\n        access: read\n        expires: 2020-01-31T10:00:00Z\n",
+        "version: 1\nrooms:\n  - title: Sales\n    type: custom\n    links:\n      - title: Old\n        kind: external\n        access: read\n        expires: 2020-01-31T10:00:00Z\n      - title: Invite\n        kind: invitation\n        access: read\n        expires: 2021-01-31\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), path.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The far end stays checked, without overflowing: the server's ten-year limit.
+    std::fs::write(
+        &path,
+        "version: 1\nrooms:\n  - title: Sales\n    type: custom\n    links:\n      - title: Old\n        kind: external\n        access: read\n        expires: 9999-12-31T23:59:59Z\n",
     )
     .unwrap();
     let out = run(["validate".as_ref(), path.as_os_str()]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
-        out.stderr.contains("manifest::link_expired"),
+        out.stderr.contains("manifest::link_expires_too_late"),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("m.yaml:9:18"), "{}", out.stderr);
 }
 
+/// One file of a set declares `managed_tag` and lists the set in `manifest_set`; a second
+/// declaration, even of the same tag in another case, is refused (it used to be allowed, and
+/// let a run of that file alone prune the rooms of the others).
 #[test]
-fn managed_tags_that_differ_between_files_are_refused() {
+fn managed_tag_is_declared_in_one_file_of_a_set() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.yaml");
     let b = dir.path().join("b.yaml");
     let c = dir.path().join("c.yaml");
     std::fs::write(
         &a,
-        "version: 1\nmanaged_tag: provisioned\nrooms:\n  - title: Sales\n    type: custom\n",
+        "version: 1\nmanaged_tag: provisioned\nmanifest_set: [a.yaml, b.yaml]\nrooms:\n  - title: Sales\n    type: custom\n",
     )
     .unwrap();
-    // The same tag in another case is the same tag on the portal: not a conflict.
     std::fs::write(
         &b,
-        "version: 1\nmanaged_tag: Provisioned\nrooms:\n  - title: Legal\n    type: custom\n",
+        "version: 1\nrooms:\n  - title: Legal\n    type: custom\n",
     )
     .unwrap();
     let out = run(["validate".as_ref(), a.as_os_str(), b.as_os_str()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     std::fs::write(
+        &b,
+        "version: 1\nmanaged_tag: Provisioned\nrooms:\n  - title: Legal\n    type: custom\n",
+    )
+    .unwrap();
+    std::fs::write(
         &c,
-        "version: 1\nmanaged_tag: infra-as-code\nrooms:\n  - title: Ops\n    type: custom\n",
+        "version: 1\nmanaged_tag: infra-as-code\nmanifest_set: [c.yaml, d.yaml]\nrooms:\n  - title: Ops\n    type: custom\n",
     )
     .unwrap();
     let out = run([
@@ -178,9 +193,20 @@ fn managed_tags_that_differ_between_files_are_refused() {
         c.as_os_str(),
     ]);
     assert_eq!(out.code, 1);
-    insta::assert_snapshot!(
-        "validate_conflicting_managed_tag",
-        scrub(&out.stderr, dir.path())
+    insta::assert_snapshot!("validate_managed_tag_twice", scrub(&out.stderr, dir.path()));
+
+    // A listed path that does not exist is a located error, relative to the listing file.
+    std::fs::write(
+        &a,
+        "version: 1\nmanaged_tag: provisioned\nmanifest_set: [a.yaml, teams/]\nrooms: []\n",
+    )
+    .unwrap();
+    let out = run(["validate".as_ref(), a.as_os_str()]);
+    assert_eq!(out.code, 1);
+    let stderr = scrub(&out.stderr, dir.path());
+    assert!(
+        stderr.contains("manifest::set_path_missing") && stderr.contains("[TMP]/a.yaml:3:24"),
+        "{stderr}"
     );
 }
 
@@ -581,6 +607,139 @@ fn many_diagnostics_are_all_counted_and_the_shown_ones_located() {
     assert!(
         out.stderr
             .contains("... and 1980 more errors like this (manifest::room_type)"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Validates `text` written as `m.yaml` in a fresh directory.
+fn validate_text(text: &str) -> crate::common::Run {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.yaml");
+    std::fs::write(&path, text).unwrap();
+    run(["validate".as_ref(), path.as_os_str()])
+}
+
+/// A colour YAML reads as another number (`001122` is 1122, `0x1c6ddc` is 1863132) is named
+/// as written, with the quoted form to write; `123456` (the same number as written) stays
+/// accepted.
+#[test]
+fn a_colour_read_as_a_number_is_shown_as_written_with_a_quote_hint() {
+    let out = validate_text(
+        "version: 1\nrooms:\n  - title: A\n    type: custom\n    color: 001122\n  - title: B\n    type: custom\n    color: 0x1c6ddc\n  - title: C\n    type: custom\n    color: 123456\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for expected in [
+        "`color: 001122` is read as a number, not as the colour 001122",
+        "quote the colour: `color: \"001122\"`",
+        "`0x1c6ddc` is not a colour: DocSpace takes 6 hex digits, without `0x`",
+        "write the digits alone, quoted: `color: \"1c6ddc\"`",
+        "m.yaml:5:12",
+        "m.yaml:8:12",
+        "2 errors",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?}:\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("1863132"), "{}", out.stderr);
+    assert!(!out.stderr.contains("found a number"), "{}", out.stderr);
+}
+
+/// `access: none` revokes the link of that title whatever its kind and takes no other option
+/// (README, "Sharing links"): `kind` is not required, and apply revokes the link.
+#[test]
+fn a_revoking_link_needs_no_kind_and_apply_revokes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.yaml");
+    let portal = format!("sandbox:{}", dir.path().join("s.json").display());
+    let apply = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        run([
+            "apply",
+            path.to_str().unwrap(),
+            "--portal",
+            &portal,
+            "--auto-approve",
+        ])
+    };
+    let created = apply(
+        "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        kind: external\n        access: read\n",
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let revoke = "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        access: none\n";
+    let out = validate_text(revoke);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let revoked = apply(revoke);
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    assert!(
+        revoked.stderr.contains("revoke link \"Old promo\""),
+        "{}",
+        revoked.stderr
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    let room = crate::common::state_room(&state, "Kindless");
+    let links = room["links"].as_array().map_or(0, Vec::len);
+    assert_eq!(links, 0, "{room}");
+    // A link that is not revoked still needs its kind.
+    let out = validate_text(
+        "version: 1\nrooms:\n  - title: Kindless\n    type: custom\n    links:\n      - title: Old promo\n        access: read\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the link has no `kind`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The link counts a room type allows are checked offline, by `validate`, from the same
+/// limits the planner uses (`model::MAX_INVITATION_LINKS`, `MAX_ADDITIONAL_EXTERNAL_LINKS`).
+#[test]
+fn validate_refuses_more_links_than_the_room_type_holds() {
+    let external = |n: usize| {
+        (0..n)
+            .map(|i| format!("      - {{title: L{i}, kind: external, access: read}}\n"))
+            .collect::<String>()
+    };
+    let out = validate_text(&format!(
+        "version: 1\nrooms:\n  - title: Seven\n    type: custom\n    links:\n{}  - title: Two invitations\n    type: collaboration\n    links:\n      - {{title: A, kind: invitation, access: read}}\n      - {{title: B, kind: invitation, access: read}}\n  - title: Form\n    type: form-filling\n    links:\n      - {{title: A, kind: external, access: read}}\n      - {{title: B, kind: external, access: read}}\n",
+        external(7)
+    ));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for expected in [
+        "a custom room holds 6 external links at most",
+        "DocSpace allows the primary external link and 5 more",
+        "a room has one invitation link at most",
+        "a form-filling room has one external link: its primary link",
+        "3 errors",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?}:\n{}",
+            out.stderr
+        );
+    }
+    // The primary link and five more, and revokes beyond them, are fine.
+    let out = validate_text(&format!(
+        "version: 1\nrooms:\n  - title: Six\n    type: public\n    links:\n{}      - {{title: Gone, access: none}}\n",
+        external(6)
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// `title: Sales: Q3` is a YAML error; the help says how to quote it.
+#[test]
+fn an_unquoted_colon_in_a_title_gets_a_quote_hint() {
+    let out = validate_text("version: 1\nrooms:\n  - title: Sales: Q3\n    type: custom\n");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("m.yaml:3:17"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("help: quote the value: `title: \"Sales: Q3\"`"),
         "{}",
         out.stderr
     );

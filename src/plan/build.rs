@@ -1,0 +1,119 @@
+//! The one planner: reads the portal through the API trait ([`crate::state`]), then runs the
+//! pure diff and its passes (expiry warnings, pruning, pending invitations). `plan`, `apply`
+//! (from manifests and from a saved plan) and the tests all build plans here, so the same
+//! inputs always give the same plan (docs/architecture.md, "The pipeline").
+//!
+//! This is the only file of `plan/` that does I/O, and only through [`DocSpaceApi`]; the
+//! diff below it stays pure. Values read from the environment (link passwords, as digests)
+//! are inputs, never read here.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Plan, PortalProblems};
+use crate::docspace::{ApiError, DocSpaceApi};
+use crate::links::LinkPasswords;
+use crate::manifest::Desired;
+use crate::state::{self, Observed};
+
+/// The options that shape a plan (`--prune`, `--expiring-within`). A saved plan records
+/// them, and `apply --plan` plans again with the same ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// `--prune`: plan archives of orphaned managed rooms.
+    #[serde(default)]
+    pub prune: bool,
+    /// `--expiring-within DAYS`: warn about `expires:` this close.
+    pub expiring_within_days: u32,
+    /// `--no-new-guests`: as the manifest's `defaults: {new_guests: false}` (see
+    /// [`super::newguest`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_new_guests: bool,
+    /// `apply --resend-pending[=AGE]`: resend pending invitations older than this. Never in
+    /// a saved plan (a resend is decided from a fresh read, at apply time).
+    #[serde(skip)]
+    pub resend_pending: Option<chrono::Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            prune: false,
+            expiring_within_days: super::expiry::DEFAULT_WINDOW_DAYS,
+            no_new_guests: false,
+            resend_pending: None,
+        }
+    }
+}
+
+/// A plan and the portal as read for it.
+pub struct Built {
+    pub plan: Plan,
+    pub observed: Observed,
+}
+
+/// Why no plan was built.
+#[derive(Debug)]
+pub enum Failure {
+    /// The portal could not be read.
+    Api(ApiError),
+    /// The manifest, with these options, asks for something the portal forbids or the run
+    /// cannot do (located problems).
+    Problems(PortalProblems),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Failure {
+        Failure::Api(e)
+    }
+}
+
+/// What the planner needs besides the portal.
+pub struct Inputs<'a> {
+    /// The portal's display address (for the plan).
+    pub portal: &'a str,
+    pub desired: &'a Desired,
+    /// Link password digests, read from the environment by the caller.
+    pub passwords: LinkPasswords,
+    pub options: Options,
+    /// The moment the plan is for: which `expires:` have passed, how old invitations are.
+    pub now: DateTime<Utc>,
+}
+
+/// Reads the portal and plans. `progress(done, total)` is called as member lists are read.
+pub async fn build<A: DocSpaceApi>(
+    api: &A,
+    inputs: Inputs<'_>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Built, Failure> {
+    let desired = super::newguest::with_option(inputs.desired, inputs.options.no_new_guests);
+    let desired = desired.as_ref();
+    // Before the portal is read: a pruning run must be given exactly its manifest set.
+    if inputs.options.prune {
+        let scope = super::prune::scope_problems(desired);
+        if !scope.is_empty() {
+            return Err(Failure::Problems(scope));
+        }
+    }
+    let mut observed = state::read_with_progress(api, inputs.portal, desired, progress).await?;
+    observed.link_passwords = inputs.passwords;
+    // Sharing links cost one call per room, so only rooms whose manifest entry manages
+    // links are read (docs/docspace-api.md, "Sharing links").
+    let link_rooms = state::link_room_ids(desired, &observed);
+    if !link_rooms.is_empty() {
+        state::read_links(api, &mut observed, &link_rooms).await?;
+    }
+    let now = inputs.now;
+    let mut plan =
+        super::diff(desired, &observed, desired.manifest_hash(), now).map_err(Failure::Problems)?;
+    super::expiry::warn_expiring(&mut plan, desired, now, inputs.options.expiring_within_days);
+    if inputs.options.prune {
+        super::prune::archive_orphans(&mut plan);
+    }
+    super::pending::annotate(&mut plan, desired, &observed, now);
+    if let Some(age) = inputs.options.resend_pending {
+        super::pending::add_resends(&mut plan, age);
+    }
+    plan.options = inputs.options;
+    Ok(Built { plan, observed })
+}
