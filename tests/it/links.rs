@@ -1074,3 +1074,81 @@ async fn keep_password_on_a_link_without_one_is_a_plan_error() {
     );
     assert_eq!(portal.stats().await["writes"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_keeps_unmanaged_options_and_its_downgrades_need_the_flag_at_apply() {
+    let portal = Portal::start().await;
+    let expires = days_ahead(30);
+    let full = portal.dir.join("protected.yaml");
+    std::fs::write(&full, protected(&expires)).unwrap();
+    let first = run_env(
+        &portal,
+        &["apply", full.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let room = room_id(&portal, "Partner Share").await;
+    let before = raw_links(&portal, room).await;
+    // The words `never` and `unlimited`, `keep_password` and options left out all go through
+    // the saved plan's desired state and plan the same again at apply.
+    let manifest = portal.manifest(&guarded(
+        "        expires: never\n        keep_password: true\n",
+        "        max_uses: unlimited\n",
+    ));
+    let saved = portal.dir.join("plan.json");
+    let plan = run_env(
+        &portal,
+        &[
+            "plan",
+            manifest.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert_eq!(
+        plan.stdout.matches("(downgrade)").count(),
+        2,
+        "{}",
+        plan.stdout
+    );
+    for extra in [&[][..], &["--allow-removals"][..]] {
+        let mut args = vec!["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"];
+        args.extend_from_slice(extra);
+        portal.reset_stats().await;
+        let apply = run_env(&portal, &args, None);
+        assert_eq!(
+            apply.code, 3,
+            "{extra:?}: {}\n{}",
+            apply.stdout, apply.stderr
+        );
+        assert_eq!(portal.stats().await["writes"], 0, "{extra:?}");
+        assert_eq!(raw_links(&portal, room).await, before, "{extra:?}");
+    }
+    let apply = run_env(
+        &portal,
+        &[
+            "apply",
+            "--plan",
+            saved.to_str().unwrap(),
+            "--auto-approve",
+            "--allow-downgrades",
+        ],
+        None,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let after = raw_links(&portal, room).await;
+    let clients = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sharedLink"]["title"] == "Clients")
+        .unwrap();
+    assert!(
+        clients["sharedLink"]["expirationDate"].is_null(),
+        "{clients}"
+    );
+    assert_eq!(clients["sharedLink"]["password"], PW, "kept: {clients}");
+    assert_eq!(clients["sharedLink"]["denyDownload"], true, "{clients}");
+}
