@@ -25,6 +25,7 @@ pub mod docspace;
 pub mod doctor;
 pub mod exit;
 pub mod export;
+pub mod identity;
 pub mod links;
 pub mod manifest;
 pub mod model;

@@ -12,7 +12,7 @@
 //! Reading never writes. Identity problems (ambiguous titles, a pinned id that does not
 //! exist, a room type that differs) are not decided here: [`crate::plan`] reports them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -362,7 +362,7 @@ pub async fn read_with_progress<A: DocSpaceApi>(
         }
     }
 
-    let mut matched = matched_room_ids(desired, &observed.rooms);
+    let mut matched = crate::identity::matched_room_ids(desired, &observed.rooms);
     matched.extend(rename_candidate_ids(desired, &observed.rooms, &matched));
     let (members, unreadable) = read_members(api, matched, progress).await?;
     observed.members = members;
@@ -550,71 +550,6 @@ fn observe_listing(
         .map(ConnectedRoom::from_dto)
         .collect();
     (rooms, connected)
-}
-
-/// The ids of live rooms that manifest rooms match (by pinned id, else by exact stored title).
-/// Ambiguous titles match every candidate here so their members are known; the planner then
-/// refuses them.
-pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i64> {
-    // Keyed by the stored form of the live title (see `model::title_matches`).
-    let mut by_title: HashMap<String, Vec<i64>> = HashMap::new();
-    for r in rooms {
-        by_title
-            .entry(model::sanitize_title(&r.title))
-            .or_default()
-            .push(r.id);
-    }
-    let mut ids = BTreeSet::new();
-    // Orphans of `managed_tag` too: a `--prune` plan fingerprints them with their members,
-    // as the saved-plan recheck reads them (docs/architecture.md, "Saved plans").
-    if let Some(tag) = &desired.managed_tag {
-        let tag = tag.to_lowercase();
-        ids.extend(
-            rooms
-                .iter()
-                .filter(|r| !r.archived && r.tags.iter().any(|t| t.to_lowercase() == tag))
-                .map(|r| r.id),
-        );
-    }
-    for room in &desired.rooms {
-        match room.id {
-            Some(id) => {
-                if rooms.iter().any(|r| r.id == id) {
-                    ids.insert(id);
-                }
-            }
-            None => {
-                if let Some(found) = by_title.get(room.title.as_str()) {
-                    ids.extend(found.iter().copied());
-                }
-            }
-        }
-    }
-    ids
-}
-
-/// The live rooms that manifest rooms with `links:` or `links_exact` match (by pinned id or
-/// stored title, as the planner matches them): the rooms whose links are read.
-pub fn link_room_ids(desired: &Desired, observed: &Observed) -> BTreeSet<i64> {
-    let manages = desired
-        .rooms
-        .iter()
-        .filter(|r| !r.links.is_empty() || r.links_exact);
-    let (mut ids, mut titles) = (HashSet::new(), HashSet::new());
-    for r in manages {
-        match r.id {
-            Some(id) => ids.insert(id),
-            None => titles.insert(r.title.as_str()),
-        };
-    }
-    observed
-        .rooms
-        .iter()
-        .filter(|r| {
-            ids.contains(&r.id) || titles.contains(model::sanitize_title(&r.title).as_str())
-        })
-        .map(|r| r.id)
-        .collect()
 }
 
 /// A planned create "looks like a rename" of a live room of its type that no manifest room

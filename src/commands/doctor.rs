@@ -13,6 +13,7 @@ use crate::cli::ReportFormat;
 use crate::doctor::{self, Check, Doctor, Outcome, Status};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
+use crate::render;
 use crate::settings::PortalSettings;
 
 use super::portal;
@@ -91,8 +92,8 @@ pub fn run(
     })?;
     rt.shutdown_timeout(Duration::from_millis(500));
     let text = match settings.format {
-        ReportFormat::Text => doctor::text(&outcome),
-        ReportFormat::Json => doctor::json(&outcome),
+        ReportFormat::Text => render::doctor::text(&outcome),
+        ReportFormat::Json => render::doctor::json(&outcome),
     };
     printer.stdout(&text).into_diagnostic()?;
     Ok(if outcome.healthy() {

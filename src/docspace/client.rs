@@ -1,6 +1,8 @@
-//! The HTTP client for the DocSpace API: one `reqwest` client per run, the key as a bearer
+//! The transport of the DocSpace client: one `reqwest` client per run, the key as a bearer
 //! header, retries with backoff and jitter, concurrency caps and pacing, envelope decoding,
-//! paging.
+//! paging, and the classification of failures. The endpoints are `impl Client` blocks by
+//! resource beside this file (`rooms.rs`, `operations.rs`, `share.rs`, `people.rs`), and
+//! `api.rs` forwards [`super::DocSpaceApi`] to them.
 //!
 //! Invariants:
 //! - The API key is exposed exactly once, when the `Authorization` header value is built; that
@@ -14,9 +16,7 @@
 //!   preference); paging stops on an empty page even if the server's `total` says otherwise
 //!   (docs/docspace-api.md, "Response envelopes").
 
-use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
-use std::future::Future;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,92 +35,13 @@ use url::Url;
 
 use super::error::{ApiError, ErrorKind, NetworkKind};
 use super::policy::{self, CallClass, Pacer};
-use super::wire::{
-    ConnectedRoomDto, CreateRoomRequest, Envelope, ErrorBody, FileOperationDto, GroupDto, LinkDto,
-    LinkRequest, ListedRoom, ROOT_FOLDER_ARCHIVE, ROOT_FOLDER_ROOMS, ResendInvitationsRequest,
-    RoomDto, RoomsPage, ShareDto, ShareRequest, ShareResponse, UpdateRoomRequest, UserDto,
-    ValidationProblem,
-};
+use super::wire::{Envelope, ErrorBody, ValidationProblem};
 
 /// The page size used for every list (the server allows 1..100).
 pub const PAGE_SIZE: i64 = 100;
 
-/// The most link rows `GET /files/rooms/{id}/links` returns (the server reads 100 and does
-/// not page).
-pub const MAX_LINKS: usize = 100;
-
 /// A hard stop for paging loops against a misbehaving server (100,000 pages of 100).
-const MAX_PAGES: usize = 100_000;
-
-/// How people are paged: by email, ascending. Without `sortBy` the server orders by status and
-/// first name only (`DbUserService`), and SQL OFFSET pages over ties overlap or skip once a
-/// portal has more than a page of accounts; a skipped person would be planned as a new guest.
-/// Email is unique per portal, so this order is total (docs/docspace-api.md, "Paging people").
-pub const PEOPLE_ORDER: [(&str, &str); 2] = [("sortBy", "Email"), ("sortOrder", "0")];
-
-fn people_query() -> Vec<(&'static str, String)> {
-    let mut q = vec![("area", "0".to_string())];
-    q.extend(PEOPLE_ORDER.iter().map(|(k, v)| (*k, v.to_string())));
-    q
-}
-
-/// Every room a listing returned: the rooms the tool can manage, and those kept in connected
-/// third-party storage, which it can only report (docs/docspace-api.md, "Rooms in connected
-/// storage").
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoomListing {
-    pub rooms: Vec<RoomDto>,
-    pub connected: Vec<ConnectedRoomDto>,
-    /// Whether the pages were read from an unchanging listing (no room repeated, the same
-    /// `total` on every page). An incomplete listing may have skipped a room.
-    pub complete: bool,
-}
-
-impl RoomListing {
-    /// The listing, or an error when it may have skipped a room: what anything that plans
-    /// from it needs (a skipped room would be planned as a create).
-    pub fn require_complete(self) -> Result<RoomListing, ApiError> {
-        if self.complete {
-            return Ok(self);
-        }
-        Err(ApiError::new(ErrorKind::Decode, "GET", "/api/2.0/files/rooms").with_message(
-            format!(
-                "the room listing changed while it was read, twice ({} distinct rooms, pages overlapped or skipped); run again",
-                self.len()
-            ),
-        ))
-    }
-
-    /// Rooms of both kinds.
-    pub fn len(&self) -> usize {
-        self.rooms.len() + self.connected.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Which rooms `list_rooms` returns (`searchArea`, docs/docspace-api.md, "Enums").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SearchArea {
-    /// 0: active rooms.
-    Active,
-    /// 1: archived rooms.
-    Archive,
-    /// 2: active and archived.
-    Any,
-}
-
-impl SearchArea {
-    pub fn wire(self) -> i64 {
-        match self {
-            SearchArea::Active => 0,
-            SearchArea::Archive => 1,
-            SearchArea::Any => 2,
-        }
-    }
-}
+pub(super) const MAX_PAGES: usize = 100_000;
 
 /// Everything the client needs; [`ClientConfig::new`] fills the defaults.
 #[derive(Debug, Clone)]
@@ -256,7 +177,7 @@ impl std::fmt::Debug for Client {
 }
 
 /// One logical call, replayable for retries.
-struct Call {
+pub(super) struct Call {
     method: Method,
     path: String,
     query: Vec<(&'static str, String)>,
@@ -265,7 +186,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(method: Method, path: impl Into<String>, class: CallClass) -> Call {
+    pub(super) fn new(method: Method, path: impl Into<String>, class: CallClass) -> Call {
         Call {
             method,
             path: path.into(),
@@ -275,12 +196,12 @@ impl Call {
         }
     }
 
-    fn query(mut self, key: &'static str, value: impl ToString) -> Call {
+    pub(super) fn query(mut self, key: &'static str, value: impl ToString) -> Call {
         self.query.push((key, value.to_string()));
         self
     }
 
-    fn json(mut self, body: &impl Serialize) -> Result<Call, ApiError> {
+    pub(super) fn json(mut self, body: &impl Serialize) -> Result<Call, ApiError> {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             ApiError::new(ErrorKind::Config, self.method.as_str(), &self.path)
                 .with_message(format!("cannot encode the request body: {e}"))
@@ -293,18 +214,6 @@ impl Call {
         ApiError::new(kind, self.method.as_str(), &self.path)
     }
 }
-
-/// Body of archive, unarchive and delete: the server wants a JSON body (docs/docspace-api.md, "Archive and unarchive"; docs/docspace-api.md, "Deleting rooms"), and
-/// `deleteAfter: false` keeps the operation result around for polling.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeleteAfter {
-    delete_after: bool,
-}
-
-const KEEP_OPERATION: DeleteAfter = DeleteAfter {
-    delete_after: false,
-};
 
 impl Client {
     /// Builds the client. Fails only on local problems (unreadable CA file, a key that cannot
@@ -423,561 +332,11 @@ impl Client {
         }
     }
 
-    // ---- API calls -------------------------------------------------------------------------
-
-    /// The key owner's profile (`GET /api/2.0/people/@self`): the smoke test for key and scopes.
-    pub async fn me(&self) -> Result<UserDto, ApiError> {
-        let call = Call::new(Method::GET, "/api/2.0/people/@self", CallClass::Read);
-        self.fetch(call).await
-    }
-
-    /// All rooms in `area`, optionally narrowed by the server's title search. The search is a
-    /// substring or full-text match (docs/docspace-api.md, "Room listing and the key user's preferences"): callers must re-check exact titles.
-    ///
-    /// No `sortBy` is sent: the server saves a passed `sortBy` as the key user's default sort
-    /// in the web UI (`FileStorageService` -> `SetDefaultOrder`), and a read must leave no
-    /// trace. Without it the user's saved order applies, which the server makes total with the
-    /// title as tie-break, so pages are stable while nothing changes. Rooms are still keyed by
-    /// id across pages: if a room is created or removed mid-listing and pages overlap or skip,
-    /// the listing is read once more. When the second pass moves too, the listing comes back
-    /// with `complete: false`: a plan must not be built on it ([`RoomListing::require_complete`],
-    /// a missed room would be planned as a create), but a room it *does* show is there, which
-    /// is all the create reconciliation needs while other rooms are being created.
-    pub async fn list_rooms(
-        &self,
-        area: SearchArea,
-        filter_value: Option<&str>,
-    ) -> Result<RoomListing, ApiError> {
-        let mut last = RoomListing::default();
-        for _ in 0..2 {
-            let (listing, consistent) = self.list_rooms_once(area, filter_value).await?;
-            last = RoomListing {
-                complete: consistent,
-                ..listing
-            };
-            if consistent {
-                break;
-            }
-        }
-        Ok(last)
-    }
-
-    /// One pass over every page. `consistent` is false when a page repeated a room or the
-    /// `total` the server announced changed between pages (a room was created or removed
-    /// mid-listing, so offsets shifted and a room may have been skipped).
-    async fn list_rooms_once(
-        &self,
-        area: SearchArea,
-        filter_value: Option<&str>,
-    ) -> Result<(RoomListing, bool), ApiError> {
-        let mut listing = RoomListing::default();
-        let mut seen_int: HashSet<i64> = HashSet::new();
-        let mut seen_text: HashSet<String> = HashSet::new();
-        let mut consistent = true;
-        let mut first_total: Option<i64> = None;
-        let mut start: i64 = 0;
-        for _ in 0..MAX_PAGES {
-            let mut call = Call::new(Method::GET, "/api/2.0/files/rooms", CallClass::Read)
-                .query("searchArea", area.wire());
-            if let Some(filter) = filter_value {
-                call = call.query("filterValue", filter);
-            }
-            let call = call.query("count", PAGE_SIZE).query("startIndex", start);
-            let page: RoomsPage = self.fetch(call).await?;
-            // docs/docspace-api.md, "Response envelopes": rooms page inside `response`; the envelope has no total.
-            if *first_total.get_or_insert(page.total) != page.total {
-                consistent = false;
-            }
-            if page.folders.is_empty() {
-                return Ok((listing, consistent));
-            }
-            start += page.folders.len() as i64;
-            for folder in page.folders {
-                let new = match folder {
-                    ListedRoom::Room(r) => seen_int.insert(r.id).then(|| listing.rooms.push(r)),
-                    ListedRoom::Connected(c) => seen_text
-                        .insert(c.id.clone())
-                        .then(|| listing.connected.push(c)),
-                };
-                consistent &= new.is_some();
-            }
-            if start >= page.total {
-                return Ok((listing, consistent));
-            }
-        }
-        Err(self.paging_runaway("/api/2.0/files/rooms"))
-    }
-
-    /// One room (`GET /api/2.0/files/rooms/{id}`).
-    pub async fn get_room(&self, id: i64) -> Result<RoomDto, ApiError> {
-        let call = Call::new(
-            Method::GET,
-            format!("/api/2.0/files/rooms/{id}"),
-            CallClass::Read,
-        );
-        self.fetch(call).await
-    }
-
-    /// Creates a room. Not idempotent (titles are not unique, docs/docspace-api.md, "Creating rooms"): retried only when the
-    /// request provably did not run; otherwise a failure may be [`ApiError::is_ambiguous`].
-    pub async fn create_room(&self, request: &CreateRoomRequest) -> Result<RoomDto, ApiError> {
-        let call =
-            Call::new(Method::POST, "/api/2.0/files/rooms", CallClass::Create).json(request)?;
-        self.fetch(call).await
-    }
-
-    /// Changes title, tags (replacing the set), quota or deny-download (docs/docspace-api.md, "Updating rooms").
-    pub async fn update_room(
-        &self,
-        id: i64,
-        request: &UpdateRoomRequest,
-    ) -> Result<RoomDto, ApiError> {
-        let call = Call::new(
-            Method::PUT,
-            format!("/api/2.0/files/rooms/{id}"),
-            CallClass::IdempotentWrite,
-        )
-        .json(request)?;
-        self.fetch(call).await
-    }
-
-    /// Starts moving the room to the Archive (docs/docspace-api.md, "Archive and unarchive"). Poll with [`Client::wait_room_state`].
-    pub async fn archive_room(&self, id: i64) -> Result<FileOperationDto, ApiError> {
-        self.room_operation(id, "archive").await
-    }
-
-    /// Starts moving the room back from the Archive (docs/docspace-api.md, "Archive and unarchive").
-    pub async fn unarchive_room(&self, id: i64) -> Result<FileOperationDto, ApiError> {
-        self.room_operation(id, "unarchive").await
-    }
-
-    async fn room_operation(&self, id: i64, action: &str) -> Result<FileOperationDto, ApiError> {
-        let call = Call::new(
-            Method::PUT,
-            format!("/api/2.0/files/rooms/{id}/{action}"),
-            CallClass::IdempotentWrite,
-        )
-        .json(&KEEP_OPERATION)?;
-        self.fetch(call).await
-    }
-
-    /// Waits until the room is archived (`rootFolderType` 20) or active (14), polling with
-    /// backoff, and returns it.
-    ///
-    /// The move runs as a background operation whose failure shows only in the operation's
-    /// `error` (docs/docspace-api.md, "Archive and unarchive"): the room just stays where it
-    /// was. So when the start call returned an operation id, each round also reads that
-    /// operation (`GET /files/fileops?id=`) and a non-empty `error` ends the wait at once as
-    /// a failure carrying the server's message. The room's own state stays the proof of
-    /// success. A key that may not read operations (no `files:read` scope) falls back to
-    /// watching the room alone. An operation that reports finished without an error while the
-    /// room has not moved is failed after a few more rounds rather than waited out.
-    pub async fn wait_room_state(
-        &self,
-        id: i64,
-        operation: Option<&FileOperationDto>,
-        archived: bool,
-        timeout: Duration,
-    ) -> Result<RoomDto, ApiError> {
-        let want = if archived {
-            ROOT_FOLDER_ARCHIVE
-        } else {
-            ROOT_FOLDER_ROOMS
-        };
-        let state = if archived { "archived" } else { "active" };
-        let verb = if archived { "archive" } else { "unarchive" };
-        let path = format!("/api/2.0/files/rooms/{id}");
-        let failed = |message: &str| {
-            ApiError::new(ErrorKind::Failed, "PUT", format!("{path}/{verb}")).with_message(format!(
-                "the portal could not {verb} room {id}: {}",
-                message.trim()
-            ))
-        };
-        let mut op_id = operation.map(|o| o.id.clone()).filter(|i| !i.is_empty());
-        if let Some(op) = operation
-            && let Some(e) = op.error.as_deref().filter(|e| !e.trim().is_empty())
-        {
-            return Err(failed(e));
-        }
-        let started_finished = operation.is_some_and(|o| o.finished);
-        let deadline = Instant::now() + timeout;
-        let mut delay = Duration::from_millis(200);
-        // The server hands a finished operation out once and then forgets it
-        // (`FileOperationsManager.GetOperationResults` dequeues it), so "finished" is
-        // remembered here and counted in rounds of the room's state.
-        let mut seen_finished = started_finished;
-        let mut rounds_after_finish = 0u32;
-        loop {
-            if let Some(op) = op_id.clone() {
-                match self.file_operation(&op).await {
-                    Ok(Some(found)) => {
-                        if let Some(e) = found.error.as_deref().filter(|e| !e.trim().is_empty()) {
-                            return Err(failed(e));
-                        }
-                        seen_finished |= found.finished;
-                    }
-                    // Results are kept only while the server holds them; the room decides.
-                    Ok(None) => op_id = None,
-                    Err(e) if matches!(e.http_status(), Some(401 | 403 | 404)) => op_id = None,
-                    Err(e) => return Err(e),
-                }
-            }
-            let room = self.get_room(id).await?;
-            if room.root_folder_type == Some(want) {
-                return Ok(room);
-            }
-            if seen_finished {
-                rounds_after_finish += 1;
-            }
-            if rounds_after_finish > 3 {
-                return Err(failed(&format!(
-                    "the operation finished without an error, but the room is still not {state}"
-                )));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(
-                    ApiError::new(ErrorKind::WaitTimeout, "GET", path).with_message(format!(
-                        "room {id} was not {state} after {} s",
-                        timeout.as_secs()
-                    )),
-                );
-            }
-            tokio::time::sleep(delay.min(deadline - now)).await;
-            delay = (delay * 3 / 2).min(Duration::from_secs(2));
-        }
-    }
-
-    /// One of the caller's background file operations by id (`GET /api/2.0/files/fileops?id=`,
-    /// which answers a list), or `None` when the server no longer holds it.
-    pub async fn file_operation(&self, id: &str) -> Result<Option<FileOperationDto>, ApiError> {
-        let call =
-            Call::new(Method::GET, "/api/2.0/files/fileops", CallClass::Read).query("id", id);
-        let ops: Vec<FileOperationDto> = self.fetch(call).await?;
-        Ok(ops.into_iter().find(|o| o.id == id))
-    }
-
-    /// Deletes a room permanently (docs/docspace-api.md, "Deleting rooms"). The pre-checks are synchronous (404, 403); the
-    /// deletion itself runs in the background: confirm with [`Client::wait_room_deleted`]. The
-    /// operation object the server returns may be another one of the caller's, so it is
-    /// not returned.
-    pub async fn delete_room(&self, id: i64) -> Result<(), ApiError> {
-        let call = Call::new(
-            Method::DELETE,
-            format!("/api/2.0/files/rooms/{id}"),
-            CallClass::IdempotentWrite,
-        )
-        .json(&KEEP_OPERATION)?;
-        match self.fetch_envelope::<Value>(call).await {
-            Ok(_) => Ok(()),
-            // A retry after a timeout that finds the room gone means the first attempt did it.
-            Err(e) if e.is_not_found() && e.attempts() > 1 => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Polls until the room answers 404.
-    pub async fn wait_room_deleted(&self, id: i64, timeout: Duration) -> Result<(), ApiError> {
-        self.poll(id, timeout, "deleted", |room| match room {
-            Err(e) if e.is_not_found() => Some(()),
-            _ => None,
-        })
-        .await
-        .map(|_| ())
-    }
-
-    /// Polls `get_room` until `done` says so. `done` sees each result; a result it does not
-    /// accept that is an error ends the wait with that error.
-    async fn poll(
-        &self,
-        id: i64,
-        timeout: Duration,
-        state: &str,
-        done: impl Fn(&Result<RoomDto, ApiError>) -> Option<()>,
-    ) -> Result<Option<RoomDto>, ApiError> {
-        let deadline = Instant::now() + timeout;
-        let mut delay = Duration::from_millis(200);
-        loop {
-            let result = self.get_room(id).await;
-            if done(&result).is_some() {
-                return Ok(result.ok());
-            }
-            result?;
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(ApiError::new(
-                    ErrorKind::WaitTimeout,
-                    "GET",
-                    format!("/api/2.0/files/rooms/{id}"),
-                )
-                .with_message(format!(
-                    "room {id} was not {state} after {} s",
-                    timeout.as_secs()
-                )));
-            }
-            tokio::time::sleep(delay.min(deadline - now)).await;
-            delay = (delay * 3 / 2).min(Duration::from_secs(2));
-        }
-    }
-
-    /// Every member row of a room, owner row included (docs/docspace-api.md, "Reading members"), all pages.
-    pub async fn get_share(&self, room_id: i64) -> Result<Vec<ShareDto>, ApiError> {
-        let path = format!("/api/2.0/files/rooms/{room_id}/share");
-        // filterType 0: users and groups, not links (docs/docspace-api.md, "Enums", ShareFilterType).
-        self.fetch_all(&path, &[("filterType", "0".to_string())])
-            .await
-    }
-
-    /// Invites, changes or removes members in one call (docs/docspace-api.md, "The share call"). Idempotent on the server: the
-    /// same access again is skipped, removing a non-member is a no-op.
-    pub async fn set_share(
-        &self,
-        room_id: i64,
-        request: &ShareRequest,
-    ) -> Result<ShareResponse, ApiError> {
-        let call = Call::new(
-            Method::PUT,
-            format!("/api/2.0/files/rooms/{room_id}/share"),
-            CallClass::IdempotentWrite,
-        )
-        .json(request)?;
-        self.fetch(call).await
-    }
-
-    /// The sharing links of a room (`GET /files/rooms/{id}/links`): external and invitation
-    /// links, the primary one first (docs/docspace-api.md, "Sharing links").
-    ///
-    /// The server answers with at most [`MAX_LINKS`] rows and no paging, whatever the query
-    /// says; more is a server the tool does not understand, and an error rather than a guess.
-    /// Rows are decoded one by one from plain JSON so that a row of an unexpected shape never
-    /// puts any of its values (a password is among them) into an error message.
-    pub async fn list_links(&self, room_id: i64) -> Result<Vec<LinkDto>, ApiError> {
-        let path = format!("/api/2.0/files/rooms/{room_id}/links");
-        let call = Call::new(Method::GET, path.clone(), CallClass::Read);
-        let rows: Vec<Value> = self
-            .fetch_envelope::<Vec<Value>>(call)
-            .await?
-            .response
-            .unwrap_or_default();
-        if rows.len() > MAX_LINKS {
-            return Err(
-                ApiError::new(ErrorKind::Decode, "GET", &path).with_message(format!(
-                    "the room has {} links; the server sends at most {MAX_LINKS}",
-                    rows.len()
-                )),
-            );
-        }
-        rows.into_iter()
-            .enumerate()
-            .map(|(i, row)| {
-                serde_json::from_value::<LinkDto>(row).map_err(|_| {
-                    ApiError::new(ErrorKind::Decode, "GET", &path).with_message(format!(
-                        "link row {} is not a link (its fields have unexpected types)",
-                        i + 1
-                    ))
-                })
-            })
-            .collect()
-    }
-
-    /// Creates, changes or revokes (access 0) one link (`PUT /files/rooms/{id}/links`,
-    /// docs/docspace-api.md, "Sharing links"). Returns the link's row, or `None` when the
-    /// server answers without one (a revoke).
-    ///
-    /// Safe to repeat: a new link carries an id the tool chose (see
-    /// [`crate::links::create_request`]), so a retry finds it instead of adding a second one.
-    /// The password in `request` is registered with [`crate::redact`] before anything is
-    /// sent, so that a server or proxy echoing it in an error cannot put it into any output;
-    /// request bodies are never logged.
-    pub async fn set_link(
-        &self,
-        room_id: i64,
-        request: &LinkRequest,
-    ) -> Result<Option<LinkDto>, ApiError> {
-        if let Some(password) = &request.password {
-            crate::redact::register(password.expose_secret());
-        }
-        let call = Call::new(
-            Method::PUT,
-            format!("/api/2.0/files/rooms/{room_id}/links"),
-            CallClass::IdempotentWrite,
-        )
-        .json(request)?;
-        Ok(self.fetch_envelope::<LinkDto>(call).await?.response)
-    }
-
-    /// Sends the invitation emails of pending accounts again, in one call
-    /// (`PUT /api/2.0/people/invite` with `userIds`, docs/docspace-api.md, "Pending
-    /// invitations"). The server allows this path only a few calls per 15 minutes per user,
-    /// and every call sends emails: it is retried only when it provably did not run (like a
-    /// create), and one call carries every id. Returns the accounts the server answered with.
-    pub async fn resend_invitations(&self, user_ids: &[String]) -> Result<Vec<UserDto>, ApiError> {
-        let call = Call::new(Method::PUT, "/api/2.0/people/invite", CallClass::Create).json(
-            &ResendInvitationsRequest {
-                user_ids: user_ids.to_vec(),
-                resend_all: false,
-            },
-        )?;
-        Ok(self
-            .fetch_envelope::<Vec<UserDto>>(call)
-            .await?
-            .response
-            .unwrap_or_default())
-    }
-
-    /// The user with this email, or `None` when the portal has none (docs/docspace-api.md, "People and groups lookup").
-    ///
-    /// The server matches with SQL equality, which folds case on MySQL installs but not on
-    /// PostgreSQL ones (docs/docspace-api.md, "Email case"). So the email is looked up as
-    /// written first and, when that finds nothing and the lower-cased form differs, lower-cased
-    /// (the form most accounts are stored in). Whatever comes back is accepted only when it
-    /// is the same address compared case-insensitively.
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
-        let written = email.trim();
-        let wanted = crate::model::normalise_email(written);
-        let mut forms = vec![written.to_string()];
-        if wanted != written {
-            forms.push(wanted.clone());
-        }
-        for form in forms {
-            if let Some(user) = self.user_by_exact_email(&form).await?
-                && crate::model::normalise_email(&user.email) == wanted
-            {
-                return Ok(Some(user));
-            }
-        }
-        Ok(None)
-    }
-
-    async fn user_by_exact_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
-        let call =
-            Call::new(Method::GET, "/api/2.0/people/email", CallClass::Read).query("email", email);
-        match self.fetch(call).await {
-            Ok(user) => Ok(Some(user)),
-            // An unknown email is 404 with a JSON message ("The user could not be found";
-            // docs/docspace-api.md, "People and groups lookup"). An unknown or suspended portal is also 404 but with an empty body
-            // (docs/docspace-api.md, "Authentication"): that must stay an error, or every invitee would look new.
-            Err(e) if e.is_not_found() && e.message().is_some() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every account, pending invitees included (`GET /people/filter`, area 0 = all; the plain
-    /// `GET /people` lists active users only, docs/docspace-api.md, "People and groups lookup"), in a total order (see
-    /// [`PEOPLE_ORDER`]).
-    pub async fn list_people(&self) -> Result<Vec<UserDto>, ApiError> {
-        self.fetch_all("/api/2.0/people/filter", &people_query())
-            .await
-    }
-
-    /// One page of people (`count=100` from `start`, in a total order) and the envelope
-    /// `total`, so a caller can choose between listing everyone and per-email lookups
-    /// (docs/architecture.md, "Performance model").
-    pub async fn people_page(&self, start: i64) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
-        self.people_filter(start, PAGE_SIZE).await
-    }
-
-    /// `count` people from `start` (in [`PEOPLE_ORDER`]) and the envelope `total`.
-    async fn people_filter(
-        &self,
-        start: i64,
-        count: i64,
-    ) -> Result<(Vec<UserDto>, Option<i64>), ApiError> {
-        let mut call = Call::new(Method::GET, "/api/2.0/people/filter", CallClass::Read);
-        for (k, v) in people_query() {
-            call = call.query(k, v);
-        }
-        let call = call.query("count", count).query("startIndex", start);
-        let envelope: Envelope<Vec<UserDto>> = self.fetch_envelope(call).await?;
-        Ok((envelope.response.unwrap_or_default(), envelope.total))
-    }
-
-    /// Every group (`GET /api/2.0/group`).
-    pub async fn list_groups(&self) -> Result<Vec<GroupDto>, ApiError> {
-        self.fetch_all("/api/2.0/group", &[]).await
-    }
-
-    /// One group by id.
-    pub async fn get_group(&self, id: &str) -> Result<GroupDto, ApiError> {
-        let call = Call::new(Method::GET, format!("/api/2.0/group/{id}"), CallClass::Read);
-        self.fetch(call).await
-    }
-
-    // ---- calls `doctor` makes (README, "Check your portal first") ----
-
-    /// The portal's build versions (`GET /api/2.0/settings/version/build`, anonymous on the
-    /// server: `VersionController.GetBuildVersions`).
-    pub async fn build_version(&self) -> Result<BuildVersion, ApiError> {
-        let call = Call::new(
-            Method::GET,
-            "/api/2.0/settings/version/build",
-            CallClass::Read,
-        );
-        self.fetch(call).await
-    }
-
-    /// The key's own record (`GET /api/2.0/keys/@self`, `ApiKeysController.GetApiKey`,
-    /// allowed to every key whatever its scopes). Only the name, scopes, expiry and state are
-    /// decoded: the record also carries a `key` field, which is never read.
-    pub async fn key_self(&self) -> Result<ApiKeyInfo, ApiError> {
-        let call = Call::new(Method::GET, "/api/2.0/keys/@self", CallClass::Read);
-        self.fetch(call).await
-    }
-
-    /// The number of accounts (`total` of one `GET /people/filter` page of a single person),
-    /// which also shows whether the key's user may search people at all (docs/docspace-api.md, "People and groups lookup": User and
-    /// Guest callers get 403).
-    pub async fn people_total(&self) -> Result<Option<i64>, ApiError> {
-        Ok(self.people_filter(0, 1).await?.1)
-    }
-
-    /// The user with exactly this email as the server compares it (no lower-cased second
-    /// try, unlike [`Client::user_by_email`]): how the portal's own email comparison behaves.
-    pub async fn user_by_email_as_written(&self, email: &str) -> Result<Option<UserDto>, ApiError> {
-        self.user_by_exact_email(email).await
-    }
-
-    /// Adds tags to a room (`PUT /files/rooms/{id}/tags`, docs/docspace-api.md, "Tags"); missing tags are created
-    /// portal-wide. Returns the room.
-    pub async fn add_room_tags(&self, id: i64, names: &[String]) -> Result<RoomDto, ApiError> {
-        let call = Call::new(
-            Method::PUT,
-            format!("/api/2.0/files/rooms/{id}/tags"),
-            CallClass::IdempotentWrite,
-        )
-        .json(&TagNames { names })?;
-        self.fetch(call).await
-    }
-
-    /// Takes tags off a room (`DELETE /files/rooms/{id}/tags`, docs/docspace-api.md, "Tags"). Returns the room.
-    pub async fn remove_room_tags(&self, id: i64, names: &[String]) -> Result<RoomDto, ApiError> {
-        let call = Call::new(
-            Method::DELETE,
-            format!("/api/2.0/files/rooms/{id}/tags"),
-            CallClass::IdempotentWrite,
-        )
-        .json(&TagNames { names })?;
-        self.fetch(call).await
-    }
-
-    /// Deletes custom tags portal-wide (`DELETE /api/2.0/files/tags`, docs/docspace-api.md, "Tags").
-    pub async fn delete_tags(&self, names: &[String]) -> Result<(), ApiError> {
-        let call = Call::new(
-            Method::DELETE,
-            "/api/2.0/files/tags",
-            CallClass::IdempotentWrite,
-        )
-        .json(&TagNames { names })?;
-        self.fetch_envelope::<Value>(call).await.map(|_| ())
-    }
-
-    // ---- machinery -------------------------------------------------------------------------
-
     /// Reads every page of a list whose envelope carries `total` (share list, people, groups;
     /// docs/docspace-api.md, "Response envelopes"). Stops when the offset reaches `total`, on an empty page, or - without a total -
     /// on a short page. Offsets advance by the items actually received, because the share
     /// list's envelope `count` can even be negative.
-    async fn fetch_all<T: DeserializeOwned + Send>(
+    pub(super) async fn fetch_all<T: DeserializeOwned + Send>(
         &self,
         path: &str,
         extra: &[(&'static str, String)],
@@ -1009,13 +368,16 @@ impl Client {
         Err(self.paging_runaway(path))
     }
 
-    fn paging_runaway(&self, path: &str) -> ApiError {
+    pub(super) fn paging_runaway(&self, path: &str) -> ApiError {
         ApiError::new(ErrorKind::Decode, "GET", path)
             .with_message(format!("paging did not end after {MAX_PAGES} pages"))
     }
 
     /// A call whose envelope must carry a payload.
-    async fn fetch<T: DeserializeOwned + Send>(&self, call: Call) -> Result<T, ApiError> {
+    pub(super) async fn fetch<T: DeserializeOwned + Send>(
+        &self,
+        call: Call,
+    ) -> Result<T, ApiError> {
         let method = call.method.clone();
         let path = call.path.clone();
         self.fetch_envelope(call).await?.response.ok_or_else(|| {
@@ -1025,7 +387,7 @@ impl Client {
     }
 
     /// Runs a call with the retry policy of its class and decodes the envelope.
-    async fn fetch_envelope<T: DeserializeOwned + Send>(
+    pub(super) async fn fetch_envelope<T: DeserializeOwned + Send>(
         &self,
         call: Call,
     ) -> Result<Envelope<T>, ApiError> {
@@ -1494,143 +856,4 @@ fn classify_parts(err: &reqwest::Error) -> (ErrorKind, Option<String>, bool) {
         ErrorKind::Network(NetworkKind::Other)
     };
     (kind, cause, plain_http)
-}
-
-// The trait impl lives next to the inherent methods it forwards to.
-impl super::DocSpaceApi for Client {
-    fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send {
-        Client::me(self)
-    }
-    fn limit_reached(&self) -> Option<String> {
-        Client::limit_reached(self)
-    }
-    fn list_rooms(
-        &self,
-        area: SearchArea,
-        filter_value: Option<&str>,
-    ) -> impl Future<Output = Result<RoomListing, ApiError>> + Send {
-        Client::list_rooms(self, area, filter_value)
-    }
-    fn get_room(&self, id: i64) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
-        Client::get_room(self, id)
-    }
-    fn create_room(
-        &self,
-        request: &CreateRoomRequest,
-    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
-        Client::create_room(self, request)
-    }
-    fn update_room(
-        &self,
-        id: i64,
-        request: &UpdateRoomRequest,
-    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
-        Client::update_room(self, id, request)
-    }
-    fn archive_room(
-        &self,
-        id: i64,
-    ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send {
-        Client::archive_room(self, id)
-    }
-    fn unarchive_room(
-        &self,
-        id: i64,
-    ) -> impl Future<Output = Result<FileOperationDto, ApiError>> + Send {
-        Client::unarchive_room(self, id)
-    }
-    fn wait_room_state(
-        &self,
-        id: i64,
-        operation: Option<&FileOperationDto>,
-        archived: bool,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<RoomDto, ApiError>> + Send {
-        Client::wait_room_state(self, id, operation, archived, timeout)
-    }
-    fn get_share(
-        &self,
-        room_id: i64,
-    ) -> impl Future<Output = Result<Vec<ShareDto>, ApiError>> + Send {
-        Client::get_share(self, room_id)
-    }
-    fn list_links(
-        &self,
-        room_id: i64,
-    ) -> impl Future<Output = Result<Vec<LinkDto>, ApiError>> + Send {
-        Client::list_links(self, room_id)
-    }
-    fn set_link(
-        &self,
-        room_id: i64,
-        request: &LinkRequest,
-    ) -> impl Future<Output = Result<Option<LinkDto>, ApiError>> + Send {
-        Client::set_link(self, room_id, request)
-    }
-    fn resend_invitations(
-        &self,
-        user_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
-        Client::resend_invitations(self, user_ids)
-    }
-    fn set_share(
-        &self,
-        room_id: i64,
-        request: &ShareRequest,
-    ) -> impl Future<Output = Result<ShareResponse, ApiError>> + Send {
-        Client::set_share(self, room_id, request)
-    }
-    fn user_by_email(
-        &self,
-        email: &str,
-    ) -> impl Future<Output = Result<Option<UserDto>, ApiError>> + Send {
-        Client::user_by_email(self, email)
-    }
-    fn people_page(
-        &self,
-        start: i64,
-    ) -> impl Future<Output = Result<(Vec<UserDto>, Option<i64>), ApiError>> + Send {
-        Client::people_page(self, start)
-    }
-    fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send {
-        Client::list_groups(self)
-    }
-}
-
-/// Body of the tag calls (docs/docspace-api.md, "Tags").
-#[derive(Serialize)]
-struct TagNames<'a> {
-    names: &'a [String],
-}
-
-/// `GET /api/2.0/settings/version/build` (`BuildVersion`): the DocSpace version and, when a
-/// document server is connected, its version.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BuildVersion {
-    #[serde(default)]
-    pub doc_space: Option<String>,
-    #[serde(default)]
-    pub document_server: Option<String>,
-}
-
-/// What `GET /api/2.0/keys/@self` says about the key (`ApiKeyResponseDto`), without its `key`
-/// field. An empty `permissions` list or one holding `*` means full access
-/// (`ApiKeyBearerAuthHandler`).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKeyInfo {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "null_vec")]
-    pub permissions: Vec<String>,
-    #[serde(default)]
-    pub expires_at: Option<String>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
-}
-
-fn null_vec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    use serde::Deserialize;
-    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }

@@ -1,25 +1,32 @@
-//! The DocSpace REST client: wire types ([`wire`]), the HTTP client with retries and pacing
-//! ([`client`]), the retry rule and pacer ([`policy`]), and the error type ([`error`]).
+//! The DocSpace REST client: wire types ([`wire`]), the transport with retries and pacing
+//! ([`client`]), the endpoints by resource (`rooms`, `operations`, `share`, `people`, each an
+//! `impl Client` block), [`DocSpaceApi`] over HTTP (`api`), the retry rule and pacer
+//! ([`policy`]), and the error type ([`error`]).
 //!
 //! Everything that talks HTTP to a portal sits behind [`DocSpaceApi`], so code that reads the
 //! portal's state or applies a plan can be tested against an in-memory fake. The facts behind
 //! each quirk handled here are in docs/docspace-api.md, "Response envelopes" and the sections
 //! after it; comments name the section.
 
+mod api;
 pub mod client;
 pub mod error;
+mod operations;
+mod people;
 pub mod policy;
+mod rooms;
+mod share;
 pub mod wire;
 
 use std::future::Future;
 use std::time::Duration;
 
-pub use client::{
-    Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE, MAX_LINKS, PAGE_SIZE,
-    PEOPLE_ORDER, RoomListing, SearchArea,
-};
+pub use client::{Client, ClientConfig, ClientStats, DEFAULT_REQUESTS_PER_MINUTE, PAGE_SIZE};
 pub use error::{ApiError, ErrorKind, NetworkKind};
+pub use people::{ApiKeyInfo, BuildVersion, PEOPLE_ORDER};
 pub use policy::CallClass;
+pub use rooms::{RoomListing, SearchArea};
+pub use share::MAX_LINKS;
 pub use wire::{
     ConnectedRoomDto, CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto,
     Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, ResendInvitationsRequest, RoomDto,

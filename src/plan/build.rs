@@ -99,7 +99,7 @@ pub async fn build<A: DocSpaceApi>(
     observed.link_passwords = inputs.passwords;
     // Sharing links cost one call per room, so only rooms whose manifest entry manages
     // links are read (docs/docspace-api.md, "Sharing links").
-    let link_rooms = state::link_room_ids(desired, &observed);
+    let link_rooms = crate::identity::link_room_ids(desired, &observed.rooms);
     if !link_rooms.is_empty() {
         state::read_links(api, &mut observed, &link_rooms).await?;
     }

@@ -10,6 +10,7 @@ use super::{
     RoomPlan, RoomSettings, SettingChange, ShareSettings, Target, expiry, prune, quota_from_wire,
     summarise,
 };
+use crate::identity::{Found, Identity};
 use crate::manifest::{
     Desired, DesiredInvitee, DesiredRoom, MembersMode, Origin, Problem, RoomState, Subject,
 };
@@ -30,15 +31,9 @@ pub fn diff(
 ) -> Result<Plan, PortalProblems> {
     let mut problems = Vec::new();
     let mut rooms = Vec::with_capacity(desired.rooms.len());
-    // Pinned ids claim their live rooms first, so a title match cannot take the same room.
-    let pinned: HashMap<i64, &DesiredRoom> = desired
-        .rooms
-        .iter()
-        .filter_map(|r| r.id.map(|id| (id, r)))
-        .collect();
     let index = PortalIndex::new(desired, observed);
     for room in &desired.rooms {
-        match plan_room(desired, observed, room, &pinned, &index, now, &mut problems) {
+        match plan_room(desired, observed, room, &index, now, &mut problems) {
             Some(p) => rooms.push(p),
             None => continue,
         }
@@ -86,92 +81,40 @@ fn locate(
         .with_help(help)
 }
 
-/// Finds the live room for a manifest room (docs/architecture.md, "Identity"): by pinned id,
-/// else by title; then checks that its type is the manifest's.
+/// The live room of a manifest room, as the one identity step finds it
+/// ([`crate::identity`]), with its problems located in the manifest; then checks that its
+/// type is the manifest's.
 fn find_room<'a>(
     desired: &Desired,
-    observed: &'a Observed,
     room: &DesiredRoom,
-    pinned: &HashMap<i64, &DesiredRoom>,
     index: &PortalIndex<'a>,
     problems: &mut Vec<Problem>,
 ) -> Result<Option<&'a ObservedRoom>, ()> {
-    let live = match room.id {
-        Some(id) => match observed.rooms.iter().find(|r| r.id == id) {
-            Some(r) => Some(r),
-            None => {
-                problems.push(locate(
-                    desired,
-                    room.origin,
-                    "portal::pinned_id_missing",
-                    format!("room `{}` is pinned to id {id}, but the portal has no room {id} that this key can see", room.title),
-                    "pinned room",
-                    "check the id (it is in the room's URL), or remove `id:` to match by title".into(),
-                ));
-                return Err(());
-            }
-        },
-        None => by_title(desired, room, pinned, index, problems)?,
-    };
-    if let Some(live) = live
-        && live.room_type != Some(room.room_type)
-    {
-        let live_type = live.room_type.map_or_else(
-            || format!("type {}", live.raw_room_type.unwrap_or_default()),
-            |t| t.to_string(),
-        );
-        problems.push(locate(
-                desired,
-                room.origin,
-                "portal::room_type_differs",
-                format!("room `{}` (id {}) is a {live_type} room on the portal, not {}", room.title, live.id, room.room_type),
-                "type differs",
-                format!("DocSpace cannot change a room's type: write `type: {live_type}`, or give the new room another title"),
-            ));
-        return Err(());
-    }
-    Ok(live)
-}
-
-/// The one live room with the manifest room's stored title (see `model::title_matches`),
-/// `None` when there is none; a problem when several have it or another manifest room pins
-/// it.
-fn by_title<'a>(
-    desired: &Desired,
-    room: &DesiredRoom,
-    pinned: &HashMap<i64, &DesiredRoom>,
-    index: &PortalIndex<'a>,
-    problems: &mut Vec<Problem>,
-) -> Result<Option<&'a ObservedRoom>, ()> {
-    // Sorted by id: the listing's order is the key user's own sort preference.
-    let candidates: &[&ObservedRoom] = index
-        .by_stored_title
-        .get(&room.title)
-        .map_or(&[], Vec::as_slice);
-    match candidates {
-        [] => Ok(None),
-        [one] => {
-            // The live room is already another manifest room's by `id:`: managing it twice
-            // would fight over it on every run.
-            let Some(owner) = pinned.get(&one.id) else {
-                return Ok(Some(*one));
-            };
-            problems.push(locate(
-                desired,
-                room.origin,
-                "portal::room_claimed_twice",
-                format!(
-                    "room `{}` matches room id {} by title, but room `{}` already pins that id",
-                    room.title, one.id, owner.title
-                ),
-                "same live room",
-                "one live room can be managed by one manifest entry: merge the two, or give this one another title".into(),
-            ));
-            Err(())
-        }
-        many => {
+    let problem = match index.identity.find(room) {
+        Found::New => return Ok(None),
+        Found::Room(live) => return type_checked(desired, room, live, problems).map(Some),
+        Found::PinnedMissing(id) => locate(
+            desired,
+            room.origin,
+            "portal::pinned_id_missing",
+            format!("room `{}` is pinned to id {id}, but the portal has no room {id} that this key can see", room.title),
+            "pinned room",
+            "check the id (it is in the room's URL), or remove `id:` to match by title".into(),
+        ),
+        Found::ClaimedTwice { live, owner } => locate(
+            desired,
+            room.origin,
+            "portal::room_claimed_twice",
+            format!(
+                "room `{}` matches room id {} by title, but room `{}` already pins that id",
+                room.title, live.id, owner.title
+            ),
+            "same live room",
+            "one live room can be managed by one manifest entry: merge the two, or give this one another title".into(),
+        ),
+        Found::Ambiguous(many) => {
             let ids: Vec<String> = many.iter().map(|r| r.id.to_string()).collect();
-            problems.push(locate(
+            locate(
                 desired,
                 room.origin,
                 "portal::ambiguous_title",
@@ -186,10 +129,37 @@ fn by_title<'a>(
                     "pin the room you mean with `id: {}` (or another of the ids above)",
                     many[0].id
                 ),
-            ));
-            Err(())
+            )
         }
+    };
+    problems.push(problem);
+    Err(())
+}
+
+/// `live`, when its type is the manifest room's; a problem otherwise (DocSpace cannot change
+/// a room's type).
+fn type_checked<'a>(
+    desired: &Desired,
+    room: &DesiredRoom,
+    live: &'a ObservedRoom,
+    problems: &mut Vec<Problem>,
+) -> Result<&'a ObservedRoom, ()> {
+    if live.room_type == Some(room.room_type) {
+        return Ok(live);
     }
+    let live_type = live.room_type.map_or_else(
+        || format!("type {}", live.raw_room_type.unwrap_or_default()),
+        |t| t.to_string(),
+    );
+    problems.push(locate(
+        desired,
+        room.origin,
+        "portal::room_type_differs",
+        format!("room `{}` (id {}) is a {live_type} room on the portal, not {}", room.title, live.id, room.room_type),
+        "type differs",
+        format!("DocSpace cannot change a room's type: write `type: {live_type}`, or give the new room another title"),
+    ));
+    Err(())
 }
 
 /// One manifest room's plan, or `None` when a problem forbids it (pushed to `problems`).
@@ -197,12 +167,11 @@ fn plan_room<'a>(
     desired: &Desired,
     observed: &Observed,
     room: &DesiredRoom,
-    pinned: &HashMap<i64, &DesiredRoom>,
     index: &PortalIndex<'a>,
     now: DateTime<Utc>,
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
-    let live = find_room(desired, observed, room, pinned, index, problems).ok()?;
+    let live = find_room(desired, room, index, problems).ok()?;
     if let Some(live) = live
         && let Some(error) = observed.unreadable.get(&live.id)
     {
@@ -549,8 +518,8 @@ fn left_alone(
 /// What the hints need from the portal, computed once per plan rather than per manifest room
 /// (a first plan of 10,000 rooms against a 10,000-room portal must not compare every pair).
 struct PortalIndex<'a> {
-    /// Live rooms by the stored form of their title, sorted by id (what identity matches).
-    by_stored_title: HashMap<String, Vec<&'a ObservedRoom>>,
+    /// Which live room each manifest room is.
+    identity: Identity<'a>,
     /// Live rooms by type and folded stored title (case and spacing ignored); the lowest id
     /// when several fold alike.
     by_folded_title: HashMap<(Option<RoomType>, String), &'a ObservedRoom>,
@@ -563,10 +532,9 @@ struct PortalIndex<'a> {
 }
 
 impl<'a> PortalIndex<'a> {
-    fn new(desired: &Desired, observed: &'a Observed) -> PortalIndex<'a> {
+    fn new(desired: &'a Desired, observed: &'a Observed) -> PortalIndex<'a> {
         let mut rooms: Vec<&ObservedRoom> = observed.rooms.iter().collect();
         rooms.sort_by_key(|r| r.id);
-        let mut by_stored_title: HashMap<String, Vec<&ObservedRoom>> = HashMap::new();
         let mut by_folded_title = HashMap::new();
         let mut tag_spellings = HashMap::new();
         for r in rooms {
@@ -574,13 +542,12 @@ impl<'a> PortalIndex<'a> {
             by_folded_title
                 .entry((r.room_type, fold_title(&stored)))
                 .or_insert(r);
-            by_stored_title.entry(stored).or_default().push(r);
             for t in &r.tags {
                 tag_spellings.entry(t.to_lowercase()).or_insert(t.as_str());
             }
         }
         PortalIndex {
-            by_stored_title,
+            identity: Identity::new(desired, &observed.rooms),
             by_folded_title,
             tag_spellings,
             fuzzy: desired.rooms.len().saturating_mul(observed.rooms.len()) <= SIMILARITY_BUDGET,

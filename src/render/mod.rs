@@ -1,6 +1,7 @@
-//! Renderers: plans and reports as text, JSON and Markdown. Renderers only format; they never
-//! decide anything.
+//! Renderers: plans, reports and doctor's answer as text, JSON and Markdown. Renderers only
+//! format; they never decide anything.
 
+pub mod doctor;
 pub mod links;
 pub mod plan;
 pub mod report;

@@ -1,0 +1,400 @@
+//! The read-only probes of [`Doctor`]: the portal, the key and its scopes, what the key's
+//! user sees, quotas, and the read-only rules of [`super::RULES`] (room listing, connected
+//! storage, people search, email case). None of them sends anything but a GET.
+
+use crate::docspace::{ApiKeyInfo, BuildVersion, ErrorKind, RoomDto, SearchArea, UserDto};
+use crate::model::UserType;
+
+use super::{Check, Doctor, ReadProbe, status_text, type_name};
+
+impl Doctor<'_> {
+    pub(super) async fn portal(&mut self) -> bool {
+        match self.client.build_version().await {
+            Ok(BuildVersion {
+                doc_space,
+                document_server,
+            }) => {
+                let docs = document_server
+                    .map(|d| format!(", ONLYOFFICE Docs {d}"))
+                    .unwrap_or_default();
+                self.checks.push(Check::ok(
+                    "portal",
+                    format!(
+                        "the portal answers: DocSpace {}{docs}",
+                        doc_space.as_deref().unwrap_or("(version not given)")
+                    ),
+                ));
+                true
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::Network(_)) => {
+                self.checks.push(Check::fail(
+                    "portal",
+                    format!("the portal does not answer: {e}"),
+                ));
+                false
+            }
+            Err(e) => {
+                self.checks.push(Check::warn(
+                    "portal",
+                    format!(
+                        "the portal answers but does not say its version (HTTP {}): the \
+                         version endpoint is not available to this key or portal",
+                        status_text(&e)
+                    ),
+                ));
+                true
+            }
+        }
+    }
+
+    pub(super) async fn key(&mut self) -> bool {
+        match self.client.me().await {
+            Ok(me) => {
+                let kind = type_name(me.user_type());
+                self.checks.push(Check::ok(
+                    "key",
+                    format!(
+                        "the key works and acts as {} <{}>, {kind}",
+                        crate::redact::scrub(&me.display_name),
+                        me.email
+                    ),
+                ));
+                self.me = Some(me);
+                true
+            }
+            Err(e) => {
+                let why = match e.http_status() {
+                    Some(401) => "the portal refused the key: it is wrong, expired or revoked",
+                    Some(403) => {
+                        "the key may not read its own profile (scope accounts.self:read), \
+                         which plan and apply need"
+                    }
+                    Some(404) => "no DocSpace API at this address, or the portal is suspended",
+                    _ => "the key could not be checked",
+                };
+                self.checks.push(Check::fail("key", format!("{why} ({e})")));
+                false
+            }
+        }
+    }
+
+    pub(super) async fn key_scopes(&mut self) {
+        let check = match self.client.key_self().await {
+            Ok(info) => scopes_check(&info),
+            Err(e) if matches!(e.http_status(), Some(401 | 403 | 404 | 405)) => Check::warn(
+                "key-scopes",
+                format!(
+                    "the portal does not describe the key (HTTP {}): its scopes are unknown; \
+                     plan needs rooms:read and accounts:read, apply rooms:write",
+                    status_text(&e)
+                ),
+            ),
+            Err(e) => Check::warn("key-scopes", format!("the key's scopes are unknown: {e}")),
+        };
+        self.checks.push(check);
+    }
+
+    pub(super) fn visibility(&mut self) {
+        let Some(me) = &self.me else { return };
+        let check = match me.user_type() {
+            UserType::DocSpaceAdmin => Check::ok(
+                "room-visibility",
+                "a DocSpace admin sees every room: plans find rooms made by hand too",
+            ),
+            UserType::RoomAdmin => Check::warn(
+                "room-visibility",
+                "a room admin sees only the rooms it is a member of: a manifest room it cannot \
+                 see is planned as a new room, and export leaves it out",
+            ),
+            UserType::User | UserType::Guest => Check::fail(
+                "room-visibility",
+                "this user type cannot create rooms and sees only rooms shared with it: use a \
+                 key of a DocSpace admin (or a room admin)",
+            ),
+        };
+        self.checks.push(check);
+    }
+
+    pub(super) fn quotas(&mut self) {
+        let Some(listing) = &self.listing else {
+            self.checks.push(Check::warn(
+                "room-quotas",
+                "not checked: the room listing failed",
+            ));
+            return;
+        };
+        let rooms: Vec<&RoomDto> = listing
+            .rooms
+            .iter()
+            .chain(self.archived.iter().flat_map(|l| l.rooms.iter()))
+            .collect();
+        let check = if rooms.iter().any(|r| r.quota_limit.is_some()) {
+            Check::ok(
+                "room-quotas",
+                "rooms report a quota limit: room quotas are on, `quota:` in a manifest applies",
+            )
+        } else if rooms.is_empty() {
+            Check::warn(
+                "room-quotas",
+                "no room is visible, so whether room quotas are on cannot be seen",
+            )
+        } else {
+            Check::warn(
+                "room-quotas",
+                "no room reports a quota limit: room quotas look switched off (Settings > \
+                 Storage management), so `quota:` in a manifest would have no effect",
+            )
+        };
+        self.checks.push(check);
+    }
+
+    pub(super) async fn read_rule(&mut self, probe: ReadProbe) -> Check {
+        match probe {
+            ReadProbe::ListingConsistent => self.listing_consistent().await,
+            ReadProbe::ConnectedStorage => self.connected_storage(),
+            ReadProbe::PeopleSearch => self.people_search().await,
+            ReadProbe::EmailCase => self.email_case().await,
+        }
+    }
+
+    async fn listing_consistent(&mut self) -> Check {
+        let id = "room-listing";
+        let active = self
+            .client
+            .list_rooms(SearchArea::Active, None)
+            .await
+            .and_then(|l| l.require_complete());
+        let archived = self
+            .client
+            .list_rooms(SearchArea::Archive, None)
+            .await
+            .and_then(|l| l.require_complete());
+        match (active, archived) {
+            (Ok(active), Ok(archived)) => {
+                let check = Check::ok(
+                    id,
+                    format!(
+                        "{} active and {} archived rooms listed, pages consistent",
+                        active.len(),
+                        archived.len()
+                    ),
+                );
+                self.listing = Some(active);
+                self.archived = Some(archived);
+                check
+            }
+            (Err(e), _) | (_, Err(e)) if e.kind() == ErrorKind::Decode => Check::differs(
+                id,
+                "the room listing is not stable across pages: plans would be built on a \
+                 partial view and refuse to run",
+                e.to_string(),
+                "pages that neither repeat nor skip a room while nothing changes",
+            ),
+            (Err(e), _) | (_, Err(e)) => {
+                Check::fail(id, format!("the rooms cannot be listed: {e}"))
+            }
+        }
+    }
+
+    fn connected_storage(&mut self) -> Check {
+        let id = "connected-storage";
+        let Some(listing) = &self.listing else {
+            return Check::warn(id, "not checked: the room listing failed");
+        };
+        let connected: Vec<&crate::docspace::ConnectedRoomDto> = listing
+            .connected
+            .iter()
+            .chain(self.archived.iter().flat_map(|l| l.connected.iter()))
+            .collect();
+        match connected.len() {
+            0 => Check::ok(id, "no rooms in connected storage"),
+            n => Check::ok(
+                id,
+                format!(
+                    "{n} room{} in connected storage: listed, never managed (their ids are text; \
+                     the integer-id calls do not reach them)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            ),
+        }
+    }
+
+    async fn people_search(&mut self) -> Check {
+        let id = "people-search";
+        match self.client.people_total().await {
+            Ok(total) => {
+                // An account to try roles on in the scratch room: active, not the key's user.
+                if self.options.scratch {
+                    self.other = self.find_other().await;
+                }
+                Check::ok(
+                    id,
+                    format!(
+                        "people search allowed ({} accounts): invitees are resolved from the \
+                         listing in email order",
+                        total.map_or("?".to_string(), |t| t.to_string())
+                    ),
+                )
+            }
+            Err(e) if e.http_status() == Some(403) => Check::warn(
+                id,
+                "people search is refused to this key's user (403): plans look each invitee's \
+                 email up on its own, one call per invitee",
+            ),
+            Err(e) => Check::warn(id, format!("people search failed: {e}")),
+        }
+    }
+
+    async fn find_other(&self) -> Option<UserDto> {
+        let me = self.me.as_ref()?;
+        let (people, _) = self.client.people_page(0).await.ok()?;
+        let candidates: Vec<UserDto> = people
+            .into_iter()
+            .filter(|u| u.id != me.id && !u.is_pending() && u.status.is_none_or(|s| s == 1))
+            .collect();
+        // A member (type User) first: the share call silently drops guests the key's user is
+        // not related to (docs/docspace-api.md, "The share call"), and admins are better left out of test rooms.
+        candidates
+            .iter()
+            .find(|u| u.user_type() == UserType::User)
+            .or_else(|| candidates.first())
+            .cloned()
+    }
+
+    async fn email_case(&mut self) -> Check {
+        let id = "email-case";
+        let Some(me) = &self.me else {
+            return Check::warn(id, "not checked: the key's profile is unknown");
+        };
+        let other_case = swap_case(&me.email);
+        if other_case == me.email {
+            return Check::warn(
+                id,
+                "not checked: the key user's email has no letters to change the case of",
+            );
+        }
+        match self.client.user_by_email_as_written(&other_case).await {
+            Ok(Some(u)) if u.id == me.id => Check::ok(
+                id,
+                "email lookups ignore case here (a MySQL install): an invitee is found however \
+                 the manifest writes the address",
+            ),
+            Ok(_) => Check::ok(
+                id,
+                "email lookups are case-sensitive here (a PostgreSQL install): the tool also \
+                 tries the lower-cased address and checks the people list before inviting \
+                 anyone as new",
+            ),
+            Err(e) if e.http_status() == Some(403) => Check::warn(
+                id,
+                "not checked: this key's user may not look people up by email (403)",
+            ),
+            Err(e) => Check::warn(id, format!("not checked: {e}")),
+        }
+    }
+}
+
+fn scopes_check(info: &ApiKeyInfo) -> Check {
+    let id = "key-scopes";
+    let name = info
+        .name
+        .as_deref()
+        .map(|n| format!("key \"{}\": ", crate::redact::scrub(n)))
+        .unwrap_or_default();
+    let expires = info
+        .expires_at
+        .as_deref()
+        .map(|e| format!(", expires {e}"))
+        .unwrap_or_default();
+    if info.is_active == Some(false) {
+        return Check::fail(id, format!("{name}the key is switched off"));
+    }
+    let perms = &info.permissions;
+    if perms.is_empty() || perms.iter().any(|p| p == "*") {
+        return Check::ok(id, format!("{name}full access{expires}"));
+    }
+    let has = |wanted: &[&str]| {
+        perms
+            .iter()
+            .any(|p| wanted.contains(&p.as_str()) || p == "*:write")
+    };
+    let read_rooms = has(&["rooms:read", "rooms:write", "*:read"]);
+    let write_rooms = has(&["rooms:write"]);
+    let read_people = has(&["accounts:read", "accounts:write", "*:read"]);
+    let read_files = has(&["files:read", "files:write", "*:read"]);
+    let scopes = perms.join(", ");
+    if !read_rooms {
+        return Check::fail(
+            id,
+            format!("{name}scopes {scopes}: without rooms:read plan cannot read the rooms"),
+        );
+    }
+    let mut missing = Vec::new();
+    if !write_rooms {
+        missing.push("rooms:write (apply is refused)");
+    }
+    if !read_people {
+        missing.push("accounts:read (invitees cannot be looked up)");
+    }
+    if !read_files {
+        missing.push("files:read (apply cannot read archive operations and watches the room)");
+    }
+    if missing.is_empty() {
+        Check::ok(id, format!("{name}scopes {scopes}{expires}"))
+    } else {
+        Check::warn(
+            id,
+            format!("{name}scopes {scopes}; missing {}", missing.join(", ")),
+        )
+    }
+}
+
+/// The address with the case of every letter swapped, so that a lookup cannot succeed by
+/// exact comparison.
+fn swap_case(email: &str) -> String {
+    email
+        .chars()
+        .map(|c| {
+            if c.is_lowercase() {
+                c.to_uppercase().next().unwrap_or(c)
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Status;
+
+    #[test]
+    fn scopes_are_judged_by_what_plan_and_apply_need() {
+        let info = |p: &[&str]| ApiKeyInfo {
+            permissions: p.iter().map(|s| s.to_string()).collect(),
+            ..ApiKeyInfo::default()
+        };
+        assert_eq!(scopes_check(&info(&[])).status, Status::Ok);
+        assert_eq!(scopes_check(&info(&["*"])).status, Status::Ok);
+        assert_eq!(
+            scopes_check(&info(&["rooms:write", "accounts:read", "files:read"])).status,
+            Status::Ok
+        );
+        let read_only = scopes_check(&info(&["rooms:read", "accounts:read", "files:read"]));
+        assert_eq!(read_only.status, Status::Warn);
+        assert!(read_only.message.contains("rooms:write"), "{read_only:?}");
+        assert_eq!(scopes_check(&info(&["accounts:read"])).status, Status::Fail);
+        let off = ApiKeyInfo {
+            is_active: Some(false),
+            ..ApiKeyInfo::default()
+        };
+        assert_eq!(scopes_check(&off).status, Status::Fail);
+    }
+
+    #[test]
+    fn swapping_case_changes_every_letter() {
+        assert_eq!(swap_case("Ops.Bot@Acme.test"), "oPS.bOT@aCME.TEST");
+        assert_eq!(swap_case("123@4.5"), "123@4.5");
+    }
+}

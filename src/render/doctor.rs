@@ -1,0 +1,72 @@
+//! Doctor's answer as people read it (text) and as programs do (JSON, `--format json`).
+
+use crate::doctor::{Outcome, REPORT_URL, Status};
+
+/// The symbol of a check's status at the start of its line.
+fn symbol(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "✔",
+        Status::Warn => "⚠",
+        Status::Fail => "✘",
+    }
+}
+
+/// The text answer: a line per check, details under the ones that differ, a summary.
+pub fn text(outcome: &Outcome) -> String {
+    let width = outcome
+        .checks
+        .iter()
+        .map(|c| c.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = format!("Doctor: {}\n\n", outcome.portal);
+    for check in &outcome.checks {
+        out.push_str(&format!(
+            "{} {:width$}  {}\n",
+            symbol(check.status),
+            check.id,
+            check.message
+        ));
+        if let Some(observed) = &check.observed {
+            out.push_str(&format!("  {:width$}  observed: {observed}\n", ""));
+        }
+        if let Some(expected) = &check.expected {
+            out.push_str(&format!("  {:width$}  expected: {expected}\n", ""));
+        }
+        if check.status != Status::Ok
+            && let Some(section) = check.rule
+        {
+            out.push_str(&format!(
+                "  {:width$}  rule: docs/docspace-api.md, \"{section}\"\n",
+                ""
+            ));
+        }
+    }
+    let (ok, warn, fail) = (
+        outcome.count(Status::Ok),
+        outcome.count(Status::Warn),
+        outcome.count(Status::Fail),
+    );
+    out.push_str(&format!(
+        "\n{ok} ok, {warn} warning{}, {fail} failure{}.\n",
+        if warn == 1 { "" } else { "s" },
+        if fail == 1 { "" } else { "s" }
+    ));
+    if outcome.checks.iter().any(|c| c.expected.is_some()) {
+        out.push_str(&format!(
+            "This portal differs from what the tool expects: please report it, with this \
+             output, at {REPORT_URL}\n"
+        ));
+    }
+    if !outcome.scratch && outcome.healthy() {
+        out.push_str(
+            "Run with --scratch to confirm the server rules on a temporary room as well.\n",
+        );
+    }
+    out
+}
+
+/// The JSON answer (`format_version` 1).
+pub fn json(outcome: &Outcome) -> String {
+    serde_json::to_string_pretty(outcome).unwrap_or_default() + "\n"
+}
