@@ -15,9 +15,9 @@ Exit codes:
      a blocking `doctor` check
   2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs
   3  `apply` ran but the portal does not fully match: an item failed or was
-     skipped (stale saved plan, removal guard, Ctrl-C/SIGTERM, portal limit
-     reached, a room that could not be read), or the report file could not be
-     written after changes were made; the report lists each item
+     skipped (stale saved plan, removal guard, downgrade guard, Ctrl-C/SIGTERM,
+     portal limit reached, a room that could not be read), or the report file
+     could not be written after changes were made; the report lists each item
 
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
 Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";
@@ -321,6 +321,12 @@ pub struct ApplyArgs {
     /// with --prune, archiving more than 25% of the rooms carrying the marker tag).
     #[arg(long)]
     pub allow_removals: bool,
+
+    /// Make link changes that lower protection (a password removed, an expiry extended or
+    /// removed, downloads allowed, a use limit raised or removed, a link opened to people
+    /// who are not signed in). Without it they are skipped; --allow-removals does not allow them.
+    #[arg(long)]
+    pub allow_downgrades: bool,
 
     /// Archive orphaned managed rooms: rooms carrying the manifest's `managed_tag` that it no
     /// longer lists. Never deletes. Needs every file of the set (`manifest_set`), and no other.

@@ -174,8 +174,9 @@ fn write_connected_rooms(out: &mut String, observed: &Observed) {
 }
 
 /// A room's sharing links as `links:` (docs/docspace-api.md, "Sharing links"), by title.
-/// A password is never read back into a manifest: a link that has one gets a commented
-/// `password_env` for the user to fill in (until then, plan would remove the password).
+/// A password is never read back into a manifest: a link that has one gets
+/// `keep_password: true` ("keep the password it has"), so that applying the export as
+/// written changes nothing.
 /// Expired links and links the manifest could not express are comments only, so that a plan
 /// of the export leaves them as they are.
 fn write_links(out: &mut String, room_type: RoomType, links: &[ObservedLink]) {
@@ -243,7 +244,7 @@ fn write_links(out: &mut String, room_type: RoomType, links: &[ObservedLink]) {
             let _ = writeln!(out, "        max_uses: {n}");
         }
         if l.has_password {
-            out.push_str("        # password_env: NAME  # the link has a password: name the environment variable that holds it (never the password itself)\n");
+            out.push_str("        keep_password: true  # or password_env: NAME, the environment variable that holds a new password (never the password itself)\n");
         }
     }
 }

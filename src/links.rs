@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::docspace::wire::{LINK_TYPE_EXTERNAL, LinkDto, LinkRequest, parse_api_date};
-use crate::manifest::{Desired, DesiredLink};
+use crate::manifest::{Desired, DesiredLink, DesiredPassword};
 pub use crate::model::LinkKind;
 use crate::model::{Access, RoomType};
 
@@ -166,7 +166,7 @@ pub fn read_passwords(desired: &Desired) -> LinkPasswords {
         .rooms
         .iter()
         .flat_map(|r| &r.links)
-        .filter_map(|l| l.password_env.as_deref())
+        .filter_map(|l| l.password.as_ref().and_then(DesiredPassword::env_name))
         .map(|name| (name.to_string(), env_digest(name)))
         .collect()
 }
@@ -197,9 +197,10 @@ pub struct PasswordSpec {
     pub digest: Option<PasswordDigest>,
 }
 
-/// A manifest link resolved for planning: the manifest's values in the form requests take,
-/// and its password as a [`PasswordSpec`]. Plans carry it whole, because every write sends
-/// the whole link (see the module documentation).
+/// A link as a write sends it, whole (every write rebuilds all of the link's options, see
+/// the module documentation): the manifest's values, and the live values of the fields the
+/// manifest leaves out. Plans carry it; its password only as a [`PasswordSpec`] (the
+/// variable's name) or as `keep_password` (send back the password the link has).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedLink {
     pub title: String,
@@ -220,23 +221,108 @@ pub struct ResolvedLink {
     /// External links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<PasswordSpec>,
+    /// External links: the write sends the password the link has, read from the portal
+    /// when the write is made (never with `password`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub keep_password: bool,
 }
 
-impl ResolvedLink {
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What the manifest asks of a link's password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedPassword {
+    /// `password_env`: this variable's value.
+    FromEnv(PasswordSpec),
+    /// `keep_password: true`: the password the link has.
+    Keep,
+    /// `keep_password: false`: none.
+    Remove,
+}
+
+/// A manifest link as the diff wants it: a field the manifest leaves out is `None` and not
+/// managed (the live value stays, as with room settings); `Some(None)` for `expires` and
+/// `max_uses` asks for no expiry, no use limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedLink {
+    pub title: String,
+    pub kind: LinkKind,
+    pub access: Access,
+    pub expires: Option<Option<DateTime<FixedOffset>>>,
+    pub internal: Option<bool>,
+    pub deny_download: Option<bool>,
+    pub max_uses: Option<Option<i64>>,
+    pub password: Option<WantedPassword>,
+}
+
+impl WantedLink {
     /// The manifest's link, with its password variable looked up in `passwords`.
-    pub fn resolve(link: &DesiredLink, passwords: &LinkPasswords) -> ResolvedLink {
-        ResolvedLink {
+    pub fn from_manifest(link: &DesiredLink, passwords: &LinkPasswords) -> WantedLink {
+        WantedLink {
             title: link.title.clone(),
             kind: link.kind,
             access: link.access,
-            expires: link.expires.map(|d| d.fixed_offset()),
+            expires: link.expires.map(|d| d.map(|d| d.fixed_offset())),
             internal: link.internal,
             deny_download: link.deny_download,
-            max_uses: link.max_uses.map(i64::from),
-            password: link.password_env.as_ref().map(|name| PasswordSpec {
-                env_name: name.clone(),
-                digest: passwords.get(name).cloned().flatten(),
+            max_uses: link.max_uses.map(|n| n.map(i64::from)),
+            password: link.password.as_ref().map(|p| match p {
+                DesiredPassword::FromEnv(name) => WantedPassword::FromEnv(PasswordSpec {
+                    env_name: name.clone(),
+                    digest: passwords.get(name).cloned().flatten(),
+                }),
+                DesiredPassword::Keep => WantedPassword::Keep,
+                DesiredPassword::Remove => WantedPassword::Remove,
             }),
+        }
+    }
+
+    /// A link written whole, every field managed (to compare the link a write answered
+    /// with against what it sent).
+    pub fn whole(link: &ResolvedLink) -> WantedLink {
+        WantedLink {
+            title: link.title.clone(),
+            kind: link.kind,
+            access: link.access,
+            expires: Some(link.expires),
+            internal: Some(link.internal),
+            deny_download: Some(link.deny_download),
+            max_uses: Some(link.max_uses),
+            password: Some(match (&link.password, link.keep_password) {
+                (Some(spec), _) => WantedPassword::FromEnv(spec.clone()),
+                (None, true) => WantedPassword::Keep,
+                (None, false) => WantedPassword::Remove,
+            }),
+        }
+    }
+
+    /// The link to write over `live` (`None`: a new link, whose unmanaged fields take the
+    /// server's defaults): the manifest's values, and `live`'s for the fields it leaves out.
+    pub fn on(&self, live: Option<&ObservedLink>) -> ResolvedLink {
+        let (password, keep_password) = match &self.password {
+            Some(WantedPassword::FromEnv(spec)) => (Some(spec.clone()), false),
+            Some(WantedPassword::Keep) => (None, true),
+            Some(WantedPassword::Remove) => (None, false),
+            None => (None, live.is_some_and(|l| l.has_password)),
+        };
+        ResolvedLink {
+            title: self.title.clone(),
+            kind: self.kind,
+            access: self.access,
+            expires: self.expires.unwrap_or_else(|| live.and_then(|l| l.expires)),
+            internal: self
+                .internal
+                .unwrap_or_else(|| live.is_some_and(|l| l.internal)),
+            deny_download: self
+                .deny_download
+                .unwrap_or_else(|| live.is_some_and(|l| l.deny_download)),
+            max_uses: self
+                .max_uses
+                .unwrap_or_else(|| live.and_then(|l| l.max_uses)),
+            password,
+            keep_password,
         }
     }
 }
@@ -284,7 +370,39 @@ pub enum FieldChange {
     },
 }
 
+impl PasswordChange {
+    /// Whether the change lowers the link's protection: a removed password.
+    pub fn lowers_protection(self) -> bool {
+        self == PasswordChange::Remove
+    }
+}
+
+/// Whether a later moment (or none) replaces `from`: the link stays usable for longer.
+fn later<T: PartialOrd>(from: &Option<T>, to: &Option<T>) -> bool {
+    match (from, to) {
+        (Some(_), None) => true,
+        (Some(from), Some(to)) => to > from,
+        (None, _) => false,
+    }
+}
+
 impl FieldChange {
+    /// Whether the change lowers the link's protection (a security downgrade, applied only
+    /// with `--allow-downgrades`): an expiry extended or removed, downloads allowed again, a
+    /// use limit raised or removed, a signed-in-users-only link opened to everyone.
+    pub fn lowers_protection(&self) -> bool {
+        match self {
+            FieldChange::Expires { from, to } => {
+                later(&from.map(|d| d.timestamp()), &to.map(|d| d.timestamp()))
+            }
+            FieldChange::Internal { from, to } | FieldChange::DenyDownload { from, to } => {
+                *from && !*to
+            }
+            FieldChange::MaxUses { from, to } => later(from, to),
+            FieldChange::Title { .. } | FieldChange::Access { .. } => false,
+        }
+    }
+
     /// The manifest key of the field.
     pub fn name(&self) -> &'static str {
         match self {
@@ -298,18 +416,35 @@ impl FieldChange {
     }
 }
 
-/// One write the diff plans for a room's links.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Whether an update with these changes lowers the link's protection (see
+/// [`FieldChange::lowers_protection`]).
+pub fn is_downgrade(changes: &[FieldChange], password: PasswordChange) -> bool {
+    password.lowers_protection() || changes.iter().any(FieldChange::lowers_protection)
+}
+
+/// One write the diff plans for a room's links: the one type of a link change, from the diff
+/// through the plan (a plan item holds it whole, as `Change::Link`, with the `action` names
+/// `create_link`, `update_link` and `revoke_link`) to the executor and the renderers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action")]
 pub enum LinkChange {
-    Create {
-        link: ResolvedLink,
-    },
+    /// A new sharing link (docs/docspace-api.md, "Sharing links"); the link is carried
+    /// whole, its password only as the variable's name.
+    #[serde(rename = "create_link")]
+    Create { link: ResolvedLink },
+    /// A link whose fields or password differ; every write sends the whole link.
+    #[serde(rename = "update_link")]
     Update {
         link_id: String,
         link: ResolvedLink,
         changes: Vec<FieldChange>,
         password: PasswordChange,
+        /// The change lowers the link's protection (see [`LinkChange::is_downgrade`]); shown
+        /// in plans, never trusted from a file.
+        #[serde(default, skip_serializing_if = "is_false")]
+        downgrade: bool,
     },
+    #[serde(rename = "revoke_link")]
     Revoke {
         link_id: String,
         title: String,
@@ -318,6 +453,21 @@ pub enum LinkChange {
 }
 
 impl LinkChange {
+    /// Whether the change lowers a link's protection: a security downgrade, which `apply`
+    /// makes only with `--allow-downgrades` (see [`FieldChange::lowers_protection`]).
+    /// Computed from the changes, whatever the `downgrade` field says.
+    pub fn is_downgrade(&self) -> bool {
+        match self {
+            LinkChange::Update {
+                changes,
+                password,
+                downgrade,
+                ..
+            } => *downgrade || is_downgrade(changes, *password),
+            LinkChange::Create { .. } | LinkChange::Revoke { .. } => false,
+        }
+    }
+
     /// The wanted (or, for a revoke, the live) title.
     pub fn title(&self) -> &str {
         match self {
@@ -345,6 +495,10 @@ pub enum LinkNote {
     /// `access: none` on a primary link: the server refuses to revoke it (public rooms) or
     /// makes a fresh one (form-filling rooms), so it is left as it is.
     PrimaryNotRevoked { title: String },
+    /// A live link whose expiry has passed and whose manifest entry leaves `expires` out:
+    /// any write would send the past expiry again, which the server drops on an external
+    /// link (it would then never expire), so the link is left as it is.
+    ExpiredLeftAlone { title: String },
     /// A manifest link whose `expires:` (`at`) has passed: nothing is written for it (a write
     /// would drop a past expiry from an external link and open it again,
     /// docs/docspace-api.md, "Sharing links"), and `links_exact` does not revoke its
@@ -388,7 +542,9 @@ pub fn same_title(a: &str, b: &str) -> bool {
 }
 
 /// Compares the wanted links of one room with its live links. The wanted links are valid
-/// for the room type (validation checked them against the `model` tables).
+/// for the room type (validation checked them against the `model` tables). `new_room`: the
+/// room is created by this run (it has no links yet but the primary link the server gives
+/// public and form-filling rooms, which apply lets a wanted link take over).
 ///
 /// Links are matched by title (case-insensitively). A wanted invitation link with a new
 /// title takes over the room's invitation link (there can be only one), and in a room whose
@@ -397,11 +553,12 @@ pub fn same_title(a: &str, b: &str) -> bool {
 /// does not name are left alone unless `exact`; primary links are never revoked.
 pub fn diff(
     room_type: RoomType,
-    desired: &[ResolvedLink],
+    desired: &[WantedLink],
     live: &[ObservedLink],
     exact: bool,
+    new_room: bool,
 ) -> LinkDiff {
-    diff_keeping(room_type, desired, live, exact, &[])
+    diff_keeping(room_type, desired, live, exact, new_room, &[])
 }
 
 /// [`diff`], leaving alone the live links titled as one of `kept` (compared as titles are):
@@ -410,9 +567,10 @@ pub fn diff(
 /// [`LinkNote::Expired`]).
 pub fn diff_keeping(
     room_type: RoomType,
-    desired: &[ResolvedLink],
+    desired: &[WantedLink],
     live: &[ObservedLink],
     exact: bool,
+    new_room: bool,
     kept: &[&str],
 ) -> LinkDiff {
     let mut out = LinkDiff::default();
@@ -469,13 +627,14 @@ pub fn diff_keeping(
         plan_unnamed(live, &matched, &mut planned, &mut out);
     }
 
-    check_limits(
+    let room = LimitRoom {
         room_type,
         live,
-        &planned.revokes,
-        &planned.creates,
-        &mut out.problems,
-    );
+        matched: &matched,
+        exact,
+        new_room,
+    };
+    room.check(&planned.revokes, &planned.creates, &mut out.problems);
     out.changes.extend(planned.revokes);
     out.changes.extend(planned.updates);
     out.changes.extend(planned.creates);
@@ -504,8 +663,10 @@ fn index_by_title(live: &[ObservedLink]) -> BTreeMap<String, Vec<usize>> {
 }
 
 /// The problem of a wanted link whose password variable is unset or empty, if it is one.
-fn missing_password(want: &ResolvedLink) -> Option<LinkProblem> {
-    let p = want.password.as_ref()?;
+fn missing_password(want: &WantedLink) -> Option<LinkProblem> {
+    let Some(WantedPassword::FromEnv(p)) = want.password.as_ref() else {
+        return None;
+    };
     if p.digest.is_some() || want.access == Access::None {
         return None;
     }
@@ -523,7 +684,7 @@ fn missing_password(want: &ResolvedLink) -> Option<LinkProblem> {
 /// or replace it when the kinds differ; the primary link is never revoked or replaced.
 fn plan_namesake(
     room_type: RoomType,
-    want: &ResolvedLink,
+    want: &WantedLink,
     l: &ObservedLink,
     planned: &mut Planned,
     out: &mut LinkDiff,
@@ -537,7 +698,7 @@ fn plan_namesake(
             planned.revokes.push(revoke(l));
         }
     } else if l.kind == want.kind {
-        push_update(room_type, want, l, &mut planned.updates, &mut out.problems);
+        push_update(room_type, want, l, &mut planned.updates, out);
     } else if l.primary {
         out.problems.push(problem(
             want,
@@ -549,10 +710,13 @@ fn plan_namesake(
         ));
     } else {
         // The server keeps a link's kind whatever a request says: replace it.
-        planned.revokes.push(revoke(l));
-        planned
-            .creates
-            .push(LinkChange::Create { link: want.clone() });
+        match create(want) {
+            Ok(c) => {
+                planned.revokes.push(revoke(l));
+                planned.creates.push(c);
+            }
+            Err(p) => out.problems.push(p),
+        }
     }
 }
 
@@ -560,7 +724,7 @@ fn plan_namesake(
 /// server allows no second one, else create it.
 fn plan_takeovers(
     room_type: RoomType,
-    unmatched_wanted: &[&ResolvedLink],
+    unmatched_wanted: &[&WantedLink],
     live: &[ObservedLink],
     matched: &mut BTreeSet<usize>,
     planned: &mut Planned,
@@ -576,17 +740,12 @@ fn plan_takeovers(
         match takeover {
             Some(i) => {
                 matched.insert(i);
-                push_update(
-                    room_type,
-                    want,
-                    &live[i],
-                    &mut planned.updates,
-                    &mut out.problems,
-                );
+                push_update(room_type, want, &live[i], &mut planned.updates, out);
             }
-            None => planned
-                .creates
-                .push(LinkChange::Create { link: want.clone() }),
+            None => match create(want) {
+                Ok(c) => planned.creates.push(c),
+                Err(p) => out.problems.push(p),
+            },
         }
     }
 }
@@ -613,7 +772,22 @@ fn plan_unnamed(
     }
 }
 
-fn problem(want: &ResolvedLink, message: String, help: String) -> LinkProblem {
+/// The create of a new link; a link that must keep a password it does not have yet cannot
+/// be made.
+fn create(want: &WantedLink) -> Result<LinkChange, LinkProblem> {
+    if want.password == Some(WantedPassword::Keep) {
+        return Err(problem(
+            want,
+            "`keep_password: true`, but the link is new: it has no password to keep".into(),
+            "name the variable that holds the new link's password with `password_env`, or leave `keep_password` out".into(),
+        ));
+    }
+    Ok(LinkChange::Create {
+        link: want.on(None),
+    })
+}
+
+fn problem(want: &WantedLink, message: String, help: String) -> LinkProblem {
     LinkProblem {
         title: Some(want.title.clone()),
         message,
@@ -632,51 +806,60 @@ fn revoke(l: &ObservedLink) -> LinkChange {
 /// Plans an update of `l` to `want` when anything differs.
 fn push_update(
     room_type: RoomType,
-    want: &ResolvedLink,
+    want: &WantedLink,
     l: &ObservedLink,
     updates: &mut Vec<LinkChange>,
-    problems: &mut Vec<LinkProblem>,
+    out: &mut LinkDiff,
 ) {
-    match update_fields(room_type, want, l) {
+    if l.expired && want.expires.is_none() {
+        out.notes.push(LinkNote::ExpiredLeftAlone {
+            title: l.title.clone(),
+        });
+        return;
+    }
+    let link = want.on(Some(l));
+    match update_fields(room_type, want, &link, l) {
         Ok((changes, password)) => {
             if !changes.is_empty() || password != PasswordChange::Unchanged {
                 updates.push(LinkChange::Update {
                     link_id: l.id.clone(),
-                    link: want.clone(),
+                    link,
+                    downgrade: is_downgrade(&changes, password),
                     changes,
                     password,
                 });
             }
         }
-        Err(p) => problems.push(p),
+        Err(p) => out.problems.push(p),
     }
 }
 
-/// The field changes and the password change that turn `l` into `want`, or the first
-/// difference the server would not carry out.
+/// The field changes and the password change that turn `l` into `link` (`want` resolved on
+/// `l`), or the first difference the server would not carry out.
 fn update_fields(
     room_type: RoomType,
-    want: &ResolvedLink,
+    want: &WantedLink,
+    link: &ResolvedLink,
     l: &ObservedLink,
 ) -> Result<(Vec<FieldChange>, PasswordChange), LinkProblem> {
     let mut changes = Vec::new();
-    if l.title != want.title {
+    if l.title != link.title {
         changes.push(FieldChange::Title {
             from: l.title.clone(),
-            to: want.title.clone(),
+            to: link.title.clone(),
         });
     }
-    if l.raw_access != want.access.wire() {
+    if l.raw_access != link.access.wire() {
         changes.push(FieldChange::Access {
             from: l.access,
-            to: want.access,
+            to: link.access,
         });
     }
-    changes.extend(expiry_change(room_type, want, l)?);
-    let password = match want.kind {
-        LinkKind::External => external_changes(room_type, want, l, &mut changes)?,
+    changes.extend(expiry_change(room_type, want, link, l)?);
+    let password = match link.kind {
+        LinkKind::External => external_changes(room_type, want, link, l, &mut changes)?,
         LinkKind::Invitation => {
-            changes.extend(max_uses_change(want, l)?);
+            changes.extend(max_uses_change(want, link, l)?);
             PasswordChange::Unchanged
         }
     };
@@ -686,14 +869,15 @@ fn update_fields(
 /// The expiry change, if the expiry differs and the server would change it.
 fn expiry_change(
     room_type: RoomType,
-    want: &ResolvedLink,
+    want: &WantedLink,
+    link: &ResolvedLink,
     l: &ObservedLink,
 ) -> Result<Option<FieldChange>, LinkProblem> {
     // Compared to the second: the server stores finer, the manifest says less.
-    if l.expires.map(|d| d.timestamp()) == want.expires.map(|d| d.timestamp()) {
+    if l.expires.map(|d| d.timestamp()) == link.expires.map(|d| d.timestamp()) {
         return Ok(None);
     }
-    if l.primary && want.expires.is_some() {
+    if l.primary && link.expires.is_some() {
         return Err(problem(
             want,
             "the room's primary link cannot expire".into(),
@@ -711,7 +895,7 @@ fn expiry_change(
     }
     Ok(Some(FieldChange::Expires {
         from: l.expires,
-        to: want.expires,
+        to: link.expires,
     }))
 }
 
@@ -719,11 +903,12 @@ fn expiry_change(
 /// its password change.
 fn external_changes(
     room_type: RoomType,
-    want: &ResolvedLink,
+    want: &WantedLink,
+    link: &ResolvedLink,
     l: &ObservedLink,
     changes: &mut Vec<FieldChange>,
 ) -> Result<PasswordChange, LinkProblem> {
-    if l.internal != want.internal {
+    if l.internal != link.internal {
         if room_type == RoomType::Public {
             return Err(problem(
                 want,
@@ -736,34 +921,55 @@ fn external_changes(
         }
         changes.push(FieldChange::Internal {
             from: l.internal,
-            to: want.internal,
+            to: link.internal,
         });
     }
-    if l.deny_download != want.deny_download {
+    if l.deny_download != link.deny_download {
         changes.push(FieldChange::DenyDownload {
             from: l.deny_download,
-            to: want.deny_download,
+            to: link.deny_download,
         });
     }
-    Ok(match (&want.password, &l.password_digest) {
-        (None, None) => PasswordChange::Unchanged,
-        (Some(_), None) => PasswordChange::Set,
-        (None, Some(_)) => PasswordChange::Remove,
-        (Some(p), Some(live)) if p.digest.as_ref() == Some(live) => PasswordChange::Unchanged,
-        (Some(_), Some(_)) => PasswordChange::Change,
+    password_change(want, l)
+}
+
+/// What happens to the live link's password; a password to keep that the link does not
+/// have is a problem (the tool cannot invent one).
+fn password_change(want: &WantedLink, l: &ObservedLink) -> Result<PasswordChange, LinkProblem> {
+    Ok(match (&want.password, l.has_password) {
+        // Not managed: the password stays as it is (a write sends it back).
+        (None, _) | (Some(WantedPassword::Keep), true) | (Some(WantedPassword::Remove), false) => {
+            PasswordChange::Unchanged
+        }
+        (Some(WantedPassword::Keep), false) => {
+            return Err(problem(
+                want,
+                "`keep_password: true`, but the link has no password on the portal".into(),
+                "the tool cannot invent a password: name the variable that holds one with `password_env`, or write `keep_password: false` for a link without a password".into(),
+            ));
+        }
+        (Some(WantedPassword::Remove), true) => PasswordChange::Remove,
+        (Some(WantedPassword::FromEnv(_)), false) => PasswordChange::Set,
+        (Some(WantedPassword::FromEnv(p)), true)
+            if p.digest.is_some() && p.digest == l.password_digest =>
+        {
+            PasswordChange::Unchanged
+        }
+        (Some(WantedPassword::FromEnv(_)), true) => PasswordChange::Change,
     })
 }
 
 /// An invitation link's use-limit change, if it differs; a limit below the use count is
 /// refused by the server.
 fn max_uses_change(
-    want: &ResolvedLink,
+    want: &WantedLink,
+    link: &ResolvedLink,
     l: &ObservedLink,
 ) -> Result<Option<FieldChange>, LinkProblem> {
-    if l.max_uses == want.max_uses {
+    if l.max_uses == link.max_uses {
         return Ok(None);
     }
-    if let (Some(max), Some(used)) = (want.max_uses, l.uses)
+    if let (Some(max), Some(used)) = (link.max_uses, l.uses)
         && max < used
     {
         return Err(problem(
@@ -776,54 +982,132 @@ fn max_uses_change(
     }
     Ok(Some(FieldChange::MaxUses {
         from: l.max_uses,
-        to: want.max_uses,
+        to: link.max_uses,
     }))
 }
 
-/// The server's link count limits after the planned revokes and creates, counting the live
-/// links the manifest leaves alone. [`RoomType::max_links`] counts the primary external link,
-/// which the server keeps in a slot of its own: links made through the API take the others.
-fn check_limits(
+/// What the link count check of one room needs to know.
+struct LimitRoom<'a> {
     room_type: RoomType,
-    live: &[ObservedLink],
-    revokes: &[LinkChange],
-    creates: &[LinkChange],
-    problems: &mut Vec<LinkProblem>,
-) {
-    let revoked: BTreeSet<&str> = revokes
-        .iter()
-        .filter_map(|c| match c {
-            LinkChange::Revoke { link_id, .. } => Some(link_id.as_str()),
-            LinkChange::Create { .. } | LinkChange::Update { .. } => None,
-        })
-        .collect();
-    for kind in LinkKind::ALL {
-        let kept = live
+    live: &'a [ObservedLink],
+    /// The live links the manifest names (by index into `live`).
+    matched: &'a BTreeSet<usize>,
+    exact: bool,
+    new_room: bool,
+}
+
+impl LimitRoom<'_> {
+    /// The server's link count limits after the planned revokes and creates, counting the
+    /// live links the manifest leaves alone. [`RoomType::max_links`] counts the primary
+    /// external link, which the server keeps in a slot of its own: links made through the API
+    /// take the others. A room created by this run gets its primary link from the server, and
+    /// one wanted external link takes it over at apply (see `apply::links`), so a new public
+    /// room takes its primary link and [`crate::model::MAX_ADDITIONAL_EXTERNAL_LINKS`] more in one run.
+    fn check(
+        &self,
+        revokes: &[LinkChange],
+        creates: &[LinkChange],
+        problems: &mut Vec<LinkProblem>,
+    ) {
+        let revoked: BTreeSet<&str> = revokes
             .iter()
-            .filter(|l| l.kind == kind && !l.primary && !revoked.contains(l.id.as_str()))
-            .count();
-        let created = creates
-            .iter()
-            .filter(|c| matches!(c, LinkChange::Create { link } if link.kind == kind))
-            .count();
-        // A form-filling room to create has no primary link yet: the server gives it one,
-        // which the wanted external link takes over at apply (see `apply::links`).
-        let primary_taken =
-            live.iter().any(|l| l.kind == kind && l.primary) || room_type.max_links(kind) != 1;
-        let primary_slot = usize::from(
-            kind == LinkKind::External && room_type.max_links(kind) > 0 && primary_taken,
-        );
-        let max = room_type.max_links(kind) - primary_slot;
-        if created > 0 && kept + created > max {
+            .filter_map(|c| match c {
+                LinkChange::Revoke { link_id, .. } => Some(link_id.as_str()),
+                LinkChange::Create { .. } | LinkChange::Update { .. } => None,
+            })
+            .collect();
+        for kind in LinkKind::ALL {
+            let created: Vec<&ResolvedLink> = creates
+                .iter()
+                .filter_map(|c| match c {
+                    LinkChange::Create { link } if link.kind == kind => Some(link),
+                    _ => None,
+                })
+                .collect();
+            if created.is_empty() {
+                continue;
+            }
+            if self.new_room && self.room_type.has_primary_link() && kind == LinkKind::External {
+                self.check_new_room(&created, problems);
+                continue;
+            }
+            let (mut listed, mut unlisted) = (0, 0);
+            for (i, l) in self.live.iter().enumerate() {
+                if l.kind == kind && !l.primary && !revoked.contains(l.id.as_str()) {
+                    if self.matched.contains(&i) {
+                        listed += 1;
+                    } else {
+                        unlisted += 1;
+                    }
+                }
+            }
+            let max = self.max_besides_primary(kind);
+            let total = listed + unlisted + created.len();
+            if total <= max {
+                continue;
+            }
+            let room_type = self.room_type;
+            let help = if unlisted > 0 && !self.exact {
+                format!(
+                    "{unlisted} {kind} links on the portal that the manifest does not list stay; set `links_exact: true` to revoke them, or revoke some in DocSpace"
+                )
+            } else if unlisted > 0 {
+                format!(
+                    "{unlisted} {kind} links on the portal stay; revoke some in DocSpace, or remove links from the manifest"
+                )
+            } else {
+                format!(
+                    "the manifest asks for {} {kind} links besides the primary link; remove {} of them, or revoke some with `access: none`",
+                    listed + created.len(),
+                    total - max
+                )
+            };
             problems.push(LinkProblem {
                 title: None,
                 message: format!(
-                    "the room would have {} {kind} links besides its primary link; a {room_type} room holds {max} at most",
-                    kept + created
+                    "the room would have {total} {kind} links besides its primary link; a {room_type} room holds {max} at most"
+                ),
+                help,
+            });
+        }
+    }
+
+    /// The links of `kind` an existing room holds besides its primary link (a form-filling
+    /// room without a primary link may get one).
+    fn max_besides_primary(&self, kind: LinkKind) -> usize {
+        let max = self.room_type.max_links(kind);
+        let primary_taken = self.live.iter().any(|l| l.kind == kind && l.primary) || max != 1;
+        let primary_slot = usize::from(kind == LinkKind::External && max > 0 && primary_taken);
+        max - primary_slot
+    }
+
+    /// A room created by this run with a primary link: the wanted external links take its
+    /// primary link and the other slots; when all are needed, one of them becomes the
+    /// primary link, which cannot expire.
+    fn check_new_room(&self, created: &[&ResolvedLink], problems: &mut Vec<LinkProblem>) {
+        let max = self.room_type.max_links(LinkKind::External);
+        let room_type = self.room_type;
+        let besides = max.saturating_sub(1);
+        if created.len() > max {
+            problems.push(LinkProblem {
+                title: None,
+                message: format!(
+                    "the manifest asks for {} external links; a new {room_type} room holds {max}: its primary link and {besides} more",
+                    created.len()
                 ),
                 help: format!(
-                    "{kept} {kind} links on the portal stay (not in the manifest, or not revoked by it); set `links_exact: true`, or revoke some in DocSpace"
+                    "remove {} of them; one of the links takes over the primary link DocSpace gives the room",
+                    created.len() - max
                 ),
+            });
+        } else if created.len() > besides && created.iter().all(|l| l.expires.is_some()) {
+            problems.push(LinkProblem {
+                title: None,
+                message: format!(
+                    "one of these {} external links becomes the new room's primary link, which cannot expire",
+                    created.len()
+                ),
+                help: "leave `expires` out of one link (or write `expires: never`); apply makes it the primary link".into(),
             });
         }
     }
@@ -889,16 +1173,17 @@ mod tests {
             .unwrap()
     }
 
-    fn want(title: &str, kind: LinkKind, access: Access) -> ResolvedLink {
-        ResolvedLink {
+    /// A wanted link that manages every field (no expiry, no limit, no password).
+    fn want(title: &str, kind: LinkKind, access: Access) -> WantedLink {
+        WantedLink {
             title: title.into(),
             kind,
             access,
-            expires: None,
-            internal: false,
-            deny_download: false,
-            max_uses: None,
-            password: None,
+            expires: Some(None),
+            internal: Some(false),
+            deny_download: Some(false),
+            max_uses: Some(None),
+            password: Some(WantedPassword::Remove),
         }
     }
 
@@ -921,11 +1206,11 @@ mod tests {
         }
     }
 
-    fn with_password(mut l: ResolvedLink, value: &str) -> ResolvedLink {
-        l.password = Some(PasswordSpec {
+    fn with_password(mut l: WantedLink, value: &str) -> WantedLink {
+        l.password = Some(WantedPassword::FromEnv(PasswordSpec {
             env_name: "LINK_PW".into(),
             digest: Some(password_digest(value)),
-        });
+        }));
         l
     }
 
@@ -941,15 +1226,15 @@ mod tests {
             want("Clients", LinkKind::External, Access::Read),
             "s3cret-pass",
         );
-        w.expires = Some(date(2027, 1, 31));
-        w.deny_download = true;
+        w.expires = Some(Some(date(2027, 1, 31)));
+        w.deny_download = Some(true);
         let mut l = live_password(
             live("l1", "Clients", LinkKind::External, Access::Read),
             "s3cret-pass",
         );
         l.expires = Some(date(2027, 1, 31).with_timezone(&Utc).fixed_offset());
         l.deny_download = true;
-        let d = diff(RoomType::Custom, &[w], &[l], false);
+        let d = diff(RoomType::Custom, &[w], &[l], false, false);
         assert_eq!(d, LinkDiff::default());
     }
 
@@ -958,8 +1243,13 @@ mod tests {
         let w = with_password(want("New", LinkKind::External, Access::Read), "pw-123456");
         let w_copy = w.clone();
         let other = live("l9", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, &[w], &[other], false);
-        assert_eq!(d.changes, vec![LinkChange::Create { link: w_copy }]);
+        let d = diff(RoomType::Custom, &[w], &[other], false, false);
+        assert_eq!(
+            d.changes,
+            vec![LinkChange::Create {
+                link: w_copy.on(None)
+            }]
+        );
         assert!(d.problems.is_empty());
     }
 
@@ -968,7 +1258,7 @@ mod tests {
         let mut primary = live("p", "Link to the room", LinkKind::External, Access::Read);
         primary.primary = true;
         let other = live("l9", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Public, &[], &[primary, other], true);
+        let d = diff(RoomType::Public, &[], &[primary, other], true, false);
         assert_eq!(
             d.changes,
             vec![LinkChange::Revoke {
@@ -988,7 +1278,7 @@ mod tests {
     #[test]
     fn changed_fields_are_listed_and_the_password_compared() {
         let mut w = with_password(want("C", LinkKind::External, Access::Read), "new-password");
-        w.internal = true;
+        w.internal = Some(true);
         let mut l = live_password(
             live("l1", "C", LinkKind::External, Access::Comment),
             "old-password",
@@ -999,12 +1289,13 @@ mod tests {
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
             false,
+            false,
         );
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
                 link_id: "l1".into(),
-                link: w.clone(),
+                link: w.on(Some(&l)),
                 changes: vec![
                     FieldChange::Access {
                         from: Some(Access::Comment),
@@ -1020,6 +1311,8 @@ mod tests {
                     },
                 ],
                 password: PasswordChange::Change,
+                // The expiry is removed.
+                downgrade: true,
             }]
         );
         // Only the password differs: still an update; removed when the manifest has none.
@@ -1028,14 +1321,20 @@ mod tests {
         same.access = Some(Access::Read);
         same.expires = None;
         same.internal = true;
-        let d = diff(RoomType::Custom, &[w.clone()], &[same.clone()], false);
+        let d = diff(
+            RoomType::Custom,
+            &[w.clone()],
+            &[same.clone()],
+            false,
+            false,
+        );
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update { changes, password: PasswordChange::Change, .. }] if changes.is_empty()
         ));
         let mut no_pw = w.clone();
-        no_pw.password = None;
-        let d = diff(RoomType::Custom, &[no_pw], &[same.clone()], false);
+        no_pw.password = Some(WantedPassword::Remove);
+        let d = diff(RoomType::Custom, &[no_pw], &[same.clone()], false, false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update {
@@ -1046,7 +1345,7 @@ mod tests {
         let mut bare = same;
         bare.password_digest = None;
         bare.has_password = false;
-        let d = diff(RoomType::Custom, &[w], &[bare], false);
+        let d = diff(RoomType::Custom, &[w], &[bare], false, false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update {
@@ -1059,15 +1358,21 @@ mod tests {
     #[test]
     fn the_invitation_link_is_taken_over_under_a_new_title() {
         let mut w = want("Join us", LinkKind::Invitation, Access::Editing);
-        w.max_uses = Some(20);
+        w.max_uses = Some(Some(20));
         let w_copy = w.clone();
         let l = live("inv", "Invitation link", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Collaboration, &[w], &[l], false);
+        let d = diff(
+            RoomType::Collaboration,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
         assert_eq!(
             d.changes,
             vec![LinkChange::Update {
                 link_id: "inv".into(),
-                link: w_copy,
+                link: w_copy.on(Some(&l)),
                 changes: vec![
                     FieldChange::Title {
                         from: "Invitation link".into(),
@@ -1083,6 +1388,7 @@ mod tests {
                     },
                 ],
                 password: PasswordChange::Unchanged,
+                downgrade: false,
             }]
         );
     }
@@ -1092,7 +1398,7 @@ mod tests {
         let w = want("Fill it", LinkKind::External, Access::FillForms);
         let mut p = live("p", "Fill out", LinkKind::External, Access::FillForms);
         p.primary = true;
-        let d = diff(RoomType::FormFilling, &[w], &[p], true);
+        let d = diff(RoomType::FormFilling, &[w], &[p], true, false);
         assert!(matches!(
             &d.changes[..],
             [LinkChange::Update { link_id, .. }] if link_id == "p"
@@ -1103,37 +1409,49 @@ mod tests {
     #[test]
     fn portal_rules_become_problems() {
         let mut unset = want("Unset", LinkKind::External, Access::Read);
-        unset.password = Some(PasswordSpec {
+        unset.password = Some(WantedPassword::FromEnv(PasswordSpec {
             env_name: "NOT_SET_PW".into(),
             digest: None,
-        });
-        let d = diff(RoomType::Custom, &[unset], &[], false);
+        }));
+        let d = diff(RoomType::Custom, &[unset], &[], false, false);
         assert!(d.changes.is_empty(), "{:?}", d.changes);
         assert!(d.problems[0].message.contains("NOT_SET_PW is not set"));
 
         // A use limit below the live use count.
         let mut w = want("Join", LinkKind::Invitation, Access::Read);
-        w.max_uses = Some(2);
+        w.max_uses = Some(Some(2));
         let mut l = live("i", "Join", LinkKind::Invitation, Access::Read);
         l.uses = Some(3);
-        let d = diff(RoomType::Custom, &[w], &[l], false);
+        let d = diff(RoomType::Custom, &[w], &[l], false, false);
         assert!(d.problems[0].message.contains("below the 3 times"), "{d:?}");
 
         // The primary link cannot expire, and keeps its title's kind.
         let mut p = live("p", "Open", LinkKind::External, Access::Read);
         p.primary = true;
         let mut w = want("Open", LinkKind::External, Access::Read);
-        w.expires = Some(date(2027, 1, 31));
-        let d = diff(RoomType::Public, &[w], std::slice::from_ref(&p), false);
+        w.expires = Some(Some(date(2027, 1, 31)));
+        let d = diff(
+            RoomType::Public,
+            &[w],
+            std::slice::from_ref(&p),
+            false,
+            false,
+        );
         assert!(d.problems[0].message.contains("cannot expire"), "{d:?}");
         let w = want("Open", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Public, &[w], std::slice::from_ref(&p), false);
+        let d = diff(
+            RoomType::Public,
+            &[w],
+            std::slice::from_ref(&p),
+            false,
+            false,
+        );
         assert!(d.problems[0].message.contains("primary link"), "{d:?}");
 
         // A second invitation link is a takeover of the live one, not a second link.
         let w = want("New invite", LinkKind::Invitation, Access::Read);
         let l = live("i", "Old invite", LinkKind::Invitation, Access::Read);
-        let d = diff(RoomType::Custom, &[w], &[l], false);
+        let d = diff(RoomType::Custom, &[w], &[l], false, false);
         assert!(matches!(&d.changes[..], [LinkChange::Update { link_id, .. }] if link_id == "i"));
     }
 
@@ -1143,8 +1461,8 @@ mod tests {
         let mut p = live("p", "Fill", LinkKind::External, Access::FillForms);
         p.primary = true;
         let mut w = want("Fill", LinkKind::External, Access::FillForms);
-        w.expires = Some(date(2027, 1, 31));
-        let d = diff(RoomType::FormFilling, &[w], &[p], false);
+        w.expires = Some(Some(date(2027, 1, 31)));
+        let d = diff(RoomType::FormFilling, &[w], &[p], false, false);
         assert!(d.changes.is_empty());
         assert!(
             d.problems[0].message.contains("primary link cannot expire"),
@@ -1152,25 +1470,37 @@ mod tests {
         );
         let l = live("l", "Extra", LinkKind::External, Access::FillForms);
         let mut w = want("Extra", LinkKind::External, Access::FillForms);
-        w.expires = Some(date(2027, 1, 31));
-        let d = diff(RoomType::FormFilling, &[w], &[l], false);
+        w.expires = Some(Some(date(2027, 1, 31)));
+        let d = diff(RoomType::FormFilling, &[w], &[l], false, false);
         assert!(d.problems[0].message.contains("form-filling room"), "{d:?}");
         // A public room's link keeps `internal` (no EditInternal there); a new one takes it.
         let l = live("l", "Press", LinkKind::External, Access::Read);
         let mut w = want("Press", LinkKind::External, Access::Read);
-        w.internal = true;
-        let d = diff(RoomType::Public, std::slice::from_ref(&w), &[l], false);
+        w.internal = Some(true);
+        let d = diff(
+            RoomType::Public,
+            std::slice::from_ref(&w),
+            &[l],
+            false,
+            false,
+        );
         assert!(d.changes.is_empty());
         assert!(d.problems[0].message.contains("`internal`"), "{d:?}");
-        let d = diff(RoomType::Public, &[w.clone()], &[], false);
-        assert_eq!(d.changes, vec![LinkChange::Create { link: w }]);
+        let d = diff(RoomType::Public, &[w.clone()], &[], false, false);
+        assert_eq!(d.changes, vec![LinkChange::Create { link: w.on(None) }]);
     }
 
     #[test]
     fn access_none_revokes_the_namesake_but_never_a_primary_link() {
         let w = want("old", LinkKind::External, Access::None);
         let l = live("l1", "Old", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &[l], false);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &[l],
+            false,
+            false,
+        );
         assert_eq!(
             d.changes,
             vec![LinkChange::Revoke {
@@ -1181,12 +1511,18 @@ mod tests {
         );
         // Nothing to revoke: nothing planned.
         assert_eq!(
-            diff(RoomType::Custom, std::slice::from_ref(&w), &[], false),
+            diff(
+                RoomType::Custom,
+                std::slice::from_ref(&w),
+                &[],
+                false,
+                false
+            ),
             LinkDiff::default()
         );
         let mut p = live("p", "Old", LinkKind::External, Access::Read);
         p.primary = true;
-        let d = diff(RoomType::Public, &[w], &[p], false);
+        let d = diff(RoomType::Public, &[w], &[p], false, false);
         assert!(d.changes.is_empty());
         assert_eq!(
             d.notes,
@@ -1209,14 +1545,20 @@ mod tests {
             })
             .collect();
         let w = want("Sixth", LinkKind::External, Access::Read);
-        let d = diff(RoomType::Custom, std::slice::from_ref(&w), &live, false);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &live,
+            false,
+            false,
+        );
         assert!(
             d.problems[0].message.contains("holds 5 at most"),
             "{:?}",
             d.problems
         );
         // With links_exact the old ones go first, which makes room.
-        let d = diff(RoomType::Custom, &[w], &live, true);
+        let d = diff(RoomType::Custom, &[w], &live, true, false);
         assert!(d.problems.is_empty());
         assert_eq!(d.changes.len(), 6);
         assert!(matches!(d.changes[0], LinkChange::Revoke { .. }));
@@ -1232,6 +1574,7 @@ mod tests {
             std::slice::from_ref(&w),
             std::slice::from_ref(&l),
             false,
+            false,
         );
         assert!(matches!(
             &d.changes[..],
@@ -1239,7 +1582,7 @@ mod tests {
         ));
         let mut l2 = l.clone();
         l2.id = "e2".into();
-        let d = diff(RoomType::Custom, &[w], &[l, l2], false);
+        let d = diff(RoomType::Custom, &[w], &[l, l2], false, false);
         assert!(d.changes.is_empty());
         assert!(d.problems[0].message.contains("2 links called"));
     }
@@ -1247,9 +1590,13 @@ mod tests {
     #[test]
     fn requests_carry_the_whole_link_and_never_show_the_password() {
         let mut w = want("C", LinkKind::External, Access::Read);
-        w.expires = Some(date(2027, 1, 31));
-        w.deny_download = true;
-        let req = update_request("id-1", &w, Some(SecretString::from("pw-visible-only-here")));
+        w.expires = Some(Some(date(2027, 1, 31)));
+        w.deny_download = Some(true);
+        let req = update_request(
+            "id-1",
+            &w.on(None),
+            Some(SecretString::from("pw-visible-only-here")),
+        );
         let debug = format!("{req:?}");
         assert!(!debug.contains("pw-visible-only-here"), "{debug}");
         assert_eq!(
@@ -1259,8 +1606,11 @@ mod tests {
                 "linkType": 1, "password": "pw-visible-only-here", "denyDownload": true})
         );
         let mut inv = want("I", LinkKind::Invitation, Access::Read);
-        inv.max_uses = Some(3);
-        let req = create_request(&inv, Some(SecretString::from("ignored-for-invites")));
+        inv.max_uses = Some(Some(3));
+        let req = create_request(
+            &inv.on(None),
+            Some(SecretString::from("ignored-for-invites")),
+        );
         let body = serde_json::to_value(&req).unwrap();
         assert_eq!(body["linkType"], 0);
         assert_eq!(body["maxUseCount"], 3);
@@ -1283,6 +1633,228 @@ mod tests {
         later.expires = Some(date(2027, 1, 1));
         assert_ne!(base, fingerprint(&[later, b.clone()]));
         assert_ne!(base, fingerprint(&[b]));
+    }
+
+    /// A wanted link that manages only its title, kind and access.
+    fn bare(title: &str, kind: LinkKind, access: Access) -> WantedLink {
+        WantedLink {
+            expires: None,
+            internal: None,
+            deny_download: None,
+            max_uses: None,
+            password: None,
+            ..want(title, kind, access)
+        }
+    }
+
+    #[test]
+    fn fields_left_out_are_not_managed_and_an_update_sends_them_back() {
+        let mut l = live_password(
+            live("l1", "C", LinkKind::External, Access::Read),
+            "old-password",
+        );
+        l.expires = Some(date(2027, 1, 1));
+        l.internal = true;
+        l.deny_download = true;
+        let w = bare("C", LinkKind::External, Access::Read);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
+        assert_eq!(d, LinkDiff::default());
+        let mut inv = live("i", "Join", LinkKind::Invitation, Access::Read);
+        inv.max_uses = Some(5);
+        inv.expires = Some(date(2027, 1, 1));
+        let w = bare("Join", LinkKind::Invitation, Access::Read);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&inv),
+            false,
+            false,
+        );
+        assert_eq!(d, LinkDiff::default());
+        // Another change writes the whole link: the live values, the password kept.
+        let w = bare("C", LinkKind::External, Access::Comment);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
+        let [
+            LinkChange::Update {
+                link,
+                changes,
+                password,
+                ..
+            },
+        ] = &d.changes[..]
+        else {
+            panic!("{d:?}");
+        };
+        assert_eq!(changes.len(), 1);
+        assert_eq!(*password, PasswordChange::Unchanged);
+        assert!(link.keep_password && link.password.is_none());
+        assert_eq!(
+            (link.expires, link.internal, link.deny_download),
+            (l.expires, true, true)
+        );
+        assert!(!is_downgrade(changes, *password));
+    }
+
+    #[test]
+    fn every_lowered_protection_is_a_downgrade_and_raised_ones_are_not() {
+        let mut l = live_password(
+            live("l1", "C", LinkKind::External, Access::Read),
+            "old-password",
+        );
+        l.expires = Some(date(2027, 1, 1));
+        l.internal = true;
+        l.deny_download = true;
+        let update = |w: WantedLink, l: &ObservedLink| {
+            let d = diff(
+                RoomType::Custom,
+                &[w],
+                std::slice::from_ref(l),
+                false,
+                false,
+            );
+            match &d.changes[..] {
+                [
+                    LinkChange::Update {
+                        changes, password, ..
+                    },
+                ] => is_downgrade(changes, *password),
+                _ => panic!("{d:?}"),
+            }
+        };
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.password = Some(WantedPassword::Remove);
+        assert!(update(w, &l), "password removed");
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.expires = Some(None);
+        assert!(update(w, &l), "expiry removed");
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.expires = Some(Some(date(2027, 6, 1)));
+        assert!(update(w, &l), "expiry extended");
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.expires = Some(Some(date(2026, 12, 1)));
+        assert!(!update(w, &l), "expiry shortened");
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.deny_download = Some(false);
+        assert!(update(w, &l), "download allowed");
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.internal = Some(false);
+        assert!(update(w, &l), "made public");
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.password = Some(WantedPassword::FromEnv(PasswordSpec {
+            env_name: "PW".into(),
+            digest: Some(password_digest("another-pw")),
+        }));
+        assert!(!update(w, &l), "password changed");
+        let mut inv = live("i", "Join", LinkKind::Invitation, Access::Read);
+        inv.max_uses = Some(5);
+        let mut w = bare("Join", LinkKind::Invitation, Access::Read);
+        w.max_uses = Some(Some(10));
+        assert!(update(w, &inv), "use limit raised");
+        let mut w = bare("Join", LinkKind::Invitation, Access::Read);
+        w.max_uses = Some(None);
+        assert!(update(w, &inv), "use limit removed");
+        let mut w = bare("Join", LinkKind::Invitation, Access::Read);
+        w.max_uses = Some(Some(4));
+        assert!(!update(w, &inv), "use limit lowered");
+    }
+
+    #[test]
+    fn an_expired_link_is_left_alone_unless_the_manifest_writes_its_expiry() {
+        let mut l = live("l1", "C", LinkKind::External, Access::Read);
+        l.expires = Some(date(2020, 1, 1));
+        l.expired = true;
+        // Another change would send the past expiry again, which the server drops.
+        let w = bare("C", LinkKind::External, Access::Comment);
+        let d = diff(
+            RoomType::Custom,
+            &[w],
+            std::slice::from_ref(&l),
+            false,
+            false,
+        );
+        assert!(d.changes.is_empty(), "{d:?}");
+        assert_eq!(
+            d.notes,
+            vec![LinkNote::ExpiredLeftAlone { title: "C".into() }]
+        );
+        // A new expiry renews it: a downgrade.
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.expires = Some(Some(date(2027, 1, 1)));
+        let d = diff(RoomType::Custom, &[w], &[l], false, false);
+        assert!(matches!(&d.changes[..], [c] if c.is_downgrade()), "{d:?}");
+    }
+
+    #[test]
+    fn a_password_to_keep_must_exist() {
+        let l = live("l1", "C", LinkKind::External, Access::Read);
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.password = Some(WantedPassword::Keep);
+        let d = diff(
+            RoomType::Custom,
+            std::slice::from_ref(&w),
+            &[l],
+            false,
+            false,
+        );
+        assert!(d.changes.is_empty());
+        assert!(d.problems[0].message.contains("has no password"), "{d:?}");
+        let d = diff(RoomType::Custom, &[w], &[], false, false);
+        assert!(d.problems[0].message.contains("the link is new"), "{d:?}");
+        let kept = live_password(
+            live("l1", "C", LinkKind::External, Access::Read),
+            "pw-1234567",
+        );
+        let mut w = bare("C", LinkKind::External, Access::Read);
+        w.password = Some(WantedPassword::Keep);
+        assert_eq!(
+            diff(RoomType::Custom, &[w], &[kept], false, false),
+            LinkDiff::default()
+        );
+    }
+
+    #[test]
+    fn a_new_public_room_takes_its_primary_link_and_five_more() {
+        let links = |n: usize| -> Vec<WantedLink> {
+            (0..n)
+                .map(|i| bare(&format!("L{i}"), LinkKind::External, Access::Read))
+                .collect()
+        };
+        let max = RoomType::Public.max_links(LinkKind::External);
+        let d = diff(RoomType::Public, &links(max), &[], true, true);
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        let d = diff(RoomType::Public, &links(max + 1), &[], true, true);
+        assert!(
+            d.problems[0].message.contains("a new public room holds 6"),
+            "{d:?}"
+        );
+        assert!(!d.problems[0].help.contains("links_exact"), "{d:?}");
+        // All six expire: none can be the primary link.
+        let mut all: Vec<WantedLink> = links(max);
+        for w in &mut all {
+            w.expires = Some(Some(date(2027, 1, 1)));
+        }
+        let d = diff(RoomType::Public, &all, &[], true, true);
+        assert!(d.problems[0].message.contains("cannot expire"), "{d:?}");
+        // An existing room: the manifest's own links over the limit say so, not links_exact.
+        let mut p = live("p", "Shared link", LinkKind::External, Access::Read);
+        p.primary = true;
+        let d = diff(RoomType::Public, &links(max), &[p], true, false);
+        assert!(
+            d.problems[0].help.contains("the manifest asks for 6"),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -154,6 +154,13 @@ impl RoomType {
     }
 }
 
+/// The use limit (`maxUseCount`) an invitation link may have (docs/docspace-api.md,
+/// "Sharing links").
+pub const LINK_USES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
+/// How far ahead a link's expiry may be, in years (`FilesLinkUtility.MaxLinkLifeTimeInYears`,
+/// docs/docspace-api.md, "Sharing links").
+pub const LINK_MAX_YEARS: u32 = 10;
+
 impl RoomType {
     // Room settings and sharing links per room type. The server keeps these tables in
     // `FileSecurity.AvailableRoomAccesses` (link access per subject type) and

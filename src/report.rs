@@ -98,6 +98,9 @@ pub enum SkipReason {
     Interrupted,
     /// The removal guard refused the room's removals (`--allow-removals` overrides it).
     RemovalGuard(GuardReason),
+    /// The downgrade guard refused a link change that lowers the link's protection
+    /// (`--allow-downgrades` overrides it; `--allow-removals` does not).
+    DowngradeGuard,
     /// An earlier item of the room failed.
     DependencyFailed(Dependency),
     /// The portal's daily limit was reached before the room started; `why` says when to
@@ -115,6 +118,7 @@ impl SkipReason {
             SkipReason::NotApproved => "not_approved",
             SkipReason::Interrupted => "interrupted",
             SkipReason::RemovalGuard(_) => "removal_guard",
+            SkipReason::DowngradeGuard => "downgrade_guard",
             SkipReason::DependencyFailed(_) => "dependency_failed",
             SkipReason::LimitReached { .. } => "limit_reached",
             SkipReason::Unreadable { .. } => "unreadable",
@@ -139,6 +143,7 @@ impl SkipReason {
                 "refused by the removal guard: {}; pass --allow-removals to remove them",
                 guard_reason_text(reason)
             ),
+            SkipReason::DowngradeGuard => "refused by the downgrade guard: the change lowers the link's protection; pass --allow-downgrades to make it".into(),
             SkipReason::DependencyFailed(Dependency::NotCreated) => "room was not created".into(),
             SkipReason::DependencyFailed(Dependency::StillArchived) => {
                 "room is still archived".into()
@@ -198,6 +203,7 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Why a skipped item was skipped, as a code (`stale`, `interrupted`, `removal_guard`,
+    /// `downgrade_guard`,
     /// `dependency_failed`, `limit_reached`, `unreadable`); added in 1.x, absent before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<&'static str>,
@@ -327,6 +333,8 @@ pub struct Report {
     pub finished_at: String,
     /// `--allow-removals` was given: the removal guard was overridden.
     pub allow_removals: bool,
+    /// `--allow-downgrades` was given: the downgrade guard was overridden.
+    pub allow_downgrades: bool,
     /// Ctrl-C or SIGTERM stopped the run before every room was finished.
     pub interrupted: bool,
     pub entries: Vec<Entry>,
@@ -357,6 +365,7 @@ impl Report {
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             allow_removals,
+            allow_downgrades: false,
             interrupted,
             entries,
             summary,

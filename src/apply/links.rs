@@ -8,22 +8,27 @@
 //! one through the same diff the planner uses, so a change the server skipped silently is a
 //! failure, not a success.
 
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
 use super::{api_err, outcome_of};
 use crate::docspace::DocSpaceApi;
 use crate::links::{
     self, FieldChange, LinkChange, LinkKind, ObservedLink, PasswordChange, PasswordSpec,
-    ResolvedLink, password_digest,
+    ResolvedLink, WantedLink, password_digest,
 };
 use crate::model::RoomType;
-use crate::plan::Item;
-use crate::plan::links::LinkItem;
+use crate::plan::{Change, Item};
 use crate::report::{EntryError, Outcome};
 
 /// Runs the link items of one room (`id`) and returns each item's outcome, in the order run
 /// (items that are not link items are not run).
 /// `created` says whether this run created the room: the server then gave public and
-/// form-filling rooms a primary link the plan could not know, which a wanted external link
-/// of a form-filling room takes over (the room holds no other external link).
+/// form-filling rooms a primary link the plan could not know, which one wanted external link
+/// takes over: the one with its title, else, when the room holds no other external link
+/// (form filling) or the wanted links need every slot (a public room's primary link and
+/// five more), the first one that can be a primary link (without an expiry).
 pub async fn run<'a, A: DocSpaceApi>(
     api: &A,
     room_type: RoomType,
@@ -32,59 +37,56 @@ pub async fn run<'a, A: DocSpaceApi>(
     items: &[&'a Item],
 ) -> Vec<(&'a Item, Outcome)> {
     // Revokes first, then changes, then new links (the sort is stable).
-    let mut items: Vec<(&Item, LinkItem)> = items
+    let mut items: Vec<(&Item, &LinkChange)> = items
         .iter()
-        .filter_map(|i| LinkItem::of(&i.change).map(|l| (*i, l)))
+        .filter_map(|i| match &i.change {
+            Change::Link(l) => Some((*i, l)),
+            _ => None,
+        })
         .collect();
     items.sort_by_key(|(_, l)| match l {
-        LinkItem::Revoke { .. } => 0,
-        LinkItem::Update { .. } => 1,
-        LinkItem::Create(_) => 2,
+        LinkChange::Revoke { .. } => 0,
+        LinkChange::Update { .. } => 1,
+        LinkChange::Create { .. } => 2,
     });
-    let mut primary = None;
-    if created && room_type.has_primary_link() {
-        match api.list_links(id).await {
-            Ok(rows) => {
-                primary = rows
-                    .iter()
-                    .filter_map(ObservedLink::from_dto)
-                    .find(|l| l.primary && l.kind == LinkKind::External);
-            }
-            Err(e) => {
-                let e = api_err(&e);
-                return items
-                    .into_iter()
-                    .map(|(i, _)| (i, Outcome::Failed(e.clone())))
-                    .collect();
-            }
+    let keeps = items
+        .iter()
+        .any(|(_, l)| matches!(l, LinkChange::Update { link, .. } if link.keep_password));
+    let (mut primary, kept) = match read(api, room_type, id, created, keeps).await {
+        Ok(read) => read,
+        Err(e) => {
+            return items
+                .into_iter()
+                .map(|(i, _)| (i, Outcome::Failed(e.clone())))
+                .collect();
         }
-    }
+    };
+    let takeover_title = primary
+        .as_ref()
+        .and_then(|p| takeover(room_type, p, &items))
+        .map(str::to_lowercase);
     let mut out = Vec::with_capacity(items.len());
     for (item, link_item) in items {
         let outcome = match link_item {
-            LinkItem::Revoke {
+            LinkChange::Revoke {
                 link_id,
                 title,
                 kind,
             } => outcome_of(
-                api.set_link(id, &links::revoke_request(link_id, title, kind))
+                api.set_link(id, &links::revoke_request(link_id, title, *kind))
                     .await,
             ),
-            LinkItem::Update { link_id, link } => {
-                write(api, room_type, id, Some(link_id), link).await
+            LinkChange::Update { link_id, link, .. } => {
+                write(api, room_type, id, Some(link_id), link, &kept).await
             }
-            LinkItem::Create(link) => {
-                // The primary link is taken over where the room holds no other external link,
-                // or where the wanted link has its title (a second link of that title would
-                // make the room's links ambiguous).
-                let only_one = room_type.max_links(LinkKind::External) == 1;
+            LinkChange::Create { link } => {
                 let takeover = primary
-                    .take_if(|p| {
+                    .take_if(|_| {
                         link.kind == LinkKind::External
-                            && (only_one || p.title.to_lowercase() == link.title.to_lowercase())
+                            && takeover_title.as_deref() == Some(&link.title.to_lowercase())
                     })
                     .map(|p| p.id);
-                write(api, room_type, id, takeover.as_deref(), link).await
+                write(api, room_type, id, takeover.as_deref(), link, &kept).await
             }
         };
         out.push((item, outcome));
@@ -92,14 +94,78 @@ pub async fn run<'a, A: DocSpaceApi>(
     out
 }
 
-/// Creates (`link_id` `None`) or rewrites one link with its password read now, and checks
-/// the link the server answers with.
+/// The passwords of the room's links, by link id (never kept beyond this step).
+type Kept = BTreeMap<String, SecretString>;
+
+/// Reads the room's links once, when the run needs them: the primary link a `created` room
+/// was given, and the passwords that updates keep (`keeps`).
+async fn read<A: DocSpaceApi>(
+    api: &A,
+    room_type: RoomType,
+    id: i64,
+    created: bool,
+    keeps: bool,
+) -> Result<(Option<ObservedLink>, Kept), EntryError> {
+    let with_primary = created && room_type.has_primary_link();
+    if !with_primary && !keeps {
+        return Ok((None, Kept::new()));
+    }
+    let rows = api.list_links(id).await.map_err(|e| api_err(&e))?;
+    let primary = rows
+        .iter()
+        .filter_map(ObservedLink::from_dto)
+        .find(|l| with_primary && l.primary && l.kind == LinkKind::External);
+    let kept = rows
+        .into_iter()
+        .filter_map(|d| d.shared_link)
+        .filter_map(|s| Some((s.id, s.password?)))
+        .collect();
+    Ok((primary, kept))
+}
+
+/// The title of the wanted external link of a created room that takes over its `primary`
+/// link, if one does (see [`run`]). The one with the primary link's title comes first: a
+/// second link of that title would make the room's links ambiguous.
+fn takeover<'a>(
+    room_type: RoomType,
+    primary: &ObservedLink,
+    items: &[(&Item, &'a LinkChange)],
+) -> Option<&'a str> {
+    let creates: Vec<&ResolvedLink> = items
+        .iter()
+        .filter_map(|(_, l)| match l {
+            LinkChange::Create { link } if link.kind == LinkKind::External => Some(link),
+            _ => None,
+        })
+        .collect();
+    if let Some(named) = creates
+        .iter()
+        .find(|l| l.title.to_lowercase() == primary.title.to_lowercase())
+    {
+        return Some(&named.title);
+    }
+    let max = room_type.max_links(LinkKind::External);
+    let only_one = max == 1;
+    // Slots besides the primary link: more wanted links than that need the primary one.
+    if !only_one && creates.len() < max {
+        return None;
+    }
+    creates
+        .iter()
+        .find(|l| only_one || l.expires.is_none())
+        .map(|l| l.title.as_str())
+}
+
+/// Creates (`link_id` `None`) or rewrites one link with its password read now (from its
+/// variable, or from `kept`, the passwords the room's links have), and checks the link the
+/// server answers with.
 async fn write<A: DocSpaceApi>(
     api: &A,
     room_type: RoomType,
     id: i64,
     link_id: Option<&str>,
     link: &ResolvedLink,
+    kept: &Kept,
 ) -> Outcome {
     let mut wanted = link.clone();
     let mut password = None;
@@ -119,6 +185,16 @@ async fn write<A: DocSpaceApi>(
             digest: Some(password_digest(value.expose_secret())),
         });
         password = Some(value);
+    } else if link.keep_password {
+        // The server rebuilds every option on a write: the password the link has is read
+        // from the portal and sent back (docs/docspace-api.md, "Sharing links").
+        let Some(value) = link_id.and_then(|link_id| kept.get(link_id)) else {
+            return Outcome::Failed(EntryError::new(
+                None,
+                "the link has no password to keep (it was removed since the plan was made); run plan again",
+            ));
+        };
+        password = Some(value.clone());
     }
     let request = match link_id {
         Some(link_id) => links::update_request(link_id, link, password),
@@ -142,8 +218,9 @@ async fn write<A: DocSpaceApi>(
 fn shown(room_type: RoomType, wanted: &ResolvedLink, live: &ObservedLink) -> Outcome {
     let diff = links::diff(
         room_type,
-        std::slice::from_ref(wanted),
+        &[WantedLink::whole(wanted)],
         std::slice::from_ref(live),
+        false,
         false,
     );
     if diff.changes.is_empty() && diff.problems.is_empty() {

@@ -41,6 +41,9 @@ pub struct Options {
     pub parallelism: usize,
     /// Override the removal guard.
     pub allow_removals: bool,
+    /// Override the downgrade guard (link changes that lower protection); independent of
+    /// `allow_removals`.
+    pub allow_downgrades: bool,
     /// How long to wait for an archive / unarchive operation to finish
     /// (docs/docspace-api.md, "Archive and unarchive").
     pub state_timeout: Duration,
@@ -51,6 +54,7 @@ impl Default for Options {
         Options {
             parallelism: 8,
             allow_removals: false,
+            allow_downgrades: false,
             state_timeout: Duration::from_secs(120),
         }
     }
@@ -419,22 +423,38 @@ async fn run_room<A: DocSpaceApi>(
         plan::guard(room)
             .or_else(|| archive_guard.map(|why| ((0..room.items.len()).collect(), why)))
     };
+    // Every downgrade needs its own flag, whatever their number (`--allow-removals` does
+    // not allow them).
+    let downgrades = if options.allow_downgrades {
+        Vec::new()
+    } else {
+        plan::downgrades(room)
+    };
+    let mut guarded: HashSet<usize> = guard
+        .as_ref()
+        .map(|(g, _)| g.iter().copied().collect())
+        .unwrap_or_default();
+    guarded.extend(downgrades.iter().copied());
     let run = RoomRun {
         api,
         room,
         options,
         out,
-        guarded: guard
-            .as_ref()
-            .map(|(g, _)| g.iter().copied().collect())
-            .unwrap_or_default(),
+        guarded,
     };
-    // Guarded removals are skipped whatever happens to the rest of the room.
+    // Guarded removals and downgrades are skipped whatever happens to the rest of the room.
     if let Some((removals, reason)) = &guard {
         for &n in removals {
             let skip = Outcome::Skipped(SkipReason::RemovalGuard(*reason));
             run.push(room.room_id, &room.items[n], skip);
         }
+    }
+    for &n in &downgrades {
+        run.push(
+            room.room_id,
+            &room.items[n],
+            Outcome::Skipped(SkipReason::DowngradeGuard),
+        );
     }
     let Some(id) = run.open(known_room_ids).await else {
         return;
@@ -471,7 +491,7 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
             Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
                 members.extend(MemberChange::of(&item.change).map(|m| (item, m)));
             }
-            Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. } => {
+            Change::Link(_) => {
                 links.push(item);
             }
             Change::Archive => archive = Some(item),

@@ -47,6 +47,8 @@ pub struct ApplySettings {
     pub report: Option<PathBuf>,
     pub format: ReportFormat,
     pub allow_removals: bool,
+    /// `--allow-downgrades`: make link changes that lower protection.
+    pub allow_downgrades: bool,
     pub options: crate::plan::build::Options,
     /// `--resend-pending[=AGE]`: resend pending invitations older than this.
     pub resend_pending: Option<chrono::Duration>,
@@ -141,13 +143,15 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn report(&self, interrupted: bool, entries: Vec<Entry>) -> Report {
-        Report::new(
+        let mut report = Report::new(
             self.portal.display.clone(),
             self.started_at,
             self.settings.allow_removals,
             interrupted,
             entries,
-        )
+        );
+        report.allow_downgrades = self.settings.allow_downgrades;
+        report
     }
 
     /// A signal arrived before anything was changed: the report (when asked for) says so,
@@ -194,6 +198,7 @@ impl Run<'_> {
             return self.nothing_left(a, set_aside);
         }
         plan.mark_guarded_removals(self.settings.allow_removals);
+        plan.mark_guarded_downgrades(self.settings.allow_downgrades);
         self.show(&plan);
         if !plan.has_changes() {
             let entries = plan
@@ -398,6 +403,7 @@ impl Run<'_> {
         let options = Options {
             parallelism: self.settings.parallelism,
             allow_removals: self.settings.allow_removals,
+            allow_downgrades: self.settings.allow_downgrades,
             ..Options::default()
         };
         let journal = apply::Journal::default();

@@ -54,6 +54,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                         report: args.report,
                         format: args.format,
                         allow_removals: args.allow_removals,
+                        allow_downgrades: args.allow_downgrades,
                         options: crate::plan::build::Options {
                             prune: args.prune,
                             expiring_within_days: args.expiring_within,

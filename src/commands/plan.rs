@@ -51,6 +51,7 @@ pub fn run(
         };
         let mut plan = built.plan;
         plan.mark_guarded_removals(false);
+        plan.mark_guarded_downgrades(false);
         if let Some(out) = &out {
             save(&plan, out, printer)?;
             printer.status(&format!(

@@ -151,20 +151,50 @@ pub struct DesiredLink {
     pub kind: LinkKind,
     /// The access the link grants; `none` asks for the link to be revoked.
     pub access: Access,
-    /// When the link stops working; always in the future when validated (the server refuses
-    /// or drops a past expiry, docs/docspace-api.md, "Sharing links").
-    pub expires: Option<DateTime<Utc>>,
-    /// Only signed-in portal users may follow the link (external links only).
-    pub internal: bool,
-    /// Forbid download, print and copy through the link (external links only).
-    pub deny_download: bool,
-    /// How many people may join through the link, 1 to 1000 (invitation links only).
-    pub max_uses: Option<u32>,
-    /// The name of the environment variable holding the link's password (external links
-    /// only). The password itself is never in the manifest; the plan reads the variable.
-    pub password_env: Option<String>,
+    /// When the link stops working: `None` when the manifest leaves `expires` out (not
+    /// managed: the live expiry stays), `Some(None)` for `expires: never`. A moment is always
+    /// in the future when validated (the server refuses or drops a past expiry,
+    /// docs/docspace-api.md, "Sharing links").
+    pub expires: Option<Option<DateTime<Utc>>>,
+    /// Only signed-in portal users may follow the link (external links only); `None`: not
+    /// managed.
+    pub internal: Option<bool>,
+    /// Forbid download, print and copy through the link (external links only); `None`: not
+    /// managed.
+    pub deny_download: Option<bool>,
+    /// How many people may join through the link (invitation links only): `None` when the
+    /// manifest leaves it out (not managed), `Some(None)` for `max_uses: unlimited`, else
+    /// within [`crate::model::LINK_USES_RANGE`].
+    pub max_uses: Option<Option<u32>>,
+    /// What the manifest says about the link's password (external links only); `None`: not
+    /// managed (the live password, if any, stays).
+    pub password: Option<DesiredPassword>,
     /// Where the link's `title` was written.
     pub origin: Origin,
+}
+
+/// A link's password as the manifest asks for it. The password itself is never in the
+/// manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DesiredPassword {
+    /// `password_env: NAME`: the password is the value of this environment variable, read
+    /// by plan and apply.
+    FromEnv(String),
+    /// `keep_password: true`: the link has a password and keeps it, whatever it is (what
+    /// `export` writes for a link with a password).
+    Keep,
+    /// `keep_password: false`: the link has no password (removing one is a downgrade).
+    Remove,
+}
+
+impl DesiredPassword {
+    /// The environment variable named by `password_env`, if any.
+    pub fn env_name(&self) -> Option<&str> {
+        match self {
+            DesiredPassword::FromEnv(name) => Some(name),
+            DesiredPassword::Keep | DesiredPassword::Remove => None,
+        }
+    }
 }
 
 /// One room of the manifest.

@@ -19,8 +19,8 @@ pub mod yaml;
 use std::path::PathBuf;
 
 pub use desired::{
-    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredRoom, Lifetime, MembersMode, Origin,
-    Quota, RoomState, Subject, Watermark,
+    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Lifetime,
+    MembersMode, Origin, Quota, RoomState, Subject, Watermark,
 };
 pub use diagnostic::{Problem, Problems};
 pub use source::SourceFile;

@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::desired::{Desired, DesiredInvitee, DesiredLink, DesiredRoom, Subject};
+use super::desired::{Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Subject};
 use super::{Problems, SourceFile};
 
 /// The name the embedded state goes by in diagnostics.
@@ -150,16 +150,38 @@ fn link(l: &DesiredLink) -> Value {
     m.insert("title".into(), json!(l.title));
     m.insert("kind".into(), json!(l.kind.name()));
     m.insert("access".into(), json!(l.access.name()));
-    if let Some(at) = &l.expires {
-        m.insert("expires".into(), moment(at));
+    // An option left out stays left out (not managed); `never` and `unlimited` are written.
+    match &l.expires {
+        Some(Some(at)) => {
+            m.insert("expires".into(), moment(at));
+        }
+        Some(None) => {
+            m.insert("expires".into(), json!("never"));
+        }
+        None => {}
     }
-    if l.internal {
-        m.insert("internal".into(), json!(true));
+    put(&mut m, "internal", l.internal);
+    put(&mut m, "deny_download", l.deny_download);
+    match l.max_uses {
+        Some(Some(n)) => {
+            m.insert("max_uses".into(), json!(n));
+        }
+        Some(None) => {
+            m.insert("max_uses".into(), json!("unlimited"));
+        }
+        None => {}
     }
-    if l.deny_download {
-        m.insert("deny_download".into(), json!(true));
+    match &l.password {
+        Some(DesiredPassword::FromEnv(name)) => {
+            m.insert("password_env".into(), json!(name));
+        }
+        Some(DesiredPassword::Keep) => {
+            m.insert("keep_password".into(), json!(true));
+        }
+        Some(DesiredPassword::Remove) => {
+            m.insert("keep_password".into(), json!(false));
+        }
+        None => {}
     }
-    put(&mut m, "max_uses", l.max_uses);
-    put(&mut m, "password_env", l.password_env.as_ref());
     Value::Object(m)
 }

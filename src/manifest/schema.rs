@@ -132,21 +132,30 @@ pub struct Link {
     #[schemars(schema_with = "access_schema")]
     access: String,
     /// When the link stops working: a future date (the start of that day in UTC) or date and
-    /// time with offset, at most 10 years ahead.
+    /// time with offset, at most 10 years ahead, or `never`. Left out: the link's current
+    /// expiry stays (not managed).
     #[serde(default)] // With `schema_with`, only this keeps an Option optional.
-    #[schemars(schema_with = "moment_schema")]
+    #[schemars(schema_with = "link_expires_schema")]
     expires: Option<String>,
-    /// Only signed-in portal users may follow the link (external links only).
+    /// Only signed-in portal users may follow the link (external links only). Left out: not
+    /// managed.
     internal: Option<bool>,
-    /// Forbid download, print and copy through the link (external links only).
+    /// Forbid download, print and copy through the link (external links only). Left out:
+    /// not managed.
     deny_download: Option<bool>,
-    /// How many people may join through the link (invitation links only).
-    #[schemars(range(min = 1, max = 1000))]
-    max_uses: Option<u32>,
+    /// How many people may join through the link (invitation links only), or `unlimited`.
+    /// Left out: not managed.
+    #[serde(default)]
+    #[schemars(schema_with = "max_uses_schema")]
+    max_uses: Option<String>,
     /// The name of the environment variable holding the link's password (external links
     /// only). Never write the password itself in the manifest.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     password_env: Option<String>,
+    /// `true`: the link keeps the password it has (an error when it has none); `false`: the
+    /// link has no password. Left out, with no `password_env`: not managed. External links
+    /// only; not with `password_env`.
+    keep_password: Option<bool>,
 }
 
 /// The automatic lifetime of a room's files.
@@ -220,6 +229,28 @@ fn moment_schema(_: &mut SchemaGenerator) -> Schema {
         "type": "string",
         "description": "A date (2027-01-31, the start of that day in UTC) or a date and time with offset (2027-01-31T18:00:00+01:00).",
         "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2}))?$"
+    })
+}
+
+fn link_expires_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "oneOf": [
+            moment_schema(generator),
+            { "const": "never", "description": "The link does not expire." }
+        ]
+    })
+}
+
+fn max_uses_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "oneOf": [
+            {
+                "type": "integer",
+                "minimum": *crate::model::LINK_USES_RANGE.start(),
+                "maximum": *crate::model::LINK_USES_RANGE.end()
+            },
+            { "const": "unlimited", "description": "No use limit." }
+        ]
     })
 }
 

@@ -15,8 +15,8 @@ use crate::model::{
 };
 
 use super::desired::{
-    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredRoom, Lifetime, MembersMode, Origin,
-    Quota, RoomState, Subject, Watermark,
+    Defaults, Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Lifetime,
+    MembersMode, Origin, Quota, RoomState, Subject, Watermark,
 };
 use super::diagnostic::{Problem, Problems};
 use super::secrets;
@@ -60,6 +60,7 @@ pub const LINK_KEYS: &[&str] = &[
     "deny_download",
     "max_uses",
     "password_env",
+    "keep_password",
 ];
 pub const LIFETIME_KEYS: &[&str] = &["value", "period", "delete_permanently"];
 pub const WATERMARK_KEYS: &[&str] = &["text", "additions", "rotation"];
@@ -70,10 +71,7 @@ const LINK_TITLE_MAX_CHARS: usize = 255;
 const WATERMARK_TEXT_MAX_CHARS: usize = 255;
 /// The longest cover id (docs/docspace-api.md, "Room settings").
 const COVER_MAX_CHARS: usize = 50;
-/// `maxUseCount` of an invitation link: 1 to 1000 (docs/docspace-api.md, "Sharing links").
-const MAX_USES: i128 = 1000;
-/// The server refuses a link expiry further ahead than this (docs/docspace-api.md, "Sharing links").
-const LINK_MAX_YEARS: i32 = 10;
+use crate::model::{LINK_MAX_YEARS, LINK_USES_RANGE};
 /// `lifetime.value`: 1 to 999 periods (docs/docspace-api.md, "Room settings").
 const LIFETIME_MAX: i128 = *model::LIFETIME_VALUE_RANGE.end() as i128;
 
@@ -1958,10 +1956,10 @@ impl Cx<'_> {
         let mut kind: Option<(LinkKind, Span)> = None;
         let mut access: Option<(Access, Span)> = None;
         let mut expires = None;
-        let mut internal = false;
-        let mut deny_download = false;
+        let mut internal = None;
+        let mut deny_download = None;
         let mut max_uses = None;
-        let mut password_env = None;
+        let mut password = None;
         // Options present, with their key, for the checks that depend on kind and access.
         let mut options: Vec<(&str, Span)> = Vec::new();
         let mut ok = true;
@@ -1984,8 +1982,10 @@ impl Cx<'_> {
                     Some(a) => access = Some((a, value.span)),
                     None => ok = false,
                 },
+                // `never`: the link must not expire (removing an expiry is a downgrade).
+                "expires" if is_word(value, "never") => expires = Some(None),
                 "expires" => match self.link_expires(value, now) {
-                    Some(m) => expires = Some(m),
+                    Some(m) => expires = Some(Some(m)),
                     None => ok = false,
                 },
                 "internal" => match self.boolean("internal", value) {
@@ -2002,19 +2002,25 @@ impl Cx<'_> {
                             Some("DocSpace stores `internal: false` on every public-room link; remove `internal: true`, or use a custom room".into()),
                         );
                     }
-                    Some(b) => internal = b,
+                    Some(b) => internal = Some(b),
                     None => ok = false,
                 },
                 "deny_download" => match self.boolean("deny_download", value) {
-                    Some(b) => deny_download = b,
+                    Some(b) => deny_download = Some(b),
                     None => ok = false,
                 },
+                "max_uses" if is_word(value, "unlimited") => max_uses = Some(None),
                 "max_uses" => match self.max_uses(value) {
-                    Some(n) => max_uses = Some(n),
+                    Some(n) => max_uses = Some(Some(n)),
                     None => ok = false,
                 },
                 "password_env" => match self.password_env(value) {
-                    Some(v) => password_env = Some(v),
+                    Some(v) => password = Some(DesiredPassword::FromEnv(v)),
+                    None => ok = false,
+                },
+                "keep_password" => match self.boolean("keep_password", value) {
+                    Some(true) => password = Some(DesiredPassword::Keep),
+                    Some(false) => password = Some(DesiredPassword::Remove),
                     None => ok = false,
                 },
                 _ => unreachable!(),
@@ -2022,6 +2028,7 @@ impl Cx<'_> {
         }
         let revoked = matches!(access, Some((Access::None, _)));
         ok &= self.link_keys_present(node, &entries, revoked);
+        ok &= self.link_password_keys(&entries);
         ok &= self.link_consistent(&options, kind, access, room_type);
         if !ok {
             return None;
@@ -2037,7 +2044,7 @@ impl Cx<'_> {
             internal,
             deny_download,
             max_uses,
-            password_env,
+            password,
             origin: self.origin(title_span),
         })
     }
@@ -2071,7 +2078,7 @@ impl Cx<'_> {
         // Checked: `now` plus the server's limit cannot overflow today, but no time
         // arithmetic here may panic.
         let latest = now
-            .checked_add_months(chrono::Months::new(12 * LINK_MAX_YEARS as u32))
+            .checked_add_months(chrono::Months::new(12 * LINK_MAX_YEARS))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         if m > latest {
             self.error(
@@ -2079,7 +2086,7 @@ impl Cx<'_> {
                 format!("the link's `expires` is more than {LINK_MAX_YEARS} years ahead"),
                 value.span,
                 "too far ahead",
-                Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; leave `expires` out for a link that does not expire")),
+                Some(format!("DocSpace refuses link expiry dates more than {LINK_MAX_YEARS} years ahead; write `expires: never` for a link that does not expire")),
             );
             None
         } else {
@@ -2087,21 +2094,49 @@ impl Cx<'_> {
         }
     }
 
-    /// A link's `max_uses`: a whole number from 1 to [`MAX_USES`].
+    /// A link's `max_uses`: a whole number within [`LINK_USES_RANGE`].
     fn max_uses(&mut self, value: &Node) -> Option<u32> {
         match value.value {
-            Value::Int(i) if (1..=MAX_USES).contains(&i) => Some(i as u32),
+            Value::Int(i)
+                if let Ok(n) = u32::try_from(i)
+                    && LINK_USES_RANGE.contains(&n) =>
+            {
+                Some(n)
+            }
             _ => {
                 self.error(
                     "manifest::max_uses",
-                    format!("`max_uses` must be a whole number from 1 to {MAX_USES}"),
+                    format!(
+                        "`max_uses` must be a whole number from {} to {}, or `unlimited`",
+                        LINK_USES_RANGE.start(),
+                        LINK_USES_RANGE.end()
+                    ),
                     value.span,
                     "not a use count",
-                    Some("the number of people who may join through the invitation link; leave it out for no limit".into()),
+                    Some("the number of people who may join through the invitation link; `unlimited` removes the limit, and leaving it out keeps the link's current limit".into()),
                 );
                 None
             }
         }
+    }
+
+    /// `password_env` and `keep_password` say two things about one password: both on one
+    /// link is an error. True when at most one is there.
+    fn link_password_keys(&mut self, entries: &[(&str, &Node, &Node)]) -> bool {
+        if !(entries_have(entries, "password_env") && entries_have(entries, "keep_password")) {
+            return true;
+        }
+        let Some((_, key, _)) = entries.iter().find(|(name, _, _)| *name == "keep_password") else {
+            return true;
+        };
+        self.error(
+            "manifest::link_password_twice",
+            "`keep_password` and `password_env` on one link",
+            key.span,
+            "one or the other",
+            Some("`password_env` sets the password from an environment variable; `keep_password: true` keeps the password the link has. Remove one of them".into()),
+        );
+        false
     }
 
     /// A link's `password_env`: the name of an environment variable, never the password, and
@@ -2208,7 +2243,10 @@ impl Cx<'_> {
                     format!("`access: none` revokes the link; remove `{option}`"),
                 ))
             } else if kind == Some(LinkKind::Invitation)
-                && matches!(*option, "internal" | "deny_download" | "password_env")
+                && matches!(
+                    *option,
+                    "internal" | "deny_download" | "password_env" | "keep_password"
+                )
             {
                 Some((
                     "manifest::link_option_not_for_kind",
@@ -2439,6 +2477,12 @@ pub fn parse_moment(text: &str) -> Result<DateTime<Utc>, MomentError> {
         return Err(MomentError::NoOffset);
     }
     Err(MomentError::Invalid)
+}
+
+/// Whether `node` is the string `word` (case-insensitively, trimmed): the words a link key
+/// takes besides its value (`expires: never`, `max_uses: unlimited`).
+fn is_word(node: &Node, word: &str) -> bool {
+    matches!(&node.value, Value::Str(s) if s.trim().eq_ignore_ascii_case(word))
 }
 
 fn entries_have(entries: &[(&str, &Node, &Node)], key: &str) -> bool {
@@ -2748,10 +2792,10 @@ rooms:
         let join = &deal.links[0];
         assert_eq!(
             (join.kind, join.access, join.max_uses),
-            (LinkKind::Invitation, Access::Read, Some(5))
+            (LinkKind::Invitation, Access::Read, Some(Some(5)))
         );
         assert_eq!(
-            join.expires.unwrap().to_rfc3339(),
+            join.expires.flatten().unwrap().to_rfc3339(),
             format!("{year}-06-01T10:00:00+00:00")
         );
         assert_eq!(
@@ -2764,8 +2808,14 @@ rooms:
         let press = &public.links[0];
         assert_eq!(press.title, "Press");
         assert_eq!(press.kind, LinkKind::External);
-        assert!(press.internal && press.deny_download);
-        assert_eq!(press.password_env.as_deref(), Some("PRESS_PW"));
+        assert_eq!(
+            (press.internal, press.deny_download),
+            (Some(true), Some(true))
+        );
+        assert_eq!(
+            press.password,
+            Some(crate::manifest::DesiredPassword::FromEnv("PRESS_PW".into()))
+        );
         assert_eq!(press.max_uses, None);
     }
 

@@ -230,8 +230,8 @@ impl Judge<'_> {
                     .any(passed)
                     || r.links
                         .iter()
-                        .filter_map(|l| l.expires.as_ref())
-                        .any(passed)
+                        .filter_map(|l| l.expires.flatten())
+                        .any(|at| passed(&at))
             })
     }
 }

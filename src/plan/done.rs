@@ -33,9 +33,7 @@ impl<'a> MemberChange<'a> {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => return None,
         };
@@ -115,7 +113,7 @@ fn item_done(
         }
         // The recheck does not read links: a link item of a changed room is not known to be
         // done, so it is reported stale rather than sent again.
-        Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. } => false,
+        Change::Link(_) => false,
     }
 }
 

@@ -7,9 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Change, Item, RoomNote};
-use crate::links::{
-    self, LinkChange, LinkNote, LinkProblem, LiveExpiry, ObservedLink, ResolvedLink,
-};
+use crate::links::{self, LinkChange, LinkNote, LinkProblem, LiveExpiry, ObservedLink, WantedLink};
 use crate::manifest::{Desired, DesiredRoom, Problem};
 use crate::state::{Observed, ObservedRoom};
 
@@ -19,83 +17,9 @@ pub fn key(room_title: &str, link_title: &str) -> String {
     format!("{room_title} / link {link_title}")
 }
 
-/// A link item's change, borrowed: `None` for the other items. The one place that tells
-/// link items from the rest, for the saved-plan check and the executor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkItem<'a> {
-    Create(&'a ResolvedLink),
-    Update {
-        link_id: &'a str,
-        link: &'a ResolvedLink,
-    },
-    Revoke {
-        link_id: &'a str,
-        title: &'a str,
-        kind: crate::links::LinkKind,
-    },
-}
-
-impl<'a> LinkItem<'a> {
-    pub fn of(change: &'a Change) -> Option<LinkItem<'a>> {
-        Some(match change {
-            Change::CreateLink { link } => LinkItem::Create(link),
-            Change::UpdateLink { link_id, link, .. } => LinkItem::Update { link_id, link },
-            Change::RevokeLink {
-                link_id,
-                title,
-                kind,
-            } => LinkItem::Revoke {
-                link_id,
-                title,
-                kind: *kind,
-            },
-            Change::CreateRoom { .. }
-            | Change::Unarchive
-            | Change::UpdateRoom { .. }
-            | Change::Invite { .. }
-            | Change::ChangeAccess { .. }
-            | Change::Remove { .. }
-            | Change::Archive
-            | Change::ResendInvitation { .. } => return None,
-        })
-    }
-
-    /// The link's title (the key's last part).
-    pub fn title(self) -> &'a str {
-        match self {
-            LinkItem::Create(link) | LinkItem::Update { link, .. } => &link.title,
-            LinkItem::Revoke { title, .. } => title,
-        }
-    }
-}
-
-/// The plan item of one link write.
+/// The plan item of one link write: the diff's change, whole.
 pub fn item(room_title: &str, change: LinkChange) -> Item {
-    let key = key(room_title, change.title());
-    let change = match change {
-        LinkChange::Create { link } => Change::CreateLink { link },
-        LinkChange::Update {
-            link_id,
-            link,
-            changes,
-            password,
-        } => Change::UpdateLink {
-            link_id,
-            link,
-            changes,
-            password,
-        },
-        LinkChange::Revoke {
-            link_id,
-            title,
-            kind,
-        } => Change::RevokeLink {
-            link_id,
-            title,
-            kind,
-        },
-    };
-    Item::new(key, change)
+    Item::new(key(room_title, change.title()), Change::Link(change))
 }
 
 /// What the planner gets for one room's links.
@@ -142,13 +66,20 @@ pub fn plan(
     let (expired, current): (Vec<_>, Vec<_>) = room
         .links
         .iter()
-        .partition(|l| l.expires.is_some_and(|at| at <= now));
-    let wanted: Vec<ResolvedLink> = current
+        .partition(|l| l.expires.flatten().is_some_and(|at| at <= now));
+    let wanted: Vec<WantedLink> = current
         .into_iter()
-        .map(|l| ResolvedLink::resolve(l, &observed.link_passwords))
+        .map(|l| WantedLink::from_manifest(l, &observed.link_passwords))
         .collect();
     let kept: Vec<&str> = expired.iter().map(|l| l.title.as_str()).collect();
-    let diff = links::diff_keeping(room.room_type, &wanted, live_links, room.links_exact, &kept);
+    let diff = links::diff_keeping(
+        room.room_type,
+        &wanted,
+        live_links,
+        room.links_exact,
+        live.is_none(),
+        &kept,
+    );
     for l in &expired {
         let namesake = live_links
             .iter()
@@ -156,7 +87,7 @@ pub fn plan(
         out.notes.push(RoomNote::Link {
             note: LinkNote::Expired {
                 title: l.title.clone(),
-                at: l.expires.unwrap_or(now),
+                at: l.expires.flatten().unwrap_or(now),
                 live: namesake.map(|live| {
                     let ended = live.expired || live.expires.is_some_and(|at| at <= now);
                     if ended {

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use self::diff::{PortalProblems, diff};
 pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
-use crate::links::{FieldChange, LinkKind, PasswordChange, ResolvedLink};
+use crate::links::LinkChange;
 use crate::manifest::Quota;
 use crate::model::{Access, Lifetime, RoomType, Watermark};
 
@@ -90,6 +90,21 @@ impl Action {
         }
     }
 }
+
+/// Every [`Action`] name, in its order (the message of an unknown `action` lists them).
+const ACTION_NAMES: &[&str] = &[
+    "create_room",
+    "unarchive",
+    "update_room",
+    "invite",
+    "change_access",
+    "remove",
+    "create_link",
+    "update_link",
+    "revoke_link",
+    "archive",
+    "resend_invitation",
+];
 
 /// Who an invitation is for, as the share call needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,8 +277,12 @@ pub enum RemovalReason {
 }
 
 /// What one item changes, with exactly what that change needs.
+///
+/// In JSON the `action` field names the change; a link change keeps the `action` names of
+/// [`LinkChange`]. (`remote = "Self"` lets the trait impls below route link actions to
+/// `LinkChange` and every other action to the derived code, which skips `Link`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
+#[serde(rename_all = "snake_case", tag = "action", remote = "Self")]
 pub enum Change {
     /// Create the room (its type is the room's); `settings` are sent with the create.
     CreateRoom {
@@ -291,23 +310,6 @@ pub enum Change {
         from_access: Option<Access>,
         reason: RemovalReason,
     },
-    /// A new sharing link (docs/docspace-api.md, "Sharing links"); the link is carried whole,
-    /// its password only as the variable's name.
-    CreateLink {
-        link: ResolvedLink,
-    },
-    /// A link whose fields or password differ; every write sends the whole link.
-    UpdateLink {
-        link_id: String,
-        link: ResolvedLink,
-        changes: Vec<FieldChange>,
-        password: PasswordChange,
-    },
-    RevokeLink {
-        link_id: String,
-        title: String,
-        kind: LinkKind,
-    },
     Archive,
     /// Send the invitation of a pending account again (`apply --resend-pending`; never in a
     /// saved plan).
@@ -316,9 +318,45 @@ pub enum Change {
         /// Whole hours since the first invitation, when the run read the portal.
         age_hours: i64,
     },
+    /// A sharing link created, changed or revoked: the link change as the diff made it
+    /// (its own `action` names: `create_link`, `update_link`, `revoke_link`).
+    #[serde(skip)]
+    Link(LinkChange),
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Change::Link(link) => link.serialize(s),
+            other => Change::serialize(other, s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Change, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let action = value.get("action").and_then(serde_json::Value::as_str);
+        if let Some(action) = action.filter(|a| !ACTION_NAMES.contains(a)) {
+            return Err(serde::de::Error::unknown_variant(action, ACTION_NAMES));
+        }
+        let link = matches!(action, Some("create_link" | "update_link" | "revoke_link"));
+        let change = if link {
+            LinkChange::deserialize(value).map(Change::Link)
+        } else {
+            Change::deserialize(value)
+        };
+        change.map_err(serde::de::Error::custom)
+    }
 }
 
 impl Change {
+    /// Whether the item is a security downgrade of a link, which `apply` makes only with
+    /// `--allow-downgrades` (see [`LinkChange::is_downgrade`]).
+    pub fn is_downgrade(&self) -> bool {
+        matches!(self, Change::Link(l) if l.is_downgrade())
+    }
+
     pub fn action(&self) -> Action {
         match self {
             Change::CreateRoom { .. } => Action::CreateRoom,
@@ -327,9 +365,9 @@ impl Change {
             Change::Invite { .. } => Action::Invite,
             Change::ChangeAccess { .. } => Action::ChangeAccess,
             Change::Remove { .. } => Action::Remove,
-            Change::CreateLink { .. } => Action::CreateLink,
-            Change::UpdateLink { .. } => Action::UpdateLink,
-            Change::RevokeLink { .. } => Action::RevokeLink,
+            Change::Link(LinkChange::Create { .. }) => Action::CreateLink,
+            Change::Link(LinkChange::Update { .. }) => Action::UpdateLink,
+            Change::Link(LinkChange::Revoke { .. }) => Action::RevokeLink,
             Change::Archive => Action::Archive,
             Change::ResendInvitation { .. } => Action::ResendInvitation,
         }
@@ -345,9 +383,7 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive => None,
         }
     }
@@ -360,9 +396,7 @@ impl Change {
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => None,
         }
@@ -378,9 +412,7 @@ impl Change {
             | Change::Unarchive
             | Change::UpdateRoom { .. }
             | Change::Invite { .. }
-            | Change::CreateLink { .. }
-            | Change::UpdateLink { .. }
-            | Change::RevokeLink { .. }
+            | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => None,
         }
@@ -399,10 +431,7 @@ pub struct Item {
 impl Item {
     /// Whether the item changes one of the room's sharing links.
     pub fn is_link(&self) -> bool {
-        matches!(
-            self.change,
-            Change::CreateLink { .. } | Change::UpdateLink { .. } | Change::RevokeLink { .. }
-        )
+        matches!(self.change, Change::Link(_))
     }
 
     pub fn new(key: impl Into<String>, change: Change) -> Item {
@@ -518,6 +547,10 @@ pub enum RoomNote {
     Orphan,
     /// A live sharing link the plan leaves as it is, and why (a primary link).
     Link { note: crate::links::LinkNote },
+    /// `apply` would skip the room's `downgrades` (link changes that lower protection, see
+    /// [`Change::is_downgrade`]) unless `--allow-downgrades` is given (set by the `plan` and
+    /// `apply` commands, which know the flag).
+    DowngradeGuard { downgrades: usize },
     /// An invitee whose `expires:` (`at`) has passed who stays a member all the same: the
     /// tool never removes the room's owner or the key's own user (see [`expiry`]).
     ExpiredKept {
@@ -580,6 +613,32 @@ impl RoomPlan {
             });
         }
     }
+}
+
+impl RoomPlan {
+    /// Notes, when `allow_downgrades` is not given, how many link changes of the room the
+    /// downgrade guard refuses (replacing any such note a saved plan carries). Every
+    /// downgrade needs `--allow-downgrades`, whatever their number; `--allow-removals` does
+    /// not allow them.
+    pub fn mark_guarded_downgrades(&mut self, allow_downgrades: bool) {
+        self.notes
+            .retain(|n| !matches!(n, RoomNote::DowngradeGuard { .. }));
+        let downgrades = downgrades(self).len();
+        if !allow_downgrades && downgrades > 0 {
+            self.notes.push(RoomNote::DowngradeGuard { downgrades });
+        }
+    }
+}
+
+/// The items of `room` that lower a link's protection (indices into `room.items`): `apply`
+/// skips them unless `--allow-downgrades` is given.
+pub fn downgrades(room: &RoomPlan) -> Vec<usize> {
+    room.items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.change.is_downgrade())
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// Removals beyond this share of a room's members need `--allow-removals`.
@@ -645,6 +704,10 @@ pub struct Summary {
     pub links_updated: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub links_revoked: usize,
+    /// Link changes that lower protection, applied only with `--allow-downgrades` (counted
+    /// in `links_updated` too; left out of the JSON when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub link_downgrades: usize,
     /// POST and PUT requests `apply` will send at least (a create, a settings update, one
     /// share batch, an archive or unarchive per room): what the portal's daily write limit
     /// counts (docs/docspace-api.md, "Rate limits").
@@ -722,6 +785,14 @@ impl Plan {
         }
         prune::mark_guarded_archives(self, allow_removals);
     }
+
+    /// Sets or clears every room's downgrade-guard note (see
+    /// [`RoomPlan::mark_guarded_downgrades`]).
+    pub fn mark_guarded_downgrades(&mut self, allow_downgrades: bool) {
+        for room in &mut self.rooms {
+            room.mark_guarded_downgrades(allow_downgrades);
+        }
+    }
 }
 
 /// The counts of a plan's rooms, computed from the rooms (never read from a saved file).
@@ -769,15 +840,16 @@ fn count_item(s: &mut Summary, change: &Change) {
         Change::ChangeAccess { .. } => s.access_changes += 1,
         Change::Remove { .. } => s.removals += 1,
         // One PUT each: the server changes one link per call.
-        Change::CreateLink { .. } => {
+        Change::Link(LinkChange::Create { .. }) => {
             s.write_calls += 1;
             s.links_created += 1;
         }
-        Change::UpdateLink { .. } => {
+        Change::Link(LinkChange::Update { .. }) => {
             s.write_calls += 1;
             s.links_updated += 1;
+            s.link_downgrades += usize::from(change.is_downgrade());
         }
-        Change::RevokeLink { .. } => {
+        Change::Link(LinkChange::Revoke { .. }) => {
             s.write_calls += 1;
             s.links_revoked += 1;
         }
@@ -928,6 +1000,71 @@ mod tests {
         assert_eq!(json["access"], "read");
         let back: Item = serde_json::from_value(json).unwrap();
         assert_eq!(back, item);
+    }
+
+    #[test]
+    fn action_names_are_the_actions() {
+        for name in ACTION_NAMES {
+            let action: Action = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(action.name(), *name);
+        }
+        let mut orders: Vec<Action> = ACTION_NAMES
+            .iter()
+            .map(|n| serde_json::from_value(serde_json::json!(n)).unwrap())
+            .collect();
+        let sorted = orders.clone();
+        orders.sort();
+        assert_eq!(orders, sorted, "in the order of `Action`");
+    }
+
+    #[test]
+    fn link_items_keep_their_action_names_and_round_trip() {
+        use crate::links::{FieldChange, LinkKind, PasswordChange, ResolvedLink};
+        let link = ResolvedLink {
+            title: "Clients".into(),
+            kind: LinkKind::External,
+            access: Access::Read,
+            expires: None,
+            internal: false,
+            deny_download: false,
+            max_uses: None,
+            password: None,
+            keep_password: true,
+        };
+        let update = Item::new(
+            "R / link Clients",
+            Change::Link(LinkChange::Update {
+                link_id: "l1".into(),
+                link: link.clone(),
+                changes: vec![FieldChange::DenyDownload {
+                    from: true,
+                    to: false,
+                }],
+                password: PasswordChange::Unchanged,
+                downgrade: true,
+            }),
+        );
+        let json = serde_json::to_value(&update).unwrap();
+        assert_eq!(json["action"], "update_link");
+        assert_eq!(json["downgrade"], true);
+        assert_eq!(json["link"]["keep_password"], true);
+        assert_eq!(serde_json::from_value::<Item>(json).unwrap(), update);
+        assert_eq!(update.action(), Action::UpdateLink);
+        assert!(update.change.is_downgrade());
+        let create = Item::new(
+            "R / link Clients",
+            Change::Link(LinkChange::Create { link }),
+        );
+        let json = serde_json::to_value(&create).unwrap();
+        assert_eq!(json["action"], "create_link");
+        assert_eq!(serde_json::from_value::<Item>(json).unwrap(), create);
+        // A `downgrade: false` written over a downgrade does not hide it.
+        let mut edited = serde_json::to_value(&update).unwrap();
+        edited["downgrade"] = serde_json::json!(false);
+        let edited: Item = serde_json::from_value(edited).unwrap();
+        assert!(edited.change.is_downgrade());
+        let unknown = serde_json::json!({"key": "R", "action": "delete_link", "link_id": "x"});
+        assert!(serde_json::from_value::<Item>(unknown).is_err());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::visible;
-use crate::links::{FieldChange, LinkKind, LinkNote, LiveExpiry, PasswordChange, ResolvedLink};
+use crate::links::{
+    FieldChange, LinkChange, LinkKind, LinkNote, LiveExpiry, PasswordChange, ResolvedLink,
+};
 use crate::model::Access;
 
 /// What a line of a link item does (the plan renderer maps it to its own signs).
@@ -25,6 +27,20 @@ fn date(d: Option<&DateTime<FixedOffset>>) -> String {
 
 fn title(t: &str) -> String {
     format!("\"{}\"", visible(t))
+}
+
+/// The line of a link item, with what it does.
+pub fn line(change: &LinkChange) -> (LinkSign, String) {
+    match change {
+        LinkChange::Create { link } => create_line(link),
+        LinkChange::Update {
+            link,
+            changes,
+            password,
+            ..
+        } => update_line(link, changes, *password),
+        LinkChange::Revoke { title, kind, .. } => revoke_line(title, *kind),
+    }
 }
 
 /// `+ link "Clients" (external, read, expires ..., password from $VAR)`.
@@ -57,7 +73,16 @@ pub fn update_line(
     changes: &[FieldChange],
     password: PasswordChange,
 ) -> (LinkSign, String) {
-    let mut parts: Vec<String> = changes.iter().map(field).collect();
+    let mut parts: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            if c.lowers_protection() {
+                format!("{} {DOWNGRADE}", field(c))
+            } else {
+                field(c)
+            }
+        })
+        .collect();
     let env = link
         .password
         .as_ref()
@@ -67,7 +92,7 @@ pub fn update_line(
         PasswordChange::Unchanged => {}
         PasswordChange::Set => parts.push(format!("password: set{env}")),
         PasswordChange::Change => parts.push(format!("password: changes{env}")),
-        PasswordChange::Remove => parts.push("password: removed".into()),
+        PasswordChange::Remove => parts.push(format!("password: removed {DOWNGRADE}")),
     }
     (
         LinkSign::Change,
@@ -108,11 +133,32 @@ fn field(c: &FieldChange) -> String {
     }
 }
 
+/// How a plan marks a link change that lowers protection (see
+/// [`FieldChange::lowers_protection`]).
+pub const DOWNGRADE: &str = "(downgrade)";
+
+/// The downgrade guard's note of a room (`apply` skips its downgrades unless
+/// `--allow-downgrades` is given).
+pub fn downgrade_guard_text(downgrades: usize) -> String {
+    let (what, them) = if downgrades == 1 {
+        ("1 link change lowers".to_string(), "it")
+    } else {
+        (format!("{downgrades} link changes lower"), "them")
+    };
+    format!(
+        "downgrade guard: {what} protection; apply skips {them} unless --allow-downgrades is given (--allow-removals is not enough)"
+    )
+}
+
 /// A [`LinkNote`] for people.
 pub fn note_text(note: &LinkNote) -> String {
     match note {
         LinkNote::PrimaryKept { title: t } => format!(
             "the primary link {} is not in the manifest; it stays, because DocSpace does not let a room's primary link go",
+            title(t)
+        ),
+        LinkNote::ExpiredLeftAlone { title: t } => format!(
+            "the link {} has expired; it is left as it is (a change would make it work again without an expiry): write `expires:` to renew it, or `access: none` to revoke it",
             title(t)
         ),
         LinkNote::PrimaryNotRevoked { title: t } => format!(

@@ -59,8 +59,13 @@ pub fn summary_line(s: &Summary) -> String {
     }
     let links = s.links_created + s.links_updated + s.links_revoked;
     if links > 0 {
+        let downgrades = if s.link_downgrades > 0 {
+            format!("; {}", n(s.link_downgrades, "downgrade", "downgrades"))
+        } else {
+            String::new()
+        };
         line.push_str(&format!(
-            ", {} ({} new, {} changed, {} revoked)",
+            ", {} ({} new, {} changed, {} revoked{downgrades})",
             n(links, "link change", "link changes"),
             s.links_created,
             s.links_updated,
@@ -292,18 +297,7 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         }
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
-        Change::CreateLink { link } => vec![link_line(super::links::create_line(link))],
-        Change::UpdateLink {
-            link,
-            changes,
-            password,
-            ..
-        } => vec![link_line(super::links::update_line(
-            link, changes, *password,
-        ))],
-        Change::RevokeLink { title, kind, .. } => {
-            vec![link_line(super::links::revoke_line(title, *kind))]
-        }
+        Change::Link(change) => vec![link_line(super::links::line(change))],
         Change::ResendInvitation { target, age_hours } => vec![(
             Sign::Change,
             format!(
@@ -438,6 +432,7 @@ pub fn note_text(note: &RoomNote) -> String {
             }
         ),
         RoomNote::Link { note } => super::links::note_text(note),
+        RoomNote::DowngradeGuard { downgrades } => super::links::downgrade_guard_text(*downgrades),
         RoomNote::ExpiredKept { subject, at, who } => format!(
             "{subject}: `expires` passed {}, but the membership is kept: the tool never removes {}",
             moment_text(*at),
@@ -474,7 +469,10 @@ fn pending_text(email: &str, age_days: Option<i64>, stale: bool) -> String {
 }
 
 fn is_guard(note: &RoomNote) -> bool {
-    matches!(note, RoomNote::RemovalGuard { .. })
+    matches!(
+        note,
+        RoomNote::RemovalGuard { .. } | RoomNote::DowngradeGuard { .. }
+    )
 }
 
 /// A moment as plans show it: `2027-01-31 00:00 UTC`.
@@ -627,6 +625,10 @@ fn room_diff(room: &RoomPlan) -> String {
     }
     for note in room.notes.iter().filter(|n| !is_guard(n)) {
         out.push_str(&format!("#     {}\n", note_text(note)));
+    }
+    // What a reviewer must know before apply (the guards) closes the block, as in the text.
+    for note in room.notes.iter().filter(|n| is_guard(n)) {
+        out.push_str(&format!("#     ! {}\n", note_text(note)));
     }
     out
 }

@@ -16,6 +16,7 @@ fn summed_up(reason: &SkipReason) -> bool {
         SkipReason::Stale(_)
         | SkipReason::NotApproved
         | SkipReason::RemovalGuard(_)
+        | SkipReason::DowngradeGuard
         | SkipReason::DependencyFailed(_)
         | SkipReason::Unreadable { .. } => false,
     }

@@ -1706,6 +1706,7 @@ async fn set_link_puts_the_whole_link_with_integer_enums() {
         deny_download: true,
         max_uses: None,
         password: None,
+        keep_password: false,
     };
     Mock::given(method("PUT"))
         .and(path("/api/2.0/files/rooms/7/links"))
@@ -1774,6 +1775,7 @@ async fn a_link_password_echoed_by_the_server_appears_in_no_error() {
         deny_download: false,
         max_uses: None,
         password: None,
+        keep_password: false,
     };
     let request = links::create_request(&link, Some(SecretString::from(LINK_PW.to_string())));
     assert!(!format!("{request:?}").contains(LINK_PW));
@@ -1813,6 +1815,7 @@ async fn a_new_link_is_retried_under_the_same_id_after_a_server_error() {
         deny_download: false,
         max_uses: Some(5),
         password: None,
+        keep_password: false,
     };
     let request = links::create_request(&link, None);
     client(&server).set_link(7, &request).await.unwrap();

@@ -499,12 +499,30 @@ rooms:
         portal.scrub(&export.stdout).replace(&expires, "[EXPIRES]")
     );
 
-    // As exported, plan would remove the password it cannot know; with the variable named
-    // where the comment says, the export plans clean.
+    // As written, the export keeps the password it cannot know (`keep_password: true`):
+    // applying it changes nothing, and the link keeps its password (issue 20).
+    let as_written = portal.manifest(&export.stdout);
+    portal.reset_stats().await;
+    let apply = run_env(
+        &portal,
+        &["apply", as_written.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(apply.stderr.contains("No changes."), "{}", apply.stderr);
+    assert_eq!(portal.stats().await["writes"], 0);
+    let room = room_id(&portal, "Partner Share").await;
+    assert!(
+        links_of(&portal, room)
+            .await
+            .contains(&("Clients: read only".to_string(), 2, true)),
+        "the password was lost"
+    );
+    // With the variable named instead, the export plans clean too.
     let exported = portal.manifest(
         &export
             .stdout
-            .replace("# password_env: NAME  #", "password_env: LINKS_TEST_PW  #"),
+            .replace("keep_password: true  #", "password_env: LINKS_TEST_PW  #"),
     );
     let plan = run_env(
         &portal,
@@ -513,9 +531,6 @@ rooms:
     );
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
-    let bare = portal.manifest(&export.stdout);
-    let plan = run_env(&portal, &["plan", bare.to_str().unwrap()], Some(PW));
-    assert!(plan.stdout.contains("password: removed"), "{}", plan.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -692,4 +707,448 @@ async fn a_saved_link_change_is_stale_when_the_links_changed_by_hand() {
         .unwrap()
         .clone();
     assert_eq!(join["sharedLink"]["maxUseCount"], 7, "{join}");
+}
+
+/// The links of a room exactly as the sandbox lists them (every option), to tell a change.
+async fn raw_links(portal: &Portal, room: i64) -> Value {
+    portal
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/2.0/files/rooms/{room}/links"),
+            None,
+        )
+        .await["response"]
+        .clone()
+}
+
+/// A moment `days` ahead of now, at noon UTC (link expiries must be in the future).
+fn days_ahead(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%dT12:00:00Z")
+        .to_string()
+}
+
+/// A custom room whose external link has every protection and whose invitation link has a
+/// use limit; `CLIENTS` and `JOIN` are replaced by each case's lines.
+const GUARDED: &str = r#"version: 1
+rooms:
+  - title: Partner Share
+    type: custom
+    links:
+      - title: Clients
+        kind: external
+        access: read
+CLIENTS      - title: Join us
+        kind: invitation
+        access: editing
+JOIN"#;
+
+fn guarded(clients: &str, join: &str) -> String {
+    GUARDED.replace("CLIENTS", clients).replace("JOIN", join)
+}
+
+/// Every option of the links in `GUARDED`, as applied first in each downgrade test.
+fn protected(expires: &str) -> String {
+    guarded(
+        &format!(
+            "        expires: {expires}\n        internal: true\n        deny_download: true\n        password_env: LINKS_TEST_PW\n"
+        ),
+        "        max_uses: 5\n",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_written_with_only_title_and_access_keeps_its_options() {
+    let portal = Portal::start().await;
+    let expires = days_ahead(30);
+    let full = portal.manifest(&protected(&expires));
+    let first = run_env(
+        &portal,
+        &["apply", full.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let room = room_id(&portal, "Partner Share").await;
+    let before = raw_links(&portal, room).await;
+    // Expiry, internal, deny_download, the password and the use limit are left out: they
+    // are not managed, so nothing is reset (issue 20).
+    let bare = portal.manifest(&guarded("", ""));
+    let plan = run_env(
+        &portal,
+        &["plan", bare.to_str().unwrap(), "--detailed-exitcode"],
+        None,
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    portal.reset_stats().await;
+    let apply = run_env(
+        &portal,
+        &["apply", bare.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(portal.stats().await["writes"], 0, "{}", apply.stderr);
+    assert_eq!(raw_links(&portal, room).await, before);
+
+    // Another change of the link keeps the options it leaves out, the password included.
+    let comment = portal.manifest(&guarded("", "").replacen("access: read", "access: comment", 1));
+    portal.reset_stats().await;
+    let apply = run_env(
+        &portal,
+        &["apply", comment.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    // One write: the link, whole.
+    assert_eq!(
+        portal.stats().await["writes"],
+        1,
+        "{}",
+        portal.stats().await
+    );
+    let after = raw_links(&portal, room).await;
+    let clients = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sharedLink"]["title"] == "Clients")
+        .unwrap();
+    assert_eq!(clients["access"], 6, "{clients}");
+    assert_eq!(clients["sharedLink"]["password"], PW, "{clients}");
+    assert_eq!(clients["sharedLink"]["denyDownload"], true, "{clients}");
+    assert_eq!(clients["sharedLink"]["internal"], true, "{clients}");
+    assert!(
+        !clients["sharedLink"]["expirationDate"].is_null(),
+        "{clients}"
+    );
+    assert!(!apply.stderr.contains(PW) && !apply.stdout.contains(PW));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_security_downgrade_needs_allow_downgrades_and_allow_removals_is_not_enough() {
+    let portal = Portal::start().await;
+    let expires = days_ahead(30);
+    let later = days_ahead(60);
+    // Its own file: `portal.manifest` rewrites the same one for each case.
+    let full = portal.dir.join("protected.yaml");
+    std::fs::write(&full, protected(&expires)).unwrap();
+    let full = full.to_str().unwrap().to_string();
+    let first = run_env(&portal, &["apply", &full, "--auto-approve"], Some(PW));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let room = room_id(&portal, "Partner Share").await;
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "password removed",
+            guarded("        keep_password: false\n", ""),
+            "password: removed (downgrade)",
+        ),
+        (
+            "expiry removed",
+            guarded("        expires: never\n", ""),
+            "expires: ",
+        ),
+        (
+            "expiry extended",
+            guarded(&format!("        expires: {later}\n"), ""),
+            "expires: ",
+        ),
+        (
+            "download allowed",
+            guarded("        deny_download: false\n", ""),
+            "deny_download: true -> false (downgrade)",
+        ),
+        (
+            "made public",
+            guarded("        internal: false\n", ""),
+            "internal: true -> false (downgrade)",
+        ),
+        (
+            "use limit raised",
+            guarded("", "        max_uses: 50\n"),
+            "max_uses: 5 -> 50 (downgrade)",
+        ),
+        (
+            "use limit removed",
+            guarded("", "        max_uses: unlimited\n"),
+            "max_uses: 5 -> unlimited (downgrade)",
+        ),
+    ];
+    for (what, text, line) in cases {
+        let manifest = portal.manifest(&text);
+        let manifest = manifest.to_str().unwrap();
+        let plan = run_env(&portal, &["plan", manifest], None);
+        assert_eq!(plan.code, 0, "{what}: {}", plan.stderr);
+        assert!(
+            plan.stdout.contains(line) && plan.stdout.contains("(downgrade)"),
+            "{what}: {}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout
+                .contains("! downgrade guard: 1 link change lowers protection"),
+            "{what}: {}",
+            plan.stdout
+        );
+        let json = run_env(&portal, &["plan", manifest, "--format", "json"], None);
+        let json: Value = serde_json::from_str(&json.stdout).unwrap();
+        let items = json["rooms"][0]["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{what}: {json}");
+        assert_eq!(items[0]["action"], "update_link", "{what}");
+        assert_eq!(items[0]["downgrade"], true, "{what}");
+        assert_eq!(json["summary"]["link_downgrades"], 1, "{what}");
+        assert_eq!(
+            json["rooms"][0]["notes"][0],
+            json!({"kind": "downgrade_guard", "downgrades": 1}),
+            "{what}"
+        );
+
+        let before = raw_links(&portal, room).await;
+        for extra in [&[][..], &["--allow-removals"][..]] {
+            let report = portal.dir.join("report.json");
+            portal.reset_stats().await;
+            let mut args = vec![
+                "apply",
+                manifest,
+                "--auto-approve",
+                "--report",
+                report.to_str().unwrap(),
+            ];
+            args.extend_from_slice(extra);
+            let apply = run_env(&portal, &args, None);
+            assert_eq!(apply.code, 3, "{what} {extra:?}: {}", apply.stderr);
+            assert_eq!(portal.stats().await["writes"], 0, "{what} {extra:?}");
+            assert_eq!(raw_links(&portal, room).await, before, "{what} {extra:?}");
+            let report: Value =
+                serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+            let entry = &entries(&report)[0];
+            assert_eq!(entry["status"], "skipped", "{what}");
+            assert_eq!(entry["skip_reason"], "downgrade_guard", "{what}");
+            assert!(
+                entry["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("pass --allow-downgrades"),
+                "{what}: {entry}"
+            );
+        }
+        let report = portal.dir.join("allowed.json");
+        let apply = run_env(
+            &portal,
+            &[
+                "apply",
+                manifest,
+                "--auto-approve",
+                "--allow-downgrades",
+                "--report",
+                report.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(apply.code, 0, "{what}: {}\n{}", apply.stdout, apply.stderr);
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(report["allow_downgrades"], true, "{what}");
+        assert_eq!(entries(&report)[0]["status"], "applied", "{what}");
+        assert_ne!(raw_links(&portal, room).await, before, "{what}");
+        let again = run_env(&portal, &["plan", manifest, "--detailed-exitcode"], None);
+        assert_eq!(again.code, 0, "{what}: {}", again.stdout);
+        // Back to every protection: raising protection is never guarded.
+        let restore = run_env(&portal, &["apply", &full, "--auto-approve"], Some(PW));
+        assert_eq!(restore.code, 0, "{what}: {}", restore.stderr);
+        assert_eq!(raw_links(&portal, room).await, before, "{what}: restored");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_marks_downgrades_and_the_guard() {
+    let portal = Portal::start().await;
+    let expires = days_ahead(30);
+    let full = portal.manifest(&protected(&expires));
+    let first = run_env(
+        &portal,
+        &["apply", full.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let manifest = portal.manifest(&guarded(
+        "        expires: never\n        deny_download: false\n        keep_password: false\n",
+        "        max_uses: 3\n",
+    ));
+    let plan = run_env(&portal, &["plan", manifest.to_str().unwrap()], None);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let expires_shown = chrono::DateTime::parse_from_rfc3339(&expires)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    insta::assert_snapshot!(
+        "links_downgrade_plan",
+        portal
+            .scrub(&plan.stdout)
+            .replace(&expires_shown, "[EXPIRES]")
+    );
+    let md = run_env(
+        &portal,
+        &["plan", manifest.to_str().unwrap(), "--format", "markdown"],
+        None,
+    );
+    assert!(md.stdout.contains("(downgrade)"), "{}", md.stdout);
+    assert!(md.stdout.contains("downgrade guard"), "{}", md.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_public_room_takes_its_primary_link_and_five_more_in_one_apply() {
+    let portal = Portal::start().await;
+    let link = |title: &str| {
+        format!("      - title: {title}\n        kind: external\n        access: read\n")
+    };
+    let five: String = (1..=5).map(|n| link(&format!("Extra {n}"))).collect();
+    // One room names the primary link by its title; in the other, the first link without
+    // an expiry takes it over.
+    let manifest = portal.manifest(&format!(
+        "version: 1\nrooms:\n  - title: Press Kit\n    type: public\n    links_exact: true\n    links:\n{}{five}  - title: Open Day\n    type: public\n    links:\n{}{five}",
+        link("Shared link"),
+        link("Front door"),
+    ));
+    let manifest = manifest.to_str().unwrap();
+    let plan = run_env(&portal, &["plan", manifest], None);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let apply = run_env(&portal, &["apply", manifest, "--auto-approve"], None);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    for (room, primary) in [("Press Kit", "Shared link"), ("Open Day", "Front door")] {
+        let id = room_id(&portal, room).await;
+        let links = raw_links(&portal, id).await;
+        let links = links.as_array().unwrap();
+        assert_eq!(links.len(), 6, "{room}: {links:?}");
+        let primaries: Vec<&Value> = links
+            .iter()
+            .filter(|l| l["sharedLink"]["primary"] == true)
+            .map(|l| &l["sharedLink"]["title"])
+            .collect();
+        assert_eq!(primaries, [&json!(primary)], "{room}");
+    }
+    portal.reset_stats().await;
+    let again = run_env(&portal, &["apply", manifest, "--auto-approve"], None);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(portal.stats().await["writes"], 0, "{}", again.stderr);
+
+    // A seventh link is refused before anything is sent (validate counts them), with help
+    // that fits a new room.
+    let seven = portal.manifest(&format!(
+        "version: 1\nrooms:\n  - title: Seven\n    type: public\n    links:\n{}{five}{}",
+        link("One"),
+        link("Two"),
+    ));
+    let plan = run_env(&portal, &["plan", seven.to_str().unwrap()], None);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(
+        plan.stderr
+            .contains("a public room holds 6 external links at most"),
+        "{}",
+        plan.stderr
+    );
+    assert!(!plan.stderr.contains("links_exact"), "{}", plan.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_password_on_a_link_without_one_is_a_plan_error() {
+    let portal = Portal::start().await;
+    let manifest = portal.manifest(&guarded("", ""));
+    let first = run_env(
+        &portal,
+        &["apply", manifest.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let keep = portal.manifest(&guarded("        keep_password: true\n", ""));
+    portal.reset_stats().await;
+    let apply = run_env(
+        &portal,
+        &["apply", keep.to_str().unwrap(), "--auto-approve"],
+        None,
+    );
+    assert_eq!(apply.code, 1, "{}", apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("`keep_password: true`, but the link has no password on the portal"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_keeps_unmanaged_options_and_its_downgrades_need_the_flag_at_apply() {
+    let portal = Portal::start().await;
+    let expires = days_ahead(30);
+    let full = portal.dir.join("protected.yaml");
+    std::fs::write(&full, protected(&expires)).unwrap();
+    let first = run_env(
+        &portal,
+        &["apply", full.to_str().unwrap(), "--auto-approve"],
+        Some(PW),
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let room = room_id(&portal, "Partner Share").await;
+    let before = raw_links(&portal, room).await;
+    // The words `never` and `unlimited`, `keep_password` and options left out all go through
+    // the saved plan's desired state and plan the same again at apply.
+    let manifest = portal.manifest(&guarded(
+        "        expires: never\n        keep_password: true\n",
+        "        max_uses: unlimited\n",
+    ));
+    let saved = portal.dir.join("plan.json");
+    let plan = run_env(
+        &portal,
+        &[
+            "plan",
+            manifest.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert_eq!(
+        plan.stdout.matches("(downgrade)").count(),
+        2,
+        "{}",
+        plan.stdout
+    );
+    for extra in [&[][..], &["--allow-removals"][..]] {
+        let mut args = vec!["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"];
+        args.extend_from_slice(extra);
+        portal.reset_stats().await;
+        let apply = run_env(&portal, &args, None);
+        assert_eq!(
+            apply.code, 3,
+            "{extra:?}: {}\n{}",
+            apply.stdout, apply.stderr
+        );
+        assert_eq!(portal.stats().await["writes"], 0, "{extra:?}");
+        assert_eq!(raw_links(&portal, room).await, before, "{extra:?}");
+    }
+    let apply = run_env(
+        &portal,
+        &[
+            "apply",
+            "--plan",
+            saved.to_str().unwrap(),
+            "--auto-approve",
+            "--allow-downgrades",
+        ],
+        None,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let after = raw_links(&portal, room).await;
+    let clients = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sharedLink"]["title"] == "Clients")
+        .unwrap();
+    assert!(
+        clients["sharedLink"]["expirationDate"].is_null(),
+        "{clients}"
+    );
+    assert_eq!(clients["sharedLink"]["password"], PW, "kept: {clients}");
+    assert_eq!(clients["sharedLink"]["denyDownload"], true, "{clients}");
 }

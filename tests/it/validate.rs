@@ -77,6 +77,7 @@ fixture_tests! {
     link_mistakes => 1,
     link_room_rules => 1,
     link_password => 1,
+    link_keep_password => 1,
     room_settings => 1,
 }
 
