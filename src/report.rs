@@ -9,8 +9,9 @@ use crate::model::Access;
 use crate::plan::approve::StaleWhy;
 use crate::plan::{Action, GuardReason, Item, RoomPlan};
 
-/// The version of the report JSON.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the report JSON. 2: an entry of the plan's portal section (a resend) has
+/// `"room": null`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What happened to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -183,11 +184,17 @@ pub const ALREADY_APPLIED: &str =
 /// One item of the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
-    pub room: String,
+    /// The room's title; `None` for an item of the plan's portal section (a resend).
+    pub room: Option<String>,
     /// The room id (known after creation; `None` when the room was never created).
     pub room_id: Option<i64>,
-    /// The plan item key (`room` or `room / subject`), to line up with the plan.
+    /// The plan item's key as text (`room`, `room / subject`, `room / link title`, or the
+    /// person's email for portal items; see [`crate::plan::ItemKey`]), to line up with the
+    /// plan.
     pub key: String,
+    /// The link's title, for link items (the text report names it).
+    #[serde(skip)]
+    pub link: Option<String>,
     pub action: Action,
     /// Email or group name, for member items.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,10 +223,25 @@ impl Entry {
     /// The entry of one plan item. `room_id` is the room's id as the run knows it (a created
     /// room's new id).
     pub fn of_item(room: &RoomPlan, room_id: Option<i64>, item: &Item, outcome: Outcome) -> Entry {
-        Entry::build(
-            room,
+        let mut e = Entry::build(
+            Some(room),
             room_id,
-            item.key.clone(),
+            item.key.to_string(),
+            item.action(),
+            item.subject().map(str::to_string),
+            item.change.access(),
+            outcome,
+        );
+        e.link = item.key.link_title().map(str::to_string);
+        e
+    }
+
+    /// The entry of an item of the plan's portal section (no room).
+    pub fn of_portal_item(item: &Item, outcome: Outcome) -> Entry {
+        Entry::build(
+            None,
+            None,
+            item.key.to_string(),
             item.action(),
             item.subject().map(str::to_string),
             item.change.access(),
@@ -231,7 +253,7 @@ impl Entry {
     /// room appears in the report.
     pub fn of_room(room: &RoomPlan, outcome: Outcome) -> Entry {
         Entry::build(
-            room,
+            Some(room),
             room.room_id,
             room.title.clone(),
             Action::UpdateRoom,
@@ -242,7 +264,7 @@ impl Entry {
     }
 
     fn build(
-        room: &RoomPlan,
+        room: Option<&RoomPlan>,
         room_id: Option<i64>,
         key: String,
         action: Action,
@@ -267,9 +289,10 @@ impl Entry {
             ),
         };
         Entry {
-            room: room.title.clone(),
+            room: room.map(|r| r.title.clone()),
             room_id,
             key,
+            link: None,
             action,
             subject,
             access,
@@ -279,6 +302,12 @@ impl Entry {
             skip_reason,
             outcome,
         }
+    }
+
+    /// Where the item belongs, for people: the room's title, or `portal` for an item of the
+    /// plan's portal section.
+    pub fn place(&self) -> &str {
+        self.room.as_deref().unwrap_or("portal")
     }
 
     /// Why the item was skipped, when it was.
@@ -351,12 +380,21 @@ impl Report {
         mut entries: Vec<Entry>,
     ) -> Report {
         entries.sort_by(|a, b| {
-            (&a.room, &a.key, a.action.order(), a.action).cmp(&(
-                &b.room,
-                &b.key,
-                b.action.order(),
-                b.action,
-            ))
+            // Rooms first, by title; the portal section's entries last.
+            (
+                a.room.is_none(),
+                &a.room,
+                &a.key,
+                a.action.order(),
+                a.action,
+            )
+                .cmp(&(
+                    b.room.is_none(),
+                    &b.room,
+                    &b.key,
+                    b.action.order(),
+                    b.action,
+                ))
         });
         let summary = Counts::of(&entries);
         Report {

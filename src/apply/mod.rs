@@ -177,7 +177,7 @@ impl Journal {
             for item in &room.items {
                 if !done
                     .iter()
-                    .any(|e| e.key == item.key && e.action == item.action())
+                    .any(|e| e.key == item.key.to_string() && e.action == item.action())
                 {
                     let abandoned = Outcome::Failed(EntryError::new(None, ABANDONED));
                     out.push(Entry::of_item(room, room_id, item, abandoned));
@@ -185,9 +185,27 @@ impl Journal {
             }
             out.extend(done);
         }
+        // The portal section: sent after every room (see `resend`); what the run never got
+        // to is skipped as interrupted.
+        let done = by_room.remove(&PORTAL_SECTION).unwrap_or_default();
+        for item in &plan.portal_items {
+            if !done
+                .iter()
+                .any(|e| e.key == item.key.to_string() && e.action == item.action())
+            {
+                out.push(Entry::of_portal_item(
+                    item,
+                    Outcome::Skipped(SkipReason::Interrupted),
+                ));
+            }
+        }
+        out.extend(done);
         out
     }
 }
+
+/// The journal slot of the plan's portal section (room slots are room indices).
+const PORTAL_SECTION: usize = usize::MAX;
 
 /// Where one room's entries go.
 struct RoomLog<'a> {
@@ -523,11 +541,12 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
 mod tests {
     use super::*;
     use crate::model::{Access, RoomType};
+    use crate::plan::ItemKey;
     use crate::plan::{Member, RemovalReason, RoomChange};
 
     fn removal(n: usize) -> Item {
         Item::new(
-            format!("R / u{n}@x.test"),
+            ItemKey::member("R", &format!("u{n}@x.test")),
             Change::Remove {
                 target: Member::User {
                     id: format!("u{n}"),
@@ -558,7 +577,7 @@ mod tests {
             portal: "p".into(),
             manifest_hash: String::new(),
             share: ShareSettings::default(),
-            summary: crate::plan::summarise(&rooms),
+            summary: crate::plan::summarise(&rooms, &[]),
             rooms,
             unmanaged_connected_rooms: 0,
             managed: None,
@@ -588,7 +607,7 @@ mod tests {
         let entries = journal.finish(&plan);
         let summary: Vec<(&str, &str, &Outcome)> = entries
             .iter()
-            .map(|e| (e.room.as_str(), e.key.as_str(), &e.outcome))
+            .map(|e| (e.place(), e.key.as_str(), &e.outcome))
             .collect();
         let abandoned = Outcome::Failed(EntryError::new(None, ABANDONED));
         let interrupted = Outcome::Skipped(SkipReason::Interrupted);

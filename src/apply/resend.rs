@@ -7,47 +7,48 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Journal, RoomLog, api_err};
+use super::{Journal, PORTAL_SECTION, RoomLog, api_err};
 use crate::docspace::{ApiError, DocSpaceApi};
-use crate::plan::{Change, Item, Member, Plan, RoomPlan};
+use crate::plan::{Change, Item, Member, Plan};
 use crate::report::{Entry, EntryError, Outcome, SkipReason};
 
-/// Sends the resends of `plan` and records one entry per person in the rooms' logs.
+/// Sends the resends of the plan's portal section and records one entry per person.
 pub(super) async fn run<A: DocSpaceApi>(
     api: &A,
     plan: &Plan,
     interrupted: &AtomicBool,
     journal: &Journal,
 ) {
-    let items: Vec<(usize, &RoomPlan, &Item, &str)> = plan
-        .rooms
+    let items: Vec<(&Item, &str)> = plan
+        .portal_items
         .iter()
-        .enumerate()
-        .flat_map(|(n, room)| room.items.iter().map(move |i| (n, room, i)))
-        .filter_map(|(n, room, item)| match &item.change {
+        .filter_map(|item| match &item.change {
             Change::ResendInvitation {
                 target: Member::User { id, .. },
                 ..
-            } => Some((n, room, item, id.as_str())),
+            } => Some((item, id.as_str())),
             _ => None,
         })
         .collect();
-    let log = |room: usize| RoomLog { journal, room };
     if items.is_empty() {
         return;
     }
-    let entry = |room: &RoomPlan, item: &Item, outcome: Outcome| {
-        Entry::of_item(room, room.room_id, item, outcome)
+    let log = RoomLog {
+        journal,
+        room: PORTAL_SECTION,
     };
     if interrupted.load(Ordering::SeqCst) {
-        for (n, room, item, _) in items {
-            log(n).push(entry(room, item, Outcome::Skipped(SkipReason::Interrupted)));
+        for (item, _) in items {
+            log.push(Entry::of_portal_item(
+                item,
+                Outcome::Skipped(SkipReason::Interrupted),
+            ));
         }
         return;
     }
-    let ids: Vec<String> = items.iter().map(|(.., id)| id.to_string()).collect();
+    let ids: Vec<String> = items.iter().map(|(_, id)| id.to_string()).collect();
     let result = api.resend_invitations(&ids).await;
-    for (n, room, item, id) in items {
+    for (item, id) in items {
         let outcome = match &result {
             // The server answers with the accounts it knows; one it did not list was not sent
             // an email, and saying "applied" for it would be a lie.
@@ -58,7 +59,7 @@ pub(super) async fn run<A: DocSpaceApi>(
             )),
             Err(e) => Outcome::Failed(refusal(e)),
         };
-        log(n).push(entry(room, item, outcome));
+        log.push(Entry::of_portal_item(item, outcome));
     }
 }
 

@@ -111,7 +111,7 @@ pub fn approve(
         let items = old.items.clone();
         set_aside.extend(judge.saved_only(old, None, items));
     }
-    fresh.summary = summarise(&fresh.rooms);
+    fresh.summary = summarise(&fresh.rooms, &fresh.portal_items);
     (fresh, Approval { set_aside })
 }
 

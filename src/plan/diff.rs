@@ -6,9 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::{
-    Action, Change, FORMAT_VERSION, Item, Member, Plan, RemovalReason, RoomChange, RoomNote,
-    RoomPlan, RoomSettings, SettingChange, ShareSettings, Target, expiry, prune, quota_from_wire,
-    summarise,
+    Action, Change, FORMAT_VERSION, Item, ItemKey, Member, Plan, RemovalReason, RoomChange,
+    RoomNote, RoomPlan, RoomSettings, SettingChange, ShareSettings, Target, expiry, prune,
+    quota_from_wire, summarise,
 };
 use crate::identity::{Found, Identity};
 use crate::manifest::{
@@ -44,7 +44,7 @@ pub fn diff(
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
     prune::note_renames(desired, observed, &mut rooms, now);
-    let summary = summarise(&rooms);
+    let summary = summarise(&rooms, &[]);
     let managed = prune::managed(desired, observed, &rooms);
     let state = crate::manifest::normal::write(desired);
     Ok(Plan {
@@ -61,6 +61,7 @@ pub fn diff(
             culture: desired.defaults.culture.clone(),
         },
         rooms,
+        portal_items: Vec::new(),
         summary,
         unmanaged_connected_rooms: observed.connected_rooms.len(),
         managed,
@@ -217,7 +218,7 @@ fn plan_room<'a>(
         &mut share_notes,
     ));
     if room.state == RoomState::Archived {
-        items.push(Item::new(&room.title, Change::Archive));
+        items.push(Item::new(ItemKey::room(&room.title), Change::Archive));
     }
     sort_items(&mut items);
     let fingerprint = with_links(observed, live, &items, fingerprint);
@@ -291,15 +292,21 @@ fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>, marker: Option<&s
             ..RoomSettings::default()
         };
         super::settings::for_create(room, &mut settings);
-        return vec![Item::new(&room.title, Change::CreateRoom { settings })];
+        return vec![Item::new(
+            ItemKey::room(&room.title),
+            Change::CreateRoom { settings },
+        )];
     };
     let mut items = Vec::new();
     if live.archived && room.state == RoomState::Present {
-        items.push(Item::new(&room.title, Change::Unarchive));
+        items.push(Item::new(ItemKey::room(&room.title), Change::Unarchive));
     }
     let changes = setting_changes(room, live, marker);
     if !changes.is_empty() {
-        items.push(Item::new(&room.title, Change::UpdateRoom { changes }));
+        items.push(Item::new(
+            ItemKey::room(&room.title),
+            Change::UpdateRoom { changes },
+        ));
     }
     items
 }
@@ -357,7 +364,7 @@ fn invitee_item(
         None => (access, RemovalReason::AccessNone),
     };
     let current = current_member(&target, members);
-    let item_key = format!("{key} / {}", target.label());
+    let item_key = ItemKey::member(key, target.label());
     // A room the tool creates is owned by the key's user, who then shows only in the
     // synthetic owner row (docs/docspace-api.md, "Reading members"): inviting them is
     // meaningless and the read-back could never confirm it.
@@ -475,7 +482,7 @@ fn unlisted_removals(
             continue;
         }
         items.push(Item::new(
-            format!("{key} / {}", target.label()),
+            ItemKey::member(key, target.label()),
             Change::Remove {
                 target,
                 from_access: m.access,

@@ -138,6 +138,7 @@ fn settings_shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
 mod tests {
     use super::*;
     use crate::model::RoomType;
+    use crate::plan::ItemKey;
     use crate::plan::{RemovalReason, RoomChange};
     use crate::state::{ObservedGroup, ObservedUser};
 
@@ -236,7 +237,7 @@ mod tests {
 
     #[test]
     fn already_done_compares_each_item_with_the_live_room() {
-        let update = |changes| Item::new("R", Change::UpdateRoom { changes });
+        let update = |changes| Item::new(ItemKey::room("R"), Change::UpdateRoom { changes });
         let tags_and_quota = vec![
             SettingChange::Tags {
                 from: vec![],
@@ -251,7 +252,7 @@ mod tests {
             vec![
                 first,
                 Item::new(
-                    "R / a@x.test",
+                    ItemKey::member("R", "a@x.test"),
                     Change::Invite {
                         target: Target::User {
                             id: "u1".into(),
@@ -261,7 +262,7 @@ mod tests {
                     },
                 ),
                 Item::new(
-                    "R / u2@x.test",
+                    ItemKey::member("R", "u2@x.test"),
                     Change::Remove {
                         target: Member::User {
                             id: "u2".into(),
@@ -271,7 +272,7 @@ mod tests {
                         reason: RemovalReason::NotListed,
                     },
                 ),
-                Item::new("R", Change::Archive),
+                Item::new(ItemKey::room("R"), Change::Archive),
             ]
         };
         let mut r = RoomPlan {

@@ -6,20 +6,17 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Change, Item, RoomNote};
+use super::{Change, Item, ItemKey, RoomNote};
 use crate::links::{self, LinkChange, LinkNote, LinkProblem, LiveExpiry, ObservedLink, WantedLink};
 use crate::manifest::{Desired, DesiredRoom, Problem};
 use crate::state::{Observed, ObservedRoom};
 
-/// The key of a link item: the room's title, then `link` and the link's title, so that a
-/// link and a member with the same name never share a key.
-pub fn key(room_title: &str, link_title: &str) -> String {
-    format!("{room_title} / link {link_title}")
-}
-
 /// The plan item of one link write: the diff's change, whole.
 pub fn item(room_title: &str, change: LinkChange) -> Item {
-    Item::new(key(room_title, change.title()), Change::Link(change))
+    Item::new(
+        ItemKey::link(room_title, change.title()),
+        Change::Link(change),
+    )
 }
 
 /// What the planner gets for one room's links.

@@ -419,11 +419,76 @@ impl Change {
     }
 }
 
+/// What an item is about: a typed key, stable across plan, report and re-runs. Room entries
+/// of a plan hold `Room`, `Member` and `Link` keys; the portal section holds portal subjects
+/// (`Person` now; groups and people as code will add their own).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ItemKey {
+    /// The room itself: create, unarchive, settings, archive.
+    Room { room: String },
+    /// A member or invitee of a room: an email or a group name.
+    Member { room: String, subject: String },
+    /// A sharing link of a room, by title.
+    Link { room: String, link: String },
+    /// A person on the portal, by email (a portal-level item).
+    Person { email: String },
+}
+
+impl ItemKey {
+    pub fn room(title: &str) -> ItemKey {
+        ItemKey::Room {
+            room: title.to_string(),
+        }
+    }
+
+    pub fn member(room: &str, subject: &str) -> ItemKey {
+        ItemKey::Member {
+            room: room.to_string(),
+            subject: subject.to_string(),
+        }
+    }
+
+    pub fn link(room: &str, link: &str) -> ItemKey {
+        ItemKey::Link {
+            room: room.to_string(),
+            link: link.to_string(),
+        }
+    }
+
+    pub fn person(email: &str) -> ItemKey {
+        ItemKey::Person {
+            email: email.to_string(),
+        }
+    }
+
+    /// The link title of a link key.
+    pub fn link_title(&self) -> Option<&str> {
+        match self {
+            ItemKey::Link { link, .. } => Some(link),
+            _ => None,
+        }
+    }
+}
+
+/// The key as reports write it (`room`, `room / subject`, `room / link title`, or the
+/// person's email): the report's `key` field, which lines entries up with plan items.
+impl std::fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ItemKey::Room { room } => f.write_str(room),
+            ItemKey::Member { room, subject } => write!(f, "{room} / {subject}"),
+            ItemKey::Link { room, link } => write!(f, "{room} / link {link}"),
+            ItemKey::Person { email } => f.write_str(email),
+        }
+    }
+}
+
 /// One planned change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
-    /// `room title` or `room title / subject`: stable across plan, report and re-runs.
-    pub key: String,
+    /// What the item is about (see [`ItemKey`]).
+    pub key: ItemKey,
     #[serde(flatten)]
     pub change: Change,
 }
@@ -434,11 +499,8 @@ impl Item {
         matches!(self.change, Change::Link(_))
     }
 
-    pub fn new(key: impl Into<String>, change: Change) -> Item {
-        Item {
-            key: key.into(),
-            change,
-        }
+    pub fn new(key: ItemKey, change: Change) -> Item {
+        Item { key, change }
     }
 
     pub fn action(&self) -> Action {
@@ -749,6 +811,10 @@ pub struct Plan {
     pub options: build::Options,
     pub share: ShareSettings,
     pub rooms: Vec<RoomPlan>,
+    /// The portal section: items about the portal rather than one room (resends of pending
+    /// invitations now; groups and people as code next). Never in a saved plan's approval.
+    #[serde(default)]
+    pub portal_items: Vec<Item>,
     pub summary: Summary,
     /// Rooms in connected third-party storage on the portal: listed, never managed.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -795,8 +861,9 @@ impl Plan {
     }
 }
 
-/// The counts of a plan's rooms, computed from the rooms (never read from a saved file).
-pub fn summarise(rooms: &[RoomPlan]) -> Summary {
+/// The counts of a plan's rooms and portal items, computed from them (never read from a saved
+/// file).
+pub fn summarise(rooms: &[RoomPlan], portal_items: &[Item]) -> Summary {
     let mut s = Summary::default();
     for r in rooms {
         if r.is_unreadable() {
@@ -814,6 +881,9 @@ pub fn summarise(rooms: &[RoomPlan]) -> Summary {
         for i in &r.items {
             count_item(&mut s, &i.change);
         }
+    }
+    for i in portal_items {
+        count_item(&mut s, &i.change);
     }
     // Every resend of the run goes in one call (docs/docspace-api.md, "Pending invitations").
     s.write_calls += usize::from(s.resends > 0);
@@ -924,7 +994,7 @@ mod tests {
 
     fn removal(n: usize, from: Access) -> Item {
         Item::new(
-            format!("R / u{n}"),
+            ItemKey::member("R", &format!("u{n}")),
             Change::Remove {
                 target: Member::User {
                     id: format!("u{n}"),
@@ -986,7 +1056,7 @@ mod tests {
     #[test]
     fn items_keep_the_action_field_and_round_trip() {
         let item = Item::new(
-            "R / a@x.test",
+            ItemKey::member("R", "a@x.test"),
             Change::Invite {
                 target: Target::NewGuest {
                     email: "a@x.test".into(),
@@ -1032,7 +1102,7 @@ mod tests {
             keep_password: true,
         };
         let update = Item::new(
-            "R / link Clients",
+            ItemKey::link("R", "Clients"),
             Change::Link(LinkChange::Update {
                 link_id: "l1".into(),
                 link: link.clone(),
@@ -1052,7 +1122,7 @@ mod tests {
         assert_eq!(update.action(), Action::UpdateLink);
         assert!(update.change.is_downgrade());
         let create = Item::new(
-            "R / link Clients",
+            ItemKey::link("R", "Clients"),
             Change::Link(LinkChange::Create { link }),
         );
         let json = serde_json::to_value(&create).unwrap();

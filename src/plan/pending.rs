@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Change, Item, Member, Plan, RoomNote, expiry, summarise};
+use super::{Change, Item, ItemKey, Member, Plan, RoomNote, expiry, summarise};
 use crate::manifest::{Desired, Subject};
 use crate::model::{self, Access};
 use crate::state::{MemberSubject, Observed};
@@ -76,9 +76,9 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
     }
 }
 
-/// Adds a `resend_invitation` item for each noted pending invitation older than `age` (as
-/// of the read the notes were made from), once per person (in the first room, by title, that
-/// notes them). An invitation of unknown date is never resent: it is not known to be old.
+/// Adds a `resend_invitation` item to the plan's portal section for each noted pending
+/// invitation older than `age` (as of the read the notes were made from), once per person
+/// (a resend is about the person's account, not a room). An invitation of unknown date is never resent: it is not known to be old.
 /// Nor is anyone the same plan removes from any room (`access: none`, a passed `expires:`,
 /// `members: exact`): an invitation email must not arrive in the run that ends access.
 /// Returns how many were added.
@@ -96,9 +96,8 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
         })
         .collect();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut added = 0;
-    for room in &mut plan.rooms {
-        let mut items = Vec::new();
+    let mut items = Vec::new();
+    for room in &plan.rooms {
         for note in &room.notes {
             let RoomNote::PendingInvitation {
                 id,
@@ -115,7 +114,7 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
                 continue;
             }
             items.push(Item::new(
-                format!("{} / {email}", room.title),
+                ItemKey::person(email),
                 Change::ResendInvitation {
                     target: Member::User {
                         id: id.clone(),
@@ -125,10 +124,10 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
                 },
             ));
         }
-        added += items.len();
-        room.items.extend(items);
     }
-    plan.summary = summarise(&plan.rooms);
+    let added = items.len();
+    plan.portal_items.extend(items);
+    plan.summary = summarise(&plan.rooms, &plan.portal_items);
     added
 }
 
@@ -219,14 +218,13 @@ mod tests {
             ..Plan::default()
         };
         assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
-        let keys: Vec<&str> = plan
-            .rooms
+        let keys: Vec<String> = plan
+            .portal_items
             .iter()
-            .flat_map(|r| &r.items)
-            .map(|i| i.key.as_str())
+            .map(|i| i.key.to_string())
             .collect();
-        assert_eq!(keys, ["A / old@x.test"]);
-        assert_eq!(plan.rooms[0].items[0].action(), Action::ResendInvitation);
+        assert_eq!(keys, ["old@x.test"]);
+        assert_eq!(plan.portal_items[0].action(), Action::ResendInvitation);
         assert_eq!(plan.summary.resends, 1);
         assert_eq!(plan.summary.write_calls, 1);
         assert!(plan.has_changes());
@@ -241,7 +239,7 @@ mod tests {
         );
         let mut b = room("B", Vec::new());
         b.items.push(Item::new(
-            "B / old@x.test",
+            ItemKey::member("B", "old@x.test"),
             Change::Remove {
                 target: Member::User {
                     id: "old".into(),
@@ -265,7 +263,7 @@ mod tests {
             ..Plan::default()
         };
         assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
-        assert_eq!(plan.rooms[0].items[0].key, "A / kept@x.test");
+        assert_eq!(plan.portal_items[0].key, ItemKey::person("kept@x.test"));
     }
 
     #[test]

@@ -31,7 +31,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Change, GuardReason, Item, Plan, RoomChange, RoomNote, RoomPlan, expiry, summarise};
+use super::{
+    Change, GuardReason, Item, ItemKey, Plan, RoomChange, RoomNote, RoomPlan, expiry, summarise,
+};
 use crate::manifest::{Desired, DesiredRoom, Problem, Subject, set};
 use crate::model::{self, Access, RoomType};
 use crate::state::{self, MemberSubject, Observed, ObservedRoom};
@@ -445,13 +447,13 @@ pub fn archive_orphans(plan: &mut Plan) {
             change: RoomChange::Update,
             fingerprint: o.fingerprint.clone(),
             members_before: o.members_before,
-            items: vec![Item::new(&o.title, Change::Archive)],
+            items: vec![Item::new(ItemKey::room(&o.title), Change::Archive)],
             notes: vec![RoomNote::Orphan],
         });
     }
     plan.rooms
         .sort_by(|a, b| a.title.cmp(&b.title).then(a.room_id.cmp(&b.room_id)));
-    plan.summary = summarise(&plan.rooms);
+    plan.summary = summarise(&plan.rooms, &plan.portal_items);
 }
 
 /// Why the archive guard refuses the plan's orphan archives, or `None` when it lets them
@@ -496,7 +498,10 @@ mod tests {
     fn plan_with(orphans: usize, marked: usize) -> Plan {
         let mut rooms = Vec::new();
         for n in 0..orphans {
-            let mut r = room(0, vec![Item::new(format!("O{n}"), Change::Archive)]);
+            let mut r = room(
+                0,
+                vec![Item::new(ItemKey::room(&format!("O{n}")), Change::Archive)],
+            );
             r.title = format!("O{n}");
             r.notes.push(RoomNote::Orphan);
             rooms.push(r);
@@ -506,7 +511,7 @@ mod tests {
             portal: "p".into(),
             manifest_hash: String::new(),
             share: Default::default(),
-            summary: summarise(&rooms),
+            summary: summarise(&rooms, &[]),
             rooms,
             unmanaged_connected_rooms: 0,
             managed: Some(ManagedRooms {
@@ -589,7 +594,10 @@ mod tests {
         assert_eq!(pruned.summary.rooms_to_prune, 1);
         assert!(!pruned.rooms.iter().any(|r| r.room_id == Some(6)));
         let gone = pruned.rooms.iter().find(|r| r.title == "Gone").unwrap();
-        assert_eq!(gone.items, vec![Item::new("Gone", Change::Archive)]);
+        assert_eq!(
+            gone.items,
+            vec![Item::new(ItemKey::room("Gone"), Change::Archive)]
+        );
         assert_eq!(gone.room_id, Some(2));
 
         // Without `managed_tag` nothing is reported and nothing is pruned.

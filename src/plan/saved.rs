@@ -18,7 +18,7 @@ use std::path::Path;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde_json::Value;
 
-use super::{FORMAT_VERSION, Item, Plan, RoomPlan, summarise};
+use super::{FORMAT_VERSION, Item, ItemKey, Plan, RoomPlan, summarise};
 use crate::manifest::{Desired, Problems, normal};
 
 /// The largest saved plan read: ten times a plan of 10,000 rooms with a few changes each.
@@ -121,7 +121,7 @@ pub fn parse(path: &str, text: String) -> Result<Plan, SavedPlanError> {
     check_item_shapes(&value).map_err(|(place, problem)| invalid(place, problem))?;
     let mut plan: Plan = serde_json::from_value(value)
         .map_err(|e| invalid("the plan".to_string(), e.to_string()))?;
-    plan.summary = summarise(&plan.rooms);
+    plan.summary = summarise(&plan.rooms, &plan.portal_items);
     Ok(plan)
 }
 
@@ -197,9 +197,13 @@ fn check_item_shapes(value: &Value) -> Result<(), Found> {
             return Err((place, "it has no list of items".into()));
         };
         for (n, item) in items.iter().enumerate() {
-            let key = item.get("key").and_then(Value::as_str).unwrap_or("");
+            let key = item
+                .get("key")
+                .and_then(|k| serde_json::from_value::<ItemKey>(k.clone()).ok())
+                .map(|k| k.to_string())
+                .unwrap_or_default();
             if let Err(e) = serde_json::from_value::<Item>(item.clone()) {
-                return Err((item_place(&place, n, key), e.to_string()));
+                return Err((item_place(&place, n, &key), e.to_string()));
             }
         }
         // The rest of the room (type, change, ...) on its own too.
@@ -227,8 +231,8 @@ mod tests {
 
     const CREATE: &str = r#"{"title": "A", "type": "custom", "room_id": null, "change": "create",
         "fingerprint": "f", "members_before": 0,
-        "items": [{"key": "A", "action": "create_room", "settings": {"title": "A"}},
-                  {"key": "A / a@x.test", "action": "invite", "target": {"kind": "new_guest", "email": "a@x.test"}, "access": "read"}]}"#;
+        "items": [{"key": {"kind": "room", "room": "A"}, "action": "create_room", "settings": {"title": "A"}},
+                  {"key": {"kind": "member", "room": "A", "subject": "a@x.test"}, "action": "invite", "target": {"kind": "new_guest", "email": "a@x.test"}, "access": "read"}]}"#;
 
     #[test]
     fn a_plan_as_written_loads_and_its_summary_is_recomputed() {
@@ -262,9 +266,9 @@ mod tests {
         update.room_id = Some(7);
         update.change = RoomChange::Update;
         update.items = vec![
-            Item::new("B", Change::Unarchive),
+            Item::new(ItemKey::room("B"), Change::Unarchive),
             Item::new(
-                "B",
+                ItemKey::room("B"),
                 Change::UpdateRoom {
                     changes: vec![SettingChange::Quota {
                         from: Quota::Unlimited,
@@ -273,17 +277,17 @@ mod tests {
                 },
             ),
             Item::new(
-                "B / u@x.test",
+                ItemKey::member("B", "u@x.test"),
                 Change::Remove {
                     target: member,
                     from_access: Some(Access::Read),
                     reason: RemovalReason::NotListed,
                 },
             ),
-            Item::new("B", Change::Archive),
+            Item::new(ItemKey::room("B"), Change::Archive),
         ];
         plan.rooms.push(update);
-        plan.summary = summarise(&plan.rooms);
+        plan.summary = summarise(&plan.rooms, &plan.portal_items);
         let text = serde_json::to_string(&plan).unwrap();
         let back = parse("p.json", text).unwrap();
         assert_eq!(back, plan);

@@ -181,8 +181,3 @@ pub fn note_text(note: &LinkNote) -> String {
         }
     }
 }
-
-/// The link title in a link item's key (`room / link Title`), for report lines.
-pub fn title_in_key<'a>(room: &str, key: &'a str) -> Option<&'a str> {
-    key.strip_prefix(room)?.strip_prefix(" / link ")
-}

@@ -298,14 +298,7 @@ fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
         Change::Link(change) => vec![link_line(super::links::line(change))],
-        Change::ResendInvitation { target, age_hours } => vec![(
-            Sign::Change,
-            format!(
-                "resend the invitation to {} (pending for {} days)",
-                member_text(target),
-                age_hours / 24
-            ),
-        )],
+        Change::ResendInvitation { .. } => portal_item_lines(item),
     }
 }
 
@@ -371,6 +364,40 @@ fn room_block(room: &RoomPlan, color: bool) -> String {
     // What a reviewer must know before apply (the removal guard) stands out.
     for note in room.notes.iter().filter(|n| is_guard(n)) {
         out.push_str(&format!("      ! {}\n", note_text(note)));
+    }
+    out
+}
+
+/// The lines of the plan's portal section (resends of pending invitations).
+fn portal_lines(plan: &Plan) -> Vec<(Sign, String)> {
+    plan.portal_items
+        .iter()
+        .flat_map(portal_item_lines)
+        .collect()
+}
+
+fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
+    match &item.change {
+        Change::ResendInvitation { target, age_hours } => vec![(
+            Sign::Change,
+            format!(
+                "resend the invitation to {} (pending for {} days)",
+                member_text(target),
+                age_hours / 24
+            ),
+        )],
+        // Only resends live in the portal section so far.
+        _ => Vec::new(),
+    }
+}
+
+/// The portal section of the text plan: a block like a room's.
+fn portal_block(plan: &Plan, color: bool) -> String {
+    let line =
+        |sign: Sign, text: &str| paint(color, sign.style(), &format!("{} {text}", sign.text()));
+    let mut out = format!("  {}\n", line(Sign::Change, "portal"));
+    for (sign, text) in portal_lines(plan) {
+        out.push_str(&format!("      {}\n", line(sign, &text)));
     }
     out
 }
@@ -688,25 +715,21 @@ pub fn text(plan: &Plan, color: bool) -> String {
             out.push('\n');
         }
     }
+    if !plan.portal_items.is_empty() {
+        if out.is_empty() {
+            out.push_str(&format!("Portal: {}\n\n", visible(&plan.portal)));
+            out.push_str(
+                "docspace-provision will make these changes (+ create, ~ change, - remove):\n\n",
+            );
+        }
+        out.push_str(&portal_block(plan, color));
+        out.push('\n');
+    }
     for room in plan
         .rooms
         .iter()
         .filter(|r| r.change == RoomChange::Unchanged)
     {
-        // Only resends (`apply --resend-pending`) leave a room unchanged with items.
-        for (sign, line) in room
-            .items
-            .iter()
-            .flat_map(|i| item_lines(room.room_type, i))
-        {
-            let _ = writeln!(
-                out,
-                "  {} room \"{}\" (id {}): {line}",
-                paint(color, sign.style(), &sign.text().to_string()),
-                room.title,
-                room.room_id.unwrap_or_default(),
-            );
-        }
         for note in &room.notes {
             let _ = writeln!(
                 out,
@@ -831,6 +854,17 @@ pub fn markdown(plan: &Plan) -> String {
         .iter()
         .filter(|r| r.change != RoomChange::Unchanged)
         .collect();
+    if !plan.portal_items.is_empty() {
+        let lines: Vec<String> = portal_lines(plan)
+            .into_iter()
+            .map(|(sign, text)| format!("{} {text}", sign.markdown()))
+            .collect();
+        let _ = writeln!(
+            head,
+            "Portal:\n\n{}",
+            fenced("diff", &(lines.join("\n") + "\n"))
+        );
+    }
     if changed.is_empty() {
         return head;
     }

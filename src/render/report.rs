@@ -65,13 +65,13 @@ fn item_list(out: &mut String, status: Status, rows: &[&Entry]) {
     }
     let _ = writeln!(out, "{} ({}):", capitalise(status.name()), rows.len());
     for e in rows {
-        let link = super::links::title_in_key(&e.room, &e.key);
+        let link = e.link.as_deref();
         let what = match (&e.subject, link) {
             (Some(s), _) => format!("{} {}", e.action.name(), s),
             (None, Some(t)) => format!("{} \"{}\"", e.action.name(), super::visible(t)),
             (None, None) => e.action.name().to_string(),
         };
-        let _ = write!(out, "  {}: {what}", e.room);
+        let _ = write!(out, "  {}: {what}", e.place());
         if let Some(err) = &e.error {
             match err.http_status {
                 Some(code) => {
@@ -97,7 +97,7 @@ fn already_applied(out: &mut String, report: &Report) {
     if already.is_empty() {
         return;
     }
-    let rooms: BTreeSet<&str> = already.iter().map(|e| e.room.as_str()).collect();
+    let rooms: BTreeSet<&str> = already.iter().map(|e| e.place()).collect();
     let _ = writeln!(
         out,
         "Already applied ({}): the portal already showed {} of the saved plan:",
@@ -109,7 +109,7 @@ fn already_applied(out: &mut String, report: &Report) {
         }
     );
     for room in rooms {
-        let n = already.iter().filter(|e| e.room == room).count();
+        let n = already.iter().filter(|e| e.place() == room).count();
         let _ = writeln!(out, "  {room}: {}", count(n, "change", "changes"));
     }
     out.push('\n');
@@ -128,7 +128,7 @@ fn limit_reached(out: &mut String, report: &Report) {
     let Some((_, why)) = limited.first() else {
         return;
     };
-    let rooms: BTreeSet<&str> = limited.iter().map(|(e, _)| e.room.as_str()).collect();
+    let rooms: BTreeSet<&str> = limited.iter().map(|(e, _)| e.place()).collect();
     let _ = writeln!(
         out,
         "Portal limit reached: {} not started ({} skipped); {why}.\n",
@@ -148,10 +148,8 @@ fn interrupted(out: &mut String, report: &Report, report_file: bool) {
         out.push_str("Interrupted after every room had started.\n\n");
         return;
     }
-    let rooms: BTreeSet<(&str, Option<i64>)> = skipped
-        .iter()
-        .map(|e| (e.room.as_str(), e.room_id))
-        .collect();
+    let rooms: BTreeSet<(&str, Option<i64>)> =
+        skipped.iter().map(|e| (e.place(), e.room_id)).collect();
     let _ = writeln!(
         out,
         "Interrupted: {} not started ({} skipped); {} lists each.\n",

@@ -30,7 +30,7 @@ async fn apply_reaches_the_state_and_a_second_apply_writes_nothing() {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rooms.yaml");
     let (run, report) = portal.apply(&manifest, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
     assert_eq!(find(&report, "create_room", None)["status"], "applied");
     let invite = find(&report, "invite", Some("example.user@mail.com"));
     assert_eq!(invite["status"], "applied");

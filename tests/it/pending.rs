@@ -110,7 +110,9 @@ async fn resend_pending_resends_every_stale_invitation_in_one_call_and_no_younge
     insta::assert_snapshot!("pending_resend_apply_text", portal.scrub(&run.stdout));
     // What apply said it would do, before doing it.
     assert!(
-        run.stderr.contains("~ room \"Deals\" (id 1001): resend the invitation to old@sandbox.test (pending for 20 days)"),
+        run.stderr.contains(
+            "  ~ portal\n      ~ resend the invitation to older@sandbox.test (pending for 30 days)\n      ~ resend the invitation to old@sandbox.test (pending for 20 days)\n"
+        ),
         "{}",
         run.stderr
     );

@@ -260,7 +260,7 @@ async fn saved_plan_holds_hash_and_fingerprints() {
 #[test]
 fn markdown_is_summarised_under_the_comment_limit() {
     use docspace_provision::plan::{
-        Change, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary, Target,
+        Change, Item, ItemKey, Plan, RoomChange, RoomPlan, ShareSettings, Summary, Target,
     };
     use docspace_provision::render::plan::{MARKDOWN_LIMIT, markdown};
     let rooms: Vec<RoomPlan> = (0..2000)
@@ -275,7 +275,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
             items: (0..5)
                 .map(|j| {
                     Item::new(
-                        format!("Room {i:04} / user{j}@example.com"),
+                        ItemKey::member(&format!("Room {i:04}"), &format!("user{j}@example.com")),
                         Change::Invite {
                             target: Target::NewGuest {
                                 email: format!("user{j}@example.com"),
@@ -416,7 +416,7 @@ const HOSTILE: &str =
 /// contributed manifest).
 fn hostile_plan() -> docspace_provision::plan::Plan {
     use docspace_provision::plan::{
-        Change, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary, Target,
+        Change, Item, ItemKey, Plan, RoomChange, RoomPlan, ShareSettings, Summary, Target,
     };
     Plan {
         format_version: 1,
@@ -435,7 +435,7 @@ fn hostile_plan() -> docspace_provision::plan::Plan {
                 title: "```\n<details>".into(),
             }],
             items: vec![Item::new(
-                format!("{HOSTILE} / x"),
+                ItemKey::member(HOSTILE, "x"),
                 Change::Invite {
                     target: Target::Group {
                         id: "g".into(),

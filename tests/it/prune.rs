@@ -179,7 +179,8 @@ async fn a_saved_prune_plan_archives_the_orphan_it_names() {
         .iter_mut()
         .find(|r| r["title"] == "Echo")
         .unwrap();
-    echo["items"][0] = serde_json::json!({"key": "Echo", "action": "unarchive"});
+    echo["items"][0] =
+        serde_json::json!({"key": {"kind": "room", "room": "Echo"}, "action": "unarchive"});
     std::fs::write(&saved, serde_json::to_string(&json).unwrap()).unwrap();
     let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.stderr);

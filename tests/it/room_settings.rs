@@ -173,7 +173,7 @@ async fn hand_edited_settings_in_a_saved_plan_are_never_sent() {
                 .as_array_mut()
                 .unwrap()
                 .push(serde_json::json!({
-                    "key": "Deal room / a@x.test", "action": "resend_invitation",
+                    "key": {"kind": "person", "email": "a@x.test"}, "action": "resend_invitation",
                     "target": {"kind": "user", "id": "u", "email": "a@x.test"}, "age_hours": 400
                 }))
         }),

@@ -133,7 +133,7 @@ async fn an_archive_added_for_an_unmanaged_room_archives_nothing() {
     plan["rooms"].as_array_mut().unwrap().push(json!({
         "title": "Finance", "type": "collaboration", "room_id": other, "change": "update",
         "fingerprint": "0000000000000000", "members_before": 0,
-        "items": [{"key": "Finance", "action": "archive"}],
+        "items": [{"key": {"kind": "room", "room": "Finance"}, "action": "archive"}],
         "notes": [{"kind": "orphan"}]
     }));
     write(&saved, &plan);

@@ -532,7 +532,7 @@ fn action_apply_mode_writes_the_report_and_fails_clearly_on_exit_3() {
         .expect("report output");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(report_path).unwrap()).unwrap();
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
     assert!(report["entries"].as_array().unwrap().len() >= 5);
     assert!(run.gh_calls.is_empty());
 

@@ -150,7 +150,7 @@ async fn trimmed_share_rows_are_looked_up_before_their_type_is_trusted() {
 #[tokio::test]
 async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
     use docspace_provision::plan::{
-        Change, Item, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
+        Change, Item, ItemKey, Plan, RoomChange, RoomPlan, ShareSettings, Summary,
     };
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
@@ -177,7 +177,7 @@ async fn an_archive_refused_because_it_already_ran_counts_as_applied() {
         fingerprint: String::new(),
         members_before: 0,
         notes: Vec::new(),
-        items: vec![Item::new("R", Change::Archive)],
+        items: vec![Item::new(ItemKey::room("R"), Change::Archive)],
     };
     let plan = Plan {
         format_version: 1,
