@@ -1,16 +1,18 @@
 //! A room's `invitees`: each one's subject (an email or a group), access and expiry, and
 //! the plain email check.
 
-use super::Cx;
-use super::INVITEE_KEYS;
-use super::values::describe_control;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
 use crate::manifest::desired::{DesiredInvitee, Subject};
 use crate::manifest::diagnostic::Problem;
 use crate::manifest::text;
 use crate::manifest::yaml::{Node, Span, Value};
 use crate::model::{self, Access, RoomType, SubjectKind};
-use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+
+use super::values::describe_control;
+use super::{Cx, INVITEE_KEYS};
 
 /// The longest email the share call accepts (docs/docspace-api.md, "The share call").
 const EMAIL_MAX_CHARS: usize = 255;
@@ -107,24 +109,7 @@ impl Cx<'_> {
         if !ok {
             return None;
         }
-        if let (Access::None, Some((_, span))) = (access, expires) {
-            self.error(
-                "manifest::expires_on_none",
-                "`expires` on an invitee with `access: none` means nothing",
-                span,
-                "nothing to expire",
-                Some("`access: none` removes the subject now; remove `expires`, or give the access they should have until that moment".into()),
-            );
-            return None;
-        }
-        if let (Subject::Group(_), Some((true, span))) = (&subject, new_account) {
-            self.error(
-                "manifest::new_account_on_group",
-                "`new_account` is for a person invited by email, not a group",
-                span,
-                "not for a group",
-                Some("groups are never created by an invitation; remove `new_account`".into()),
-            );
+        if !self.invitee_options_fit(&subject, access, expires.map(|(_, s)| s), new_account) {
             return None;
         }
         if let Some(room_type) = room_type
@@ -143,6 +128,38 @@ impl Cx<'_> {
             expires: expires.map(|(m, _)| m),
             origin: self.origin(subject_span),
         })
+    }
+
+    /// The checks across an invitee's options: `expires` needs an access that can end, and
+    /// `new_account` a person. True when both hold; reports the first that does not.
+    fn invitee_options_fit(
+        &mut self,
+        subject: &Subject,
+        access: Access,
+        expires: Option<Span>,
+        new_account: Option<(bool, Span)>,
+    ) -> bool {
+        if let (Access::None, Some(span)) = (access, expires) {
+            self.error(
+                "manifest::expires_on_none",
+                "`expires` on an invitee with `access: none` means nothing",
+                span,
+                "nothing to expire",
+                Some("`access: none` removes the subject now; remove `expires`, or give the access they should have until that moment".into()),
+            );
+            return false;
+        }
+        if let (Subject::Group(_), Some((true, span))) = (subject, new_account) {
+            self.error(
+                "manifest::new_account_on_group",
+                "`new_account` is for a person invited by email, not a group",
+                span,
+                "not for a group",
+                Some("groups are never created by an invitation; remove `new_account`".into()),
+            );
+            return false;
+        }
+        true
     }
 
     /// Reports an invitee without `access`, listing the levels the room type offers it.

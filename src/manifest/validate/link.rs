@@ -1,19 +1,21 @@
 //! A room's `links`: each link's keys and options, the checks across them, and the room
 //! type's limits on kinds, access and counts.
 
-use super::Cx;
-use super::LINK_KEYS;
-use super::values::{describe_control, did_you_mean, entries_have};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
 use crate::manifest::desired::{DesiredLink, DesiredPassword};
 use crate::manifest::diagnostic::Problem;
 use crate::manifest::text;
 use crate::manifest::yaml::{Node, Span, Value};
 use crate::model::{self, Access, LINK_MAX_YEARS, LINK_USES_RANGE, LinkKind, RoomType};
-use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 
-/// The longest link title and watermark text the server accepts (`StringLength(255)` on
-/// both, docs/docspace-api.md, "Sharing links" and docs/docspace-api.md, "Room settings").
+use super::values::{describe_control, did_you_mean, entries_have};
+use super::{Cx, LINK_KEYS};
+
+/// The longest link title the server accepts (`StringLength(255)`, docs/docspace-api.md,
+/// "Sharing links").
 const LINK_TITLE_MAX_CHARS: usize = 255;
 
 impl Cx<'_> {
@@ -97,101 +99,111 @@ impl Cx<'_> {
     /// room type, reporting every mistake of the link in one run.
     fn link(&mut self, node: &Node, room_type: Option<RoomType>) -> Option<DesiredLink> {
         let entries = self.mapping_with(node, "a link", LINK_KEYS, true)?;
-        let mut title: Option<(String, Span)> = None;
-        let mut kind: Option<(LinkKind, Span)> = None;
-        let mut access: Option<(Access, Span)> = None;
-        let mut expires = None;
-        let mut internal = None;
-        let mut deny_download = None;
-        let mut max_uses = None;
-        let mut password = None;
-        // Options present, with their key, for the checks that depend on kind and access.
-        let mut options: Vec<(&str, Span)> = Vec::new();
-        let mut ok = true;
-        let now = Utc::now();
-        for (name, key, value) in &entries {
-            let name = *name;
-            if !matches!(name, "title" | "kind" | "access") {
-                options.push((name, key.span));
-            }
-            match name {
-                "title" => match self.link_title(value) {
-                    Some(t) => title = Some((t, value.span)),
-                    None => ok = false,
-                },
-                "kind" => match self.link_kind(value) {
-                    Some(k) => kind = Some((k, value.span)),
-                    None => ok = false,
-                },
-                "access" => match self.access(value) {
-                    Some(a) => access = Some((a, value.span)),
-                    None => ok = false,
-                },
-                // `never`: the link must not expire (removing an expiry is a downgrade).
-                "expires" if is_word(value, "never") => expires = Some(None),
-                "expires" => match self.link_expires(value, now) {
-                    Some(m) => expires = Some(Some(m)),
-                    None => ok = false,
-                },
-                "internal" => match self.boolean("internal", value) {
-                    // The server stores every public-room link as not internal, whatever is
-                    // sent (docs/docspace-api.md, "Sharing links"): asking for it would be a
-                    // change on every plan.
-                    Some(true) if room_type == Some(RoomType::Public) => {
-                        ok = false;
-                        self.error(
-                            "manifest::link_internal_in_public_room",
-                            "links of a public room cannot be limited to signed-in users",
-                            value.span,
-                            "not in a public room",
-                            Some("DocSpace stores `internal: false` on every public-room link; remove `internal: true`, or use a custom room".into()),
-                        );
-                    }
-                    Some(b) => internal = Some(b),
-                    None => ok = false,
-                },
-                "deny_download" => match self.boolean("deny_download", value) {
-                    Some(b) => deny_download = Some(b),
-                    None => ok = false,
-                },
-                "max_uses" if is_word(value, "unlimited") => max_uses = Some(None),
-                "max_uses" => match self.max_uses(value) {
-                    Some(n) => max_uses = Some(Some(n)),
-                    None => ok = false,
-                },
-                "password_env" => match self.password_env(value) {
-                    Some(v) => password = Some(DesiredPassword::FromEnv(v)),
-                    None => ok = false,
-                },
-                "keep_password" => match self.boolean("keep_password", value) {
-                    Some(true) => password = Some(DesiredPassword::Keep),
-                    Some(false) => password = Some(DesiredPassword::Remove),
-                    None => ok = false,
-                },
-                _ => unreachable!(),
-            }
-        }
-        let revoked = matches!(access, Some((Access::None, _)));
+        let k = self.link_keys(&entries, room_type);
+        let mut ok = k.ok;
+        let revoked = matches!(k.access, Some((Access::None, _)));
         ok &= self.link_keys_present(node, &entries, revoked);
         ok &= self.link_password_keys(&entries);
-        ok &= self.link_consistent(&options, kind, access, room_type);
+        ok &= self.link_consistent(&k.options, k.kind, k.access, room_type);
         if !ok {
             return None;
         }
-        let (title, title_span) = title?;
+        let (title, title_span) = k.title?;
         Some(DesiredLink {
             title,
             // A revoke written without `kind` (see `link_keys_present`): the kind is not used
             // for a revoke, which takes the live link's own.
-            kind: kind.map_or(LinkKind::External, |(k, _)| k),
-            access: access?.0,
-            expires,
-            internal,
-            deny_download,
-            max_uses,
-            password,
+            kind: k.kind.map_or(LinkKind::External, |(k, _)| k),
+            access: k.access?.0,
+            expires: k.expires,
+            internal: k.internal,
+            deny_download: k.deny_download,
+            max_uses: k.max_uses,
+            password: k.password,
             origin: self.origin(title_span),
         })
+    }
+
+    /// Reads each key of a link into [`LinkKeys`], reporting the values it refuses; the
+    /// checks across keys come after, in [`Cx::link`].
+    fn link_keys<'n>(
+        &mut self,
+        entries: &[(&'n str, &'n Node, &'n Node)],
+        room_type: Option<RoomType>,
+    ) -> LinkKeys<'n> {
+        let mut k = LinkKeys {
+            ok: true,
+            ..LinkKeys::default()
+        };
+        let now = Utc::now();
+        for (name, key, value) in entries {
+            let name = *name;
+            if !matches!(name, "title" | "kind" | "access") {
+                k.options.push((name, key.span));
+            }
+            match name {
+                "title" => match self.link_title(value) {
+                    Some(t) => k.title = Some((t, value.span)),
+                    None => k.ok = false,
+                },
+                "kind" => match self.link_kind(value) {
+                    Some(kind) => k.kind = Some((kind, value.span)),
+                    None => k.ok = false,
+                },
+                "access" => match self.access(value) {
+                    Some(a) => k.access = Some((a, value.span)),
+                    None => k.ok = false,
+                },
+                // `never`: the link must not expire (removing an expiry is a downgrade).
+                "expires" if is_word(value, "never") => k.expires = Some(None),
+                "expires" => match self.link_expires(value, now) {
+                    Some(m) => k.expires = Some(Some(m)),
+                    None => k.ok = false,
+                },
+                "internal" => match self.link_internal(value, room_type) {
+                    Some(b) => k.internal = Some(b),
+                    None => k.ok = false,
+                },
+                "deny_download" => match self.boolean("deny_download", value) {
+                    Some(b) => k.deny_download = Some(b),
+                    None => k.ok = false,
+                },
+                "max_uses" if is_word(value, "unlimited") => k.max_uses = Some(None),
+                "max_uses" => match self.max_uses(value) {
+                    Some(n) => k.max_uses = Some(Some(n)),
+                    None => k.ok = false,
+                },
+                "password_env" => match self.password_env(value) {
+                    Some(v) => k.password = Some(DesiredPassword::FromEnv(v)),
+                    None => k.ok = false,
+                },
+                "keep_password" => match self.boolean("keep_password", value) {
+                    Some(true) => k.password = Some(DesiredPassword::Keep),
+                    Some(false) => k.password = Some(DesiredPassword::Remove),
+                    None => k.ok = false,
+                },
+                _ => unreachable!(),
+            }
+        }
+        k
+    }
+
+    /// A link's `internal`. The server stores every public-room link as not internal,
+    /// whatever is sent (docs/docspace-api.md, "Sharing links"): asking for it would be a
+    /// change on every plan, so `internal: true` in a public room is refused.
+    fn link_internal(&mut self, value: &Node, room_type: Option<RoomType>) -> Option<bool> {
+        let internal = self.boolean("internal", value)?;
+        if internal && room_type == Some(RoomType::Public) {
+            self.error(
+                "manifest::link_internal_in_public_room",
+                "links of a public room cannot be limited to signed-in users",
+                value.span,
+                "not in a public room",
+                Some("DocSpace stores `internal: false` on every public-room link; remove `internal: true`, or use a custom room".into()),
+            );
+            return None;
+        }
+        Some(internal)
     }
 
     /// A link's `kind`: `external` or `invitation`, with a suggestion for a typo.
@@ -495,6 +507,25 @@ impl Cx<'_> {
         }
         Some(title.to_string())
     }
+}
+
+/// What a link's keys said, before the checks that need several of them.
+#[derive(Default)]
+struct LinkKeys<'n> {
+    title: Option<(String, Span)>,
+    kind: Option<(LinkKind, Span)>,
+    access: Option<(Access, Span)>,
+    /// `Some(None)`: `expires: never`.
+    expires: Option<Option<DateTime<Utc>>>,
+    internal: Option<bool>,
+    deny_download: Option<bool>,
+    /// `Some(None)`: `max_uses: unlimited`.
+    max_uses: Option<Option<u32>>,
+    password: Option<DesiredPassword>,
+    /// Options present, with their key, for the checks that depend on kind and access.
+    options: Vec<(&'n str, Span)>,
+    /// No value was refused.
+    ok: bool,
 }
 
 /// Whether `node` is the string `word` (case-insensitively, trimmed): the words a link key

@@ -1,10 +1,79 @@
 //! The rules across files: one file declares `managed_tag` and lists `manifest_set` beside
 //! it, `defaults` agree wherever they are given, and no room or pinned id is defined twice.
 
-use crate::manifest::desired::{Desired, Origin};
-use crate::manifest::diagnostic::{Problem, Problems};
-use crate::manifest::yaml::Span;
 use std::collections::HashMap;
+
+use crate::manifest::desired::{Defaults, Desired, Origin};
+use crate::manifest::diagnostic::{Problem, Problems};
+use crate::manifest::source::SourceFile;
+use crate::manifest::yaml::Span;
+
+/// Keeps the first `managed_tag` in `seen`; a declaration in another file, even of the
+/// same tag, is an error.
+pub(super) fn merge_managed_tag(
+    files: &[SourceFile],
+    seen: &mut Option<(usize, Span, String)>,
+    index: usize,
+    (span, tag): (Span, String),
+    problems: &mut Problems,
+) {
+    // One file declares the set (see `crate::manifest::set`): a second declaration, even of
+    // the same tag, would let a run of that file alone prune the other's rooms.
+    let Some((other, other_span, first)) = seen else {
+        *seen = Some((index, span, tag));
+        return;
+    };
+    let other_file = &files[*other];
+    let (line, col) = other_file.line_col(other_span.offset);
+    let message = if first.to_lowercase() == tag.to_lowercase() {
+        format!(
+            "`managed_tag` is declared again here, as in {}",
+            other_file.name
+        )
+    } else {
+        format!(
+            "`managed_tag` is declared again here (`{tag}`; `{first}` in {})",
+            other_file.name
+        )
+    };
+    problems.push(
+        Problem::error("manifest::managed_tag_twice", message)
+            .at(&files[index], span, "declared again")
+            .with_help(format!(
+                "declare `managed_tag` once: keep the one at {}:{line}:{col}, list the set's files beside it with `manifest_set: [...]`, and remove this one",
+                other_file.name
+            )),
+    );
+}
+
+/// Keeps the first `defaults` in `seen`; different `defaults` in another file are an error,
+/// the same ones are not.
+pub(super) fn merge_defaults(
+    files: &[SourceFile],
+    seen: &mut Option<(usize, Span, Defaults)>,
+    index: usize,
+    (span, defaults): (Span, Defaults),
+    problems: &mut Problems,
+) {
+    match seen {
+        Some((other, other_span, first)) if *first != defaults => {
+            let other_file = &files[*other];
+            let (line, col) = other_file.line_col(other_span.offset);
+            let p = Problem::error(
+                "manifest::conflicting_defaults",
+                "`defaults` differ between manifest files",
+            )
+            .at(&files[index], span, "these defaults")
+            .with_help(format!(
+                "other defaults are at {}:{line}:{col}; give `defaults` in one file only, or the same in each",
+                other_file.name
+            ));
+            problems.push(p);
+        }
+        Some(_) => {}
+        None => *seen = Some((index, span, defaults)),
+    }
+}
 
 /// `manifest_set:` as one file wrote it: the key's span and each path with its span.
 pub(super) type ListedSet = (Span, Vec<(String, Span)>);

@@ -24,7 +24,9 @@ use super::diagnostic::{Problem, Problems};
 use super::secrets;
 use super::source::SourceFile;
 use super::yaml::{Node, Span, Value};
-use merge::{ListedSet, RoomIdent, check_duplicates, manifest_set};
+use merge::{
+    ListedSet, RoomIdent, check_duplicates, manifest_set, merge_defaults, merge_managed_tag,
+};
 use values::yaml11_bool_hint;
 
 pub use invitee::{allowed_names, check_email};
@@ -98,55 +100,17 @@ pub fn validate(
         if let Some(set) = set {
             sets.push((index, set));
         }
-        if let Some((span, tag)) = managed {
-            match &managed_seen {
-                // One file declares the set (see `super::set`): a second declaration, even of
-                // the same tag, would let a run of that file alone prune the other's rooms.
-                Some((other, other_span, seen)) => {
-                    let other_file = &desired.files[*other];
-                    let (line, col) = other_file.line_col(other_span.offset);
-                    let message = if seen.to_lowercase() == tag.to_lowercase() {
-                        format!(
-                            "`managed_tag` is declared again here, as in {}",
-                            other_file.name
-                        )
-                    } else {
-                        format!(
-                            "`managed_tag` is declared again here (`{tag}`; `{seen}` in {})",
-                            other_file.name
-                        )
-                    };
-                    problems.push(
-                        Problem::error("manifest::managed_tag_twice", message)
-                            .at(&desired.files[index], span, "declared again")
-                            .with_help(format!(
-                                "declare `managed_tag` once: keep the one at {}:{line}:{col}, list the set's files beside it with `manifest_set: [...]`, and remove this one",
-                                other_file.name
-                            )),
-                    );
-                }
-                None => managed_seen = Some((index, span, tag)),
-            }
+        if let Some(managed) = managed {
+            merge_managed_tag(&desired.files, &mut managed_seen, index, managed, problems);
         }
-        if let Some((span, defaults)) = defaults {
-            match &defaults_seen {
-                Some((other, other_span, seen)) if *seen != defaults => {
-                    let other_file = &desired.files[*other];
-                    let (line, col) = other_file.line_col(other_span.offset);
-                    let p = Problem::error(
-                        "manifest::conflicting_defaults",
-                        "`defaults` differ between manifest files",
-                    )
-                    .at(&desired.files[index], span, "these defaults")
-                    .with_help(format!(
-                        "other defaults are at {}:{line}:{col}; give `defaults` in one file only, or the same in each",
-                        other_file.name
-                    ));
-                    problems.push(p);
-                }
-                Some(_) => {}
-                None => defaults_seen = Some((index, span, defaults)),
-            }
+        if let Some(defaults) = defaults {
+            merge_defaults(
+                &desired.files,
+                &mut defaults_seen,
+                index,
+                defaults,
+                problems,
+            );
         }
         desired.rooms.extend(rooms);
     }
@@ -376,11 +340,9 @@ mod tests {
         (desired, problems)
     }
 
-    #[test]
-    fn new_fields_become_typed_values() {
-        // A link's expiry must be in the future whenever the test runs.
-        let year = Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
-        let (desired, problems) = load(&format!(
+    /// A manifest that sets every room setting and link option, with a link expiring in `year`.
+    fn new_fields_manifest(year: i32) -> String {
+        format!(
             "version: 1
 managed_tag: ' provisioned '
 rooms:
@@ -413,7 +375,14 @@ rooms:
         deny_download: true
         password_env: PRESS_PW
 "
-        ));
+        )
+    }
+
+    #[test]
+    fn new_fields_become_typed_values() {
+        // A link's expiry must be in the future whenever the test runs.
+        let year = Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+        let (desired, problems) = load(&new_fields_manifest(year));
         assert!(!problems.has_errors(), "{problems:?}");
         assert_eq!(desired.managed_tag.as_deref(), Some("provisioned"));
         let deal = &desired.rooms[0];

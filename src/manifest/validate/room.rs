@@ -1,15 +1,16 @@
 //! A room's keys (`type`, `id`, `tags`, `quota`, `members`, `state`, `links_exact`) and the
 //! checks across them; titles are in [`super::title`], settings in [`super::settings`].
 
-use super::Cx;
-use super::ROOM_KEYS;
-use super::merge::RoomIdent;
-use super::settings::{RoomSettings, TypeTest};
-use super::values::{did_you_mean, entries_have};
+use std::collections::BTreeSet;
+
 use crate::manifest::desired::{DesiredLink, DesiredRoom, MembersMode, Quota, RoomState};
 use crate::manifest::yaml::{Node, Span, Value};
 use crate::model::{self, Access, LinkKind, RoomType};
-use std::collections::BTreeSet;
+
+use super::merge::RoomIdent;
+use super::settings::{RoomSettings, TypeTest};
+use super::values::{did_you_mean, entries_have};
+use super::{Cx, ROOM_KEYS};
 
 /// The longest tag name the server stores (docs/docspace-api.md, "Tags").
 const TAG_MAX_CHARS: usize = 255;

@@ -1,15 +1,18 @@
 //! Room settings: `color`, `cover`, `indexing`, `lifetime`, `watermark`, and which room
 //! types take them.
 
-use super::Cx;
-use super::values::{describe_control, did_you_mean, entries_have};
-use super::{LIFETIME_KEYS, WATERMARK_KEYS};
+use std::collections::BTreeSet;
+
 use crate::manifest::desired::{Lifetime, Watermark};
 use crate::manifest::text;
 use crate::manifest::yaml::{Node, Span, Value};
 use crate::model::{self, LifetimePeriod, RoomType, WatermarkAddition};
-use std::collections::BTreeSet;
 
+use super::values::{describe_control, did_you_mean, entries_have};
+use super::{Cx, LIFETIME_KEYS, WATERMARK_KEYS};
+
+/// The longest watermark text the server accepts (`StringLength(255)`, docs/docspace-api.md,
+/// "Room settings").
 const WATERMARK_TEXT_MAX_CHARS: usize = 255;
 /// The longest cover id (docs/docspace-api.md, "Room settings").
 const COVER_MAX_CHARS: usize = 50;

@@ -1,11 +1,12 @@
 //! Room titles: what the server refuses, what reads differently than it is written, and
 //! what the server stores in place of some characters.
 
-use super::Cx;
-use super::values::describe_control;
 use crate::manifest::text;
 use crate::manifest::yaml::Node;
 use crate::model::{self};
+
+use super::Cx;
+use super::values::describe_control;
 
 impl Cx<'_> {
     /// Checks a title; returns it as written (trimmed) and as the server will store it.

@@ -1,11 +1,11 @@
 //! The top level of a manifest document: `version`, `defaults`, `managed_tag`,
 //! `manifest_set` and the `rooms` list.
 
-use super::Cx;
-use super::merge::ListedSet;
-use super::{DEFAULTS_KEYS, TOP_KEYS};
 use crate::manifest::desired::{Defaults, DesiredRoom};
 use crate::manifest::yaml::{Node, Span, Value};
+
+use super::merge::ListedSet;
+use super::{Cx, DEFAULTS_KEYS, TOP_KEYS};
 
 impl Cx<'_> {
     /// Reports a document that is not a mapping: empty, or a scalar or list.

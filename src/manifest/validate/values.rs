@@ -1,12 +1,14 @@
 //! Scalar readers shared by the other parts: strings, booleans, choices, moments
 //! (`expires:`), sizes (`quota:`), access levels, and the "did you mean" suggestion.
 
-use super::Cx;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
 use crate::manifest::desired::Quota;
 use crate::manifest::text;
 use crate::manifest::yaml::{Node, Value};
 use crate::model::{Access, AccessParseError};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use super::Cx;
 
 impl Cx<'_> {
     pub(super) fn string(&mut self, what: &str, node: &Node) -> Option<String> {
