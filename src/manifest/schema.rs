@@ -1,5 +1,5 @@
 //! The manifest format as Rust types, for the JSON Schema only (draft-07, for editors via the
-//! yaml-language-server modeline). Reading is done by `validate.rs`, which collects every
+//! yaml-language-server modeline). Reading is done by `validate/`, which collects every
 //! problem; a test keeps its key lists equal to the properties here.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};

@@ -1,6 +1,6 @@
 //! The only call site of the YAML parser. A manifest is read into a tree of [`Node`]s that
 //! keeps a byte span for every key and value, so every later check can point at the exact
-//! place. Structure is checked afterwards (see `validate.rs`) rather than by serde derive,
+//! place. Structure is checked afterwards (see `validate/`) rather than by serde derive,
 //! because derive stops at the first unknown key or wrong type and users want every problem
 //! in one run.
 //!
