@@ -668,6 +668,19 @@ pub const TITLE_REPLACED_CHARS: [char; 11] =
 /// The longest room title the server accepts.
 pub const TITLE_MAX_CHARS: usize = 170;
 
+/// The longest watermark text the server accepts (`StringLength(255)`, docs/docspace-api.md,
+/// "Room settings").
+pub const WATERMARK_TEXT_MAX_CHARS: usize = 255;
+/// The longest cover id (docs/docspace-api.md, "Room settings").
+pub const COVER_MAX_CHARS: usize = 50;
+/// The longest link title the server accepts (`StringLength(255)`, docs/docspace-api.md,
+/// "Sharing links").
+pub const LINK_TITLE_MAX_CHARS: usize = 255;
+/// The longest email the share call accepts (docs/docspace-api.md, "The share call").
+pub const EMAIL_MAX_CHARS: usize = 255;
+/// The longest tag name the server accepts (docs/docspace-api.md, "Tags").
+pub const TAG_MAX_CHARS: usize = 255;
+
 /// A string's length as the server's length limits count it: .NET strings are UTF-16, so a
 /// character outside the Basic Multilingual Plane (an emoji) counts twice.
 pub fn server_len(text: &str) -> usize {

@@ -18,7 +18,7 @@ pub struct Manifest {
     /// only: the tool adds it to every room the set lists, and a room that carries it but is
     /// no longer listed is an orphan (`plan` lists it, `apply --prune` archives it). Without
     /// it, nothing outside the manifest is touched.
-    #[schemars(length(min = 1, max = 255))]
+    #[schemars(length(min = 1, max = crate::model::TAG_MAX_CHARS))]
     managed_tag: Option<String>,
     /// The files of this manifest set, allowed only beside `managed_tag`: file or directory
     /// paths relative to this file (a directory stands for the manifests in it). `--prune`
@@ -102,7 +102,7 @@ pub struct Room {
     #[schemars(schema_with = "color_schema")]
     color: Option<String>,
     /// A cover id from the portal's list (`GET /api/2.0/files/rooms/covers`).
-    #[schemars(length(min = 1, max = 50))]
+    #[schemars(length(min = 1, max = crate::model::COVER_MAX_CHARS))]
     cover: Option<String>,
     /// Number the room's files (virtual data rooms only).
     indexing: Option<bool>,
@@ -120,7 +120,7 @@ pub struct Room {
 #[allow(dead_code)]
 pub struct Link {
     /// The link's title; links are matched by it (case-insensitively) within the room.
-    #[schemars(length(min = 1, max = 255))]
+    #[schemars(length(min = 1, max = crate::model::LINK_TITLE_MAX_CHARS))]
     title: String,
     /// `external` (public, custom and form-filling rooms) or `invitation` (one per room);
     /// may be left out with `access: none`.
@@ -180,7 +180,7 @@ pub struct RoomLifetime {
 #[allow(dead_code)]
 pub struct RoomWatermark {
     /// The text shown.
-    #[schemars(length(max = 255))]
+    #[schemars(length(max = crate::model::WATERMARK_TEXT_MAX_CHARS))]
     text: Option<String>,
     /// Information added to the text.
     #[serde(default)] // With `schema_with`, only this keeps an Option optional.

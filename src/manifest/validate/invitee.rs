@@ -14,8 +14,7 @@ use crate::model::{self, Access, RoomType, SubjectKind};
 use super::values::describe_control;
 use super::{Cx, INVITEE_KEYS};
 
-/// The longest email the share call accepts (docs/docspace-api.md, "The share call").
-const EMAIL_MAX_CHARS: usize = 255;
+use crate::model::EMAIL_MAX_CHARS;
 
 impl Cx<'_> {
     pub(super) fn invitees(

@@ -14,9 +14,7 @@ use crate::model::{self, Access, LINK_MAX_YEARS, LINK_USES_RANGE, LinkKind, Room
 use super::values::{describe_control, did_you_mean, entries_have};
 use super::{Cx, LINK_KEYS};
 
-/// The longest link title the server accepts (`StringLength(255)`, docs/docspace-api.md,
-/// "Sharing links").
-const LINK_TITLE_MAX_CHARS: usize = 255;
+use crate::model::LINK_TITLE_MAX_CHARS;
 
 impl Cx<'_> {
     /// `links:` of a room: each link checked, then the room's rules over all of them:

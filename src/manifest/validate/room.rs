@@ -12,8 +12,7 @@ use super::settings::{RoomSettings, TypeTest};
 use super::values::{did_you_mean, entries_have};
 use super::{Cx, ROOM_KEYS};
 
-/// The longest tag name the server stores (docs/docspace-api.md, "Tags").
-const TAG_MAX_CHARS: usize = 255;
+use crate::model::TAG_MAX_CHARS;
 
 impl Cx<'_> {
     /// One room: reads its keys, checks the settings its type takes and the keys it must

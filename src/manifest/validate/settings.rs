@@ -11,11 +11,7 @@ use crate::model::{self, LifetimePeriod, RoomType, WatermarkAddition};
 use super::values::{describe_control, did_you_mean, entries_have};
 use super::{Cx, LIFETIME_KEYS, WATERMARK_KEYS};
 
-/// The longest watermark text the server accepts (`StringLength(255)`, docs/docspace-api.md,
-/// "Room settings").
-const WATERMARK_TEXT_MAX_CHARS: usize = 255;
-/// The longest cover id (docs/docspace-api.md, "Room settings").
-const COVER_MAX_CHARS: usize = 50;
+use crate::model::{COVER_MAX_CHARS, WATERMARK_TEXT_MAX_CHARS};
 /// `lifetime.value`: 1 to 999 periods (docs/docspace-api.md, "Room settings").
 const LIFETIME_MAX: i128 = *model::LIFETIME_VALUE_RANGE.end() as i128;
 
