@@ -322,7 +322,7 @@ pub fn allowed_names(room_type: RoomType, kind: SubjectKind) -> String {
 /// (docs/docspace-api.md, "The share call": a bad email makes the whole share call fail with 400).
 pub fn check_email(email: &str) -> Result<(), String> {
     if model::server_len(email) > EMAIL_MAX_CHARS {
-        return Err("longer than 255 characters".into());
+        return Err(format!("longer than {EMAIL_MAX_CHARS} characters"));
     }
     if let Some(c) = email.chars().find(|c| text::is_control(*c)) {
         return Err(format!(

@@ -182,7 +182,7 @@ impl Cx<'_> {
                 message,
                 node.span,
                 "not a cover id",
-                Some("use an id from the portal's list of covers (GET /api/2.0/files/rooms/covers), up to 50 characters".into()),
+                Some(format!("use an id from the portal's list of covers (GET /api/2.0/files/rooms/covers), up to {COVER_MAX_CHARS} characters")),
             );
             return None;
         }
