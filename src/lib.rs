@@ -18,29 +18,32 @@
 //! - [`output`]: the files the tool writes (plans, reports, exports): devices and FIFOs written
 //!   through, regular files replaced atomically with their permissions kept.
 
+// By layer (docs/architecture.md, "Layout"): `model` (vocabulary and server rules),
+// `manifest`, `docspace` (HTTP), `observe` (the portal as read, identity), `plan`, `apply`
+// (with its report), `render`, `shell` (arguments, settings, printer, files, signals) and
+// thin `commands`; `sandbox` apart; `text` and `redact` are ground-floor helpers.
 pub mod apply;
-pub mod cli;
 pub mod commands;
 pub mod docspace;
 pub mod doctor;
-pub mod exit;
 pub mod export;
-pub mod identity;
 pub mod links;
 pub mod manifest;
 pub mod model;
-pub mod output;
+pub mod observe;
 pub mod plan;
-pub mod printer;
 pub mod redact;
 pub mod render;
-pub mod report;
-pub mod room_settings;
 pub mod sandbox;
-pub mod settings;
-pub mod state;
+pub mod shell;
 #[cfg(test)]
 mod testing;
 pub mod text;
+
+// The short paths every module and the tests use, kept as they were before the layout
+// grouped the files by layer.
+pub use apply::report;
+pub use observe::{identity, room_settings, state};
+pub use shell::{cli, exit, output, printer, settings};
 
 pub use exit::ExitStatus;

@@ -10,6 +10,7 @@
 
 mod create;
 mod links;
+pub mod report;
 mod resend;
 mod share;
 

@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
-use super::signals::Signals;
 use crate::apply::{self, Options};
 use crate::cli::ReportFormat;
 use crate::exit::ExitStatus;
@@ -33,6 +32,7 @@ use crate::printer::Printer;
 use crate::render;
 use crate::report::{Entry, Report};
 use crate::settings::PortalSettings;
+use crate::shell::signals::Signals;
 
 use super::plan as plan_cmd;
 use super::portal::{self, Portal};

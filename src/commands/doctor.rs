@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use miette::IntoDiagnostic;
 
-use super::signals::Signals;
 use crate::cli::ReportFormat;
 use crate::doctor::{self, Check, Doctor, Outcome, Status};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::render;
 use crate::settings::PortalSettings;
+use crate::shell::signals::Signals;
 
 use super::portal;
 

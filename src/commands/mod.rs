@@ -8,7 +8,6 @@ pub(crate) mod plan;
 pub(crate) mod portal;
 mod sandbox;
 mod schema;
-mod signals;
 pub(crate) mod validate;
 
 use crate::cli::{Cli, Command};

@@ -1,5 +1,5 @@
 //! The sandbox's own configuration: fault injection, server variants and limits, as a plain
-//! struct with its own defaults. The command line converts its flags into it (`src/cli.rs`),
+//! struct with its own defaults. The command line converts its flags into it (`src/shell/cli.rs`),
 //! so nothing here depends on clap and tests build it directly.
 
 use std::time::Duration;
