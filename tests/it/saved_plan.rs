@@ -174,26 +174,32 @@ fn run_with_password(portal: &Portal, args: &[&str]) -> Run {
     tokio::task::block_in_place(|| run_cmd(&mut cmd))
 }
 
+/// `LINK_ROOM` planned with `--out` and the password variable set: the saved plan's path and
+/// its JSON.
+fn saved_link_plan(portal: &Portal) -> (std::path::PathBuf, Value) {
+    let manifest = portal.manifest(LINK_ROOM);
+    let saved = portal.dir.join("plan.json");
+    let run = run_with_password(
+        portal,
+        &[
+            "plan",
+            manifest.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    (saved, plan)
+}
+
 /// The variable a link's password is read from, replaced in the saved item by the password
 /// itself or by another variable: nothing is sent, and neither value is printed.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_variable_replaced_in_an_item_sends_nothing() {
     for replacement in ["hunter2-typed-here", "OTHER_SECRET", "PATH"] {
         let portal = Portal::start().await;
-        let manifest = portal.manifest(LINK_ROOM);
-        let saved = portal.dir.join("plan.json");
-        let run = run_with_password(
-            &portal,
-            &[
-                "plan",
-                manifest.to_str().unwrap(),
-                "--out",
-                saved.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let mut plan: Value =
-            serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let (saved, mut plan) = saved_link_plan(&portal);
         let items = room_mut(&mut plan, "Partner Share")["items"]
             .as_array_mut()
             .unwrap();
@@ -234,20 +240,7 @@ async fn a_password_variable_replaced_in_an_item_sends_nothing() {
 async fn a_password_variable_replaced_in_the_desired_state_is_refused_by_the_rulebook() {
     for replacement in ["hunter2 typed here", "PATH", "DOCSPACE_API_KEY"] {
         let portal = Portal::start().await;
-        let manifest = portal.manifest(LINK_ROOM);
-        let saved = portal.dir.join("plan.json");
-        let run = run_with_password(
-            &portal,
-            &[
-                "plan",
-                manifest.to_str().unwrap(),
-                "--out",
-                saved.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let mut plan: Value =
-            serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let (saved, mut plan) = saved_link_plan(&portal);
         plan["desired"]["rooms"][0]["links"][0]["password_env"] = json!(replacement);
         plan["desired_digest"] = json!(docspace_provision::manifest::normal::digest(
             &plan["desired"]
