@@ -16,6 +16,7 @@ pub mod build;
 mod diff;
 pub mod done;
 pub mod expiry;
+pub mod filter;
 pub mod links;
 pub mod newguest;
 pub mod pending;

@@ -740,10 +740,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
             );
         }
     }
+    let plain = |t: &str| format!("\"{}\"", visible(t));
+    if let Some(line) = filter_line(plan, &plain) {
+        let _ = writeln!(out, "{}", paint(color, YELLOW, &line));
+    }
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(out, "{line}");
     }
-    let plain = |t: &str| format!("\"{}\"", visible(t));
     for line in managed_lines(plan, &plain) {
         let _ = writeln!(out, "{line}");
     }
@@ -796,6 +799,16 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
     out
 }
 
+/// The line of a plan limited by `--room` (see [`crate::plan::filter`]): it is partial, and
+/// its counts and `--detailed-exitcode` cover only the rooms it names.
+pub fn filter_line(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Option<String> {
+    let filter = plan.options.filter.as_ref()?;
+    Some(format!(
+        "Partial plan: only rooms matching {} (--room); the manifest's other rooms are not planned and stay as they are.",
+        filter.describe(quote)
+    ))
+}
+
 /// How many write requests `apply` needs, and a warning when that exceeds the portal's daily
 /// write limit (`None` when there is nothing to write).
 pub fn write_calls_line(s: &Summary) -> Option<String> {
@@ -837,6 +850,9 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(head, "{line}\n");
     }
     let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
+    if let Some(line) = filter_line(plan, &code_span) {
+        let _ = writeln!(head, "{line}\n");
+    }
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(head, "{line}\n");
     }

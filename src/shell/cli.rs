@@ -276,6 +276,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub no_new_guests: bool,
 
+    /// Plan only the manifest rooms whose title matches (repeat for several; `*` matches any
+    /// text, `?` one character, case-sensitive). Other rooms are left as they are.
+    #[arg(long, value_name = "TITLE", conflicts_with = "prune")]
+    pub room: Vec<String>,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 }
@@ -356,6 +361,11 @@ pub struct ApplyArgs {
     /// an error instead of an invitation email (as `defaults: {new_guests: false}`).
     #[arg(long, conflicts_with = "plan")]
     pub no_new_guests: bool,
+
+    /// Apply only the manifest rooms whose title matches (repeat for several; `*` matches any
+    /// text, `?` one character, case-sensitive). Other rooms are left as they are.
+    #[arg(long, value_name = "TITLE", conflicts_with_all = ["plan", "prune", "resend_pending"])]
+    pub room: Vec<String>,
 
     #[command(flatten)]
     pub network: NetworkArgs,
