@@ -137,3 +137,50 @@ pub fn restrict(plan: &mut Plan, selected: &BTreeSet<String>) {
     }
     plan.summary = super::summarise(&plan.rooms, &plan.portal_items);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{self, SourceFile};
+
+    fn desired(titles: &[&str]) -> Desired {
+        let mut yaml = String::from("version: 1\nrooms:\n");
+        for t in titles {
+            yaml.push_str(&format!("  - title: \"{t}\"\n    type: custom\n"));
+        }
+        let mut problems = manifest::Problems::default();
+        let d = manifest::load_sources(vec![SourceFile::new("m.yaml", &yaml)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        d
+    }
+
+    fn filter(rooms: &[&str]) -> RoomFilter {
+        RoomFilter::from_args(rooms.iter().map(|r| r.to_string()).collect()).unwrap()
+    }
+
+    #[test]
+    fn patterns_select_the_union_of_their_rooms() {
+        let d = desired(&["Proj One", "Proj Two", "Team A", "Team AB"]);
+        let got = filter(&["Team ?", "Proj*", "Proj One"]).select(&d).unwrap();
+        let got: Vec<&str> = got.iter().map(String::as_str).collect();
+        assert_eq!(got, ["Proj One", "Proj Two", "Team A"]);
+        assert!(RoomFilter::from_args(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn an_unmatched_pattern_is_a_problem_naming_it_with_close_titles() {
+        let d = desired(&["Proj One", "Proj Two", "Team A"]);
+        let problems = filter(&["Proj*", "proj one", "Nothing*"])
+            .select(&d)
+            .unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].message.contains("`proj one`"));
+        let help = problems[0].help.as_deref().unwrap();
+        assert!(help.starts_with("did you mean `Proj One`"), "{help}");
+        let help = problems[1].help.as_deref().unwrap();
+        assert!(
+            help.contains("the manifest's rooms are `Proj One`, `Proj Two`, `Team A`"),
+            "{help}"
+        );
+    }
+}

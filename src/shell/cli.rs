@@ -373,7 +373,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Only rooms with this exact title (repeat for several).
+    /// Only rooms with this title, as the portal stores it (repeat for several; `*` matches
+    /// any text, `?` one character, as in `plan --room`).
     #[arg(long, value_name = "TITLE")]
     pub room: Vec<String>,
 
