@@ -110,17 +110,24 @@ pub async fn build<A: DocSpaceApi>(
             return Err(Failure::Problems(scope));
         }
     }
-    let mut observed = state::read_with_progress(api, inputs.portal, desired, progress).await?;
+    // With `--room`, members, people and links are read for the selected rooms only; the
+    // listing, which identity needs, is read whole either way.
+    let reading = match &selected {
+        Some(titles) => std::borrow::Cow::Owned(super::filter::reading_scope(desired, titles)),
+        None => std::borrow::Cow::Borrowed(desired),
+    };
+    let mut observed = state::read_with_progress(api, inputs.portal, &reading, progress).await?;
     observed.link_passwords = inputs.passwords;
     // Sharing links cost one call per room, so only rooms whose manifest entry manages
     // links are read (docs/docspace-api.md, "Sharing links").
-    let link_rooms = crate::identity::link_room_ids(desired, &observed.rooms);
+    let link_rooms = crate::identity::link_room_ids(&reading, &observed.rooms);
     if !link_rooms.is_empty() {
         state::read_links(api, &mut observed, &link_rooms).await?;
     }
     let now = inputs.now;
-    let mut plan =
-        super::diff(desired, &observed, desired.manifest_hash(), now).map_err(Failure::Problems)?;
+    let hash = desired.manifest_hash();
+    let mut plan = super::diff_selected(desired, &observed, hash, now, selected.as_ref())
+        .map_err(Failure::Problems)?;
     super::expiry::warn_expiring(&mut plan, desired, now, inputs.options.expiring_within_days);
     if inputs.options.prune {
         super::prune::archive_orphans(&mut plan);

@@ -26,7 +26,7 @@ mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::diff::{PortalProblems, diff};
+pub use self::diff::{PortalProblems, diff, diff_selected};
 pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
 use crate::links::LinkChange;

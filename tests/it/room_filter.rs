@@ -72,9 +72,17 @@ async fn one_room_of_three_is_planned_and_applied_and_nothing_else_is_touched() 
     let before = portal.state();
     let beta_shares = shares(&before, "Beta");
 
-    // The plan names the filter, shows only Alpha, and counts only Alpha.
+    // The plan names the filter, shows only Alpha, and counts only Alpha. Beta's members are
+    // not read: only the listing, which identity needs.
+    portal.reset_stats().await;
     let plan = portal.run(&["plan", file, "--room", "Alpha", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    let stats = portal.stats().await;
+    assert!(
+        stats["routes"]["GET /api/2.0/files/rooms/{id}/share"].is_null(),
+        "{stats:#}"
+    );
+    assert_eq!(stats["writes"], 0);
     assert!(
         plan.stdout
             .contains("Partial plan: only rooms matching \"Alpha\" (--room)"),
@@ -119,7 +127,10 @@ async fn one_room_of_three_is_planned_and_applied_and_nothing_else_is_touched() 
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     let whole = portal.run(&["plan", file, "--detailed-exitcode"]);
     assert_eq!(whole.code, 2, "{}{}", whole.stdout, whole.stderr);
-    assert_eq!(portal.stats().await["writes"], 0);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0);
+    // Member lists: Alpha's for the filtered plan, Alpha's and Beta's for the whole one.
+    assert_eq!(stats["routes"]["GET /api/2.0/files/rooms/{id}/share"], 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -289,4 +300,23 @@ async fn a_saved_filtered_plan_applies_only_its_room() {
     let state = portal.state();
     assert_eq!(titles(&state), ["Alpha", "Beta"]);
     assert_eq!(shares(&state, "Beta"), beta_shares);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_still_sees_the_rooms_left_out() {
+    let portal = Portal::start().await;
+    let id = portal.create_room("Beta", 5).await;
+    // Alpha pins the live room titled Beta; the manifest's Beta would match it by title.
+    let path = portal.manifest(&format!(
+        "version: 1\nrooms:\n  - title: Alpha\n    type: custom\n    id: {id}\n  - title: Beta\n    type: custom\n    invitees:\n      - email: {UMA}\n        access: read\n"
+    ));
+    portal.reset_stats().await;
+    let run = portal.run(&["plan", path.to_str().unwrap(), "--room", "Beta"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("but room `Alpha` already pins that id"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
 }
