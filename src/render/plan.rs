@@ -765,7 +765,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
         );
     }
-    out.push_str(&paint(color, BOLD, &summary_line(&shown_summary(plan))));
+    out.push_str(&paint(color, BOLD, &closing_line(plan)));
     out.push('\n');
     if let Some(line) = write_calls_line(&plan.summary) {
         out.push_str(&line);
@@ -797,6 +797,15 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The plan's summary line; a partial plan without changes says that the rooms it covers
+/// match, not the whole portal.
+fn closing_line(plan: &Plan) -> String {
+    if plan.options.filter.is_some() && !plan.has_changes() {
+        return "No changes. The selected rooms match the manifest.".to_string();
+    }
+    summary_line(&shown_summary(plan))
 }
 
 /// The line of a plan limited by `--room` (see [`crate::plan::filter`]): it is partial, and
@@ -845,7 +854,7 @@ pub fn json(plan: &Plan) -> String {
 /// characters escaped, so no title can add Markdown, HTML or @mentions to the comment.
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
-    let _ = writeln!(head, "**{}**\n", summary_line(&shown_summary(plan)));
+    let _ = writeln!(head, "**{}**\n", closing_line(plan));
     if let Some(line) = write_calls_line(&plan.summary) {
         let _ = writeln!(head, "{line}\n");
     }

@@ -125,6 +125,13 @@ async fn one_room_of_three_is_planned_and_applied_and_nothing_else_is_touched() 
     portal.reset_stats().await;
     let again = portal.run(&["plan", file, "--room", "Alpha", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("No changes. The selected rooms match the manifest."),
+        "{}",
+        again.stdout
+    );
     let whole = portal.run(&["plan", file, "--detailed-exitcode"]);
     assert_eq!(whole.code, 2, "{}{}", whole.stdout, whole.stderr);
     let stats = portal.stats().await;
