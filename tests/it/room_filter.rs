@@ -327,3 +327,31 @@ async fn identity_still_sees_the_rooms_left_out() {
     );
     assert_eq!(portal.stats().await["writes"], 0);
 }
+
+/// A room left out by `--room` is still its manifest entry's: a selected create with the same
+/// people is not "a rename of" it (the rename note is for rooms no manifest room matches).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_left_out_is_not_taken_for_a_renamed_room() {
+    let portal = Portal::start().await;
+    let people = "    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n      - email: mia.marketing@sandbox.test\n        access: editing\n      - email: sam.sales@sandbox.test\n        access: read\n";
+    let both = format!(
+        "version: 1\nrooms:\n  - title: Beta\n    type: custom\n{people}  - title: New\n    type: custom\n{people}"
+    );
+    let path = portal.manifest(&both);
+    let (run, _) = portal.apply(&path, &["--room", "Beta"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let plan = portal.run(&["plan", path.to_str().unwrap(), "--room", "New"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("+ room \"New\""), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("rename"), "{}", plan.stdout);
+    // Control: with Beta gone from the manifest, the same create is noted as its rename.
+    let alone = portal.manifest(&format!(
+        "version: 1\nrooms:\n  - title: New\n    type: custom\n{people}"
+    ));
+    let plan = portal.run(&["plan", alone.to_str().unwrap()]);
+    assert!(
+        plan.stdout.contains("looks like a rename of \"Beta\""),
+        "{}",
+        plan.stdout
+    );
+}
