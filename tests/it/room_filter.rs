@@ -355,3 +355,31 @@ async fn a_room_left_out_is_not_taken_for_a_renamed_room() {
         plan.stdout
     );
 }
+
+/// `export --room` uses the same matcher, against the portal's titles: an exact title still
+/// matches only itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_takes_the_same_patterns() {
+    let portal = Portal::start().await;
+    for title in ["Proj One", "Proj Two", "Team A"] {
+        portal.create_room(title, 5).await;
+    }
+    let run = portal.run(&["export", "--room", "Proj*"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Proj One") && run.stdout.contains("Proj Two"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Team A"), "{}", run.stdout);
+    let run = portal.run(&["export", "--room", "Proj One"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("Proj Two"), "{}", run.stdout);
+    let run = portal.run(&["export", "--room", "Proj"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("no room titled `Proj`"),
+        "{}",
+        run.stderr
+    );
+}
