@@ -139,6 +139,7 @@ pub async fn build<A: DocSpaceApi>(
     if let Some(selected) = &selected {
         super::filter::restrict(&mut plan, selected);
     }
+    plan.filter = inputs.options.filter.clone();
     plan.options = inputs.options;
     Ok(Built { plan, observed })
 }

@@ -74,6 +74,7 @@ pub fn diff_selected(
         planned_at: now,
         manifest_hash,
         options: super::build::Options::default(),
+        filter: None,
         desired_digest: crate::manifest::normal::digest(&state),
         desired: state,
         share: ShareSettings {

@@ -810,6 +810,10 @@ pub struct Plan {
     pub manifest_hash: String,
     /// The options that shaped the plan; `apply --plan` plans again with them.
     pub options: build::Options,
+    /// `--room`: the plan is partial, limited to the manifest rooms matching these patterns
+    /// (a copy of `options.filter` for readers of the JSON; absent for a whole plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<filter::RoomFilter>,
     pub share: ShareSettings,
     pub rooms: Vec<RoomPlan>,
     /// The portal section: items about the portal rather than one room (resends of pending

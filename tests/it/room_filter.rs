@@ -154,6 +154,8 @@ async fn a_glob_selects_every_matching_room_and_the_json_plan_carries_the_filter
         plan["options"]["filter"],
         serde_json::json!({"rooms": ["Proj*"]})
     );
+    // The plan says it is partial at the top level too.
+    assert_eq!(plan["filter"], serde_json::json!({"rooms": ["Proj*"]}));
     assert_eq!(plan["summary"]["rooms_to_create"], 2);
     // `?` is one character; patterns add up; a title matched twice is planned once.
     let plan = plan_json(
@@ -166,6 +168,7 @@ async fn a_glob_selects_every_matching_room_and_the_json_plan_carries_the_filter
     // Without --room there is no filter in the plan.
     let plan = plan_json(&portal, &[file]);
     assert!(plan["options"].get("filter").is_none(), "{plan:#}");
+    assert!(plan.get("filter").is_none(), "{plan:#}");
 
     let (run, report) = portal.apply(&path, &["--room", "Proj*"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
