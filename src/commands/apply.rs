@@ -59,6 +59,7 @@ pub fn run(
     portal_settings: &PortalSettings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
+    let clock = std::time::Instant::now();
     // Refuse early, before reading anything, when nobody can confirm.
     if !settings.auto_approve && !printer.interactive() {
         miette::bail!(
@@ -73,7 +74,7 @@ pub fn run(
         .transpose()?;
     let desired = match &settings.plan {
         Some(_) => None,
-        None => match validate::load(&settings.files, printer) {
+        None => match validate::load_before_changes(&settings.files, printer) {
             Some(d) => Some(d),
             None => return Ok(ExitStatus::Error),
         },
@@ -90,6 +91,7 @@ pub fn run(
             portal: &portal,
             printer,
             started_at: chrono::Utc::now(),
+            clock,
         };
         let result = run.go(desired, &mut signals).await;
         // Bounded: after an abandoned run the in-process sandbox may still be serving the
@@ -139,6 +141,8 @@ struct Run<'a> {
     portal: &'a Portal,
     printer: &'a Printer,
     started_at: chrono::DateTime<chrono::Utc>,
+    /// When the command started, for the elapsed time of the closing sentence.
+    clock: std::time::Instant,
 }
 
 impl Run<'_> {
@@ -447,15 +451,32 @@ impl Run<'_> {
         (journal.finish(plan), interrupted.load(Ordering::SeqCst))
     }
 
-    /// The report on stdout (scripts always get one, whatever happened), then in the
-    /// `--report` file. A report file that cannot be written after the portal was changed
-    /// exits 3, never 1: 1 promises that nothing was changed.
+    /// The report on stdout, then in the `--report` file. The text report ends with the rooms
+    /// created (with their ids), the elapsed time and a closing sentence; under `-q` it is
+    /// printed only when something was left undone (the JSON report is always printed:
+    /// scripts asked for it). A report file that cannot be written after the portal was
+    /// changed exits 3, never 1: 1 promises that nothing was changed.
     fn deliver(&self, report: &Report, changed: bool) -> miette::Result<ExitStatus> {
         let text = match self.settings.format {
-            ReportFormat::Text => render::report::text(report, self.report_out.is_some()),
+            ReportFormat::Text
+                if self.printer.quiet() && report.exit_status() == ExitStatus::Success =>
+            {
+                String::new()
+            }
+            ReportFormat::Text => {
+                let color = self.printer.color_stdout();
+                let path = self.report_out.map(|o| o.path().display().to_string());
+                format!(
+                    "{}\n{}",
+                    render::report::text(report, path.is_some(), color),
+                    render::report::ending(report, self.clock.elapsed(), path.as_deref(), color)
+                )
+            }
             ReportFormat::Json => render::report::json(report),
         };
-        self.printer.stdout(&text).into_diagnostic()?;
+        if !text.is_empty() {
+            self.printer.stdout(&text).into_diagnostic()?;
+        }
         match self.write_report(report) {
             Ok(()) => Ok(report.exit_status()),
             Err(e) if changed => {

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::visible;
 use crate::manifest::Quota;
-use crate::model::{Access, Lifetime, RoomType, Watermark};
+use crate::model::{Access, Lifetime, Watermark};
 use crate::plan::{
     Action, Change, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, Summary, Target,
@@ -191,9 +191,10 @@ fn watermark_text(w: Option<&Watermark>) -> String {
     text
 }
 
-/// The lines of a create: the type and each setting it sends (the title is the header's).
-fn create_lines(room_type: RoomType, s: &RoomSettings) -> Vec<(Sign, String)> {
-    let mut lines = vec![format!("type: {room_type}")];
+/// The lines of a create: each setting it sends (the title and the type are the header's:
+/// `+ room "X" (collaboration)`).
+fn create_lines(s: &RoomSettings) -> Vec<(Sign, String)> {
+    let mut lines = Vec::new();
     lines.extend(s.tags.as_deref().map(|t| format!("tags: {}", tags_text(t))));
     lines.extend(s.quota.map(|q| format!("quota: {}", quota_text(q))));
     lines.extend(s.deny_download.map(|d| format!("deny_download: {d}")));
@@ -253,9 +254,9 @@ fn setting_line(c: &SettingChange) -> (Sign, String) {
 }
 
 /// The lines of one item, each with its sign.
-fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
+fn item_lines(item: &Item) -> Vec<(Sign, String)> {
     match &item.change {
-        Change::CreateRoom { settings } => create_lines(room_type, settings),
+        Change::CreateRoom { settings } => create_lines(settings),
         Change::UpdateRoom { changes } => changes.iter().map(setting_line).collect(),
         Change::Invite { target, access } => {
             let mut line = format!("invite {} as {access}", target_text(target));
@@ -345,7 +346,7 @@ fn room_lines(room: &RoomPlan) -> ((Sign, String), Vec<(Sign, String)>) {
         .items
         .iter()
         .filter(|i| !(archived && i.action() == Action::Archive))
-        .flat_map(|i| item_lines(room.room_type, i))
+        .flat_map(item_lines)
         .collect();
     (room_header(room), lines)
 }
