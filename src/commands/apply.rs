@@ -66,6 +66,7 @@ pub fn run(
             "apply needs confirmation but stdin/stderr is not a terminal; pass --auto-approve to apply without asking"
         );
     }
+    age_meant_for_resend(&settings)?;
     // An unwritable report is an error now, before the portal is changed, not after.
     let report_out = settings
         .report
@@ -259,6 +260,18 @@ impl Run<'_> {
         let Some(built) = built? else {
             return Ok(Ready::Done(ExitStatus::Error));
         };
+        if let Some(age) = self.settings.resend_pending
+            && !built
+                .plan
+                .portal_items
+                .iter()
+                .any(|i| i.action() == crate::plan::Action::ResendInvitation)
+        {
+            self.printer.status(&format!(
+                "No pending invitation is older than {}: nothing to resend.\n",
+                crate::plan::pending::age_text(age)
+            ));
+        }
         let known = built.observed.rooms.iter().map(|r| r.id).collect();
         Ok(Ready::Run(Box::new(ToRun {
             plan: built.plan,
@@ -501,6 +514,29 @@ impl Run<'_> {
             .status(&format!("Wrote the report to {}.\n", out.path().display()));
         Ok(())
     }
+}
+
+/// `apply rooms/ --resend-pending 1h`: the flag takes its age only after `=` (so that it
+/// cannot swallow a manifest path), so `1h` was read as a manifest. When such a path does not
+/// exist and reads as an age, say what was probably meant instead of "no such file".
+fn age_meant_for_resend(settings: &ApplySettings) -> miette::Result<()> {
+    if settings.resend_pending.is_none() {
+        return Ok(());
+    }
+    let meant = settings.files.iter().find_map(|f| {
+        let text = f.to_str()?;
+        (!f.exists() && crate::plan::pending::parse_age(text).is_ok()).then_some(text)
+    });
+    if let Some(age) = meant {
+        miette::bail!(
+            help = format!(
+                "did you mean `--resend-pending={age}`? The age follows `=`; a bare `--resend-pending` means {}d",
+                crate::plan::pending::STALE_AFTER_DAYS
+            ),
+            "`{age}` is not a manifest file (no such file), but it reads as an age; nothing was changed"
+        );
+    }
+    Ok(())
 }
 
 /// The options a saved plan carries, checked as the command line checks them (a value a

@@ -61,7 +61,12 @@ pub fn text(report: &Report, report_file: bool, color: bool) -> String {
         .filter(|e| e.skip().is_some_and(|r| !summed_up(r)))
         .collect();
     item_list(&mut out, Status::Failed, &failed, paint_with(color, RED));
-    item_list(&mut out, Status::Skipped, &listed_skips, paint_with(color, YELLOW));
+    item_list(
+        &mut out,
+        Status::Skipped,
+        &listed_skips,
+        paint_with(color, YELLOW),
+    );
     already_applied(&mut out, report);
     limit_reached(&mut out, report);
     if report.interrupted {
@@ -247,7 +252,12 @@ pub fn set_aside_room(title: &str, verdicts: &[Verdict]) -> String {
 /// there are more than [`CREATED_LISTED`]), then one closing sentence with the elapsed time
 /// that says whether the portal now matches the manifest. `report_file` is the `--report`
 /// path, when one was written.
-pub fn ending(report: &Report, elapsed: Duration, report_file: Option<&str>, color: bool) -> String {
+pub fn ending(
+    report: &Report,
+    elapsed: Duration,
+    report_file: Option<&str>,
+    color: bool,
+) -> String {
     let mut out = String::new();
     let created: Vec<&Entry> = report
         .entries
@@ -271,7 +281,8 @@ pub fn ending(report: &Report, elapsed: Duration, report_file: Option<&str>, col
                 out,
                 "  \"{}\" (id {})",
                 super::visible(e.place()),
-                e.room_id.map_or_else(|| "?".to_string(), |id| id.to_string())
+                e.room_id
+                    .map_or_else(|| "?".to_string(), |id| id.to_string())
             );
         }
     }
