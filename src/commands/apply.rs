@@ -380,7 +380,11 @@ impl Run<'_> {
     /// The text plan ends with the summary line ("No changes. ..." when there are none).
     /// `-q` hides it, unless a person is about to be asked to confirm it.
     fn show(&self, plan: &Plan) {
-        let plan_text = render::plan::text(plan, self.printer.color_stderr());
+        let plan_text = render::plan::text_with(
+            plan,
+            self.printer.color_stderr(),
+            self.printer.verbose() > 0,
+        );
         if self.settings.auto_approve {
             self.printer.status(&plan_text);
         } else {

@@ -496,6 +496,39 @@ fn pending_text(email: &str, age_days: Option<i64>, stale: bool) -> String {
     text
 }
 
+/// One line for the pending invitations of rooms in step: `Pending invitations: 3 not yet
+/// accepted in 1 room (2 older than 14 days: ...); -v lists them.` `None` when there are none.
+fn pending_count_line<'a>(rooms: impl Iterator<Item = &'a RoomPlan>) -> Option<String> {
+    let (mut pending, mut stale, mut in_rooms) = (0, 0, 0);
+    for room in rooms {
+        let before = pending;
+        for note in &room.notes {
+            if let RoomNote::PendingInvitation { stale: old, .. } = note {
+                pending += 1;
+                stale += usize::from(*old);
+            }
+        }
+        in_rooms += usize::from(pending > before);
+    }
+    if pending == 0 {
+        return None;
+    }
+    let mut line = format!(
+        "Pending invitations: {pending} not yet accepted in {in_rooms} {}",
+        if in_rooms == 1 { "room" } else { "rooms" }
+    );
+    if stale > 0 {
+        let _ = write!(
+            line,
+            " ({stale} older than {} days: `apply --resend-pending` sends {} again)",
+            crate::plan::pending::STALE_AFTER_DAYS,
+            if stale == 1 { "it" } else { "them" }
+        );
+    }
+    line.push_str("; -v lists them.");
+    Some(line)
+}
+
 fn is_guard(note: &RoomNote) -> bool {
     matches!(
         note,
@@ -698,8 +731,16 @@ fn shown_summary(plan: &Plan) -> Summary {
     s
 }
 
-/// The Terraform-like text plan.
+/// The Terraform-like text plan, with the pending invitations of rooms in step summed up in
+/// one line (see [`text_with`]).
 pub fn text(plan: &Plan, color: bool) -> String {
+    text_with(plan, color, false)
+}
+
+/// The Terraform-like text plan. Rooms with changes show every note in their block; of the
+/// rooms in step, the pending-invitation notes are summed up in one line (they would
+/// otherwise repeat on every run that changes nothing) unless `all_notes` (`-v`) lists each.
+pub fn text_with(plan: &Plan, color: bool, all_notes: bool) -> String {
     let mut out = String::new();
     let changed: Vec<&RoomPlan> = plan
         .rooms
@@ -726,12 +767,17 @@ pub fn text(plan: &Plan, color: bool) -> String {
         out.push_str(&portal_block(plan, color));
         out.push('\n');
     }
-    for room in plan
-        .rooms
-        .iter()
-        .filter(|r| r.change == RoomChange::Unchanged)
-    {
-        for note in &room.notes {
+    let in_step = || {
+        plan.rooms
+            .iter()
+            .filter(|r| r.change == RoomChange::Unchanged)
+    };
+    for room in in_step() {
+        for note in room
+            .notes
+            .iter()
+            .filter(|n| all_notes || !matches!(n, RoomNote::PendingInvitation { .. }))
+        {
             let _ = writeln!(
                 out,
                 "  = room \"{}\" (id {}): {}",
@@ -740,6 +786,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 note_text(note)
             );
         }
+    }
+    if !all_notes && let Some(line) = pending_count_line(in_step()) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(out, "{line}");
