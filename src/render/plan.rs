@@ -814,7 +814,7 @@ pub fn text_with(plan: &Plan, color: bool, all_notes: bool) -> String {
     }
     out.push_str(&paint(color, BOLD, &summary_line(&shown_summary(plan))));
     out.push('\n');
-    if let Some(line) = write_calls_line(&plan.summary) {
+    if let Some(line) = write_calls_line(&plan.summary, plan.guarded_write_calls()) {
         out.push_str(&line);
         out.push('\n');
     }
@@ -847,16 +847,23 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
 }
 
 /// How many write requests `apply` needs, and a warning when that exceeds the portal's daily
-/// write limit (`None` when there is nothing to write).
-pub fn write_calls_line(s: &Summary) -> Option<String> {
-    let n = s.write_calls;
-    if n == 0 {
+/// write limit (`None` when there is nothing to write). `guarded` of the summary's writes are
+/// refused by a guard (see [`Plan::guarded_write_calls`]): they are not counted, and the line
+/// says so.
+pub fn write_calls_line(s: &Summary, guarded: usize) -> Option<String> {
+    if s.write_calls == 0 {
         return None;
     }
-    let mut line = format!(
-        "Apply will send {n} write {} (POST/PUT).",
-        if n == 1 { "request" } else { "requests" }
-    );
+    let n = s.write_calls.saturating_sub(guarded);
+    let mut line = match n {
+        0 => "Apply will send no write request (POST/PUT)".to_string(),
+        1 => "Apply will send 1 write request (POST/PUT)".to_string(),
+        n => format!("Apply will send {n} write requests (POST/PUT)"),
+    };
+    if guarded > 0 {
+        let _ = write!(line, ", leaving out {guarded} refused by a guard");
+    }
+    line.push('.');
     if n > crate::plan::DAILY_WRITE_LIMIT {
         line.push_str(&format!(
             " Warning: that is more than the portal's default daily limit of {} POST and PUT requests per user; apply stops when the portal says the limit is spent and reports what is left, so plan to run it again the next day, or split the manifest.",
@@ -883,7 +890,7 @@ pub fn json(plan: &Plan) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
     let _ = writeln!(head, "**{}**\n", summary_line(&shown_summary(plan)));
-    if let Some(line) = write_calls_line(&plan.summary) {
+    if let Some(line) = write_calls_line(&plan.summary, plan.guarded_write_calls()) {
         let _ = writeln!(head, "{line}\n");
     }
     let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
@@ -948,16 +955,23 @@ mod tests {
     #[test]
     fn the_write_count_is_stated_and_a_daily_limit_warned_about() {
         let mut s = Summary::default();
-        assert_eq!(write_calls_line(&s), None);
+        assert_eq!(write_calls_line(&s, 0), None);
         s.write_calls = 1;
         assert_eq!(
-            write_calls_line(&s).unwrap(),
+            write_calls_line(&s, 0).unwrap(),
             "Apply will send 1 write request (POST/PUT)."
         );
+        s.write_calls = 3;
+        assert_eq!(
+            write_calls_line(&s, 2).unwrap(),
+            "Apply will send 1 write request (POST/PUT), leaving out 2 refused by a guard."
+        );
         s.write_calls = 10_000;
-        assert!(!write_calls_line(&s).unwrap().contains("Warning"));
+        assert!(!write_calls_line(&s, 0).unwrap().contains("Warning"));
+        s.write_calls = 10_002;
+        assert!(!write_calls_line(&s, 2).unwrap().contains("Warning"));
         s.write_calls = 10_001;
-        let line = write_calls_line(&s).unwrap();
+        let line = write_calls_line(&s, 0).unwrap();
         assert!(line.contains("Warning"), "{line}");
         assert!(line.contains("daily limit of 10000 POST and PUT"), "{line}");
     }
