@@ -534,8 +534,7 @@ fn age_meant_for_resend(settings: &ApplySettings) -> miette::Result<()> {
     if let Some(age) = meant {
         miette::bail!(
             help = format!(
-                "did you mean `--resend-pending={age}`? The age follows `=`; a bare `--resend-pending` means {}d",
-                crate::plan::pending::STALE_AFTER_DAYS
+                "did you mean `--resend-pending={age}`? The flag takes its age after `=` only"
             ),
             "`{age}` is not a manifest file (no such file), but it reads as an age; nothing was changed"
         );
