@@ -74,7 +74,8 @@ pub struct GlobalArgs {
     #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
     pub verbose: u8,
 
-    /// Only errors on stderr.
+    /// Only errors on stderr, and no progress; a successful `apply` prints no text report
+    /// (a failure still does; `--format json` is printed as always).
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
