@@ -389,3 +389,24 @@ async fn guarded_archives_are_left_out_of_the_write_count() {
         run.stdout
     );
 }
+
+/// `export --check` colours its diff as plans colour their lines, only when asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_check_colours_its_diff_with_color_always() {
+    let portal = Portal::start().await;
+    let file = portal.dir.join("export.yaml");
+    std::fs::write(&file, "version: 1\nrooms: []\n").unwrap();
+    portal.create_room("Deals", 2).await;
+    let check = portal.run(&[
+        "export",
+        "--check",
+        file.to_str().unwrap(),
+        "--color",
+        "always",
+    ]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(check.stdout.contains("\u{1b}[32m+"), "{}", check.stdout);
+    let check = portal.run(&["export", "--check", file.to_str().unwrap()]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(!check.stdout.contains('\u{1b}'), "{}", check.stdout);
+}
