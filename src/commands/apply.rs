@@ -59,12 +59,14 @@ pub fn run(
     portal_settings: &PortalSettings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
+    let clock = std::time::Instant::now();
     // Refuse early, before reading anything, when nobody can confirm.
     if !settings.auto_approve && !printer.interactive() {
         miette::bail!(
             "apply needs confirmation but stdin/stderr is not a terminal; pass --auto-approve to apply without asking"
         );
     }
+    age_meant_for_resend(&settings)?;
     // An unwritable report is an error now, before the portal is changed, not after.
     let report_out = settings
         .report
@@ -73,7 +75,7 @@ pub fn run(
         .transpose()?;
     let desired = match &settings.plan {
         Some(_) => None,
-        None => match validate::load(&settings.files, printer) {
+        None => match validate::load_before_changes(&settings.files, printer) {
             Some(d) => Some(d),
             None => return Ok(ExitStatus::Error),
         },
@@ -90,6 +92,7 @@ pub fn run(
             portal: &portal,
             printer,
             started_at: chrono::Utc::now(),
+            clock,
         };
         let result = run.go(desired, &mut signals).await;
         // Bounded: after an abandoned run the in-process sandbox may still be serving the
@@ -139,6 +142,8 @@ struct Run<'a> {
     portal: &'a Portal,
     printer: &'a Printer,
     started_at: chrono::DateTime<chrono::Utc>,
+    /// When the command started, for the elapsed time of the closing sentence.
+    clock: std::time::Instant,
 }
 
 impl Run<'_> {
@@ -255,6 +260,18 @@ impl Run<'_> {
         let Some(built) = built? else {
             return Ok(Ready::Done(ExitStatus::Error));
         };
+        if let Some(age) = self.settings.resend_pending
+            && !built
+                .plan
+                .portal_items
+                .iter()
+                .any(|i| i.action() == crate::plan::Action::ResendInvitation)
+        {
+            self.printer.status(&format!(
+                "No pending invitation is older than {}: nothing to resend.\n",
+                crate::plan::pending::age_text(age)
+            ));
+        }
         let known = built.observed.rooms.iter().map(|r| r.id).collect();
         Ok(Ready::Run(Box::new(ToRun {
             plan: built.plan,
@@ -363,7 +380,11 @@ impl Run<'_> {
     /// The text plan ends with the summary line ("No changes. ..." when there are none).
     /// `-q` hides it, unless a person is about to be asked to confirm it.
     fn show(&self, plan: &Plan) {
-        let plan_text = render::plan::text(plan, self.printer.color_stderr());
+        let plan_text = render::plan::text_with(
+            plan,
+            self.printer.color_stderr(),
+            self.printer.verbose() > 0,
+        );
         if self.settings.auto_approve {
             self.printer.status(&plan_text);
         } else {
@@ -447,15 +468,32 @@ impl Run<'_> {
         (journal.finish(plan), interrupted.load(Ordering::SeqCst))
     }
 
-    /// The report on stdout (scripts always get one, whatever happened), then in the
-    /// `--report` file. A report file that cannot be written after the portal was changed
-    /// exits 3, never 1: 1 promises that nothing was changed.
+    /// The report on stdout, then in the `--report` file. The text report ends with the rooms
+    /// created (with their ids), the elapsed time and a closing sentence; under `-q` it is
+    /// printed only when something was left undone (the JSON report is always printed:
+    /// scripts asked for it). A report file that cannot be written after the portal was
+    /// changed exits 3, never 1: 1 promises that nothing was changed.
     fn deliver(&self, report: &Report, changed: bool) -> miette::Result<ExitStatus> {
         let text = match self.settings.format {
-            ReportFormat::Text => render::report::text(report, self.report_out.is_some()),
+            ReportFormat::Text
+                if self.printer.quiet() && report.exit_status() == ExitStatus::Success =>
+            {
+                String::new()
+            }
+            ReportFormat::Text => {
+                let color = self.printer.color_stdout();
+                let path = self.report_out.map(|o| o.path().display().to_string());
+                format!(
+                    "{}\n{}",
+                    render::report::text(report, path.is_some(), color),
+                    render::report::ending(report, self.clock.elapsed(), path.as_deref(), color)
+                )
+            }
             ReportFormat::Json => render::report::json(report),
         };
-        self.printer.stdout(&text).into_diagnostic()?;
+        if !text.is_empty() {
+            self.printer.stdout(&text).into_diagnostic()?;
+        }
         match self.write_report(report) {
             Ok(()) => Ok(report.exit_status()),
             Err(e) if changed => {
@@ -480,6 +518,28 @@ impl Run<'_> {
             .status(&format!("Wrote the report to {}.\n", out.path().display()));
         Ok(())
     }
+}
+
+/// `apply rooms/ --resend-pending 1h`: the flag takes its age only after `=` (so that it
+/// cannot swallow a manifest path), so `1h` was read as a manifest. When such a path does not
+/// exist and reads as an age, say what was probably meant instead of "no such file".
+fn age_meant_for_resend(settings: &ApplySettings) -> miette::Result<()> {
+    if settings.resend_pending.is_none() {
+        return Ok(());
+    }
+    let meant = settings.files.iter().find_map(|f| {
+        let text = f.to_str()?;
+        (!f.exists() && crate::plan::pending::parse_age(text).is_ok()).then_some(text)
+    });
+    if let Some(age) = meant {
+        miette::bail!(
+            help = format!(
+                "did you mean `--resend-pending={age}`? The flag takes its age after `=` only"
+            ),
+            "`{age}` is not a manifest file (no such file), but it reads as an age; nothing was changed"
+        );
+    }
+    Ok(())
 }
 
 /// The options a saved plan carries, checked as the command line checks them (a value a

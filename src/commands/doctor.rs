@@ -92,7 +92,7 @@ pub fn run(
     })?;
     rt.shutdown_timeout(Duration::from_millis(500));
     let text = match settings.format {
-        ReportFormat::Text => render::doctor::text(&outcome),
+        ReportFormat::Text => render::doctor::text(&outcome, printer.color_stdout()),
         ReportFormat::Json => render::doctor::json(&outcome),
     };
     printer.stdout(&text).into_diagnostic()?;

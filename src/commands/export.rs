@@ -48,7 +48,9 @@ pub fn run(
             printer.status(&format!("{} matches the portal.\n", path.display()));
             return Ok(ExitStatus::Success);
         }
-        printer.stdout(&diff).into_diagnostic()?;
+        printer
+            .stdout(&crate::render::unified_diff(&diff, printer.color_stdout()))
+            .into_diagnostic()?;
         printer.status(&format!(
             "{} differs from the portal (exit 2).\n",
             path.display()

@@ -61,7 +61,9 @@ pub fn run(
             ));
         }
         let text = match settings.format {
-            PlanFormat::Text => render::plan::text(&plan, printer.color_stdout()),
+            PlanFormat::Text => {
+                render::plan::text_with(&plan, printer.color_stdout(), printer.verbose() > 0)
+            }
             PlanFormat::Json => render::plan::json(&plan),
             PlanFormat::Markdown => render::plan::markdown(&plan),
         };

@@ -32,8 +32,22 @@ pub fn run(files: &[PathBuf], printer: &Printer) -> miette::Result<ExitStatus> {
 /// Loads manifests for any command: prints every problem, and returns the desired state only
 /// when there are no errors (warnings are shown and do not stop the run).
 pub fn load(files: &[PathBuf], printer: &Printer) -> Option<Desired> {
+    load_then(files, printer, None)
+}
+
+/// [`load`] for a command that could have changed the portal (`apply`): the closing error
+/// line says that nothing was changed. `validate` and `plan` never change anything, so their
+/// line does not say it (it would suggest that they might).
+pub fn load_before_changes(files: &[PathBuf], printer: &Printer) -> Option<Desired> {
+    load_then(files, printer, Some(NOTHING_CHANGED))
+}
+
+/// The end of the closing error line of a command that stopped before changing anything.
+pub const NOTHING_CHANGED: &str = "nothing was changed";
+
+fn load_then(files: &[PathBuf], printer: &Printer, tail: Option<&str>) -> Option<Desired> {
     let (desired, problems) = manifest::load(files);
-    report(&problems, printer);
+    report_then(&problems, printer, tail);
     (!problems.has_errors()).then_some(desired)
 }
 
@@ -47,6 +61,11 @@ const SHOWN_ERRORS_PER_KIND: usize = 20;
 /// of one kind are collapsed after the first few into "... and N more ... like this"; the
 /// counts and the exit status still cover every problem.
 pub fn report(problems: &Problems, printer: &Printer) {
+    report_then(problems, printer, None);
+}
+
+/// [`report`], with `tail` added to the closing error line (`error: 2 errors; TAIL`).
+pub fn report_then(problems: &Problems, printer: &Printer, tail: Option<&str>) {
     let show_all = printer.verbose() > 0;
     let visible = |p: &Problem| p.is_error() || !printer.quiet();
     let key = |p: &Problem| (p.code, p.severity as u8);
@@ -85,13 +104,14 @@ pub fn report(problems: &Problems, printer: &Printer) {
     if problems.has_errors() {
         let warnings = problems.warnings();
         printer.stderr(&format!(
-            "error: {}{}; nothing was changed\n",
+            "error: {}{}{}\n",
             plural(problems.errors(), "error", "errors"),
             if warnings > 0 {
                 format!(" and {}", plural(warnings, "warning", "warnings"))
             } else {
                 String::new()
-            }
+            },
+            tail.map(|t| format!("; {t}")).unwrap_or_default()
         ));
     }
 }

@@ -864,6 +864,31 @@ impl Plan {
             room.mark_guarded_downgrades(allow_downgrades);
         }
     }
+
+    /// The write calls of `summary.write_calls` that apply will not send because a guard
+    /// note refuses them: an archive the archive guard refuses (`--prune`), a link change the
+    /// downgrade guard refuses. Read from the notes [`Plan::mark_guarded_removals`] and
+    /// [`Plan::mark_guarded_downgrades`] set.
+    pub fn guarded_write_calls(&self) -> usize {
+        let mut n = 0;
+        for room in &self.rooms {
+            for note in &room.notes {
+                n += match note {
+                    RoomNote::RemovalGuard {
+                        reason: GuardReason::TooManyRooms { .. },
+                        ..
+                    } => room
+                        .items
+                        .iter()
+                        .filter(|i| i.action() == Action::Archive)
+                        .count(),
+                    RoomNote::DowngradeGuard { downgrades } => *downgrades,
+                    _ => 0,
+                };
+            }
+        }
+        n
+    }
 }
 
 /// The counts of a plan's rooms and portal items, computed from them (never read from a saved

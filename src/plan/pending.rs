@@ -30,8 +30,12 @@ pub const MAX_AGE_DAYS: i64 = 3650;
 
 /// Adds a [`RoomNote::PendingInvitation`] to each room for each pending member the manifest
 /// still invites there (an access other than `none`, and an `expires:` not passed at `now`),
-/// oldest first. `now` is when the portal was read.
+/// oldest first. `now` is when the portal was read. No one the same plan removes from any room
+/// is noted: a plan that ends someone's access (a passed `expires:`, `access: none`) does not
+/// also point at their invitation, which `--resend-pending` would not send (see
+/// [`add_resends`]).
 pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: DateTime<Utc>) {
+    let removed = removed_users(plan);
     for room in &mut plan.rooms {
         let Some(id) = room.room_id else { continue };
         let Some(wanted) = desired.rooms.iter().find(|r| r.title == room.title) else {
@@ -56,6 +60,7 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
                 MemberSubject::User(_) | MemberSubject::Group(_) => None,
             })
             .filter(|u| invited.contains(model::normalise_email(&u.email).as_str()))
+            .filter(|u| !removed.contains(&u.id))
             .collect();
         pending.sort_by(|a, b| {
             (a.created.is_none(), a.created, &a.email).cmp(&(
@@ -83,18 +88,7 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
 /// `members: exact`): an invitation email must not arrive in the run that ends access.
 /// Returns how many were added.
 pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
-    let removed: HashSet<String> = plan
-        .rooms
-        .iter()
-        .flat_map(|r| &r.items)
-        .filter_map(|i| match &i.change {
-            Change::Remove {
-                target: Member::User { id, .. },
-                ..
-            } => Some(id.clone()),
-            _ => None,
-        })
-        .collect();
+    let removed = removed_users(plan);
     let mut seen: HashSet<String> = HashSet::new();
     let mut items = Vec::new();
     for room in &plan.rooms {
@@ -129,6 +123,31 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
     plan.portal_items.extend(items);
     plan.summary = summarise(&plan.rooms, &plan.portal_items);
     added
+}
+
+/// The ids of the people the plan removes from any room.
+fn removed_users(plan: &Plan) -> HashSet<String> {
+    plan.rooms
+        .iter()
+        .flat_map(|r| &r.items)
+        .filter_map(|i| match &i.change {
+            Change::Remove {
+                target: Member::User { id, .. },
+                ..
+            } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An age as `--resend-pending` takes it: whole days as `14d`, otherwise hours (`36h`, `0h`).
+pub fn age_text(age: Duration) -> String {
+    let hours = age.num_hours();
+    if hours > 0 && hours % 24 == 0 {
+        format!("{}d", hours / 24)
+    } else {
+        format!("{hours}h")
+    }
 }
 
 /// Parses an age for `--resend-pending`: a whole number followed by `d` (days), `h` (hours)

@@ -1,6 +1,25 @@
 //! Doctor's answer as people read it (text) and as programs do (JSON, `--format json`).
 
+use anstyle::{AnsiColor, Style};
+
 use crate::doctor::{Outcome, REPORT_URL, Status};
+
+/// The colour of a status, as plans colour their lines (green, yellow, red).
+fn style(status: Status) -> Style {
+    match status {
+        Status::Ok => AnsiColor::Green.on_default(),
+        Status::Warn => AnsiColor::Yellow.on_default(),
+        Status::Fail => AnsiColor::Red.on_default(),
+    }
+}
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
 
 /// The symbol of a check's status at the start of its line.
 fn symbol(status: Status) -> &'static str {
@@ -11,8 +30,9 @@ fn symbol(status: Status) -> &'static str {
     }
 }
 
-/// The text answer: a line per check, details under the ones that differ, a summary.
-pub fn text(outcome: &Outcome) -> String {
+/// The text answer: a line per check, details under the ones that differ, a summary. `color`
+/// paints each check's symbol and the summary by status (`--color`, as for plans).
+pub fn text(outcome: &Outcome, color: bool) -> String {
     let width = outcome
         .checks
         .iter()
@@ -23,7 +43,7 @@ pub fn text(outcome: &Outcome) -> String {
     for check in &outcome.checks {
         out.push_str(&format!(
             "{} {:width$}  {}\n",
-            symbol(check.status),
+            paint(color, style(check.status), symbol(check.status)),
             check.id,
             check.message
         ));
@@ -47,11 +67,19 @@ pub fn text(outcome: &Outcome) -> String {
         outcome.count(Status::Warn),
         outcome.count(Status::Fail),
     );
-    out.push_str(&format!(
-        "\n{ok} ok, {warn} warning{}, {fail} failure{}.\n",
+    let worst = if fail > 0 {
+        Status::Fail
+    } else if warn > 0 {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    let summary = format!(
+        "{ok} ok, {warn} warning{}, {fail} failure{}.",
         if warn == 1 { "" } else { "s" },
         if fail == 1 { "" } else { "s" }
-    ));
+    );
+    out.push_str(&format!("\n{}\n", paint(color, style(worst), &summary)));
     if outcome.checks.iter().any(|c| c.expected.is_some()) {
         out.push_str(&format!(
             "This portal differs from what the tool expects: please report it, with this \

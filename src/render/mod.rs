@@ -8,6 +8,40 @@ pub mod report;
 
 pub use crate::text::visible;
 
+/// A unified diff (`export --check`) coloured as plans are: added lines green, removed lines
+/// red, hunk headers cyan. Unchanged without `color`.
+pub fn unified_diff(diff: &str, color: bool) -> String {
+    use anstyle::{AnsiColor, Style};
+    if !color {
+        return diff.to_string();
+    }
+    let paint = |style: Style, line: &str| format!("{style}{line}{style:#}");
+    let mut out = String::with_capacity(diff.len());
+    for line in diff.split_inclusive('\n') {
+        let (text, end) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        let style = if text.starts_with("+++") || text.starts_with("---") {
+            Some(Style::new().bold())
+        } else if text.starts_with('+') {
+            Some(AnsiColor::Green.on_default())
+        } else if text.starts_with('-') {
+            Some(AnsiColor::Red.on_default())
+        } else if text.starts_with("@@") {
+            Some(AnsiColor::Cyan.on_default())
+        } else {
+            None
+        };
+        match style {
+            Some(style) => out.push_str(&paint(style, text)),
+            None => out.push_str(text),
+        }
+        out.push_str(end);
+    }
+    out
+}
+
 /// A storage size in the largest unit that states it exactly with at most three decimals:
 /// binary units (`10 GiB`, `1.5 GiB`) first, then decimal ones as the manifest accepts them
 /// (`500 MB`, `1.5 KB`), `N bytes` below a kibibyte; otherwise an approximation in binary units (`≈ 9.31 GiB`). Negative means
@@ -119,6 +153,22 @@ mod tests {
         assert_eq!(parse_size_human("500000000 bytes"), Some(500_000_000));
         assert_eq!(parse_size_human("unlimited"), Some(-1));
         assert_eq!(parse_size_human("[a]"), None);
+    }
+
+    #[test]
+    fn a_diff_is_coloured_only_when_asked() {
+        let diff = "--- a\n+++ b\n@@ -1 +1 @@\n-old\n+new\n same\n";
+        assert_eq!(unified_diff(diff, false), diff);
+        let coloured = unified_diff(diff, true);
+        assert!(
+            coloured.contains("\u{1b}[32m+new\u{1b}[0m\n"),
+            "{coloured:?}"
+        );
+        assert!(
+            coloured.contains("\u{1b}[31m-old\u{1b}[0m\n"),
+            "{coloured:?}"
+        );
+        assert!(coloured.ends_with(" same\n"), "{coloured:?}");
     }
 
     #[test]

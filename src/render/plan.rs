@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::visible;
 use crate::manifest::Quota;
-use crate::model::{Access, Lifetime, RoomType, Watermark};
+use crate::model::{Access, Lifetime, Watermark};
 use crate::plan::{
     Action, Change, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, Summary, Target,
@@ -191,9 +191,10 @@ fn watermark_text(w: Option<&Watermark>) -> String {
     text
 }
 
-/// The lines of a create: the type and each setting it sends (the title is the header's).
-fn create_lines(room_type: RoomType, s: &RoomSettings) -> Vec<(Sign, String)> {
-    let mut lines = vec![format!("type: {room_type}")];
+/// The lines of a create: each setting it sends (the title and the type are the header's:
+/// `+ room "X" (collaboration)`).
+fn create_lines(s: &RoomSettings) -> Vec<(Sign, String)> {
+    let mut lines = Vec::new();
     lines.extend(s.tags.as_deref().map(|t| format!("tags: {}", tags_text(t))));
     lines.extend(s.quota.map(|q| format!("quota: {}", quota_text(q))));
     lines.extend(s.deny_download.map(|d| format!("deny_download: {d}")));
@@ -253,9 +254,9 @@ fn setting_line(c: &SettingChange) -> (Sign, String) {
 }
 
 /// The lines of one item, each with its sign.
-fn item_lines(room_type: RoomType, item: &Item) -> Vec<(Sign, String)> {
+fn item_lines(item: &Item) -> Vec<(Sign, String)> {
     match &item.change {
-        Change::CreateRoom { settings } => create_lines(room_type, settings),
+        Change::CreateRoom { settings } => create_lines(settings),
         Change::UpdateRoom { changes } => changes.iter().map(setting_line).collect(),
         Change::Invite { target, access } => {
             let mut line = format!("invite {} as {access}", target_text(target));
@@ -345,7 +346,7 @@ fn room_lines(room: &RoomPlan) -> ((Sign, String), Vec<(Sign, String)>) {
         .items
         .iter()
         .filter(|i| !(archived && i.action() == Action::Archive))
-        .flat_map(|i| item_lines(room.room_type, i))
+        .flat_map(item_lines)
         .collect();
     (room_header(room), lines)
 }
@@ -493,6 +494,39 @@ fn pending_text(email: &str, age_days: Option<i64>, stale: bool) -> String {
         );
     }
     text
+}
+
+/// One line for the pending invitations of rooms in step: `Pending invitations: 3 not yet
+/// accepted in 1 room (2 older than 14 days: ...); -v lists them.` `None` when there are none.
+fn pending_count_line<'a>(rooms: impl Iterator<Item = &'a RoomPlan>) -> Option<String> {
+    let (mut pending, mut stale, mut in_rooms) = (0, 0, 0);
+    for room in rooms {
+        let before = pending;
+        for note in &room.notes {
+            if let RoomNote::PendingInvitation { stale: old, .. } = note {
+                pending += 1;
+                stale += usize::from(*old);
+            }
+        }
+        in_rooms += usize::from(pending > before);
+    }
+    if pending == 0 {
+        return None;
+    }
+    let mut line = format!(
+        "Pending invitations: {pending} not yet accepted in {in_rooms} {}",
+        if in_rooms == 1 { "room" } else { "rooms" }
+    );
+    if stale > 0 {
+        let _ = write!(
+            line,
+            " ({stale} older than {} days: `apply --resend-pending` sends {} again)",
+            crate::plan::pending::STALE_AFTER_DAYS,
+            if stale == 1 { "it" } else { "them" }
+        );
+    }
+    line.push_str("; -v lists them.");
+    Some(line)
 }
 
 fn is_guard(note: &RoomNote) -> bool {
@@ -706,8 +740,16 @@ fn shown_summary(plan: &Plan) -> Summary {
     s
 }
 
-/// The Terraform-like text plan.
+/// The Terraform-like text plan, with the pending invitations of rooms in step summed up in
+/// one line (see [`text_with`]).
 pub fn text(plan: &Plan, color: bool) -> String {
+    text_with(plan, color, false)
+}
+
+/// The Terraform-like text plan. Rooms with changes show every note in their block; of the
+/// rooms in step, the pending-invitation notes are summed up in one line (they would
+/// otherwise repeat on every run that changes nothing) unless `all_notes` (`-v`) lists each.
+pub fn text_with(plan: &Plan, color: bool, all_notes: bool) -> String {
     let mut out = String::new();
     let changed: Vec<&RoomPlan> = plan
         .rooms
@@ -734,12 +776,17 @@ pub fn text(plan: &Plan, color: bool) -> String {
         out.push_str(&portal_block(plan, color));
         out.push('\n');
     }
-    for room in plan
-        .rooms
-        .iter()
-        .filter(|r| r.change == RoomChange::Unchanged)
-    {
-        for note in &room.notes {
+    let in_step = || {
+        plan.rooms
+            .iter()
+            .filter(|r| r.change == RoomChange::Unchanged)
+    };
+    for room in in_step() {
+        for note in room
+            .notes
+            .iter()
+            .filter(|n| all_notes || !matches!(n, RoomNote::PendingInvitation { .. }))
+        {
             let _ = writeln!(
                 out,
                 "  = room \"{}\" (id {}): {}",
@@ -748,6 +795,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 note_text(note)
             );
         }
+    }
+    if !all_notes && let Some(line) = pending_count_line(in_step()) {
+        let _ = writeln!(out, "{line}");
     }
     let plain = |t: &str| format!("\"{}\"", visible(t));
     if let Some(line) = filter_line(plan, &plain) {
@@ -776,7 +826,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     out.push_str(&paint(color, BOLD, &closing_line(plan)));
     out.push('\n');
-    if let Some(line) = write_calls_line(&plan.summary) {
+    if let Some(line) = write_calls_line(&plan.summary, plan.guarded_write_calls()) {
         out.push_str(&line);
         out.push('\n');
     }
@@ -828,16 +878,23 @@ pub fn filter_line(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Option<String
 }
 
 /// How many write requests `apply` needs, and a warning when that exceeds the portal's daily
-/// write limit (`None` when there is nothing to write).
-pub fn write_calls_line(s: &Summary) -> Option<String> {
-    let n = s.write_calls;
-    if n == 0 {
+/// write limit (`None` when there is nothing to write). `guarded` of the summary's writes are
+/// refused by a guard (see [`Plan::guarded_write_calls`]): they are not counted, and the line
+/// says so.
+pub fn write_calls_line(s: &Summary, guarded: usize) -> Option<String> {
+    if s.write_calls == 0 {
         return None;
     }
-    let mut line = format!(
-        "Apply will send {n} write {} (POST/PUT).",
-        if n == 1 { "request" } else { "requests" }
-    );
+    let n = s.write_calls.saturating_sub(guarded);
+    let mut line = match n {
+        0 => "Apply will send no write request (POST/PUT)".to_string(),
+        1 => "Apply will send 1 write request (POST/PUT)".to_string(),
+        n => format!("Apply will send {n} write requests (POST/PUT)"),
+    };
+    if guarded > 0 {
+        let _ = write!(line, ", leaving out {guarded} refused by a guard");
+    }
+    line.push('.');
     if n > crate::plan::DAILY_WRITE_LIMIT {
         line.push_str(&format!(
             " Warning: that is more than the portal's default daily limit of {} POST and PUT requests per user; apply stops when the portal says the limit is spent and reports what is left, so plan to run it again the next day, or split the manifest.",
@@ -864,7 +921,7 @@ pub fn json(plan: &Plan) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
     let _ = writeln!(head, "**{}**\n", closing_line(plan));
-    if let Some(line) = write_calls_line(&plan.summary) {
+    if let Some(line) = write_calls_line(&plan.summary, plan.guarded_write_calls()) {
         let _ = writeln!(head, "{line}\n");
     }
     let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
@@ -932,16 +989,23 @@ mod tests {
     #[test]
     fn the_write_count_is_stated_and_a_daily_limit_warned_about() {
         let mut s = Summary::default();
-        assert_eq!(write_calls_line(&s), None);
+        assert_eq!(write_calls_line(&s, 0), None);
         s.write_calls = 1;
         assert_eq!(
-            write_calls_line(&s).unwrap(),
+            write_calls_line(&s, 0).unwrap(),
             "Apply will send 1 write request (POST/PUT)."
         );
+        s.write_calls = 3;
+        assert_eq!(
+            write_calls_line(&s, 2).unwrap(),
+            "Apply will send 1 write request (POST/PUT), leaving out 2 refused by a guard."
+        );
         s.write_calls = 10_000;
-        assert!(!write_calls_line(&s).unwrap().contains("Warning"));
+        assert!(!write_calls_line(&s, 0).unwrap().contains("Warning"));
+        s.write_calls = 10_002;
+        assert!(!write_calls_line(&s, 2).unwrap().contains("Warning"));
         s.write_calls = 10_001;
-        let line = write_calls_line(&s).unwrap();
+        let line = write_calls_line(&s, 0).unwrap();
         assert!(line.contains("Warning"), "{line}");
         assert!(line.contains("daily limit of 10000 POST and PUT"), "{line}");
     }

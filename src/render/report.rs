@@ -4,9 +4,30 @@
 use std::fmt::Write;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
+use anstyle::{AnsiColor, Style};
+
+use crate::exit::ExitStatus;
+use crate::plan::Action;
 use crate::plan::approve::{StaleWhy, Verdict};
 use crate::report::{Entry, Outcome, Report, SkipReason, Status, UnchangedWhy};
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Up to this many created rooms are listed with their ids at the end of `apply`; more are
+/// counted, and the JSON report lists them.
+pub const CREATED_LISTED: usize = 10;
 
 /// How the text report shows a skipped item: in the list of skips, or summed up in one line
 /// (a large run can leave thousands of items for one reason).
@@ -25,8 +46,9 @@ fn summed_up(reason: &SkipReason) -> bool {
 /// The text report: failed items (with the server's message), skipped items, then counts per
 /// status. Rooms not started because of an interruption or the portal's daily limit are
 /// summed up in one line each, as are items a re-applied saved plan found already done; the
-/// JSON report keeps every item. `report_file` says whether a `--report` file was written.
-pub fn text(report: &Report, report_file: bool) -> String {
+/// JSON report keeps every item. `report_file` says whether a `--report` file was written;
+/// `color` paints the headings of failed (red) and skipped (yellow) items.
+pub fn text(report: &Report, report_file: bool, color: bool) -> String {
     let mut out = String::new();
     let failed: Vec<&Entry> = report
         .entries
@@ -38,8 +60,13 @@ pub fn text(report: &Report, report_file: bool) -> String {
         .iter()
         .filter(|e| e.skip().is_some_and(|r| !summed_up(r)))
         .collect();
-    item_list(&mut out, Status::Failed, &failed);
-    item_list(&mut out, Status::Skipped, &listed_skips);
+    item_list(&mut out, Status::Failed, &failed, paint_with(color, RED));
+    item_list(
+        &mut out,
+        Status::Skipped,
+        &listed_skips,
+        paint_with(color, YELLOW),
+    );
     already_applied(&mut out, report);
     limit_reached(&mut out, report);
     if report.interrupted {
@@ -47,23 +74,32 @@ pub fn text(report: &Report, report_file: bool) -> String {
     }
     let s = &report.summary;
     let _ = writeln!(out, "{:<10} {:>6}", "status", "items");
-    for (name, n) in [
-        ("applied", s.applied),
-        ("failed", s.failed),
-        ("skipped", s.skipped),
-        ("unchanged", s.unchanged),
+    for (name, n, style) in [
+        ("applied", s.applied, GREEN),
+        ("failed", s.failed, RED),
+        ("skipped", s.skipped, YELLOW),
+        ("unchanged", s.unchanged, Style::new()),
     ] {
-        let _ = writeln!(out, "{name:<10} {n:>6}");
+        let row = format!("{name:<10} {n:>6}");
+        let _ = writeln!(out, "{}", paint(color && n > 0, style, &row));
     }
     out
 }
 
+fn paint_with(color: bool, style: Style) -> impl Fn(&str) -> String {
+    move |text| paint(color, style, text)
+}
+
 /// A heading and a line per entry, with its error.
-fn item_list(out: &mut String, status: Status, rows: &[&Entry]) {
+fn item_list(out: &mut String, status: Status, rows: &[&Entry], heading: impl Fn(&str) -> String) {
     if rows.is_empty() {
         return;
     }
-    let _ = writeln!(out, "{} ({}):", capitalise(status.name()), rows.len());
+    let _ = writeln!(
+        out,
+        "{}",
+        heading(&format!("{} ({}):", capitalise(status.name()), rows.len()))
+    );
     for e in rows {
         let link = e.link.as_deref();
         let what = match (&e.subject, link) {
@@ -210,6 +246,105 @@ pub fn set_aside_room(title: &str, verdicts: &[Verdict]) -> String {
         "warning: room `{title}`: {}; run plan again\n",
         parts.join("; ")
     )
+}
+
+/// The end of a text report: the rooms the run created with their ids (counted instead when
+/// there are more than [`CREATED_LISTED`]), then one closing sentence with the elapsed time
+/// that says whether the portal now matches the manifest. `report_file` is the `--report`
+/// path, when one was written.
+pub fn ending(
+    report: &Report,
+    elapsed: Duration,
+    report_file: Option<&str>,
+    color: bool,
+) -> String {
+    let mut out = String::new();
+    let created: Vec<&Entry> = report
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::CreateRoom && e.status == Status::Applied)
+        .collect();
+    if created.len() > CREATED_LISTED {
+        let _ = writeln!(
+            out,
+            "Created {}; {} lists their ids.",
+            count(created.len(), "room", "rooms"),
+            match report_file {
+                Some(path) => format!("the report {path}"),
+                None => "the JSON report (--report PATH or --format json)".to_string(),
+            }
+        );
+    } else if !created.is_empty() {
+        let _ = writeln!(out, "Created {}:", count(created.len(), "room", "rooms"));
+        for e in &created {
+            let _ = writeln!(
+                out,
+                "  \"{}\" (id {})",
+                super::visible(e.place()),
+                e.room_id
+                    .map_or_else(|| "?".to_string(), |id| id.to_string())
+            );
+        }
+    }
+    let s = &report.summary;
+    let rooms: BTreeSet<&str> = report
+        .entries
+        .iter()
+        .filter(|e| e.status == Status::Applied)
+        .filter_map(|e| e.room.as_deref())
+        .collect();
+    let took = elapsed_text(elapsed);
+    let success = report.exit_status() == ExitStatus::Success;
+    let done = if s.applied == 0 && success {
+        format!("Nothing to apply (checked {took})")
+    } else if s.applied == 0 {
+        format!("No change was made {took}")
+    } else if rooms.is_empty() {
+        format!("Applied {} {took}", count(s.applied, "change", "changes"))
+    } else {
+        format!(
+            "Applied {} in {} {took}",
+            count(s.applied, "change", "changes"),
+            count(rooms.len(), "room", "rooms")
+        )
+    };
+    let sentence = if success {
+        let matches = if s.applied == 0 {
+            "the portal matches the manifest"
+        } else {
+            "the portal now matches the manifest"
+        };
+        paint(color, GREEN, &format!("{done}; {matches}."))
+    } else {
+        let undone = match (s.failed, s.skipped) {
+            (0, 0) => "an item was left undone".to_string(),
+            (f, 0) => count(f, "item failed", "items failed"),
+            (0, k) => count(k, "item was skipped", "items were skipped"),
+            (f, k) => format!(
+                "{} and {k} {} skipped",
+                count(f, "item failed", "items failed"),
+                if k == 1 { "was" } else { "were" }
+            ),
+        };
+        paint(
+            color,
+            RED,
+            &format!("{done}; {undone}: the portal does not fully match (exit 3)."),
+        )
+    };
+    out.push_str(&sentence);
+    out.push('\n');
+    out
+}
+
+/// `in 3.2 s`, `in 2 min 5 s`.
+pub fn elapsed_text(elapsed: Duration) -> String {
+    let secs = elapsed.as_secs();
+    if secs >= 60 {
+        format!("in {} min {} s", secs / 60, secs % 60)
+    } else {
+        format!("in {:.1} s", elapsed.as_secs_f64())
+    }
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {

@@ -20,7 +20,7 @@ Exit codes:
      could not be written after changes were made; the report lists each item
 
 The API key is read from DOCSPACE_API_KEY or --api-key-file, never from a flag value.
-Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:demo.json --auto-approve";
+Try it without a portal: docspace-provision apply examples/rooms.yaml --portal sandbox:sandbox.json --auto-approve";
 
 /// The exit codes as `(code, meaning)`, read from the `Exit codes:` part of the help text so
 /// that `--help` and the man page cannot disagree.
@@ -74,7 +74,8 @@ pub struct GlobalArgs {
     #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
     pub verbose: u8,
 
-    /// Only errors on stderr.
+    /// Only errors on stderr, and no progress; a successful `apply` prints no text report
+    /// (a failure still does; `--format json` is printed as always).
     #[arg(short, long, global = true)]
     pub quiet: bool,
 

@@ -134,8 +134,11 @@ pub fn render_diagnostic(diagnostic: &dyn miette::Diagnostic, color: bool) -> St
         .and_then(|c| c.parse::<usize>().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(100);
+    // Lines break at spaces only: the default splitter also breaks at hyphens, which cut a
+    // date example (`2027-01-31`) or a flag name in two.
     let handler = miette::GraphicalReportHandler::new_themed(theme)
         .with_width(width)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_context_lines(1);
     let mut out = String::new();
     let deduped = Deduped::new(diagnostic);
@@ -261,6 +264,20 @@ mod tests {
             "No such file or directory (os error 2)"
         ));
         assert!(!repeats("cannot start the sandbox", "permission denied"));
+    }
+
+    #[test]
+    fn a_help_line_never_breaks_inside_a_date() {
+        // Wherever the line ends, the date stays whole.
+        for pad in 60..110 {
+            let help = format!(
+                "{} a date alone (2027-01-31) means midnight",
+                "x".repeat(pad)
+            );
+            let e = miette::miette!(help = help, "bad date");
+            let out = render_diagnostic(e.as_ref(), false);
+            assert!(out.contains("2027-01-31"), "{out}");
+        }
     }
 
     #[test]

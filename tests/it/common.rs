@@ -48,6 +48,43 @@ pub fn run_cmd(cmd: &mut Command) -> Run {
     }
 }
 
+/// Replaces the elapsed time of `apply`'s closing sentence (`in 3.2 s`, `in 2 min 5 s`) with
+/// `in [ELAPSED]`: tests never assert wall-clock values.
+pub fn scrub_elapsed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("in ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 3..];
+        let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let n = digits(after);
+        let tail = &after[n..];
+        let len = if n == 0 {
+            None
+        } else if let Some(t) = tail.strip_prefix('.') {
+            let m = digits(t);
+            (m > 0 && t[m..].starts_with(" s")).then_some(n + 1 + m + 2)
+        } else if let Some(t) = tail.strip_prefix(" min ") {
+            let m = digits(t);
+            (m > 0 && t[m..].starts_with(" s")).then_some(n + 5 + m + 2)
+        } else {
+            None
+        };
+        match len {
+            Some(len) => {
+                out.push_str("in [ELAPSED]");
+                rest = &after[len..];
+            }
+            None => {
+                out.push_str("in ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Replaces a temporary directory's path with `[TMP]` so snapshots are stable.
 pub fn scrub(text: &str, tmp: &Path) -> String {
     text.replace(&tmp.display().to_string(), "[TMP]")
@@ -182,11 +219,15 @@ impl Portal {
         (code, self.scrub(&out))
     }
 
-    /// Replaces the ephemeral port and the temporary directory so snapshots are stable.
+    /// Replaces the ephemeral port, the temporary directory and `apply`'s elapsed time so
+    /// snapshots are stable.
     pub fn scrub(&self, text: &str) -> String {
         let port = self.handle.base_url.port().unwrap().to_string();
-        text.replace(&format!(":{port}"), ":PORT")
-            .replace(&self.dir.display().to_string(), "[TMP]")
+        scrub_elapsed(
+            &text
+                .replace(&format!(":{port}"), ":PORT")
+                .replace(&self.dir.display().to_string(), "[TMP]"),
+        )
     }
 }
 

@@ -9,6 +9,7 @@ mod docs;
 mod doctor;
 mod expiry;
 mod export;
+mod finish;
 mod links;
 mod network;
 mod newguest;
