@@ -113,11 +113,17 @@ fn anchors(text: &str) -> BTreeSet<String> {
 
 /// Problems with one link target of the file `from`.
 fn check_link(from: &Path, target: &str, problems: &mut Vec<String>) {
-    let place = from.strip_prefix(root()).unwrap_or(from).display().to_string();
+    let place = from
+        .strip_prefix(root())
+        .unwrap_or(from)
+        .display()
+        .to_string();
     if let Some(path) = target.strip_prefix(REPO_BLOB) {
         let path = path.split('#').next().unwrap_or_default();
         if !root().join(path).exists() {
-            problems.push(format!("{place}: {target}: no file {path} in the repository"));
+            problems.push(format!(
+                "{place}: {target}: no file {path} in the repository"
+            ));
         }
         return;
     }
@@ -152,7 +158,10 @@ fn every_page_is_in_the_summary_and_every_entry_is_a_page() {
     let mut problems = Vec::new();
     for entry in &listed {
         if !book_src().join(entry).is_file() {
-            problems.push(format!("SUMMARY.md lists {} but it does not exist", entry.display()));
+            problems.push(format!(
+                "SUMMARY.md lists {} but it does not exist",
+                entry.display()
+            ));
         }
     }
     for page in pages() {
@@ -161,7 +170,10 @@ fn every_page_is_in_the_summary_and_every_entry_is_a_page() {
         }
     }
     let toml = read(&root().join("docs/book/book.toml"));
-    assert!(toml.contains("[book]") && toml.contains("src = \"src\""), "{toml}");
+    assert!(
+        toml.contains("[book]") && toml.contains("src = \"src\""),
+        "{toml}"
+    );
     assert!(listed.len() >= 10, "only {} pages listed", listed.len());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -191,7 +203,10 @@ fn every_link_and_include_of_the_book_and_the_readme_resolves() {
             }
         }
     }
-    assert!(count >= 30, "only {count} links found: is the scanner broken?");
+    assert!(
+        count >= 30,
+        "only {count} links found: is the scanner broken?"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -433,10 +448,59 @@ fn the_readme_is_short_and_starts_with_the_quick_start() {
          --auto-approve\ncargo test\n"
     );
     // It points into the book.
-    for page in ["tutorial.md", "reference/commands.md", "reference/manifest.md"] {
+    for page in [
+        "tutorial.md",
+        "reference/commands.md",
+        "reference/manifest.md",
+    ] {
         assert!(
             readme.contains(&format!("docs/book/src/{page}")),
             "README.md does not link {page}"
         );
     }
+}
+
+/// The CI page documents the commands the action and the component run in each mode (the
+/// shipping tests check those commands against action.yml, the component and the CLI).
+#[test]
+fn the_ci_page_documents_each_mode_command() {
+    let page = read(&book_src().join("howto/ci.md"));
+    let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    for command in crate::shipping::MODE_COMMANDS {
+        assert!(
+            page.contains(&format!("`{command}`")),
+            "howto/ci.md lacks `{command}`"
+        );
+    }
+}
+
+/// The release workflow builds the book with mdBook and deploys it to GitHub Pages.
+#[test]
+fn the_release_workflow_publishes_the_book() {
+    let release = crate::shipping::yaml_docs(".github/workflows/release.yml").remove(0);
+    let job = &release["jobs"]["book"];
+    assert_eq!(job["permissions"]["pages"], "write", "{job}");
+    let steps = job["steps"].as_array().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.contains(&"mdbook build docs/book"), "{runs:?}");
+    assert!(
+        runs.iter()
+            .any(|r| r.starts_with("cargo install --locked mdbook")),
+        "{runs:?}"
+    );
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(
+        uses.iter().any(|u| u.starts_with("actions/deploy-pages@")),
+        "{uses:?}"
+    );
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-pages-artifact@"))
+        })
+        .unwrap();
+    // mdBook writes the site to `build-dir`, `book` beside book.toml by default.
+    assert_eq!(upload["with"]["path"], "docs/book/book");
 }

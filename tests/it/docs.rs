@@ -159,8 +159,8 @@ fn headings(doc: &str) -> Option<Vec<String>> {
     )
 }
 
-/// One cite: the document's path under docs/ (`README.md` for the README's `(README,
-/// "Section")`), the quoted title, and where it starts in the text.
+/// One cite: the document's path under docs/ (or `README.md` for a cite of a README heading,
+/// written README, a comma and the quoted heading), the quoted title, and where it starts.
 fn cites(text: &str) -> Vec<(String, String, usize)> {
     let mut found = Vec::new();
     for (at, _) in text.match_indices("README, \"") {
@@ -201,10 +201,15 @@ fn every_cited_section_exists() {
         for (doc, title, at) in cites(&folded.text) {
             count += 1;
             let place = format!("{}:{}", relative(&path), folded.line(at));
+            let shown = if doc == "README.md" {
+                doc.clone()
+            } else {
+                format!("docs/{doc}")
+            };
             match headings(&doc) {
-                None => problems.push(format!("{place}: docs/{doc} does not exist")),
+                None => problems.push(format!("{place}: {shown} does not exist")),
                 Some(h) if !h.contains(&title) => problems.push(format!(
-                    "{place}: docs/{doc} has no section \"{title}\" (its sections: {})",
+                    "{place}: {shown} has no section \"{title}\" (its sections: {})",
                     h.join(" | ")
                 )),
                 Some(_) => {}
