@@ -426,6 +426,26 @@ impl Walk {
 /// non-UTF-8 content with a message that says what is wrong.
 pub fn read(path: &Path) -> Result<SourceFile, Problem> {
     let name = path.display().to_string();
+    check_file(path, &name)?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Problem::error(
+            "file::read",
+            format!("{name}: cannot read the manifest: {e}"),
+        )
+    })?;
+    let text = text_of(&name, bytes)?;
+    if text.trim().is_empty() {
+        return Err(
+            Problem::error("file::empty", format!("{name} is empty")).with_help(
+                "a manifest starts with `version: 1` and a `rooms:` list; see examples/rooms.yaml",
+            ),
+        );
+    }
+    Ok(SourceFile::new(name, text))
+}
+
+/// `path` is a regular file no larger than [`MAX_FILE_BYTES`].
+fn check_file(path: &Path, name: &str) -> Result<(), Problem> {
     let meta = std::fs::metadata(path).map_err(|e| {
         let what = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
@@ -462,12 +482,11 @@ pub fn read(path: &Path) -> Result<SourceFile, Problem> {
         )
         .with_help("split the rooms over several files; they are merged"));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Problem::error(
-            "file::read",
-            format!("{name}: cannot read the manifest: {e}"),
-        )
-    })?;
+    Ok(())
+}
+
+/// The text of a manifest's bytes: bounded, not binary, UTF-8, without a byte-order mark.
+fn text_of(name: &str, bytes: Vec<u8>) -> Result<String, Problem> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Problem::error(
             "file::too_large",
@@ -486,7 +505,7 @@ pub fn read(path: &Path) -> Result<SourceFile, Problem> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-        let file = SourceFile::new(name.clone(), valid);
+        let file = SourceFile::new(name.to_string(), valid);
         let (line, col) = file.line_col(at);
         Problem::error(
             "file::encoding",
@@ -497,18 +516,10 @@ pub fn read(path: &Path) -> Result<SourceFile, Problem> {
         .with_help("save the manifest as UTF-8")
     })?;
     // A UTF-8 byte-order mark is harmless but would shift every span by three bytes.
-    let text = text
+    Ok(text
         .strip_prefix('\u{feff}')
         .map(str::to_string)
-        .unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(
-            Problem::error("file::empty", format!("{name} is empty")).with_help(
-                "a manifest starts with `version: 1` and a `rooms:` list; see examples/rooms.yaml",
-            ),
-        );
-    }
-    Ok(SourceFile::new(name, text))
+        .unwrap_or(text))
 }
 
 #[cfg(test)]

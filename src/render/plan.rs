@@ -514,66 +514,66 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
     let Some(m) = &plan.managed else {
         return Vec::new();
     };
-    let rooms = |n: usize| {
-        if n == 1 {
-            "1 room".to_string()
-        } else {
-            format!("{n} rooms")
-        }
-    };
     let mut lines = vec![format!(
         "Managed rooms: {} on the portal {} the marker tag {}; {} not managed by this manifest {} left alone.",
         rooms(m.marked_rooms),
-        if m.marked_rooms == 1 {
-            "carries"
-        } else {
-            "carry"
-        },
+        carry(m.marked_rooms),
         quote(&m.tag),
         rooms(m.unmanaged_rooms),
         if m.unmanaged_rooms == 1 { "is" } else { "are" },
     )];
-    let archived = m.orphans.iter().filter(|o| o.renamed_to.is_none()).count();
-    if !m.orphans.is_empty() {
-        let who = if m.prune {
-            "this plan archives"
-        } else {
-            "`apply --prune` archives"
-        };
-        let what = if archived == m.orphans.len() {
-            format!(
-                "{who} {} (never {})",
-                if archived == 1 { "it" } else { "them" },
-                if archived == 1 {
-                    "deletes it"
-                } else {
-                    "deletes them"
-                }
-            )
-        } else if archived == 0 {
-            format!(
-                "{who} none of them: {}",
-                if m.orphans.len() == 1 {
-                    "it looks renamed and is kept"
-                } else {
-                    "they look renamed and are kept"
-                }
-            )
-        } else {
-            format!(
-                "{who} {archived} of them (never deletes them); the others look renamed and are kept"
-            )
-        };
-        lines.push(format!(
-            "Orphans: {} {} the marker tag but no manifest room; {what}:",
-            rooms(m.orphans.len()),
-            if m.orphans.len() == 1 {
-                "carries"
-            } else {
-                "carry"
-            },
-        ));
+    lines.extend(orphan_lines(m, quote));
+    lines.extend(undeclarable_lines(m, quote));
+    lines
+}
+
+fn rooms(n: usize) -> String {
+    if n == 1 {
+        "1 room".to_string()
+    } else {
+        format!("{n} rooms")
     }
+}
+
+fn carry(n: usize) -> &'static str {
+    if n == 1 { "carries" } else { "carry" }
+}
+
+/// The orphans of `managed_tag`, and what pruning does with them.
+fn orphan_lines(m: &crate::plan::ManagedRooms, quote: &dyn Fn(&str) -> String) -> Vec<String> {
+    if m.orphans.is_empty() {
+        return Vec::new();
+    }
+    let archived = m.orphans.iter().filter(|o| o.renamed_to.is_none()).count();
+    let who = if m.prune {
+        "this plan archives"
+    } else {
+        "`apply --prune` archives"
+    };
+    let what = if archived == m.orphans.len() {
+        let (it, deletes) = if archived == 1 {
+            ("it", "deletes it")
+        } else {
+            ("them", "deletes them")
+        };
+        format!("{who} {it} (never {deletes})")
+    } else if archived == 0 {
+        let kept = if m.orphans.len() == 1 {
+            "it looks renamed and is kept"
+        } else {
+            "they look renamed and are kept"
+        };
+        format!("{who} none of them: {kept}")
+    } else {
+        format!(
+            "{who} {archived} of them (never deletes them); the others look renamed and are kept"
+        )
+    };
+    let mut lines = vec![format!(
+        "Orphans: {} {} the marker tag but no manifest room; {what}:",
+        rooms(m.orphans.len()),
+        carry(m.orphans.len()),
+    )];
     for o in &m.orphans {
         let mut line = format!("  - {} ({}, id {})", quote(&o.title), o.room_type, o.id);
         if let Some(to) = &o.renamed_to {
@@ -586,21 +586,30 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
         }
         lines.push(line);
     }
-    if !m.undeclarable.is_empty() {
-        let n = m.undeclarable.len();
-        lines.push(format!(
-            "Never pruned: {} {} the marker tag but {} of a type a manifest cannot declare:",
-            rooms(n),
-            if n == 1 { "carries" } else { "carry" },
-            if n == 1 { "is" } else { "are" },
-        ));
-        for u in &m.undeclarable {
-            let kind = match u.room_type {
-                Some(t) => t.to_string(),
-                None => format!("type {}", u.raw_room_type.unwrap_or_default()),
-            };
-            lines.push(format!("  - {} ({kind}, id {})", quote(&u.title), u.id));
-        }
+    lines
+}
+
+/// Marked rooms of types a manifest cannot declare, which pruning never touches.
+fn undeclarable_lines(
+    m: &crate::plan::ManagedRooms,
+    quote: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    if m.undeclarable.is_empty() {
+        return Vec::new();
+    }
+    let n = m.undeclarable.len();
+    let mut lines = vec![format!(
+        "Never pruned: {} {} the marker tag but {} of a type a manifest cannot declare:",
+        rooms(n),
+        carry(n),
+        if n == 1 { "is" } else { "are" },
+    )];
+    for u in &m.undeclarable {
+        let kind = match u.room_type {
+            Some(t) => t.to_string(),
+            None => format!("type {}", u.raw_room_type.unwrap_or_default()),
+        };
+        lines.push(format!("  - {} ({kind}, id {})", quote(&u.title), u.id));
     }
     lines
 }

@@ -340,61 +340,7 @@ impl PortalState {
     /// The demo portal: an owner, one user of each type, a pending guest and two groups, all on
     /// `sandbox.test` (a reserved TLD, so no mail can ever reach anyone).
     pub fn seed() -> PortalState {
-        let now = Utc::now();
-        let user = |n: u128, email: &str, first: &str, last: &str, t: UserType| User {
-            id: Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0000 | n),
-            email: email.to_string(),
-            first_name: first.to_string(),
-            last_name: last.to_string(),
-            user_name: email.split('@').next().unwrap_or(email).to_string(),
-            user_type: t,
-            is_owner: false,
-            status: STATUS_ACTIVE,
-            activation_status: ACTIVATION_ACTIVATED,
-            culture_name: "en-US".to_string(),
-            registration_date: now,
-        };
-        let mut owner = user(
-            1,
-            "admin@sandbox.test",
-            "Sandbox",
-            "Owner",
-            UserType::DocSpaceAdmin,
-        );
-        owner.is_owner = true;
-        let users = vec![
-            owner,
-            user(
-                2,
-                "dana.admin@sandbox.test",
-                "Dana",
-                "Admin",
-                UserType::DocSpaceAdmin,
-            ),
-            user(
-                3,
-                "rick.roomadmin@sandbox.test",
-                "Rick",
-                "Roomadmin",
-                UserType::RoomAdmin,
-            ),
-            user(4, "uma.user@sandbox.test", "Uma", "User", UserType::User),
-            user(5, "gus.guest@sandbox.test", "Gus", "Guest", UserType::Guest),
-            user(
-                6,
-                "mia.marketing@sandbox.test",
-                "Mia",
-                "Marketing",
-                UserType::User,
-            ),
-            user(
-                7,
-                "sam.sales@sandbox.test",
-                "Sam",
-                "Sales",
-                UserType::RoomAdmin,
-            ),
-        ];
+        let users = seed_users();
         let id = |n: u128| Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0000 | n);
         let groups = vec![
             Group {
@@ -730,6 +676,66 @@ impl ThirdPartyRoom {
             updated: epoch(),
         }
     }
+}
+
+/// The demo accounts of a new sandbox: the owner (the key's user), an admin, room admins,
+/// users and a guest.
+fn seed_users() -> Vec<User> {
+    let now = Utc::now();
+    let user = |n: u128, email: &str, first: &str, last: &str, t: UserType| User {
+        id: Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0000 | n),
+        email: email.to_string(),
+        first_name: first.to_string(),
+        last_name: last.to_string(),
+        user_name: email.split('@').next().unwrap_or(email).to_string(),
+        user_type: t,
+        is_owner: false,
+        status: STATUS_ACTIVE,
+        activation_status: ACTIVATION_ACTIVATED,
+        culture_name: "en-US".to_string(),
+        registration_date: now,
+    };
+    let mut owner = user(
+        1,
+        "admin@sandbox.test",
+        "Sandbox",
+        "Owner",
+        UserType::DocSpaceAdmin,
+    );
+    owner.is_owner = true;
+    vec![
+        owner,
+        user(
+            2,
+            "dana.admin@sandbox.test",
+            "Dana",
+            "Admin",
+            UserType::DocSpaceAdmin,
+        ),
+        user(
+            3,
+            "rick.roomadmin@sandbox.test",
+            "Rick",
+            "Roomadmin",
+            UserType::RoomAdmin,
+        ),
+        user(4, "uma.user@sandbox.test", "Uma", "User", UserType::User),
+        user(5, "gus.guest@sandbox.test", "Gus", "Guest", UserType::Guest),
+        user(
+            6,
+            "mia.marketing@sandbox.test",
+            "Mia",
+            "Marketing",
+            UserType::User,
+        ),
+        user(
+            7,
+            "sam.sales@sandbox.test",
+            "Sam",
+            "Sales",
+            UserType::RoomAdmin,
+        ),
+    ]
 }
 
 #[cfg(test)]

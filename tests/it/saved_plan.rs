@@ -174,26 +174,32 @@ fn run_with_password(portal: &Portal, args: &[&str]) -> Run {
     tokio::task::block_in_place(|| run_cmd(&mut cmd))
 }
 
+/// `LINK_ROOM` planned with `--out` and the password variable set: the saved plan's path and
+/// its JSON.
+fn saved_link_plan(portal: &Portal) -> (std::path::PathBuf, Value) {
+    let manifest = portal.manifest(LINK_ROOM);
+    let saved = portal.dir.join("plan.json");
+    let run = run_with_password(
+        portal,
+        &[
+            "plan",
+            manifest.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    (saved, plan)
+}
+
 /// The variable a link's password is read from, replaced in the saved item by the password
 /// itself or by another variable: nothing is sent, and neither value is printed.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_variable_replaced_in_an_item_sends_nothing() {
     for replacement in ["hunter2-typed-here", "OTHER_SECRET", "PATH"] {
         let portal = Portal::start().await;
-        let manifest = portal.manifest(LINK_ROOM);
-        let saved = portal.dir.join("plan.json");
-        let run = run_with_password(
-            &portal,
-            &[
-                "plan",
-                manifest.to_str().unwrap(),
-                "--out",
-                saved.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let mut plan: Value =
-            serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let (saved, mut plan) = saved_link_plan(&portal);
         let items = room_mut(&mut plan, "Partner Share")["items"]
             .as_array_mut()
             .unwrap();
@@ -234,20 +240,7 @@ async fn a_password_variable_replaced_in_an_item_sends_nothing() {
 async fn a_password_variable_replaced_in_the_desired_state_is_refused_by_the_rulebook() {
     for replacement in ["hunter2 typed here", "PATH", "DOCSPACE_API_KEY"] {
         let portal = Portal::start().await;
-        let manifest = portal.manifest(LINK_ROOM);
-        let saved = portal.dir.join("plan.json");
-        let run = run_with_password(
-            &portal,
-            &[
-                "plan",
-                manifest.to_str().unwrap(),
-                "--out",
-                saved.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let mut plan: Value =
-            serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let (saved, mut plan) = saved_link_plan(&portal);
         plan["desired"]["rooms"][0]["links"][0]["password_env"] = json!(replacement);
         plan["desired_digest"] = json!(docspace_provision::manifest::normal::digest(
             &plan["desired"]
@@ -358,4 +351,61 @@ async fn the_desired_state_a_plan_carries_plans_like_its_manifest() {
         checked += 1;
     }
     assert!(checked >= 2, "only {checked} examples checked");
+}
+
+/// A revoke whose `link_id` is swapped for the public room's primary link's id revokes
+/// nothing: the primary link (and so the room's public URL) stays, and the revoke planning
+/// again makes was not approved by this file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_link_id_swapped_for_the_primary_links_revokes_nothing() {
+    let portal = Portal::start().await;
+    let room = portal.create_room("Press Kit", 6).await;
+    portal
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/files/rooms/{room}/links"),
+            Some(json!({"linkId": "5b0e1d1c-0000-4000-8000-0000000000a1", "title": "Old promo", "access": 2, "linkType": 1})),
+        )
+        .await;
+    let links = |v: &Value| -> Vec<(String, String, bool)> {
+        v["response"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["sharedLink"]["id"].as_str().unwrap().to_string(),
+                    l["sharedLink"]["title"].as_str().unwrap().to_string(),
+                    l["sharedLink"]["primary"] == true,
+                )
+            })
+            .collect()
+    };
+    let path = format!("/api/2.0/files/rooms/{room}/links");
+    let before = links(&portal.call(reqwest::Method::GET, &path, None).await);
+    let primary = before.iter().find(|l| l.2).unwrap().0.clone();
+    let manifest = "version: 1\nrooms:\n  - title: Press Kit\n    type: public\n    links_exact: true\n    links:\n      - {title: Shared link, kind: external, access: read}\n";
+    let (saved, mut plan) = save(&portal, manifest, &[]);
+    let items = room_mut(&mut plan, "Press Kit")["items"]
+        .as_array_mut()
+        .unwrap();
+    let revoke = items
+        .iter_mut()
+        .find(|i| i["action"] == "revoke_link")
+        .expect("the plan revokes the unlisted link");
+    assert_eq!(revoke["title"], "Old promo");
+    revoke["link_id"] = json!(primary);
+    write(&saved, &plan);
+    portal.reset_stats().await;
+    let run = apply(&portal, &saved, &["--allow-removals"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("room `Press Kit`: 1 change skipped as stale (the saved plan was edited"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+    let after = links(&portal.call(reqwest::Method::GET, &path, None).await);
+    assert_eq!(after, before, "the links changed");
 }
