@@ -16,6 +16,7 @@ pub mod build;
 mod diff;
 pub mod done;
 pub mod expiry;
+pub mod filter;
 pub mod links;
 pub mod newguest;
 pub mod pending;
@@ -25,7 +26,7 @@ mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::diff::{PortalProblems, diff};
+pub use self::diff::{PortalProblems, diff, diff_selected};
 pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
 use crate::links::LinkChange;

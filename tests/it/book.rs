@@ -531,11 +531,6 @@ fn shell_words(line: &str) -> Vec<String> {
 /// page shows a flag or command that does not exist (or no longer does).
 #[test]
 fn every_command_line_in_the_book_is_accepted_by_the_cli() {
-    // `--room` on plan and apply lands with the targeted-runs work (issue 21, item 2); until
-    // the CLI has it, the tutorial's lines using it are not checked.
-    let has_room = Cli::command()
-        .find_subcommand("plan")
-        .is_some_and(|plan| plan.get_arguments().any(|a| a.get_long() == Some("room")));
     let mut checked = 0;
     for page in pages() {
         let text = read(&book_src().join(&page));
@@ -553,9 +548,6 @@ fn every_command_line_in_the_book_is_accepted_by_the_cli() {
                 .strip_prefix("docspace-provision ")
                 .or_else(|| line.strip_prefix("cargo run --release -- "));
             let Some(rest) = rest else { continue };
-            if !has_room && rest.starts_with(['p', 'a']) && rest.contains("--room") {
-                continue;
-            }
             let mut cmd = vec!["docspace-provision".to_string()];
             cmd.extend(
                 shell_words(rest)
