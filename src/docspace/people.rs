@@ -29,7 +29,8 @@ impl Client {
     }
 
     // `key_self`, `build_version`, `people_total` and `user_by_email_as_written` are the
-    // calls only `doctor` makes (README, "Check your portal first").
+    // calls only `doctor` makes (docs/book/src/howto/doctor.md, "What the read-only checks
+    // read").
 
     /// The key's own record (`GET /api/2.0/keys/@self`, `ApiKeysController.GetApiKey`,
     /// allowed to every key whatever its scopes). Only the name, scopes, expiry and state are

@@ -3,7 +3,7 @@
 //! Here the parent is the one file that declares `managed_tag`; it lists the set's files and
 //! directories, relative to itself, and is always a member itself. A pruning run must be given
 //! every file of the set and no other; `plan::prune::scope_problems` refuses it otherwise,
-//! before the portal is read (README, "Managed rooms and pruning").
+//! before the portal is read (docs/book/src/howto/pruning.md, "Which rooms a set owns").
 //!
 //! The disk is read here, once, when the manifests are loaded: [`resolve`] turns the listed
 //! paths into the set's files (a directory into the manifests in it, found as `validate DIR`

@@ -43,9 +43,27 @@ fn cited_files(dirs: &[&str], with_markdown: bool) -> Vec<PathBuf> {
                 files.push(entry.path());
             }
         }
+        // The book's pages (docs/book/src/**/*.md).
+        let mut pages = Vec::new();
+        walk_markdown(&root().join("docs/book/src"), &mut pages);
+        files.extend(pages);
     }
     files.sort();
     files
+}
+
+fn walk_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk_markdown(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
 }
 
 /// The comment part of a line of Rust, or `None` when it has none. Tracks string literals so
@@ -124,9 +142,15 @@ fn relative(path: &Path) -> String {
         .to_string()
 }
 
-/// The `## ` headings of a document under docs/, or `None` when it does not exist.
+/// The `## ` headings of a document under docs/ (the book's pages are under docs/book/src/), or
+/// `None` when it does not exist. `README.md` names the README at the root.
 fn headings(doc: &str) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(root().join("docs").join(doc)).ok()?;
+    let path = if doc == "README.md" {
+        root().join(doc)
+    } else {
+        root().join("docs").join(doc)
+    };
+    let text = std::fs::read_to_string(path).ok()?;
     Some(
         text.lines()
             .filter_map(|l| l.strip_prefix("## "))
@@ -135,13 +159,20 @@ fn headings(doc: &str) -> Option<Vec<String>> {
     )
 }
 
-/// One cite: the document's file name, the quoted title, and where it starts in the text.
+/// One cite: the document's path under docs/ (or `README.md` for a cite of a README heading,
+/// written README, a comma and the quoted heading), the quoted title, and where it starts.
 fn cites(text: &str) -> Vec<(String, String, usize)> {
     let mut found = Vec::new();
+    for (at, _) in text.match_indices("README, \"") {
+        let quoted = &text[at + "README, \"".len()..];
+        if let Some(end) = quoted.find('"').filter(|&end| end <= 120) {
+            found.push(("README.md".into(), quoted[..end].to_string(), at));
+        }
+    }
     for (at, _) in text.match_indices("docs/") {
         let rest = &text[at + "docs/".len()..];
         let name_len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '/'))
             .unwrap_or(rest.len());
         let Some(after) = rest[name_len..].strip_prefix(".md,") else {
             continue;
@@ -170,10 +201,15 @@ fn every_cited_section_exists() {
         for (doc, title, at) in cites(&folded.text) {
             count += 1;
             let place = format!("{}:{}", relative(&path), folded.line(at));
+            let shown = if doc == "README.md" {
+                doc.clone()
+            } else {
+                format!("docs/{doc}")
+            };
             match headings(&doc) {
-                None => problems.push(format!("{place}: docs/{doc} does not exist")),
+                None => problems.push(format!("{place}: {shown} does not exist")),
                 Some(h) if !h.contains(&title) => problems.push(format!(
-                    "{place}: docs/{doc} has no section \"{title}\" (its sections: {})",
+                    "{place}: {shown} has no section \"{title}\" (its sections: {})",
                     h.join(" | ")
                 )),
                 Some(_) => {}
@@ -288,6 +324,9 @@ fn the_scanners_read_cites_the_way_comments_write_them() {
     assert_eq!(found[0].0, "docspace-api.md");
     assert_eq!(found[0].1, "Room listing and the key user's preferences");
     assert!(cites("the whole of docs/apply.md describes it").is_empty());
+    let book = cites("(docs/book/src/howto/pruning.md, \"Which rooms a set owns\")");
+    assert_eq!(book[0].0, "book/src/howto/pruning.md");
+    assert_eq!(cites("(README, \"Quick start\")")[0].0, "README.md");
 
     assert_eq!(
         rust_comment("let u = \"https://x\"; // why (5.4)"),

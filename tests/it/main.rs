@@ -2,6 +2,7 @@
 //! servers it starts itself on 127.0.0.1.
 
 mod apply;
+mod book;
 mod ci_examples;
 mod client;
 mod common;

@@ -2,7 +2,7 @@
 //! (`templates/docspace-provision.yml`), the release workflow, the Dockerfile and the crate
 //! package. The YAML parses; every `docspace-provision` command line in it is accepted by the
 //! real CLI definition; the action's and the template's scripts are run by a real shell against
-//! the embedded sandbox (`--portal sandbox:FILE`) with the real binary, and do what the README
+//! the embedded sandbox (`--portal sandbox:FILE`) with the real binary, and do what the book
 //! promises for each exit code. GitHub's API is the only stand-in: a recording `gh` script,
 //! because there is no GitHub here.
 
@@ -102,8 +102,9 @@ fn joined(cmds: &[Vec<String>]) -> Vec<String> {
     cmds.iter().map(|c| c.join(" ")).collect()
 }
 
-/// The commands the README's "In CI" section documents for each mode.
-const MODE_COMMANDS: &[&str] = &[
+/// The commands the book's CI page (docs/book/src/howto/ci.md, "The three modes") documents
+/// for each mode.
+pub const MODE_COMMANDS: &[&str] = &[
     "docspace-provision validate rooms/",
     "docspace-provision plan rooms/ --format markdown --detailed-exitcode",
     "docspace-provision apply rooms/ --auto-approve --report report.json",

@@ -250,7 +250,7 @@ fn every_example_validates() {
         let out = run(["validate".as_ref(), example.as_os_str()]);
         assert_eq!(out.code, 0, "{}: {}", example.display(), out.stderr);
     }
-    // All together too, as the README shows (`validate examples/*.yaml`).
+    // All together too (`validate examples/*.yaml`).
     let mut args = vec!["validate".to_string()];
     args.extend(examples.iter().map(|p| p.display().to_string()));
     let out = run(&args);
@@ -641,7 +641,7 @@ fn a_colour_read_as_a_number_is_shown_as_written_with_a_quote_hint() {
 }
 
 /// `access: none` revokes the link of that title whatever its kind and takes no other option
-/// (README, "Sharing links"): `kind` is not required, and apply revokes the link.
+/// (docs/book/src/reference/manifest.md, "Sharing links"): `kind` is not required, and apply revokes the link.
 #[test]
 fn a_revoking_link_needs_no_kind_and_apply_revokes_it() {
     let dir = tempfile::tempdir().unwrap();
