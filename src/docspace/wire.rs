@@ -190,11 +190,15 @@ where
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
-/// `logo` on a room: only the colour and the cover id matter to the tool (the image URLs are
-/// the server's).
+/// `logo` on a room: the colour and the cover id, and whether an image was uploaded (the
+/// image URLs are the server's). With an uploaded image the server returns only the URLs,
+/// never the colour or the cover (docs/docspace-api.md, "Room settings").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogoDto {
+    /// The uploaded image's URL; empty when the room has no uploaded logo.
+    #[serde(default, deserialize_with = "lenient")]
+    pub original: Option<String>,
     /// Hex without `#`.
     #[serde(default)]
     pub color: Option<String>,
@@ -208,6 +212,16 @@ pub struct LogoDto {
 pub struct LogoCoverDto {
     #[serde(default)]
     pub id: Option<String>,
+}
+
+impl LogoDto {
+    /// Whether the room has an uploaded logo (`RoomLogoManager.GetLogoAsync`, `Logo.IsDefault`:
+    /// a non-empty `original`).
+    pub fn uploaded(&self) -> bool {
+        self.original
+            .as_deref()
+            .is_some_and(|o| !o.trim().is_empty())
+    }
 }
 
 /// A room's file lifetime, as returned and as sent (`RoomDataLifetimeDto`,

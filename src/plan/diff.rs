@@ -234,6 +234,7 @@ fn plan_room<'a>(
             .into_iter()
             .chain(links.notes)
             .chain(share_notes)
+            .chain(live.and_then(|live| super::settings::logo_note(room, live)))
             .collect(),
     })
 }

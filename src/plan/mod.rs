@@ -639,6 +639,9 @@ pub enum RoomNote {
         /// Older than [`pending::STALE_AFTER_DAYS`].
         stale: bool,
     },
+    /// The manifest sets `color` or `cover`, and the live room has an uploaded logo: the
+    /// portal shows neither while it has one, so they are not managed (see `settings`).
+    UploadedLogo,
 }
 
 impl RoomPlan {

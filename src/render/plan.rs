@@ -468,6 +468,7 @@ pub fn note_text(note: &RoomNote) -> String {
                 crate::plan::KeptMember::KeyUser => "the API key's own user",
             }
         ),
+        RoomNote::UploadedLogo => "the room has an uploaded logo: `color`/`cover` are not managed while it has one (the portal shows neither)".to_string(),
         RoomNote::ExpiredNotMember { subject, at } => format!(
             "{subject}: `expires` passed {}; not a member, so nothing to remove (and not invited again)",
             moment_text(*at)

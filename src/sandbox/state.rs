@@ -209,6 +209,18 @@ pub struct Room {
     /// `--fail-archive` naming it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fail_archive: bool,
+    /// The room has an uploaded logo image (`Folder.SettingsHasLogo`, set by
+    /// `RoomLogoManager.SaveLogo`): its `logo` then carries the image URLs and no colour or
+    /// cover, while colour and cover are still stored by an update (`RoomLogoManager.GetLogoAsync`,
+    /// `FileStorageService.UpdateRoomAsync`). Seeded through the state file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logo_uploaded: bool,
+    /// Fault injection: update fields (`color`, `cover`, `indexing`, `denyDownload`, `lifetime`,
+    /// `watermark`, `title`, `quota`, `tags`) this room's update accepts and then ignores,
+    /// answering 200 with the room unchanged there (an emulated server that ignores a
+    /// setting, so that clients can prove they check the answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_settings: Vec<String>,
     /// Sharing links, in creation order (docs/docspace-api.md, "Sharing links").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
