@@ -397,6 +397,13 @@ pub struct UserDto {
     /// as the server's date string (docs/docspace-api.md, "Pending invitations").
     #[serde(default, deserialize_with = "lenient")]
     pub registration_date: Option<String>,
+    /// Who created the account (`EmployeeDto`; for an invitee, who invited them).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_by: Option<UserRefDto>,
 }
 
 impl UserDto {
@@ -415,6 +422,13 @@ impl UserDto {
         } else {
             UserType::User
         }
+    }
+
+    /// Whether the account is active as the server decides it when resending invitations:
+    /// `activationStatus` has the Activated flag (1), as `UserInfo.IsActive` reads it
+    /// (docs/docspace-api.md, "Pending invitations").
+    pub fn is_activated(&self) -> bool {
+        self.activation_status.is_some_and(|a| a & 1 != 0)
     }
 
     /// Invited by email and not yet registered (docs/docspace-api.md, "Email invitations": `activationStatus` 2 or `status` 4).

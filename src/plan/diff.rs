@@ -898,6 +898,8 @@ mod tests {
             terminated: false,
             type_known: true,
             created: None,
+            owner: false,
+            invited_by: None,
         }
     }
 

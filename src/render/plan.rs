@@ -378,7 +378,21 @@ fn portal_lines(plan: &Plan) -> Vec<(Sign, String)> {
 
 fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
     match &item.change {
-        Change::ResendInvitation { target, age_hours } => vec![(
+        Change::ResendInvitation {
+            target,
+            not_resent: Some(why),
+            ..
+        } => vec![(
+            Sign::Change,
+            format!(
+                "not resending the invitation to {}: {}",
+                member_text(target),
+                why.text()
+            ),
+        )],
+        Change::ResendInvitation {
+            target, age_hours, ..
+        } => vec![(
             Sign::Change,
             format!(
                 "resend the invitation to {} (pending for {} days)",
@@ -447,8 +461,16 @@ pub fn note_text(note: &RoomNote) -> String {
             email,
             age_hours,
             stale,
+            not_resent,
             ..
-        } => pending_text(email, age_hours.map(|h| h / 24), *stale),
+        } => match not_resent {
+            Some(why) => format!(
+                "{}; this key cannot have it resent: {}",
+                pending_text(email, age_hours.map(|h| h / 24), false),
+                why.text()
+            ),
+            None => pending_text(email, age_hours.map(|h| h / 24), *stale),
+        },
         RoomNote::RemovalGuard { removals, reason } => format!(
             "removal guard: {}; apply skips {} unless --allow-removals is given",
             crate::report::guard_reason_text(reason),

@@ -53,6 +53,16 @@ pub fn user_full(state: &PortalState, user: &User) -> Value {
         .filter(|g| g.members.contains(&user.id))
         .map(|g| group_summary(state, g))
         .collect();
+    let mut out = user_full_fields(user, groups);
+    // `EmployeeFullDtoHelper.GetFullAsync`: `createdBy` is the creator's short profile, when
+    // the account has a creator.
+    if let Some(creator) = user.invited_by.and_then(|id| state.user(id)) {
+        out["createdBy"] = user_short(creator);
+    }
+    out
+}
+
+fn user_full_fields(user: &User, groups: Vec<Value>) -> Value {
     json!({
         "id": user.id,
         "displayName": user.display_name(),

@@ -155,6 +155,11 @@ pub struct User {
     pub activation_status: i64,
     pub culture_name: String,
     pub registration_date: DateTime<Utc>,
+    /// Who created the account (`UserInfo.CreatedBy`): for an invitee, who invited them.
+    /// Returned as `createdBy` and checked when an invitation is resent
+    /// (`UserController.ResendUserInvites`, `HasAccessInviteAsync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by: Option<Uuid>,
 }
 
 impl User {
@@ -401,8 +406,21 @@ impl PortalState {
             activation_status: ACTIVATION_PENDING,
             culture_name: "en-US".to_string(),
             registration_date: created,
+            invited_by: None,
         });
         id
+    }
+
+    /// Records who invited the account with this email (exact match), as if they had.
+    /// Returns whether the account exists.
+    pub fn set_invited_by(&mut self, email: &str, inviter: Uuid) -> bool {
+        match self.users.iter_mut().find(|u| u.email == email) {
+            Some(user) => {
+                user.invited_by = Some(inviter);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Moves the creation date of the account with this email (exact match) to `created`, so
@@ -706,6 +724,7 @@ fn seed_users() -> Vec<User> {
         activation_status: ACTIVATION_ACTIVATED,
         culture_name: "en-US".to_string(),
         registration_date: now,
+        invited_by: None,
     };
     let mut owner = user(
         1,
