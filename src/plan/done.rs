@@ -128,35 +128,35 @@ fn settings_shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
 /// the create or update that sent them) does not show: the portal ignored them. Used by
 /// `apply` to check every create and update answer, as shares are read back.
 pub fn unshown(s: &RoomSettings, live: &ObservedRoom) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if !s
-        .title
-        .as_ref()
-        .is_none_or(|t| model::title_matches(&live.title, t))
-    {
-        out.push("title");
-    }
-    if !s
-        .tags
-        .as_ref()
-        .is_none_or(|t| model::tags_match(t, &live.tags))
-    {
-        out.push("tags");
-    }
-    if !s
-        .quota
-        .is_none_or(|q: Quota| live.quota.is_none_or(|l| l == q.wire()))
-    {
-        out.push("quota");
-    }
-    if !s
-        .deny_download
-        .is_none_or(|d| live.deny_download == Some(d))
-    {
-        out.push("deny_download");
-    }
-    out.extend(super::settings::unshown(s, live));
-    out
+    let shown = [
+        (
+            "title",
+            s.title
+                .as_ref()
+                .is_none_or(|t| model::title_matches(&live.title, t)),
+        ),
+        (
+            "tags",
+            s.tags
+                .as_ref()
+                .is_none_or(|t| model::tags_match(t, &live.tags)),
+        ),
+        (
+            "quota",
+            s.quota
+                .is_none_or(|q: Quota| live.quota.is_none_or(|l| l == q.wire())),
+        ),
+        (
+            "deny_download",
+            s.deny_download
+                .is_none_or(|d| live.deny_download == Some(d)),
+        ),
+    ];
+    shown
+        .into_iter()
+        .filter_map(|(key, shown)| (!shown).then_some(key))
+        .chain(super::settings::unshown(s, live))
+        .collect()
 }
 
 #[cfg(test)]

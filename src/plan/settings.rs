@@ -94,41 +94,40 @@ fn watermark_differs(have: &LiveSettings, want: &Watermark) -> bool {
 /// every create and update answer).
 pub(super) fn unshown(s: &RoomSettings, live: &ObservedRoom) -> Vec<&'static str> {
     let have = &live.settings;
-    let mut out = Vec::new();
-    if !s
-        .color
-        .as_deref()
-        .is_none_or(|c| have.color.as_deref() == Some(normalise_color(c).as_str()))
-    {
-        out.push("color");
-    }
-    if !s
-        .cover
-        .as_ref()
-        .is_none_or(|c| have.cover.as_ref() == Some(c))
-    {
-        out.push("cover");
-    }
-    if !s
-        .indexing
-        .is_none_or(|i| have.indexing.unwrap_or(false) == i)
-    {
-        out.push("indexing");
-    }
-    if !s
-        .lifetime
-        .is_none_or(|l: Lifetime| !have.lifetime_unknown && have.lifetime == Some(l))
-    {
-        out.push("lifetime");
-    }
-    if !s
-        .watermark
-        .as_ref()
-        .is_none_or(|w| !watermark_differs(have, w))
-    {
-        out.push("watermark");
-    }
-    out
+    let shown = [
+        (
+            "color",
+            s.color
+                .as_deref()
+                .is_none_or(|c| have.color.as_deref() == Some(normalise_color(c).as_str())),
+        ),
+        (
+            "cover",
+            s.cover
+                .as_ref()
+                .is_none_or(|c| have.cover.as_ref() == Some(c)),
+        ),
+        (
+            "indexing",
+            s.indexing
+                .is_none_or(|i| have.indexing.unwrap_or(false) == i),
+        ),
+        (
+            "lifetime",
+            s.lifetime
+                .is_none_or(|l: Lifetime| !have.lifetime_unknown && have.lifetime == Some(l)),
+        ),
+        (
+            "watermark",
+            s.watermark
+                .as_ref()
+                .is_none_or(|w| !watermark_differs(have, w)),
+        ),
+    ];
+    shown
+        .into_iter()
+        .filter_map(|(key, shown)| (!shown).then_some(key))
+        .collect()
 }
 
 /// Whether the live room shows every setting of this module that `s` sends.
