@@ -29,6 +29,7 @@ use crate::plan::{self, Change, Item, Plan, RoomPlan, SettingChange, ShareSettin
 use crate::report::{Dependency, Entry, EntryError, Outcome, SkipReason, UnchangedWhy};
 use crate::room_settings;
 
+pub use self::resend::not_resent_entries;
 pub use self::share::DROPPED;
 
 /// Message of the items of a room that was running when the run was abandoned (a second

@@ -86,6 +86,25 @@ pub(super) async fn run<A: DocSpaceApi>(
     }
 }
 
+/// The entries of the resends the server would not send for this key (skipped,
+/// `not_resent`): what a plan without any other change still reports, since `execute` does
+/// not run then.
+pub fn not_resent_entries(plan: &Plan) -> Vec<Entry> {
+    plan.portal_items
+        .iter()
+        .filter_map(|item| match &item.change {
+            Change::ResendInvitation {
+                not_resent: Some(why),
+                ..
+            } => Some(Entry::of_portal_item(
+                item,
+                Outcome::Skipped(SkipReason::NotResent(*why)),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The error of a refused resend; a 429 carries the server's wait.
 fn refusal(e: &ApiError) -> EntryError {
     let mut error = api_err(e);

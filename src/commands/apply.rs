@@ -206,6 +206,7 @@ impl Run<'_> {
                 .iter()
                 .map(apply::unchanged_room)
                 .chain(set_aside)
+                .chain(apply::not_resent_entries(&plan))
                 .collect();
             return self.deliver(&self.report(false, entries), false);
         }

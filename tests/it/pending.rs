@@ -369,4 +369,19 @@ async fn resends_the_server_would_not_send_are_reported_skipped() {
     );
     // The sandbox's record: only the one email the server can have sent.
     assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
+
+    // With nothing else to do, the skipped resend is still reported, and nothing is sent.
+    let only_theirs = portal.manifest(
+        "version: 1\nrooms:\n  - title: Deals\n    type: collaboration\n    invitees:\n      - email: older@sandbox.test\n        access: read\n",
+    );
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&only_theirs, &["--resend-pending"]);
+    assert_ne!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        [("older@sandbox.test".to_string(), "skipped".to_string())],
+        "{report:#}"
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+    assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
 }
