@@ -663,6 +663,35 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_without_the_sent_settings_is_an_error_naming_them() {
+        let sent = plan::RoomSettings {
+            color: Some("ff0000".into()),
+            cover: Some("anchor".into()),
+            indexing: Some(true),
+            ..plan::RoomSettings::default()
+        };
+        let answer: crate::docspace::RoomDto = serde_json::from_value(serde_json::json!({
+            "id": 1, "title": "R", "roomType": 8, "indexing": true,
+            "logo": {"original": "/logo.png", "large": "l", "medium": "m", "small": "s"}
+        }))
+        .unwrap();
+        let e = ignored(&sent, &answer, "create").unwrap();
+        assert!(
+            e.message
+                .contains("create but its answer does not show `color`, `cover`")
+                && e.message.contains("uploaded logo"),
+            "{}",
+            e.message
+        );
+        let shown: crate::docspace::RoomDto = serde_json::from_value(serde_json::json!({
+            "id": 1, "title": "R", "roomType": 8, "indexing": true,
+            "logo": {"original": "", "color": "FF0000", "cover": {"id": "anchor"}}
+        }))
+        .unwrap();
+        assert_eq!(ignored(&sent, &shown, "update"), None);
+    }
+
+    #[test]
     fn a_room_without_items_is_one_unchanged_entry() {
         let entries = skip_room(&room("R", Vec::new()), Some(1), &SkipReason::Interrupted);
         assert_eq!(entries.len(), 1);

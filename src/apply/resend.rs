@@ -1,5 +1,8 @@
 //! `apply --resend-pending`: every `resend_invitation` item of the plan in ONE
-//! `PUT /api/2.0/people/invite` call, after all rooms ran. The server allows that path a few
+//! `PUT /api/2.0/people/invite` call, after all rooms ran. Items the planner marked
+//! `not_resent` (the server would not mail them for this key) are reported skipped and their
+//! ids never sent; the answer lists every account, mailed or not, so an account it shows
+//! active or terminated is skipped too (docs/docspace-api.md, "Pending invitations"). The server allows that path a few
 //! calls per 15 minutes (the `SensitiveApi` policy) and each call sends emails, so the ids are
 //! never split over calls, and a refusal is reported with the server's wait rather than
 //! waited out (docs/docspace-api.md, "Pending invitations"; docs/docspace-api.md, "Rate
