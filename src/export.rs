@@ -319,7 +319,8 @@ fn quote(text: &str) -> String {
     }
 }
 
-/// Reads what an export shows: the rooms titled `titles` (every room when empty) with their
+/// Reads what an export shows: the rooms whose titles match `titles` (`--room` patterns;
+/// every room when empty) with their
 /// members and links (one call per room each). An export is a whole manifest, so a room whose
 /// links cannot be read is an error, and so is a title that names no room.
 pub async fn read<A: crate::docspace::DocSpaceApi>(
@@ -336,14 +337,15 @@ pub async fn read<A: crate::docspace::DocSpaceApi>(
     let missing: Vec<String> = titles
         .iter()
         .filter(|t| {
-            !observed.rooms.iter().any(|r| &r.title == *t)
-                && !observed.connected_rooms.iter().any(|r| &r.title == *t)
+            let p = crate::model::pattern::TitlePattern::new(t);
+            !observed.rooms.iter().any(|r| p.matches(&r.title))
+                && !observed.connected_rooms.iter().any(|r| p.matches(&r.title))
         })
         .map(|t| format!("`{t}`"))
         .collect();
     if !missing.is_empty() {
         miette::bail!(
-            help = "titles are matched exactly, as the portal stores them",
+            help = "titles are matched as the portal stores them, case-sensitively (`*` matches any text, `?` one character)",
             "no room titled {} on the portal",
             missing.join(", ")
         );

@@ -247,7 +247,7 @@ impl Run<'_> {
     ) -> miette::Result<Ready> {
         let options = crate::plan::build::Options {
             resend_pending: self.settings.resend_pending,
-            ..self.settings.options
+            ..self.settings.options.clone()
         };
         let build = plan_cmd::build(&desired, self.portal, self.printer, options);
         let Some(built) = signals.or_interrupted(build).await else {
@@ -294,7 +294,7 @@ impl Run<'_> {
                 );
             }
         };
-        let options = checked_options(saved.options)?;
+        let options = checked_options(saved.options.clone())?;
         self.printer
             .status("Planning again from the saved plan to check what it approved.\n");
         let build = plan_cmd::build(&desired, portal, self.printer, options);

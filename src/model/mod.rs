@@ -6,6 +6,8 @@
 //! kind of subject accepts). The wire always carries integers;
 //! names exist only for people (manifests, plans, reports).
 
+pub mod pattern;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -27,6 +27,7 @@ use crate::docspace::{
 };
 use crate::links::ObservedLink;
 use crate::manifest::Desired;
+use crate::model::pattern::TitlePattern;
 use crate::model::{self, Access, RoomType, UserType};
 use crate::room_settings::RoomSettings;
 
@@ -515,8 +516,8 @@ fn ends_the_run(e: &ApiError) -> bool {
     )
 }
 
-/// Reads every room the key can see (or only those with the given exact titles) with all
-/// their members, for `export`.
+/// Reads every room the key can see (or only those whose titles match `titles`, `--room`
+/// patterns, see [`crate::model::pattern`]) with all their members, for `export`.
 pub async fn read_all<A: DocSpaceApi>(
     api: &A,
     portal: &str,
@@ -527,8 +528,10 @@ pub async fn read_all<A: DocSpaceApi>(
         .list_rooms(SearchArea::Any, None)
         .await?
         .require_complete()?;
+    // The one `--room` matcher: an exact title matches itself only.
+    let patterns: Vec<TitlePattern> = titles.iter().map(|t| TitlePattern::new(t)).collect();
     let (rooms, connected_rooms) = observe_listing(&listing, |title| {
-        titles.is_empty() || titles.iter().any(|t| t == title)
+        crate::model::pattern::any_matches(&patterns, title)
     });
     // Export writes a whole manifest: a room it cannot read is an error, not a gap.
     let (members, unreadable) = read_members(api, rooms.iter().map(|r| r.id), &|_, _| {}).await?;

@@ -16,9 +16,9 @@ use crate::links::LinkPasswords;
 use crate::manifest::Desired;
 use crate::state::{self, Observed};
 
-/// The options that shape a plan (`--prune`, `--expiring-within`). A saved plan records
-/// them, and `apply --plan` plans again with the same ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The options that shape a plan (`--prune`, `--expiring-within`, `--room`). A saved plan
+/// records them, and `apply --plan` plans again with the same ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
     /// `--prune`: plan archives of orphaned managed rooms.
     #[serde(default)]
@@ -33,6 +33,10 @@ pub struct Options {
     /// a saved plan (a resend is decided from a fresh read, at apply time).
     #[serde(skip)]
     pub resend_pending: Option<chrono::Duration>,
+    /// `--room PATTERN`: plan only the manifest rooms whose titles match (see
+    /// [`super::filter`]); `None` plans every room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<super::filter::RoomFilter>,
 }
 
 impl Default for Options {
@@ -42,6 +46,7 @@ impl Default for Options {
             expiring_within_days: super::expiry::DEFAULT_WINDOW_DAYS,
             no_new_guests: false,
             resend_pending: None,
+            filter: None,
         }
     }
 }
@@ -88,6 +93,16 @@ pub async fn build<A: DocSpaceApi>(
 ) -> Result<Built, Failure> {
     let desired = super::newguest::with_option(inputs.desired, inputs.options.no_new_guests);
     let desired = desired.as_ref();
+    // Before the portal is read: a pattern that selects no room is a typo, not an empty run.
+    let selected = match &inputs.options.filter {
+        Some(filter) => {
+            if let Some(refused) = filter_problems(&inputs.options) {
+                return Err(Failure::Problems(refused));
+            }
+            Some(filter.select(desired).map_err(Failure::Problems)?)
+        }
+        None => None,
+    };
     // Before the portal is read: a pruning run must be given exactly its manifest set.
     if inputs.options.prune {
         let scope = super::prune::scope_problems(desired);
@@ -95,17 +110,24 @@ pub async fn build<A: DocSpaceApi>(
             return Err(Failure::Problems(scope));
         }
     }
-    let mut observed = state::read_with_progress(api, inputs.portal, desired, progress).await?;
+    // With `--room`, members, people and links are read for the selected rooms only; the
+    // listing, which identity needs, is read whole either way.
+    let reading = match &selected {
+        Some(titles) => std::borrow::Cow::Owned(super::filter::reading_scope(desired, titles)),
+        None => std::borrow::Cow::Borrowed(desired),
+    };
+    let mut observed = state::read_with_progress(api, inputs.portal, &reading, progress).await?;
     observed.link_passwords = inputs.passwords;
     // Sharing links cost one call per room, so only rooms whose manifest entry manages
     // links are read (docs/docspace-api.md, "Sharing links").
-    let link_rooms = crate::identity::link_room_ids(desired, &observed.rooms);
+    let link_rooms = crate::identity::link_room_ids(&reading, &observed.rooms);
     if !link_rooms.is_empty() {
         state::read_links(api, &mut observed, &link_rooms).await?;
     }
     let now = inputs.now;
-    let mut plan =
-        super::diff(desired, &observed, desired.manifest_hash(), now).map_err(Failure::Problems)?;
+    let hash = desired.manifest_hash();
+    let mut plan = super::diff_selected(desired, &observed, hash, now, selected.as_ref())
+        .map_err(Failure::Problems)?;
     super::expiry::warn_expiring(&mut plan, desired, now, inputs.options.expiring_within_days);
     if inputs.options.prune {
         super::prune::archive_orphans(&mut plan);
@@ -114,6 +136,29 @@ pub async fn build<A: DocSpaceApi>(
     if let Some(age) = inputs.options.resend_pending {
         super::pending::add_resends(&mut plan, age);
     }
+    if let Some(selected) = &selected {
+        super::filter::restrict(&mut plan, selected);
+    }
+    plan.filter = inputs.options.filter.clone();
     plan.options = inputs.options;
     Ok(Built { plan, observed })
+}
+
+/// Options a filtered run refuses (the command line refuses them too; a saved plan could
+/// carry them): pruning and resends are about the portal as a whole, not about some rooms.
+fn filter_problems(options: &Options) -> Option<Vec<crate::manifest::Problem>> {
+    let flag = if options.prune {
+        "--prune"
+    } else if options.resend_pending.is_some() {
+        "--resend-pending"
+    } else {
+        return None;
+    };
+    Some(vec![
+        crate::manifest::Problem::error(
+            "plan::room_filter_refused",
+            format!("{flag} cannot be combined with --room: it is about the whole portal, and a run with --room changes only the rooms it names"),
+        )
+        .with_help(format!("run {flag} without --room")),
+    ])
 }

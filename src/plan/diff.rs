@@ -1,7 +1,7 @@
 //! The pure diff: (desired, observed) -> [`Plan`]. No I/O. Output order is deterministic
 //! (rooms sorted by title, items by execution order, then key).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -29,21 +29,42 @@ pub fn diff(
     manifest_hash: String,
     now: DateTime<Utc>,
 ) -> Result<Plan, PortalProblems> {
+    diff_selected(desired, observed, manifest_hash, now, None)
+}
+
+/// [`diff`] of the manifest rooms titled in `only` (every room when `None`: `--room`, see
+/// [`super::filter`]). Identity still sees the whole manifest: the live rooms of the rooms left
+/// out are theirs, so a selected room cannot claim one, nor take one for a renamed or
+/// case-only twin (docs/architecture.md, "Identity").
+pub fn diff_selected(
+    desired: &Desired,
+    observed: &Observed,
+    manifest_hash: String,
+    now: DateTime<Utc>,
+    only: Option<&BTreeSet<String>>,
+) -> Result<Plan, PortalProblems> {
     let mut problems = Vec::new();
     let mut rooms = Vec::with_capacity(desired.rooms.len());
     let index = PortalIndex::new(desired, observed);
-    for room in &desired.rooms {
+    let selected = |r: &DesiredRoom| only.is_none_or(|titles| titles.contains(&r.title));
+    for room in desired.rooms.iter().filter(|r| selected(r)) {
         match plan_room(desired, observed, room, &index, now, &mut problems) {
             Some(p) => rooms.push(p),
             None => continue,
         }
     }
-    problems.extend(prune::twins(desired, observed, &rooms));
+    let others: HashSet<i64> = desired
+        .rooms
+        .iter()
+        .filter(|r| !selected(r))
+        .flat_map(|r| index.identity.candidates(r))
+        .collect();
+    problems.extend(prune::twins(desired, observed, &rooms, &others));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
-    prune::note_renames(desired, observed, &mut rooms, now);
+    prune::note_renames(desired, observed, &mut rooms, &others, now);
     let summary = summarise(&rooms, &[]);
     let managed = prune::managed(desired, observed, &rooms);
     let state = crate::manifest::normal::write(desired);
@@ -53,6 +74,7 @@ pub fn diff(
         planned_at: now,
         manifest_hash,
         options: super::build::Options::default(),
+        filter: None,
         desired_digest: crate::manifest::normal::digest(&state),
         desired: state,
         share: ShareSettings {

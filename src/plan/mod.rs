@@ -16,6 +16,7 @@ pub mod build;
 mod diff;
 pub mod done;
 pub mod expiry;
+pub mod filter;
 pub mod links;
 pub mod newguest;
 pub mod pending;
@@ -25,7 +26,7 @@ mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::diff::{PortalProblems, diff};
+pub use self::diff::{PortalProblems, diff, diff_selected};
 pub use self::expiry::{Expiring, ExpiringSoon};
 pub use self::prune::ManagedRooms;
 use crate::links::LinkChange;
@@ -820,6 +821,10 @@ pub struct Plan {
     pub manifest_hash: String,
     /// The options that shaped the plan; `apply --plan` plans again with them.
     pub options: build::Options,
+    /// `--room`: the plan is partial, limited to the manifest rooms matching these patterns
+    /// (a copy of `options.filter` for readers of the JSON; absent for a whole plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<filter::RoomFilter>,
     pub share: ShareSettings,
     pub rooms: Vec<RoomPlan>,
     /// The portal section: items about the portal rather than one room (resends of pending

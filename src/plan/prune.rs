@@ -284,11 +284,18 @@ fn scope_mismatch(
 /// spacing (`beta 1` where the portal has `Beta 1`): refused, located, since creating it would
 /// leave the live room an orphan that `--prune` archives with its files and members, beside
 /// an empty twin. Nothing without `managed_tag` (the plan's similar-title note covers that).
-pub fn twins(desired: &Desired, observed: &Observed, planned: &[RoomPlan]) -> Vec<Problem> {
+/// `also_matched`: the live rooms of manifest rooms a `--room` run does not plan.
+pub fn twins(
+    desired: &Desired,
+    observed: &Observed,
+    planned: &[RoomPlan],
+    also_matched: &HashSet<i64>,
+) -> Vec<Problem> {
     let Some(tag) = &desired.managed_tag else {
         return Vec::new();
     };
-    let matched: HashSet<i64> = planned.iter().filter_map(|r| r.room_id).collect();
+    let mut matched: HashSet<i64> = planned.iter().filter_map(|r| r.room_id).collect();
+    matched.extend(also_matched);
     let created: HashSet<&str> = planned
         .iter()
         .filter(|r| r.change == RoomChange::Create)
@@ -346,18 +353,21 @@ pub fn twins(desired: &Desired, observed: &Observed, planned: &[RoomPlan]) -> Ve
 /// type that no manifest room matches (see [`state::RENAME_MIN_SHARED`]): it looks like that
 /// room renamed, so the plan says so and tells to pin `id:`, and [`managed`] keeps that room
 /// from `--prune`. Only rooms whose members were read are compared (see
-/// [`state::rename_candidate_ids`]); the key's own user is not counted.
+/// [`state::rename_candidate_ids`]); the key's own user is not counted. `also_matched`: the
+/// live rooms of manifest rooms a `--room` run does not plan (never "unmatched").
 pub fn note_renames(
     desired: &Desired,
     observed: &Observed,
     planned: &mut [RoomPlan],
+    also_matched: &HashSet<i64>,
     now: DateTime<Utc>,
 ) {
     if !planned.iter().any(|r| r.change == RoomChange::Create) {
         return;
     }
     let me = observed.me.as_ref().map(|u| u.email.as_str());
-    let matched: HashSet<i64> = planned.iter().filter_map(|r| r.room_id).collect();
+    let mut matched: HashSet<i64> = planned.iter().filter_map(|r| r.room_id).collect();
+    matched.extend(also_matched);
     // The members of each unmatched, readable, live room, as the keys invitees are compared by.
     let candidates: Vec<(&ObservedRoom, HashSet<String>)> = observed
         .rooms

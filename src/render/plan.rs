@@ -772,10 +772,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
             );
         }
     }
+    let plain = |t: &str| format!("\"{}\"", visible(t));
+    if let Some(line) = filter_line(plan, &plain) {
+        let _ = writeln!(out, "{}", paint(color, YELLOW, &line));
+    }
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(out, "{line}");
     }
-    let plain = |t: &str| format!("\"{}\"", visible(t));
     for line in managed_lines(plan, &plain) {
         let _ = writeln!(out, "{line}");
     }
@@ -794,7 +797,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
         );
     }
-    out.push_str(&paint(color, BOLD, &summary_line(&shown_summary(plan))));
+    out.push_str(&paint(color, BOLD, &closing_line(plan)));
     out.push('\n');
     if let Some(line) = write_calls_line(&plan.summary) {
         out.push_str(&line);
@@ -826,6 +829,25 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The plan's summary line; a partial plan without changes says that the rooms it covers
+/// match, not the whole portal.
+fn closing_line(plan: &Plan) -> String {
+    if plan.options.filter.is_some() && !plan.has_changes() {
+        return "No changes. The selected rooms match the manifest.".to_string();
+    }
+    summary_line(&shown_summary(plan))
+}
+
+/// The line of a plan limited by `--room` (see [`crate::plan::filter`]): it is partial, and
+/// its counts and `--detailed-exitcode` cover only the rooms it names.
+pub fn filter_line(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Option<String> {
+    let filter = plan.options.filter.as_ref()?;
+    Some(format!(
+        "Partial plan: only rooms matching {} (--room); the manifest's other rooms are not planned and stay as they are.",
+        filter.describe(quote)
+    ))
 }
 
 /// How many write requests `apply` needs, and a warning when that exceeds the portal's daily
@@ -864,11 +886,14 @@ pub fn json(plan: &Plan) -> String {
 /// characters escaped, so no title can add Markdown, HTML or @mentions to the comment.
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::from("### docspace-provision plan\n\n");
-    let _ = writeln!(head, "**{}**\n", summary_line(&shown_summary(plan)));
+    let _ = writeln!(head, "**{}**\n", closing_line(plan));
     if let Some(line) = write_calls_line(&plan.summary) {
         let _ = writeln!(head, "{line}\n");
     }
     let _ = writeln!(head, "Portal: {}\n", code_span(&plan.portal));
+    if let Some(line) = filter_line(plan, &code_span) {
+        let _ = writeln!(head, "{line}\n");
+    }
     if let Some(line) = connected_line(plan) {
         let _ = writeln!(head, "{line}\n");
     }

@@ -276,6 +276,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub no_new_guests: bool,
 
+    /// Plan only the manifest rooms whose title matches (repeat for several; `*` matches any
+    /// text, `?` one character, case-sensitive). Other rooms are left as they are.
+    #[arg(long, value_name = "TITLE", conflicts_with = "prune")]
+    pub room: Vec<String>,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 }
@@ -357,13 +362,19 @@ pub struct ApplyArgs {
     #[arg(long, conflicts_with = "plan")]
     pub no_new_guests: bool,
 
+    /// Apply only the manifest rooms whose title matches (repeat for several; `*` matches any
+    /// text, `?` one character, case-sensitive). Other rooms are left as they are.
+    #[arg(long, value_name = "TITLE", conflicts_with_all = ["plan", "prune", "resend_pending"])]
+    pub room: Vec<String>,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Only rooms with this exact title (repeat for several).
+    /// Only rooms with this title, as the portal stores it (repeat for several; `*` matches
+    /// any text, `?` one character, as in `plan --room`).
     #[arg(long, value_name = "TITLE")]
     pub room: Vec<String>,
 

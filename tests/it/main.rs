@@ -17,6 +17,7 @@ mod pending;
 mod plan;
 mod prune;
 mod real_portal;
+mod room_filter;
 mod room_settings;
 mod sandbox;
 mod sandbox_binary;
