@@ -13,13 +13,14 @@ use crate::report::EntryError;
 use crate::room_settings;
 
 /// Creates the room, reconciling after an ambiguous failure (docs/docspace-api.md, "Creating rooms";
-/// docs/architecture.md, "Talking to DocSpace").
+/// docs/architecture.md, "Talking to DocSpace"). With the new id comes the error of settings
+/// the create's answer does not show (the portal ignored them), if any.
 pub(super) async fn create<A: DocSpaceApi>(
     api: &A,
     room: &RoomPlan,
     settings: &RoomSettings,
     known_room_ids: &HashSet<i64>,
-) -> Result<i64, EntryError> {
+) -> Result<(i64, Option<EntryError>), EntryError> {
     let title = settings.title.clone().unwrap_or_else(|| room.title.clone());
     let request = CreateRoomRequest {
         title: title.clone(),
@@ -42,14 +43,15 @@ pub(super) async fn create<A: DocSpaceApi>(
     let mut attempt = 1;
     loop {
         let first = match api.create_room(&request).await {
-            Ok(r) => return Ok(r.id),
+            Ok(r) => return Ok((r.id, super::ignored(settings, &r, "create"))),
             Err(e) => e,
         };
         if !first.is_ambiguous() {
             return Err(super::api_err(&first));
         }
         match reconcile(api, room, &title, known_room_ids, &first).await? {
-            Some(id) => return Ok(id),
+            // Adopted after an ambiguous failure: no answer to check.
+            Some(id) => return Ok((id, None)),
             // Not blind: the full re-list proved the room absent, and the answer shows that
             // nothing is still in flight (see `provably_finished`). Timeouts, dropped
             // connections, 502 and 504 (a gateway lost or gave up on the backend, which may

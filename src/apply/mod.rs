@@ -29,6 +29,7 @@ use crate::plan::{self, Change, Item, Plan, RoomPlan, SettingChange, ShareSettin
 use crate::report::{Dependency, Entry, EntryError, Outcome, SkipReason, UnchangedWhy};
 use crate::room_settings;
 
+pub use self::resend::not_resent_entries;
 pub use self::share::DROPPED;
 
 /// Message of the items of a room that was running when the run was abandoned (a second
@@ -278,6 +279,35 @@ fn api_err(e: &ApiError) -> EntryError {
     }
 }
 
+/// The error of a create or update the portal answered without showing every setting it
+/// sent (`s`): it accepted the call and ignored those settings, so the item is not applied.
+/// The answer is the room object, read as a plan reads a room (docs/docspace-api.md,
+/// "Room settings").
+fn ignored(
+    s: &plan::RoomSettings,
+    answer: &crate::docspace::RoomDto,
+    call: &str,
+) -> Option<EntryError> {
+    let live = crate::state::ObservedRoom::from_dto(answer);
+    let keys = plan::done::unshown(s, &live);
+    if keys.is_empty() {
+        return None;
+    }
+    let names = keys
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut message = format!(
+        "the portal accepted the {call} but its answer does not show {names}: it ignored them"
+    );
+    if live.settings.logo_uploaded && keys.iter().any(|k| matches!(*k, "color" | "cover")) {
+        message.push_str(" (the room has an uploaded logo, which hides colour and cover)");
+    }
+    message.push_str("; run plan to see the room as it is");
+    Some(EntryError::new(None, message))
+}
+
 fn outcome_of<T>(result: Result<T, ApiError>) -> Outcome {
     match result {
         Ok(_) => Outcome::Applied,
@@ -349,8 +379,11 @@ impl<A: DocSpaceApi> RoomRun<'_, A> {
         let first = room.items.first()?;
         if let Change::CreateRoom { settings } = &first.change {
             return match create::create(self.api, room, settings, known_room_ids).await {
-                Ok(id) => {
-                    self.push(Some(id), first, Outcome::Applied);
+                Ok((id, ignored)) => {
+                    // A room created without some of its settings exists all the same: the
+                    // rest of the room goes on.
+                    let outcome = ignored.map_or(Outcome::Applied, Outcome::Failed);
+                    self.push(Some(id), first, outcome);
                     Some(id)
                 }
                 Err(e) => {
@@ -395,17 +428,23 @@ impl<A: DocSpaceApi> RoomRun<'_, A> {
     async fn update(&self, id: i64, changes: &[SettingChange]) -> Outcome {
         let s = SettingChange::settings(changes);
         let request = UpdateRoomRequest {
-            title: s.title,
-            tags: s.tags,
+            title: s.title.clone(),
+            tags: s.tags.clone(),
             quota: s.quota.map(Quota::wire),
             deny_download: s.deny_download,
             indexing: s.indexing,
             lifetime: s.lifetime.as_ref().map(room_settings::lifetime_to_wire),
             watermark: s.watermark.as_ref().map(room_settings::watermark_to_wire),
-            color: s.color,
-            cover: s.cover,
+            color: s.color.clone(),
+            cover: s.cover.clone(),
         };
-        outcome_of(self.api.update_room(id, &request).await)
+        match self.api.update_room(id, &request).await {
+            Ok(answer) => match ignored(&s, &answer, "update") {
+                Some(e) => Outcome::Failed(e),
+                None => Outcome::Applied,
+            },
+            Err(e) => Outcome::Failed(api_err(&e)),
+        }
     }
 
     async fn share(&self, id: i64, share: &ShareSettings, items: &[(&Item, MemberChange<'_>)]) {
@@ -621,6 +660,35 @@ mod tests {
             ]
         );
         assert_eq!(entries[2].skip_reason, Some("interrupted"));
+    }
+
+    #[test]
+    fn an_answer_without_the_sent_settings_is_an_error_naming_them() {
+        let sent = plan::RoomSettings {
+            color: Some("ff0000".into()),
+            cover: Some("anchor".into()),
+            indexing: Some(true),
+            ..plan::RoomSettings::default()
+        };
+        let answer: crate::docspace::RoomDto = serde_json::from_value(serde_json::json!({
+            "id": 1, "title": "R", "roomType": 8, "indexing": true,
+            "logo": {"original": "/logo.png", "large": "l", "medium": "m", "small": "s"}
+        }))
+        .unwrap();
+        let e = ignored(&sent, &answer, "create").unwrap();
+        assert!(
+            e.message
+                .contains("create but its answer does not show `color`, `cover`")
+                && e.message.contains("uploaded logo"),
+            "{}",
+            e.message
+        );
+        let shown: crate::docspace::RoomDto = serde_json::from_value(serde_json::json!({
+            "id": 1, "title": "R", "roomType": 8, "indexing": true,
+            "logo": {"original": "", "color": "FF0000", "cover": {"id": "anchor"}}
+        }))
+        .unwrap();
+        assert_eq!(ignored(&sent, &shown, "update"), None);
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub enum SkipReason {
     LimitReached { why: String },
     /// The planner could not read the room's members.
     Unreadable { error: String },
+    /// A resend the server would not send, or did not send, for this key
+    /// (docs/docspace-api.md, "Pending invitations").
+    NotResent(crate::plan::pending::NotResent),
 }
 
 impl SkipReason {
@@ -123,6 +126,7 @@ impl SkipReason {
             SkipReason::DependencyFailed(_) => "dependency_failed",
             SkipReason::LimitReached { .. } => "limit_reached",
             SkipReason::Unreadable { .. } => "unreadable",
+            SkipReason::NotResent(_) => "not_resent",
         }
     }
 
@@ -153,6 +157,7 @@ impl SkipReason {
             SkipReason::Unreadable { error } => {
                 format!("not compared: the room could not be read from the portal: {error}")
             }
+            SkipReason::NotResent(why) => format!("not resent: {}", why.text()),
         }
     }
 }

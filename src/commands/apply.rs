@@ -211,6 +211,7 @@ impl Run<'_> {
                 .iter()
                 .map(apply::unchanged_room)
                 .chain(set_aside)
+                .chain(apply::not_resent_entries(&plan))
                 .collect();
             return self.deliver(&self.report(false, entries), false);
         }

@@ -190,11 +190,15 @@ where
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
-/// `logo` on a room: only the colour and the cover id matter to the tool (the image URLs are
-/// the server's).
+/// `logo` on a room: the colour and the cover id, and whether an image was uploaded (the
+/// image URLs are the server's). With an uploaded image the server returns only the URLs,
+/// never the colour or the cover (docs/docspace-api.md, "Room settings").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogoDto {
+    /// The uploaded image's URL; empty when the room has no uploaded logo.
+    #[serde(default, deserialize_with = "lenient")]
+    pub original: Option<String>,
     /// Hex without `#`.
     #[serde(default)]
     pub color: Option<String>,
@@ -208,6 +212,16 @@ pub struct LogoDto {
 pub struct LogoCoverDto {
     #[serde(default)]
     pub id: Option<String>,
+}
+
+impl LogoDto {
+    /// Whether the room has an uploaded logo (`RoomLogoManager.GetLogoAsync`, `Logo.IsDefault`:
+    /// a non-empty `original`).
+    pub fn uploaded(&self) -> bool {
+        self.original
+            .as_deref()
+            .is_some_and(|o| !o.trim().is_empty())
+    }
 }
 
 /// A room's file lifetime, as returned and as sent (`RoomDataLifetimeDto`,
@@ -383,6 +397,13 @@ pub struct UserDto {
     /// as the server's date string (docs/docspace-api.md, "Pending invitations").
     #[serde(default, deserialize_with = "lenient")]
     pub registration_date: Option<String>,
+    /// Who created the account (`EmployeeDto`; for an invitee, who invited them).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_by: Option<UserRefDto>,
 }
 
 impl UserDto {
@@ -401,6 +422,13 @@ impl UserDto {
         } else {
             UserType::User
         }
+    }
+
+    /// Whether the account is active as the server decides it when resending invitations:
+    /// `activationStatus` has the Activated flag (1), as `UserInfo.IsActive` reads it
+    /// (docs/docspace-api.md, "Pending invitations").
+    pub fn is_activated(&self) -> bool {
+        self.activation_status.is_some_and(|a| a & 1 != 0)
     }
 
     /// Invited by email and not yet registered (docs/docspace-api.md, "Email invitations": `activationStatus` 2 or `status` 4).

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::docspace::wire::{LifetimeDto, RoomDto, WatermarkDto, WatermarkRequest};
+use crate::docspace::wire::{LifetimeDto, LogoDto, RoomDto, WatermarkDto, WatermarkRequest};
 use crate::model::{LIFETIME_VALUE_RANGE, Lifetime, LifetimePeriod, Watermark, WatermarkAddition};
 
 /// A lifetime as the portal returned it; `None` for a shape the tool cannot represent
@@ -85,6 +85,10 @@ pub struct RoomSettings {
     /// A cover id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<String>,
+    /// The room has an uploaded logo: the portal then shows no colour and no cover, so
+    /// neither can be managed while it has one (docs/docspace-api.md, "Room settings").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logo_uploaded: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indexing: Option<bool>,
     /// `None`: no lifetime (or, with [`RoomSettings::lifetime_unknown`], one the tool cannot
@@ -107,6 +111,10 @@ impl RoomSettings {
     /// The settings a room object (from the listing or a single read) carries; no extra call.
     pub fn from_dto(r: &RoomDto) -> RoomSettings {
         let logo = r.logo.as_ref();
+        let logo_uploaded = logo.is_some_and(LogoDto::uploaded);
+        // Never trust a colour or cover next to an uploaded image: the server does not send
+        // them then, and a client that did would still not show them.
+        let logo = logo.filter(|_| !logo_uploaded);
         let lifetime = r.lifetime.as_ref().map(lifetime_from_wire);
         let image = r
             .watermark
@@ -121,6 +129,7 @@ impl RoomSettings {
                 .and_then(|l| l.cover.as_ref())
                 .and_then(|c| c.id.clone())
                 .filter(|c| !c.is_empty()),
+            logo_uploaded,
             indexing: r.indexing,
             lifetime_unknown: matches!(lifetime, Some(None)),
             lifetime: lifetime.flatten(),
@@ -178,6 +187,19 @@ mod tests {
         assert_eq!(w.rotation, -45);
         assert!(!s.watermark_image);
         assert_eq!(watermark_to_wire(&w).additions, 18);
+    }
+
+    #[test]
+    fn an_uploaded_logo_hides_colour_and_cover() {
+        let room: RoomDto = serde_json::from_value(json!({
+            "id": 1, "title": "VDR", "roomType": 8,
+            "logo": {"original": "/storage/room_logos/root/1_orig.png", "large": "l", "medium": "m",
+                     "small": "s", "color": "1B6CA8", "cover": {"id": "book", "data": ""}}
+        }))
+        .unwrap();
+        let s = RoomSettings::from_dto(&room);
+        assert!(s.logo_uploaded);
+        assert_eq!((s.color, s.cover), (None, None));
     }
 
     #[test]

@@ -99,6 +99,14 @@ pub struct ObservedUser {
     /// say (trimmed profiles) or said something unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
+    /// The portal's owner (a DocSpace admin with the owner's rights).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
+    /// Who created the account (`createdBy`): for an invitee, who invited them; `None` when
+    /// the profile did not say. Decides who may resend the invitation of a guest
+    /// (docs/docspace-api.md, "Pending invitations").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by: Option<String>,
 }
 
 impl ObservedUser {
@@ -125,6 +133,12 @@ impl ObservedUser {
                 .as_deref()
                 .and_then(parse_api_date)
                 .map(|d| d.with_timezone(&Utc)),
+            owner: u.is_owner,
+            invited_by: u
+                .created_by
+                .as_ref()
+                .map(|c| c.id.clone())
+                .filter(|id| !id.is_empty()),
         }
     }
 }

@@ -256,6 +256,7 @@ fn plan_room<'a>(
             .into_iter()
             .chain(links.notes)
             .chain(share_notes)
+            .chain(live.and_then(|live| super::settings::logo_note(room, live)))
             .collect(),
     })
 }
@@ -919,6 +920,8 @@ mod tests {
             terminated: false,
             type_known: true,
             created: None,
+            owner: false,
+            invited_by: None,
         }
     }
 

@@ -121,17 +121,42 @@ fn item_done(
 /// (room quotas disabled: docs/docspace-api.md, "Reading a room") cannot be compared and
 /// counts as shown, as in the planner.
 fn settings_shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
-    s.title
-        .as_ref()
-        .is_none_or(|t| model::title_matches(&live.title, t))
-        && s.tags
-            .as_ref()
-            .is_none_or(|t| model::tags_match(t, &live.tags))
-        && s.quota
-            .is_none_or(|q: Quota| live.quota.is_none_or(|l| l == q.wire()))
-        && s.deny_download
-            .is_none_or(|d| live.deny_download == Some(d))
-        && super::settings::shown(s, live)
+    unshown(s, live).is_empty()
+}
+
+/// The manifest keys of the settings of `s` that `live` (a room as read, or the answer of
+/// the create or update that sent them) does not show: the portal ignored them. Used by
+/// `apply` to check every create and update answer, as shares are read back.
+pub fn unshown(s: &RoomSettings, live: &ObservedRoom) -> Vec<&'static str> {
+    let shown = [
+        (
+            "title",
+            s.title
+                .as_ref()
+                .is_none_or(|t| model::title_matches(&live.title, t)),
+        ),
+        (
+            "tags",
+            s.tags
+                .as_ref()
+                .is_none_or(|t| model::tags_match(t, &live.tags)),
+        ),
+        (
+            "quota",
+            s.quota
+                .is_none_or(|q: Quota| live.quota.is_none_or(|l| l == q.wire())),
+        ),
+        (
+            "deny_download",
+            s.deny_download
+                .is_none_or(|d| live.deny_download == Some(d)),
+        ),
+    ];
+    shown
+        .into_iter()
+        .filter_map(|(key, shown)| (!shown).then_some(key))
+        .chain(super::settings::unshown(s, live))
+        .collect()
 }
 
 #[cfg(test)]
@@ -161,6 +186,8 @@ mod tests {
             terminated: false,
             type_known: true,
             created: None,
+            owner: false,
+            invited_by: None,
         })
     }
 

@@ -111,6 +111,8 @@ mod tests {
             terminated: false,
             type_known: true,
             created: None,
+            owner: false,
+            invited_by: None,
         };
         let observed = Observed {
             portal: "p".into(),

@@ -318,6 +318,11 @@ pub enum Change {
         target: Member,
         /// Whole hours since the first invitation, when the run read the portal.
         age_hours: i64,
+        /// Why the server would not send this invitation for this key, as far as the
+        /// portal shows (see `pending::not_resent`): the item is then reported skipped and
+        /// its id never sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_resent: Option<pending::NotResent>,
     },
     /// A sharing link created, changed or revoked: the link change as the diff made it
     /// (its own `action` names: `create_link`, `update_link`, `revoke_link`).
@@ -639,7 +644,13 @@ pub enum RoomNote {
         age_hours: Option<i64>,
         /// Older than [`pending::STALE_AFTER_DAYS`].
         stale: bool,
+        /// Why this key cannot have the invitation resent (see `pending::not_resent`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_resent: Option<pending::NotResent>,
     },
+    /// The manifest sets `color` or `cover`, and the live room has an uploaded logo: the
+    /// portal shows neither while it has one, so they are not managed (see `settings`).
+    UploadedLogo,
 }
 
 impl RoomPlan {
@@ -953,7 +964,10 @@ fn count_item(s: &mut Summary, change: &Change) {
             s.write_calls += 1;
             s.links_revoked += 1;
         }
-        Change::ResendInvitation { .. } => s.resends += 1,
+        // One the server would not send is reported, not sent, and no write.
+        Change::ResendInvitation { not_resent, .. } => {
+            s.resends += usize::from(not_resent.is_none());
+        }
     }
 }
 

@@ -341,6 +341,8 @@ mod tests {
             terminated: false,
             type_known: true,
             created: None,
+            owner: false,
+            invited_by: None,
         };
         let a = Accounts::new(&Observed {
             me: Some(me),

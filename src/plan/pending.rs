@@ -9,11 +9,86 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{Change, Item, ItemKey, Member, Plan, RoomNote, expiry, summarise};
 use crate::manifest::{Desired, Subject};
-use crate::model::{self, Access};
-use crate::state::{MemberSubject, Observed};
+use crate::model::{self, Access, UserType};
+use crate::state::{MemberSubject, Observed, ObservedUser};
+
+/// Why a pending invitation is not resent: the server's rules for `PUT /people/invite`
+/// (`UserController.ResendUserInvites` and its `HasAccessInviteAsync`), as far as the portal
+/// shows them to the tool (docs/docspace-api.md, "Pending invitations"). The server answers
+/// with these accounts all the same, so only this decision tells a sent email from a skipped
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotResent {
+    /// The key's user is a user or a guest: the server lets them resend only their own
+    /// invitation (and refuses the whole call for anyone else's).
+    KeyNotAdmin,
+    /// A guest someone else invited: only a DocSpace admin or the person who invited them may
+    /// resend (the server's exception for guests related to the key's user is not visible
+    /// to the tool).
+    GuestOfAnother,
+    /// A pending DocSpace admin: only the portal owner may resend.
+    AdminNeedsOwner,
+    /// A pending room admin: only a DocSpace admin may resend.
+    RoomAdminNeedsAdmin,
+    /// The portal's answer shows the account active or terminated (accepted since the plan
+    /// read it, say): the server sent no invitation.
+    NotPending,
+}
+
+impl NotResent {
+    /// The reason in words (plan lines and the report's skip message).
+    pub fn text(self) -> &'static str {
+        match self {
+            NotResent::KeyNotAdmin => {
+                "the key's user is not an admin: DocSpace lets a user or guest resend only their own invitation"
+            }
+            NotResent::GuestOfAnother => {
+                "a guest invited by someone else: only a DocSpace admin or whoever invited them may resend it"
+            }
+            NotResent::AdminNeedsOwner => {
+                "a pending DocSpace admin: only the portal owner may resend the invitation"
+            }
+            NotResent::RoomAdminNeedsAdmin => {
+                "a pending room admin: only a DocSpace admin may resend the invitation"
+            }
+            NotResent::NotPending => {
+                "the portal shows the account active or terminated now: no invitation was sent"
+            }
+        }
+    }
+}
+
+/// Why the key's user `me` cannot have `user`'s pending invitation resent, or `None` when the
+/// server would send it (`UserController.ResendUserInvites`, `HasAccessInviteAsync`). An
+/// unknown key user or an account of unknown type is not refused: the tool cannot tell.
+pub fn not_resent(me: Option<&ObservedUser>, user: &ObservedUser) -> Option<NotResent> {
+    let me = me?;
+    if me.id == user.id {
+        return None;
+    }
+    let me_admin = me.user_type == UserType::DocSpaceAdmin;
+    if matches!(me.user_type, UserType::User | UserType::Guest) {
+        return Some(NotResent::KeyNotAdmin);
+    }
+    if !user.type_known {
+        return None;
+    }
+    match user.user_type {
+        UserType::Guest
+            if !me_admin && user.invited_by.as_deref().is_some_and(|by| by != me.id) =>
+        {
+            Some(NotResent::GuestOfAnother)
+        }
+        UserType::DocSpaceAdmin if !me.owner => Some(NotResent::AdminNeedsOwner),
+        UserType::RoomAdmin if !me_admin => Some(NotResent::RoomAdminNeedsAdmin),
+        UserType::Guest | UserType::User | UserType::RoomAdmin | UserType::DocSpaceAdmin => None,
+    }
+}
 
 /// Invitations older than this are flagged in plans, and resent by a bare `--resend-pending`.
 pub const STALE_AFTER_DAYS: i64 = 14;
@@ -76,6 +151,7 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
                 email: u.email.clone(),
                 age_hours: age.map(|a| a.num_hours()),
                 stale: age.is_some_and(|a| a > STALE_AFTER),
+                not_resent: not_resent(observed.me.as_ref(), u),
             });
         }
     }
@@ -97,6 +173,7 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
                 id,
                 email,
                 age_hours,
+                not_resent,
                 ..
             } = note
             else {
@@ -115,6 +192,7 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
                         email: email.clone(),
                     },
                     age_hours: hours,
+                    not_resent: *not_resent,
                 },
             ));
         }
@@ -200,6 +278,7 @@ mod tests {
             email: format!("{id}@x.test"),
             age_hours,
             stale: false,
+            not_resent: None,
         }
     }
 
@@ -283,6 +362,51 @@ mod tests {
         };
         assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
         assert_eq!(plan.portal_items[0].key, ItemKey::person("kept@x.test"));
+    }
+
+    fn person(id: &str, user_type: UserType, owner: bool, by: Option<&str>) -> ObservedUser {
+        ObservedUser {
+            id: id.into(),
+            email: format!("{id}@x.test"),
+            user_type,
+            pending: true,
+            terminated: false,
+            type_known: true,
+            created: None,
+            owner,
+            invited_by: by.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn who_may_resend_follows_the_servers_rules() {
+        let owner = person("owner", UserType::DocSpaceAdmin, true, None);
+        let admin = person("admin", UserType::DocSpaceAdmin, false, None);
+        let rick = person("rick", UserType::RoomAdmin, false, None);
+        let user = person("user", UserType::User, false, None);
+        let theirs = person("g1", UserType::Guest, false, Some("owner"));
+        let mine = person("g2", UserType::Guest, false, Some("rick"));
+        let pending_admin = person("a", UserType::DocSpaceAdmin, false, Some("owner"));
+        let pending_ra = person("r", UserType::RoomAdmin, false, Some("owner"));
+        assert_eq!(
+            not_resent(Some(&rick), &theirs),
+            Some(NotResent::GuestOfAnother)
+        );
+        assert_eq!(not_resent(Some(&rick), &mine), None);
+        assert_eq!(not_resent(Some(&admin), &theirs), None);
+        assert_eq!(
+            not_resent(Some(&admin), &pending_admin),
+            Some(NotResent::AdminNeedsOwner)
+        );
+        assert_eq!(not_resent(Some(&owner), &pending_admin), None);
+        assert_eq!(
+            not_resent(Some(&rick), &pending_ra),
+            Some(NotResent::RoomAdminNeedsAdmin)
+        );
+        assert_eq!(not_resent(Some(&admin), &pending_ra), None);
+        assert_eq!(not_resent(Some(&user), &mine), Some(NotResent::KeyNotAdmin));
+        assert_eq!(not_resent(Some(&user), &user), None);
+        assert_eq!(not_resent(None, &theirs), None);
     }
 
     #[test]

@@ -655,6 +655,8 @@ mod tests {
                 terminated: false,
                 type_known: true,
                 created: None,
+                owner: false,
+                invited_by: None,
             }),
             access: Some(Access::Read),
             raw_access: Access::Read.wire(),

@@ -4,7 +4,7 @@
 //!
 //! A setting the manifest does not write is not managed: it is never compared and never sent.
 
-use super::{RoomSettings, SettingChange};
+use super::{RoomNote, RoomSettings, SettingChange};
 use crate::manifest::DesiredRoom;
 #[cfg(test)]
 use crate::model::RoomType;
@@ -21,12 +21,23 @@ pub(super) fn for_create(room: &DesiredRoom, s: &mut RoomSettings) {
     s.watermark.clone_from(&room.watermark);
 }
 
+/// The note of a room whose manifest entry sets `color` or `cover` while the live room has
+/// an uploaded logo: the portal shows neither then, so they are not managed (and not
+/// planned) while it has one (docs/docspace-api.md, "Room settings").
+pub(super) fn logo_note(room: &DesiredRoom, live: &ObservedRoom) -> Option<RoomNote> {
+    (live.settings.logo_uploaded && (room.color.is_some() || room.cover.is_some()))
+        .then_some(RoomNote::UploadedLogo)
+}
+
 /// The settings of this module that differ between the manifest and the live room.
 pub(super) fn changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingChange> {
     let have = &live.settings;
     let mut out = Vec::new();
-    // Colours compare as the server stores them: hex without `#`, case ignored.
+    // Colours compare as the server stores them: hex without `#`, case ignored. Neither
+    // colour nor cover is compared while the room has an uploaded logo (see `logo_note`).
+    let logo = have.logo_uploaded;
     if let Some(want) = room.color.as_deref().map(normalise_color)
+        && !logo
         && have.color.as_deref() != Some(want.as_str())
     {
         out.push(SettingChange::Color {
@@ -35,6 +46,7 @@ pub(super) fn changes(room: &DesiredRoom, live: &ObservedRoom) -> Vec<SettingCha
         });
     }
     if let Some(want) = &room.cover
+        && !logo
         && have.cover.as_ref() != Some(want)
     {
         out.push(SettingChange::Cover {
@@ -77,23 +89,51 @@ fn watermark_differs(have: &LiveSettings, want: &Watermark) -> bool {
     !have.watermark_image && have.watermark.as_ref() != Some(want)
 }
 
-/// Whether the live room shows every setting of this module that `s` sends (the read-back
-/// after an ambiguous failure, see `plan::done`).
-pub(super) fn shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
+/// The manifest keys of the settings of this module that `s` sends and the live room does
+/// not show (the read-back after an ambiguous failure, see `plan::done`, and the check of
+/// every create and update answer).
+pub(super) fn unshown(s: &RoomSettings, live: &ObservedRoom) -> Vec<&'static str> {
     let have = &live.settings;
-    s.color
-        .as_deref()
-        .is_none_or(|c| have.color.as_deref() == Some(normalise_color(c).as_str()))
-        && s.cover
-            .as_ref()
-            .is_none_or(|c| have.cover.as_ref() == Some(c))
-        && s.indexing
-            .is_none_or(|i| have.indexing.unwrap_or(false) == i)
-        && s.lifetime
-            .is_none_or(|l: Lifetime| !have.lifetime_unknown && have.lifetime == Some(l))
-        && s.watermark
-            .as_ref()
-            .is_none_or(|w| !watermark_differs(have, w))
+    let shown = [
+        (
+            "color",
+            s.color
+                .as_deref()
+                .is_none_or(|c| have.color.as_deref() == Some(normalise_color(c).as_str())),
+        ),
+        (
+            "cover",
+            s.cover
+                .as_ref()
+                .is_none_or(|c| have.cover.as_ref() == Some(c)),
+        ),
+        (
+            "indexing",
+            s.indexing
+                .is_none_or(|i| have.indexing.unwrap_or(false) == i),
+        ),
+        (
+            "lifetime",
+            s.lifetime
+                .is_none_or(|l: Lifetime| !have.lifetime_unknown && have.lifetime == Some(l)),
+        ),
+        (
+            "watermark",
+            s.watermark
+                .as_ref()
+                .is_none_or(|w| !watermark_differs(have, w)),
+        ),
+    ];
+    shown
+        .into_iter()
+        .filter_map(|(key, shown)| (!shown).then_some(key))
+        .collect()
+}
+
+/// Whether the live room shows every setting of this module that `s` sends.
+#[cfg(test)]
+fn shown(s: &RoomSettings, live: &ObservedRoom) -> bool {
+    unshown(s, live).is_empty()
 }
 
 #[cfg(test)]
@@ -139,6 +179,7 @@ mod tests {
                 period: LifetimePeriod::Months,
                 delete_permanently: false,
             }),
+            logo_uploaded: false,
             lifetime_unknown: false,
             watermark: Some(Watermark {
                 text: Some("Secret".into()),
@@ -182,6 +223,18 @@ mod tests {
         let mut s = RoomSettings::default();
         for_create(&room, &mut s);
         assert!(!shown(&s, &live(LiveSettings::default())));
+    }
+
+    #[test]
+    fn an_uploaded_logo_leaves_colour_and_cover_alone_with_one_note() {
+        let room = wanted();
+        let mut s = matching();
+        s.color = None;
+        s.cover = None;
+        s.logo_uploaded = true;
+        assert_eq!(changes(&room, &live(s.clone())), vec![]);
+        assert_eq!(logo_note(&room, &live(s)), Some(RoomNote::UploadedLogo));
+        assert_eq!(logo_note(&room, &live(matching())), None);
     }
 
     #[test]

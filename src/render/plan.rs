@@ -379,7 +379,21 @@ fn portal_lines(plan: &Plan) -> Vec<(Sign, String)> {
 
 fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
     match &item.change {
-        Change::ResendInvitation { target, age_hours } => vec![(
+        Change::ResendInvitation {
+            target,
+            not_resent: Some(why),
+            ..
+        } => vec![(
+            Sign::Change,
+            format!(
+                "not resending the invitation to {}: {}",
+                member_text(target),
+                why.text()
+            ),
+        )],
+        Change::ResendInvitation {
+            target, age_hours, ..
+        } => vec![(
             Sign::Change,
             format!(
                 "resend the invitation to {} (pending for {} days)",
@@ -448,8 +462,16 @@ pub fn note_text(note: &RoomNote) -> String {
             email,
             age_hours,
             stale,
+            not_resent,
             ..
-        } => pending_text(email, age_hours.map(|h| h / 24), *stale),
+        } => match not_resent {
+            Some(why) => format!(
+                "{}; this key cannot have it resent: {}",
+                pending_text(email, age_hours.map(|h| h / 24), false),
+                why.text()
+            ),
+            None => pending_text(email, age_hours.map(|h| h / 24), *stale),
+        },
         RoomNote::RemovalGuard { removals, reason } => format!(
             "removal guard: {}; apply skips {} unless --allow-removals is given",
             crate::report::guard_reason_text(reason),
@@ -469,6 +491,7 @@ pub fn note_text(note: &RoomNote) -> String {
                 crate::plan::KeptMember::KeyUser => "the API key's own user",
             }
         ),
+        RoomNote::UploadedLogo => "the room has an uploaded logo: `color`/`cover` are not managed while it has one (the portal shows neither)".to_string(),
         RoomNote::ExpiredNotMember { subject, at } => format!(
             "{subject}: `expires` passed {}; not a member, so nothing to remove (and not invited again)",
             moment_text(*at)

@@ -39,7 +39,8 @@ fn summed_up(reason: &SkipReason) -> bool {
         | SkipReason::RemovalGuard(_)
         | SkipReason::DowngradeGuard
         | SkipReason::DependencyFailed(_)
-        | SkipReason::Unreadable { .. } => false,
+        | SkipReason::Unreadable { .. }
+        | SkipReason::NotResent(_) => false,
     }
 }
 

@@ -16,7 +16,8 @@ use super::envelope::{ApiError, ApiResult, Params, Reply, USER_NOT_FOUND, parse_
 use super::render;
 use super::rules::{EmailCollation, UserSort, UserType};
 use super::state::{
-    ACTIVATION_PENDING, PortalState, Resend, STATUS_ACTIVE, STATUS_PENDING, STATUS_TERMINATED, User,
+    ACTIVATION_ACTIVATED, ACTIVATION_PENDING, PortalState, Resend, STATUS_ACTIVE, STATUS_PENDING,
+    STATUS_TERMINATED, User,
 };
 
 fn user_not_found() -> ApiError {
@@ -340,6 +341,31 @@ struct ResendRequest {
     resendall: Option<bool>,
 }
 
+/// `HasAccessInviteAsync` of `UserController.ResendUserInvites`: whether `caller` may resend
+/// the invitation of the pending account `user`. A guest caller never may; a caller who is
+/// not a DocSpace admin may not for a guest someone else created (the server's exception for
+/// guests in the caller's user relations is not modelled); then by the account's type: a
+/// DocSpace admin only by the owner, a room admin only by a DocSpace admin, a user by anyone
+/// but a user, a guest by anyone.
+fn may_reinvite(caller: &User, user: &User) -> bool {
+    if caller.user_type == UserType::Guest {
+        return false;
+    }
+    let caller_admin = caller.user_type == UserType::DocSpaceAdmin;
+    if !caller_admin
+        && user.user_type == UserType::Guest
+        && user.invited_by.is_some_and(|by| by != caller.id)
+    {
+        return false;
+    }
+    match user.user_type {
+        UserType::DocSpaceAdmin => caller.is_owner,
+        UserType::RoomAdmin => caller_admin,
+        UserType::User => caller.user_type != UserType::User,
+        UserType::Guest => true,
+    }
+}
+
 /// `PUT /people/invite` (`UserController.ResendUserInvites`, `UpdateMembersRequestDto`):
 /// sends the invitation email again to each listed account that is not active and not
 /// terminated, or with `resendAll` to every pending account. Each email sent is recorded in
@@ -383,9 +409,15 @@ pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response 
             };
             let now = Utc::now();
             let mut answer = Vec::new();
+            let caller = caller.clone();
             for id in listed {
                 let Some(user) = s.user(id) else { continue };
-                if user.status != STATUS_ACTIVE && user.status != STATUS_TERMINATED {
+                // `UserInfo.IsActive` is the Activated flag of the activation status; active
+                // and terminated accounts are skipped, and a pending one only gets the email
+                // when the caller may re-invite it (`HasAccessInviteAsync`).
+                let active = user.activation_status & ACTIVATION_ACTIVATED != 0;
+                let allowed = caller.id == user.id || may_reinvite(&caller, user);
+                if !active && user.status != STATUS_TERMINATED && allowed {
                     let entry = s.resends.entry(id).or_insert(Resend {
                         count: 0,
                         last: now,

@@ -12,6 +12,24 @@ use super::state::{
     ThirdPartyRoom, User,
 };
 
+/// `logo` (`RoomLogoManager.GetLogoAsync`): without an uploaded image, empty URLs with the
+/// colour and the cover; with one, the image URLs only (`color` and `cover` null).
+fn logo(room: &Room) -> Value {
+    if room.logo_uploaded {
+        let url = |size: &str| format!("/storage/room_logos/root/{}_{size}.png?hash=1", room.id);
+        return json!({
+            "original": url("orig"), "large": url("large"), "medium": url("medium"),
+            "small": url("small"), "color": null, "cover": null,
+        });
+    }
+    json!({
+        "original": "", "large": "", "medium": "", "small": "",
+        "color": room.color,
+        // `Logo.Cover` is a `LogoCover` object; `data` (the cover's SVG) is left empty.
+        "cover": room.cover.as_ref().map(|c| json!({ "id": c, "data": "" })),
+    })
+}
+
 /// `2025-06-02T09:14:03.0000000Z`: the server's date format
 /// (docs/docspace-api.md, "Response envelopes").
 pub fn date(at: DateTime<Utc>) -> String {
@@ -35,6 +53,16 @@ pub fn user_full(state: &PortalState, user: &User) -> Value {
         .filter(|g| g.members.contains(&user.id))
         .map(|g| group_summary(state, g))
         .collect();
+    let mut out = user_full_fields(user, groups);
+    // `EmployeeFullDtoHelper.GetFullAsync`: `createdBy` is the creator's short profile, when
+    // the account has a creator.
+    if let Some(creator) = user.invited_by.and_then(|id| state.user(id)) {
+        out["createdBy"] = user_short(creator);
+    }
+    out
+}
+
+fn user_full_fields(user: &User, groups: Vec<Value>) -> Value {
     json!({
         "id": user.id,
         "displayName": user.display_name(),
@@ -168,12 +196,7 @@ pub fn room(state: &PortalState, room: &Room) -> Value {
         "filesCount": 0,
         "foldersCount": 0,
         "new": 0,
-        "logo": {
-            "original": "", "large": "", "medium": "", "small": "",
-            "color": room.color,
-            // `Logo.Cover` is a `LogoCover` object; `data` (the cover's SVG) is left empty.
-            "cover": room.cover.as_ref().map(|c| json!({ "id": c, "data": "" })),
-        },
+        "logo": logo(room),
         // `RoomDataLifetimeDto` and `WatermarkDto`, left out when off (null).
         "lifetime": room.lifetime.as_ref().map(|l| json!({
             "deletePermanently": l.delete_permanently,

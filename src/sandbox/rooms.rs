@@ -355,6 +355,8 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
             updated: now,
             shares: Vec::new(),
             fail_archive: false,
+            logo_uploaded: false,
+            ignore_settings: Vec::new(),
             // Public and form-filling rooms are born with their primary external link
             // (`FileStorageService.CreateRoomAsync`).
             links: if matches!(room_type, 6 | 1) {
@@ -653,33 +655,40 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         }
         // Only fields present are applied; an empty/whitespace title means "no rename"
         // (docs/docspace-api.md, "Updating rooms").
-        if let Some(title) = req.title.as_deref().filter(|t| !t.trim().is_empty()) {
+        let ignored = room.ignore_settings.clone();
+        let takes = |field: &str| !ignored.iter().any(|f| f == field);
+        if let Some(title) = req.title.as_deref().filter(|t| !t.trim().is_empty())
+            && takes("title")
+        {
             room.title = stored_title(title);
         }
-        if let Some(q) = quota {
+        if let Some(q) = quota.filter(|_| takes("quota")) {
             room.quota = q;
         }
-        if let Some(v) = req.indexing {
+        if let Some(v) = req.indexing.filter(|_| takes("indexing")) {
             room.indexing = v;
         }
-        if let Some(v) = req.denydownload {
+        if let Some(v) = req.denydownload.filter(|_| takes("denyDownload")) {
             room.deny_download = v;
         }
-        if let Some(c) = &req.color {
+        // Stored even while the room has an uploaded logo, which hides them
+        // (`FileStorageService.UpdateRoomAsync` passes them to `UpdateFolderAsync` whatever
+        // `SettingsHasLogo` says; `RoomLogoManager.GetLogoAsync` does not return them).
+        if let Some(c) = req.color.as_ref().filter(|_| takes("color")) {
             room.color = c.clone();
         }
-        if let Some(c) = &req.cover {
+        if let Some(c) = req.cover.as_ref().filter(|_| takes("cover")) {
             // An empty cover clears it (`RoomLogoManager.CoverChanged`).
             room.cover = Some(c.clone()).filter(|c| !c.is_empty());
         }
-        if let Some(l) = &lifetime {
+        if let Some(l) = lifetime.as_ref().filter(|_| takes("lifetime")) {
             room.lifetime = l.clone();
         }
-        if let Some(w) = &watermark {
+        if let Some(w) = watermark.as_ref().filter(|_| takes("watermark")) {
             room.watermark = w.clone();
         }
         room.updated = Utc::now();
-        if let Some(tags) = &req.tags {
+        if let Some(tags) = req.tags.as_ref().filter(|_| takes("tags")) {
             // `tags` replaces the whole set (docs/docspace-api.md, "Updating rooms"), each name taking the portal's existing
             // spelling when one matches ignoring case (`FileStorageService.UpdateRoomAsync`).
             let tags = s.resolve_tags(&clean_tags(tags));

@@ -156,6 +156,8 @@ fn create_invitee(s: &mut PortalState, email: &str, culture: &str) -> Uuid {
         activation_status: ACTIVATION_PENDING,
         culture_name: culture.to_string(),
         registration_date: Utc::now(),
+        // `AddInvitedUserAsync` runs as the caller, who becomes `CreatedBy`.
+        invited_by: Some(s.key_user),
     });
     id
 }

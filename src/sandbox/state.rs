@@ -155,6 +155,11 @@ pub struct User {
     pub activation_status: i64,
     pub culture_name: String,
     pub registration_date: DateTime<Utc>,
+    /// Who created the account (`UserInfo.CreatedBy`): for an invitee, who invited them.
+    /// Returned as `createdBy` and checked when an invitation is resent
+    /// (`UserController.ResendUserInvites`, `HasAccessInviteAsync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by: Option<Uuid>,
 }
 
 impl User {
@@ -209,6 +214,18 @@ pub struct Room {
     /// `--fail-archive` naming it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fail_archive: bool,
+    /// The room has an uploaded logo image (`Folder.SettingsHasLogo`, set by
+    /// `RoomLogoManager.SaveLogo`): its `logo` then carries the image URLs and no colour or
+    /// cover, while colour and cover are still stored by an update (`RoomLogoManager.GetLogoAsync`,
+    /// `FileStorageService.UpdateRoomAsync`). Seeded through the state file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logo_uploaded: bool,
+    /// Fault injection: update fields (`color`, `cover`, `indexing`, `denyDownload`, `lifetime`,
+    /// `watermark`, `title`, `quota`, `tags`) this room's update accepts and then ignores,
+    /// answering 200 with the room unchanged there (an emulated server that ignores a
+    /// setting, so that clients can prove they check the answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_settings: Vec<String>,
     /// Sharing links, in creation order (docs/docspace-api.md, "Sharing links").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
@@ -389,8 +406,21 @@ impl PortalState {
             activation_status: ACTIVATION_PENDING,
             culture_name: "en-US".to_string(),
             registration_date: created,
+            invited_by: None,
         });
         id
+    }
+
+    /// Records who invited the account with this email (exact match), as if they had.
+    /// Returns whether the account exists.
+    pub fn set_invited_by(&mut self, email: &str, inviter: Uuid) -> bool {
+        match self.users.iter_mut().find(|u| u.email == email) {
+            Some(user) => {
+                user.invited_by = Some(inviter);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Moves the creation date of the account with this email (exact match) to `created`, so
@@ -694,6 +724,7 @@ fn seed_users() -> Vec<User> {
         activation_status: ACTIVATION_ACTIVATED,
         culture_name: "en-US".to_string(),
         registration_date: now,
+        invited_by: None,
     };
     let mut owner = user(
         1,

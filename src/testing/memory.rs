@@ -342,6 +342,7 @@ fn user_dto(p: &Person) -> UserDto {
         is_collaborator: p.user_type == UserType::User,
         is_visitor: p.user_type == UserType::Guest,
         registration_date: None,
+        created_by: None,
     }
 }
 

@@ -279,3 +279,109 @@ rooms:
         plan.stdout
     );
 }
+
+/// Issue 22: `PUT /people/invite` answers with every requested account, sent to or not. With
+/// a room-admin key, a guest someone else invited is not re-invitable
+/// (`HasAccessInviteAsync`): the plan says so, apply reports it skipped and never sends its
+/// id. An account the plan read as pending and the server finds active (accepted in between;
+/// seeded here as pending in `status` with an activated `activationStatus`) gets no email:
+/// reported skipped from the answer, not applied. Only the guest the key's user invited is
+/// resent.
+#[tokio::test(flavor = "multi_thread")]
+async fn resends_the_server_would_not_send_are_reported_skipped() {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        let rick = s
+            .users
+            .iter()
+            .find(|u| u.email == "rick.roomadmin@sandbox.test")
+            .unwrap()
+            .id;
+        let owner = s.key_user;
+        s.key_user = rick;
+        for email in [
+            "old@sandbox.test",
+            "older@sandbox.test",
+            "young@sandbox.test",
+        ] {
+            s.add_pending_user(email, now - Duration::days(20));
+        }
+        s.set_invited_by("old@sandbox.test", rick);
+        s.set_invited_by("older@sandbox.test", owner);
+        s.set_invited_by("young@sandbox.test", rick);
+        let raced = s
+            .users
+            .iter_mut()
+            .find(|u| u.email == "young@sandbox.test")
+            .unwrap();
+        raced.activation_status = 1;
+    })
+    .await;
+    let manifest = portal.manifest(MANIFEST);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let plan = portal.plan(MANIFEST, &[]);
+    assert!(
+        plan.stdout.contains("older@sandbox.test, sent 20 days ago; this key cannot have it resent: a guest invited by someone else"),
+        "{}",
+        plan.stdout
+    );
+
+    let (run, report) = portal.apply(&manifest, &["--resend-pending"]);
+    assert_ne!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    // The plan apply shows (on stderr) says so before anything is sent.
+    assert!(
+        run.stderr.contains(
+            "not resending the invitation to older@sandbox.test: a guest invited by someone else"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        resends(&report),
+        [
+            ("old@sandbox.test".to_string(), "applied".to_string()),
+            ("older@sandbox.test".to_string(), "skipped".to_string()),
+            ("young@sandbox.test".to_string(), "skipped".to_string()),
+        ],
+        "{report:#}"
+    );
+    let entries = report["entries"].as_array().unwrap();
+    let message = |email: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == "resend_invitation" && e["subject"] == email)
+            .map(|e| (e["skip_reason"].clone(), e["error"]["message"].clone()))
+            .unwrap()
+    };
+    let (code, text) = message("older@sandbox.test");
+    assert_eq!(code, "not_resent");
+    assert!(
+        text.as_str().unwrap().contains("invited by someone else"),
+        "{text}"
+    );
+    let (code, text) = message("young@sandbox.test");
+    assert_eq!(code, "not_resent");
+    assert!(
+        text.as_str().unwrap().contains("active or terminated"),
+        "{text}"
+    );
+    // The sandbox's record: only the one email the server can have sent.
+    assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
+
+    // With nothing else to do, the skipped resend is still reported, and nothing is sent.
+    let only_theirs = portal.manifest(
+        "version: 1\nrooms:\n  - title: Deals\n    type: collaboration\n    invitees:\n      - email: older@sandbox.test\n        access: read\n",
+    );
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&only_theirs, &["--resend-pending"]);
+    assert_ne!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        [("older@sandbox.test".to_string(), "skipped".to_string())],
+        "{report:#}"
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+    assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
+}

@@ -217,3 +217,98 @@ async fn hand_edited_settings_in_a_saved_plan_are_never_sent() {
         }
     }
 }
+
+/// A second sandbox started from `portal`'s state after `edit` changed it: a portal prepared
+/// by hand (an uploaded logo, a setting the server ignores).
+async fn edited(portal: &Portal, edit: impl FnOnce(&mut Value)) -> Portal {
+    let mut state = portal.state();
+    edit(&mut state);
+    let state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(state).unwrap();
+    Portal::seeded(crate::common::quick(), move |s| *s = state).await
+}
+
+fn room_mut<'a>(state: &'a mut Value, title: &str) -> &'a mut Value {
+    state["rooms"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["title"] == title)
+        .unwrap()
+}
+
+/// Issue 22: the server returns no colour and no cover for a room with an uploaded logo
+/// (`RoomLogoManager.GetLogoAsync`). Such a room converges: the plan notes it once and plans
+/// no update whatever the manifest's colour and cover, apply writes nothing, and export
+/// leaves both out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_with_an_uploaded_logo_converges_and_says_so() {
+    let first = Portal::start().await;
+    let (run, _) = first.apply(&first.manifest(FIRST), &["--parallelism", "1"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let portal = edited(&first, |s| {
+        room_mut(s, "Deal room")["logo_uploaded"] = Value::Bool(true);
+    })
+    .await;
+    // Another colour and cover than the room stores: still nothing to do.
+    let other = FIRST
+        .replace("color: '#1B6CA8'", "color: '#FF0000'")
+        .replace("cover: book_open", "cover: anchor");
+    let plan = portal.plan(&other, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let note = "the room has an uploaded logo: `color`/`cover` are not managed while it has one";
+    assert_eq!(plan.stdout.matches(note).count(), 1, "{}", plan.stdout);
+    let json = portal.plan(&other, &["--format", "json"]);
+    assert!(json.stdout.contains("\"uploaded_logo\""), "{}", json.stdout);
+
+    portal.reset_stats().await;
+    let (run, _) = portal.apply(&portal.manifest(&other), &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let stats = portal.stats().await;
+    assert_eq!(
+        stats["writes"], 0,
+        "a room with a logo must converge: {stats}"
+    );
+
+    let export = portal.run(&["export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let deal = export
+        .stdout
+        .split("  - title: ")
+        .find(|r| r.starts_with("Deal room"))
+        .unwrap();
+    assert!(
+        !deal.contains("color:") && !deal.contains("cover:"),
+        "{deal}"
+    );
+    assert!(deal.contains("indexing: true"), "{deal}");
+}
+
+/// Issue 22: an update is checked against its answer, as shares are read back: a setting
+/// the portal accepted and ignored fails its item with the reason, never "applied".
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_the_portal_ignores_fails_with_the_reason() {
+    let first = Portal::start().await;
+    let (run, _) = first.apply(&first.manifest(FIRST), &["--parallelism", "1"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let portal = edited(&first, |s| {
+        room_mut(s, "Team")["ignore_settings"] = serde_json::json!(["color"]);
+    })
+    .await;
+    let manifest = portal.manifest(&FIRST.replace("color: 00ff00", "color: FF0000"));
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let update = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "update_room" && e["key"] == "Team")
+        .unwrap();
+    assert_eq!(update["status"], "failed", "{report:#}");
+    let message = update["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("does not show `color`: it ignored them"),
+        "{message}"
+    );
+    assert_eq!(room(&portal.state(), "Team")["color"], "00ff00");
+}

@@ -738,6 +738,8 @@ async fn a_room_flagged_in_the_state_file_refuses_unarchive() {
                 updated: now,
                 shares: Vec::new(),
                 fail_archive: true,
+                logo_uploaded: false,
+                ignore_settings: Vec::new(),
                 links: Vec::new(),
                 lifetime: None,
                 watermark: None,

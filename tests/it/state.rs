@@ -390,6 +390,8 @@ fn pending_invitees_sort_oldest_first_with_unknown_dates_last() {
         terminated: false,
         type_known: true,
         created: created.map(|(y, m, d)| chrono::Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()),
+        owner: false,
+        invited_by: None,
     };
     let mut observed = state::Observed::default();
     for u in [
