@@ -22,53 +22,8 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
         Command::Completions(args) => completions(args.shell, &printer),
         Command::Man => man(&printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
-        Command::Plan(args) => {
-            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
-                plan::run(
-                    plan::PlanSettings {
-                        files: args.files,
-                        out: args.out,
-                        format: args.format,
-                        detailed_exitcode: args.detailed_exitcode,
-                        options: crate::plan::build::Options {
-                            prune: args.prune,
-                            expiring_within_days: args.expiring_within,
-                            no_new_guests: args.no_new_guests,
-                            resend_pending: None,
-                            filter: crate::plan::filter::RoomFilter::from_args(args.room),
-                        },
-                    },
-                    portal,
-                    &printer,
-                )
-            })
-        }
-        Command::Apply(args) => {
-            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
-                apply::run(
-                    apply::ApplySettings {
-                        files: args.files,
-                        plan: args.plan,
-                        auto_approve: args.auto_approve,
-                        parallelism: usize::from(args.parallelism),
-                        report: args.report,
-                        format: args.format,
-                        allow_removals: args.allow_removals,
-                        allow_downgrades: args.allow_downgrades,
-                        options: crate::plan::build::Options {
-                            prune: args.prune,
-                            expiring_within_days: args.expiring_within,
-                            no_new_guests: args.no_new_guests,
-                            resend_pending: None,
-                            filter: crate::plan::filter::RoomFilter::from_args(args.room),
-                        },
-                        resend_pending: args.resend_pending,
-                    },
-                    portal,
-                    &printer,
-                )
-            })
-        }
+        Command::Plan(args) => run_plan(args, &cli.legacy_network, &printer),
+        Command::Apply(args) => run_apply(args, &cli.legacy_network, &printer),
         Command::Doctor(args) => {
             with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
                 doctor::run(
@@ -102,6 +57,78 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
             printer.stderr(&printer.render_diagnostic(report.as_ref()));
             ExitStatus::Error
         }
+    }
+}
+
+fn run_plan(
+    args: crate::cli::PlanArgs,
+    legacy: &crate::cli::LegacyNetworkArgs,
+    printer: &Printer,
+) -> miette::Result<ExitStatus> {
+    with_portal(args.network.clone().merged(legacy), |portal| {
+        plan::run(
+            plan::PlanSettings {
+                files: args.files,
+                out: args.out,
+                format: args.format,
+                detailed_exitcode: args.detailed_exitcode,
+                options: plan_options(
+                    args.prune,
+                    args.expiring_within,
+                    args.no_new_guests,
+                    args.room,
+                ),
+            },
+            portal,
+            printer,
+        )
+    })
+}
+
+fn run_apply(
+    args: crate::cli::ApplyArgs,
+    legacy: &crate::cli::LegacyNetworkArgs,
+    printer: &Printer,
+) -> miette::Result<ExitStatus> {
+    with_portal(args.network.clone().merged(legacy), |portal| {
+        apply::run(
+            apply::ApplySettings {
+                files: args.files,
+                plan: args.plan,
+                auto_approve: args.auto_approve,
+                parallelism: usize::from(args.parallelism),
+                report: args.report,
+                format: args.format,
+                allow_removals: args.allow_removals,
+                allow_downgrades: args.allow_downgrades,
+                options: plan_options(
+                    args.prune,
+                    args.expiring_within,
+                    args.no_new_guests,
+                    args.room,
+                ),
+                resend_pending: args.resend_pending,
+            },
+            portal,
+            printer,
+        )
+    })
+}
+
+/// The planner's options from the flags `plan` and `apply` share (`--resend-pending` is
+/// apply's alone and set by it).
+fn plan_options(
+    prune: bool,
+    expiring_within_days: u32,
+    no_new_guests: bool,
+    rooms: Vec<String>,
+) -> crate::plan::build::Options {
+    crate::plan::build::Options {
+        prune,
+        expiring_within_days,
+        no_new_guests,
+        resend_pending: None,
+        filter: crate::plan::filter::RoomFilter::from_args(rooms),
     }
 }
 

@@ -259,6 +259,15 @@ pub fn ending(
     report_file: Option<&str>,
     color: bool,
 ) -> String {
+    let mut out = created_rooms(report, report_file);
+    out.push_str(&closing_sentence(report, elapsed, color));
+    out.push('\n');
+    out
+}
+
+/// The rooms the run created with their ids, counted instead when there are more than
+/// [`CREATED_LISTED`].
+fn created_rooms(report: &Report, report_file: Option<&str>) -> String {
     let mut out = String::new();
     let created: Vec<&Entry> = report
         .entries
@@ -287,6 +296,11 @@ pub fn ending(
             );
         }
     }
+    out
+}
+
+/// One sentence with the elapsed time that says whether the portal now matches the manifest.
+fn closing_sentence(report: &Report, elapsed: Duration, color: bool) -> String {
     let s = &report.summary;
     let rooms: BTreeSet<&str> = report
         .entries
@@ -309,33 +323,29 @@ pub fn ending(
             count(rooms.len(), "room", "rooms")
         )
     };
-    let sentence = if success {
+    if success {
         let matches = if s.applied == 0 {
             "the portal matches the manifest"
         } else {
             "the portal now matches the manifest"
         };
-        paint(color, GREEN, &format!("{done}; {matches}."))
-    } else {
-        let undone = match (s.failed, s.skipped) {
-            (0, 0) => "an item was left undone".to_string(),
-            (f, 0) => count(f, "item failed", "items failed"),
-            (0, k) => count(k, "item was skipped", "items were skipped"),
-            (f, k) => format!(
-                "{} and {k} {} skipped",
-                count(f, "item failed", "items failed"),
-                if k == 1 { "was" } else { "were" }
-            ),
-        };
-        paint(
-            color,
-            RED,
-            &format!("{done}; {undone}: the portal does not fully match (exit 3)."),
-        )
+        return paint(color, GREEN, &format!("{done}; {matches}."));
+    }
+    let undone = match (s.failed, s.skipped) {
+        (0, 0) => "an item was left undone".to_string(),
+        (f, 0) => count(f, "item failed", "items failed"),
+        (0, k) => count(k, "item was skipped", "items were skipped"),
+        (f, k) => format!(
+            "{} and {k} {} skipped",
+            count(f, "item failed", "items failed"),
+            if k == 1 { "was" } else { "were" }
+        ),
     };
-    out.push_str(&sentence);
-    out.push('\n');
-    out
+    paint(
+        color,
+        RED,
+        &format!("{done}; {undone}: the portal does not fully match (exit 3)."),
+    )
 }
 
 /// `in 3.2 s`, `in 2 min 5 s`.
