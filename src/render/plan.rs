@@ -773,55 +773,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
 /// rooms in step, the pending-invitation notes are summed up in one line (they would
 /// otherwise repeat on every run that changes nothing) unless `all_notes` (`-v`) lists each.
 pub fn text_with(plan: &Plan, color: bool, all_notes: bool) -> String {
-    let mut out = String::new();
-    let changed: Vec<&RoomPlan> = plan
-        .rooms
-        .iter()
-        .filter(|r| r.change != RoomChange::Unchanged)
-        .collect();
-    if !changed.is_empty() {
-        out.push_str(&format!("Portal: {}\n\n", visible(&plan.portal)));
-        out.push_str(
-            "docspace-provision will make these changes (+ create, ~ change, - remove):\n\n",
-        );
-        for room in changed {
-            out.push_str(&room_block(room, color));
-            out.push('\n');
-        }
-    }
-    if !plan.portal_items.is_empty() {
-        if out.is_empty() {
-            out.push_str(&format!("Portal: {}\n\n", visible(&plan.portal)));
-            out.push_str(
-                "docspace-provision will make these changes (+ create, ~ change, - remove):\n\n",
-            );
-        }
-        out.push_str(&portal_block(plan, color));
-        out.push('\n');
-    }
-    let in_step = || {
-        plan.rooms
-            .iter()
-            .filter(|r| r.change == RoomChange::Unchanged)
-    };
-    for room in in_step() {
-        for note in room
-            .notes
-            .iter()
-            .filter(|n| all_notes || !matches!(n, RoomNote::PendingInvitation { .. }))
-        {
-            let _ = writeln!(
-                out,
-                "  = room \"{}\" (id {}): {}",
-                room.title,
-                room.room_id.unwrap_or_default(),
-                note_text(note)
-            );
-        }
-    }
-    if !all_notes && let Some(line) = pending_count_line(in_step()) {
-        let _ = writeln!(out, "{line}");
-    }
+    let mut out = changes_text(plan, color);
+    out.push_str(&in_step_text(plan, all_notes));
     let plain = |t: &str| format!("\"{}\"", visible(t));
     if let Some(line) = filter_line(plan, &plain) {
         let _ = writeln!(out, "{}", paint(color, YELLOW, &line));
@@ -852,6 +805,59 @@ pub fn text_with(plan: &Plan, color: bool, all_notes: bool) -> String {
     if let Some(line) = write_calls_line(&plan.summary, plan.guarded_write_calls()) {
         out.push_str(&line);
         out.push('\n');
+    }
+    out
+}
+
+/// The changed rooms' blocks and the portal section, under one heading.
+fn changes_text(plan: &Plan, color: bool) -> String {
+    let mut out = String::new();
+    let changed: Vec<&RoomPlan> = plan
+        .rooms
+        .iter()
+        .filter(|r| r.change != RoomChange::Unchanged)
+        .collect();
+    if changed.is_empty() && plan.portal_items.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("Portal: {}\n\n", visible(&plan.portal)));
+    out.push_str("docspace-provision will make these changes (+ create, ~ change, - remove):\n\n");
+    for room in changed {
+        out.push_str(&room_block(room, color));
+        out.push('\n');
+    }
+    if !plan.portal_items.is_empty() {
+        out.push_str(&portal_block(plan, color));
+        out.push('\n');
+    }
+    out
+}
+
+/// The notes of rooms in step (their pending invitations summed up unless `all_notes`).
+fn in_step_text(plan: &Plan, all_notes: bool) -> String {
+    let mut out = String::new();
+    let in_step = || {
+        plan.rooms
+            .iter()
+            .filter(|r| r.change == RoomChange::Unchanged)
+    };
+    for room in in_step() {
+        for note in room
+            .notes
+            .iter()
+            .filter(|n| all_notes || !matches!(n, RoomNote::PendingInvitation { .. }))
+        {
+            let _ = writeln!(
+                out,
+                "  = room \"{}\" (id {}): {}",
+                room.title,
+                room.room_id.unwrap_or_default(),
+                note_text(note)
+            );
+        }
+    }
+    if !all_notes && let Some(line) = pending_count_line(in_step()) {
+        let _ = writeln!(out, "{line}");
     }
     out
 }
