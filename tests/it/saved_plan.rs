@@ -39,6 +39,18 @@ fn apply(portal: &Portal, saved: &std::path::Path, extra: &[&str]) -> Run {
     portal.run(&args)
 }
 
+/// Writes the edited `plan`, applies it with `--allow-removals`, and checks that the run
+/// applies nothing, names the edit in `room`, and writes nothing.
+async fn refused_as_edited(portal: &Portal, saved: &std::path::Path, plan: &Value, room: &str) {
+    write(saved, plan);
+    portal.reset_stats().await;
+    let run = apply(portal, saved, &["--allow-removals"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let edited = format!("room `{room}`: 1 change skipped as stale (the saved plan was edited");
+    assert!(run.stderr.contains(&edited), "{}", run.stderr);
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
 fn room_mut<'a>(plan: &'a mut Value, title: &str) -> &'a mut Value {
     plan["rooms"]
         .as_array_mut()
@@ -98,17 +110,7 @@ async fn a_member_id_swapped_for_another_removes_nobody() {
     let team = room_mut(&mut plan, "Team");
     assert_eq!(team["items"][0]["action"], "remove", "{team:#}");
     team["items"][0]["target"]["id"] = json!(RICK);
-    write(&saved, &plan);
-    portal.reset_stats().await;
-    let run = apply(&portal, &saved, &["--allow-removals"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("room `Team`: 1 change skipped as stale (the saved plan was edited"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(portal.stats().await["writes"], 0);
+    refused_as_edited(&portal, &saved, &plan, "Team").await;
     let members = portal
         .call(
             reqwest::Method::GET,
@@ -395,17 +397,7 @@ async fn a_revoked_link_id_swapped_for_the_primary_links_revokes_nothing() {
         .expect("the plan revokes the unlisted link");
     assert_eq!(revoke["title"], "Old promo");
     revoke["link_id"] = json!(primary);
-    write(&saved, &plan);
-    portal.reset_stats().await;
-    let run = apply(&portal, &saved, &["--allow-removals"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("room `Press Kit`: 1 change skipped as stale (the saved plan was edited"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(portal.stats().await["writes"], 0);
+    refused_as_edited(&portal, &saved, &plan, "Press Kit").await;
     let after = links(&portal.call(reqwest::Method::GET, &path, None).await);
     assert_eq!(after, before, "the links changed");
 }
