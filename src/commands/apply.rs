@@ -54,6 +54,17 @@ pub struct ApplySettings {
     pub resend_pending: Option<chrono::Duration>,
 }
 
+/// The row of `crate::model::scopes::COMMANDS` this run needs.
+fn scope_row(settings: &ApplySettings) -> &'static str {
+    if settings.resend_pending.is_some() {
+        "apply --resend-pending"
+    } else if settings.options.prune {
+        "apply --prune"
+    } else {
+        "apply"
+    }
+}
+
 pub fn run(
     settings: ApplySettings,
     portal_settings: &PortalSettings,
@@ -86,6 +97,7 @@ pub fn run(
         // fatal, so that the report is written whatever phase they arrive in.
         let mut signals = Signals::new()?;
         let portal = portal::open(portal_settings).await?;
+        portal::check_scopes(&portal, scope_row(&settings)).await?;
         let run = Run {
             settings: &settings,
             report_out: report_out.as_ref(),

@@ -38,6 +38,10 @@ pub fn run(
         // noticed right after it, and the room is still deleted.
         let mut signals = Signals::new()?;
         let portal = portal::open(portal_settings).await?;
+        if settings.scratch {
+            // The scratch probes write: a key that cannot finish them is refused first.
+            portal::check_scopes(&portal, "doctor --scratch").await?;
+        }
         printer.status(&format!("Checking {} ...\n", portal.display));
         let mut doctor = Doctor::new(
             &portal.client,

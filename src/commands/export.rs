@@ -33,6 +33,7 @@ pub fn run(
     let rt = portal::runtime()?;
     let text = rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
+        portal::check_scopes(&portal, "export").await?;
         printer.status(&format!("Reading {} ...\n", portal.display));
         let observed = export::read(&portal.client, &portal.display, &settings.rooms).await;
         portal.close().await;

@@ -44,6 +44,7 @@ pub fn run(
     let rt = portal::runtime()?;
     rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
+        portal::check_scopes(&portal, "plan").await?;
         let built = build(&desired, &portal, printer, settings.options.clone()).await;
         portal.close().await;
         let Some(built) = built? else {

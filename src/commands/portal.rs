@@ -49,8 +49,13 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
             })
         }
         PortalSpec::Sandbox(path) => {
+            // `DOCSPACE_SANDBOX_KEY_SCOPES` runs the embedded sandbox with a restricted key.
+            let faults = crate::sandbox::FaultConfig {
+                key_scopes: crate::sandbox::key_scopes_from_env(),
+                ..crate::sandbox::FaultConfig::default()
+            };
             let handle =
-                crate::sandbox::start_in_process(path, crate::sandbox::FaultConfig::default())
+                crate::sandbox::start_in_process(path, faults)
                     .await
                     .into_diagnostic()
                     .map_err(|e| {
@@ -75,6 +80,14 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
             })
         }
     }
+}
+
+/// Refuses, before anything is read or written, a command the key's scopes cannot run
+/// (`crate::observe::scopes`; the command is a row of `crate::model::scopes::COMMANDS`).
+pub async fn check_scopes(portal: &Portal, command: &str) -> miette::Result<()> {
+    crate::observe::scopes::check(&portal.client, command)
+        .await
+        .map_err(|e| miette::miette!("{e}"))
 }
 
 /// A multi-threaded runtime for commands that talk to a portal.

@@ -138,7 +138,7 @@ impl ErrorKind {
                 "check the API key (DOCSPACE_API_KEY or --api-key-file): it must be `sk-` followed by 64 hex characters, created on this portal, active and not expired"
             }
             ErrorKind::Forbidden => {
-                "the key needs the scopes rooms:write, accounts:read and files:read (or full access), and its user needs rights on the room or account"
+                "the key may lack a scope (see the scope table of `doctor`), or its user needs rights on the room or account"
             }
             ErrorKind::PaymentRequired => {
                 "the portal's tariff blocks this (unpaid portal or room-count limit); check billing"
@@ -336,6 +336,12 @@ impl Diagnostic for ApiError {
             ));
         }
         self.hint
+            .or_else(|| {
+                // A missing scope is an empty 403: name the scope the call needs.
+                (self.kind == ErrorKind::Forbidden)
+                    .then(|| crate::model::scopes::forbidden_hint(&self.method, &self.path))
+                    .flatten()
+            })
             .or_else(|| self.kind.help())
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }

@@ -85,7 +85,8 @@ impl Doctor<'_> {
                 "key-scopes",
                 format!(
                     "the portal does not describe the key (HTTP {}): its scopes are unknown; \
-                     plan needs rooms:read and accounts:read, apply rooms:write",
+                     see the scope table (plan needs accounts.self:read, rooms:read and \
+                     accounts:read; apply also rooms:write and files:read)",
                     status_text(&e)
                 ),
             ),
@@ -310,42 +311,37 @@ fn scopes_check(info: &ApiKeyInfo) -> Check {
         return Check::fail(id, format!("{name}the key is switched off"));
     }
     let perms = &info.permissions;
-    if perms.is_empty() || perms.iter().any(|p| p == "*") {
-        return Check::ok(id, format!("{name}full access{expires}"));
-    }
-    let has = |wanted: &[&str]| {
-        perms
-            .iter()
-            .any(|p| wanted.contains(&p.as_str()) || p == "*:write")
-    };
-    let read_rooms = has(&["rooms:read", "rooms:write", "*:read"]);
-    let write_rooms = has(&["rooms:write"]);
-    let read_people = has(&["accounts:read", "accounts:write", "*:read"]);
-    let read_files = has(&["files:read", "files:write", "*:read"]);
-    let scopes = perms.join(", ");
-    if !read_rooms {
-        return Check::fail(
+    if crate::model::scopes::unrestricted(perms) {
+        return Check::ok(
             id,
-            format!("{name}scopes {scopes}: without rooms:read plan cannot read the rooms"),
+            format!("{name}full access{expires}: every command can run"),
         );
     }
-    let mut missing = Vec::new();
-    if !write_rooms {
-        missing.push("rooms:write (apply is refused)");
+    let scopes = perms.join(", ");
+    // Per command of the one scope table (`crate::model::scopes::COMMANDS`): can this key
+    // run it, and if not, what it lacks.
+    let mut lines = Vec::new();
+    let mut plan_ok = true;
+    let mut all_ok = true;
+    for row in crate::model::scopes::COMMANDS {
+        let missing = row.missing(perms);
+        if missing.is_empty() {
+            lines.push(format!("{}: yes", row.command));
+        } else {
+            all_ok = false;
+            if row.command == "plan" {
+                plan_ok = false;
+            }
+            lines.push(format!("{}: no, missing {}", row.command, missing.join(", ")));
+        }
     }
-    if !read_people {
-        missing.push("accounts:read (invitees cannot be looked up)");
-    }
-    if !read_files {
-        missing.push("files:read (apply cannot read archive operations and watches the room)");
-    }
-    if missing.is_empty() {
-        Check::ok(id, format!("{name}scopes {scopes}{expires}"))
+    let message = format!("{name}scopes {scopes}{expires}; {}", lines.join("; "));
+    if !plan_ok {
+        Check::fail(id, message)
+    } else if all_ok {
+        Check::ok(id, message)
     } else {
-        Check::warn(
-            id,
-            format!("{name}scopes {scopes}; missing {}", missing.join(", ")),
-        )
+        Check::warn(id, message)
     }
 }
 
@@ -378,12 +374,31 @@ mod tests {
         assert_eq!(scopes_check(&info(&[])).status, Status::Ok);
         assert_eq!(scopes_check(&info(&["*"])).status, Status::Ok);
         assert_eq!(
-            scopes_check(&info(&["rooms:write", "accounts:read", "files:read"])).status,
+            scopes_check(&info(&[
+                "accounts.self:read",
+                "rooms:write",
+                "accounts:read",
+                "accounts:write",
+                "files:write"
+            ]))
+            .status,
             Status::Ok
         );
-        let read_only = scopes_check(&info(&["rooms:read", "accounts:read", "files:read"]));
+        let read_only = scopes_check(&info(&[
+            "accounts.self:read",
+            "rooms:read",
+            "accounts:read",
+            "files:read",
+        ]));
         assert_eq!(read_only.status, Status::Warn);
-        assert!(read_only.message.contains("rooms:write"), "{read_only:?}");
+        assert!(
+            read_only.message.contains("plan: yes; apply: no, missing rooms:write"),
+            "{read_only:?}"
+        );
+        // accounts:* does not cover /people/@self.
+        let no_self = scopes_check(&info(&["rooms:write", "accounts:read", "accounts:write"]));
+        assert_eq!(no_self.status, Status::Fail);
+        assert!(no_self.message.contains("plan: no, missing accounts.self:read"));
         assert_eq!(scopes_check(&info(&["accounts:read"])).status, Status::Fail);
         let off = ApiKeyInfo {
             is_active: Some(false),

@@ -7,6 +7,7 @@
 //! names exist only for people (manifests, plans, reports).
 
 pub mod pattern;
+pub mod scopes;
 
 use std::fmt;
 

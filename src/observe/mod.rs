@@ -5,4 +5,5 @@
 
 pub mod identity;
 pub mod room_settings;
+pub mod scopes;
 pub mod state;

@@ -41,6 +41,9 @@ pub struct FaultConfig {
     pub sensitive_api_limit: u32,
     /// The sliding window of that policy (`SensitiveApiWindowMinutes`, 15 minutes).
     pub sensitive_api_window: Duration,
+    /// The key's permissions, as `GET /keys/@self` lists them; the server's scope rules are
+    /// enforced on every route (`scopes.rs`). Empty: full access.
+    pub key_scopes: Vec<String>,
 }
 
 impl Default for FaultConfig {
@@ -63,6 +66,7 @@ impl Default for FaultConfig {
             // Cheap and deterministic (a count per window), so on by default like the server.
             sensitive_api_limit: 5,
             sensitive_api_window: Duration::from_secs(15 * 60),
+            key_scopes: Vec::new(),
         }
     }
 }

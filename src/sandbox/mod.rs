@@ -28,6 +28,7 @@ mod links;
 mod people;
 mod render;
 mod rooms;
+mod scopes;
 pub mod rules;
 mod share;
 pub mod state;
@@ -50,6 +51,7 @@ use rand::TryRngCore;
 use tokio::sync::{Mutex, oneshot};
 
 pub use config::FaultConfig;
+pub use scopes::key_scopes_from_env;
 use envelope::{ApiError, ApiResult};
 use state::PortalState;
 
@@ -126,6 +128,8 @@ pub(crate) struct App {
     flush: Mutex<()>,
     state_path: PathBuf,
     api_key: String,
+    /// The key's permissions (`FaultConfig::key_scopes`; empty is full access).
+    key_scopes: Vec<String>,
     faults: faults::Faults,
     stats: stats::Stats,
     /// How long archive/unarchive/delete operations take to finish.
@@ -261,6 +265,7 @@ fn build_router(app: Shared) -> Router {
             app.clone(),
             faults::rate_limit,
         ))
+        .route_layer(middleware::from_fn_with_state(app.clone(), scopes::enforce))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth))
         .route_layer(middleware::from_fn_with_state(app.clone(), faults::inject))
         .route_layer(middleware::from_fn_with_state(app.clone(), stats::count));
@@ -300,6 +305,7 @@ pub async fn serve(
         flush: Mutex::new(()),
         state_path: config.state_path,
         api_key: opened.api_key,
+        key_scopes: config.faults.key_scopes.clone(),
         operation_delay: Duration::from_millis(config.faults.operation_delay_ms),
         emails: if config.faults.case_sensitive_emails {
             rules::EmailCollation::CaseSensitive

@@ -153,7 +153,8 @@ pub async fn me(State(app): State<Shared>) -> ApiResult {
 }
 
 /// `GET /keys/@self`: the calling key (`ApiKeysController.GetApiKey`, `ApiKeyResponseDto`).
-/// The sandbox's key has full access (no permissions listed means `*`) and never expires.
+/// The key's permissions are the sandbox's `key_scopes` (none listed means `*`); it never
+/// expires. `createBy` is the short profile (the SDK's `EmployeeDto`).
 /// The key itself is not echoed: only a mask with its last four characters.
 pub async fn key_self(State(app): State<Shared>) -> ApiResult {
     let postfix: String = app
@@ -172,9 +173,9 @@ pub async fn key_self(State(app): State<Shared>) -> ApiResult {
             "name": "sandbox",
             "key": format!("sk-***{postfix}"),
             "keyPostfix": postfix,
-            "permissions": [],
+            "permissions": app.key_scopes,
             "createOn": render::date(user.registration_date),
-            "createBy": render::user_full(s, user),
+            "createBy": render::user_short(user),
             "isActive": true
         })))
     })

@@ -499,6 +499,12 @@ pub struct FaultArgs {
     /// ignores case).
     #[arg(long)]
     pub case_sensitive_emails: bool,
+
+    /// Run with a restricted API key holding only these scopes (repeat or comma-separate,
+    /// e.g. `rooms:write,accounts:read`): the server's scope rules are enforced on every
+    /// route and `GET /keys/@self` lists them. Default: full access.
+    #[arg(long, value_delimiter = ',', value_name = "SCOPE")]
+    pub key_scopes: Vec<String>,
 }
 
 impl Default for FaultArgs {
@@ -532,6 +538,7 @@ impl From<&FaultArgs> for crate::sandbox::FaultConfig {
             operation_delay_ms: args.operation_delay_ms,
             fail_archive: args.fail_archive.clone(),
             case_sensitive_emails: args.case_sensitive_emails,
+            key_scopes: args.key_scopes.clone(),
             ..crate::sandbox::FaultConfig::default()
         }
     }

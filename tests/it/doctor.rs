@@ -330,7 +330,7 @@ async fn a_room_admin_key_with_limited_scopes_on_a_real_portal_shape() {
             .and(path("/api/2.0/keys/@self"))
             .respond_with(ok(serde_json::json!({
                 "id": "22222222-0000-4000-8000-000000000002", "name": "ci", "key": SECRET,
-                "permissions": ["rooms:read", "accounts:read"], "isActive": true
+                "permissions": ["accounts.self:read", "rooms:read", "accounts:read"], "isActive": true
             }))),
     )
     .await;
@@ -382,7 +382,7 @@ async fn a_room_admin_key_with_limited_scopes_on_a_real_portal_shape() {
     assert_eq!(status_of(&json, "portal"), "ok");
     assert!(message("portal").contains("DocSpace 3.2.1.123, ONLYOFFICE Docs 9.0.3"));
     assert_eq!(status_of(&json, "key-scopes"), "warn");
-    assert!(message("key-scopes").contains("missing rooms:write (apply is refused)"));
+    assert!(message("key-scopes").contains("apply: no, missing rooms:write, files:read"));
     assert_eq!(status_of(&json, "room-visibility"), "warn");
     assert_eq!(status_of(&json, "people-search"), "warn");
     assert!(message("people-search").contains("one call per invitee"));
