@@ -352,6 +352,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_403_names_the_scope_the_call_needs() {
+        let help = |method: &str, path: &str| {
+            ApiError::from_status(403, method, path)
+                .help()
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        assert!(help("GET", "/api/2.0/people/@self").contains("accounts.self:read"));
+        assert!(help("PUT", "/api/2.0/people/invite").contains("accounts:write"));
+        assert!(help("GET", "/api/2.0/files/fileops").contains("files:read"));
+        assert!(help("DELETE", "/api/2.0/files/tags").contains("files:write"));
+    }
+
+    #[test]
     fn display_is_one_line_with_status_and_message() {
         let e = ApiError::from_status(403, "PUT", "/api/2.0/files/rooms/5/share")
             .with_message("The role is not available for this user type");
@@ -401,6 +415,6 @@ mod tests {
         let e = ApiError::new(ErrorKind::Tls, "GET", "/");
         assert!(e.help().unwrap().to_string().contains("--ca-cert"));
         let e = ApiError::from_status(403, "GET", "/");
-        assert!(e.help().unwrap().to_string().contains("rooms:write"));
+        assert!(e.help().unwrap().to_string().contains("scope"));
     }
 }

@@ -184,6 +184,9 @@ impl CommandScopes {
 /// The help line of a 403 on `method path`: the scope the key probably lacks (the server
 /// answers a missing scope with an empty 403, so the tool can only name the likely cause).
 pub fn forbidden_hint(method: &str, path: &str) -> Option<&'static str> {
+    if !path.trim_start_matches('/').starts_with("api/") {
+        return None;
+    }
     Some(match needed(method, path)? {
         "rooms:read" => {
             "the key may lack the scope rooms:read (or rooms:write), or its user has no rights on the room"

@@ -27,6 +27,7 @@ mod sandbox_sdk_conformance;
 mod sandbox_server_rules;
 mod saved_plan;
 mod schema;
+mod scopes;
 mod secrets;
 mod shipping;
 mod signals;

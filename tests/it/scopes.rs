@@ -1,0 +1,182 @@
+//! API-key scopes through the real binary against a sandbox running with a restricted key
+//! (`--key-scopes`): every command either succeeds or fails before any write, naming the
+//! missing scope; `doctor` says per command whether the key can run it.
+
+use crate::common::{Portal, quick};
+use docspace_provision::cli::FaultArgs;
+
+/// The scopes the book documents for plan, apply (with --prune) and export.
+const MINIMAL: &[&str] = &[
+    "accounts.self:read",
+    "rooms:write",
+    "accounts:read",
+    "files:read",
+];
+
+async fn restricted(scopes: &[&str]) -> Portal {
+    Portal::with(FaultArgs {
+        key_scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        ..quick()
+    })
+    .await
+}
+
+const TWO_ROOMS: &str = "version: 1
+managed_tag: provisioned
+manifest_set: [rooms.yaml]
+rooms:
+  - title: Scoped One
+    type: collaboration
+    invitees:
+      - email: scoped.person@example.com
+        access: editing
+  - title: Scoped Two
+    type: custom
+";
+
+const ONE_ROOM: &str = "version: 1
+managed_tag: provisioned
+manifest_set: [rooms.yaml]
+rooms:
+  - title: Scoped One
+    type: collaboration
+    invitees:
+      - email: scoped.person@example.com
+        access: editing
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_minimal_scopes_every_command_succeeds_or_fails_before_writing() {
+    let portal = restricted(MINIMAL).await;
+    let two = portal.manifest(TWO_ROOMS);
+
+    // validate needs no portal.
+    let run = crate::common::run(["validate", two.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let run = portal.run(&["plan", two.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+
+    let (run, _) = portal.apply(&two, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    // The same file without the second room.
+    let one = portal.manifest(ONE_ROOM);
+    // --prune archives the dropped room and polls the operation (files:read).
+    let (run, report) = portal.apply(&one, &["--prune", "--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    assert_eq!(
+        crate::common::state_room(&portal.state(), "Scoped Two")["archived"],
+        true
+    );
+
+    let run = portal.run(&["export"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Scoped One"), "{}", run.stdout);
+
+    // doctor (read-only) runs; it cannot read the version (*:read) and says so as a warning.
+    let run = portal.run(&["doctor"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    // The commands this key cannot finish are refused before any write, naming the scope.
+    portal.reset_stats().await;
+    let (run, _) = portal.apply(&one, &["--resend-pending"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("apply --resend-pending") && run.stderr.contains("accounts:write"),
+        "{}",
+        run.stderr
+    );
+    let run = portal.run(&["doctor", "--scratch"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("files:write"), "{}", run.stderr);
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 0, "{stats:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_star_without_self_read_fails_plan_naming_accounts_self_read() {
+    let portal = restricted(&[
+        "rooms:read",
+        "rooms:write",
+        "accounts:read",
+        "accounts:write",
+        "files:read",
+    ])
+    .await;
+    let run = portal.plan(TWO_ROOMS, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("lacks the scope accounts.self:read"),
+        "{}",
+        run.stderr
+    );
+    let stats = portal.stats().await;
+    // Only the key's own record was read.
+    assert_eq!(stats["writes"], 0, "{stats:#}");
+    let run = portal.run(&["export"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("accounts.self:read"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_says_per_command_whether_the_key_can_run_it() {
+    let portal = restricted(MINIMAL).await;
+    let run = portal.run(&["doctor", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let check = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "key-scopes")
+        .unwrap();
+    assert_eq!(check["status"], "warn", "{check:#}");
+    let message = check["message"].as_str().unwrap();
+    for line in [
+        "validate: yes",
+        "plan: yes",
+        "apply: yes",
+        "apply --prune: yes",
+        "apply --resend-pending: no, missing accounts:write",
+        "export: yes",
+        "doctor: yes",
+        "doctor --scratch: no, missing files:write",
+    ] {
+        assert!(message.contains(line), "{line}: {message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_scope_is_an_empty_403_or_a_bare_problem_document() {
+    // The sandbox refuses a call the way the server does.
+    let portal = restricted(MINIMAL).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: &str| {
+        http.get(portal.url(path))
+            .bearer_auth(&portal.handle.api_key)
+            .send()
+    };
+    let version = get("/api/2.0/settings/version/build").await.unwrap();
+    assert_eq!(version.status(), 403);
+    assert_eq!(version.text().await.unwrap(), "");
+    let key = get("/api/2.0/keys/@self").await.unwrap();
+    assert_eq!(key.status(), 200);
+    let key: serde_json::Value = key.json().await.unwrap();
+    assert_eq!(key["response"]["permissions"][0], "accounts.self:read");
+    // createBy is the short profile (EmployeeDto): no email.
+    assert!(key["response"]["createBy"]["email"].is_null(), "{key:#}");
+    assert!(key["response"]["createBy"]["displayName"].is_string());
+
+    let only_rooms = restricted(&["accounts.self:read", "rooms:write"]).await;
+    let ops = http
+        .get(only_rooms.url("/api/2.0/files/fileops"))
+        .bearer_auth(&only_rooms.handle.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ops.status(), 403);
+    let problem: serde_json::Value = ops.json().await.unwrap();
+    assert_eq!(problem["status"], 403);
+    assert!(problem.get("response").is_none());
+}
