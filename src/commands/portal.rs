@@ -54,16 +54,15 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
                 key_scopes: crate::sandbox::key_scopes_from_env(),
                 ..crate::sandbox::FaultConfig::default()
             };
-            let handle =
-                crate::sandbox::start_in_process(path, faults)
-                    .await
-                    .into_diagnostic()
-                    .map_err(|e| {
-                        e.wrap_err(format!(
-                            "cannot start the sandbox with state file {}",
-                            path.display()
-                        ))
-                    })?;
+            let handle = crate::sandbox::start_in_process(path, faults)
+                .await
+                .into_diagnostic()
+                .map_err(|e| {
+                    e.wrap_err(format!(
+                        "cannot start the sandbox with state file {}",
+                        path.display()
+                    ))
+                })?;
             crate::redact::register(&handle.api_key);
             let mut config = ClientConfig::new(
                 handle.base_url.clone(),

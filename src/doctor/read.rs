@@ -332,7 +332,11 @@ fn scopes_check(info: &ApiKeyInfo) -> Check {
             if row.command == "plan" {
                 plan_ok = false;
             }
-            lines.push(format!("{}: no, missing {}", row.command, missing.join(", ")));
+            lines.push(format!(
+                "{}: no, missing {}",
+                row.command,
+                missing.join(", ")
+            ));
         }
     }
     let message = format!("{name}scopes {scopes}{expires}; {}", lines.join("; "));
@@ -392,13 +396,19 @@ mod tests {
         ]));
         assert_eq!(read_only.status, Status::Warn);
         assert!(
-            read_only.message.contains("plan: yes; apply: no, missing rooms:write"),
+            read_only
+                .message
+                .contains("plan: yes; apply: no, missing rooms:write"),
             "{read_only:?}"
         );
         // accounts:* does not cover /people/@self.
         let no_self = scopes_check(&info(&["rooms:write", "accounts:read", "accounts:write"]));
         assert_eq!(no_self.status, Status::Fail);
-        assert!(no_self.message.contains("plan: no, missing accounts.self:read"));
+        assert!(
+            no_self
+                .message
+                .contains("plan: no, missing accounts.self:read")
+        );
         assert_eq!(scopes_check(&info(&["accounts:read"])).status, Status::Fail);
         let off = ApiKeyInfo {
             is_active: Some(false),

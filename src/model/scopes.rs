@@ -115,11 +115,25 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "apply",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ, ROOMS_WRITE, FILEOPS],
+        calls: &[
+            SELF,
+            ROOMS_READ,
+            PEOPLE_READ,
+            GROUP_READ,
+            ROOMS_WRITE,
+            FILEOPS,
+        ],
     },
     CommandScopes {
         command: "apply --prune",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ, ROOMS_WRITE, FILEOPS],
+        calls: &[
+            SELF,
+            ROOMS_READ,
+            PEOPLE_READ,
+            GROUP_READ,
+            ROOMS_WRITE,
+            FILEOPS,
+        ],
     },
     CommandScopes {
         command: "apply --resend-pending",
@@ -143,7 +157,14 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "doctor --scratch",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, ROOMS_WRITE, FILEOPS, TAGS_WRITE],
+        calls: &[
+            SELF,
+            ROOMS_READ,
+            PEOPLE_READ,
+            ROOMS_WRITE,
+            FILEOPS,
+            TAGS_WRITE,
+        ],
     },
 ];
 
@@ -153,7 +174,9 @@ pub fn command(command: &str) -> Option<&'static CommandScopes> {
 }
 
 impl CommandScopes {
-    /// The scopes a key made for this command needs, narrowest first, without repeats.
+    /// The fewest scopes a key made for this command needs: the narrowest scope of each
+    /// call, without those another of them already covers (`rooms:write` covers the reads
+    /// of `rooms:read`; `accounts:write` does not cover `GET /group`).
     pub fn scopes(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
         for (method, path) in self.calls {
@@ -161,6 +184,24 @@ impl CommandScopes {
                 && !out.contains(&s)
             {
                 out.push(s);
+            }
+        }
+        let mut i = 0;
+        while i < out.len() {
+            let rest: Vec<String> = out
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, s)| s.to_string())
+                .collect();
+            let covered = self
+                .calls
+                .iter()
+                .all(|(method, path)| allows(&rest, method, path));
+            if covered && !rest.is_empty() {
+                out.remove(i);
+            } else {
+                i += 1;
             }
         }
         out
@@ -244,19 +285,33 @@ mod tests {
 
     #[test]
     fn the_first_matching_rule_decides() {
-        assert_eq!(needed("GET", "/api/2.0/people/@self"), Some("accounts.self:read"));
-        assert_eq!(needed("PUT", "/api/2.0/people/invite"), Some("accounts:write"));
+        assert_eq!(
+            needed("GET", "/api/2.0/people/@self"),
+            Some("accounts.self:read")
+        );
+        assert_eq!(
+            needed("PUT", "/api/2.0/people/invite"),
+            Some("accounts:write")
+        );
         assert_eq!(needed("GET", "/api/2.0/files/tags"), Some("files:read"));
         assert_eq!(needed("GET", "/api/2.0/files/fileops"), Some("files:read"));
         assert_eq!(needed("GET", "/api/2.0/files/rooms/5"), Some("rooms:read"));
         assert_eq!(needed("GET", "/api/2.0/group/x"), Some("accounts:read"));
-        assert_eq!(needed("GET", "/api/2.0/settings/version/build"), Some("*:read"));
+        assert_eq!(
+            needed("GET", "/api/2.0/settings/version/build"),
+            Some("*:read")
+        );
         assert_eq!(needed("GET", "/api/2.0/keys/@self"), None);
     }
 
     #[test]
     fn accounts_star_does_not_cover_self_and_rooms_star_not_tags() {
-        let key = p(&["accounts:read", "accounts:write", "rooms:read", "rooms:write"]);
+        let key = p(&[
+            "accounts:read",
+            "accounts:write",
+            "rooms:read",
+            "rooms:write",
+        ]);
         assert!(!allows(&key, "GET", "/api/2.0/people/@self"));
         assert!(!allows(&key, "DELETE", "/api/2.0/files/tags"));
         assert!(allows(&key, "GET", "/api/2.0/files/rooms"));

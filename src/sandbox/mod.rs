@@ -28,8 +28,8 @@ mod links;
 mod people;
 mod render;
 mod rooms;
-mod scopes;
 pub mod rules;
+mod scopes;
 mod share;
 pub mod state;
 mod stats;
@@ -51,8 +51,8 @@ use rand::TryRngCore;
 use tokio::sync::{Mutex, oneshot};
 
 pub use config::FaultConfig;
-pub use scopes::key_scopes_from_env;
 use envelope::{ApiError, ApiResult};
+pub use scopes::key_scopes_from_env;
 use state::PortalState;
 
 /// Everything needed to run a sandbox.

@@ -20,7 +20,11 @@ const SCOPES_MAP: &[(bool, &str, &[&str])] = &[
     (false, "files/rooms", &["rooms:write"]),
     (true, "files", &["files:read", "files:write"]),
     (false, "files", &["files:write"]),
-    (true, "people/@self", &["accounts.self:read", "accounts.self:write"]),
+    (
+        true,
+        "people/@self",
+        &["accounts.self:read", "accounts.self:write"],
+    ),
     (false, "people/@self", &["accounts.self:write"]),
     (true, "people", &["accounts:read", "accounts:write"]),
     (false, "people", &["accounts:write"]),
@@ -66,7 +70,11 @@ pub(crate) fn permits(permissions: &[String], method: &str, route: &str) -> bool
     if local == ["*"] {
         return true;
     }
-    let global: &[&str] = if get { &["*:read", "*:write"] } else { &["*:write"] };
+    let global: &[&str] = if get {
+        &["*:read", "*:write"]
+    } else {
+        &["*:write"]
+    };
     global
         .iter()
         .chain(local.iter())

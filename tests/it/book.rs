@@ -564,3 +564,19 @@ fn every_command_line_in_the_book_is_accepted_by_the_cli() {
         ["plan", "rooms/", "--room", "Team Room", "--room", "A *"]
     );
 }
+
+#[test]
+fn the_scope_table_of_the_book_is_the_code_s() {
+    let page = read(&book_src().join("reference/portal.md"));
+    let start = "<!-- scope-table: generated from src/model/scopes.rs; a test keeps it equal -->\n";
+    let table = page
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once("<!-- /scope-table -->"))
+        .map(|(table, _)| table)
+        .expect("reference/portal.md has the scope table between its markers");
+    assert_eq!(
+        table,
+        docspace_provision::model::scopes::markdown_table(),
+        "docs/book/src/reference/portal.md, \"Scopes\": write the table the code has"
+    );
+}
