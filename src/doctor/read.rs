@@ -312,10 +312,7 @@ fn scopes_check(info: &ApiKeyInfo) -> Check {
     }
     let perms = &info.permissions;
     if crate::model::scopes::unrestricted(perms) {
-        return Check::ok(
-            id,
-            format!("{name}full access{expires}: every command can run"),
-        );
+        return Check::ok(id, format!("{name}full access{expires}"));
     }
     let scopes = perms.join(", ");
     // Per command of the one scope table (`crate::model::scopes::COMMANDS`): can this key
