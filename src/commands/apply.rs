@@ -97,7 +97,6 @@ pub fn run(
         // fatal, so that the report is written whatever phase they arrive in.
         let mut signals = Signals::new()?;
         let portal = portal::open(portal_settings).await?;
-        portal::check_scopes(&portal, scope_row(&settings)).await?;
         let run = Run {
             settings: &settings,
             report_out: report_out.as_ref(),
@@ -266,7 +265,13 @@ impl Run<'_> {
             resend_pending: self.settings.resend_pending,
             ..self.settings.options.clone()
         };
-        let build = plan_cmd::build(&desired, self.portal, self.printer, options);
+        let build = plan_cmd::build(
+            &desired,
+            self.portal,
+            self.printer,
+            options,
+            scope_row(self.settings),
+        );
         let Some(built) = signals.or_interrupted(build).await else {
             return self.interrupted_before_change().map(Ready::Done);
         };
@@ -326,7 +331,13 @@ impl Run<'_> {
         let options = checked_options(saved.options.clone())?;
         self.printer
             .status("Planning again from the saved plan to check what it approved.\n");
-        let build = plan_cmd::build(&desired, portal, self.printer, options);
+        let build = plan_cmd::build(
+            &desired,
+            portal,
+            self.printer,
+            options,
+            scope_row(self.settings),
+        );
         let Some(built) = signals.or_interrupted(build).await else {
             return self.interrupted_before_change().map(Ready::Done);
         };

@@ -44,8 +44,7 @@ pub fn run(
     let rt = portal::runtime()?;
     rt.block_on(async {
         let portal = portal::open(portal_settings).await?;
-        portal::check_scopes(&portal, "plan").await?;
-        let built = build(&desired, &portal, printer, settings.options.clone()).await;
+        let built = build(&desired, &portal, printer, settings.options.clone(), "plan").await;
         portal.close().await;
         let Some(built) = built? else {
             return Ok(ExitStatus::Error);
@@ -101,6 +100,7 @@ pub async fn build(
     portal: &Portal,
     printer: &Printer,
     options: plan::build::Options,
+    command: &'static str,
 ) -> miette::Result<Option<Built>> {
     printer.status(&format!("Reading {} ...\n", portal.display));
     // On a terminal, a bar for the member lists (one read per matched room: most of the
@@ -130,6 +130,7 @@ pub async fn build(
         // The one clock read of a plan: which `expires:` have passed, which are near, and
         // how old pending invitations are.
         now: chrono::Utc::now(),
+        scopes_for: Some(command),
     };
     let built = plan::build::build(&portal.client, inputs, &progress).await;
     if let Some(bar) = &bar {
@@ -138,6 +139,7 @@ pub async fn build(
     let built = match built {
         Ok(built) => built,
         Err(Failure::Api(e)) => return Err(e.into()),
+        Err(Failure::Scopes(missing)) => return Err(miette::miette!("{missing}")),
         Err(Failure::Problems(problems)) => {
             validate::report(&Problems(problems), printer);
             return Ok(None);

@@ -19,6 +19,9 @@ impl DocSpaceApi for Client {
     fn limit_reached(&self) -> Option<String> {
         Client::limit_reached(self)
     }
+    async fn key_permissions(&self) -> Result<Option<Vec<String>>, ApiError> {
+        self.key_self().await.map(|info| Some(info.permissions))
+    }
     fn list_rooms(
         &self,
         area: SearchArea,

@@ -47,6 +47,13 @@ pub use wire::{
 pub trait DocSpaceApi: Send + Sync {
     /// The key owner's profile.
     fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send;
+    /// The key's permissions (`GET /keys/@self`; empty = unrestricted), or `None` when the
+    /// portal does not say (docs/docspace-api.md, "API-key scopes").
+    fn key_permissions(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, ApiError>> + Send {
+        async { Ok(None) }
+    }
     /// Set once the portal has said the user's request limit is spent for hours (a daily
     /// limit): why, and when to run again. No write should start after that.
     fn limit_reached(&self) -> Option<String> {

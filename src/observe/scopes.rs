@@ -3,7 +3,7 @@
 //! complete, naming the missing scopes (the table is `crate::model::scopes`). An unrestricted
 //! key, or a server without that route, proceeds as before.
 
-use crate::docspace::{ApiError, Client};
+use crate::docspace::{ApiError, DocSpaceApi};
 use crate::model::scopes;
 
 /// A command the key's scopes cannot run.
@@ -34,12 +34,13 @@ impl std::error::Error for MissingScopes {}
 /// Checks the key against the scopes `command` (a row of `scopes::COMMANDS`) needs. A key
 /// the server does not describe (404, 405, any error) passes: the calls themselves then
 /// tell, as before this check existed.
-pub async fn check(client: &Client, command: &str) -> Result<(), MissingScopes> {
+pub async fn check<A: DocSpaceApi>(api: &A, command: &str) -> Result<(), MissingScopes> {
     let Some(row) = scopes::command(command) else {
         return Ok(());
     };
-    let permissions = match client.key_self().await {
-        Ok(info) => info.permissions,
+    let permissions = match api.key_permissions().await {
+        Ok(Some(permissions)) => permissions,
+        Ok(None) => return Ok(()),
         Err(e) => {
             log_unknown(&e);
             return Ok(());

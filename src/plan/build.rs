@@ -62,6 +62,8 @@ pub struct Built {
 pub enum Failure {
     /// The portal could not be read.
     Api(ApiError),
+    /// The key's scopes cannot run this command (checked before the portal is read).
+    Scopes(crate::observe::scopes::MissingScopes),
     /// The manifest, with these options, asks for something the portal forbids or the run
     /// cannot do (located problems).
     Problems(PortalProblems),
@@ -83,6 +85,9 @@ pub struct Inputs<'a> {
     pub options: Options,
     /// The moment the plan is for: which `expires:` have passed, how old invitations are.
     pub now: DateTime<Utc>,
+    /// The command this plan is for (a row of `crate::model::scopes::COMMANDS`): the key's
+    /// scopes are checked against it before the portal is read. `None`: not checked.
+    pub scopes_for: Option<&'static str>,
 }
 
 /// Reads the portal and plans. `progress(done, total)` is called as member lists are read.
@@ -109,6 +114,12 @@ pub async fn build<A: DocSpaceApi>(
         if !scope.is_empty() {
             return Err(Failure::Problems(scope));
         }
+    }
+    // Before the portal is read: a key that cannot run the command stops here, by name.
+    if let Some(command) = inputs.scopes_for {
+        crate::observe::scopes::check(api, command)
+            .await
+            .map_err(Failure::Scopes)?;
     }
     // With `--room`, members, people and links are read for the selected rooms only; the
     // listing, which identity needs, is read whole either way.

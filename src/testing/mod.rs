@@ -29,6 +29,7 @@ pub(crate) async fn build_plan(
         passwords: crate::links::read_passwords(desired),
         options: crate::plan::build::Options::default(),
         now,
+        scopes_for: None,
     };
     match crate::plan::build::build(portal, inputs, &|_, _| {}).await {
         Ok(built) => built,

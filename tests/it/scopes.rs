@@ -113,6 +113,7 @@ async fn accounts_star_without_self_read_fails_plan_naming_accounts_self_read() 
     );
     let stats = portal.stats().await;
     // Only the key's own record was read.
+    assert_eq!(stats["total"], 1, "{stats:#}");
     assert_eq!(stats["writes"], 0, "{stats:#}");
     let run = portal.run(&["export"]);
     assert_eq!(run.code, 1);
