@@ -38,7 +38,8 @@ impl Doctor<'_> {
                     "portal",
                     format!(
                         "the portal answers but does not say its version (HTTP {}): the \
-                         version endpoint is not available to this key or portal",
+                         version endpoint is not available to this key or portal (a \
+                         restricted key needs *:read for it)",
                         status_text(&e)
                     ),
                 ));
