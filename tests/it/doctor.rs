@@ -153,6 +153,9 @@ async fn scratch_confirms_every_rule_on_the_sandbox_and_deletes_its_room() {
         .find(|u| u["email"] == "new.person@example.com")
         .expect("the invitation created an account");
     assert_eq!(guest["status"], 4, "{guest}");
+    // The resend probe sent its invitation again, once.
+    let id = guest["id"].as_str().unwrap();
+    assert_eq!(state["resends"][id]["count"], 1, "{}", state["resends"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
