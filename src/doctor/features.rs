@@ -462,3 +462,50 @@ fn describe(wanted: &Wanted) -> String {
 fn cover_of(room: &RoomDto) -> Option<String> {
     room.logo.as_ref()?.cover.as_ref()?.id.clone()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(password: &str, expires: &str) -> LinkDto {
+        serde_json::from_value(serde_json::json!({
+            "access": 2,
+            "sharedLink": {
+                "id": "6f1c0d3e-0000-4000-8000-000000000001",
+                "title": "doctor link",
+                "expirationDate": expires,
+                "linkType": 1,
+                "password": password,
+                "denyDownload": false,
+                "primary": false
+            }
+        }))
+        .unwrap()
+    }
+
+    /// A link read back as sent passes; a different password or expiry is named, and no
+    /// password value ever reaches the check's text.
+    #[test]
+    fn a_link_read_back_is_compared_without_showing_its_password() {
+        let at = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05+00:00").unwrap();
+        let wanted = request(
+            "6f1c0d3e-0000-4000-8000-000000000001",
+            "doctor link",
+            "Secret-one-123",
+            at,
+            false,
+        );
+        let same = row("Secret-one-123", "2030-01-02T04:04:05.0000000+01:00");
+        assert_eq!(link_differs(&[same], &wanted, "Secret-one-123"), None);
+        let other = row("Secret-two-456", "2030-02-02T03:04:05.0000000+00:00");
+        let text = link_differs(&[other], &wanted, "Secret-one-123").unwrap();
+        assert!(text.contains("another password"), "{text}");
+        assert!(text.contains("expiry"), "{text}");
+        assert!(!text.contains("Secret"), "{text}");
+        assert!(!describe(&wanted).contains("Secret"));
+        assert_eq!(
+            link_differs(&[], &wanted, "Secret-one-123").as_deref(),
+            Some("no link row with the id sent")
+        );
+    }
+}
