@@ -40,7 +40,12 @@ pub fn run(
         let portal = portal::open(portal_settings).await?;
         if settings.scratch {
             // The scratch probes write: a key that cannot finish them is refused first.
-            portal::check_scopes(&portal, "doctor --scratch").await?;
+            let row = if settings.invite_probe.is_some() {
+                "doctor --scratch --invite-probe"
+            } else {
+                "doctor --scratch"
+            };
+            portal::check_scopes(&portal, row).await?;
         }
         printer.status(&format!("Checking {} ...\n", portal.display));
         let mut doctor = Doctor::new(
@@ -59,7 +64,7 @@ pub fn run(
         };
         if usable && settings.scratch {
             printer.status(&format!(
-                "Creating the temporary room \"{}\" ...\n",
+                "Creating the temporary rooms (\"{}\" and two more) ...\n",
                 doctor.scratch_title()
             ));
             let created = doctor.create_scratch_room().await;
@@ -73,9 +78,9 @@ pub fn run(
             if !finished {
                 doctor.checks.push(interrupted());
             }
-            if doctor.scratch_room.is_some() {
+            if doctor.scratch_room.is_some() || !doctor.extra_rooms.is_empty() {
                 // Not interruptible: the room must not be left behind. Every wait is bounded.
-                printer.status("Deleting the temporary room ...\n");
+                printer.status("Deleting the temporary rooms ...\n");
             }
             doctor.cleanup().await;
         }

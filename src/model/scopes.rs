@@ -166,6 +166,18 @@ pub const COMMANDS: &[CommandScopes] = &[
             TAGS_WRITE,
         ],
     },
+    CommandScopes {
+        command: "doctor --scratch --invite-probe",
+        calls: &[
+            SELF,
+            ROOMS_READ,
+            PEOPLE_READ,
+            ROOMS_WRITE,
+            FILEOPS,
+            TAGS_WRITE,
+            INVITE,
+        ],
+    },
 ];
 
 /// The row of `command` (as in [`COMMANDS`]).

@@ -167,6 +167,7 @@ async fn doctor_says_per_command_whether_the_key_can_run_it() {
         "export: yes",
         "doctor: yes",
         "doctor --scratch: no, missing files:write",
+        "doctor --scratch --invite-probe: no, missing files:write, accounts:write",
     ] {
         assert!(message.contains(line), "{line}: {message}");
     }
