@@ -72,6 +72,10 @@ pub struct PortalState {
     /// (the sandbox's record for tests; the server only sends the emails).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resends: BTreeMap<Uuid, Resend>,
+    /// Link restrictions and password policy an admin set (docs/docspace-api.md, "Portal
+    /// link policies"); the server's defaults when absent.
+    #[serde(default, skip_serializing_if = "super::portal_policy::PortalPolicy::is_default")]
+    pub policy: super::portal_policy::PortalPolicy,
 }
 
 /// The invitations re-sent to one pending user.
@@ -386,6 +390,7 @@ impl PortalState {
             third_party_rooms: Vec::new(),
             room_sort: BTreeMap::new(),
             resends: BTreeMap::new(),
+            policy: Default::default(),
         }
     }
 
