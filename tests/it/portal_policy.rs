@@ -190,3 +190,95 @@ async fn an_invitation_link_update_keeps_its_use_count() {
     assert_eq!(link["max_use_count"], 5, "{link}");
     assert_eq!(link["current_use_count"], 2, "the use count survives: {link}");
 }
+
+/// The sandbox's side, as the server: under the restriction a public room refuses an external
+/// link not asked internal (403) and a custom room's one becomes internal; the policies read
+/// back; an invitation link update without `maxUseCount` starts its count again from 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_enforces_the_portal_policies_as_the_server_does() {
+    let portal = Portal::seeded(quick(), |s| {
+        s.policy.links_restricted = true;
+        s.policy.password_min_length = 10;
+    })
+    .await;
+    let settings = portal
+        .call(reqwest::Method::GET, "/api/2.0/files/settings", None)
+        .await;
+    assert_eq!(settings["response"]["externalShare"], false);
+    let password = portal
+        .call(reqwest::Method::GET, "/api/2.0/settings/security/password", None)
+        .await;
+    assert_eq!(password["response"]["minLength"], 10);
+
+    let public = portal.create_room("Press kit", 6).await;
+    let custom = portal.create_room("Partner", 5).await;
+    let put = |room: i64, body: Value| {
+        let req = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .put(portal.url(&format!("/api/2.0/files/rooms/{room}/links")))
+            .bearer_auth(&portal.handle.api_key)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let link = |id: &str, extra: Value| {
+        let mut body = serde_json::json!({"linkId": id, "linkType": 1, "access": 2, "title": "L"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let a = "11111111-1111-4111-8111-111111111111";
+    let b = "22222222-2222-4222-8222-222222222222";
+    let refused = put(public, link(a, serde_json::json!({}))).await;
+    assert_eq!(refused.status(), 403);
+    let made = put(custom, link(a, serde_json::json!({"internal": false}))).await;
+    assert_eq!(made.status(), 200);
+    let made: Value = made.json().await.unwrap();
+    assert_eq!(made["response"]["sharedLink"]["internal"], true);
+    let short = put(custom, link(b, serde_json::json!({"password": "Abc-12345"}))).await;
+    assert_eq!(short.status(), 400, "9 characters under a policy of 10");
+
+    let c = "33333333-3333-4333-8333-333333333333";
+    let invite = serde_json::json!({"linkId": c, "linkType": 0, "access": 2, "maxUseCount": 5});
+    assert_eq!(put(custom, invite.clone()).await.status(), 200);
+    let mut state = portal.state();
+    let count = |state: &Value| -> i64 {
+        state["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["links"].as_array().unwrap())
+            .find(|l| l["id"] == c)
+            .unwrap()["current_use_count"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(count(&state), 0);
+    for room in state["rooms"].as_array_mut().unwrap() {
+        for l in room["links"].as_array_mut().unwrap() {
+            if l["id"] == c {
+                l["current_use_count"] = Value::from(3);
+            }
+        }
+    }
+    let state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(state).unwrap();
+    let portal = Portal::seeded(quick(), move |s| *s = state).await;
+    let put = |body: Value| {
+        let req = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .put(portal.url(&format!("/api/2.0/files/rooms/{custom}/links")))
+            .bearer_auth(&portal.handle.api_key)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(put(invite.clone()).await.status(), 200);
+    assert_eq!(count(&portal.state()), 3, "kept with maxUseCount");
+    let without = serde_json::json!({"linkId": c, "linkType": 0, "access": 2});
+    assert_eq!(put(without).await.status(), 200);
+    assert_eq!(count(&portal.state()), 0, "reset without maxUseCount");
+}
