@@ -27,7 +27,8 @@ fn link_rooms(desired: &Desired) -> impl Iterator<Item = &DesiredRoom> {
 /// route): the server answered. A network failure or a spent limit ends the run as any other
 /// read would.
 fn answered(e: &ApiError) -> bool {
-    e.http_status().is_some_and(|s| s != 401 && s != 402 && s != 429)
+    e.http_status()
+        .is_some_and(|s| s != 401 && s != 402 && s != 429)
 }
 
 fn assume(what: &str, default: &str, e: &ApiError) {

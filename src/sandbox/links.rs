@@ -223,7 +223,9 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         if kind == LinkKind::PrimaryExternal
             && access == access::NONE
             && s.policy.links_restricted
-            && existing.as_ref().is_some_and(|old| room_type == 6 || (room_type == 1 && !old.internal))
+            && existing
+                .as_ref()
+                .is_some_and(|old| room_type == 6 || (room_type == 1 && !old.internal))
         {
             return Err(ApiError::Security);
         }

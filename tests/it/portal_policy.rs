@@ -53,13 +53,20 @@ async fn a_stricter_password_policy_refuses_a_short_link_password_at_plan_time()
         out.contains("the password in `POLICY_TEST_PW` is shorter than this portal's password policy allows (12 to 30 characters)"),
         "{out}"
     );
-    assert!(out.contains("rooms.yaml:6:16") && out.contains("this link"), "located: {out}");
+    assert!(
+        out.contains("rooms.yaml:6:16") && out.contains("this link"),
+        "located: {out}"
+    );
     assert!(!out.contains(SHORT_PW), "the password was shown: {out}");
 
     portal.reset_stats().await;
     let apply = run_env(&portal, &["apply", manifest, "--auto-approve"], SHORT_PW);
     assert_ne!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    assert_eq!(portal.stats().await["writes"], 0, "refused before any write");
+    assert_eq!(
+        portal.stats().await["writes"],
+        0,
+        "refused before any write"
+    );
     assert!(!format!("{}{}", apply.stdout, apply.stderr).contains(SHORT_PW));
 
     // The same password on a portal with the default policy is fine.
@@ -93,7 +100,11 @@ async fn a_cover_the_portal_does_not_have_is_refused_by_plan_before_any_write() 
     portal.reset_stats().await;
     let (run, _) = portal.apply(&manifest, &[]);
     assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(portal.stats().await["writes"], 0, "refused before any write");
+    assert_eq!(
+        portal.stats().await["writes"],
+        0,
+        "refused before any write"
+    );
     // A good cover plans as before.
     let good = portal.plan(&COVERED.replace("no_such_cover", "book_open"), &[]);
     assert_eq!(good.code, 0, "{}\n{}", good.stdout, good.stderr);
@@ -188,7 +199,10 @@ async fn an_invitation_link_update_keeps_its_use_count() {
     let link = invitation(&state);
     assert_eq!(link["access"], 2, "{link}");
     assert_eq!(link["max_use_count"], 5, "{link}");
-    assert_eq!(link["current_use_count"], 2, "the use count survives: {link}");
+    assert_eq!(
+        link["current_use_count"], 2,
+        "the use count survives: {link}"
+    );
 }
 
 /// The sandbox's side, as the server: under the restriction a public room refuses an external
@@ -206,7 +220,11 @@ async fn the_sandbox_enforces_the_portal_policies_as_the_server_does() {
         .await;
     assert_eq!(settings["response"]["externalShare"], false);
     let password = portal
-        .call(reqwest::Method::GET, "/api/2.0/settings/security/password", None)
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/settings/security/password",
+            None,
+        )
         .await;
     assert_eq!(password["response"]["minLength"], 10);
 
@@ -237,7 +255,11 @@ async fn the_sandbox_enforces_the_portal_policies_as_the_server_does() {
     assert_eq!(made.status(), 200);
     let made: Value = made.json().await.unwrap();
     assert_eq!(made["response"]["sharedLink"]["internal"], true);
-    let short = put(custom, link(b, serde_json::json!({"password": "Abc-12345"}))).await;
+    let short = put(
+        custom,
+        link(b, serde_json::json!({"password": "Abc-12345"})),
+    )
+    .await;
     assert_eq!(short.status(), 400, "9 characters under a policy of 10");
 
     let c = "33333333-3333-4333-8333-333333333333";
