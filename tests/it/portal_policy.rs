@@ -304,3 +304,26 @@ async fn the_sandbox_enforces_the_portal_policies_as_the_server_does() {
     assert_eq!(put(without).await.status(), 200);
     assert_eq!(count(&portal.state()), 0, "reset without maxUseCount");
 }
+
+/// Under the restriction, an external link of a custom room whose `internal` the manifest
+/// leaves out is created (internal, as the server makes it) and converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn restricted_links_still_create_a_custom_room_link_that_converges() {
+    let portal = Portal::seeded(quick(), |s| s.policy.links_restricted = true).await;
+    let manifest = r#"version: 1
+rooms:
+  - title: Partner Share
+    type: custom
+    links:
+      - title: Clients
+        kind: external
+        access: read
+"#;
+    let path = portal.manifest(manifest);
+    let (run, _) = portal.apply(&path, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    portal.reset_stats().await;
+    let (run, _) = portal.apply(&path, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(portal.stats().await["writes"], 0, "converged");
+}
