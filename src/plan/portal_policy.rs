@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::docspace::{ApiError, DocSpaceApi};
 use crate::links::LinkKind;
+use crate::manifest::yaml::Span;
 use crate::manifest::{Desired, DesiredPassword, DesiredRoom, Problem, RoomState};
 use crate::model::{Access, LINK_PASSWORD_MAX, PortalPolicy, RoomType};
 use crate::state::Observed;
@@ -23,12 +24,28 @@ fn link_rooms(desired: &Desired) -> impl Iterator<Item = &DesiredRoom> {
         .filter(|r| r.state == RoomState::Present && !r.links.is_empty())
 }
 
-/// A failure the policy read may shrug off (the key may not read it, the portal has no such
-/// route): the server answered. A network failure or a spent limit ends the run as any other
-/// read would.
+/// A failure the policy read may shrug off: the server answered (the key may not read it,
+/// the portal has no such route; the password route authenticates its own way, so even a 401
+/// there says nothing about the key, which `people/@self` has already proved). A network
+/// failure or a throttle the retries did not outlast ends the run as any other read would.
 fn answered(e: &ApiError) -> bool {
-    e.http_status()
-        .is_some_and(|s| s != 401 && s != 402 && s != 429)
+    e.http_status().is_some_and(|s| s != 429)
+}
+
+/// The span of the room's `cover:` key: the first `cover:` after the room's title, before
+/// the next room; the title's when it cannot be found.
+fn cover_span(desired: &Desired, room: &DesiredRoom) -> Span {
+    let text = desired.files[room.origin.file].text.as_str();
+    let start = room.origin.span.offset;
+    let rest = text.get(start..).unwrap_or("");
+    let end = rest.find("- title:").unwrap_or(rest.len());
+    match rest[..end].find("cover:") {
+        Some(at) => Span {
+            offset: start + at,
+            len: "cover".len(),
+        },
+        None => room.origin.span,
+    }
 }
 
 fn assume(what: &str, default: &str, e: &ApiError) {
@@ -93,7 +110,7 @@ pub async fn read<A: DocSpaceApi>(
 }
 
 /// The manifest values the portal's policies would refuse or override, each located at the
-/// link (or, for a cover, at the room). Links whose `expires:` has passed at `now` are left
+/// link (or at the `cover:` key). Links whose `expires:` has passed at `now` are left
 /// alone by the plan, so they are not checked.
 pub fn check(desired: &Desired, observed: &Observed, now: DateTime<Utc>) -> Vec<Problem> {
     let policy = &observed.portal_policy;
@@ -155,7 +172,7 @@ pub fn check(desired: &Desired, observed: &Observed, now: DateTime<Utc>) -> Vec<
                     "portal::cover",
                     format!("`cover: {cover}` is not one of this portal's covers; DocSpace would refuse the room's whole update"),
                 )
-                .at(&desired.files[room.origin.file], room.origin.span, "this room's cover")
+                .at(&desired.files[room.origin.file], cover_span(desired, room), "this cover")
                 .with_help(format!(
                     "use an id from GET /api/2.0/files/rooms/covers, for example {}",
                     known.join(", ")

@@ -96,7 +96,10 @@ async fn a_cover_the_portal_does_not_have_is_refused_by_plan_before_any_write() 
         out.contains("`cover: no_such_cover` is not one of this portal's covers"),
         "{out}"
     );
-    assert!(out.contains("this room's cover"), "located: {out}");
+    assert!(
+        out.contains("rooms.yaml:6:5") && out.contains("this cover"),
+        "located at the key: {out}"
+    );
     portal.reset_stats().await;
     let (run, _) = portal.apply(&manifest, &[]);
     assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
