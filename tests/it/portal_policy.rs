@@ -330,3 +330,26 @@ rooms:
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(portal.stats().await["writes"], 0, "converged");
 }
+
+/// A key that cannot read a policy (here a guest's key, which may not list covers) gets the
+/// server's default, said once as a warning, and the plan goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_the_key_cannot_read_is_assumed_with_one_warning() {
+    let portal = Portal::seeded(quick(), |s| {
+        let me = s.key_user;
+        if let Some(u) = s.users.iter_mut().find(|u| u.id == me) {
+            u.user_type = docspace_provision::sandbox::rules::UserType::Guest;
+        }
+    })
+    .await;
+    let plan = portal.plan(COVERED, &[]);
+    let out = flat(&plan);
+    assert_eq!(
+        out.matches("could not read the portal's list of covers")
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("assuming the server's default"), "{out}");
+    assert!(!out.contains("portal::cover"), "{out}");
+}
