@@ -55,7 +55,7 @@ pub fn run(
         };
         if usable && settings.scratch {
             printer.status(&format!(
-                "Creating the temporary room \"{}\" ...\n",
+                "Creating the temporary rooms (\"{}\" and two more) ...\n",
                 doctor.scratch_title()
             ));
             let created = doctor.create_scratch_room().await;
@@ -69,9 +69,9 @@ pub fn run(
             if !finished {
                 doctor.checks.push(interrupted());
             }
-            if doctor.scratch_room.is_some() {
+            if doctor.scratch_room.is_some() || !doctor.extra_rooms.is_empty() {
                 // Not interruptible: the room must not be left behind. Every wait is bounded.
-                printer.status("Deleting the temporary room ...\n");
+                printer.status("Deleting the temporary rooms ...\n");
             }
             doctor.cleanup().await;
         }

@@ -9,19 +9,21 @@
 //!   limiter): read-only, they say what the portal allows this key to do.
 //! - [`RULES`]: the server rules the tool relies on, one row per rule, each naming the
 //!   section of docs/docspace-api.md it comes from and the probe that confirms it. Read-only
-//!   probes run every time; scratch probes only with `--scratch`, on one temporary room that
-//!   is deleted at the end. Adding a rule to the docs means adding a row here, and a row
+//!   probes run every time; scratch probes only with `--scratch`, on temporary rooms that are
+//!   deleted at the end (a collaboration room for the rules, a custom room for the link probe
+//!   and a virtual data room for lifetime and watermark, see `features`). Adding a rule to the docs means adding a row here, and a row
 //!   cannot be added without its probe (the match in [`Doctor::rule`] is exhaustive).
 //!
 //! Invariant: without `--scratch` no request other than GET is sent.
 
+mod features;
 mod read;
 mod scratch;
 
 use serde::Serialize;
 
 use crate::docspace::{ApiError, Client, RoomListing, UserDto};
-use crate::model::UserType;
+use crate::model::{RoomType, UserType};
 
 /// Version of the JSON output (`--format json`).
 pub const FORMAT_VERSION: u32 = 1;
@@ -124,6 +126,12 @@ pub enum ScratchProbe {
     SameAccessNoOp,
     PendingGuest,
     ArchiveOperation,
+    ExternalLink,
+    RoomColour,
+    RoomCover,
+    RoomLifetime,
+    RoomWatermark,
+    Resend,
 }
 
 /// A server rule the tool relies on.
@@ -200,6 +208,43 @@ pub const RULES: &[Rule] = &[
         statement: "archive and unarchive run as background operations that move the room",
         probe: Probe::Scratch(ScratchProbe::ArchiveOperation),
     },
+    Rule {
+        id: "external-link",
+        section: "Sharing links",
+        statement: "an external link with a password and an expiry is created, updated, read \
+                    back and revoked by `PUT /files/rooms/{id}/links`",
+        probe: Probe::Scratch(ScratchProbe::ExternalLink),
+    },
+    Rule {
+        id: "room-colour",
+        section: "Room settings",
+        statement: "an update's `color` is stored and read back as `logo.color`",
+        probe: Probe::Scratch(ScratchProbe::RoomColour),
+    },
+    Rule {
+        id: "room-cover",
+        section: "Room settings",
+        statement: "an update's `cover` is stored and read back as `logo.cover.id`",
+        probe: Probe::Scratch(ScratchProbe::RoomCover),
+    },
+    Rule {
+        id: "room-lifetime",
+        section: "Room settings",
+        statement: "a virtual data room's file lifetime is stored and read back",
+        probe: Probe::Scratch(ScratchProbe::RoomLifetime),
+    },
+    Rule {
+        id: "room-watermark",
+        section: "Room settings",
+        statement: "a virtual data room's text watermark is stored and read back",
+        probe: Probe::Scratch(ScratchProbe::RoomWatermark),
+    },
+    Rule {
+        id: "resend",
+        section: "Pending invitations",
+        statement: "`PUT /people/invite` resends a pending account's invitation and lists it",
+        probe: Probe::Scratch(ScratchProbe::Resend),
+    },
 ];
 
 /// What a doctor run was asked to do.
@@ -241,6 +286,10 @@ pub struct Doctor<'a> {
     other: Option<UserDto>,
     /// The temporary room, once created (id, stored title).
     pub scratch_room: Option<(i64, String)>,
+    /// The other temporary rooms (id, stored title, type): a custom room for the link probe
+    /// and a virtual data room for lifetime and watermark (the collaboration room takes no
+    /// external links, and those settings are virtual data room features).
+    pub extra_rooms: Vec<(i64, String, RoomType)>,
     /// Tags the scratch probes created, to delete portal-wide at the end.
     created_tags: Vec<String>,
     /// Random part of the scratch names.
@@ -259,6 +308,7 @@ impl<'a> Doctor<'a> {
             archived: None,
             other: None,
             scratch_room: None,
+            extra_rooms: Vec::new(),
             created_tags: Vec::new(),
             nonce,
         }
@@ -409,6 +459,12 @@ mod tests {
             ScratchProbe::SameAccessNoOp,
             ScratchProbe::PendingGuest,
             ScratchProbe::ArchiveOperation,
+            ScratchProbe::ExternalLink,
+            ScratchProbe::RoomColour,
+            ScratchProbe::RoomCover,
+            ScratchProbe::RoomLifetime,
+            ScratchProbe::RoomWatermark,
+            ScratchProbe::Resend,
         ] {
             assert_eq!(rule(probe).probe, Probe::Scratch(probe));
         }

@@ -59,6 +59,7 @@ impl Doctor<'_> {
                     );
                 }
                 self.push_rule(rule(ScratchProbe::TitleSanitising), check);
+                self.create_extra_rooms().await;
                 true
             }
             Err(e) => {
@@ -109,6 +110,12 @@ impl Doctor<'_> {
             ScratchProbe::SameAccessNoOp => self.same_access(room).await,
             ScratchProbe::PendingGuest => self.pending_guest(room).await,
             ScratchProbe::ArchiveOperation => self.archive(room).await,
+            ScratchProbe::ExternalLink => self.external_link().await,
+            ScratchProbe::RoomColour => self.room_colour(room).await,
+            ScratchProbe::RoomCover => self.room_cover(room).await,
+            ScratchProbe::RoomLifetime => self.room_lifetime().await,
+            ScratchProbe::RoomWatermark => self.room_watermark().await,
+            ScratchProbe::Resend => self.resend().await,
         }
     }
 
@@ -426,54 +433,60 @@ impl Doctor<'_> {
         }
     }
 
-    /// Deletes the temporary room (archived first, as the web UI does) and the tags the
+    /// Deletes the temporary rooms (archived first, as the web UI does) and the tags the
     /// probes created. Runs after every scratch run, failed or interrupted.
     pub async fn cleanup(&mut self) {
-        let Some((room, title)) = self.scratch_room.clone() else {
+        let mut rooms: Vec<(i64, String)> = self.scratch_room.clone().into_iter().collect();
+        rooms.extend(
+            self.extra_rooms
+                .iter()
+                .map(|(id, title, _)| (*id, title.clone())),
+        );
+        if rooms.is_empty() {
             return;
-        };
+        }
         let mut notes = Vec::new();
-        let state = self.client.get_room(room).await;
-        let active = match &state {
-            Ok(r) => !r.is_archived(),
-            Err(e) if e.is_not_found() => {
-                self.scratch_room = None;
-                self.checks.push(Check::ok(
-                    "scratch-cleanup",
-                    format!("the temporary room \"{title}\" is gone"),
-                ));
-                return;
-            }
-            Err(_) => true,
-        };
-        if active {
-            let archived = self.archive_and_wait(room).await;
-            if let Err(e) = archived {
-                // Deleting an active room may still be allowed (docs/docspace-api.md,
-                // "Deleting rooms"): try it.
-                notes.push(format!("archiving it first failed ({e})"));
+        let mut deleted = Vec::new();
+        let mut failed = Vec::new();
+        for (room, title) in rooms {
+            match self.delete_scratch_room(room, &mut notes).await {
+                Ok(()) => {
+                    if self
+                        .scratch_room
+                        .as_ref()
+                        .is_some_and(|(id, _)| *id == room)
+                    {
+                        self.scratch_room = None;
+                    }
+                    self.extra_rooms.retain(|(id, _, _)| *id != room);
+                    deleted.push(format!("\"{title}\""));
+                }
+                Err(e) => failed.push(format!("\"{title}\" (id {room}) could not be deleted: {e}")),
             }
         }
-        let deleted = async {
-            self.client.delete_room(room).await?;
-            self.client.wait_room_deleted(room, OPERATION_TIMEOUT).await
-        }
-        .await;
-        let mut check = match deleted {
-            Ok(()) => {
-                self.scratch_room = None;
-                Check::ok(
-                    "scratch-cleanup",
-                    format!("the temporary room \"{title}\" was deleted"),
-                )
-            }
-            Err(e) => Check::fail(
+        let rooms_text = |n: usize| if n == 1 { "room" } else { "rooms" };
+        let mut check = if failed.is_empty() {
+            Check::ok(
                 "scratch-cleanup",
                 format!(
-                    "the temporary room \"{title}\" (id {room}) could not be deleted: {e}; \
-                     delete it by hand"
+                    "the temporary {} {} deleted",
+                    rooms_text(deleted.len()),
+                    if deleted.len() == 1 {
+                        format!("{} was", deleted[0])
+                    } else {
+                        format!("{} were", deleted.join(", "))
+                    }
                 ),
-            ),
+            )
+        } else {
+            Check::fail(
+                "scratch-cleanup",
+                format!(
+                    "the temporary {} {}; delete it by hand",
+                    rooms_text(failed.len()),
+                    failed.join("; ")
+                ),
+            )
         };
         if !self.created_tags.is_empty() {
             let tags = std::mem::take(&mut self.created_tags);
@@ -492,6 +505,27 @@ impl Doctor<'_> {
             check.message = format!("{}; {}", check.message, notes.join("; "));
         }
         self.checks.push(check);
+    }
+
+    /// Deletes one temporary room (archived first; a room already gone counts as deleted).
+    /// Links and settings go with the room.
+    async fn delete_scratch_room(
+        &self,
+        room: i64,
+        notes: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        let active = match self.client.get_room(room).await {
+            Ok(r) => !r.is_archived(),
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(_) => true,
+        };
+        if active && let Err(e) = self.archive_and_wait(room).await {
+            // Deleting an active room may still be allowed (docs/docspace-api.md,
+            // "Deleting rooms"): try it.
+            notes.push(format!("archiving room {room} first failed ({e})"));
+        }
+        self.client.delete_room(room).await?;
+        self.client.wait_room_deleted(room, OPERATION_TIMEOUT).await
     }
 }
 

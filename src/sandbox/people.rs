@@ -174,7 +174,9 @@ pub async fn key_self(State(app): State<Shared>) -> ApiResult {
             "keyPostfix": postfix,
             "permissions": [],
             "createOn": render::date(user.registration_date),
-            "createBy": render::user_full(s, user),
+            // `EmployeeDto`, the short profile (`ApiKeyMapper.MapManual` fills it through
+            // `EmployeeDtoHelper.GetAsync`), not the full one.
+            "createBy": render::user_short(user),
             "isActive": true
         })))
     })
@@ -396,11 +398,10 @@ pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response 
                     .map(|u| u.id)
                     .collect()
             } else {
-                // A missing list is dereferenced by the server: a 500.
+                // A missing list reaches LINQ as null (`Any` or `ToAsyncEnumerable`), whose
+                // `ArgumentNullException` the server's `ResponseWrapper` answers 400.
                 let ids = req.userids.clone().ok_or_else(|| {
-                    ApiError::Internal(
-                        "Object reference not set to an instance of an object.".to_string(),
-                    )
+                    ApiError::Argument("Value cannot be null. (Parameter 'source')".to_string())
                 })?;
                 if !caller_is_admin && ids.iter().any(|id| *id != caller_id) {
                     return Err(ApiError::Security);
@@ -429,7 +430,10 @@ pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response 
                     answer.push(render::user_full(s, user));
                 }
             }
-            Ok(Reply::new(Value::Array(answer)))
+            // The action streams (`IAsyncEnumerable<EmployeeFullDto>`), which is neither a
+            // `List<object>` nor an `IEnumerable<object>`, so `SuccessApiResponse.Count` says 1
+            // whatever the list holds (`common/ASC.Api.Core/Middleware/CommonApiResponse.cs`).
+            Ok(Reply::new(Value::Array(answer)).count(1))
         })
         .await
     }

@@ -362,7 +362,7 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
             shares: Vec::new(),
             fail_archive: false,
             logo_uploaded: false,
-            ignore_settings: Vec::new(),
+            ignore_settings: s.ignore_settings_on_create.clone(),
             // Public and form-filling rooms are born with their primary external link
             // (`FileStorageService.CreateRoomAsync`).
             links: if matches!(room_type, 6 | 1) {

@@ -43,6 +43,11 @@ pub struct PortalState {
     /// The user the API key acts as (the DocSpace owner in the demo seed).
     pub key_user: Uuid,
     pub next_room_id: i64,
+    /// Fault injection: the `ignore_settings` every room created from now on gets (see
+    /// [`Room::ignore_settings`]), so that a room a client makes itself (doctor's scratch
+    /// rooms) can ignore a setting. Seeded through the state file; empty in the demo seed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_settings_on_create: Vec<String>,
     pub users: Vec<User>,
     pub groups: Vec<Group>,
     pub rooms: Vec<Room>,
@@ -389,6 +394,7 @@ impl PortalState {
             version: 1,
             key_user: id(1),
             next_room_id: FIRST_ROOM_ID,
+            ignore_settings_on_create: Vec::new(),
             users,
             groups,
             rooms: Vec::new(),

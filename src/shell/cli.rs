@@ -393,15 +393,16 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Also create one temporary room (`docspace-provision doctor <random>`) and confirm on it
-    /// each server rule the tool relies on; the room is deleted at the end, also after a
-    /// failure or Ctrl-C.
+    /// Also create temporary rooms (`docspace-provision doctor <random>...`: a collaboration,
+    /// a custom and a virtual data room) and confirm on them each server rule the tool relies
+    /// on and each feature it offers (links, colour, cover, lifetime, watermark); the rooms are
+    /// deleted at the end, also after a failure or Ctrl-C.
     #[arg(long)]
     pub scratch: bool,
 
     /// With `--scratch`: invite this address to the temporary room, to confirm that an email
-    /// invitation creates a pending guest. The server sends it an invitation email, and the
-    /// guest account stays on the portal.
+    /// invitation creates a pending guest, then send its invitation again (`resend`). The
+    /// server sends it two invitation emails, and the guest account stays on the portal.
     #[arg(long, value_name = "EMAIL", requires = "scratch")]
     pub invite_probe: Option<String>,
 

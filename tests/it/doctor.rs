@@ -153,6 +153,9 @@ async fn scratch_confirms_every_rule_on_the_sandbox_and_deletes_its_room() {
         .find(|u| u["email"] == "new.person@example.com")
         .expect("the invitation created an account");
     assert_eq!(guest["status"], 4, "{guest}");
+    // The resend probe sent its invitation again, once.
+    let id = guest["id"].as_str().unwrap();
+    assert_eq!(state["resends"][id]["count"], 1, "{}", state["resends"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -239,7 +242,7 @@ async fn an_interrupted_scratch_run_still_deletes_its_room() {
     assert!(
         stdout
             .lines()
-            .any(|l| l.contains(" scratch-cleanup ") && l.contains("was deleted")),
+            .any(|l| l.starts_with("✔ scratch-cleanup ") && l.contains(" deleted")),
         "{stdout}"
     );
     assert!(doctor_rooms(&portal).is_empty(), "{}", portal.state());
@@ -390,4 +393,78 @@ async fn a_room_admin_key_with_limited_scopes_on_a_real_portal_shape() {
     // Read-only: only GETs reached the portal.
     let requests = server.received_requests().await.unwrap();
     assert!(requests.iter().all(|r| r.method.as_str() == "GET"));
+}
+
+/// A sandbox whose room updates take everything but the colour (answering 200 with the old
+/// colour, as a portal that ignored the setting would): of all the feature probes (link,
+/// colour, cover, lifetime, watermark), exactly `room-colour` fails, with what was observed and
+/// expected, and every temporary room is deleted all the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ignored_colour_fails_only_the_colour_probe() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.ignore_settings_on_create = vec!["color".to_string()];
+    })
+    .await;
+    let run = portal.run(&["doctor", "--scratch", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let failed: Vec<String> = statuses(&json)
+        .into_iter()
+        .filter(|(_, s)| s == "fail")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(failed, ["room-colour"], "{json}");
+    let colour = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "room-colour")
+        .unwrap();
+    assert_eq!(colour["rule"], "Room settings", "{colour}");
+    assert!(
+        colour["expected"].as_str().unwrap().contains("logo.color"),
+        "{colour}"
+    );
+    for id in [
+        "external-link",
+        "room-cover",
+        "room-lifetime",
+        "room-watermark",
+    ] {
+        assert_eq!(status_of(&json, id), "ok", "{id}: {json}");
+    }
+    assert!(doctor_rooms(&portal).is_empty(), "{}", portal.state());
+}
+
+/// The feature probes leave nothing behind: the link room and the virtual data room are
+/// deleted with the first one, and the resend probe (only with `--invite-probe`) sends one
+/// `PUT /people/invite`.
+#[tokio::test(flavor = "multi_thread")]
+async fn feature_probes_use_three_rooms_and_delete_them_all() {
+    let portal = Portal::start().await;
+    let run = portal.run(&["doctor", "--scratch", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    // Without --invite-probe the resend is not tried.
+    assert_eq!(status_of(&json, "resend"), "warn", "{json}");
+    for id in [
+        "external-link",
+        "room-colour",
+        "room-cover",
+        "room-lifetime",
+        "room-watermark",
+    ] {
+        assert_eq!(status_of(&json, id), "ok", "{id}: {json}");
+    }
+    let cleanup = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "scratch-cleanup")
+        .unwrap();
+    assert!(
+        cleanup["message"].as_str().unwrap().contains("rooms"),
+        "{cleanup}"
+    );
+    assert!(doctor_rooms(&portal).is_empty(), "{}", portal.state());
 }

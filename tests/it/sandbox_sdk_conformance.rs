@@ -753,6 +753,29 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
         &mut errors,
     );
 
+    // The streamed answer's envelope says 1 whatever the list holds (`SuccessApiResponse.Count`
+    // of an `IAsyncEnumerable`), not the number of accounts.
+    assert_eq!(resent["count"], 1, "{resent}");
+
+    // `GET /keys/@self`: `createBy` is the SDK's `EmployeeDto` (`ApiKeyResponseDto.CreateBy`),
+    // the short profile: every key it carries is one of that model's, none of the full one's.
+    let key = call(Method::GET, "/api/2.0/keys/@self", None).await;
+    let create_by = &key["response"]["createBy"];
+    check_model(
+        create_by,
+        &employee_dto(),
+        "GET /keys/@self.createBy",
+        &mut errors,
+    );
+    let short: Vec<&str> = employee_dto().fields.iter().map(|f| f.0).collect();
+    for name in create_by.as_object().expect("createBy is an object").keys() {
+        if !short.contains(&name.as_str()) {
+            errors.push(format!(
+                "GET /keys/@self.createBy.{name} is not a field of employee_dto.py"
+            ));
+        }
+    }
+
     // Groups always carry `parent`, members and manager are full profiles.
     let groups = call(Method::GET, "/api/2.0/group", None).await;
     for g in groups["response"].as_array().unwrap() {

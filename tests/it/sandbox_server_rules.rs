@@ -1491,3 +1491,68 @@ async fn resending_invitations_is_limited_to_five_calls_per_window() {
         assert_eq!(status, 200);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Resend answers (issue 22)
+// ---------------------------------------------------------------------------------------------
+
+/// `PUT /people/invite` without `userIds`: the server hands the null list to LINQ, whose
+/// `ArgumentNullException` its `ResponseWrapper` answers 400 (not a 500); a body that is not
+/// JSON fails binding with 400 too. Nothing is sent either way.
+#[tokio::test]
+async fn a_resend_without_a_user_list_is_a_400() {
+    let sb = Sb::start().await;
+    for body in [
+        json!({}),
+        json!({ "resendAll": false }),
+        json!({ "userIds": null }),
+    ] {
+        let (status, answer) = sb
+            .call(Method::PUT, "/api/2.0/people/invite", Some(body.clone()))
+            .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(
+            answer["error"]["message"], "Value cannot be null. (Parameter 'source')",
+            "{answer}"
+        );
+    }
+    let url = format!(
+        "{}/api/2.0/people/invite",
+        sb.handle.base_url.as_str().trim_end_matches('/')
+    );
+    let not_json = sb
+        .client
+        .put(url)
+        .bearer_auth(&sb.handle.api_key)
+        .header("content-type", "application/json")
+        .body("{\"userIds\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status().as_u16(), 400);
+    assert!(
+        sb.state()
+            .get("resends")
+            .is_none_or(|r| r.as_object().is_none_or(|m| m.is_empty())),
+        "{}",
+        sb.state()
+    );
+}
+
+/// The answer is streamed (`IAsyncEnumerable<EmployeeFullDto>`), so the envelope's `count` is
+/// 1 however many accounts it lists (`SuccessApiResponse.Count`).
+#[tokio::test]
+async fn a_resend_answer_counts_one_whatever_it_lists() {
+    let sb = Sb::start().await;
+    let ids = [OWNER, "5a4db0c5-0000-4000-8000-000000000004"];
+    let (status, answer) = sb
+        .call(
+            Method::PUT,
+            "/api/2.0/people/invite",
+            Some(json!({ "userIds": ids })),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["response"].as_array().unwrap().len(), 2, "{answer}");
+    assert_eq!(answer["count"], 1, "{answer}");
+}
