@@ -34,8 +34,19 @@ use crate::model::{Access, RoomType};
 
 /// A keyed hash of a link password: equal for equal passwords within one run, meaningless
 /// outside it (the key is random per process), and never serialised.
+///
+/// It also keeps the password's length (UTF-16 units, as .NET counts, after the trim the
+/// server makes), which the plan checks against the portal's password policy
+/// (docs/docspace-api.md, "Portal link policies"); never the value.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PasswordDigest([u8; 32]);
+pub struct PasswordDigest([u8; 32], usize);
+
+impl PasswordDigest {
+    /// The password's length in UTF-16 units, after trimming.
+    pub fn length(&self) -> usize {
+        self.1
+    }
+}
 
 impl fmt::Debug for PasswordDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,7 +73,7 @@ pub fn password_digest(password: &str) -> PasswordDigest {
     let mut h = Sha256::new();
     h.update(key);
     h.update(password.trim().as_bytes());
-    PasswordDigest(h.finalize().into())
+    PasswordDigest(h.finalize().into(), password.trim().encode_utf16().count())
 }
 
 /// A link as the portal has it.

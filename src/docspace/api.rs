@@ -113,4 +113,18 @@ impl DocSpaceApi for Client {
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send {
         Client::list_groups(self)
     }
+    async fn files_settings(
+        &self,
+    ) -> Result<Option<super::portal_policy::FilesSettingsDto>, ApiError> {
+        Client::files_settings(self).await.map(Some)
+    }
+    async fn password_settings(
+        &self,
+    ) -> Result<Option<super::portal_policy::PasswordSettingsDto>, ApiError> {
+        Client::password_settings(self).await.map(Some)
+    }
+    async fn room_covers(&self) -> Result<Option<Vec<String>>, ApiError> {
+        let rows = Client::room_covers(self).await?;
+        Ok(Some(rows.into_iter().map(|c| c.id).collect()))
+    }
 }

@@ -14,6 +14,7 @@ pub mod error;
 mod operations;
 mod people;
 pub mod policy;
+pub mod portal_policy;
 mod rooms;
 mod share;
 pub mod wire;
@@ -131,4 +132,23 @@ pub trait DocSpaceApi: Send + Sync {
         start: i64,
     ) -> impl Future<Output = Result<(Vec<UserDto>, Option<i64>), ApiError>> + Send;
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send;
+    /// The portal's external-link settings (docs/docspace-api.md, "Portal link policies");
+    /// `Ok(None)` where the portal cannot say (the in-memory test portal).
+    fn files_settings(
+        &self,
+    ) -> impl Future<Output = Result<Option<portal_policy::FilesSettingsDto>, ApiError>> + Send
+    {
+        async { Ok(None) }
+    }
+    /// The portal's password policy; `Ok(None)` where the portal cannot say.
+    fn password_settings(
+        &self,
+    ) -> impl Future<Output = Result<Option<portal_policy::PasswordSettingsDto>, ApiError>> + Send
+    {
+        async { Ok(None) }
+    }
+    /// The cover ids rooms may use; `Ok(None)` where the portal cannot say.
+    fn room_covers(&self) -> impl Future<Output = Result<Option<Vec<String>>, ApiError>> + Send {
+        async { Ok(None) }
+    }
 }

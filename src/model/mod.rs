@@ -163,6 +163,36 @@ pub const LINK_USES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
 /// How far ahead a link's expiry may be, in years (`FilesLinkUtility.MaxLinkLifeTimeInYears`,
 /// docs/docspace-api.md, "Sharing links").
 pub const LINK_MAX_YEARS: u32 = 10;
+/// The shortest link password a portal takes unless its policy says otherwise
+/// (`PasswordSettings.GetDefault`), and the longest any portal takes
+/// (`PasswordSettingsManager.MaxLength`) (docs/docspace-api.md, "Portal link policies").
+pub const LINK_PASSWORD_DEFAULT_MIN: usize = 8;
+pub const LINK_PASSWORD_MAX: usize = 30;
+
+/// The portal policies a plan checks links and covers against (docs/docspace-api.md,
+/// "Portal link policies"), read once per run by the planner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalPolicy {
+    /// External links in rooms are restricted by an admin: the server refuses them in public
+    /// rooms and makes them internal elsewhere.
+    pub links_restricted: bool,
+    /// The policy's shortest link password.
+    pub password_min: usize,
+    /// The covers rooms may use; `None` when not read (no room sets `cover`, or the key could
+    /// not read the list).
+    pub covers: Option<std::collections::BTreeSet<String>>,
+}
+
+impl Default for PortalPolicy {
+    /// The server's defaults: no restriction, passwords of 8 to 30 characters.
+    fn default() -> PortalPolicy {
+        PortalPolicy {
+            links_restricted: false,
+            password_min: LINK_PASSWORD_DEFAULT_MIN,
+            covers: None,
+        }
+    }
+}
 
 impl RoomType {
     // Room settings and sharing links per room type. The server keeps these tables in

@@ -229,6 +229,10 @@ pub struct Observed {
     /// with [`crate::links::read_passwords`]; never serialised).
     #[serde(skip)]
     pub link_passwords: crate::links::LinkPasswords,
+    /// The portal's link restrictions, password policy and covers, as far as the plan read
+    /// them (`plan::portal_policy`); the server's defaults otherwise.
+    #[serde(skip)]
+    pub portal_policy: crate::model::PortalPolicy,
 }
 
 impl Observed {

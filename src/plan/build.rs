@@ -135,10 +135,20 @@ pub async fn build<A: DocSpaceApi>(
     if !link_rooms.is_empty() {
         state::read_links(api, &mut observed, &link_rooms).await?;
     }
+    // The portal's link restrictions, password policy and covers, when the manifest needs
+    // them (docs/docspace-api.md, "Portal link policies").
+    super::portal_policy::read(api, &reading, &mut observed).await?;
     let now = inputs.now;
+    let refused = super::portal_policy::check(&reading, &observed, now);
     let hash = desired.manifest_hash();
-    let mut plan = super::diff_selected(desired, &observed, hash, now, selected.as_ref())
-        .map_err(Failure::Problems)?;
+    let mut plan = match super::diff_selected(desired, &observed, hash, now, selected.as_ref()) {
+        Ok(_) if !refused.is_empty() => return Err(Failure::Problems(refused)),
+        Ok(plan) => plan,
+        Err(mut problems) => {
+            problems.extend(refused);
+            return Err(Failure::Problems(problems));
+        }
+    };
     super::expiry::warn_expiring(&mut plan, desired, now, inputs.options.expiring_within_days);
     if inputs.options.prune {
         super::prune::archive_orphans(&mut plan);

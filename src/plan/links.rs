@@ -64,9 +64,20 @@ pub fn plan(
         .links
         .iter()
         .partition(|l| l.expires.flatten().is_some_and(|at| at <= now));
+    // Under the portal's link restriction the server makes every external link internal
+    // (docs/docspace-api.md, "Portal link policies"): an `internal` the manifest leaves out is
+    // that, so a write is checked against what the portal will store. (`internal: false` and
+    // public rooms are refused by `plan::portal_policy`.)
+    let forced_internal = observed.portal_policy.links_restricted;
     let wanted: Vec<WantedLink> = current
         .into_iter()
-        .map(|l| WantedLink::from_manifest(l, &observed.link_passwords))
+        .map(|l| {
+            let mut w = WantedLink::from_manifest(l, &observed.link_passwords);
+            if forced_internal && l.kind == links::LinkKind::External && w.internal.is_none() {
+                w.internal = Some(true);
+            }
+            w
+        })
         .collect();
     let kept: Vec<&str> = expired.iter().map(|l| l.title.as_str()).collect();
     let diff = links::diff_keeping(

@@ -20,6 +20,7 @@ pub mod filter;
 pub mod links;
 pub mod newguest;
 pub mod pending;
+pub mod portal_policy;
 pub mod prune;
 pub mod saved;
 mod settings;

@@ -18,7 +18,12 @@
 //!   are always internal, those of public rooms never;
 //! - changing `internal` where it cannot change (public, virtual data rooms), or the expiry
 //!   where it cannot change (form-filling rooms), leaves the link as it was, silently;
-//! - a password must be 8 to 30 printable ASCII characters without spaces (400);
+//! - a password must be 8 (the portal policy's `minLength`) to 30 printable ASCII characters
+//!   without spaces (400);
+//! - under the portal's link restriction (`policy.links_restricted`), an external link of a
+//!   public room not asked internal is a 403 and revoking a public room's primary link (or a
+//!   form-filling room's one that is not internal) too; other external links become internal;
+//! - an invitation link update without `maxUseCount` resets the use count to 0;
 //! - a new link beyond the room's limit is a 403 `The maximum number of links may not exceed N`;
 //! - access 0 revokes: the answer is `null`, except for the primary link of a public or
 //!   form-filling room, which is replaced at once by a fresh default one (returned);
@@ -184,7 +189,12 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         // The options the service builds for the requested kind of link.
         let mut wanted = match requested_kind {
             LinkKind::Invitation => {
-                let current = existing.as_ref().map_or(0, |l| l.current_use_count);
+                // `SetInvitationLinkAsync` keeps the use count only when the request carries
+                // `maxUseCount`; without it the rebuilt link starts again from 0.
+                let current = match req.maxusecount {
+                    Some(_) => existing.as_ref().map_or(0, |l| l.current_use_count),
+                    None => 0,
+                };
                 invitation_link(&req, link_id, current, expiration, now)?
             }
             _ => external_link(&req, link_id, expiration, now)?,
@@ -199,6 +209,25 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         }
         if kind == LinkKind::PrimaryExternal && matches!(room_type, 6 | 1) {
             wanted.expiration = None;
+        }
+        // `ResolveRequiredAuthAsync`, before the existing link is compared: under the
+        // portal's restriction a public room refuses an external link that is not asked
+        // internal, and any other room gets it internal (docs/docspace-api.md, "Portal link
+        // policies"). A revoke is checked by `CheckPrimaryLinkRevokeAsync` instead.
+        if kind.is_external() && access != access::NONE && s.policy.links_restricted {
+            if room_type == 6 && !wanted.internal {
+                return Err(ApiError::Security);
+            }
+            wanted.internal = true;
+        }
+        if kind == LinkKind::PrimaryExternal
+            && access == access::NONE
+            && s.policy.links_restricted
+            && existing
+                .as_ref()
+                .is_some_and(|old| room_type == 6 || (room_type == 1 && !old.internal))
+        {
+            return Err(ApiError::Security);
         }
         if let Some(old) = &existing
             && is_frozen(room_type, old, &wanted)
@@ -216,9 +245,9 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         }
         if access != access::NONE
             && let Some(password) = wanted.password()
-            && !rules::link_password_ok(&password)
+            && !(rules::link_password_ok(&password) && s.policy.password_ok(&password))
         {
-            return Err(ApiError::Argument(rules::LINK_PASSWORD_RULE.to_string()));
+            return Err(ApiError::Argument(s.policy.password_rule()));
         }
         match existing {
             None => add_link(s, id, room_type, wanted, now),

@@ -26,6 +26,7 @@ mod envelope;
 mod faults;
 mod links;
 mod people;
+pub mod portal_policy;
 mod render;
 mod rooms;
 pub mod rules;
@@ -224,6 +225,14 @@ fn build_router(app: Shared) -> Router {
             get(rooms::get_one).put(rooms::update).delete(rooms::delete),
         )
         .route("/api/2.0/files/rooms/covers", get(rooms::covers))
+        .route(
+            "/api/2.0/files/settings",
+            get(portal_policy::files_settings),
+        )
+        .route(
+            "/api/2.0/settings/security/password",
+            get(portal_policy::password_settings),
+        )
         .route(
             "/api/2.0/files/rooms/{id}/links",
             get(links::list).put(links::set),

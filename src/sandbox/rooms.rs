@@ -328,6 +328,12 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
     let watermark = req.watermark.as_ref().map(watermark).transpose()?;
     check_cover(req.cover.as_deref())?;
     app.write(|s| {
+        if let Some(i) = s.fail_create.iter().position(|t| t == title.trim()) {
+            s.fail_create.remove(i);
+            return Err(ApiError::Argument(
+                "the sandbox refuses this create once (fail_create)".to_string(),
+            ));
+        }
         let id = s.next_room_id;
         s.next_room_id += 1;
         // An existing tag's spelling wins over the requested one (`CustomTagsService`).

@@ -77,6 +77,18 @@ pub struct PortalState {
     /// (the sandbox's record for tests; the server only sends the emails).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resends: BTreeMap<Uuid, Resend>,
+    /// Link restrictions and password policy an admin set (docs/docspace-api.md, "Portal
+    /// link policies"); the server's defaults when absent.
+    #[serde(
+        default,
+        skip_serializing_if = "super::portal_policy::PortalPolicy::is_default"
+    )]
+    pub policy: super::portal_policy::PortalPolicy,
+    /// Fault injection through the state file: titles whose next create is refused with a
+    /// 400, each entry used once (a create the server refuses, for tests of what depends on
+    /// it, now that a bad cover is caught by `plan`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_create: Vec<String>,
 }
 
 /// The invitations re-sent to one pending user.
@@ -392,6 +404,8 @@ impl PortalState {
             third_party_rooms: Vec::new(),
             room_sort: BTreeMap::new(),
             resends: BTreeMap::new(),
+            policy: Default::default(),
+            fail_create: Vec::new(),
         }
     }
 

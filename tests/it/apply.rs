@@ -427,15 +427,17 @@ rooms:
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_room_that_cannot_be_created_skips_its_invitations() {
-    let portal = Portal::start().await;
-    // A cover the server does not have: the create is refused with a 400 (validation does
-    // not know the portal's list of covers).
+    // A create the server refuses with a 400 (a bad cover once did it; `plan` now refuses
+    // that before any write, so the sandbox is told to refuse this create).
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.fail_create.push("Refused".to_string())
+    })
+    .await;
     let manifest = portal.manifest(
         "version: 1
 rooms:
   - title: Refused
     type: collaboration
-    cover: no-such-cover
     invitees:
       - email: uma.user@sandbox.test
         access: editing

@@ -535,27 +535,15 @@ rooms:
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_applies_its_links_and_a_room_not_created_skips_them() {
-    let portal = Portal::start().await;
+    // A create the server refuses once (a bad cover once did it; `plan` now refuses that
+    // before any write): the room's link items are skipped, not sent to a room that does not
+    // exist.
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.fail_create.push("Partner Share".to_string())
+    })
+    .await;
     let (manifest, saved) = saved_partner_plan(&portal);
-    let text = std::fs::read_to_string(&saved).unwrap();
-    // A create the server refuses (a cover it does not have is a 400 in the sandbox): the
-    // room's link items are skipped, not sent to a room that does not exist. The desired
-    // state and the create are edited together (and the digest made again), which is no
-    // worse than writing the cover in the manifest.
-    let mut refused: Value = serde_json::from_str(&text).unwrap();
-    refused["rooms"][0]["items"][0]["settings"]["cover"] = json!("no-such-cover");
-    let room = refused["desired"]["rooms"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|r| r["title"] == "Partner Share")
-        .unwrap();
-    room["cover"] = json!("no-such-cover");
-    refused["desired_digest"] = json!(docspace_provision::manifest::normal::digest(
-        &refused["desired"]
-    ));
-    let refused_path = portal.dir.join("refused.json");
-    std::fs::write(&refused_path, refused.to_string()).unwrap();
+    let refused_path = saved.clone();
     let report = portal.dir.join("report.json");
     let run = apply_saved(&portal, &refused_path, &report);
     assert_eq!(run.code, 3, "{}", run.stderr);

@@ -17,6 +17,7 @@ mod newguest;
 mod output;
 mod pending;
 mod plan;
+mod portal_policy;
 mod prune;
 mod real_portal;
 mod room_filter;
