@@ -45,40 +45,12 @@ pub fn plan(
     if room.links.is_empty() && !room.links_exact {
         return Ok(out);
     }
-    let live_links: &[ObservedLink] = match live {
-        Some(r) => {
-            if let Some(error) = observed.links_unreadable.get(&r.id) {
-                return Err(error.clone());
-            }
-            observed
-                .links
-                .get(&r.id)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-        }
-        // A room to create has no links yet but the primary link the server gives public and
-        // form-filling rooms; `apply` compares again with the new room's links.
-        None => &[],
-    };
+    let live_links = live_links(observed, live)?;
     let (expired, current): (Vec<_>, Vec<_>) = room
         .links
         .iter()
         .partition(|l| l.expires.flatten().is_some_and(|at| at <= now));
-    // Under the portal's link restriction the server makes every external link internal
-    // (docs/docspace-api.md, "Portal link policies"): an `internal` the manifest leaves out is
-    // that, so a write is checked against what the portal will store. (`internal: false` and
-    // public rooms are refused by `plan::portal_policy`.)
-    let forced_internal = observed.portal_policy.links_restricted;
-    let wanted: Vec<WantedLink> = current
-        .into_iter()
-        .map(|l| {
-            let mut w = WantedLink::from_manifest(l, &observed.link_passwords);
-            if forced_internal && l.kind == links::LinkKind::External && w.internal.is_none() {
-                w.internal = Some(true);
-            }
-            w
-        })
-        .collect();
+    let wanted = wanted_links(observed, &current);
     let kept: Vec<&str> = expired.iter().map(|l| l.title.as_str()).collect();
     let diff = links::diff_keeping(
         room.room_type,
@@ -89,23 +61,7 @@ pub fn plan(
         &kept,
     );
     for l in &expired {
-        let namesake = live_links
-            .iter()
-            .find(|live| links::same_title(&live.title, &l.title));
-        out.notes.push(RoomNote::Link {
-            note: LinkNote::Expired {
-                title: l.title.clone(),
-                at: l.expires.flatten().unwrap_or(now),
-                live: namesake.map(|live| {
-                    let ended = live.expired || live.expires.is_some_and(|at| at <= now);
-                    if ended {
-                        LiveExpiry::Expired
-                    } else {
-                        LiveExpiry::Open
-                    }
-                }),
-            },
-        });
+        out.notes.push(expired_note(l, live_links, now));
     }
     for p in diff.problems {
         problems.push(locate(desired, room, p));
@@ -118,6 +74,74 @@ pub fn plan(
     out.notes
         .extend(diff.notes.into_iter().map(|note| RoomNote::Link { note }));
     Ok(out)
+}
+
+/// The live links of `live` (none for a room to create), or the error that kept them from
+/// being read.
+fn live_links<'a>(
+    observed: &'a Observed,
+    live: Option<&ObservedRoom>,
+) -> Result<&'a [ObservedLink], String> {
+    match live {
+        Some(r) => {
+            if let Some(error) = observed.links_unreadable.get(&r.id) {
+                return Err(error.clone());
+            }
+            Ok(observed
+                .links
+                .get(&r.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default())
+        }
+        // A room to create has no links yet but the primary link the server gives public and
+        // form-filling rooms; `apply` compares again with the new room's links.
+        None => Ok(&[]),
+    }
+}
+
+/// The manifest's links that have not expired, as the diff takes them. Under the portal's
+/// link restriction the server makes every external link internal (docs/docspace-api.md,
+/// "Portal link policies"): an `internal` the manifest leaves out is that, so a write is
+/// checked against what the portal will store. (`internal: false` and public rooms are
+/// refused by `plan::portal_policy`.)
+fn wanted_links(observed: &Observed, current: &[&crate::manifest::DesiredLink]) -> Vec<WantedLink> {
+    let forced_internal = observed.portal_policy.links_restricted;
+    current
+        .iter()
+        .map(|l| {
+            let mut w = WantedLink::from_manifest(l, &observed.link_passwords);
+            if forced_internal && l.kind == links::LinkKind::External && w.internal.is_none() {
+                w.internal = Some(true);
+            }
+            w
+        })
+        .collect()
+}
+
+/// The note of a manifest link whose `expires:` has passed: left alone, and whether the live
+/// link of that title is still open.
+fn expired_note(
+    l: &crate::manifest::DesiredLink,
+    live_links: &[ObservedLink],
+    now: DateTime<Utc>,
+) -> RoomNote {
+    let namesake = live_links
+        .iter()
+        .find(|live| links::same_title(&live.title, &l.title));
+    RoomNote::Link {
+        note: LinkNote::Expired {
+            title: l.title.clone(),
+            at: l.expires.flatten().unwrap_or(now),
+            live: namesake.map(|live| {
+                let ended = live.expired || live.expires.is_some_and(|at| at <= now);
+                if ended {
+                    LiveExpiry::Expired
+                } else {
+                    LiveExpiry::Open
+                }
+            }),
+        },
+    }
 }
 
 /// A link problem located at the link's title (or the room's, for a room-wide one).
