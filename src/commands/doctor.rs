@@ -63,26 +63,7 @@ pub fn run(
             }
         };
         if usable && settings.scratch {
-            printer.status(&format!(
-                "Creating the temporary rooms (\"{}\" and two more) ...\n",
-                doctor.scratch_title()
-            ));
-            let created = doctor.create_scratch_room().await;
-            // A signal during the creation is seen here; one during the probes ends them.
-            let finished = !signals.pending()
-                && (!created
-                    || signals
-                        .or_interrupted(doctor.scratch_rules())
-                        .await
-                        .is_some());
-            if !finished {
-                doctor.checks.push(interrupted());
-            }
-            if doctor.scratch_room.is_some() || !doctor.extra_rooms.is_empty() {
-                // Not interruptible: the room must not be left behind. Every wait is bounded.
-                printer.status("Deleting the temporary rooms ...\n");
-            }
-            doctor.cleanup().await;
+            scratch(&mut doctor, &mut signals, printer).await;
         }
         doctor.limiter();
         let outcome = Outcome {
@@ -110,6 +91,31 @@ pub fn run(
     } else {
         ExitStatus::Error
     })
+}
+
+/// The scratch probes: the temporary rooms are created, probed (a signal ends the probes)
+/// and always deleted.
+async fn scratch(doctor: &mut Doctor<'_>, signals: &mut Signals, printer: &Printer) {
+    printer.status(&format!(
+        "Creating the temporary rooms (\"{}\" and two more) ...\n",
+        doctor.scratch_title()
+    ));
+    let created = doctor.create_scratch_room().await;
+    // A signal during the creation is seen here; one during the probes ends them.
+    let finished = !signals.pending()
+        && (!created
+            || signals
+                .or_interrupted(doctor.scratch_rules())
+                .await
+                .is_some());
+    if !finished {
+        doctor.checks.push(interrupted());
+    }
+    if doctor.scratch_room.is_some() || !doctor.extra_rooms.is_empty() {
+        // Not interruptible: the room must not be left behind. Every wait is bounded.
+        printer.status("Deleting the temporary rooms ...\n");
+    }
+    doctor.cleanup().await;
 }
 
 fn interrupted() -> Check {
