@@ -145,9 +145,15 @@ impl Doctor<'_> {
                 );
             }
         }
+        self.revoke_probe_link(id, room, &link_id, &wanted.0.title)
+            .await
+    }
+
+    /// Revokes the probe's link and checks that it is gone.
+    async fn revoke_probe_link(&self, id: &str, room: i64, link_id: &str, title: &str) -> Check {
         if let Err(e) = self
             .client
-            .set_link(room, &model_revoke(&link_id, &wanted.0.title))
+            .set_link(room, &model_revoke(link_id, title))
             .await
         {
             return Check::differs(
@@ -158,7 +164,7 @@ impl Doctor<'_> {
             );
         }
         match self.client.list_links(room).await {
-            Ok(rows) if find(&rows, &link_id).is_none() => Check::ok(
+            Ok(rows) if find(&rows, link_id).is_none() => Check::ok(
                 id,
                 "an external link with a password and an expiry was created, updated, read back \
                  and revoked",
