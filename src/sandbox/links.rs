@@ -210,25 +210,13 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         if kind == LinkKind::PrimaryExternal && matches!(room_type, 6 | 1) {
             wanted.expiration = None;
         }
-        // `ResolveRequiredAuthAsync`, before the existing link is compared: under the
-        // portal's restriction a public room refuses an external link that is not asked
-        // internal, and any other room gets it internal (docs/docspace-api.md, "Portal link
-        // policies"). A revoke is checked by `CheckPrimaryLinkRevokeAsync` instead.
-        if kind.is_external() && access != access::NONE && s.policy.links_restricted {
-            if room_type == 6 && !wanted.internal {
-                return Err(ApiError::Security);
-            }
-            wanted.internal = true;
-        }
-        if kind == LinkKind::PrimaryExternal
-            && access == access::NONE
-            && s.policy.links_restricted
-            && existing
-                .as_ref()
-                .is_some_and(|old| room_type == 6 || (room_type == 1 && !old.internal))
-        {
-            return Err(ApiError::Security);
-        }
+        restrict(
+            s.policy.links_restricted,
+            room_type,
+            access,
+            &mut wanted,
+            existing.as_ref(),
+        )?;
         if let Some(old) = &existing
             && is_frozen(room_type, old, &wanted)
         {
@@ -256,6 +244,37 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
         }
     })
     .await
+}
+
+/// The portal's link restriction (`restricted`), before the existing link is compared.
+/// `ResolveRequiredAuthAsync`: a public room refuses an external link that is not asked
+/// internal, and any other room gets it internal (docs/docspace-api.md, "Portal link
+/// policies"); `CheckPrimaryLinkRevokeAsync`: a primary link of a public room, or a
+/// form-filling room's that is not internal, cannot be revoked.
+fn restrict(
+    restricted: bool,
+    room_type: i64,
+    access: i64,
+    wanted: &mut Link,
+    existing: Option<&Link>,
+) -> ApiResult<()> {
+    if !restricted {
+        return Ok(());
+    }
+    let kind = wanted.kind;
+    if kind.is_external() && access != access::NONE {
+        if room_type == 6 && !wanted.internal {
+            return Err(ApiError::Security);
+        }
+        wanted.internal = true;
+    }
+    if kind == LinkKind::PrimaryExternal
+        && access == access::NONE
+        && existing.is_some_and(|old| room_type == 6 || (room_type == 1 && !old.internal))
+    {
+        return Err(ApiError::Security);
+    }
+    Ok(())
 }
 
 /// The `linkId` of a request: nil when absent or empty (a new link), else a GUID.
