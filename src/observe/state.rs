@@ -396,7 +396,7 @@ pub async fn read_with_progress<A: DocSpaceApi>(
 }
 
 /// The members of one room (link rows left out): the one place a member list is read, by
-/// the planner, the executor's read-back and the saved-plan recheck.
+/// the planner and the executor's read-back.
 pub async fn room_members<A: DocSpaceApi>(
     api: &A,
     id: i64,
@@ -453,19 +453,10 @@ async fn read_members<A: DocSpaceApi>(
 }
 
 /// A room's fingerprint extended with its links, for the plans that change links (a link
-/// changed by hand after `plan --out` makes the saved room stale, see [`crate::recheck`]).
+/// changed by hand after `plan --out` is told apart as a portal change, see
+/// [`crate::plan::approve`]).
 pub fn with_links_fingerprint(fingerprint: String, links: &[ObservedLink]) -> String {
     format!("{fingerprint}+links:{}", crate::links::fingerprint(links))
-}
-
-/// The links of one room, for the saved-plan recheck.
-pub async fn room_links<A: DocSpaceApi>(api: &A, id: i64) -> Result<Vec<ObservedLink>, ApiError> {
-    Ok(api
-        .list_links(id)
-        .await?
-        .iter()
-        .filter_map(ObservedLink::from_dto)
-        .collect())
 }
 
 /// Reads the sharing links of `room_ids` (one call per room, a few rooms at a time) into

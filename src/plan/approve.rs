@@ -13,10 +13,9 @@
 //!
 //! Pure: the portal is read by the planner, the clock by the caller.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::done::already_done;
 use super::{Action, Item, Plan, RoomChange, RoomPlan, summarise};
@@ -109,7 +108,7 @@ pub fn approve(
     rest.extend(twice);
     for old in rest.into_iter().filter(|r| !r.items.is_empty()) {
         let items = old.items.clone();
-        set_aside.extend(judge.saved_only(old, None, items));
+        set_aside.push(judge.saved_only(old, None, items));
     }
     fresh.summary = summarise(&fresh.rooms, &fresh.portal_items);
     (fresh, Approval { set_aside })
@@ -117,8 +116,8 @@ pub fn approve(
 
 /// An item as the saved plan writes it, which is what the reviewer approved: values kept out
 /// of the file (a password's digest) are not part of the comparison.
-fn form(item: &Item) -> Value {
-    serde_json::to_value(item).unwrap_or(Value::Null)
+fn form(item: &Item) -> String {
+    serde_json::to_string(item).unwrap_or_default()
 }
 
 struct Judge<'a> {
@@ -133,10 +132,11 @@ impl Judge<'_> {
     fn room(&self, room: &mut RoomPlan, old: Option<&RoomPlan>) -> Vec<SetAside> {
         let saved_items: &[Item] = old.map_or(&[], |o| o.items.as_slice());
         let items = std::mem::take(&mut room.items);
+        let saved_forms: Vec<String> = saved_items.iter().map(form).collect();
+        let saved_set: HashSet<&str> = saved_forms.iter().map(String::as_str).collect();
+        let approved_by_saved = |i: &Item| saved_set.contains(form(i).as_str());
         // A room that must be created or unarchived first: if that step is not approved,
         // nothing of the room can run.
-        let saved_forms: Vec<Value> = saved_items.iter().map(form).collect();
-        let approved_by_saved = |i: &Item| saved_forms.contains(&form(i));
         let first_ok = items.first().is_none_or(|first| {
             !matches!(first.action(), Action::CreateRoom | Action::Unarchive)
                 || approved_by_saved(first)
@@ -144,11 +144,11 @@ impl Judge<'_> {
         let (approved, unapproved): (Vec<Item>, Vec<Item>) = items
             .into_iter()
             .partition(|i| first_ok && approved_by_saved(i));
-        let made: Vec<Value> = approved.iter().chain(&unapproved).map(form).collect();
+        let made: HashSet<String> = approved.iter().chain(&unapproved).map(form).collect();
         let saved_only: Vec<Item> = saved_items
             .iter()
             .zip(&saved_forms)
-            .filter(|(_, f)| !made.contains(f))
+            .filter(|(_, f)| !made.contains(*f))
             .map(|(i, _)| i.clone())
             .collect();
         room.items = approved;
@@ -163,18 +163,13 @@ impl Judge<'_> {
             out.push(SetAside { room: r, verdicts });
         }
         if let Some(old) = old.filter(|_| !saved_only.is_empty()) {
-            out.extend(self.saved_only(old, Some(room), saved_only));
+            out.push(self.saved_only(old, Some(room), saved_only));
         }
         out
     }
 
     /// The verdicts of `items`, saved items of `old` that planning again did not make.
-    fn saved_only(
-        &self,
-        old: &RoomPlan,
-        fresh: Option<&RoomPlan>,
-        items: Vec<Item>,
-    ) -> Option<SetAside> {
+    fn saved_only(&self, old: &RoomPlan, fresh: Option<&RoomPlan>, items: Vec<Item>) -> SetAside {
         let mut room = old.clone();
         room.items = items;
         let live_id = fresh.and_then(|f| f.room_id).or(old.room_id);
@@ -196,7 +191,7 @@ impl Judge<'_> {
             })
             .collect();
         room.room_id = live_id;
-        Some(SetAside { room, verdicts })
+        SetAside { room, verdicts }
     }
 
     /// Why the saved items of `old` differ from planning again.

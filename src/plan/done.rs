@@ -1,5 +1,5 @@
 //! Whether the portal, as read, shows an item done: the read-back after a share call, and
-//! the recheck of a saved plan's changed rooms. Pure: the reading is done by the caller.
+//! saved items of a saved plan that planning again no longer makes (see `plan::approve`). Pure: the reading is done by the caller.
 
 use super::{Change, Item, Member, RoomPlan, RoomSettings, SettingChange, Target};
 use crate::manifest::Quota;
@@ -111,8 +111,8 @@ fn item_done(
         Change::Invite { .. } | Change::ChangeAccess { .. } | Change::Remove { .. } => {
             MemberChange::of(&item.change).is_some_and(|m| m.shown_by(members))
         }
-        // The recheck does not read links: a link item of a changed room is not known to be
-        // done, so it is reported stale rather than sent again.
+        // Links are not compared here: a saved link item that planning again does not make is
+        // not known to be done, so it is reported stale rather than sent again.
         Change::Link(_) => false,
     }
 }
