@@ -328,7 +328,7 @@ impl Run<'_> {
                 );
             }
         };
-        let options = checked_options(saved.options.clone())?;
+        let options = saved.options.clone();
         self.printer
             .status("Planning again from the saved plan to check what it approved.\n");
         let build = plan_cmd::build(
@@ -564,22 +564,6 @@ fn age_meant_for_resend(settings: &ApplySettings) -> miette::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The options a saved plan carries, checked as the command line checks them (a value a
-/// person could not pass is refused, never used).
-fn checked_options(
-    options: crate::plan::build::Options,
-) -> miette::Result<crate::plan::build::Options> {
-    let max = crate::plan::expiry::MAX_WINDOW_DAYS;
-    if options.expiring_within_days > max {
-        miette::bail!(
-            help = "run plan --out again and apply the new plan",
-            "the saved plan's `expiring_within_days` is {}, more than the largest {max} the command line takes",
-            options.expiring_within_days
-        );
-    }
-    Ok(options)
 }
 
 /// Asks on stderr, reads a line from stdin. Only `yes` confirms. The read runs on a blocking

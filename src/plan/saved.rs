@@ -121,6 +121,17 @@ pub fn parse(path: &str, text: String) -> Result<Plan, SavedPlanError> {
     check_item_shapes(&value).map_err(|(place, problem)| invalid(place, problem))?;
     let mut plan: Plan = serde_json::from_value(value)
         .map_err(|e| invalid("the plan".to_string(), e.to_string()))?;
+    // The options are planned with again: a value the command line would refuse is refused.
+    let max = super::expiry::MAX_WINDOW_DAYS;
+    if plan.options.expiring_within_days > max {
+        return Err(invalid(
+            "the plan's options".to_string(),
+            format!(
+                "`expiring_within_days` is {}, more than the largest {max} the command line takes",
+                plan.options.expiring_within_days
+            ),
+        ));
+    }
     plan.summary = summarise(&plan.rooms, &plan.portal_items);
     Ok(plan)
 }
@@ -299,6 +310,20 @@ mod tests {
         match parse("p.json", text) {
             Err(SavedPlanError::Invalid { place, .. }) => {
                 assert!(place.starts_with("room `A`, item 2"), "{place}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_the_command_line_would_refuse_are_refused() {
+        let text = plan_json(CREATE).replace(
+            r#""expiring_within_days": 14"#,
+            r#""expiring_within_days": 99999"#,
+        );
+        match parse("p.json", text) {
+            Err(SavedPlanError::Invalid { problem, .. }) => {
+                assert!(problem.contains("expiring_within_days"), "{problem}")
             }
             other => panic!("{other:?}"),
         }
