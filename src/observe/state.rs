@@ -143,6 +143,26 @@ impl ObservedUser {
     }
 }
 
+/// A person as a profile from the portal shows them (a people page, a group's members).
+pub fn observed_user(u: &UserDto) -> ObservedUser {
+    ObservedUser::from_dto(u)
+}
+
+/// A person known only by email (no profile read).
+pub fn unknown_user(email: &str) -> ObservedUser {
+    ObservedUser {
+        id: String::new(),
+        email: model::normalise_email(email),
+        user_type: UserType::User,
+        pending: false,
+        terminated: false,
+        type_known: false,
+        created: None,
+        owner: false,
+        invited_by: None,
+    }
+}
+
 /// A group as the portal has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedGroup {
