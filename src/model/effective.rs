@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn among_groups_the_highest_access_wins() {
         assert_eq!(
-            winning(None, &[Access::Read, Access::ContentCreator, Access::Editing]),
+            winning(
+                None,
+                &[Access::Read, Access::ContentCreator, Access::Editing]
+            ),
             Some((Access::ContentCreator, Winner::Group(1)))
         );
         assert_eq!(winning(None, &[]), None);

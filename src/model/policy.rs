@@ -163,17 +163,45 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Breach {
-    LinkWithoutExpiry { link: String },
-    PrimaryLinkCannotExpire { link: String },
-    LinkWithoutPassword { link: String },
-    LinkExpiresTooLate { link: String, max_days: u32 },
-    GuestAboveMax { person: String, access: Access, max: Access },
-    GuestNotAllowed { person: String, room_type: String },
-    GuestWithoutExpiry { person: String },
-    TooFewManagers { count: usize, min: u32 },
-    TooManyManagers { count: usize, max: u32 },
-    TaggedWithoutWatermark { tag: String },
-    TaggedAllowsDownload { tag: String },
+    LinkWithoutExpiry {
+        link: String,
+    },
+    PrimaryLinkCannotExpire {
+        link: String,
+    },
+    LinkWithoutPassword {
+        link: String,
+    },
+    LinkExpiresTooLate {
+        link: String,
+        max_days: u32,
+    },
+    GuestAboveMax {
+        person: String,
+        access: Access,
+        max: Access,
+    },
+    GuestNotAllowed {
+        person: String,
+        room_type: String,
+    },
+    GuestWithoutExpiry {
+        person: String,
+    },
+    TooFewManagers {
+        count: usize,
+        min: u32,
+    },
+    TooManyManagers {
+        count: usize,
+        max: u32,
+    },
+    TaggedWithoutWatermark {
+        tag: String,
+    },
+    TaggedAllowsDownload {
+        tag: String,
+    },
 }
 
 /// A broken rule in the room at `room` (an index into the views checked).
@@ -198,9 +226,9 @@ impl Violation {
             Breach::LinkWithoutPassword { link } => {
                 format!("external link `{link}` has no password")
             }
-            Breach::LinkExpiresTooLate { link, max_days } => format!(
-                "external link `{link}` expires more than {max_days} days from now"
-            ),
+            Breach::LinkExpiresTooLate { link, max_days } => {
+                format!("external link `{link}` expires more than {max_days} days from now")
+            }
             Breach::GuestAboveMax {
                 person,
                 access,
@@ -246,10 +274,10 @@ impl Violation {
                 format!("lower the guest's access to {} or less", max.name())
             }
             Breach::GuestNotAllowed { .. } => "remove the guest from the room".into(),
-            Breach::GuestWithoutExpiry { .. } => {
-                "give the guest's membership an `expires:`".into()
+            Breach::GuestWithoutExpiry { .. } => "give the guest's membership an `expires:`".into(),
+            Breach::TooFewManagers { min, .. } => {
+                format!("make at least {min} members room managers")
             }
-            Breach::TooFewManagers { min, .. } => format!("make at least {min} members room managers"),
             Breach::TooManyManagers { max, .. } => format!("keep at most {max} room managers"),
             Breach::TaggedWithoutWatermark { .. } => "set the room's `watermark:`".into(),
             Breach::TaggedAllowsDownload { .. } => "set `deny_download: true`".into(),

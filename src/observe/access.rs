@@ -195,15 +195,17 @@ async fn read_groups<A: DocSpaceApi>(
             MemberSubject::User(_) => None,
         })
         .collect();
-    let answers: Vec<(String, Result<Option<Vec<crate::docspace::UserDto>>, ApiError>)> =
-        stream::iter(ids)
-            .map(|id| async move {
-                let members = api.group_members(&id).await;
-                (id, members)
-            })
-            .buffer_unordered(GROUP_READ_CONCURRENCY)
-            .collect()
-            .await;
+    let answers: Vec<(
+        String,
+        Result<Option<Vec<crate::docspace::UserDto>>, ApiError>,
+    )> = stream::iter(ids)
+        .map(|id| async move {
+            let members = api.group_members(&id).await;
+            (id, members)
+        })
+        .buffer_unordered(GROUP_READ_CONCURRENCY)
+        .collect()
+        .await;
     for (id, answer) in answers {
         match answer {
             Ok(Some(members)) => {
@@ -224,7 +226,10 @@ async fn read_groups<A: DocSpaceApi>(
 
 /// The view of what was read (pure).
 fn view(observed: &Observed, dir: &Directory, desired: Option<&Desired>) -> AccessView {
-    let me = observed.me.clone().unwrap_or_else(|| state::unknown_user(""));
+    let me = observed
+        .me
+        .clone()
+        .unwrap_or_else(|| state::unknown_user(""));
     let mut partial = Vec::new();
     if me.user_type != UserType::DocSpaceAdmin {
         partial.push(format!(
@@ -317,9 +322,9 @@ fn manifest_expiry(room: &crate::manifest::DesiredRoom, e: &Entry) -> Option<Dat
         _ => None,
     };
     own.or_else(|| {
-        room.invitees.iter().find(|i| {
-            matches!(&i.subject, Subject::Group(g) if Some(g.to_lowercase()) == group)
-        })
+        room.invitees
+            .iter()
+            .find(|i| matches!(&i.subject, Subject::Group(g) if Some(g.to_lowercase()) == group))
     })
     .and_then(|i| i.expires)
 }

@@ -160,7 +160,10 @@ impl Cx<'_> {
                     continue;
                 }
                 let names = TagRequirement::ALL.map(TagRequirement::name);
-                for i in self.choices(value, "rooms_tagged.require", &names).unwrap_or_default() {
+                for i in self
+                    .choices(value, "rooms_tagged.require", &names)
+                    .unwrap_or_default()
+                {
                     rule.require.insert(TagRequirement::ALL[i]);
                 }
             }
@@ -285,7 +288,11 @@ pub(super) fn check(desired: &Desired, now: DateTime<Utc>, problems: &mut Proble
         };
         problems.push(
             Problem::error("manifest::policy", v.message())
-                .at(&desired.files[origin.file], origin.span, format!("breaks `{}`", v.rule))
+                .at(
+                    &desired.files[origin.file],
+                    origin.span,
+                    format!("breaks `{}`", v.rule),
+                )
                 .with_help(format!("{} (policy rule `{}`)", v.fix(), v.rule)),
         );
     }

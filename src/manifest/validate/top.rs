@@ -125,7 +125,8 @@ impl Cx<'_> {
         entries
             .iter()
             .find(|(k, v)| {
-                matches!(&k.value, Value::Str(s) if s == "policy") && !matches!(v.value, Value::Null)
+                matches!(&k.value, Value::Str(s) if s == "policy")
+                    && !matches!(v.value, Value::Null)
             })
             .map(|(_, v)| self.policy(v))
             .unwrap_or_default()
