@@ -180,6 +180,9 @@ async fn read_people<A: DocSpaceApi>(api: &A, dir: &mut Directory) -> Result<(),
     Ok(())
 }
 
+/// What reading one group's members gave.
+type GroupAnswer = Result<Option<Vec<crate::docspace::UserDto>>, ApiError>;
+
 /// The members of every group a share list names, a few groups at a time.
 async fn read_groups<A: DocSpaceApi>(
     api: &A,
@@ -195,10 +198,7 @@ async fn read_groups<A: DocSpaceApi>(
             MemberSubject::User(_) => None,
         })
         .collect();
-    let answers: Vec<(
-        String,
-        Result<Option<Vec<crate::docspace::UserDto>>, ApiError>,
-    )> = stream::iter(ids)
+    let answers: Vec<(String, GroupAnswer)> = stream::iter(ids)
         .map(|id| async move {
             let members = api.group_members(&id).await;
             (id, members)
