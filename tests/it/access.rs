@@ -353,7 +353,12 @@ async fn audit_finds_each_violation_then_passes_once_fixed() {
     insta::assert_snapshot!("audit_text", portal.scrub(&text.stdout));
 
     let fixed = portal.dir.join("fixed.yaml");
-    let next_year = chrono::Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+    let next_year = chrono::Utc::now()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap()
+        + 1;
     std::fs::write(&fixed, FIXED.replace("NEXT_YEAR", &next_year.to_string())).unwrap();
     let apply = with_env(
         &portal,
@@ -386,7 +391,12 @@ fn validate_refuses_a_manifest_that_breaks_a_rule_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rooms.yaml");
     // A link expiry must lie ahead, and within the server's ten years, whenever this runs.
-    let next_year = chrono::Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+    let next_year = chrono::Utc::now()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap()
+        + 1;
     std::fs::write(
         &path,
         format!(
