@@ -432,3 +432,28 @@ rooms:
         crate::common::scrub(&run.stderr, dir.path())
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_refuses_a_guest_above_the_policy_at_the_invitee() {
+    let portal = Portal::start().await;
+    let run = portal.plan(
+        "version: 1
+policy:
+  guests: {max_access: read}
+rooms:
+  - title: Team
+    type: custom
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: gus.guest@sandbox.test
+        access: editing
+      - email: someone.new@example.com
+        access: comment
+",
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    insta::assert_snapshot!("plan_policy_guests", portal.scrub(&run.stderr));
+    assert_eq!(portal.stats().await["writes"], 0);
+}

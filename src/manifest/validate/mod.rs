@@ -31,6 +31,7 @@ use merge::{
 use values::yaml11_bool_hint;
 
 pub use invitee::{allowed_names, check_email};
+pub use policy::guest_problems;
 pub use values::{MomentError, did_you_mean, parse_moment, parse_quota};
 
 pub const TOP_KEYS: &[&str] = &[

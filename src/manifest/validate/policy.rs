@@ -273,40 +273,73 @@ pub(super) fn merge(
 }
 
 /// Refuses, located, every manifest room that breaks a rule of `desired.policy` as written
-/// (what the manifest asks for; who is a guest is known only on the portal: `audit`).
+/// (what the manifest asks for; who is a guest is known only on the portal: see
+/// [`guest_problems`], which `plan` runs, and `audit`).
 pub(super) fn check(desired: &Desired, now: DateTime<Utc>, problems: &mut Problems) {
     if desired.policy.is_empty() {
         return;
     }
-    let views: Vec<RoomView> = desired.rooms.iter().map(room_view).collect();
-    for v in policy::check(&desired.policy, &views, now) {
-        let room = &desired.rooms[v.room];
-        let origin: Origin = match v.target {
-            Target::Room => room.origin,
-            Target::Member(i) => room.invitees[i].origin,
-            Target::Link(i) => room.links[i].origin,
-        };
-        problems.push(
-            Problem::error("manifest::policy", v.message())
-                .at(
-                    &desired.files[origin.file],
-                    origin.span,
-                    format!("breaks `{}`", v.rule),
-                )
-                .with_help(format!("{} (policy rule `{}`)", v.fix(), v.rule)),
-        );
+    let views: Vec<RoomView> = desired
+        .rooms
+        .iter()
+        .map(|r| room_view(r, &|_| false))
+        .collect();
+    for p in located(desired, policy::check(&desired.policy, &views, now)) {
+        problems.push(p);
     }
+}
+
+/// The `guests` rules for the manifest's email invitees, once the portal has said who is a
+/// guest (`is_guest(email)`: an account of type Guest, or no account at all, since an email
+/// invitation makes a guest account): refused by `plan::build`, located at the invitee.
+pub fn guest_problems(desired: &Desired, is_guest: &dyn Fn(&str) -> bool) -> Vec<Problem> {
+    let Some(guests) = &desired.policy.guests else {
+        return Vec::new();
+    };
+    let only_guests = Policy {
+        guests: Some(guests.clone()),
+        ..Policy::default()
+    };
+    let views: Vec<RoomView> = desired
+        .rooms
+        .iter()
+        .map(|r| room_view(r, is_guest))
+        .collect();
+    // The clock decides only `external_links.max_days`, which is not checked here.
+    located(
+        desired,
+        policy::check(&only_guests, &views, DateTime::<Utc>::MIN_UTC),
+    )
+}
+
+/// Each violation as an error at the room, invitee or link that breaks the rule.
+fn located(desired: &Desired, found: Vec<policy::Violation>) -> Vec<Problem> {
+    found
+        .into_iter()
+        .map(|v| {
+            let room = &desired.rooms[v.room];
+            let origin: Origin = match v.target {
+                Target::Room => room.origin,
+                Target::Member(i) => room.invitees[i].origin,
+                Target::Link(i) => room.links[i].origin,
+            };
+            let label = format!("breaks `{}`", v.rule);
+            Problem::error("manifest::policy", v.message())
+                .at(&desired.files[origin.file], origin.span, label)
+                .with_help(format!("{} (policy rule `{}`)", v.fix(), v.rule))
+        })
+        .collect()
 }
 
 /// A manifest room as the policy checker sees it: what the manifest sets, and nothing it
 /// leaves to the portal.
-fn room_view(room: &DesiredRoom) -> RoomView {
+fn room_view(room: &DesiredRoom, is_guest: &dyn Fn(&str) -> bool) -> RoomView {
     let members = room
         .invitees
         .iter()
         .map(|i| MemberView {
             label: i.subject.label().to_string(),
-            guest: false,
+            guest: matches!(&i.subject, Subject::Email(e) if is_guest(e)),
             access: i.access,
             expires: i.expires,
         })
