@@ -374,3 +374,53 @@ fn room_view(room: &DesiredRoom, is_guest: &dyn Fn(&str) -> bool) -> RoomView {
         managers_complete: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::manifest::{Problems, SourceFile, load_sources, normal};
+
+    const FULL: &str = "version: 1
+policy:
+  external_links: {require: [expires, password], max_days: 90}
+  guests: {max_access: fill-forms, allowed_in: [virtual-data-room, custom], require_expires: true}
+  room_managers: {min: 1, max: 5}
+  rooms_tagged:
+    Confidential: {require: [watermark], deny_download: true}
+rooms: []
+";
+
+    #[test]
+    fn every_rule_is_read_and_survives_a_saved_plan() {
+        let mut problems = Problems::default();
+        let desired = load_sources(vec![SourceFile::new("p.yaml", FULL)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        let p = &desired.policy;
+        assert_eq!(p.external_links.as_ref().unwrap().max_days, Some(90));
+        assert_eq!(
+            p.guests
+                .as_ref()
+                .unwrap()
+                .allowed_in
+                .as_ref()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(p.room_managers.as_ref().unwrap().max, Some(5));
+        assert!(p.rooms_tagged["confidential"].deny_download);
+        let back = normal::read(&normal::write(&desired)).unwrap();
+        assert_eq!(&back.policy, p);
+    }
+
+    #[test]
+    fn a_rule_declared_differently_in_two_files_is_an_error() {
+        let mut problems = Problems::default();
+        let a = SourceFile::new("a.yaml", "policy:\n  guests: {max_access: read}\n");
+        let b = SourceFile::new("b.yaml", "policy:\n  guests: {max_access: editing}\n");
+        let same = SourceFile::new("c.yaml", "policy:\n  guests: {max_access: read}\n");
+        load_sources(vec![a, b, same], &mut problems);
+        let text = format!("{problems:?}");
+        assert_eq!(problems.errors(), 1, "{text}");
+        assert!(text.contains("conflicting_policy"), "{text}");
+    }
+}
