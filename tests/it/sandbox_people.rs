@@ -504,6 +504,13 @@ async fn invitations_per_day_are_limited_when_the_portal_sets_a_limit() {
 #[tokio::test]
 async fn paid_seats_beyond_the_tariff_are_a_402() {
     let sb = as_user(OWNER, |s| s.paid_seats = Some(s.paid_seats_used())).await;
+    // The seats are reported by `GET /portal/payment/quota`, feature `manager`.
+    let quota = sb.get("/api/2.0/portal/payment/quota").await;
+    let manager = &quota["response"]["features"][0];
+    assert_eq!(manager["id"], "manager");
+    // The seed's owner, Dana, Rick and Sam.
+    assert_eq!(manager["value"], 4);
+    assert_eq!(manager["used"]["value"], 4);
     let (status, body) = sb
         .call(
             Method::POST,
@@ -528,6 +535,20 @@ async fn paid_seats_beyond_the_tariff_are_a_402() {
         )
         .await;
     assert_eq!(status, 402);
+    // A user sees the limit, not the count; a guest is refused.
+    let sb = as_user(UMA_USER, |_| {}).await;
+    let quota = sb.get("/api/2.0/portal/payment/quota").await;
+    assert_eq!(quota["response"]["features"][0]["value"], -1);
+    assert!(
+        quota["response"]["features"][0]["used"]
+            .get("value")
+            .is_none()
+    );
+    let sb = as_user(GUS_GUEST, |_| {}).await;
+    let (status, _) = sb
+        .call(Method::GET, "/api/2.0/portal/payment/quota", None)
+        .await;
+    assert_eq!(status, 403);
 }
 
 // ---------------------------------------------------------------------------------------------
