@@ -193,11 +193,24 @@ pub async fn build_version() -> ApiResult {
     })))
 }
 
-/// `GET /people/{id}`.
+/// `UserManager.CanUserViewAnotherUserAsync`, checked by `GetProfileByEmail` and
+/// `GetProfileByUserId` after the lookup: a profile the key's user may not see is a 403.
+fn visible(s: &PortalState, user: &User) -> ApiResult<()> {
+    let me = s.user(s.key_user).ok_or_else(user_not_found)?;
+    let related = s.related(me.id, user.id);
+    if super::people_rules::can_view(me.actor(), me.id == user.id, user.user_type, related) {
+        Ok(())
+    } else {
+        Err(ApiError::Security)
+    }
+}
+
+/// `GET /people/{id}`: 404 unknown, 403 not visible to the caller.
 pub async fn by_id(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
     let id = Uuid::parse_str(&id).map_err(|_| user_not_found())?;
     app.read(|s| {
         let user = s.user(id).ok_or_else(user_not_found)?;
+        visible(s, user)?;
         Ok(Reply::new(render::user_full(s, user)))
     })
     .await
@@ -205,7 +218,8 @@ pub async fn by_id(State(app): State<Shared>, Path(id): Path<String>) -> ApiResu
 
 /// `GET /people/email?email=`: `UserManager.GetUserByEmailAsync`, a database comparison: it
 /// ignores case on MySQL installs (the default) and not on PostgreSQL ones
-/// (`--case-sensitive-emails`). Empty → 400.
+/// (`--case-sensitive-emails`). Empty → 400; a profile the caller may not see → 403
+/// (a room admin and a guest they have no relation with, a user or guest and anyone else).
 pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let email = params
@@ -217,6 +231,7 @@ pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let emails = app.emails;
     app.read(|s| {
         let user = s.user_by_email(&email, emails).ok_or_else(user_not_found)?;
+        visible(s, user)?;
         Ok(Reply::new(render::user_full(s, user)))
     })
     .await

@@ -707,3 +707,41 @@ async fn a_room_admin_sharing_with_an_unrelated_guest_by_id_is_dropped_silently(
         .await;
     assert_eq!(body["response"]["members"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn profiles_the_caller_cannot_see_are_refused() {
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let (status, _) = sb
+        .call(
+            Method::GET,
+            "/api/2.0/people/email?email=gus.guest@sandbox.test",
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = sb
+        .call(Method::GET, &format!("/api/2.0/people/{GUS_GUEST}"), None)
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = sb
+        .call(Method::GET, &format!("/api/2.0/people/{UMA_USER}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let sb = as_user(UMA_USER, |_| {}).await;
+    let (status, _) = sb
+        .call(
+            Method::GET,
+            &format!("/api/2.0/people/{RICK_ROOM_ADMIN}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = sb
+        .call(
+            Method::GET,
+            "/api/2.0/people/email?email=uma.user@sandbox.test",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
