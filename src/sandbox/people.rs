@@ -271,7 +271,20 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let activation = params.int("activationStatus")?;
     let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
+        // `GetByFilterAsync`: users and guests may not search (403); a room admin's search
+        // leaves out guests it has no relation with (`IncludeStrangers` is false for anyone
+        // but a DocSpace admin, `DbUserService`).
+        let me = s.user(s.key_user).ok_or_else(user_not_found)?;
+        let me_id = me.id;
+        let strangers = match me.user_type {
+            UserType::User | UserType::Guest => return Err(ApiError::Security),
+            UserType::DocSpaceAdmin => true,
+            UserType::RoomAdmin => false,
+        };
         let matches = sorted_users(s, &order, |u| {
+            if !strangers && u.user_type == UserType::Guest && !s.related(me_id, u.id) {
+                return false;
+            }
             let fields = [
                 u.first_name.to_lowercase(),
                 u.last_name.to_lowercase(),

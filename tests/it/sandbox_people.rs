@@ -745,3 +745,28 @@ async fn profiles_the_caller_cannot_see_are_refused() {
         .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_room_admins_search_leaves_out_unrelated_guests_and_users_cannot_search() {
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let found = sb.get("/api/2.0/people/filter?count=100").await;
+    let emails: Vec<&str> = found["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(!emails.contains(&"gus.guest@sandbox.test"), "{emails:?}");
+    assert!(emails.contains(&"uma.user@sandbox.test"));
+    let sb = as_user(RICK_ROOM_ADMIN, |s| {
+        let rick = s.key_user;
+        let gus = Uuid::parse_str(GUS_GUEST).unwrap();
+        s.add_relation(rick, gus);
+    })
+    .await;
+    let found = sb.get("/api/2.0/people/filter?count=100&area=2").await;
+    assert_eq!(ids(&found["response"]), vec![GUS_GUEST]);
+    let sb = as_user(UMA_USER, |_| {}).await;
+    let (status, _) = sb.call(Method::GET, "/api/2.0/people/filter", None).await;
+    assert_eq!(status, 403);
+}
