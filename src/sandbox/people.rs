@@ -237,13 +237,30 @@ pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
     .await
 }
 
-/// `GET /people`: active users only (pending invitees are not listed).
+/// `GetByFilterAsync`, behind `GET /people` and `GET /people/filter`: users and guests may
+/// not search (403); a room admin's search leaves out guests it has no relation with
+/// (`IncludeStrangers` is false for anyone but a DocSpace admin, `DbUserService`). Returns
+/// which accounts the caller's search shows.
+fn searchable(s: &PortalState) -> ApiResult<impl Fn(&User) -> bool + '_> {
+    let me = s.user(s.key_user).ok_or_else(user_not_found)?;
+    let me_id = me.id;
+    let strangers = match me.user_type {
+        UserType::User | UserType::Guest => return Err(ApiError::Security),
+        UserType::DocSpaceAdmin => true,
+        UserType::RoomAdmin => false,
+    };
+    Ok(move |u: &User| strangers || u.user_type != UserType::Guest || s.related(me_id, u.id))
+}
+
+/// `GET /people`: active users only (pending invitees are not listed), searched as
+/// [`searchable`] allows.
 pub async fn active(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
     let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
-        let users: Vec<Value> = sorted_users(s, &order, |u| u.status == STATUS_ACTIVE)
+        let shown = searchable(s)?;
+        let users: Vec<Value> = sorted_users(s, &order, |u| u.status == STATUS_ACTIVE && shown(u))
             .into_iter()
             .skip(start as usize)
             .take(count as usize)
@@ -271,18 +288,9 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let activation = params.int("activationStatus")?;
     let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
-        // `GetByFilterAsync`: users and guests may not search (403); a room admin's search
-        // leaves out guests it has no relation with (`IncludeStrangers` is false for anyone
-        // but a DocSpace admin, `DbUserService`).
-        let me = s.user(s.key_user).ok_or_else(user_not_found)?;
-        let me_id = me.id;
-        let strangers = match me.user_type {
-            UserType::User | UserType::Guest => return Err(ApiError::Security),
-            UserType::DocSpaceAdmin => true,
-            UserType::RoomAdmin => false,
-        };
+        let shown = searchable(s)?;
         let matches = sorted_users(s, &order, |u| {
-            if !strangers && u.user_type == UserType::Guest && !s.related(me_id, u.id) {
+            if !shown(u) {
                 return false;
             }
             let fields = [

@@ -767,6 +767,12 @@ async fn a_room_admins_search_leaves_out_unrelated_guests_and_users_cannot_searc
     let found = sb.get("/api/2.0/people/filter?count=100&area=2").await;
     assert_eq!(ids(&found["response"]), vec![GUS_GUEST]);
     let sb = as_user(UMA_USER, |_| {}).await;
-    let (status, _) = sb.call(Method::GET, "/api/2.0/people/filter", None).await;
-    assert_eq!(status, 403);
+    for path in ["/api/2.0/people/filter", "/api/2.0/people"] {
+        let (status, _) = sb.call(Method::GET, path, None).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    // `GET /people` is the same search, active accounts only.
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let all = sb.get("/api/2.0/people?count=100").await;
+    assert!(!ids(&all["response"]).contains(&GUS_GUEST.to_string()));
 }
