@@ -334,11 +334,11 @@ struct ResendRequest {
 
 /// `HasAccessInviteAsync` of `UserController.ResendUserInvites`: whether `caller` may resend
 /// the invitation of the pending account `user`. A guest caller never may; a caller who is
-/// not a DocSpace admin may not for a guest someone else created (the server's exception for
-/// guests in the caller's user relations is not modelled); then by the account's type: a
-/// DocSpace admin only by the owner, a room admin only by a DocSpace admin, a user by anyone
-/// but a user, a guest by anyone.
-fn may_reinvite(caller: &User, user: &User) -> bool {
+/// not a DocSpace admin may not for a guest someone else created unless the guest is among
+/// the caller's user relations (`related`); then by the account's type: a DocSpace admin only
+/// by the owner, a room admin only by a DocSpace admin, a user by anyone but a user, a guest
+/// by anyone.
+fn may_reinvite(caller: &User, user: &User, related: bool) -> bool {
     if caller.user_type == UserType::Guest {
         return false;
     }
@@ -346,6 +346,7 @@ fn may_reinvite(caller: &User, user: &User) -> bool {
     if !caller_admin
         && user.user_type == UserType::Guest
         && user.invited_by.is_some_and(|by| by != caller.id)
+        && !related
     {
         return false;
     }
@@ -406,7 +407,8 @@ pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response 
                 // and terminated accounts are skipped, and a pending one only gets the email
                 // when the caller may re-invite it (`HasAccessInviteAsync`).
                 let active = user.activation_status & ACTIVATION_ACTIVATED != 0;
-                let allowed = caller.id == user.id || may_reinvite(&caller, user);
+                let related = s.relations.get(&caller.id).is_some_and(|t| t.contains(&id));
+                let allowed = caller.id == user.id || may_reinvite(&caller, user, related);
                 if !active && user.status != STATUS_TERMINATED && allowed {
                     let entry = s.resends.entry(id).or_insert(Resend {
                         count: 0,

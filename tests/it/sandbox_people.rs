@@ -776,3 +776,30 @@ async fn a_room_admins_search_leaves_out_unrelated_guests_and_users_cannot_searc
     let all = sb.get("/api/2.0/people?count=100").await;
     assert!(!ids(&all["response"]).contains(&GUS_GUEST.to_string()));
 }
+
+#[tokio::test]
+async fn a_room_admin_resends_to_another_admins_guest_only_with_a_relation() {
+    let mut ids_of = Vec::new();
+    let sb = as_user(RICK_ROOM_ADMIN, |s| {
+        let rick = s.key_user;
+        let owner = Uuid::parse_str(OWNER).unwrap();
+        for email in ["kept@sandbox.test", "stranger@sandbox.test"] {
+            let id = s.add_pending_user(email, chrono::Utc::now());
+            s.set_invited_by(email, owner);
+            ids_of.push(id);
+        }
+        s.add_relation(rick, ids_of[0]);
+    })
+    .await;
+    let (status, _) = sb
+        .call(
+            Method::PUT,
+            "/api/2.0/people/invite",
+            Some(json!({"userIds": ids_of})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let resends = sb.state()["resends"].clone();
+    assert!(resends.get(ids_of[0].to_string()).is_some(), "{resends}");
+    assert!(resends.get(ids_of[1].to_string()).is_none(), "{resends}");
+}
