@@ -803,3 +803,23 @@ async fn a_room_admin_resends_to_another_admins_guest_only_with_a_relation() {
     assert!(resends.get(ids_of[0].to_string()).is_some(), "{resends}");
     assert!(resends.get(ids_of[1].to_string()).is_none(), "{resends}");
 }
+
+#[tokio::test]
+async fn a_group_seeded_by_hand_is_served_as_the_file_says() {
+    use docspace_provision::sandbox::rules::UserType;
+    let mut made = Uuid::nil();
+    let sb = as_user(OWNER, |s| {
+        let uma = s.user_id("uma.user@sandbox.test").unwrap();
+        let mia = s.user_id("mia.marketing@sandbox.test").unwrap();
+        made = s.add_group("marketing", Some(uma), &[mia]);
+        s.set_user_type("mia.marketing@sandbox.test", UserType::Guest);
+    })
+    .await;
+    let one = sb.get(&format!("/api/2.0/group/{made}")).await;
+    assert_eq!(one["response"]["manager"]["id"], UMA_USER);
+    assert_eq!(ids(&one["response"]["members"]), vec![UMA_USER, MIA_USER]);
+    assert_eq!(one["response"]["members"][1]["isVisitor"], true);
+    // Two groups whose names differ only in case: the server keeps both.
+    let list = sb.get("/api/2.0/group?filterValue=marketing").await;
+    assert_eq!(list["total"], 2);
+}
