@@ -34,6 +34,7 @@ mod scopes;
 mod share;
 pub mod state;
 mod stats;
+mod templates;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -225,6 +226,12 @@ fn build_router(app: Shared) -> Router {
             get(rooms::get_one).put(rooms::update).delete(rooms::delete),
         )
         .route("/api/2.0/files/rooms/covers", get(rooms::covers))
+        .route("/api/2.0/files/rooms/fromTemplate", post(templates::start))
+        .route(
+            "/api/2.0/files/rooms/fromTemplate/status",
+            get(templates::status),
+        )
+        .route("/api/2.0/files/{id}", get(templates::folder_content))
         .route(
             "/api/2.0/files/settings",
             get(portal_policy::files_settings),
@@ -325,6 +332,10 @@ pub async fn serve(
         stats: stats::Stats::default(),
         nonce: AtomicU64::new(0),
     });
+    {
+        let portal = app.portal.lock().await;
+        templates::resume(&app, &portal);
+    }
     axum::serve(listener, build_router(app))
         .with_graceful_shutdown(shutdown)
         .await

@@ -89,6 +89,21 @@ pub struct PortalState {
     /// it, now that a bad cover is caught by `plan`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fail_create: Vec<String>,
+    /// The portal's room templates (docs/docspace-api.md, "Room templates"), listed only in
+    /// the templates search area.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<super::templates::Template>,
+    /// The portal's one create-from-template job, running or the last finished one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_job: Option<super::templates::TemplateJob>,
+    /// Fault injection: the next this-many create-from-template starts are accepted (the job
+    /// runs) and then answered 504, as a proxy timing out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub template_start_timeouts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The invitations re-sent to one pending user.
@@ -252,6 +267,9 @@ pub struct Room {
     /// The watermark documents in the room show (`WatermarkSettings`); `None` when off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<Watermark>,
+    /// Folders inside the room (the skeleton copied from a template).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folders: Vec<super::templates::SubFolder>,
 }
 
 /// One sharing link of a room (`FileShareRecord` with `FileShareOptions`).
@@ -406,6 +424,9 @@ impl PortalState {
             resends: BTreeMap::new(),
             policy: Default::default(),
             fail_create: Vec::new(),
+            templates: Vec::new(),
+            template_job: None,
+            template_start_timeouts: 0,
         }
     }
 
