@@ -8,6 +8,7 @@
 
 pub mod pattern;
 pub mod scopes;
+pub mod template;
 
 use std::fmt;
 
