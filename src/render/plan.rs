@@ -256,7 +256,7 @@ fn setting_line(c: &SettingChange) -> (Sign, String) {
 /// The lines of one item, each with its sign.
 fn item_lines(item: &Item) -> Vec<(Sign, String)> {
     match &item.change {
-        Change::CreateRoom { settings } => create_lines(settings),
+        Change::CreateRoom { settings, .. } => create_lines(settings),
         Change::UpdateRoom { changes } => changes.iter().map(setting_line).collect(),
         Change::Invite { target, access } => {
             let mut line = format!("invite {} as {access}", target_text(target));
@@ -319,6 +319,14 @@ fn created_archived(room: &RoomPlan) -> bool {
     room.change == RoomChange::Create && room.items.iter().any(|i| i.action() == Action::Archive)
 }
 
+/// The template a room's create uses, if any.
+fn room_template(room: &RoomPlan) -> Option<&crate::plan::PlannedTemplate> {
+    room.items.iter().find_map(|i| match &i.change {
+        Change::CreateRoom { template, .. } => template.as_ref(),
+        _ => None,
+    })
+}
+
 fn room_header(room: &RoomPlan) -> (Sign, String) {
     let title = visible(&room.title);
     match room.change {
@@ -326,7 +334,13 @@ fn room_header(room: &RoomPlan) -> (Sign, String) {
             Sign::Add,
             format!("room \"{title}\" ({}, archived)", room.room_type),
         ),
-        RoomChange::Create => (Sign::Add, format!("room \"{title}\" ({})", room.room_type)),
+        RoomChange::Create => match room_template(room) {
+            Some(t) => (
+                Sign::Add,
+                format!("room \"{title}\" (from template \"{}\")", visible(&t.title)),
+            ),
+            None => (Sign::Add, format!("room \"{title}\" ({})", room.room_type)),
+        },
         _ => (
             Sign::Change,
             format!(
@@ -449,6 +463,7 @@ pub fn note_text(note: &RoomNote) -> String {
         RoomNote::Unreadable { error } => format!(
             "could not be read, so it is left out of this plan and apply skips it: {error}; run again"
         ),
+        RoomNote::TemplateIgnored { template } => format!("`template: {template}` has no effect: the room exists, and a template only shapes a room when it is created"),
         RoomNote::ArchivedLeftAlone => "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".to_string(),
         RoomNote::Orphan => "carries the manifest's marker tag but no manifest room matches it: --prune archives it (never deletes it)".to_string(),
         RoomNote::RemovalGuard {

@@ -23,6 +23,7 @@ mod real_portal;
 mod room_filter;
 mod room_settings;
 mod sandbox;
+mod templates;
 mod sandbox_binary;
 mod sandbox_sdk_conformance;
 mod sandbox_server_rules;

@@ -1,0 +1,174 @@
+//! Rooms from templates through the binary against the sandbox (docs/book/src/howto/templates.md,
+//! docs/docspace-api.md, "Room templates").
+
+use serde_json::Value;
+
+use crate::common::{Portal, quick, state_room};
+
+/// A user other than the key's (Dana Admin of the demo seed).
+const DANA: uuid::Uuid = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0002);
+
+/// A portal with one template, "Project", of custom rooms with three folders.
+async fn with_template(edit: impl FnOnce(&mut docspace_provision::sandbox::state::PortalState, i64)) -> (Portal, i64) {
+    let mut id = 0;
+    let portal = Portal::seeded(quick(), |s| {
+        id = s.add_template("Project", 5, &["Contracts", "Drafts", "Final"]);
+        edit(s, id);
+    })
+    .await;
+    (portal, id)
+}
+
+fn five_rooms() -> String {
+    let mut m = String::from("version: 1\nrooms:\n");
+    for n in 1..=5 {
+        m.push_str(&format!(
+            "  - title: Project {n}\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: {}\n",
+            if n % 2 == 0 { "editing" } else { "read" }
+        ));
+    }
+    m
+}
+
+/// Folder titles of a room, through the server's folder listing route.
+async fn folders(portal: &Portal, id: i64) -> Vec<String> {
+    let v = portal
+        .call(reqwest::Method::GET, &format!("/api/2.0/files/{id}"), None)
+        .await;
+    v["response"]["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn rooms_titled<'a>(state: &'a Value, title: &str) -> Vec<&'a Value> {
+    state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["title"] == title)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let manifest = portal.manifest(&five_rooms());
+    let plan = portal.plan(&five_rooms(), &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("+ room \"Project 1\" (from template \"Project\")"),
+        "{}",
+        plan.stdout
+    );
+    let (run, report) = portal.apply(&manifest, &["--parallelism", "5"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(report["entries"].as_array().unwrap().iter().all(|e| e["status"] == "applied"));
+    let state = portal.state();
+    for n in 1..=5 {
+        let room = state_room(&state, &format!("Project {n}"));
+        assert_eq!(rooms_titled(&state, &format!("Project {n}")).len(), 1);
+        assert_eq!(room["room_type"], 5);
+        let id = room["id"].as_i64().unwrap();
+        assert_eq!(folders(&portal, id).await, ["Contracts", "Drafts", "Final"]);
+        let access = if n % 2 == 0 { 10 } else { 2 };
+        let shares = room["shares"].as_array().unwrap();
+        assert!(
+            shares.iter().any(|s| s["subject"] == "5a4db0c5-0000-4000-8000-000000000004" && s["access"] == access),
+            "{room}"
+        );
+    }
+    // Templates never appear among the rooms: the template itself is not taken for a room.
+    assert_eq!(portal.stats().await["routes"]["POST /api/2.0/files/rooms"], Value::Null);
+    portal.reset_stats().await;
+    let (again, _) = portal.apply(&manifest, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(portal.stats().await["writes"], 0, "a second apply must not write");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_started_outside_the_tool_is_never_taken_for_ours() {
+    // Another user's job runs when the tool starts: the server answers that job's status
+    // (with its room id) to our start, and creates nothing for us.
+    let (portal, _) = with_template(|s, id| {
+        s.start_outside_template_job(DANA, id, "Someone else's room", 3);
+    })
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Ours\n    type: custom\n    template: Project\n";
+    let manifest = portal.manifest(text);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    let ours = state_room(&state, "Ours");
+    let theirs = state_room(&state, "Someone else's room");
+    assert_eq!(rooms_titled(&state, "Ours").len(), 1);
+    assert_eq!(rooms_titled(&state, "Someone else's room").len(), 1);
+    let create = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "create_room")
+        .unwrap();
+    assert_eq!(create["room_id"], ours["id"]);
+    assert_ne!(create["room_id"], theirs["id"]);
+    assert_eq!(folders(&portal, ours["id"].as_i64().unwrap()).await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_that_times_out_after_the_server_accepted_it_yields_one_room() {
+    let (portal, _) = with_template(|s, _| s.template_start_timeouts = 1).await;
+    let text = "version: 1\nrooms:\n  - title: Timed out\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
+    let manifest = portal.manifest(text);
+    let (first, _) = portal.apply(&manifest, &[]);
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}\n{}\n{}", first.stderr, second.stdout, second.stderr);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Timed out").len(), 1, "{}", first.stderr);
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_template_is_a_located_error_before_any_write() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let text = "version: 1\nrooms:\n  - title: Fine\n    type: custom\n  - title: New\n    type: custom\n    template: Projekt\n";
+    let manifest = portal.manifest(text);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("portal::unknown_template"), "{}", run.stderr);
+    assert!(run.stderr.contains("rooms.yaml:7:"), "{}", run.stderr);
+    assert!(run.stderr.contains("`Project`"), "{}", run.stderr);
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_other_than_the_templates_and_an_ambiguous_title_are_plan_errors() {
+    let (portal, _) = with_template(|s, _| {
+        s.add_template("Twin", 2, &[]);
+        s.add_template("Twin", 2, &[]);
+    })
+    .await;
+    let run = portal.plan(
+        "version: 1\nrooms:\n  - title: A\n    type: public\n    template: Project\n  - title: B\n    type: collaboration\n    template: Twin\n",
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("portal::template_type_differs"), "{}", run.stderr);
+    assert!(run.stderr.contains("portal::ambiguous_template"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_on_an_existing_room_has_no_effect_and_the_plan_says_so() {
+    let (portal, id) = with_template(|_, _| {}).await;
+    portal.create_room("Existing", 5).await;
+    let run = portal.plan(
+        &format!("version: 1\nrooms:\n  - title: Existing\n    type: custom\n    template: {id}\n"),
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout.matches("has no effect").count(), 1, "{}", run.stdout);
+}
