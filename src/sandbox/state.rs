@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use super::rules::LinkKind;
+pub use super::templates::{OutsideJob, SubFolder, Template, TemplateJob};
 use super::rules::{EmailCollation, UserType};
 
 /// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
@@ -100,6 +101,10 @@ pub struct PortalState {
     /// runs) and then answered 504, as a proxy timing out.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub template_start_timeouts: u32,
+    /// Fault injection: another user's job that begins just before the next
+    /// create-from-template start (which is then refused and answered with its status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_job_before_next_start: Option<super::templates::OutsideJob>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -427,6 +432,7 @@ impl PortalState {
             templates: Vec::new(),
             template_job: None,
             template_start_timeouts: 0,
+            outside_job_before_next_start: None,
         }
     }
 

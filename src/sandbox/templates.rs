@@ -22,7 +22,8 @@
 //!
 //! Sandbox switches (state file): `templates` (the portal's templates), `template_job` (a job
 //! already running, e.g. started by another user: [`PortalState::start_outside_template_job`]),
-//! `template_start_timeouts` (the next starts are accepted, then answered 504).
+//! `template_start_timeouts` (the next starts are accepted, then answered 504),
+//! `outside_job_before_next_start` (another user's job begins just before the next start).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -149,6 +150,18 @@ fn new_job(user: Uuid, template_id: i64, title: &str) -> TemplateJob {
     }
 }
 
+/// Sandbox switch: a job another user starts a moment before the tool's next start (the race
+/// between a client's status check and its start), so that start is refused and answered
+/// with that job's status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutsideJob {
+    pub user: Uuid,
+    pub template_id: i64,
+    pub title: String,
+    /// The job finishes after this many status reads.
+    pub status_reads: u32,
+}
+
 /// `CreateRoomFromTemplateDto` (the logo, lifetime and watermark are not emulated).
 #[derive(Debug, Default, Deserialize)]
 struct Start {
@@ -267,6 +280,9 @@ pub async fn start(State(app): State<Shared>, body: Bytes) -> Result<Response, A
     };
     let (status, started, timeout) = app
         .write(|s| {
+            if let Some(o) = s.outside_job_before_next_start.take() {
+                s.start_outside_template_job(o.user, o.template_id, &o.title, o.status_reads);
+            }
             let running = s.template_job.as_ref().is_some_and(|j| !j.completed);
             let mut started = None;
             if !running {

@@ -114,6 +114,46 @@ async fn a_job_started_outside_the_tool_is_never_taken_for_ours() {
     assert_eq!(create["room_id"], ours["id"]);
     assert_ne!(create["room_id"], theirs["id"]);
     assert_eq!(folders(&portal, ours["id"].as_i64().unwrap()).await.len(), 3);
+    // The tool saw the other job running and waited for it (3 status reads end it here).
+    let reads = &portal.stats().await["routes"]["GET /api/2.0/files/rooms/fromTemplate/status"];
+    assert!(reads.as_u64().unwrap() >= 3, "{reads}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_started_between_our_status_check_and_our_start_is_never_taken_for_ours() {
+    // The race a client cannot avoid: another user's job begins after the tool saw the
+    // portal idle and before its start arrives. The start creates nothing and answers the
+    // other job's status, whose `roomId` is that job's room.
+    let (portal, _) = with_template(|s, id| {
+        s.outside_job_before_next_start = Some(docspace_provision::sandbox::state::OutsideJob {
+            user: DANA,
+            template_id: id,
+            title: "Raced".to_string(),
+            status_reads: 2,
+        });
+    })
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Ours\n    type: custom\n    template: Project\n";
+    let manifest = portal.manifest(text);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    let ours = state_room(&state, "Ours");
+    let theirs = state_room(&state, "Raced");
+    assert_eq!(rooms_titled(&state, "Ours").len(), 1);
+    let create = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "create_room")
+        .unwrap();
+    assert_eq!(create["room_id"], ours["id"]);
+    assert_ne!(create["room_id"], theirs["id"]);
+    // The refused start, then ours.
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -122,6 +162,7 @@ async fn a_start_that_times_out_after_the_server_accepted_it_yields_one_room() {
     let text = "version: 1\nrooms:\n  - title: Timed out\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
     let manifest = portal.manifest(text);
     let (first, _) = portal.apply(&manifest, &[]);
+    assert_eq!(rooms_titled(&portal.state(), "Timed out").len(), 1, "{}", first.stderr);
     let (second, _) = portal.apply(&manifest, &[]);
     assert_eq!(second.code, 0, "{}\n{}\n{}", first.stderr, second.stdout, second.stderr);
     let state = portal.state();
