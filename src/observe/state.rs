@@ -66,12 +66,19 @@ pub struct ObservedTemplate {
     pub room_type: Option<RoomType>,
 }
 
-/// Reads the portal's templates (one paged listing of the templates area).
+/// `FolderType.RoomTemplates`: the `rootFolderType` of a template (docs/docspace-api.md,
+/// "Room templates").
+const TEMPLATES_FOLDER_TYPE: i64 = 30;
+
+/// Reads the portal's templates (one paged listing of the templates area). Only entries whose
+/// root is the templates section count: a server without templates would answer the unknown
+/// area with its rooms, which must never be taken for templates.
 pub async fn read_templates<A: DocSpaceApi>(api: &A) -> Result<Vec<ObservedTemplate>, ApiError> {
     let mut templates: Vec<ObservedTemplate> = api
         .list_templates()
         .await?
         .iter()
+        .filter(|t| t.root_folder_type == Some(TEMPLATES_FOLDER_TYPE))
         .map(|t| ObservedTemplate {
             id: t.id,
             title: t.title.clone(),

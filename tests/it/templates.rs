@@ -213,3 +213,35 @@ async fn a_template_on_an_existing_room_has_no_effect_and_the_plan_says_so() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.stdout.matches("has no effect").count(), 1, "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_lists_templates_as_comments_and_writes_template_nowhere() {
+    let (portal, id) = with_template(|_, _| {}).await;
+    let manifest = portal.manifest(&five_rooms());
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let export = portal.run(&["export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(
+        export
+            .stdout
+            .contains(&format!("#   Project (id {id}, custom)")),
+        "{}\n{}",
+        export.stdout,
+        export.stderr
+    );
+    // No room gets the key: a room does not show which template made it.
+    assert!(
+        !export
+            .stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("template:")),
+        "{}",
+        export.stdout
+    );
+    // The export is a manifest that changes nothing.
+    let path = portal.dir.join("export.yaml");
+    std::fs::write(&path, &export.stdout).unwrap();
+    let plan = portal.run(&["plan", path.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
