@@ -15,13 +15,10 @@
 //!   [`TEMPLATE_START_ATTEMPTS`] times.
 
 use std::collections::HashSet;
-use std::time::Instant;
-
+use crate::docspace::templates::wait_until_idle;
 use crate::docspace::{DocSpaceApi, FromTemplateRequest, SearchArea, TemplateJobStatus};
 use crate::manifest::Quota;
-use crate::model::template::{
-    TEMPLATE_JOB_TIMEOUT, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX, TEMPLATE_START_ATTEMPTS,
-};
+use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_START_ATTEMPTS};
 use crate::plan::{PlannedTemplate, RoomPlan, RoomSettings};
 use crate::report::EntryError;
 use crate::room_settings;
@@ -169,32 +166,19 @@ impl NewRoom<'_> {
     }
 }
 
-/// Polls the portal's job status until no job runs (bounded backoff, at most
-/// [`TEMPLATE_JOB_TIMEOUT`]); returns the last status (`None`: the portal never ran a job).
-/// Not cut short by Ctrl-C: a started job runs on regardless, and its room must be known.
+/// [`wait_until_idle`], its failures as the item's error.
 async fn wait_idle<A: DocSpaceApi>(api: &A) -> Result<Option<TemplateJobStatus>, EntryError> {
-    let started = Instant::now();
-    let mut pause = TEMPLATE_POLL_FIRST;
-    loop {
-        let status = api.template_job_status().await.map_err(|e| {
-            EntryError::new(
-                e.http_status(),
-                format!("the portal's template job status could not be read: {e}"),
-            )
-        })?;
-        if status.as_ref().is_none_or(|s| s.is_completed) {
-            return Ok(status);
-        }
-        if started.elapsed() >= TEMPLATE_JOB_TIMEOUT {
-            return Err(EntryError::new(
-                None,
-                format!(
-                    "a template job was still running on the portal after {} s; run apply again later",
-                    TEMPLATE_JOB_TIMEOUT.as_secs()
-                ),
-            ));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(TEMPLATE_POLL_MAX);
-    }
+    wait_until_idle(api).await.map_err(|e| match e {
+        Some(e) => EntryError::new(
+            e.http_status(),
+            format!("the portal's template job status could not be read: {e}"),
+        ),
+        None => EntryError::new(
+            None,
+            format!(
+                "a template job was still running on the portal after {} s; run apply again later",
+                TEMPLATE_JOB_TIMEOUT.as_secs()
+            ),
+        ),
+    })
 }

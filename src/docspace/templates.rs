@@ -5,7 +5,11 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
+use std::time::Instant;
+
+use super::DocSpaceApi;
 use super::client::{Call, Client};
+use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX};
 use super::error::ApiError;
 use super::policy::CallClass;
 use super::rooms::SearchArea;
@@ -114,5 +118,28 @@ impl Client {
         let call = Call::new(Method::GET, format!("/api/2.0/files/{id}"), CallClass::Read);
         let content: FolderContent = self.fetch(call).await?;
         Ok(content.folders.into_iter().map(|f| f.title).collect())
+    }
+}
+
+/// Polls the portal's job status until no job runs (bounded backoff, at most
+/// [`TEMPLATE_JOB_TIMEOUT`]): `Ok(Some(last status))`, `Ok(None)` when the portal never ran a
+/// job, `Err(None)` when a job still runs at the deadline, `Err(Some(e))` when the status
+/// could not be read. Not cut short by Ctrl-C: a started job runs on regardless, and the room
+/// it makes must be known.
+pub async fn wait_until_idle<A: DocSpaceApi>(
+    api: &A,
+) -> Result<Option<TemplateJobStatus>, Option<ApiError>> {
+    let started = Instant::now();
+    let mut pause = TEMPLATE_POLL_FIRST;
+    loop {
+        let status = api.template_job_status().await.map_err(Some)?;
+        if status.as_ref().is_none_or(|s| s.is_completed) {
+            return Ok(status);
+        }
+        if started.elapsed() >= TEMPLATE_JOB_TIMEOUT {
+            return Err(None);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(TEMPLATE_POLL_MAX);
     }
 }

@@ -25,6 +25,10 @@ impl TemplateRef {
     }
 }
 
+/// `FolderType.RoomTemplates`: the `rootFolderType` of a template. A server without templates
+/// would answer the templates area with its rooms, so only entries rooted here are templates.
+pub const TEMPLATES_ROOT_FOLDER_TYPE: i64 = 30;
+
 /// The server runs one create-from-template job per portal, across all users, and its
 /// status names neither the job, the template nor the title (docs/docspace-api.md, "Room
 /// templates"). How long the tool waits for the portal's job (its own or another's) to end.

@@ -66,10 +66,6 @@ pub struct ObservedTemplate {
     pub room_type: Option<RoomType>,
 }
 
-/// `FolderType.RoomTemplates`: the `rootFolderType` of a template (docs/docspace-api.md,
-/// "Room templates").
-const TEMPLATES_FOLDER_TYPE: i64 = 30;
-
 /// Reads the portal's templates (one paged listing of the templates area). Only entries whose
 /// root is the templates section count: a server without templates would answer the unknown
 /// area with its rooms, which must never be taken for templates.
@@ -78,7 +74,7 @@ pub async fn read_templates<A: DocSpaceApi>(api: &A) -> Result<Vec<ObservedTempl
         .list_templates()
         .await?
         .iter()
-        .filter(|t| t.root_folder_type == Some(TEMPLATES_FOLDER_TYPE))
+        .filter(|t| t.root_folder_type == Some(model::template::TEMPLATES_ROOT_FOLDER_TYPE))
         .map(|t| ObservedTemplate {
             id: t.id,
             title: t.title.clone(),

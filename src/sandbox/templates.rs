@@ -413,12 +413,37 @@ fn template_value(s: &PortalState, t: &Template) -> Value {
     })
 }
 
+/// A template's content: its folders (ids are not kept for them: the template's id plus
+/// their position, a guess that only needs to be stable).
+fn template_content(s: &PortalState, t: &Template) -> Value {
+    let folders: Vec<Value> = t
+        .folders
+        .iter()
+        .enumerate()
+        .map(|(n, title)| json!({ "id": 900_000_000 + t.id * 100 + n as i64, "title": title,
+            "parentId": t.id, "rootFolderType": ROOT_FOLDER_TYPE_TEMPLATES, "fileEntryType": 1 }))
+        .collect();
+    json!({
+        "files": [],
+        "folders": folders,
+        "current": template_value(s, t),
+        "pathParts": [{ "id": t.id, "title": t.title }],
+        "startIndex": 0,
+        "count": folders.len(),
+        "total": folders.len(),
+        "new": 0,
+    })
+}
+
 /// `GET /files/{folderId}`: a room's folders (the sandbox keeps no files).
 pub async fn folder_content(State(app): State<Shared>, Path(raw): Path<String>) -> ApiResult {
     let id: i64 = raw
         .parse()
         .map_err(|_| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
     app.read(|s| {
+        if let Some(t) = s.templates.iter().find(|t| t.id == id) {
+            return Ok(Reply::new(template_content(s, t)));
+        }
         let room = s
             .rooms
             .iter()

@@ -245,3 +245,41 @@ async fn export_lists_templates_as_comments_and_writes_template_nowhere() {
     let plan = portal.run(&["plan", path.to_str().unwrap(), "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_scratch_makes_a_room_from_the_portals_template_and_deletes_it() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let run = portal.run(&["doctor", "--scratch"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("room-from-template"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.contains("got its 3 folder"), "{line}");
+    assert!(run.stdout.contains("templates-listed-apart"), "{}", run.stdout);
+    let state = portal.state();
+    let leftovers: Vec<&Value> = state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["title"].as_str().unwrap_or("").starts_with(docspace_provision::doctor::SCRATCH_PREFIX))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_without_a_template_creates_nothing_for_it() {
+    let portal = Portal::start().await;
+    let run = portal.run(&["doctor", "--scratch"]);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("room-from-template"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.contains("nothing was created"), "{line}");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        Value::Null
+    );
+}
