@@ -176,7 +176,7 @@ pub const RULES: &[Rule] = &[
         probe: Probe::Read(ReadProbe::EmailCase),
     },
     Rule {
-        id: "templates-listed-apart",
+        id: "templates-apart",
         section: "Room templates",
         statement: "room templates are listed only with `searchArea` 4, never among the rooms",
         probe: Probe::Read(ReadProbe::TemplatesListedApart),
@@ -255,7 +255,7 @@ pub const RULES: &[Rule] = &[
         probe: Probe::Scratch(ScratchProbe::Resend),
     },
     Rule {
-        id: "room-from-template",
+        id: "template-room",
         section: "Room templates",
         statement: "a room made from a template (when the portal has one) gets its folders, \
                     and the job's status names the room",

@@ -13,7 +13,7 @@ use super::{Check, Doctor, status_text};
 impl Doctor<'_> {
     /// Lists the templates and checks that none is among the rooms of the normal listing.
     pub(super) async fn templates_listed_apart(&mut self) -> Check {
-        let id = "templates-listed-apart";
+        let id = "templates-apart";
         let templates: Vec<RoomDto> = match self.client.list_templates().await {
             Ok(all) => all
                 .into_iter()
@@ -56,7 +56,7 @@ impl Doctor<'_> {
     /// Makes a room from the portal's first template, the way `apply` does: waits for any
     /// running job, starts one, waits for it, and takes the room only by its title.
     pub(super) async fn room_from_template(&mut self) -> Check {
-        let id = "room-from-template";
+        let id = "template-room";
         let Some(template) = self.templates.first().cloned() else {
             return Check::ok(
                 id,
@@ -97,7 +97,7 @@ impl Doctor<'_> {
 
     /// The new room against its template: type, folders, and the status's `roomId`.
     async fn template_room_matches(&self, template: &RoomDto, room: &RoomDto, status_room: Option<i64>) -> Check {
-        let id = "room-from-template";
+        let id = "template-room";
         let wanted = self.client.folder_titles(template.id).await;
         let got = self.client.folder_titles(room.id).await;
         let (Ok(mut wanted), Ok(mut got)) = (wanted, got) else {

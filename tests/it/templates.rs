@@ -254,10 +254,10 @@ async fn doctor_scratch_makes_a_room_from_the_portals_template_and_deletes_it() 
     let line = run
         .stdout
         .lines()
-        .find(|l| l.contains("room-from-template"))
+        .find(|l| l.contains("template-room"))
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(line.contains("got its 3 folder"), "{line}");
-    assert!(run.stdout.contains("templates-listed-apart"), "{}", run.stdout);
+    assert!(run.stdout.contains("templates-apart"), "{}", run.stdout);
     let state = portal.state();
     let leftovers: Vec<&Value> = state["rooms"]
         .as_array()
@@ -275,7 +275,7 @@ async fn doctor_without_a_template_creates_nothing_for_it() {
     let line = run
         .stdout
         .lines()
-        .find(|l| l.contains("room-from-template"))
+        .find(|l| l.contains("template-room"))
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(line.contains("nothing was created"), "{line}");
     assert_eq!(
