@@ -43,8 +43,10 @@ fn write_templates(out: &mut String, observed: &Observed) {
     if observed.templates.is_empty() {
         return;
     }
-    out.push_str("# Room templates on the portal (a new room can be made from one with `template: TITLE`):
-");
+    out.push_str(
+        "# Room templates on the portal (a new room can be made from one with `template: TITLE`):
+",
+    );
     for t in &observed.templates {
         let kind = t
             .room_type

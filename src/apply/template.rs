@@ -14,7 +14,6 @@
 //!   when the job that ran was provably not ours (no error, no room of ours), at most
 //!   [`TEMPLATE_START_ATTEMPTS`] times.
 
-use std::collections::HashSet;
 use crate::docspace::templates::wait_until_idle;
 use crate::docspace::{DocSpaceApi, FromTemplateRequest, SearchArea, TemplateJobStatus};
 use crate::manifest::Quota;
@@ -22,6 +21,7 @@ use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_START_ATTEMPTS};
 use crate::plan::{PlannedTemplate, RoomPlan, RoomSettings};
 use crate::report::EntryError;
 use crate::room_settings;
+use std::collections::HashSet;
 
 /// One template job at a time from this process (docs/docspace-api.md, "Room templates").
 static JOBS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -68,16 +68,22 @@ pub(super) async fn create<A: DocSpaceApi>(
         if let Some(failure) = last.as_ref().and_then(TemplateJobStatus::failure) {
             return Err(EntryError::new(
                 None,
-                format!("the portal's template job ended with an error and no room `{title}` exists: {failure}"),
+                format!(
+                    "the portal's template job ended with an error and no room `{title}` exists: {failure}"
+                ),
             ));
         }
         if let Some(e) = timed_out {
-            tracing::info!("room `{title}`: the start of the template job failed ({e}), and no such room exists after the portal's job ended; starting again");
+            tracing::info!(
+                "room `{title}`: the start of the template job failed ({e}), and no such room exists after the portal's job ended; starting again"
+            );
         }
     }
     Err(EntryError::new(
         None,
-        format!("the portal kept running other template jobs: room `{title}` was not created after {TEMPLATE_START_ATTEMPTS} starts; run apply again"),
+        format!(
+            "the portal kept running other template jobs: room `{title}` was not created after {TEMPLATE_START_ATTEMPTS} starts; run apply again"
+        ),
     ))
 }
 
@@ -103,7 +109,9 @@ async fn checked<A: DocSpaceApi>(api: &A, id: i64, s: &RoomSettings) -> Option<E
         Ok(r) => super::ignored(s, &r, "create from the template"),
         Err(e) => Some(EntryError::new(
             e.http_status(),
-            format!("the room was created from the template (id {id}) but could not be read back: {e}"),
+            format!(
+                "the room was created from the template (id {id}) but could not be read back: {e}"
+            ),
         )),
     }
 }
@@ -129,7 +137,10 @@ impl NewRoom<'_> {
         let read = |e: crate::docspace::ApiError| {
             EntryError::new(
                 e.http_status(),
-                format!("the rooms could not be listed to check whether `{}` exists: {e}", self.title),
+                format!(
+                    "the rooms could not be listed to check whether `{}` exists: {e}",
+                    self.title
+                ),
             )
         };
         let mut listed = api
@@ -150,7 +161,10 @@ impl NewRoom<'_> {
         match ids(&listed).as_slice() {
             [] if !listed.complete => Err(EntryError::new(
                 None,
-                format!("the room listing kept changing while it was read, so whether `{}` exists could not be confirmed; run plan again to see", self.title),
+                format!(
+                    "the room listing kept changing while it was read, so whether `{}` exists could not be confirmed; run plan again to see",
+                    self.title
+                ),
             )),
             [] => Ok(None),
             [id] => Ok(Some(*id)),
@@ -159,7 +173,10 @@ impl NewRoom<'_> {
                 format!(
                     "several new rooms titled `{}` exist (ids {}); pin one with `id:` and delete the others",
                     self.title,
-                    many.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }

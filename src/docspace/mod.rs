@@ -163,8 +163,7 @@ pub trait DocSpaceApi: Send + Sync {
     fn start_room_from_template(
         &self,
         _request: &templates::FromTemplateRequest,
-    ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send
-    {
+    ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send {
         async {
             Err(ApiError::new(
                 ErrorKind::Config,
@@ -177,8 +176,7 @@ pub trait DocSpaceApi: Send + Sync {
     /// The status of the portal's create-from-template job; `None` when it never ran one.
     fn template_job_status(
         &self,
-    ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send
-    {
+    ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send {
         async { Ok(None) }
     }
 }

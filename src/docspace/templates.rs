@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use super::DocSpaceApi;
 use super::client::{Call, Client};
-use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX};
 use super::error::ApiError;
 use super::policy::CallClass;
 use super::rooms::SearchArea;
 use super::wire::{LifetimeDto, RoomDto, WatermarkRequest};
+use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX};
 
 /// Body of `POST /files/rooms/fromTemplate` (`CreateRoomFromTemplateDto`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]

@@ -22,7 +22,10 @@ impl Doctor<'_> {
             Err(e) => {
                 return Check::warn(
                     id,
-                    format!("not checked: the templates could not be listed ({})", status_text(&e)),
+                    format!(
+                        "not checked: the templates could not be listed ({})",
+                        status_text(&e)
+                    ),
                 );
             }
         };
@@ -64,7 +67,10 @@ impl Doctor<'_> {
             );
         };
         let Some(kind) = template.room_type.and_then(RoomType::from_wire) else {
-            return Check::warn(id, "not checked: the template's room type is not known to this tool");
+            return Check::warn(
+                id,
+                "not checked: the template's room type is not known to this tool",
+            );
         };
         let title = format!("{} {} template check", super::SCRATCH_PREFIX, self.nonce);
         let request = FromTemplateRequest {
@@ -73,14 +79,24 @@ impl Doctor<'_> {
             ..FromTemplateRequest::default()
         };
         if wait_until_idle(self.client).await.is_err() {
-            return Check::warn(id, "not checked: another template job kept running on the portal");
+            return Check::warn(
+                id,
+                "not checked: another template job kept running on the portal",
+            );
         }
         let started = self.client.start_room_from_template(&request).await;
         let status = wait_until_idle(self.client).await.ok().flatten();
         // Found by title (the status may be another caller's job): registered for the cleanup.
         let stored = model::sanitize_title(&title);
-        let room = match self.client.list_rooms(SearchArea::Any, Some(&self.nonce)).await {
-            Ok(l) => l.rooms.into_iter().find(|r| model::title_matches(&r.title, &stored)),
+        let room = match self
+            .client
+            .list_rooms(SearchArea::Any, Some(&self.nonce))
+            .await
+        {
+            Ok(l) => l
+                .rooms
+                .into_iter()
+                .find(|r| model::title_matches(&r.title, &stored)),
             Err(_) => None,
         };
         let Some(room) = room else {
@@ -89,19 +105,33 @@ impl Doctor<'_> {
                 (_, Some(failure)) => format!("the job ended with: {failure}"),
                 _ => "no room with the requested title after the job ended".to_string(),
             };
-            return Check::differs(id, "no room was made from the template", why, "a new room with the requested title");
+            return Check::differs(
+                id,
+                "no room was made from the template",
+                why,
+                "a new room with the requested title",
+            );
         };
         self.extra_rooms.push((room.id, room.title.clone(), kind));
-        self.template_room_matches(&template, &room, status.and_then(|s| s.room())).await
+        self.template_room_matches(&template, &room, status.and_then(|s| s.room()))
+            .await
     }
 
     /// The new room against its template: type, folders, and the status's `roomId`.
-    async fn template_room_matches(&self, template: &RoomDto, room: &RoomDto, status_room: Option<i64>) -> Check {
+    async fn template_room_matches(
+        &self,
+        template: &RoomDto,
+        room: &RoomDto,
+        status_room: Option<i64>,
+    ) -> Check {
         let id = "template-room";
         let wanted = self.client.folder_titles(template.id).await;
         let got = self.client.folder_titles(room.id).await;
         let (Ok(mut wanted), Ok(mut got)) = (wanted, got) else {
-            return Check::warn(id, "not checked: the folders could not be listed (GET /files/{id} needs files:read)");
+            return Check::warn(
+                id,
+                "not checked: the folders could not be listed (GET /files/{id} needs files:read)",
+            );
         };
         wanted.sort();
         got.sort();
@@ -116,12 +146,20 @@ impl Doctor<'_> {
         if status_room != Some(room.id) {
             return Check::warn(
                 id,
-                format!("the room was made with the template's {} folder(s), but the job's status named room {status_room:?}, not {} (another job ran meanwhile?)", got.len(), room.id),
+                format!(
+                    "the room was made with the template's {} folder(s), but the job's status named room {status_room:?}, not {} (another job ran meanwhile?)",
+                    got.len(),
+                    room.id
+                ),
             );
         }
         Check::ok(
             id,
-            format!("a room made from template \"{}\" got its {} folder(s); the job's status named it", template.title, got.len()),
+            format!(
+                "a room made from template \"{}\" got its {} folder(s); the job's status named it",
+                template.title,
+                got.len()
+            ),
         )
     }
 }

@@ -101,6 +101,12 @@ const ROOMS_WRITE: (&str, &str) = ("PUT", "/api/2.0/files/rooms/{id}/share");
 const FILEOPS: (&str, &str) = ("GET", "/api/2.0/files/fileops");
 const INVITE: (&str, &str) = ("PUT", "/api/2.0/people/invite");
 const TAGS_WRITE: (&str, &str) = ("DELETE", "/api/2.0/files/tags");
+/// Rooms from templates (docs/docspace-api.md, "Room templates"): the templates listing is
+/// the room listing (`searchArea=4`); the job's start and status are under `files/rooms`.
+const TEMPLATE_START: (&str, &str) = ("POST", "/api/2.0/files/rooms/fromTemplate");
+const TEMPLATE_STATUS: (&str, &str) = ("GET", "/api/2.0/files/rooms/fromTemplate/status");
+/// A folder's content (`doctor --scratch` compares a template's folders with its room's).
+const FOLDER_READ: (&str, &str) = ("GET", "/api/2.0/files/{id}");
 
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
 /// adds its rows here.
@@ -122,6 +128,8 @@ pub const COMMANDS: &[CommandScopes] = &[
             GROUP_READ,
             ROOMS_WRITE,
             FILEOPS,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
         ],
     },
     CommandScopes {
@@ -133,6 +141,8 @@ pub const COMMANDS: &[CommandScopes] = &[
             GROUP_READ,
             ROOMS_WRITE,
             FILEOPS,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
         ],
     },
     CommandScopes {
@@ -145,6 +155,8 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             INVITE,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
         ],
     },
     CommandScopes {
@@ -164,6 +176,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             TAGS_WRITE,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
+            FOLDER_READ,
         ],
     },
     CommandScopes {
@@ -176,6 +191,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             FILEOPS,
             TAGS_WRITE,
             INVITE,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
+            FOLDER_READ,
         ],
     },
 ];

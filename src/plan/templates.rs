@@ -82,7 +82,10 @@ pub(super) fn resolve(
                     ids.join(", ")
                 ),
                 "ambiguous template",
-                format!("name the one you mean by its id: `template: {}`", many[0].id),
+                format!(
+                    "name the one you mean by its id: `template: {}`",
+                    many[0].id
+                ),
             )
         }
     };

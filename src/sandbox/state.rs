@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use super::rules::LinkKind;
-pub use super::templates::{OutsideJob, SubFolder, Template, TemplateJob};
 use super::rules::{EmailCollation, UserType};
+pub use super::templates::{OutsideJob, SubFolder, Template, TemplateJob};
 
 /// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
 pub const ROOMS_FOLDER_ID: i64 = 1;

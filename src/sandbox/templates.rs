@@ -33,11 +33,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::Shared;
 use super::envelope::{ApiError, ApiResult, FOLDER_NOT_FOUND, Params, Reply, parse_body};
 use super::render;
 use super::rules::stored_title;
 use super::state::{PortalState, Room};
-use super::Shared;
 
 /// Id of the templates section folder (`GlobalFolder.GetFolderRoomTemplatesAsync`). A guess,
 /// like the other section ids.
@@ -180,7 +180,12 @@ struct Start {
 /// A template id that is not a template ends the job with the server's error. Returns the
 /// room id (`-1` when none was made).
 fn begin_job(s: &mut PortalState, job: &mut TemplateJob, req: &Start) -> i64 {
-    let Some(template) = s.templates.iter().find(|t| t.id == job.template_id).cloned() else {
+    let Some(template) = s
+        .templates
+        .iter()
+        .find(|t| t.id == job.template_id)
+        .cloned()
+    else {
         job.error = NOT_A_TEMPLATE.to_string();
         job.completed = true;
         return -1;
@@ -224,7 +229,11 @@ fn finish_job(s: &mut PortalState) {
         return;
     };
     if !job.completed {
-        let template = s.templates.iter().find(|t| t.id == job.template_id).cloned();
+        let template = s
+            .templates
+            .iter()
+            .find(|t| t.id == job.template_id)
+            .cloned();
         match template {
             Some(t) if t.fails_with.is_some() => {
                 job.error = t.fails_with.unwrap_or_default();
@@ -420,8 +429,10 @@ fn template_content(s: &PortalState, t: &Template) -> Value {
         .folders
         .iter()
         .enumerate()
-        .map(|(n, title)| json!({ "id": 900_000_000 + t.id * 100 + n as i64, "title": title,
-            "parentId": t.id, "rootFolderType": ROOT_FOLDER_TYPE_TEMPLATES, "fileEntryType": 1 }))
+        .map(|(n, title)| {
+            json!({ "id": 900_000_000 + t.id * 100 + n as i64, "title": title,
+            "parentId": t.id, "rootFolderType": ROOT_FOLDER_TYPE_TEMPLATES, "fileEntryType": 1 })
+        })
         .collect();
     json!({
         "files": [],
@@ -452,8 +463,10 @@ pub async fn folder_content(State(app): State<Shared>, Path(raw): Path<String>) 
         let folders: Vec<Value> = room
             .folders
             .iter()
-            .map(|f| json!({ "id": f.id, "title": f.title, "parentId": room.id,
-                "rootFolderType": render::root_folder_type(room), "fileEntryType": 1 }))
+            .map(|f| {
+                json!({ "id": f.id, "title": f.title, "parentId": room.id,
+                "rootFolderType": render::root_folder_type(room), "fileEntryType": 1 })
+            })
             .collect();
         Ok(Reply::new(json!({
             "files": [],

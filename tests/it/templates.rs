@@ -9,7 +9,9 @@ use crate::common::{Portal, quick, state_room};
 const DANA: uuid::Uuid = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0002);
 
 /// A portal with one template, "Project", of custom rooms with three folders.
-async fn with_template(edit: impl FnOnce(&mut docspace_provision::sandbox::state::PortalState, i64)) -> (Portal, i64) {
+async fn with_template(
+    edit: impl FnOnce(&mut docspace_provision::sandbox::state::PortalState, i64),
+) -> (Portal, i64) {
     let mut id = 0;
     let portal = Portal::seeded(quick(), |s| {
         id = s.add_template("Project", 5, &["Contracts", "Drafts", "Final"]);
@@ -59,13 +61,20 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
     let plan = portal.plan(&five_rooms(), &[]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
-        plan.stdout.contains("+ room \"Project 1\" (from template \"Project\")"),
+        plan.stdout
+            .contains("+ room \"Project 1\" (from template \"Project\")"),
         "{}",
         plan.stdout
     );
     let (run, report) = portal.apply(&manifest, &["--parallelism", "5"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(report["entries"].as_array().unwrap().iter().all(|e| e["status"] == "applied"));
+    assert!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["status"] == "applied")
+    );
     let state = portal.state();
     for n in 1..=5 {
         let room = state_room(&state, &format!("Project {n}"));
@@ -76,16 +85,26 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
         let access = if n % 2 == 0 { 10 } else { 2 };
         let shares = room["shares"].as_array().unwrap();
         assert!(
-            shares.iter().any(|s| s["subject"] == "5a4db0c5-0000-4000-8000-000000000004" && s["access"] == access),
+            shares
+                .iter()
+                .any(|s| s["subject"] == "5a4db0c5-0000-4000-8000-000000000004"
+                    && s["access"] == access),
             "{room}"
         );
     }
     // Templates never appear among the rooms: the template itself is not taken for a room.
-    assert_eq!(portal.stats().await["routes"]["POST /api/2.0/files/rooms"], Value::Null);
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms"],
+        Value::Null
+    );
     portal.reset_stats().await;
     let (again, _) = portal.apply(&manifest, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(portal.stats().await["writes"], 0, "a second apply must not write");
+    assert_eq!(
+        portal.stats().await["writes"],
+        0,
+        "a second apply must not write"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +132,10 @@ async fn a_job_started_outside_the_tool_is_never_taken_for_ours() {
         .unwrap();
     assert_eq!(create["room_id"], ours["id"]);
     assert_ne!(create["room_id"], theirs["id"]);
-    assert_eq!(folders(&portal, ours["id"].as_i64().unwrap()).await.len(), 3);
+    assert_eq!(
+        folders(&portal, ours["id"].as_i64().unwrap()).await.len(),
+        3
+    );
     // The tool saw the other job running and waited for it (3 status reads end it here).
     let reads = &portal.stats().await["routes"]["GET /api/2.0/files/rooms/fromTemplate/status"];
     assert!(reads.as_u64().unwrap() >= 3, "{reads}");
@@ -162,11 +184,25 @@ async fn a_start_that_times_out_after_the_server_accepted_it_yields_one_room() {
     let text = "version: 1\nrooms:\n  - title: Timed out\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
     let manifest = portal.manifest(text);
     let (first, _) = portal.apply(&manifest, &[]);
-    assert_eq!(rooms_titled(&portal.state(), "Timed out").len(), 1, "{}", first.stderr);
+    assert_eq!(
+        rooms_titled(&portal.state(), "Timed out").len(),
+        1,
+        "{}",
+        first.stderr
+    );
     let (second, _) = portal.apply(&manifest, &[]);
-    assert_eq!(second.code, 0, "{}\n{}\n{}", first.stderr, second.stdout, second.stderr);
+    assert_eq!(
+        second.code, 0,
+        "{}\n{}\n{}",
+        first.stderr, second.stdout, second.stderr
+    );
     let state = portal.state();
-    assert_eq!(rooms_titled(&state, "Timed out").len(), 1, "{}", first.stderr);
+    assert_eq!(
+        rooms_titled(&state, "Timed out").len(),
+        1,
+        "{}",
+        first.stderr
+    );
     assert_eq!(
         portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
         1
@@ -180,7 +216,11 @@ async fn an_unknown_template_is_a_located_error_before_any_write() {
     let manifest = portal.manifest(text);
     let (run, _) = portal.apply(&manifest, &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stderr.contains("portal::unknown_template"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("portal::unknown_template"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("rooms.yaml:7:"), "{}", run.stderr);
     assert!(run.stderr.contains("`Project`"), "{}", run.stderr);
     assert_eq!(portal.stats().await["writes"], 0);
@@ -198,8 +238,16 @@ async fn a_type_other_than_the_templates_and_an_ambiguous_title_are_plan_errors(
         &[],
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stderr.contains("portal::template_type_differs"), "{}", run.stderr);
-    assert!(run.stderr.contains("portal::ambiguous_template"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("portal::template_type_differs"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("portal::ambiguous_template"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -211,7 +259,12 @@ async fn a_template_on_an_existing_room_has_no_effect_and_the_plan_says_so() {
         &["--detailed-exitcode"],
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.stdout.matches("has no effect").count(), 1, "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("has no effect").count(),
+        1,
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -263,7 +316,12 @@ async fn doctor_scratch_makes_a_room_from_the_portals_template_and_deletes_it() 
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["title"].as_str().unwrap_or("").starts_with(docspace_provision::doctor::SCRATCH_PREFIX))
+        .filter(|r| {
+            r["title"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(docspace_provision::doctor::SCRATCH_PREFIX)
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

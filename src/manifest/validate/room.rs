@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use crate::manifest::desired::{
     DesiredLink, DesiredRoom, MembersMode, Quota, RoomState, TemplateUse,
 };
-use crate::model::template::TemplateRef;
 use crate::manifest::yaml::{Node, Span, Value};
+use crate::model::template::TemplateRef;
 use crate::model::{self, Access, LinkKind, RoomType};
 
 use super::merge::RoomIdent;
