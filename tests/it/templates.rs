@@ -341,3 +341,110 @@ async fn doctor_without_a_template_creates_nothing_for_it() {
         Value::Null
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_with_a_template_create_applies_it() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let manifest = portal.manifest(&five_rooms());
+    let saved = portal.dir.join("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("\"template\""), "{text}");
+    let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(rooms_titled(&portal.state(), "Project 3").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_runs_one_job_per_portal_and_a_second_start_answers_the_first() {
+    // Server rule (docs/docspace-api.md, "Room templates"), at the HTTP level.
+    let portal = Portal::seeded(
+        docspace_provision::cli::FaultArgs {
+            operation_delay_ms: 60_000,
+            ..docspace_provision::cli::FaultArgs::default()
+        },
+        |s| {
+            s.add_template("Project", 5, &["A"]);
+        },
+    )
+    .await;
+    let status = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/files/rooms/fromTemplate/status",
+            None,
+        )
+        .await;
+    assert_eq!(status["response"], Value::Null);
+    let start = |title: &str| serde_json::json!({"templateId": 1001, "title": title});
+    let first = portal
+        .call(
+            reqwest::Method::POST,
+            "/api/2.0/files/rooms/fromTemplate",
+            Some(start("One")),
+        )
+        .await;
+    let second = portal
+        .call(
+            reqwest::Method::POST,
+            "/api/2.0/files/rooms/fromTemplate",
+            Some(start("Two")),
+        )
+        .await;
+    assert_eq!(first["response"]["isCompleted"], false);
+    assert_eq!(second["response"]["roomId"], first["response"]["roomId"]);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "One").len(), 1);
+    assert!(rooms_titled(&state, "Two").is_empty());
+    // Templates are listed with searchArea 4 only.
+    let rooms = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/files/rooms?searchArea=2",
+            None,
+        )
+        .await;
+    assert!(
+        rooms["response"]["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != 1001)
+    );
+    let templates = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/files/rooms?searchArea=4",
+            None,
+        )
+        .await;
+    assert_eq!(templates["response"]["folders"][0]["id"], 1001);
+    assert_eq!(templates["response"]["folders"][0]["rootFolderType"], 30);
+}
+
+#[test]
+fn a_template_that_is_neither_a_title_nor_an_id_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrooms:\n  - title: A\n    type: custom\n    template: [x]\n  - title: B\n    type: custom\n    template: -2\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", path.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr.matches("template").count() >= 2,
+        true,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("rooms.yaml:5:"), "{}", run.stderr);
+    assert!(run.stderr.contains("rooms.yaml:8:"), "{}", run.stderr);
+}
