@@ -447,3 +447,63 @@ fn a_template_that_is_neither_a_title_nor_an_id_is_a_located_error() {
     assert!(run.stderr.contains("rooms.yaml:5:"), "{}", run.stderr);
     assert!(run.stderr.contains("rooms.yaml:8:"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_polling_the_job_never_makes_the_room_twice() {
+    // A job that takes a while: Ctrl-C lands while the tool polls its status.
+    let portal = Portal::seeded(
+        docspace_provision::cli::FaultArgs {
+            operation_delay_ms: 1500,
+            ..docspace_provision::cli::FaultArgs::default()
+        },
+        |s| {
+            s.add_template("Project", 5, &["A", "B"]);
+        },
+    )
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Interrupted\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
+    let manifest = portal.manifest(text);
+    let child = crate::common::bin()
+        .args([
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--portal",
+        ])
+        .arg(portal.handle.base_url.as_str())
+        .env("DOCSPACE_API_KEY", &portal.handle.api_key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"].is_null() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the job never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (again, _) = portal.apply(&manifest, &[]);
+    assert_eq!(
+        again.code, 0,
+        "{stderr}\n{}\n{}",
+        again.stdout, again.stderr
+    );
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Interrupted").len(), 1, "{stderr}");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        1
+    );
+    let id = state_room(&state, "Interrupted")["id"].as_i64().unwrap();
+    assert_eq!(folders(&portal, id).await, ["A", "B"]);
+}
