@@ -6,7 +6,8 @@
 //! - runs its template jobs one at a time ([`JOBS`], one lock across the rooms that
 //!   otherwise run in parallel; a run talks to one portal);
 //! - waits for any running job (someone else's, or an earlier run's) before it starts one,
-//!   and re-lists by title first: an earlier run's job may have made the room since the plan;
+//!   and takes the room the portal's last job made when it is ours: an earlier run's job may
+//!   have made it since the plan;
 //! - after the start, waits for the portal's job to end and accepts its `roomId` only when
 //!   that room carries the requested title and type and did not exist before the run;
 //! - otherwise reconciles by title (as for any create, docs/docspace-api.md, "Retries and
@@ -15,7 +16,7 @@
 //!   [`TEMPLATE_START_ATTEMPTS`] times.
 
 use crate::docspace::templates::wait_until_idle;
-use crate::docspace::{DocSpaceApi, FromTemplateRequest, SearchArea, TemplateJobStatus};
+use crate::docspace::{DocSpaceApi, FromTemplateRequest, RoomDto, SearchArea, TemplateJobStatus};
 use crate::manifest::Quota;
 use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_START_ATTEMPTS};
 use crate::plan::{PlannedTemplate, RoomPlan, RoomSettings};
@@ -44,10 +45,14 @@ pub(super) async fn create<A: DocSpaceApi>(
         known: known_room_ids,
     };
     for _ in 0..TEMPLATE_START_ATTEMPTS {
-        wait_idle(api).await?;
-        if let Some(id) = new.find(api).await? {
-            tracing::info!("room `{title}` exists already (id {id}): adopting it");
-            return Ok((id, None));
+        // The portal's last job may be an earlier run's, which made our room after the plan.
+        let before = wait_idle(api).await?;
+        if let Some(r) = new.named_by(api, before.as_ref()).await {
+            tracing::info!("room `{title}` exists already (id {}): adopting it", r.id);
+            return Ok((
+                r.id,
+                super::ignored(settings, &r, "create from the template"),
+            ));
         }
         let timed_out = match api.start_room_from_template(&request).await {
             Ok(_) => None,
@@ -55,11 +60,11 @@ pub(super) async fn create<A: DocSpaceApi>(
             Err(e) => return Err(super::api_err(&e)),
         };
         let last = wait_idle(api).await?;
-        if let Some(id) = last.as_ref().and_then(TemplateJobStatus::room)
-            && let Ok(r) = api.get_room(id).await
-            && new.is(r.id, &r.title, r.room_type)
-        {
-            return Ok((id, super::ignored(settings, &r, "create from the template")));
+        if let Some(r) = new.named_by(api, last.as_ref()).await {
+            return Ok((
+                r.id,
+                super::ignored(settings, &r, "create from the template"),
+            ));
         }
         // The status was not our job's (or the start's answer was lost): the title decides.
         if let Some(id) = new.find(api).await? {
@@ -129,6 +134,18 @@ impl NewRoom<'_> {
         crate::model::title_matches(title, self.title)
             && room_type == Some(self.room_type)
             && !self.known.contains(&id)
+    }
+
+    /// The room a job status names, when it is ours (title, type, new): one read.
+    async fn named_by<A: DocSpaceApi>(
+        &self,
+        api: &A,
+        status: Option<&TemplateJobStatus>,
+    ) -> Option<RoomDto> {
+        let id = status.and_then(TemplateJobStatus::room)?;
+        let room = api.get_room(id).await.ok()?;
+        self.is(room.id, &room.title, room.room_type)
+            .then_some(room)
     }
 
     /// The id of the one new room with the title and type; an error when there are several
