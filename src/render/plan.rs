@@ -857,11 +857,7 @@ fn in_step_text(plan: &Plan, all_notes: bool) -> String {
             .filter(|r| r.change == RoomChange::Unchanged)
     };
     for room in in_step() {
-        for note in room
-            .notes
-            .iter()
-            .filter(|n| all_notes || !matches!(n, RoomNote::PendingInvitation { .. }))
-        {
+        for note in room.notes.iter().filter(|n| all_notes || !summed_up(n)) {
             let _ = writeln!(
                 out,
                 "  = room \"{}\" (id {}): {}",
@@ -874,7 +870,37 @@ fn in_step_text(plan: &Plan, all_notes: bool) -> String {
     if !all_notes && let Some(line) = pending_count_line(in_step()) {
         let _ = writeln!(out, "{line}");
     }
+    if !all_notes && let Some(line) = templates_ignored_line(in_step()) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// Notes of rooms in step that the text plan sums up in one line unless `-v`: they would
+/// otherwise repeat for every room on every run that changes nothing.
+fn summed_up(note: &RoomNote) -> bool {
+    matches!(
+        note,
+        RoomNote::PendingInvitation { .. } | RoomNote::TemplateIgnored { .. }
+    )
+}
+
+/// One line for the rooms in step whose `template:` has no effect (they exist), said once.
+fn templates_ignored_line<'a>(rooms: impl Iterator<Item = &'a RoomPlan>) -> Option<String> {
+    let n = rooms
+        .filter(|r| {
+            r.notes
+                .iter()
+                .any(|n| matches!(n, RoomNote::TemplateIgnored { .. }))
+        })
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "`template:` has no effect on {n} {} that already {} (a template only shapes a room when it is created; -v lists them)",
+            if n == 1 { "room" } else { "rooms" },
+            if n == 1 { "exists" } else { "exist" }
+        )
+    })
 }
 
 /// The notes of rooms without changes (pending invitations), as a Markdown list; empty when
@@ -886,7 +912,11 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
         .iter()
         .filter(|r| r.change == RoomChange::Unchanged)
     {
-        for note in &room.notes {
+        for note in room
+            .notes
+            .iter()
+            .filter(|n| !matches!(n, RoomNote::TemplateIgnored { .. }))
+        {
             let _ = writeln!(
                 out,
                 "- room {} (id {}): {}",
@@ -895,6 +925,13 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
                 note_text(note)
             );
         }
+    }
+    let in_step = plan
+        .rooms
+        .iter()
+        .filter(|r| r.change == RoomChange::Unchanged);
+    if let Some(line) = templates_ignored_line(in_step) {
+        let _ = writeln!(out, "- {line}");
     }
     if !out.is_empty() {
         out.push('\n');
