@@ -12,7 +12,8 @@
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
-//! - `rooms`, `share`, `links`, `people`: the route handlers.
+//! - `rooms`, `share`, `links`, `people`, `templates`: the route handlers (`templates`: room
+//!   templates, the one create-from-template job per portal, folder contents).
 //! - [`FaultConfig`]: the sandbox's own configuration (the CLI converts its flags into it).
 //! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiters.
 //! - [`stats`]: call counters behind `GET /__sandbox/stats`.

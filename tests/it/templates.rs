@@ -97,6 +97,14 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
         portal.stats().await["routes"]["POST /api/2.0/files/rooms"],
         Value::Null
     );
+    let replan = portal.plan(&five_rooms(), &[]);
+    assert!(
+        replan
+            .stdout
+            .contains("`template:` has no effect on 5 rooms that already exist"),
+        "{}",
+        replan.stdout
+    );
     portal.reset_stats().await;
     let (again, _) = portal.apply(&manifest, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
