@@ -352,4 +352,22 @@ mod tests {
             Some(vec!["accounts.self:read"])
         );
     }
+
+    /// Rooms from templates add no scope to `apply` (docs/docspace-api.md, "Room templates"):
+    /// the start and the status are `files/rooms` calls, which `rooms:write` covers.
+    #[test]
+    fn template_calls_need_rooms_scopes_only() {
+        assert_eq!(
+            needed("POST", "/api/2.0/files/rooms/fromTemplate"),
+            Some("rooms:write")
+        );
+        assert_eq!(
+            needed("GET", "/api/2.0/files/rooms/fromTemplate/status"),
+            Some("rooms:read")
+        );
+        let apply = command("apply")
+            .map(CommandScopes::scopes)
+            .unwrap_or_default();
+        assert!(!apply.contains(&"files:write"), "{apply:?}");
+    }
 }
