@@ -142,6 +142,20 @@ impl Client {
         self.fetch(call).await
     }
 
+    /// The members of one group (`GET /api/2.0/group/{id}?includeMembers=true`, full
+    /// profiles), for `access`: who a group share lets into a room.
+    pub async fn group_members(&self, id: &str) -> Result<Vec<UserDto>, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct WithMembers {
+            #[serde(default)]
+            members: Vec<UserDto>,
+        }
+        let call = Call::new(Method::GET, format!("/api/2.0/group/{id}"), CallClass::Read)
+            .query("includeMembers", "true");
+        let group: WithMembers = self.fetch(call).await?;
+        Ok(group.members)
+    }
+
     /// Sends the invitation emails of pending accounts again, in one call
     /// (`PUT /api/2.0/people/invite` with `userIds`, docs/docspace-api.md, "Pending
     /// invitations"). The server allows this path only a few calls per 15 minutes per user,
