@@ -33,7 +33,26 @@ pub fn manifest(observed: &Observed) -> String {
         write_room(&mut out, observed, room);
     }
     write_connected_rooms(&mut out, observed);
+    write_templates(&mut out, observed);
     out
+}
+
+/// The portal's room templates, as comments: a room may name one with `template:`. The
+/// export never writes `template:` itself: a room does not show which template made it.
+fn write_templates(out: &mut String, observed: &Observed) {
+    if observed.templates.is_empty() {
+        return;
+    }
+    out.push_str(
+        "# Room templates on the portal (a new room can be made from one with `template: TITLE`):
+",
+    );
+    for t in &observed.templates {
+        let kind = t
+            .room_type
+            .map_or_else(|| "unknown type".to_string(), |k| k.name().to_string());
+        let _ = writeln!(out, "#   {} (id {}, {kind})", quote(&t.title), t.id);
+    }
 }
 
 /// The schema modeline, where the export came from, and the format version.
@@ -329,6 +348,11 @@ pub async fn read<A: crate::docspace::DocSpaceApi>(
     titles: &[String],
 ) -> miette::Result<Observed> {
     let mut observed = crate::state::read_all(api, portal, titles).await?;
+    // Listed as comments only; an export without them is still whole.
+    match crate::state::read_templates(api).await {
+        Ok(templates) => observed.templates = templates,
+        Err(e) => tracing::warn!("the portal's room templates could not be listed: {e}"),
+    }
     let ids = observed.rooms.iter().map(|r| r.id).collect();
     crate::state::read_links(api, &mut observed, &ids).await?;
     if let Some((id, e)) = observed.links_unreadable.iter().next() {

@@ -13,6 +13,7 @@ mod links;
 pub mod report;
 mod resend;
 mod share;
+mod template;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -377,8 +378,12 @@ impl<A: DocSpaceApi> RoomRun<'_, A> {
     async fn open(&self, known_room_ids: &HashSet<i64>) -> Option<i64> {
         let room = self.room;
         let first = room.items.first()?;
-        if let Change::CreateRoom { settings } = &first.change {
-            return match create::create(self.api, room, settings, known_room_ids).await {
+        if let Change::CreateRoom { settings, template } = &first.change {
+            let created = match template {
+                Some(t) => template::create(self.api, room, settings, t, known_room_ids).await,
+                None => create::create(self.api, room, settings, known_room_ids).await,
+            };
+            return match created {
                 Ok((id, ignored)) => {
                     // A room created without some of its settings exists all the same: the
                     // rest of the room goes on.

@@ -13,6 +13,20 @@ use super::wire::{
 };
 
 impl DocSpaceApi for Client {
+    fn list_templates(&self) -> impl Future<Output = Result<Vec<RoomDto>, ApiError>> + Send {
+        Client::list_templates(self)
+    }
+    fn start_room_from_template(
+        &self,
+        request: &super::FromTemplateRequest,
+    ) -> impl Future<Output = Result<Option<super::TemplateJobStatus>, ApiError>> + Send {
+        Client::start_room_from_template(self, request)
+    }
+    fn template_job_status(
+        &self,
+    ) -> impl Future<Output = Result<Option<super::TemplateJobStatus>, ApiError>> + Send {
+        Client::template_job_status(self)
+    }
     fn me(&self) -> impl Future<Output = Result<UserDto, ApiError>> + Send {
         Client::me(self)
     }

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod portal_policy;
 mod rooms;
 mod share;
+pub mod templates;
 pub mod wire;
 
 use std::future::Future;
@@ -28,6 +29,7 @@ pub use people::{ApiKeyInfo, BuildVersion, PEOPLE_ORDER};
 pub use policy::CallClass;
 pub use rooms::{RoomListing, SearchArea};
 pub use share::MAX_LINKS;
+pub use templates::{FromTemplateRequest, TemplateJobStatus};
 pub use wire::{
     ConnectedRoomDto, CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto,
     Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, ResendInvitationsRequest, RoomDto,
@@ -157,6 +159,32 @@ pub trait DocSpaceApi: Send + Sync {
     }
     /// The cover ids rooms may use; `Ok(None)` where the portal cannot say.
     fn room_covers(&self) -> impl Future<Output = Result<Option<Vec<String>>, ApiError>> + Send {
+        async { Ok(None) }
+    }
+    /// The portal's room templates (docs/docspace-api.md, "Room templates"); none where the
+    /// portal has no templates (the in-memory test portal).
+    fn list_templates(&self) -> impl Future<Output = Result<Vec<RoomDto>, ApiError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    /// Starts a create-from-template job; the answer is the status of the portal's one job,
+    /// which may be another caller's. Not idempotent.
+    fn start_room_from_template(
+        &self,
+        _request: &templates::FromTemplateRequest,
+    ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send {
+        async {
+            Err(ApiError::new(
+                ErrorKind::Config,
+                "POST",
+                "/api/2.0/files/rooms/fromTemplate",
+            )
+            .with_message("this portal cannot create rooms from templates"))
+        }
+    }
+    /// The status of the portal's create-from-template job; `None` when it never ran one.
+    fn template_job_status(
+        &self,
+    ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send {
         async { Ok(None) }
     }
 }

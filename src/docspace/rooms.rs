@@ -58,8 +58,10 @@ pub enum SearchArea {
     Active,
     /// 1: archived rooms.
     Archive,
-    /// 2: active and archived.
+    /// 2: active and archived (never templates).
     Any,
+    /// 4: room templates only (docs/docspace-api.md, "Room templates").
+    Templates,
 }
 
 impl SearchArea {
@@ -68,6 +70,7 @@ impl SearchArea {
             SearchArea::Active => 0,
             SearchArea::Archive => 1,
             SearchArea::Any => 2,
+            SearchArea::Templates => 4,
         }
     }
 }

@@ -19,6 +19,7 @@
 mod features;
 mod read;
 mod scratch;
+mod templates;
 
 use serde::Serialize;
 
@@ -116,6 +117,7 @@ pub enum ReadProbe {
     ConnectedStorage,
     PeopleSearch,
     EmailCase,
+    TemplatesListedApart,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +134,7 @@ pub enum ScratchProbe {
     RoomLifetime,
     RoomWatermark,
     Resend,
+    RoomFromTemplate,
 }
 
 /// A server rule the tool relies on.
@@ -171,6 +174,12 @@ pub const RULES: &[Rule] = &[
         section: "Email case",
         statement: "an email lookup ignores case on MySQL installs, not on PostgreSQL ones",
         probe: Probe::Read(ReadProbe::EmailCase),
+    },
+    Rule {
+        id: "templates-apart",
+        section: "Room templates",
+        statement: "room templates are listed only with `searchArea` 4, never among the rooms",
+        probe: Probe::Read(ReadProbe::TemplatesListedApart),
     },
     Rule {
         id: "title-sanitising",
@@ -245,6 +254,13 @@ pub const RULES: &[Rule] = &[
         statement: "`PUT /people/invite` resends a pending account's invitation and lists it",
         probe: Probe::Scratch(ScratchProbe::Resend),
     },
+    Rule {
+        id: "template-room",
+        section: "Room templates",
+        statement: "a room made from a template (when the portal has one) gets its folders, \
+                    and the job's status names the room",
+        probe: Probe::Scratch(ScratchProbe::RoomFromTemplate),
+    },
 ];
 
 /// What a doctor run was asked to do.
@@ -294,6 +310,8 @@ pub struct Doctor<'a> {
     created_tags: Vec<String>,
     /// Random part of the scratch names.
     nonce: String,
+    /// The portal's room templates, as the read-only probe listed them.
+    templates: Vec<crate::docspace::RoomDto>,
 }
 
 impl<'a> Doctor<'a> {
@@ -311,6 +329,7 @@ impl<'a> Doctor<'a> {
             extra_rooms: Vec::new(),
             created_tags: Vec::new(),
             nonce,
+            templates: Vec::new(),
         }
     }
 
@@ -465,6 +484,7 @@ mod tests {
             ScratchProbe::RoomLifetime,
             ScratchProbe::RoomWatermark,
             ScratchProbe::Resend,
+            ScratchProbe::RoomFromTemplate,
         ] {
             assert_eq!(rule(probe).probe, Probe::Scratch(probe));
         }

@@ -156,6 +156,7 @@ impl Doctor<'_> {
             ReadProbe::ConnectedStorage => self.connected_storage(),
             ReadProbe::PeopleSearch => self.people_search().await,
             ReadProbe::EmailCase => self.email_case().await,
+            ReadProbe::TemplatesListedApart => self.templates_listed_apart().await,
         }
     }
 

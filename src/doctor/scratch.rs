@@ -116,6 +116,7 @@ impl Doctor<'_> {
             ScratchProbe::RoomLifetime => self.room_lifetime().await,
             ScratchProbe::RoomWatermark => self.room_watermark().await,
             ScratchProbe::Resend => self.resend().await,
+            ScratchProbe::RoomFromTemplate => self.room_from_template().await,
         }
     }
 

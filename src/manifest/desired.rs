@@ -224,7 +224,17 @@ pub struct DesiredRoom {
     pub indexing: Option<bool>,
     pub lifetime: Option<Lifetime>,
     pub watermark: Option<Watermark>,
+    /// `template:`: create the room from this template (no effect on a room that exists).
+    pub template: Option<TemplateUse>,
     /// Where the room's `title` was written.
+    pub origin: Origin,
+}
+
+/// A room's `template:` and where it was written (resolved against the portal's templates
+/// at plan time, see `plan::templates`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateUse {
+    pub reference: crate::model::template::TemplateRef,
     pub origin: Origin,
 }
 

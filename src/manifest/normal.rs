@@ -111,6 +111,15 @@ fn room(r: &DesiredRoom) -> Value {
     put(&mut m, "cover", r.cover.as_ref());
     put(&mut m, "indexing", r.indexing);
     put(&mut m, "lifetime", r.lifetime.as_ref());
+    match r.template.as_ref().map(|t| &t.reference) {
+        Some(crate::model::template::TemplateRef::Id(id)) => {
+            m.insert("template".into(), json!(id));
+        }
+        Some(crate::model::template::TemplateRef::Title(t)) => {
+            m.insert("template".into(), json!(t));
+        }
+        None => {}
+    }
     if let Some(w) = &r.watermark {
         let mut wm = Map::new();
         put(&mut wm, "text", w.text.as_ref());

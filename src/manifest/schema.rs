@@ -205,6 +205,11 @@ pub struct Room {
     lifetime: Option<RoomLifetime>,
     /// Watermark the room's documents (virtual data rooms only).
     watermark: Option<RoomWatermark>,
+    /// Create the room from this room template (its title, or its id as an integer): the new
+    /// room gets the template's folders and files. No effect on a room that exists.
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "template_schema")]
+    template: Option<serde_json::Value>,
 }
 
 /// A sharing link of a room.
@@ -414,6 +419,16 @@ fn members_schema(_: &mut SchemaGenerator) -> Schema {
 
 fn state_schema(_: &mut SchemaGenerator) -> Schema {
     names_schema("present (default) or archived", vec!["present", "archived"])
+}
+
+fn template_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A room template's title, or its id (an integer).",
+        "oneOf": [
+            { "type": "integer", "minimum": 1 },
+            { "type": "string", "minLength": 1, "maxLength": crate::model::TITLE_MAX_CHARS }
+        ]
+    })
 }
 
 fn quota_schema(_: &mut SchemaGenerator) -> Schema {

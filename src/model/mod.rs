@@ -10,6 +10,7 @@ pub mod effective;
 pub mod pattern;
 pub mod policy;
 pub mod scopes;
+pub mod template;
 
 use std::fmt;
 

@@ -101,6 +101,12 @@ const ROOMS_WRITE: (&str, &str) = ("PUT", "/api/2.0/files/rooms/{id}/share");
 const FILEOPS: (&str, &str) = ("GET", "/api/2.0/files/fileops");
 const INVITE: (&str, &str) = ("PUT", "/api/2.0/people/invite");
 const TAGS_WRITE: (&str, &str) = ("DELETE", "/api/2.0/files/tags");
+/// Rooms from templates (docs/docspace-api.md, "Room templates"): the templates listing is
+/// the room listing (`searchArea=4`); the job's start and status are under `files/rooms`.
+const TEMPLATE_START: (&str, &str) = ("POST", "/api/2.0/files/rooms/fromTemplate");
+const TEMPLATE_STATUS: (&str, &str) = ("GET", "/api/2.0/files/rooms/fromTemplate/status");
+/// A folder's content (`doctor --scratch` compares a template's folders with its room's).
+const FOLDER_READ: (&str, &str) = ("GET", "/api/2.0/files/{id}");
 
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
 /// adds its rows here.
@@ -122,6 +128,8 @@ pub const COMMANDS: &[CommandScopes] = &[
             GROUP_READ,
             ROOMS_WRITE,
             FILEOPS,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
         ],
     },
     CommandScopes {
@@ -133,6 +141,8 @@ pub const COMMANDS: &[CommandScopes] = &[
             GROUP_READ,
             ROOMS_WRITE,
             FILEOPS,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
         ],
     },
     CommandScopes {
@@ -145,6 +155,8 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             INVITE,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
         ],
     },
     CommandScopes {
@@ -172,6 +184,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             TAGS_WRITE,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
+            FOLDER_READ,
         ],
     },
     CommandScopes {
@@ -184,6 +199,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             FILEOPS,
             TAGS_WRITE,
             INVITE,
+            TEMPLATE_START,
+            TEMPLATE_STATUS,
+            FOLDER_READ,
         ],
     },
 ];
@@ -341,5 +359,23 @@ mod tests {
             command("plan").map(|c| c.missing(&key)),
             Some(vec!["accounts.self:read"])
         );
+    }
+
+    /// Rooms from templates add no scope to `apply` (docs/docspace-api.md, "Room templates"):
+    /// the start and the status are `files/rooms` calls, which `rooms:write` covers.
+    #[test]
+    fn template_calls_need_rooms_scopes_only() {
+        assert_eq!(
+            needed("POST", "/api/2.0/files/rooms/fromTemplate"),
+            Some("rooms:write")
+        );
+        assert_eq!(
+            needed("GET", "/api/2.0/files/rooms/fromTemplate/status"),
+            Some("rooms:read")
+        );
+        let apply = command("apply")
+            .map(CommandScopes::scopes)
+            .unwrap_or_default();
+        assert!(!apply.contains(&"files:write"), "{apply:?}");
     }
 }

@@ -55,6 +55,36 @@ pub struct ObservedRoom {
     pub settings: RoomSettings,
 }
 
+/// A room template of the portal (docs/docspace-api.md, "Room templates"): listed only in
+/// the templates area, never among the rooms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedTemplate {
+    pub id: i64,
+    pub title: String,
+    /// The type of the rooms made from it; `None` when the portal reports one this tool
+    /// does not know.
+    pub room_type: Option<RoomType>,
+}
+
+/// Reads the portal's templates (one paged listing of the templates area). Only entries whose
+/// root is the templates section count: a server without templates would answer the unknown
+/// area with its rooms, which must never be taken for templates.
+pub async fn read_templates<A: DocSpaceApi>(api: &A) -> Result<Vec<ObservedTemplate>, ApiError> {
+    let mut templates: Vec<ObservedTemplate> = api
+        .list_templates()
+        .await?
+        .iter()
+        .filter(|t| t.root_folder_type == Some(model::template::TEMPLATES_ROOT_FOLDER_TYPE))
+        .map(|t| ObservedTemplate {
+            id: t.id,
+            title: t.title.clone(),
+            room_type: t.room_type.and_then(RoomType::from_wire),
+        })
+        .collect();
+    templates.sort_by_key(|t| t.id);
+    Ok(templates)
+}
+
 /// A room in connected third-party storage (docs/docspace-api.md, "Rooms in connected
 /// storage").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +238,10 @@ pub struct Observed {
     pub me: Option<ObservedUser>,
     /// Every room the key can see, active and archived.
     pub rooms: Vec<ObservedRoom>,
+    /// The portal's room templates, read only when a manifest room names one (and by
+    /// `export`, which lists them as comments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<ObservedTemplate>,
     /// Rooms kept in connected third-party storage (string ids): listed by the portal, but
     /// out of reach of the endpoints the tool uses, so never managed, only reported.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -138,6 +138,11 @@ pub async fn build<A: DocSpaceApi>(
     // The portal's link restrictions, password policy and covers, when the manifest needs
     // them (docs/docspace-api.md, "Portal link policies").
     super::portal_policy::read(api, &reading, &mut observed).await?;
+    // Templates cost one listing, read only when a room names one
+    // (docs/docspace-api.md, "Room templates").
+    if reading.rooms.iter().any(|r| r.template.is_some()) {
+        observed.templates = state::read_templates(api).await?;
+    }
     let now = inputs.now;
     let mut refused = super::portal_policy::check(&reading, &observed, now);
     // The `guests` rules of `policy:` need the portal to say who is a guest.

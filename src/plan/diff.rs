@@ -195,6 +195,11 @@ fn plan_room<'a>(
     problems: &mut Vec<Problem>,
 ) -> Option<RoomPlan> {
     let live = find_room(desired, room, index, problems).ok()?;
+    // A template shapes a room only when it is created (docs/docspace-api.md, "Room templates").
+    let template = match live {
+        None => super::templates::resolve(desired, observed, room, problems).ok()?,
+        Some(_) => None,
+    };
     if let Some(live) = live
         && let Some(error) = observed.unreadable.get(&live.id)
     {
@@ -227,7 +232,7 @@ fn plan_room<'a>(
         Ok(links) => links,
         Err(error) => return live.map(|live| unreadable(room, live, &error)),
     };
-    let mut items = room_items(room, live, desired.managed_tag.as_deref());
+    let mut items = room_items(room, live, desired.managed_tag.as_deref(), template);
     items.extend(links.items);
     let mut share_notes = Vec::new();
     items.extend(share_items(
@@ -305,7 +310,12 @@ fn with_links(
 
 /// The room-level items: create, or unarchive and settings. `marker` is the manifest's
 /// `managed_tag`, which every manifest room carries (see [`prune`]).
-fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>, marker: Option<&str>) -> Vec<Item> {
+fn room_items(
+    room: &DesiredRoom,
+    live: Option<&ObservedRoom>,
+    marker: Option<&str>,
+    template: Option<super::PlannedTemplate>,
+) -> Vec<Item> {
     let Some(live) = live else {
         let mut settings = RoomSettings {
             title: Some(room.title.clone()),
@@ -317,7 +327,7 @@ fn room_items(room: &DesiredRoom, live: Option<&ObservedRoom>, marker: Option<&s
         super::settings::for_create(room, &mut settings);
         return vec![Item::new(
             ItemKey::room(&room.title),
-            Change::CreateRoom { settings },
+            Change::CreateRoom { settings, template },
         )];
     };
     let mut items = Vec::new();
@@ -602,6 +612,14 @@ fn room_notes(
     index: &PortalIndex,
 ) -> Vec<RoomNote> {
     let mut notes = Vec::new();
+    if let (Some(_), Some(t)) = (live, &room.template) {
+        notes.push(RoomNote::TemplateIgnored {
+            template: match &t.reference {
+                model::template::TemplateRef::Id(id) => id.to_string(),
+                model::template::TemplateRef::Title(title) => title.clone(),
+            },
+        });
+    }
     if room.id.is_none() {
         for c in &observed.connected_rooms {
             if model::title_matches(&c.title, &room.title) {

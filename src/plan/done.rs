@@ -99,7 +99,7 @@ fn item_done(
     members: &[ObservedMember],
 ) -> bool {
     match &item.change {
-        Change::CreateRoom { settings } => {
+        Change::CreateRoom { settings, .. } => {
             model::title_matches(&live.title, settings.title.as_ref().unwrap_or(&room.title))
                 && settings_shown(settings, live)
         }

@@ -24,6 +24,7 @@ pub mod portal_policy;
 pub mod prune;
 pub mod saved;
 mod settings;
+mod templates;
 
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +199,13 @@ pub struct RoomSettings {
     pub watermark: Option<Watermark>,
 }
 
+/// The room template a create uses, as `plan` resolved it among the portal's templates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedTemplate {
+    pub id: i64,
+    pub title: String,
+}
+
 /// One setting of a live room that differs, with its live value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "field")]
@@ -287,8 +295,12 @@ pub enum RemovalReason {
 #[serde(rename_all = "snake_case", tag = "action", remote = "Self")]
 pub enum Change {
     /// Create the room (its type is the room's); `settings` are sent with the create.
+    /// With `template`, the room is made from that template (docs/docspace-api.md, "Room
+    /// templates"), the settings going with the start of the job.
     CreateRoom {
         settings: RoomSettings,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<PlannedTemplate>,
     },
     Unarchive,
     UpdateRoom {
@@ -602,6 +614,9 @@ pub enum RoomNote {
     /// The room's members could not be read (after retries): the room is left out of this
     /// plan, `apply` skips it, and the run's exit code says the portal may still differ.
     Unreadable { error: String },
+    /// `template:` on a room that exists: a template only shapes a room when it is created,
+    /// so it has no effect here (docs/docspace-api.md, "Room templates").
+    TemplateIgnored { template: String },
     /// An archived room the manifest wants archived: left as it is, since the server
     /// refuses edits to archived rooms (docs/docspace-api.md, "Updating rooms").
     ArchivedLeftAlone,

@@ -639,7 +639,7 @@ mod tests {
                 }]
             }
         );
-        let Change::CreateRoom { settings } = &plan.rooms[1].items[0].change else {
+        let Change::CreateRoom { settings, .. } = &plan.rooms[1].items[0].change else {
             panic!("{:?}", plan.rooms[1]);
         };
         assert_eq!(settings.tags, Some(vec!["a".into(), "managed".into()]));

@@ -267,6 +267,10 @@ mod tests {
                 deny_download: Some(true),
                 ..RoomSettings::default()
             },
+            template: Some(crate::plan::PlannedTemplate {
+                id: 7,
+                title: "Project".into(),
+            }),
         };
         let member = Member::User {
             id: "u".into(),

@@ -256,7 +256,7 @@ fn setting_line(c: &SettingChange) -> (Sign, String) {
 /// The lines of one item, each with its sign.
 fn item_lines(item: &Item) -> Vec<(Sign, String)> {
     match &item.change {
-        Change::CreateRoom { settings } => create_lines(settings),
+        Change::CreateRoom { settings, .. } => create_lines(settings),
         Change::UpdateRoom { changes } => changes.iter().map(setting_line).collect(),
         Change::Invite { target, access } => {
             let mut line = format!("invite {} as {access}", target_text(target));
@@ -319,6 +319,14 @@ fn created_archived(room: &RoomPlan) -> bool {
     room.change == RoomChange::Create && room.items.iter().any(|i| i.action() == Action::Archive)
 }
 
+/// The template a room's create uses, if any.
+fn room_template(room: &RoomPlan) -> Option<&crate::plan::PlannedTemplate> {
+    room.items.iter().find_map(|i| match &i.change {
+        Change::CreateRoom { template, .. } => template.as_ref(),
+        _ => None,
+    })
+}
+
 fn room_header(room: &RoomPlan) -> (Sign, String) {
     let title = visible(&room.title);
     match room.change {
@@ -326,7 +334,13 @@ fn room_header(room: &RoomPlan) -> (Sign, String) {
             Sign::Add,
             format!("room \"{title}\" ({}, archived)", room.room_type),
         ),
-        RoomChange::Create => (Sign::Add, format!("room \"{title}\" ({})", room.room_type)),
+        RoomChange::Create => match room_template(room) {
+            Some(t) => (
+                Sign::Add,
+                format!("room \"{title}\" (from template \"{}\")", visible(&t.title)),
+            ),
+            None => (Sign::Add, format!("room \"{title}\" ({})", room.room_type)),
+        },
         _ => (
             Sign::Change,
             format!(
@@ -449,6 +463,7 @@ pub fn note_text(note: &RoomNote) -> String {
         RoomNote::Unreadable { error } => format!(
             "could not be read, so it is left out of this plan and apply skips it: {error}; run again"
         ),
+        RoomNote::TemplateIgnored { template } => format!("`template: {template}` has no effect: the room exists, and a template only shapes a room when it is created"),
         RoomNote::ArchivedLeftAlone => "archived: left as it is; its settings and members are not compared (DocSpace refuses edits to archived rooms)".to_string(),
         RoomNote::Orphan => "carries the manifest's marker tag but no manifest room matches it: --prune archives it (never deletes it)".to_string(),
         RoomNote::RemovalGuard {
@@ -842,11 +857,7 @@ fn in_step_text(plan: &Plan, all_notes: bool) -> String {
             .filter(|r| r.change == RoomChange::Unchanged)
     };
     for room in in_step() {
-        for note in room
-            .notes
-            .iter()
-            .filter(|n| all_notes || !matches!(n, RoomNote::PendingInvitation { .. }))
-        {
+        for note in room.notes.iter().filter(|n| all_notes || !summed_up(n)) {
             let _ = writeln!(
                 out,
                 "  = room \"{}\" (id {}): {}",
@@ -859,7 +870,37 @@ fn in_step_text(plan: &Plan, all_notes: bool) -> String {
     if !all_notes && let Some(line) = pending_count_line(in_step()) {
         let _ = writeln!(out, "{line}");
     }
+    if !all_notes && let Some(line) = templates_ignored_line(in_step()) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// Notes of rooms in step that the text plan sums up in one line unless `-v`: they would
+/// otherwise repeat for every room on every run that changes nothing.
+fn summed_up(note: &RoomNote) -> bool {
+    matches!(
+        note,
+        RoomNote::PendingInvitation { .. } | RoomNote::TemplateIgnored { .. }
+    )
+}
+
+/// One line for the rooms in step whose `template:` has no effect (they exist), said once.
+fn templates_ignored_line<'a>(rooms: impl Iterator<Item = &'a RoomPlan>) -> Option<String> {
+    let n = rooms
+        .filter(|r| {
+            r.notes
+                .iter()
+                .any(|n| matches!(n, RoomNote::TemplateIgnored { .. }))
+        })
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "`template:` has no effect on {n} {} that already {} (a template only shapes a room when it is created; -v lists them)",
+            if n == 1 { "room" } else { "rooms" },
+            if n == 1 { "exists" } else { "exist" }
+        )
+    })
 }
 
 /// The notes of rooms without changes (pending invitations), as a Markdown list; empty when
@@ -871,7 +912,11 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
         .iter()
         .filter(|r| r.change == RoomChange::Unchanged)
     {
-        for note in &room.notes {
+        for note in room
+            .notes
+            .iter()
+            .filter(|n| !matches!(n, RoomNote::TemplateIgnored { .. }))
+        {
             let _ = writeln!(
                 out,
                 "- room {} (id {}): {}",
@@ -880,6 +925,13 @@ fn unchanged_notes_markdown(plan: &Plan) -> String {
                 note_text(note)
             );
         }
+    }
+    let in_step = plan
+        .rooms
+        .iter()
+        .filter(|r| r.change == RoomChange::Unchanged);
+    if let Some(line) = templates_ignored_line(in_step) {
+        let _ = writeln!(out, "- {line}");
     }
     if !out.is_empty() {
         out.push('\n');

@@ -189,6 +189,13 @@ pub(crate) async fn inject(State(app): State<Shared>, request: Request, next: Ne
     }
     let fail_after_commit = !is_read(request.method()) && roll.commit < args.commit_then_fail_rate;
     let response = next.run(request).await;
+    if response
+        .extensions()
+        .get::<super::templates::TimeoutAfterCommit>()
+        .is_some()
+    {
+        return proxy_page(StatusCode::GATEWAY_TIMEOUT, "Gateway Time-out");
+    }
     if !(fail_after_commit && response.status().is_success()) {
         return response;
     }

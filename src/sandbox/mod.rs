@@ -12,8 +12,9 @@
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
-//! - `rooms`, `share`, `links`, `people`, `groups`, `user_types`: the route handlers
-//!   (`people_rules`: the server's rules on user types, invitations and groups).
+//! - `rooms`, `share`, `links`, `people`, `groups`, `user_types`, `templates`: the route
+//!   handlers (`people_rules`: the server's rules on user types, invitations and groups;
+//!   `templates`: room templates, the one create-from-template job per portal, folder contents).
 //! - [`FaultConfig`]: the sandbox's own configuration (the CLI converts its flags into it).
 //! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiters.
 //! - [`stats`]: call counters behind `GET /__sandbox/stats`.
@@ -37,6 +38,7 @@ mod scopes;
 mod share;
 pub mod state;
 mod stats;
+mod templates;
 mod user_types;
 
 use std::future::Future;
@@ -229,6 +231,12 @@ fn build_router(app: Shared) -> Router {
             get(rooms::get_one).put(rooms::update).delete(rooms::delete),
         )
         .route("/api/2.0/files/rooms/covers", get(rooms::covers))
+        .route("/api/2.0/files/rooms/fromTemplate", post(templates::start))
+        .route(
+            "/api/2.0/files/rooms/fromTemplate/status",
+            get(templates::status),
+        )
+        .route("/api/2.0/files/{id}", get(templates::folder_content))
         .route(
             "/api/2.0/files/settings",
             get(portal_policy::files_settings),
@@ -350,6 +358,10 @@ pub async fn serve(
         stats: stats::Stats::default(),
         nonce: AtomicU64::new(0),
     });
+    {
+        let portal = app.portal.lock().await;
+        templates::resume(&app, &portal);
+    }
     axum::serve(listener, build_router(app))
         .with_graceful_shutdown(shutdown)
         .await

@@ -372,6 +372,7 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
             },
             lifetime,
             watermark,
+            folders: Vec::new(),
         };
         let out = render::room(s, &room);
         s.rooms.push(room);
@@ -485,6 +486,9 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
     let filter = RoomFilter::from_params(&params)?;
+    if filter.area == super::templates::SEARCH_AREA_TEMPLATES {
+        return app.read(|s| super::templates::listing(s, &params)).await;
+    }
     let requested = requested_order(&params)?;
     if let Some(order) = &requested {
         let changed = app.read(|s| s.saved_order(s.key_user) != *order).await;

@@ -164,4 +164,28 @@ mod tests {
             "/api/2.0/settings/invitationsettings"
         ));
     }
+
+    /// Room templates (`RoomTemplatesController`, `VirtualRoomsController`): creating from a
+    /// template and its status are `files/rooms` routes; making a template and reading a
+    /// folder's content are `files` routes.
+    #[test]
+    fn template_routes_follow_the_same_map() {
+        let rooms: Vec<String> = vec!["rooms:write".to_string()];
+        assert!(permits(&rooms, "POST", "/api/2.0/files/rooms/fromTemplate"));
+        assert!(permits(
+            &rooms,
+            "GET",
+            "/api/2.0/files/rooms/fromTemplate/status"
+        ));
+        assert!(!permits(&rooms, "POST", "/api/2.0/files/roomtemplate"));
+        assert!(!permits(&rooms, "GET", "/api/2.0/files/{id}"));
+        let files: Vec<String> = vec!["files:write".to_string()];
+        assert!(permits(&files, "POST", "/api/2.0/files/roomtemplate"));
+        assert!(permits(&files, "GET", "/api/2.0/files/{id}"));
+        assert!(!permits(
+            &files,
+            "POST",
+            "/api/2.0/files/rooms/fromTemplate"
+        ));
+    }
 }

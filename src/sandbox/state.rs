@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 pub use super::rules::LinkKind;
 use super::rules::{EmailCollation, UserType};
+pub use super::templates::{OutsideJob, SubFolder, Template, TemplateJob};
 
 /// Id of the "Rooms" section folder (parent of active rooms). A guess: real ids vary by portal.
 pub const ROOMS_FOLDER_ID: i64 = 1;
@@ -110,6 +111,21 @@ pub struct PortalState {
     /// owner included); absent = unlimited. A change beyond it is a 402.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_seats: Option<u32>,
+    /// The portal's room templates (docs/docspace-api.md, "Room templates"), listed only in
+    /// the templates search area.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<super::templates::Template>,
+    /// The portal's one create-from-template job, running or the last finished one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_job: Option<super::templates::TemplateJob>,
+    /// Fault injection: the next this-many create-from-template starts are accepted (the job
+    /// runs) and then answered 504, as a proxy timing out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub template_start_timeouts: u32,
+    /// Fault injection: another user's job that begins just before the next
+    /// create-from-template start (which is then refused and answered with its status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_job_before_next_start: Option<super::templates::OutsideJob>,
 }
 
 /// `TenantUserInvitationSettings` (`common/ASC.Core.Common/Tenants/TenantUserInvitationSettings.cs`).
@@ -150,6 +166,10 @@ impl InvitationSettings {
 pub struct InvitationWindow {
     pub start: DateTime<Utc>,
     pub used: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The invitations re-sent to one pending user.
@@ -321,6 +341,9 @@ pub struct Room {
     /// The watermark documents in the room show (`WatermarkSettings`); `None` when off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<Watermark>,
+    /// Folders inside the room (the skeleton copied from a template).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folders: Vec<super::templates::SubFolder>,
 }
 
 /// One sharing link of a room (`FileShareRecord` with `FileShareOptions`).
@@ -480,6 +503,10 @@ impl PortalState {
             invitations_per_day: None,
             invitation_window: None,
             paid_seats: None,
+            templates: Vec::new(),
+            template_job: None,
+            template_start_timeouts: 0,
+            outside_job_before_next_start: None,
         }
     }
 

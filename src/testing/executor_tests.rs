@@ -45,6 +45,7 @@ fn room(title: &str, invitees: &[(&str, Access)]) -> DesiredRoom {
         indexing: None,
         lifetime: None,
         watermark: None,
+        template: None,
         origin: Origin::default(),
     }
 }

@@ -882,6 +882,7 @@ impl DocSpaceApi for MemoryPortal {
                 SearchArea::Active => !r.archived,
                 SearchArea::Archive => r.archived,
                 SearchArea::Any => true,
+                SearchArea::Templates => false,
             })
             .filter(|r| {
                 filter

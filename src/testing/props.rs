@@ -374,6 +374,7 @@ fn build_desired(genes: &Genes, live: &BTreeMap<usize, i64>) -> Desired {
             indexing: None,
             lifetime: None,
             watermark: None,
+            template: None,
             origin: Origin::default(),
         });
     }

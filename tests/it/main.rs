@@ -35,5 +35,6 @@ mod secrets;
 mod shipping;
 mod signals;
 mod state;
+mod templates;
 mod ux;
 mod validate;

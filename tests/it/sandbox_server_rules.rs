@@ -748,6 +748,7 @@ async fn a_room_flagged_in_the_state_file_refuses_unarchive() {
                 links: Vec::new(),
                 lifetime: None,
                 watermark: None,
+                folders: Vec::new(),
             });
             s.next_room_id = 1002;
         })

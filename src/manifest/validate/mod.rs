@@ -60,6 +60,7 @@ pub const ROOM_KEYS: &[&str] = &[
     "indexing",
     "lifetime",
     "watermark",
+    "template",
 ];
 pub const INVITEE_KEYS: &[&str] = &["email", "group", "access", "expires", "new_account"];
 pub const LINK_KEYS: &[&str] = &[

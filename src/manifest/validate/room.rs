@@ -3,8 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::manifest::desired::{DesiredLink, DesiredRoom, MembersMode, Quota, RoomState};
+use crate::manifest::desired::{
+    DesiredLink, DesiredRoom, MembersMode, Quota, RoomState, TemplateUse,
+};
 use crate::manifest::yaml::{Node, Span, Value};
+use crate::model::template::TemplateRef;
 use crate::model::{self, Access, LinkKind, RoomType};
 
 use super::merge::RoomIdent;
@@ -80,6 +83,7 @@ impl Cx<'_> {
             indexing: settings.indexing,
             lifetime: settings.lifetime,
             watermark: settings.watermark,
+            template: keys.template,
             origin: self.origin(title_span),
         })
     }
@@ -102,6 +106,7 @@ impl Cx<'_> {
             links_exact: false,
             settings: RoomSettings::default(),
             typed: Vec::new(),
+            template: None,
             ok: true,
         };
         for (name, key, value) in entries {
@@ -135,6 +140,10 @@ impl Cx<'_> {
                 },
                 "invitees" => k.invitees_node = Some(*value),
                 "links" => k.links_node = Some(*value),
+                "template" => {
+                    k.template = self.template(value);
+                    k.ok &= k.template.is_some();
+                }
                 "links_exact" => match self.boolean("links_exact", value) {
                     Some(b) => k.links_exact = b,
                     None => k.ok = false,
@@ -143,6 +152,29 @@ impl Cx<'_> {
             }
         }
         k
+    }
+
+    /// A room's `template`: an integer is a template id, a string a template title (in the
+    /// form the server stores titles: docs/docspace-api.md, "Room templates").
+    fn template(&mut self, value: &Node) -> Option<TemplateUse> {
+        let reference = match &value.value {
+            Value::Int(i) if *i > 0 && *i <= i128::from(i64::MAX) => TemplateRef::Id(*i as i64),
+            Value::Str(s) if !s.trim().is_empty() => {
+                TemplateRef::Title(model::sanitize_title(s.trim()))
+            }
+            _ => {
+                self.wrong_type(
+                    "template",
+                    "a template's title, or its id (a positive integer)",
+                    value,
+                );
+                return None;
+            }
+        };
+        Some(TemplateUse {
+            reference,
+            origin: self.origin(value.span),
+        })
     }
 
     /// A room's `id`: a positive integer that fits the server's 64-bit ids.
@@ -302,6 +334,7 @@ struct RoomKeys<'n> {
     settings: RoomSettings,
     /// Settings only some room types take: the key, where it is, and the type's test.
     typed: Vec<(&'n str, Span, TypeTest)>,
+    template: Option<TemplateUse>,
     /// No value was refused.
     ok: bool,
 }

@@ -1,0 +1,218 @@
+//! Creating a room from a template (docs/docspace-api.md, "Room templates"). The server runs
+//! one create-from-template job per portal, across all users, and its status names neither
+//! the job nor the title: a start while any job runs creates nothing and answers that job's
+//! status. So the tool
+//!
+//! - runs its template jobs one at a time ([`JOBS`], one lock across the rooms that
+//!   otherwise run in parallel; a run talks to one portal);
+//! - waits for any running job (someone else's, or an earlier run's) before it starts one,
+//!   and takes the room the portal's last job made when it is ours: an earlier run's job may
+//!   have made it since the plan;
+//! - after the start, waits for the portal's job to end and accepts its `roomId` only when
+//!   that room carries the requested title and type and did not exist before the run;
+//! - otherwise reconciles by title (as for any create, docs/docspace-api.md, "Retries and
+//!   idempotency"): never a blind second start after a timeout. A second start happens only
+//!   when the job that ran was provably not ours (no error, no room of ours), at most
+//!   [`TEMPLATE_START_ATTEMPTS`] times.
+
+use crate::docspace::templates::wait_until_idle;
+use crate::docspace::{DocSpaceApi, FromTemplateRequest, RoomDto, SearchArea, TemplateJobStatus};
+use crate::manifest::Quota;
+use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_START_ATTEMPTS};
+use crate::plan::{PlannedTemplate, RoomPlan, RoomSettings};
+use crate::report::EntryError;
+use crate::room_settings;
+use std::collections::HashSet;
+
+/// One template job at a time from this process (docs/docspace-api.md, "Room templates").
+static JOBS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Creates `room` from `template`; with the new id comes the error of settings the room does
+/// not show (the portal ignored them), if any.
+pub(super) async fn create<A: DocSpaceApi>(
+    api: &A,
+    room: &RoomPlan,
+    settings: &RoomSettings,
+    template: &PlannedTemplate,
+    known_room_ids: &HashSet<i64>,
+) -> Result<(i64, Option<EntryError>), EntryError> {
+    let _turn = JOBS.lock().await;
+    let title = settings.title.clone().unwrap_or_else(|| room.title.clone());
+    let request = request(template, &title, settings);
+    let new = NewRoom {
+        title: &title,
+        room_type: room.room_type.wire(),
+        known: known_room_ids,
+    };
+    for _ in 0..TEMPLATE_START_ATTEMPTS {
+        // The portal's last job may be an earlier run's, which made our room after the plan.
+        let before = wait_idle(api).await?;
+        if let Some(r) = new.named_by(api, before.as_ref()).await {
+            tracing::info!("room `{title}` exists already (id {}): adopting it", r.id);
+            return Ok((
+                r.id,
+                super::ignored(settings, &r, "create from the template"),
+            ));
+        }
+        let timed_out = match api.start_room_from_template(&request).await {
+            Ok(_) => None,
+            Err(e) if e.is_ambiguous() => Some(e),
+            Err(e) => return Err(super::api_err(&e)),
+        };
+        let last = wait_idle(api).await?;
+        if let Some(r) = new.named_by(api, last.as_ref()).await {
+            return Ok((
+                r.id,
+                super::ignored(settings, &r, "create from the template"),
+            ));
+        }
+        // The status was not our job's (or the start's answer was lost): the title decides.
+        if let Some(id) = new.find(api).await? {
+            return Ok((id, checked(api, id, settings).await));
+        }
+        if let Some(failure) = last.as_ref().and_then(TemplateJobStatus::failure) {
+            return Err(EntryError::new(
+                None,
+                format!(
+                    "the portal's template job ended with an error and no room `{title}` exists: {failure}"
+                ),
+            ));
+        }
+        if let Some(e) = timed_out {
+            tracing::info!(
+                "room `{title}`: the start of the template job failed ({e}), and no such room exists after the portal's job ended; starting again"
+            );
+        }
+    }
+    Err(EntryError::new(
+        None,
+        format!(
+            "the portal kept running other template jobs: room `{title}` was not created after {TEMPLATE_START_ATTEMPTS} starts; run apply again"
+        ),
+    ))
+}
+
+/// The body of the start: the title and the settings the plan sends with a create.
+fn request(template: &PlannedTemplate, title: &str, s: &RoomSettings) -> FromTemplateRequest {
+    FromTemplateRequest {
+        template_id: template.id,
+        title: title.to_string(),
+        tags: s.tags.clone(),
+        quota: s.quota.map(Quota::wire),
+        deny_download: s.deny_download,
+        indexing: s.indexing,
+        lifetime: s.lifetime.as_ref().map(room_settings::lifetime_to_wire),
+        watermark: s.watermark.as_ref().map(room_settings::watermark_to_wire),
+        color: s.color.clone(),
+        cover: s.cover.clone(),
+    }
+}
+
+/// The settings the room shows, read back (an adopted room's answer was lost).
+async fn checked<A: DocSpaceApi>(api: &A, id: i64, s: &RoomSettings) -> Option<EntryError> {
+    match api.get_room(id).await {
+        Ok(r) => super::ignored(s, &r, "create from the template"),
+        Err(e) => Some(EntryError::new(
+            e.http_status(),
+            format!(
+                "the room was created from the template (id {id}) but could not be read back: {e}"
+            ),
+        )),
+    }
+}
+
+/// The room a template job of ours would make.
+struct NewRoom<'a> {
+    title: &'a str,
+    room_type: i64,
+    /// Rooms that existed before the run: never ours.
+    known: &'a HashSet<i64>,
+}
+
+impl NewRoom<'_> {
+    fn is(&self, id: i64, title: &str, room_type: Option<i64>) -> bool {
+        crate::model::title_matches(title, self.title)
+            && room_type == Some(self.room_type)
+            && !self.known.contains(&id)
+    }
+
+    /// The room a job status names, when it is ours (title, type, new): one read.
+    async fn named_by<A: DocSpaceApi>(
+        &self,
+        api: &A,
+        status: Option<&TemplateJobStatus>,
+    ) -> Option<RoomDto> {
+        let id = status.and_then(TemplateJobStatus::room)?;
+        let room = api.get_room(id).await.ok()?;
+        self.is(room.id, &room.title, room.room_type)
+            .then_some(room)
+    }
+
+    /// The id of the one new room with the title and type; an error when there are several
+    /// or when the listing could not prove there is none.
+    async fn find<A: DocSpaceApi>(&self, api: &A) -> Result<Option<i64>, EntryError> {
+        let read = |e: crate::docspace::ApiError| {
+            EntryError::new(
+                e.http_status(),
+                format!(
+                    "the rooms could not be listed to check whether `{}` exists: {e}",
+                    self.title
+                ),
+            )
+        };
+        let mut listed = api
+            .list_rooms(SearchArea::Any, Some(self.title))
+            .await
+            .map_err(read)?;
+        let ids = |l: &crate::docspace::RoomListing| -> Vec<i64> {
+            l.rooms
+                .iter()
+                .filter(|r| self.is(r.id, &r.title, r.room_type))
+                .map(|r| r.id)
+                .collect()
+        };
+        if ids(&listed).is_empty() {
+            // The title search may go through a lagging full-text index: a full listing decides.
+            listed = api.list_rooms(SearchArea::Any, None).await.map_err(read)?;
+        }
+        match ids(&listed).as_slice() {
+            [] if !listed.complete => Err(EntryError::new(
+                None,
+                format!(
+                    "the room listing kept changing while it was read, so whether `{}` exists could not be confirmed; run plan again to see",
+                    self.title
+                ),
+            )),
+            [] => Ok(None),
+            [id] => Ok(Some(*id)),
+            many => Err(EntryError::new(
+                None,
+                format!(
+                    "several new rooms titled `{}` exist (ids {}); pin one with `id:` and delete the others",
+                    self.title,
+                    many.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// [`wait_until_idle`], its failures as the item's error.
+async fn wait_idle<A: DocSpaceApi>(api: &A) -> Result<Option<TemplateJobStatus>, EntryError> {
+    wait_until_idle(api).await.map_err(|e| match e {
+        Some(e) => EntryError::new(
+            e.http_status(),
+            format!("the portal's template job status could not be read: {e}"),
+        ),
+        None => EntryError::new(
+            None,
+            format!(
+                "a template job was still running on the portal after {} s; run apply again later",
+                TEMPLATE_JOB_TIMEOUT.as_secs()
+            ),
+        ),
+    })
+}

@@ -1,0 +1,517 @@
+//! Rooms from templates through the binary against the sandbox (docs/book/src/howto/templates.md,
+//! docs/docspace-api.md, "Room templates").
+
+use serde_json::Value;
+
+use crate::common::{Portal, quick, state_room};
+
+/// A user other than the key's (Dana Admin of the demo seed).
+const DANA: uuid::Uuid = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0002);
+
+/// A portal with one template, "Project", of custom rooms with three folders.
+async fn with_template(
+    edit: impl FnOnce(&mut docspace_provision::sandbox::state::PortalState, i64),
+) -> (Portal, i64) {
+    let mut id = 0;
+    let portal = Portal::seeded(quick(), |s| {
+        id = s.add_template("Project", 5, &["Contracts", "Drafts", "Final"]);
+        edit(s, id);
+    })
+    .await;
+    (portal, id)
+}
+
+fn five_rooms() -> String {
+    let mut m = String::from("version: 1\nrooms:\n");
+    for n in 1..=5 {
+        m.push_str(&format!(
+            "  - title: Project {n}\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: {}\n",
+            if n % 2 == 0 { "editing" } else { "read" }
+        ));
+    }
+    m
+}
+
+/// Folder titles of a room, through the server's folder listing route.
+async fn folders(portal: &Portal, id: i64) -> Vec<String> {
+    let v = portal
+        .call(reqwest::Method::GET, &format!("/api/2.0/files/{id}"), None)
+        .await;
+    v["response"]["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn rooms_titled<'a>(state: &'a Value, title: &str) -> Vec<&'a Value> {
+    state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["title"] == title)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let manifest = portal.manifest(&five_rooms());
+    let plan = portal.plan(&five_rooms(), &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("+ room \"Project 1\" (from template \"Project\")"),
+        "{}",
+        plan.stdout
+    );
+    let (run, report) = portal.apply(&manifest, &["--parallelism", "5"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["status"] == "applied")
+    );
+    let state = portal.state();
+    for n in 1..=5 {
+        let room = state_room(&state, &format!("Project {n}"));
+        assert_eq!(rooms_titled(&state, &format!("Project {n}")).len(), 1);
+        assert_eq!(room["room_type"], 5);
+        let id = room["id"].as_i64().unwrap();
+        assert_eq!(folders(&portal, id).await, ["Contracts", "Drafts", "Final"]);
+        let access = if n % 2 == 0 { 10 } else { 2 };
+        let shares = room["shares"].as_array().unwrap();
+        assert!(
+            shares
+                .iter()
+                .any(|s| s["subject"] == "5a4db0c5-0000-4000-8000-000000000004"
+                    && s["access"] == access),
+            "{room}"
+        );
+    }
+    // Templates never appear among the rooms: the template itself is not taken for a room.
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms"],
+        Value::Null
+    );
+    let replan = portal.plan(&five_rooms(), &[]);
+    assert!(
+        replan
+            .stdout
+            .contains("`template:` has no effect on 5 rooms that already exist"),
+        "{}",
+        replan.stdout
+    );
+    portal.reset_stats().await;
+    let (again, _) = portal.apply(&manifest, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        portal.stats().await["writes"],
+        0,
+        "a second apply must not write"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_started_outside_the_tool_is_never_taken_for_ours() {
+    // Another user's job runs when the tool starts: the server answers that job's status
+    // (with its room id) to our start, and creates nothing for us.
+    let (portal, _) = with_template(|s, id| {
+        s.start_outside_template_job(DANA, id, "Someone else's room", 3);
+    })
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Ours\n    type: custom\n    template: Project\n";
+    let manifest = portal.manifest(text);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    let ours = state_room(&state, "Ours");
+    let theirs = state_room(&state, "Someone else's room");
+    assert_eq!(rooms_titled(&state, "Ours").len(), 1);
+    assert_eq!(rooms_titled(&state, "Someone else's room").len(), 1);
+    let create = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "create_room")
+        .unwrap();
+    assert_eq!(create["room_id"], ours["id"]);
+    assert_ne!(create["room_id"], theirs["id"]);
+    assert_eq!(
+        folders(&portal, ours["id"].as_i64().unwrap()).await.len(),
+        3
+    );
+    // The tool saw the other job running and waited for it (3 status reads end it here).
+    let reads = &portal.stats().await["routes"]["GET /api/2.0/files/rooms/fromTemplate/status"];
+    assert!(reads.as_u64().unwrap() >= 3, "{reads}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_started_between_our_status_check_and_our_start_is_never_taken_for_ours() {
+    // The race a client cannot avoid: another user's job begins after the tool saw the
+    // portal idle and before its start arrives. The start creates nothing and answers the
+    // other job's status, whose `roomId` is that job's room.
+    let (portal, _) = with_template(|s, id| {
+        s.outside_job_before_next_start = Some(docspace_provision::sandbox::state::OutsideJob {
+            user: DANA,
+            template_id: id,
+            title: "Raced".to_string(),
+            status_reads: 2,
+        });
+    })
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Ours\n    type: custom\n    template: Project\n";
+    let manifest = portal.manifest(text);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    let ours = state_room(&state, "Ours");
+    let theirs = state_room(&state, "Raced");
+    assert_eq!(rooms_titled(&state, "Ours").len(), 1);
+    let create = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "create_room")
+        .unwrap();
+    assert_eq!(create["room_id"], ours["id"]);
+    assert_ne!(create["room_id"], theirs["id"]);
+    // The refused start, then ours.
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_that_times_out_after_the_server_accepted_it_yields_one_room() {
+    let (portal, _) = with_template(|s, _| s.template_start_timeouts = 1).await;
+    let text = "version: 1\nrooms:\n  - title: Timed out\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
+    let manifest = portal.manifest(text);
+    let (first, _) = portal.apply(&manifest, &[]);
+    assert_eq!(
+        rooms_titled(&portal.state(), "Timed out").len(),
+        1,
+        "{}",
+        first.stderr
+    );
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(
+        second.code, 0,
+        "{}\n{}\n{}",
+        first.stderr, second.stdout, second.stderr
+    );
+    let state = portal.state();
+    assert_eq!(
+        rooms_titled(&state, "Timed out").len(),
+        1,
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_template_is_a_located_error_before_any_write() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let text = "version: 1\nrooms:\n  - title: Fine\n    type: custom\n  - title: New\n    type: custom\n    template: Projekt\n";
+    let manifest = portal.manifest(text);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("portal::unknown_template"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("rooms.yaml:7:"), "{}", run.stderr);
+    assert!(run.stderr.contains("`Project`"), "{}", run.stderr);
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_other_than_the_templates_and_an_ambiguous_title_are_plan_errors() {
+    let (portal, _) = with_template(|s, _| {
+        s.add_template("Twin", 2, &[]);
+        s.add_template("Twin", 2, &[]);
+    })
+    .await;
+    let run = portal.plan(
+        "version: 1\nrooms:\n  - title: A\n    type: public\n    template: Project\n  - title: B\n    type: collaboration\n    template: Twin\n",
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("portal::template_type_differs"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("portal::ambiguous_template"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_on_an_existing_room_has_no_effect_and_the_plan_says_so() {
+    let (portal, id) = with_template(|_, _| {}).await;
+    portal.create_room("Existing", 5).await;
+    let run = portal.plan(
+        &format!("version: 1\nrooms:\n  - title: Existing\n    type: custom\n    template: {id}\n"),
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout.matches("has no effect").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_lists_templates_as_comments_and_writes_template_nowhere() {
+    let (portal, id) = with_template(|_, _| {}).await;
+    let manifest = portal.manifest(&five_rooms());
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let export = portal.run(&["export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(
+        export
+            .stdout
+            .contains(&format!("#   Project (id {id}, custom)")),
+        "{}\n{}",
+        export.stdout,
+        export.stderr
+    );
+    // No room gets the key: a room does not show which template made it.
+    assert!(
+        !export
+            .stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("template:")),
+        "{}",
+        export.stdout
+    );
+    // The export is a manifest that changes nothing.
+    let path = portal.dir.join("export.yaml");
+    std::fs::write(&path, &export.stdout).unwrap();
+    let plan = portal.run(&["plan", path.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_scratch_makes_a_room_from_the_portals_template_and_deletes_it() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let run = portal.run(&["doctor", "--scratch"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("template-room"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.contains("got its 3 folder"), "{line}");
+    assert!(run.stdout.contains("templates-apart"), "{}", run.stdout);
+    let state = portal.state();
+    let leftovers: Vec<&Value> = state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["title"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(docspace_provision::doctor::SCRATCH_PREFIX)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_without_a_template_creates_nothing_for_it() {
+    let portal = Portal::start().await;
+    let run = portal.run(&["doctor", "--scratch"]);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("template-room"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.contains("nothing was created"), "{line}");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        Value::Null
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_with_a_template_create_applies_it() {
+    let (portal, _) = with_template(|_, _| {}).await;
+    let manifest = portal.manifest(&five_rooms());
+    let saved = portal.dir.join("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("\"template\""), "{text}");
+    let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(rooms_titled(&portal.state(), "Project 3").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_runs_one_job_per_portal_and_a_second_start_answers_the_first() {
+    // Server rule (docs/docspace-api.md, "Room templates"), at the HTTP level.
+    let portal = Portal::seeded(
+        docspace_provision::cli::FaultArgs {
+            operation_delay_ms: 60_000,
+            ..docspace_provision::cli::FaultArgs::default()
+        },
+        |s| {
+            s.add_template("Project", 5, &["A"]);
+        },
+    )
+    .await;
+    let status = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/files/rooms/fromTemplate/status",
+            None,
+        )
+        .await;
+    assert_eq!(status["response"], Value::Null);
+    let start = |title: &str| serde_json::json!({"templateId": 1001, "title": title});
+    let first = portal
+        .call(
+            reqwest::Method::POST,
+            "/api/2.0/files/rooms/fromTemplate",
+            Some(start("One")),
+        )
+        .await;
+    let second = portal
+        .call(
+            reqwest::Method::POST,
+            "/api/2.0/files/rooms/fromTemplate",
+            Some(start("Two")),
+        )
+        .await;
+    assert_eq!(first["response"]["isCompleted"], false);
+    assert_eq!(second["response"]["roomId"], first["response"]["roomId"]);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "One").len(), 1);
+    assert!(rooms_titled(&state, "Two").is_empty());
+    // Templates are listed with searchArea 4 only.
+    let rooms = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/files/rooms?searchArea=2",
+            None,
+        )
+        .await;
+    assert!(
+        rooms["response"]["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != 1001)
+    );
+    let templates = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/files/rooms?searchArea=4",
+            None,
+        )
+        .await;
+    assert_eq!(templates["response"]["folders"][0]["id"], 1001);
+    assert_eq!(templates["response"]["folders"][0]["rootFolderType"], 30);
+}
+
+#[test]
+fn a_template_that_is_neither_a_title_nor_an_id_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrooms:\n  - title: A\n    type: custom\n    template: [x]\n  - title: B\n    type: custom\n    template: -2\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", path.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.matches("template").count() >= 2,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("rooms.yaml:5:"), "{}", run.stderr);
+    assert!(run.stderr.contains("rooms.yaml:8:"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_polling_the_job_never_makes_the_room_twice() {
+    // A job that takes a while: Ctrl-C lands while the tool polls its status.
+    let portal = Portal::seeded(
+        docspace_provision::cli::FaultArgs {
+            operation_delay_ms: 1500,
+            ..docspace_provision::cli::FaultArgs::default()
+        },
+        |s| {
+            s.add_template("Project", 5, &["A", "B"]);
+        },
+    )
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Interrupted\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
+    let manifest = portal.manifest(text);
+    let child = crate::common::bin()
+        .args([
+            "apply",
+            manifest.to_str().unwrap(),
+            "--auto-approve",
+            "--portal",
+        ])
+        .arg(portal.handle.base_url.as_str())
+        .env("DOCSPACE_API_KEY", &portal.handle.api_key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"].is_null() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the job never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (again, _) = portal.apply(&manifest, &[]);
+    assert_eq!(
+        again.code, 0,
+        "{stderr}\n{}\n{}",
+        again.stdout, again.stderr
+    );
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Interrupted").len(), 1, "{stderr}");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        1
+    );
+    let id = state_room(&state, "Interrupted")["id"].as_i64().unwrap();
+    assert_eq!(folders(&portal, id).await, ["A", "B"]);
+}
