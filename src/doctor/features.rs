@@ -95,12 +95,7 @@ impl Doctor<'_> {
             );
         };
         let link_id = uuid::Uuid::new_v4().to_string();
-        // A fresh password inside the default policy (8..30 characters), never printed.
-        let password = format!(
-            "Dr{}-{}",
-            self.nonce,
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
+        let password = probe_password();
         let now = Utc::now().fixed_offset();
         let mut wanted = request(
             &link_id,
@@ -422,6 +417,17 @@ fn find<'r>(rows: &'r [LinkDto], link_id: &str) -> Option<&'r LinkDto> {
     })
 }
 
+/// The probe link's password, fresh and never printed: 30 printable ASCII characters (the
+/// longest any portal takes, `PasswordSettingsManager.MaxLength`) with a capital, a digit
+/// and a special character, so every password policy a portal can set takes it. A portal
+/// with a stricter policy is one the tool handles (the plan checks manifest passwords
+/// against it), so doctor does not fail it (book: howto/doctor.md).
+fn probe_password() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let password = format!("Dr9-{random}");
+    password[..model::LINK_PASSWORD_MAX].to_string()
+}
+
 /// What the link's row shows otherwise than `wanted`, without any password value.
 fn link_differs(rows: &[LinkDto], wanted: &Wanted, password: &str) -> Option<String> {
     let Some(row) = find(rows, &wanted.0.link_id) else {
@@ -471,6 +477,22 @@ fn cover_of(room: &RoomDto) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// The probe password passes the strictest policy a portal can set.
+    #[test]
+    fn the_probe_password_fits_every_password_policy() {
+        let strictest = crate::model::PortalPolicy {
+            password_min: crate::model::LINK_PASSWORD_MAX,
+            password_upper: true,
+            password_digits: true,
+            password_special: true,
+            ..crate::model::PortalPolicy::default()
+        };
+        let password = super::probe_password();
+        let shape = crate::model::PasswordShape::of(&password);
+        assert!(shape.breaks(&strictest).is_empty(), "{shape:?}");
+        assert_ne!(password, super::probe_password(), "fresh each time");
+    }
+
     use super::*;
 
     fn row(password: &str, expires: &str) -> LinkDto {

@@ -167,6 +167,40 @@ async fn scratch_text_output() {
     snapshot("doctor_scratch", &portal.scrub(&run.stdout));
 }
 
+/// `doctor --scratch` passes every check on the default sandbox, and on one whose password
+/// policy is the strictest a portal can set (30 characters, capitals, digits, special
+/// characters) exactly the same checks pass: the probe link's password fits every policy, a
+/// stricter policy being one the tool handles (book: howto/doctor.md). Before, the probe's
+/// 21-character password failed `external-link` on such a portal.
+#[tokio::test(flavor = "multi_thread")]
+async fn scratch_passes_on_a_portal_with_the_strictest_password_policy() {
+    let default = Portal::start().await;
+    let run = default.run(&["doctor", "--scratch", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let on_default = statuses(&serde_json::from_str(&run.stdout).unwrap());
+    assert!(
+        on_default.iter().all(|(_, status)| status != "fail"),
+        "{on_default:?}"
+    );
+    assert_eq!(
+        status_of(&serde_json::from_str(&run.stdout).unwrap(), "external-link"),
+        "ok"
+    );
+
+    let strict = Portal::seeded(crate::common::quick(), |s| {
+        s.policy.password_min_length = 30;
+        s.policy.password_upper_case = true;
+        s.policy.password_digits = true;
+        s.policy.password_spec_symbols = true;
+    })
+    .await;
+    let run = strict.run(&["doctor", "--scratch", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let on_strict = statuses(&serde_json::from_str(&run.stdout).unwrap());
+    assert_eq!(on_strict, on_default);
+    assert!(doctor_rooms(&strict).is_empty(), "{}", strict.state());
+}
+
 /// A sandbox whose archive operation fails for the scratch room and which cannot create the
 /// invited guest: exactly those two rules fail, each with what was observed and expected, the
 /// run exits 1, and the room is deleted all the same (directly, since it cannot be archived).
