@@ -99,7 +99,9 @@ const PEOPLE_READ: (&str, &str) = ("GET", "/api/2.0/people/email");
 const GROUP_READ: (&str, &str) = ("GET", "/api/2.0/group");
 const ROOMS_WRITE: (&str, &str) = ("PUT", "/api/2.0/files/rooms/{id}/share");
 const FILEOPS: (&str, &str) = ("GET", "/api/2.0/files/fileops");
-const INVITE: (&str, &str) = ("PUT", "/api/2.0/people/invite");
+/// The room's resend route, which `apply --resend-pending` and doctor's resend probe use
+/// (`rooms:write`, which `ROOMS_WRITE` already asks).
+const ROOM_RESEND: (&str, &str) = ("POST", "/api/2.0/files/rooms/{id}/resend");
 const TAGS_WRITE: (&str, &str) = ("DELETE", "/api/2.0/files/tags");
 
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
@@ -144,7 +146,7 @@ pub const COMMANDS: &[CommandScopes] = &[
             GROUP_READ,
             ROOMS_WRITE,
             FILEOPS,
-            INVITE,
+            ROOM_RESEND,
         ],
     },
     CommandScopes {
@@ -175,7 +177,7 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             TAGS_WRITE,
-            INVITE,
+            ROOM_RESEND,
         ],
     },
 ];

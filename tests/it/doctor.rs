@@ -153,9 +153,18 @@ async fn scratch_confirms_every_rule_on_the_sandbox_and_deletes_its_room() {
         .find(|u| u["email"] == "new.person@example.com")
         .expect("the invitation created an account");
     assert_eq!(guest["status"], 4, "{guest}");
-    // The resend probe sent its invitation again, once.
+    // The resend probe sent its room invitation again, once, through the room's route (the
+    // one `apply --resend-pending` uses), never the people route.
     let id = guest["id"].as_str().unwrap();
-    assert_eq!(state["resends"][id]["count"], 1, "{}", state["resends"]);
+    let mailed: Vec<&Value> = state["room_resends"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|users| users.get(id))
+        .collect();
+    assert_eq!(mailed.len(), 1, "{}", state["room_resends"]);
+    assert_eq!(mailed[0]["count"], 1, "{}", state["room_resends"]);
+    assert!(state["resends"].is_null(), "{}", state["resends"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -472,7 +481,7 @@ async fn an_ignored_colour_fails_only_the_colour_probe() {
 
 /// The feature probes leave nothing behind: the link room and the virtual data room are
 /// deleted with the first one, and the resend probe (only with `--invite-probe`) sends one
-/// `PUT /people/invite`.
+/// `POST /files/rooms/{id}/resend`.
 #[tokio::test(flavor = "multi_thread")]
 async fn feature_probes_use_three_rooms_and_delete_them_all() {
     let portal = Portal::start().await;

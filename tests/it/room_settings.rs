@@ -210,6 +210,11 @@ async fn hand_edited_settings_in_a_saved_plan_are_never_sent() {
                 Value::Null,
                 "{stats}"
             );
+            assert_eq!(
+                stats["routes"]["POST /api/2.0/files/rooms/{id}/resend"],
+                Value::Null,
+                "{stats}"
+            );
         } else {
             let edited = if name == "lifetime" { 0 } else { 1 };
             let title = plan["rooms"][edited]["title"].as_str().unwrap();
