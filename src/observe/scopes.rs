@@ -13,14 +13,22 @@ use crate::model::scopes::{self, Feature};
 pub struct MissingScopes {
     pub command: &'static str,
     pub missing: Vec<&'static str>,
+    /// What of this run needs a missing scope, in the book's words (the features of
+    /// `scopes::FEATURES`); empty when the command itself needs it.
+    pub for_what: Vec<&'static str>,
 }
 
 impl std::fmt::Display for MissingScopes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let for_what = if self.for_what.is_empty() {
+            String::new()
+        } else {
+            format!(", which this run needs for {}", self.for_what.join("; "))
+        };
         write!(
             f,
-            "the API key cannot run `{}`: it lacks the scope{} {} (GET /api/2.0/keys/@self lists \
-             its permissions; create a key with {})",
+            "the API key cannot run `{}`: it lacks the scope{} {}{for_what} (GET \
+             /api/2.0/keys/@self lists its permissions; create a key with {})",
             self.command,
             if self.missing.len() == 1 { "" } else { "s" },
             self.missing.join(", "),
@@ -68,9 +76,16 @@ pub fn check_known(
     if missing.is_empty() {
         Ok(())
     } else {
+        let for_what = scopes::FEATURES
+            .iter()
+            .filter(|f| !f.optional && features.contains(&f.feature))
+            .filter(|f| !f.missing(permissions).is_empty())
+            .map(|f| f.what)
+            .collect();
         Err(MissingScopes {
             command: row.command,
             missing,
+            for_what,
         })
     }
 }
