@@ -147,7 +147,13 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
     let mut seen: HashSet<String> = HashSet::new();
     let mut items = Vec::new();
     for room in &plan.rooms {
-        let Some(room_id) = room.room_id else {
+        // A room the run archives takes no invitation to join it (and the server lets no
+        // one edit an archived room, so its resend route would refuse).
+        let archived = room
+            .items
+            .iter()
+            .any(|i| matches!(i.change, Change::Archive));
+        let Some(room_id) = room.room_id.filter(|_| !archived) else {
             continue;
         };
         for note in &room.notes {
@@ -277,6 +283,26 @@ mod tests {
             items: Vec::new(),
             notes,
         }
+    }
+
+    #[test]
+    fn a_room_the_run_archives_resends_nothing_and_the_next_room_does() {
+        let mut archived = room("Old", vec![note("p", Some(24 * 30))]);
+        archived.room_id = Some(7);
+        archived
+            .items
+            .push(Item::new(ItemKey::room("Old"), Change::Archive));
+        let mut kept = room("Kept", vec![note("p", Some(24 * 30))]);
+        kept.room_id = Some(8);
+        let mut plan = Plan {
+            rooms: vec![archived, kept],
+            ..Plan::default()
+        };
+        assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
+        assert!(matches!(
+            &plan.portal_items[0].change,
+            Change::ResendInvitation { room_id: 8, room, .. } if room == "Kept"
+        ));
     }
 
     #[test]
