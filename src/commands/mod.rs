@@ -1,7 +1,9 @@
 //! One module per subcommand. Each takes resolved settings and the [`Printer`] and returns an
 //! [`ExitStatus`]; errors are rendered here, once, as miette diagnostics on stderr.
 
+mod access;
 pub(crate) mod apply;
+mod audit;
 mod doctor;
 mod export;
 pub(crate) mod plan;
@@ -30,6 +32,33 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                     doctor::DoctorSettings {
                         scratch: args.scratch,
                         invite_probe: args.invite_probe,
+                        format: args.format,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Access(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                access::run(
+                    access::AccessSettings {
+                        files: args.files,
+                        person: args.person,
+                        rooms: args.room,
+                        format: args.format,
+                    },
+                    portal,
+                    &printer,
+                )
+            })
+        }
+        Command::Audit(args) => {
+            with_portal(args.network.clone().merged(&cli.legacy_network), |portal| {
+                audit::run(
+                    audit::AuditSettings {
+                        files: args.files,
+                        policy: args.policy,
                         format: args.format,
                     },
                     portal,

@@ -124,6 +124,9 @@ impl DocSpaceApi for Client {
     ) -> Result<Option<super::portal_policy::PasswordSettingsDto>, ApiError> {
         Client::password_settings(self).await.map(Some)
     }
+    async fn group_members(&self, id: &str) -> Result<Option<Vec<UserDto>>, ApiError> {
+        Client::group_members(self, id).await.map(Some)
+    }
     async fn room_covers(&self) -> Result<Option<Vec<String>>, ApiError> {
         let rows = Client::room_covers(self).await?;
         Ok(Some(rows.into_iter().map(|c| c.id).collect()))

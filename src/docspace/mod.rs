@@ -148,6 +148,14 @@ pub trait DocSpaceApi: Send + Sync {
     {
         async { Ok(None) }
     }
+    /// The members of a group (full profiles); `Ok(None)` where the portal cannot say (the
+    /// in-memory test portal). Read by `access` only.
+    fn group_members(
+        &self,
+        _id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<UserDto>>, ApiError>> + Send {
+        async { Ok(None) }
+    }
     /// The cover ids rooms may use; `Ok(None)` where the portal cannot say.
     fn room_covers(&self) -> impl Future<Output = Result<Option<Vec<String>>, ApiError>> + Send {
         async { Ok(None) }

@@ -142,6 +142,20 @@ impl Client {
         self.fetch(call).await
     }
 
+    /// The members of one group (`GET /api/2.0/group/{id}?includeMembers=true`, full
+    /// profiles), for `access`: who a group share lets into a room.
+    pub async fn group_members(&self, id: &str) -> Result<Vec<UserDto>, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct WithMembers {
+            #[serde(default)]
+            members: Vec<UserDto>,
+        }
+        let call = Call::new(Method::GET, format!("/api/2.0/group/{id}"), CallClass::Read)
+            .query("includeMembers", "true");
+        let group: WithMembers = self.fetch(call).await?;
+        Ok(group.members)
+    }
+
     /// Sends the room's invitation email again to these members of `room_id`, in one call
     /// (`POST /api/2.0/files/rooms/{id}/resend` with `usersIds`; docs/docspace-api.md,
     /// "Pending invitations"): the email the share call sent, naming the room, whose link

@@ -242,6 +242,8 @@ pub struct Desired {
     /// given together (see [`super::set`]).
     pub manifest_set: Option<super::set::ManifestSet>,
     pub rooms: Vec<DesiredRoom>,
+    /// `policy:` of every file, merged (`manifest::validate::policy`).
+    pub policy: crate::model::policy::Policy,
 }
 
 impl Desired {

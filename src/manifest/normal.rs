@@ -44,6 +44,10 @@ pub fn write(desired: &Desired) -> Value {
     doc.insert("defaults".into(), Value::Object(defaults));
     let rooms: Vec<Value> = desired.rooms.iter().map(room).collect();
     doc.insert("rooms".into(), Value::Array(rooms));
+    // The rules travel with the plan: `apply --plan` refuses what `plan` refused.
+    if !desired.policy.is_empty() {
+        doc.insert("policy".into(), json!(desired.policy));
+    }
     Value::Object(doc)
 }
 

@@ -30,6 +30,101 @@ pub struct Manifest {
     defaults: Option<ManifestDefaults>,
     /// The rooms to keep in step with the portal.
     rooms: Option<Vec<Room>>,
+    /// Rules every room must follow: `validate` and `plan` refuse a manifest that breaks one,
+    /// `audit` checks the live portal (managed and unmanaged rooms). A file may hold only
+    /// `policy:`. Several files' blocks merge: each rule (and each tag of `rooms_tagged`) is
+    /// declared in one file, or the same in each.
+    policy: Option<ManifestPolicy>,
+}
+
+/// `policy:`: the rules.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ManifestPolicy {
+    /// Every external link (primary links included) must have each listed protection
+    /// (`expires`, `password`); a primary link cannot expire in DocSpace, so for it `expires`
+    /// is reported as "cannot be met: restrict or remove the link". `max_days`: no link may
+    /// expire further away than this.
+    external_links: Option<PolicyExternalLinks>,
+    /// Guests: the highest access they may have (`max_access`, in the order read = fill-forms
+    /// < comment < review < editing < content-creator < room-manager), the room types they may
+    /// be in (`allowed_in`), and whether their membership needs an `expires:`.
+    guests: Option<PolicyGuests>,
+    /// How many room managers a room has, at least and at most (`min` is checked on the
+    /// live portal only).
+    room_managers: Option<PolicyRoomManagers>,
+    /// Rules for the rooms with a tag (compared case-insensitively), by tag.
+    rooms_tagged: Option<std::collections::BTreeMap<String, PolicyTagged>>,
+}
+
+/// `policy: {external_links: ...}`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PolicyExternalLinks {
+    /// `expires`, `password`.
+    #[schemars(schema_with = "protections_schema")]
+    require: Option<Vec<String>>,
+    /// Days from now within which every external link must expire.
+    #[schemars(range(min = 1, max = crate::model::policy::MAX_LINK_DAYS))]
+    max_days: Option<u32>,
+}
+
+/// `policy: {guests: ...}`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PolicyGuests {
+    #[schemars(schema_with = "access_schema")]
+    max_access: Option<String>,
+    allowed_in: Option<Vec<RoomTypeName>>,
+    require_expires: Option<bool>,
+}
+
+/// A room type name.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)]
+pub struct RoomTypeName(#[schemars(schema_with = "room_type_schema")] String);
+
+/// `policy: {room_managers: ...}`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PolicyRoomManagers {
+    #[schemars(range(max = 1000))]
+    min: Option<u32>,
+    #[schemars(range(max = 1000))]
+    max: Option<u32>,
+}
+
+/// One tag's rule under `rooms_tagged`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PolicyTagged {
+    /// `watermark`: the room must have one.
+    #[schemars(schema_with = "tag_requirements_schema")]
+    require: Option<Vec<String>>,
+    /// `true`: the room must forbid downloads.
+    deny_download: Option<bool>,
+}
+
+fn protections_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = crate::model::policy::LinkProtection::ALL
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    json_schema!({ "type": "array", "items": { "type": "string", "enum": names } })
+}
+
+fn tag_requirements_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = crate::model::policy::TagRequirement::ALL
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    json_schema!({ "type": "array", "items": { "type": "string", "enum": names } })
 }
 
 /// A file or directory path, relative to the manifest that lists it.
@@ -393,5 +488,18 @@ mod tests {
             properties(&schema, "/definitions/RoomWatermark/properties"),
             sorted(WATERMARK_KEYS)
         );
+        use crate::model::policy as p;
+        for (definition, keys) in [
+            ("ManifestPolicy", p::RULE_KEYS),
+            ("PolicyExternalLinks", p::EXTERNAL_LINKS_KEYS),
+            ("PolicyGuests", p::GUESTS_KEYS),
+            ("PolicyRoomManagers", p::ROOM_MANAGERS_KEYS),
+            ("PolicyTagged", p::TAGGED_KEYS),
+        ] {
+            assert_eq!(
+                properties(&schema, &format!("/definitions/{definition}/properties")),
+                sorted(keys)
+            );
+        }
     }
 }

@@ -6,7 +6,9 @@
 //! kind of subject accepts). The wire always carries integers;
 //! names exist only for people (manifests, plans, reports).
 
+pub mod effective;
 pub mod pattern;
+pub mod policy;
 pub mod scopes;
 
 use std::fmt;

@@ -279,6 +279,14 @@ pub const COMMANDS: &[CommandScopes] = &[
         calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
     },
     CommandScopes {
+        command: "access",
+        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+    },
+    CommandScopes {
+        command: "audit",
+        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+    },
+    CommandScopes {
         command: "doctor",
         calls: &[SELF, ROOMS_READ, PEOPLE_READ],
     },

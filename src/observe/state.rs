@@ -143,6 +143,26 @@ impl ObservedUser {
     }
 }
 
+/// A person as a profile from the portal shows them (a people page, a group's members).
+pub fn observed_user(u: &UserDto) -> ObservedUser {
+    ObservedUser::from_dto(u)
+}
+
+/// A person known only by email (no profile read).
+pub fn unknown_user(email: &str) -> ObservedUser {
+    ObservedUser {
+        id: String::new(),
+        email: model::normalise_email(email),
+        user_type: UserType::User,
+        pending: false,
+        terminated: false,
+        type_known: false,
+        created: None,
+        owner: false,
+        invited_by: None,
+    }
+}
+
 /// A group as the portal has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedGroup {
@@ -518,6 +538,40 @@ pub async fn read_all<A: DocSpaceApi>(
     portal: &str,
     titles: &[String],
 ) -> Result<Observed, ApiError> {
+    let (observed, unreadable) = read_rooms(api, portal, titles, &|_, _| {}).await?;
+    // Export writes a whole manifest: a room it cannot read is an error, not a gap.
+    if let Some((_, e)) = unreadable.into_iter().next() {
+        return Err(e);
+    }
+    Ok(observed)
+}
+
+/// [`read_all`] that goes on past a room whose member list cannot be read (kept in
+/// `unreadable` with its error) and reports `progress(done, total)` per member list: the read
+/// of `access` and `audit`, paced and bounded like the planner's (one paged listing, one
+/// member read per room, [`MEMBER_READ_CONCURRENCY`] at a time).
+pub async fn read_every_room<A: DocSpaceApi>(
+    api: &A,
+    portal: &str,
+    titles: &[String],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Observed, ApiError> {
+    let (mut observed, unreadable) = read_rooms(api, portal, titles, progress).await?;
+    observed.unreadable = unreadable
+        .into_iter()
+        .map(|(id, e)| (id, e.to_string()))
+        .collect();
+    Ok(observed)
+}
+
+/// The room listing (narrowed by `titles`) and every listed room's members, the rooms whose
+/// members could not be read apart with their errors.
+async fn read_rooms<A: DocSpaceApi>(
+    api: &A,
+    portal: &str,
+    titles: &[String],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Observed, BTreeMap<i64, ApiError>), ApiError> {
     let me = api.me().await?;
     let listing = api
         .list_rooms(SearchArea::Any, None)
@@ -528,19 +582,16 @@ pub async fn read_all<A: DocSpaceApi>(
     let (rooms, connected_rooms) = observe_listing(&listing, |title| {
         crate::model::pattern::any_matches(&patterns, title)
     });
-    // Export writes a whole manifest: a room it cannot read is an error, not a gap.
-    let (members, unreadable) = read_members(api, rooms.iter().map(|r| r.id), &|_, _| {}).await?;
-    if let Some((_, e)) = unreadable.into_iter().next() {
-        return Err(e);
-    }
-    Ok(Observed {
+    let (members, unreadable) = read_members(api, rooms.iter().map(|r| r.id), progress).await?;
+    let observed = Observed {
         portal: portal.to_string(),
         me: Some(ObservedUser::from_dto(&me)),
         rooms,
         connected_rooms,
         members,
         ..Observed::default()
-    })
+    };
+    Ok((observed, unreadable))
 }
 
 /// The rooms (of a known kind: plain folders have no type) and connected-storage rooms of a

@@ -142,7 +142,17 @@ pub async fn build<A: DocSpaceApi>(
     // them (docs/docspace-api.md, "Portal link policies").
     super::portal_policy::read(api, &reading, &mut observed).await?;
     let now = inputs.now;
-    let refused = super::portal_policy::check(&reading, &observed, now);
+    let mut refused = super::portal_policy::check(&reading, &observed, now);
+    // The `guests` rules of `policy:` need the portal to say who is a guest.
+    refused.extend(crate::manifest::validate::guest_problems(
+        &reading,
+        &|email| {
+            observed
+                .users
+                .get(email)
+                .is_none_or(|u| u.user_type == crate::model::UserType::Guest)
+        },
+    ));
     let hash = desired.manifest_hash();
     let mut plan = match super::diff_selected(desired, &observed, hash, now, selected.as_ref()) {
         Ok(_) if !refused.is_empty() => return Err(Failure::Problems(refused)),

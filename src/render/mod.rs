@@ -1,6 +1,8 @@
 //! Renderers: plans, reports and doctor's answer as text, JSON and Markdown. Renderers only
 //! format; they never decide anything.
 
+pub mod access;
+pub mod audit;
 pub mod doctor;
 pub mod links;
 pub mod plan;

@@ -13,7 +13,8 @@ Exit codes:
   1  error before or instead of any change: invalid manifest, bad flags, auth,
      unreachable portal, stale saved plan, a plan that could not read every room,
      a blocking `doctor` check
-  2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs
+  2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs;
+     `audit`: policy violations found
   3  `apply` ran but the portal does not fully match: an item failed or was
      skipped (stale saved plan, removal guard, downgrade guard, Ctrl-C/SIGTERM,
      portal limit reached, a room that could not be read), or the report file
@@ -199,6 +200,21 @@ pub enum Command {
     ///
     /// Example: docspace-provision export --out rooms.yaml
     Export(ExportArgs),
+
+    /// Who can enter which room, and how: every room the key can see (managed or not), each
+    /// person with their access level and how they get it (directly, through a group, both,
+    /// as room owner or DocSpace admin), pending and guest accounts, and the rooms' sharing
+    /// links (never a password or a link's key). Reads only.
+    ///
+    /// Example: docspace-provision access --person ann@example.com --format csv
+    Access(AccessArgs),
+
+    /// Check the live portal (managed and unmanaged rooms) against `policy:` rules and list
+    /// each violation with its room, rule and fix. Exit 0 clean, 2 violations found, 1 errors.
+    /// Reads only.
+    ///
+    /// Example: docspace-provision audit --policy policy.yaml
+    Audit(AuditArgs),
 
     /// Check that the portal and this tool agree: key, user type, visibility, people search,
     /// quotas, listing; with `--scratch`, the server rules on a temporary room. Each check is a
@@ -386,6 +402,58 @@ pub struct ExportArgs {
     /// Compare the export with this file: print the diff and exit 2 when they differ.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccessFormat {
+    Text,
+    Json,
+    /// The access-review checklist: one row per room and person, with a column to sign.
+    Csv,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Manifest files or directories: add the `expires:` each sets and whether each room is
+    /// managed.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Only this person (email): every room they can enter, and how.
+    #[arg(long, value_name = "EMAIL")]
+    pub person: Option<String>,
+
+    /// Only rooms with this title (repeat for several; `*` matches any text, `?` one
+    /// character, as in `plan --room`).
+    #[arg(long, value_name = "TITLE")]
+    pub room: Vec<String>,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = AccessFormat::Text)]
+    pub format: AccessFormat,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Manifest files or directories: their `policy:` blocks are the rules, and their
+    /// `expires:` count for `guests: {require_expires: true}`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// A file with a `policy:` block (repeat for several), merged with the manifests'.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 
     #[command(flatten)]
     pub network: NetworkArgs,

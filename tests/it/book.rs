@@ -277,7 +277,8 @@ fn every_command_and_flag_has_a_reference_entry() {
 fn every_manifest_key_has_a_reference_entry() {
     let page = read(&book_src().join("reference/manifest.md"));
     let mut problems = Vec::new();
-    let groups: [(&str, &[&str]); 7] = [
+    use docspace_provision::model::policy as rules;
+    let groups: [(&str, &[&str]); 12] = [
         ("", TOP_KEYS),
         ("defaults.", DEFAULTS_KEYS),
         ("rooms[].", ROOM_KEYS),
@@ -285,6 +286,11 @@ fn every_manifest_key_has_a_reference_entry() {
         ("links[].", LINK_KEYS),
         ("lifetime.", LIFETIME_KEYS),
         ("watermark.", WATERMARK_KEYS),
+        ("policy.", rules::RULE_KEYS),
+        ("external_links.", rules::EXTERNAL_LINKS_KEYS),
+        ("guests.", rules::GUESTS_KEYS),
+        ("room_managers.", rules::ROOM_MANAGERS_KEYS),
+        ("rooms_tagged.TAG.", rules::TAGGED_KEYS),
     ];
     let mut documented = BTreeSet::new();
     for (prefix, keys) in groups {

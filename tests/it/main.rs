@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module drives the real binary or the library against
 //! servers it starts itself on 127.0.0.1.
 
+mod access;
 mod apply;
 mod book;
 mod ci_examples;

@@ -325,6 +325,8 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
             "docspace\\-provision plan",
             "docspace\\-provision apply",
             "docspace\\-provision export",
+            "docspace\\-provision access",
+            "docspace\\-provision audit",
             "docspace\\-provision doctor",
             "docspace\\-provision sandbox",
             "docspace\\-provision schema",
@@ -333,13 +335,15 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
         ]
     );
     for section in &sections {
-        let network = ["plan", "apply", "export", "doctor"].iter().any(|c| {
-            section
-                .lines()
-                .next()
-                .unwrap()
-                .ends_with(&format!(" {c}\""))
-        });
+        let network = ["plan", "apply", "export", "access", "audit", "doctor"]
+            .iter()
+            .any(|c| {
+                section
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .ends_with(&format!(" {c}\""))
+            });
         assert_eq!(section.contains("\\-\\-portal"), network, "{section}");
     }
     assert!(
@@ -347,7 +351,11 @@ fn the_man_page_documents_every_command_and_the_exit_codes() {
         "{}",
         sections[1]
     );
-    assert!(sections[5].contains("\\-\\-listen"), "{}", sections[5]);
+    let sandbox = sections
+        .iter()
+        .find(|s| s.lines().next().unwrap().ends_with(" sandbox\""))
+        .unwrap();
+    assert!(sandbox.contains("\\-\\-listen"), "{sandbox}");
     for code in 0..=3 {
         assert!(tail.contains(&format!(".TP\n\\fB{code}\\fR\n")), "{tail}");
     }

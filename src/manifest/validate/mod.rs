@@ -13,6 +13,7 @@
 mod invitee;
 mod link;
 mod merge;
+mod policy;
 mod room;
 mod settings;
 mod title;
@@ -30,6 +31,7 @@ use merge::{
 use values::yaml11_bool_hint;
 
 pub use invitee::{allowed_names, check_email};
+pub use policy::guest_problems;
 pub use values::{MomentError, did_you_mean, parse_moment, parse_quota};
 
 pub const TOP_KEYS: &[&str] = &[
@@ -38,6 +40,7 @@ pub const TOP_KEYS: &[&str] = &[
     "manifest_set",
     "defaults",
     "rooms",
+    "policy",
 ];
 pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture", "new_guests"];
 pub const ROOM_KEYS: &[&str] = &[
@@ -88,6 +91,7 @@ pub fn validate(
     let mut managed_seen: Option<(usize, Span, String)> = None;
     let mut sets: Vec<(usize, ListedSet)> = Vec::new();
     let mut idents = Vec::new();
+    let mut policies = Vec::new();
     for (index, tree) in trees.into_iter().enumerate() {
         let Some(tree) = tree else { continue };
         let mut cx = Cx {
@@ -97,6 +101,7 @@ pub fn validate(
             idents: &mut idents,
         };
         let (defaults, managed, set, rooms) = cx.document(&tree);
+        policies.push((index, cx.policy_of(&tree)));
         if let Some(set) = set {
             sets.push((index, set));
         }
@@ -124,6 +129,8 @@ pub fn validate(
     });
     desired.managed_tag = managed_seen.map(|(_, _, tag)| tag);
     check_duplicates(&desired, &idents, problems);
+    policy::merge(&desired.files, policies, &mut desired.policy, problems);
+    policy::check(&desired, chrono::Utc::now(), problems);
     desired
 }
 

@@ -64,6 +64,10 @@ impl Cx<'_> {
         let Some(entries) = self.mapping(root, "the manifest", TOP_KEYS) else {
             return (None, None, None, Vec::new());
         };
+        // A file may hold only `policy:` (a policy file for `audit --policy`): it needs no
+        // `version`.
+        let only_policy =
+            !entries.is_empty() && entries.iter().all(|(name, _, _)| *name == "policy");
         let mut version_seen = false;
         let mut defaults = None;
         let mut managed = None;
@@ -80,6 +84,8 @@ impl Cx<'_> {
                     managed = self.tag_name("managed_tag", value).map(|t| (value.span, t))
                 }
                 "manifest_set" => set = self.manifest_set(value).map(|l| (key.span, l)),
+                // Read by `policy_of`, merged across files by `policy::merge`.
+                "policy" => {}
                 "rooms" => match &value.value {
                     Value::Seq(items) => {
                         rooms.reserve(items.len());
@@ -95,7 +101,7 @@ impl Cx<'_> {
                 _ => unreachable!("mapping() only returns known keys"),
             }
         }
-        if !version_seen {
+        if !version_seen && !only_policy {
             self.error(
                 "manifest::no_version",
                 "the manifest has no `version`",
@@ -108,6 +114,22 @@ impl Cx<'_> {
             );
         }
         (defaults, managed, set, rooms)
+    }
+
+    /// The `policy:` block of a document (the rest of the document is read by
+    /// [`Cx::document`]), or nothing.
+    pub(super) fn policy_of(&mut self, root: &Node) -> super::policy::Written {
+        let Value::Map(entries) = &root.value else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .find(|(k, v)| {
+                matches!(&k.value, Value::Str(s) if s == "policy")
+                    && !matches!(v.value, Value::Null)
+            })
+            .map(|(_, v)| self.policy(v))
+            .unwrap_or_default()
     }
 
     /// `manifest_set:`: a list of file or directory paths (see [`crate::manifest::set`]).

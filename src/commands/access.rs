@@ -1,0 +1,100 @@
+//! `access`: who can enter which room, and how (`observe::access`), rendered by
+//! `render::access`. Reads only: never a write to the portal.
+
+use std::path::PathBuf;
+
+use miette::IntoDiagnostic;
+
+use crate::cli::AccessFormat;
+use crate::exit::ExitStatus;
+use crate::manifest::Desired;
+use crate::observe::access::{self, AccessView};
+use crate::printer::Printer;
+use crate::render;
+use crate::settings::PortalSettings;
+
+use super::portal::{self, Portal};
+use super::validate;
+
+pub struct AccessSettings {
+    pub files: Vec<PathBuf>,
+    pub person: Option<String>,
+    pub rooms: Vec<String>,
+    pub format: AccessFormat,
+}
+
+pub fn run(
+    settings: AccessSettings,
+    portal_settings: &PortalSettings,
+    printer: &Printer,
+) -> miette::Result<ExitStatus> {
+    let desired = match settings.files.is_empty() {
+        true => None,
+        false => match validate::load(&settings.files, printer) {
+            Some(d) => Some(d),
+            None => return Ok(ExitStatus::Error),
+        },
+    };
+    let rt = portal::runtime()?;
+    let view = rt.block_on(async {
+        let portal = portal::open(portal_settings).await?;
+        let view = read(
+            &portal,
+            &settings.rooms,
+            desired.as_ref(),
+            printer,
+            "access",
+        )
+        .await;
+        portal.close().await;
+        view
+    })?;
+    let text = match (&settings.person, settings.format) {
+        (Some(p), AccessFormat::Text) => render::access::person_text(&view, p),
+        (Some(p), AccessFormat::Json) => render::access::person_json(&view, p),
+        (Some(p), AccessFormat::Csv) => render::access::person_csv(&view, p),
+        (Some(p), AccessFormat::Markdown) => render::access::person_markdown(&view, p),
+        (None, AccessFormat::Text) => render::access::text(&view),
+        (None, AccessFormat::Json) => render::access::json(&view),
+        (None, AccessFormat::Csv) => render::access::csv(&view),
+        (None, AccessFormat::Markdown) => render::access::markdown(&view),
+    };
+    printer.stdout(&text).into_diagnostic()?;
+    for reason in &view.partial {
+        printer.stderr(&format!("note: partial view: {reason}\n"));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Checks the key's scopes for `command`, then reads who can enter what, with a progress bar
+/// on a terminal for the member lists (most of the reading on a big portal).
+pub(super) async fn read(
+    portal: &Portal,
+    rooms: &[String],
+    desired: Option<&Desired>,
+    printer: &Printer,
+    command: &str,
+) -> miette::Result<AccessView> {
+    portal::check_scopes(portal, command).await?;
+    printer.status(&format!("Reading {} ...\n", portal.display));
+    let bar = printer.progress_visible().then(|| {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms read")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let view = access::read(&portal.client, &portal.display, rooms, desired, &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(view?)
+}

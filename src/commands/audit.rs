@@ -1,0 +1,86 @@
+//! `audit`: checks the live portal (managed and unmanaged rooms) against the `policy:` rules
+//! of the manifests and `--policy` files, with the one checker (`model::policy::check`) that
+//! `validate` uses on manifests. Reads only. Exit 0 clean, 2 violations, 1 errors.
+
+use std::path::PathBuf;
+
+use miette::IntoDiagnostic;
+
+use crate::cli::PlanFormat;
+use crate::exit::ExitStatus;
+use crate::printer::Printer;
+use crate::render;
+use crate::settings::PortalSettings;
+
+use super::portal;
+use super::validate;
+
+pub struct AuditSettings {
+    pub files: Vec<PathBuf>,
+    pub policy: Vec<PathBuf>,
+    pub format: PlanFormat,
+}
+
+pub fn run(
+    settings: AuditSettings,
+    portal_settings: &PortalSettings,
+    printer: &Printer,
+) -> miette::Result<ExitStatus> {
+    let files: Vec<PathBuf> = settings
+        .files
+        .iter()
+        .chain(&settings.policy)
+        .cloned()
+        .collect();
+    if files.is_empty() {
+        return Err(miette::miette!(
+            help = "give a policy file (`audit --policy policy.yaml`) or manifests with a `policy:` block",
+            "audit has no rules to check"
+        ));
+    }
+    let Some(desired) = validate::load(&files, printer) else {
+        return Ok(ExitStatus::Error);
+    };
+    if desired.policy.is_empty() {
+        return Err(miette::miette!(
+            help = "add a `policy:` block (see `docs/book/src/howto/policy.md`)",
+            "the files given hold no `policy:` rules"
+        ));
+    }
+    let rt = portal::runtime()?;
+    let view = rt.block_on(async {
+        let portal = portal::open(portal_settings).await?;
+        // A policy file alone manages no room: "managed" is then left unsaid.
+        let manifest = (!desired.rooms.is_empty()).then_some(&desired);
+        let view = super::access::read(&portal, &[], manifest, printer, "audit").await;
+        portal.close().await;
+        view
+    })?;
+    let found =
+        crate::model::policy::check(&desired.policy, &view.policy_views(), chrono::Utc::now());
+    let text = match settings.format {
+        PlanFormat::Text => render::audit::text(&view, &found),
+        PlanFormat::Json => render::audit::json(&view, &found),
+        PlanFormat::Markdown => render::audit::markdown(&view, &found),
+    };
+    printer.stdout(&text).into_diagnostic()?;
+    for reason in &view.partial {
+        printer.stderr(&format!("note: partial view: {reason}\n"));
+    }
+    let unreadable = view
+        .rooms
+        .iter()
+        .filter(|r| r.members_unreadable.is_some() || r.links_unreadable.is_some())
+        .count();
+    if unreadable > 0 {
+        printer.stderr(&format!(
+            "error: {unreadable} room(s) could not be read whole; the audit above leaves them out in part. Run it again.\n"
+        ));
+        return Ok(ExitStatus::Error);
+    }
+    Ok(if found.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Changes
+    })
+}
