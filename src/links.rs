@@ -30,20 +30,27 @@ use sha2::{Digest, Sha256};
 use crate::docspace::wire::{LINK_TYPE_EXTERNAL, LinkDto, LinkRequest, parse_api_date};
 use crate::manifest::{Desired, DesiredLink, DesiredPassword};
 pub use crate::model::LinkKind;
-use crate::model::{Access, RoomType};
+use crate::model::{Access, PasswordShape, RoomType};
 
 /// A keyed hash of a link password: equal for equal passwords within one run, meaningless
 /// outside it (the key is random per process), and never serialised.
 ///
-/// It also keeps the password's length (UTF-16 units, as .NET counts, after the trim the
-/// server makes), which the plan checks against the portal's password policy
-/// (docs/docspace-api.md, "Portal link policies"); never the value.
+/// It also keeps the password's [`PasswordShape`] (its length in UTF-16 units, as .NET
+/// counts, after the trim the server makes, and which classes of characters it has), which
+/// the plan checks against the portal's password policy (docs/docspace-api.md, "Portal link
+/// policies"); never the value.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PasswordDigest([u8; 32], usize);
+pub struct PasswordDigest([u8; 32], PasswordShape);
 
 impl PasswordDigest {
     /// The password's length in UTF-16 units, after trimming.
     pub fn length(&self) -> usize {
+        self.1.len
+    }
+
+    /// The password's length and classes of characters (never the value), checked against
+    /// the portal's password policy.
+    pub fn shape(&self) -> PasswordShape {
         self.1
     }
 }
@@ -73,7 +80,7 @@ pub fn password_digest(password: &str) -> PasswordDigest {
     let mut h = Sha256::new();
     h.update(key);
     h.update(password.trim().as_bytes());
-    PasswordDigest(h.finalize().into(), password.trim().encode_utf16().count())
+    PasswordDigest(h.finalize().into(), PasswordShape::of(password.trim()))
 }
 
 /// A link as the portal has it.

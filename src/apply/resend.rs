@@ -1,13 +1,17 @@
-//! `apply --resend-pending`: every `resend_invitation` item of the plan in ONE
-//! `PUT /api/2.0/people/invite` call, after all rooms ran. Items the planner marked
-//! `not_resent` (the server would not mail them for this key) are reported skipped and their
-//! ids never sent; the answer lists every account, mailed or not, so an account it shows
-//! active or terminated is skipped too (docs/docspace-api.md, "Pending invitations"). The server allows that path a few
-//! calls per 15 minutes (the `SensitiveApi` policy) and each call sends emails, so the ids are
-//! never split over calls, and a refusal is reported with the server's wait rather than
-//! waited out (docs/docspace-api.md, "Pending invitations"; docs/docspace-api.md, "Rate
+//! `apply --resend-pending`: every `resend_invitation` item of the plan, after all rooms ran,
+//! through the room's own route, `POST /api/2.0/files/rooms/{id}/resend` with `usersIds`:
+//! the email the share call sent, naming the room, whose link joins it (the people route,
+//! `PUT /people/invite`, sends a generic invitation to the portal instead;
+//! docs/docspace-api.md, "Pending invitations"). One call per room, with every id of that
+//! room. Items the planner marked `not_resent` (the server would skip them for this key) are
+//! reported skipped and their ids never sent. The server answers nothing and mails every
+//! listed member, active or not, so only the people the plan read as pending are listed. The
+//! server allows each room's path a few calls per 15 minutes (the `SensitiveApi` policy) and
+//! each call sends emails, so a room's ids are never split over calls, and a refusal is
+//! reported with the server's wait rather than waited out (docs/docspace-api.md, "Rate
 //! limits").
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Journal, PORTAL_SECTION, RoomLog, api_err};
@@ -23,15 +27,16 @@ pub(super) async fn run<A: DocSpaceApi>(
     interrupted: &AtomicBool,
     journal: &Journal,
 ) {
-    let items: Vec<(&Item, &str, Option<NotResent>)> = plan
+    let items: Vec<(&Item, &str, i64, Option<NotResent>)> = plan
         .portal_items
         .iter()
         .filter_map(|item| match &item.change {
             Change::ResendInvitation {
                 target: Member::User { id, .. },
                 not_resent,
+                room_id,
                 ..
-            } => Some((item, id.as_str(), *not_resent)),
+            } => Some((item, id.as_str(), *room_id, *not_resent)),
             _ => None,
         })
         .collect();
@@ -42,50 +47,38 @@ pub(super) async fn run<A: DocSpaceApi>(
         journal,
         room: PORTAL_SECTION,
     };
-    // The people the server would not send to for this key are reported, and their ids
-    // never sent: a user-type key's call would be refused whole for them.
-    let mut send = Vec::new();
-    for (item, id, not_resent) in items {
+    // The people the server would skip for this key are reported, and their ids never sent.
+    let mut by_room: BTreeMap<i64, Vec<(&Item, &str)>> = BTreeMap::new();
+    for (item, id, room_id, not_resent) in items {
         match not_resent {
             Some(why) => log.push(Entry::of_portal_item(
                 item,
                 Outcome::Skipped(SkipReason::NotResent(why)),
             )),
-            None => send.push((item, id)),
+            None => by_room.entry(room_id).or_default().push((item, id)),
         }
     }
-    if send.is_empty() {
-        return;
-    }
-    if interrupted.load(Ordering::SeqCst) {
+    for (room_id, send) in by_room {
+        if interrupted.load(Ordering::SeqCst) {
+            for (item, _) in send {
+                log.push(Entry::of_portal_item(
+                    item,
+                    Outcome::Skipped(SkipReason::Interrupted),
+                ));
+            }
+            continue;
+        }
+        let ids: Vec<String> = send.iter().map(|(_, id)| id.to_string()).collect();
+        let result = api.resend_room_invitations(room_id, &ids).await;
         for (item, _) in send {
-            log.push(Entry::of_portal_item(
-                item,
-                Outcome::Skipped(SkipReason::Interrupted),
-            ));
+            // The answer is empty: the server mailed each listed member it can see, and the
+            // plan listed only the ones it may (see `pending::not_resent`).
+            let outcome = match &result {
+                Ok(()) => Outcome::Applied,
+                Err(e) => Outcome::Failed(refusal(e)),
+            };
+            log.push(Entry::of_portal_item(item, outcome));
         }
-        return;
-    }
-    let ids: Vec<String> = send.iter().map(|(_, id)| id.to_string()).collect();
-    let result = api.resend_invitations(&ids).await;
-    for (item, id) in send {
-        let outcome = match &result {
-            // The server answers with every account it knows, sent to or not: an account
-            // its answer shows active or terminated got no email (it skips those). One it
-            // did not list was not sent an email either; saying "applied" would be a lie.
-            Ok(users) => match users.iter().find(|u| u.id == id) {
-                Some(u) if u.is_activated() || u.status == Some(2) => {
-                    Outcome::Skipped(SkipReason::NotResent(NotResent::NotPending))
-                }
-                Some(_) => Outcome::Applied,
-                None => Outcome::Failed(EntryError::new(
-                    None,
-                    "the portal did not list this account in its answer: it was not sent again",
-                )),
-            },
-            Err(e) => Outcome::Failed(refusal(e)),
-        };
-        log.push(Entry::of_portal_item(item, outcome));
     }
 }
 
@@ -117,7 +110,7 @@ fn refusal(e: &ApiError) -> EntryError {
             .map(|w| format!("try again in {} s", w.as_secs()))
             .unwrap_or_else(|| "try again later".into());
         error.message = format!(
-            "the portal refused the resend: it allows this call only a few times per 15 minutes; {wait}"
+            "the portal refused the resend: it allows this call only a few times per 15 minutes per room; {wait}"
         );
     }
     error

@@ -84,7 +84,7 @@ pub async fn open(settings: &PortalSettings) -> miette::Result<Portal> {
 /// Refuses, before anything is read or written, a command the key's scopes cannot run
 /// (`crate::observe::scopes`; the command is a row of `crate::model::scopes::COMMANDS`).
 pub async fn check_scopes(portal: &Portal, command: &str) -> miette::Result<()> {
-    crate::observe::scopes::check(&portal.client, command)
+    crate::observe::scopes::check_all(&portal.client, command)
         .await
         .map_err(|e| miette::miette!("{e}"))
 }

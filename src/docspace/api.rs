@@ -99,11 +99,12 @@ impl DocSpaceApi for Client {
     ) -> impl Future<Output = Result<Option<LinkDto>, ApiError>> + Send {
         Client::set_link(self, room_id, request)
     }
-    fn resend_invitations(
+    fn resend_room_invitations(
         &self,
+        room_id: i64,
         user_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
-        Client::resend_invitations(self, user_ids)
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        Client::resend_room_invitations(self, room_id, user_ids)
     }
     fn set_share(
         &self,

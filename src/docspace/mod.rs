@@ -32,7 +32,7 @@ pub use share::MAX_LINKS;
 pub use templates::{FromTemplateRequest, TemplateJobStatus};
 pub use wire::{
     ConnectedRoomDto, CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto,
-    Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, ResendInvitationsRequest, RoomDto,
+    Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, RoomDto, RoomResendRequest,
     RoomsPage, ShareDto, ShareRequest, ShareResponse, SharedLinkDto, UpdateRoomRequest, UserDto,
     UserRefDto, ValidationProblem, WatermarkRequest,
 };
@@ -118,12 +118,13 @@ pub trait DocSpaceApi: Send + Sync {
         room_id: i64,
         request: &LinkRequest,
     ) -> impl Future<Output = Result<Option<LinkDto>, ApiError>> + Send;
-    /// Resends the invitations of these pending accounts in one call (rate-limited by the
-    /// server; never retried when it may have run).
-    fn resend_invitations(
+    /// Resends the room's invitation email to these members in one call (rate-limited by
+    /// the server per room; never retried when it may have run; the server answers nothing).
+    fn resend_room_invitations(
         &self,
+        room_id: i64,
         user_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
     /// `None` when the portal has no user with this email.
     fn user_by_email(
         &self,

@@ -7,7 +7,7 @@ use reqwest::Method;
 use super::client::{Call, Client, PAGE_SIZE};
 use super::error::ApiError;
 use super::policy::CallClass;
-use super::wire::{Envelope, GroupDto, ResendInvitationsRequest, UserDto};
+use super::wire::{Envelope, GroupDto, RoomResendRequest, UserDto};
 
 /// How people are paged: by email, ascending. Without `sortBy` the server orders by status and
 /// first name only (`DbUserService`), and SQL OFFSET pages over ties overlap or skip once a
@@ -156,23 +156,28 @@ impl Client {
         Ok(group.members)
     }
 
-    /// Sends the invitation emails of pending accounts again, in one call
-    /// (`PUT /api/2.0/people/invite` with `userIds`, docs/docspace-api.md, "Pending
-    /// invitations"). The server allows this path only a few calls per 15 minutes per user,
-    /// and every call sends emails: it is retried only when it provably did not run (like a
-    /// create), and one call carries every id. Returns the accounts the server answered with.
-    pub async fn resend_invitations(&self, user_ids: &[String]) -> Result<Vec<UserDto>, ApiError> {
-        let call = Call::new(Method::PUT, "/api/2.0/people/invite", CallClass::Create).json(
-            &ResendInvitationsRequest {
-                user_ids: user_ids.to_vec(),
-                resend_all: false,
-            },
-        )?;
-        Ok(self
-            .fetch_envelope::<Vec<UserDto>>(call)
-            .await?
-            .response
-            .unwrap_or_default())
+    /// Sends the room's invitation email again to these members of `room_id`, in one call
+    /// (`POST /api/2.0/files/rooms/{id}/resend` with `usersIds`; docs/docspace-api.md,
+    /// "Pending invitations"): the email the share call sent, naming the room, whose link
+    /// joins it. The server allows each room's path a few calls per 15 minutes per user and
+    /// mails every listed member, active ones too, so only pending ids are given; it is
+    /// retried only when it provably did not run, and its answer says nothing.
+    pub async fn resend_room_invitations(
+        &self,
+        room_id: i64,
+        user_ids: &[String],
+    ) -> Result<(), ApiError> {
+        let call = Call::new(
+            Method::POST,
+            format!("/api/2.0/files/rooms/{room_id}/resend"),
+            CallClass::Create,
+        )
+        .json(&RoomResendRequest {
+            users_ids: user_ids.to_vec(),
+            resend_all: false,
+        })?;
+        self.fetch_envelope::<serde_json::Value>(call).await?;
+        Ok(())
     }
 }
 

@@ -25,11 +25,18 @@ pub struct FilesSettingsDto {
     pub external_share_apply_to_rooms: bool,
 }
 
-/// The part of `PasswordSettingsDto` that decides a link password's length.
+/// The part of `PasswordSettingsDto` that decides whether a link password is taken: its
+/// length and the classes of characters it must have (absent: not asked, the default).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordSettingsDto {
     pub min_length: i64,
+    #[serde(default)]
+    pub upper_case: bool,
+    #[serde(default)]
+    pub digits: bool,
+    #[serde(default)]
+    pub spec_symbols: bool,
 }
 
 /// One row of `GET /files/rooms/covers` (`CoversResultDto`); the SVG in `data` is not read.

@@ -584,12 +584,14 @@ fn expose_secret<S: serde::Serializer>(
     }
 }
 
-/// Body of `PUT /api/2.0/people/invite` (docs/docspace-api.md, "Pending invitations").
+/// Body of `POST /api/2.0/files/rooms/{id}/resend` (`UserInvitation`; docs/docspace-api.md,
+/// "Pending invitations"): the list is `usersIds`. The people route's `userIds` binds
+/// nothing here, and the server answers such a call 200 without sending anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ResendInvitationsRequest {
-    pub user_ids: Vec<String>,
-    /// Always `false`: `true` would resend to every pending account on the portal.
+pub struct RoomResendRequest {
+    pub users_ids: Vec<String>,
+    /// Always `false`: `true` would resend to every pending member of the room.
     pub resend_all: bool,
 }
 

@@ -251,7 +251,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "resend",
         section: "Pending invitations",
-        statement: "`PUT /people/invite` resends a pending account's invitation and lists it",
+        statement: "`POST /files/rooms/{id}/resend` resends a pending member's room invitation",
         probe: Probe::Scratch(ScratchProbe::Resend),
     },
     Rule {

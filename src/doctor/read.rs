@@ -338,6 +338,18 @@ fn scopes_check(info: &ApiKeyInfo) -> Check {
             ));
         }
     }
+    // The reads a plan can do without (`optional` rows of `crate::model::scopes::FEATURES`):
+    // named, so that the warning a plan gives is expected.
+    for f in crate::model::scopes::FEATURES.iter().filter(|f| f.optional) {
+        let missing = f.missing(perms);
+        if !missing.is_empty() {
+            lines.push(format!(
+                "{}: not readable, missing {} (the server's default is assumed)",
+                f.what,
+                missing.join(", ")
+            ));
+        }
+    }
     let message = format!("{name}scopes {scopes}{expires}; {}", lines.join("; "));
     if !plan_ok {
         Check::fail(id, message)

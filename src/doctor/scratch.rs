@@ -115,7 +115,7 @@ impl Doctor<'_> {
             ScratchProbe::RoomCover => self.room_cover(room).await,
             ScratchProbe::RoomLifetime => self.room_lifetime().await,
             ScratchProbe::RoomWatermark => self.room_watermark().await,
-            ScratchProbe::Resend => self.resend().await,
+            ScratchProbe::Resend => self.resend(room).await,
             ScratchProbe::RoomFromTemplate => self.room_from_template().await,
         }
     }
@@ -530,7 +530,7 @@ impl Doctor<'_> {
     }
 }
 
-fn share(invitations: Vec<Invitation>) -> ShareRequest {
+pub(super) fn share(invitations: Vec<Invitation>) -> ShareRequest {
     ShareRequest {
         invitations,
         notify: false,

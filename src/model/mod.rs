@@ -181,6 +181,11 @@ pub struct PortalPolicy {
     pub links_restricted: bool,
     /// The policy's shortest link password.
     pub password_min: usize,
+    /// The policy asks for a capital letter, a digit, a special character (`upperCase`,
+    /// `digits`, `specSymbols`), which the server applies to link passwords too.
+    pub password_upper: bool,
+    pub password_digits: bool,
+    pub password_special: bool,
     /// The covers rooms may use; `None` when not read (no room sets `cover`, or the key could
     /// not read the list).
     pub covers: Option<std::collections::BTreeSet<String>>,
@@ -192,8 +197,73 @@ impl Default for PortalPolicy {
         PortalPolicy {
             links_restricted: false,
             password_min: LINK_PASSWORD_DEFAULT_MIN,
+            password_upper: false,
+            password_digits: false,
+            password_special: false,
             covers: None,
         }
+    }
+}
+
+/// What the plan may know of a link password: its length and which classes of characters
+/// it has, computed where the environment variable is read; never the value
+/// (docs/docspace-api.md, "Portal link policies"). The classes are the server's
+/// (`PasswordSettingsManager`, with the default printable-ASCII alphabet): digits `\d`,
+/// capitals `[A-Z]`, special characters `[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]`, and
+/// every character printable ASCII without space (`[\x21-\x7E]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PasswordShape {
+    /// UTF-16 units, as .NET counts.
+    pub len: usize,
+    pub has_upper: bool,
+    pub has_digit: bool,
+    pub has_special: bool,
+    /// Only printable ASCII without space.
+    pub printable_ascii: bool,
+}
+
+impl PasswordShape {
+    /// The shape of `password` (as the server checks it, already trimmed by the caller).
+    pub fn of(password: &str) -> PasswordShape {
+        let special = |b: u8| matches!(b, 0x21..=0x2F | 0x3A..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E);
+        PasswordShape {
+            len: password.encode_utf16().count(),
+            has_upper: password.bytes().any(|b| b.is_ascii_uppercase()),
+            has_digit: password.bytes().any(|b| b.is_ascii_digit()),
+            has_special: password.bytes().any(special),
+            printable_ascii: password.bytes().all(|b| (0x21..=0x7E).contains(&b)),
+        }
+    }
+
+    /// The rules of `policy` this password breaks, in words (`CheckPassword`: the policy's
+    /// regular expression and the length range), empty when the server would take it.
+    pub fn breaks(&self, policy: &PortalPolicy) -> Vec<String> {
+        let min = policy.password_min;
+        let mut out = Vec::new();
+        if self.len < min || self.len > LINK_PASSWORD_MAX {
+            out.push(format!(
+                "{min} to {LINK_PASSWORD_MAX} characters (it has {})",
+                self.len
+            ));
+        }
+        if !self.printable_ascii {
+            out.push("only latin letters, digits and symbols, no spaces".into());
+        }
+        let classes = [
+            (policy.password_upper, self.has_upper, "a capital letter"),
+            (policy.password_digits, self.has_digit, "a digit"),
+            (
+                policy.password_special,
+                self.has_special,
+                "a special character such as ! # - _",
+            ),
+        ];
+        for (asked, has, what) in classes {
+            if asked && !has {
+                out.push(what.to_string());
+            }
+        }
+        out
     }
 }
 
@@ -927,6 +997,44 @@ pub fn check_password_env_name(name: &str) -> Result<(), PasswordEnvProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_shape_names_each_rule_of_the_policy_it_breaks() {
+        let strict = PortalPolicy {
+            password_min: 10,
+            password_upper: true,
+            password_digits: true,
+            password_special: true,
+            ..PortalPolicy::default()
+        };
+        let plain = PasswordShape::of("abcdefgh");
+        assert_eq!(
+            plain.breaks(&strict),
+            vec![
+                "10 to 30 characters (it has 8)",
+                "a capital letter",
+                "a digit",
+                "a special character such as ! # - _",
+            ]
+        );
+        assert!(plain.breaks(&PortalPolicy::default()).is_empty());
+        assert!(PasswordShape::of("Abcdefgh1~").breaks(&strict).is_empty());
+        // The server's special characters are every printable ASCII symbol, `[`..`` ` ``
+        // and `{`..`~` included; a space or a non-ASCII letter is refused by any policy.
+        assert!(PasswordShape::of("`").has_special && PasswordShape::of("{").has_special);
+        assert!(!PasswordShape::of("a").has_special && !PasswordShape::of("9").has_special);
+        assert_eq!(
+            PasswordShape::of("abcd efgh").breaks(&PortalPolicy::default()),
+            vec!["only latin letters, digits and symbols, no spaces"]
+        );
+        assert!(!PasswordShape::of("abcdéfgh").printable_ascii);
+        assert_eq!(
+            PasswordShape::of(&"a".repeat(31))
+                .breaks(&PortalPolicy::default())
+                .len(),
+            1
+        );
+    }
 
     #[test]
     fn password_env_names() {

@@ -99,7 +99,9 @@ const PEOPLE_READ: (&str, &str) = ("GET", "/api/2.0/people/email");
 const GROUP_READ: (&str, &str) = ("GET", "/api/2.0/group");
 const ROOMS_WRITE: (&str, &str) = ("PUT", "/api/2.0/files/rooms/{id}/share");
 const FILEOPS: (&str, &str) = ("GET", "/api/2.0/files/fileops");
-const INVITE: (&str, &str) = ("PUT", "/api/2.0/people/invite");
+/// The room's resend route, which `apply --resend-pending` and doctor's resend probe use
+/// (`rooms:write`, which `ROOMS_WRITE` already asks).
+const ROOM_RESEND: (&str, &str) = ("POST", "/api/2.0/files/rooms/{id}/resend");
 const TAGS_WRITE: (&str, &str) = ("DELETE", "/api/2.0/files/tags");
 /// Rooms from templates (docs/docspace-api.md, "Room templates"): the templates listing is
 /// the room listing (`searchArea=4`); the job's start and status are under `files/rooms`.
@@ -107,6 +109,131 @@ const TEMPLATE_START: (&str, &str) = ("POST", "/api/2.0/files/rooms/fromTemplate
 const TEMPLATE_STATUS: (&str, &str) = ("GET", "/api/2.0/files/rooms/fromTemplate/status");
 /// A folder's content (`doctor --scratch` compares a template's folders with its room's).
 const FOLDER_READ: (&str, &str) = ("GET", "/api/2.0/files/{id}");
+
+const FILES_SETTINGS: (&str, &str) = ("GET", "/api/2.0/files/settings");
+const PASSWORD_SETTINGS: (&str, &str) = ("GET", "/api/2.0/settings/security/password");
+const COVERS: (&str, &str) = ("GET", "/api/2.0/files/rooms/covers");
+
+/// A part of a run that only some manifests (or plans) need. The command rows below list
+/// every call a command may make; a run asks only for the calls of the features it needs
+/// ([`CommandScopes::missing_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// A manifest invitee by `email:`: the people lookups.
+    EmailInvitees,
+    /// A manifest invitee by `group:`: the group listing.
+    GroupInvitees,
+    /// A plan that archives or unarchives a room: the operation is polled.
+    Archives,
+    /// A plan that resends invitations (`--resend-pending`).
+    Resends,
+    /// The portal's link restrictions, read when the manifest manages links.
+    LinkRestrictions,
+    /// The portal's password policy, read when a link names `password_env`.
+    PasswordPolicy,
+    /// The portal's covers, read when a room sets `cover`.
+    Covers,
+}
+
+/// A [`Feature`] and the calls it makes.
+#[derive(Debug, Clone, Copy)]
+pub struct FeatureScopes {
+    pub feature: Feature,
+    /// In the book's words.
+    pub what: &'static str,
+    pub calls: &'static [(&'static str, &'static str)],
+    /// A read the plan can do without: a key that may not make it gets the server's default,
+    /// with one warning (`plan::portal_policy`), and is never refused for it.
+    pub optional: bool,
+}
+
+/// Every feature a manifest or plan may need, with its calls. Every feature adds its rows.
+pub const FEATURES: &[FeatureScopes] = &[
+    FeatureScopes {
+        feature: Feature::EmailInvitees,
+        what: "invitees by `email:`",
+        calls: &[PEOPLE_READ],
+        optional: false,
+    },
+    FeatureScopes {
+        feature: Feature::GroupInvitees,
+        what: "invitees by `group:`",
+        calls: &[GROUP_READ],
+        optional: false,
+    },
+    FeatureScopes {
+        feature: Feature::Archives,
+        what: "archiving or unarchiving a room (`state: archived`, `--prune`, a room found archived)",
+        calls: &[FILEOPS],
+        optional: false,
+    },
+    FeatureScopes {
+        feature: Feature::Resends,
+        what: "resending invitations (`--resend-pending`)",
+        calls: &[ROOM_RESEND],
+        optional: false,
+    },
+    FeatureScopes {
+        feature: Feature::LinkRestrictions,
+        what: "the portal's link restrictions (read when the manifest manages `links:`)",
+        calls: &[FILES_SETTINGS],
+        optional: true,
+    },
+    FeatureScopes {
+        feature: Feature::PasswordPolicy,
+        what: "the portal's password policy (read when a link names `password_env`)",
+        calls: &[PASSWORD_SETTINGS],
+        optional: true,
+    },
+    FeatureScopes {
+        feature: Feature::Covers,
+        what: "the portal's covers (read when a room sets `cover`)",
+        calls: &[COVERS],
+        optional: true,
+    },
+];
+
+/// The row of `feature` (as in [`FEATURES`]).
+pub fn feature(feature: Feature) -> Option<&'static FeatureScopes> {
+    FEATURES.iter().find(|f| f.feature == feature)
+}
+
+impl FeatureScopes {
+    /// The narrowest scope of each of the feature's calls.
+    pub fn scopes(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for (method, path) in self.calls {
+            if let Some(s) = needed(method, path)
+                && !out.contains(&s)
+            {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The scopes this key lacks for the feature (empty: it has them).
+    pub fn missing(&self, permissions: &[String]) -> Vec<&'static str> {
+        missing_of(self.calls.iter(), permissions)
+    }
+}
+
+/// The narrowest scope of each call `permissions` does not allow, once each.
+fn missing_of<'a>(
+    calls: impl Iterator<Item = &'a (&'static str, &'static str)>,
+    permissions: &[String],
+) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (method, path) in calls {
+        if !allows(permissions, method, path)
+            && let Some(s) = needed(method, path)
+            && !out.contains(&s)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
 
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
 /// adds its rows here.
@@ -154,7 +281,7 @@ pub const COMMANDS: &[CommandScopes] = &[
             GROUP_READ,
             ROOMS_WRITE,
             FILEOPS,
-            INVITE,
+            ROOM_RESEND,
             TEMPLATE_START,
             TEMPLATE_STATUS,
         ],
@@ -198,7 +325,7 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             TAGS_WRITE,
-            INVITE,
+            ROOM_RESEND,
             TEMPLATE_START,
             TEMPLATE_STATUS,
             FOLDER_READ,
@@ -245,18 +372,33 @@ impl CommandScopes {
         out
     }
 
-    /// The scopes this key lacks for the command (empty: it can run it).
+    /// The scopes this key lacks for the command (empty: it can run it), whatever the
+    /// manifest: every call the command may make.
     pub fn missing(&self, permissions: &[String]) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
-        for (method, path) in self.calls {
-            if !allows(permissions, method, path)
-                && let Some(s) = needed(method, path)
-                && !out.contains(&s)
-            {
-                out.push(s);
-            }
-        }
-        out
+        missing_of(self.calls.iter(), permissions)
+    }
+
+    /// The calls a run of this command needs when it needs only `features`: the command's
+    /// calls that belong to no feature (always made), and those of the features it needs.
+    /// An optional feature's calls are never needed (the run goes on without them).
+    pub fn calls_for(&self, features: &[Feature]) -> Vec<(&'static str, &'static str)> {
+        let conditional = |call: &(&str, &str)| FEATURES.iter().any(|f| f.calls.contains(call));
+        let wanted = |call: &(&str, &str)| {
+            FEATURES
+                .iter()
+                .filter(|f| !f.optional && features.contains(&f.feature))
+                .any(|f| f.calls.contains(call))
+        };
+        self.calls
+            .iter()
+            .filter(|c| !conditional(c) || wanted(c))
+            .copied()
+            .collect()
+    }
+
+    /// The scopes this key lacks for a run of the command that needs only `features`.
+    pub fn missing_for(&self, features: &[Feature], permissions: &[String]) -> Vec<&'static str> {
+        missing_of(self.calls_for(features).iter(), permissions)
     }
 }
 
@@ -310,6 +452,24 @@ pub fn markdown_table() -> String {
         };
         out.push_str(&format!("| `{}` | {scopes} |\n", c.command));
     }
+    out.push_str(
+        "\nSome calls are made only when the manifest or the plan needs them, and only then \
+         are their scopes asked for:\n\n\
+         | Only when the run needs | Scopes | Without them |\n|---|---|---|\n",
+    );
+    for f in FEATURES {
+        let scopes: Vec<String> = f.scopes().iter().map(|s| format!("`{s}`")).collect();
+        let without = if f.optional {
+            "the server's default is assumed, with a warning"
+        } else {
+            "the command stops before any write, naming the scope"
+        };
+        out.push_str(&format!(
+            "| {} | {} | {without} |\n",
+            f.what,
+            scopes.join(", ")
+        ));
+    }
     out
 }
 
@@ -340,6 +500,32 @@ mod tests {
             Some("*:read")
         );
         assert_eq!(needed("GET", "/api/2.0/keys/@self"), None);
+    }
+
+    #[test]
+    fn a_run_asks_only_for_the_features_it_needs() {
+        let apply = command("apply").unwrap();
+        let lean = p(&["accounts.self:read", "rooms:write"]);
+        assert!(apply.missing_for(&[], &lean).is_empty());
+        assert_eq!(
+            apply.missing_for(&[Feature::EmailInvitees], &lean),
+            vec!["accounts:read"]
+        );
+        assert_eq!(
+            apply.missing_for(&[Feature::Archives], &lean),
+            vec!["files:read"]
+        );
+        // Optional reads never make a run fail, and every call of a command without a
+        // manifest is asked for.
+        assert!(
+            apply
+                .missing_for(&[Feature::PasswordPolicy], &lean)
+                .is_empty()
+        );
+        assert_eq!(apply.missing(&lean), vec!["accounts:read", "files:read"]);
+        let policy = feature(Feature::PasswordPolicy).unwrap();
+        assert_eq!(policy.scopes(), vec!["*:read"]);
+        assert!(policy.optional);
     }
 
     #[test]

@@ -1,24 +1,34 @@
 //! The scope check `plan`, `apply` and `export` make before anything else: read the key's
 //! permissions (`GET /keys/@self`, allowed to every key) and refuse a command the key cannot
-//! complete, naming the missing scopes (the table is `crate::model::scopes`). An unrestricted
-//! key, or a server without that route, proceeds as before.
+//! complete, naming the missing scopes (the table is `crate::model::scopes`). What a run needs
+//! follows its manifest (`plan::build` says which features, before the portal is read) and
+//! its plan (checked again before the first write). An unrestricted key, or a server without
+//! that route, proceeds as before.
 
 use crate::docspace::{ApiError, DocSpaceApi};
-use crate::model::scopes;
+use crate::model::scopes::{self, Feature};
 
 /// A command the key's scopes cannot run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingScopes {
     pub command: &'static str,
     pub missing: Vec<&'static str>,
+    /// What of this run needs a missing scope, in the book's words (the features of
+    /// `scopes::FEATURES`); empty when the command itself needs it.
+    pub for_what: Vec<&'static str>,
 }
 
 impl std::fmt::Display for MissingScopes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let for_what = if self.for_what.is_empty() {
+            String::new()
+        } else {
+            format!(", which this run needs for {}", self.for_what.join("; "))
+        };
         write!(
             f,
-            "the API key cannot run `{}`: it lacks the scope{} {} (GET /api/2.0/keys/@self lists \
-             its permissions; create a key with {})",
+            "the API key cannot run `{}`: it lacks the scope{} {}{for_what} (GET \
+             /api/2.0/keys/@self lists its permissions; create a key with {})",
             self.command,
             if self.missing.len() == 1 { "" } else { "s" },
             self.missing.join(", "),
@@ -31,30 +41,60 @@ impl std::fmt::Display for MissingScopes {
 
 impl std::error::Error for MissingScopes {}
 
-/// Checks the key against the scopes `command` (a row of `scopes::COMMANDS`) needs. A key
-/// the server does not describe (404, 405, any error) passes: the calls themselves then
-/// tell, as before this check existed.
-pub async fn check<A: DocSpaceApi>(api: &A, command: &str) -> Result<(), MissingScopes> {
+/// Checks the key against the scopes a run of `command` (a row of `scopes::COMMANDS`) needs
+/// when it needs only `features` (`scopes::CommandScopes::missing_for`). Returns the key's
+/// permissions, for a later check against what the plan turned out to need
+/// ([`check_known`]); `None` when the server does not describe the key (404, 405, any
+/// error), which passes: the calls themselves then tell, as before this check existed.
+pub async fn check<A: DocSpaceApi>(
+    api: &A,
+    command: &str,
+    features: &[Feature],
+) -> Result<Option<Vec<String>>, MissingScopes> {
+    let permissions = match api.key_permissions().await {
+        Ok(Some(permissions)) => permissions,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            log_unknown(&e);
+            return Ok(None);
+        }
+    };
+    check_known(command, features, &permissions)?;
+    Ok(Some(permissions))
+}
+
+/// [`check`] with permissions already read.
+pub fn check_known(
+    command: &str,
+    features: &[Feature],
+    permissions: &[String],
+) -> Result<(), MissingScopes> {
     let Some(row) = scopes::command(command) else {
         return Ok(());
     };
-    let permissions = match api.key_permissions().await {
-        Ok(Some(permissions)) => permissions,
-        Ok(None) => return Ok(()),
-        Err(e) => {
-            log_unknown(&e);
-            return Ok(());
-        }
-    };
-    let missing = row.missing(&permissions);
+    let missing = row.missing_for(features, permissions);
     if missing.is_empty() {
         Ok(())
     } else {
+        let for_what = scopes::FEATURES
+            .iter()
+            .filter(|f| !f.optional && features.contains(&f.feature))
+            .filter(|f| !f.missing(permissions).is_empty())
+            .map(|f| f.what)
+            .collect();
         Err(MissingScopes {
             command: row.command,
             missing,
+            for_what,
         })
     }
+}
+
+/// Checks the key against every call `command` may make, whatever the manifest: for commands
+/// without one (`doctor --scratch`).
+pub async fn check_all<A: DocSpaceApi>(api: &A, command: &str) -> Result<(), MissingScopes> {
+    let all: Vec<Feature> = scopes::FEATURES.iter().map(|f| f.feature).collect();
+    check(api, command, &all).await.map(|_| ())
 }
 
 fn log_unknown(e: &ApiError) {

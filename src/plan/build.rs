@@ -10,10 +10,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Plan, PortalProblems};
+use super::{Change, Plan, PortalProblems};
 use crate::docspace::{ApiError, DocSpaceApi};
 use crate::links::LinkPasswords;
-use crate::manifest::Desired;
+use crate::manifest::{Desired, Subject};
+use crate::model::scopes::Feature;
 use crate::state::{self, Observed};
 
 /// The options that shape a plan (`--prune`, `--expiring-within`, `--room`). A saved plan
@@ -115,12 +116,14 @@ pub async fn build<A: DocSpaceApi>(
             return Err(Failure::Problems(scope));
         }
     }
-    // Before the portal is read: a key that cannot run the command stops here, by name.
-    if let Some(command) = inputs.scopes_for {
-        crate::observe::scopes::check(api, command)
+    // Before the portal is read: a key that cannot run the command for this manifest stops
+    // here, by name.
+    let permissions = match inputs.scopes_for {
+        Some(command) => crate::observe::scopes::check(api, command, &features(desired, None))
             .await
-            .map_err(Failure::Scopes)?;
-    }
+            .map_err(Failure::Scopes)?,
+        None => None,
+    };
     // With `--room`, members, people and links are read for the selected rooms only; the
     // listing, which identity needs, is read whole either way.
     let reading = match &selected {
@@ -177,7 +180,76 @@ pub async fn build<A: DocSpaceApi>(
     }
     plan.filter = inputs.options.filter.clone();
     plan.options = inputs.options;
+    // Before the first write: what the plan turned out to need (an archive, a resend).
+    if let (Some(command), Some(permissions)) = (inputs.scopes_for, &permissions) {
+        crate::observe::scopes::check_known(command, &features(desired, Some(&plan)), permissions)
+            .map_err(Failure::Scopes)?;
+    }
     Ok(Built { plan, observed })
+}
+
+/// Whether a run of this manifest (and, once made, this plan) needs a feature.
+type NeededWhen = fn(&Desired, Option<&Plan>) -> bool;
+
+/// When a run needs each [`Feature`], from its manifest and, once made, its plan: the table
+/// the scope checks ask from (`crate::model::scopes::FEATURES` lists each feature's calls).
+const NEEDS: &[(Feature, NeededWhen)] = &[
+    (Feature::EmailInvitees, |d, _| {
+        invitee_subjects(d).any(|s| matches!(s, Subject::Email(_)))
+    }),
+    (Feature::GroupInvitees, |d, _| {
+        invitee_subjects(d).any(|s| matches!(s, Subject::Group(_)))
+    }),
+    (Feature::Archives, |_, plan| {
+        plan.is_some_and(|p| {
+            p.rooms
+                .iter()
+                .flat_map(|r| &r.items)
+                .any(|i| matches!(i.change, Change::Archive | Change::Unarchive))
+        })
+    }),
+    (Feature::Resends, |_, plan| {
+        plan.is_some_and(|p| {
+            p.portal_items.iter().any(|i| {
+                matches!(
+                    i.change,
+                    Change::ResendInvitation {
+                        not_resent: None,
+                        ..
+                    }
+                )
+            })
+        })
+    }),
+    (Feature::LinkRestrictions, |d, _| {
+        d.rooms.iter().any(|r| !r.links.is_empty())
+    }),
+    (Feature::PasswordPolicy, |d, _| {
+        d.rooms
+            .iter()
+            .flat_map(|r| &r.links)
+            .any(|l| l.password.is_some())
+    }),
+    (Feature::Covers, |d, _| {
+        d.rooms.iter().any(|r| r.cover.is_some())
+    }),
+];
+
+fn invitee_subjects(desired: &Desired) -> impl Iterator<Item = &Subject> {
+    desired
+        .rooms
+        .iter()
+        .flat_map(|r| &r.invitees)
+        .map(|i| &i.subject)
+}
+
+/// The features a run of `desired` needs; with `plan`, also those only the plan shows.
+fn features(desired: &Desired, plan: Option<&Plan>) -> Vec<Feature> {
+    NEEDS
+        .iter()
+        .filter(|(_, needs)| needs(desired, plan))
+        .map(|(f, _)| *f)
+        .collect()
 }
 
 /// Options a filtered run refuses (the command line refuses them too; a saved plan could

@@ -336,6 +336,12 @@ pub enum Change {
         /// its id never sent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         not_resent: Option<pending::NotResent>,
+        /// The room whose invitation is resent (`POST /files/rooms/{id}/resend`): the first
+        /// managed room, in plan order, where the person is a pending member.
+        #[serde(default)]
+        room_id: i64,
+        #[serde(default)]
+        room: String,
     },
     /// A sharing link created, changed or revoked: the link change as the diff made it
     /// (its own `action` names: `create_link`, `update_link`, `revoke_link`).
@@ -942,8 +948,20 @@ pub fn summarise(rooms: &[RoomPlan], portal_items: &[Item]) -> Summary {
     for i in portal_items {
         count_item(&mut s, &i.change);
     }
-    // Every resend of the run goes in one call (docs/docspace-api.md, "Pending invitations").
-    s.write_calls += usize::from(s.resends > 0);
+    // The resends of the run go in one call per room (docs/docspace-api.md, "Pending
+    // invitations").
+    let resend_rooms: std::collections::BTreeSet<i64> = portal_items
+        .iter()
+        .filter_map(|i| match &i.change {
+            Change::ResendInvitation {
+                not_resent: None,
+                room_id,
+                ..
+            } => Some(*room_id),
+            _ => None,
+        })
+        .collect();
+    s.write_calls += resend_rooms.len();
     s
 }
 

@@ -16,28 +16,21 @@ use crate::manifest::{Desired, Subject};
 use crate::model::{self, Access, UserType};
 use crate::state::{MemberSubject, Observed, ObservedUser};
 
-/// Why a pending invitation is not resent: the server's rules for `PUT /people/invite`
-/// (`UserController.ResendUserInvites` and its `HasAccessInviteAsync`), as far as the portal
-/// shows them to the tool (docs/docspace-api.md, "Pending invitations"). The server answers
-/// with these accounts all the same, so only this decision tells a sent email from a skipped
-/// one.
+/// Why a pending invitation is not resent: the server's rules for the room's resend route,
+/// `POST /files/rooms/{id}/resend` (`FileStorageService.ResendEmailInvitationsAsync`: the
+/// caller must be able to edit the room, and a member it cannot see,
+/// `CanUserViewAnotherUserAsync`, is skipped without a word), as far as the portal shows them
+/// to the tool (docs/docspace-api.md, "Pending invitations"). The server answers nothing
+/// either way, so only this decision tells a sent email from a skipped one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotResent {
-    /// The key's user is a user or a guest: the server lets them resend only their own
-    /// invitation (and refuses the whole call for anyone else's).
+    /// The key's user is a user or a guest: such an account manages no room and sees no
+    /// one else, so the server sends no room invitation for it.
     KeyNotAdmin,
-    /// A guest someone else invited: only a DocSpace admin or the person who invited them may
-    /// resend (the server's exception for guests related to the key's user is not visible
-    /// to the tool).
+    /// A guest someone else invited, and the key's user is not a DocSpace admin: a room
+    /// admin sees only the guests it invited (its user relations), so the server skips it.
     GuestOfAnother,
-    /// A pending DocSpace admin: only the portal owner may resend.
-    AdminNeedsOwner,
-    /// A pending room admin: only a DocSpace admin may resend.
-    RoomAdminNeedsAdmin,
-    /// The portal's answer shows the account active or terminated (accepted since the plan
-    /// read it, say): the server sent no invitation.
-    NotPending,
 }
 
 impl NotResent {
@@ -45,48 +38,33 @@ impl NotResent {
     pub fn text(self) -> &'static str {
         match self {
             NotResent::KeyNotAdmin => {
-                "the key's user is not an admin: DocSpace lets a user or guest resend only their own invitation"
+                "the key's user is not an admin: DocSpace resends a room's invitations only for a room manager or an admin"
             }
             NotResent::GuestOfAnother => {
-                "a guest invited by someone else: only a DocSpace admin or whoever invited them may resend it"
-            }
-            NotResent::AdminNeedsOwner => {
-                "a pending DocSpace admin: only the portal owner may resend the invitation"
-            }
-            NotResent::RoomAdminNeedsAdmin => {
-                "a pending room admin: only a DocSpace admin may resend the invitation"
-            }
-            NotResent::NotPending => {
-                "the portal shows the account active or terminated now: no invitation was sent"
+                "a guest invited by someone else: DocSpace resends it only for a DocSpace admin or whoever invited them"
             }
         }
     }
 }
 
-/// Why the key's user `me` cannot have `user`'s pending invitation resent, or `None` when the
-/// server would send it (`UserController.ResendUserInvites`, `HasAccessInviteAsync`). An
-/// unknown key user or an account of unknown type is not refused: the tool cannot tell.
+/// Why the key's user `me` cannot have `user`'s pending room invitation resent, or `None`
+/// when the server would send it (`ResendEmailInvitationsAsync` with
+/// `CanUserViewAnotherUserAsync`: a DocSpace admin sees everyone, a user or guest no one
+/// else, a room admin everyone but the guests outside its relations, which the tool reads as
+/// the guests it did not invite). An unknown key user or an account of unknown type is not
+/// refused: the tool cannot tell.
 pub fn not_resent(me: Option<&ObservedUser>, user: &ObservedUser) -> Option<NotResent> {
     let me = me?;
     if me.id == user.id {
         return None;
     }
-    let me_admin = me.user_type == UserType::DocSpaceAdmin;
-    if matches!(me.user_type, UserType::User | UserType::Guest) {
-        return Some(NotResent::KeyNotAdmin);
-    }
-    if !user.type_known {
-        return None;
-    }
-    match user.user_type {
-        UserType::Guest
-            if !me_admin && user.invited_by.as_deref().is_some_and(|by| by != me.id) =>
-        {
-            Some(NotResent::GuestOfAnother)
-        }
-        UserType::DocSpaceAdmin if !me.owner => Some(NotResent::AdminNeedsOwner),
-        UserType::RoomAdmin if !me_admin => Some(NotResent::RoomAdminNeedsAdmin),
-        UserType::Guest | UserType::User | UserType::RoomAdmin | UserType::DocSpaceAdmin => None,
+    match me.user_type {
+        UserType::DocSpaceAdmin => None,
+        UserType::User | UserType::Guest => Some(NotResent::KeyNotAdmin),
+        UserType::RoomAdmin => (user.type_known
+            && user.user_type == UserType::Guest
+            && user.invited_by.as_deref().is_some_and(|by| by != me.id))
+        .then_some(NotResent::GuestOfAnother),
     }
 }
 
@@ -158,8 +136,9 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
 }
 
 /// Adds a `resend_invitation` item to the plan's portal section for each noted pending
-/// invitation older than `age` (as of the read the notes were made from), once per person
-/// (a resend is about the person's account, not a room). An invitation of unknown date is never resent: it is not known to be old.
+/// invitation older than `age` (as of the read the notes were made from), once per person:
+/// the invitation of the first room (in plan order) that notes them, which the executor
+/// resends through that room's route (one email per person per run). An invitation of unknown date is never resent: it is not known to be old.
 /// Nor is anyone the same plan removes from any room (`access: none`, a passed `expires:`,
 /// `members: exact`): an invitation email must not arrive in the run that ends access.
 /// Returns how many were added.
@@ -168,6 +147,15 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
     let mut seen: HashSet<String> = HashSet::new();
     let mut items = Vec::new();
     for room in &plan.rooms {
+        // A room the run archives takes no invitation to join it (and the server lets no
+        // one edit an archived room, so its resend route would refuse).
+        let archived = room
+            .items
+            .iter()
+            .any(|i| matches!(i.change, Change::Archive));
+        let Some(room_id) = room.room_id.filter(|_| !archived) else {
+            continue;
+        };
         for note in &room.notes {
             let RoomNote::PendingInvitation {
                 id,
@@ -193,6 +181,8 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
                     },
                     age_hours: hours,
                     not_resent: *not_resent,
+                    room_id,
+                    room: room.title.clone(),
                 },
             ));
         }
@@ -296,6 +286,26 @@ mod tests {
     }
 
     #[test]
+    fn a_room_the_run_archives_resends_nothing_and_the_next_room_does() {
+        let mut archived = room("Old", vec![note("p", Some(24 * 30))]);
+        archived.room_id = Some(7);
+        archived
+            .items
+            .push(Item::new(ItemKey::room("Old"), Change::Archive));
+        let mut kept = room("Kept", vec![note("p", Some(24 * 30))]);
+        kept.room_id = Some(8);
+        let mut plan = Plan {
+            rooms: vec![archived, kept],
+            ..Plan::default()
+        };
+        assert_eq!(add_resends(&mut plan, Duration::days(STALE_AFTER_DAYS)), 1);
+        assert!(matches!(
+            &plan.portal_items[0].change,
+            Change::ResendInvitation { room_id: 8, room, .. } if room == "Kept"
+        ));
+    }
+
+    #[test]
     fn resends_once_per_person_only_older_than_the_age_and_never_of_unknown_date() {
         let mut plan = Plan {
             format_version: FORMAT_VERSION,
@@ -394,16 +404,12 @@ mod tests {
         );
         assert_eq!(not_resent(Some(&rick), &mine), None);
         assert_eq!(not_resent(Some(&admin), &theirs), None);
-        assert_eq!(
-            not_resent(Some(&admin), &pending_admin),
-            Some(NotResent::AdminNeedsOwner)
-        );
+        // The room route does not ask `HasAccessInviteAsync`: a room admin's key resends a
+        // pending admin's room invitation, which the people route refused.
+        assert_eq!(not_resent(Some(&admin), &pending_admin), None);
         assert_eq!(not_resent(Some(&owner), &pending_admin), None);
-        assert_eq!(
-            not_resent(Some(&rick), &pending_ra),
-            Some(NotResent::RoomAdminNeedsAdmin)
-        );
-        assert_eq!(not_resent(Some(&admin), &pending_ra), None);
+        assert_eq!(not_resent(Some(&rick), &pending_admin), None);
+        assert_eq!(not_resent(Some(&rick), &pending_ra), None);
         assert_eq!(not_resent(Some(&user), &mine), Some(NotResent::KeyNotAdmin));
         assert_eq!(not_resent(Some(&user), &user), None);
         assert_eq!(not_resent(None, &theirs), None);

@@ -83,7 +83,10 @@ pub async fn read<A: DocSpaceApi>(
             Ok(Some(s)) => {
                 policy.password_min = usize::try_from(s.min_length)
                     .unwrap_or(0)
-                    .clamp(1, LINK_PASSWORD_MAX)
+                    .clamp(1, LINK_PASSWORD_MAX);
+                policy.password_upper = s.upper_case;
+                policy.password_digits = s.digits;
+                policy.password_special = s.spec_symbols;
             }
             Ok(None) => {}
             Err(e) if answered(&e) => assume(
@@ -107,6 +110,25 @@ pub async fn read<A: DocSpaceApi>(
     }
     observed.portal_policy = policy;
     Ok(())
+}
+
+/// The whole password policy in words, for the help line.
+fn policy_text(policy: &PortalPolicy) -> String {
+    let mut text = format!(
+        "{} to {LINK_PASSWORD_MAX} printable characters without spaces",
+        policy.password_min
+    );
+    for (asked, what) in [
+        (policy.password_upper, "a capital letter"),
+        (policy.password_digits, "a digit"),
+        (policy.password_special, "a special character"),
+    ] {
+        if asked {
+            text.push_str(", ");
+            text.push_str(what);
+        }
+    }
+    text
 }
 
 /// The manifest values the portal's policies would refuse or override, each located at the
@@ -146,15 +168,13 @@ pub fn check(desired: &Desired, observed: &Observed, now: DateTime<Utc>) -> Vec<
             if let Some(DesiredPassword::FromEnv(name)) = &link.password
                 && let Some(Some(digest)) = observed.link_passwords.get(name)
             {
-                let len = digest.length();
-                let min = policy.password_min;
-                if len < min || len > LINK_PASSWORD_MAX {
-                    let side = if len < min { "shorter" } else { "longer" };
+                let broken = digest.shape().breaks(policy);
+                if !broken.is_empty() {
                     out.push(at(Problem::error(
                         "portal::link_password_policy",
-                        format!("the password in `{name}` is {side} than this portal's password policy allows ({min} to {LINK_PASSWORD_MAX} characters); DocSpace would refuse the link"),
+                        format!("the password in `{name}` breaks this portal's password policy, so DocSpace would refuse the link: it must have {}", broken.join(", ")),
                     )
-                    .with_help(format!("set `{name}` to a password of {min} to {LINK_PASSWORD_MAX} printable characters without spaces"))));
+                    .with_help(format!("set `{name}` to a password that has {}", policy_text(policy)))));
                 }
             }
         }

@@ -406,11 +406,14 @@ fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
             ),
         )],
         Change::ResendInvitation {
-            target, age_hours, ..
+            target,
+            age_hours,
+            room,
+            ..
         } => vec![(
             Sign::Change,
             format!(
-                "resend the invitation to {} (pending for {} days)",
+                "resend the invitation to {} to join `{room}` (pending for {} days)",
                 member_text(target),
                 age_hours / 24
             ),

@@ -43,9 +43,9 @@ pub struct Faults {
     rng: Mutex<StdRng>,
     reject_emails: Vec<String>,
     limiter: Option<Limiter>,
-    /// Times of the calls admitted under the `SensitiveApi` policy, oldest first (one
-    /// partition: the sandbox has one user, and one limited path).
-    sensitive: Mutex<VecDeque<Instant>>,
+    /// Times of the calls admitted under the `SensitiveApi` policy, oldest first, per path
+    /// (the sandbox has one user; each room's resend path is a partition of its own).
+    sensitive: Mutex<std::collections::HashMap<String, VecDeque<Instant>>>,
 }
 
 impl std::fmt::Debug for Faults {
@@ -77,7 +77,7 @@ impl Faults {
             args,
             reject_emails,
             limiter,
-            sensitive: Mutex::new(VecDeque::new()),
+            sensitive: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -86,13 +86,14 @@ impl Faults {
     /// minutes by default; docs/docspace-api.md, "Rate limits"). A call over the limit gets the
     /// limiter's 429 with `Retry-After` (returned here) and never reaches the handler; `None`
     /// admits the call.
-    pub fn admit_sensitive(&self, now: Instant) -> Option<Response> {
+    pub fn admit_sensitive(&self, path: &str, now: Instant) -> Option<Response> {
         let limit = self.args.sensitive_api_limit;
         if limit == 0 {
             return None;
         }
         let window_len = self.args.sensitive_api_window;
-        let mut window = self.sensitive.lock().unwrap_or_else(|e| e.into_inner());
+        let mut windows = self.sensitive.lock().unwrap_or_else(|e| e.into_inner());
+        let window = windows.entry(path.to_string()).or_default();
         while window
             .front()
             .is_some_and(|t| now.duration_since(*t) >= window_len)

@@ -32,6 +32,7 @@ mod people;
 mod people_rules;
 pub mod portal_policy;
 mod render;
+mod room_resend;
 mod rooms;
 pub mod rules;
 mod scopes;
@@ -250,6 +251,10 @@ fn build_router(app: Shared) -> Router {
             get(links::list).put(links::set),
         )
         .route("/api/2.0/files/rooms/{id}/archive", put(rooms::archive))
+        .route(
+            "/api/2.0/files/rooms/{id}/resend",
+            post(room_resend::resend),
+        )
         .route("/api/2.0/files/rooms/{id}/unarchive", put(rooms::unarchive))
         .route(
             "/api/2.0/files/rooms/{id}/tags",

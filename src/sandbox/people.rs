@@ -365,7 +365,8 @@ fn may_reinvite(caller: &User, user: &User, related: bool) -> bool {
 /// answer lists every listed account that exists, sent to or not. Under the `SensitiveApi`
 /// rate-limit policy (see [`super::faults::Faults::admit_sensitive`]).
 pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response {
-    if let Some(limited) = app.faults.admit_sensitive(std::time::Instant::now()) {
+    let now = std::time::Instant::now();
+    if let Some(limited) = app.faults.admit_sensitive("/api/2.0/people/invite", now) {
         return limited;
     }
     let result: ApiResult = async {

@@ -1,6 +1,7 @@
 //! Portal-wide policies an admin sets (docs/docspace-api.md, "Portal link policies"): the
 //! external-link restriction (`FilesSettings.DisableShareLinkSetting` with
-//! `ExternalShareApplyToRoomsSetting`) and the password policy (`PasswordSettings.MinLength`),
+//! `ExternalShareApplyToRoomsSetting`) and the password policy (`PasswordSettings`: `MinLength`,
+//! `UpperCase`, `Digits`, `SpecSymbols`),
 //! kept in the state file (`policy`), and the two routes that read them:
 //! `GET /files/settings` (`FilesSettingsDtoConverter.Get`) and
 //! `GET /settings/security/password` (`SecurityController.GetPasswordSettings`).
@@ -26,6 +27,11 @@ pub struct PortalPolicy {
     pub links_restricted: bool,
     /// The password policy's `minLength` (8 by default).
     pub password_min_length: usize,
+    /// The password policy's `upperCase`, `digits` and `specSymbols` (all off by default):
+    /// a link password must then have a capital letter, a digit, a special character.
+    pub password_upper_case: bool,
+    pub password_digits: bool,
+    pub password_spec_symbols: bool,
 }
 
 impl Default for PortalPolicy {
@@ -33,6 +39,9 @@ impl Default for PortalPolicy {
         PortalPolicy {
             links_restricted: false,
             password_min_length: 8,
+            password_upper_case: false,
+            password_digits: false,
+            password_spec_symbols: false,
         }
     }
 }
@@ -42,20 +51,38 @@ impl PortalPolicy {
         *self == PortalPolicy::default()
     }
 
-    /// `CheckPassword`: printable ASCII without spaces, `minLength` to 30 UTF-16 units.
+    /// `CheckPassword`: the policy's regular expression (`GetPasswordRegex`: printable ASCII
+    /// without spaces, `minLength` to 30 UTF-16 units, and a `(?=.*\d)`, `(?=.*[A-Z])`,
+    /// `(?=.*[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E])` look-ahead for each switch on).
     pub fn password_ok(&self, password: &str) -> bool {
         let len = password.encode_utf16().count();
+        let bytes = password.as_bytes();
+        let special = |b: &u8| matches!(b, 0x21..=0x2F | 0x3A..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E);
         (self.password_min_length..=PASSWORD_MAX).contains(&len)
-            && password.bytes().all(|b| (0x21..=0x7E).contains(&b))
+            && bytes.iter().all(|b| (0x21..=0x7E).contains(b))
+            && (!self.password_upper_case || bytes.iter().any(u8::is_ascii_uppercase))
+            && (!self.password_digits || bytes.iter().any(u8::is_ascii_digit))
+            && (!self.password_spec_symbols || bytes.iter().any(special))
     }
 
-    /// The message of a refused password (`GetPasswordHelpMessage`; `rules::LINK_PASSWORD_RULE`
-    /// with the default policy).
+    /// The message of a refused password (`GetPasswordHelpMessage`, with the resources of
+    /// `Resource.resx`; `rules::LINK_PASSWORD_RULE` with the default policy).
     pub fn password_rule(&self) -> String {
-        format!(
+        let mut text = format!(
             "Password must contain from {} to {PASSWORD_MAX} characters, only latin letters, no spaces",
             self.password_min_length
-        )
+        );
+        for (on, what) in [
+            (self.password_upper_case, "capital letters"),
+            (self.password_digits, "digits"),
+            (self.password_spec_symbols, "special characters"),
+        ] {
+            if on {
+                text.push_str(", ");
+                text.push_str(what);
+            }
+        }
+        text
     }
 }
 
@@ -80,9 +107,9 @@ pub(crate) async fn password_settings(State(app): State<Shared>) -> ApiResult {
     app.read(|s| {
         Ok(Reply::new(json!({
             "minLength": s.policy.password_min_length,
-            "upperCase": false,
-            "digits": false,
-            "specSymbols": false,
+            "upperCase": s.policy.password_upper_case,
+            "digits": s.policy.password_digits,
+            "specSymbols": s.policy.password_spec_symbols,
             "allowedCharactersRegexStr": "[\\x21-\\x7E]",
             "digitsRegexStr": "(?=.*\\d)",
             "upperCaseRegexStr": "(?=.*[A-Z])",

@@ -374,11 +374,34 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> ApiResult {
             watermark,
             folders: Vec::new(),
         };
+        let mut room = room;
+        drop_ignored_on_create(&mut room);
         let out = render::room(s, &room);
         s.rooms.push(room);
         Ok(Reply::new(out))
     })
     .await
+}
+
+/// Fault injection (`ignore_settings_on_create`): the create accepts the settings the room
+/// ignores and stores none of them, answering 200 with the room as if they had not been
+/// asked (an emulated server that drops a setting, so clients can prove they check the
+/// create's answer). The title is always stored.
+fn drop_ignored_on_create(room: &mut Room) {
+    let ignored = room.ignore_settings.clone();
+    for field in &ignored {
+        match field.as_str() {
+            "color" => room.color = COLORS[(room.id as usize) % COLORS.len()].to_string(),
+            "cover" => room.cover = None,
+            "indexing" => room.indexing = false,
+            "denyDownload" => room.deny_download = false,
+            "lifetime" => room.lifetime = None,
+            "watermark" => room.watermark = None,
+            "quota" => room.quota = None,
+            "tags" => room.tags.clear(),
+            _ => {}
+        }
+    }
 }
 
 pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {

@@ -78,6 +78,11 @@ pub struct PortalState {
     /// (the sandbox's record for tests; the server only sends the emails).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resends: BTreeMap<Uuid, Resend>,
+    /// Room invitations re-sent through `POST /files/rooms/{id}/resend`, per room, per user:
+    /// how often and when last (the sandbox's record for tests; the server sends the emails
+    /// and answers nothing).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub room_resends: BTreeMap<i64, BTreeMap<Uuid, Resend>>,
     /// Link restrictions and password policy an admin set (docs/docspace-api.md, "Portal
     /// link policies"); the server's defaults when absent.
     #[serde(
@@ -496,6 +501,7 @@ impl PortalState {
             third_party_rooms: Vec::new(),
             room_sort: BTreeMap::new(),
             resends: BTreeMap::new(),
+            room_resends: BTreeMap::new(),
             policy: Default::default(),
             fail_create: Vec::new(),
             invitation_settings: InvitationSettings::default(),

@@ -172,8 +172,9 @@ pub enum Write {
         room: i64,
         link: String,
     },
-    /// One call resending invitation emails, and to how many accounts.
-    Resend {
+    /// One call resending a room's invitation emails, and to how many members.
+    RoomResend {
+        room: i64,
         users: usize,
     },
 }
@@ -978,18 +979,17 @@ impl DocSpaceApi for MemoryPortal {
         self.link(room_id, request)
     }
 
-    async fn resend_invitations(&self, user_ids: &[String]) -> Result<Vec<UserDto>, ApiError> {
+    async fn resend_room_invitations(
+        &self,
+        room_id: i64,
+        user_ids: &[String],
+    ) -> Result<(), ApiError> {
         let mut s = self.lock();
-        s.writes.push(Write::Resend {
+        s.writes.push(Write::RoomResend {
+            room: room_id,
             users: user_ids.len(),
         });
-        // Only accounts still waiting for their invitation are answered for.
-        Ok(user_ids
-            .iter()
-            .filter_map(|id| s.person(id))
-            .filter(|p| p.pending)
-            .map(user_dto)
-            .collect())
+        Ok(())
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserDto>, ApiError> {

@@ -1830,55 +1830,60 @@ async fn a_new_link_is_retried_under_the_same_id_after_a_server_error() {
     assert_eq!(bodies[0]["linkType"], 0);
 }
 
+/// The room's resend route (`POST /files/rooms/{id}/resend`): the body's list is `usersIds`
+/// exactly (the server binds `UserInvitation.UsersIds`; `userIds` would bind nothing and be
+/// a silent 200 that sends no email), `resendAll` is false, and the empty answer is taken.
 #[tokio::test]
-async fn resend_invitations_is_one_call_with_user_ids_and_never_repeated_when_it_may_have_run() {
+async fn resend_room_invitations_is_one_call_with_users_ids_and_never_repeated_when_it_may_have_run()
+ {
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/api/2.0/people/invite"))
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms/42/resend"))
         .and(body_json(
-            json!({"userIds": ["u1", "u2"], "resendAll": false}),
+            json!({"usersIds": ["u1", "u2"], "resendAll": false}),
         ))
-        .respond_with(ok(json!([user("u1", "a@x.test"), user("u2", "b@x.test")])))
+        .respond_with(ok(Value::Null))
         .expect(1)
         .mount(&server)
         .await;
     let c = client(&server);
-    let answered = c
-        .resend_invitations(&["u1".to_string(), "u2".to_string()])
+    c.resend_room_invitations(42, &["u1".to_string(), "u2".to_string()])
         .await
         .unwrap();
-    assert_eq!(answered.len(), 2);
     assert_headers(&server).await;
+    let sent = received(&server).await;
+    let body: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert!(body.get("userIds").is_none(), "{body}");
 
     // A 500 may come after the emails went out: not repeated. A 429 (the SensitiveApi
     // limiter answers before the handler runs) is.
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/api/2.0/people/invite"))
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms/42/resend"))
         .respond_with(fail(500, "boom"))
         .expect(1)
         .mount(&server)
         .await;
     let err = client(&server)
-        .resend_invitations(&["u1".to_string()])
+        .resend_room_invitations(42, &["u1".to_string()])
         .await
         .unwrap_err();
     assert!(err.is_ambiguous(), "{err:?}");
 
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/api/2.0/people/invite"))
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms/42/resend"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path("/api/2.0/people/invite"))
-        .respond_with(ok(json!([])))
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/files/rooms/42/resend"))
+        .respond_with(ok(Value::Null))
         .mount(&server)
         .await;
     client(&server)
-        .resend_invitations(&["u1".to_string()])
+        .resend_room_invitations(42, &["u1".to_string()])
         .await
         .unwrap();
     assert_eq!(received(&server).await.len(), 2);

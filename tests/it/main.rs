@@ -22,6 +22,7 @@ mod portal_policy;
 mod prune;
 mod real_portal;
 mod room_filter;
+mod room_resend;
 mod room_settings;
 mod sandbox;
 mod sandbox_binary;

@@ -50,7 +50,7 @@ async fn a_stricter_password_policy_refuses_a_short_link_password_at_plan_time()
     assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
     let out = flat(&plan);
     assert!(
-        out.contains("the password in `POLICY_TEST_PW` is shorter than this portal's password policy allows (12 to 30 characters)"),
+        out.contains("the password in `POLICY_TEST_PW` breaks this portal's password policy, so DocSpace would refuse the link: it must have 12 to 30 characters (it has 9)"),
         "{out}"
     );
     assert!(
@@ -73,6 +73,101 @@ async fn a_stricter_password_policy_refuses_a_short_link_password_at_plan_time()
     let default = Portal::start().await;
     let plan = run_env(&default, &["plan", manifest], SHORT_PW);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
+
+/// A password of the right length without a capital, a digit or a special character. It
+/// must appear in no output.
+const PLAIN_PW: &str = "plainlowercasepw";
+
+/// A portal whose policy asks for capitals, digits and special characters refuses, at plan
+/// time and located, a link password without them, naming each rule broken and never the
+/// password; before any write. A password that has them all passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_policy_asking_for_character_classes_refuses_a_plain_password_at_plan_time() {
+    let portal = Portal::seeded(quick(), |s| {
+        s.policy.password_upper_case = true;
+        s.policy.password_digits = true;
+        s.policy.password_spec_symbols = true;
+    })
+    .await;
+    let manifest = portal.manifest(PASSWORDED);
+    let manifest = manifest.to_str().unwrap();
+    let plan = run_env(&portal, &["plan", manifest], PLAIN_PW);
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(!plan.stdout.contains(PLAIN_PW) && !plan.stderr.contains(PLAIN_PW));
+    insta::assert_snapshot!("password_policy_classes_plan", portal.scrub(&plan.stderr));
+
+    portal.reset_stats().await;
+    let apply = run_env(&portal, &["apply", manifest, "--auto-approve"], PLAIN_PW);
+    assert_ne!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_eq!(
+        portal.stats().await["writes"],
+        0,
+        "refused before any write"
+    );
+    assert!(!format!("{}{}", apply.stdout, apply.stderr).contains(PLAIN_PW));
+
+    // Only the missing class is named.
+    let plan = run_env(&portal, &["plan", manifest], "plainlowercase-7");
+    let out = flat(&plan);
+    assert_eq!(plan.code, 1, "{out}");
+    assert!(out.contains("it must have a capital letter"), "{out}");
+    // The help line names the whole policy; the message only the rule broken.
+    assert_eq!(out.matches("a digit").count(), 1, "{out}");
+    assert!(!out.contains("a special character such"), "{out}");
+
+    let apply = run_env(
+        &portal,
+        &["apply", manifest, "--auto-approve"],
+        "Plain-lower-7",
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+}
+
+/// The sandbox refuses, as the server's `CheckPassword` does, a link password that lacks a
+/// class the policy asks for, with the server's message naming every class asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_refuses_a_link_password_without_the_classes_its_policy_asks_for() {
+    let portal = Portal::seeded(quick(), |s| {
+        s.policy.password_upper_case = true;
+        s.policy.password_digits = true;
+        s.policy.password_spec_symbols = true;
+    })
+    .await;
+    let policy = portal
+        .call(
+            reqwest::Method::GET,
+            "/api/2.0/settings/security/password",
+            None,
+        )
+        .await;
+    assert_eq!(policy["response"]["upperCase"], true);
+    assert_eq!(policy["response"]["digits"], true);
+    assert_eq!(policy["response"]["specSymbols"], true);
+    let room = portal.create_room("Partner", 5).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let put = |password: &str| {
+        let req = client
+            .put(portal.url(&format!("/api/2.0/files/rooms/{room}/links")))
+            .bearer_auth(&portal.handle.api_key)
+            .json(&serde_json::json!({
+                "linkId": "44444444-4444-4444-8444-444444444444",
+                "linkType": 1, "access": 2, "title": "L", "password": password,
+            }));
+        async move { req.send().await.unwrap() }
+    };
+    for refused in ["abcdefgh1-", "ABCDEFGHi-", "Abcdefgh12"] {
+        let answer = put(refused).await;
+        assert_eq!(answer.status(), 400, "{refused}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(
+            body["error"]["message"],
+            "Password must contain from 8 to 30 characters, only latin letters, no spaces, \
+             capital letters, digits, special characters",
+            "{refused}"
+        );
+    }
+    assert_eq!(put("Abcdefgh1-").await.status(), 200);
 }
 
 const COVERED: &str = r#"version: 1

@@ -210,6 +210,11 @@ async fn hand_edited_settings_in_a_saved_plan_are_never_sent() {
                 Value::Null,
                 "{stats}"
             );
+            assert_eq!(
+                stats["routes"]["POST /api/2.0/files/rooms/{id}/resend"],
+                Value::Null,
+                "{stats}"
+            );
         } else {
             let edited = if name == "lifetime" { 0 } else { 1 };
             let title = plan["rooms"][edited]["title"].as_str().unwrap();
@@ -311,4 +316,41 @@ async fn an_update_the_portal_ignores_fails_with_the_reason() {
         "{message}"
     );
     assert_eq!(room(&portal.state(), "Team")["color"], "00ff00");
+}
+
+/// Issue 22: a create is checked against its answer as an update is. A portal that creates
+/// the room but drops a setting asked on create (here the cover, through the sandbox's
+/// `ignore_settings_on_create`) fails that room's create with the reason naming the setting,
+/// not "applied"; the other room of the run is created and applied; the exit code is not 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_drops_a_setting_fails_that_room_only() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.ignore_settings_on_create = vec!["cover".to_string()];
+    })
+    .await;
+    let (run, report) = portal.apply(&portal.manifest(FIRST), &["--parallelism", "1"]);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let entries = report["entries"].as_array().unwrap();
+    let create = |title: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == "create_room" && e["key"] == title)
+            .unwrap_or_else(|| panic!("no create of {title}: {report:#}"))
+    };
+    let deal = create("Deal room");
+    assert_eq!(deal["status"], "failed", "{report:#}");
+    let message = deal["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the portal accepted the create but its answer does not show `cover`"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("color"),
+        "only the dropped setting: {message}"
+    );
+    assert_eq!(create("Team")["status"], "applied", "{report:#}");
+    let state = portal.state();
+    assert!(room(&state, "Deal room")["cover"].is_null(), "{state}");
+    assert_eq!(room(&state, "Deal room")["color"], "1b6ca8");
+    assert_eq!(room(&state, "Team")["color"], "00ff00");
 }
