@@ -101,6 +101,13 @@ const ROOMS_WRITE: (&str, &str) = ("PUT", "/api/2.0/files/rooms/{id}/share");
 const FILEOPS: (&str, &str) = ("GET", "/api/2.0/files/fileops");
 const INVITE: (&str, &str) = ("PUT", "/api/2.0/people/invite");
 const TAGS_WRITE: (&str, &str) = ("DELETE", "/api/2.0/files/tags");
+const GROUP_WRITE: (&str, &str) = ("POST", "/api/2.0/group");
+const PEOPLE_INVITE: (&str, &str) = ("POST", "/api/2.0/people/invite");
+const PEOPLE_TYPE: (&str, &str) = ("PUT", "/api/2.0/people/type/{type}");
+
+/// The row `plan::build` checks besides the command's own when an `apply` manifest has
+/// `groups:` or `people:` (their writes need `accounts:write`).
+pub const APPLY_ORG: &str = "apply with groups: or people:";
 
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
 /// adds its rows here.
@@ -145,6 +152,20 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOMS_WRITE,
             FILEOPS,
             INVITE,
+        ],
+    },
+    CommandScopes {
+        command: APPLY_ORG,
+        calls: &[
+            SELF,
+            ROOMS_READ,
+            PEOPLE_READ,
+            GROUP_READ,
+            ROOMS_WRITE,
+            FILEOPS,
+            GROUP_WRITE,
+            PEOPLE_INVITE,
+            PEOPLE_TYPE,
         ],
     },
     CommandScopes {

@@ -3,6 +3,7 @@
 //! the portal shows them. Reading never changes the portal (docs/architecture.md, "The
 //! pipeline").
 
+pub mod groups;
 pub mod identity;
 pub mod room_settings;
 pub mod scopes;

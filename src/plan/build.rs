@@ -120,6 +120,14 @@ pub async fn build<A: DocSpaceApi>(
         crate::observe::scopes::check(api, command)
             .await
             .map_err(Failure::Scopes)?;
+        // Groups and people are written with `accounts:write` (docs/docspace-api.md,
+        // "API-key scopes").
+        let org = !desired.groups.is_empty() || !desired.people.is_empty();
+        if org && command.starts_with("apply") {
+            crate::observe::scopes::check(api, crate::model::scopes::APPLY_ORG)
+                .await
+                .map_err(Failure::Scopes)?;
+        }
     }
     // With `--room`, members, people and links are read for the selected rooms only; the
     // listing, which identity needs, is read whole either way.
