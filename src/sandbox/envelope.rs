@@ -70,6 +70,8 @@ pub enum ApiError {
     Unauthorized,
     /// 500 with the original message.
     Internal(String),
+    /// 402 with the original message (`TenantQuotaException`: a paid-seat limit).
+    PaymentRequired(String),
 }
 
 pub type ApiResult<T = Reply> = Result<T, ApiError>;
@@ -92,6 +94,7 @@ impl ApiError {
             ApiError::Security | ApiError::InvalidOperation(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
         }
     }
 }
@@ -227,6 +230,11 @@ fn error_body(err: &ApiError) -> Value {
             (m.clone(), "System.InvalidOperationException", -2146233079)
         }
         ApiError::Internal(m) => (m.clone(), "System.Exception", -2146233088),
+        ApiError::PaymentRequired(m) => (
+            m.clone(),
+            "ASC.Core.Tenants.TenantQuotaException",
+            -2146233088,
+        ),
         ApiError::Validation(_) | ApiError::Unauthorized => {
             unreachable!("drawn elsewhere")
         }

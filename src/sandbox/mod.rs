@@ -12,7 +12,8 @@
 //! - [`state`]: the portal state and its crash-safe JSON file.
 //! - [`envelope`]: response envelopes, error mapping, query/body parsing.
 //! - [`render`]: the wire shapes of rooms, users, groups, shares and operations.
-//! - `rooms`, `share`, `links`, `people`: the route handlers.
+//! - `rooms`, `share`, `links`, `people`, `groups`, `user_types`: the route handlers
+//!   (`people_rules`: the server's rules on user types, invitations and groups).
 //! - [`FaultConfig`]: the sandbox's own configuration (the CLI converts its flags into it).
 //! - [`faults`]: latency, injected errors, commit-then-fail, the rate limiters.
 //! - [`stats`]: call counters behind `GET /__sandbox/stats`.
@@ -24,8 +25,10 @@
 mod config;
 mod envelope;
 mod faults;
+mod groups;
 mod links;
 mod people;
+mod people_rules;
 pub mod portal_policy;
 mod render;
 mod rooms;
@@ -34,6 +37,7 @@ mod scopes;
 mod share;
 pub mod state;
 mod stats;
+mod user_types;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -262,10 +266,30 @@ fn build_router(app: Shared) -> Router {
         .route("/api/2.0/people/@self", get(people::me))
         .route("/api/2.0/people/email", get(people::by_email))
         .route("/api/2.0/people/filter", get(people::filter))
-        .route("/api/2.0/people/invite", put(people::resend_invites))
+        .route(
+            "/api/2.0/people/invite",
+            put(people::resend_invites).post(user_types::invite),
+        )
+        .route("/api/2.0/people/type/{type}", put(user_types::change))
         .route("/api/2.0/people/{id}", get(people::by_id))
-        .route("/api/2.0/group", get(people::groups))
-        .route("/api/2.0/group/{id}", get(people::group_by_id))
+        .route(
+            "/api/2.0/settings/invitationsettings",
+            get(user_types::invitation_settings),
+        )
+        .route("/api/2.0/group", get(groups::list).post(groups::create))
+        .route(
+            "/api/2.0/group/{id}",
+            get(groups::get_one)
+                .put(groups::update)
+                .delete(groups::delete),
+        )
+        .route(
+            "/api/2.0/group/{id}/members",
+            post(groups::set_members)
+                .put(groups::add_members)
+                .delete(groups::remove_members),
+        )
+        .route("/api/2.0/group/{id}/manager", put(groups::set_manager))
         // Innermost first. Route layers run after routing, so every layer knows the matched
         // route pattern (for stats) and unknown paths get a plain 404 untouched by faults.
         .route_layer(middleware::from_fn(envelope::wrap))

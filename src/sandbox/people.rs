@@ -290,54 +290,6 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     .await
 }
 
-/// `GET /group`: case-insensitive substring on the name; envelope
-/// `count = min(max(total - startIndex, 0), count)` and `total` (docs/docspace-api.md, "Response envelopes").
-pub async fn groups(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let params = Params::from_query(uri.query());
-    let (start, count) = params.paging()?;
-    let filter = params.text("filterValue").map(str::to_lowercase);
-    let descending = params.int("sortOrder")?.unwrap_or(0) == 1;
-    app.read(|s| {
-        let mut groups: Vec<_> = s
-            .groups
-            .iter()
-            .filter(|g| {
-                filter
-                    .as_ref()
-                    .is_none_or(|f| g.name.to_lowercase().contains(f))
-            })
-            .collect();
-        groups.sort_by_key(|g| (g.name.to_lowercase(), g.id));
-        if descending {
-            groups.reverse();
-        }
-        let total = groups.len() as i64;
-        let page: Vec<Value> = groups
-            .into_iter()
-            .skip(start as usize)
-            .take(count as usize)
-            .map(|g| render::group(s, g, false))
-            .collect();
-        Ok(Reply::new(Value::Array(page))
-            .count((total - start).max(0).min(count))
-            .total(total))
-    })
-    .await
-}
-
-/// `GET /group/{id}?includeMembers=true`. The not-found message is a guess.
-pub async fn group_by_id(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -> ApiResult {
-    let params = Params::from_query(uri.query());
-    let include = params.bool("includeMembers")?;
-    let not_found = || ApiError::NotFound("Group not found".to_string());
-    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    app.read(|s| {
-        let group = s.group(id).ok_or_else(not_found)?;
-        Ok(Reply::new(render::group(s, group, include)))
-    })
-    .await
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct ResendRequest {
     userids: Option<Vec<Uuid>>,

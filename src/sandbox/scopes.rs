@@ -37,6 +37,7 @@ const SCOPES_MAP: &[(bool, &str, &[&str])] = &[
 const ANONYMOUS_CAPABLE: &[(&str, &str)] = &[
     ("GET", "/api/2.0/files/rooms/{id}"),
     ("GET", "/api/2.0/files/fileops"),
+    ("GET", "/api/2.0/settings/invitationsettings"),
 ];
 
 /// `DOCSPACE_SANDBOX_KEY_SCOPES` (comma-separated): the embedded `sandbox:` portal's key

@@ -24,9 +24,7 @@ use super::envelope::{
 use super::faults::Faults;
 use super::render;
 use super::rules::{self, EmailCollation, Subject, UserType, access};
-use super::state::{
-    ACTIVATION_PENDING, PortalState, STATUS_PENDING, STATUS_TERMINATED, Share, User,
-};
+use super::state::{PortalState, STATUS_TERMINATED, Share, User};
 
 /// `FileShare` member names as the server's generated parser knows them (current names only,
 /// case-sensitive; docs/docspace-api.md, "Enums" and
@@ -87,17 +85,6 @@ struct ShareRequest {
     culture: Option<String>,
 }
 
-/// A loose address check in the spirit of .NET's `[EmailAddress]`: one `@` with text on both
-/// sides and no whitespace.
-fn looks_like_email(email: &str) -> bool {
-    let mut parts = email.split('@');
-    matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(local), Some(domain), None)
-            if !local.is_empty() && !domain.is_empty() && !email.chars().any(char::is_whitespace)
-    )
-}
-
 /// What an invitation's `id` field held.
 fn parse_id(value: Option<&Value>) -> ApiResult<Option<Uuid>> {
     match value {
@@ -134,32 +121,11 @@ fn apply_share(shares: &mut Vec<Share>, subject: Uuid, is_group: bool, access: i
     }
 }
 
-/// A pending guest for an unknown email (6.5 step 3).
+/// A pending guest for an unknown email (6.5 step 3): `AddInvitedUserAsync` runs as the
+/// caller, who becomes `CreatedBy`.
 fn create_invitee(s: &mut PortalState, email: &str, culture: &str) -> Uuid {
-    let local = email.split('@').next().unwrap_or(email).to_string();
-    let mut user_name = local.clone();
-    let mut n = 1;
-    while s.users.iter().any(|u| u.user_name == user_name) {
-        user_name = format!("{local}{n}");
-        n += 1;
-    }
-    let id = Uuid::new_v4();
-    s.users.push(User {
-        id,
-        email: email.trim().to_string(),
-        first_name: String::new(),
-        last_name: String::new(),
-        user_name,
-        user_type: UserType::Guest,
-        is_owner: false,
-        status: STATUS_PENDING,
-        activation_status: ACTIVATION_PENDING,
-        culture_name: culture.to_string(),
-        registration_date: Utc::now(),
-        // `AddInvitedUserAsync` runs as the caller, who becomes `CreatedBy`.
-        invited_by: Some(s.key_user),
-    });
-    id
+    let by = s.key_user;
+    s.add_invited_user(email, UserType::Guest, culture, by)
 }
 
 pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -173,6 +139,14 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
     let faults = &app.faults;
     let emails = app.emails;
     app.write(|s| {
+        // `VirtualRoomsController.SetRoomSecurity`: a new email with a role while the portal
+        // forbids inviting guests is refused before the room is looked up.
+        let new_guests = parsed
+            .iter()
+            .any(|(_, email, access)| email.is_some() && *access != access::NONE);
+        if new_guests && !s.invitation_settings.allow_inviting_guests {
+            return Err(ApiError::Security);
+        }
         let room = s
             .room(room_id)
             .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
@@ -231,7 +205,7 @@ fn parse_invitations(invitations: &[Invitation]) -> ApiResult<Vec<ParsedInvitati
     for inv in invitations {
         let id = parse_id(inv.id.as_ref())?;
         if let Some(email) = inv.email.as_deref().filter(|e| !e.is_empty())
-            && (dotnet_len(email) > 255 || !looks_like_email(email.trim()))
+            && (dotnet_len(email) > 255 || !super::people_rules::looks_like_email(email.trim()))
         {
             return Err(ApiError::validation(
                 "Email",

@@ -89,6 +89,67 @@ pub struct PortalState {
     /// it, now that a bad cover is caught by `plan`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fail_create: Vec<String>,
+    /// The portal's `TenantUserInvitationSettings` (docs/docspace-api.md, "People and user
+    /// types"): both allowed by default (then left out of the file).
+    #[serde(default, skip_serializing_if = "InvitationSettings::is_default")]
+    pub invitation_settings: InvitationSettings,
+    /// User relations (`UserManager.AddUserRelationAsync`): who has invited or re-invited whom,
+    /// source id to target ids. A room admin sees a guest only with a relation (or as the
+    /// guest's `invited_by`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub relations: BTreeMap<Uuid, Vec<Uuid>>,
+    /// `RateLimiterSettings.MaxEmailInvitationsPerDay`: invitations `POST /people/invite` may
+    /// send per day and portal; absent = no limit (the server's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitations_per_day: Option<u32>,
+    /// The current day's window of that limit (kept in the file, as the server keeps it in
+    /// Redis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_window: Option<InvitationWindow>,
+    /// The tariff's paid seats (`CountPaidUserFeature`: room admins and DocSpace admins, the
+    /// owner included); absent = unlimited. A change beyond it is a 402.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_seats: Option<u32>,
+}
+
+/// `TenantUserInvitationSettings` (`common/ASC.Core.Common/Tenants/TenantUserInvitationSettings.cs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationSettings {
+    /// `AllowInvitingMembers`: false makes `POST /people/invite` a 403.
+    #[serde(default = "yes")]
+    pub allow_inviting_members: bool,
+    /// `AllowInvitingGuests`: false makes `PUT /people/type/Guest` and a share with a new email
+    /// a 403.
+    #[serde(default = "yes")]
+    pub allow_inviting_guests: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for InvitationSettings {
+    /// `TenantUserInvitationSettings.GetDefault`: both allowed.
+    fn default() -> InvitationSettings {
+        InvitationSettings {
+            allow_inviting_members: true,
+            allow_inviting_guests: true,
+        }
+    }
+}
+
+impl InvitationSettings {
+    pub fn is_default(&self) -> bool {
+        *self == InvitationSettings::default()
+    }
+}
+
+/// One day of the `EmailInvitationApi` fixed window: when it opened and how many invitations
+/// it has admitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationWindow {
+    pub start: DateTime<Utc>,
+    pub used: u32,
 }
 
 /// The invitations re-sent to one pending user.
@@ -406,6 +467,11 @@ impl PortalState {
             resends: BTreeMap::new(),
             policy: Default::default(),
             fail_create: Vec::new(),
+            invitation_settings: InvitationSettings::default(),
+            relations: BTreeMap::new(),
+            invitations_per_day: None,
+            invitation_window: None,
+            paid_seats: None,
         }
     }
 
@@ -453,6 +519,78 @@ impl PortalState {
             }
             None => false,
         }
+    }
+
+    /// Adds a pending account invited by email, as `UserManagerWrapper.AddInvitedUserAsync`
+    /// makes one: empty names, a user name unique on the portal (the address's local part,
+    /// then with 1, 2, ... appended, `MakeUniqueNameAsync`), `CreatedBy` the caller, and a
+    /// relation from the caller to it. Returns its id.
+    pub fn add_invited_user(
+        &mut self,
+        email: &str,
+        user_type: UserType,
+        culture: &str,
+        by: Uuid,
+    ) -> Uuid {
+        let email = email.trim();
+        let local = email.split('@').next().unwrap_or(email).to_string();
+        let mut user_name = local.clone();
+        let mut n = 1;
+        while self.users.iter().any(|u| u.user_name == user_name) {
+            user_name = format!("{local}{n}");
+            n += 1;
+        }
+        let id = Uuid::new_v4();
+        self.users.push(User {
+            id,
+            email: email.to_string(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_name,
+            user_type,
+            is_owner: false,
+            status: STATUS_PENDING,
+            activation_status: ACTIVATION_PENDING,
+            culture_name: culture.to_string(),
+            registration_date: Utc::now(),
+            invited_by: Some(by),
+        });
+        self.add_relation(by, id);
+        id
+    }
+
+    /// `UserManager.AddUserRelationAsync`: records that `source` knows `target` (not for
+    /// oneself).
+    pub fn add_relation(&mut self, source: Uuid, target: Uuid) {
+        if source == target {
+            return;
+        }
+        let targets = self.relations.entry(source).or_default();
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+
+    /// Whether `source` has a relation with `target`: recorded, or `target` was created by
+    /// `source`.
+    pub fn related(&self, source: Uuid, target: Uuid) -> bool {
+        self.relations
+            .get(&source)
+            .is_some_and(|t| t.contains(&target))
+            || self.user(target).and_then(|u| u.invited_by) == Some(source)
+    }
+
+    /// Paid seats in use: room admins and DocSpace admins who are not terminated.
+    pub fn paid_seats_used(&self) -> u32 {
+        self.users
+            .iter()
+            .filter(|u| u.status != STATUS_TERMINATED)
+            .filter(|u| super::people_rules::is_paid(u.user_type))
+            .count() as u32
+    }
+
+    pub fn group_mut(&mut self, id: Uuid) -> Option<&mut Group> {
+        self.groups.iter_mut().find(|g| g.id == id)
     }
 
     pub fn user(&self, id: Uuid) -> Option<&User> {

@@ -24,6 +24,7 @@ mod room_filter;
 mod room_settings;
 mod sandbox;
 mod sandbox_binary;
+mod sandbox_people;
 mod sandbox_sdk_conformance;
 mod sandbox_server_rules;
 mod saved_plan;

@@ -16,15 +16,15 @@ use crate::common::quick;
 
 const OWNER: &str = "5a4db0c5-0000-4000-8000-000000000001";
 
-struct Sb {
-    handle: SandboxHandle,
+pub(crate) struct Sb {
+    pub(crate) handle: SandboxHandle,
     client: Client,
     dir: tempfile::TempDir,
 }
 
 impl Sb {
     /// A sandbox on a fresh seed, after `prepare` had its way with the state file.
-    async fn with(faults: FaultConfig, prepare: impl FnOnce(&Path)) -> Sb {
+    pub(crate) async fn with(faults: FaultConfig, prepare: impl FnOnce(&Path)) -> Sb {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
@@ -37,19 +37,24 @@ impl Sb {
         }
     }
 
-    async fn start() -> Sb {
+    pub(crate) async fn start() -> Sb {
         Sb::with(quick().into(), |_| {}).await
     }
 
-    fn state_path(&self) -> std::path::PathBuf {
+    pub(crate) fn state_path(&self) -> std::path::PathBuf {
         self.dir.path().join("state.json")
     }
 
-    fn state(&self) -> Value {
+    pub(crate) fn state(&self) -> Value {
         serde_json::from_slice(&std::fs::read(self.state_path()).unwrap()).unwrap()
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!(
             "{}{}",
             self.handle.base_url.as_str().trim_end_matches('/'),
@@ -68,7 +73,7 @@ impl Sb {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let (status, body) = self.call(Method::GET, path, None).await;
         assert_eq!(status, 200, "GET {path}: {body}");
         body
@@ -103,7 +108,7 @@ impl Sb {
 }
 
 /// Seeds the state file and lets `edit` change it before the sandbox starts.
-fn seed_with(path: &Path, edit: impl FnOnce(&mut PortalState)) {
+pub(crate) fn seed_with(path: &Path, edit: impl FnOnce(&mut PortalState)) {
     let mut s = PortalState::seed();
     edit(&mut s);
     state::write_atomically(path, &serde_json::to_vec(&s).unwrap()).unwrap();
