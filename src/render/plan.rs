@@ -512,7 +512,7 @@ fn org_note_text(note: &OrgNote) -> String {
             )
         }
         OrgNote::SeatsUnknown { needed } => format!(
-            "this plan takes {needed} paid seats; the portal did not report its seats to this key (GET /api/2.0/portal/payment/quota needs *:read), so they are not checked"
+            "this plan takes {needed} paid seats; the portal did not report its seats to this key (GET /api/2.0/portal/payment/quota; a key without *:read cannot read it), so they are not checked"
         ),
         OrgNote::GuestByRoom { email, room } => format!(
             "{} is made a guest by the invitation to room \"{}\" (the invite route refuses guests)",
