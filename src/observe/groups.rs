@@ -65,6 +65,9 @@ pub struct Org {
     /// The invitation settings, when `people:` is given and the portal said.
     #[serde(skip)]
     pub invitations: Option<InvitationSettingsDto>,
+    /// Every account, for `export --people` only.
+    #[serde(skip)]
+    pub people: Option<Vec<ObservedUser>>,
 }
 
 /// Which live group a manifest group is.
@@ -129,6 +132,42 @@ pub async fn read<A: DocSpaceApi>(
         observed.org.seats = api.paid_seats().await?;
         observed.org.seats_unreadable = observed.org.seats.is_none();
         observed.org.invitations = api.invitation_settings().await?;
+    }
+    Ok(())
+}
+
+/// Every group with its members and, with `people`, every account: what `export` writes as
+/// `groups:` and `people:` (one call per group, one per 100 accounts).
+pub async fn read_all<A: DocSpaceApi>(
+    api: &A,
+    observed: &mut Observed,
+    people: bool,
+) -> Result<(), ApiError> {
+    let listing = api.list_groups().await?;
+    for g in &listing {
+        observed.org.listing.push(ObservedGroup {
+            id: g.id.clone(),
+            name: g.name.clone(),
+        });
+        let detail = read_group(api, &g.id).await?;
+        observed.org.groups.insert(g.id.clone(), detail);
+    }
+    if people {
+        let mut all = Vec::new();
+        let mut start = 0;
+        // Bounded like every paged read: at most 50,000 accounts.
+        for _ in 0..500 {
+            let (page, total) = api.people_page(start).await?;
+            if page.is_empty() {
+                break;
+            }
+            start += page.len() as i64;
+            all.extend(page.iter().map(ObservedUser::from_dto));
+            if total.is_some_and(|t| start >= t) {
+                break;
+            }
+        }
+        observed.org.people = Some(all);
     }
     Ok(())
 }

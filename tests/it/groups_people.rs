@@ -71,9 +71,22 @@ async fn people_groups_and_a_room_shared_with_a_new_group_apply_in_one_run() {
         .iter()
         .map(|e| (e["action"].as_str().unwrap(), e["status"].as_str().unwrap()))
         .collect();
-    assert!(statuses.iter().all(|(_, s)| *s == "applied"), "{statuses:?}");
-    for action in ["invite_person", "change_user_type", "create_group", "add_group_member", "create_room", "invite"] {
-        assert!(statuses.iter().any(|(a, _)| *a == action), "{action}: {statuses:?}");
+    assert!(
+        statuses.iter().all(|(_, s)| *s == "applied"),
+        "{statuses:?}"
+    );
+    for action in [
+        "invite_person",
+        "change_user_type",
+        "create_group",
+        "add_group_member",
+        "create_room",
+        "invite",
+    ] {
+        assert!(
+            statuses.iter().any(|(a, _)| *a == action),
+            "{action}: {statuses:?}"
+        );
     }
     let state = portal.state();
     let eng = group(&state, "Engineering");

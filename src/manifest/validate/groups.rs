@@ -398,11 +398,14 @@ fn read_people_csv(csv: &SourceFile, origin: Origin) -> (Vec<GroupPerson>, Vec<P
 /// server allows duplicates, so the manifest must not make them), an email in `people:`
 /// twice, and a person declared a guest who is named in a group.
 pub(super) fn check_portal(desired: &Desired, problems: &mut Problems) {
-    let mut names: HashMap<String, Origin> = HashMap::new();
+    let mut names: HashMap<String, (Origin, Option<&str>)> = HashMap::new();
     for g in &desired.groups {
         let key = g.name.to_lowercase();
-        match names.get(&key) {
-            Some(first) => problems.push(twice(
+        // Two groups may share a name when both pin different ids: the server allows
+        // duplicates, and `export` writes such portals that way.
+        let both_pinned = |first: Option<&str>| matches!((first, g.id.as_deref()), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+        match names.get(&key).filter(|(_, id)| !both_pinned(*id)) {
+            Some((first, _)) => problems.push(twice(
                 desired,
                 "manifest::duplicate_group",
                 format!("group `{}` is defined twice", g.name),
@@ -411,7 +414,7 @@ pub(super) fn check_portal(desired: &Desired, problems: &mut Problems) {
                 "group names are compared case-insensitively; rename one group or merge the two",
             )),
             None => {
-                names.insert(key, g.origin);
+                names.entry(key).or_insert((g.origin, g.id.as_deref()));
             }
         }
     }
