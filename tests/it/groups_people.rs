@@ -103,3 +103,198 @@ async fn people_groups_and_a_room_shared_with_a_new_group_apply_in_one_run() {
     assert_eq!(run.code, 0, "{}\n{report:#}", run.stderr);
     assert_eq!(portal.stats().await["writes"], 0, "a re-run must not write");
 }
+
+/// Applies [`MANIFEST`] on a fresh sandbox and returns it with the manifest's path.
+async fn applied() -> (Portal, std::path::PathBuf) {
+    let portal = Portal::start().await;
+    let manifest = setup(&portal, MANIFEST);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{report:#}", run.stderr);
+    (portal, manifest)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_left_out_of_an_exact_group_is_removed_only_with_allow_removals() {
+    let (portal, _) = applied().await;
+    let without_uma = MANIFEST.replace(
+        "people: [ned.new@sandbox.test, uma.user@sandbox.test]",
+        "people: [ned.new@sandbox.test]",
+    );
+    let manifest = setup(&portal, &without_uma);
+    let plan = portal.plan(&without_uma, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("- group \"Engineering\": remove uma.user@sandbox.test (not in the manifest, members: exact)")
+            && plan.stdout.contains("! apply would skip 1 removal from groups unless --allow-removals is given"),
+        "{}",
+        plan.stdout
+    );
+    let (run, report) = portal.apply(&manifest, &["--format", "json"]);
+    assert_eq!(run.code, 3, "guarded: {}\n{report:#}", run.stderr);
+    let removal = entries(&report)
+        .iter()
+        .find(|e| e["action"] == "remove_group_member")
+        .expect("a removal entry");
+    assert_eq!(
+        (
+            removal["action"].as_str(),
+            removal["status"].as_str(),
+            removal["skip_reason"].as_str()
+        ),
+        (
+            Some("remove_group_member"),
+            Some("skipped"),
+            Some("removal_guard")
+        ),
+        "{report:#}"
+    );
+    let members = |state: &Value| group(state, "Engineering").to_string();
+    let uma = "5a4db0c5-0000-4000-8000-000000000004";
+    assert!(members(&portal.state()).contains(uma), "still a member");
+    let (run, report) = portal.apply(&manifest, &["--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{report:#}", run.stderr);
+    assert!(
+        !members(&portal.state()).contains(uma),
+        "removed: {}",
+        members(&portal.state())
+    );
+    assert_eq!(portal.plan(&without_uma, &["--detailed-exitcode"]).code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_downgrade_is_refused_at_plan_time_naming_the_route_the_tool_never_calls() {
+    let (portal, _) = applied().await;
+    let lower = MANIFEST.replace(
+        "{email: uma.user@sandbox.test, type: room-admin}",
+        "{email: uma.user@sandbox.test, type: user}",
+    );
+    setup(&portal, &lower);
+    let plan = portal.plan(&lower, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    insta::assert_snapshot!("groups_people_downgrade", portal.scrub(&plan.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_changed_by_hand_is_drift_and_apply_puts_it_back() {
+    let (portal, manifest) = applied().await;
+    let state = portal.state();
+    let eng = group(&state, "Engineering")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    portal
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/group/{eng}"),
+            Some(serde_json::json!({
+                "groupName": "Engineering",
+                "membersToRemove": ["5a4db0c5-0000-4000-8000-000000000004"],
+                "membersToAdd": ["5a4db0c5-0000-4000-8000-000000000006"],
+            })),
+        )
+        .await;
+    let plan = portal.plan(MANIFEST, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    for line in [
+        "+ group \"Engineering\": add uma.user@sandbox.test",
+        "- group \"Engineering\": remove mia.marketing@sandbox.test",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    let (run, report) = portal.apply(&manifest, &["--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{report:#}", run.stderr);
+    assert_eq!(portal.plan(MANIFEST, &["--detailed-exitcode"]).code, 0);
+    // A pinned group renamed by hand is renamed back.
+    let pinned = MANIFEST.replace(
+        "  - name: Engineering\n",
+        &format!("  - name: Engineering\n    id: {eng}\n"),
+    );
+    portal
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/2.0/group/{eng}"),
+            Some(serde_json::json!({"groupName": "Engineering (old)"})),
+        )
+        .await;
+    let plan = portal.plan(&pinned, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("~ group \"Engineering (old)\": name -> \"Engineering\""),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_with_people_then_plan_is_clean() {
+    let (portal, _) = applied().await;
+    let export = portal.run(&["export", "--people"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    for part in [
+        "groups:\n  - name: Engineering\n",
+        "manager: nora.new@sandbox.test",
+        "people:\n  - {email: admin@sandbox.test, type: docspace-admin}",
+    ] {
+        assert!(export.stdout.contains(part), "{part}\n{}", export.stdout);
+    }
+    let plan = portal.plan(&export.stdout, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        portal
+            .run(&["export", "--people", "--room", "Eng Room"])
+            .code
+            != 0,
+        "--people is about the whole portal"
+    );
+}
+
+/// `validate` on a manifest (and a CSV file beside it): the located diagnostics, scrubbed.
+fn validate(manifest: &str, csv: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.yaml");
+    std::fs::write(&path, manifest).unwrap();
+    std::fs::write(dir.path().join("team.csv"), csv).unwrap();
+    let out = crate::common::run(["validate", path.to_str().unwrap()]);
+    format!(
+        "exit code: {}\n{}",
+        out.code,
+        crate::common::scrub(&out.stderr, dir.path())
+    )
+}
+
+#[test]
+fn a_bad_email_in_the_csv_is_located_at_its_row() {
+    let out = validate(
+        "version: 1\ngroups:\n  - name: Sales\n    people_from: team.csv\n",
+        "name,email\nOlga,olga@sandbox.test\nBad,not-an-email\n",
+    );
+    insta::assert_snapshot!("groups_people_csv_bad_row", out);
+}
+
+#[test]
+fn an_unknown_user_type_is_located_with_the_spellings() {
+    let out = validate(
+        "version: 1\npeople:\n  - email: ann@sandbox.test\n    type: admin\n",
+        "email\n",
+    );
+    insta::assert_snapshot!("groups_people_unknown_type", out);
+}
+
+#[test]
+fn duplicate_groups_a_guest_member_and_a_path_outside_are_located() {
+    let out = validate(
+        "version: 1
+people:
+  - {email: gus@sandbox.test, type: guest}
+groups:
+  - name: Sales
+    people: [gus@sandbox.test]
+  - name: sales
+  - name: Outside
+    people_from: ../team.csv
+",
+        "email\n",
+    );
+    insta::assert_snapshot!("groups_people_duplicates_guest_path", out);
+}

@@ -376,13 +376,14 @@ fn read_people_csv(csv: &SourceFile, origin: Origin) -> (Vec<GroupPerson>, Vec<P
             continue;
         };
         let email = crate::model::normalise_email(cell.text.trim());
+        let (line, _) = csv.line_col(cell.span.offset);
         match super::check_email(&email) {
             Ok(()) => people.push(GroupPerson { email, origin }),
             Err(why) => problems.push(
                 Problem::error(
                     "manifest::people_from_row",
                     format!(
-                        "row {n} of the people_from file: `{}` is not a valid email address: {why}",
+                        "row {n} (line {line}) of the people_from file: `{}` is not a valid email address: {why}",
                         cell.text.escape_debug()
                     ),
                 )
