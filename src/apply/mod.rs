@@ -275,6 +275,21 @@ pub fn set_aside_entries(room: &RoomPlan, verdicts: &[Verdict]) -> Vec<Entry> {
         .collect()
 }
 
+/// The entries of the portal section's items a saved plan's approval set aside.
+pub fn portal_set_aside_entries(items: &[(Item, Verdict)]) -> Vec<Entry> {
+    items
+        .iter()
+        .map(|(item, verdict)| {
+            let outcome = match verdict {
+                Verdict::AlreadyApplied => Outcome::Unchanged(Some(UnchangedWhy::AlreadyApplied)),
+                Verdict::Stale(why) => Outcome::Skipped(SkipReason::Stale(*why)),
+                Verdict::NotApproved => Outcome::Skipped(SkipReason::NotApproved),
+            };
+            Entry::of_portal_item(item, outcome)
+        })
+        .collect()
+}
+
 fn api_err(e: &ApiError) -> EntryError {
     EntryError {
         http_status: e.http_status(),

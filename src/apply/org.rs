@@ -339,6 +339,19 @@ fn new_manager(item: &Item, ids: &HashMap<String, String>) -> Option<String> {
 /// guest say, without an error).
 fn shown_by(item: &Item, name: &str, g: &GroupDetail, ids: &HashMap<String, String>) -> Outcome {
     let member = |id: &str| g.members.iter().any(|m| m.id == id);
+    if let Change::CreateGroup {
+        manager: Some(m), ..
+    } = &item.change
+        && person_id(m, ids).is_none()
+    {
+        return Outcome::Failed(EntryError::new(
+            None,
+            format!(
+                "the group was created without its manager: {} has no account (the invitation failed)",
+                m.email
+            ),
+        ));
+    }
     let done = match &item.change {
         Change::CreateGroup { manager, .. } => {
             g.name == name

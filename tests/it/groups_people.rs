@@ -298,3 +298,73 @@ groups:
     );
     insta::assert_snapshot!("groups_people_duplicates_guest_path", out);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applies_its_groups_and_people_and_an_edited_item_is_stale() {
+    let portal = Portal::start().await;
+    let manifest = setup(&portal, MANIFEST);
+    let saved = manifest.with_file_name("plan.json");
+    let plan = portal.run(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // An edited item: Nora invited as a DocSpace admin instead of a room admin.
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let edited = text.replacen(
+        "\"user_type\": \"room-admin\"",
+        "\"user_type\": \"doc-space-admin\"",
+        1,
+    );
+    assert_ne!(text, edited, "the saved plan carries the invitation's type");
+    let edited_path = manifest.with_file_name("edited.json");
+    std::fs::write(&edited_path, edited).unwrap();
+    let report = manifest.with_file_name("edited-report.json");
+    let run = portal.run(&[
+        "apply",
+        "--plan",
+        edited_path.to_str().unwrap(),
+        "--auto-approve",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let nora: Vec<&Value> = entries(&report)
+        .iter()
+        .filter(|e| e["key"] == "nora.new@sandbox.test" && e["action"] == "invite_person")
+        .collect();
+    assert_eq!(
+        nora.len(),
+        2,
+        "the edited item stale, the new one not approved: {report:#}"
+    );
+    assert!(nora.iter().all(|e| e["status"] == "skipped"), "{report:#}");
+    let failed: Vec<&Value> = entries(&report)
+        .iter()
+        .filter(|e| e["action"] == "create_group" && e["status"] == "failed")
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "Engineering was made without its manager: {report:#}"
+    );
+    // The untouched saved plan still approves Nora's invitation; the manager is drift a
+    // fresh plan sets.
+    let run = portal.run(&["apply", "--plan", saved.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let fresh = portal.plan(MANIFEST, &["--detailed-exitcode"]);
+    assert_eq!(fresh.code, 2);
+    assert!(
+        fresh
+            .stdout
+            .contains("~ group \"Engineering\": manager none -> nora.new@sandbox.test"),
+        "{}",
+        fresh.stdout
+    );
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(portal.plan(MANIFEST, &["--detailed-exitcode"]).code, 0);
+}
