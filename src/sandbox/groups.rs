@@ -32,13 +32,7 @@ pub(crate) fn caller(s: &PortalState) -> ApiResult<(Uuid, Actor)> {
     let user = s
         .user(s.key_user)
         .ok_or_else(|| ApiError::NotFound(USER_NOT_FOUND.to_string()))?;
-    Ok((
-        user.id,
-        Actor {
-            user_type: user.user_type,
-            is_owner: user.is_owner,
-        },
-    ))
+    Ok((user.id, user.actor()))
 }
 
 /// `DemandPermissionsAsync(Action_EditGroups, Action_AddRemoveUser)`: DocSpace admins only.

@@ -130,4 +130,38 @@ mod tests {
         assert!(permits(&key, "GET", "/api/2.0/keys/@self"));
         assert!(permits(&[], "PUT", "/api/2.0/people/invite"));
     }
+
+    #[test]
+    fn group_and_people_writes_need_accounts_write_and_group_reads_accounts_read() {
+        let scopes =
+            |list: &[&str]| -> Vec<String> { list.iter().map(|s| s.to_string()).collect() };
+        let write = scopes(&["accounts:write"]);
+        let read = scopes(&["accounts:read"]);
+        for (method, route) in [
+            ("POST", "/api/2.0/group"),
+            ("PUT", "/api/2.0/group/{id}"),
+            ("DELETE", "/api/2.0/group/{id}"),
+            ("POST", "/api/2.0/group/{id}/members"),
+            ("PUT", "/api/2.0/group/{id}/manager"),
+            ("POST", "/api/2.0/people/invite"),
+            ("PUT", "/api/2.0/people/type/{type}"),
+        ] {
+            assert!(permits(&write, method, route), "{method} {route}");
+            assert!(!permits(&read, method, route), "{method} {route}");
+        }
+        // `GET api/[^/]+/group` lists `accounts:read` only: a write scope does not read groups.
+        assert!(permits(&read, "GET", "/api/2.0/group/{id}"));
+        assert!(!permits(&write, "GET", "/api/2.0/group"));
+        // Settings match no pattern: only the global scopes.
+        assert!(!permits(
+            &read,
+            "GET",
+            "/api/2.0/settings/invitationsettings"
+        ));
+        assert!(permits(
+            &scopes(&["*:read"]),
+            "GET",
+            "/api/2.0/settings/invitationsettings"
+        ));
+    }
 }

@@ -169,6 +169,9 @@ pub async fn set(State(app): State<Shared>, Path(id): Path<String>, body: Bytes)
                 if !sent_ids.contains(id) {
                     sent_ids.push(*id);
                 }
+                if !visible_to_caller(s, room_id, *id, owner, *access) {
+                    continue;
+                }
                 subject_by_id(s, *id, owner, room_type, *access)?
             } else if let Some(email) = email {
                 // The email path only handles non-zero access: removal by email does nothing.
@@ -219,6 +222,26 @@ fn parse_invitations(invitations: &[Invitation]) -> ApiResult<Vec<ParsedInvitati
         ));
     }
     Ok(parsed)
+}
+
+/// `VirtualRoomsController.SetRoomSecurity` keeps an invitation by id when the caller created
+/// the room and it removes someone or names a current member, or when the caller can see the
+/// subject (`UserManager.CanUserViewAnotherUserAsync`): a room admin does not see guests they
+/// have no relation with, so such an id is dropped silently (the answer is still 200). Group
+/// ids and unknown ids pass here (their type reads as room admin).
+fn visible_to_caller(s: &PortalState, room_id: i64, id: Uuid, owner: Uuid, access: i64) -> bool {
+    let caller = s.key_user;
+    let member = s
+        .room(room_id)
+        .is_some_and(|r| r.shares.iter().any(|x| x.subject == id));
+    if owner == caller && (access == access::NONE || member) {
+        return true;
+    }
+    let Some(actor) = s.user(caller).map(User::actor) else {
+        return false;
+    };
+    let target = s.user(id).map_or(UserType::RoomAdmin, |u| u.user_type);
+    super::people_rules::can_view(actor, id == caller, target, s.related(caller, id))
 }
 
 /// The subject an invitation by id names, and whether it is a group; `None` when the
@@ -272,7 +295,13 @@ fn subject_by_email(
     match existing {
         Some((_, STATUS_TERMINATED)) => None,
         Some((uid, _)) if uid == owner => None,
-        Some((uid, _)) => Some((uid, false)),
+        Some((uid, _)) => {
+            // `FileSharing.SetAceObjectAsync`: sharing by email relates the caller to the
+            // account (`AddUserRelationAsync`), which makes a guest visible to a room admin.
+            let caller = s.key_user;
+            s.add_relation(caller, uid);
+            Some((uid, false))
+        }
         None if faults.rejects_email(email) => {
             // Creating the invitee failed: skip the entry, keep the first warning.
             warning.get_or_insert_with(|| INVITEE_REJECTED.to_string());

@@ -253,6 +253,14 @@ impl User {
         }
     }
 
+    /// The user as the permission rules see them (`people_rules`).
+    pub fn actor(&self) -> super::people_rules::Actor {
+        super::people_rules::Actor {
+            user_type: self.user_type,
+            is_owner: self.is_owner,
+        }
+    }
+
     /// Invited by email and not registered yet.
     pub fn is_pending(&self) -> bool {
         self.status == STATUS_PENDING

@@ -641,3 +641,48 @@ async fn a_room_admin_may_make_a_related_guest_a_user_only() {
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_room_admin_sharing_with_an_unrelated_guest_by_id_is_dropped_silently() {
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let (_, room) = sb
+        .call(
+            Method::POST,
+            "/api/2.0/files/rooms",
+            Some(json!({"title": "Rick's", "roomType": 2})),
+        )
+        .await;
+    let room = room["response"]["id"].as_i64().unwrap();
+    let share_path = format!("/api/2.0/files/rooms/{room}/share");
+    let (status, body) = sb
+        .call(
+            Method::PUT,
+            &share_path,
+            Some(json!({"invitations": [{"id": GUS_GUEST, "access": 2}], "notify": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["members"], json!([]));
+    assert!(
+        sb.state()["rooms"][0]["shares"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // By email it works, and relates Rick to Gus: by id works from then on.
+    let by_email = json!({"invitations": [{"email": "gus.guest@sandbox.test", "access": 2}]});
+    let (status, _) = sb.call(Method::PUT, &share_path, Some(by_email)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sb.state()["rooms"][0]["shares"].as_array().unwrap().len(),
+        1
+    );
+    let (_, body) = sb
+        .call(
+            Method::PUT,
+            &share_path,
+            Some(json!({"invitations": [{"id": GUS_GUEST, "access": 2}], "notify": false})),
+        )
+        .await;
+    assert_eq!(body["response"]["members"].as_array().unwrap().len(), 1);
+}
