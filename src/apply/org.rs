@@ -251,7 +251,10 @@ async fn write_group<A: DocSpaceApi>(
             let result = api.create_group(&request).await.map(|g| g.id);
             made.groups.insert(
                 name.to_lowercase(),
-                result.as_ref().map(Clone::clone).map_err(|_| ()),
+                match &result {
+                    Ok(id) => Ok(id.clone()),
+                    Err(_) => Err(()),
+                },
             );
             result
         }

@@ -1016,6 +1016,7 @@ impl DocSpaceApi for MemoryPortal {
                 id: g.id.clone(),
                 name: g.name.clone(),
                 members_count: None,
+                ..GroupDto::default()
             })
             .collect())
     }
