@@ -72,11 +72,15 @@ fn write_groups(out: &mut String, observed: &Observed) {
 ",
         );
         for p in people {
-            if p.email.is_empty() || !p.user_type.may_be_group_member() {
+            if p.email.is_empty() {
+                let _ = writeln!(out, "      # skipped user {} (no email address)", p.id);
+                continue;
+            }
+            if !p.user_type.may_be_group_member() {
                 let _ = writeln!(
                     out,
-                    "      # skipped {} (a guest or no email)",
-                    quote(&p.id)
+                    "      # skipped {} (a guest: a manifest cannot put guests in a group)",
+                    quote(&p.email)
                 );
                 continue;
             }

@@ -1289,3 +1289,81 @@ pub fn type_change_refusal(
     }
     caller.grants(to)
 }
+
+#[cfg(test)]
+mod type_rule_tests {
+    use super::*;
+
+    const OWNER: Caller = Caller {
+        user_type: UserType::DocSpaceAdmin,
+        owner: true,
+    };
+    const ADMIN: Caller = Caller {
+        user_type: UserType::DocSpaceAdmin,
+        owner: false,
+    };
+    const ROOM_ADMIN: Caller = Caller {
+        user_type: UserType::RoomAdmin,
+        owner: false,
+    };
+
+    #[test]
+    fn spellings_are_exact_and_wire_numbers_are_the_servers() {
+        for t in UserType::ALL {
+            assert_eq!(UserType::from_name(t.name()), Some(t));
+        }
+        assert_eq!(UserType::from_name("DocSpaceAdmin"), None);
+        assert_eq!(UserType::from_name("admin"), None);
+        let wire: Vec<i64> = UserType::ALL.iter().map(|t| t.wire()).collect();
+        assert_eq!(wire, [3, 1, 4, 2]);
+    }
+
+    #[test]
+    fn only_the_owner_makes_admins_and_only_admins_make_room_admins() {
+        use TypeRefusal::*;
+        let change = |c, from, to| type_change_refusal(c, false, false, from, to);
+        assert_eq!(change(OWNER, UserType::User, UserType::DocSpaceAdmin), None);
+        assert_eq!(
+            change(ADMIN, UserType::User, UserType::DocSpaceAdmin),
+            Some(AdminNeedsOwner)
+        );
+        assert_eq!(change(ADMIN, UserType::Guest, UserType::RoomAdmin), None);
+        assert_eq!(
+            change(ROOM_ADMIN, UserType::User, UserType::RoomAdmin),
+            Some(RoomAdminNeedsAdmin)
+        );
+        assert_eq!(change(ROOM_ADMIN, UserType::Guest, UserType::User), None);
+        assert_eq!(
+            change(OWNER, UserType::RoomAdmin, UserType::User),
+            Some(Downgrade)
+        );
+        assert_eq!(change(OWNER, UserType::User, UserType::User), None);
+        assert_eq!(
+            type_change_refusal(OWNER, true, false, UserType::DocSpaceAdmin, UserType::User),
+            Some(Owner)
+        );
+        assert_eq!(
+            type_change_refusal(ADMIN, false, true, UserType::User, UserType::RoomAdmin),
+            Some(OwnAccount)
+        );
+    }
+
+    #[test]
+    fn the_invite_route_refuses_guests_and_users_may_not_invite() {
+        assert_eq!(
+            invite_refusal(OWNER, UserType::Guest),
+            Some(TypeRefusal::GuestNotByInvite)
+        );
+        assert_eq!(invite_refusal(ROOM_ADMIN, UserType::User), None);
+        let user = Caller {
+            user_type: UserType::User,
+            owner: false,
+        };
+        assert_eq!(
+            invite_refusal(user, UserType::User),
+            Some(TypeRefusal::CallerCannot)
+        );
+        assert!(!UserType::Guest.may_be_group_member());
+        assert!(UserType::RoomAdmin.takes_paid_seat() && !UserType::User.takes_paid_seat());
+    }
+}

@@ -368,3 +368,146 @@ async fn a_saved_plan_applies_its_groups_and_people_and_an_edited_item_is_stale(
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(portal.plan(MANIFEST, &["--detailed-exitcode"]).code, 0);
 }
+
+/// The exact requests of the group and people calls, against wiremock.
+mod contracts {
+    use std::time::Duration;
+
+    use docspace_provision::docspace::{
+        Client, ClientConfig, CreateGroupRequest, DocSpaceApi, InvitePeopleRequest,
+        PersonInvitation, UpdateGroupRequest,
+    };
+    use secrecy::SecretString;
+    use serde_json::{Value, json};
+    use url::Url;
+    use wiremock::matchers::{body_json, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn client(server: &MockServer) -> Client {
+        let mut config = ClientConfig::new(
+            Url::parse(&server.uri()).unwrap(),
+            SecretString::from("sk-test".to_string()),
+        );
+        config.min_backoff = Duration::from_millis(10);
+        config.max_backoff = Duration::from_millis(40);
+        config.max_retries = 3;
+        config.requests_per_minute = 0;
+        Client::new(config).unwrap()
+    }
+
+    fn ok(response: Value) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(
+            json!({"response": response, "count": 1, "status": 0, "statusCode": 200}),
+        )
+    }
+
+    fn group(id: &str) -> Value {
+        json!({"id": id, "name": "Eng", "manager": {"id": "m1", "email": "m@x.test"},
+               "members": [{"id": "m1", "email": "m@x.test"}, {"id": "u2", "email": "u@x.test"}]})
+    }
+
+    #[tokio::test]
+    async fn a_group_is_created_and_updated_with_the_servers_field_names() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/2.0/group"))
+            .and(body_json(
+                json!({"groupName": "Eng", "groupManager": "m1", "members": ["u2"]}),
+            ))
+            .respond_with(ok(group("g1")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        // The name is always sent: an empty one would empty it, a missing one keeps it.
+        Mock::given(method("PUT"))
+            .and(path("/api/2.0/group/g1"))
+            .and(body_json(
+                json!({"groupName": "Eng", "membersToAdd": ["u3"], "membersToRemove": ["u2"]}),
+            ))
+            .respond_with(ok(group("g1")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let made = DocSpaceApi::create_group(
+            &c,
+            &CreateGroupRequest {
+                group_name: "Eng".into(),
+                group_manager: Some("m1".into()),
+                members: vec!["u2".into()],
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(made.members.map(|m| m.len()), Some(2));
+        DocSpaceApi::update_group(
+            &c,
+            "g1",
+            &UpdateGroupRequest {
+                group_name: "Eng".into(),
+                group_manager: None,
+                members_to_add: vec!["u3".into()],
+                members_to_remove: vec!["u2".into()],
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_invitation_call_that_failed_is_never_sent_again() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/2.0/people/invite"))
+            .and(body_json(json!({"invitations": [{"email": "n@x.test", "type": 1}, {"email": "o@x.test", "type": 4}]})))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let request = InvitePeopleRequest {
+            invitations: vec![
+                PersonInvitation {
+                    email: "n@x.test".into(),
+                    user_type: 1,
+                },
+                PersonInvitation {
+                    email: "o@x.test".into(),
+                    user_type: 4,
+                },
+            ],
+            culture: None,
+        };
+        assert!(
+            DocSpaceApi::invite_people(&client(&server), &request)
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_type_change_names_the_type_in_the_route_and_seats_come_from_the_manager_feature() {
+        let server = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .and(path("/api/2.0/people/type/1"))
+            .and(body_json(
+                json!({"userIds": ["u1", "u2"], "resendAll": false}),
+            ))
+            .respond_with(ok(json!([])))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/portal/payment/quota"))
+            .respond_with(ok(json!({"features": [
+                {"id": "room", "value": 12},
+                {"id": "manager", "value": 10, "used": {"value": 4}}
+            ]})))
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        DocSpaceApi::set_user_type(&c, 1, &["u1".into(), "u2".into()])
+            .await
+            .unwrap();
+        assert_eq!(DocSpaceApi::paid_seats(&c).await.unwrap(), Some((4, 10)));
+    }
+}

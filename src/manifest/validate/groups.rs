@@ -466,3 +466,30 @@ pub(super) fn check_portal(desired: &Desired, problems: &mut Problems) {
 pub(super) fn type_names() -> Vec<&'static str> {
     UserType::ALL.iter().map(|t| t.name()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_keep_quoted_commas_and_spans() {
+        let text = "name,email\r\n\"Lee, Ann\",ann@x.test\n\nBob,\"bob@x.test\"\n";
+        let rows = csv_rows(text);
+        assert_eq!(rows.len(), 3, "the blank line is skipped");
+        assert_eq!(rows[1][0].text, "Lee, Ann");
+        assert_eq!(rows[1][1].text, "ann@x.test");
+        let span = rows[1][1].span;
+        assert_eq!(&text[span.offset..span.offset + span.len], "ann@x.test");
+        assert_eq!(rows[2][1].text, "bob@x.test");
+    }
+
+    #[test]
+    fn a_csv_email_column_is_found_by_header_in_any_case() {
+        let csv = SourceFile::new("t.csv", "Name,EMAIL\nA,A@X.test\n");
+        let (people, problems) = read_people_csv(&csv, Origin::default());
+        assert!(problems.is_empty());
+        assert_eq!(people[0].email, "a@x.test");
+        let none = SourceFile::new("t.csv", "name,mail\nA,a@x.test\n");
+        assert_eq!(read_people_csv(&none, Origin::default()).1.len(), 1);
+    }
+}
