@@ -25,6 +25,8 @@ use crate::state::ObservedUser;
 #[derive(Debug, Default)]
 pub(super) struct Made {
     groups: HashMap<String, Result<String, ()>>,
+    /// The emails `invite_person` items gave an account.
+    people: std::collections::HashSet<String>,
 }
 
 /// Runs the portal section's people and group items and records one entry per item.
@@ -61,6 +63,7 @@ pub(super) async fn run<A: DocSpaceApi>(
         return made;
     }
     let mut ids = invite(api, &items, &log).await;
+    made.people = ids.keys().cloned().collect();
     change_types(api, &items, &log).await;
     let mut by_group: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
@@ -387,7 +390,7 @@ pub(super) fn resolve_rooms(plan: &Plan, made: &Made, journal: &Journal) -> Opti
         matches!(
             &i.change,
             Change::Invite {
-                target: Target::NewGroup { .. },
+                target: Target::NewGroup { .. } | Target::NewPerson { .. },
                 ..
             }
         )
@@ -430,6 +433,22 @@ pub(super) fn resolve_rooms(plan: &Plan, made: &Made, journal: &Journal) -> Opti
                         continue;
                     }
                 }
+            }
+            if let Change::Invite {
+                target: Target::NewPerson { email },
+                ..
+            } = &item.change
+                && !made.people.contains(email)
+            {
+                // Shared by email without an account, it would make a guest instead.
+                let why = SkipReason::DependencyFailed(Dependency::PersonNotInvited);
+                log.push(Entry::of_item(
+                    room,
+                    room.room_id,
+                    &item,
+                    Outcome::Skipped(why),
+                ));
+                continue;
             }
             kept.push(item);
         }

@@ -171,21 +171,32 @@ fn approve_portal(saved: &Plan, fresh: &mut Plan, desired: &Desired) -> Vec<(Ite
     out
 }
 
-/// Takes out (not approved) the share items of groups this run was to create when the
-/// group's create is not approved: the room cannot be shared with a group that is not made.
+/// Takes out (not approved) the share items of groups and people this run was to make when
+/// their create or invitation is not approved: a room cannot be shared with them otherwise.
 fn hold_new_group_shares(fresh: &mut Plan, set_aside: &mut Vec<SetAside>) {
-    let creates: HashSet<String> = fresh
+    // (is a person, name or email) of what the approved portal section makes.
+    let creates: HashSet<(bool, String)> = fresh
         .portal_items
         .iter()
         .filter_map(|i| match &i.change {
-            super::Change::CreateGroup { name, .. } => Some(name.to_lowercase()),
+            super::Change::CreateGroup { name, .. } => Some((false, name.to_lowercase())),
+            super::Change::InvitePerson { email, .. } => Some((true, email.clone())),
             _ => None,
         })
         .collect();
     for room in &mut fresh.rooms {
-        let (held, kept): (Vec<Item>, Vec<Item>) =
-            std::mem::take(&mut room.items).into_iter().partition(|i| {
-                matches!(&i.change, super::Change::Invite { target: super::Target::NewGroup { name }, .. } if !creates.contains(&name.to_lowercase()))
+        let (held, kept): (Vec<Item>, Vec<Item>) = std::mem::take(&mut room.items)
+            .into_iter()
+            .partition(|i| match &i.change {
+                super::Change::Invite {
+                    target: super::Target::NewGroup { name },
+                    ..
+                } => !creates.contains(&(false, name.to_lowercase())),
+                super::Change::Invite {
+                    target: super::Target::NewPerson { email },
+                    ..
+                } => !creates.contains(&(true, email.clone())),
+                _ => false,
             });
         room.items = kept;
         if !held.is_empty() {

@@ -477,7 +477,7 @@ fn as_member(t: Target) -> Option<Member> {
     match t {
         Target::User { id, email } => Some(Member::User { id, email }),
         Target::Group { id, name } => Some(Member::Group { id, name }),
-        Target::NewGuest { .. } | Target::NewGroup { .. } => None,
+        Target::NewGuest { .. } | Target::NewGroup { .. } | Target::NewPerson { .. } => None,
     }
 }
 
@@ -680,7 +680,7 @@ fn member_key(t: &Target) -> String {
     match t {
         Target::User { id, .. } => format!("u:{id}"),
         Target::Group { id, .. } => format!("g:{id}"),
-        Target::NewGuest { email } => format!("e:{email}"),
+        Target::NewGuest { email } | Target::NewPerson { email } => format!("e:{email}"),
         Target::NewGroup { name } => format!("n:{}", name.to_lowercase()),
     }
 }
@@ -805,6 +805,28 @@ fn resolve_email(
         locate(desired, inv.origin, code, message, label, help.into())
     };
     let Some(u) = observed.users.get(email) else {
+        // Someone `people:` invites with a type in this run (a guest is made by this very
+        // invitation instead, as any new guest).
+        if let Some(person) = desired
+            .person(email)
+            .filter(|p| p.user_type != UserType::Guest)
+        {
+            if !person.user_type.allows(inv.access) {
+                problems.push(problem(
+                    "portal::role_not_allowed_for_user_type",
+                    format!("`{email}` is invited as a {} by `people:` and cannot be a room manager", user_type_name(person.user_type)),
+                    "not a room admin",
+                    "only DocSpace admins and room admins can manage rooms; give the person that type in `people:`, or use `content-creator`",
+                ));
+                return None;
+            }
+            return room
+                .room_type
+                .allows(inv.access, SubjectKind::User)
+                .then(|| Target::NewPerson {
+                    email: email.to_string(),
+                });
+        }
         if inv.access == Access::RoomManager {
             problems.push(problem(
                 "portal::room_manager_for_new_guest",

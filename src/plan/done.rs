@@ -68,7 +68,7 @@ fn target_who(t: &Target) -> Who<'_> {
     match t {
         Target::User { id, .. } => Who::User(id),
         Target::Group { id, .. } => Who::Group(id),
-        Target::NewGuest { email } => Who::Email(email),
+        Target::NewGuest { email } | Target::NewPerson { email } => Who::Email(email),
         // Resolved to its id before the room runs (see `apply::org`); never shown as is.
         Target::NewGroup { .. } => Who::Group(""),
     }

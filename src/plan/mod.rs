@@ -168,12 +168,20 @@ pub enum Target {
     NewGroup {
         name: String,
     },
+    /// A person of `people:` that this run invites with their type (in the portal section,
+    /// before the rooms); shared with by email once the account exists, and skipped when the
+    /// invitation failed (never made a guest by the share).
+    NewPerson {
+        email: String,
+    },
 }
 
 impl Target {
     pub fn label(&self) -> &str {
         match self {
-            Target::User { email, .. } | Target::NewGuest { email } => email,
+            Target::User { email, .. }
+            | Target::NewGuest { email }
+            | Target::NewPerson { email } => email,
             Target::Group { name, .. } | Target::NewGroup { name } => name,
         }
     }

@@ -160,6 +160,7 @@ fn target_text(t: &Target) -> String {
         Target::Group { name, .. } => format!("group {}", visible(name)),
         Target::NewGroup { name } => format!("group {} (created by this plan)", visible(name)),
         Target::User { email, .. } | Target::NewGuest { email } => shown(email),
+        Target::NewPerson { email } => format!("{} (invited by this plan)", shown(email)),
     }
 }
 

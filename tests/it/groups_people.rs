@@ -27,6 +27,7 @@ rooms:
     type: collaboration
     invitees:
       - {group: Engineering, access: editing}
+      - {email: olga.new@sandbox.test, access: read}
 ";
 
 const CSV: &str = "name,email\nOlga,olga.new@sandbox.test\nMia,mia.marketing@sandbox.test\n\"Sam, Sales\",sam.sales@sandbox.test\n";
@@ -62,6 +63,7 @@ async fn people_groups_and_a_room_shared_with_a_new_group_apply_in_one_run() {
         "+ group \"Engineering\", manager nora.new@sandbox.test (invited by this plan)",
         "group \"Sales Team\": add sam.sales@sandbox.test",
         "invite group Engineering (created by this plan) as editing",
+        "invite olga.new@sandbox.test (invited by this plan) as read",
     ] {
         assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
     }
