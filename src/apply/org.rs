@@ -62,7 +62,7 @@ pub(super) async fn run<A: DocSpaceApi>(
         }
         return made;
     }
-    let mut ids = invite(api, &items, &log).await;
+    let ids = invite(api, &items, &log).await;
     made.people = ids.keys().cloned().collect();
     change_types(api, &items, &log).await;
     let mut by_group: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
@@ -82,7 +82,7 @@ pub(super) async fn run<A: DocSpaceApi>(
             name,
             &group_items,
             allow_removals,
-            &mut ids,
+            &ids,
             &mut made,
             &log,
         )
@@ -207,6 +207,72 @@ async fn change_types<A: DocSpaceApi>(api: &A, items: &[&Item], log: &RoomLog<'_
     }
 }
 
+/// The items of a group that are sent; the others (guarded removals, people whose
+/// invitation failed) are reported skipped.
+fn to_send<'a>(
+    items: &[&'a Item],
+    allow_removals: bool,
+    ids: &HashMap<String, String>,
+    log: &RoomLog<'_>,
+) -> Vec<&'a Item> {
+    let mut send = Vec::new();
+    for item in items {
+        let skip = match &item.change {
+            Change::RemoveGroupMember { .. } if !allow_removals => {
+                Some(SkipReason::RemovalGuard(GuardReason::GroupMember))
+            }
+            Change::AddGroupMember { person, .. } if person_id(person, ids).is_none() => {
+                Some(SkipReason::DependencyFailed(Dependency::PersonNotInvited))
+            }
+            _ => None,
+        };
+        match skip {
+            Some(why) => log.push(Entry::of_portal_item(item, Outcome::Skipped(why))),
+            None => send.push(*item),
+        }
+    }
+    send
+}
+
+/// The group's one write: a create (recording the new id, or its failure, in `made`) or an
+/// update; `None` when nothing is left to send.
+async fn send_write<A: DocSpaceApi>(
+    api: &A,
+    name: &str,
+    send: &[&Item],
+    ids: &HashMap<String, String>,
+    made: &mut Made,
+) -> Option<Result<String, ApiError>> {
+    let create = send.iter().find_map(|i| match &i.change {
+        Change::CreateGroup { manager, .. } => Some(manager.as_ref()),
+        _ => None,
+    });
+    if let Some(manager) = create {
+        let request = CreateGroupRequest {
+            group_name: name.to_string(),
+            group_manager: manager.and_then(|m| person_id(m, ids)),
+            members: send.iter().filter_map(|i| added(i, ids)).collect(),
+        };
+        let result = api.create_group(&request).await.map(|g| g.id);
+        let made_id = match &result {
+            Ok(id) => Ok(id.clone()),
+            Err(_) => Err(()),
+        };
+        made.groups.insert(name.to_lowercase(), made_id);
+        return Some(result);
+    }
+    let id = send.iter().find_map(|i| group_id(i))?;
+    let request = UpdateGroupRequest {
+        // Always the manifest's name: the plan renames whenever the live one differs, and
+        // an empty name would empty it (docs/docspace-api.md, "Groups and people").
+        group_name: name.to_string(),
+        group_manager: send.iter().find_map(|i| new_manager(i, ids)),
+        members_to_add: send.iter().filter_map(|i| added(i, ids)).collect(),
+        members_to_remove: send.iter().filter_map(|i| removed(i)).collect(),
+    };
+    Some(api.update_group(&id, &request).await.map(|_| id))
+}
+
 /// The account id of a person of a group item: known when planned, made by this run's
 /// invitation, or `None` (the invitation failed).
 fn person_id(p: &PersonRef, ids: &HashMap<String, String>) -> Option<String> {
@@ -220,61 +286,14 @@ async fn write_group<A: DocSpaceApi>(
     name: &str,
     items: &[&Item],
     allow_removals: bool,
-    ids: &mut HashMap<String, String>,
+    ids: &HashMap<String, String>,
     made: &mut Made,
     log: &RoomLog<'_>,
 ) {
-    let mut send: Vec<&Item> = Vec::new();
-    for item in items {
-        let skip = match &item.change {
-            Change::RemoveGroupMember { .. } if !allow_removals => {
-                Some(SkipReason::RemovalGuard(GuardReason::GroupMember))
-            }
-            Change::AddGroupMember { person, .. } if person_id(person, ids).is_none() => {
-                Some(SkipReason::DependencyFailed(Dependency::PersonNotInvited))
-            }
-            _ => None,
-        };
-        match skip {
-            Some(why) => log.push(Entry::of_portal_item(item, Outcome::Skipped(why))),
-            None => send.push(item),
-        }
-    }
-    let create = send.iter().find_map(|i| match &i.change {
-        Change::CreateGroup { manager, .. } => Some(manager.as_ref()),
-        _ => None,
-    });
-    let written = match create {
-        Some(manager) => {
-            let request = CreateGroupRequest {
-                group_name: name.to_string(),
-                group_manager: manager.and_then(|m| person_id(m, ids)),
-                members: send.iter().filter_map(|i| added(i, ids)).collect(),
-            };
-            let result = api.create_group(&request).await.map(|g| g.id);
-            made.groups.insert(
-                name.to_lowercase(),
-                match &result {
-                    Ok(id) => Ok(id.clone()),
-                    Err(_) => Err(()),
-                },
-            );
-            result
-        }
-        None => {
-            let Some(id) = send.iter().find_map(|i| group_id(i)) else {
-                return;
-            };
-            let request = UpdateGroupRequest {
-                // Always the manifest's name: the plan renames whenever the live one differs,
-                // and an empty name would empty it (docs/docspace-api.md, "Groups and people").
-                group_name: name.to_string(),
-                group_manager: send.iter().find_map(|i| new_manager(i, ids)),
-                members_to_add: send.iter().filter_map(|i| added(i, ids)).collect(),
-                members_to_remove: send.iter().filter_map(|i| removed(i)).collect(),
-            };
-            api.update_group(&id, &request).await.map(|_| id)
-        }
+    let send = to_send(items, allow_removals, ids, log);
+    let create = send.iter().any(|i| i.action() == Action::CreateGroup);
+    let Some(written) = send_write(api, name, &send, ids, made).await else {
+        return;
     };
     let id = match written {
         Ok(id) => id,
@@ -282,7 +301,7 @@ async fn write_group<A: DocSpaceApi>(
             for item in send {
                 let outcome = match item.action() {
                     Action::CreateGroup | Action::UpdateGroup => Outcome::Failed(api_err(&e)),
-                    _ if create.is_some() => {
+                    _ if create => {
                         Outcome::Skipped(SkipReason::DependencyFailed(Dependency::GroupNotWritten))
                     }
                     _ => Outcome::Failed(api_err(&e)),
