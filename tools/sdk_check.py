@@ -29,6 +29,7 @@ import warnings  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
+from docspace_api_sdk.models.employee_array_wrapper import EmployeeArrayWrapper  # noqa: E402
 from docspace_api_sdk.models.employee_full_array_wrapper import EmployeeFullArrayWrapper  # noqa: E402
 from docspace_api_sdk.models.employee_full_wrapper import EmployeeFullWrapper  # noqa: E402
 from docspace_api_sdk.models.file_operation_array_wrapper import FileOperationArrayWrapper  # noqa: E402
@@ -41,8 +42,12 @@ from docspace_api_sdk.models.folder_integer_wrapper import FolderIntegerWrapper 
 from docspace_api_sdk.models.folder_string_wrapper import FolderStringWrapper  # noqa: E402
 from docspace_api_sdk.models.group_array_wrapper import GroupArrayWrapper  # noqa: E402
 from docspace_api_sdk.models.group_wrapper import GroupWrapper  # noqa: E402
+from docspace_api_sdk.models.quota_wrapper import QuotaWrapper  # noqa: E402
 from docspace_api_sdk.models.room_security_wrapper import RoomSecurityWrapper  # noqa: E402
 from docspace_api_sdk.models.string_array_wrapper import STRINGArrayWrapper  # noqa: E402
+from docspace_api_sdk.models.tenant_user_invitation_settings_wrapper import (  # noqa: E402
+    TenantUserInvitationSettingsWrapper,
+)
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "target/debug/docspace-provision"
 
@@ -86,7 +91,7 @@ def main() -> int:
 
     try:
         room = call("POST", "/api/2.0/files/rooms",
-                    {"title": "🚀 Launch", "roomType": 2, "tags": ["Acme"], "cover": "cover1"})
+                    {"title": "🚀 Launch", "roomType": 2, "tags": ["Acme"], "cover": "planet"})
         check("POST /files/rooms", FolderIntegerWrapper, room)
         rid = room["response"]["id"]
         check("GET /files/rooms/{id}", FolderIntegerWrapper, call("GET", f"/api/2.0/files/rooms/{rid}"))
@@ -124,6 +129,22 @@ def main() -> int:
         check("GET /group", GroupArrayWrapper, call("GET", "/api/2.0/group"))
         check("GET /group/{id}", GroupWrapper,
               call("GET", "/api/2.0/group/6e0f0000-0000-4000-8000-000000000001?includeMembers=true"))
+        group = call("POST", "/api/2.0/group",
+                     {"groupName": "Design", "groupManager": "5a4db0c5-0000-4000-8000-000000000006",
+                      "members": ["5a4db0c5-0000-4000-8000-000000000004"]})
+        check("POST /group", GroupWrapper, group)
+        check("PUT /group/{id}", GroupWrapper,
+              call("PUT", f"/api/2.0/group/{group['response']['id']}",
+                   {"groupName": "Design team", "membersToAdd": ["5a4db0c5-0000-4000-8000-000000000003"]}))
+        check("POST /people/invite", EmployeeArrayWrapper,
+              call("POST", "/api/2.0/people/invite",
+                   {"invitations": [{"email": "typed@sandbox.test", "type": "User"}]}))
+        check("PUT /people/type/{type}", EmployeeFullArrayWrapper,
+              call("PUT", "/api/2.0/people/type/User",
+                   {"userIds": ["5a4db0c5-0000-4000-8000-000000000005"]}))
+        check("GET /settings/invitationsettings", TenantUserInvitationSettingsWrapper,
+              call("GET", "/api/2.0/settings/invitationsettings"))
+        check("GET /portal/payment/quota", QuotaWrapper, call("GET", "/api/2.0/portal/payment/quota"))
     finally:
         proc.kill()
         proc.wait()

@@ -276,6 +276,7 @@ fn build_router(app: Shared) -> Router {
             "/api/2.0/settings/invitationsettings",
             get(user_types::invitation_settings),
         )
+        .route("/api/2.0/portal/payment/quota", get(user_types::quota))
         .route("/api/2.0/group", get(groups::list).post(groups::create))
         .route(
             "/api/2.0/group/{id}",

@@ -193,11 +193,24 @@ pub async fn build_version() -> ApiResult {
     })))
 }
 
-/// `GET /people/{id}`.
+/// `UserManager.CanUserViewAnotherUserAsync`, checked by `GetProfileByEmail` and
+/// `GetProfileByUserId` after the lookup: a profile the key's user may not see is a 403.
+fn visible(s: &PortalState, user: &User) -> ApiResult<()> {
+    let me = s.user(s.key_user).ok_or_else(user_not_found)?;
+    let related = s.related(me.id, user.id);
+    if super::people_rules::can_view(me.actor(), me.id == user.id, user.user_type, related) {
+        Ok(())
+    } else {
+        Err(ApiError::Security)
+    }
+}
+
+/// `GET /people/{id}`: 404 unknown, 403 not visible to the caller.
 pub async fn by_id(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
     let id = Uuid::parse_str(&id).map_err(|_| user_not_found())?;
     app.read(|s| {
         let user = s.user(id).ok_or_else(user_not_found)?;
+        visible(s, user)?;
         Ok(Reply::new(render::user_full(s, user)))
     })
     .await
@@ -205,7 +218,8 @@ pub async fn by_id(State(app): State<Shared>, Path(id): Path<String>) -> ApiResu
 
 /// `GET /people/email?email=`: `UserManager.GetUserByEmailAsync`, a database comparison: it
 /// ignores case on MySQL installs (the default) and not on PostgreSQL ones
-/// (`--case-sensitive-emails`). Empty → 400.
+/// (`--case-sensitive-emails`). Empty → 400; a profile the caller may not see → 403
+/// (a room admin and a guest they have no relation with, a user or guest and anyone else).
 pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let email = params
@@ -217,18 +231,36 @@ pub async fn by_email(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let emails = app.emails;
     app.read(|s| {
         let user = s.user_by_email(&email, emails).ok_or_else(user_not_found)?;
+        visible(s, user)?;
         Ok(Reply::new(render::user_full(s, user)))
     })
     .await
 }
 
-/// `GET /people`: active users only (pending invitees are not listed).
+/// `GetByFilterAsync`, behind `GET /people` and `GET /people/filter`: users and guests may
+/// not search (403); a room admin's search leaves out guests it has no relation with
+/// (`IncludeStrangers` is false for anyone but a DocSpace admin, `DbUserService`). Returns
+/// which accounts the caller's search shows.
+fn searchable(s: &PortalState) -> ApiResult<impl Fn(&User) -> bool + '_> {
+    let me = s.user(s.key_user).ok_or_else(user_not_found)?;
+    let me_id = me.id;
+    let strangers = match me.user_type {
+        UserType::User | UserType::Guest => return Err(ApiError::Security),
+        UserType::DocSpaceAdmin => true,
+        UserType::RoomAdmin => false,
+    };
+    Ok(move |u: &User| strangers || u.user_type != UserType::Guest || s.related(me_id, u.id))
+}
+
+/// `GET /people`: active users only (pending invitees are not listed), searched as
+/// [`searchable`] allows.
 pub async fn active(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let params = Params::from_query(uri.query());
     let (start, count) = params.paging()?;
     let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
-        let users: Vec<Value> = sorted_users(s, &order, |u| u.status == STATUS_ACTIVE)
+        let shown = searchable(s)?;
+        let users: Vec<Value> = sorted_users(s, &order, |u| u.status == STATUS_ACTIVE && shown(u))
             .into_iter()
             .skip(start as usize)
             .take(count as usize)
@@ -256,7 +288,11 @@ pub async fn filter(State(app): State<Shared>, uri: Uri) -> ApiResult {
     let activation = params.int("activationStatus")?;
     let order = PeopleOrder::from_params(&params, app.next_nonce(), app.emails)?;
     app.read(|s| {
+        let shown = searchable(s)?;
         let matches = sorted_users(s, &order, |u| {
+            if !shown(u) {
+                return false;
+            }
             let fields = [
                 u.first_name.to_lowercase(),
                 u.last_name.to_lowercase(),
@@ -298,11 +334,11 @@ struct ResendRequest {
 
 /// `HasAccessInviteAsync` of `UserController.ResendUserInvites`: whether `caller` may resend
 /// the invitation of the pending account `user`. A guest caller never may; a caller who is
-/// not a DocSpace admin may not for a guest someone else created (the server's exception for
-/// guests in the caller's user relations is not modelled); then by the account's type: a
-/// DocSpace admin only by the owner, a room admin only by a DocSpace admin, a user by anyone
-/// but a user, a guest by anyone.
-fn may_reinvite(caller: &User, user: &User) -> bool {
+/// not a DocSpace admin may not for a guest someone else created unless the guest is among
+/// the caller's user relations (`related`); then by the account's type: a DocSpace admin only
+/// by the owner, a room admin only by a DocSpace admin, a user by anyone but a user, a guest
+/// by anyone.
+fn may_reinvite(caller: &User, user: &User, related: bool) -> bool {
     if caller.user_type == UserType::Guest {
         return false;
     }
@@ -310,6 +346,7 @@ fn may_reinvite(caller: &User, user: &User) -> bool {
     if !caller_admin
         && user.user_type == UserType::Guest
         && user.invited_by.is_some_and(|by| by != caller.id)
+        && !related
     {
         return false;
     }
@@ -370,7 +407,8 @@ pub async fn resend_invites(State(app): State<Shared>, body: Bytes) -> Response 
                 // and terminated accounts are skipped, and a pending one only gets the email
                 // when the caller may re-invite it (`HasAccessInviteAsync`).
                 let active = user.activation_status & ACTIVATION_ACTIVATED != 0;
-                let allowed = caller.id == user.id || may_reinvite(&caller, user);
+                let related = s.relations.get(&caller.id).is_some_and(|t| t.contains(&id));
+                let allowed = caller.id == user.id || may_reinvite(&caller, user, related);
                 if !active && user.status != STATUS_TERMINATED && allowed {
                     let entry = s.resends.entry(id).or_insert(Resend {
                         count: 0,

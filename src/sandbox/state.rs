@@ -597,6 +597,42 @@ impl PortalState {
             .count() as u32
     }
 
+    /// Adds a group as if made by hand on the portal (for tests that seed a state file): the
+    /// manager is made a member, as the server does. Returns its id.
+    pub fn add_group(&mut self, name: &str, manager: Option<Uuid>, members: &[Uuid]) -> Uuid {
+        let id = Uuid::new_v4();
+        let mut all: Vec<Uuid> = manager.into_iter().collect();
+        for m in members {
+            if !all.contains(m) {
+                all.push(*m);
+            }
+        }
+        self.groups.push(Group {
+            id,
+            name: name.to_string(),
+            manager,
+            members: all,
+        });
+        id
+    }
+
+    /// The id of the account with this email (exact match), for tests that seed a state file.
+    pub fn user_id(&self, email: &str) -> Option<Uuid> {
+        self.users.iter().find(|u| u.email == email).map(|u| u.id)
+    }
+
+    /// Gives the account with this email (exact match) another type, as if changed by hand.
+    /// Returns whether the account exists.
+    pub fn set_user_type(&mut self, email: &str, user_type: UserType) -> bool {
+        match self.users.iter_mut().find(|u| u.email == email) {
+            Some(user) => {
+                user.user_type = user_type;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn group_mut(&mut self, id: Uuid) -> Option<&mut Group> {
         self.groups.iter_mut().find(|g| g.id == id)
     }

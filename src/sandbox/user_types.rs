@@ -402,3 +402,37 @@ fn invite_one(
     );
     Ok(())
 }
+
+/// `GET /portal/payment/quota` (`PaymentController.GetQuotaPaymentInformation`,
+/// `QuotaHelper.GetCurrentQuotaAsync`): the tariff as a `QuotaDto`. Of its features only the
+/// paid seats are emulated: `manager` (`CountPaidUserFeature`), `value` the seats (-1 when
+/// unlimited), `used.value` the seats taken (room admins and DocSpace admins), hidden from a
+/// caller of type user. Guests are refused. The price and the other features are left out.
+pub async fn quota(State(app): State<Shared>) -> ApiResult {
+    app.read(|s| {
+        let (_, actor) = caller(s)?;
+        if actor.user_type == UserType::Guest {
+            return Err(ApiError::Security);
+        }
+        let used = (actor.user_type != UserType::User).then(|| s.paid_seats_used());
+        let manager = json!({
+            "id": "manager",
+            "title": "",
+            "value": s.paid_seats.map_or(-1, i64::from),
+            "type": "count",
+            "used": { "value": used, "title": "Admins added:" },
+            "priceTitle": "Number of admins",
+        });
+        Ok(Reply::new(render::strip_nulls(json!({
+            "id": -1,
+            // Made up: a real portal names its tariff (`Tariffs_{name}`, e.g. "Business").
+            "title": "Sandbox",
+            "nonProfit": false,
+            "free": s.paid_seats.is_none(),
+            "trial": false,
+            "price": {},
+            "features": [manager],
+        }))))
+    })
+    .await
+}

@@ -311,8 +311,9 @@ async fn resends_the_server_would_not_send_are_reported_skipped() {
         s.set_invited_by("young@sandbox.test", rick);
         // Rick must see the guest the owner invited to share with it by id: a room admin's
         // share by id with a guest it has no relation with is dropped silently
-        // (docs/docspace-api.md, "People and user types"). The sandbox's resend rule does not
-        // model the relation, so the guest stays not re-invitable for this key.
+        // (docs/docspace-api.md, "People and user types"). The relation would also let the
+        // server resend to it, but the tool cannot see relations and rules it out from
+        // `createdBy` alone, so its id is never sent.
         let older = s
             .users
             .iter()

@@ -504,6 +504,13 @@ async fn invitations_per_day_are_limited_when_the_portal_sets_a_limit() {
 #[tokio::test]
 async fn paid_seats_beyond_the_tariff_are_a_402() {
     let sb = as_user(OWNER, |s| s.paid_seats = Some(s.paid_seats_used())).await;
+    // The seats are reported by `GET /portal/payment/quota`, feature `manager`.
+    let quota = sb.get("/api/2.0/portal/payment/quota").await;
+    let manager = &quota["response"]["features"][0];
+    assert_eq!(manager["id"], "manager");
+    // The seed's owner, Dana, Rick and Sam.
+    assert_eq!(manager["value"], 4);
+    assert_eq!(manager["used"]["value"], 4);
     let (status, body) = sb
         .call(
             Method::POST,
@@ -528,6 +535,20 @@ async fn paid_seats_beyond_the_tariff_are_a_402() {
         )
         .await;
     assert_eq!(status, 402);
+    // A user sees the limit, not the count; a guest is refused.
+    let sb = as_user(UMA_USER, |_| {}).await;
+    let quota = sb.get("/api/2.0/portal/payment/quota").await;
+    assert_eq!(quota["response"]["features"][0]["value"], -1);
+    assert!(
+        quota["response"]["features"][0]["used"]
+            .get("value")
+            .is_none()
+    );
+    let sb = as_user(GUS_GUEST, |_| {}).await;
+    let (status, _) = sb
+        .call(Method::GET, "/api/2.0/portal/payment/quota", None)
+        .await;
+    assert_eq!(status, 403);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -685,4 +706,120 @@ async fn a_room_admin_sharing_with_an_unrelated_guest_by_id_is_dropped_silently(
         )
         .await;
     assert_eq!(body["response"]["members"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn profiles_the_caller_cannot_see_are_refused() {
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let (status, _) = sb
+        .call(
+            Method::GET,
+            "/api/2.0/people/email?email=gus.guest@sandbox.test",
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = sb
+        .call(Method::GET, &format!("/api/2.0/people/{GUS_GUEST}"), None)
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = sb
+        .call(Method::GET, &format!("/api/2.0/people/{UMA_USER}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let sb = as_user(UMA_USER, |_| {}).await;
+    let (status, _) = sb
+        .call(
+            Method::GET,
+            &format!("/api/2.0/people/{RICK_ROOM_ADMIN}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = sb
+        .call(
+            Method::GET,
+            "/api/2.0/people/email?email=uma.user@sandbox.test",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_room_admins_search_leaves_out_unrelated_guests_and_users_cannot_search() {
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let found = sb.get("/api/2.0/people/filter?count=100").await;
+    let emails: Vec<&str> = found["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(!emails.contains(&"gus.guest@sandbox.test"), "{emails:?}");
+    assert!(emails.contains(&"uma.user@sandbox.test"));
+    let sb = as_user(RICK_ROOM_ADMIN, |s| {
+        let rick = s.key_user;
+        let gus = Uuid::parse_str(GUS_GUEST).unwrap();
+        s.add_relation(rick, gus);
+    })
+    .await;
+    let found = sb.get("/api/2.0/people/filter?count=100&area=2").await;
+    assert_eq!(ids(&found["response"]), vec![GUS_GUEST]);
+    let sb = as_user(UMA_USER, |_| {}).await;
+    for path in ["/api/2.0/people/filter", "/api/2.0/people"] {
+        let (status, _) = sb.call(Method::GET, path, None).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    // `GET /people` is the same search, active accounts only.
+    let sb = as_user(RICK_ROOM_ADMIN, |_| {}).await;
+    let all = sb.get("/api/2.0/people?count=100").await;
+    assert!(!ids(&all["response"]).contains(&GUS_GUEST.to_string()));
+}
+
+#[tokio::test]
+async fn a_room_admin_resends_to_another_admins_guest_only_with_a_relation() {
+    let mut ids_of = Vec::new();
+    let sb = as_user(RICK_ROOM_ADMIN, |s| {
+        let rick = s.key_user;
+        let owner = Uuid::parse_str(OWNER).unwrap();
+        for email in ["kept@sandbox.test", "stranger@sandbox.test"] {
+            let id = s.add_pending_user(email, chrono::Utc::now());
+            s.set_invited_by(email, owner);
+            ids_of.push(id);
+        }
+        s.add_relation(rick, ids_of[0]);
+    })
+    .await;
+    let (status, _) = sb
+        .call(
+            Method::PUT,
+            "/api/2.0/people/invite",
+            Some(json!({"userIds": ids_of})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let resends = sb.state()["resends"].clone();
+    assert!(resends.get(ids_of[0].to_string()).is_some(), "{resends}");
+    assert!(resends.get(ids_of[1].to_string()).is_none(), "{resends}");
+}
+
+#[tokio::test]
+async fn a_group_seeded_by_hand_is_served_as_the_file_says() {
+    use docspace_provision::sandbox::rules::UserType;
+    let mut made = Uuid::nil();
+    let sb = as_user(OWNER, |s| {
+        let uma = s.user_id("uma.user@sandbox.test").unwrap();
+        let mia = s.user_id("mia.marketing@sandbox.test").unwrap();
+        made = s.add_group("marketing", Some(uma), &[mia]);
+        s.set_user_type("mia.marketing@sandbox.test", UserType::Guest);
+    })
+    .await;
+    let one = sb.get(&format!("/api/2.0/group/{made}")).await;
+    assert_eq!(one["response"]["manager"]["id"], UMA_USER);
+    assert_eq!(ids(&one["response"]["members"]), vec![UMA_USER, MIA_USER]);
+    assert_eq!(one["response"]["members"][1]["isVisitor"], true);
+    // Two groups whose names differ only in case: the server keeps both.
+    let list = sb.get("/api/2.0/group?filterValue=marketing").await;
+    assert_eq!(list["total"], 2);
 }

@@ -144,6 +144,66 @@ fn group_dto() -> Model {
     }
 }
 
+fn tenant_user_invitation_settings_dto() -> Model {
+    Model {
+        file: "tenant_user_invitation_settings_dto.py",
+        fields: vec![
+            ("allowInvitingMembers", T::Bool, true),
+            ("allowInvitingGuests", T::Bool, true),
+        ],
+    }
+}
+
+fn price_dto() -> Model {
+    Model {
+        file: "price_dto.py",
+        fields: vec![
+            ("value", T::Num, false),
+            ("currencySymbol", T::Str, false),
+            ("isoCurrencySymbol", T::Str, false),
+        ],
+    }
+}
+
+fn feature_used_dto() -> Model {
+    Model {
+        file: "feature_used_dto.py",
+        fields: vec![("value", T::Any, false), ("title", T::Str, false)],
+    }
+}
+
+fn tenant_quota_feature_dto() -> Model {
+    Model {
+        file: "tenant_quota_feature_dto.py",
+        fields: vec![
+            ("id", T::Str, false),
+            ("title", T::Str, false),
+            ("image", T::Str, false),
+            ("value", T::Any, false),
+            ("type", T::Str, false),
+            ("used", T::Obj(feature_used_dto), false),
+            ("priceTitle", T::Str, false),
+        ],
+    }
+}
+
+fn quota_dto() -> Model {
+    Model {
+        file: "quota_dto.py",
+        fields: vec![
+            ("id", T::Int, true),
+            // `Optional[StrictStr]` without a default: present, may be null.
+            ("title", T::Str, true),
+            ("price", T::Obj(price_dto), true),
+            ("nonProfit", T::Bool, true),
+            ("free", T::Bool, true),
+            ("trial", T::Bool, true),
+            ("features", T::Objs(tenant_quota_feature_dto), true),
+            ("dueDate", T::Date, false),
+        ],
+    }
+}
+
 fn logo() -> Model {
     Model {
         file: "logo.py",
@@ -775,6 +835,71 @@ async fn every_endpoint_the_tool_uses_answers_in_the_sdk_models_shapes() {
             ));
         }
     }
+
+    // Issue 23: groups, invitations with a type, type changes, the settings they depend on.
+    let group = call(
+        Method::POST,
+        "/api/2.0/group",
+        Some(json!({
+            "groupName": "Design",
+            "groupManager": "5a4db0c5-0000-4000-8000-000000000006",
+            "members": ["5a4db0c5-0000-4000-8000-000000000004"]
+        })),
+    )
+    .await;
+    expect(&group, group_dto, false, "POST /group", &mut errors);
+    let gid = group["response"]["id"].as_str().unwrap().to_string();
+    let renamed = call(
+        Method::PUT,
+        &format!("/api/2.0/group/{gid}"),
+        Some(json!({ "groupName": "Design team", "membersToAdd": ["5a4db0c5-0000-4000-8000-000000000003"] })),
+    )
+    .await;
+    expect(&renamed, group_dto, false, "PUT /group/{id}", &mut errors);
+    let one = call(Method::GET, &format!("/api/2.0/group/{gid}"), None).await;
+    expect(&one, group_dto, false, "GET /group/{id}", &mut errors);
+    let invited = call(
+        Method::POST,
+        "/api/2.0/people/invite",
+        Some(json!({ "invitations": [{ "email": "typed@sandbox.test", "type": "User" }] })),
+    )
+    .await;
+    expect(
+        &invited,
+        employee_dto,
+        true,
+        "POST /people/invite",
+        &mut errors,
+    );
+    let typed = call(
+        Method::PUT,
+        "/api/2.0/people/type/User",
+        Some(json!({ "userIds": ["5a4db0c5-0000-4000-8000-000000000005"] })),
+    )
+    .await;
+    expect(
+        &typed,
+        employee_full_dto,
+        true,
+        "PUT /people/type/{type}",
+        &mut errors,
+    );
+    let settings = call(Method::GET, "/api/2.0/settings/invitationsettings", None).await;
+    expect(
+        &settings,
+        tenant_user_invitation_settings_dto,
+        false,
+        "GET /settings/invitationsettings",
+        &mut errors,
+    );
+    let quota = call(Method::GET, "/api/2.0/portal/payment/quota", None).await;
+    expect(
+        &quota,
+        quota_dto,
+        false,
+        "GET /portal/payment/quota",
+        &mut errors,
+    );
 
     // Groups always carry `parent`, members and manager are full profiles.
     let groups = call(Method::GET, "/api/2.0/group", None).await;
