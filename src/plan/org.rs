@@ -40,8 +40,14 @@ pub enum GroupChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum OrgNote {
-    /// Paid seats (DocSpace admins and room admins) before and after the plan.
-    Seats { used: i64, max: i64, after: i64 },
+    /// Paid seats (DocSpace admins and room admins) before and after the plan; `max` is
+    /// `None` when the tariff has no limit.
+    Seats {
+        used: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<i64>,
+        after: i64,
+    },
     /// The plan takes paid seats, and the portal did not report its seats to this key.
     SeatsUnknown { needed: usize },
     /// A person declared a guest without an account: the server's invite route refuses

@@ -285,8 +285,13 @@ fn seats(
     match observed.org.seats {
         Some((used, max)) => {
             let after = used + needed as i64;
+            // The server's "no limit" is `int.MaxValue` (`TenantQuotaFeatureCount`); some
+            // answers write -1.
+            let max = (0..i64::from(i32::MAX)).contains(&max).then_some(max);
             notes.push(OrgNote::Seats { used, max, after });
-            if after > max {
+            if let Some(max) = max
+                && after > max
+            {
                 problems.push(Problem::error(
                     "portal::not_enough_seats",
                     format!("the plan needs {needed} paid seats (DocSpace admins and room admins), and the portal has {} of {max} free", (max - used).max(0)),

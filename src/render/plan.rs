@@ -507,11 +507,20 @@ fn portal_notes(plan: &Plan) -> Vec<String> {
 
 fn org_note_text(note: &OrgNote) -> String {
     match note {
-        OrgNote::Seats { used, max, after } => {
-            format!(
-                "paid seats (DocSpace admins and room admins): {used} of {max} used, {after} after this plan"
-            )
-        }
+        OrgNote::Seats {
+            used,
+            max: Some(max),
+            after,
+        } => format!(
+            "paid seats (DocSpace admins and room admins): {used} of {max} used, {after} after this plan"
+        ),
+        OrgNote::Seats {
+            used,
+            max: None,
+            after,
+        } => format!(
+            "paid seats (DocSpace admins and room admins): {used} used, {after} after this plan (no limit)"
+        ),
         OrgNote::SeatsUnknown { needed } => format!(
             "this plan takes {needed} paid seats; the portal did not report its seats to this key (GET /api/2.0/portal/payment/quota; a key without *:read cannot read it), so they are not checked"
         ),

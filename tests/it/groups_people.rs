@@ -513,3 +513,27 @@ mod contracts {
         assert_eq!(DocSpaceApi::paid_seats(&c).await.unwrap(), Some((4, 10)));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paid_seats_are_shown_and_a_plan_needing_more_than_are_free_is_refused() {
+    let portal = Portal::seeded(crate::common::quick(), |s| s.paid_seats = Some(6)).await;
+    let one = "version: 1\npeople:\n  - {email: nora.new@sandbox.test, type: room-admin}\n";
+    let plan = portal.plan(one, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "# paid seats (DocSpace admins and room admins): 4 of 6 used, 5 after this plan"
+        ),
+        "{}",
+        plan.stdout
+    );
+    setup(&portal, MANIFEST);
+    let plan = portal.plan(MANIFEST, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr
+            .contains("the plan needs 3 paid seats (DocSpace admins and room admins), and the portal has 2 of 6 free"),
+        "{}",
+        plan.stderr
+    );
+}
