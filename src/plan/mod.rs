@@ -1067,6 +1067,9 @@ impl Plan {
                 };
             }
         }
+        if self.group_removals_guarded > 0 {
+            n += org::writes_only_removing(&self.portal_items);
+        }
         n
     }
 }

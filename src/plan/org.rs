@@ -120,3 +120,17 @@ pub fn count_calls(s: &mut super::Summary, items: &[Item]) {
     s.write_calls += usize::from(s.people_invited > 0) + types.len() + groups.len();
     s.groups_updated = updated.len();
 }
+
+/// The groups whose only items are removals: with the removal guard up, their write is not
+/// sent.
+pub fn writes_only_removing(items: &[Item]) -> usize {
+    use std::collections::BTreeMap;
+    let mut only: BTreeMap<&str, bool> = BTreeMap::new();
+    for i in items {
+        if let Some(name) = i.key.group_name() {
+            let removal = i.action() == super::Action::RemoveGroupMember;
+            *only.entry(name).or_insert(true) &= removal;
+        }
+    }
+    only.values().filter(|v| **v).count()
+}

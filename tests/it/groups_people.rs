@@ -537,3 +537,35 @@ async fn paid_seats_are_shown_and_a_plan_needing_more_than_are_free_is_refused()
         plan.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_groups_of_one_name_are_refused_with_their_ids_until_one_is_pinned() {
+    let mut ids = Vec::new();
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        ids.push(s.add_group("Ops", None, &[]).to_string());
+        ids.push(s.add_group("OPS", None, &[]).to_string());
+    })
+    .await;
+    let manifest = "version: 1\ngroups:\n  - name: ops\n    people: [uma.user@sandbox.test]\n";
+    let plan = portal.plan(manifest, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr
+            .contains("2 groups on the portal are named `ops` when case is ignored")
+            && ids.iter().all(|id| plan.stderr.contains(id.as_str())),
+        "{}",
+        plan.stderr
+    );
+    let pinned = format!(
+        "version: 1\ngroups:\n  - name: Ops\n    id: {}\n    people: [uma.user@sandbox.test]\n",
+        ids[0]
+    );
+    let plan = portal.plan(&pinned, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("+ group \"Ops\": add uma.user@sandbox.test"),
+        "{}",
+        plan.stdout
+    );
+}
