@@ -134,3 +134,117 @@ pub fn writes_only_removing(items: &[Item]) -> usize {
     }
     only.values().filter(|v| **v).count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Problems, SourceFile};
+    use crate::plan::{Action, Change};
+    use crate::state::ObservedUser;
+
+    fn desired(text: &str) -> Desired {
+        let mut problems = Problems::default();
+        let d = crate::manifest::load_sources(vec![SourceFile::new("m.yaml", text)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        d
+    }
+
+    fn user(id: &str, email: &str, t: UserType, owner: bool) -> ObservedUser {
+        ObservedUser {
+            id: id.into(),
+            email: email.into(),
+            user_type: t,
+            pending: false,
+            terminated: false,
+            type_known: true,
+            created: None,
+            owner,
+            invited_by: None,
+        }
+    }
+
+    fn observed(me_owner: bool) -> Observed {
+        let me = user("me", "me@x.test", UserType::DocSpaceAdmin, me_owner);
+        let mut o = Observed {
+            me: Some(me.clone()),
+            ..Observed::default()
+        };
+        // As the read does: the key's own user is among the accounts found.
+        for u in [
+            me,
+            user("u1", "uma@x.test", UserType::User, false),
+            user("r1", "rick@x.test", UserType::RoomAdmin, false),
+            user("g1", "gus@x.test", UserType::Guest, false),
+        ] {
+            o.users.insert(u.email.clone(), u);
+        }
+        o
+    }
+
+    const MANIFEST: &str = "version: 1
+people:
+  - {email: zed@x.test, type: user}
+  - {email: ann@x.test, type: room-admin}
+  - {email: uma@x.test, type: room-admin}
+groups:
+  - name: Eng
+    manager: ann@x.test
+    people: [uma@x.test, zed@x.test, rick@x.test]
+";
+
+    #[test]
+    fn people_come_first_sorted_then_each_group_with_invited_people_by_email() {
+        let mut problems = Vec::new();
+        let (items, _) = plan(&desired(MANIFEST), &observed(true), &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let actions: Vec<(Action, String)> = items
+            .iter()
+            .map(|i| (i.action(), i.key.to_string()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (Action::InvitePerson, "ann@x.test".to_string()),
+                (Action::InvitePerson, "zed@x.test".into()),
+                (Action::ChangeUserType, "uma@x.test".into()),
+                (Action::CreateGroup, "group Eng".into()),
+                (Action::AddGroupMember, "group Eng / uma@x.test".into()),
+                (Action::AddGroupMember, "group Eng / zed@x.test".into()),
+                (Action::AddGroupMember, "group Eng / rick@x.test".into()),
+            ]
+        );
+        let Change::CreateGroup { manager, .. } = &items[3].change else {
+            panic!("{:?}", items[3]);
+        };
+        assert_eq!(manager.as_ref().map(|m| m.id.is_none()), Some(true));
+        let Change::AddGroupMember { person, .. } = &items[4].change else {
+            panic!();
+        };
+        assert_eq!(person.id.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn refusals_are_plan_errors_before_anything_is_sent() {
+        let text = "version: 1
+people:
+  - {email: new@x.test, type: docspace-admin}
+  - {email: rick@x.test, type: user}
+  - {email: me@x.test, type: room-admin}
+groups:
+  - name: Eng
+    people: [stranger@x.test, gus@x.test]
+";
+        let mut problems = Vec::new();
+        plan(&desired(text), &observed(false), &mut problems);
+        let codes: Vec<&str> = problems.iter().map(|p| p.code.as_ref()).collect();
+        for code in [
+            "portal::admin_needs_owner",
+            "portal::type_downgrade",
+            "portal::type_of_key_user",
+            "portal::group_person_without_account",
+            "portal::guest_in_group",
+        ] {
+            assert!(codes.contains(&code), "{code}: {codes:?}");
+        }
+    }
+}
