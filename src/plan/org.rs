@@ -236,7 +236,7 @@ groups:
 ";
         let mut problems = Vec::new();
         plan(&desired(text), &observed(false), &mut problems);
-        let codes: Vec<&str> = problems.iter().map(|p| p.code.as_ref()).collect();
+        let codes: Vec<&str> = problems.iter().map(|p| p.code).collect();
         for code in [
             "portal::admin_needs_owner",
             "portal::type_downgrade",
