@@ -33,8 +33,92 @@ pub fn manifest(observed: &Observed) -> String {
         write_room(&mut out, observed, room);
     }
     write_connected_rooms(&mut out, observed);
+    write_groups(&mut out, observed);
+    write_people(&mut out, observed);
     write_templates(&mut out, observed);
     out
+}
+
+/// The portal's groups as `groups:`, sorted by name (then id), each pinned with `id:`, with
+/// its manager and people (guests and accounts without an email are comments: a manifest
+/// cannot put them in a group). Additive, as rooms are: applying the export removes no one.
+fn write_groups(out: &mut String, observed: &Observed) {
+    let mut groups: Vec<_> = observed.org.groups.values().collect();
+    if groups.is_empty() {
+        return;
+    }
+    groups.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    out.push_str(
+        "groups:
+",
+    );
+    for g in groups {
+        let _ = writeln!(out, "  - name: {}", quote(&g.name));
+        let _ = writeln!(out, "    id: {}", quote(&g.id));
+        let manager = g.manager_user().filter(|m| !m.email.is_empty());
+        if let Some(m) = manager {
+            let _ = writeln!(out, "    manager: {}", quote(&m.email));
+        }
+        let mut people: Vec<_> = g
+            .members
+            .iter()
+            .filter(|m| manager.is_none_or(|mg| mg.id != m.id))
+            .collect();
+        people.sort_by(|a, b| a.email.cmp(&b.email));
+        if people.is_empty() {
+            continue;
+        }
+        out.push_str(
+            "    people:
+",
+        );
+        for p in people {
+            if p.email.is_empty() {
+                let _ = writeln!(out, "      # skipped user {} (no email address)", p.id);
+                continue;
+            }
+            if !p.user_type.may_be_group_member() {
+                let _ = writeln!(
+                    out,
+                    "      # skipped {} (a guest: a manifest cannot put guests in a group)",
+                    quote(&p.email)
+                );
+                continue;
+            }
+            let _ = writeln!(out, "      - {}", quote(&p.email));
+        }
+    }
+}
+
+/// Every account as `people:` with its type (`export --people`), sorted by email; disabled
+/// accounts are comments (the tool never changes them).
+fn write_people(out: &mut String, observed: &Observed) {
+    let Some(people) = &observed.org.people else {
+        return;
+    };
+    let mut people: Vec<_> = people.iter().filter(|p| !p.email.is_empty()).collect();
+    people.sort_by(|a, b| a.email.cmp(&b.email));
+    if people.is_empty() {
+        return;
+    }
+    out.push_str("people:\n");
+    for p in people {
+        if p.terminated {
+            let _ = writeln!(out, "  # skipped {} (disabled account)", quote(&p.email));
+            continue;
+        }
+        let comment = if p.pending {
+            "  # pending invitation (not registered yet)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  - {{email: {}, type: {}}}{comment}",
+            quote(&p.email),
+            p.user_type.name()
+        );
+    }
 }
 
 /// The portal's room templates, as comments: a room may name one with `template:`. The

@@ -10,6 +10,7 @@
 
 mod create;
 mod links;
+mod org;
 pub mod report;
 mod resend;
 mod share;
@@ -109,7 +110,12 @@ pub async fn execute_into<A: DocSpaceApi>(
     } else {
         plan::prune::guard(plan)
     };
-    stream::iter(plan.rooms.iter().enumerate())
+    // People before groups before rooms: a room may be shared with a group this run makes
+    // (docs/architecture.md, "Adding a portal-level resource").
+    let made = org::run(api, plan, options.allow_removals, interrupted, journal).await;
+    let resolved = org::resolve_rooms(plan, &made, journal);
+    let rooms_plan = resolved.as_ref().unwrap_or(plan);
+    stream::iter(rooms_plan.rooms.iter().enumerate())
         .map(|(n, room)| async move {
             let log = RoomLog { journal, room: n };
             // Checked when the room is about to start: futures are created lazily by
@@ -270,6 +276,21 @@ pub fn set_aside_entries(room: &RoomPlan, verdicts: &[Verdict]) -> Vec<Entry> {
         .collect()
 }
 
+/// The entries of the portal section's items a saved plan's approval set aside.
+pub fn portal_set_aside_entries(items: &[(Item, Verdict)]) -> Vec<Entry> {
+    items
+        .iter()
+        .map(|(item, verdict)| {
+            let outcome = match verdict {
+                Verdict::AlreadyApplied => Outcome::Unchanged(Some(UnchangedWhy::AlreadyApplied)),
+                Verdict::Stale(why) => Outcome::Skipped(SkipReason::Stale(*why)),
+                Verdict::NotApproved => Outcome::Skipped(SkipReason::NotApproved),
+            };
+            Entry::of_portal_item(item, outcome)
+        })
+        .collect()
+}
+
 fn api_err(e: &ApiError) -> EntryError {
     EntryError {
         http_status: e.http_status(),
@@ -367,7 +388,7 @@ impl<A: DocSpaceApi> RoomRun<'_, A> {
     fn skip_rest(&self, room_id: Option<i64>, after: usize, why: Dependency) {
         for (n, item) in self.room.items.iter().enumerate().skip(after + 1) {
             if !self.guarded.contains(&n) {
-                let reason = SkipReason::DependencyFailed(why);
+                let reason = SkipReason::DependencyFailed(why.clone());
                 self.push(room_id, item, Outcome::Skipped(reason));
             }
         }
@@ -558,8 +579,15 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
                 links.push(item);
             }
             Change::Archive => archive = Some(item),
-            // Sent for the whole run at once, after every room (see `resend`).
-            Change::ResendInvitation { .. } => {}
+            // Sent for the whole run at once, after every room (see `resend`); the portal
+            // section's items run before the rooms (see `org`).
+            Change::ResendInvitation { .. }
+            | Change::InvitePerson { .. }
+            | Change::ChangeUserType { .. }
+            | Change::CreateGroup { .. }
+            | Change::UpdateGroup { .. }
+            | Change::AddGroupMember { .. }
+            | Change::RemoveGroupMember { .. } => {}
         }
     }
     if !members.is_empty() {

@@ -76,13 +76,19 @@ pub enum UnchangedWhy {
 }
 
 /// What an item that was not attempted waited on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dependency {
     /// The room could not be created.
     NotCreated,
     /// The room could not be unarchived, and archived rooms cannot be changed
     /// (docs/docspace-api.md, "Updating rooms").
     StillArchived,
+    /// The group of `groups:` this share names was not created by this run.
+    GroupNotCreated { group: String },
+    /// The group's create or update call failed, so its people were not written.
+    GroupNotWritten,
+    /// The person's invitation (`people:`) failed, so they have no account to add.
+    PersonNotInvited,
 }
 
 /// Why an item was not attempted. In every case the portal may still differ from the plan,
@@ -153,6 +159,15 @@ impl SkipReason {
             SkipReason::DependencyFailed(Dependency::StillArchived) => {
                 "room is still archived".into()
             }
+            SkipReason::DependencyFailed(Dependency::GroupNotCreated { group }) => {
+                format!("group `{group}` was not created by this run (see its own entry)")
+            }
+            SkipReason::DependencyFailed(Dependency::GroupNotWritten) => {
+                "the group's write failed (see the group's entry)".into()
+            }
+            SkipReason::DependencyFailed(Dependency::PersonNotInvited) => {
+                "the person's invitation failed, so there is no account to add".into()
+            }
             SkipReason::LimitReached { why } => format!("not started: portal limit reached: {why}"),
             SkipReason::Unreadable { error } => {
                 format!("not compared: the room could not be read from the portal: {error}")
@@ -166,6 +181,7 @@ impl SkipReason {
 pub fn guard_reason_text(reason: &GuardReason) -> String {
     match reason {
         GuardReason::RoomManager => "the removals include a room manager".into(),
+        GuardReason::GroupMember => "every removal from a group needs it".into(),
         GuardReason::TooMany { removals, members } => format!(
             "{removals} of {members} members would be removed (more than {})",
             percent(crate::plan::REMOVAL_GUARD_SHARE)

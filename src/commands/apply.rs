@@ -209,7 +209,7 @@ impl Run<'_> {
         };
         if let Some(a) = &approval
             && !plan.has_changes()
-            && !a.set_aside.is_empty()
+            && !(a.set_aside.is_empty() && a.portal.is_empty())
         {
             return self.nothing_left(a, set_aside);
         }
@@ -367,6 +367,12 @@ impl Run<'_> {
             self.printer
                 .stderr(&render::report::set_aside_room(&s.room.title, &s.verdicts));
             entries.extend(apply::set_aside_entries(&s.room, &s.verdicts));
+        }
+        if !approval.portal.is_empty() {
+            let verdicts: Vec<Verdict> = approval.portal.iter().map(|(_, v)| *v).collect();
+            self.printer
+                .stderr(&render::report::set_aside_portal(&verdicts));
+            entries.extend(apply::portal_set_aside_entries(&approval.portal));
         }
         entries
     }

@@ -15,6 +15,8 @@ use super::portal;
 
 pub struct ExportSettings {
     pub rooms: Vec<String>,
+    /// `--people`: write `people:` with every account's type too.
+    pub people: bool,
     pub out: Option<PathBuf>,
     pub check: Option<PathBuf>,
 }
@@ -35,7 +37,17 @@ pub fn run(
         let portal = portal::open(portal_settings).await?;
         portal::check_scopes(&portal, "export").await?;
         printer.status(&format!("Reading {} ...\n", portal.display));
-        let observed = export::read(&portal.client, &portal.display, &settings.rooms).await;
+        let mut observed = export::read(&portal.client, &portal.display, &settings.rooms).await;
+        // The portal section is about the portal as a whole: not written with `--room`.
+        if let Ok(observed) = &mut observed
+            && settings.rooms.is_empty()
+        {
+            let read = crate::observe::groups::read_all(&portal.client, observed, settings.people);
+            if let Err(e) = read.await {
+                portal.close().await;
+                return Err(miette::Report::new(e));
+            }
+        }
         portal.close().await;
         let observed = observed?;
         Ok::<_, miette::Report>(export::manifest(&observed))

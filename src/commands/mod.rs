@@ -71,6 +71,7 @@ pub fn run(cli: Cli, printer: Printer) -> ExitStatus {
                 export::run(
                     export::ExportSettings {
                         rooms: args.room,
+                        people: args.people,
                         out: args.out,
                         check: args.check,
                     },

@@ -128,6 +128,52 @@ impl DocSpaceApi for Client {
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send {
         Client::list_groups(self)
     }
+    fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        Client::get_group(self, id)
+    }
+    fn create_group(
+        &self,
+        request: &super::CreateGroupRequest,
+    ) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        Client::create_group(self, request)
+    }
+    fn update_group(
+        &self,
+        id: &str,
+        request: &super::UpdateGroupRequest,
+    ) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        Client::update_group(self, id, request)
+    }
+    fn invite_people(
+        &self,
+        request: &super::InvitePeopleRequest,
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        Client::invite_people(self, request)
+    }
+    fn set_user_type(
+        &self,
+        user_type: i64,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        Client::set_user_type(self, user_type, user_ids)
+    }
+    async fn paid_seats(&self) -> Result<Option<(i64, i64)>, ApiError> {
+        let quota = match Client::payment_quota(self).await {
+            Ok(q) => q,
+            // A key without `*:read`, or a user the server refuses: the plan says it could
+            // not read the seats.
+            Err(e) if e.http_status() == Some(403) || e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(super::wire::paid_seats(&quota))
+    }
+    async fn invitation_settings(&self) -> Result<Option<super::InvitationSettingsDto>, ApiError> {
+        match Client::invitation_settings(self).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.http_status() == Some(403) || e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     async fn files_settings(
         &self,
     ) -> Result<Option<super::portal_policy::FilesSettingsDto>, ApiError> {

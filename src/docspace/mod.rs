@@ -11,6 +11,7 @@
 mod api;
 pub mod client;
 pub mod error;
+mod groups;
 mod operations;
 mod people;
 pub mod policy;
@@ -35,6 +36,10 @@ pub use wire::{
     Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, RoomDto, RoomResendRequest,
     RoomsPage, ShareDto, ShareRequest, ShareResponse, SharedLinkDto, UpdateRoomRequest, UserDto,
     UserRefDto, ValidationProblem, WatermarkRequest,
+};
+pub use wire::{
+    CreateGroupRequest, InvitationSettingsDto, InvitePeopleRequest, PersonInvitation, QuotaDto,
+    UpdateGroupRequest,
 };
 
 /// The DocSpace calls the engine makes: reading the portal for the planner
@@ -135,6 +140,56 @@ pub trait DocSpaceApi: Send + Sync {
         start: i64,
     ) -> impl Future<Output = Result<(Vec<UserDto>, Option<i64>), ApiError>> + Send;
     fn list_groups(&self) -> impl Future<Output = Result<Vec<GroupDto>, ApiError>> + Send;
+    /// One group with its manager and members (`GET /group/{id}`: the only route that lists
+    /// a group's members).
+    fn get_group(&self, id: &str) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        let _ = id;
+        async { Err(unsupported("GET", "/api/2.0/group/{id}")) }
+    }
+    /// Not idempotent (the server allows duplicate names): never re-sent when it may have run.
+    fn create_group(
+        &self,
+        request: &CreateGroupRequest,
+    ) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        let _ = request;
+        async { Err(unsupported("POST", "/api/2.0/group")) }
+    }
+    fn update_group(
+        &self,
+        id: &str,
+        request: &UpdateGroupRequest,
+    ) -> impl Future<Output = Result<GroupDto, ApiError>> + Send {
+        let _ = (id, request);
+        async { Err(unsupported("PUT", "/api/2.0/group/{id}")) }
+    }
+    /// One call for every invitation (sends emails; rate-limited per day).
+    fn invite_people(
+        &self,
+        request: &InvitePeopleRequest,
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        let _ = request;
+        async { Err(unsupported("POST", "/api/2.0/people/invite")) }
+    }
+    /// Raises these people to the type numbered `user_type` (upgrades only).
+    fn set_user_type(
+        &self,
+        user_type: i64,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<UserDto>, ApiError>> + Send {
+        let _ = (user_type, user_ids);
+        async { Err(unsupported("PUT", "/api/2.0/people/type/{type}")) }
+    }
+    /// The paid seats `(used, max)` when the portal reports them to this key; `Ok(None)`
+    /// when it does not.
+    fn paid_seats(&self) -> impl Future<Output = Result<Option<(i64, i64)>, ApiError>> + Send {
+        async { Ok(None) }
+    }
+    /// The invitation settings; `Ok(None)` where the portal cannot say.
+    fn invitation_settings(
+        &self,
+    ) -> impl Future<Output = Result<Option<InvitationSettingsDto>, ApiError>> + Send {
+        async { Ok(None) }
+    }
     /// The portal's external-link settings (docs/docspace-api.md, "Portal link policies");
     /// `Ok(None)` where the portal cannot say (the in-memory test portal).
     fn files_settings(
@@ -188,4 +243,9 @@ pub trait DocSpaceApi: Send + Sync {
     ) -> impl Future<Output = Result<Option<templates::TemplateJobStatus>, ApiError>> + Send {
         async { Ok(None) }
     }
+}
+
+/// The error of a call an implementation of [`DocSpaceApi`] does not offer.
+fn unsupported(method: &str, path: &str) -> ApiError {
+    ApiError::new(ErrorKind::Config, method, path).with_message("not offered by this portal")
 }

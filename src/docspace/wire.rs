@@ -446,6 +446,128 @@ pub struct GroupDto {
     pub name: String,
     #[serde(default)]
     pub members_count: Option<i64>,
+    /// The group's manager (`GET /group/{id}` and the write answers; docs/docspace-api.md,
+    /// "Groups and people"); `None` when the group has none or the listing left it out.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manager: Option<UserDto>,
+    /// The members, manager included (`GET /group/{id}` only: the listing leaves them out).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub members: Option<Vec<UserDto>>,
+}
+
+/// Body of `POST /api/2.0/group` (`GroupRequestDto`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateGroupRequest {
+    pub group_name: String,
+    /// Left out for no manager (the server reads an empty uuid as none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_manager: Option<String>,
+    pub members: Vec<String>,
+}
+
+/// Body of `PUT /api/2.0/group/{id}` (`UpdateGroupRequest`). `groupName` is always sent:
+/// an empty one would empty the name, a missing one keeps it (docs/docspace-api.md,
+/// "Groups and people").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateGroupRequest {
+    pub group_name: String,
+    /// Left out to keep the manager.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_manager: Option<String>,
+    pub members_to_add: Vec<String>,
+    pub members_to_remove: Vec<String>,
+}
+
+/// Body of `POST /api/2.0/people/invite` (`InviteUsersRequestDto`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitePeopleRequest {
+    pub invitations: Vec<PersonInvitation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub culture: Option<String>,
+}
+
+/// One invitation of [`InvitePeopleRequest`]: the email and the `EmployeeType` number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonInvitation {
+    pub email: String,
+    #[serde(rename = "type")]
+    pub user_type: i64,
+}
+
+/// Body of `PUT /api/2.0/people/type/{type}` (`UpdateMembersRequestDto`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserTypeRequest {
+    pub user_ids: Vec<String>,
+    /// Always `false` (a resend flag the route shares with others).
+    pub resend_all: bool,
+}
+
+/// `GET /api/2.0/portal/payment/quota` (`QuotaDto`): only its features are read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaDto {
+    #[serde(default, deserialize_with = "lenient")]
+    pub features: Option<Vec<QuotaFeatureDto>>,
+}
+
+/// One feature of [`QuotaDto`]: `manager` is the paid seats (`CountPaidUserFeature`), its
+/// `value` the maximum and `used.value` the seats taken.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaFeatureDto {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub value: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub used: Option<QuotaUsedDto>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaUsedDto {
+    #[serde(default, deserialize_with = "lenient")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// `GET /api/2.0/settings/invitationsettings` (`TenantUserInvitationSettingsDto`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationSettingsDto {
+    #[serde(default = "yes")]
+    pub allow_inviting_members: bool,
+    #[serde(default = "yes")]
+    pub allow_inviting_guests: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The paid seats `(used, max)` of a tariff (`manager` feature), when it says both.
+pub fn paid_seats(quota: &QuotaDto) -> Option<(i64, i64)> {
+    let feature = quota
+        .features
+        .as_ref()?
+        .iter()
+        .find(|f| f.id == "manager")?;
+    let number = |v: &serde_json::Value| v.as_i64().or_else(|| v.as_str()?.parse().ok());
+    let max = feature.value.as_ref().and_then(number)?;
+    let used = feature.used.as_ref()?.value.as_ref().and_then(number)?;
+    Some((used, max))
 }
 
 /// `sharedToGroup` on a share row (docs/docspace-api.md, "Reading members").

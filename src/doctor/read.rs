@@ -324,8 +324,17 @@ fn scopes_check(info: &ApiKeyInfo) -> Check {
     let mut all_ok = true;
     for row in crate::model::scopes::COMMANDS {
         let missing = row.missing(perms);
+        let always = row.missing_for(&[], perms);
         if missing.is_empty() {
             lines.push(format!("{}: yes", row.command));
+        } else if always.is_empty() {
+            // The key runs the command, but not for manifests that need these features.
+            all_ok = false;
+            lines.push(format!(
+                "{}: yes, except {}",
+                row.command,
+                features_lacking(row, perms).join(", ")
+            ));
         } else {
             all_ok = false;
             if row.command == "plan" {
@@ -371,6 +380,19 @@ fn swap_case(email: &str) -> String {
             } else {
                 c.to_lowercase().next().unwrap_or(c)
             }
+        })
+        .collect()
+}
+
+/// The features of a command's row this key cannot run (`name (missing scopes)`): a key may
+/// run `apply` for rooms yet lack what `groups:` needs.
+fn features_lacking(row: &crate::model::scopes::CommandScopes, perms: &[String]) -> Vec<String> {
+    crate::model::scopes::FEATURES
+        .iter()
+        .filter(|f| !f.optional && f.calls.iter().any(|c| row.calls.contains(c)))
+        .filter_map(|f| {
+            let missing = row.missing_for(&[f.feature], perms);
+            (!missing.is_empty()).then(|| format!("{} (missing {})", f.what, missing.join(", ")))
         })
         .collect()
 }

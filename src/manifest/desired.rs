@@ -254,6 +254,79 @@ pub struct Desired {
     pub rooms: Vec<DesiredRoom>,
     /// `policy:` of every file, merged (`manifest::validate::policy`).
     pub policy: crate::model::policy::Policy,
+    /// `groups:` (top level): the portal groups the manifest manages, in the order written.
+    pub groups: Vec<DesiredGroup>,
+    /// `people:` (top level): accounts and their types, in the order written.
+    pub people: Vec<DesiredPerson>,
+}
+
+/// A person named by a group (`manager`, `people`, a `people_from` row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupPerson {
+    /// Lower-cased.
+    pub email: String,
+    /// Where it was written (a `people_from` row points into the manifest's `people_from`
+    /// value; its row is in the diagnostics made when the file was read).
+    pub origin: Origin,
+}
+
+/// One group of `groups:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredGroup {
+    /// The name, trimmed (1 to `model::GROUP_NAME_MAX_CHARS` characters).
+    pub name: String,
+    /// A pinned group id (`id:`), which also allows renames.
+    pub id: Option<String>,
+    pub manager: Option<GroupPerson>,
+    /// `people` and the rows of `people_from`, each email once, in the order written.
+    pub people: Vec<GroupPerson>,
+    /// `additive` (default): never remove people the manifest does not list; `exact`:
+    /// remove them (each removal needs `--allow-removals`).
+    pub members: MembersMode,
+    /// Where the group's `name` was written.
+    pub origin: Origin,
+}
+
+impl DesiredGroup {
+    /// Every email the group names (manager first), once.
+    pub fn emails(&self) -> impl Iterator<Item = &GroupPerson> {
+        self.manager.iter().chain(
+            self.people
+                .iter()
+                .filter(|p| self.manager.as_ref().is_none_or(|m| m.email != p.email)),
+        )
+    }
+}
+
+/// One person of `people:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredPerson {
+    /// Lower-cased.
+    pub email: String,
+    /// As written (looked up as written first, like invitees).
+    pub written_email: String,
+    pub user_type: crate::model::UserType,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Where the person's `email` was written.
+    pub origin: Origin,
+}
+
+impl Desired {
+    /// The `people:` entry of an email (lower-cased), if any.
+    pub fn person(&self, email: &str) -> Option<&DesiredPerson> {
+        self.people.iter().find(|p| p.email == email)
+    }
+
+    /// Every email of `people:` and `groups:`, lower-cased, once: the accounts the portal
+    /// section needs read.
+    pub fn portal_emails(&self) -> BTreeSet<&str> {
+        let mut out: BTreeSet<&str> = self.people.iter().map(|p| p.email.as_str()).collect();
+        for g in &self.groups {
+            out.extend(g.emails().map(|p| p.email.as_str()));
+        }
+        out
+    }
 }
 
 impl Desired {
@@ -264,12 +337,16 @@ impl Desired {
 
     /// Every invitee email (lower-cased), once.
     pub fn emails(&self) -> BTreeSet<&str> {
-        self.invitees()
+        let mut out: BTreeSet<&str> = self
+            .invitees()
             .filter_map(|s| match s {
                 Subject::Email(e) => Some(e.as_str()),
                 Subject::Group(_) => None,
             })
-            .collect()
+            .collect();
+        // The people and group members of the portal section are read the same way.
+        out.extend(self.portal_emails());
+        out
     }
 
     /// Each invitee email (lower-cased) with its first spelling in the manifest.
@@ -280,6 +357,10 @@ impl Desired {
                 out.entry(e.as_str())
                     .or_insert_with(|| inv.written_email.as_deref().unwrap_or(e));
             }
+        }
+        for p in &self.people {
+            out.entry(p.email.as_str())
+                .or_insert(p.written_email.as_str());
         }
         out
     }
@@ -292,6 +373,12 @@ impl Desired {
                 Subject::Email(_) => None,
             })
             .collect()
+    }
+
+    /// The `groups:` entry an invitee group name (any case) is, if any.
+    pub fn declared_group(&self, name: &str) -> Option<&DesiredGroup> {
+        let key = name.to_lowercase();
+        self.groups.iter().find(|g| g.name.to_lowercase() == key)
     }
 
     fn invitees(&self) -> impl Iterator<Item = &Subject> {

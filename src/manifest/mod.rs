@@ -22,6 +22,7 @@ pub use desired::{
     Defaults, Desired, DesiredInvitee, DesiredLink, DesiredPassword, DesiredRoom, Lifetime,
     MembersMode, Origin, Quota, RoomState, Subject, Watermark,
 };
+pub use desired::{DesiredGroup, DesiredPerson, GroupPerson};
 pub use diagnostic::{Problem, Problems};
 pub use source::SourceFile;
 

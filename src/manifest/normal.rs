@@ -48,7 +48,37 @@ pub fn write(desired: &Desired) -> Value {
     if !desired.policy.is_empty() {
         doc.insert("policy".into(), json!(desired.policy));
     }
+    // A group's `people_from` rows are written as its `people`: a saved plan never reads
+    // the CSV file again, it carries what was approved.
+    if !desired.groups.is_empty() {
+        let groups: Vec<Value> = desired.groups.iter().map(group).collect();
+        doc.insert("groups".into(), Value::Array(groups));
+    }
+    if !desired.people.is_empty() {
+        let people: Vec<Value> = desired.people.iter().map(person).collect();
+        doc.insert("people".into(), Value::Array(people));
+    }
     Value::Object(doc)
+}
+
+fn group(g: &super::desired::DesiredGroup) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(g.name));
+    put(&mut m, "id", g.id.as_ref());
+    put(&mut m, "manager", g.manager.as_ref().map(|p| &p.email));
+    let people: Vec<&str> = g.people.iter().map(|p| p.email.as_str()).collect();
+    m.insert("people".into(), json!(people));
+    m.insert("members".into(), json!(g.members));
+    Value::Object(m)
+}
+
+fn person(p: &super::desired::DesiredPerson) -> Value {
+    let mut m = Map::new();
+    m.insert("email".into(), json!(p.written_email));
+    m.insert("type".into(), json!(p.user_type.name()));
+    put(&mut m, "first_name", p.first_name.as_ref());
+    put(&mut m, "last_name", p.last_name.as_ref());
+    Value::Object(m)
 }
 
 /// Reads a desired state written by [`write`] through the manifest parser and rulebook.

@@ -35,6 +35,12 @@ pub struct Manifest {
     /// `policy:`. Several files' blocks merge: each rule (and each tag of `rooms_tagged`) is
     /// declared in one file, or the same in each.
     policy: Option<ManifestPolicy>,
+    /// Portal groups to keep in step: created when missing, renamed when pinned by `id`,
+    /// their manager and people set. Groups not listed are never touched.
+    groups: Option<Vec<Group>>,
+    /// People and their user types: missing people are invited with their type, lower
+    /// types raised. Never deleted, disabled or lowered by the tool.
+    people: Option<Vec<Person>>,
 }
 
 /// `policy:`: the rules.
@@ -125,6 +131,71 @@ fn tag_requirements_schema(_: &mut SchemaGenerator) -> Schema {
         .map(|p| p.name())
         .collect();
     json_schema!({ "type": "array", "items": { "type": "string", "enum": names } })
+}
+
+/// A portal group.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Group {
+    /// The group's name (1 to 128 characters). Groups are matched by it, ignoring case,
+    /// unless `id` pins one.
+    #[schemars(length(min = 1, max = crate::model::GROUP_NAME_MAX_CHARS))]
+    name: String,
+    /// Pin this entry to an existing group id (a uuid; allows renaming the group).
+    #[schemars(length(min = 1))]
+    id: Option<String>,
+    /// The group's manager, by email (also a member).
+    #[schemars(email)]
+    manager: Option<String>,
+    /// The group's people, by email.
+    people: Option<Vec<GroupEmail>>,
+    /// A CSV file in the manifest's directory (or below it) with an `email` column: more
+    /// people of the group. Other columns are ignored; at most 1 MiB and 10,000 rows.
+    #[schemars(length(min = 1))]
+    people_from: Option<String>,
+    /// `additive` (default): never remove people the manifest does not list. `exact`:
+    /// remove them (each removal needs `--allow-removals`).
+    #[serde(default)] // With `schema_with`, only this keeps an Option optional.
+    #[schemars(schema_with = "members_schema")]
+    members: Option<String>,
+}
+
+/// An email of a group's `people`.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)]
+pub struct GroupEmail(#[schemars(email)] String);
+
+/// A person and their user type.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Person {
+    /// The person's email (compared case-insensitively).
+    #[schemars(email)]
+    email: String,
+    /// The user type: docspace-admin, room-admin, user or guest (exactly these spellings).
+    #[serde(rename = "type")]
+    #[schemars(schema_with = "user_type_schema")]
+    user_type: String,
+    /// The first name. Not sent: the invitation carries no name, and the tool does not edit
+    /// profiles (the person enters it when accepting).
+    #[schemars(length(min = 1, max = 255))]
+    first_name: Option<String>,
+    /// The last name (not sent, as `first_name`).
+    #[schemars(length(min = 1, max = 255))]
+    last_name: Option<String>,
+}
+
+fn user_type_schema(_: &mut SchemaGenerator) -> Schema {
+    names_schema(
+        "docspace-admin | room-admin | user | guest",
+        crate::model::UserType::ALL
+            .iter()
+            .map(|t| t.name())
+            .collect(),
+    )
 }
 
 /// A file or directory path, relative to the manifest that lists it.
@@ -454,7 +525,8 @@ pub fn schema_json() -> String {
 mod tests {
     use super::*;
     use crate::manifest::validate::{
-        DEFAULTS_KEYS, INVITEE_KEYS, LIFETIME_KEYS, LINK_KEYS, ROOM_KEYS, TOP_KEYS, WATERMARK_KEYS,
+        DEFAULTS_KEYS, GROUP_KEYS, INVITEE_KEYS, LIFETIME_KEYS, LINK_KEYS, PERSON_KEYS, ROOM_KEYS,
+        TOP_KEYS, WATERMARK_KEYS,
     };
 
     fn properties(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
@@ -516,5 +588,13 @@ mod tests {
                 sorted(keys)
             );
         }
+        assert_eq!(
+            properties(&schema, "/definitions/Group/properties"),
+            sorted(GROUP_KEYS)
+        );
+        assert_eq!(
+            properties(&schema, "/definitions/Person/properties"),
+            sorted(PERSON_KEYS)
+        );
     }
 }

@@ -1243,3 +1243,238 @@ mod tests {
         assert!(!title_matches("Launch", &sanitize_title("🚀 Launch")));
     }
 }
+
+// Groups and people as code (docs/docspace-api.md, "Groups and people"). The rules the
+// manifest, the planner, the executor and rendering share, each once.
+
+/// The longest group name the server accepts (`GroupRequestDto.GroupName`,
+/// `StringLength(128, MinimumLength = 1)`).
+pub const GROUP_NAME_MAX_CHARS: usize = 128;
+
+/// The largest `people_from` CSV file read (bytes): a list of a group's people, not a dump.
+pub const PEOPLE_FROM_MAX_BYTES: u64 = 1024 * 1024;
+
+/// The most rows a `people_from` CSV file may hold.
+pub const PEOPLE_FROM_MAX_ROWS: usize = 10_000;
+
+/// The most invitations one `POST /people/invite` carries: the server refuses a request
+/// beyond the portal's invitation limit as a whole (`MaxEmailInvitationsAttribute`), and the
+/// route is rate-limited per day (`RateLimiterPolicy.EmailInvitationApi`), so a plan with
+/// more is refused rather than split into calls a limit could cut half-way.
+pub const INVITE_BATCH_MAX: usize = 100;
+
+/// The server's route that changes a user type downward (a background job that hands the
+/// person's rooms and files to someone else): the tool never calls it, and a downgrade in a
+/// manifest is a plan error that names it.
+pub const TYPE_DOWNGRADE_ROUTE: &str = "POST /api/2.0/people/type";
+
+impl UserType {
+    /// Every type, highest first.
+    pub const ALL: [UserType; 4] = [
+        UserType::DocSpaceAdmin,
+        UserType::RoomAdmin,
+        UserType::User,
+        UserType::Guest,
+    ];
+
+    /// The manifest's spelling (`people: [{type: ...}]`), exactly these.
+    pub fn name(self) -> &'static str {
+        match self {
+            UserType::DocSpaceAdmin => "docspace-admin",
+            UserType::RoomAdmin => "room-admin",
+            UserType::User => "user",
+            UserType::Guest => "guest",
+        }
+    }
+
+    /// The type of a manifest spelling; only the exact spellings of [`UserType::name`].
+    pub fn from_name(name: &str) -> Option<UserType> {
+        UserType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The server's `EmployeeType` number (`RoomAdmin = 1, Guest = 2, DocSpaceAdmin = 3,
+    /// User = 4`), as the invite body and the `PUT /people/type/{type}` route take it.
+    pub fn wire(self) -> i64 {
+        match self {
+            UserType::RoomAdmin => 1,
+            UserType::Guest => 2,
+            UserType::DocSpaceAdmin => 3,
+            UserType::User => 4,
+        }
+    }
+
+    /// The server's order of types (`EmployeeTypeComparer`): higher is more rights.
+    pub fn rank(self) -> u8 {
+        match self {
+            UserType::DocSpaceAdmin => 4,
+            UserType::RoomAdmin => 3,
+            UserType::User => 2,
+            UserType::Guest => 1,
+        }
+    }
+
+    /// Whether an account of this type takes a paid seat (`CountPaidUserFeature`, "manager":
+    /// DocSpace admins and room admins).
+    pub fn takes_paid_seat(self) -> bool {
+        matches!(self, UserType::DocSpaceAdmin | UserType::RoomAdmin)
+    }
+
+    /// Whether an account of this type may be a group member: the server skips guests
+    /// (`GroupsController.ValidateUserAsync`; a create with a guest fails whole).
+    pub fn may_be_group_member(self) -> bool {
+        self != UserType::Guest
+    }
+}
+
+/// Why the server would refuse to give a person a type, as far as the plan can see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeRefusal {
+    /// A lower type than the person has: `PUT /people/type/{type}` refuses it, and the tool
+    /// never calls [`TYPE_DOWNGRADE_ROUTE`].
+    Downgrade,
+    /// The portal owner's type is never changed.
+    Owner,
+    /// A key's user cannot change their own type.
+    OwnAccount,
+    /// Only the portal owner can make DocSpace admins.
+    AdminNeedsOwner,
+    /// Only DocSpace admins can make room admins.
+    RoomAdminNeedsAdmin,
+    /// Users and guests may not invite or change types.
+    CallerCannot,
+    /// `POST /people/invite` refuses the guest type: guests are made by a room invitation.
+    GuestNotByInvite,
+}
+
+/// Who is asking, as the type rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user_type: UserType,
+    pub owner: bool,
+}
+
+impl Caller {
+    fn grants(self, to: UserType) -> Option<TypeRefusal> {
+        match to {
+            _ if matches!(self.user_type, UserType::User | UserType::Guest) => {
+                Some(TypeRefusal::CallerCannot)
+            }
+            UserType::DocSpaceAdmin if !self.owner => Some(TypeRefusal::AdminNeedsOwner),
+            UserType::RoomAdmin if self.user_type != UserType::DocSpaceAdmin => {
+                Some(TypeRefusal::RoomAdminNeedsAdmin)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Why `caller` cannot invite a new person as `to` (`UserController.InviteUsers`), if so.
+pub fn invite_refusal(caller: Caller, to: UserType) -> Option<TypeRefusal> {
+    if to == UserType::Guest {
+        return Some(TypeRefusal::GuestNotByInvite);
+    }
+    caller.grants(to)
+}
+
+/// Why `caller` cannot change a person of type `from` to `to` with `PUT /people/type/{to}`
+/// (`UserManagerWrapper.UpdateUserTypeAsync`), if so. Same type: no change, no refusal.
+pub fn type_change_refusal(
+    caller: Caller,
+    target_owner: bool,
+    target_is_caller: bool,
+    from: UserType,
+    to: UserType,
+) -> Option<TypeRefusal> {
+    if from == to {
+        return None;
+    }
+    if target_owner {
+        return Some(TypeRefusal::Owner);
+    }
+    if target_is_caller {
+        return Some(TypeRefusal::OwnAccount);
+    }
+    if to.rank() < from.rank() {
+        return Some(TypeRefusal::Downgrade);
+    }
+    caller.grants(to)
+}
+
+#[cfg(test)]
+mod type_rule_tests {
+    use super::*;
+
+    const OWNER: Caller = Caller {
+        user_type: UserType::DocSpaceAdmin,
+        owner: true,
+    };
+    const ADMIN: Caller = Caller {
+        user_type: UserType::DocSpaceAdmin,
+        owner: false,
+    };
+    const ROOM_ADMIN: Caller = Caller {
+        user_type: UserType::RoomAdmin,
+        owner: false,
+    };
+
+    #[test]
+    fn spellings_are_exact_and_wire_numbers_are_the_servers() {
+        for t in UserType::ALL {
+            assert_eq!(UserType::from_name(t.name()), Some(t));
+        }
+        assert_eq!(UserType::from_name("DocSpaceAdmin"), None);
+        assert_eq!(UserType::from_name("admin"), None);
+        let wire: Vec<i64> = UserType::ALL.iter().map(|t| t.wire()).collect();
+        assert_eq!(wire, [3, 1, 4, 2]);
+    }
+
+    #[test]
+    fn only_the_owner_makes_admins_and_only_admins_make_room_admins() {
+        use TypeRefusal::*;
+        let change = |c, from, to| type_change_refusal(c, false, false, from, to);
+        assert_eq!(change(OWNER, UserType::User, UserType::DocSpaceAdmin), None);
+        assert_eq!(
+            change(ADMIN, UserType::User, UserType::DocSpaceAdmin),
+            Some(AdminNeedsOwner)
+        );
+        assert_eq!(change(ADMIN, UserType::Guest, UserType::RoomAdmin), None);
+        assert_eq!(
+            change(ROOM_ADMIN, UserType::User, UserType::RoomAdmin),
+            Some(RoomAdminNeedsAdmin)
+        );
+        assert_eq!(change(ROOM_ADMIN, UserType::Guest, UserType::User), None);
+        assert_eq!(
+            change(OWNER, UserType::RoomAdmin, UserType::User),
+            Some(Downgrade)
+        );
+        assert_eq!(change(OWNER, UserType::User, UserType::User), None);
+        assert_eq!(
+            type_change_refusal(OWNER, true, false, UserType::DocSpaceAdmin, UserType::User),
+            Some(Owner)
+        );
+        assert_eq!(
+            type_change_refusal(ADMIN, false, true, UserType::User, UserType::RoomAdmin),
+            Some(OwnAccount)
+        );
+    }
+
+    #[test]
+    fn the_invite_route_refuses_guests_and_users_may_not_invite() {
+        assert_eq!(
+            invite_refusal(OWNER, UserType::Guest),
+            Some(TypeRefusal::GuestNotByInvite)
+        );
+        assert_eq!(invite_refusal(ROOM_ADMIN, UserType::User), None);
+        let user = Caller {
+            user_type: UserType::User,
+            owner: false,
+        };
+        assert_eq!(
+            invite_refusal(user, UserType::User),
+            Some(TypeRefusal::CallerCannot)
+        );
+        assert!(!UserType::Guest.may_be_group_member());
+        assert!(UserType::RoomAdmin.takes_paid_seat() && !UserType::User.takes_paid_seat());
+    }
+}

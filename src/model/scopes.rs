@@ -110,6 +110,10 @@ const TEMPLATE_STATUS: (&str, &str) = ("GET", "/api/2.0/files/rooms/fromTemplate
 /// A folder's content (`doctor --scratch` compares a template's folders with its room's).
 const FOLDER_READ: (&str, &str) = ("GET", "/api/2.0/files/{id}");
 
+const GROUP_WRITE: (&str, &str) = ("POST", "/api/2.0/group");
+const PEOPLE_INVITE: (&str, &str) = ("POST", "/api/2.0/people/invite");
+const PEOPLE_TYPE: (&str, &str) = ("PUT", "/api/2.0/people/type/{type}");
+
 const FILES_SETTINGS: (&str, &str) = ("GET", "/api/2.0/files/settings");
 const PASSWORD_SETTINGS: (&str, &str) = ("GET", "/api/2.0/settings/security/password");
 const COVERS: (&str, &str) = ("GET", "/api/2.0/files/rooms/covers");
@@ -133,6 +137,10 @@ pub enum Feature {
     PasswordPolicy,
     /// The portal's covers, read when a room sets `cover`.
     Covers,
+    /// `groups:`: groups read with their members, created and updated.
+    Groups,
+    /// `people:`: accounts looked up, invited with a type, their types raised.
+    People,
 }
 
 /// A [`Feature`] and the calls it makes.
@@ -190,6 +198,18 @@ pub const FEATURES: &[FeatureScopes] = &[
         what: "the portal's covers (read when a room sets `cover`)",
         calls: &[COVERS],
         optional: true,
+    },
+    FeatureScopes {
+        feature: Feature::Groups,
+        what: "groups as code (`groups:`)",
+        calls: &[PEOPLE_READ, GROUP_READ, GROUP_WRITE],
+        optional: false,
+    },
+    FeatureScopes {
+        feature: Feature::People,
+        what: "people as code (`people:`)",
+        calls: &[PEOPLE_READ, PEOPLE_INVITE, PEOPLE_TYPE],
+        optional: false,
     },
 ];
 
@@ -257,6 +277,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             FILEOPS,
             TEMPLATE_START,
             TEMPLATE_STATUS,
+            GROUP_WRITE,
+            PEOPLE_INVITE,
+            PEOPLE_TYPE,
         ],
     },
     CommandScopes {
@@ -270,6 +293,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             FILEOPS,
             TEMPLATE_START,
             TEMPLATE_STATUS,
+            GROUP_WRITE,
+            PEOPLE_INVITE,
+            PEOPLE_TYPE,
         ],
     },
     CommandScopes {
@@ -284,6 +310,9 @@ pub const COMMANDS: &[CommandScopes] = &[
             ROOM_RESEND,
             TEMPLATE_START,
             TEMPLATE_STATUS,
+            GROUP_WRITE,
+            PEOPLE_INVITE,
+            PEOPLE_TYPE,
         ],
     },
     CommandScopes {
@@ -522,7 +551,14 @@ mod tests {
                 .missing_for(&[Feature::PasswordPolicy], &lean)
                 .is_empty()
         );
-        assert_eq!(apply.missing(&lean), vec!["accounts:read", "files:read"]);
+        assert_eq!(
+            apply.missing(&lean),
+            vec!["accounts:read", "files:read", "accounts:write"]
+        );
+        assert_eq!(
+            apply.missing_for(&[Feature::Groups], &lean),
+            vec!["accounts:read", "accounts:write"]
+        );
         let policy = feature(Feature::PasswordPolicy).unwrap();
         assert_eq!(policy.scopes(), vec!["*:read"]);
         assert!(policy.optional);

@@ -4,6 +4,7 @@
 //! pipeline").
 
 pub mod access;
+pub mod groups;
 pub mod identity;
 pub mod room_settings;
 pub mod scopes;

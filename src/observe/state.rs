@@ -146,7 +146,7 @@ impl ObservedUser {
         self.created.map(|c| now - c)
     }
 
-    fn from_dto(u: &UserDto) -> ObservedUser {
+    pub fn from_dto(u: &UserDto) -> ObservedUser {
         ObservedUser {
             id: u.id.clone(),
             email: model::normalise_email(&u.email),
@@ -287,6 +287,10 @@ pub struct Observed {
     /// them (`plan::portal_policy`); the server's defaults otherwise.
     #[serde(skip)]
     pub portal_policy: crate::model::PortalPolicy,
+    /// The portal section: the groups of `groups:` with their members, the seats and
+    /// invitation settings for `people:` (see [`super::groups`]).
+    #[serde(default)]
+    pub org: super::groups::Org,
 }
 
 impl Observed {
@@ -446,6 +450,7 @@ pub async fn read_with_progress<A: DocSpaceApi>(
 
     resolve_people(api, desired, &mut observed).await?;
     resolve_groups(api, desired, &mut observed).await?;
+    super::groups::read(api, desired, &mut observed).await?;
     Ok(observed)
 }
 

@@ -56,6 +56,9 @@ pub struct SetAside {
 #[derive(Debug, Default)]
 pub struct Approval {
     pub set_aside: Vec<SetAside>,
+    /// Items of the portal section (groups and people) that are not applied, with their
+    /// verdicts.
+    pub portal: Vec<(Item, Verdict)>,
 }
 
 impl Approval {
@@ -64,6 +67,7 @@ impl Approval {
         self.set_aside
             .iter()
             .flat_map(|s| &s.verdicts)
+            .chain(self.portal.iter().map(|(_, v)| v))
             .filter(|v| test(**v))
             .count()
     }
@@ -110,8 +114,98 @@ pub fn approve(
         let items = old.items.clone();
         set_aside.push(judge.saved_only(old, None, items));
     }
+    let portal = approve_portal(saved, &mut fresh, desired);
+    // A room's share of a group the portal section creates needs that create approved.
+    hold_new_group_shares(&mut fresh, &mut set_aside);
     fresh.summary = summarise(&fresh.rooms, &fresh.portal_items);
-    (fresh, Approval { set_aside })
+    (fresh, Approval { set_aside, portal })
+}
+
+/// The portal section's groups and people items: only those identical in both plans are
+/// kept; the others are not approved (new now), already applied (saved only, and planning
+/// again makes nothing of that kind for that subject), or stale (edited when the desired
+/// state no longer asks about that group or person, otherwise the portal changed). Resends
+/// are decided at apply time and left as they are.
+fn approve_portal(saved: &Plan, fresh: &mut Plan, desired: &Desired) -> Vec<(Item, Verdict)> {
+    let saved_forms: HashSet<String> = saved
+        .portal_items
+        .iter()
+        .filter(|i| i.action().is_org())
+        .map(form)
+        .collect();
+    let items = std::mem::take(&mut fresh.portal_items);
+    let made: HashSet<String> = items.iter().map(form).collect();
+    let keys: HashSet<(String, super::Action)> = items
+        .iter()
+        .map(|i| (i.key.to_string(), i.action()))
+        .collect();
+    let mut out = Vec::new();
+    for item in items {
+        if !item.action().is_org() || saved_forms.contains(&form(&item)) {
+            fresh.portal_items.push(item);
+        } else {
+            out.push((item, Verdict::NotApproved));
+        }
+    }
+    for item in saved.portal_items.iter().filter(|i| i.action().is_org()) {
+        if made.contains(&form(item)) {
+            continue;
+        }
+        let asked = match &item.key {
+            super::ItemKey::Person { email } => desired.person(email).is_some(),
+            super::ItemKey::Group { group } | super::ItemKey::GroupMember { group, .. } => {
+                desired.declared_group(group).is_some()
+            }
+            _ => false,
+        };
+        // Planning again makes nothing for this subject: the portal already shows it.
+        let verdict = if !asked {
+            Verdict::Stale(StaleWhy::Edited)
+        } else if !keys.contains(&(item.key.to_string(), item.action())) {
+            Verdict::AlreadyApplied
+        } else {
+            Verdict::Stale(StaleWhy::PortalChanged)
+        };
+        out.push((item.clone(), verdict));
+    }
+    out
+}
+
+/// Takes out (not approved) the share items of groups and people this run was to make when
+/// their create or invitation is not approved: a room cannot be shared with them otherwise.
+fn hold_new_group_shares(fresh: &mut Plan, set_aside: &mut Vec<SetAside>) {
+    // (is a person, name or email) of what the approved portal section makes.
+    let creates: HashSet<(bool, String)> = fresh
+        .portal_items
+        .iter()
+        .filter_map(|i| match &i.change {
+            super::Change::CreateGroup { name, .. } => Some((false, name.to_lowercase())),
+            super::Change::InvitePerson { email, .. } => Some((true, email.clone())),
+            _ => None,
+        })
+        .collect();
+    for room in &mut fresh.rooms {
+        let (held, kept): (Vec<Item>, Vec<Item>) = std::mem::take(&mut room.items)
+            .into_iter()
+            .partition(|i| match &i.change {
+                super::Change::Invite {
+                    target: super::Target::NewGroup { name },
+                    ..
+                } => !creates.contains(&(false, name.to_lowercase())),
+                super::Change::Invite {
+                    target: super::Target::NewPerson { email },
+                    ..
+                } => !creates.contains(&(true, email.clone())),
+                _ => false,
+            });
+        room.items = kept;
+        if !held.is_empty() {
+            let mut r = room.clone();
+            let verdicts = vec![Verdict::NotApproved; held.len()];
+            r.items = held;
+            set_aside.push(SetAside { room: r, verdicts });
+        }
+    }
 }
 
 /// An item as the saved plan writes it, which is what the reviewer approved: values kept out

@@ -233,6 +233,8 @@ const NEEDS: &[(Feature, NeededWhen)] = &[
     (Feature::Covers, |d, _| {
         d.rooms.iter().any(|r| r.cover.is_some())
     }),
+    (Feature::Groups, |d, _| !d.groups.is_empty()),
+    (Feature::People, |d, _| !d.people.is_empty()),
 ];
 
 fn invitee_subjects(desired: &Desired) -> impl Iterator<Item = &Subject> {

@@ -60,12 +60,14 @@ pub fn diff_selected(
         .flat_map(|r| index.identity.candidates(r))
         .collect();
     problems.extend(prune::twins(desired, observed, &rooms, &others));
+    // The portal section: people, then groups (rooms may share with a group it creates).
+    let (portal_items, portal_notes) = super::org::plan(desired, observed, &mut problems);
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
     prune::note_renames(desired, observed, &mut rooms, &others, now);
-    let summary = summarise(&rooms, &[]);
+    let summary = summarise(&rooms, &portal_items);
     let managed = prune::managed(desired, observed, &rooms);
     let state = crate::manifest::normal::write(desired);
     Ok(Plan {
@@ -83,7 +85,9 @@ pub fn diff_selected(
             culture: desired.defaults.culture.clone(),
         },
         rooms,
-        portal_items: Vec::new(),
+        portal_items,
+        portal_notes,
+        group_removals_guarded: 0,
         summary,
         unmanaged_connected_rooms: observed.connected_rooms.len(),
         managed,
@@ -483,7 +487,7 @@ fn as_member(t: Target) -> Option<Member> {
     match t {
         Target::User { id, email } => Some(Member::User { id, email }),
         Target::Group { id, name } => Some(Member::Group { id, name }),
-        Target::NewGuest { .. } => None,
+        Target::NewGuest { .. } | Target::NewGroup { .. } | Target::NewPerson { .. } => None,
     }
 }
 
@@ -694,7 +698,8 @@ fn member_key(t: &Target) -> String {
     match t {
         Target::User { id, .. } => format!("u:{id}"),
         Target::Group { id, .. } => format!("g:{id}"),
-        Target::NewGuest { email } => format!("e:{email}"),
+        Target::NewGuest { email } | Target::NewPerson { email } => format!("e:{email}"),
+        Target::NewGroup { name } => format!("n:{}", name.to_lowercase()),
     }
 }
 
@@ -743,6 +748,27 @@ fn resolve_group(
     name: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<Target> {
+    // A group of `groups:` is the group the portal section finds or creates: by its pinned
+    // id, or made by this run before the rooms (docs/architecture.md, "Adding a
+    // portal-level resource").
+    if let Some(declared) = desired.declared_group(name) {
+        use crate::observe::groups::{GroupMatch, find};
+        match find(declared, &observed.org.listing) {
+            GroupMatch::Found(id) => {
+                return Some(Target::Group {
+                    id,
+                    name: declared.name.clone(),
+                });
+            }
+            GroupMatch::Missing => {
+                return Some(Target::NewGroup {
+                    name: declared.name.clone(),
+                });
+            }
+            // Reported by the groups' plan.
+            GroupMatch::PinnedMissing | GroupMatch::Ambiguous(_) => return None,
+        }
+    }
     if let Some(ids) = observed.ambiguous_groups.get(&name.to_lowercase()) {
         problems.push(locate(
             desired,
@@ -797,6 +823,28 @@ fn resolve_email(
         locate(desired, inv.origin, code, message, label, help.into())
     };
     let Some(u) = observed.users.get(email) else {
+        // Someone `people:` invites with a type in this run (a guest is made by this very
+        // invitation instead, as any new guest).
+        if let Some(person) = desired
+            .person(email)
+            .filter(|p| p.user_type != UserType::Guest)
+        {
+            if !person.user_type.allows(inv.access) {
+                problems.push(problem(
+                    "portal::role_not_allowed_for_user_type",
+                    format!("`{email}` is invited as a {} by `people:` and cannot be a room manager", user_type_name(person.user_type)),
+                    "not a room admin",
+                    "only DocSpace admins and room admins can manage rooms; give the person that type in `people:`, or use `content-creator`",
+                ));
+                return None;
+            }
+            return room
+                .room_type
+                .allows(inv.access, SubjectKind::User)
+                .then(|| Target::NewPerson {
+                    email: email.to_string(),
+                });
+        }
         if inv.access == Access::RoomManager {
             problems.push(problem(
                 "portal::room_manager_for_new_guest",

@@ -35,7 +35,13 @@ impl<'a> MemberChange<'a> {
             | Change::UpdateRoom { .. }
             | Change::Link(_)
             | Change::Archive
-            | Change::ResendInvitation { .. } => return None,
+            | Change::ResendInvitation { .. }
+            | Change::InvitePerson { .. }
+            | Change::ChangeUserType { .. }
+            | Change::CreateGroup { .. }
+            | Change::UpdateGroup { .. }
+            | Change::AddGroupMember { .. }
+            | Change::RemoveGroupMember { .. } => return None,
         };
         Some(MemberChange { who, access })
     }
@@ -62,7 +68,9 @@ fn target_who(t: &Target) -> Who<'_> {
     match t {
         Target::User { id, .. } => Who::User(id),
         Target::Group { id, .. } => Who::Group(id),
-        Target::NewGuest { email } => Who::Email(email),
+        Target::NewGuest { email } | Target::NewPerson { email } => Who::Email(email),
+        // Resolved to its id before the room runs (see `apply::org`); never shown as is.
+        Target::NewGroup { .. } => Who::Group(""),
     }
 }
 
@@ -114,6 +122,13 @@ fn item_done(
         // Links are not compared here: a saved link item that planning again does not make is
         // not known to be done, so it is reported stale rather than sent again.
         Change::Link(_) => false,
+        // Portal items are not room items.
+        Change::InvitePerson { .. }
+        | Change::ChangeUserType { .. }
+        | Change::CreateGroup { .. }
+        | Change::UpdateGroup { .. }
+        | Change::AddGroupMember { .. }
+        | Change::RemoveGroupMember { .. } => false,
     }
 }
 

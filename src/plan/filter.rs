@@ -143,6 +143,7 @@ pub fn reading_scope(desired: &Desired, selected: &BTreeSet<String>) -> Desired 
 pub fn restrict(plan: &mut Plan, selected: &BTreeSet<String>) {
     plan.rooms.retain(|r| selected.contains(&r.title));
     plan.portal_items.clear();
+    plan.portal_notes.clear();
     plan.managed = None;
     if let Some(expiring) = &mut plan.expiring {
         expiring.memberships.retain(|m| selected.contains(&m.room));

@@ -17,9 +17,12 @@ mod diff;
 pub mod done;
 pub mod expiry;
 pub mod filter;
+pub mod groups;
 pub mod links;
 pub mod newguest;
+pub mod org;
 pub mod pending;
+pub mod people;
 pub mod portal_policy;
 pub mod prune;
 pub mod saved;
@@ -56,6 +59,18 @@ pub enum Action {
     Archive,
     /// `apply --resend-pending`: the invitation email of a pending account sent again.
     ResendInvitation,
+    /// `people:`: a person without an account invited with a type.
+    InvitePerson,
+    /// `people:`: an account raised to a higher type.
+    ChangeUserType,
+    /// `groups:`: a group created.
+    CreateGroup,
+    /// `groups:`: a group renamed or given another manager.
+    UpdateGroup,
+    /// `groups:`: a person added to a group.
+    AddGroupMember,
+    /// `groups:`: a person removed from a `members: exact` group.
+    RemoveGroupMember,
 }
 
 impl Action {
@@ -69,6 +84,11 @@ impl Action {
             Action::Archive => 4,
             // Sent once for the whole run, after every room (see `apply::resend`).
             Action::ResendInvitation => 5,
+            // The portal section runs before the rooms (see `apply::org`): people, then
+            // groups, each group's write before its members.
+            Action::InvitePerson | Action::ChangeUserType => 6,
+            Action::CreateGroup | Action::UpdateGroup => 7,
+            Action::AddGroupMember | Action::RemoveGroupMember => 8,
         }
     }
 
@@ -90,7 +110,18 @@ impl Action {
             Action::RevokeLink => "revoke_link",
             Action::Archive => "archive",
             Action::ResendInvitation => "resend_invitation",
+            Action::InvitePerson => "invite_person",
+            Action::ChangeUserType => "change_user_type",
+            Action::CreateGroup => "create_group",
+            Action::UpdateGroup => "update_group",
+            Action::AddGroupMember => "add_group_member",
+            Action::RemoveGroupMember => "remove_group_member",
         }
+    }
+
+    /// Whether the item belongs to groups and people as code (see [`org`]).
+    pub fn is_org(self) -> bool {
+        self.order() >= 6
     }
 }
 
@@ -107,6 +138,12 @@ const ACTION_NAMES: &[&str] = &[
     "revoke_link",
     "archive",
     "resend_invitation",
+    "invite_person",
+    "change_user_type",
+    "create_group",
+    "update_group",
+    "add_group_member",
+    "remove_group_member",
 ];
 
 /// Who an invitation is for, as the share call needs it.
@@ -127,13 +164,26 @@ pub enum Target {
         id: String,
         name: String,
     },
+    /// A group of `groups:` that this run creates (in the portal section, before the
+    /// rooms): its id is known only once it is made (see `apply::org`).
+    NewGroup {
+        name: String,
+    },
+    /// A person of `people:` that this run invites with their type (in the portal section,
+    /// before the rooms); shared with by email once the account exists, and skipped when the
+    /// invitation failed (never made a guest by the share).
+    NewPerson {
+        email: String,
+    },
 }
 
 impl Target {
     pub fn label(&self) -> &str {
         match self {
-            Target::User { email, .. } | Target::NewGuest { email } => email,
-            Target::Group { name, .. } => name,
+            Target::User { email, .. }
+            | Target::NewGuest { email }
+            | Target::NewPerson { email } => email,
+            Target::Group { name, .. } | Target::NewGroup { name } => name,
         }
     }
 }
@@ -343,6 +393,41 @@ pub enum Change {
         #[serde(default)]
         room: String,
     },
+    /// `people:`: invite a person who has no account, with a type (one call for all).
+    InvitePerson {
+        email: String,
+        user_type: crate::model::UserType,
+    },
+    /// `people:`: raise an account's type (one call per type).
+    ChangeUserType {
+        target: Member,
+        from: crate::model::UserType,
+        to: crate::model::UserType,
+    },
+    /// `groups:`: create the group, with its manager (the members are their own items,
+    /// sent in the same call).
+    CreateGroup {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        manager: Option<org::PersonRef>,
+    },
+    /// `groups:`: rename a pinned group and/or set its manager.
+    UpdateGroup {
+        id: String,
+        changes: Vec<org::GroupChange>,
+    },
+    /// `groups:`: add a person to a group (`group_id` is `None` for a group this run
+    /// creates).
+    AddGroupMember {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_id: Option<String>,
+        person: org::PersonRef,
+    },
+    /// `groups:`: remove a person from a `members: exact` group (needs `--allow-removals`).
+    RemoveGroupMember {
+        group_id: String,
+        target: Member,
+    },
     /// A sharing link created, changed or revoked: the link change as the diff made it
     /// (its own `action` names: `create_link`, `update_link`, `revoke_link`).
     #[serde(skip)]
@@ -395,6 +480,12 @@ impl Change {
             Change::Link(LinkChange::Revoke { .. }) => Action::RevokeLink,
             Change::Archive => Action::Archive,
             Change::ResendInvitation { .. } => Action::ResendInvitation,
+            Change::InvitePerson { .. } => Action::InvitePerson,
+            Change::ChangeUserType { .. } => Action::ChangeUserType,
+            Change::CreateGroup { .. } => Action::CreateGroup,
+            Change::UpdateGroup { .. } => Action::UpdateGroup,
+            Change::AddGroupMember { .. } => Action::AddGroupMember,
+            Change::RemoveGroupMember { .. } => Action::RemoveGroupMember,
         }
     }
 
@@ -404,12 +495,18 @@ impl Change {
             Change::Invite { target, .. } => Some(target.label()),
             Change::ChangeAccess { target, .. }
             | Change::Remove { target, .. }
-            | Change::ResendInvitation { target, .. } => Some(target.label()),
+            | Change::ResendInvitation { target, .. }
+            | Change::ChangeUserType { target, .. }
+            | Change::RemoveGroupMember { target, .. } => Some(target.label()),
+            Change::InvitePerson { email, .. } => Some(email),
+            Change::AddGroupMember { person, .. } => Some(&person.email),
             Change::CreateRoom { .. }
             | Change::Unarchive
             | Change::UpdateRoom { .. }
             | Change::Link(_)
-            | Change::Archive => None,
+            | Change::Archive
+            | Change::CreateGroup { .. }
+            | Change::UpdateGroup { .. } => None,
         }
     }
 
@@ -424,6 +521,7 @@ impl Change {
             | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => None,
+            _ => None,
         }
     }
 
@@ -440,6 +538,7 @@ impl Change {
             | Change::Link(_)
             | Change::Archive
             | Change::ResendInvitation { .. } => None,
+            _ => None,
         }
     }
 }
@@ -458,6 +557,10 @@ pub enum ItemKey {
     Link { room: String, link: String },
     /// A person on the portal, by email (a portal-level item).
     Person { email: String },
+    /// A group of `groups:`, by its manifest name (a portal-level item).
+    Group { group: String },
+    /// A person of a group (a portal-level item).
+    GroupMember { group: String, email: String },
 }
 
 impl ItemKey {
@@ -487,6 +590,27 @@ impl ItemKey {
         }
     }
 
+    pub fn group(name: &str) -> ItemKey {
+        ItemKey::Group {
+            group: name.to_string(),
+        }
+    }
+
+    pub fn group_member(group: &str, email: &str) -> ItemKey {
+        ItemKey::GroupMember {
+            group: group.to_string(),
+            email: email.to_string(),
+        }
+    }
+
+    /// The group a portal item is about, if any.
+    pub fn group_name(&self) -> Option<&str> {
+        match self {
+            ItemKey::Group { group } | ItemKey::GroupMember { group, .. } => Some(group),
+            _ => None,
+        }
+    }
+
     /// The link title of a link key.
     pub fn link_title(&self) -> Option<&str> {
         match self {
@@ -505,6 +629,8 @@ impl std::fmt::Display for ItemKey {
             ItemKey::Member { room, subject } => write!(f, "{room} / {subject}"),
             ItemKey::Link { room, link } => write!(f, "{room} / link {link}"),
             ItemKey::Person { email } => f.write_str(email),
+            ItemKey::Group { group } => write!(f, "group {group}"),
+            ItemKey::GroupMember { group, email } => write!(f, "group {group} / {email}"),
         }
     }
 }
@@ -587,6 +713,8 @@ pub enum GuardReason {
     /// `--prune` would archive more than [`prune::ARCHIVE_GUARD_SHARE`] of the rooms that
     /// carry the manifest's marker tag (see [`prune::guard`]).
     TooManyRooms { archives: usize, managed: usize },
+    /// A person removed from a `members: exact` group: every such removal is guarded.
+    GroupMember,
 }
 
 /// Something a reviewer should know about a room's plan, beyond its items. Text is made in
@@ -819,6 +947,21 @@ pub struct Summary {
     /// Invitations `apply --resend-pending` sends again (all in one call).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub resends: usize,
+    /// `people:`: people invited (one call), types raised (one call per type).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub people_invited: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub type_changes: usize,
+    /// `groups:`: groups created, groups changed (renamed, manager, people), people added
+    /// and removed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub groups_created: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub groups_updated: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub group_additions: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub group_removals: usize,
 }
 
 /// The portal's default daily limit of POST and PUT requests per user
@@ -827,7 +970,15 @@ pub const DAILY_WRITE_LIMIT: usize = 10_000;
 
 impl Summary {
     pub fn has_changes(&self) -> bool {
-        self.rooms_to_create + self.rooms_to_update + self.rooms_to_prune + self.resends > 0
+        self.rooms_to_create
+            + self.rooms_to_update
+            + self.rooms_to_prune
+            + self.resends
+            + self.people_invited
+            + self.type_changes
+            + self.groups_created
+            + self.groups_updated
+            > 0
     }
 }
 
@@ -853,6 +1004,14 @@ pub struct Plan {
     /// invitations now; groups and people as code next). Never in a saved plan's approval.
     #[serde(default)]
     pub portal_items: Vec<Item>,
+    /// What a reviewer should know about the portal section (paid seats, guests made by a
+    /// room invitation; see [`org::OrgNote`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub portal_notes: Vec<org::OrgNote>,
+    /// Removals from groups `apply` skips unless `--allow-removals` is given (set by the
+    /// `plan` and `apply` commands, which know the flag; see [`Plan::mark_guarded_removals`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub group_removals_guarded: usize,
     pub summary: Summary,
     /// Rooms in connected third-party storage on the portal: listed, never managed.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -888,6 +1047,15 @@ impl Plan {
             room.mark_guarded_removals(allow_removals);
         }
         prune::mark_guarded_archives(self, allow_removals);
+        // Every removal from a group needs `--allow-removals` (docs/apply.md).
+        self.group_removals_guarded = if allow_removals {
+            0
+        } else {
+            self.portal_items
+                .iter()
+                .filter(|i| i.action() == Action::RemoveGroupMember)
+                .count()
+        };
     }
 
     /// Sets or clears every room's downgrade-guard note (see
@@ -919,6 +1087,9 @@ impl Plan {
                     _ => 0,
                 };
             }
+        }
+        if self.group_removals_guarded > 0 {
+            n += org::writes_only_removing(&self.portal_items);
         }
         n
     }
@@ -962,6 +1133,7 @@ pub fn summarise(rooms: &[RoomPlan], portal_items: &[Item]) -> Summary {
         })
         .collect();
     s.write_calls += resend_rooms.len();
+    org::count_calls(&mut s, portal_items);
     s
 }
 
@@ -1002,6 +1174,14 @@ fn count_item(s: &mut Summary, change: &Change) {
         Change::ResendInvitation { not_resent, .. } => {
             s.resends += usize::from(not_resent.is_none());
         }
+        // The portal section's calls are counted per call in `summarise` (one invite call,
+        // one call per type, one write per group).
+        Change::InvitePerson { .. } => s.people_invited += 1,
+        Change::ChangeUserType { .. } => s.type_changes += 1,
+        Change::CreateGroup { .. } => s.groups_created += 1,
+        Change::UpdateGroup { .. } => {}
+        Change::AddGroupMember { .. } => s.group_additions += 1,
+        Change::RemoveGroupMember { .. } => s.group_removals += 1,
     }
 }
 

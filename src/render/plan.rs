@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 use super::visible;
 use crate::manifest::Quota;
 use crate::model::{Access, Lifetime, Watermark};
+use crate::plan::org::{GroupChange, OrgNote};
 use crate::plan::{
     Action, Change, Item, Member, Plan, RemovalReason, RoomChange, RoomNote, RoomPlan,
     RoomSettings, SettingChange, Summary, Target,
@@ -78,6 +79,19 @@ pub fn summary_line(s: &Summary) -> String {
             n(s.resends, "invitation to resend", "invitations to resend")
         ));
     }
+    if s.people_invited + s.type_changes > 0 {
+        line.push_str(&format!(
+            "; people: {} to invite, {}",
+            s.people_invited,
+            n(s.type_changes, "type change", "type changes")
+        ));
+    }
+    if s.groups_created + s.groups_updated > 0 {
+        line.push_str(&format!(
+            "; groups: {} to create, {} to update ({} added, {} removed)",
+            s.groups_created, s.groups_updated, s.group_additions, s.group_removals
+        ));
+    }
     line.push('.');
     if s.new_guests > 0 {
         line.push_str(&format!(
@@ -144,7 +158,9 @@ fn access_text(a: Option<Access>) -> String {
 fn target_text(t: &Target) -> String {
     match t {
         Target::Group { name, .. } => format!("group {}", visible(name)),
+        Target::NewGroup { name } => format!("group {} (created by this plan)", visible(name)),
         Target::User { email, .. } | Target::NewGuest { email } => shown(email),
+        Target::NewPerson { email } => format!("{} (invited by this plan)", shown(email)),
     }
 }
 
@@ -299,7 +315,13 @@ fn item_lines(item: &Item) -> Vec<(Sign, String)> {
         Change::Archive => vec![(Sign::Change, "state: present -> archived".to_string())],
         Change::Unarchive => vec![(Sign::Change, "state: archived -> present".to_string())],
         Change::Link(change) => vec![link_line(super::links::line(change))],
-        Change::ResendInvitation { .. } => portal_item_lines(item),
+        Change::ResendInvitation { .. }
+        | Change::InvitePerson { .. }
+        | Change::ChangeUserType { .. }
+        | Change::CreateGroup { .. }
+        | Change::UpdateGroup { .. }
+        | Change::AddGroupMember { .. }
+        | Change::RemoveGroupMember { .. } => portal_item_lines(item),
     }
 }
 
@@ -418,9 +440,120 @@ fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
                 age_hours / 24
             ),
         )],
-        // Only resends live in the portal section so far.
+        Change::InvitePerson { email, user_type } => vec![(
+            Sign::Add,
+            format!(
+                "invite {} as {} (new account, invitation email will be sent)",
+                shown(email),
+                user_type.name()
+            ),
+        )],
+        Change::ChangeUserType { target, from, to } => vec![(
+            Sign::Change,
+            format!(
+                "type of {}: {} -> {}",
+                member_text(target),
+                from.name(),
+                to.name()
+            ),
+        )],
+        Change::CreateGroup { name, manager } => {
+            let manager = manager
+                .as_ref()
+                .map(|m| format!(", manager {}", person_text(m)))
+                .unwrap_or_default();
+            vec![(Sign::Add, format!("group \"{}\"{manager}", visible(name)))]
+        }
+        Change::UpdateGroup { changes, .. } => changes
+            .iter()
+            .map(|c| {
+                let line = match c {
+                    GroupChange::Name { from, to } => {
+                        format!("group \"{}\": name -> \"{}\"", visible(from), visible(to))
+                    }
+                    GroupChange::Manager { from, to } => format!(
+                        "group \"{}\": manager {} -> {}",
+                        visible(item.key.group_name().unwrap_or_default()),
+                        from.as_deref().map_or_else(|| "none".into(), shown),
+                        person_text(to)
+                    ),
+                };
+                (Sign::Change, line)
+            })
+            .collect(),
+        Change::AddGroupMember { person, .. } => vec![(
+            Sign::Add,
+            format!(
+                "group \"{}\": add {}",
+                visible(item.key.group_name().unwrap_or_default()),
+                person_text(person)
+            ),
+        )],
+        Change::RemoveGroupMember { target, .. } => vec![(
+            Sign::Remove,
+            format!(
+                "group \"{}\": remove {} (not in the manifest, members: exact)",
+                visible(item.key.group_name().unwrap_or_default()),
+                member_text(target)
+            ),
+        )],
         _ => Vec::new(),
     }
+}
+
+/// A person of a group item: the email, and whether this run invites them.
+fn person_text(p: &crate::plan::org::PersonRef) -> String {
+    match p.id {
+        Some(_) => shown(&p.email),
+        None => format!("{} (invited by this plan)", shown(&p.email)),
+    }
+}
+
+/// The notes of the portal section, as text.
+fn portal_notes(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = plan.portal_notes.iter().map(org_note_text).collect();
+    if plan
+        .portal_items
+        .iter()
+        .any(|i| i.action() == Action::ChangeUserType)
+    {
+        out.push("type changes go in one call per type; the server changes the people in turn and stops at a refusal, keeping the earlier changes: the report says who changed".into());
+    }
+    out
+}
+
+fn org_note_text(note: &OrgNote) -> String {
+    match note {
+        OrgNote::Seats {
+            used,
+            max: Some(max),
+            after,
+        } => format!(
+            "paid seats (DocSpace admins and room admins): {used} of {max} used, {after} after this plan"
+        ),
+        OrgNote::Seats {
+            used,
+            max: None,
+            after,
+        } => format!(
+            "paid seats (DocSpace admins and room admins): {used} used, {after} after this plan (no limit)"
+        ),
+        OrgNote::SeatsUnknown { needed } => format!(
+            "this plan takes {needed} paid seats; the portal did not report its seats to this key (GET /api/2.0/portal/payment/quota; a key without *:read cannot read it), so they are not checked"
+        ),
+        OrgNote::GuestByRoom { email, room } => format!(
+            "{} is made a guest by the invitation to room \"{}\" (the invite route refuses guests)",
+            shown(email),
+            visible(room)
+        ),
+    }
+}
+
+fn group_guard_text(n: usize) -> String {
+    format!(
+        "apply would skip {n} removal{} from groups unless --allow-removals is given",
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 /// The portal section of the text plan: a block like a room's.
@@ -430,6 +563,15 @@ fn portal_block(plan: &Plan, color: bool) -> String {
     let mut out = format!("  {}\n", line(Sign::Change, "portal"));
     for (sign, text) in portal_lines(plan) {
         out.push_str(&format!("      {}\n", line(sign, &text)));
+    }
+    for note in portal_notes(plan) {
+        out.push_str(&format!("      # {note}\n"));
+    }
+    if plan.group_removals_guarded > 0 {
+        out.push_str(&format!(
+            "      ! {}\n",
+            group_guard_text(plan.group_removals_guarded)
+        ));
     }
     out
 }
@@ -1030,10 +1172,18 @@ pub fn markdown(plan: &Plan) -> String {
         .filter(|r| r.change != RoomChange::Unchanged)
         .collect();
     if !plan.portal_items.is_empty() {
-        let lines: Vec<String> = portal_lines(plan)
+        let mut lines: Vec<String> = portal_lines(plan)
             .into_iter()
             .map(|(sign, text)| format!("{} {text}", sign.markdown()))
             .collect();
+        // Notes inside the fenced block, as in a room's: no text can add Markdown there.
+        lines.extend(portal_notes(plan).into_iter().map(|n| format!("# {n}")));
+        if plan.group_removals_guarded > 0 {
+            lines.push(format!(
+                "# {}",
+                group_guard_text(plan.group_removals_guarded)
+            ));
+        }
         let _ = writeln!(
             head,
             "Portal:\n\n{}",

@@ -200,6 +200,34 @@ fn interrupted(out: &mut String, report: &Report, report_file: bool) {
     );
 }
 
+/// The line for the portal section (groups, people) of a saved plan some of whose items were
+/// set aside (see [`crate::plan::approve`]).
+pub fn set_aside_portal(verdicts: &[Verdict]) -> String {
+    let stale = verdicts
+        .iter()
+        .filter(|v| matches!(v, Verdict::Stale(_)))
+        .count();
+    let not_approved = verdicts
+        .iter()
+        .filter(|v| **v == Verdict::NotApproved)
+        .count();
+    let mut parts = Vec::new();
+    if stale > 0 {
+        parts.push(format!(
+            "{} skipped as stale (the saved plan was edited, or the groups or people changed on the portal since it was made)",
+            count(stale, "change", "changes")
+        ));
+    }
+    if not_approved > 0 {
+        parts.push(format!(
+            "{} that planning again makes now not applied, as the saved plan did not approve {}",
+            count(not_approved, "change", "changes"),
+            if not_approved == 1 { "it" } else { "them" }
+        ));
+    }
+    format!("note: groups and people: {}\n", parts.join("; "))
+}
+
 /// The line for a room of a saved plan some of whose items were set aside (see
 /// [`crate::plan::approve`]).
 pub fn set_aside_room(title: &str, verdicts: &[Verdict]) -> String {

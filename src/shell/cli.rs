@@ -395,6 +395,11 @@ pub struct ExportArgs {
     #[arg(long, value_name = "TITLE")]
     pub room: Vec<String>,
 
+    /// Also write `people:`: every account with its user type (groups are always written,
+    /// unless `--room` is given).
+    #[arg(long, conflicts_with = "room")]
+    pub people: bool,
+
     /// Write the manifest here instead of stdout.
     #[arg(long, value_name = "FILE", conflicts_with = "check")]
     pub out: Option<PathBuf>,

@@ -1017,6 +1017,7 @@ impl DocSpaceApi for MemoryPortal {
                 id: g.id.clone(),
                 name: g.name.clone(),
                 members_count: None,
+                ..GroupDto::default()
             })
             .collect())
     }

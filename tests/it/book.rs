@@ -19,7 +19,8 @@ use std::process::{Command, Stdio};
 use clap::CommandFactory;
 use docspace_provision::cli::Cli;
 use docspace_provision::manifest::validate::{
-    DEFAULTS_KEYS, INVITEE_KEYS, LIFETIME_KEYS, LINK_KEYS, ROOM_KEYS, TOP_KEYS, WATERMARK_KEYS,
+    DEFAULTS_KEYS, GROUP_KEYS, INVITEE_KEYS, LIFETIME_KEYS, LINK_KEYS, PERSON_KEYS, ROOM_KEYS,
+    TOP_KEYS, WATERMARK_KEYS,
 };
 
 /// Where links to files of this repository point, so they work on the built book too.
@@ -278,7 +279,9 @@ fn every_manifest_key_has_a_reference_entry() {
     let page = read(&book_src().join("reference/manifest.md"));
     let mut problems = Vec::new();
     use docspace_provision::model::policy as rules;
-    let groups: [(&str, &[&str]); 12] = [
+    let groups: [(&str, &[&str]); 14] = [
+        ("groups[].", GROUP_KEYS),
+        ("people[].", PERSON_KEYS),
         ("", TOP_KEYS),
         ("defaults.", DEFAULTS_KEYS),
         ("rooms[].", ROOM_KEYS),

@@ -12,6 +12,7 @@ mod doctor;
 mod expiry;
 mod export;
 mod finish;
+mod groups_people;
 mod links;
 mod network;
 mod newguest;

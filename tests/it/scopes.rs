@@ -158,7 +158,7 @@ async fn doctor_says_per_command_whether_the_key_can_run_it() {
     for line in [
         "validate: yes",
         "plan: yes",
-        "apply: yes",
+        "apply: yes, except groups as code (`groups:`) (missing accounts:write)",
         "apply --prune: yes",
         "apply --resend-pending: yes",
         "export: yes",

@@ -234,7 +234,7 @@ impl Cx<'_> {
 
     /// An invitee's email, normalised: refused when invalid, warned about when it mixes
     /// scripts.
-    fn invitee_email(&mut self, e: &str, span: Span) -> Option<String> {
+    pub(super) fn invitee_email(&mut self, e: &str, span: Span) -> Option<String> {
         let normal = model::normalise_email(e);
         if let Err(why) = check_email(&normal) {
             self.error(

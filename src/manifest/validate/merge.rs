@@ -189,7 +189,7 @@ pub(super) fn check_duplicates(desired: &Desired, idents: &[RoomIdent], problems
 
 /// A "defined twice" error pointing at the second place, with the first as a secondary label
 /// (same file) or in the help line (another file).
-fn twice(
+pub(super) fn twice(
     desired: &Desired,
     code: &'static str,
     message: String,

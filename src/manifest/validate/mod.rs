@@ -10,9 +10,11 @@
 //! [`values`], and the rules across files in [`merge`]. This file holds the entry point
 //! [`validate`], the key lists, and the context that reads one file and reports problems.
 
+mod groups;
 mod invitee;
 mod link;
 mod merge;
+mod people;
 mod policy;
 mod room;
 mod settings;
@@ -41,6 +43,8 @@ pub const TOP_KEYS: &[&str] = &[
     "defaults",
     "rooms",
     "policy",
+    "groups",
+    "people",
 ];
 pub const DEFAULTS_KEYS: &[&str] = &["notify", "message", "culture", "new_guests"];
 pub const ROOM_KEYS: &[&str] = &[
@@ -74,6 +78,8 @@ pub const LINK_KEYS: &[&str] = &[
     "password_env",
     "keep_password",
 ];
+pub const GROUP_KEYS: &[&str] = &["name", "id", "manager", "people", "people_from", "members"];
+pub const PERSON_KEYS: &[&str] = &["email", "type", "first_name", "last_name"];
 pub const LIFETIME_KEYS: &[&str] = &["value", "period", "delete_permanently"];
 pub const WATERMARK_KEYS: &[&str] = &["text", "additions", "rotation"];
 
@@ -93,6 +99,7 @@ pub fn validate(
     let mut sets: Vec<(usize, ListedSet)> = Vec::new();
     let mut idents = Vec::new();
     let mut policies = Vec::new();
+    let mut portal = Portal::default();
     for (index, tree) in trees.into_iter().enumerate() {
         let Some(tree) = tree else { continue };
         let mut cx = Cx {
@@ -100,6 +107,7 @@ pub fn validate(
             index,
             problems: &mut *problems,
             idents: &mut idents,
+            portal: &mut portal,
         };
         let (defaults, managed, set, rooms) = cx.document(&tree);
         policies.push((index, cx.policy_of(&tree)));
@@ -132,7 +140,17 @@ pub fn validate(
     check_duplicates(&desired, &idents, problems);
     policy::merge(&desired.files, policies, &mut desired.policy, problems);
     policy::check(&desired, chrono::Utc::now(), problems);
+    desired.groups = portal.groups;
+    desired.people = portal.people;
+    groups::check_portal(&desired, problems);
     desired
+}
+
+/// `groups:` and `people:` of every file, in file order.
+#[derive(Default)]
+struct Portal {
+    groups: Vec<super::desired::DesiredGroup>,
+    people: Vec<super::desired::DesiredPerson>,
 }
 
 struct Cx<'a> {
@@ -140,6 +158,7 @@ struct Cx<'a> {
     index: usize,
     problems: &'a mut Problems,
     idents: &'a mut Vec<RoomIdent>,
+    portal: &'a mut Portal,
 }
 
 impl Cx<'_> {

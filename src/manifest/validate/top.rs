@@ -98,6 +98,14 @@ impl Cx<'_> {
                     Value::Null => {}
                     _ => self.wrong_type("rooms", "a list of rooms", value),
                 },
+                "groups" => {
+                    let groups = self.groups(value);
+                    self.portal.groups.extend(groups);
+                }
+                "people" => {
+                    let people = self.people(value);
+                    self.portal.people.extend(people);
+                }
                 _ => unreachable!("mapping() only returns known keys"),
             }
         }
