@@ -100,7 +100,7 @@ impl Cx<'_> {
         let mut rule = GuestsRule::default();
         for (name, _, value) in entries {
             match name {
-                "max_access" => rule.max_access = self.access(value),
+                "max_access" => rule.max_access = self.max_access(value),
                 "allowed_in" => {
                     let Value::Seq(items) = &value.value else {
                         self.wrong_type("allowed_in", "a list of room types", value);
@@ -113,6 +113,22 @@ impl Cx<'_> {
             }
         }
         Some(rule)
+    }
+
+    /// `guests.max_access`: a level in the policy order; `none` compares with nothing.
+    fn max_access(&mut self, node: &Node) -> Option<Access> {
+        let access = self.access(node)?;
+        if policy::rank(access).is_none() {
+            self.error(
+                "manifest::policy_value",
+                "`max_access: none` is not a level guests can be kept under",
+                node.span,
+                "not an access level to compare with",
+                Some("to keep guests out of every room, write `allowed_in: []`".into()),
+            );
+            return None;
+        }
+        Some(access)
     }
 
     fn room_managers(&mut self, node: &Node) -> Option<RoomManagersRule> {
@@ -410,6 +426,17 @@ rooms: []
         assert!(p.rooms_tagged["confidential"].deny_download);
         let back = normal::read(&normal::write(&desired)).unwrap();
         assert_eq!(&back.policy, p);
+    }
+
+    #[test]
+    fn max_access_none_is_refused_not_ignored() {
+        let mut problems = Problems::default();
+        let file = SourceFile::new("p.yaml", "policy:\n  guests: {max_access: none}\n");
+        let desired = load_sources(vec![file], &mut problems);
+        let text = format!("{problems:?}");
+        assert_eq!(problems.errors(), 1, "{text}");
+        assert!(text.contains("allowed_in: []"), "{text}");
+        assert_eq!(desired.policy.guests.and_then(|g| g.max_access), None);
     }
 
     #[test]
