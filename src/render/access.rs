@@ -264,14 +264,35 @@ pub fn person_csv(view: &AccessView, email: &str) -> String {
     out
 }
 
-/// Text safe in a Markdown table cell.
+/// Text safe in a Markdown table cell: a title cannot end the cell, open a link or an
+/// image, start emphasis or code, or carry HTML.
 pub fn md(text: &str) -> String {
-    crate::text::visible(text)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::new();
+    for c in crate::text::visible(text).chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '`' | '*' | '_' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text safe in a Markdown code span inside a table cell.
+pub fn md_code(text: &str) -> String {
+    format!(
+        "`{}`",
+        crate::text::visible(text)
+            .replace('`', "'")
+            .replace('|', "\\|")
+            .replace(['\n', '\r'], " ")
+    )
 }
 
 fn md_row(e: &Entry) -> String {
@@ -329,4 +350,29 @@ pub fn person_markdown(view: &AccessView, email: &str) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_carry_no_links_emphasis_html_or_cell_breaks() {
+        let cell = md("[click](http://evil.test) ![i](x) *a* _b_ `c` <b>|\nnext &amp;");
+        assert_eq!(
+            cell,
+            "\\[click\\](http://evil.test) \\!\\[i\\](x) \\*a\\* \\_b\\_ \\`c\\` &lt;b&gt;\\|\\\\u{a}next &amp;amp;"
+        );
+        assert_eq!(md_code("rooms_tagged.a`|b.require"), "`rooms_tagged.a'\\|b.require`");
+    }
+
+    #[test]
+    fn csv_cells_defuse_formulas_and_controls() {
+        assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("-2+3,x"), "\"'-2+3,x\"");
+        assert_eq!(cell("@sam@x.test"), "'@sam@x.test");
+        // Tab and carriage return are written visibly, so they cannot lead a formula.
+        assert!(!cell("\t=1").starts_with('\t'), "{}", cell("\t=1"));
+        assert!(!cell("\r=1").contains('\r'));
+    }
 }

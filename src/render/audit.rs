@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::model::policy::Violation;
 use crate::observe::access::{AccessView, RoomAccess};
 
-use super::access::md;
+use super::access::{md, md_code};
 
 fn room_of<'a>(view: &'a AccessView, v: &Violation) -> &'a RoomAccess {
     &view.rooms[v.room]
@@ -93,10 +93,10 @@ pub fn markdown(view: &AccessView, found: &[Violation]) -> String {
         for v in found {
             let r = room_of(view, v);
             out.push_str(&format!(
-                "| {} ({}) | `{}` | {} | {} |\n",
+                "| {} ({}) | {} | {} | {} |\n",
                 md(&r.room.title),
                 room_note(r),
-                md(&v.rule),
+                md_code(&v.rule),
                 md(&v.message()),
                 md(&v.fix())
             ));
