@@ -67,15 +67,15 @@ pub fn run(
     for reason in &view.partial {
         printer.stderr(&format!("note: partial view: {reason}\n"));
     }
-    let unreadable = view
-        .rooms
-        .iter()
-        .filter(|r| r.members_unreadable.is_some() || r.links_unreadable.is_some())
-        .count();
-    if unreadable > 0 {
-        printer.stderr(&format!(
-            "error: {unreadable} room(s) could not be read whole; the audit above leaves them out in part. Run it again.\n"
-        ));
+    if super::access::unreadable_is_an_error(&view, printer, "the audit above") == ExitStatus::Error
+    {
+        return Ok(ExitStatus::Error);
+    }
+    let policy = &desired.policy;
+    if view.people_unknown && (policy.guests.is_some() || policy.room_managers.is_some()) {
+        printer.stderr(
+            "error: the people list or a group's members could not be read, so the `guests` and `room_managers` rules could not be checked for everyone; give the key a user who may list people and groups.\n",
+        );
         return Ok(ExitStatus::Error);
     }
     Ok(if found.is_empty() {

@@ -363,7 +363,10 @@ mod tests {
             cell,
             "\\[click\\](http://evil.test) \\!\\[i\\](x) \\*a\\* \\_b\\_ \\`c\\` &lt;b&gt;\\|\\\\u{a}next &amp;amp;"
         );
-        assert_eq!(md_code("rooms_tagged.a`|b.require"), "`rooms_tagged.a'\\|b.require`");
+        assert_eq!(
+            md_code("rooms_tagged.a`|b.require"),
+            "`rooms_tagged.a'\\|b.require`"
+        );
     }
 
     #[test]

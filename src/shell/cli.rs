@@ -11,8 +11,8 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  success (for `plan --detailed-exitcode`: no changes)
   1  error before or instead of any change: invalid manifest, bad flags, auth,
-     unreachable portal, stale saved plan, a plan that could not read every room,
-     a blocking `doctor` check
+     unreachable portal, stale saved plan, a plan, `access` or `audit` that could
+     not read every room, a blocking `doctor` check
   2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs;
      `audit`: policy violations found
   3  `apply` ran but the portal does not fully match: an item failed or was
