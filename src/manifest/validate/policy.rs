@@ -366,7 +366,10 @@ fn room_view(room: &DesiredRoom, is_guest: &dyn Fn(&str) -> bool) -> RoomView {
         .map(|l| LinkView {
             title: l.title.clone(),
             external: l.kind == LinkKind::External && l.access != Access::None,
-            primary: false,
+            // A form-filling room's one external link is its primary link, which cannot
+            // expire (its `expires:` is refused by `plan`); a public room's links are matched
+            // to its primary link only against the portal.
+            primary: l.kind == LinkKind::External && room.room_type == RoomType::FormFilling,
             expires: l.expires.flatten(),
             password: matches!(
                 l.password,
@@ -426,6 +429,27 @@ rooms: []
         assert!(p.rooms_tagged["confidential"].deny_download);
         let back = normal::read(&normal::write(&desired)).unwrap();
         assert_eq!(&back.policy, p);
+    }
+
+    #[test]
+    fn a_form_filling_rooms_link_is_its_primary_link_and_cannot_be_asked_to_expire() {
+        let mut problems = Problems::default();
+        let text = "version: 1
+policy:
+  external_links: {require: [expires]}
+rooms:
+  - title: Forms
+    type: form-filling
+    links:
+      - title: Fill in
+        kind: external
+        access: fill-forms
+";
+        load_sources(vec![SourceFile::new("f.yaml", text)], &mut problems);
+        let text = format!("{problems:?}");
+        assert_eq!(problems.errors(), 1, "{text}");
+        assert!(text.contains("cannot be met"), "{text}");
+        assert!(text.contains("restrict or remove the link"), "{text}");
     }
 
     #[test]
