@@ -672,3 +672,29 @@ async fn audit_of_guest_rules_is_an_error_when_people_cannot_be_read() {
         run.stdout
     );
 }
+
+#[test]
+fn a_policy_file_without_version_in_a_manifest_directory_is_enforced() {
+    // "A file may hold only `policy:`": found in a directory of the set, it is not skipped
+    // as "not a manifest", or `validate dir/` and `plan dir/` would pass what it forbids.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "policy:\n  rooms_tagged:\n    confidential: {deny_download: true}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rooms.yaml"),
+        "version: 1\nrooms:\n  - title: Board\n    type: custom\n    tags: [confidential]\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("rooms_tagged.confidential.deny_download"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("skipped"), "{}", run.stderr);
+}
