@@ -6,9 +6,9 @@ use serde_json::json;
 
 use crate::observe::access::{AccessView, Entry, How, LinkSummary, RoomAccess};
 
-/// "how" in words.
+/// "how" in words (group names as the portal gives them, control characters shown).
 pub fn how(e: &Entry) -> String {
-    match &e.how {
+    let words = match &e.how {
         How::RoomOwner => "room owner".into(),
         How::DocspaceAdmin { owner: true } => {
             "portal owner (DocSpace admin, no share needed)".into()
@@ -26,7 +26,8 @@ pub fn how(e: &Entry) -> String {
             "direct and through group {} (direct wins)",
             groups.join(", ")
         ),
-    }
+    };
+    crate::text::visible(&words).into_owned()
 }
 
 /// "guest", "pending", "guest, pending" or empty.
@@ -116,19 +117,10 @@ pub fn text(view: &AccessView) -> String {
         if let Some(e) = &r.members_unreadable {
             out.push_str(&format!("  members could not be read: {e}\n"));
         }
-        let width = r
-            .people
-            .iter()
-            .map(|e| e.person.email.len())
-            .max()
-            .unwrap_or(0);
+        let email = |e: &Entry| crate::text::visible(&e.person.email).into_owned();
+        let width = r.people.iter().map(|e| email(e).len()).max().unwrap_or(0);
         for e in &r.people {
-            let mut line = format!(
-                "  {:width$}  {:15} {}",
-                e.person.email,
-                e.access.name(),
-                how(e)
-            );
+            let mut line = format!("  {:width$}  {:15} {}", email(e), e.access.name(), how(e));
             for extra in [account(e), expires(e)] {
                 if !extra.is_empty() {
                     line.push_str(&format!("; {extra}"));
@@ -163,7 +155,7 @@ pub fn person_text(view: &AccessView, email: &str) -> String {
     let rooms = view.of_person(email);
     out.push_str(&format!(
         "{} can enter {} room(s):\n",
-        crate::model::normalise_email(email),
+        crate::text::visible(&crate::model::normalise_email(email)),
         rooms.len()
     ));
     for (r, e) in rooms {

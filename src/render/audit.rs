@@ -46,9 +46,9 @@ pub fn text(view: &AccessView, found: &[Violation]) -> String {
             "✘ \"{}\" ({}): {}\n    rule: {}\n    fix: {}\n",
             crate::text::visible(&r.room.title),
             room_note(r),
-            v.message(),
-            v.rule,
-            v.fix()
+            crate::text::visible(&v.message()),
+            crate::text::visible(&v.rule),
+            crate::text::visible(&v.fix())
         ));
     }
     out.push_str(&summary(view, found));

@@ -698,3 +698,53 @@ fn a_policy_file_without_version_in_a_manifest_directory_is_enforced() {
     );
     assert!(!run.stderr.contains("skipped"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_and_audit_show_control_characters_in_names_never_raw() {
+    // A hostile portal: an account whose email and a group whose name carry terminal escapes.
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        let gus = s
+            .users
+            .iter_mut()
+            .find(|u| u.email.starts_with("gus"))
+            .unwrap();
+        gus.email = "gus\u{1b}[2J@sandbox.test".into();
+        s.groups[1].name = "Sales\u{1b}]0;pwned\u{7}".into();
+    })
+    .await;
+    let room = portal.create_room("Deal", 5).await;
+    let state = portal.state();
+    let id = |email: &str| {
+        state["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"].as_str().unwrap().starts_with(email))
+            .unwrap()["id"]
+            .clone()
+    };
+    let sales = state["groups"][1]["id"].clone();
+    portal
+        .share(
+            room,
+            serde_json::json!([{"id": id("gus"), "access": 10}, {"id": sales, "access": 2}]),
+        )
+        .await;
+    for format in ["text", "csv", "markdown", "json"] {
+        let run = portal.run(&["access", "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stdout.contains('\u{1b}'), "{format}: {}", run.stdout);
+        assert!(!run.stdout.contains('\u{7}'), "{format}: {}", run.stdout);
+    }
+    let run = portal.run(&["access"]);
+    assert!(
+        run.stdout.contains("gus\\u{1b}[2j@sandbox.test"),
+        "{}",
+        run.stdout
+    );
+    let rules = portal.dir.join("p.yaml");
+    std::fs::write(&rules, "policy:\n  guests: {max_access: read}\n").unwrap();
+    let run = portal.run(&["audit", "--policy", rules.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+}

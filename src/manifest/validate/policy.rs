@@ -464,6 +464,27 @@ rooms:
     }
 
     #[test]
+    fn a_partial_policy_survives_a_saved_plan() {
+        // Rules that leave keys out (no `max_days`, no `max_access`, only `min`) round-trip.
+        let text = "version: 1
+policy:
+  external_links: {require: [expires]}
+  guests: {allowed_in: [custom]}
+  room_managers: {min: 1}
+  rooms_tagged:
+    secret: {deny_download: true}
+rooms: []
+";
+        let mut problems = Problems::default();
+        let desired = load_sources(vec![SourceFile::new("p.yaml", text)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        match normal::read(&normal::write(&desired)) {
+            Ok(back) => assert_eq!(back.policy, desired.policy),
+            Err(problems) => panic!("the saved plan's policy is refused: {problems:?}"),
+        }
+    }
+
+    #[test]
     fn a_rule_declared_differently_in_two_files_is_an_error() {
         let mut problems = Problems::default();
         let a = SourceFile::new("a.yaml", "policy:\n  guests: {max_access: read}\n");
