@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
 
-use crate::cli::PlanFormat;
+use crate::cli::AuditFormat;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::render;
@@ -18,7 +18,7 @@ use super::validate;
 pub struct AuditSettings {
     pub files: Vec<PathBuf>,
     pub policy: Vec<PathBuf>,
-    pub format: PlanFormat,
+    pub format: AuditFormat,
 }
 
 pub fn run(
@@ -59,9 +59,10 @@ pub fn run(
     let found =
         crate::model::policy::check(&desired.policy, &view.policy_views(), chrono::Utc::now());
     let text = match settings.format {
-        PlanFormat::Text => render::audit::text(&view, &found),
-        PlanFormat::Json => render::audit::json(&view, &found),
-        PlanFormat::Markdown => render::audit::markdown(&view, &found),
+        AuditFormat::Text => render::audit::text(&view, &found),
+        AuditFormat::Json => render::audit::json(&view, &found),
+        AuditFormat::Csv => render::audit::csv(&view, &found),
+        AuditFormat::Markdown => render::audit::markdown(&view, &found),
     };
     printer.stdout(&text).into_diagnostic()?;
     for reason in &view.partial {

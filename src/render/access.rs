@@ -198,7 +198,7 @@ const CSV_HEADER: &str = "room_id,room,room_type,managed,person,access,how,accou
 
 /// A CSV cell: quoted when needed, and a leading `=`, `+`, `-` or `@` (which a spreadsheet
 /// would run as a formula) defused with a `'`.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     let text = crate::text::visible(text);
     let text = if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")

@@ -1,11 +1,11 @@
-//! `audit` as text, JSON and Markdown: each violation with its room, the rule and the fix.
+//! `audit` as text, JSON, CSV and Markdown: each violation with its room, the rule and the fix.
 
 use serde_json::json;
 
 use crate::model::policy::Violation;
 use crate::observe::access::{AccessView, RoomAccess};
 
-use super::access::{md, md_code};
+use super::access::{cell, md, md_code};
 
 fn room_of<'a>(view: &'a AccessView, v: &Violation) -> &'a RoomAccess {
     &view.rooms[v.room]
@@ -80,6 +80,30 @@ pub fn json(view: &AccessView, found: &[Violation]) -> String {
         "violations": violations,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+/// One row per violation (cells defused as in `access --format csv`); the partial-view
+/// reasons are not rows: they go to stderr.
+pub fn csv(view: &AccessView, found: &[Violation]) -> String {
+    let mut out = String::from("room_id,room,managed,rule,violation,fix\n");
+    for v in found {
+        let r = room_of(view, v);
+        let managed = match r.managed {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let cells = [
+            r.room.id.to_string(),
+            cell(&r.room.title),
+            managed.to_string(),
+            cell(&v.rule),
+            cell(&v.message()),
+            cell(&v.fix()),
+        ];
+        out.push_str(&(cells.join(",") + "\n"));
+    }
+    out
 }
 
 /// A Markdown table of violations, for a ticket or a pull request.

@@ -440,6 +440,15 @@ pub struct AccessArgs {
     pub network: NetworkArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    /// One row per violation, for a spreadsheet or a ticket system.
+    Csv,
+    Markdown,
+}
+
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Manifest files or directories: their `policy:` blocks are the rules, and their
@@ -452,8 +461,8 @@ pub struct AuditArgs {
     pub policy: Vec<PathBuf>,
 
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
 
     #[command(flatten)]
     pub network: NetworkArgs,

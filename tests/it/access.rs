@@ -351,6 +351,9 @@ async fn audit_finds_each_violation_then_passes_once_fixed() {
     let text = portal.run(&["audit", "--policy", rules.to_str().unwrap()]);
     assert_eq!(text.code, 2);
     insta::assert_snapshot!("audit_text", portal.scrub(&text.stdout));
+    let csv = portal.run(&["audit", rules.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(csv.code, 2, "{}", csv.stderr);
+    insta::assert_snapshot!("audit_csv", portal.scrub(&csv.stdout));
 
     let fixed = portal.dir.join("fixed.yaml");
     let next_year = chrono::Utc::now()
