@@ -204,7 +204,8 @@ pub enum Command {
     /// Who can enter which room, and how: every room the key can see (managed or not), each
     /// person with their access level and how they get it (directly, through a group, both,
     /// as room owner or DocSpace admin), pending and guest accounts, and the rooms' sharing
-    /// links (never a password or a link's key). Reads only.
+    /// links (never a password or a link's key). Reads only. Exit 0 answered (a partial view
+    /// says so), 1 errors: a room that could not be read, a `--room` that names no room.
     ///
     /// Example: docspace-provision access --person ann@example.com --format csv
     Access(AccessArgs),
@@ -427,8 +428,9 @@ pub struct AccessArgs {
     #[arg(long, value_name = "EMAIL")]
     pub person: Option<String>,
 
-    /// Only rooms with this title (repeat for several; `*` matches any text, `?` one
-    /// character, as in `plan --room`).
+    /// Only rooms whose title on the portal matches TITLE (repeat for several; `*` matches
+    /// any text, `?` one character, as in `export --room`); one that matches no room is an
+    /// error.
     #[arg(long, value_name = "TITLE")]
     pub room: Vec<String>,
 
