@@ -79,6 +79,13 @@ pub fn run(
         );
         return Ok(ExitStatus::Error);
     }
+    if view.hidden_links() > 0 && policy.external_links.is_some() {
+        printer.stderr(&format!(
+            "error: the links of {} room(s) are not visible to the key's user (it does not manage them), so the `external_links` rule could not be checked there; use a DocSpace admin's key.\n",
+            view.hidden_links()
+        ));
+        return Ok(ExitStatus::Error);
+    }
     Ok(if found.is_empty() {
         ExitStatus::Success
     } else {

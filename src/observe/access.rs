@@ -116,6 +116,11 @@ pub struct RoomAccess {
     pub members_unreadable: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links_unreadable: Option<String>,
+    /// The key's user neither is a DocSpace admin nor manages the room: DocSpace then answers
+    /// its links with an empty list (`FileSharing.CheckAccessAsync`: `ReadLinks` is for room
+    /// managers), so `links` says nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub links_hidden: bool,
 }
 
 /// Who can enter what, as far as the key can see.
@@ -136,6 +141,13 @@ pub struct AccessView {
     /// The `--room` patterns that matched no room on the portal.
     #[serde(skip)]
     pub unmatched: Vec<String>,
+}
+
+impl AccessView {
+    /// How many rooms' links the key may not see ([`RoomAccess::links_hidden`]).
+    pub fn hidden_links(&self) -> usize {
+        self.rooms.iter().filter(|r| r.links_hidden).count()
+    }
 }
 
 /// What the read found beyond the rooms: accounts by id, and group members by group id.
@@ -276,6 +288,9 @@ fn view(observed: &Observed, dir: &Directory, desired: Option<&Desired>) -> Acce
         .map(|room| room_access(observed, dir, room, wanted.as_ref()))
         .collect();
     rooms.sort_by(|a, b| (&a.room.title, a.room.id).cmp(&(&b.room.title, b.room.id)));
+    if me.user_type != UserType::DocSpaceAdmin {
+        hide_unmanaged_links(&mut rooms, &me, &mut partial);
+    }
     AccessView {
         portal: observed.portal.clone(),
         key_user: me.email,
@@ -283,6 +298,28 @@ fn view(observed: &Observed, dir: &Directory, desired: Option<&Desired>) -> Acce
         rooms,
         people_unknown: !dir.people_listed || !dir.groups_unread.is_empty(),
         unmatched: Vec::new(),
+    }
+}
+
+/// Marks the rooms the key's user does not manage (not a DocSpace admin): their links are
+/// not shown to it, and the view says how many.
+fn hide_unmanaged_links(rooms: &mut [RoomAccess], me: &ObservedUser, partial: &mut Vec<String>) {
+    let mut hidden = 0;
+    for r in rooms.iter_mut() {
+        let manages = r
+            .people
+            .iter()
+            .any(|e| e.person.id == me.id && e.access == Access::RoomManager);
+        if !manages {
+            r.links_hidden = true;
+            r.links.clear();
+            hidden += 1;
+        }
+    }
+    if hidden > 0 {
+        partial.push(format!(
+            "the links of {hidden} room(s) are not shown: DocSpace lists a room's links only to its room managers and DocSpace admins"
+        ));
     }
 }
 
@@ -328,6 +365,7 @@ fn room_access(
         managed: wanted_by_id.map(|m| m.contains_key(&room.id)),
         members_unreadable: observed.unreadable.get(&room.id).cloned(),
         links_unreadable: observed.links_unreadable.get(&room.id).cloned(),
+        links_hidden: false,
     }
 }
 

@@ -132,6 +132,9 @@ pub fn text(view: &AccessView) -> String {
         for l in &r.links {
             out.push_str(&format!("  {}\n", link(l)));
         }
+        if r.links_hidden {
+            out.push_str("  links not shown: the key's user does not manage this room\n");
+        }
         if let Some(e) = &r.links_unreadable {
             out.push_str(&format!("  links could not be read: {e}\n"));
         }
@@ -315,6 +318,9 @@ pub fn markdown(view: &AccessView) -> String {
             for l in &r.links {
                 out.push_str(&format!("- {}\n", md(&link(l))));
             }
+        }
+        if r.links_hidden {
+            out.push_str("\n- links not shown: the key's user does not manage this room\n");
         }
         out.push('\n');
     }

@@ -751,3 +751,51 @@ async fn access_and_audit_show_control_characters_in_names_never_raw() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_that_does_not_manage_a_room_is_told_its_links_are_not_shown() {
+    // DocSpace answers a room's links with an empty list to a user who does not manage it
+    // (FileSharing.CheckAccessAsync, ReadLinks): "no links" would be a false all-clear.
+    let first = seeded().await;
+    let state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(first.state()).unwrap();
+    let portal = Portal::seeded(crate::common::quick(), move |s| {
+        *s = state;
+        // Rick, a room admin: manages Vault, reads Deal through Sales, not in Press Room.
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let run = portal.run(&["access", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let hidden: BTreeMap<String, bool> = json["access"]["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let title = r["room"]["title"].as_str().unwrap().to_string();
+            (title, r["links_hidden"] == true)
+        })
+        .collect();
+    let expect = |t: &str, h| (t.to_string(), h);
+    assert_eq!(
+        hidden,
+        BTreeMap::from([
+            expect("Deal", true),
+            expect("Press Room", true),
+            expect("Vault", false)
+        ])
+    );
+    let text = portal.run(&["access", "--room", "Press Room"]);
+    assert!(text.stdout.contains("links not shown"), "{}", text.stdout);
+    assert!(!text.stdout.contains("external link"), "{}", text.stdout);
+    let rules = portal.dir.join("p.yaml");
+    std::fs::write(&rules, "policy:\n  external_links: {require: [expires]}\n").unwrap();
+    let audit = portal.run(&["audit", "--policy", rules.to_str().unwrap()]);
+    assert_eq!(audit.code, 1, "{}{}", audit.stdout, audit.stderr);
+    assert!(
+        audit.stderr.contains("not visible to the key's user"),
+        "{}",
+        audit.stderr
+    );
+}
