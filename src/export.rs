@@ -442,13 +442,10 @@ pub async fn read<A: crate::docspace::DocSpaceApi>(
     if let Some((id, e)) = observed.links_unreadable.iter().next() {
         miette::bail!("the links of room {id} could not be read: {e}");
     }
-    let missing: Vec<String> = titles
+    let live = observed.rooms.iter().map(|r| r.title.as_str());
+    let connected = observed.connected_rooms.iter().map(|r| r.title.as_str());
+    let missing: Vec<String> = crate::model::pattern::unmatched(titles, live.chain(connected))
         .iter()
-        .filter(|t| {
-            let p = crate::model::pattern::TitlePattern::new(t);
-            !observed.rooms.iter().any(|r| p.matches(&r.title))
-                && !observed.connected_rooms.iter().any(|r| p.matches(&r.title))
-        })
         .map(|t| format!("`{t}`"))
         .collect();
     if !missing.is_empty() {

@@ -49,6 +49,14 @@ pub fn run(
         portal.close().await;
         view
     })?;
+    if !view.unmatched.is_empty() {
+        let names: Vec<String> = view.unmatched.iter().map(|t| format!("`{t}`")).collect();
+        return Err(miette::miette!(
+            help = "titles are matched as the portal stores them, case-sensitively (`*` matches any text, `?` one character)",
+            "no room titled {} on the portal",
+            names.join(", ")
+        ));
+    }
     let text = match (&settings.person, settings.format) {
         (Some(p), AccessFormat::Text) => render::access::person_text(&view, p),
         (Some(p), AccessFormat::Json) => render::access::person_json(&view, p),
@@ -63,7 +71,25 @@ pub fn run(
     for reason in &view.partial {
         printer.stderr(&format!("note: partial view: {reason}\n"));
     }
-    Ok(ExitStatus::Success)
+    Ok(unreadable_is_an_error(&view, printer, "the list above"))
+}
+
+/// Exit 1, with a line on stderr, when a room could not be read whole (its share list or
+/// its links): the answer printed is then not the portal's whole answer.
+pub(super) fn unreadable_is_an_error(
+    view: &AccessView,
+    printer: &Printer,
+    what: &str,
+) -> ExitStatus {
+    match view.unreadable_rooms() {
+        0 => ExitStatus::Success,
+        n => {
+            printer.stderr(&format!(
+                "error: {n} room(s) could not be read whole; {what} leaves them out in part. Run it again.\n"
+            ));
+            ExitStatus::Error
+        }
+    }
 }
 
 /// Checks the key's scopes for `command`, then reads who can enter what, with a progress bar

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
 
-use crate::cli::PlanFormat;
+use crate::cli::AuditFormat;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::render;
@@ -18,7 +18,7 @@ use super::validate;
 pub struct AuditSettings {
     pub files: Vec<PathBuf>,
     pub policy: Vec<PathBuf>,
-    pub format: PlanFormat,
+    pub format: AuditFormat,
 }
 
 pub fn run(
@@ -59,22 +59,30 @@ pub fn run(
     let found =
         crate::model::policy::check(&desired.policy, &view.policy_views(), chrono::Utc::now());
     let text = match settings.format {
-        PlanFormat::Text => render::audit::text(&view, &found),
-        PlanFormat::Json => render::audit::json(&view, &found),
-        PlanFormat::Markdown => render::audit::markdown(&view, &found),
+        AuditFormat::Text => render::audit::text(&view, &found),
+        AuditFormat::Json => render::audit::json(&view, &found),
+        AuditFormat::Csv => render::audit::csv(&view, &found),
+        AuditFormat::Markdown => render::audit::markdown(&view, &found),
     };
     printer.stdout(&text).into_diagnostic()?;
     for reason in &view.partial {
         printer.stderr(&format!("note: partial view: {reason}\n"));
     }
-    let unreadable = view
-        .rooms
-        .iter()
-        .filter(|r| r.members_unreadable.is_some() || r.links_unreadable.is_some())
-        .count();
-    if unreadable > 0 {
+    if super::access::unreadable_is_an_error(&view, printer, "the audit above") == ExitStatus::Error
+    {
+        return Ok(ExitStatus::Error);
+    }
+    let policy = &desired.policy;
+    if view.people_unknown && (policy.guests.is_some() || policy.room_managers.is_some()) {
+        printer.stderr(
+            "error: the people list or a group's members could not be read, so the `guests` and `room_managers` rules could not be checked for everyone; give the key a user who may list people and groups.\n",
+        );
+        return Ok(ExitStatus::Error);
+    }
+    if view.hidden_links() > 0 && policy.external_links.is_some() {
         printer.stderr(&format!(
-            "error: {unreadable} room(s) could not be read whole; the audit above leaves them out in part. Run it again.\n"
+            "error: the links of {} room(s) are not visible to the key's user (it does not manage them), so the `external_links` rule could not be checked there; use a DocSpace admin's key.\n",
+            view.hidden_links()
         ));
         return Ok(ExitStatus::Error);
     }

@@ -64,9 +64,9 @@ pub fn load(paths: &[PathBuf]) -> (Desired, Problems) {
                 continue;
             }
         };
-        // A file without the word `version` anywhere is no manifest: not worth parsing (a
-        // repository may hold large YAML files of other tools).
-        if found.dir.is_some() && !file.text.contains("version") {
+        // A file without the word `version` (or `policy`, for a policy file) anywhere is no
+        // manifest: not worth parsing (a repository may hold large YAML files of other tools).
+        if found.dir.is_some() && !may_be_a_manifest(&file.text) {
             problems.push(skipped_note(&file.name, NO_VERSION));
             fates.push(Fate::Skipped);
             continue;
@@ -142,12 +142,26 @@ fn not_a_manifest(text: &str, tree: Option<&yaml::Node>) -> Option<&'static str>
             .map(|(_, v)| v)
     };
     let Some(version) = value_of("version") else {
-        return Some(NO_VERSION);
+        return (!holds_only_policy(node)).then_some(NO_VERSION);
     };
     if matches!(version.value, yaml::Value::Int(1)) || value_of("rooms").is_some() {
         return None;
     }
     Some("its `version:` is not 1 and it has no `rooms:`")
+}
+
+/// Whether a file's text names a top-level key a manifest must have (`version`, or `policy`
+/// for a file that holds only that): the cheap test before parsing a file found in a
+/// directory.
+fn may_be_a_manifest(text: &str) -> bool {
+    text.contains("version") || text.contains("policy")
+}
+
+/// A file that holds only `policy:` (a policy file): a manifest without `version:`, in a
+/// directory of the set as on the command line.
+pub(crate) fn holds_only_policy(root: &yaml::Node) -> bool {
+    matches!(&root.value, yaml::Value::Map(entries) if !entries.is_empty()
+        && entries.iter().all(|(k, _)| matches!(&k.value, yaml::Value::Str(s) if s == "policy")))
 }
 
 fn skipped_note(name: &str, why: &str) -> Problem {

@@ -123,13 +123,13 @@ fn identity(path: &Path) -> PathBuf {
 }
 
 /// Whether a file found in a listed directory is a manifest, by the test `load` applies to
-/// files found in a directory (a top-level `version:`): a directory of the set may hold
-/// other YAML.
+/// files found in a directory (a top-level `version:`, or only `policy:`): a directory of
+/// the set may hold other YAML.
 fn is_manifest(path: &Path) -> bool {
     let Ok(file) = source::read(path) else {
         return false;
     };
-    file.text.contains("version")
+    super::may_be_a_manifest(&file.text)
         && super::not_a_manifest(&file.text, yaml::parse(&file.text).ok().as_ref()).is_none()
 }
 

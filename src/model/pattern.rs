@@ -61,6 +61,21 @@ pub fn any_matches(patterns: &[TitlePattern], title: &str) -> bool {
     patterns.is_empty() || patterns.iter().any(|p| p.matches(title))
 }
 
+/// The patterns (as written) that match none of `titles`: a `--room` that names no room.
+pub fn unmatched<'a>(
+    patterns: &[String],
+    titles: impl Iterator<Item = &'a str> + Clone,
+) -> Vec<String> {
+    patterns
+        .iter()
+        .filter(|t| {
+            let p = TitlePattern::new(t);
+            !titles.clone().any(|title| p.matches(title))
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::TitlePattern;

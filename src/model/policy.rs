@@ -317,13 +317,21 @@ type Push<'a> = dyn FnMut(Target, &str, Breach) + 'a;
 fn check_links(rule: &ExternalLinksRule, room: &RoomView, now: DateTime<Utc>, push: &mut Push) {
     for (i, link) in room.links.iter().enumerate().filter(|(_, l)| l.external) {
         let name = || link.title.clone();
-        if rule.require.contains(&LinkProtection::Expires) && link.expires.is_none() {
-            let breach = if link.primary {
+        let no_expiry = || {
+            if link.primary {
                 Breach::PrimaryLinkCannotExpire { link: name() }
             } else {
                 Breach::LinkWithoutExpiry { link: name() }
-            };
-            push(Target::Link(i), "external_links.require", breach);
+            }
+        };
+        if link.expires.is_none() {
+            // A link that never expires does not expire within `max_days` either; said once,
+            // under `require` when that asks for an expiry too.
+            if rule.require.contains(&LinkProtection::Expires) {
+                push(Target::Link(i), "external_links.require", no_expiry());
+            } else if rule.max_days.is_some() {
+                push(Target::Link(i), "external_links.max_days", no_expiry());
+            }
         }
         if rule.require.contains(&LinkProtection::Password) && !link.password {
             let breach = Breach::LinkWithoutPassword { link: name() };
@@ -462,6 +470,40 @@ mod tests {
         assert_eq!(found[0].fix(), "restrict or remove the link");
         assert!(matches!(kinds[2], Breach::LinkWithoutExpiry { .. }));
         assert_eq!(found.len(), 4);
+    }
+
+    #[test]
+    fn max_days_alone_catches_a_link_that_never_expires() {
+        let policy = Policy {
+            external_links: Some(ExternalLinksRule {
+                require: BTreeSet::new(),
+                max_days: Some(90),
+            }),
+            ..Policy::default()
+        };
+        let now = Utc::now();
+        let mut soon = link("Soon", false);
+        soon.expires = Some(now + chrono::Duration::days(30));
+        let mut late = link("Late", false);
+        late.expires = Some(now + chrono::Duration::days(400));
+        let room = RoomView {
+            links: vec![link("Never", false), soon, late, link("Primary", true)],
+            ..RoomView::default()
+        };
+        let found = check(&policy, &[room], now);
+        let got: Vec<(&str, Target)> = found.iter().map(|v| (v.rule.as_str(), v.target)).collect();
+        assert_eq!(
+            got,
+            [
+                ("external_links.max_days", Target::Link(0)),
+                ("external_links.max_days", Target::Link(2)),
+                ("external_links.max_days", Target::Link(3)),
+            ]
+        );
+        assert!(matches!(
+            found[2].breach,
+            Breach::PrimaryLinkCannotExpire { .. }
+        ));
     }
 
     #[test]

@@ -116,6 +116,11 @@ pub struct RoomAccess {
     pub members_unreadable: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links_unreadable: Option<String>,
+    /// The key's user neither is a DocSpace admin nor manages the room: DocSpace then answers
+    /// its links with an empty list (`FileSharing.CheckAccessAsync`: `ReadLinks` is for room
+    /// managers), so `links` says nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub links_hidden: bool,
 }
 
 /// Who can enter what, as far as the key can see.
@@ -128,6 +133,21 @@ pub struct AccessView {
     /// or groups could not be read): each reason once.
     pub partial: Vec<String>,
     pub rooms: Vec<RoomAccess>,
+    /// The people list or a group's members could not be read: who is a guest, and who a
+    /// group share lets in, is then not known for everyone (`audit` cannot judge its
+    /// `guests` and `room_managers` rules).
+    #[serde(skip)]
+    pub people_unknown: bool,
+    /// The `--room` patterns that matched no room on the portal.
+    #[serde(skip)]
+    pub unmatched: Vec<String>,
+}
+
+impl AccessView {
+    /// How many rooms' links the key may not see ([`RoomAccess::links_hidden`]).
+    pub fn hidden_links(&self) -> usize {
+        self.rooms.iter().filter(|r| r.links_hidden).count()
+    }
 }
 
 /// What the read found beyond the rooms: accounts by id, and group members by group id.
@@ -154,7 +174,11 @@ pub async fn read<A: DocSpaceApi>(
     let mut dir = Directory::default();
     read_people(api, &mut dir).await?;
     read_groups(api, &observed, &mut dir).await?;
-    Ok(view(&observed, &dir, desired))
+    let mut view = view(&observed, &dir, desired);
+    let titles = observed.rooms.iter().map(|r| r.title.as_str());
+    let connected = observed.connected_rooms.iter().map(|r| r.title.as_str());
+    view.unmatched = crate::model::pattern::unmatched(rooms, titles.chain(connected));
+    Ok(view)
 }
 
 /// Every account (pending included), bounded by [`MAX_PEOPLE`]. A key that may not list
@@ -198,6 +222,11 @@ async fn read_groups<A: DocSpaceApi>(
             MemberSubject::User(_) => None,
         })
         .collect();
+    // Group ids are GUIDs; anything else a share list says is not put into a request path.
+    let (ids, odd): (BTreeSet<String>, BTreeSet<String>) = ids
+        .into_iter()
+        .partition(|id| uuid::Uuid::parse_str(id).is_ok());
+    dir.groups_unread.extend(odd);
     let answers: Vec<(String, GroupAnswer)> = stream::iter(ids)
         .map(|id| async move {
             let members = api.group_members(&id).await;
@@ -246,48 +275,77 @@ fn view(observed: &Observed, dir: &Directory, desired: Option<&Desired>) -> Acce
             dir.groups_unread.len()
         ));
     }
-    let managed = desired.map(|d| managed_ids(d, &observed.rooms));
+    if !observed.connected_rooms.is_empty() {
+        partial.push(format!(
+            "{} room(s) in connected storage are not shown: DocSpace does not give their share lists to this tool",
+            observed.connected_rooms.len()
+        ));
+    }
+    let wanted = desired.map(|d| wanted_rooms(d, &observed.rooms));
     let mut rooms: Vec<RoomAccess> = observed
         .rooms
         .iter()
-        .map(|room| room_access(observed, dir, room, desired, managed.as_ref()))
+        .map(|room| room_access(observed, dir, room, wanted.as_ref()))
         .collect();
     rooms.sort_by(|a, b| (&a.room.title, a.room.id).cmp(&(&b.room.title, b.room.id)));
+    if me.user_type != UserType::DocSpaceAdmin {
+        hide_unmanaged_links(&mut rooms, &me, &mut partial);
+    }
     AccessView {
         portal: observed.portal.clone(),
         key_user: me.email,
         partial,
         rooms,
+        people_unknown: !dir.people_listed || !dir.groups_unread.is_empty(),
+        unmatched: Vec::new(),
     }
 }
 
-/// The live rooms the manifest manages (identity's one rule).
-fn managed_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i64> {
+/// Marks the rooms the key's user does not manage (not a DocSpace admin): their links are
+/// not shown to it, and the view says how many.
+fn hide_unmanaged_links(rooms: &mut [RoomAccess], me: &ObservedUser, partial: &mut Vec<String>) {
+    let mut hidden = 0;
+    for r in rooms.iter_mut() {
+        let manages = r
+            .people
+            .iter()
+            .any(|e| e.person.id == me.id && e.access == Access::RoomManager);
+        if !manages {
+            r.links_hidden = true;
+            r.links.clear();
+            hidden += 1;
+        }
+    }
+    if hidden > 0 {
+        partial.push(format!(
+            "the links of {hidden} room(s) are not shown: DocSpace lists a room's links only to its room managers and DocSpace admins"
+        ));
+    }
+}
+
+/// The manifest room that manages each live room, by live id (identity's one rule).
+fn wanted_rooms<'a>(
+    desired: &'a Desired,
+    rooms: &[ObservedRoom],
+) -> BTreeMap<i64, &'a crate::manifest::DesiredRoom> {
     let identity = Identity::new(desired, rooms);
-    desired
-        .rooms
-        .iter()
-        .filter_map(|r| match identity.find(r) {
-            Found::Room(live) => Some(live.id),
-            _ => None,
-        })
-        .collect()
+    let mut out = BTreeMap::new();
+    for r in &desired.rooms {
+        if let Found::Room(live) = identity.find(r) {
+            out.entry(live.id).or_insert(r);
+        }
+    }
+    out
 }
 
 fn room_access(
     observed: &Observed,
     dir: &Directory,
     room: &ObservedRoom,
-    desired: Option<&Desired>,
-    managed: Option<&BTreeSet<i64>>,
+    wanted_by_id: Option<&BTreeMap<i64, &crate::manifest::DesiredRoom>>,
 ) -> RoomAccess {
     let rows: &[ObservedMember] = observed.members.get(&room.id).map_or(&[], Vec::as_slice);
-    let wanted = desired.and_then(|d| {
-        let identity = Identity::new(d, &observed.rooms);
-        d.rooms
-            .iter()
-            .find(|r| matches!(identity.find(r), Found::Room(live) if live.id == room.id))
-    });
+    let wanted = wanted_by_id.and_then(|m| m.get(&room.id).copied());
     let mut people: Vec<Entry> = entries(rows, dir)
         .into_iter()
         .map(|mut e| {
@@ -304,9 +362,10 @@ fn room_access(
             .get(&room.id)
             .map(|l| l.iter().map(LinkSummary::of).collect())
             .unwrap_or_default(),
-        managed: managed.map(|m| m.contains(&room.id)),
+        managed: wanted_by_id.map(|m| m.contains_key(&room.id)),
         members_unreadable: observed.unreadable.get(&room.id).cloned(),
         links_unreadable: observed.links_unreadable.get(&room.id).cloned(),
+        links_hidden: false,
     }
 }
 
@@ -420,6 +479,14 @@ fn decide(r: Reach) -> Option<Entry> {
 }
 
 impl AccessView {
+    /// How many rooms could not be read whole (their share list or their links).
+    pub fn unreadable_rooms(&self) -> usize {
+        self.rooms
+            .iter()
+            .filter(|r| r.members_unreadable.is_some() || r.links_unreadable.is_some())
+            .count()
+    }
+
     /// Every room `email` can enter, with how (case-insensitive email).
     pub fn of_person(&self, email: &str) -> Vec<(&RoomAccess, &Entry)> {
         let email = crate::model::normalise_email(email);
@@ -435,7 +502,8 @@ impl AccessView {
     }
 
     /// The rooms as the policy checker sees them (`audit`): every person's effective access,
-    /// live links that still work, and the room managers by share (admins not counted).
+    /// live links that still work, and the room managers by share (neither the owner nor
+    /// the admins counted, as `validate` counts a manifest's `room-manager` invitees).
     pub fn policy_views(&self) -> Vec<RoomView> {
         self.rooms.iter().map(RoomAccess::policy_view).collect()
     }
@@ -469,7 +537,7 @@ impl RoomAccess {
             .people
             .iter()
             .filter(|e| e.access == Access::RoomManager)
-            .filter(|e| !matches!(e.how, How::DocspaceAdmin { .. }))
+            .filter(|e| !matches!(e.how, How::DocspaceAdmin { .. } | How::RoomOwner))
             .count();
         RoomView {
             title: self.room.title.clone(),

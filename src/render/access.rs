@@ -6,9 +6,9 @@ use serde_json::json;
 
 use crate::observe::access::{AccessView, Entry, How, LinkSummary, RoomAccess};
 
-/// "how" in words.
+/// "how" in words (group names as the portal gives them, control characters shown).
 pub fn how(e: &Entry) -> String {
-    match &e.how {
+    let words = match &e.how {
         How::RoomOwner => "room owner".into(),
         How::DocspaceAdmin { owner: true } => {
             "portal owner (DocSpace admin, no share needed)".into()
@@ -26,7 +26,8 @@ pub fn how(e: &Entry) -> String {
             "direct and through group {} (direct wins)",
             groups.join(", ")
         ),
-    }
+    };
+    crate::text::visible(&words).into_owned()
 }
 
 /// "guest", "pending", "guest, pending" or empty.
@@ -116,19 +117,10 @@ pub fn text(view: &AccessView) -> String {
         if let Some(e) = &r.members_unreadable {
             out.push_str(&format!("  members could not be read: {e}\n"));
         }
-        let width = r
-            .people
-            .iter()
-            .map(|e| e.person.email.len())
-            .max()
-            .unwrap_or(0);
+        let email = |e: &Entry| crate::text::visible(&e.person.email).into_owned();
+        let width = r.people.iter().map(|e| email(e).len()).max().unwrap_or(0);
         for e in &r.people {
-            let mut line = format!(
-                "  {:width$}  {:15} {}",
-                e.person.email,
-                e.access.name(),
-                how(e)
-            );
+            let mut line = format!("  {:width$}  {:15} {}", email(e), e.access.name(), how(e));
             for extra in [account(e), expires(e)] {
                 if !extra.is_empty() {
                     line.push_str(&format!("; {extra}"));
@@ -139,6 +131,9 @@ pub fn text(view: &AccessView) -> String {
         }
         for l in &r.links {
             out.push_str(&format!("  {}\n", link(l)));
+        }
+        if r.links_hidden {
+            out.push_str("  links not shown: the key's user does not manage this room\n");
         }
         if let Some(e) = &r.links_unreadable {
             out.push_str(&format!("  links could not be read: {e}\n"));
@@ -163,7 +158,7 @@ pub fn person_text(view: &AccessView, email: &str) -> String {
     let rooms = view.of_person(email);
     out.push_str(&format!(
         "{} can enter {} room(s):\n",
-        crate::model::normalise_email(email),
+        crate::text::visible(&crate::model::normalise_email(email)),
         rooms.len()
     ));
     for (r, e) in rooms {
@@ -206,7 +201,7 @@ const CSV_HEADER: &str = "room_id,room,room_type,managed,person,access,how,accou
 
 /// A CSV cell: quoted when needed, and a leading `=`, `+`, `-` or `@` (which a spreadsheet
 /// would run as a formula) defused with a `'`.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     let text = crate::text::visible(text);
     let text = if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
@@ -264,14 +259,35 @@ pub fn person_csv(view: &AccessView, email: &str) -> String {
     out
 }
 
-/// Text safe in a Markdown table cell.
+/// Text safe in a Markdown table cell: a title cannot end the cell, open a link or an
+/// image, start emphasis or code, or carry HTML.
 pub fn md(text: &str) -> String {
-    crate::text::visible(text)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::new();
+    for c in crate::text::visible(text).chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '`' | '*' | '_' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text safe in a Markdown code span inside a table cell.
+pub fn md_code(text: &str) -> String {
+    format!(
+        "`{}`",
+        crate::text::visible(text)
+            .replace('`', "'")
+            .replace('|', "\\|")
+            .replace(['\n', '\r'], " ")
+    )
 }
 
 fn md_row(e: &Entry) -> String {
@@ -303,6 +319,9 @@ pub fn markdown(view: &AccessView) -> String {
                 out.push_str(&format!("- {}\n", md(&link(l))));
             }
         }
+        if r.links_hidden {
+            out.push_str("\n- links not shown: the key's user does not manage this room\n");
+        }
         out.push('\n');
     }
     out
@@ -329,4 +348,32 @@ pub fn person_markdown(view: &AccessView, email: &str) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_carry_no_links_emphasis_html_or_cell_breaks() {
+        let cell = md("[click](http://evil.test) ![i](x) *a* _b_ `c` <b>|\nnext &amp;");
+        assert_eq!(
+            cell,
+            "\\[click\\](http://evil.test) \\!\\[i\\](x) \\*a\\* \\_b\\_ \\`c\\` &lt;b&gt;\\|\\\\u{a}next &amp;amp;"
+        );
+        assert_eq!(
+            md_code("rooms_tagged.a`|b.require"),
+            "`rooms_tagged.a'\\|b.require`"
+        );
+    }
+
+    #[test]
+    fn csv_cells_defuse_formulas_and_controls() {
+        assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("-2+3,x"), "\"'-2+3,x\"");
+        assert_eq!(cell("@sam@x.test"), "'@sam@x.test");
+        // Tab and carriage return are written visibly, so they cannot lead a formula.
+        assert!(!cell("\t=1").starts_with('\t'), "{}", cell("\t=1"));
+        assert!(!cell("\r=1").contains('\r'));
+    }
 }

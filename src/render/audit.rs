@@ -1,11 +1,11 @@
-//! `audit` as text, JSON and Markdown: each violation with its room, the rule and the fix.
+//! `audit` as text, JSON, CSV and Markdown: each violation with its room, the rule and the fix.
 
 use serde_json::json;
 
 use crate::model::policy::Violation;
 use crate::observe::access::{AccessView, RoomAccess};
 
-use super::access::md;
+use super::access::{cell, md, md_code};
 
 fn room_of<'a>(view: &'a AccessView, v: &Violation) -> &'a RoomAccess {
     &view.rooms[v.room]
@@ -46,9 +46,9 @@ pub fn text(view: &AccessView, found: &[Violation]) -> String {
             "✘ \"{}\" ({}): {}\n    rule: {}\n    fix: {}\n",
             crate::text::visible(&r.room.title),
             room_note(r),
-            v.message(),
-            v.rule,
-            v.fix()
+            crate::text::visible(&v.message()),
+            crate::text::visible(&v.rule),
+            crate::text::visible(&v.fix())
         ));
     }
     out.push_str(&summary(view, found));
@@ -82,6 +82,30 @@ pub fn json(view: &AccessView, found: &[Violation]) -> String {
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
+/// One row per violation (cells defused as in `access --format csv`); the partial-view
+/// reasons are not rows: they go to stderr.
+pub fn csv(view: &AccessView, found: &[Violation]) -> String {
+    let mut out = String::from("room_id,room,managed,rule,violation,fix\n");
+    for v in found {
+        let r = room_of(view, v);
+        let managed = match r.managed {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let cells = [
+            r.room.id.to_string(),
+            cell(&r.room.title),
+            managed.to_string(),
+            cell(&v.rule),
+            cell(&v.message()),
+            cell(&v.fix()),
+        ];
+        out.push_str(&(cells.join(",") + "\n"));
+    }
+    out
+}
+
 /// A Markdown table of violations, for a ticket or a pull request.
 pub fn markdown(view: &AccessView, found: &[Violation]) -> String {
     let mut out = String::from("## Policy audit\n\n");
@@ -93,10 +117,10 @@ pub fn markdown(view: &AccessView, found: &[Violation]) -> String {
         for v in found {
             let r = room_of(view, v);
             out.push_str(&format!(
-                "| {} ({}) | `{}` | {} | {} |\n",
+                "| {} ({}) | {} | {} | {} |\n",
                 md(&r.room.title),
                 room_note(r),
-                md(&v.rule),
+                md_code(&v.rule),
                 md(&v.message()),
                 md(&v.fix())
             ));

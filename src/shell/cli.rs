@@ -11,8 +11,8 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  success (for `plan --detailed-exitcode`: no changes)
   1  error before or instead of any change: invalid manifest, bad flags, auth,
-     unreachable portal, stale saved plan, a plan that could not read every room,
-     a blocking `doctor` check
+     unreachable portal, stale saved plan, a plan, `access` or `audit` that could
+     not read every room, a blocking `doctor` check
   2  `plan --detailed-exitcode`: changes pending; `export --check`: the file differs;
      `audit`: policy violations found
   3  `apply` ran but the portal does not fully match: an item failed or was
@@ -204,7 +204,8 @@ pub enum Command {
     /// Who can enter which room, and how: every room the key can see (managed or not), each
     /// person with their access level and how they get it (directly, through a group, both,
     /// as room owner or DocSpace admin), pending and guest accounts, and the rooms' sharing
-    /// links (never a password or a link's key). Reads only.
+    /// links (never a password or a link's key). Reads only. Exit 0 answered (a partial view
+    /// says so), 1 errors: a room that could not be read, a `--room` that names no room.
     ///
     /// Example: docspace-provision access --person ann@example.com --format csv
     Access(AccessArgs),
@@ -432,8 +433,9 @@ pub struct AccessArgs {
     #[arg(long, value_name = "EMAIL")]
     pub person: Option<String>,
 
-    /// Only rooms with this title (repeat for several; `*` matches any text, `?` one
-    /// character, as in `plan --room`).
+    /// Only rooms whose title on the portal matches TITLE (repeat for several; `*` matches
+    /// any text, `?` one character, as in `export --room`); one that matches no room is an
+    /// error.
     #[arg(long, value_name = "TITLE")]
     pub room: Vec<String>,
 
@@ -443,6 +445,15 @@ pub struct AccessArgs {
 
     #[command(flatten)]
     pub network: NetworkArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    /// One row per violation, for a spreadsheet or a ticket system.
+    Csv,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -457,8 +468,8 @@ pub struct AuditArgs {
     pub policy: Vec<PathBuf>,
 
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
 
     #[command(flatten)]
     pub network: NetworkArgs,

@@ -351,6 +351,9 @@ async fn audit_finds_each_violation_then_passes_once_fixed() {
     let text = portal.run(&["audit", "--policy", rules.to_str().unwrap()]);
     assert_eq!(text.code, 2);
     insta::assert_snapshot!("audit_text", portal.scrub(&text.stdout));
+    let csv = portal.run(&["audit", rules.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(csv.code, 2, "{}", csv.stderr);
+    insta::assert_snapshot!("audit_csv", portal.scrub(&csv.stdout));
 
     let fixed = portal.dir.join("fixed.yaml");
     let next_year = chrono::Utc::now()
@@ -456,4 +459,343 @@ rooms:
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     insta::assert_snapshot!("plan_policy_guests", portal.scrub(&run.stderr));
     assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_counts_room_managers_as_validate_does_without_the_owner() {
+    let portal = seeded().await;
+    // Vault: the owner and Rick (room-manager) -> one manager; the other rooms: none. A
+    // manifest with one room-manager invitee passes `validate` under `max: 1`, and `audit`
+    // of the room it makes agrees (the owner, in every room, is not counted by either).
+    let rules = portal.dir.join("managers.yaml");
+    std::fs::write(
+        &rules,
+        "version: 1
+policy:
+  room_managers: {min: 1, max: 1}
+rooms:
+  - title: Vault
+    type: virtual-data-room
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: room-manager
+",
+    )
+    .unwrap();
+    let validate = crate::common::run(["validate", rules.to_str().unwrap()]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    let run = portal.run(&["audit", rules.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let found: BTreeSet<(String, String)> = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["room"].as_str().unwrap().into(),
+                v["rule"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let min = |room: &str| (room.to_string(), "room_managers.min".to_string());
+    assert_eq!(
+        found,
+        BTreeSet::from([min("Deal"), min("Press Room")]),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_names_a_room_pattern_that_matches_nothing_and_connected_rooms() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        let room = docspace_provision::sandbox::state::ThirdPartyRoom::new("sbox-3-7", "Boxed", 6);
+        s.third_party_rooms.push(room);
+    })
+    .await;
+    let run = portal.run(&["access", "--room", "Nope*"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no room titled `Nope*`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let run = portal.run(&["access"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Partial view: 1 room(s) in connected storage are not shown"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A portal answered by wiremock: the key's user (a DocSpace admin), rooms 1 and 2, room 2's
+/// share list naming a group by a hostile id, room 1's unreadable when `locked`, no links,
+/// and the people list answered with `people_status`.
+async fn mock_access_portal(locked: bool, people_status: u16) -> wiremock::MockServer {
+    use serde_json::json;
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let ok = |body: Value| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "response": body, "count": 1, "total": 1, "status": 0, "statusCode": 200
+        }))
+    };
+    let me = json!({"id": "me", "email": "me@x.test", "isOwner": true, "isAdmin": true});
+    let server = MockServer::start().await;
+    let mount = |m: Mock| {
+        let server = &server;
+        async move { m.mount(server).await }
+    };
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/people/@self"))
+            .respond_with(ok(me.clone())),
+    )
+    .await;
+    let room = |id: i64, title: &str| json!({"id": id, "title": title, "roomType": 2, "rootFolderType": 14, "tags": []});
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"response": {
+                "folders": [room(1, "Locked"), room(2, "Open")], "startIndex": 0, "count": 2, "total": 2
+            }, "status": 0, "statusCode": 200}))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms/1/share"))
+            .respond_with(if locked {
+                ResponseTemplate::new(403).set_body_json(json!({
+                    "error": {"message": "Access denied"}, "status": 1, "statusCode": 403
+                }))
+            } else {
+                ok(json!([{"access": 1, "isOwner": true, "subjectType": 0, "sharedToUser": me}]))
+            }),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms/2/share"))
+            .respond_with(ok(json!([
+                {"access": 1, "isOwner": true, "subjectType": 0, "sharedToUser": me},
+                {"access": 10, "subjectType": 2,
+                 "sharedToGroup": {"id": "../../people/@self", "name": "Odd"}}
+            ]))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path_regex("^/api/2.0/files/rooms/[12]/links$"))
+            .respond_with(ok(json!([]))),
+    )
+    .await;
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/people/filter"))
+            .respond_with(if people_status == 200 {
+                ok(json!([me]))
+            } else {
+                ResponseTemplate::new(people_status).set_body_json(json!({
+                    "error": {"message": "Access denied"}, "status": 1, "statusCode": people_status
+                }))
+            }),
+    )
+    .await;
+    server
+}
+
+fn run_mock(server: &wiremock::MockServer, args: &[&str]) -> Run {
+    let mut cmd = bin();
+    cmd.args(args)
+        .args(["--portal", &server.uri()])
+        .env("DOCSPACE_API_KEY", format!("sk-{}", "a".repeat(64)));
+    tokio::task::block_in_place(|| run_cmd(&mut cmd))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_and_audit_exit_1_when_a_room_cannot_be_read() {
+    let server = mock_access_portal(true, 200).await;
+    let run = run_mock(&server, &["access"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("members could not be read"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("1 room(s) could not be read whole"),
+        "{}",
+        run.stderr
+    );
+    // The group id is not a GUID: it never reaches a request path.
+    let requests = server.received_requests().await.unwrap();
+    let paths: Vec<String> = requests.iter().map(|r| r.url.path().to_string()).collect();
+    assert!(paths.iter().all(|p| !p.contains("group")), "{paths:?}");
+    assert!(
+        run.stdout.contains("1 group(s) could not be read"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.method == wiremock::http::Method::GET)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_of_guest_rules_is_an_error_when_people_cannot_be_read() {
+    // Every room readable, but not the people list (nor the group): who is a guest is not
+    // known for everyone, so a clean `guests` audit would be a false all-clear.
+    let server = mock_access_portal(false, 403).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("p.yaml");
+    std::fs::write(&rules, "policy:\n  guests: {max_access: read}\n").unwrap();
+    let run = run_mock(&server, &["audit", "--policy", rules.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("could not be checked"),
+        "{}",
+        run.stderr
+    );
+    // Rules about links need no people: they are judged.
+    std::fs::write(&rules, "policy:\n  external_links: {require: [password]}\n").unwrap();
+    let run = run_mock(&server, &["audit", "--policy", rules.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // `access` answers, and says what it could not see.
+    let run = run_mock(&server, &["access"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("people list could not be read"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_policy_file_without_version_in_a_manifest_directory_is_enforced() {
+    // "A file may hold only `policy:`": found in a directory of the set, it is not skipped
+    // as "not a manifest", or `validate dir/` and `plan dir/` would pass what it forbids.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "policy:\n  rooms_tagged:\n    confidential: {deny_download: true}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rooms.yaml"),
+        "version: 1\nrooms:\n  - title: Board\n    type: custom\n    tags: [confidential]\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("rooms_tagged.confidential.deny_download"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("skipped"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_and_audit_show_control_characters_in_names_never_raw() {
+    // A hostile portal: an account whose email and a group whose name carry terminal escapes.
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        let gus = s
+            .users
+            .iter_mut()
+            .find(|u| u.email.starts_with("gus"))
+            .unwrap();
+        gus.email = "gus\u{1b}[2J@sandbox.test".into();
+        s.groups[1].name = "Sales\u{1b}]0;pwned\u{7}".into();
+    })
+    .await;
+    let room = portal.create_room("Deal", 5).await;
+    let state = portal.state();
+    let id = |email: &str| {
+        state["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"].as_str().unwrap().starts_with(email))
+            .unwrap()["id"]
+            .clone()
+    };
+    let sales = state["groups"][1]["id"].clone();
+    portal
+        .share(
+            room,
+            serde_json::json!([{"id": id("gus"), "access": 10}, {"id": sales, "access": 2}]),
+        )
+        .await;
+    for format in ["text", "csv", "markdown", "json"] {
+        let run = portal.run(&["access", "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stdout.contains('\u{1b}'), "{format}: {}", run.stdout);
+        assert!(!run.stdout.contains('\u{7}'), "{format}: {}", run.stdout);
+    }
+    let run = portal.run(&["access"]);
+    assert!(
+        run.stdout.contains("gus\\u{1b}[2j@sandbox.test"),
+        "{}",
+        run.stdout
+    );
+    let rules = portal.dir.join("p.yaml");
+    std::fs::write(&rules, "policy:\n  guests: {max_access: read}\n").unwrap();
+    let run = portal.run(&["audit", "--policy", rules.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_that_does_not_manage_a_room_is_told_its_links_are_not_shown() {
+    // DocSpace answers a room's links with an empty list to a user who does not manage it
+    // (FileSharing.CheckAccessAsync, ReadLinks): "no links" would be a false all-clear.
+    let first = seeded().await;
+    let state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(first.state()).unwrap();
+    let portal = Portal::seeded(crate::common::quick(), move |s| {
+        *s = state;
+        // Rick, a room admin: manages Vault, reads Deal through Sales, not in Press Room.
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let run = portal.run(&["access", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let hidden: BTreeMap<String, bool> = json["access"]["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let title = r["room"]["title"].as_str().unwrap().to_string();
+            (title, r["links_hidden"] == true)
+        })
+        .collect();
+    let expect = |t: &str, h| (t.to_string(), h);
+    assert_eq!(
+        hidden,
+        BTreeMap::from([
+            expect("Deal", true),
+            expect("Press Room", true),
+            expect("Vault", false)
+        ])
+    );
+    let text = portal.run(&["access", "--room", "Press Room"]);
+    assert!(text.stdout.contains("links not shown"), "{}", text.stdout);
+    assert!(!text.stdout.contains("external link"), "{}", text.stdout);
+    let rules = portal.dir.join("p.yaml");
+    std::fs::write(&rules, "policy:\n  external_links: {require: [expires]}\n").unwrap();
+    let audit = portal.run(&["audit", "--policy", rules.to_str().unwrap()]);
+    assert_eq!(audit.code, 1, "{}{}", audit.stdout, audit.stderr);
+    assert!(
+        audit.stderr.contains("not visible to the key's user"),
+        "{}",
+        audit.stderr
+    );
 }

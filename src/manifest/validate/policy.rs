@@ -100,7 +100,7 @@ impl Cx<'_> {
         let mut rule = GuestsRule::default();
         for (name, _, value) in entries {
             match name {
-                "max_access" => rule.max_access = self.access(value),
+                "max_access" => rule.max_access = self.max_access(value),
                 "allowed_in" => {
                     let Value::Seq(items) = &value.value else {
                         self.wrong_type("allowed_in", "a list of room types", value);
@@ -113,6 +113,22 @@ impl Cx<'_> {
             }
         }
         Some(rule)
+    }
+
+    /// `guests.max_access`: a level in the policy order; `none` compares with nothing.
+    fn max_access(&mut self, node: &Node) -> Option<Access> {
+        let access = self.access(node)?;
+        if policy::rank(access).is_none() {
+            self.error(
+                "manifest::policy_value",
+                "`max_access: none` is not a level guests can be kept under",
+                node.span,
+                "not an access level to compare with",
+                Some("to keep guests out of every room, write `allowed_in: []`".into()),
+            );
+            return None;
+        }
+        Some(access)
     }
 
     fn room_managers(&mut self, node: &Node) -> Option<RoomManagersRule> {
@@ -350,7 +366,10 @@ fn room_view(room: &DesiredRoom, is_guest: &dyn Fn(&str) -> bool) -> RoomView {
         .map(|l| LinkView {
             title: l.title.clone(),
             external: l.kind == LinkKind::External && l.access != Access::None,
-            primary: false,
+            // A form-filling room's one external link is its primary link, which cannot
+            // expire (its `expires:` is refused by `plan`); a public room's links are matched
+            // to its primary link only against the portal.
+            primary: l.kind == LinkKind::External && room.room_type == RoomType::FormFilling,
             expires: l.expires.flatten(),
             password: matches!(
                 l.password,
@@ -410,6 +429,59 @@ rooms: []
         assert!(p.rooms_tagged["confidential"].deny_download);
         let back = normal::read(&normal::write(&desired)).unwrap();
         assert_eq!(&back.policy, p);
+    }
+
+    #[test]
+    fn a_form_filling_rooms_link_is_its_primary_link_and_cannot_be_asked_to_expire() {
+        let mut problems = Problems::default();
+        let text = "version: 1
+policy:
+  external_links: {require: [expires]}
+rooms:
+  - title: Forms
+    type: form-filling
+    links:
+      - title: Fill in
+        kind: external
+        access: fill-forms
+";
+        load_sources(vec![SourceFile::new("f.yaml", text)], &mut problems);
+        let text = format!("{problems:?}");
+        assert_eq!(problems.errors(), 1, "{text}");
+        assert!(text.contains("cannot be met"), "{text}");
+        assert!(text.contains("restrict or remove the link"), "{text}");
+    }
+
+    #[test]
+    fn max_access_none_is_refused_not_ignored() {
+        let mut problems = Problems::default();
+        let file = SourceFile::new("p.yaml", "policy:\n  guests: {max_access: none}\n");
+        let desired = load_sources(vec![file], &mut problems);
+        let text = format!("{problems:?}");
+        assert_eq!(problems.errors(), 1, "{text}");
+        assert!(text.contains("allowed_in: []"), "{text}");
+        assert_eq!(desired.policy.guests.and_then(|g| g.max_access), None);
+    }
+
+    #[test]
+    fn a_partial_policy_survives_a_saved_plan() {
+        // Rules that leave keys out (no `max_days`, no `max_access`, only `min`) round-trip.
+        let text = "version: 1
+policy:
+  external_links: {require: [expires]}
+  guests: {allowed_in: [custom]}
+  room_managers: {min: 1}
+  rooms_tagged:
+    secret: {deny_download: true}
+rooms: []
+";
+        let mut problems = Problems::default();
+        let desired = load_sources(vec![SourceFile::new("p.yaml", text)], &mut problems);
+        assert!(!problems.has_errors(), "{problems:?}");
+        match normal::read(&normal::write(&desired)) {
+            Ok(back) => assert_eq!(back.policy, desired.policy),
+            Err(problems) => panic!("the saved plan's policy is refused: {problems:?}"),
+        }
     }
 
     #[test]

@@ -66,8 +66,7 @@ impl Cx<'_> {
         };
         // A file may hold only `policy:` (a policy file for `audit --policy`): it needs no
         // `version`.
-        let only_policy =
-            !entries.is_empty() && entries.iter().all(|(name, _, _)| *name == "policy");
+        let only_policy = crate::manifest::holds_only_policy(root);
         let mut version_seen = false;
         let mut defaults = None;
         let mut managed = None;
