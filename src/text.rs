@@ -49,3 +49,8 @@ fn strip_os_error(text: &str) -> &str {
         _ => text,
     }
 }
+
+/// `n` with the noun in the right number: `count(1, "room", "rooms")` is "1 room".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -116,6 +116,4 @@ pub fn report_then(problems: &Problems, printer: &Printer, tail: Option<&str>) {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use crate::text::count as plural;

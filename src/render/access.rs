@@ -145,9 +145,9 @@ pub fn text(view: &AccessView) -> String {
         .flat_map(|r| r.people.iter().map(|e| e.person.email.as_str()))
         .collect();
     out.push_str(&format!(
-        "\n{} rooms, {} people with access.\n",
-        view.rooms.len(),
-        people.len()
+        "\n{}, {} with access.\n",
+        crate::text::count(view.rooms.len(), "room", "rooms"),
+        crate::text::count(people.len(), "person", "people")
     ));
     out
 }

@@ -745,11 +745,7 @@ pub fn managed_lines(plan: &Plan, quote: &dyn Fn(&str) -> String) -> Vec<String>
 }
 
 fn rooms(n: usize) -> String {
-    if n == 1 {
-        "1 room".to_string()
-    } else {
-        format!("{n} rooms")
-    }
+    crate::text::count(n, "room", "rooms")
 }
 
 fn carry(n: usize) -> &'static str {

@@ -386,9 +386,7 @@ pub fn elapsed_text(elapsed: Duration) -> String {
     }
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use crate::text::count;
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
