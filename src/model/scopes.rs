@@ -467,20 +467,7 @@ pub fn forbidden_hint(method: &str, path: &str) -> Option<&'static str> {
 /// The book's scope table (docs/book/src/reference/portal.md, "Scopes"), generated so a test
 /// can hold the book to it.
 pub fn markdown_table() -> String {
-    let mut out = String::from("| Command | Scopes the key needs |\n|---|---|\n");
-    for c in COMMANDS {
-        let scopes = c.scopes();
-        let scopes = if scopes.is_empty() {
-            "none (no portal)".to_string()
-        } else {
-            scopes
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        out.push_str(&format!("| `{}` | {scopes} |\n", c.command));
-    }
+    let mut out = command_table();
     out.push_str(
         "\nSome calls are made only when the manifest or the plan needs them, and only then \
          are their scopes asked for:\n\n\
@@ -498,6 +485,25 @@ pub fn markdown_table() -> String {
             f.what,
             scopes.join(", ")
         ));
+    }
+    out
+}
+
+/// The scopes of each command (the README's table; the book's begins with it).
+pub fn command_table() -> String {
+    let mut out = String::from("| Command | Scopes the key needs |\n|---|---|\n");
+    for c in COMMANDS {
+        let scopes = c.scopes();
+        let scopes = if scopes.is_empty() {
+            "none (no portal)".to_string()
+        } else {
+            scopes
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.push_str(&format!("| `{}` | {scopes} |\n", c.command));
     }
     out
 }

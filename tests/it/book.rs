@@ -445,7 +445,8 @@ fn the_tutorial_runs_as_written_against_the_sandbox() {
 fn the_readme_is_short_and_starts_with_the_quick_start() {
     let readme = read(&root().join("README.md"));
     let lines = readme.lines().count();
-    assert!(lines < 150, "README.md has {lines} lines");
+    // The sections issues ask for by name are a few lines each, with a link into the book.
+    assert!(lines < 180, "README.md has {lines} lines");
     let first_block = readme
         .split_once("```sh\n")
         .and_then(|(_, rest)| rest.split_once("```"))
@@ -575,17 +576,32 @@ fn every_command_line_in_the_book_is_accepted_by_the_cli() {
 }
 
 #[test]
-fn the_scope_table_of_the_book_is_the_code_s() {
-    let page = read(&book_src().join("reference/portal.md"));
+fn the_scope_tables_of_the_book_and_readme_are_the_code_s() {
     let start = "<!-- scope-table: generated from src/model/scopes.rs; a test keeps it equal -->\n";
-    let table = page
-        .split_once(start)
-        .and_then(|(_, rest)| rest.split_once("<!-- /scope-table -->"))
-        .map(|(table, _)| table)
-        .expect("reference/portal.md has the scope table between its markers");
-    assert_eq!(
-        table,
-        docspace_provision::model::scopes::markdown_table(),
-        "docs/book/src/reference/portal.md, \"Scopes\": write the table the code has"
-    );
+    let tables = [
+        (
+            book_src().join("reference/portal.md"),
+            docspace_provision::model::scopes::markdown_table(),
+        ),
+        (
+            root().join("README.md"),
+            docspace_provision::model::scopes::command_table(),
+        ),
+    ];
+    for (path, want) in tables {
+        let page = read(&path);
+        let table = page
+            .split_once(start)
+            .and_then(|(_, rest)| rest.split_once("<!-- /scope-table -->"))
+            .map(|(table, _)| table)
+            .unwrap_or_else(|| {
+                panic!("{} has the scope table between its markers", path.display())
+            });
+        assert_eq!(
+            table,
+            want,
+            "{}: write the scope table the code has (src/model/scopes.rs)",
+            path.display()
+        );
+    }
 }
