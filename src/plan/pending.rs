@@ -83,7 +83,7 @@ pub const MAX_AGE_DAYS: i64 = 3650;
 
 /// Adds a [`RoomNote::PendingInvitation`] to each room for each pending member the manifest
 /// still invites there (an access other than `none`, and an `expires:` not passed at `now`),
-/// oldest first. `now` is when the portal was read. No one the same plan removes from any room
+/// oldest first; none in a room that stays archived. `now` is when the portal was read. No one the same plan removes from any room
 /// is noted: a plan that ends someone's access (a passed `expires:`, `access: none`) does not
 /// also point at their invitation, which `--resend-pending` would not send (see
 /// [`add_resends`]).
@@ -91,6 +91,15 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
     let removed = removed_users(plan);
     for room in &mut plan.rooms {
         let Some(id) = room.room_id else { continue };
+        // A room left in the Archive takes no invitation to join it, and its resend route
+        // refuses everyone (`FileSecurity`: no `EditRoom` in the Archive).
+        let unarchived = room
+            .items
+            .iter()
+            .any(|i| matches!(i.change, Change::Unarchive));
+        if !unarchived && observed.rooms.iter().any(|r| r.id == id && r.archived) {
+            continue;
+        }
         let Some(wanted) = desired.rooms.iter().find(|r| r.title == room.title) else {
             continue;
         };

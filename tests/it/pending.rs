@@ -409,3 +409,65 @@ async fn resends_the_server_would_not_send_are_reported_skipped() {
         ["old@sandbox.test", "young@sandbox.test"]
     );
 }
+
+/// A room already archived on the portal cannot carry a resend: DocSpace lets no one edit a
+/// room in the Archive (`FileSecurity`: the Archive root allows no `EditRoom`), so its resend
+/// route refuses (`FileStorageService.ResendEmailInvitationsAsync`, `CanEditRoomAsync`). A
+/// person pending in an archived room and in a live one is resent once, through the live
+/// room; one pending only in the archived room is not resent, and nothing is sent there.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_resend_goes_through_a_room_already_archived() {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_pending_user("old@sandbox.test", now - Duration::days(20));
+        s.add_pending_user("older@sandbox.test", now - Duration::days(30));
+    })
+    .await;
+    let live = "version: 1
+rooms:
+  - title: Shelved
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: read
+      - email: older@sandbox.test
+        access: read
+  - title: Open
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: read
+";
+    let manifest = portal.manifest(live);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let shelved = live.replacen(
+        "type: collaboration\n",
+        "type: collaboration\n    state: archived\n",
+        1,
+    );
+    let manifest = portal.manifest(&shelved);
+    let (run, _) = portal.apply(&manifest, &["--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        crate::common::state_room(&portal.state(), "Shelved")["archived"],
+        true
+    );
+
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&manifest, &["--resend-pending", "--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        vec![("old@sandbox.test".to_string(), "applied".to_string())],
+        "{report:#}"
+    );
+    assert!(
+        run.stderr
+            .contains("resend the invitation to old@sandbox.test to join `Open`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 1);
+    assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
+}
