@@ -471,3 +471,36 @@ rooms:
     assert_eq!(portal.stats().await["writes"], 1);
     assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
 }
+
+/// The `SensitiveApi` limit (5 calls per 15 minutes) is per user and request path
+/// (`BaseStartup.cs`: the partition key is `sensitive_api_{user}|{path}`), so resends in
+/// more than five rooms are one call per room, each on its own path, none refused: seven
+/// rooms, seven calls, seven applied, no retry.
+#[tokio::test(flavor = "multi_thread")]
+async fn resends_in_more_than_five_rooms_are_one_call_per_room_and_none_refused() {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        for i in 0..7 {
+            s.add_pending_user(&format!("p{i}@sandbox.test"), now - Duration::days(20));
+        }
+    })
+    .await;
+    let mut manifest = String::from("version: 1\nrooms:\n");
+    for i in 0..7 {
+        manifest.push_str(&format!(
+            "  - title: Room {i}\n    type: custom\n    invitees:\n      - email: p{i}@sandbox.test\n        access: read\n"
+        ));
+    }
+    let path = portal.manifest(&manifest);
+    let (run, _) = portal.apply(&path, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&path, &["--resend-pending"]);
+    assert_eq!(run.code, 0, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    let sent = resends(&report);
+    assert_eq!(sent.len(), 7, "{report:#}");
+    assert!(sent.iter().all(|(_, s)| s == "applied"), "{sent:?}");
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 7, "{stats}");
+    assert_eq!(resent_emails(&portal).len(), 7);
+}
