@@ -504,3 +504,81 @@ async fn resends_in_more_than_five_rooms_are_one_call_per_room_and_none_refused(
     assert_eq!(stats["writes"], 7, "{stats}");
     assert_eq!(resent_emails(&portal).len(), 7);
 }
+
+/// A room-admin key edits only the rooms it owns or manages (`CanEditRoomAsync`), so the
+/// server refuses its resend in a room where it is a plain member. A person pending there and
+/// in a room it manages is resent through the managed room; one pending only there is
+/// reported skipped with the reason, and no call goes to that room.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admin_key_resends_only_through_rooms_it_manages() {
+    let now = Utc::now();
+    let first = Portal::seeded(quick(), |s| {
+        s.add_pending_user("both@sandbox.test", now - Duration::days(20));
+        s.add_pending_user("theirs@sandbox.test", now - Duration::days(20));
+    })
+    .await;
+    let manifest = "version: 1
+rooms:
+  - title: Theirs
+    type: custom
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: editing
+      - email: both@sandbox.test
+        access: read
+      - email: theirs@sandbox.test
+        access: read
+  - title: Managed
+    type: custom
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: room-manager
+      - email: both@sandbox.test
+        access: read
+";
+    let (run, _) = first.apply(&first.manifest(manifest), &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let mut state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(first.state()).unwrap();
+    let rick = state
+        .users
+        .iter()
+        .find(|u| u.email == "rick.roomadmin@sandbox.test")
+        .unwrap()
+        .id;
+    state.key_user = rick;
+    // Guests Rick invited himself, so only the room decides.
+    state.set_invited_by("both@sandbox.test", rick);
+    state.set_invited_by("theirs@sandbox.test", rick);
+    let portal = Portal::seeded(quick(), |s| *s = state).await;
+    let (run, report) = portal.apply(&portal.manifest(manifest), &["--resend-pending"]);
+    assert_ne!(run.code, 1, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        [
+            ("both@sandbox.test".to_string(), "applied".to_string()),
+            ("theirs@sandbox.test".to_string(), "skipped".to_string()),
+        ],
+        "{report:#}"
+    );
+    assert!(
+        run.stderr
+            .contains("resend the invitation to both@sandbox.test to join `Managed`"),
+        "{}",
+        run.stderr
+    );
+    let skipped = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "resend_invitation" && e["subject"] == "theirs@sandbox.test")
+        .unwrap();
+    assert!(
+        skipped["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a room manager of the room"),
+        "{skipped:#}"
+    );
+    assert_eq!(resent_emails(&portal), ["both@sandbox.test"]);
+}
