@@ -37,6 +37,10 @@ pub struct PasswordSettingsDto {
     pub digits: bool,
     #[serde(default)]
     pub spec_symbols: bool,
+    /// The alphabet the portal takes: narrower than printable ASCII on a portal with
+    /// `web:password:ascii:cut` (`PasswordSettingsManager.AllowedCharactersRegexStr`).
+    #[serde(default)]
+    pub allowed_characters_regex_str: Option<String>,
 }
 
 /// One row of `GET /files/rooms/covers` (`CoversResultDto`); the SVG in `data` is not read.

@@ -297,17 +297,37 @@ impl Doctor<'_> {
     }
 }
 
+/// The most of the key's permissions `doctor` lists (the answer is the server's: a key made
+/// by hand has a dozen at most, and a list past this says nothing more).
+const SHOWN_SCOPES: usize = 30;
+
+/// The longest text of the key's record shown, in characters.
+const SHOWN_CHARS: usize = 80;
+
+/// Text of the key's record (`GET /keys/@self`, hostile like any answer) as `doctor` shows
+/// it: secrets scrubbed, controls escaped, cut to [`SHOWN_CHARS`].
+fn shown(text: &str) -> String {
+    let scrubbed = crate::redact::scrub(text);
+    let visible = crate::text::visible(&scrubbed);
+    if visible.chars().count() > SHOWN_CHARS {
+        let cut: String = visible.chars().take(SHOWN_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        visible.into_owned()
+    }
+}
+
 fn scopes_check(info: &ApiKeyInfo) -> Check {
     let id = "key-scopes";
     let name = info
         .name
         .as_deref()
-        .map(|n| format!("key \"{}\": ", crate::redact::scrub(n)))
+        .map(|n| format!("key \"{}\": ", shown(n)))
         .unwrap_or_default();
     let expires = info
         .expires_at
         .as_deref()
-        .map(|e| format!(", expires {e}"))
+        .map(|e| format!(", expires {}", shown(e)))
         .unwrap_or_default();
     if info.is_active == Some(false) {
         return Check::fail(id, format!("{name}the key is switched off"));
@@ -316,7 +336,11 @@ fn scopes_check(info: &ApiKeyInfo) -> Check {
     if crate::model::scopes::unrestricted(perms) {
         return Check::ok(id, format!("{name}full access{expires}"));
     }
-    let scopes = perms.join(", ");
+    let mut scopes: Vec<String> = perms.iter().take(SHOWN_SCOPES).map(|p| shown(p)).collect();
+    if perms.len() > SHOWN_SCOPES {
+        scopes.push(format!("and {} more", perms.len() - SHOWN_SCOPES));
+    }
+    let scopes = scopes.join(", ");
     // Per command of the one scope table (`crate::model::scopes::COMMANDS`): can this key
     // run it, and if not, what it lacks.
     let mut lines = Vec::new();
@@ -401,6 +425,34 @@ fn features_lacking(row: &crate::model::scopes::CommandScopes, perms: &[String])
 mod tests {
     use super::*;
     use crate::doctor::Status;
+
+    /// The key's record is the server's answer: its scope strings, name and expiry are
+    /// shown with controls escaped, each cut short, and a huge list is not listed whole.
+    #[test]
+    fn a_hostile_key_record_is_shown_bounded_and_escaped() {
+        let mut permissions: Vec<String> = vec!["rooms:write\u{1b}[2J".into(), "x".repeat(5000)];
+        permissions.extend((0..10_000).map(|i| format!("junk:{i}")));
+        let info = ApiKeyInfo {
+            name: Some("evil\u{1b}]0;title\u{7}".into()),
+            expires_at: Some("2030\r\n✔ fake".into()),
+            permissions,
+            ..ApiKeyInfo::default()
+        };
+        let check = scopes_check(&info);
+        assert_eq!(check.status, Status::Fail);
+        assert!(
+            !check.message.chars().any(char::is_control),
+            "{}",
+            check.message
+        );
+        assert!(
+            check.message.contains("rooms:write\\u{1b}[2J"),
+            "{}",
+            check.message
+        );
+        assert!(check.message.contains("and 9972 more"), "{}", check.message);
+        assert!(check.message.len() < 6000, "{}", check.message.len());
+    }
 
     #[test]
     fn scopes_are_judged_by_what_plan_and_apply_need() {

@@ -172,6 +172,13 @@ pub const LINK_MAX_YEARS: u32 = 10;
 pub const LINK_PASSWORD_DEFAULT_MIN: usize = 8;
 pub const LINK_PASSWORD_MAX: usize = 30;
 
+/// The symbols a portal running with `web:password:ascii:cut` takes in passwords, as its
+/// special characters too (`PasswordSettingsManager.AllowedCharactersRegexStr` and
+/// `SpecSymbolsRegexStr` when not `PrintableASCII`: space and `'-/=[\]`|` left out).
+pub const PASSWORD_CUT_SYMBOLS: &str = "!\"#$%&()*+,.:;<>?@^_{}~";
+/// `AllowedCharactersRegexStr` of such a portal, as `GET /settings/security/password` says it.
+pub const PASSWORD_CUT_ALPHABET_REGEX: &str = "[0-9a-zA-Z!\"#$%&()*+,.:;<>?@^_{}~]";
+
 /// The portal policies a plan checks links and covers against (docs/docspace-api.md,
 /// "Portal link policies"), read once per run by the planner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +193,9 @@ pub struct PortalPolicy {
     pub password_upper: bool,
     pub password_digits: bool,
     pub password_special: bool,
+    /// The portal runs with `web:password:ascii:cut`: passwords take only letters, digits
+    /// and [`PASSWORD_CUT_SYMBOLS`] (read from `allowedCharactersRegexStr`).
+    pub password_ascii_cut: bool,
     /// The covers rooms may use; `None` when not read (no room sets `cover`, or the key could
     /// not read the list).
     pub covers: Option<std::collections::BTreeSet<String>>,
@@ -200,6 +210,7 @@ impl Default for PortalPolicy {
             password_upper: false,
             password_digits: false,
             password_special: false,
+            password_ascii_cut: false,
             covers: None,
         }
     }
@@ -220,18 +231,27 @@ pub struct PasswordShape {
     pub has_special: bool,
     /// Only printable ASCII without space.
     pub printable_ascii: bool,
+    /// Only letters, digits and [`PASSWORD_CUT_SYMBOLS`] (a portal with
+    /// `web:password:ascii:cut`), and whether it has one of those symbols.
+    pub cut_alphabet: bool,
+    pub has_cut_symbol: bool,
 }
 
 impl PasswordShape {
     /// The shape of `password` (as the server checks it, already trimmed by the caller).
     pub fn of(password: &str) -> PasswordShape {
         let special = |b: u8| matches!(b, 0x21..=0x2F | 0x3A..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E);
+        let cut = |c: char| PASSWORD_CUT_SYMBOLS.contains(c);
         PasswordShape {
             len: password.encode_utf16().count(),
             has_upper: password.bytes().any(|b| b.is_ascii_uppercase()),
             has_digit: password.bytes().any(|b| b.is_ascii_digit()),
             has_special: password.bytes().any(special),
             printable_ascii: password.bytes().all(|b| (0x21..=0x7E).contains(&b)),
+            cut_alphabet: password
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || cut(c)),
+            has_cut_symbol: password.chars().any(cut),
         }
     }
 
@@ -246,7 +266,16 @@ impl PasswordShape {
                 self.len
             ));
         }
-        if !self.printable_ascii {
+        let (alphabet, special) = if policy.password_ascii_cut {
+            (self.cut_alphabet, self.has_cut_symbol)
+        } else {
+            (self.printable_ascii, self.has_special)
+        };
+        if !alphabet && policy.password_ascii_cut {
+            out.push(format!(
+                "only latin letters, digits and the symbols {PASSWORD_CUT_SYMBOLS}, no spaces"
+            ));
+        } else if !alphabet {
             out.push("only latin letters, digits and symbols, no spaces".into());
         }
         let classes = [
@@ -254,7 +283,7 @@ impl PasswordShape {
             (policy.password_digits, self.has_digit, "a digit"),
             (
                 policy.password_special,
-                self.has_special,
+                special,
                 "a special character such as ! # - _",
             ),
         ];
@@ -1028,6 +1057,30 @@ mod tests {
             vec!["only latin letters, digits and symbols, no spaces"]
         );
         assert!(!PasswordShape::of("abcdéfgh").printable_ascii);
+        // A portal with `web:password:ascii:cut` takes fewer symbols: `-` is neither
+        // allowed nor special there, `!` is both.
+        let cut = PortalPolicy {
+            password_special: true,
+            password_ascii_cut: true,
+            ..PortalPolicy::default()
+        };
+        assert_eq!(
+            PasswordShape::of("abcd-efgh").breaks(&cut),
+            vec![
+                "only latin letters, digits and the symbols !\"#$%&()*+,.:;<>?@^_{}~, no spaces"
+                    .to_string(),
+                "a special character such as ! # - _".to_string(),
+            ]
+        );
+        assert!(PasswordShape::of("abcd!efgh").breaks(&cut).is_empty());
+        assert!(
+            PasswordShape::of("abcd-efgh")
+                .breaks(&PortalPolicy {
+                    password_special: true,
+                    ..PortalPolicy::default()
+                })
+                .is_empty()
+        );
         assert_eq!(
             PasswordShape::of(&"a".repeat(31))
                 .breaks(&PortalPolicy::default())

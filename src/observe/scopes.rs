@@ -76,10 +76,12 @@ pub fn check_known(
     if missing.is_empty() {
         Ok(())
     } else {
+        // Only the features of this command that need one of the scopes it lacks.
         let for_what = scopes::FEATURES
             .iter()
             .filter(|f| !f.optional && features.contains(&f.feature))
-            .filter(|f| !f.missing(permissions).is_empty())
+            .filter(|f| f.calls.iter().any(|c| row.calls.contains(c)))
+            .filter(|f| f.missing(permissions).iter().any(|s| missing.contains(s)))
             .map(|f| f.what)
             .collect();
         Err(MissingScopes {
@@ -94,9 +96,54 @@ pub fn check_known(
 /// without one (`doctor --scratch`).
 pub async fn check_all<A: DocSpaceApi>(api: &A, command: &str) -> Result<(), MissingScopes> {
     let all: Vec<Feature> = scopes::FEATURES.iter().map(|f| f.feature).collect();
-    check(api, command, &all).await.map(|_| ())
+    // Without a manifest the command itself needs every scope: no feature is named.
+    check(api, command, &all)
+        .await
+        .map(|_| ())
+        .map_err(|e| MissingScopes {
+            for_what: Vec::new(),
+            ..e
+        })
 }
 
 fn log_unknown(e: &ApiError) {
     tracing::debug!("the key's scopes are unknown, going on: {e}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The refusal names, as what needs the scope, only the features of this command that
+    /// need a scope the key lacks: not a resend for `export`, not the email lookups for a
+    /// missing `accounts.self:read`.
+    #[test]
+    fn a_refusal_names_only_the_features_that_need_the_missing_scope() {
+        let all: Vec<Feature> = scopes::FEATURES.iter().map(|f| f.feature).collect();
+        let e = check_known(
+            "apply",
+            &all,
+            &p(&["rooms:write", "accounts:read", "files:read"]),
+        )
+        .unwrap_err();
+        assert_eq!(e.missing, vec!["accounts.self:read"]);
+        assert!(e.for_what.is_empty(), "{e}");
+        let e = check_known("export", &all, &p(&["accounts.self:read", "rooms:read"])).unwrap_err();
+        assert_eq!(e.missing, vec!["accounts:read"]);
+        assert!(!e.to_string().contains("resending"), "{e}");
+        assert!(!e.to_string().contains("archiving"), "{e}");
+        let e = check_known(
+            "apply",
+            &[Feature::EmailInvitees, Feature::Archives],
+            &p(&["accounts.self:read", "rooms:write", "accounts:read"]),
+        )
+        .unwrap_err();
+        assert_eq!(e.missing, vec!["files:read"]);
+        assert_eq!(e.for_what.len(), 1, "{e}");
+        assert!(e.for_what[0].starts_with("archiving"), "{e}");
+    }
 }

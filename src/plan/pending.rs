@@ -31,6 +31,10 @@ pub enum NotResent {
     /// A guest someone else invited, and the key's user is not a DocSpace admin: a room
     /// admin sees only the guests it invited (its user relations), so the server skips it.
     GuestOfAnother,
+    /// The key's user is a room admin but neither the owner nor a room manager of this room
+    /// (the only room that invites the person): the server refuses the room's resend
+    /// (`CanEditRoomAsync`).
+    RoomNotManaged,
 }
 
 impl NotResent {
@@ -42,6 +46,9 @@ impl NotResent {
             }
             NotResent::GuestOfAnother => {
                 "a guest invited by someone else: DocSpace resends it only for a DocSpace admin or whoever invited them"
+            }
+            NotResent::RoomNotManaged => {
+                "the key's user is not a room manager of the room: DocSpace resends a room's invitations only for its owner, a room manager or an admin"
             }
         }
     }
@@ -68,6 +75,23 @@ pub fn not_resent(me: Option<&ObservedUser>, user: &ObservedUser) -> Option<NotR
     }
 }
 
+/// Whether the key's user `me` can edit a room with these members, as far as the portal
+/// shows it (`CanEditRoomAsync`: a DocSpace admin edits every room, a room admin only the
+/// rooms it owns or manages). Unknown (no key user) is not refused: the tool cannot tell.
+fn manages(me: Option<&ObservedUser>, members: &[crate::state::ObservedMember]) -> bool {
+    let Some(me) = me else { return true };
+    if me.user_type != UserType::RoomAdmin {
+        // An admin edits every room; a user or a guest is refused as `KeyNotAdmin`.
+        return true;
+    }
+    members.iter().any(|m| match &m.subject {
+        MemberSubject::User(u) => {
+            u.id == me.id && (m.is_owner || m.access == Some(Access::RoomManager))
+        }
+        MemberSubject::Group(_) => false,
+    })
+}
+
 /// Invitations older than this are flagged in plans, and resent by a bare `--resend-pending`.
 pub const STALE_AFTER_DAYS: i64 = 14;
 
@@ -83,7 +107,7 @@ pub const MAX_AGE_DAYS: i64 = 3650;
 
 /// Adds a [`RoomNote::PendingInvitation`] to each room for each pending member the manifest
 /// still invites there (an access other than `none`, and an `expires:` not passed at `now`),
-/// oldest first. `now` is when the portal was read. No one the same plan removes from any room
+/// oldest first; none in a room that stays archived. `now` is when the portal was read. No one the same plan removes from any room
 /// is noted: a plan that ends someone's access (a passed `expires:`, `access: none`) does not
 /// also point at their invitation, which `--resend-pending` would not send (see
 /// [`add_resends`]).
@@ -91,6 +115,15 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
     let removed = removed_users(plan);
     for room in &mut plan.rooms {
         let Some(id) = room.room_id else { continue };
+        // A room left in the Archive takes no invitation to join it, and its resend route
+        // refuses everyone (`FileSecurity`: no `EditRoom` in the Archive).
+        let unarchived = room
+            .items
+            .iter()
+            .any(|i| matches!(i.change, Change::Unarchive));
+        if !unarchived && observed.rooms.iter().any(|r| r.id == id && r.archived) {
+            continue;
+        }
         let Some(wanted) = desired.rooms.iter().find(|r| r.title == room.title) else {
             continue;
         };
@@ -103,6 +136,8 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
                 Subject::Group(_) => None,
             })
             .collect();
+        let members = observed.members.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+        let managed = manages(observed.me.as_ref(), members);
         let mut pending: Vec<_> = observed
             .members
             .get(&id)
@@ -129,7 +164,8 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
                 email: u.email.clone(),
                 age_hours: age.map(|a| a.num_hours()),
                 stale: age.is_some_and(|a| a > STALE_AFTER),
-                not_resent: not_resent(observed.me.as_ref(), u),
+                not_resent: not_resent(observed.me.as_ref(), u)
+                    .or((!managed).then_some(NotResent::RoomNotManaged)),
             });
         }
     }
@@ -146,45 +182,53 @@ pub fn add_resends(plan: &mut Plan, age: Duration) -> usize {
     let removed = removed_users(plan);
     let mut seen: HashSet<String> = HashSet::new();
     let mut items = Vec::new();
-    for room in &plan.rooms {
-        // A room the run archives takes no invitation to join it (and the server lets no
-        // one edit an archived room, so its resend route would refuse).
-        let archived = room
-            .items
-            .iter()
-            .any(|i| matches!(i.change, Change::Archive));
-        let Some(room_id) = room.room_id.filter(|_| !archived) else {
-            continue;
-        };
-        for note in &room.notes {
-            let RoomNote::PendingInvitation {
-                id,
-                email,
-                age_hours,
-                not_resent,
-                ..
-            } = note
-            else {
+    // A room whose route the server would take first; one that would skip the person only
+    // when no room would send it.
+    for sendable in [true, false] {
+        for room in &plan.rooms {
+            // A room the run archives takes no invitation to join it (and the server lets no
+            // one edit an archived room, so its resend route would refuse).
+            let archived = room
+                .items
+                .iter()
+                .any(|i| matches!(i.change, Change::Archive));
+            let Some(room_id) = room.room_id.filter(|_| !archived) else {
                 continue;
             };
-            let Some(hours) = *age_hours else { continue };
-            // Compared in whole hours: no duration is built from a number read back.
-            if hours <= age.num_hours() || removed.contains(id) || !seen.insert(id.clone()) {
-                continue;
-            }
-            items.push(Item::new(
-                ItemKey::person(email),
-                Change::ResendInvitation {
-                    target: Member::User {
-                        id: id.clone(),
-                        email: email.clone(),
+            for note in &room.notes {
+                let RoomNote::PendingInvitation {
+                    id,
+                    email,
+                    age_hours,
+                    not_resent,
+                    ..
+                } = note
+                else {
+                    continue;
+                };
+                let Some(hours) = *age_hours else { continue };
+                // Compared in whole hours: no duration is built from a number read back.
+                if hours <= age.num_hours()
+                    || removed.contains(id)
+                    || not_resent.is_none() != sendable
+                    || !seen.insert(id.clone())
+                {
+                    continue;
+                }
+                items.push(Item::new(
+                    ItemKey::person(email),
+                    Change::ResendInvitation {
+                        target: Member::User {
+                            id: id.clone(),
+                            email: email.clone(),
+                        },
+                        age_hours: hours,
+                        not_resent: *not_resent,
+                        room_id,
+                        room: room.title.clone(),
                     },
-                    age_hours: hours,
-                    not_resent: *not_resent,
-                    room_id,
-                    room: room.title.clone(),
-                },
-            ));
+                ));
+            }
         }
     }
     let added = items.len();

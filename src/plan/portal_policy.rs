@@ -87,6 +87,8 @@ pub async fn read<A: DocSpaceApi>(
                 policy.password_upper = s.upper_case;
                 policy.password_digits = s.digits;
                 policy.password_special = s.spec_symbols;
+                policy.password_ascii_cut = s.allowed_characters_regex_str.as_deref()
+                    == Some(crate::model::PASSWORD_CUT_ALPHABET_REGEX);
             }
             Ok(None) => {}
             Err(e) if answered(&e) => assume(
@@ -114,10 +116,18 @@ pub async fn read<A: DocSpaceApi>(
 
 /// The whole password policy in words, for the help line.
 fn policy_text(policy: &PortalPolicy) -> String {
-    let mut text = format!(
-        "{} to {LINK_PASSWORD_MAX} printable characters without spaces",
-        policy.password_min
-    );
+    let mut text = if policy.password_ascii_cut {
+        format!(
+            "{} to {LINK_PASSWORD_MAX} latin letters, digits and the symbols {}",
+            policy.password_min,
+            crate::model::PASSWORD_CUT_SYMBOLS
+        )
+    } else {
+        format!(
+            "{} to {LINK_PASSWORD_MAX} printable characters without spaces",
+            policy.password_min
+        )
+    };
     for (asked, what) in [
         (policy.password_upper, "a capital letter"),
         (policy.password_digits, "a digit"),

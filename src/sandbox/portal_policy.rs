@@ -32,7 +32,14 @@ pub struct PortalPolicy {
     pub password_upper_case: bool,
     pub password_digits: bool,
     pub password_spec_symbols: bool,
+    /// The server runs with `web:password:ascii:cut` (`PasswordSettingsManager`): passwords
+    /// take only letters, digits and `!"#$%&()*+,.:;<>?@^_{}~`, which are then also the
+    /// special characters (no space, no `'-/=[\]`|`).
+    pub password_ascii_cut: bool,
 }
+
+/// `PasswordSettingsManager`'s symbols when `PrintableASCII` is off (`ascii:cut`).
+const CUT_SYMBOLS: &str = "!\"#$%&()*+,.:;<>?@^_{}~";
 
 impl Default for PortalPolicy {
     fn default() -> PortalPolicy {
@@ -42,6 +49,7 @@ impl Default for PortalPolicy {
             password_upper_case: false,
             password_digits: false,
             password_spec_symbols: false,
+            password_ascii_cut: false,
         }
     }
 }
@@ -57,9 +65,23 @@ impl PortalPolicy {
     pub fn password_ok(&self, password: &str) -> bool {
         let len = password.encode_utf16().count();
         let bytes = password.as_bytes();
-        let special = |b: &u8| matches!(b, 0x21..=0x2F | 0x3A..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E);
+        let cut = self.password_ascii_cut;
+        let special = |b: &u8| {
+            if cut {
+                CUT_SYMBOLS.as_bytes().contains(b)
+            } else {
+                matches!(b, 0x21..=0x2F | 0x3A..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E)
+            }
+        };
+        let allowed = |b: &u8| {
+            if cut {
+                b.is_ascii_alphanumeric() || special(b)
+            } else {
+                (0x21..=0x7E).contains(b)
+            }
+        };
         (self.password_min_length..=PASSWORD_MAX).contains(&len)
-            && bytes.iter().all(|b| (0x21..=0x7E).contains(b))
+            && bytes.iter().all(allowed)
             && (!self.password_upper_case || bytes.iter().any(u8::is_ascii_uppercase))
             && (!self.password_digits || bytes.iter().any(u8::is_ascii_digit))
             && (!self.password_spec_symbols || bytes.iter().any(special))
@@ -110,10 +132,18 @@ pub(crate) async fn password_settings(State(app): State<Shared>) -> ApiResult {
             "upperCase": s.policy.password_upper_case,
             "digits": s.policy.password_digits,
             "specSymbols": s.policy.password_spec_symbols,
-            "allowedCharactersRegexStr": "[\\x21-\\x7E]",
+            "allowedCharactersRegexStr": if s.policy.password_ascii_cut {
+                format!("[0-9a-zA-Z{CUT_SYMBOLS}]")
+            } else {
+                "[\\x21-\\x7E]".to_string()
+            },
             "digitsRegexStr": "(?=.*\\d)",
             "upperCaseRegexStr": "(?=.*[A-Z])",
-            "specSymbolsRegexStr": "(?=.*[\\x21-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7E])",
+            "specSymbolsRegexStr": if s.policy.password_ascii_cut {
+                format!("(?=.*[{CUT_SYMBOLS}])")
+            } else {
+                "(?=.*[\\x21-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7E])".to_string()
+            },
         })))
     })
     .await

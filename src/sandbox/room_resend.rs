@@ -8,7 +8,8 @@
 //! - no `usersIds` (or an empty list) and no `resendAll`: nothing at all, 200 (a body with
 //!   `userIds`, the people route's spelling, binds nothing and is this silent no-op);
 //! - the room must exist (404) and the caller must be able to edit it (`CanEditRoomAsync`:
-//!   403 `You don't have enough permission to perform the operation`);
+//!   403 `You don't have enough permission to perform the operation`), which no one can
+//!   while the room is archived;
 //! - with `usersIds`: every listed user with a share in the room is mailed, active members
 //!   too (`GetPureSharesAsync(room, usersIds)` filters nothing else); with `resendAll`: every
 //!   pending user member;
@@ -44,11 +45,16 @@ struct UserInvitation {
 }
 
 /// `CanEditRoomAsync` as far as the sandbox models rights: a DocSpace admin (the owner
-/// included), the room's creator, or a room manager of the room.
+/// included), the room's creator, or a room manager of the room; no one for a room in the
+/// Archive (`FileSecurity`: the Archive root allows reads, copies, moves, downloads and
+/// deletion only, never `EditRoom`).
 fn can_edit_room(s: &PortalState, caller: &User, room_id: i64) -> bool {
     let Some(room) = s.room(room_id) else {
         return false;
     };
+    if room.archived {
+        return false;
+    }
     caller.is_owner
         || caller.user_type == UserType::DocSpaceAdmin
         || room.created_by == caller.id

@@ -409,3 +409,176 @@ async fn resends_the_server_would_not_send_are_reported_skipped() {
         ["old@sandbox.test", "young@sandbox.test"]
     );
 }
+
+/// A room already archived on the portal cannot carry a resend: DocSpace lets no one edit a
+/// room in the Archive (`FileSecurity`: the Archive root allows no `EditRoom`), so its resend
+/// route refuses (`FileStorageService.ResendEmailInvitationsAsync`, `CanEditRoomAsync`). A
+/// person pending in an archived room and in a live one is resent once, through the live
+/// room; one pending only in the archived room is not resent, and nothing is sent there.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_resend_goes_through_a_room_already_archived() {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_pending_user("old@sandbox.test", now - Duration::days(20));
+        s.add_pending_user("older@sandbox.test", now - Duration::days(30));
+    })
+    .await;
+    let live = "version: 1
+rooms:
+  - title: Shelved
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: read
+      - email: older@sandbox.test
+        access: read
+  - title: Open
+    type: collaboration
+    invitees:
+      - email: old@sandbox.test
+        access: read
+";
+    let manifest = portal.manifest(live);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let shelved = live.replacen(
+        "type: collaboration\n",
+        "type: collaboration\n    state: archived\n",
+        1,
+    );
+    let manifest = portal.manifest(&shelved);
+    let (run, _) = portal.apply(&manifest, &["--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        crate::common::state_room(&portal.state(), "Shelved")["archived"],
+        true
+    );
+
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&manifest, &["--resend-pending", "--allow-removals"]);
+    assert_eq!(run.code, 0, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        vec![("old@sandbox.test".to_string(), "applied".to_string())],
+        "{report:#}"
+    );
+    assert!(
+        run.stderr
+            .contains("resend the invitation to old@sandbox.test to join `Open`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 1);
+    assert_eq!(resent_emails(&portal), ["old@sandbox.test"]);
+}
+
+/// The `SensitiveApi` limit (5 calls per 15 minutes) is per user and request path
+/// (`BaseStartup.cs`: the partition key is `sensitive_api_{user}|{path}`), so resends in
+/// more than five rooms are one call per room, each on its own path, none refused: seven
+/// rooms, seven calls, seven applied, no retry.
+#[tokio::test(flavor = "multi_thread")]
+async fn resends_in_more_than_five_rooms_are_one_call_per_room_and_none_refused() {
+    let now = Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        for i in 0..7 {
+            s.add_pending_user(&format!("p{i}@sandbox.test"), now - Duration::days(20));
+        }
+    })
+    .await;
+    let mut manifest = String::from("version: 1\nrooms:\n");
+    for i in 0..7 {
+        manifest.push_str(&format!(
+            "  - title: Room {i}\n    type: custom\n    invitees:\n      - email: p{i}@sandbox.test\n        access: read\n"
+        ));
+    }
+    let path = portal.manifest(&manifest);
+    let (run, _) = portal.apply(&path, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    portal.reset_stats().await;
+    let (run, report) = portal.apply(&path, &["--resend-pending"]);
+    assert_eq!(run.code, 0, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    let sent = resends(&report);
+    assert_eq!(sent.len(), 7, "{report:#}");
+    assert!(sent.iter().all(|(_, s)| s == "applied"), "{sent:?}");
+    let stats = portal.stats().await;
+    assert_eq!(stats["writes"], 7, "{stats}");
+    assert_eq!(resent_emails(&portal).len(), 7);
+}
+
+/// A room-admin key edits only the rooms it owns or manages (`CanEditRoomAsync`), so the
+/// server refuses its resend in a room where it is a plain member. A person pending there and
+/// in a room it manages is resent through the managed room; one pending only there is
+/// reported skipped with the reason, and no call goes to that room.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admin_key_resends_only_through_rooms_it_manages() {
+    let now = Utc::now();
+    let first = Portal::seeded(quick(), |s| {
+        s.add_pending_user("both@sandbox.test", now - Duration::days(20));
+        s.add_pending_user("theirs@sandbox.test", now - Duration::days(20));
+    })
+    .await;
+    let manifest = "version: 1
+rooms:
+  - title: Theirs
+    type: custom
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: editing
+      - email: both@sandbox.test
+        access: read
+      - email: theirs@sandbox.test
+        access: read
+  - title: Managed
+    type: custom
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: room-manager
+      - email: both@sandbox.test
+        access: read
+";
+    let (run, _) = first.apply(&first.manifest(manifest), &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let mut state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(first.state()).unwrap();
+    let rick = state
+        .users
+        .iter()
+        .find(|u| u.email == "rick.roomadmin@sandbox.test")
+        .unwrap()
+        .id;
+    state.key_user = rick;
+    // Guests Rick invited himself, so only the room decides.
+    state.set_invited_by("both@sandbox.test", rick);
+    state.set_invited_by("theirs@sandbox.test", rick);
+    let portal = Portal::seeded(quick(), |s| *s = state).await;
+    let (run, report) = portal.apply(&portal.manifest(manifest), &["--resend-pending"]);
+    assert_ne!(run.code, 1, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        [
+            ("both@sandbox.test".to_string(), "applied".to_string()),
+            ("theirs@sandbox.test".to_string(), "skipped".to_string()),
+        ],
+        "{report:#}"
+    );
+    assert!(
+        run.stderr
+            .contains("resend the invitation to both@sandbox.test to join `Managed`"),
+        "{}",
+        run.stderr
+    );
+    let skipped = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "resend_invitation" && e["subject"] == "theirs@sandbox.test")
+        .unwrap();
+    assert!(
+        skipped["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a room manager of the room"),
+        "{skipped:#}"
+    );
+    assert_eq!(resent_emails(&portal), ["both@sandbox.test"]);
+}

@@ -448,3 +448,31 @@ async fn a_policy_the_key_cannot_read_is_assumed_with_one_warning() {
     assert!(out.contains("assuming the server's default"), "{out}");
     assert!(!out.contains("portal::cover"), "{out}");
 }
+
+/// A portal running with `web:password:ascii:cut` (`PasswordSettingsManager`: no
+/// `'-/=[\]`|` in passwords; it says so in `allowedCharactersRegexStr`) refuses at plan time,
+/// located, a link password with `-`, which a default portal takes; nothing is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_portal_with_the_cut_alphabet_refuses_a_dash_in_a_link_password_at_plan_time() {
+    const DASHED: &str = "long-enough-pw";
+    let portal = Portal::seeded(quick(), |s| s.policy.password_ascii_cut = true).await;
+    let manifest = portal.manifest(PASSWORDED);
+    let manifest = manifest.to_str().unwrap();
+    let plan = run_env(&portal, &["plan", manifest], DASHED);
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    let out = flat(&plan);
+    assert!(
+        out.contains("it must have only latin letters, digits and the symbols !\"#$%&()*+"),
+        "{out}"
+    );
+    assert!(out.contains("rooms.yaml:6:16"), "located: {out}");
+    assert!(!out.contains(DASHED), "the password was shown: {out}");
+    portal.reset_stats().await;
+    let apply = run_env(&portal, &["apply", manifest, "--auto-approve"], DASHED);
+    assert_ne!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_eq!(portal.stats().await["writes"], 0);
+
+    let plain = Portal::start().await;
+    let plan = run_env(&plain, &["plan", manifest], DASHED);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}

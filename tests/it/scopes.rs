@@ -349,3 +349,327 @@ async fn a_key_that_cannot_read_the_policies_gets_the_defaults_with_a_warning() 
         );
     }
 }
+
+/// What the table-driven test sets up: one portal, prepared with a full key, whose state
+/// each case copies into a sandbox running with a restricted key.
+const PREPARED: &str = "version: 1
+managed_tag: provisioned
+manifest_set: [rooms.yaml]
+rooms:
+  - title: Scoped One
+    type: custom
+    color: 1b6ca8
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: stale.pending@sandbox.test
+        access: read
+      - group: Marketing
+        access: read
+    links:
+      - title: Clients
+        kind: external
+        access: read
+  - title: Scoped Two
+    type: custom
+";
+
+/// The prepared manifest with a new room (email invitees) and `Scoped Two` archived.
+const CHANGED: &str = "version: 1
+managed_tag: provisioned
+manifest_set: [rooms.yaml]
+rooms:
+  - title: Scoped One
+    type: custom
+    color: 1b6ca8
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: stale.pending@sandbox.test
+        access: read
+      - group: Marketing
+        access: read
+    links:
+      - title: Clients
+        kind: external
+        access: read
+  - title: Scoped Two
+    type: custom
+    state: archived
+  - title: Scoped Three
+    type: custom
+    invitees:
+      - email: rick.roomadmin@sandbox.test
+        access: editing
+";
+
+/// The prepared manifest without `Scoped Two` (an orphan for `--prune`).
+const PRUNED: &str = "version: 1
+managed_tag: provisioned
+manifest_set: [rooms.yaml]
+rooms:
+  - title: Scoped One
+    type: custom
+    color: 1b6ca8
+    invitees:
+      - email: uma.user@sandbox.test
+        access: editing
+      - email: stale.pending@sandbox.test
+        access: read
+      - group: Marketing
+        access: read
+    links:
+      - title: Clients
+        kind: external
+        access: read
+";
+
+/// How one run of a command is made: the manifest written as `rooms.yaml` (if any), the
+/// arguments (`{m}` is the manifest's path, `{p}` a saved plan of it), and whether it writes.
+struct Case {
+    manifest: Option<&'static str>,
+    args: &'static [&'static str],
+    writes: bool,
+}
+
+/// The run that exercises every call a row of `model::scopes::COMMANDS` may make. A row
+/// without a case fails the test: a new command (or option) must say how it is run here.
+fn case(command: &str) -> Case {
+    let (manifest, args, writes): (Option<&'static str>, &'static [&'static str], bool) =
+        match command {
+            "validate" => (Some(CHANGED), &["validate", "{m}"], false),
+            "plan" => (Some(CHANGED), &["plan", "{m}"], false),
+            "apply" => (
+                Some(CHANGED),
+                &["apply", "{m}", "--auto-approve", "--allow-removals"],
+                true,
+            ),
+            "apply --prune" => (
+                Some(PRUNED),
+                &[
+                    "apply",
+                    "{m}",
+                    "--auto-approve",
+                    "--prune",
+                    "--allow-removals",
+                ],
+                true,
+            ),
+            "apply --resend-pending" => (
+                Some(PREPARED),
+                &["apply", "{m}", "--auto-approve", "--resend-pending"],
+                true,
+            ),
+            "export" => (None, &["export"], false),
+            "access" => (None, &["access"], false),
+            "audit" => (None, &["audit", "--policy", "{policy}"], false),
+            "doctor" => (None, &["doctor"], false),
+            "doctor --scratch" => (None, &["doctor", "--scratch"], true),
+            "doctor --scratch --invite-probe" => (
+                None,
+                &[
+                    "doctor",
+                    "--scratch",
+                    "--invite-probe",
+                    "probe.person@example.com",
+                ],
+                true,
+            ),
+            other => panic!(
+                "tests/it/scopes.rs has no run for the scope row `{other}`: add one to `case`"
+            ),
+        };
+    Case {
+        manifest,
+        args,
+        writes,
+    }
+}
+
+/// The prepared portal's state: `PREPARED` applied with a full key, with a pending invitee
+/// whose invitation is 20 days old (for `--resend-pending`).
+async fn prepared_state() -> sandbox_state::PortalState {
+    let now = chrono::Utc::now();
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_pending_user(
+            "stale.pending@sandbox.test",
+            now - chrono::Duration::days(20),
+        );
+    })
+    .await;
+    let path = portal.manifest(PREPARED);
+    let (run, report) = portal.apply(&path, &[]);
+    assert_eq!(run.code, 0, "{}\n{}\n{report:#}", run.stdout, run.stderr);
+    serde_json::from_value(portal.state()).unwrap()
+}
+
+use docspace_provision::sandbox::state as sandbox_state;
+
+/// Runs `case` on a copy of `state` with a key holding `scopes`; returns the run and the
+/// number of writes the sandbox counted.
+async fn run_case(
+    state: &sandbox_state::PortalState,
+    case: &Case,
+    scopes: &[&str],
+    saved: &std::path::Path,
+) -> (crate::common::Run, u64) {
+    let portal = Portal::seeded(
+        FaultArgs {
+            key_scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..quick()
+        },
+        |s| *s = state.clone(),
+    )
+    .await;
+    let manifest = case.manifest.map(|m| portal.manifest(m));
+    let policy = portal.dir.join("policy.yaml");
+    std::fs::write(&policy, "policy:\n  room_managers: {min: 0, max: 50}\n").unwrap();
+    // A saved plan names its portal: the copy this case runs against.
+    let saved = if case.args.contains(&"--plan") {
+        let mut plan: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(saved).unwrap()).unwrap();
+        plan["portal"] = portal.handle.base_url.as_str().trim_end_matches('/').into();
+        let copy = portal.dir.join("saved.json");
+        std::fs::write(&copy, plan.to_string()).unwrap();
+        copy
+    } else {
+        saved.to_path_buf()
+    };
+    let run_args = |args: &[&str]| {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| match *a {
+                "{m}" => manifest.as_ref().unwrap().display().to_string(),
+                "{policy}" => policy.display().to_string(),
+                "{p}" => saved.display().to_string(),
+                a => a.to_string(),
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if args[0] == "validate" {
+            tokio::task::block_in_place(|| crate::common::run(&args))
+        } else {
+            portal.run(&args)
+        }
+    };
+    let run = run_args(case.args);
+    let writes = portal.stats().await["writes"].as_u64().unwrap();
+    (run, writes)
+}
+
+/// Issue 22, "Must show": with the scopes the book documents for a command (the scope
+/// table, `model::scopes::COMMANDS`), every command succeeds; with any one of them taken
+/// away, it either still succeeds (this run did not need it) or fails before any write,
+/// naming the scope. Every row of the table is run; a row without a run fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_runs_with_its_documented_scopes_and_fails_cleanly_without_each() {
+    use docspace_provision::model::scopes;
+    let state = prepared_state().await;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved.json");
+    // `apply --plan` is a run of `apply`: a plan of `CHANGED`, saved with a full key.
+    let save = Case {
+        manifest: Some(CHANGED),
+        args: &["plan", "{m}", "--out", "{p}"],
+        writes: false,
+    };
+    let (run, _) = run_case(&state, &save, &[], &saved).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let apply_saved = (
+        "apply",
+        Case {
+            manifest: Some(CHANGED),
+            args: &[
+                "apply",
+                "--plan",
+                "{p}",
+                "--auto-approve",
+                "--allow-removals",
+            ],
+            writes: true,
+        },
+    );
+    let rows = scopes::COMMANDS
+        .iter()
+        .map(|row| (row.command, case(row.command)));
+    for (command, case) in rows.chain([apply_saved]) {
+        let row = scopes::command(command).unwrap();
+        let minimal = row.scopes();
+        let (run, writes) = run_case(&state, &case, &minimal, &saved).await;
+        assert!(
+            run.code == 0 || (run.code == 2 && !case.writes),
+            "`{}` with {minimal:?}: exit {}\n{}\n{}",
+            row.command,
+            run.code,
+            run.stdout,
+            run.stderr
+        );
+        assert_eq!(
+            writes > 0,
+            case.writes,
+            "`{}` with {minimal:?}: {writes} writes\n{}",
+            row.command,
+            run.stderr
+        );
+        let mut refused = 0;
+        for gone in &minimal {
+            let fewer: Vec<&str> = minimal.iter().copied().filter(|s| s != gone).collect();
+            let (run, writes) = run_case(&state, &case, &fewer, &saved).await;
+            if run.code == 0 || (run.code == 2 && !case.writes) {
+                continue;
+            }
+            refused += 1;
+            assert_eq!(
+                run.code, 1,
+                "`{}` without {gone}: {}",
+                row.command, run.stderr
+            );
+            assert_eq!(
+                writes, 0,
+                "`{}` without {gone}: {}",
+                row.command, run.stderr
+            );
+            let said = format!("{}\n{}", run.stdout, run.stderr).replace('│', " ");
+            let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                said.contains(gone),
+                "`{}` without {gone} does not name it: {said}",
+                row.command
+            );
+        }
+        // The documented scopes are not more than the command needs: the case needs most.
+        assert!(
+            minimal.is_empty() || refused + 1 >= minimal.len(),
+            "`{command}`: only {refused} of {minimal:?} are needed by its run"
+        );
+    }
+}
+
+/// Every subcommand that talks to a portal has a row in the scope table (so the test above
+/// runs it); the others never reach a portal.
+#[test]
+fn every_portal_command_has_a_scope_row() {
+    use clap::CommandFactory;
+    use docspace_provision::model::scopes;
+    let offline = [
+        "validate",
+        "sandbox",
+        "schema",
+        "completions",
+        "man",
+        "help",
+    ];
+    for sub in docspace_provision::cli::Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        if offline.contains(&name) {
+            continue;
+        }
+        assert!(
+            scopes::command(name).is_some(),
+            "`{name}` talks to a portal but has no row in model::scopes::COMMANDS"
+        );
+    }
+    for row in scopes::COMMANDS {
+        let _ = case(row.command);
+    }
+}
