@@ -127,7 +127,12 @@ mod tests {
         let e = check_known(
             "apply",
             &all,
-            &p(&["rooms:write", "accounts:read", "files:read"]),
+            &p(&[
+                "rooms:write",
+                "accounts:read",
+                "accounts:write",
+                "files:read",
+            ]),
         )
         .unwrap_err();
         assert_eq!(e.missing, vec!["accounts.self:read"]);

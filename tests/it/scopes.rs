@@ -351,10 +351,13 @@ async fn a_key_that_cannot_read_the_policies_gets_the_defaults_with_a_warning() 
 }
 
 /// What the table-driven test sets up: one portal, prepared with a full key, whose state
-/// each case copies into a sandbox running with a restricted key.
+/// each case copies into a sandbox running with a restricted key. The manifests hold a
+/// `people:` entry, so that `apply`'s documented `accounts:write` is needed by the run.
 const PREPARED: &str = "version: 1
 managed_tag: provisioned
 manifest_set: [rooms.yaml]
+people:
+  - {email: nell.new@example.com, type: user}
 rooms:
   - title: Scoped One
     type: custom
@@ -378,6 +381,8 @@ rooms:
 const CHANGED: &str = "version: 1
 managed_tag: provisioned
 manifest_set: [rooms.yaml]
+people:
+  - {email: nell.new@example.com, type: user}
 rooms:
   - title: Scoped One
     type: custom
@@ -407,6 +412,8 @@ rooms:
 const PRUNED: &str = "version: 1
 managed_tag: provisioned
 manifest_set: [rooms.yaml]
+people:
+  - {email: nell.new@example.com, type: user}
 rooms:
   - title: Scoped One
     type: custom
