@@ -23,6 +23,9 @@
 //! Sandbox switches (state file): `templates` (the portal's templates), `template_job` (a job
 //! already running, e.g. started by another user: [`PortalState::start_outside_template_job`]),
 //! `template_start_timeouts` (the next starts are accepted, then answered 504),
+//! `template_start_lost` (the next starts never reach the server, answered 504),
+//! `template_status_nulls` (the next status reads answer `null`), a template's
+//! `keeps_room_on_failure` (its failing job leaves the room),
 //! `outside_job_before_next_start` (another user's job begins just before the next start).
 
 use axum::body::Bytes;
@@ -70,6 +73,10 @@ pub struct Template {
     /// was created (the room is then deleted, as on the server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fails_with: Option<String>,
+    /// Fault injection, with `fails_with`: the room is left in place (the delete in the
+    /// job's catch failed too), so the job reports an error and a `roomId` that exists.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keeps_room_on_failure: bool,
 }
 
 /// A folder inside a room (the sandbox only knows folders one level down).
@@ -114,6 +121,7 @@ impl PortalState {
             cover: None,
             quota: None,
             fails_with: None,
+            keeps_room_on_failure: false,
         });
         id
     }
@@ -237,7 +245,9 @@ fn finish_job(s: &mut PortalState) {
         match template {
             Some(t) if t.fails_with.is_some() => {
                 job.error = t.fails_with.unwrap_or_default();
-                s.rooms.retain(|r| r.id != job.room_id);
+                if !t.keeps_room_on_failure {
+                    s.rooms.retain(|r| r.id != job.room_id);
+                }
             }
             Some(t) => {
                 let mut next = s.next_room_id;
@@ -289,6 +299,10 @@ pub async fn start(State(app): State<Shared>, body: Bytes) -> Result<Response, A
     };
     let (status, started, timeout) = app
         .write(|s| {
+            if s.template_start_lost > 0 {
+                s.template_start_lost -= 1;
+                return Ok((Value::Null, None, true));
+            }
             if let Some(o) = s.outside_job_before_next_start.take() {
                 s.start_outside_template_job(o.user, o.template_id, &o.title, o.status_reads);
             }
@@ -346,6 +360,14 @@ pub(crate) fn resume(app: &Shared, state: &PortalState) {
 
 /// `GET /files/rooms/fromTemplate/status`.
 pub async fn status(State(app): State<Shared>) -> ApiResult {
+    if app.read(|s| s.template_status_nulls > 0).await {
+        app.write(|s| {
+            s.template_status_nulls = s.template_status_nulls.saturating_sub(1);
+            Ok(())
+        })
+        .await?;
+        return Ok(Reply::new(Value::Null));
+    }
     let counts = app
         .read(|s| {
             s.template_job

@@ -515,3 +515,121 @@ async fn ctrl_c_while_polling_the_job_never_makes_the_room_twice() {
     let id = state_room(&state, "Interrupted")["id"].as_i64().unwrap();
     assert_eq!(folders(&portal, id).await, ["A", "B"]);
 }
+
+/// The report's entry for the room's create.
+fn create_entry(report: &Value) -> &Value {
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "create_room")
+        .unwrap_or_else(|| panic!("no create_room entry: {report:#}"))
+}
+
+const ONE_ROOM: &str = "version: 1\nrooms:\n  - title: Lost\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_whose_answer_is_lost_is_never_sent_again_and_the_next_apply_makes_the_room() {
+    // A gateway answered 504 before the start reached the server: nothing runs. The tool
+    // cannot tell this from a start still on its way to the server, so it does not send the
+    // start again (a create is never repeated after a timeout): the item fails, and the next
+    // apply, which finds no room by title, makes it.
+    let (portal, _) = with_template(|s, _| s.template_start_lost = 1).await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let starts = "POST /api/2.0/files/rooms/fromTemplate";
+    assert_eq!(portal.stats().await["routes"][starts], 1);
+    assert!(rooms_titled(&portal.state(), "Lost").is_empty());
+    let create = create_entry(&report);
+    assert_eq!(create["status"], "failed", "{report:#}");
+    let message = create["error"]["message"].as_str().unwrap();
+    assert!(message.contains("not sent again"), "{message}");
+
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert_eq!(rooms_titled(&portal.state(), "Lost").len(), 1);
+    assert_eq!(portal.stats().await["routes"][starts], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_job_reports_the_servers_error_and_the_next_apply_tries_again() {
+    // The job fails after making the room; the server deletes the room and reports `error`.
+    let (portal, _) = with_template(|s, id| {
+        let t = s.templates.iter_mut().find(|t| t.id == id).unwrap();
+        t.fails_with = Some("Disk quota exceeded".into());
+    })
+    .await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let create = create_entry(&report);
+    assert_eq!(create["status"], "failed", "{report:#}");
+    let message = create["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Disk quota exceeded"), "{message}");
+    assert!(rooms_titled(&portal.state(), "Lost").is_empty());
+    // The next run does not think the room exists: it starts again (and fails again here).
+    let (second, report) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert_eq!(create_entry(&report)["status"], "failed");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_that_ends_with_an_error_but_leaves_the_room_is_not_reported_as_a_clean_create() {
+    // The server's delete after the failure failed too: the status has `error` and a `roomId`
+    // of a room that exists, with our title. The room is ours (its members follow), but the
+    // create is reported failed with the server's error: its content may be incomplete.
+    let (portal, _) = with_template(|s, id| {
+        let t = s.templates.iter_mut().find(|t| t.id == id).unwrap();
+        t.fails_with = Some("Copy interrupted".into());
+        t.keeps_room_on_failure = true;
+    })
+    .await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Lost").len(), 1);
+    let create = create_entry(&report);
+    assert_eq!(create["status"], "failed", "{report:#}");
+    assert_eq!(create["room_id"], state_room(&state, "Lost")["id"]);
+    let message = create["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Copy interrupted"), "{message}");
+    let invite = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "invite")
+        .unwrap();
+    assert_eq!(invite["status"], "applied", "{report:#}");
+    // The room exists now: the next run creates nothing.
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(rooms_titled(&portal.state(), "Lost").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_null_status_right_after_the_start_is_read_again_not_taken_for_no_job() {
+    // The server answers `null` when reading its job throws. Right after our start that
+    // cannot mean "no job": the tool reads again and waits for the job it started.
+    let (portal, _) = with_template(|s, _| s.template_status_nulls = 3).await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Lost").len(), 1);
+    assert_eq!(
+        create_entry(&report)["room_id"],
+        state_room(&state, "Lost")["id"]
+    );
+    let id = state_room(&state, "Lost")["id"].as_i64().unwrap();
+    assert_eq!(folders(&portal, id).await.len(), 3);
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        1
+    );
+}
