@@ -13,7 +13,8 @@
 //!   names the job, the template, the title or the user.
 //! - The job (`CreateRoomFromTemplateOperation.DoJob`) creates the room first (its `roomId` is
 //!   known from then on), with the template's room type, quota, indexing, download and
-//!   private settings unless the request gives them, and the request's tags, colour and cover;
+//!   private settings unless the request gives them, and the request's tags, colour, cover,
+//!   lifetime and watermark (and a public or form-filling room's primary link, as any create);
 //!   then it copies the template's folders. A template that is not one, or that the caller may
 //!   not read, ends the job with an error and no room. A failure after the room exists deletes
 //!   the room. Members are not copied.
@@ -170,9 +171,11 @@ pub struct OutsideJob {
     pub status_reads: u32,
 }
 
-/// `CreateRoomFromTemplateDto` (the logo, lifetime and watermark are not emulated).
+/// `CreateRoomFromTemplateDto` (the logo is not emulated).
 #[derive(Debug, Default, Deserialize)]
 struct Start {
+    lifetime: Option<super::rooms::LifetimeRequest>,
+    watermark: Option<super::rooms::WatermarkRequest>,
     templateid: Option<i64>,
     title: Option<String>,
     tags: Option<Vec<String>>,
@@ -221,9 +224,24 @@ fn begin_job(s: &mut PortalState, job: &mut TemplateJob, req: &Start) -> i64 {
         fail_archive: false,
         logo_uploaded: false,
         ignore_settings: Vec::new(),
-        links: Vec::new(),
-        lifetime: None,
-        watermark: None,
+        // Public and form-filling rooms are born with their primary external link: the job
+        // goes through the same `CreateRoomAsync` as a plain create, whose parent here is
+        // the rooms folder, not the templates one.
+        links: if matches!(template.room_type, 6 | 1) {
+            vec![super::links::default_primary_link(template.room_type)]
+        } else {
+            Vec::new()
+        },
+        // The request's lifetime and watermark, as a plain create stores them (checked by
+        // `start` before the job began: model validation).
+        lifetime: req
+            .lifetime
+            .as_ref()
+            .and_then(|l| super::rooms::check_lifetime(l).ok().flatten()),
+        watermark: req
+            .watermark
+            .as_ref()
+            .and_then(|w| super::rooms::watermark(w).ok()),
         folders: Vec::new(),
     });
     job.room_id = id;
@@ -297,6 +315,13 @@ pub async fn start(State(app): State<Shared>, body: Bytes) -> Result<Response, A
             "The TemplateId and Title fields are required.",
         ));
     };
+    // Model validation of the lifetime and watermark DTOs, before anything starts.
+    if let Some(l) = &req.lifetime {
+        super::rooms::check_lifetime(l)?;
+    }
+    if let Some(w) = &req.watermark {
+        super::rooms::watermark(w)?;
+    }
     let (status, started, timeout) = app
         .write(|s| {
             if s.template_start_lost > 0 {

@@ -633,3 +633,33 @@ async fn a_null_status_right_after_the_start_is_read_again_not_taken_for_no_job(
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_sent_with_the_start_are_kept_and_a_public_room_gets_its_primary_link() {
+    // The job stores the request's lifetime and watermark and, like any create, gives a
+    // public room its primary external link (docs/docspace-api.md, "Room templates"): the
+    // first apply matches the manifest, the second writes nothing.
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_template("Deal", 8, &["Due diligence"]);
+        s.add_template("Site", 6, &["Assets"]);
+    })
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Deal 1\n    type: vdr\n    template: Deal\n    lifetime: {value: 2, period: years}\n    watermark: {text: Confidential}\n    color: FF0000\n  - title: Site 1\n    type: public\n    template: Site\n    links:\n      - title: Preview\n        kind: external\n        access: read\n";
+    let manifest = portal.manifest(text);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(
+        first.code, 0,
+        "{}\n{}\n{report:#}",
+        first.stdout, first.stderr
+    );
+    let state = portal.state();
+    let deal = state_room(&state, "Deal 1");
+    assert_eq!(deal["lifetime"]["value"], 2, "{deal:#}");
+    assert_eq!(deal["watermark"]["text"], "Confidential", "{deal:#}");
+    let site = state_room(&state, "Site 1");
+    assert_eq!(site["links"].as_array().map(Vec::len), Some(2), "{site:#}");
+    portal.reset_stats().await;
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert_eq!(portal.stats().await["writes"], 0, "{}", second.stdout);
+}
