@@ -663,3 +663,54 @@ async fn settings_sent_with_the_start_are_kept_and_a_public_room_gets_its_primar
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
     assert_eq!(portal.stats().await["writes"], 0, "{}", second.stdout);
 }
+
+#[test]
+fn a_saved_plan_whose_template_now_resolves_to_another_is_stale_never_a_create_from_it() {
+    // Between plan and apply, the portal's templates were renamed: "Project" is now another
+    // template. The saved plan approved a create from the first one; planning again makes a
+    // create from the second: nothing is applied, and the reason is the portal, not an edit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let mut state = docspace_provision::sandbox::state::load_or_seed(&path).unwrap();
+    state.add_template("Project", 5, &["Contracts"]);
+    state.add_template("Other", 5, &["Else"]);
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let portal = format!("sandbox:{}", path.display());
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: SP\n    type: custom\n    template: Project\n",
+    )
+    .unwrap();
+    let saved = dir.path().join("plan.json");
+    let plan = crate::common::run([
+        "plan",
+        manifest.to_str().unwrap(),
+        "--portal",
+        &portal,
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let mut live: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    live["templates"][0]["title"] = "Old".into();
+    live["templates"][1]["title"] = "Project".into();
+    std::fs::write(&path, serde_json::to_vec(&live).unwrap()).unwrap();
+    let run = crate::common::run([
+        "apply",
+        "--plan",
+        saved.to_str().unwrap(),
+        "--portal",
+        &portal,
+        "--auto-approve",
+    ]);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("changed on the portal"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("edited"), "{}", run.stderr);
+    let after: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(rooms_titled(&after, "SP").is_empty());
+}
