@@ -714,3 +714,23 @@ fn a_saved_plan_whose_template_now_resolves_to_another_is_stale_never_a_create_f
     let after: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert!(rooms_titled(&after, "SP").is_empty());
 }
+
+#[test]
+fn a_template_title_with_an_invisible_character_is_a_warning_naming_it() {
+    // `Pro\u200bject` reads as `Project` but names no template; without the warning, the
+    // plan's "unknown template" would not show why.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: R\n    type: custom\n    template: \"Pro\\u200bject\"\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", manifest.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("manifest::template_invisible") && run.stderr.contains("U+200B"),
+        "{}",
+        run.stderr
+    );
+}

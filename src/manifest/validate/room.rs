@@ -160,6 +160,7 @@ impl Cx<'_> {
         let reference = match &value.value {
             Value::Int(i) if *i > 0 && *i <= i128::from(i64::MAX) => TemplateRef::Id(*i as i64),
             Value::Str(s) if !s.trim().is_empty() => {
+                self.template_title_look(s.trim(), value.span);
                 TemplateRef::Title(model::sanitize_title(s.trim()))
             }
             _ => {
@@ -175,6 +176,27 @@ impl Cx<'_> {
             reference,
             origin: self.origin(value.span),
         })
+    }
+
+    /// Warns about a template title that cannot read as it is written: a control or an
+    /// invisible character makes it another title than the one seen in DocSpace, so the plan
+    /// would call the template unknown without showing why.
+    fn template_title_look(&mut self, title: &str, span: Span) {
+        let Some(c) = title.chars().find(|c| {
+            crate::manifest::text::is_control(*c) || crate::manifest::text::is_hidden_in_title(*c)
+        }) else {
+            return;
+        };
+        self.warning(
+            "manifest::template_invisible",
+            format!(
+                "the template title contains an invisible or control character ({})",
+                crate::manifest::text::code_point(c)
+            ),
+            span,
+            "invisible character",
+            Some("remove it: the title looks like one without it, but names no template DocSpace shows under that title".into()),
+        );
     }
 
     /// A room's `id`: a positive integer that fits the server's 64-bit ids.
