@@ -79,7 +79,7 @@ pub(super) async fn create<A: DocSpaceApi>(
                 ),
             ));
         }
-        not_again(lost.as_ref(), last.as_ref(), &title)?;
+        not_again(lost.as_ref(), before.as_ref(), last.as_ref(), &title)?;
     }
     Err(EntryError::new(
         None,
@@ -91,16 +91,22 @@ pub(super) async fn create<A: DocSpaceApi>(
 
 /// When no room of ours exists after a start and the job ended without an error: `Ok` when
 /// the start provably did not run, so starting again is safe: it was refused for another
-/// caller's job (the status names that job's room), or its failure provably finished on the
-/// server (see [`super::create::provably_finished`]). Otherwise the start may still reach the
+/// caller's job (the status names that job's room, which is not the room the status named
+/// before our start: the same status again may be a stale read that says nothing about our
+/// job), or its failure provably finished on the server (see
+/// [`super::create::provably_finished`]). Otherwise the start may still reach the
 /// server (a gateway gave up on it, or the status could not show a job at all), and a second
 /// start could make a second room: never sent blindly (docs/docspace-api.md, "Retries and
 /// idempotency").
 fn not_again(
     lost: Option<&ApiError>,
+    before: Option<&TemplateJobStatus>,
     last: Option<&TemplateJobStatus>,
     title: &str,
 ) -> Result<(), EntryError> {
+    let other = last
+        .and_then(TemplateJobStatus::room)
+        .filter(|id| before.and_then(TemplateJobStatus::room) != Some(*id));
     match lost {
         Some(e) if super::create::provably_finished(e) => Ok(()),
         Some(e) => Err(EntryError::new(
@@ -109,7 +115,7 @@ fn not_again(
                 "the start of the template job got no answer ({e}) and no room `{title}` exists after the portal's job ended; the start may still reach the server, so it is not sent again: run plan to see, then apply again"
             ),
         )),
-        None if last.and_then(TemplateJobStatus::room).is_some() => {
+        None if other.is_some() => {
             tracing::info!(
                 "room `{title}`: the portal ran another caller's template job instead of ours; starting again"
             );
@@ -286,4 +292,34 @@ async fn wait_idle<A: DocSpaceApi>(
             ),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(room_id: i64) -> TemplateJobStatus {
+        TemplateJobStatus {
+            room_id,
+            progress: 100.0,
+            error: Some(String::new()),
+            is_completed: true,
+        }
+    }
+
+    #[test]
+    fn a_start_refused_for_another_callers_job_may_be_sent_again() {
+        assert!(not_again(None, Some(&done(5)), Some(&done(9)), "R").is_ok());
+        assert!(not_again(None, None, Some(&done(9)), "R").is_ok());
+    }
+
+    #[test]
+    fn the_status_from_before_the_start_again_proves_nothing_and_is_not_sent_again() {
+        // A stale read (a cache behind the job queue) shows the job that ended before ours
+        // began: our start may well be running, so a second one could make a second room.
+        let e = not_again(None, Some(&done(5)), Some(&done(5)), "R").unwrap_err();
+        assert!(e.message.contains("not sent again"), "{}", e.message);
+        assert!(not_again(None, None, None, "R").is_err());
+        assert!(not_again(None, None, Some(&done(-1)), "R").is_err());
+    }
 }
