@@ -186,9 +186,11 @@ impl NewRoom<'_> {
             return Ok(None);
         };
         match api.get_room(id).await {
-            Ok(room) => Ok(self
-                .is(room.id, &room.title, room.room_type)
-                .then_some(room)),
+            // The room route answers a template too: never taken for our room.
+            Ok(room) => Ok((self.is(room.id, &room.title, room.room_type)
+                && room.root_folder_type
+                    != Some(crate::model::template::TEMPLATES_ROOT_FOLDER_TYPE))
+            .then_some(room)),
             Err(e) if e.is_not_found() || e.http_status() == Some(403) => Ok(None),
             Err(e) => Err(EntryError::new(
                 e.http_status(),

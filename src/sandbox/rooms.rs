@@ -412,6 +412,11 @@ pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> ApiRe
             return Ok(Reply::new(render::third_party_room(s, ext)));
         }
         let id = room_id(&id)?;
+        // `GetRoomInfo` answers any folder the caller can read, a room template too
+        // (docs/docspace-api.md, "Room templates").
+        if let Some(t) = super::templates::template_by_id(s, id) {
+            return Ok(Reply::new(t));
+        }
         let room = s.room(id).ok_or_else(not_found)?;
         Ok(Reply::new(render::room(s, room)))
     })

@@ -451,6 +451,13 @@ pub fn listing(s: &PortalState, params: &Params) -> ApiResult<Reply> {
     })))
 }
 
+/// A template as `GET /files/rooms/{id}` shows it (`GetRoomInfo` reads any folder), if `id`
+/// is one.
+pub(super) fn template_by_id(s: &PortalState, id: i64) -> Option<Value> {
+    let t = s.templates.iter().find(|t| t.id == id)?;
+    Some(template_value(s, t))
+}
+
 fn template_value(s: &PortalState, t: &Template) -> Value {
     let owner = s.user(s.key_user).map(render::user_short);
     json!({

@@ -734,3 +734,22 @@ fn a_template_title_with_an_invisible_character_is_a_warning_naming_it() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_pinned_to_a_templates_id_is_missing_never_the_template() {
+    // `GET /files/rooms/{id}` answers any folder, a template too (`GetRoomInfo`): a pinned
+    // id that names a template must not make the template a managed room (renamed, shared).
+    let (portal, id) = with_template(|_, _| {}).await;
+    let text = format!(
+        "version: 1\nrooms:\n  - title: Pinned\n    id: {id}\n    type: custom\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n"
+    );
+    let manifest = portal.manifest(&text);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("portal::pinned_id_missing"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+}
