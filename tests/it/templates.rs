@@ -753,3 +753,23 @@ async fn a_room_pinned_to_a_templates_id_is_missing_never_the_template() {
     );
     assert_eq!(portal.stats().await["writes"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn templates_are_read_only_when_a_room_is_to_be_created_from_one() {
+    // `template:` has no effect on a room that exists: once the rooms are made, their plans
+    // do not list the templates, so a template deleted since, or a templates listing the
+    // portal refuses, never fails them.
+    let (portal, _) = with_template(|_, _| {}).await;
+    let with = "version: 1\nrooms:\n  - title: Made\n    type: custom\n    template: Project\n";
+    let without = "version: 1\nrooms:\n  - title: Made\n    type: custom\n";
+    let (run, _) = portal.apply(&portal.manifest(with), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listings = |stats: Value| stats["routes"]["GET /api/2.0/files/rooms"].as_u64();
+    portal.reset_stats().await;
+    let plan = portal.plan(with, &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let read_with = listings(portal.stats().await);
+    portal.reset_stats().await;
+    assert_eq!(portal.plan(without, &[]).code, 0);
+    assert_eq!(read_with, listings(portal.stats().await));
+}
