@@ -773,3 +773,35 @@ async fn templates_are_read_only_when_a_room_is_to_be_created_from_one() {
     assert_eq!(portal.plan(without, &[]).code, 0);
     assert_eq!(read_with, listings(portal.stats().await));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_title_with_line_breaks_and_hashes_stays_inside_its_export_comment() {
+    // Template titles come from the portal: a line break (LF, CR, NEL, LS, PS) or `#` in
+    // one must not end the comment and add keys to the exported manifest.
+    let (portal, _) = with_template(|s, _| {
+        s.add_template("Evil\nrooms:\n  - title: Injected # x", 5, &[]);
+        s.add_template("Also\r\u{85}\u{2028}\u{2029}version: 9", 5, &[]);
+    })
+    .await;
+    let export = portal.run(&["export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    for line in export
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("# Room templates"))
+    {
+        assert!(line.starts_with('#'), "{line:?} in\n{}", export.stdout);
+    }
+    let path = portal.dir.join("export.yaml");
+    std::fs::write(&path, &export.stdout).unwrap();
+    let validate = crate::common::run(["validate", path.to_str().unwrap()]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    assert!(
+        validate.stdout.contains("0 rooms") || validate.stderr.contains("0 rooms"),
+        "{}{}",
+        validate.stdout,
+        validate.stderr
+    );
+    let plan = portal.run(&["plan", path.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
