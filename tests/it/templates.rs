@@ -805,3 +805,22 @@ async fn a_template_title_with_line_breaks_and_hashes_stays_inside_its_export_co
     let plan = portal.run(&["plan", path.to_str().unwrap(), "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 }
+
+#[test]
+fn a_room_from_a_template_without_type_is_told_to_write_the_templates_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: R\n    template: Project\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", manifest.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("manifest::no_type"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the template's room type"),
+        "{}",
+        run.stderr
+    );
+}

@@ -29,7 +29,8 @@ impl Cx<'_> {
         }
         if !keys.type_seen {
             ok = false;
-            self.no_room_type(node, keys.title.as_ref().map(|(_, s)| *s));
+            let from_template = keys.template.is_some();
+            self.no_room_type(node, keys.title.as_ref().map(|(_, s)| *s), from_template);
         }
         if keys.title.is_none() && !entries_have(&entries, "title") {
             self.error(
@@ -220,15 +221,21 @@ impl Cx<'_> {
         }
     }
 
-    /// Reports a room without `type`, at its title when it has one.
-    fn no_room_type(&mut self, node: &Node, title_span: Option<Span>) {
+    /// Reports a room without `type`, at its title when it has one. A room with `template:`
+    /// needs it too: `validate` reads no portal, and the settings allowed depend on the type;
+    /// the plan checks it against the template's.
+    fn no_room_type(&mut self, node: &Node, title_span: Option<Span>, from_template: bool) {
         let names: Vec<&str> = RoomType::MANIFEST.iter().map(|t| t.name()).collect();
+        let mut help = format!("add `type:` with one of: {}", names.join(", "));
+        if from_template {
+            help.push_str("; with `template:`, the template's room type (`export` lists each template's type, and `plan` says when it differs)");
+        }
         self.error(
             "manifest::no_type",
             "the room has no `type`",
             title_span.unwrap_or(node.span),
             "this room",
-            Some(format!("add `type:` with one of: {}", names.join(", "))),
+            Some(help),
         );
     }
 
