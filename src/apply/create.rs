@@ -69,7 +69,7 @@ pub(super) async fn create<A: DocSpaceApi>(
 /// error envelope (the application's own exception handler answered:
 /// docs/docspace-api.md, "Response envelopes"), or a 503 (the reverse proxy did not pass the
 /// request on).
-fn provably_finished(e: &ApiError) -> bool {
+pub(super) fn provably_finished(e: &ApiError) -> bool {
     match e.http_status() {
         Some(500) => e.message().is_some(),
         Some(503) => true,

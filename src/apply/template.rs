@@ -11,12 +11,19 @@
 //! - after the start, waits for the portal's job to end and accepts its `roomId` only when
 //!   that room carries the requested title and type and did not exist before the run;
 //! - otherwise reconciles by title (as for any create, docs/docspace-api.md, "Retries and
-//!   idempotency"): never a blind second start after a timeout. A second start happens only
-//!   when the job that ran was provably not ours (no error, no room of ours), at most
-//!   [`TEMPLATE_START_ATTEMPTS`] times.
+//!   idempotency"): never a blind second start. A second start happens only when the start
+//!   provably did not run: it was refused for another caller's job (the status names that
+//!   job's room, not ours, and no error) or it failed in a way that provably finished
+//!   (`create::provably_finished`), at most [`TEMPLATE_START_ATTEMPTS`] times. A start whose
+//!   answer was lost (a timeout, a gateway's 504) or a status that shows no job at all fails
+//!   the item when no room of ours is found: the next run reconciles by title.
+//! - a job that ended with an error but left our room (the server's delete failed) gives the
+//!   room, with the job's error as the item's: its content may be incomplete.
 
 use crate::docspace::templates::wait_until_idle;
-use crate::docspace::{DocSpaceApi, FromTemplateRequest, RoomDto, SearchArea, TemplateJobStatus};
+use crate::docspace::{
+    ApiError, DocSpaceApi, FromTemplateRequest, RoomDto, SearchArea, TemplateJobStatus,
+};
 use crate::manifest::Quota;
 use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_START_ATTEMPTS};
 use crate::plan::{PlannedTemplate, RoomPlan, RoomSettings};
@@ -46,25 +53,19 @@ pub(super) async fn create<A: DocSpaceApi>(
     };
     for _ in 0..TEMPLATE_START_ATTEMPTS {
         // The portal's last job may be an earlier run's, which made our room after the plan.
-        let before = wait_idle(api).await?;
-        if let Some(r) = new.named_by(api, before.as_ref()).await {
+        let before = wait_idle(api, false).await?;
+        if let Some(r) = new.named_by(api, before.as_ref()).await? {
             tracing::info!("room `{title}` exists already (id {}): adopting it", r.id);
-            return Ok((
-                r.id,
-                super::ignored(settings, &r, "create from the template"),
-            ));
+            return Ok(new.taken(&r, before.as_ref(), settings));
         }
-        let timed_out = match api.start_room_from_template(&request).await {
+        let lost = match api.start_room_from_template(&request).await {
             Ok(_) => None,
             Err(e) if e.is_ambiguous() => Some(e),
             Err(e) => return Err(super::api_err(&e)),
         };
-        let last = wait_idle(api).await?;
-        if let Some(r) = new.named_by(api, last.as_ref()).await {
-            return Ok((
-                r.id,
-                super::ignored(settings, &r, "create from the template"),
-            ));
+        let last = wait_idle(api, true).await?;
+        if let Some(r) = new.named_by(api, last.as_ref()).await? {
+            return Ok(new.taken(&r, last.as_ref(), settings));
         }
         // The status was not our job's (or the start's answer was lost): the title decides.
         if let Some(id) = new.find(api).await? {
@@ -78,11 +79,7 @@ pub(super) async fn create<A: DocSpaceApi>(
                 ),
             ));
         }
-        if let Some(e) = timed_out {
-            tracing::info!(
-                "room `{title}`: the start of the template job failed ({e}), and no such room exists after the portal's job ended; starting again"
-            );
-        }
+        not_again(lost.as_ref(), before.as_ref(), last.as_ref(), &title)?;
     }
     Err(EntryError::new(
         None,
@@ -90,6 +87,47 @@ pub(super) async fn create<A: DocSpaceApi>(
             "the portal kept running other template jobs: room `{title}` was not created after {TEMPLATE_START_ATTEMPTS} starts; run apply again"
         ),
     ))
+}
+
+/// When no room of ours exists after a start and the job ended without an error: `Ok` when
+/// the start provably did not run, so starting again is safe: it was refused for another
+/// caller's job (the status names that job's room, which is not the room the status named
+/// before our start: the same status again may be a stale read that says nothing about our
+/// job), or its failure provably finished on the server (see
+/// [`super::create::provably_finished`]). Otherwise the start may still reach the
+/// server (a gateway gave up on it, or the status could not show a job at all), and a second
+/// start could make a second room: never sent blindly (docs/docspace-api.md, "Retries and
+/// idempotency").
+fn not_again(
+    lost: Option<&ApiError>,
+    before: Option<&TemplateJobStatus>,
+    last: Option<&TemplateJobStatus>,
+    title: &str,
+) -> Result<(), EntryError> {
+    let other = last
+        .and_then(TemplateJobStatus::room)
+        .filter(|id| before.and_then(TemplateJobStatus::room) != Some(*id));
+    match lost {
+        Some(e) if super::create::provably_finished(e) => Ok(()),
+        Some(e) => Err(EntryError::new(
+            e.http_status(),
+            format!(
+                "the start of the template job got no answer ({e}) and no room `{title}` exists after the portal's job ended; the start may still reach the server, so it is not sent again: run plan to see, then apply again"
+            ),
+        )),
+        None if other.is_some() => {
+            tracing::info!(
+                "room `{title}`: the portal ran another caller's template job instead of ours; starting again"
+            );
+            Ok(())
+        }
+        None => Err(EntryError::new(
+            None,
+            format!(
+                "the portal's template job status showed no room and no error after the start, and no room `{title}` exists: whether the start was taken could not be confirmed, so it is not sent again; run plan to see, then apply again"
+            ),
+        )),
+    }
 }
 
 /// The body of the start: the title and the settings the plan sends with a create.
@@ -136,16 +174,54 @@ impl NewRoom<'_> {
             && !self.known.contains(&id)
     }
 
-    /// The room a job status names, when it is ours (title, type, new): one read.
+    /// The room a job status names, when it is ours (title, type, new): one read. A room
+    /// that is gone (the server deletes it when the job fails) is not ours; a read that fails
+    /// otherwise is the item's error, since the room may well be ours.
     async fn named_by<A: DocSpaceApi>(
         &self,
         api: &A,
         status: Option<&TemplateJobStatus>,
-    ) -> Option<RoomDto> {
-        let id = status.and_then(TemplateJobStatus::room)?;
-        let room = api.get_room(id).await.ok()?;
-        self.is(room.id, &room.title, room.room_type)
-            .then_some(room)
+    ) -> Result<Option<RoomDto>, EntryError> {
+        let Some(id) = status.and_then(TemplateJobStatus::room) else {
+            return Ok(None);
+        };
+        match api.get_room(id).await {
+            // The room route answers a template too: never taken for our room.
+            Ok(room) => Ok((self.is(room.id, &room.title, room.room_type)
+                && room.root_folder_type
+                    != Some(crate::model::template::TEMPLATES_ROOT_FOLDER_TYPE))
+            .then_some(room)),
+            Err(e) if e.is_not_found() || e.http_status() == Some(403) => Ok(None),
+            Err(e) => Err(EntryError::new(
+                e.http_status(),
+                format!(
+                    "the room the portal's template job made (id {id}) could not be read to check whether it is `{}`: {e}; run plan to see",
+                    self.title
+                ),
+            )),
+        }
+    }
+
+    /// Our room, named by the job's status: created, with the error of settings it does not
+    /// show, or of the job's failure when the job ended with an error and left the room (the
+    /// server deletes it on failure unless that fails too; its content may be incomplete).
+    fn taken(
+        &self,
+        room: &RoomDto,
+        status: Option<&TemplateJobStatus>,
+        settings: &RoomSettings,
+    ) -> (i64, Option<EntryError>) {
+        let failed = status.and_then(TemplateJobStatus::failure).map(|f| {
+            EntryError::new(
+                None,
+                format!(
+                    "the portal's template job made room `{}` (id {}) but ended with an error, so its folders and files may be incomplete: {f}",
+                    self.title, room.id
+                ),
+            )
+        });
+        let failed = failed.or_else(|| super::ignored(settings, room, "create from the template"));
+        (room.id, failed)
     }
 
     /// The id of the one new room with the title and type; an error when there are several
@@ -201,8 +277,11 @@ impl NewRoom<'_> {
 }
 
 /// [`wait_until_idle`], its failures as the item's error.
-async fn wait_idle<A: DocSpaceApi>(api: &A) -> Result<Option<TemplateJobStatus>, EntryError> {
-    wait_until_idle(api).await.map_err(|e| match e {
+async fn wait_idle<A: DocSpaceApi>(
+    api: &A,
+    after_start: bool,
+) -> Result<Option<TemplateJobStatus>, EntryError> {
+    wait_until_idle(api, after_start).await.map_err(|e| match e {
         Some(e) => EntryError::new(
             e.http_status(),
             format!("the portal's template job status could not be read: {e}"),
@@ -215,4 +294,34 @@ async fn wait_idle<A: DocSpaceApi>(api: &A) -> Result<Option<TemplateJobStatus>,
             ),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(room_id: i64) -> TemplateJobStatus {
+        TemplateJobStatus {
+            room_id,
+            progress: 100.0,
+            error: Some(String::new()),
+            is_completed: true,
+        }
+    }
+
+    #[test]
+    fn a_start_refused_for_another_callers_job_may_be_sent_again() {
+        assert!(not_again(None, Some(&done(5)), Some(&done(9)), "R").is_ok());
+        assert!(not_again(None, None, Some(&done(9)), "R").is_ok());
+    }
+
+    #[test]
+    fn the_status_from_before_the_start_again_proves_nothing_and_is_not_sent_again() {
+        // A stale read (a cache behind the job queue) shows the job that ended before ours
+        // began: our start may well be running, so a second one could make a second room.
+        let e = not_again(None, Some(&done(5)), Some(&done(5)), "R").unwrap_err();
+        assert!(e.message.contains("not sent again"), "{}", e.message);
+        assert!(not_again(None, None, None, "R").is_err());
+        assert!(not_again(None, None, Some(&done(-1)), "R").is_err());
+    }
 }

@@ -13,7 +13,9 @@ use super::error::ApiError;
 use super::policy::CallClass;
 use super::rooms::SearchArea;
 use super::wire::{LifetimeDto, RoomDto, WatermarkRequest};
-use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX};
+use crate::model::template::{
+    TEMPLATE_JOB_TIMEOUT, TEMPLATE_NULL_READS, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX,
+};
 
 /// Body of `POST /files/rooms/fromTemplate` (`CreateRoomFromTemplateDto`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -122,19 +124,33 @@ impl Client {
 }
 
 /// Polls the portal's job status until no job runs (bounded backoff, at most
-/// [`TEMPLATE_JOB_TIMEOUT`]): `Ok(Some(last status))`, `Ok(None)` when the portal never ran a
-/// job, `Err(None)` when a job still runs at the deadline, `Err(Some(e))` when the status
-/// could not be read. Not cut short by Ctrl-C: a started job runs on regardless, and the room
-/// it makes must be known.
+/// [`TEMPLATE_JOB_TIMEOUT`]): `Ok(Some(last status))`, `Ok(None)` when the portal shows no job,
+/// `Err(None)` when a job still runs at the deadline, `Err(Some(e))` when the status could not
+/// be read. Not cut short by Ctrl-C: a started job runs on regardless, and the room it makes
+/// must be known.
+///
+/// `after_start`: the caller has just started a job, so a `null` status cannot mean "no job"
+/// (the server answers `null` also when reading the job fails, docs/docspace-api.md, "Room
+/// templates"): it is read again, at most [`TEMPLATE_NULL_READS`] times, before `Ok(None)`.
 pub async fn wait_until_idle<A: DocSpaceApi>(
     api: &A,
+    after_start: bool,
 ) -> Result<Option<TemplateJobStatus>, Option<ApiError>> {
     let started = Instant::now();
     let mut pause = TEMPLATE_POLL_FIRST;
+    let mut nulls = 0;
     loop {
         let status = api.template_job_status().await.map_err(Some)?;
-        if status.as_ref().is_none_or(|s| s.is_completed) {
-            return Ok(status);
+        match &status {
+            Some(s) if s.is_completed => return Ok(status),
+            None if !after_start => return Ok(None),
+            None => {
+                nulls += 1;
+                if nulls >= TEMPLATE_NULL_READS {
+                    return Ok(None);
+                }
+            }
+            Some(_) => {}
         }
         if started.elapsed() >= TEMPLATE_JOB_TIMEOUT {
             return Err(None);

@@ -78,14 +78,14 @@ impl Doctor<'_> {
             title: title.clone(),
             ..FromTemplateRequest::default()
         };
-        if wait_until_idle(self.client).await.is_err() {
+        if wait_until_idle(self.client, false).await.is_err() {
             return Check::warn(
                 id,
                 "not checked: another template job kept running on the portal",
             );
         }
         let started = self.client.start_room_from_template(&request).await;
-        let status = wait_until_idle(self.client).await.ok().flatten();
+        let status = wait_until_idle(self.client, true).await.ok().flatten();
         // Found by title (the status may be another caller's job): registered for the cleanup.
         let stored = model::sanitize_title(&title);
         let room = match self

@@ -36,6 +36,9 @@ pub const TEMPLATE_JOB_TIMEOUT: Duration = Duration::from_secs(600);
 /// The first and the longest pause between two status reads (bounded backoff).
 pub const TEMPLATE_POLL_FIRST: Duration = Duration::from_millis(100);
 pub const TEMPLATE_POLL_MAX: Duration = Duration::from_secs(5);
+/// How many `null` status reads right after its own start the tool takes for "no job": the
+/// server answers `null` also when reading its job failed, so one `null` proves nothing.
+pub const TEMPLATE_NULL_READS: u32 = 5;
 /// How often the tool starts a job for one room when the portal answered with another job
 /// (its start was refused because someone else's job was running) and re-listing proved the
 /// room absent.

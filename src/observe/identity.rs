@@ -129,6 +129,18 @@ pub fn matched_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i
     ids
 }
 
+/// Whether some manifest room with `template:` is not on the portal (it would be created):
+/// only then are the portal's templates read, since `template:` has no effect on a room that
+/// exists (docs/docspace-api.md, "Room templates"). A template deleted after its rooms were
+/// made then never fails the plans of those rooms.
+pub fn creates_from_template(desired: &Desired, rooms: &[ObservedRoom]) -> bool {
+    let identity = Identity::new(desired, rooms);
+    desired
+        .rooms
+        .iter()
+        .any(|r| r.template.is_some() && identity.candidates(r).is_empty())
+}
+
 /// The live rooms that manifest rooms with `links:` or `links_exact` are: the rooms whose
 /// links a plan reads (one call each).
 pub fn link_room_ids(desired: &Desired, rooms: &[ObservedRoom]) -> BTreeSet<i64> {

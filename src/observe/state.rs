@@ -432,6 +432,9 @@ pub async fn read_with_progress<A: DocSpaceApi>(
     for id in desired.rooms.iter().filter_map(|r| r.id) {
         if !listed.contains(&id) {
             match api.get_room(id).await {
+                // The room route answers a template too (any folder): a template is never a
+                // manifest room (docs/docspace-api.md, "Room templates").
+                Ok(r) if is_template(&r) => {}
                 Ok(r) => observed.rooms.push(ObservedRoom::from_dto(&r)),
                 Err(e) if e.is_not_found() || e.http_status() == Some(403) => {}
                 Err(e) => return Err(e),
@@ -633,6 +636,12 @@ async fn read_rooms<A: DocSpaceApi>(
     Ok((observed, unreadable))
 }
 
+/// Whether a room as listed or read is a room template (its root is the templates section).
+/// The room listing never shows one, but the room route answers one by id.
+fn is_template(r: &RoomDto) -> bool {
+    r.root_folder_type == Some(model::template::TEMPLATES_ROOT_FOLDER_TYPE)
+}
+
 /// The rooms (of a known kind: plain folders have no type) and connected-storage rooms of a
 /// listing whose title `keep` accepts.
 fn observe_listing(
@@ -642,7 +651,7 @@ fn observe_listing(
     let rooms = listing
         .rooms
         .iter()
-        .filter(|r| r.room_type.is_some() && keep(&r.title))
+        .filter(|r| r.room_type.is_some() && !is_template(r) && keep(&r.title))
         .map(ObservedRoom::from_dto)
         .collect();
     let connected = listing

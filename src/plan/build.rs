@@ -141,9 +141,9 @@ pub async fn build<A: DocSpaceApi>(
     // The portal's link restrictions, password policy and covers, when the manifest needs
     // them (docs/docspace-api.md, "Portal link policies").
     super::portal_policy::read(api, &reading, &mut observed).await?;
-    // Templates cost one listing, read only when a room names one
+    // Templates cost one listing, read only when a room to be created names one
     // (docs/docspace-api.md, "Room templates").
-    if reading.rooms.iter().any(|r| r.template.is_some()) {
+    if crate::identity::creates_from_template(&reading, &observed.rooms) {
         observed.templates = state::read_templates(api).await?;
     }
     let now = inputs.now;

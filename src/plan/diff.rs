@@ -213,7 +213,12 @@ fn plan_room<'a>(
         .and_then(|r| observed.members.get(&r.id))
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let fingerprint = state::fingerprint(live, live.map(|_| members));
+    let mut fingerprint = state::fingerprint(live, live.map(|_| members));
+    if let Some(t) = &template {
+        // The template resolved is portal state too: a saved plan whose template now
+        // resolves to another one is stale because the portal changed, not edited.
+        fingerprint = format!("{fingerprint}+template:{}", t.id);
+    }
 
     // Resolve every invitee first, so that portal problems are all reported.
     let targets: Vec<Option<Target>> = room

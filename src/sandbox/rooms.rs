@@ -61,7 +61,7 @@ struct CreateRoom {
 
 /// `RoomDataLifetimeDto` in a request.
 #[derive(Debug, Default, Clone, Deserialize)]
-struct LifetimeRequest {
+pub(super) struct LifetimeRequest {
     deletepermanently: Option<bool>,
     period: Option<Value>,
     value: Option<i64>,
@@ -70,7 +70,7 @@ struct LifetimeRequest {
 
 /// `WatermarkRequestDto`.
 #[derive(Debug, Default, Clone, Deserialize)]
-struct WatermarkRequest {
+pub(super) struct WatermarkRequest {
     enabled: Option<bool>,
     additions: Option<i64>,
     text: Option<String>,
@@ -84,7 +84,7 @@ struct WatermarkRequest {
 /// Model validation of the lifetime (`[EnumDataType]` on `Period`: 0 Day, 1 Month, 2 Year, or
 /// their names; `[Range(1, 999)]` on `Value`) and of the watermark (`[StringLength(255)]` on
 /// `Text`). Returns the lifetime as stored: `enabled: false` switches it off (`None`).
-fn check_lifetime(req: &LifetimeRequest) -> ApiResult<Option<Lifetime>> {
+pub(super) fn check_lifetime(req: &LifetimeRequest) -> ApiResult<Option<Lifetime>> {
     let mut errors = Vec::new();
     let period = match &req.period {
         None | Some(Value::Null) => Some(0),
@@ -124,7 +124,7 @@ fn check_lifetime(req: &LifetimeRequest) -> ApiResult<Option<Lifetime>> {
 
 /// The watermark as stored (`WatermarkManager.SetWatermarkAsync`, `WatermarkRequestDto.Map`):
 /// text, additions and rotation always; the image scale and size only with an image.
-fn watermark(req: &WatermarkRequest) -> ApiResult<Watermark> {
+pub(super) fn watermark(req: &WatermarkRequest) -> ApiResult<Watermark> {
     if req.text.as_deref().is_some_and(|t| dotnet_len(t) > 255) {
         return Err(ApiError::validation(
             "Watermark.Text",
@@ -412,6 +412,11 @@ pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> ApiRe
             return Ok(Reply::new(render::third_party_room(s, ext)));
         }
         let id = room_id(&id)?;
+        // `GetRoomInfo` answers any folder the caller can read, a room template too
+        // (docs/docspace-api.md, "Room templates").
+        if let Some(t) = super::templates::template_by_id(s, id) {
+            return Ok(Reply::new(t));
+        }
         let room = s.room(id).ok_or_else(not_found)?;
         Ok(Reply::new(render::room(s, room)))
     })

@@ -131,6 +131,15 @@ pub struct PortalState {
     /// create-from-template start (which is then refused and answered with its status).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outside_job_before_next_start: Option<super::templates::OutsideJob>,
+    /// Fault injection: the next this-many create-from-template starts never reach the
+    /// server (nothing runs) and are answered 504, as a proxy that gave up before passing
+    /// them on; to the client they look like `template_start_timeouts`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub template_start_lost: u32,
+    /// Fault injection: the next this-many status reads answer `null`, as the server does
+    /// when reading its job throws (`GetRoomCreatingStatus` swallows the exception).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub template_status_nulls: u32,
 }
 
 /// `TenantUserInvitationSettings` (`common/ASC.Core.Common/Tenants/TenantUserInvitationSettings.cs`).
@@ -513,6 +522,8 @@ impl PortalState {
             template_job: None,
             template_start_timeouts: 0,
             outside_job_before_next_start: None,
+            template_start_lost: 0,
+            template_status_nulls: 0,
         }
     }
 

@@ -13,7 +13,8 @@
 //!   names the job, the template, the title or the user.
 //! - The job (`CreateRoomFromTemplateOperation.DoJob`) creates the room first (its `roomId` is
 //!   known from then on), with the template's room type, quota, indexing, download and
-//!   private settings unless the request gives them, and the request's tags, colour and cover;
+//!   private settings unless the request gives them, and the request's tags, colour, cover,
+//!   lifetime and watermark (and a public or form-filling room's primary link, as any create);
 //!   then it copies the template's folders. A template that is not one, or that the caller may
 //!   not read, ends the job with an error and no room. A failure after the room exists deletes
 //!   the room. Members are not copied.
@@ -23,6 +24,9 @@
 //! Sandbox switches (state file): `templates` (the portal's templates), `template_job` (a job
 //! already running, e.g. started by another user: [`PortalState::start_outside_template_job`]),
 //! `template_start_timeouts` (the next starts are accepted, then answered 504),
+//! `template_start_lost` (the next starts never reach the server, answered 504),
+//! `template_status_nulls` (the next status reads answer `null`), a template's
+//! `keeps_room_on_failure` (its failing job leaves the room),
 //! `outside_job_before_next_start` (another user's job begins just before the next start).
 
 use axum::body::Bytes;
@@ -70,6 +74,10 @@ pub struct Template {
     /// was created (the room is then deleted, as on the server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fails_with: Option<String>,
+    /// Fault injection, with `fails_with`: the room is left in place (the delete in the
+    /// job's catch failed too), so the job reports an error and a `roomId` that exists.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keeps_room_on_failure: bool,
 }
 
 /// A folder inside a room (the sandbox only knows folders one level down).
@@ -114,6 +122,7 @@ impl PortalState {
             cover: None,
             quota: None,
             fails_with: None,
+            keeps_room_on_failure: false,
         });
         id
     }
@@ -162,9 +171,11 @@ pub struct OutsideJob {
     pub status_reads: u32,
 }
 
-/// `CreateRoomFromTemplateDto` (the logo, lifetime and watermark are not emulated).
+/// `CreateRoomFromTemplateDto` (the logo is not emulated).
 #[derive(Debug, Default, Deserialize)]
 struct Start {
+    lifetime: Option<super::rooms::LifetimeRequest>,
+    watermark: Option<super::rooms::WatermarkRequest>,
     templateid: Option<i64>,
     title: Option<String>,
     tags: Option<Vec<String>>,
@@ -213,9 +224,24 @@ fn begin_job(s: &mut PortalState, job: &mut TemplateJob, req: &Start) -> i64 {
         fail_archive: false,
         logo_uploaded: false,
         ignore_settings: Vec::new(),
-        links: Vec::new(),
-        lifetime: None,
-        watermark: None,
+        // Public and form-filling rooms are born with their primary external link: the job
+        // goes through the same `CreateRoomAsync` as a plain create, whose parent here is
+        // the rooms folder, not the templates one.
+        links: if matches!(template.room_type, 6 | 1) {
+            vec![super::links::default_primary_link(template.room_type)]
+        } else {
+            Vec::new()
+        },
+        // The request's lifetime and watermark, as a plain create stores them (checked by
+        // `start` before the job began: model validation).
+        lifetime: req
+            .lifetime
+            .as_ref()
+            .and_then(|l| super::rooms::check_lifetime(l).ok().flatten()),
+        watermark: req
+            .watermark
+            .as_ref()
+            .and_then(|w| super::rooms::watermark(w).ok()),
         folders: Vec::new(),
     });
     job.room_id = id;
@@ -237,7 +263,9 @@ fn finish_job(s: &mut PortalState) {
         match template {
             Some(t) if t.fails_with.is_some() => {
                 job.error = t.fails_with.unwrap_or_default();
-                s.rooms.retain(|r| r.id != job.room_id);
+                if !t.keeps_room_on_failure {
+                    s.rooms.retain(|r| r.id != job.room_id);
+                }
             }
             Some(t) => {
                 let mut next = s.next_room_id;
@@ -287,8 +315,19 @@ pub async fn start(State(app): State<Shared>, body: Bytes) -> Result<Response, A
             "The TemplateId and Title fields are required.",
         ));
     };
+    // Model validation of the lifetime and watermark DTOs, before anything starts.
+    if let Some(l) = &req.lifetime {
+        super::rooms::check_lifetime(l)?;
+    }
+    if let Some(w) = &req.watermark {
+        super::rooms::watermark(w)?;
+    }
     let (status, started, timeout) = app
         .write(|s| {
+            if s.template_start_lost > 0 {
+                s.template_start_lost -= 1;
+                return Ok((Value::Null, None, true));
+            }
             if let Some(o) = s.outside_job_before_next_start.take() {
                 s.start_outside_template_job(o.user, o.template_id, &o.title, o.status_reads);
             }
@@ -346,6 +385,14 @@ pub(crate) fn resume(app: &Shared, state: &PortalState) {
 
 /// `GET /files/rooms/fromTemplate/status`.
 pub async fn status(State(app): State<Shared>) -> ApiResult {
+    if app.read(|s| s.template_status_nulls > 0).await {
+        app.write(|s| {
+            s.template_status_nulls = s.template_status_nulls.saturating_sub(1);
+            Ok(())
+        })
+        .await?;
+        return Ok(Reply::new(Value::Null));
+    }
     let counts = app
         .read(|s| {
             s.template_job
@@ -402,6 +449,13 @@ pub fn listing(s: &PortalState, params: &Params) -> ApiResult<Reply> {
         "total": kept.len(),
         "new": 0,
     })))
+}
+
+/// A template as `GET /files/rooms/{id}` shows it (`GetRoomInfo` reads any folder), if `id`
+/// is one.
+pub(super) fn template_by_id(s: &PortalState, id: i64) -> Option<Value> {
+    let t = s.templates.iter().find(|t| t.id == id)?;
+    Some(template_value(s, t))
 }
 
 fn template_value(s: &PortalState, t: &Template) -> Value {

@@ -515,3 +515,312 @@ async fn ctrl_c_while_polling_the_job_never_makes_the_room_twice() {
     let id = state_room(&state, "Interrupted")["id"].as_i64().unwrap();
     assert_eq!(folders(&portal, id).await, ["A", "B"]);
 }
+
+/// The report's entry for the room's create.
+fn create_entry(report: &Value) -> &Value {
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "create_room")
+        .unwrap_or_else(|| panic!("no create_room entry: {report:#}"))
+}
+
+const ONE_ROOM: &str = "version: 1\nrooms:\n  - title: Lost\n    type: custom\n    template: Project\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_whose_answer_is_lost_is_never_sent_again_and_the_next_apply_makes_the_room() {
+    // A gateway answered 504 before the start reached the server: nothing runs. The tool
+    // cannot tell this from a start still on its way to the server, so it does not send the
+    // start again (a create is never repeated after a timeout): the item fails, and the next
+    // apply, which finds no room by title, makes it.
+    let (portal, _) = with_template(|s, _| s.template_start_lost = 1).await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let starts = "POST /api/2.0/files/rooms/fromTemplate";
+    assert_eq!(portal.stats().await["routes"][starts], 1);
+    assert!(rooms_titled(&portal.state(), "Lost").is_empty());
+    let create = create_entry(&report);
+    assert_eq!(create["status"], "failed", "{report:#}");
+    let message = create["error"]["message"].as_str().unwrap();
+    assert!(message.contains("not sent again"), "{message}");
+
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert_eq!(rooms_titled(&portal.state(), "Lost").len(), 1);
+    assert_eq!(portal.stats().await["routes"][starts], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_job_reports_the_servers_error_and_the_next_apply_tries_again() {
+    // The job fails after making the room; the server deletes the room and reports `error`.
+    let (portal, _) = with_template(|s, id| {
+        let t = s.templates.iter_mut().find(|t| t.id == id).unwrap();
+        t.fails_with = Some("Disk quota exceeded".into());
+    })
+    .await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let create = create_entry(&report);
+    assert_eq!(create["status"], "failed", "{report:#}");
+    let message = create["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Disk quota exceeded"), "{message}");
+    assert!(rooms_titled(&portal.state(), "Lost").is_empty());
+    // The next run does not think the room exists: it starts again (and fails again here).
+    let (second, report) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert_eq!(create_entry(&report)["status"], "failed");
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_that_ends_with_an_error_but_leaves_the_room_is_not_reported_as_a_clean_create() {
+    // The server's delete after the failure failed too: the status has `error` and a `roomId`
+    // of a room that exists, with our title. The room is ours (its members follow), but the
+    // create is reported failed with the server's error: its content may be incomplete.
+    let (portal, _) = with_template(|s, id| {
+        let t = s.templates.iter_mut().find(|t| t.id == id).unwrap();
+        t.fails_with = Some("Copy interrupted".into());
+        t.keeps_room_on_failure = true;
+    })
+    .await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Lost").len(), 1);
+    let create = create_entry(&report);
+    assert_eq!(create["status"], "failed", "{report:#}");
+    assert_eq!(create["room_id"], state_room(&state, "Lost")["id"]);
+    let message = create["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Copy interrupted"), "{message}");
+    let invite = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "invite")
+        .unwrap();
+    assert_eq!(invite["status"], "applied", "{report:#}");
+    // The room exists now: the next run creates nothing.
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(rooms_titled(&portal.state(), "Lost").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_null_status_right_after_the_start_is_read_again_not_taken_for_no_job() {
+    // The server answers `null` when reading its job throws. Right after our start that
+    // cannot mean "no job": the tool reads again and waits for the job it started.
+    let (portal, _) = with_template(|s, _| s.template_status_nulls = 3).await;
+    let manifest = portal.manifest(ONE_ROOM);
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = portal.state();
+    assert_eq!(rooms_titled(&state, "Lost").len(), 1);
+    assert_eq!(
+        create_entry(&report)["room_id"],
+        state_room(&state, "Lost")["id"]
+    );
+    let id = state_room(&state, "Lost")["id"].as_i64().unwrap();
+    assert_eq!(folders(&portal, id).await.len(), 3);
+    assert_eq!(
+        portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_sent_with_the_start_are_kept_and_a_public_room_gets_its_primary_link() {
+    // The job stores the request's lifetime and watermark and, like any create, gives a
+    // public room its primary external link (docs/docspace-api.md, "Room templates"): the
+    // first apply matches the manifest, the second writes nothing.
+    let portal = Portal::seeded(quick(), |s| {
+        s.add_template("Deal", 8, &["Due diligence"]);
+        s.add_template("Site", 6, &["Assets"]);
+    })
+    .await;
+    let text = "version: 1\nrooms:\n  - title: Deal 1\n    type: vdr\n    template: Deal\n    lifetime: {value: 2, period: years}\n    watermark: {text: Confidential}\n    color: FF0000\n  - title: Site 1\n    type: public\n    template: Site\n    links:\n      - title: Preview\n        kind: external\n        access: read\n";
+    let manifest = portal.manifest(text);
+    let (first, report) = portal.apply(&manifest, &[]);
+    assert_eq!(
+        first.code, 0,
+        "{}\n{}\n{report:#}",
+        first.stdout, first.stderr
+    );
+    let state = portal.state();
+    let deal = state_room(&state, "Deal 1");
+    assert_eq!(deal["lifetime"]["value"], 2, "{deal:#}");
+    assert_eq!(deal["watermark"]["text"], "Confidential", "{deal:#}");
+    let site = state_room(&state, "Site 1");
+    assert_eq!(site["links"].as_array().map(Vec::len), Some(2), "{site:#}");
+    portal.reset_stats().await;
+    let (second, _) = portal.apply(&manifest, &[]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert_eq!(portal.stats().await["writes"], 0, "{}", second.stdout);
+}
+
+#[test]
+fn a_saved_plan_whose_template_now_resolves_to_another_is_stale_never_a_create_from_it() {
+    // Between plan and apply, the portal's templates were renamed: "Project" is now another
+    // template. The saved plan approved a create from the first one; planning again makes a
+    // create from the second: nothing is applied, and the reason is the portal, not an edit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let mut state = docspace_provision::sandbox::state::load_or_seed(&path).unwrap();
+    state.add_template("Project", 5, &["Contracts"]);
+    state.add_template("Other", 5, &["Else"]);
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let portal = format!("sandbox:{}", path.display());
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: SP\n    type: custom\n    template: Project\n",
+    )
+    .unwrap();
+    let saved = dir.path().join("plan.json");
+    let plan = crate::common::run([
+        "plan",
+        manifest.to_str().unwrap(),
+        "--portal",
+        &portal,
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let mut live: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    live["templates"][0]["title"] = "Old".into();
+    live["templates"][1]["title"] = "Project".into();
+    std::fs::write(&path, serde_json::to_vec(&live).unwrap()).unwrap();
+    let run = crate::common::run([
+        "apply",
+        "--plan",
+        saved.to_str().unwrap(),
+        "--portal",
+        &portal,
+        "--auto-approve",
+    ]);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("changed on the portal"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("edited"), "{}", run.stderr);
+    let after: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(rooms_titled(&after, "SP").is_empty());
+}
+
+#[test]
+fn a_template_title_with_an_invisible_character_is_a_warning_naming_it() {
+    // `Pro\u200bject` reads as `Project` but names no template; without the warning, the
+    // plan's "unknown template" would not show why.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: R\n    type: custom\n    template: \"Pro\\u200bject\"\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", manifest.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("manifest::template_invisible") && run.stderr.contains("U+200B"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_pinned_to_a_templates_id_is_missing_never_the_template() {
+    // `GET /files/rooms/{id}` answers any folder, a template too (`GetRoomInfo`): a pinned
+    // id that names a template must not make the template a managed room (renamed, shared).
+    let (portal, id) = with_template(|_, _| {}).await;
+    let text = format!(
+        "version: 1\nrooms:\n  - title: Pinned\n    id: {id}\n    type: custom\n    invitees:\n      - email: uma.user@sandbox.test\n        access: read\n"
+    );
+    let manifest = portal.manifest(&text);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("portal::pinned_id_missing"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn templates_are_read_only_when_a_room_is_to_be_created_from_one() {
+    // `template:` has no effect on a room that exists: once the rooms are made, their plans
+    // do not list the templates, so a template deleted since, or a templates listing the
+    // portal refuses, never fails them.
+    let (portal, _) = with_template(|_, _| {}).await;
+    let with = "version: 1\nrooms:\n  - title: Made\n    type: custom\n    template: Project\n";
+    let without = "version: 1\nrooms:\n  - title: Made\n    type: custom\n";
+    let (run, _) = portal.apply(&portal.manifest(with), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listings = |stats: Value| stats["routes"]["GET /api/2.0/files/rooms"].as_u64();
+    portal.reset_stats().await;
+    let plan = portal.plan(with, &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let read_with = listings(portal.stats().await);
+    portal.reset_stats().await;
+    assert_eq!(portal.plan(without, &[]).code, 0);
+    assert_eq!(read_with, listings(portal.stats().await));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_title_with_line_breaks_and_hashes_stays_inside_its_export_comment() {
+    // Template titles come from the portal: a line break (LF, CR, NEL, LS, PS) or `#` in
+    // one must not end the comment and add keys to the exported manifest.
+    let (portal, _) = with_template(|s, _| {
+        s.add_template("Evil\nrooms:\n  - title: Injected # x", 5, &[]);
+        s.add_template("Also\r\u{85}\u{2028}\u{2029}version: 9", 5, &[]);
+    })
+    .await;
+    let export = portal.run(&["export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    for line in export
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("# Room templates"))
+    {
+        assert!(line.starts_with('#'), "{line:?} in\n{}", export.stdout);
+    }
+    let path = portal.dir.join("export.yaml");
+    std::fs::write(&path, &export.stdout).unwrap();
+    let validate = crate::common::run(["validate", path.to_str().unwrap()]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    assert!(
+        validate.stdout.contains("0 rooms") || validate.stderr.contains("0 rooms"),
+        "{}{}",
+        validate.stdout,
+        validate.stderr
+    );
+    let plan = portal.run(&["plan", path.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
+
+#[test]
+fn a_room_from_a_template_without_type_is_told_to_write_the_templates_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("rooms.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrooms:\n  - title: R\n    template: Project\n",
+    )
+    .unwrap();
+    let run = crate::common::run(["validate", manifest.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("manifest::no_type"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the template's room type"),
+        "{}",
+        run.stderr
+    );
+}

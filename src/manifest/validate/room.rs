@@ -29,7 +29,8 @@ impl Cx<'_> {
         }
         if !keys.type_seen {
             ok = false;
-            self.no_room_type(node, keys.title.as_ref().map(|(_, s)| *s));
+            let from_template = keys.template.is_some();
+            self.no_room_type(node, keys.title.as_ref().map(|(_, s)| *s), from_template);
         }
         if keys.title.is_none() && !entries_have(&entries, "title") {
             self.error(
@@ -160,6 +161,7 @@ impl Cx<'_> {
         let reference = match &value.value {
             Value::Int(i) if *i > 0 && *i <= i128::from(i64::MAX) => TemplateRef::Id(*i as i64),
             Value::Str(s) if !s.trim().is_empty() => {
+                self.template_title_look(s.trim(), value.span);
                 TemplateRef::Title(model::sanitize_title(s.trim()))
             }
             _ => {
@@ -175,6 +177,27 @@ impl Cx<'_> {
             reference,
             origin: self.origin(value.span),
         })
+    }
+
+    /// Warns about a template title that cannot read as it is written: a control or an
+    /// invisible character makes it another title than the one seen in DocSpace, so the plan
+    /// would call the template unknown without showing why.
+    fn template_title_look(&mut self, title: &str, span: Span) {
+        let Some(c) = title.chars().find(|c| {
+            crate::manifest::text::is_control(*c) || crate::manifest::text::is_hidden_in_title(*c)
+        }) else {
+            return;
+        };
+        self.warning(
+            "manifest::template_invisible",
+            format!(
+                "the template title contains an invisible or control character ({})",
+                crate::manifest::text::code_point(c)
+            ),
+            span,
+            "invisible character",
+            Some("remove it: the title looks like one without it, but names no template DocSpace shows under that title".into()),
+        );
     }
 
     /// A room's `id`: a positive integer that fits the server's 64-bit ids.
@@ -198,15 +221,21 @@ impl Cx<'_> {
         }
     }
 
-    /// Reports a room without `type`, at its title when it has one.
-    fn no_room_type(&mut self, node: &Node, title_span: Option<Span>) {
+    /// Reports a room without `type`, at its title when it has one. A room with `template:`
+    /// needs it too: `validate` reads no portal, and the settings allowed depend on the type;
+    /// the plan checks it against the template's.
+    fn no_room_type(&mut self, node: &Node, title_span: Option<Span>, from_template: bool) {
         let names: Vec<&str> = RoomType::MANIFEST.iter().map(|t| t.name()).collect();
+        let mut help = format!("add `type:` with one of: {}", names.join(", "));
+        if from_template {
+            help.push_str("; with `template:`, the template's room type (`export` lists each template's type, and `plan` says when it differs)");
+        }
         self.error(
             "manifest::no_type",
             "the room has no `type`",
             title_span.unwrap_or(node.span),
             "this room",
-            Some(format!("add `type:` with one of: {}", names.join(", "))),
+            Some(help),
         );
     }
 
