@@ -569,3 +569,64 @@ async fn two_groups_of_one_name_are_refused_with_their_ids_until_one_is_pinned()
         plan.stdout
     );
 }
+
+/// A room admin's share by id with a guest it has no relation with is dropped with a 200
+/// (`SetRoomSecurity`); by email it works. The guest is known from another room's members,
+/// so the tool has its id, and shares by email all the same: applied, verified, then clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admin_shares_a_guest_someone_else_invited_by_email() {
+    let first = Portal::start().await;
+    let shared = first.create_room("Shared", 2).await;
+    let ids = |state: &Value, email: &str| -> String {
+        state["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let state = first.state();
+    let (rick, gus) = (
+        ids(&state, "rick.roomadmin@sandbox.test"),
+        ids(&state, "gus.guest@sandbox.test"),
+    );
+    first
+        .share(
+            shared,
+            serde_json::json!([{"id": rick, "access": 9}, {"id": gus, "access": 2}]),
+        )
+        .await;
+    let mut state = first.state();
+    state["key_user"] = Value::from(rick);
+    let state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(state).unwrap();
+    let portal = Portal::seeded(crate::common::quick(), move |s| *s = state).await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Shared
+    type: collaboration
+    invitees:
+      - {email: gus.guest@sandbox.test, access: read}
+      - {email: rick.roomadmin@sandbox.test, access: room-manager}
+  - title: Rick's
+    type: collaboration
+    invitees:
+      - {email: gus.guest@sandbox.test, access: read}
+",
+    );
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        entries(&report).iter().all(|e| e["status"] != "failed"),
+        "{report:#}"
+    );
+    let room = crate::common::state_room(&portal.state(), "Rick's").clone();
+    assert!(room.to_string().contains(&gus), "{room:#}");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let plan = portal.plan(&text, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
