@@ -244,6 +244,13 @@ impl Cx<'_> {
 /// Reads a `people_from` file, refusing one larger than [`PEOPLE_FROM_MAX_BYTES`] before
 /// and while reading it.
 fn read_bounded(path: &Path) -> Result<String, String> {
+    // Checked before opening too: opening a FIFO for reading blocks until a writer comes.
+    if !std::fs::metadata(path)
+        .map_err(|e| e.to_string())?
+        .is_file()
+    {
+        return Err("not a regular file".into());
+    }
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
@@ -470,6 +477,23 @@ pub(super) fn type_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("people.csv");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(read_bounded(&fifo)));
+        let read = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("reading a FIFO must not wait for a writer");
+        assert_eq!(read, Err("not a regular file".to_string()));
+    }
 
     #[test]
     fn csv_rows_keep_quoted_commas_and_spans() {
