@@ -630,3 +630,51 @@ rooms:
     let plan = portal.plan(&text, &["--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 }
+
+/// The invite route's daily limit (429 for a day) is that route's own: the invitation fails,
+/// what needs the people is skipped, and the group and the room are still made (the
+/// client's "daily write limit" stop is for the whole user's writes, not this).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_invitation_limit_fails_the_invitations_and_nothing_else() {
+    let portal = Portal::seeded(crate::common::quick(), |s| s.invitations_per_day = Some(1)).await;
+    let manifest = portal.manifest(
+        "version: 1
+people:
+  - {email: a.new@sandbox.test, type: user}
+  - {email: b.new@sandbox.test, type: user}
+groups:
+  - name: NewG
+    people: [a.new@sandbox.test, uma.user@sandbox.test]
+rooms:
+  - title: R
+    type: collaboration
+    invitees:
+      - {group: NewG, access: read}
+",
+    );
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let status = |action: &str, key: &str| -> String {
+        entries(&report)
+            .iter()
+            .find(|e| e["action"] == action && e.to_string().contains(key))
+            .unwrap_or_else(|| panic!("no {action} {key}: {report:#}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status("invite_person", "a.new@sandbox.test"), "failed");
+    assert_eq!(status("create_group", "NewG"), "applied");
+    assert_eq!(
+        status("add_group_member", "uma.user@sandbox.test"),
+        "applied"
+    );
+    assert_eq!(status("add_group_member", "a.new@sandbox.test"), "skipped");
+    assert_eq!(status("invite", "NewG"), "applied");
+    assert!(
+        !run.stdout.contains("request limit for this user is spent"),
+        "{}",
+        run.stdout
+    );
+    group(&portal.state(), "NewG");
+}
