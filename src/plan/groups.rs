@@ -52,6 +52,17 @@ pub fn plan(
             )),
             GroupMatch::Missing => items.extend(create(desired, observed, people, group, problems)),
             GroupMatch::Found(id) => match observed.org.groups.get(&id) {
+                Some(_) if let Some(taken) = name_taken(group, &id, observed) => problems.push(at(
+                    Problem::error(
+                        "portal::group_name_taken",
+                        format!(
+                            "renaming group {id} to `{}` would give two groups that name: group {taken} has it (case ignored)",
+                            group.name
+                        ),
+                    )
+                    .with_help("DocSpace allows two groups of one name, but the tool could then no longer tell them apart: rename or remove the other group in DocSpace first, or choose another name"),
+                    "name taken",
+                )),
                 Some(live) => {
                     items.extend(update(desired, observed, people, group, live, problems))
                 }
@@ -66,6 +77,23 @@ pub fn plan(
         }
     }
     items
+}
+
+/// The id of another live group that already has the name a pinned group is renamed to
+/// (compared as group names are matched: case ignored). A pinned group that keeps its name
+/// is how two groups of one name are told apart, so only a rename is refused.
+fn name_taken(group: &DesiredGroup, id: &str, observed: &Observed) -> Option<String> {
+    let key = group.name.to_lowercase();
+    let live = observed.org.listing.iter().find(|g| g.id == id)?;
+    if live.name.to_lowercase() == key {
+        return None;
+    }
+    observed
+        .org
+        .listing
+        .iter()
+        .find(|g| g.id != id && g.name.to_lowercase() == key)
+        .map(|g| g.id.clone())
 }
 
 /// A person of a group as the write needs them: an account id, or the email of someone this

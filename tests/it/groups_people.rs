@@ -678,3 +678,26 @@ rooms:
     );
     group(&portal.state(), "NewG");
 }
+
+/// Renaming a pinned group to the name another group has would make two groups the tool
+/// can no longer tell apart (the server allows it): a plan error naming both ids.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_group_is_not_renamed_to_the_name_of_another_group() {
+    let portal = Portal::start().await;
+    let state = portal.state();
+    let id = |name: &str| group(&state, name)["id"].as_str().unwrap().to_string();
+    let (marketing, sales) = (id("Marketing"), id("Sales"));
+    let manifest = format!("version: 1\ngroups:\n  - name: SALES\n    id: {marketing}\n");
+    let plan = portal.plan(&manifest, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("portal::group_name_taken")
+            && plan.stderr.contains(&marketing)
+            && plan.stderr.contains(&sales),
+        "{}",
+        plan.stderr
+    );
+    let manifest = format!("version: 1\ngroups:\n  - name: Brand\n    id: {marketing}\n");
+    let plan = portal.plan(&manifest, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+}
