@@ -1355,6 +1355,13 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller may create, rename or change the members of groups: the group
+    /// routes demand `Action_EditGroups` / `Action_AddRemoveUser`, which only DocSpace admins
+    /// (the owner included) hold (docs/docspace-api.md, "Groups").
+    pub fn may_edit_groups(self) -> bool {
+        self.user_type == UserType::DocSpaceAdmin
+    }
+
     fn grants(self, to: UserType) -> Option<TypeRefusal> {
         match to {
             _ if matches!(self.user_type, UserType::User | UserType::Guest) => {

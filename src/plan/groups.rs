@@ -21,10 +21,12 @@ pub fn plan(
     problems: &mut Vec<Problem>,
 ) -> Vec<Item> {
     let mut items = Vec::new();
+    let may_edit = super::org::caller(observed).is_none_or(|c| c.may_edit_groups());
     for group in &desired.groups {
         let at = |p: Problem, label: &str| {
             p.at(&desired.files[group.origin.file], group.origin.span, label)
         };
+        let before = items.len();
         match find(group, &observed.org.listing) {
             GroupMatch::Ambiguous(ids) => problems.push(at(
                 Problem::error(
@@ -74,6 +76,20 @@ pub fn plan(
                     "group",
                 )),
             },
+        }
+        if !may_edit && items.len() > before {
+            items.truncate(before);
+            problems.push(at(
+                Problem::error(
+                    "portal::caller_cannot_manage_groups",
+                    format!(
+                        "group `{}` needs changes, and only DocSpace admins may create or change groups (the server answers 403)",
+                        group.name
+                    ),
+                )
+                .with_help("run with a DocSpace admin's key, or make the group match the portal"),
+                "needs a DocSpace admin",
+            ));
         }
     }
     items

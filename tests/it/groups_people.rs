@@ -701,3 +701,28 @@ async fn a_pinned_group_is_not_renamed_to_the_name_of_another_group() {
     let plan = portal.plan(&manifest, &["--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
 }
+
+/// Only DocSpace admins may write groups (403 otherwise): with a room admin's key a group
+/// that needs changes is a plan error, not a failure mid-apply; one in step is fine.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admins_key_cannot_plan_group_changes() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let plan = portal.plan(
+        "version: 1\ngroups:\n  - name: New Team\n    people: [uma.user@sandbox.test]\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("portal::caller_cannot_manage_groups"),
+        "{}",
+        plan.stderr
+    );
+    let plan = portal.plan(
+        "version: 1\ngroups:\n  - name: Marketing\n    people: [uma.user@sandbox.test]\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
