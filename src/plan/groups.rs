@@ -219,7 +219,9 @@ fn update(
     problems: &mut Vec<Problem>,
 ) -> Vec<Item> {
     let mut changes = Vec::new();
-    if live.name != group.name {
+    // Only a pinned group is renamed: one found by its name is that name, case ignored, as
+    // group names are matched everywhere (a case-only difference is not a change).
+    if group.id.is_some() && live.name != group.name {
         changes.push(GroupChange::Name {
             from: live.name.clone(),
             to: group.name.clone(),

@@ -726,3 +726,29 @@ async fn a_room_admins_key_cannot_plan_group_changes() {
     );
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 }
+
+/// A group found by its name (not pinned) is never renamed: a name that differs only in case
+/// is the same name, as group names are matched everywhere. A pinned one is renamed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_found_by_name_is_not_renamed_for_a_case_difference() {
+    let portal = Portal::start().await;
+    let plan = portal.plan(
+        "version: 1\ngroups:\n  - name: MARKETING\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let id = group(&portal.state(), "Marketing")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plan = portal.plan(
+        &format!("version: 1\ngroups:\n  - name: MARKETING\n    id: {id}\n"),
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("name -> \"MARKETING\""),
+        "{}",
+        plan.stdout
+    );
+}
