@@ -347,12 +347,24 @@ fn read_people_csv(csv: &SourceFile, origin: Origin) -> (Vec<GroupPerson>, Vec<P
         );
         return (Vec::new(), problems);
     };
-    let Some(column) = header.iter().position(|c| {
+    let is_email = |c: &Cell| {
         c.text
             .trim()
             .trim_start_matches('\u{feff}')
             .eq_ignore_ascii_case("email")
-    }) else {
+    };
+    if let Some(second) = header.iter().filter(|c| is_email(c)).nth(1) {
+        problems.push(
+            Problem::error(
+                "manifest::people_from",
+                "the people_from file has two `email` columns",
+            )
+            .at(csv, second.span, "second `email` column")
+            .with_help("keep one column named `email` (case ignored); the tool would not know which one to read"),
+        );
+        return (Vec::new(), problems);
+    }
+    let Some(column) = header.iter().position(is_email) else {
         problems.push(
             Problem::error("manifest::people_from", "the people_from file has no `email` column")
                 .at(csv, header[0].span, "header")
@@ -477,6 +489,23 @@ pub(super) fn type_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_email_columns_are_refused_at_the_second() {
+        let csv = SourceFile::new("p.csv", "email,Email\na@x.test,b@x.test\n");
+        let origin = Origin {
+            file: 0,
+            span: Span { offset: 0, len: 0 },
+        };
+        let (people, problems) = read_people_csv(&csv, origin);
+        assert!(people.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("two `email` columns"),
+            "{:?}",
+            problems[0]
+        );
+    }
 
     #[test]
     fn a_fifo_is_refused_without_waiting_for_a_writer() {
