@@ -183,6 +183,10 @@ pub(super) struct Call {
     query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
     class: CallClass,
+    /// The route has a rate limit of its own (the per-portal daily email invitations,
+    /// docs/docspace-api.md, "People and user types"): its 429 ends this call only, and
+    /// neither pauses the client nor stops the other writes.
+    own_limit: bool,
 }
 
 impl Call {
@@ -193,7 +197,14 @@ impl Call {
             query: Vec::new(),
             body: None,
             class,
+            own_limit: false,
         }
+    }
+
+    /// Marks a route whose 429 is its own limit (see [`Call::own_limit`]).
+    pub(super) fn own_limit(mut self) -> Call {
+        self.own_limit = true;
+        self
     }
 
     pub(super) fn query(mut self, key: &'static str, value: impl ToString) -> Call {
@@ -509,7 +520,16 @@ impl Client {
             }
         })?;
         let status = response.status();
-        let retry_after = self.observe_rate_limits(status, response.headers());
+        let retry_after = if call.own_limit && status == StatusCode::TOO_MANY_REQUESTS {
+            let now = SystemTime::now();
+            response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| policy::parse_retry_after(v, now))
+        } else {
+            self.observe_rate_limits(status, response.headers())
+        };
         let body = self.read_body(call, response).await?;
         tracing::debug!(
             method = %call.method,

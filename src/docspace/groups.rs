@@ -44,8 +44,9 @@ impl Client {
         &self,
         request: &InvitePeopleRequest,
     ) -> Result<Vec<UserDto>, ApiError> {
-        let call =
-            Call::new(Method::POST, "/api/2.0/people/invite", CallClass::Create).json(request)?;
+        let call = Call::new(Method::POST, "/api/2.0/people/invite", CallClass::Create)
+            .own_limit()
+            .json(request)?;
         Ok(self
             .fetch_envelope::<Vec<UserDto>>(call)
             .await?

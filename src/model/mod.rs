@@ -1408,6 +1408,13 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller may create, rename or change the members of groups: the group
+    /// routes demand `Action_EditGroups` / `Action_AddRemoveUser`, which only DocSpace admins
+    /// (the owner included) hold (docs/docspace-api.md, "Groups").
+    pub fn may_edit_groups(self) -> bool {
+        self.user_type == UserType::DocSpaceAdmin
+    }
+
     fn grants(self, to: UserType) -> Option<TypeRefusal> {
         match to {
             _ if matches!(self.user_type, UserType::User | UserType::Guest) => {
@@ -1454,6 +1461,17 @@ pub fn type_change_refusal(
     caller.grants(to)
 }
 
+/// Whether `caller` must name an existing account by email, not by id, to share a room with
+/// it: `VirtualRoomsController.SetRoomSecurity` keeps an entry by id only when the caller can
+/// see the user (`CanUserViewAnotherUserAsync`: a room admin sees no guest outside its user
+/// relations) and otherwise drops it with a 200, while by email the server finds the account
+/// and makes the relation (`FileSharing.SetAceObjectAsync`). The relations cannot be read:
+/// the tool knows one only when the caller created the guest (docs/docspace-api.md, "People
+/// and user types").
+pub fn share_by_email(caller: Caller, target: UserType, created_by_caller: bool) -> bool {
+    caller.user_type == UserType::RoomAdmin && target == UserType::Guest && !created_by_caller
+}
+
 #[cfg(test)]
 mod type_rule_tests {
     use super::*;
@@ -1470,6 +1488,15 @@ mod type_rule_tests {
         user_type: UserType::RoomAdmin,
         owner: false,
     };
+
+    #[test]
+    fn a_room_admin_shares_guests_it_did_not_create_by_email() {
+        assert!(share_by_email(ROOM_ADMIN, UserType::Guest, false));
+        assert!(!share_by_email(ROOM_ADMIN, UserType::Guest, true));
+        assert!(!share_by_email(ROOM_ADMIN, UserType::User, false));
+        assert!(!share_by_email(ADMIN, UserType::Guest, false));
+        assert!(!share_by_email(OWNER, UserType::Guest, false));
+    }
 
     #[test]
     fn spellings_are_exact_and_wire_numbers_are_the_servers() {

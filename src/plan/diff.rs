@@ -490,7 +490,7 @@ fn expired_note(
 /// cannot be one.
 fn as_member(t: Target) -> Option<Member> {
     match t {
-        Target::User { id, email } => Some(Member::User { id, email }),
+        Target::User { id, email, .. } => Some(Member::User { id, email }),
         Target::Group { id, name } => Some(Member::Group { id, name }),
         Target::NewGuest { .. } | Target::NewGroup { .. } | Target::NewPerson { .. } => None,
     }
@@ -884,9 +884,15 @@ fn resolve_email(
         ));
         return None;
     }
+    // A guest the key's user may not see is dropped when named by id (`model::share_by_email`).
+    let created_by_me =
+        matches!((&u.invited_by, &observed.me), (Some(by), Some(me)) if *by == me.id);
+    let by_email = super::org::caller(observed)
+        .is_some_and(|c| model::share_by_email(c, u.user_type, created_by_me));
     Some(Target::User {
         id: u.id.clone(),
         email: email.to_string(),
+        by_email,
     })
 }
 

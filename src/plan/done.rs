@@ -66,6 +66,11 @@ impl<'a> MemberChange<'a> {
 
 fn target_who(t: &Target) -> Who<'_> {
     match t {
+        Target::User {
+            email,
+            by_email: true,
+            ..
+        } => Who::Email(email),
         Target::User { id, .. } => Who::User(id),
         Target::Group { id, .. } => Who::Group(id),
         Target::NewGuest { email } | Target::NewPerson { email } => Who::Email(email),
@@ -299,6 +304,7 @@ mod tests {
                         target: Target::User {
                             id: "u1".into(),
                             email: "a@x.test".into(),
+                            by_email: false,
                         },
                         access: Access::Editing,
                     },

@@ -21,10 +21,12 @@ pub fn plan(
     problems: &mut Vec<Problem>,
 ) -> Vec<Item> {
     let mut items = Vec::new();
+    let may_edit = super::org::caller(observed).is_none_or(|c| c.may_edit_groups());
     for group in &desired.groups {
         let at = |p: Problem, label: &str| {
             p.at(&desired.files[group.origin.file], group.origin.span, label)
         };
+        let before = items.len();
         match find(group, &observed.org.listing) {
             GroupMatch::Ambiguous(ids) => problems.push(at(
                 Problem::error(
@@ -52,6 +54,17 @@ pub fn plan(
             )),
             GroupMatch::Missing => items.extend(create(desired, observed, people, group, problems)),
             GroupMatch::Found(id) => match observed.org.groups.get(&id) {
+                Some(_) if let Some(taken) = name_taken(group, &id, observed) => problems.push(at(
+                    Problem::error(
+                        "portal::group_name_taken",
+                        format!(
+                            "renaming group {id} to `{}` would give two groups that name: group {taken} has it (case ignored)",
+                            group.name
+                        ),
+                    )
+                    .with_help("DocSpace allows two groups of one name, but the tool could then no longer tell them apart: rename or remove the other group in DocSpace first, or choose another name"),
+                    "name taken",
+                )),
                 Some(live) => {
                     items.extend(update(desired, observed, people, group, live, problems))
                 }
@@ -64,8 +77,39 @@ pub fn plan(
                 )),
             },
         }
+        if !may_edit && items.len() > before {
+            items.truncate(before);
+            problems.push(at(
+                Problem::error(
+                    "portal::caller_cannot_manage_groups",
+                    format!(
+                        "group `{}` needs changes, and only DocSpace admins may create or change groups (the server answers 403)",
+                        group.name
+                    ),
+                )
+                .with_help("run with a DocSpace admin's key, or make the group match the portal"),
+                "needs a DocSpace admin",
+            ));
+        }
     }
     items
+}
+
+/// The id of another live group that already has the name a pinned group is renamed to
+/// (compared as group names are matched: case ignored). A pinned group that keeps its name
+/// is how two groups of one name are told apart, so only a rename is refused.
+fn name_taken(group: &DesiredGroup, id: &str, observed: &Observed) -> Option<String> {
+    let key = group.name.to_lowercase();
+    let live = observed.org.listing.iter().find(|g| g.id == id)?;
+    if live.name.to_lowercase() == key {
+        return None;
+    }
+    observed
+        .org
+        .listing
+        .iter()
+        .find(|g| g.id != id && g.name.to_lowercase() == key)
+        .map(|g| g.id.clone())
 }
 
 /// A person of a group as the write needs them: an account id, or the email of someone this
@@ -175,7 +219,9 @@ fn update(
     problems: &mut Vec<Problem>,
 ) -> Vec<Item> {
     let mut changes = Vec::new();
-    if live.name != group.name {
+    // Only a pinned group is renamed: one found by its name is that name, case ignored, as
+    // group names are matched everywhere (a case-only difference is not a change).
+    if group.id.is_some() && live.name != group.name {
         changes.push(GroupChange::Name {
             from: live.name.clone(),
             to: group.name.clone(),

@@ -150,10 +150,13 @@ const ACTION_NAMES: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Target {
-    /// An existing account, by id.
+    /// An existing account, by id; by email when `by_email` (the key's user may not see the
+    /// account, so an entry by id would be dropped: `model::share_by_email`).
     User {
         id: String,
         email: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        by_email: bool,
     },
     /// No account yet: invited by email, which creates a pending guest
     /// (docs/docspace-api.md, "Email invitations").
@@ -215,7 +218,11 @@ impl Member {
 impl From<Member> for Target {
     fn from(m: Member) -> Target {
         match m {
-            Member::User { id, email } => Target::User { id, email },
+            Member::User { id, email } => Target::User {
+                id,
+                email,
+                by_email: false,
+            },
             Member::Group { id, name } => Target::Group { id, name },
         }
     }

@@ -569,3 +569,186 @@ async fn two_groups_of_one_name_are_refused_with_their_ids_until_one_is_pinned()
         plan.stdout
     );
 }
+
+/// A room admin's share by id with a guest it has no relation with is dropped with a 200
+/// (`SetRoomSecurity`); by email it works. The guest is known from another room's members,
+/// so the tool has its id, and shares by email all the same: applied, verified, then clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admin_shares_a_guest_someone_else_invited_by_email() {
+    let first = Portal::start().await;
+    let shared = first.create_room("Shared", 2).await;
+    let ids = |state: &Value, email: &str| -> String {
+        state["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let state = first.state();
+    let (rick, gus) = (
+        ids(&state, "rick.roomadmin@sandbox.test"),
+        ids(&state, "gus.guest@sandbox.test"),
+    );
+    first
+        .share(
+            shared,
+            serde_json::json!([{"id": rick, "access": 9}, {"id": gus, "access": 2}]),
+        )
+        .await;
+    let mut state = first.state();
+    state["key_user"] = Value::from(rick);
+    let state: docspace_provision::sandbox::state::PortalState =
+        serde_json::from_value(state).unwrap();
+    let portal = Portal::seeded(crate::common::quick(), move |s| *s = state).await;
+    let manifest = portal.manifest(
+        "version: 1
+rooms:
+  - title: Shared
+    type: collaboration
+    invitees:
+      - {email: gus.guest@sandbox.test, access: read}
+      - {email: rick.roomadmin@sandbox.test, access: room-manager}
+  - title: Rick's
+    type: collaboration
+    invitees:
+      - {email: gus.guest@sandbox.test, access: read}
+",
+    );
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        entries(&report).iter().all(|e| e["status"] != "failed"),
+        "{report:#}"
+    );
+    let room = crate::common::state_room(&portal.state(), "Rick's").clone();
+    assert!(room.to_string().contains(&gus), "{room:#}");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let plan = portal.plan(&text, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+/// The invite route's daily limit (429 for a day) is that route's own: the invitation fails,
+/// what needs the people is skipped, and the group and the room are still made (the
+/// client's "daily write limit" stop is for the whole user's writes, not this).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_invitation_limit_fails_the_invitations_and_nothing_else() {
+    let portal = Portal::seeded(crate::common::quick(), |s| s.invitations_per_day = Some(1)).await;
+    let manifest = portal.manifest(
+        "version: 1
+people:
+  - {email: a.new@sandbox.test, type: user}
+  - {email: b.new@sandbox.test, type: user}
+groups:
+  - name: NewG
+    people: [a.new@sandbox.test, uma.user@sandbox.test]
+rooms:
+  - title: R
+    type: collaboration
+    invitees:
+      - {group: NewG, access: read}
+",
+    );
+    let (run, report) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let status = |action: &str, key: &str| -> String {
+        entries(&report)
+            .iter()
+            .find(|e| e["action"] == action && e.to_string().contains(key))
+            .unwrap_or_else(|| panic!("no {action} {key}: {report:#}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status("invite_person", "a.new@sandbox.test"), "failed");
+    assert_eq!(status("create_group", "NewG"), "applied");
+    assert_eq!(
+        status("add_group_member", "uma.user@sandbox.test"),
+        "applied"
+    );
+    assert_eq!(status("add_group_member", "a.new@sandbox.test"), "skipped");
+    assert_eq!(status("invite", "NewG"), "applied");
+    assert!(
+        !run.stdout.contains("request limit for this user is spent"),
+        "{}",
+        run.stdout
+    );
+    group(&portal.state(), "NewG");
+}
+
+/// Renaming a pinned group to the name another group has would make two groups the tool
+/// can no longer tell apart (the server allows it): a plan error naming both ids.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_group_is_not_renamed_to_the_name_of_another_group() {
+    let portal = Portal::start().await;
+    let state = portal.state();
+    let id = |name: &str| group(&state, name)["id"].as_str().unwrap().to_string();
+    let (marketing, sales) = (id("Marketing"), id("Sales"));
+    let manifest = format!("version: 1\ngroups:\n  - name: SALES\n    id: {marketing}\n");
+    let plan = portal.plan(&manifest, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("portal::group_name_taken")
+            && plan.stderr.contains(&marketing)
+            && plan.stderr.contains(&sales),
+        "{}",
+        plan.stderr
+    );
+    let manifest = format!("version: 1\ngroups:\n  - name: Brand\n    id: {marketing}\n");
+    let plan = portal.plan(&manifest, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+}
+
+/// Only DocSpace admins may write groups (403 otherwise): with a room admin's key a group
+/// that needs changes is a plan error, not a failure mid-apply; one in step is fine.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_room_admins_key_cannot_plan_group_changes() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let plan = portal.plan(
+        "version: 1\ngroups:\n  - name: New Team\n    people: [uma.user@sandbox.test]\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("portal::caller_cannot_manage_groups"),
+        "{}",
+        plan.stderr
+    );
+    let plan = portal.plan(
+        "version: 1\ngroups:\n  - name: Marketing\n    people: [uma.user@sandbox.test]\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+/// A group found by its name (not pinned) is never renamed: a name that differs only in case
+/// is the same name, as group names are matched everywhere. A pinned one is renamed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_found_by_name_is_not_renamed_for_a_case_difference() {
+    let portal = Portal::start().await;
+    let plan = portal.plan(
+        "version: 1\ngroups:\n  - name: MARKETING\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let id = group(&portal.state(), "Marketing")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plan = portal.plan(
+        &format!("version: 1\ngroups:\n  - name: MARKETING\n    id: {id}\n"),
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("name -> \"MARKETING\""),
+        "{}",
+        plan.stdout
+    );
+}

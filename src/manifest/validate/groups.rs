@@ -244,6 +244,13 @@ impl Cx<'_> {
 /// Reads a `people_from` file, refusing one larger than [`PEOPLE_FROM_MAX_BYTES`] before
 /// and while reading it.
 fn read_bounded(path: &Path) -> Result<String, String> {
+    // Checked before opening too: opening a FIFO for reading blocks until a writer comes.
+    if !std::fs::metadata(path)
+        .map_err(|e| e.to_string())?
+        .is_file()
+    {
+        return Err("not a regular file".into());
+    }
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
@@ -340,12 +347,24 @@ fn read_people_csv(csv: &SourceFile, origin: Origin) -> (Vec<GroupPerson>, Vec<P
         );
         return (Vec::new(), problems);
     };
-    let Some(column) = header.iter().position(|c| {
+    let is_email = |c: &Cell| {
         c.text
             .trim()
             .trim_start_matches('\u{feff}')
             .eq_ignore_ascii_case("email")
-    }) else {
+    };
+    if let Some(second) = header.iter().filter(|c| is_email(c)).nth(1) {
+        problems.push(
+            Problem::error(
+                "manifest::people_from",
+                "the people_from file has two `email` columns",
+            )
+            .at(csv, second.span, "second `email` column")
+            .with_help("keep one column named `email` (case ignored); the tool would not know which one to read"),
+        );
+        return (Vec::new(), problems);
+    }
+    let Some(column) = header.iter().position(is_email) else {
         problems.push(
             Problem::error("manifest::people_from", "the people_from file has no `email` column")
                 .at(csv, header[0].span, "header")
@@ -470,6 +489,40 @@ pub(super) fn type_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_email_columns_are_refused_at_the_second() {
+        let csv = SourceFile::new("p.csv", "email,Email\na@x.test,b@x.test\n");
+        let origin = Origin {
+            file: 0,
+            span: Span { offset: 0, len: 0 },
+        };
+        let (people, problems) = read_people_csv(&csv, origin);
+        assert!(people.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("two `email` columns"),
+            "{:?}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("people.csv");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(read_bounded(&fifo)));
+        let read = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("reading a FIFO must not wait for a writer");
+        assert_eq!(read, Err("not a regular file".to_string()));
+    }
 
     #[test]
     fn csv_rows_keep_quoted_commas_and_spans() {
