@@ -18,8 +18,12 @@ async fn portal_as(key_user: &str) -> (Portal, [i64; 3]) {
     let direct = first.create_room("Direct", 2).await;
     let via_group = first.create_room("Via group", 2).await;
     let hidden = first.create_room("Hidden", 2).await;
-    first.share(direct, json!([{ "id": RICK, "access": 9 }])).await;
-    first.share(via_group, json!([{ "id": SALES, "access": 2 }])).await;
+    first
+        .share(direct, json!([{ "id": RICK, "access": 9 }]))
+        .await;
+    first
+        .share(via_group, json!([{ "id": SALES, "access": 2 }]))
+        .await;
     let mut state = first.state();
     state["key_user"] = Value::from(key_user);
     let state: docspace_provision::sandbox::state::PortalState =
