@@ -103,3 +103,39 @@ async fn a_docspace_admin_key_sees_every_room() {
     let (status, _) = get(&portal, &format!("/api/2.0/files/rooms/{hidden}")).await;
     assert_eq!(status, 200);
 }
+
+/// The client on a partial view: a manifest room that exists but is hidden from a room
+/// admin's key is planned as a create (the server would make a second room with that
+/// title), so `plan` says the view is partial. A room the key can see is matched as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_with_a_room_admin_key_warns_that_new_rooms_may_exist_unseen() {
+    let (portal, _) = portal_as(RICK).await;
+    let run = portal.plan(
+        "version: 1\nrooms:\n  - title: Hidden\n    type: collaboration\n  - title: Direct\n    type: collaboration\n",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Hidden"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "note: partial view: the key's user (rick.roomadmin@sandbox.test) is not a DocSpace admin"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("1 room(s) planned as new"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal.stats().await["writes"], 0);
+
+    // An admin's key sees the room: nothing to create, no note.
+    let (admin, _) = portal_as("5a4db0c5-0000-4000-8000-000000000002").await;
+    let run = admin.plan(
+        "version: 1\nrooms:\n  - title: Hidden\n    type: collaboration\n",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("partial view"), "{}", run.stderr);
+}
