@@ -145,6 +145,15 @@ pub async fn build(
             return Ok(None);
         }
     };
+    if let Some(me) = &built.observed.me
+        && me.user_type != crate::model::UserType::DocSpaceAdmin
+        && built.plan.summary.rooms_to_create > 0
+    {
+        printer.stderr(&render::plan::partial_view_note(
+            &me.email,
+            built.plan.summary.rooms_to_create,
+        ));
+    }
     let stats = portal.client.stats();
     tracing::info!(
         "read the portal in {} calls ({} rooms visible, {} member lists)",

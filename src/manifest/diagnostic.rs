@@ -68,7 +68,9 @@ impl Problem {
             self.location = Some(format!("{}:{line}:{col}", file.name));
             self.source = Some(file.clone());
         }
-        let span: SourceSpan = span.into();
+        // Underline at most the start of a huge value (see `SourceFile::label_span`).
+        let (offset, len) = file.label_span(span.offset, span.len);
+        let span = SourceSpan::new(offset.into(), len);
         let label = label.into();
         self.labels.push(if self.labels.is_empty() {
             LabeledSpan::new_primary_with_span(Some(label), span)

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
@@ -56,6 +57,21 @@ impl SourceFile {
             .get_or_init(|| super::secrets::mask(&self.text))
             .as_deref()
             .unwrap_or(&self.text)
+    }
+
+    /// The span a label underlines: `span` cut at the end of its first line and to at most
+    /// [`MAX_LABEL_BYTES`] (at a char boundary), so that a label on a huge value (a whole
+    /// 60 MB document, a long block scalar) points at where it starts instead of making the
+    /// snippet print all of it.
+    pub fn label_span(&self, offset: usize, len: usize) -> (usize, usize) {
+        let text = self.shown();
+        let offset = floor_boundary(text, offset.min(text.len()));
+        let line_end = self.index().line_end(text, self.index().line_of(offset));
+        let end = offset
+            + len
+                .min(MAX_LABEL_BYTES)
+                .min(line_end.saturating_sub(offset));
+        (offset, floor_boundary(text, end) - offset)
     }
 
     /// The 1-based line and column of a byte offset (column in characters).
@@ -111,6 +127,23 @@ impl LineIndex {
         }
     }
 
+    /// Where line `line` ends, without its line break.
+    fn line_end(&self, text: &str, line: usize) -> usize {
+        let start = self.line_starts[line];
+        self.line_starts.get(line + 1).map_or(text.len(), |next| {
+            let mut e = *next;
+            while e > start && matches!(text.as_bytes()[e - 1], b'\n' | b'\r') {
+                e -= 1;
+            }
+            e
+        })
+    }
+
+    /// Whether line `line` is longer than [`LONG_LINE`].
+    fn is_long(&self, text: &str, line: usize) -> bool {
+        self.line_end(text, line) - self.line_starts[line] > LONG_LINE
+    }
+
     /// The 0-based line holding byte `offset`.
     fn line_of(&self, offset: usize) -> usize {
         self.line_starts.partition_point(|&s| s <= offset) - 1
@@ -125,10 +158,19 @@ impl LineIndex {
 }
 
 /// Lines longer than this (a minified JSON manifest is one line) are shown clipped around
-/// the label, or every diagnostic would print the whole file.
-const LONG_LINE: usize = 1000;
+/// the label, or every diagnostic would print the whole file; as neighbouring context lines
+/// they are left out.
+const LONG_LINE: usize = 300;
 /// Bytes of a long line shown on each side of the label.
 const CLIP_CONTEXT: usize = 60;
+/// The most bytes a label underlines (see [`SourceFile::label_span`]): with the context on
+/// each side and the ellipses, a clipped line shows at most about 330 bytes.
+pub const MAX_LABEL_BYTES: usize = 200;
+/// What marks a clipped line's cut ends.
+const ELLIPSIS: &str = "…";
+/// Bytes of clipped lines (each at most about 330) that may still be shown with ellipses in
+/// this process; past it, clipped lines are shown without them.
+static CLIP_BUDGET: AtomicUsize = AtomicUsize::new(4 * 1024 * 1024);
 
 impl SourceFile {
     /// A span inside one line longer than [`LONG_LINE`]: only the part around it, without
@@ -147,47 +189,74 @@ impl SourceFile {
         let end = span.offset() + span.len();
         let line = index.line_of(span.offset());
         let line_start = index.line_starts[line];
-        let line_end = index.line_starts.get(line + 1).map_or(text.len(), |next| {
-            // Without the line break itself.
-            let mut e = *next;
-            while e > line_start && matches!(text.as_bytes()[e - 1], b'\n' | b'\r') {
-                e -= 1;
-            }
-            e
-        });
+        let line_end = index.line_end(text, line);
         if line_end - line_start <= LONG_LINE || end > line_end {
             return None;
         }
-        let from = if context_lines_before == 0 {
-            span.offset()
-        } else {
-            floor_boundary(
-                text,
-                span.offset().saturating_sub(CLIP_CONTEXT).max(line_start),
-            )
-        };
-        let mut to = if context_lines_after == 0 {
-            end
-        } else {
-            (end + CLIP_CONTEXT).min(line_end)
-        };
+        if context_lines_before == 0 && context_lines_after == 0 {
+            // The header's location: the span itself, bounded by `label_span`.
+            return Some(
+                MietteSpanContents::new_named(
+                    self.name.clone(),
+                    &text.as_bytes()[span.offset()..end],
+                    *span,
+                    line,
+                    span.offset() - line_start,
+                    0,
+                )
+                .with_language("yaml"),
+            );
+        }
+        let mut from = floor_boundary(
+            text,
+            span.offset().saturating_sub(CLIP_CONTEXT).max(line_start),
+        );
+        let mut to = (end + CLIP_CONTEXT).min(line_end);
         while !text.is_char_boundary(to) {
             to += 1;
         }
-        let data = &text.as_bytes()[from..to];
-        // Otherwise the line shown starts at `from`: miette positions labels by byte offsets
-        // from the start of the data, so a clipped line draws like a whole one.
+        // The cut ends are marked with an ellipsis, placed *before* `from` and after `to`: the
+        // contents say they start `ELLIPSIS.len()` bytes before `from`, so the label (placed
+        // by byte offset from the start of the data) still sits under its text.
+        let marked = CLIP_BUDGET
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(to - from + 2 * ELLIPSIS.len())
+            })
+            .is_ok();
+        if !marked {
+            return Some(
+                MietteSpanContents::new_named(
+                    self.name.clone(),
+                    &text.as_bytes()[from..to],
+                    SourceSpan::new(from.into(), to - from),
+                    line,
+                    0,
+                    0,
+                )
+                .with_language("yaml"),
+            );
+        }
+        let mut data = Vec::with_capacity(to - from + 2 * ELLIPSIS.len());
+        if from > line_start && from >= ELLIPSIS.len() {
+            data.extend_from_slice(ELLIPSIS.as_bytes());
+        } else {
+            from = line_start;
+        }
+        let data_start = from - (data.len());
+        data.extend_from_slice(&text.as_bytes()[from..to]);
+        if to < line_end {
+            data.extend_from_slice(ELLIPSIS.as_bytes());
+        }
+        // miette's `SpanContents::data` must outlive the contents, so the marked copy is
+        // leaked; `CLIP_BUDGET` bounds that for the whole process.
+        let data: &'static [u8] = Box::leak(data.into_boxed_slice());
         Some(
             MietteSpanContents::new_named(
                 self.name.clone(),
                 data,
-                SourceSpan::new(from.into(), to - from),
+                SourceSpan::new(data_start.into(), data.len()),
                 line,
-                if context_lines_before == 0 {
-                    span.offset() - line_start
-                } else {
-                    0
-                },
+                0,
                 0,
             )
             .with_language("yaml"),
@@ -224,12 +293,25 @@ impl SourceCode for SourceFile {
         {
             return Ok(Box::new(clipped));
         }
-        // One line of slack on each side: miette's reader drops lines it does not need.
-        let first_line = index
-            .line_of(span.offset())
-            .saturating_sub(context_lines_before + 1);
-        let last_line =
-            index.line_of(end.saturating_sub(1).max(span.offset())) + context_lines_after + 1;
+        // One line of slack on each side: miette's reader drops lines it does not need. A
+        // neighbouring line longer than `LONG_LINE` ends the window: it is not shown.
+        let shown = self.shown();
+        let span_line = index.line_of(span.offset());
+        let mut first_line = span_line;
+        while first_line > 0
+            && span_line - first_line <= context_lines_before
+            && !index.is_long(shown, first_line - 1)
+        {
+            first_line -= 1;
+        }
+        let end_line = index.line_of(end.saturating_sub(1).max(span.offset()));
+        let mut last_line = end_line;
+        while last_line + 1 < index.line_starts.len()
+            && last_line - end_line <= context_lines_after
+            && !index.is_long(shown, last_line + 1)
+        {
+            last_line += 1;
+        }
         let start = index.line_starts[first_line];
         let stop = index
             .line_starts
@@ -569,7 +651,13 @@ mod tests {
         let span = SourceSpan::new(at.into(), 8);
         let around = file.read_span(&span, 1, 1).unwrap();
         let shown = std::str::from_utf8(around.data()).unwrap();
-        assert!(shown.contains("Room 150") && shown.len() <= 8 + 2 * CLIP_CONTEXT);
+        assert!(
+            shown.contains("Room 150") && shown.len() <= 8 + 2 * CLIP_CONTEXT + 2 * ELLIPSIS.len()
+        );
+        assert!(
+            shown.starts_with(ELLIPSIS) && shown.ends_with(ELLIPSIS),
+            "{shown}"
+        );
         assert_eq!(around.line(), 0);
         // What the header's location is taken from: the span itself and its column.
         let exact = file.read_span(&span, 0, 0).unwrap();

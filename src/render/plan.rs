@@ -32,6 +32,19 @@ const BOLD: Style = Style::new().bold();
 
 /// The closing line, e.g. `Plan: 2 rooms to create, 1 to update; 14 invitations, 1 access
 /// change, 0 removals.`
+/// The note `plan` and `apply` print when the key's user is not a DocSpace admin and the
+/// plan creates rooms: the portal lists such a user only the rooms it created or is a member
+/// of, so a manifest room may exist unseen, and creating it makes a second room with the
+/// same title (DocSpace allows duplicate titles).
+pub fn partial_view_note(email: &str, creates: usize) -> String {
+    format!(
+        "note: partial view: the key's user ({email}) is not a DocSpace admin, so the portal \
+         lists only the rooms it created or is a member of; {creates} room(s) planned as new \
+         may already exist out of its sight, and creating them would make a second room with \
+         the same title. Plan with a DocSpace admin's key, or pin existing rooms with `id:`.\n"
+    )
+}
+
 pub fn summary_line(s: &Summary) -> String {
     if !s.has_changes() {
         return "No changes. The portal matches the manifest.".to_string();

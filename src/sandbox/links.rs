@@ -481,6 +481,10 @@ pub async fn list(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -
         };
     app.read(|s| {
         let room: &Room = s.room(id).ok_or_else(not_found)?;
+        if !super::room_access::can_read_room(s, room) {
+            // Unreadable: an empty list (`room_access`).
+            return Ok(Reply::new(Value::Array(Vec::new())).count(0));
+        }
         let now = Utc::now();
         let rows: Vec<Value> = room
             .links

@@ -32,6 +32,7 @@ mod people;
 mod people_rules;
 pub mod portal_policy;
 mod render;
+mod room_access;
 mod room_resend;
 mod rooms;
 pub mod rules;

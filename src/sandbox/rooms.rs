@@ -17,6 +17,7 @@ use super::envelope::{
     parse_body,
 };
 use super::render;
+use super::room_access;
 use super::rules::{self, TITLE_MAX_UNITS, natural_cmp, same_tag, stored_title};
 use super::state::{
     Lifetime, Operation, OperationAction, PortalState, Room, SavedOrder, ThirdPartyRoom, Watermark,
@@ -408,7 +409,12 @@ pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> ApiRe
     app.read(|s| {
         // The server routes string ids to its connected-storage controller, so a room there can
         // be read by its string id. Changing one is not emulated (see docs/sandbox.md).
+        // A room the key user cannot see is refused (`room_access`).
+        let refused = || ApiError::InvalidOperation(room_access::READ_FOLDER_REFUSED.to_string());
         if let Some(ext) = s.third_party_rooms.iter().find(|r| r.id == id) {
+            if !room_access::can_read_third_party(s, ext) {
+                return Err(refused());
+            }
             return Ok(Reply::new(render::third_party_room(s, ext)));
         }
         let id = room_id(&id)?;
@@ -418,6 +424,9 @@ pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> ApiRe
             return Ok(Reply::new(t));
         }
         let room = s.room(id).ok_or_else(not_found)?;
+        if !room_access::can_read_room(s, room) {
+            return Err(refused());
+        }
         Ok(Reply::new(render::room(s, room)))
     })
     .await
@@ -536,11 +545,18 @@ pub async fn list(State(app): State<Shared>, uri: Uri) -> ApiResult {
         let mut own: Vec<&Room> = s.rooms.iter().collect();
         own.sort_by_key(|r| r.id);
         // `FileSecurity.GetAllVirtualRoomsAsync`: own rooms first, then connected ones; the
-        // sort and the paging run over both, and `total` counts both.
+        // sort and the paging run over both, and `total` counts both. A key user who is not a
+        // DocSpace admin sees only their rooms (`room_access`).
+        own.retain(|r| room_access::can_read_room(s, r));
         let mut entries: Vec<Entry> = own
             .into_iter()
             .map(Entry::Own)
-            .chain(s.third_party_rooms.iter().map(Entry::Connected))
+            .chain(
+                s.third_party_rooms
+                    .iter()
+                    .filter(|r| room_access::can_read_third_party(s, r))
+                    .map(Entry::Connected),
+            )
             .filter(|e| filter.keeps(e))
             .collect();
         entries.sort_by(|x, y| compare(s, &order, *x, *y));

@@ -418,6 +418,12 @@ pub async fn list(State(app): State<Shared>, Path(id): Path<String>, uri: Uri) -
         let room = s
             .room(room_id)
             .ok_or_else(|| ApiError::NotFound(FOLDER_NOT_FOUND.to_string()))?;
+        if !super::room_access::can_read_room(s, room) {
+            // Unreadable: an empty list, total 0 (`room_access`).
+            return Ok(Reply::new(Value::Array(Vec::new()))
+                .count((0 - start).min(count))
+                .total(0));
+        }
         let (users, groups) = match filter_type {
             0 => (true, true),
             16 => (true, false),

@@ -761,8 +761,23 @@ async fn a_key_that_does_not_manage_a_room_is_told_its_links_are_not_shown() {
         serde_json::from_value(first.state()).unwrap();
     let portal = Portal::seeded(crate::common::quick(), move |s| {
         *s = state;
-        // Rick, a room admin: manages Vault, reads Deal through Sales, not in Press Room.
+        // Rick, a room admin: manages Vault, reads Deal through Sales, content creator in
+        // Press Room (a member who does not manage it: a room he is not in at all is not
+        // listed to him, as on the server).
         s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+        let rick = s.key_user;
+        let press = s
+            .rooms
+            .iter_mut()
+            .find(|r| r.title == "Press Room")
+            .unwrap();
+        press
+            .shares
+            .push(docspace_provision::sandbox::state::Share {
+                subject: rick,
+                is_group: false,
+                access: 11,
+            });
     })
     .await;
     let run = portal.run(&["access", "--format", "json"]);

@@ -25,6 +25,7 @@ mod real_portal;
 mod room_filter;
 mod room_resend;
 mod room_settings;
+mod room_visibility;
 mod sandbox;
 mod sandbox_binary;
 mod sandbox_people;

@@ -736,3 +736,51 @@ fn an_unquoted_colon_in_a_title_gets_a_quote_hint() {
         out.stderr
     );
 }
+
+/// A huge single-line file gets a short, located error, not an echo of itself; long lines
+/// in snippets are cut around the label with an ellipsis, secrets on them still masked, and
+/// long neighbouring lines are left out.
+#[test]
+fn huge_lines_are_cut_in_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, format!("{}\n", "x".repeat(60_000_000))).unwrap();
+    let out = run(["validate".as_ref(), big.as_os_str()]);
+    assert_eq!(out.code, 1, "{}", &out.stderr[..out.stderr.len().min(2000)]);
+    assert!(
+        out.stdout.len() + out.stderr.len() < 4000,
+        "{}",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr.contains("manifest::not_a_manifest"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("big.yaml:1:1"), "{}", out.stderr);
+    assert!(out.stderr.contains('…'), "{}", out.stderr);
+    assert!(
+        out.stderr.lines().all(|l| l.chars().count() < 600),
+        "{}",
+        out.stderr
+    );
+
+    let long = dir.path().join("long.yaml");
+    let text = format!(
+        "version: 1\nrooms:\n  - title: {}\n    type: bogus\n    links: [{{title: x, password: {}, bogus: 1}}]\n",
+        "b".repeat(5_000_000),
+        "S3cretPW".repeat(100),
+    );
+    std::fs::write(&long, text).unwrap();
+    let out = run(["validate".as_ref(), long.as_os_str()]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.len() < 8000, "{}", out.stderr.len());
+    assert!(!out.stderr.contains("S3cret"), "{}", out.stderr);
+    assert!(out.stderr.contains("long.yaml:5:"), "{}", out.stderr);
+    assert!(out.stderr.contains("unknown room type"), "{}", out.stderr);
+    assert!(
+        out.stderr.lines().all(|l| l.chars().count() < 600),
+        "{}",
+        out.stderr
+    );
+}
