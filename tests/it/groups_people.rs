@@ -791,3 +791,24 @@ rooms:
     let again = portal.plan(text, &["--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
+
+/// `people:` naming an account hidden from a room admin's key is not a new person to invite:
+/// a plan error, never "new account, invitation email will be sent".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_hidden_from_a_room_admin_is_a_plan_error_not_an_invitation() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let plan = portal.plan(
+        "version: 1\npeople:\n  - {email: gus.guest@sandbox.test, type: user}\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("portal::person_not_visible"),
+        "{}",
+        plan.stderr
+    );
+    assert!(!plan.stdout.contains("new account"), "{}", plan.stdout);
+}
