@@ -50,21 +50,10 @@ pub(super) async fn run<A: DocSpaceApi>(
     if items.is_empty() {
         return made;
     }
-    if interrupted.load(Ordering::SeqCst) {
-        for item in items {
-            log.push(Entry::of_portal_item(
-                item,
-                Outcome::Skipped(SkipReason::Interrupted),
-            ));
-            if let Change::CreateGroup { name, .. } = &item.change {
-                made.groups.insert(name.to_lowercase(), Err(()));
-            }
-        }
-        return made;
-    }
-    let ids = invite(api, &items, &log).await;
+    // Ctrl-C is checked before each call: what has not started is reported skipped.
+    let ids = invite(api, &items, interrupted, &log).await;
     made.people = ids.keys().cloned().collect();
-    change_types(api, &items, &log).await;
+    change_types(api, &items, interrupted, &log).await;
     let mut by_group: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for item in &items {
@@ -77,6 +66,12 @@ pub(super) async fn run<A: DocSpaceApi>(
     }
     for name in order {
         let group_items = by_group.remove(name).unwrap_or_default();
+        if interrupted.load(Ordering::SeqCst) {
+            for item in group_items {
+                skip_interrupted(item, &mut made, &log);
+            }
+            continue;
+        }
         write_group(
             api,
             name,
@@ -89,6 +84,19 @@ pub(super) async fn run<A: DocSpaceApi>(
         .await;
     }
     made
+}
+
+/// The entry of an item not started because of Ctrl-C.
+fn interrupted_entry(item: &Item) -> Entry {
+    Entry::of_portal_item(item, Outcome::Skipped(SkipReason::Interrupted))
+}
+
+/// Reports an item not started because of Ctrl-C; a group it was to create is not made.
+fn skip_interrupted(item: &Item, made: &mut Made, log: &RoomLog<'_>) {
+    log.push(interrupted_entry(item));
+    if let Change::CreateGroup { name, .. } = &item.change {
+        made.groups.insert(name.to_lowercase(), Err(()));
+    }
 }
 
 /// The entry of a refused call; a 429 carries the server's wait.
@@ -110,6 +118,7 @@ fn refusal(e: &ApiError, what: &str) -> EntryError {
 async fn invite<A: DocSpaceApi>(
     api: &A,
     items: &[&Item],
+    interrupted: &AtomicBool,
     log: &RoomLog<'_>,
 ) -> HashMap<String, String> {
     let mut ids = HashMap::new();
@@ -121,6 +130,12 @@ async fn invite<A: DocSpaceApi>(
         })
         .collect();
     if invites.is_empty() {
+        return ids;
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        for (item, _, _) in invites {
+            log.push(interrupted_entry(item));
+        }
         return ids;
     }
     let request = InvitePeopleRequest {
@@ -178,7 +193,12 @@ fn shown_type(u: &ObservedUser, wanted: UserType) -> Outcome {
 }
 
 /// The `change_user_type` items, one call per type, each person read back.
-async fn change_types<A: DocSpaceApi>(api: &A, items: &[&Item], log: &RoomLog<'_>) {
+async fn change_types<A: DocSpaceApi>(
+    api: &A,
+    items: &[&Item],
+    interrupted: &AtomicBool,
+    log: &RoomLog<'_>,
+) {
     let mut by_type: BTreeMap<UserType, Vec<(&Item, &str, &str)>> = BTreeMap::new();
     for item in items {
         if let Change::ChangeUserType {
@@ -191,6 +211,12 @@ async fn change_types<A: DocSpaceApi>(api: &A, items: &[&Item], log: &RoomLog<'_
         }
     }
     for (to, people) in by_type {
+        if interrupted.load(Ordering::SeqCst) {
+            for (item, _, _) in people {
+                log.push(interrupted_entry(item));
+            }
+            continue;
+        }
         let ids: Vec<String> = people.iter().map(|(_, id, _)| id.to_string()).collect();
         let sent = api.set_user_type(to.wire(), &ids).await;
         for (item, _, email) in people {

@@ -3,7 +3,7 @@
 //! template, that a room made from it gets its folders and that the job's status names the
 //! room (the room is deleted with the other scratch rooms).
 
-use crate::docspace::templates::wait_until_idle;
+use crate::docspace::templates::{TemplateJobStatus, wait_until_idle};
 use crate::docspace::{FromTemplateRequest, RoomDto, SearchArea};
 use crate::model::template::TEMPLATES_ROOT_FOLDER_TYPE;
 use crate::model::{self, RoomType};
@@ -57,7 +57,8 @@ impl Doctor<'_> {
     }
 
     /// Makes a room from the portal's first template, the way `apply` does: waits for any
-    /// running job, starts one, waits for it, and takes the room only by its title.
+    /// running job, starts one, waits for it, and takes the room by its title (found by the
+    /// title search, or named by the job's status).
     pub(super) async fn room_from_template(&mut self) -> Check {
         let id = "template-room";
         let Some(template) = self.templates.first().cloned() else {
@@ -99,6 +100,12 @@ impl Doctor<'_> {
                 .find(|r| model::title_matches(&r.title, &stored)),
             Err(_) => None,
         };
+        // The search may miss or lag behind the new room: the status's room, when it carries
+        // the probe's title, is this run's and is registered too.
+        let room = match room {
+            Some(room) => Some(room),
+            None => self.status_room(status.as_ref(), &stored).await,
+        };
         let Some(room) = room else {
             let why = match (started, status.as_ref().and_then(|s| s.failure())) {
                 (Err(e), _) => e.to_string(),
@@ -115,6 +122,16 @@ impl Doctor<'_> {
         self.extra_rooms.push((room.id, room.title.clone(), kind));
         self.template_room_matches(&template, &room, status.and_then(|s| s.room()))
             .await
+    }
+
+    /// The room the job's status names, when it has the probe's (stored) title.
+    async fn status_room(
+        &self,
+        status: Option<&TemplateJobStatus>,
+        stored: &str,
+    ) -> Option<RoomDto> {
+        let room = self.client.get_room(status?.room()?).await.ok()?;
+        model::title_matches(&room.title, stored).then_some(room)
     }
 
     /// The new room against its template: type, folders, and the status's `roomId`.
@@ -161,5 +178,77 @@ impl Doctor<'_> {
                 got.len()
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Options;
+    use super::*;
+    use crate::docspace::{Client, ClientConfig};
+    use serde_json::{Value, json};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn ok(response: Value) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(
+            json!({"response": response, "count": 1, "links": [], "status": 0, "statusCode": 200}),
+        )
+    }
+
+    /// The title search never shows the new room (it lags): the room the job's status names,
+    /// with the probe's title, is still registered for the cleanup.
+    #[tokio::test]
+    async fn the_room_the_status_names_is_registered_when_the_search_misses_it() {
+        let server = MockServer::start().await;
+        let done = json!({"roomId": 555, "progress": 100.0, "error": "", "isCompleted": true});
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms/fromTemplate/status"))
+            .respond_with(ok(done.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/2.0/files/rooms/fromTemplate"))
+            .respond_with(ok(done))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms"))
+            .respond_with(ok(json!({"folders": [], "files": [], "total": 0})))
+            .mount(&server)
+            .await;
+        let title = format!("{} abcd1234 template check", super::super::SCRATCH_PREFIX);
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/files/rooms/555"))
+            .respond_with(ok(json!({"id": 555, "title": title, "roomType": 2})))
+            .mount(&server)
+            .await;
+        let mut config = ClientConfig::new(
+            server.uri().parse().unwrap(),
+            secrecy::SecretString::from(format!("sk-{}", "0".repeat(64))),
+        );
+        config.requests_per_minute = 0;
+        let client = Client::new(config).unwrap();
+        let mut doctor = Doctor::new(
+            &client,
+            Options {
+                scratch: true,
+                invite_probe: None,
+            },
+        );
+        doctor.nonce = "abcd1234".into();
+        doctor.templates = vec![RoomDto {
+            id: 9,
+            title: "T".into(),
+            room_type: Some(2),
+            ..RoomDto::default()
+        }];
+        doctor.room_from_template().await;
+        assert_eq!(
+            doctor.extra_rooms,
+            vec![(555, title, RoomType::Collaboration)],
+            "the room must be registered for deletion"
+        );
     }
 }

@@ -255,6 +255,11 @@ pub struct Observed {
     pub unreadable: BTreeMap<i64, String>,
     /// Manifest emails resolved to accounts (lower-cased email -> user). Missing: no account.
     pub users: BTreeMap<String, ObservedUser>,
+    /// Manifest emails (lower-cased) of accounts that exist but that this key may not see:
+    /// their lookup answered the server's 403 (a room admin and a guest it has no relation
+    /// with; docs/docspace-api.md, "People and user types"). Not in `users`; never new.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub hidden_people: BTreeSet<String>,
     /// Manifest group names resolved (lower-cased name -> group). Missing: no such group.
     pub groups: BTreeMap<String, ObservedGroup>,
     /// Every account email (lower-cased) of the people listing, when the read listed people
@@ -757,7 +762,7 @@ async fn resolve_people<A: DocSpaceApi>(
     // as written differently, and inviting it by email creates a *second* account
     // (docs/docspace-api.md, "Email case"). Before planning new accounts, the people list is
     // matched case-insensitively, on portals small enough for that to be cheap.
-    missing.retain(|e| !observed.users.contains_key(*e));
+    missing.retain(|e| !observed.users.contains_key(*e) && !observed.hidden_people.contains(*e));
     if missing.is_empty() || listing_forbidden {
         return Ok(());
     }
@@ -876,17 +881,21 @@ async fn look_up_each<A: DocSpaceApi>(
     // Looked up as the manifest spells the address (the client falls back to lower case):
     // PostgreSQL installs compare emails case-sensitively.
     let written = desired.written_emails();
-    let found: Vec<(String, Option<UserDto>)> = stream::iter(missing.iter().copied())
+    let found: Vec<(String, Result<Option<UserDto>, ()>)> = stream::iter(missing.iter().copied())
         .map(|email| {
             let as_written = written.get(email).copied().unwrap_or(email);
             async move {
                 match api.user_by_email(as_written).await {
-                    Ok(user) => Ok((email.to_string(), user)),
-                    // The caller may not view this account: to this key it has no account,
-                    // and an email invitation reaches the existing user anyway
-                    // (docs/docspace-api.md, "People and groups lookup" and
-                    // docs/docspace-api.md, "Email invitations").
-                    Err(e) if e.http_status() == Some(403) => Ok((email.to_string(), None)),
+                    Ok(user) => Ok((email.to_string(), Ok(user))),
+                    // The server answers 404 for an unknown email and only then 403 with
+                    // its message for an account the caller may not view
+                    // (`GetProfileByEmail`): the account exists, and an email invitation
+                    // reaches it (docs/docspace-api.md, "People and user types" and
+                    // "Email invitations"). A bare 403 (a missing scope) says nothing.
+                    Err(e) if e.http_status() == Some(403) => {
+                        let hidden = e.message().is_some();
+                        Ok((email.to_string(), if hidden { Err(()) } else { Ok(None) }))
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -895,8 +904,14 @@ async fn look_up_each<A: DocSpaceApi>(
         .try_collect()
         .await?;
     for (email, user) in found {
-        if let Some(u) = user {
-            observed.users.insert(email, ObservedUser::from_dto(&u));
+        match user {
+            Ok(Some(u)) => {
+                observed.users.insert(email, ObservedUser::from_dto(&u));
+            }
+            Err(()) => {
+                observed.hidden_people.insert(email);
+            }
+            Ok(None) => {}
         }
     }
     Ok(())

@@ -703,7 +703,7 @@ fn member_key(t: &Target) -> String {
     match t {
         Target::User { id, .. } => format!("u:{id}"),
         Target::Group { id, .. } => format!("g:{id}"),
-        Target::NewGuest { email } | Target::NewPerson { email } => format!("e:{email}"),
+        Target::NewGuest { email, .. } | Target::NewPerson { email } => format!("e:{email}"),
         Target::NewGroup { name } => format!("n:{}", name.to_lowercase()),
     }
 }
@@ -732,7 +732,7 @@ fn resolve(
             let target = resolve_email(desired, observed, room, inv, email, problems)?;
             // Only an invitation creates an account: not `access: none`, nor a passed
             // `expires:` (never invited again).
-            if matches!(target, Target::NewGuest { .. })
+            if matches!(target, Target::NewGuest { hidden: false, .. })
                 && inv.access != Access::None
                 && expiry::expired(inv, now).is_none()
                 && let Some(p) = super::newguest::check(desired, &index.accounts, inv, email)
@@ -850,10 +850,17 @@ fn resolve_email(
                     email: email.to_string(),
                 });
         }
+        // An account the key may not see (a guest, to a room admin) is shared by email too.
+        let hidden = observed.hidden_people.contains(email);
         if inv.access == Access::RoomManager {
+            let why = if hidden {
+                "is an account this API key may not see (a guest's), shared by email"
+            } else {
+                "has no account on the portal, so would be invited as a guest"
+            };
             problems.push(problem(
                 "portal::room_manager_for_new_guest",
-                format!("`{email}` has no account on the portal, so would be invited as a guest, and guests cannot be room managers"),
+                format!("`{email}` {why}, and guests cannot be room managers"),
                 "new guest",
                 "create the account as a room admin first (then it is invited by id), or use `content-creator`",
             ));
@@ -864,6 +871,7 @@ fn resolve_email(
             .allows(inv.access, SubjectKind::User)
             .then(|| Target::NewGuest {
                 email: email.to_string(),
+                hidden,
             });
     };
     if u.terminated {

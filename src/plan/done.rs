@@ -73,7 +73,7 @@ fn target_who(t: &Target) -> Who<'_> {
         } => Who::Email(email),
         Target::User { id, .. } => Who::User(id),
         Target::Group { id, .. } => Who::Group(id),
-        Target::NewGuest { email } | Target::NewPerson { email } => Who::Email(email),
+        Target::NewGuest { email, .. } | Target::NewPerson { email } => Who::Email(email),
         // Resolved to its id before the room runs (see `apply::org`); never shown as is.
         Target::NewGroup { .. } => Who::Group(""),
     }
@@ -250,6 +250,7 @@ mod tests {
         assert!(!shown(remove(u1), &members));
         let guest = |email: &str| Target::NewGuest {
             email: email.into(),
+            hidden: false,
         };
         assert!(shown(invite(guest("New@X.test"), Access::Read), &members));
         assert!(!shown(invite(guest("gone@x.test"), Access::Read), &members));

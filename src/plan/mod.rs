@@ -159,9 +159,14 @@ pub enum Target {
         by_email: bool,
     },
     /// No account yet: invited by email, which creates a pending guest
-    /// (docs/docspace-api.md, "Email invitations").
+    /// (docs/docspace-api.md, "Email invitations"). `hidden`: an account exists but this key
+    /// may not see it (its lookup answered 403, `Observed::hidden_people`); the email share
+    /// reaches that account and relates it to the key's user, no account is made
+    /// (`model::share_by_email`).
     NewGuest {
         email: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        hidden: bool,
     },
     Group {
         id: String,
@@ -184,7 +189,7 @@ impl Target {
     pub fn label(&self) -> &str {
         match self {
             Target::User { email, .. }
-            | Target::NewGuest { email }
+            | Target::NewGuest { email, .. }
             | Target::NewPerson { email } => email,
             Target::Group { name, .. } | Target::NewGroup { name } => name,
         }
@@ -1157,7 +1162,7 @@ fn count_item(s: &mut Summary, change: &Change) {
         }
         Change::Invite { target, .. } => {
             s.invitations += 1;
-            if matches!(target, Target::NewGuest { .. }) {
+            if matches!(target, Target::NewGuest { hidden: false, .. }) {
                 s.new_guests += 1;
             }
         }
@@ -1325,6 +1330,7 @@ mod tests {
             Change::Invite {
                 target: Target::NewGuest {
                     email: "a@x.test".into(),
+                    hidden: false,
                 },
                 access: Access::Read,
             },

@@ -87,6 +87,15 @@ fn invite(
 ) -> Option<Item> {
     let email = &person.email;
     let to = person.user_type;
+    if observed.hidden_people.contains(email) {
+        // Not a new account: its lookup answered 403 (docs/docspace-api.md, "People and user
+        // types"), so its type is unknown and this key may not change it.
+        problems.push(locate(desired, person, Problem::error(
+            "portal::person_not_visible",
+            format!("`{email}` has an account this API key may not see (to a room admin, a guest it has no relation with): it is not new, and its type cannot be read or changed with this key"),
+        ).with_help("use a DocSpace admin's key for `people:`, or remove the entry (a room invitation by email still reaches the account)"), "account not visible to this key"));
+        return None;
+    }
     let refusal = caller(observed).and_then(|c| invite_refusal(c, to));
     if refusal == Some(TypeRefusal::GuestNotByInvite)
         || (refusal.is_none() && to == UserType::Guest)

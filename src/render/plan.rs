@@ -172,7 +172,7 @@ fn target_text(t: &Target) -> String {
     match t {
         Target::Group { name, .. } => format!("group {}", visible(name)),
         Target::NewGroup { name } => format!("group {} (created by this plan)", visible(name)),
-        Target::User { email, .. } | Target::NewGuest { email } => shown(email),
+        Target::User { email, .. } | Target::NewGuest { email, .. } => shown(email),
         Target::NewPerson { email } => format!("{} (invited by this plan)", shown(email)),
     }
 }
@@ -289,8 +289,14 @@ fn item_lines(item: &Item) -> Vec<(Sign, String)> {
         Change::UpdateRoom { changes } => changes.iter().map(setting_line).collect(),
         Change::Invite { target, access } => {
             let mut line = format!("invite {} as {access}", target_text(target));
-            if matches!(target, Target::NewGuest { .. }) {
-                line.push_str(" (new guest account, invitation email will be sent)");
+            match target {
+                Target::NewGuest { hidden: false, .. } => {
+                    line.push_str(" (new guest account, invitation email will be sent)")
+                }
+                Target::NewGuest { hidden: true, .. } => line.push_str(
+                    " (an existing account this API key may not see: shared by email, which relates it to the key's user)",
+                ),
+                _ => {}
             }
             vec![(Sign::Add, line)]
         }

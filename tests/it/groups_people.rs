@@ -752,3 +752,63 @@ async fn a_group_found_by_name_is_not_renamed_for_a_case_difference() {
         plan.stdout
     );
 }
+
+/// With a room admin's key, a guest it has no relation with is hidden from it (the email
+/// lookup answers 403, not 404): the plan must not call that account new nor promise a new
+/// guest account; sharing by email relates it, and the next plan is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_hidden_from_a_room_admin_is_not_planned_as_a_new_account() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let text = "version: 1
+rooms:
+  - title: Hidden guest
+    type: collaboration
+    invitees:
+      - {email: gus.guest@sandbox.test, access: read}
+";
+    let plan = portal.plan(text, &["--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(!plan.stdout.contains("new guest"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("an existing account this API key may not see"),
+        "{}",
+        plan.stdout
+    );
+    let manifest = portal.manifest(text);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let guests = portal.state()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["email"] == "gus.guest@sandbox.test")
+        .count();
+    assert_eq!(guests, 1, "no second account is made");
+    let again = portal.plan(text, &["--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+/// `people:` naming an account hidden from a room admin's key is not a new person to invite:
+/// a plan error, never "new account, invitation email will be sent".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_hidden_from_a_room_admin_is_a_plan_error_not_an_invitation() {
+    let portal = Portal::seeded(crate::common::quick(), |s| {
+        s.key_user = uuid::Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0003);
+    })
+    .await;
+    let plan = portal.plan(
+        "version: 1\npeople:\n  - {email: gus.guest@sandbox.test, type: user}\n",
+        &["--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("portal::person_not_visible"),
+        "{}",
+        plan.stderr
+    );
+    assert!(!plan.stdout.contains("new account"), "{}", plan.stdout);
+}

@@ -279,6 +279,7 @@ fn markdown_is_summarised_under_the_comment_limit() {
                         Change::Invite {
                             target: Target::NewGuest {
                                 email: format!("user{j}@example.com"),
+                                hidden: false,
                             },
                             access: docspace_provision::model::Access::Read,
                         },

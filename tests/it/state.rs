@@ -417,3 +417,92 @@ fn pending_invitees_sort_oldest_first_with_unknown_dates_last() {
     );
     assert_eq!(observed.users["unknown@x.test"].invitation_age(now), None);
 }
+
+/// Answers the invitation call and then sets the interrupt flag, as Ctrl-C during it would.
+struct InterruptAfter(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl wiremock::Respond for InterruptAfter {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        ok(json!([]), None)
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_during_the_portal_section_starts_no_further_call() {
+    use docspace_provision::model::UserType;
+    use docspace_provision::plan::{Change, Item, ItemKey, Member, Plan};
+    let server = MockServer::start().await;
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/people/invite"))
+        .respond_with(InterruptAfter(flag.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/people/email"))
+        .respond_with(ok(profile("n1", "new@x.test", "isCollaborator"), None))
+        .mount(&server)
+        .await;
+    for (verb, route) in [
+        ("PUT", "/api/2.0/people/type/1"),
+        ("POST", "/api/2.0/group"),
+    ] {
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(&server)
+            .await;
+    }
+    let plan = Plan {
+        format_version: 1,
+        portal: "mock".into(),
+        portal_items: vec![
+            Item::new(
+                ItemKey::person("new@x.test"),
+                Change::InvitePerson {
+                    email: "new@x.test".into(),
+                    user_type: UserType::User,
+                },
+            ),
+            Item::new(
+                ItemKey::person("b@x.test"),
+                Change::ChangeUserType {
+                    target: Member::User {
+                        id: "u2".into(),
+                        email: "b@x.test".into(),
+                    },
+                    from: UserType::User,
+                    to: UserType::RoomAdmin,
+                },
+            ),
+            Item::new(
+                ItemKey::group("G"),
+                Change::CreateGroup {
+                    name: "G".into(),
+                    manager: None,
+                },
+            ),
+        ],
+        ..Plan::default()
+    };
+    let entries = docspace_provision::apply::execute(
+        &client(&server),
+        &plan,
+        &Default::default(),
+        &Default::default(),
+        &flag,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(entries.len(), 3, "{entries:#?}");
+    let by_key = |k: &str| entries.iter().find(|e| e.key == k).unwrap();
+    // The invitation was sent: its outcome is what the portal shows, never "interrupted".
+    assert_ne!(by_key("new@x.test").skip_reason, Some("interrupted"));
+    for key in ["b@x.test", "group G"] {
+        let e = by_key(key);
+        assert_eq!(e.skip_reason, Some("interrupted"), "{e:#?}");
+    }
+}

@@ -282,13 +282,15 @@ struct Cell {
 }
 
 /// Splits CSV text into rows of cells (RFC 4180: `,` separators, `"` quoting with `""`
-/// inside quotes, CRLF or LF line ends). Blank lines are skipped.
-fn csv_rows(text: &str) -> Vec<Vec<Cell>> {
+/// inside quotes, CRLF or LF line ends). Blank lines are skipped. Also returns, when a quote
+/// is never closed, its byte offset and the index of the row it opens in.
+fn csv_rows(text: &str) -> (Vec<Vec<Cell>>, Option<(usize, usize)>) {
     let mut rows = Vec::new();
     let mut row: Vec<Cell> = Vec::new();
     let mut cell = String::new();
     let mut start = 0;
     let mut quoted = false;
+    let mut opened = (0, 0);
     let mut chars = text.char_indices().peekable();
     let push_cell = |row: &mut Vec<Cell>, cell: &mut String, start: usize, end: usize| {
         row.push(Cell {
@@ -305,7 +307,10 @@ fn csv_rows(text: &str) -> Vec<Vec<Cell>> {
                 cell.push('"');
                 chars.next();
             }
-            '"' => quoted = !quoted,
+            '"' => {
+                quoted = !quoted;
+                opened = (i, rows.len());
+            }
             ',' if !quoted => {
                 push_cell(&mut row, &mut cell, start, i);
                 start = i + 1;
@@ -331,14 +336,27 @@ fn csv_rows(text: &str) -> Vec<Vec<Cell>> {
             rows.push(row);
         }
     }
-    rows
+    (rows, quoted.then_some(opened))
 }
 
 /// The people of a `people_from` CSV file: its `email` column (found by header, any case),
 /// every row checked as an email; problems are located in the CSV file at the row.
 fn read_people_csv(csv: &SourceFile, origin: Origin) -> (Vec<GroupPerson>, Vec<Problem>) {
-    let rows = csv_rows(&csv.text);
+    let (rows, unclosed) = csv_rows(&csv.text);
     let mut problems = Vec::new();
+    if let Some((offset, n)) = unclosed {
+        // The quote swallowed the rest of the file: no row after it can be trusted.
+        let (line, _) = csv.line_col(offset);
+        problems.push(
+            Problem::error(
+                "manifest::people_from_row",
+                format!("row {n} (line {line}) of the people_from file opens a quote that is never closed"),
+            )
+            .at(csv, Span { offset, len: 1 }, format!("row {n}: unclosed quote"))
+            .with_help("close the quoted value with `\"` (write a quote inside it as `\"\"`)"),
+        );
+        return (Vec::new(), problems);
+    }
     let Some(header) = rows.first() else {
         problems.push(
             Problem::error("manifest::people_from", "the people_from file is empty")
@@ -527,13 +545,25 @@ mod tests {
     #[test]
     fn csv_rows_keep_quoted_commas_and_spans() {
         let text = "name,email\r\n\"Lee, Ann\",ann@x.test\n\nBob,\"bob@x.test\"\n";
-        let rows = csv_rows(text);
+        let (rows, unclosed) = csv_rows(text);
+        assert_eq!(unclosed, None);
         assert_eq!(rows.len(), 3, "the blank line is skipped");
         assert_eq!(rows[1][0].text, "Lee, Ann");
         assert_eq!(rows[1][1].text, "ann@x.test");
         let span = rows[1][1].span;
         assert_eq!(&text[span.offset..span.offset + span.len], "ann@x.test");
         assert_eq!(rows[2][1].text, "bob@x.test");
+    }
+
+    #[test]
+    fn an_unclosed_quote_on_the_last_line_is_a_located_error() {
+        let csv = SourceFile::new("p.csv", "name,email\nAnn,a@x.test\nBob,\"b@x.test\n");
+        let (people, problems) = read_people_csv(&csv, Origin::default());
+        assert!(people.is_empty(), "{people:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let message = &problems[0].message;
+        assert!(message.contains("row 2 (line 3)"), "{message}");
+        assert!(message.contains("never closed"), "{message}");
     }
 
     #[test]
