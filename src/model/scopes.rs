@@ -221,15 +221,7 @@ pub fn feature(feature: Feature) -> Option<&'static FeatureScopes> {
 impl FeatureScopes {
     /// The narrowest scope of each of the feature's calls.
     pub fn scopes(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
-        for (method, path) in self.calls {
-            if let Some(s) = needed(method, path)
-                && !out.contains(&s)
-            {
-                out.push(s);
-            }
-        }
-        out
+        narrowest(self.calls.iter(), |_, _| true)
     }
 
     /// The scopes this key lacks for the feature (empty: it has them).
@@ -243,9 +235,17 @@ fn missing_of<'a>(
     calls: impl Iterator<Item = &'a (&'static str, &'static str)>,
     permissions: &[String],
 ) -> Vec<&'static str> {
+    narrowest(calls, |method, path| !allows(permissions, method, path))
+}
+
+/// The narrowest scope of each call that `keep` keeps, once each, in the calls' order.
+fn narrowest<'a>(
+    calls: impl Iterator<Item = &'a (&'static str, &'static str)>,
+    keep: impl Fn(&str, &str) -> bool,
+) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for (method, path) in calls {
-        if !allows(permissions, method, path)
+        if keep(method, path)
             && let Some(s) = needed(method, path)
             && !out.contains(&s)
         {
@@ -372,14 +372,7 @@ impl CommandScopes {
     /// call, without those another of them already covers (`rooms:write` covers the reads
     /// of `rooms:read`; `accounts:write` does not cover `GET /group`).
     pub fn scopes(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
-        for (method, path) in self.calls {
-            if let Some(s) = needed(method, path)
-                && !out.contains(&s)
-            {
-                out.push(s);
-            }
-        }
+        let mut out = narrowest(self.calls.iter(), |_, _| true);
         let mut i = 0;
         while i < out.len() {
             let rest: Vec<String> = out
