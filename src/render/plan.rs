@@ -470,6 +470,17 @@ fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
                 to.name()
             ),
         )],
+        Change::CreateGroup { .. }
+        | Change::UpdateGroup { .. }
+        | Change::AddGroupMember { .. }
+        | Change::RemoveGroupMember { .. } => group_item_lines(item),
+        _ => Vec::new(),
+    }
+}
+
+/// The lines of a group item (`groups:`).
+fn group_item_lines(item: &Item) -> Vec<(Sign, String)> {
+    match &item.change {
         Change::CreateGroup { name, manager } => {
             let manager = manager
                 .as_ref()
