@@ -255,6 +255,25 @@ fn narrowest<'a>(
     out
 }
 
+/// The reads of a command that reads rooms, members, people and groups without writing.
+const READ_ALL: &[(&str, &str)] = &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ];
+
+/// Every call `apply` may make, with or without `--prune` (an archive is the operation
+/// `FILEOPS` polls, as for `state: archived`).
+const APPLY: &[(&str, &str)] = &[
+    SELF,
+    ROOMS_READ,
+    PEOPLE_READ,
+    GROUP_READ,
+    ROOMS_WRITE,
+    FILEOPS,
+    TEMPLATE_START,
+    TEMPLATE_STATUS,
+    GROUP_WRITE,
+    PEOPLE_INVITE,
+    PEOPLE_TYPE,
+];
+
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
 /// adds its rows here.
 pub const COMMANDS: &[CommandScopes] = &[
@@ -264,39 +283,15 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "plan",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "apply",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            GROUP_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            GROUP_WRITE,
-            PEOPLE_INVITE,
-            PEOPLE_TYPE,
-        ],
+        calls: APPLY,
     },
     CommandScopes {
         command: "apply --prune",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            GROUP_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            GROUP_WRITE,
-            PEOPLE_INVITE,
-            PEOPLE_TYPE,
-        ],
+        calls: APPLY,
     },
     CommandScopes {
         command: "apply --resend-pending",
@@ -317,15 +312,15 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "export",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "access",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "audit",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "doctor",
