@@ -263,6 +263,26 @@ impl miette::Diagnostic for Deduped<'_> {
     }
 }
 
+/// See [`Printer::rooms_read_bar`].
+pub struct ReadBar(Option<indicatif::ProgressBar>);
+
+impl ReadBar {
+    /// `done` of `total` rooms read.
+    pub fn show(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    /// Clears the bar once the reads are over.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,25 +323,5 @@ mod tests {
         let e = miette::Report::msg("entity not found").wrap_err("cannot read rooms.yaml");
         let out = render_diagnostic(e.as_ref(), false);
         assert!(out.contains("entity not found"), "{out}");
-    }
-}
-
-/// See [`Printer::rooms_read_bar`].
-pub struct ReadBar(Option<indicatif::ProgressBar>);
-
-impl ReadBar {
-    /// `done` of `total` rooms read.
-    pub fn show(&self, done: usize, total: usize) {
-        if let Some(bar) = &self.0 {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-    }
-
-    /// Clears the bar once the reads are over.
-    pub fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
     }
 }
