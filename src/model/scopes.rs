@@ -93,6 +93,9 @@ pub struct CommandScopes {
     pub calls: &'static [(&'static str, &'static str)],
 }
 
+/// `(method, path)` of one call.
+type Call = (&'static str, &'static str);
+
 const SELF: (&str, &str) = ("GET", "/api/2.0/people/@self");
 const ROOMS_READ: (&str, &str) = ("GET", "/api/2.0/files/rooms");
 const PEOPLE_READ: (&str, &str) = ("GET", "/api/2.0/people/email");
@@ -260,7 +263,7 @@ const READ_ALL: &[(&str, &str)] = &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ];
 
 /// Every call `apply` may make, with or without `--prune` (an archive is the operation
 /// `FILEOPS` polls, as for `state: archived`).
-const APPLY: &[(&str, &str)] = &[
+const APPLY: [Call; 11] = [
     SELF,
     ROOMS_READ,
     PEOPLE_READ,
@@ -273,6 +276,37 @@ const APPLY: &[(&str, &str)] = &[
     PEOPLE_INVITE,
     PEOPLE_TYPE,
 ];
+
+/// `apply --resend-pending`: `apply` and the room's resend route.
+const APPLY_RESENDING: [Call; 12] = with_call(APPLY, ROOM_RESEND);
+
+/// Every call `doctor --scratch` may make: the reads, and the scratch room's writes.
+const DOCTOR_SCRATCH: [Call; 9] = [
+    SELF,
+    ROOMS_READ,
+    PEOPLE_READ,
+    ROOMS_WRITE,
+    FILEOPS,
+    TAGS_WRITE,
+    TEMPLATE_START,
+    TEMPLATE_STATUS,
+    FOLDER_READ,
+];
+
+/// `doctor --scratch --invite-probe`: `--scratch` and the resend probe.
+const DOCTOR_SCRATCH_RESENDING: [Call; 10] = with_call(DOCTOR_SCRATCH, ROOM_RESEND);
+
+/// `calls` and then `extra` (`M` is `N + 1`, checked when the constant is built).
+const fn with_call<const N: usize, const M: usize>(calls: [Call; N], extra: Call) -> [Call; M] {
+    assert!(M == N + 1);
+    let mut out = [extra; M];
+    let mut i = 0;
+    while i < N {
+        out[i] = calls[i];
+        i += 1;
+    }
+    out
+}
 
 /// Every command and option that talks to a portal, with the calls it needs. Every feature
 /// adds its rows here.
@@ -287,28 +321,15 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "apply",
-        calls: APPLY,
+        calls: &APPLY,
     },
     CommandScopes {
         command: "apply --prune",
-        calls: APPLY,
+        calls: &APPLY,
     },
     CommandScopes {
         command: "apply --resend-pending",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            GROUP_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            ROOM_RESEND,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            GROUP_WRITE,
-            PEOPLE_INVITE,
-            PEOPLE_TYPE,
-        ],
+        calls: &APPLY_RESENDING,
     },
     CommandScopes {
         command: "export",
@@ -328,32 +349,11 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "doctor --scratch",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TAGS_WRITE,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            FOLDER_READ,
-        ],
+        calls: &DOCTOR_SCRATCH,
     },
     CommandScopes {
         command: "doctor --scratch --invite-probe",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TAGS_WRITE,
-            ROOM_RESEND,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            FOLDER_READ,
-        ],
+        calls: &DOCTOR_SCRATCH_RESENDING,
     },
 ];
 
