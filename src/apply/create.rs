@@ -7,10 +7,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::docspace::{ApiError, CreateRoomRequest, DocSpaceApi, SearchArea};
-use crate::manifest::Quota;
 use crate::plan::{RoomPlan, RoomSettings};
 use crate::report::EntryError;
-use crate::room_settings;
 
 /// Creates the room, reconciling after an ambiguous failure (docs/docspace-api.md, "Creating rooms";
 /// docs/architecture.md, "Talking to DocSpace"). With the new id comes the error of settings
@@ -22,24 +20,11 @@ pub(super) async fn create<A: DocSpaceApi>(
     known_room_ids: &HashSet<i64>,
 ) -> Result<(i64, Option<EntryError>), EntryError> {
     let title = settings.title.clone().unwrap_or_else(|| room.title.clone());
-    let request = CreateRoomRequest {
-        title: title.clone(),
-        room_type: room.room_type.wire(),
-        tags: settings.tags.clone(),
-        quota: settings.quota.map(Quota::wire),
-        deny_download: settings.deny_download,
-        indexing: settings.indexing,
-        lifetime: settings
-            .lifetime
-            .as_ref()
-            .map(room_settings::lifetime_to_wire),
-        watermark: settings
-            .watermark
-            .as_ref()
-            .map(room_settings::watermark_to_wire),
-        color: settings.color.clone(),
-        cover: settings.cover.clone(),
-    };
+    let request = CreateRoomRequest::new(
+        title.clone(),
+        room.room_type.wire(),
+        super::create_settings(settings),
+    );
     let mut attempt = 1;
     loop {
         let first = match api.create_room(&request).await {

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 
-use crate::docspace::{ApiError, DocSpaceApi, UpdateRoomRequest};
+use crate::docspace::{ApiError, DocSpaceApi, RoomCreateSettings, UpdateRoomRequest};
 use crate::manifest::Quota;
 use crate::plan::approve::Verdict;
 use crate::plan::done::MemberChange;
@@ -607,6 +607,21 @@ async fn run_steps<A: DocSpaceApi>(run: &RoomRun<'_, A>, id: i64, share: &ShareS
         // is what the manifest asks for the room as a whole.
         let outcome = outcome_of(set_archived(run.api, id, true, run.options).await);
         run.push(Some(id), item, outcome);
+    }
+}
+
+/// The wire form of the settings a room is created with, the same for a plain create and a
+/// create from a template.
+fn create_settings(s: &plan::RoomSettings) -> RoomCreateSettings {
+    RoomCreateSettings {
+        tags: s.tags.clone(),
+        quota: s.quota.map(Quota::wire),
+        deny_download: s.deny_download,
+        indexing: s.indexing,
+        lifetime: s.lifetime.as_ref().map(room_settings::lifetime_to_wire),
+        watermark: s.watermark.as_ref().map(room_settings::watermark_to_wire),
+        color: s.color.clone(),
+        cover: s.cover.clone(),
     }
 }
 

@@ -24,11 +24,9 @@ use crate::docspace::templates::wait_until_idle;
 use crate::docspace::{
     ApiError, DocSpaceApi, FromTemplateRequest, RoomDto, SearchArea, TemplateJobStatus,
 };
-use crate::manifest::Quota;
 use crate::model::template::{TEMPLATE_JOB_TIMEOUT, TEMPLATE_START_ATTEMPTS};
 use crate::plan::{PlannedTemplate, RoomPlan, RoomSettings};
 use crate::report::EntryError;
-use crate::room_settings;
 use std::collections::HashSet;
 
 /// One template job at a time from this process (docs/docspace-api.md, "Room templates").
@@ -135,14 +133,7 @@ fn request(template: &PlannedTemplate, title: &str, s: &RoomSettings) -> FromTem
     FromTemplateRequest {
         template_id: template.id,
         title: title.to_string(),
-        tags: s.tags.clone(),
-        quota: s.quota.map(Quota::wire),
-        deny_download: s.deny_download,
-        indexing: s.indexing,
-        lifetime: s.lifetime.as_ref().map(room_settings::lifetime_to_wire),
-        watermark: s.watermark.as_ref().map(room_settings::watermark_to_wire),
-        color: s.color.clone(),
-        cover: s.cover.clone(),
+        settings: super::create_settings(s),
     }
 }
 

@@ -103,24 +103,9 @@ pub(super) async fn read(
 ) -> miette::Result<AccessView> {
     portal::check_scopes(portal, command).await?;
     printer.status(&format!("Reading {} ...\n", portal.display));
-    let bar = printer.progress_visible().then(|| {
-        let bar = indicatif::ProgressBar::hidden();
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms read")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let progress = |done: usize, total: usize| {
-        if let Some(bar) = &bar {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-    };
+    let bar = printer.rooms_read_bar();
+    let progress = |done: usize, total: usize| bar.show(done, total);
     let view = access::read(&portal.client, &portal.display, rooms, desired, &progress).await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    bar.finish();
     Ok(view?)
 }

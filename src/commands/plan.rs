@@ -103,23 +103,8 @@ pub async fn build(
     command: &'static str,
 ) -> miette::Result<Option<Built>> {
     printer.status(&format!("Reading {} ...\n", portal.display));
-    // On a terminal, a bar for the member lists (one read per matched room: most of the
-    // time on a big portal); nothing when stderr is a pipe or log.
-    let bar = printer.progress_visible().then(|| {
-        let bar = indicatif::ProgressBar::hidden();
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms read")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let progress = |done: usize, total: usize| {
-        if let Some(bar) = &bar {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-    };
+    let bar = printer.rooms_read_bar();
+    let progress = |done: usize, total: usize| bar.show(done, total);
     let inputs = plan::build::Inputs {
         portal: &portal.display,
         desired,
@@ -133,9 +118,7 @@ pub async fn build(
         scopes_for: Some(command),
     };
     let built = plan::build::build(&portal.client, inputs, &progress).await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    bar.finish();
     let built = match built {
         Ok(built) => built,
         Err(Failure::Api(e)) => return Err(e.into()),

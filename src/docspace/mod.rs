@@ -33,9 +33,9 @@ pub use share::MAX_LINKS;
 pub use templates::{FromTemplateRequest, TemplateJobStatus};
 pub use wire::{
     ConnectedRoomDto, CreateRoomRequest, Envelope, FileOperationDto, GroupDto, GroupRefDto,
-    Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, RoomDto, RoomResendRequest,
-    RoomsPage, ShareDto, ShareRequest, ShareResponse, SharedLinkDto, UpdateRoomRequest, UserDto,
-    UserRefDto, ValidationProblem, WatermarkRequest,
+    Invitation, LifetimeDto, LinkDto, LinkRequest, ListedRoom, RoomCreateSettings, RoomDto,
+    RoomResendRequest, RoomsPage, ShareDto, ShareRequest, ShareResponse, SharedLinkDto,
+    UpdateRoomRequest, UserDto, UserRefDto, ValidationProblem, WatermarkRequest,
 };
 pub use wire::{
     CreateGroupRequest, InvitationSettingsDto, InvitePeopleRequest, PersonInvitation, QuotaDto,

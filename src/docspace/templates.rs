@@ -12,34 +12,20 @@ use super::client::{Call, Client};
 use super::error::ApiError;
 use super::policy::CallClass;
 use super::rooms::SearchArea;
-use super::wire::{LifetimeDto, RoomDto, WatermarkRequest};
+use super::wire::{RoomCreateSettings, RoomDto};
 use crate::model::template::{
     TEMPLATE_JOB_TIMEOUT, TEMPLATE_NULL_READS, TEMPLATE_POLL_FIRST, TEMPLATE_POLL_MAX,
 };
 
-/// Body of `POST /files/rooms/fromTemplate` (`CreateRoomFromTemplateDto`).
+/// Body of `POST /files/rooms/fromTemplate` (`CreateRoomFromTemplateDto`): the template, the
+/// title, then the same settings as a plain create (omitted: the template's).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FromTemplateRequest {
     pub template_id: i64,
     pub title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// Bytes; `-1` unlimited. Omitted: the template's quota.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quota: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deny_download: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub indexing: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lifetime: Option<LifetimeDto>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub watermark: Option<WatermarkRequest>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cover: Option<String>,
+    #[serde(flatten)]
+    pub settings: RoomCreateSettings,
 }
 
 /// `RoomFromTemplateStatusDto`: the portal's one job, whoever started it. Nothing in it

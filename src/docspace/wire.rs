@@ -730,6 +730,34 @@ pub fn parse_api_date(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset
         .map(|n| n.and_utc().fixed_offset())
 }
 
+/// The settings a new room is created with: the same fields, in the same order, after the
+/// title in `POST /files/rooms` ([`CreateRoomRequest`]) and in `POST /files/rooms/fromTemplate`
+/// (`FromTemplateRequest`, where it is `#[serde(flatten)]`). An omitted field keeps the
+/// server's default (the template's, for a room from a template).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomCreateSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Bytes; `-1` unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_download: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkRequest>,
+    /// Hex without `#`, at most 6 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// A cover id (`GET /api/2.0/files/rooms/covers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+}
+
 /// Body of `POST /files/rooms` (docs/docspace-api.md, "Creating rooms").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -756,6 +784,36 @@ pub struct CreateRoomRequest {
     /// A cover id (`GET /api/2.0/files/rooms/covers`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cover: Option<String>,
+}
+
+impl CreateRoomRequest {
+    /// The body for a room of `room_type` titled `title` with the create `settings`.
+    // The fields stay flat here (not a flattened `RoomCreateSettings`) only because callers
+    // outside this change name them; the JSON is the same either way.
+    pub fn new(title: String, room_type: i64, settings: RoomCreateSettings) -> Self {
+        let RoomCreateSettings {
+            tags,
+            quota,
+            deny_download,
+            indexing,
+            lifetime,
+            watermark,
+            color,
+            cover,
+        } = settings;
+        Self {
+            title,
+            room_type,
+            tags,
+            quota,
+            deny_download,
+            indexing,
+            lifetime,
+            watermark,
+            color,
+            cover,
+        }
+    }
 }
 
 /// Body of `PUT /files/rooms/{id}` (docs/docspace-api.md, "Updating rooms"): only present fields are applied.
@@ -871,6 +929,40 @@ pub struct FileOperationDto {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Both create bodies carry the shared settings after the title, byte for byte.
+    #[test]
+    fn create_bodies_share_the_settings_in_order() {
+        let settings = RoomCreateSettings {
+            tags: Some(vec!["a".into()]),
+            quota: Some(-1),
+            deny_download: Some(true),
+            indexing: Some(false),
+            color: Some("1b6ca8".into()),
+            cover: Some("c".into()),
+            ..RoomCreateSettings::default()
+        };
+        let tail = r#""tags":["a"],"quota":-1,"denyDownload":true,"indexing":false,"color":"1b6ca8","cover":"c"}"#;
+        let create = CreateRoomRequest::new("X".into(), 2, settings.clone());
+        assert_eq!(
+            serde_json::to_string(&create).unwrap(),
+            format!(r#"{{"title":"X","roomType":2,{tail}"#)
+        );
+        let from = crate::docspace::FromTemplateRequest {
+            template_id: 9,
+            title: "X".into(),
+            settings,
+        };
+        assert_eq!(
+            serde_json::to_string(&from).unwrap(),
+            format!(r#"{{"templateId":9,"title":"X",{tail}"#)
+        );
+        let bare = crate::docspace::FromTemplateRequest::default();
+        assert_eq!(
+            serde_json::to_string(&bare).unwrap(),
+            r#"{"templateId":0,"title":""}"#
+        );
+    }
 
     #[test]
     fn create_request_skips_nulls_and_sends_ints() {

@@ -207,7 +207,7 @@ impl SourceFile {
                 .with_language("yaml"),
             );
         }
-        let mut from = floor_boundary(
+        let from = floor_boundary(
             text,
             span.offset().saturating_sub(CLIP_CONTEXT).max(line_start),
         );
@@ -236,6 +236,19 @@ impl SourceFile {
                 .with_language("yaml"),
             );
         }
+        Some(self.marked_clip(text, line, (line_start, line_end), from, to))
+    }
+
+    /// The part `from..to` of `line` (which spans `line_start..line_end`), its cut ends marked
+    /// with an ellipsis.
+    fn marked_clip(
+        &self,
+        text: &str,
+        line: usize,
+        (line_start, line_end): (usize, usize),
+        mut from: usize,
+        to: usize,
+    ) -> MietteSpanContents<'_> {
         let mut data = Vec::with_capacity(to - from + 2 * ELLIPSIS.len());
         if from > line_start && from >= ELLIPSIS.len() {
             data.extend_from_slice(ELLIPSIS.as_bytes());
@@ -250,17 +263,15 @@ impl SourceFile {
         // miette's `SpanContents::data` must outlive the contents, so the marked copy is
         // leaked; `CLIP_BUDGET` bounds that for the whole process.
         let data: &'static [u8] = Box::leak(data.into_boxed_slice());
-        Some(
-            MietteSpanContents::new_named(
-                self.name.clone(),
-                data,
-                SourceSpan::new(data_start.into(), data.len()),
-                line,
-                0,
-                0,
-            )
-            .with_language("yaml"),
+        MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            SourceSpan::new(data_start.into(), data.len()),
+            line,
+            0,
+            0,
         )
+        .with_language("yaml")
     }
 }
 

@@ -93,6 +93,9 @@ pub struct CommandScopes {
     pub calls: &'static [(&'static str, &'static str)],
 }
 
+/// `(method, path)` of one call.
+type Call = (&'static str, &'static str);
+
 const SELF: (&str, &str) = ("GET", "/api/2.0/people/@self");
 const ROOMS_READ: (&str, &str) = ("GET", "/api/2.0/files/rooms");
 const PEOPLE_READ: (&str, &str) = ("GET", "/api/2.0/people/email");
@@ -221,15 +224,7 @@ pub fn feature(feature: Feature) -> Option<&'static FeatureScopes> {
 impl FeatureScopes {
     /// The narrowest scope of each of the feature's calls.
     pub fn scopes(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
-        for (method, path) in self.calls {
-            if let Some(s) = needed(method, path)
-                && !out.contains(&s)
-            {
-                out.push(s);
-            }
-        }
-        out
+        narrowest(self.calls.iter(), |_, _| true)
     }
 
     /// The scopes this key lacks for the feature (empty: it has them).
@@ -243,14 +238,72 @@ fn missing_of<'a>(
     calls: impl Iterator<Item = &'a (&'static str, &'static str)>,
     permissions: &[String],
 ) -> Vec<&'static str> {
+    narrowest(calls, |method, path| !allows(permissions, method, path))
+}
+
+/// The narrowest scope of each call that `keep` keeps, once each, in the calls' order.
+fn narrowest<'a>(
+    calls: impl Iterator<Item = &'a (&'static str, &'static str)>,
+    keep: impl Fn(&str, &str) -> bool,
+) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for (method, path) in calls {
-        if !allows(permissions, method, path)
+        if keep(method, path)
             && let Some(s) = needed(method, path)
             && !out.contains(&s)
         {
             out.push(s);
         }
+    }
+    out
+}
+
+/// The reads of a command that reads rooms, members, people and groups without writing.
+const READ_ALL: &[(&str, &str)] = &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ];
+
+/// Every call `apply` may make, with or without `--prune` (an archive is the operation
+/// `FILEOPS` polls, as for `state: archived`).
+const APPLY: [Call; 11] = [
+    SELF,
+    ROOMS_READ,
+    PEOPLE_READ,
+    GROUP_READ,
+    ROOMS_WRITE,
+    FILEOPS,
+    TEMPLATE_START,
+    TEMPLATE_STATUS,
+    GROUP_WRITE,
+    PEOPLE_INVITE,
+    PEOPLE_TYPE,
+];
+
+/// `apply --resend-pending`: `apply` and the room's resend route.
+const APPLY_RESENDING: [Call; 12] = with_call(APPLY, ROOM_RESEND);
+
+/// Every call `doctor --scratch` may make: the reads, and the scratch room's writes.
+const DOCTOR_SCRATCH: [Call; 9] = [
+    SELF,
+    ROOMS_READ,
+    PEOPLE_READ,
+    ROOMS_WRITE,
+    FILEOPS,
+    TAGS_WRITE,
+    TEMPLATE_START,
+    TEMPLATE_STATUS,
+    FOLDER_READ,
+];
+
+/// `doctor --scratch --invite-probe`: `--scratch` and the resend probe.
+const DOCTOR_SCRATCH_RESENDING: [Call; 10] = with_call(DOCTOR_SCRATCH, ROOM_RESEND);
+
+/// `calls` and then `extra` (`M` is `N + 1`, checked when the constant is built).
+const fn with_call<const N: usize, const M: usize>(calls: [Call; N], extra: Call) -> [Call; M] {
+    assert!(M == N + 1);
+    let mut out = [extra; M];
+    let mut i = 0;
+    while i < N {
+        out[i] = calls[i];
+        i += 1;
     }
     out
 }
@@ -264,68 +317,31 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "plan",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "apply",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            GROUP_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            GROUP_WRITE,
-            PEOPLE_INVITE,
-            PEOPLE_TYPE,
-        ],
+        calls: &APPLY,
     },
     CommandScopes {
         command: "apply --prune",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            GROUP_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            GROUP_WRITE,
-            PEOPLE_INVITE,
-            PEOPLE_TYPE,
-        ],
+        calls: &APPLY,
     },
     CommandScopes {
         command: "apply --resend-pending",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            GROUP_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            ROOM_RESEND,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            GROUP_WRITE,
-            PEOPLE_INVITE,
-            PEOPLE_TYPE,
-        ],
+        calls: &APPLY_RESENDING,
     },
     CommandScopes {
         command: "export",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "access",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "audit",
-        calls: &[SELF, ROOMS_READ, PEOPLE_READ, GROUP_READ],
+        calls: READ_ALL,
     },
     CommandScopes {
         command: "doctor",
@@ -333,32 +349,11 @@ pub const COMMANDS: &[CommandScopes] = &[
     },
     CommandScopes {
         command: "doctor --scratch",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TAGS_WRITE,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            FOLDER_READ,
-        ],
+        calls: &DOCTOR_SCRATCH,
     },
     CommandScopes {
         command: "doctor --scratch --invite-probe",
-        calls: &[
-            SELF,
-            ROOMS_READ,
-            PEOPLE_READ,
-            ROOMS_WRITE,
-            FILEOPS,
-            TAGS_WRITE,
-            ROOM_RESEND,
-            TEMPLATE_START,
-            TEMPLATE_STATUS,
-            FOLDER_READ,
-        ],
+        calls: &DOCTOR_SCRATCH_RESENDING,
     },
 ];
 
@@ -372,14 +367,7 @@ impl CommandScopes {
     /// call, without those another of them already covers (`rooms:write` covers the reads
     /// of `rooms:read`; `accounts:write` does not cover `GET /group`).
     pub fn scopes(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
-        for (method, path) in self.calls {
-            if let Some(s) = needed(method, path)
-                && !out.contains(&s)
-            {
-                out.push(s);
-            }
-        }
+        let mut out = narrowest(self.calls.iter(), |_, _| true);
         let mut i = 0;
         while i < out.len() {
             let rest: Vec<String> = out

@@ -27,8 +27,6 @@ use crate::model::{Access, LinkKind, UserType};
 use super::identity::{Found, Identity};
 use super::state::{self, MemberSubject, Observed, ObservedMember, ObservedRoom, ObservedUser};
 
-/// The most accounts read for the admin list and account statuses (500 pages).
-pub const MAX_PEOPLE: usize = 50_000;
 /// Group member lists read at once.
 const GROUP_READ_CONCURRENCY: usize = 8;
 
@@ -181,25 +179,21 @@ pub async fn read<A: DocSpaceApi>(
     Ok(view)
 }
 
-/// Every account (pending included), bounded by [`MAX_PEOPLE`]. A key that may not list
+/// Every account (pending included), bounded by [`state::MAX_PEOPLE_PAGES`]. A key that may not list
 /// people leaves the directory empty (the admins are then unknown: the view says so).
 async fn read_people<A: DocSpaceApi>(api: &A, dir: &mut Directory) -> Result<(), ApiError> {
-    let mut start = 0i64;
-    while (start as usize) < MAX_PEOPLE {
-        let (page, total) = match api.people_page(start).await {
-            Ok(answer) => answer,
-            Err(e) if e.http_status() == Some(403) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        for u in &page {
+    let people = &mut dir.people;
+    let listed = state::all_people_pages(api, |page| {
+        for u in page {
             let u = state::observed_user(u);
-            dir.people.insert(u.id.clone(), u);
+            people.insert(u.id.clone(), u);
         }
-        start += page.len() as i64;
-        if page.is_empty() || total.is_some_and(|t| start >= t) {
-            dir.people_listed = true;
-            return Ok(());
-        }
+    })
+    .await;
+    match listed {
+        Ok(listed) => dir.people_listed = listed,
+        Err(e) if e.http_status() == Some(403) => {}
+        Err(e) => return Err(e),
     }
     Ok(())
 }

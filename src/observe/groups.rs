@@ -154,19 +154,10 @@ pub async fn read_all<A: DocSpaceApi>(
     }
     if people {
         let mut all = Vec::new();
-        let mut start = 0;
-        // Bounded like every paged read: at most 50,000 accounts.
-        for _ in 0..500 {
-            let (page, total) = api.people_page(start).await?;
-            if page.is_empty() {
-                break;
-            }
-            start += page.len() as i64;
-            all.extend(page.iter().map(ObservedUser::from_dto));
-            if total.is_some_and(|t| start >= t) {
-                break;
-            }
-        }
+        super::state::all_people_pages(api, |page| {
+            all.extend(page.iter().map(ObservedUser::from_dto))
+        })
+        .await?;
         observed.org.people = Some(all);
     }
     Ok(())

@@ -955,6 +955,31 @@ async fn list_rest<A: DocSpaceApi>(
     Ok(())
 }
 
+/// The most people pages a whole listing reads (50,000 accounts), against servers that never
+/// end.
+pub const MAX_PEOPLE_PAGES: usize = 500;
+
+/// Reads every people page from the first, handing each to `record`, until an empty page or
+/// the envelope's `total`; at most [`MAX_PEOPLE_PAGES`]. Whether it reached the end.
+pub(crate) async fn all_people_pages<A: DocSpaceApi>(
+    api: &A,
+    mut record: impl FnMut(&[UserDto]),
+) -> Result<bool, ApiError> {
+    let mut start = 0i64;
+    for _ in 0..MAX_PEOPLE_PAGES {
+        let (page, total) = api.people_page(start).await?;
+        if page.is_empty() {
+            return Ok(true);
+        }
+        start += page.len() as i64;
+        record(&page);
+        if total.is_some_and(|t| start >= t) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Resolves manifest group names (case-insensitively), listing groups only when a name is not
 /// already visible in a member list.
 async fn resolve_groups<A: DocSpaceApi>(

@@ -99,23 +99,7 @@ pub async fn build<A: DocSpaceApi>(
 ) -> Result<Built, Failure> {
     let desired = super::newguest::with_option(inputs.desired, inputs.options.no_new_guests);
     let desired = desired.as_ref();
-    // Before the portal is read: a pattern that selects no room is a typo, not an empty run.
-    let selected = match &inputs.options.filter {
-        Some(filter) => {
-            if let Some(refused) = filter_problems(&inputs.options) {
-                return Err(Failure::Problems(refused));
-            }
-            Some(filter.select(desired).map_err(Failure::Problems)?)
-        }
-        None => None,
-    };
-    // Before the portal is read: a pruning run must be given exactly its manifest set.
-    if inputs.options.prune {
-        let scope = super::prune::scope_problems(desired);
-        if !scope.is_empty() {
-            return Err(Failure::Problems(scope));
-        }
-    }
+    let selected = selection(desired, &inputs.options)?;
     // Before the portal is read: a key that cannot run the command for this manifest stops
     // here, by name.
     let permissions = match inputs.scopes_for {
@@ -132,20 +116,7 @@ pub async fn build<A: DocSpaceApi>(
     };
     let mut observed = state::read_with_progress(api, inputs.portal, &reading, progress).await?;
     observed.link_passwords = inputs.passwords;
-    // Sharing links cost one call per room, so only rooms whose manifest entry manages
-    // links are read (docs/docspace-api.md, "Sharing links").
-    let link_rooms = crate::identity::link_room_ids(&reading, &observed.rooms);
-    if !link_rooms.is_empty() {
-        state::read_links(api, &mut observed, &link_rooms).await?;
-    }
-    // The portal's link restrictions, password policy and covers, when the manifest needs
-    // them (docs/docspace-api.md, "Portal link policies").
-    super::portal_policy::read(api, &reading, &mut observed).await?;
-    // Templates cost one listing, read only when a room to be created names one
-    // (docs/docspace-api.md, "Room templates").
-    if crate::identity::creates_from_template(&reading, &observed.rooms) {
-        observed.templates = state::read_templates(api).await?;
-    }
+    read_extras(api, &reading, &mut observed).await?;
     let now = inputs.now;
     let mut refused = super::portal_policy::check(&reading, &observed, now);
     // The `guests` rules of `policy:` need the portal to say who is a guest.
@@ -186,6 +157,54 @@ pub async fn build<A: DocSpaceApi>(
             .map_err(Failure::Scopes)?;
     }
     Ok(Built { plan, observed })
+}
+
+/// Checks made before the portal is read: a pattern that selects no room is a typo, not an
+/// empty run, and a pruning run must be given exactly its manifest set. The rooms `--room`
+/// selects, if given.
+fn selection(
+    desired: &Desired,
+    options: &Options,
+) -> Result<Option<std::collections::BTreeSet<String>>, Failure> {
+    let selected = match &options.filter {
+        Some(filter) => {
+            if let Some(refused) = filter_problems(options) {
+                return Err(Failure::Problems(refused));
+            }
+            Some(filter.select(desired).map_err(Failure::Problems)?)
+        }
+        None => None,
+    };
+    if options.prune {
+        let scope = super::prune::scope_problems(desired);
+        if !scope.is_empty() {
+            return Err(Failure::Problems(scope));
+        }
+    }
+    Ok(selected)
+}
+
+/// What the plan reads beyond rooms and members, only when `reading` needs it.
+async fn read_extras<A: DocSpaceApi>(
+    api: &A,
+    reading: &Desired,
+    observed: &mut Observed,
+) -> Result<(), ApiError> {
+    // Sharing links cost one call per room, so only rooms whose manifest entry manages
+    // links are read (docs/docspace-api.md, "Sharing links").
+    let link_rooms = crate::identity::link_room_ids(reading, &observed.rooms);
+    if !link_rooms.is_empty() {
+        state::read_links(api, observed, &link_rooms).await?;
+    }
+    // The portal's link restrictions, password policy and covers, when the manifest needs
+    // them (docs/docspace-api.md, "Portal link policies").
+    super::portal_policy::read(api, reading, observed).await?;
+    // Templates cost one listing, read only when a room to be created names one
+    // (docs/docspace-api.md, "Room templates").
+    if crate::identity::creates_from_template(reading, &observed.rooms) {
+        observed.templates = state::read_templates(api).await?;
+    }
+    Ok(())
 }
 
 /// Whether a run of this manifest (and, once made, this plan) needs a feature.

@@ -215,17 +215,21 @@ pub(super) fn cell(text: &str) -> String {
     }
 }
 
-fn csv_row(r: &RoomAccess, e: &Entry) -> String {
-    let managed = match r.managed {
+/// The `managed` cell: `yes`, `no`, or empty when it is not known.
+pub(super) fn managed_cell(managed: Option<bool>) -> &'static str {
+    match managed {
         Some(true) => "yes",
         Some(false) => "no",
         None => "",
-    };
+    }
+}
+
+fn csv_row(r: &RoomAccess, e: &Entry) -> String {
     let cells = [
         r.room.id.to_string(),
         cell(&r.room.title),
         r.room.room_type.map_or("", |t| t.name()).to_string(),
-        managed.to_string(),
+        managed_cell(r.managed).to_string(),
         cell(&e.person.email),
         e.access.name().to_string(),
         cell(&how(e)),

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::model::policy::Violation;
 use crate::observe::access::{AccessView, RoomAccess};
 
-use super::access::{cell, md, md_code};
+use super::access::{cell, managed_cell, md, md_code};
 
 fn room_of<'a>(view: &'a AccessView, v: &Violation) -> &'a RoomAccess {
     &view.rooms[v.room]
@@ -88,15 +88,10 @@ pub fn csv(view: &AccessView, found: &[Violation]) -> String {
     let mut out = String::from("room_id,room,managed,rule,violation,fix\n");
     for v in found {
         let r = room_of(view, v);
-        let managed = match r.managed {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "",
-        };
         let cells = [
             r.room.id.to_string(),
             cell(&r.room.title),
-            managed.to_string(),
+            managed_cell(r.managed).to_string(),
             cell(&v.rule),
             cell(&v.message()),
             cell(&v.fix()),

@@ -2,6 +2,8 @@
 
 use anstyle::{AnsiColor, Style};
 
+use super::paint;
+
 use crate::doctor::{Outcome, REPORT_URL, Status};
 
 /// The colour of a status, as plans colour their lines (green, yellow, red).
@@ -10,14 +12,6 @@ fn style(status: Status) -> Style {
         Status::Ok => AnsiColor::Green.on_default(),
         Status::Warn => AnsiColor::Yellow.on_default(),
         Status::Fail => AnsiColor::Red.on_default(),
-    }
-}
-
-fn paint(color: bool, style: Style, text: &str) -> String {
-    if color {
-        format!("{style}{text}{style:#}")
-    } else {
-        text.to_string()
     }
 }
 

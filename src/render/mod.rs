@@ -10,6 +10,15 @@ pub mod report;
 
 pub use crate::text::visible;
 
+/// `text` in `style` when `color`, else as it is.
+fn paint(color: bool, style: anstyle::Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// A unified diff (`export --check`) coloured as plans are: added lines green, removed lines
 /// red, hunk headers cyan. Unchanged without `color`.
 pub fn unified_diff(diff: &str, color: bool) -> String {

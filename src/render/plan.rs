@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::visible;
+use super::{paint, visible};
 use crate::manifest::Quota;
 use crate::model::{Access, Lifetime, Watermark};
 use crate::plan::org::{GroupChange, OrgNote};
@@ -16,14 +16,6 @@ use crate::plan::{
 
 /// GitHub refuses comments over 65,536 characters; stay clearly below.
 pub const MARKDOWN_LIMIT: usize = 65_000;
-
-fn paint(color: bool, style: Style, text: &str) -> String {
-    if color {
-        format!("{style}{text}{style:#}")
-    } else {
-        text.to_string()
-    }
-}
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const YELLOW: Style = AnsiColor::Yellow.on_default();
@@ -476,6 +468,17 @@ fn portal_item_lines(item: &Item) -> Vec<(Sign, String)> {
                 to.name()
             ),
         )],
+        Change::CreateGroup { .. }
+        | Change::UpdateGroup { .. }
+        | Change::AddGroupMember { .. }
+        | Change::RemoveGroupMember { .. } => group_item_lines(item),
+        _ => Vec::new(),
+    }
+}
+
+/// The lines of a group item (`groups:`).
+fn group_item_lines(item: &Item) -> Vec<(Sign, String)> {
+    match &item.change {
         Change::CreateGroup { name, manager } => {
             let manager = manager
                 .as_ref()

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 
+use super::paint;
+
 use crate::exit::ExitStatus;
 use crate::plan::Action;
 use crate::plan::approve::{StaleWhy, Verdict};
@@ -16,14 +18,6 @@ use crate::report::{Entry, Outcome, Report, SkipReason, Status, UnchangedWhy};
 const GREEN: Style = AnsiColor::Green.on_default();
 const YELLOW: Style = AnsiColor::Yellow.on_default();
 const RED: Style = AnsiColor::Red.on_default();
-
-fn paint(color: bool, style: Style, text: &str) -> String {
-    if color {
-        format!("{style}{text}{style:#}")
-    } else {
-        text.to_string()
-    }
-}
 
 /// Up to this many created rooms are listed with their ids at the end of `apply`; more are
 /// counted, and the JSON report lists them.

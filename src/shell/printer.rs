@@ -76,6 +76,20 @@ impl Printer {
         self.stderr_terminal && !self.quiet
     }
 
+    /// A "rooms read" bar on stderr for reading the portal (one read per matched room: most
+    /// of the time on a big portal); draws nothing when stderr is a pipe or log, or quiet.
+    pub fn rooms_read_bar(&self) -> ReadBar {
+        ReadBar(self.progress_visible().then(|| {
+            let bar = indicatif::ProgressBar::hidden();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rooms read")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        }))
+    }
+
     /// Writes data to stdout.
     pub fn stdout(&self, text: &str) -> io::Result<()> {
         let text = crate::redact::scrub(text);
@@ -246,6 +260,26 @@ impl miette::Diagnostic for Deduped<'_> {
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
         self.inner.related()
+    }
+}
+
+/// See [`Printer::rooms_read_bar`].
+pub struct ReadBar(Option<indicatif::ProgressBar>);
+
+impl ReadBar {
+    /// `done` of `total` rooms read.
+    pub fn show(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    /// Clears the bar once the reads are over.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
     }
 }
 
