@@ -65,9 +65,6 @@ async fn main() {
                     .create_room(&CreateRoomRequest {
                         title: format!("Bench {r:05}"),
                         room_type: 2,
-                        tags: None,
-                        quota: None,
-                        deny_download: None,
                         ..CreateRoomRequest::default()
                     })
                     .await

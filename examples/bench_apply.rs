@@ -165,9 +165,6 @@ async fn bench_baseline(rooms: usize) -> Duration {
             .create_room(&CreateRoomRequest {
                 title: format!("Bench {r:04}"),
                 room_type: 2,
-                tags: None,
-                quota: None,
-                deny_download: None,
                 ..CreateRoomRequest::default()
             })
             .await

@@ -765,53 +765,18 @@ pub struct CreateRoomRequest {
     pub title: String,
     /// Always the integer (docs/docspace-api.md, "Enums").
     pub room_type: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// Bytes; `-1` unlimited.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quota: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deny_download: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub indexing: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lifetime: Option<LifetimeDto>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub watermark: Option<WatermarkRequest>,
-    /// Hex without `#`, at most 6 characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// A cover id (`GET /api/2.0/files/rooms/covers`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cover: Option<String>,
+    /// The settings a create may carry, the same as a create from a template's.
+    #[serde(flatten)]
+    pub settings: RoomCreateSettings,
 }
 
 impl CreateRoomRequest {
     /// The body for a room of `room_type` titled `title` with the create `settings`.
-    // The fields stay flat here (not a flattened `RoomCreateSettings`) only because callers
-    // outside this change name them; the JSON is the same either way.
     pub fn new(title: String, room_type: i64, settings: RoomCreateSettings) -> Self {
-        let RoomCreateSettings {
-            tags,
-            quota,
-            deny_download,
-            indexing,
-            lifetime,
-            watermark,
-            color,
-            cover,
-        } = settings;
         Self {
             title,
             room_type,
-            tags,
-            quota,
-            deny_download,
-            indexing,
-            lifetime,
-            watermark,
-            color,
-            cover,
+            settings,
         }
     }
 }
@@ -969,9 +934,6 @@ mod tests {
         let req = CreateRoomRequest {
             title: "X".into(),
             room_type: 2,
-            tags: None,
-            quota: None,
-            deny_download: None,
             ..CreateRoomRequest::default()
         };
         assert_eq!(

@@ -31,9 +31,6 @@ impl Doctor<'_> {
         let request = CreateRoomRequest {
             title: title.clone(),
             room_type: RoomType::Collaboration.wire(),
-            tags: None,
-            quota: None,
-            deny_download: None,
             ..CreateRoomRequest::default()
         };
         match self.client.create_room(&request).await {

@@ -564,7 +564,7 @@ impl MemoryPortal {
         s.writes.push(Write::Create {
             title: title.clone(),
         });
-        let tags = s.tag_set(request.tags.as_deref().unwrap_or_default());
+        let tags = s.tag_set(request.settings.tags.as_deref().unwrap_or_default());
         s.next_room += 1;
         let id = s.next_room;
         let room = Room {
@@ -572,8 +572,8 @@ impl MemoryPortal {
             title,
             room_type: request.room_type,
             tags,
-            quota: request.quota,
-            deny_download: request.deny_download.unwrap_or(false),
+            quota: request.settings.quota,
+            deny_download: request.settings.deny_download.unwrap_or(false),
             archived: false,
             owner: s.me.clone(),
             members: Vec::new(),

@@ -11,14 +11,10 @@ fn create(title: &str, room_type: RoomType) -> CreateRoomRequest {
     CreateRoomRequest {
         title: title.into(),
         room_type: room_type.wire(),
-        tags: Some(vec!["Acme".into()]),
-        quota: None,
-        deny_download: None,
-        indexing: None,
-        lifetime: None,
-        watermark: None,
-        color: None,
-        cover: None,
+        settings: crate::docspace::RoomCreateSettings {
+            tags: Some(vec!["Acme".into()]),
+            ..Default::default()
+        },
     }
 }
 

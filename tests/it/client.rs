@@ -481,9 +481,6 @@ async fn create_room_posts_integer_room_type_and_skips_nulls() {
         .create_room(&CreateRoomRequest {
             title: "X".into(),
             room_type: 2,
-            tags: None,
-            quota: None,
-            deny_download: None,
             ..CreateRoomRequest::default()
         })
         .await
@@ -493,10 +490,12 @@ async fn create_room_posts_integer_room_type_and_skips_nulls() {
         .create_room(&CreateRoomRequest {
             title: "Y".into(),
             room_type: 8,
-            tags: Some(vec!["acme".into(), "2025".into()]),
-            quota: Some(1 << 30),
-            deny_download: Some(true),
-            ..CreateRoomRequest::default()
+            settings: docspace_provision::docspace::RoomCreateSettings {
+                tags: Some(vec!["acme".into(), "2025".into()]),
+                quota: Some(1 << 30),
+                deny_download: Some(true),
+                ..Default::default()
+            },
         })
         .await
         .unwrap();
@@ -942,9 +941,6 @@ async fn validation_problem_is_decoded_into_a_message() {
         .create_room(&CreateRoomRequest {
             title: "x".repeat(200),
             room_type: 2,
-            tags: None,
-            quota: None,
-            deny_download: None,
             ..CreateRoomRequest::default()
         })
         .await
@@ -1198,9 +1194,6 @@ fn new_room() -> CreateRoomRequest {
     CreateRoomRequest {
         title: "X".into(),
         room_type: 2,
-        tags: None,
-        quota: None,
-        deny_download: None,
         ..CreateRoomRequest::default()
     }
 }
@@ -1929,16 +1922,18 @@ async fn room_settings_are_sent_on_create_and_update_with_integer_enums() {
     c.create_room(&CreateRoomRequest {
         title: "VDR".into(),
         room_type: 8,
-        indexing: Some(true),
-        lifetime: Some(lifetime_to_wire(&Lifetime {
-            value: 6,
-            period: LifetimePeriod::Months,
-            delete_permanently: false,
-        })),
-        watermark: Some(watermark_to_wire(&watermark)),
-        color: Some("1b6ca8".into()),
-        cover: Some("cover-3".into()),
-        ..CreateRoomRequest::default()
+        settings: docspace_provision::docspace::RoomCreateSettings {
+            indexing: Some(true),
+            lifetime: Some(lifetime_to_wire(&Lifetime {
+                value: 6,
+                period: LifetimePeriod::Months,
+                delete_permanently: false,
+            })),
+            watermark: Some(watermark_to_wire(&watermark)),
+            color: Some("1b6ca8".into()),
+            cover: Some("cover-3".into()),
+            ..Default::default()
+        },
     })
     .await
     .unwrap();
