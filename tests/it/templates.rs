@@ -215,6 +215,21 @@ async fn a_start_that_times_out_after_the_server_accepted_it_yields_one_room() {
         portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
         1
     );
+    // The one room is the manifest's room: the template's folders and its own member,
+    // and planning again is clean.
+    let room = state_room(&state, "Timed out");
+    assert_eq!(
+        folders(&portal, room["id"].as_i64().unwrap()).await.len(),
+        3,
+        "{room:#}"
+    );
+    assert!(
+        room.to_string()
+            .contains("5a4db0c5-0000-4000-8000-000000000004"),
+        "uma is on the room: {room:#}"
+    );
+    let again = portal.plan(text, &["--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
