@@ -75,6 +75,17 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
             .iter()
             .all(|e| e["status"] == "applied")
     );
+    // Not vacuous: the one apply made all five rooms.
+    assert_eq!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "create_room" && e["status"] == "applied")
+            .count(),
+        5,
+        "{report:#}"
+    );
     let state = portal.state();
     for n in 1..=5 {
         let room = state_room(&state, &format!("Project {n}"));
@@ -105,6 +116,8 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
         "{}",
         replan.stdout
     );
+    let clean = portal.plan(&five_rooms(), &["--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
     portal.reset_stats().await;
     let (again, _) = portal.apply(&manifest, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
