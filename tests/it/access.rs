@@ -278,6 +278,28 @@ async fn access_for_one_person_lists_exactly_their_rooms() {
             .map(|(title, _)| title.clone())
             .collect();
         assert_eq!(listed, wanted, "{email}");
+        // Not vacuous: each of these people can enter some room, and each room is listed
+        // with the access the share lists give that person there.
+        assert!(!wanted.is_empty(), "{email} enters no room: {expected:#?}");
+        let levels: BTreeMap<String, String> = json["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["room"].as_str().unwrap().to_string(),
+                    r["entry"]["access"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{r:#}"))
+                        .to_string(),
+                )
+            })
+            .collect();
+        let wanted_levels: BTreeMap<String, String> = expected
+            .iter()
+            .filter_map(|(title, people)| people.get(email).map(|a| (title.clone(), a.clone())))
+            .collect();
+        assert_eq!(levels, wanted_levels, "{email}: {}", run.stdout);
     }
 }
 

@@ -357,3 +357,30 @@ fn the_scanners_read_cites_the_way_comments_write_them() {
         assert!(old_style_at(fine).is_none(), "{fine} taken for an old cite");
     }
 }
+
+/// Issues 22–25, "Must show": the README sections each issue names exist as headings, and
+/// "Check your portal first" carries the scope table.
+#[test]
+fn the_readme_has_the_sections_issues_22_to_25_ask_for() {
+    let found = headings("README.md").expect("README.md");
+    for wanted in [
+        "Check your portal first",
+        "Groups",
+        "People",
+        "Rooms from templates",
+        "Who can enter what",
+        "Policies and audit",
+    ] {
+        assert!(
+            found.iter().any(|h| h == wanted),
+            "README has no section {wanted:?}: {found:?}"
+        );
+    }
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let check = &readme[readme.find("## Check your portal first").unwrap()..];
+    let check = &check[..check[3..].find("\n## ").map_or(check.len(), |i| i + 3)];
+    assert!(
+        check.contains("<!-- scope-table:") && check.contains("| `doctor --scratch` |"),
+        "{check}"
+    );
+}

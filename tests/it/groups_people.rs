@@ -97,6 +97,66 @@ async fn people_groups_and_a_room_shared_with_a_new_group_apply_in_one_run() {
         room.to_string().contains(eng["id"].as_str().unwrap()),
         "the room is shared with the new group: {room:#}"
     );
+    // The portal itself (not only the tool's reading of it) holds the people with their
+    // types and the groups with their members, the CSV group's taken from every row.
+    let users = state["users"].as_array().expect("users in the state");
+    let user = |email: &str| {
+        users
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap_or_else(|| panic!("no user {email}: {state:#}"))
+    };
+    for (email, kind) in [
+        ("nora.new@sandbox.test", "room-admin"),
+        ("ned.new@sandbox.test", "user"),
+        ("olga.new@sandbox.test", "user"),
+        ("uma.user@sandbox.test", "room-admin"),
+    ] {
+        assert_eq!(user(email)["user_type"], kind, "{email}: {:#}", user(email));
+    }
+    let dave = user("dave.new@sandbox.test")["user_type"].as_str().unwrap();
+    assert!(
+        dave.contains("admin") && dave != "room-admin",
+        "dave is a DocSpace admin: {dave}"
+    );
+    let emails = |g: &Value| {
+        let mut out: Vec<String> = g["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .map(|id| {
+                users
+                    .iter()
+                    .find(|u| u["id"] == *id)
+                    .and_then(|u| u["email"].as_str())
+                    .unwrap_or_else(|| panic!("member {id} is no user"))
+                    .to_string()
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(
+        eng["manager"],
+        user("nora.new@sandbox.test")["id"],
+        "Engineering's manager: {eng:#}"
+    );
+    let eng_members = emails(eng);
+    for email in ["ned.new@sandbox.test", "uma.user@sandbox.test"] {
+        assert!(
+            eng_members.iter().any(|m| m == email),
+            "{email}: {eng_members:?}"
+        );
+    }
+    assert_eq!(
+        emails(group(&state, "Sales Team")),
+        vec![
+            "mia.marketing@sandbox.test",
+            "olga.new@sandbox.test",
+            "sam.sales@sandbox.test"
+        ],
+        "the CSV group holds its three rows"
+    );
 
     let again = portal.plan(MANIFEST, &["--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);

@@ -582,3 +582,39 @@ rooms:
     );
     assert_eq!(resent_emails(&portal), ["both@sandbox.test"]);
 }
+
+/// Issue 22: a member whose account is already active is never resent an invitation, even
+/// with an age that takes every pending one: no resend entry names it, applied or otherwise,
+/// and the server mails it nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_active_member_is_never_resent_an_invitation() {
+    let portal = portal_with_pending().await;
+    let with_active =
+        format!("{MANIFEST}      - email: uma.user@sandbox.test\n        access: read\n");
+    let manifest = portal.manifest(&with_active);
+    let (run, _) = portal.apply(&manifest, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let (run, report) = portal.apply(&manifest, &["--resend-pending=1h"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        resends(&report),
+        vec![
+            ("old@sandbox.test".to_string(), "applied".to_string()),
+            ("older@sandbox.test".to_string(), "applied".to_string()),
+            ("young@sandbox.test".to_string(), "applied".to_string()),
+        ],
+        "{report:#}"
+    );
+    assert!(
+        !run.stderr.contains("resend the invitation to uma.user"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !resent_emails(&portal)
+            .iter()
+            .any(|e| e == "uma.user@sandbox.test"),
+        "{:?}",
+        resent_emails(&portal)
+    );
+}

@@ -138,4 +138,11 @@ async fn plan_with_a_room_admin_key_warns_that_new_rooms_may_exist_unseen() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("partial view"), "{}", run.stderr);
+    // "Nothing to create" is the exit code, not only the missing note; the room admin's
+    // key, by contrast, has the hidden room to create.
+    let text = "version: 1\nrooms:\n  - title: Hidden\n    type: collaboration\n";
+    let clean = admin.plan(text, &["--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let changes = portal.plan(text, &["--detailed-exitcode"]);
+    assert_eq!(changes.code, 2, "{}{}", changes.stdout, changes.stderr);
 }

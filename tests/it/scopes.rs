@@ -59,6 +59,9 @@ async fn with_the_minimal_scopes_every_command_succeeds_or_fails_before_writing(
 
     let (run, _) = portal.apply(&two, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // The apply did its work with these scopes: planning again is clean.
+    let run = portal.run(&["plan", two.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     // The same file without the second room.
     let one = portal.manifest(ONE_ROOM);
@@ -86,7 +89,11 @@ async fn with_the_minimal_scopes_every_command_succeeds_or_fails_before_writing(
     portal.reset_stats().await;
     let run = portal.run(&["doctor", "--scratch"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("files:write"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("lacks the scope files:write"),
+        "{}",
+        run.stderr
+    );
     let stats = portal.stats().await;
     assert_eq!(stats["writes"], 0, "{stats:#}");
 }

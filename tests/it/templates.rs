@@ -75,6 +75,17 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
             .iter()
             .all(|e| e["status"] == "applied")
     );
+    // Not vacuous: the one apply made all five rooms.
+    assert_eq!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "create_room" && e["status"] == "applied")
+            .count(),
+        5,
+        "{report:#}"
+    );
     let state = portal.state();
     for n in 1..=5 {
         let room = state_room(&state, &format!("Project {n}"));
@@ -105,6 +116,8 @@ async fn five_rooms_from_one_template_get_its_folders_and_their_own_members() {
         "{}",
         replan.stdout
     );
+    let clean = portal.plan(&five_rooms(), &["--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
     portal.reset_stats().await;
     let (again, _) = portal.apply(&manifest, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
@@ -215,6 +228,21 @@ async fn a_start_that_times_out_after_the_server_accepted_it_yields_one_room() {
         portal.stats().await["routes"]["POST /api/2.0/files/rooms/fromTemplate"],
         1
     );
+    // The one room is the manifest's room: the template's folders and its own member,
+    // and planning again is clean.
+    let room = state_room(&state, "Timed out");
+    assert_eq!(
+        folders(&portal, room["id"].as_i64().unwrap()).await.len(),
+        3,
+        "{room:#}"
+    );
+    assert!(
+        room.to_string()
+            .contains("5a4db0c5-0000-4000-8000-000000000004"),
+        "uma is on the room: {room:#}"
+    );
+    let again = portal.plan(text, &["--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
