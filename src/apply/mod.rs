@@ -301,6 +301,19 @@ fn api_err(e: &ApiError) -> EntryError {
     }
 }
 
+/// The error of a call the portal refused; a 429 says `limit` and carries the server's wait.
+fn refused(e: &ApiError, limit: impl FnOnce() -> String) -> EntryError {
+    let mut error = api_err(e);
+    if e.http_status() == Some(429) {
+        let wait = e
+            .retry_after()
+            .map(|w| format!("try again in {} s", w.as_secs()))
+            .unwrap_or_else(|| "try again later".into());
+        error.message = format!("{}; {wait}", limit());
+    }
+    error
+}
+
 /// The error of a create or update the portal answered without showing every setting it
 /// sent (`s`): it accepted the call and ignored those settings, so the item is not applied.
 /// The answer is the room object, read as a plan reads a room (docs/docspace-api.md,

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Journal, PORTAL_SECTION, RoomLog, api_err};
+use super::{Journal, PORTAL_SECTION, RoomLog, api_err, refused};
 use crate::docspace::{
     ApiError, CreateGroupRequest, DocSpaceApi, InvitePeopleRequest, PersonInvitation,
     UpdateGroupRequest,
@@ -101,15 +101,9 @@ fn skip_interrupted(item: &Item, made: &mut Made, log: &RoomLog<'_>) {
 
 /// The entry of a refused call; a 429 carries the server's wait.
 fn refusal(e: &ApiError, what: &str) -> EntryError {
-    let mut error = api_err(e);
-    if e.http_status() == Some(429) {
-        let wait = e
-            .retry_after()
-            .map(|w| format!("try again in {} s", w.as_secs()))
-            .unwrap_or_else(|| "try again later".into());
-        error.message = format!("the portal refused {what}: it limits this call; {wait}");
-    }
-    error
+    refused(e, || {
+        format!("the portal refused {what}: it limits this call")
+    })
 }
 
 /// Every `invite_person` item in one `POST /people/invite`, then each person looked up:

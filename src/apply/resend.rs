@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Journal, PORTAL_SECTION, RoomLog, api_err};
+use super::{Journal, PORTAL_SECTION, RoomLog, refused};
 use crate::docspace::{ApiError, DocSpaceApi};
 use crate::plan::pending::NotResent;
 use crate::plan::{Change, Item, Member, Plan};
@@ -103,15 +103,7 @@ pub fn not_resent_entries(plan: &Plan) -> Vec<Entry> {
 
 /// The error of a refused resend; a 429 carries the server's wait.
 fn refusal(e: &ApiError) -> EntryError {
-    let mut error = api_err(e);
-    if e.http_status() == Some(429) {
-        let wait = e
-            .retry_after()
-            .map(|w| format!("try again in {} s", w.as_secs()))
-            .unwrap_or_else(|| "try again later".into());
-        error.message = format!(
-            "the portal refused the resend: it allows this call only a few times per 15 minutes per room; {wait}"
-        );
-    }
-    error
+    refused(e, || {
+        "the portal refused the resend: it allows this call only a few times per 15 minutes per room".into()
+    })
 }

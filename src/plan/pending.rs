@@ -138,11 +138,8 @@ pub fn annotate(plan: &mut Plan, desired: &Desired, observed: &Observed, now: Da
             .collect();
         let members = observed.members.get(&id).map(Vec::as_slice).unwrap_or(&[]);
         let managed = manages(observed.me.as_ref(), members);
-        let mut pending: Vec<_> = observed
-            .members
-            .get(&id)
-            .into_iter()
-            .flatten()
+        let mut pending: Vec<_> = members
+            .iter()
             .filter_map(|m| match &m.subject {
                 MemberSubject::User(u) if u.pending && !u.terminated && !m.is_owner => Some(u),
                 MemberSubject::User(_) | MemberSubject::Group(_) => None,
