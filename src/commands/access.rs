@@ -68,10 +68,15 @@ pub fn run(
         (None, AccessFormat::Markdown) => render::access::markdown(&view),
     };
     printer.stdout(&text).into_diagnostic()?;
+    note_partial(&view, printer);
+    Ok(unreadable_is_an_error(&view, printer, "the list above"))
+}
+
+/// A `note: partial view: …` line on stderr per reason the view is partial.
+pub(super) fn note_partial(view: &AccessView, printer: &Printer) {
     for reason in &view.partial {
         printer.stderr(&format!("note: partial view: {reason}\n"));
     }
-    Ok(unreadable_is_an_error(&view, printer, "the list above"))
 }
 
 /// Exit 1, with a line on stderr, when a room could not be read whole (its share list or

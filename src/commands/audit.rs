@@ -65,9 +65,7 @@ pub fn run(
         AuditFormat::Markdown => render::audit::markdown(&view, &found),
     };
     printer.stdout(&text).into_diagnostic()?;
-    for reason in &view.partial {
-        printer.stderr(&format!("note: partial view: {reason}\n"));
-    }
+    super::access::note_partial(&view, printer);
     if super::access::unreadable_is_an_error(&view, printer, "the audit above") == ExitStatus::Error
     {
         return Ok(ExitStatus::Error);

@@ -16,7 +16,7 @@ pub enum TemplateRef {
 }
 
 impl TemplateRef {
-    /// As people read it: the title in quotes, or `id N`.
+    /// As people read it: the title in backticks, or `id N`.
     pub fn label(&self) -> String {
         match self {
             TemplateRef::Id(id) => format!("id {id}"),

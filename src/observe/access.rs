@@ -185,7 +185,7 @@ async fn read_people<A: DocSpaceApi>(api: &A, dir: &mut Directory) -> Result<(),
     let people = &mut dir.people;
     let listed = state::all_people_pages(api, |page| {
         for u in page {
-            let u = state::observed_user(u);
+            let u = ObservedUser::from_dto(u);
             people.insert(u.id.clone(), u);
         }
     })
@@ -232,7 +232,7 @@ async fn read_groups<A: DocSpaceApi>(
     for (id, answer) in answers {
         match answer {
             Ok(Some(members)) => {
-                let members = members.iter().map(state::observed_user).collect();
+                let members = members.iter().map(ObservedUser::from_dto).collect();
                 dir.groups.insert(id, members);
             }
             Ok(None) => {

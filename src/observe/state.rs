@@ -173,11 +173,6 @@ impl ObservedUser {
     }
 }
 
-/// A person as a profile from the portal shows them (a people page, a group's members).
-pub fn observed_user(u: &UserDto) -> ObservedUser {
-    ObservedUser::from_dto(u)
-}
-
 /// A person known only by email (no profile read).
 pub fn unknown_user(email: &str) -> ObservedUser {
     ObservedUser {

@@ -102,7 +102,8 @@ pub fn link(l: &LinkSummary) -> String {
     out
 }
 
-fn partial_lines(view: &AccessView) -> String {
+/// A `Partial view: ….` line per reason the view is partial (also `audit`'s text).
+pub(super) fn partial_lines(view: &AccessView) -> String {
     view.partial
         .iter()
         .map(|p| format!("Partial view: {p}.\n"))

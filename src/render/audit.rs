@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::model::policy::Violation;
 use crate::observe::access::{AccessView, RoomAccess};
 
-use super::access::{cell, managed_cell, md, md_code};
+use super::access::{cell, managed_cell, md, md_code, partial_lines};
 
 fn room_of<'a>(view: &'a AccessView, v: &Violation) -> &'a RoomAccess {
     &view.rooms[v.room]
@@ -36,10 +36,7 @@ fn summary(view: &AccessView, found: &[Violation]) -> String {
 
 /// One block per violation, then a summary line.
 pub fn text(view: &AccessView, found: &[Violation]) -> String {
-    let mut out = String::new();
-    for p in &view.partial {
-        out.push_str(&format!("Partial view: {p}.\n"));
-    }
+    let mut out = partial_lines(view);
     for v in found {
         let r = room_of(view, v);
         out.push_str(&format!(
